@@ -1,0 +1,143 @@
+# mesogif: top-level build. `make help` lists the targets.
+#
+#   make deps      install the Debian packages needed (root; skipped when already present)
+#   make           build bin/mesogif and build/libmesogif.a (CUDA backend when nvcc exists)
+#   make test      deps + build + every Check suite and CLI test (no GPU needed)
+#   make demo      deps + build + run the default model + print its summary
+#   make bench     CPU (and GPU, when a device answers) benchmarks, appended to bench/RESULTS.md
+#   make validate  long statistical validations (see README)
+#   make install PREFIX=$$HOME/.local
+
+PREFIX   ?= /usr/local
+CC       ?= gcc
+NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+# Host code is built for the machine it is built on (cluster users build on the target);
+# `make MARCH=x86-64-v3` gives a portable binary. Results do not depend on it (see
+# src/core/fmath.h: no FMA contraction, own exp), only speed does.
+MARCH    ?= native
+VERSION  := 0.1.0
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+PKGS     := hdf5 jansson check gsl fftw3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/hdf5/serial)
+PKG_LIBS   := $(shell pkg-config --libs hdf5 jansson gsl fftw3 2>/dev/null || echo -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ljansson -lgsl -lgslcblas -lfftw3)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit)
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS   ?= -O3 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -march=$(MARCH) -ffp-contract=off -fno-math-errno -fopenmp \
+              $(WARN) $(CFLAGS) -Iinclude -Isrc -Ibuild/gen $(PKG_CFLAGS) \
+              -DMG_VERSION=\"$(VERSION)\" -DMG_GIT_COMMIT=\"$(GIT_COMMIT)\"
+LDLIBS   := $(PKG_LIBS) -lm -fopenmp
+
+SRC      := $(wildcard src/*.c)
+OBJ      := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/default_model.o
+LIB_OBJ  := $(filter-out build/obj/main.o,$(OBJ))
+HDR      := $(wildcard include/mesogif/*.h src/*.h src/core/*.h)
+
+# CUDA backend: compiled whenever nvcc exists. sm_90 machine code plus compute_90 PTX so newer
+# cards JIT it. -fmad=false: no FMA contraction, as on the host (-ffp-contract=off), so the
+# same source gives the same doubles on both sides.
+ifneq ($(strip $(NVCC)),)
+CUDA_HOME  ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+CU_SRC     := $(wildcard kernels/*.cu)
+CU_OBJ     := $(patsubst kernels/%.cu,build/obj/cu_%.o,$(CU_SRC))
+NVCCFLAGS  ?= -O3
+ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
+                 -gencode=arch=compute_90,code=compute_90 $(NVCCFLAGS) \
+                 -Iinclude -Isrc $(PKG_CFLAGS) -DMG_HAVE_CUDA=1 -Xcompiler -fno-math-errno
+LIB_OBJ    += $(CU_OBJ)
+LDLIBS     += -L$(CUDA_HOME)/lib64 -lcudart_static -lcufft_static -lculibos -ldl -lrt -lpthread -lstdc++
+ALL_CFLAGS += -DMG_HAVE_CUDA=1
+endif
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
+TEST_SH  := $(wildcard tests/test_*.sh)
+
+.PHONY: all deps test test-unit test-cli demo bench validate install clean help stage-gpu gpu-check
+all: bin/mesogif build/libmesogif.a
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+DEBIAN_PKGS := build-essential pkg-config libhdf5-dev hdf5-tools libjansson-dev check \
+               librandom123-dev libgsl-dev libfftw3-dev xxd python3-numpy python3-h5py \
+               python3-matplotlib
+deps:
+	@if dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then echo "deps: all Debian packages present"; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PKGS); fi
+
+build/gen/default_model.c: data/models/bistable_b1.json
+	@mkdir -p $(@D)
+	cd data/models && xxd -i bistable_b1.json > ../../$@.tmp
+	echo 'const char *mg_default_model_text(void) { return (const char *)bistable_b1_json; }' >> $@.tmp
+	echo 'unsigned long mg_default_model_size(void) { return bistable_b1_json_len; }' >> $@.tmp
+	mv $@.tmp $@
+
+build/obj/default_model.o: build/gen/default_model.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -c $< -o $@
+
+build/obj/%.o: src/%.c $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/obj/cu_%.o: kernels/%.cu $(HDR) $(wildcard kernels/*.cuh)
+	@mkdir -p $(@D)
+	$(NVCC) $(ALL_NVCCFLAGS) -c $< -o $@
+
+build/libmesogif.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/mesogif: build/obj/main.o build/libmesogif.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $< build/libmesogif.a $(LDLIBS) -o $@
+
+build/tests/%: tests/%.c tests/testutil.h build/libmesogif.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests $< build/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
+
+# Tests run with at most 2 OpenMP threads unless OMP_NUM_THREADS is set.
+test: deps
+	$(MAKE) all $(TEST_BIN)
+	$(MAKE) test-unit test-cli
+
+test-unit: $(TEST_BIN)
+	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; \
+	  CK_DEFAULT_TIMEOUT=1200 $$t || fail=1; done; \
+	  if [ $$fail -ne 0 ]; then echo "SOME UNIT TESTS FAILED"; exit 1; fi
+
+test-cli: bin/mesogif
+	@fail=0; for t in $(TEST_SH); do echo "== $$t"; bash $$t || fail=1; done; \
+	  if [ $$fail -ne 0 ]; then echo "SOME CLI TESTS FAILED"; exit 1; fi; echo "all CLI tests passed"
+
+demo: deps
+	$(MAKE) all
+	bin/mesogif run --t-sim 10s --realizations 100 --out demo.h5 --force
+	bin/mesogif info demo.h5
+
+bench: all
+	bash bench/run_bench.sh
+
+validate: all $(TEST_BIN)
+	bash tests/validate/run_validate.sh
+
+install: all
+	install -d $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/include/mesogif $(PREFIX)/share/mesogif/models
+	install -m 755 bin/mesogif $(PREFIX)/bin/
+	install -m 644 build/libmesogif.a $(PREFIX)/lib/
+	install -m 644 include/mesogif/*.h $(PREFIX)/include/mesogif/
+	install -m 644 data/models/*.json $(PREFIX)/share/mesogif/models/
+
+# Stage binaries and the shared libraries they need into build/stage (copied to a GPU machine
+# that has the driver but none of our Debian packages), then run tools/gpu_check.sh there.
+stage-gpu: all $(TEST_BIN)
+	bash tools/stage_gpu.sh build/stage
+
+gpu-check: stage-gpu
+	bash tools/gpu_check.sh build/stage
+
+clean:
+	rm -rf build bin

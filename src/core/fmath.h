@@ -1,0 +1,101 @@
+/* src/core/fmath.h: exp and log written out in plain IEEE arithmetic, for host and device.
+ *
+ * Why not libm / CUDA's exp: the results of this project must not depend on where a realization
+ * runs. glibc's scalar exp, its vector variants (libmvec) and CUDA's exp may differ in the last
+ * bit, and a last-bit difference in a hazard flips a spike draw now and then, after which two
+ * runs of the same realization diverge. These functions use only +, -, *, /, fma, comparisons
+ * and bit operations, which IEEE-754 defines exactly (fma is one rounding on both sides; the
+ * build forbids implicit FMA contraction: -ffp-contract=off, nvcc -fmad=false). So the SIMD host
+ * loop, a scalar host loop and a CUDA thread compute the same bits. They are branch-free so the
+ * host loops vectorize.
+ *
+ * Method (textbook Cody & Waite argument reduction, W. J. Cody and W. Waite, "Software Manual for
+ * the Elementary Functions", Prentice-Hall 1980):
+ *   exp: x = k ln2 + r, |r| <= ln2/2, e^r by its Taylor series to degree 13 (truncation error
+ *        < 4e-18 relative), e^x = 2^k e^r; accuracy about 1 ulp (tests/test_fmath.c measures it).
+ *   log: x = 2^e m, m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m-1)/(m+1), series to
+ *        s^23 (|s| <= 0.172; truncation < 1e-18 relative); plus e ln2 in two parts.
+ * Range: mg_exp(x) = 0 for x < -746, +inf for x > 710 (true values underflow / overflow there),
+ * NaN for NaN; subnormal results are produced by the final IEEE multiply. mg_log(x): -inf at 0,
+ * NaN below 0 or for NaN, +inf at +inf; subnormal x are handled. */
+#ifndef MESOGIF_CORE_FMATH_H
+#define MESOGIF_CORE_FMATH_H
+
+#include "core/hd.h"
+#include <math.h> /* fma */
+
+#define MG_LN2_HI 6.93147180369123816490e-01 /* ln 2, upper 32 bits (k * hi is exact) */
+#define MG_LN2_LO 1.90821492927058770002e-10 /* ln 2 - MG_LN2_HI */
+
+static inline MG_HD double mg_pow2i(int64_t e) /* 2^e for -1022 <= e <= 1023 */
+{
+    return mg_double_of((uint64_t)(e + 1023) << 52);
+}
+
+static inline MG_HD double mg_exp(double x)
+{
+    const double shifter = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    double xc = x < -746.0 ? -746.0 : x;       /* NaN compares false and passes through */
+    xc = xc > 710.0 ? 710.0 : xc;
+    double t = xc * 1.4426950408889634074 + shifter; /* k + shifter, k = round(x / ln2) */
+    double kd = t - shifter;
+    int64_t k = (int64_t)(mg_bits_of(t) - mg_bits_of(shifter)); /* k as integer, exactly */
+    double r = fma(-kd, MG_LN2_HI, xc);
+    r = fma(-kd, MG_LN2_LO, r);
+    /* e^r = sum r^n / n!, n <= 13, Horner */
+    double p = 1.0 / 6227020800.0;
+    p = fma(p, r, 1.0 / 479001600.0);
+    p = fma(p, r, 1.0 / 39916800.0);
+    p = fma(p, r, 1.0 / 3628800.0);
+    p = fma(p, r, 1.0 / 362880.0);
+    p = fma(p, r, 1.0 / 40320.0);
+    p = fma(p, r, 1.0 / 5040.0);
+    p = fma(p, r, 1.0 / 720.0);
+    p = fma(p, r, 1.0 / 120.0);
+    p = fma(p, r, 1.0 / 24.0);
+    p = fma(p, r, 1.0 / 6.0);
+    p = fma(p, r, 0.5);
+    p = fma(p, r, 1.0);
+    p = fma(p, r, 1.0);
+    /* 2^k in two factors so that k = 1024 overflows and k < -1022 reaches the subnormals by
+     * IEEE rounding instead of wrapping the exponent field */
+    int64_t k1 = k / 2;
+    return p * mg_pow2i(k1) * mg_pow2i(k - k1);
+}
+
+static inline MG_HD double mg_log(double x)
+{
+    /* bring subnormals into the normal range first */
+    int sub = x < 2.2250738585072014e-308;
+    double xs = sub ? x * 18014398509481984.0 : x; /* * 2^54 */
+    uint64_t b = mg_bits_of(xs);
+    int64_t e = (int64_t)((b >> 52) & 0x7ff) - 1023 - (sub ? 54 : 0);
+    double m = mg_double_of((b & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL); /* [1,2) */
+    int big = m > 1.4142135623730951;
+    m = big ? 0.5 * m : m;
+    e = big ? e + 1 : e;
+    double s = (m - 1.0) / (m + 1.0);
+    double s2 = s * s;
+    double q = 1.0 / 23.0;
+    q = fma(q, s2, 1.0 / 21.0);
+    q = fma(q, s2, 1.0 / 19.0);
+    q = fma(q, s2, 1.0 / 17.0);
+    q = fma(q, s2, 1.0 / 15.0);
+    q = fma(q, s2, 1.0 / 13.0);
+    q = fma(q, s2, 1.0 / 11.0);
+    q = fma(q, s2, 1.0 / 9.0);
+    q = fma(q, s2, 1.0 / 7.0);
+    q = fma(q, s2, 1.0 / 5.0);
+    q = fma(q, s2, 1.0 / 3.0);
+    double ed = (double)e;
+    /* log m = 2 s + 2 s^3 q; add the small terms first */
+    double lm = fma(2.0 * s * s2, q, ed * MG_LN2_LO);
+    double res = (ed * MG_LN2_HI + 2.0 * s) + lm;
+    /* special cases */
+    res = x == 0.0 ? -HUGE_VAL : res;
+    res = x == HUGE_VAL ? HUGE_VAL : res;
+    res = (x < 0.0 || x != x) ? NAN : res;
+    return res;
+}
+
+#endif /* MESOGIF_CORE_FMATH_H */

@@ -1,0 +1,62 @@
+/* src/core/hd.h: qualifiers that let one function body compile for the host (cc) and the
+ * device (nvcc), and the few primitives whose spelling differs between the two.
+ * Internal header, not public API. See STYLE.md item 12 for the common subset of C11 and
+ * CUDA C++ that MG_HD functions are written in. */
+#ifndef MESOGIF_CORE_HD_H
+#define MESOGIF_CORE_HD_H
+
+#include <stdint.h>
+#include <string.h> /* memcpy (host bit casts) */
+
+#if defined(__CUDACC__)
+#  define MG_HD       __host__ __device__
+#  define MG_RESTRICT __restrict__
+#  if defined(__CUDACC_VER_MAJOR__) && __CUDACC_VER_MAJOR__ < 11
+#    error "mesogif needs CUDA 11 or newer (FP64 reproducibility relies on -fmad=false semantics of recent nvcc)"
+#  endif
+#else
+#  define MG_HD
+#  define MG_RESTRICT restrict
+#endif
+
+/* Lanes per call of the lane-block functions in src/core: how many realizations one call
+ * advances side by side. On the host the lanes are SIMD lanes (contiguous doubles, one
+ * vector register of AVX-512); on the device each thread is one realization. The same
+ * source is compiled with both values. */
+#if defined(__CUDA_ARCH__)
+#  define MG_VL 1
+#else
+#  define MG_VL 8
+#endif
+
+/* Hint that the loop over lanes carries no dependence (vectorize it on the host). */
+#if defined(__CUDA_ARCH__) || !defined(_OPENMP)
+#  define MG_SIMD
+#else
+#  define MG_SIMD _Pragma("omp simd")
+#endif
+
+/* Bit casts between double and its IEEE-754 bit pattern. */
+static inline MG_HD uint64_t mg_bits_of(double x)
+{
+#if defined(__CUDA_ARCH__)
+    return (uint64_t)__double_as_longlong(x);
+#else
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+#endif
+}
+
+static inline MG_HD double mg_double_of(uint64_t b)
+{
+#if defined(__CUDA_ARCH__)
+    return __longlong_as_double((long long)b);
+#else
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+#endif
+}
+
+#endif /* MESOGIF_CORE_HD_H */
