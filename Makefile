@@ -45,9 +45,9 @@ CU_OBJ     := $(patsubst kernels/%.cu,build/obj/cu_%.o,$(CU_SRC))
 NVCCFLAGS  ?= -O3
 ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
                  -gencode=arch=compute_90,code=compute_90 $(NVCCFLAGS) \
-                 -Iinclude -Isrc $(PKG_CFLAGS) -DMG_HAVE_CUDA=1 -Xcompiler -fno-math-errno
+                 -Iinclude -Isrc $(filter -I%,$(PKG_CFLAGS)) -DMG_HAVE_CUDA=1 -Xcompiler -fno-math-errno
 LIB_OBJ    += $(CU_OBJ)
-LDLIBS     += -L$(CUDA_HOME)/lib64 -lcudart_static -lcufft_static -lculibos -ldl -lrt -lpthread -lstdc++
+LDLIBS     += -L$(CUDA_HOME)/lib64 -lcudart_static -lculibos -ldl -lrt -lpthread -lstdc++
 ALL_CFLAGS += -DMG_HAVE_CUDA=1
 endif
 

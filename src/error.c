@@ -20,7 +20,15 @@ int mg_err_prefix(mg_err *err, int code, const char *prefix)
 {
     if (err) {
         char tmp[MG_ERR_LEN];
-        snprintf(tmp, sizeof tmp, "%s: %s", prefix, err->msg);
+        size_t np = strlen(prefix), nm = strlen(err->msg);
+        if (np > MG_ERR_LEN - 3)
+            np = MG_ERR_LEN - 3;
+        if (np + 2 + nm > MG_ERR_LEN - 1)
+            nm = MG_ERR_LEN - 1 - np - 2;
+        memcpy(tmp, prefix, np);
+        memcpy(tmp + np, ": ", 2);
+        memcpy(tmp + np + 2, err->msg, nm);
+        tmp[np + 2 + nm] = '\0';
         memcpy(err->msg, tmp, sizeof tmp);
     }
     return code;

@@ -4,6 +4,10 @@
 #ifndef MESOGIF_ERROR_H
 #define MESOGIF_ERROR_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
     MG_OK = 0,
     MG_EINVAL = 1,  /* bad input: model file, option, value out of range */
@@ -33,5 +37,9 @@ int mg_err_prefix(mg_err *err, int code, const char *prefix);
 /* Exit code of the command line for a status: 0 for MG_OK, 2 for MG_EINVAL (usage, input),
  * 1 for everything else (runtime failure). */
 int mg_err_exit_code(int code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* MESOGIF_ERROR_H */

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include "mesogif/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MG_NAME_MAX 64   /* population name, including the terminating NUL */
 #define MG_SFA_MAX 8     /* adaptation kernels per population */
 #define MG_POP_MAX 64    /* populations per model */
@@ -58,8 +62,8 @@ typedef struct {
     mg_rule rule;          /* micro connectivity */
 } mg_proj;
 
-/* Optional simulation defaults carried by a model file ("simulation" object); a value <= 0 or
- * a negative seed means "not given", and the command line's value wins over these. */
+/* Optional simulation defaults carried by a model file ("simulation" object); a negative value
+ * means "not given", and the command line's value wins over these. t_sim includes t_warmup. */
 typedef struct {
     double dt;             /* ms */
     double t_sim;          /* ms */
@@ -104,5 +108,9 @@ double mg_pop_mu(const mg_pop *p);
 
 /* Extra input (pA) of population p at time t_ms (piecewise constant, right-continuous). */
 double mg_pop_step_current(const mg_pop *p, double t_ms);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* MESOGIF_MODEL_H */

@@ -14,6 +14,11 @@
 #define MESOGIF_CORE_RNG_H
 
 #include "core/hd.h"
+/* Random123 marks its functions __device__ under nvcc; ours are __host__ __device__, and its
+ * portable multiply-high compiles for both passes, so widen the qualifier before including. */
+#if defined(__CUDACC__) && !defined(R123_CUDA_DEVICE)
+#  define R123_CUDA_DEVICE __host__ __device__
+#endif
 #include <Random123/philox.h>
 
 /* Stream kinds (second key word). Add new kinds at the end; never renumber. */

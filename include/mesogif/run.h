@@ -1,0 +1,110 @@
+/* include/mesogif/run.h: one ensemble run: options, the result, and the call that makes it.
+ *
+ * A run simulates realizations [realization_first, realization_first + realization_count) of one
+ * model at one level (meso: MODEL.md §2; micro: MODEL.md §1.3). Realization r depends only on
+ * (model, options that change the dynamics, seed, r): never on threads, batch size, backend,
+ * shard or the other realizations of the run. */
+#ifndef MESOGIF_RUN_H
+#define MESOGIF_RUN_H
+
+#include <stdint.h>
+#include "mesogif/error.h"
+#include "mesogif/model.h"
+#include "mesogif/stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { MG_LEVEL_MESO = 0, MG_LEVEL_MICRO = 1 } mg_level;
+
+/* How the meso spike count n(t) is drawn from its expectation n_bar (MODEL.md §2.5). */
+typedef enum {
+    MG_NOISE_BINOMIAL = 0,      /* n ~ Binomial(N, n_bar/N), the default */
+    MG_NOISE_POISSON = 1,       /* NEST's BinoRand = false */
+    MG_NOISE_DETERMINISTIC = 2  /* n = n_bar (real-valued): the N -> infinity limit */
+} mg_noise;
+
+typedef enum { MG_BACKEND_AUTO = 0, MG_BACKEND_CPU = 1, MG_BACKEND_CUDA = 2 } mg_backend;
+
+/* Progress report, called from one thread at most every ~second (and once at the end). */
+typedef struct {
+    int64_t realizations_done;   /* completed realizations */
+    int64_t realizations_total;
+    double sim_s_done;           /* biological seconds simulated, summed over realizations */
+    double wall_s;               /* since the start of the run */
+} mg_progress;
+typedef void (*mg_progress_fn)(const mg_progress *p, void *user);
+
+typedef struct {
+    mg_level level;
+    mg_noise noise;
+    mg_backend backend;
+    double dt_ms;                /* time step, > 0 */
+    double t_sim_ms;             /* simulated time per realization, > 0 (warm-up included) */
+    double t_warmup_ms;          /* statistics ignore [0, t_warmup), >= 0, < t_sim */
+    double record_bin_ms;        /* trace bin, a multiple of dt */
+    double stats_bin_ms;         /* bin of A for the moments, a multiple of dt */
+    int64_t realization_first;   /* >= 0 */
+    int64_t realization_count;   /* >= 1 */
+    int64_t record_realizations; /* traces of the first k realizations of the range, >= 0 */
+    uint32_t seed;
+    int threads;                 /* OpenMP threads, 0 = all */
+    int64_t batch;               /* realizations per work item (CPU) or device batch (CUDA); 0 = auto */
+    mg_progress_fn progress;     /* may be NULL */
+    void *progress_user;
+    volatile int *cancel;        /* may be NULL; set non-zero to stop early (signals) */
+} mg_run_opts;
+
+/* Defaults: meso, binomial, auto backend, dt 0.5 ms, 10 s, warm-up 1 s, bins 1 ms / 10 ms,
+ * realizations [0, 1), 1 recorded, seed 1, all threads, auto batch. */
+void mg_run_opts_default(mg_run_opts *o);
+
+/* A named derived quantity, written under /config/resolved (e.g. "P1/K", "P1/E_m"). */
+typedef struct {
+    char name[2 * MG_NAME_MAX + 64];
+    double value;
+} mg_resolved;
+
+typedef struct {
+    mg_run_opts opts;            /* as run (defaults resolved) */
+    int P;
+    char (*pop_names)[MG_NAME_MAX]; /* [P] */
+    const char *backend_name;    /* "cpu" or "cuda" */
+    char device[128];            /* "2 OpenMP threads on <cpu>" or the GPU's name */
+    int n_resolved;
+    mg_resolved *resolved;       /* [n_resolved] */
+    /* traces of the first k realizations, float32 [k][P][T], T contiguous (Hz) */
+    int64_t trace_k, trace_T;
+    double trace_bin_ms;
+    float *A_N;
+    float *A_bar;                /* meso only, NULL for micro */
+    mg_stats stats;              /* sufficient statistics of the whole range */
+    double wall_s;               /* wall-clock seconds of the simulation */
+    double mem_bytes_per_realization;
+} mg_result;
+
+/* Validate opts against model m (dt multiples, delays >= dt, sizes and memory), then simulate.
+ * On success fills *res (free with mg_result_free) and returns MG_OK. Errors: MG_EINVAL (bad
+ * option or model/option combination, message names the option or JSON path), MG_ENOMEM,
+ * MG_ENODEV (CUDA asked for but absent), MG_ECUDA, MG_EINTR (cancelled: *res holds nothing),
+ * MG_ENUM (NaN/Inf in the state). Uses opts->threads OpenMP threads; not reentrant with
+ * respect to the progress callback only. */
+int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *err);
+
+/* Memory the run would need (bytes): per realization of state, and in total (state of the
+ * realizations simulated at once + traces + statistics). Validates like mg_run. */
+int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_realization,
+                    double *total, mg_err *err);
+
+void mg_result_free(mg_result *res);
+
+/* Human-readable names, for files and messages. */
+const char *mg_level_name(mg_level l);
+const char *mg_noise_name(mg_noise n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MESOGIF_RUN_H */

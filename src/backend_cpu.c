@@ -1,0 +1,128 @@
+/* src/backend_cpu.c: the CPU backend, the reference twin of the CUDA backend.
+ *
+ * One OpenMP loop over reduction groups (src/ensemble.h); inside a group, realizations run in
+ * blocks of MG_VL lanes through the same core functions the CUDA kernels call
+ * (mg_meso_step, mg_obs_step: src/core/meso.h, src/core/observe.h). The lanes of a block are
+ * SIMD lanes: the state of a block is a [rows][MG_VL] matrix. Padding lanes past the end of a
+ * group are simulated and discarded, so a realization never depends on its neighbours. */
+#include "ensemble.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Steps between progress/cancel checks of a block: cheap enough to be invisible, often enough
+ * that a cancel takes effect within a fraction of a second. */
+#define MG_CPU_CHECK_EVERY 512
+
+static void fail(mg_job *job, int code, const char *msg)
+{
+#pragma omp critical(mg_job_fail)
+    {
+        if (!job->failed) {
+            job->failed = 1;
+            job->fail_code = code;
+            snprintf(job->fail_msg, sizeof job->fail_msg, "%s", msg);
+        }
+    }
+}
+
+/* Run one block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) and add
+ * the valid lanes' records to the group sums gi/gd in realization order. */
+static void run_block(mg_job *job, double *state, double *n, double *nbar, int64_t *ri,
+                      double *rd, int64_t r0, int64_t hi, int64_t *gi, double *gd)
+{
+    const mg_meso_model *mm = &job->md.mm;
+    const mg_obs_cfg *oc = &job->oc;
+    const mg_stats_layout *L = &job->SL;
+    const int P = mm->P;
+    mg_lanes st = {state, MG_VL};
+    int64_t trace_row[MG_VL];
+    for (int j = 0; j < MG_VL; ++j) {
+        int64_t k = r0 + j - job->opts.realization_first;
+        trace_row[j] = (r0 + j < hi && k < job->trace_k) ? k * P * job->trace_T : -1;
+    }
+    mg_meso_init(mm, st);
+    mg_obs_init(oc, st);
+    int valid = (int)(hi - r0 < MG_VL ? hi - r0 : MG_VL);
+    for (int64_t t = 0; t < job->n_steps; ++t) {
+        mg_meso_step(mm, st, t, (uint32_t)r0, n, nbar);
+        mg_obs_step(oc, st, t, n, nbar, job->trace_AN, job->trace_Abar, trace_row);
+        for (int i = 0; i < P * MG_VL; ++i) {
+            if (isnan(nbar[i]) && i % MG_VL < valid) {
+                char msg[256];
+                snprintf(msg, sizeof msg,
+                         "NaN in the expected spike count of realization %lld, population %d "
+                         "(%s), step %lld: check Delta_V and the input (a very small Delta_V or "
+                         "a huge input overflows the hazard)",
+                         (long long)(r0 + i % MG_VL), i / MG_VL, job->model->pops[i / MG_VL].name,
+                         (long long)t);
+                fail(job, MG_ENUM, msg);
+                return;
+            }
+        }
+        if ((t + 1) % MG_CPU_CHECK_EVERY == 0) {
+#pragma omp atomic
+            job->steps_done += (int64_t)MG_CPU_CHECK_EVERY * valid;
+            if (job->failed || (job->opts.cancel && *job->opts.cancel)) {
+                if (!job->failed)
+                    fail(job, MG_EINTR, "interrupted");
+                return;
+            }
+            mg_job_progress(job, 0);
+        }
+    }
+#pragma omp atomic
+    job->steps_done += (job->n_steps % MG_CPU_CHECK_EVERY) * valid;
+#pragma omp atomic
+    job->real_done += valid;
+    for (int j = 0; j < valid; ++j) {
+        memset(ri, 0, (size_t)L->n_i * sizeof *ri);
+        memset(rd, 0, (size_t)L->n_d * sizeof *rd);
+        mg_obs_record(oc, st, j, L->i_count, L->i_nreal, L->d_s1, L->d_s2, L->d_m1, L->d_m2,
+                      ri, rd);
+        for (int64_t k = 0; k < L->n_i; ++k)
+            gi[k] += ri[k];
+        for (int64_t k = 0; k < L->n_d; ++k)
+            gd[k] += rd[k];
+    }
+}
+
+int mg_cpu_run(mg_job *job, mg_err *err)
+{
+    const int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
+    const int P = job->md.mm.P;
+#pragma omp parallel num_threads(nthreads)
+    {
+        size_t state_bytes = (size_t)job->rows * MG_VL * sizeof(double);
+        state_bytes = (state_bytes + 63) / 64 * 64;
+        double *state = aligned_alloc(64, state_bytes);
+        double *n = calloc((size_t)P * MG_VL, sizeof(double));
+        double *nbar = calloc((size_t)P * MG_VL, sizeof(double));
+        int64_t *ri = calloc((size_t)job->SL.n_i, sizeof(int64_t));
+        double *rd = calloc((size_t)job->SL.n_d, sizeof(double));
+        if (!state || !n || !nbar || !ri || !rd)
+            fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t g = 0; g < job->n_groups; ++g) {
+            if (job->failed)
+                continue;
+            int64_t lo, hi;
+            mg_job_group_range(job, job->g_first + g, &lo, &hi);
+            int64_t *gi = job->group_i + g * job->SL.n_i;
+            double *gd = job->group_d + g * job->SL.n_d;
+            for (int64_t r0 = lo; r0 < hi && !job->failed; r0 += MG_VL)
+                run_block(job, state, n, nbar, ri, rd, r0, hi, gi, gd);
+        }
+        free(state);
+        free(n);
+        free(nbar);
+        free(ri);
+        free(rd);
+    }
+    if (job->failed)
+        return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
+    return MG_OK;
+}

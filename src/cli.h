@@ -1,0 +1,17 @@
+/* src/cli.h: the verbs of the mesogif command line; each returns the process exit status
+ * (0 ok, 1 runtime failure, 2 bad usage or input). Internal. */
+#ifndef MESOGIF_CLI_H
+#define MESOGIF_CLI_H
+
+int mg_cli_run(int argc, char **argv);
+int mg_cli_info(int argc, char **argv);
+int mg_cli_theory(int argc, char **argv);
+
+/* Print "mesogif: <msg>" to stderr (printf-like). */
+void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The command line as one string (for the file's command_line attribute); static storage. */
+const char *mg_cli_command_line(void);
+void mg_cli_set_command_line(int argc, char **argv);
+
+#endif /* MESOGIF_CLI_H */

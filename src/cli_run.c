@@ -1,0 +1,389 @@
+/* src/cli_run.c: `mesogif run`: parse the options (DESIGN.md "Command line"), load the model,
+ * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
+#include "cli.h"
+#include "mesogif/io.h"
+#include "mesogif/model.h"
+#include "mesogif/run.h"
+#include "mesogif/units.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void run_usage(FILE *out)
+{
+    fputs("usage: mesogif run [MODEL.json] [options]\n"
+          "\n"
+          "  --level meso|micro         model level (default meso)\n"
+          "  --noise binomial|poisson|deterministic\n"
+          "                             meso spike-count draw (default binomial)\n"
+          "  --realizations R           number of realizations (default 1)\n"
+          "  --first I                  index of the first realization (default 0)\n"
+          "  --t-sim DURATION           simulated time per realization (default 10s)\n"
+          "  --dt DURATION              time step (default 0.5ms)\n"
+          "  --t-warmup DURATION        statistics start after this (default 1s)\n"
+          "  --record-bin DURATION      bin of the recorded traces (default 1ms)\n"
+          "  --stats-bin DURATION       bin of A for means and variances (default 10ms)\n"
+          "  --record-realizations k    record traces of the first k realizations (default 1)\n"
+          "  --seed S                   random seed, 0..4294967295 (default 1)\n"
+          "  --threads n                OpenMP threads (default: all cores)\n"
+          "  --backend auto|cpu|cuda    (default auto: CUDA when a device answers)\n"
+          "  --batch B                  realizations per work item / device batch (0 = auto)\n"
+          "  --out FILE.h5              output file (default <model>_<level>.h5)\n"
+          "  --force                    overwrite an existing output file\n"
+          "  --dry-run                  print the memory needed and exit\n"
+          "  --quiet                    no progress line\n"
+          "\n"
+          "Durations take units us, ms, s, min, h; a bare number means ms. Values given here\n"
+          "override the model file's \"simulation\" block, which overrides the defaults.\n",
+          out);
+}
+
+static volatile int g_cancel = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_cancel = 1;
+}
+
+/* Total biological seconds of the run, for the ETA. */
+static double g_total_sim_s = 0.0;
+
+typedef struct {
+    int is_tty;
+    double last_plain; /* wall_s of the last plain line (not a TTY: one line per 10 s) */
+} progress_state;
+
+static void on_progress(const mg_progress *p, void *user)
+{
+    progress_state *ps = (progress_state *)user;
+    int done = p->realizations_done >= p->realizations_total;
+    if (!ps->is_tty && !done && p->wall_s - ps->last_plain < 10.0)
+        return;
+    /* simulated time is the better clock: realizations finish in bursts */
+    double rate = p->wall_s > 0 ? p->sim_s_done / p->wall_s : 0.0;
+    char eta[32] = "?";
+    if (rate > 0) {
+        double left = (g_total_sim_s - p->sim_s_done) / rate;
+        snprintf(eta, sizeof eta, "%.0f s", left > 0 ? left : 0.0);
+    }
+    if (ps->is_tty) {
+        fprintf(stderr, "\r  realizations %lld/%lld  simulated %.4g s  %.4g real-s/s  ETA %s   ",
+                (long long)p->realizations_done, (long long)p->realizations_total,
+                p->sim_s_done, rate, eta);
+    } else {
+        ps->last_plain = p->wall_s;
+        fprintf(stderr, "progress: realizations %lld/%lld, simulated %.4g s, %.4g real-s/s, "
+                "ETA %s\n", (long long)p->realizations_done, (long long)p->realizations_total,
+                p->sim_s_done, rate, eta);
+    }
+    fflush(stderr);
+}
+
+
+enum {
+    OPT_LEVEL = 1000, OPT_NOISE, OPT_REAL, OPT_FIRST, OPT_TSIM, OPT_DT, OPT_WARM, OPT_RECBIN,
+    OPT_STATSBIN, OPT_RECREAL, OPT_SEED, OPT_THREADS, OPT_BACKEND, OPT_BATCH, OPT_OUT,
+    OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP
+};
+
+static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        mg_cli_error("%s: '%s' (allowed: integer %lld..%lld)", opt, s, (long long)lo,
+                     (long long)hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_dur(const char *opt, const char *s, double *out)
+{
+    if (mg_parse_duration_ms(s, out) != 0) {
+        mg_cli_error("%s: '%s' is not a duration (allowed: number with us, ms, s, min or h; "
+                     "bare numbers are ms)", opt, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* "<file>: " for messages about the model, nothing for messages about options. */
+static void report(const mg_model *m, const char *model_path, int rc, const mg_err *err)
+{
+    if (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0)
+        mg_cli_error("%s: %s", model_path ? model_path : (m && m->source ? m->source : "model"),
+                     err->msg);
+    else
+        mg_cli_error("%s", err->msg);
+    (void)rc;
+}
+
+static void print_summary(const mg_result *res, const mg_model *m, const char *out_path)
+{
+    const mg_stats *s = &res->stats;
+    const mg_run_opts *o = &res->opts;
+    double sim_s = (double)o->realization_count * o->t_sim_ms * 1e-3;
+    printf("mesogif %s: %s, %s level, %lld realizations x %g s, backend %s (%s)\n", MG_VERSION,
+           m->name, mg_level_name(o->level), (long long)o->realization_count,
+           o->t_sim_ms * 1e-3, res->backend_name, res->device);
+    printf("wall %.3f s, %.4g realization-s per wall-s; statistics after %g s in %g ms bins "
+           "(%lld samples)\n", res->wall_s, res->wall_s > 0 ? sim_s / res->wall_s : 0.0,
+           o->t_warmup_ms * 1e-3, s->bin_ms, (long long)s->i[s->L.i_count]);
+    printf("%-16s %10s %12s %12s %12s\n", "population", "N", "mean A (Hz)", "+- sem (Hz)",
+           "std A (Hz)");
+    for (int a = 0; a < res->P; ++a)
+        printf("%-16s %10lld %12.4f %12.4f %12.4f\n", res->pop_names[a],
+               (long long)m->pops[a].N, s->mean_A[a], s->mean_A_sem[a], sqrt(s->var_A[a]));
+    if (out_path)
+        printf("written: %s\n", out_path);
+}
+
+int mg_cli_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"level", required_argument, 0, OPT_LEVEL},
+        {"noise", required_argument, 0, OPT_NOISE},
+        {"realizations", required_argument, 0, OPT_REAL},
+        {"first", required_argument, 0, OPT_FIRST},
+        {"t-sim", required_argument, 0, OPT_TSIM},
+        {"dt", required_argument, 0, OPT_DT},
+        {"t-warmup", required_argument, 0, OPT_WARM},
+        {"record-bin", required_argument, 0, OPT_RECBIN},
+        {"stats-bin", required_argument, 0, OPT_STATSBIN},
+        {"record-realizations", required_argument, 0, OPT_RECREAL},
+        {"seed", required_argument, 0, OPT_SEED},
+        {"threads", required_argument, 0, OPT_THREADS},
+        {"backend", required_argument, 0, OPT_BACKEND},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"out", required_argument, 0, OPT_OUT},
+        {"force", no_argument, 0, OPT_FORCE},
+        {"dry-run", no_argument, 0, OPT_DRY},
+        {"quiet", no_argument, 0, OPT_QUIET},
+        {"help", no_argument, 0, OPT_HELP},
+        {0, 0, 0, 0}};
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    /* which options the user gave (they win over the model file's "simulation" block) */
+    int set_dt = 0, set_tsim = 0, set_warm = 0, set_rec = 0, set_stats = 0;
+    const char *out_path = NULL;
+    int force = 0, dry = 0, quiet = 0;
+    int64_t v;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LEVEL:
+            if (strcmp(optarg, "meso") == 0)
+                o.level = MG_LEVEL_MESO;
+            else if (strcmp(optarg, "micro") == 0)
+                o.level = MG_LEVEL_MICRO;
+            else {
+                mg_cli_error("--level: '%s' (allowed: meso, micro)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_NOISE:
+            if (strcmp(optarg, "binomial") == 0)
+                o.noise = MG_NOISE_BINOMIAL;
+            else if (strcmp(optarg, "poisson") == 0)
+                o.noise = MG_NOISE_POISSON;
+            else if (strcmp(optarg, "deterministic") == 0)
+                o.noise = MG_NOISE_DETERMINISTIC;
+            else {
+                mg_cli_error("--noise: '%s' (allowed: binomial, poisson, deterministic)",
+                             optarg);
+                return 2;
+            }
+            break;
+        case OPT_REAL:
+            if (parse_int64("--realizations", optarg, 1, 4294967296LL, &v))
+                return 2;
+            o.realization_count = v;
+            break;
+        case OPT_FIRST:
+            if (parse_int64("--first", optarg, 0, 4294967295LL, &v))
+                return 2;
+            o.realization_first = v;
+            break;
+        case OPT_TSIM:
+            if (parse_dur("--t-sim", optarg, &o.t_sim_ms))
+                return 2;
+            set_tsim = 1;
+            break;
+        case OPT_DT:
+            if (parse_dur("--dt", optarg, &o.dt_ms))
+                return 2;
+            set_dt = 1;
+            break;
+        case OPT_WARM:
+            if (parse_dur("--t-warmup", optarg, &o.t_warmup_ms))
+                return 2;
+            set_warm = 1;
+            break;
+        case OPT_RECBIN:
+            if (parse_dur("--record-bin", optarg, &o.record_bin_ms))
+                return 2;
+            set_rec = 1;
+            break;
+        case OPT_STATSBIN:
+            if (parse_dur("--stats-bin", optarg, &o.stats_bin_ms))
+                return 2;
+            set_stats = 1;
+            break;
+        case OPT_RECREAL:
+            if (parse_int64("--record-realizations", optarg, 0, 1000000, &v))
+                return 2;
+            o.record_realizations = v;
+            break;
+        case OPT_SEED:
+            if (parse_int64("--seed", optarg, 0, 4294967295LL, &v))
+                return 2;
+            o.seed = (uint32_t)v;
+            break;
+        case OPT_THREADS:
+            if (parse_int64("--threads", optarg, 0, 4096, &v))
+                return 2;
+            o.threads = (int)v;
+            break;
+        case OPT_BACKEND:
+            if (strcmp(optarg, "auto") == 0)
+                o.backend = MG_BACKEND_AUTO;
+            else if (strcmp(optarg, "cpu") == 0)
+                o.backend = MG_BACKEND_CPU;
+            else if (strcmp(optarg, "cuda") == 0)
+                o.backend = MG_BACKEND_CUDA;
+            else {
+                mg_cli_error("--backend: '%s' (allowed: auto, cpu, cuda)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_BATCH:
+            if (parse_int64("--batch", optarg, 0, 1LL << 40, &v))
+                return 2;
+            o.batch = v;
+            break;
+        case OPT_OUT:
+            out_path = optarg;
+            break;
+        case OPT_FORCE:
+            force = 1;
+            break;
+        case OPT_DRY:
+            dry = 1;
+            break;
+        case OPT_QUIET:
+            quiet = 1;
+            break;
+        case OPT_HELP:
+            run_usage(stdout);
+            return 0;
+        default:
+            mg_cli_error("run: unknown or incomplete option '%s' (see mesogif run --help)",
+                         argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (argc - optind > 1) {
+        mg_cli_error("run: one model file at most, got '%s' and '%s'", argv[optind],
+                     argv[optind + 1]);
+        return 2;
+    }
+    const char *model_path = optind < argc ? argv[optind] : NULL;
+
+    mg_model m;
+    mg_err err = {{0}};
+    int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
+    if (rc != MG_OK) {
+        if (rc == MG_EIO)
+            mg_cli_error("%s", err.msg);
+        else
+            mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
+        return mg_err_exit_code(rc);
+    }
+    if (!set_dt && m.sim.dt > 0)
+        o.dt_ms = m.sim.dt;
+    if (!set_tsim && m.sim.t_sim > 0)
+        o.t_sim_ms = m.sim.t_sim;
+    if (!set_warm && m.sim.t_warmup >= 0)
+        o.t_warmup_ms = m.sim.t_warmup;
+    if (!set_rec && m.sim.record_bin > 0)
+        o.record_bin_ms = m.sim.record_bin;
+    if (!set_stats && m.sim.stats_bin > 0)
+        o.stats_bin_ms = m.sim.stats_bin;
+
+    char default_out[MG_NAME_MAX + 32];
+    if (!out_path) {
+        snprintf(default_out, sizeof default_out, "%s_%s.h5", m.name, mg_level_name(o.level));
+        out_path = default_out;
+    }
+
+    if (dry) {
+        double per, total;
+        rc = mg_run_estimate(&m, &o, &per, &total, &err);
+        if (rc != MG_OK) {
+            report(&m, model_path, rc, &err);
+            mg_model_free(&m);
+            return mg_err_exit_code(rc);
+        }
+        printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
+               total / 1e6);
+        mg_model_free(&m);
+        return 0;
+    }
+    if (!force && access(out_path, F_OK) == 0) {
+        mg_cli_error("%s: exists (use --force to overwrite)", out_path);
+        mg_model_free(&m);
+        return 2;
+    }
+
+    progress_state ps = {isatty(2), 0.0};
+    if (!quiet) {
+        o.progress = on_progress;
+        o.progress_user = &ps;
+    }
+    g_total_sim_s = (double)o.realization_count * o.t_sim_ms * 1e-3;
+    g_cancel = 0;
+    o.cancel = &g_cancel;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    mg_result res;
+    rc = mg_run(&m, &o, &res, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!quiet && ps.is_tty)
+        fputc('\n', stderr);
+    if (rc != MG_OK) {
+        if (rc == MG_EINTR)
+            mg_cli_error("interrupted by a signal; nothing written");
+        else
+            report(&m, model_path, rc, &err);
+        mg_model_free(&m);
+        return rc == MG_EINTR ? 130 : mg_err_exit_code(rc);
+    }
+    rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force, &err);
+    if (rc != MG_OK) {
+        mg_cli_error("%s", err.msg);
+        mg_result_free(&res);
+        mg_model_free(&m);
+        return 1;
+    }
+    print_summary(&res, &m, out_path);
+    mg_result_free(&res);
+    mg_model_free(&m);
+    return 0;
+}

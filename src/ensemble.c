@@ -1,0 +1,357 @@
+/* src/ensemble.c: mg_run, the ensemble driver (DESIGN.md "The shape of a run"): validate the
+ * options against the model, derive the per-step model, lay out state and observers, pick a
+ * backend, run it over the reduction groups, and add the group sums in order. */
+#include "ensemble.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double mg_wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void mg_run_opts_default(mg_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->level = MG_LEVEL_MESO;
+    o->noise = MG_NOISE_BINOMIAL;
+    o->backend = MG_BACKEND_AUTO;
+    o->dt_ms = 0.5;
+    o->t_sim_ms = 10000.0;
+    o->t_warmup_ms = 1000.0;
+    o->record_bin_ms = 1.0;
+    o->stats_bin_ms = 10.0;
+    o->realization_first = 0;
+    o->realization_count = 1;
+    o->record_realizations = 1;
+    o->seed = 1;
+}
+
+const char *mg_level_name(mg_level l)
+{
+    return l == MG_LEVEL_MICRO ? "micro" : "meso";
+}
+
+const char *mg_noise_name(mg_noise n)
+{
+    return n == MG_NOISE_POISSON ? "poisson" : n == MG_NOISE_DETERMINISTIC ? "deterministic"
+                                                                             : "binomial";
+}
+
+void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
+{
+    int64_t first = job->opts.realization_first;
+    int64_t end = first + job->opts.realization_count;
+    int64_t a = gi * MG_RGROUP, b = a + MG_RGROUP;
+    *lo = a > first ? a : first;
+    *hi = b < end ? b : end;
+}
+
+void mg_job_progress(mg_job *job, int final)
+{
+    if (!job->opts.progress)
+        return;
+    double now = mg_wall_s();
+    if (!final && now - job->t_last_report < 1.0)
+        return;
+#pragma omp critical(mg_job_progress)
+    {
+        if (final || now - job->t_last_report >= 1.0) {
+            job->t_last_report = now;
+            mg_progress p;
+            int64_t steps, done;
+#pragma omp atomic read
+            steps = job->steps_done;
+#pragma omp atomic read
+            done = job->real_done;
+            p.realizations_done = done;
+            p.realizations_total = job->opts.realization_count;
+            p.sim_s_done = (double)steps * job->opts.dt_ms * 1e-3;
+            p.wall_s = now - job->t_start;
+            job->opts.progress(&p, job->opts.progress_user);
+        }
+    }
+}
+
+/* Is x a whole multiple of dt (to 1e-9 relative)? Sets *k to the multiple. */
+static int multiple_of(double x, double dt, int64_t *k)
+{
+    double q = x / dt;
+    double r = llround(q);
+    *k = (int64_t)r;
+    return r >= 1 && fabs(q - r) <= 1e-9 * (q > 1 ? q : 1);
+}
+
+static int check_opts(const mg_run_opts *o, int64_t *n_steps, int64_t *rec_L, int64_t *st_L,
+                      mg_err *err)
+{
+    if (!(o->dt_ms > 0) || !isfinite(o->dt_ms))
+        return mg_err_set(err, MG_EINVAL, "--dt: %g ms (allowed: > 0)", o->dt_ms);
+    if (!(o->t_sim_ms > 0) || !isfinite(o->t_sim_ms))
+        return mg_err_set(err, MG_EINVAL, "--t-sim: %g ms (allowed: > 0)", o->t_sim_ms);
+    if (!(o->t_warmup_ms >= 0) || !(o->t_warmup_ms < o->t_sim_ms))
+        return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms (allowed: 0 <= t-warmup < t-sim = "
+                          "%g ms)", o->t_warmup_ms, o->t_sim_ms);
+    double steps = floor(o->t_sim_ms / o->dt_ms + 1e-9);
+    if (steps < 1 || steps > 4294967295.0)
+        return mg_err_set(err, MG_EINVAL, "--t-sim: %.0f steps of dt = %g ms (allowed: 1 to "
+                          "2^32-1 steps)", steps, o->dt_ms);
+    *n_steps = (int64_t)steps;
+    if (!multiple_of(o->record_bin_ms, o->dt_ms, rec_L))
+        return mg_err_set(err, MG_EINVAL, "--record-bin: %g ms is not a multiple of dt = %g ms "
+                          "(allowed: k * dt, k >= 1)", o->record_bin_ms, o->dt_ms);
+    if (!multiple_of(o->stats_bin_ms, o->dt_ms, st_L))
+        return mg_err_set(err, MG_EINVAL, "--stats-bin: %g ms is not a multiple of dt = %g ms "
+                          "(allowed: k * dt, k >= 1)", o->stats_bin_ms, o->dt_ms);
+    if (*st_L > *n_steps)
+        return mg_err_set(err, MG_EINVAL, "--stats-bin: %g ms is longer than the run (%g ms)",
+                          o->stats_bin_ms, o->t_sim_ms);
+    if (o->realization_first < 0 || o->realization_count < 1 ||
+        o->realization_first + o->realization_count > 4294967296LL)
+        return mg_err_set(err, MG_EINVAL, "--realizations: [%lld, %lld) (allowed: a range "
+                          "within [0, 2^32))", (long long)o->realization_first,
+                          (long long)(o->realization_first + o->realization_count));
+    if (o->record_realizations < 0)
+        return mg_err_set(err, MG_EINVAL, "--record-realizations: %lld (allowed: >= 0)",
+                          (long long)o->record_realizations);
+    if (o->threads < 0 || o->threads > 4096)
+        return mg_err_set(err, MG_EINVAL, "--threads: %d (allowed: 0 = all, 1..4096)",
+                          o->threads);
+    if (o->level != MG_LEVEL_MESO)
+        return mg_err_set(err, MG_EINVAL, "--level: micro is not built yet (allowed: meso)");
+    return MG_OK;
+}
+
+static double phys_mem_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : 1e18;
+}
+
+/* Fill everything of the job but the big buffers. */
+static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_err *err)
+{
+    memset(job, 0, sizeof *job);
+    job->model = m;
+    job->opts = *o;
+    int64_t rec_L = 1, st_L = 1;
+    int rc = check_opts(o, &job->n_steps, &rec_L, &st_L, err);
+    if (rc != MG_OK)
+        return rc;
+    rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &job->md, err);
+    if (rc != MG_OK)
+        return rc;
+    const int P = m->P;
+    mg_obs_cfg *oc = &job->oc;
+    memset(oc, 0, sizeof *oc);
+    oc->P = P;
+    oc->rec_L = rec_L;
+    oc->rec_T = job->n_steps / rec_L;
+    oc->st_L = st_L;
+    /* statistics use the bins that start at or after the warm-up */
+    oc->st_b0 = (int64_t)ceil(o->t_warmup_ms / (o->dt_ms * (double)st_L) - 1e-9);
+    oc->st_B = job->n_steps / st_L;
+    for (int a = 0; a < P; ++a) {
+        double N = (double)m->pops[a].N, dt_s = o->dt_ms * 1e-3;
+        oc->rec_scale[a] = 1.0 / (N * (double)rec_L * dt_s);
+        oc->st_scale[a] = 1.0 / (N * (double)st_L * dt_s);
+    }
+    int row = job->md.mm.rows;
+    oc->row_rec_n = row;
+    row += P;
+    oc->row_rec_nbar = row;
+    row += P;
+    oc->row_st_n = row;
+    row += P;
+    oc->row_cnt = row++;
+    oc->row_s1 = row;
+    row += P;
+    oc->row_s2 = row;
+    row += P * P;
+    oc->rows = row - oc->row_rec_n;
+    job->rows = row;
+    if (oc->st_b0 >= oc->st_B)
+        return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms leaves no complete statistics bin "
+                          "of %g ms before t-sim = %g ms", o->t_warmup_ms, o->stats_bin_ms,
+                          o->t_sim_ms);
+    mg_stats_layout_init(&job->SL, P);
+    int64_t first = o->realization_first, end = first + o->realization_count;
+    job->g_first = first / MG_RGROUP;
+    job->n_groups = (end - 1) / MG_RGROUP - job->g_first + 1;
+    job->trace_k = o->record_realizations < o->realization_count ? o->record_realizations
+                                                                  : o->realization_count;
+    job->trace_T = oc->rec_T;
+    return MG_OK;
+}
+
+static void job_memory(const mg_job *job, double *per_real, double *total)
+{
+    int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
+    double state = (double)job->rows * sizeof(double);
+    double concurrent = (double)nthreads * MG_VL;
+    double traces = 2.0 * (double)job->trace_k * job->md.mm.P * (double)job->trace_T * 4.0;
+    double groups = (double)job->n_groups * (double)(job->SL.n_i + job->SL.n_d) * 8.0;
+    *per_real = state;
+    *total = state * concurrent + traces + groups + (double)job->md.n_kernels * 8.0;
+}
+
+int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_realization,
+                    double *total, mg_err *err)
+{
+    mg_job job;
+    int rc = job_setup(&job, m, opts, err);
+    if (rc == MG_OK)
+        job_memory(&job, per_realization, total);
+    mg_meso_derived_free(&job.md);
+    return rc;
+}
+
+void mg_result_free(mg_result *res)
+{
+    if (!res)
+        return;
+    free(res->pop_names);
+    free(res->resolved);
+    free(res->A_N);
+    free(res->A_bar);
+    mg_stats_free(&res->stats);
+    memset(res, 0, sizeof *res);
+}
+
+static void cpu_name(char *buf, size_t len, int threads)
+{
+    char model[96] = "unknown CPU";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *c = strchr(line, ':');
+                if (c) {
+                    snprintf(model, sizeof model, "%s", c + 2);
+                    model[strcspn(model, "\n")] = 0;
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    snprintf(buf, len, "%d OpenMP threads on %s", threads, model);
+}
+
+int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *err)
+{
+    memset(res, 0, sizeof *res);
+    mg_job job;
+    int rc = job_setup(&job, m, opts, err);
+    if (rc != MG_OK) {
+        mg_meso_derived_free(&job.md);
+        return rc;
+    }
+    double per_real, total;
+    job_memory(&job, &per_real, &total);
+    double avail = phys_mem_bytes();
+    if (total > 0.8 * avail) {
+        mg_meso_derived_free(&job.md);
+        return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB (state %.3g MB per "
+                          "realization, traces, statistics) but this machine has %.3g GB "
+                          "(allowed: up to 80%%); record fewer realizations or shorten "
+                          "len_kernel", total / 1e9, per_real / 1e6, avail / 1e9);
+    }
+    const int P = m->P;
+    job.group_i = calloc((size_t)(job.n_groups * job.SL.n_i), sizeof(int64_t));
+    job.group_d = calloc((size_t)(job.n_groups * job.SL.n_d), sizeof(double));
+    size_t trace_n = (size_t)(job.trace_k * P * job.trace_T);
+    job.trace_AN = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
+    job.trace_Abar = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
+    res->pop_names = calloc((size_t)P, sizeof *res->pop_names);
+    if (!job.group_i || !job.group_d || !job.trace_AN || !job.trace_Abar || !res->pop_names) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory for traces and statistics");
+        goto out;
+    }
+    for (int a = 0; a < P; ++a)
+        snprintf(res->pop_names[a], MG_NAME_MAX, "%s", m->pops[a].name);
+    rc = mg_meso_resolved(m, &job.md, &res->resolved, &res->n_resolved, err);
+    if (rc != MG_OK)
+        goto out;
+
+    /* backend */
+    int use_cuda = 0;
+#ifdef MG_HAVE_CUDA
+    char devname[128] = "";
+    if (opts->backend != MG_BACKEND_CPU && mg_cuda_probe(devname, sizeof devname) == MG_OK)
+        use_cuda = 1;
+#endif
+    if (opts->backend == MG_BACKEND_CUDA && !use_cuda) {
+        rc = mg_err_set(err, MG_ENODEV, "--backend cuda: no CUDA device answers%s",
+#ifdef MG_HAVE_CUDA
+                        ""
+#else
+                        " (this build has no CUDA backend: nvcc was not found)"
+#endif
+        );
+        goto out;
+    }
+    job.t_start = mg_wall_s();
+    job.t_last_report = job.t_start;
+#ifdef MG_HAVE_CUDA
+    if (use_cuda) {
+        res->backend_name = "cuda";
+        snprintf(res->device, sizeof res->device, "%s", devname);
+        rc = mg_cuda_run(&job, err);
+    } else
+#endif
+    {
+        res->backend_name = "cpu";
+        int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+        cpu_name(res->device, sizeof res->device, nthreads);
+        rc = mg_cpu_run(&job, err);
+    }
+    res->wall_s = mg_wall_s() - job.t_start;
+    mg_job_progress(&job, 1);
+    if (rc != MG_OK)
+        goto out;
+
+    /* the fixed reduction tree: groups in order (src/ensemble.h) */
+    rc = mg_stats_alloc(&res->stats, &job.SL, opts->stats_bin_ms, err);
+    if (rc != MG_OK)
+        goto out;
+    for (int64_t g = 0; g < job.n_groups; ++g) {
+        for (int64_t k = 0; k < job.SL.n_i; ++k)
+            res->stats.i[k] += job.group_i[g * job.SL.n_i + k];
+        for (int64_t k = 0; k < job.SL.n_d; ++k)
+            res->stats.d[k] += job.group_d[g * job.SL.n_d + k];
+    }
+    rc = mg_stats_finalize(&res->stats, err);
+    if (rc != MG_OK)
+        goto out;
+    res->opts = *opts;
+    res->opts.progress = NULL;
+    res->opts.progress_user = NULL;
+    res->opts.cancel = NULL;
+    res->P = P;
+    res->trace_k = job.trace_k;
+    res->trace_T = job.trace_T;
+    res->trace_bin_ms = opts->record_bin_ms;
+    res->A_N = job.trace_AN;
+    res->A_bar = job.trace_Abar;
+    job.trace_AN = job.trace_Abar = NULL;
+    res->mem_bytes_per_realization = per_real;
+out:
+    free(job.group_i);
+    free(job.group_d);
+    free(job.trace_AN);
+    free(job.trace_Abar);
+    mg_meso_derived_free(&job.md);
+    if (rc != MG_OK)
+        mg_result_free(res);
+    return rc;
+}

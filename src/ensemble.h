@@ -1,0 +1,71 @@
+/* src/ensemble.h: the job a backend executes: the derived model, the observer layout, where the
+ * results go, and the progress/cancel plumbing. Shared by src/backend_cpu.c and kernels/.
+ * Internal. */
+#ifndef MESOGIF_ENSEMBLE_H
+#define MESOGIF_ENSEMBLE_H
+
+#include "mesogif/run.h"
+#include "meso_derive.h"
+#include "core/observe.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Realizations are reduced in groups of MG_RGROUP consecutive indices, aligned to multiples of
+ * MG_RGROUP in absolute realization index: group g holds [g G, (g+1) G) within the run's range.
+ * Inside a group the per-realization records are summed in realization order, and the group
+ * sums are then added in group order. This fixed tree makes the statistics bitwise independent
+ * of threads, batch size and backend. (Fixed forever: changing it changes the last bits.) */
+#define MG_RGROUP 32
+
+typedef struct mg_job {
+    const mg_model *model;
+    mg_run_opts opts;
+    int64_t n_steps;             /* steps per realization */
+    /* meso dynamics */
+    mg_meso_derived md;
+    /* observer (rows after the dynamics) */
+    mg_obs_cfg oc;
+    int rows;                    /* doubles of state per realization, dynamics + observer */
+    /* statistics: group sums, [n_groups][L.n_i] and [n_groups][L.n_d] */
+    mg_stats_layout SL;
+    int64_t g_first;             /* absolute index of the first group */
+    int64_t n_groups;
+    int64_t *group_i;
+    double *group_d;
+    /* traces [k][P][T] */
+    int64_t trace_k, trace_T;
+    float *trace_AN, *trace_Abar;
+    /* progress (updated atomically by workers) */
+    int64_t steps_done;          /* realization-steps */
+    int64_t real_done;
+    double t_start, t_last_report;
+    int failed;                  /* set by a worker on error (NaN, cancel) */
+    int fail_code;
+    char fail_msg[512];
+} mg_job;
+
+/* Realization range of group gi (absolute group index): [*lo, *hi). */
+void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi);
+
+/* Report progress if a second has passed (thread-safe; workers call it often). */
+void mg_job_progress(mg_job *job, int final);
+
+/* Wall-clock seconds (monotonic). */
+double mg_wall_s(void);
+
+/* Backends. Each simulates all groups of the job, filling group sums and traces. */
+int mg_cpu_run(mg_job *job, mg_err *err);
+
+#ifdef MG_HAVE_CUDA
+/* kernels/backend_cuda.cu. mg_cuda_probe: MG_OK and the device name if a device answers. */
+int mg_cuda_probe(char *name, int name_len);
+int mg_cuda_run(mg_job *job, mg_err *err);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MESOGIF_ENSEMBLE_H */

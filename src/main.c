@@ -1,0 +1,79 @@
+/* src/main.c: the mesogif command line: dispatch to the verbs (src/cli_*.c). */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char command_line[8192];
+
+void mg_cli_set_command_line(int argc, char **argv)
+{
+    size_t at = 0;
+    for (int i = 0; i < argc && at < sizeof command_line - 1; ++i) {
+        int n = snprintf(command_line + at, sizeof command_line - at, "%s%s", i ? " " : "",
+                         argv[i]);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+}
+
+const char *mg_cli_command_line(void)
+{
+    return command_line;
+}
+
+void mg_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mesogif: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: mesogif <verb> [options]\n"
+          "\n"
+          "Batch ensembles of the Schwalger-Deger-Gerstner (2017) mesoscopic population\n"
+          "equations for networks of GIF neurons, on CPUs (OpenMP) and GPUs (CUDA).\n"
+          "\n"
+          "verbs:\n"
+          "  run [MODEL.json] [options]   simulate an ensemble, write an HDF5 file\n"
+          "  info FILE.h5                 what a result file holds\n"
+          "  theory MODEL.json            stationary rates, fixed points, spectra\n"
+          "  --help, --version\n"
+          "\n"
+          "`mesogif run --help` lists the run options. Without MODEL.json the embedded\n"
+          "default model (bistable pair B1) is used.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    mg_cli_set_command_line(argc, argv);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(verb, "--version") == 0 || strcmp(verb, "version") == 0) {
+        printf("mesogif %s (git %s, file format 1)\n", MG_VERSION, MG_GIT_COMMIT);
+        return 0;
+    }
+    if (strcmp(verb, "run") == 0)
+        return mg_cli_run(argc - 1, argv + 1);
+    if (strcmp(verb, "info") == 0)
+        return mg_cli_info(argc - 1, argv + 1);
+    if (strcmp(verb, "theory") == 0)
+        return mg_cli_theory(argc - 1, argv + 1);
+    mg_cli_error("unknown verb '%s' (allowed: run, info, theory, --help, --version)", verb);
+    return 2;
+}
