@@ -94,6 +94,8 @@ int mg_cpu_run(mg_job *job, mg_err *err)
 {
     const int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
     const int P = job->md.mm.P;
+    const int64_t per_item = job->opts.batch > MG_RGROUP ? job->opts.batch / MG_RGROUP : 1;
+    const int64_t n_items = (job->n_groups + per_item - 1) / per_item;
 #pragma omp parallel num_threads(nthreads)
     {
         size_t state_bytes = (size_t)job->rows * MG_VL * sizeof(double);
@@ -105,16 +107,20 @@ int mg_cpu_run(mg_job *job, mg_err *err)
         double *rd = calloc((size_t)job->SL.n_d, sizeof(double));
         if (!state || !n || !nbar || !ri || !rd)
             fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
+        /* work items of `per_item` whole groups (--batch); the result does not depend on it */
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t g = 0; g < job->n_groups; ++g) {
-            if (job->failed)
-                continue;
-            int64_t lo, hi;
-            mg_job_group_range(job, job->g_first + g, &lo, &hi);
-            int64_t *gi = job->group_i + g * job->SL.n_i;
-            double *gd = job->group_d + g * job->SL.n_d;
-            for (int64_t r0 = lo; r0 < hi && !job->failed; r0 += MG_VL)
-                run_block(job, state, n, nbar, ri, rd, r0, hi, gi, gd);
+        for (int64_t item = 0; item < n_items; ++item) {
+            for (int64_t g = item * per_item; g < (item + 1) * per_item && g < job->n_groups;
+                 ++g) {
+                if (job->failed)
+                    break;
+                int64_t lo, hi;
+                mg_job_group_range(job, job->g_first + g, &lo, &hi);
+                int64_t *gi = job->group_i + g * job->SL.n_i;
+                double *gd = job->group_d + g * job->SL.n_d;
+                for (int64_t r0 = lo; r0 < hi && !job->failed; r0 += MG_VL)
+                    run_block(job, state, n, nbar, ri, rd, r0, hi, gi, gd);
+            }
         }
         free(state);
         free(n);

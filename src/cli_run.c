@@ -117,15 +117,54 @@ static int parse_dur(const char *opt, const char *s, double *out)
     return 0;
 }
 
-/* "<file>: " for messages about the model, nothing for messages about options. */
-static void report(const mg_model *m, const char *model_path, int rc, const mg_err *err)
+/* The options a model file's "simulation" block can set, with their JSON keys (bit i of the
+ * from_file mask of report() is sim_opts[i]). */
+static const char *const sim_opts[5][2] = {{"--dt", "dt"}, {"--t-sim", "t_sim"},
+                                           {"--t-warmup", "t_warmup"},
+                                           {"--record-bin", "record_bin"},
+                                           {"--stats-bin", "stats_bin"}};
+
+/* One line for a failed validation or run: "<file>: " before messages about the model (JSON
+ * paths, parser positions); a message about an option whose value came from the model file's
+ * "simulation" block (bit set in from_file) names the file and "/simulation/<key>" instead of
+ * the option, since that is where the user has to look. */
+static void report(const mg_model *m, const char *model_path, unsigned from_file,
+                   const mg_err *err)
 {
-    if (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0)
-        mg_cli_error("%s: %s", model_path ? model_path : (m && m->source ? m->source : "model"),
-                     err->msg);
+    const char *file = model_path ? model_path : (m && m->source ? m->source : "model");
+    if (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0) {
+        mg_cli_error("%s: %s", file, err->msg);
+        return;
+    }
+    for (int i = 0; i < 5; ++i) {
+        size_t n = strlen(sim_opts[i][0]);
+        if ((from_file >> i & 1u) && strncmp(err->msg, sim_opts[i][0], n) == 0 &&
+            err->msg[n] == ':') {
+            mg_cli_error("%s: /simulation/%s%s", file, sim_opts[i][1], err->msg + n);
+            return;
+        }
+    }
+    mg_cli_error("%s", err->msg);
+}
+
+/* 0 when the folder of path exists and is writable; else an error line and -1. Checked before
+ * the run so that hours of simulation are not lost to a typo in --out. */
+static int check_out_folder(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
     else
-        mg_cli_error("%s", err->msg);
-    (void)rc;
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        mg_cli_error("--out: %s: folder '%s' is not writable: %s (allowed: a file in an "
+                     "existing, writable folder)", path, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static void print_summary(const mg_result *res, const mg_model *m, const char *out_path)
@@ -309,18 +348,33 @@ int mg_cli_run(int argc, char **argv)
             mg_cli_error("%s", err.msg);
         else
             mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
-        return mg_err_exit_code(rc);
+        /* a model file that cannot be read is bad input too (exit 2), like a malformed one */
+        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
     }
-    if (!set_dt && m.sim.dt > 0)
+    /* values from the model file; only those of a real file are reported as JSON paths */
+    unsigned from_file = 0;
+    if (!set_dt && m.sim.dt > 0) {
         o.dt_ms = m.sim.dt;
-    if (!set_tsim && m.sim.t_sim > 0)
+        from_file |= 1u;
+    }
+    if (!set_tsim && m.sim.t_sim > 0) {
         o.t_sim_ms = m.sim.t_sim;
-    if (!set_warm && m.sim.t_warmup >= 0)
+        from_file |= 2u;
+    }
+    if (!set_warm && m.sim.t_warmup >= 0) {
         o.t_warmup_ms = m.sim.t_warmup;
-    if (!set_rec && m.sim.record_bin > 0)
+        from_file |= 4u;
+    }
+    if (!set_rec && m.sim.record_bin > 0) {
         o.record_bin_ms = m.sim.record_bin;
-    if (!set_stats && m.sim.stats_bin > 0)
+        from_file |= 8u;
+    }
+    if (!set_stats && m.sim.stats_bin > 0) {
         o.stats_bin_ms = m.sim.stats_bin;
+        from_file |= 16u;
+    }
+    if (!model_path)
+        from_file = 0;
 
     char default_out[MG_NAME_MAX + 32];
     if (!out_path) {
@@ -328,16 +382,20 @@ int mg_cli_run(int argc, char **argv)
         out_path = default_out;
     }
 
-    if (dry) {
-        double per, total;
-        rc = mg_run_estimate(&m, &o, &per, &total, &err);
-        if (rc != MG_OK) {
-            report(&m, model_path, rc, &err);
-            mg_model_free(&m);
-            return mg_err_exit_code(rc);
-        }
+    /* Validate everything (options, model against options, memory) before anything else is
+     * printed, so that bad input gives exactly one line on stderr and exit 2. A run too big
+     * for this machine (MG_ENOMEM here) is bad input as well: the sizes asked for. */
+    double per, total;
+    rc = mg_run_estimate(&m, &o, &per, &total, &err);
+    if (dry && (rc == MG_OK || rc == MG_ENOMEM))
         printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
                total / 1e6);
+    if (rc != MG_OK) {
+        report(&m, model_path, from_file, &err);
+        mg_model_free(&m);
+        return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);
+    }
+    if (dry) {
         mg_model_free(&m);
         return 0;
     }
@@ -346,7 +404,22 @@ int mg_cli_run(int argc, char **argv)
         mg_model_free(&m);
         return 2;
     }
+    if (check_out_folder(out_path) != 0) {
+        mg_model_free(&m);
+        return 2;
+    }
 
+    /* say which backend runs before a long run starts */
+    char devname[160];
+    int have_cuda = mg_cuda_available(devname, sizeof devname);
+    if (o.backend == MG_BACKEND_CUDA && !have_cuda) {
+        mg_cli_error("--backend cuda: %s", devname);
+        mg_model_free(&m);
+        return 2;
+    }
+    if (!quiet && o.backend == MG_BACKEND_AUTO)
+        fprintf(stderr, have_cuda ? "mesogif: backend cuda (%s)\n"
+                                  : "mesogif: %s; running on the CPU\n", devname);
     progress_state ps = {isatty(2), 0.0};
     if (!quiet) {
         o.progress = on_progress;
@@ -371,7 +444,7 @@ int mg_cli_run(int argc, char **argv)
         if (rc == MG_EINTR)
             mg_cli_error("interrupted by a signal; nothing written");
         else
-            report(&m, model_path, rc, &err);
+            report(&m, model_path, from_file, &err);
         mg_model_free(&m);
         return rc == MG_EINTR ? 130 : mg_err_exit_code(rc);
     }

@@ -46,6 +46,18 @@ const char *mg_noise_name(mg_noise n)
                                                                              : "binomial";
 }
 
+int mg_cuda_available(char *name, int len)
+{
+#ifdef MG_HAVE_CUDA
+    if (mg_cuda_probe(name, len) == MG_OK)
+        return 1;
+    snprintf(name, (size_t)len, "no CUDA device answers");
+#else
+    snprintf(name, (size_t)len, "this build has no CUDA backend (nvcc was not found)");
+#endif
+    return 0;
+}
+
 void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
 {
     int64_t first = job->opts.realization_first;
@@ -203,13 +215,31 @@ static void job_memory(const mg_job *job, double *per_real, double *total)
     *total = state * concurrent + traces + groups + (double)job->md.n_kernels * 8.0;
 }
 
+/* Refuse a run whose estimate exceeds 80% of the machine's memory before allocating anything
+ * (the rest is left to the OS, the backend's scratch and the HDF5 writer). Shared by mg_run and
+ * mg_run_estimate, so that `--dry-run` and the CLI's early check refuse exactly what mg_run
+ * would. *per_real and *total are filled in either case. */
+static int job_check_memory(const mg_job *job, double *per_real, double *total, mg_err *err)
+{
+    job_memory(job, per_real, total);
+    double traces = 2.0 * (double)job->trace_k * job->md.mm.P * (double)job->trace_T * 4.0;
+    double avail = phys_mem_bytes();
+    if (*total > 0.8 * avail)
+        return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB of memory (traces %.3g "
+                          "GB, state %.3g MB per realization in flight) but this machine has "
+                          "%.3g GB (allowed: up to 80%%); record fewer or coarser traces "
+                          "(--record-realizations, --record-bin) or shorten len_kernel",
+                          *total / 1e9, traces / 1e9, *per_real / 1e6, avail / 1e9);
+    return MG_OK;
+}
+
 int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_realization,
                     double *total, mg_err *err)
 {
     mg_job job;
     int rc = job_setup(&job, m, opts, err);
     if (rc == MG_OK)
-        job_memory(&job, per_realization, total);
+        rc = job_check_memory(&job, per_realization, total, err);
     mg_meso_derived_free(&job.md);
     return rc;
 }
@@ -257,14 +287,10 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
         return rc;
     }
     double per_real, total;
-    job_memory(&job, &per_real, &total);
-    double avail = phys_mem_bytes();
-    if (total > 0.8 * avail) {
+    rc = job_check_memory(&job, &per_real, &total, err);
+    if (rc != MG_OK) {
         mg_meso_derived_free(&job.md);
-        return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB (state %.3g MB per "
-                          "realization, traces, statistics) but this machine has %.3g GB "
-                          "(allowed: up to 80%%); record fewer realizations or shorten "
-                          "len_kernel", total / 1e9, per_real / 1e6, avail / 1e9);
+        return rc;
     }
     const int P = m->P;
     job.group_i = calloc((size_t)(job.n_groups * job.SL.n_i), sizeof(int64_t));

@@ -99,6 +99,10 @@ int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_real
 
 void mg_result_free(mg_result *res);
 
+/* 1 if this build has the CUDA backend and a device answers (its name in name), else 0 and
+ * a reason in name ("no CUDA device answers", "built without CUDA"). */
+int mg_cuda_available(char *name, int len);
+
 /* Human-readable names, for files and messages. */
 const char *mg_level_name(mg_level l);
 const char *mg_noise_name(mg_noise n);

@@ -33,14 +33,14 @@ static inline MG_HD double mg_pow2i(int64_t e) /* 2^e for -1022 <= e <= 1023 */
     return mg_double_of((uint64_t)(e + 1023) << 52);
 }
 
-static inline MG_HD double mg_exp(double x)
+/* e^xc = p 2^k for |xc| <= 746: returns p (in [0.7, 1.42]) and k. */
+static inline MG_HD double mg_exp_reduced(double xc, int64_t *k_out)
 {
     const double shifter = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
-    double xc = x < -746.0 ? -746.0 : x;       /* NaN compares false and passes through */
-    xc = xc > 710.0 ? 710.0 : xc;
-    double t = xc * 1.4426950408889634074 + shifter; /* k + shifter, k = round(x / ln2) */
+    /* k + shifter, k = round(x / ln2); one rounding (explicit fma, the same on both sides) */
+    double t = fma(xc, 1.4426950408889634074, shifter);
     double kd = t - shifter;
-    int64_t k = (int64_t)(mg_bits_of(t) - mg_bits_of(shifter)); /* k as integer, exactly */
+    *k_out = (int64_t)(mg_bits_of(t) - mg_bits_of(shifter)); /* k as integer, exactly */
     double r = fma(-kd, MG_LN2_HI, xc);
     r = fma(-kd, MG_LN2_LO, r);
     /* e^r = 1 + r (1 + r q), q = sum_{n=2..13} r^(n-2) / n!. q by Estrin's scheme (4 levels
@@ -61,10 +61,30 @@ static inline MG_HD double mg_exp(double x)
     double c0 = fma(r4, b1, b0);
     double q = fma(r8, b2, c0);
     double p = fma(fma(q, r, 1.0), r, 1.0);
+    return p;
+}
+
+static inline MG_HD double mg_exp(double x)
+{
+    double xc = x < -746.0 ? -746.0 : x;       /* NaN compares false and passes through */
+    xc = xc > 710.0 ? 710.0 : xc;
+    int64_t k;
+    double p = mg_exp_reduced(xc, &k);
     /* 2^k in two factors so that k = 1024 overflows and k < -1022 reaches the subnormals by
      * IEEE rounding instead of wrapping the exponent field */
     int64_t k1 = k / 2;
     return p * mg_pow2i(k1) * mg_pow2i(k - k1);
+}
+
+/* e^x for x in [-708, 708], which the caller guarantees (hot loops clamp once, where they
+ * know their range): the result is a normal number, so one scaling multiply suffices.
+ * Bitwise equal to mg_exp there (scaling by 2^k1 2^k2 or by 2^k is exact either way).
+ * Outside that range the result is wrong: never call it unclamped. */
+static inline MG_HD double mg_exp_mid(double x)
+{
+    int64_t k;
+    double p = mg_exp_reduced(x, &k);
+    return p * mg_pow2i(k);
 }
 
 static inline MG_HD double mg_log(double x)

@@ -32,8 +32,12 @@
 /* Hint that the loop over lanes carries no dependence (vectorize it on the host). */
 #if defined(__CUDA_ARCH__) || !defined(_OPENMP)
 #  define MG_SIMD
+#  define MG_SIMD_MAX(var)
 #else
 #  define MG_SIMD _Pragma("omp simd")
+#  define MG_SIMD_PRAGMA_(x) _Pragma(#x)
+/* a lane loop that also takes the maximum of a double over the lanes */
+#  define MG_SIMD_MAX(var) MG_SIMD_PRAGMA_(omp simd reduction(max:var))
 #endif
 
 /* Bit casts between double and its IEEE-754 bit pattern. */

@@ -175,6 +175,43 @@ static inline MG_HD void mg_meso_inputs(const mg_meso_model *mm, mg_lanes st, in
     }
 }
 
+/* Step 5 for one cohort and lane, first half: advance its potential u by one step and return
+ * its firing probability over the step (trapezoidal hazard; P = q for q <= 0.01 as NEST and
+ * S1 v1.0, else 1 - exp(-q)); lam becomes the hazard at the end of the step. Both exps are
+ * always evaluated so that the host lane loop stays branch-free. */
+static inline MG_HD double mg_meso_cohort_P(double *u, double *lam, double th_eff, double Psi,
+                                            double E_m, double inv_Delta, double c, double hdt)
+{
+    double un = *u * E_m + Psi;
+    *u = un;
+    /* hazard exponent in [-700, 700]: below, the hazard is < 1e-300 Hz and adds nothing to
+     * any sum; above, P = 1 to double precision; in between mg_exp_mid is exact mg_exp */
+    double arg = (un - th_eff) * inv_Delta;
+    arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
+    arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
+    double lam_new = c * mg_exp_mid(arg);
+    double q = (*lam + lam_new) * hdt;
+    *lam = lam_new;
+    double mq = q > 708.0 ? -708.0 : -q; /* q >= 0; beyond 708, 1 - e^-708 is 1 exactly */
+    double e = mg_exp_mid(mq);
+    return q <= 0.01 ? q : 1.0 - e;
+}
+
+/* Step 5, second half: the cohort's survivors m and their variance v under firing probability
+ * P, and its contributions to X (old m), W, Y, Z. */
+static inline MG_HD void mg_meso_cohort_survive(double *m, double *v, double P, double *X,
+                                                double *W, double *Y, double *Z)
+{
+    double m_old = *m, v_old = *v;
+    *X += m_old;
+    *W += P * m_old;
+    *Y += P * v_old;
+    *Z += v_old;
+    double keep = 1.0 - P;
+    *v = keep * keep * v_old + P * m_old;
+    *m = keep * m_old;
+}
+
 /* Phase II for population a (steps 1-7 of MODEL.md §2.4): advance the cohorts and the free pool
  * by one step and return the expected count n_bar in nbar[j]. Leaves the draw to the caller. */
 static inline MG_HD void mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
@@ -215,41 +252,52 @@ static inline MG_HD void mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes
         Th[j] = th_free - pp->theta_tilde0 * MG_AT(st, pp->row_n + k0, j) * pp->inv_N;
         W[j] = Y[j] = Z[j] = X[j] = 0.0;
     }
-    /* step 5 over the active cohorts, oldest first; the ring is walked in two straight runs */
-    for (int l = 0; l < n_active; ++l) {
-        int s = k0 + l;
-        s = s >= K ? s - K : s;
-        const double th_l = theta[l], tt_l = theta_tilde[l];
-        double *MG_RESTRICT n_s = &MG_AT(st, pp->row_n + s, 0);
-        double *MG_RESTRICT m_s = &MG_AT(st, pp->row_m + s, 0);
-        double *MG_RESTRICT v_s = &MG_AT(st, pp->row_v + s, 0);
-        double *MG_RESTRICT u_s = &MG_AT(st, pp->row_u + s, 0);
-        double *MG_RESTRICT lam_s = &MG_AT(st, pp->row_lam + s, 0);
+    /* step 5 over the active cohorts, oldest first. Two cohorts per pass: their exp chains are
+     * independent, which doubles the work in flight (the loop is latency-bound otherwise);
+     * the accumulators still add cohort l before cohort l+1, so the sums are the same bits as
+     * a one-at-a-time loop. */
+    int l = 0;
+    for (; l + 1 < n_active; l += 2) {
+        int s0 = k0 + l, s1 = k0 + l + 1;
+        s0 = s0 >= K ? s0 - K : s0;
+        s1 = s1 >= K ? s1 - K : s1;
+        const double th0 = theta[l], tt0 = theta_tilde[l];
+        const double th1 = theta[l + 1], tt1 = theta_tilde[l + 1];
         MG_SIMD
         for (int j = 0; j < MG_VL; ++j) {
-            double m_old = m_s[j], v_old = v_s[j];
-            X[j] += m_old;                                /* step 3 (all slots, old m) */
-            double th_eff = th_l + Th[j];                 /* threshold of this cohort */
-            Th[j] += tt_l * n_s[j] * inv_N;               /* after use: own spikes excluded */
-            double u = u_s[j] * E_m + Psi[j];
-            u_s[j] = u;
-            double arg = (u - th_eff) * inv_Delta;
-            arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
-            double lam_new = c * mg_exp(arg);
-            double q = (lam_s[j] + lam_new) * hdt;
-            double e = mg_exp(-q); /* unconditional: keeps the lane loop branch-free */
-            double P = q <= 0.01 ? q : 1.0 - e; /* linear branch as NEST and S1 v1.0 */
-            lam_s[j] = lam_new;
-            W[j] += P * m_old;
-            Y[j] += P * v_old;
-            Z[j] += v_old;
-            double keep = 1.0 - P;
-            v_s[j] = keep * keep * v_old + P * m_old;
-            m_s[j] = keep * m_old;
+            double th_eff0 = th0 + Th[j];
+            double Th1 = Th[j] + tt0 * MG_AT(st, pp->row_n + s0, j) * inv_N;
+            double th_eff1 = th1 + Th1;
+            Th[j] = Th1 + tt1 * MG_AT(st, pp->row_n + s1, j) * inv_N;
+            double P0 = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s0, j),
+                                         &MG_AT(st, pp->row_lam + s0, j), th_eff0, Psi[j], E_m,
+                                         inv_Delta, c, hdt);
+            double P1 = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s1, j),
+                                         &MG_AT(st, pp->row_lam + s1, j), th_eff1, Psi[j], E_m,
+                                         inv_Delta, c, hdt);
+            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s0, j), &MG_AT(st, pp->row_v + s0, j),
+                                   P0, &X[j], &W[j], &Y[j], &Z[j]);
+            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s1, j), &MG_AT(st, pp->row_v + s1, j),
+                                   P1, &X[j], &W[j], &Y[j], &Z[j]);
+        }
+    }
+    for (; l < n_active; ++l) {
+        int s0 = k0 + l;
+        s0 = s0 >= K ? s0 - K : s0;
+        const double th0 = theta[l], tt0 = theta_tilde[l];
+        MG_SIMD
+        for (int j = 0; j < MG_VL; ++j) {
+            double th_eff0 = th0 + Th[j];
+            Th[j] += tt0 * MG_AT(st, pp->row_n + s0, j) * inv_N;
+            double P0 = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s0, j),
+                                         &MG_AT(st, pp->row_lam + s0, j), th_eff0, Psi[j], E_m,
+                                         inv_Delta, c, hdt);
+            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s0, j), &MG_AT(st, pp->row_v + s0, j),
+                                   P0, &X[j], &W[j], &Y[j], &Z[j]);
         }
     }
     /* step 3, refractory cohorts: their survivors count in X but cannot fire */
-    for (int l = n_active; l < K; ++l) {
+    for (; l < K; ++l) {
         int s = k0 + l;
         s = s >= K ? s - K : s;
         const double *MG_RESTRICT m_s = &MG_AT(st, pp->row_m + s, 0);
@@ -283,8 +331,8 @@ static inline MG_HD double mg_meso_draw(const mg_meso_model *mm, int a, int64_t 
         return nb;
     mg_rng g;
     mg_rng_init(&g, mm->seed, MG_STREAM_MESO_COUNT, realization, (uint32_t)a, (uint32_t)t);
-    if (mm->noise == MG_MESO_POISSON)
-        return (double)mg_poisson_count(&g, nb, pp->N_int);
+    if (mm->noise == MG_MESO_POISSON) /* NEST semantics: n_bar > N gives N exactly */
+        return (double)mg_poisson_count(&g, nbar, pp->N_int);
     return (double)mg_binom(&g, pp->N_int, nb * pp->inv_N);
 }
 

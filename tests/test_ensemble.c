@@ -1,0 +1,186 @@
+/* tests/test_ensemble.c: reproducibility of the ensemble driver (src/ensemble.c): realization r
+ * depends only on (model, options, seed, r). Bitwise comparisons, so no false failures. */
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mesogif/model.h"
+#include "mesogif/run.h"
+
+static mg_model model;
+
+static void setup(void)
+{
+    mg_err err = {{0}};
+    ck_assert_int_eq(mg_model_default(&model, &err), MG_OK);
+}
+
+static void teardown(void)
+{
+    mg_model_free(&model);
+}
+
+static void base_opts(mg_run_opts *o)
+{
+    mg_run_opts_default(o);
+    o->backend = MG_BACKEND_CPU;
+    o->t_sim_ms = 1500;
+    o->t_warmup_ms = 500;
+    o->realization_count = 70; /* three reduction groups, the last one partial */
+    o->record_realizations = 70;
+    o->seed = 99;
+}
+
+static void run(const mg_run_opts *o, mg_result *res)
+{
+    mg_err err = {{0}};
+    int rc = mg_run(&model, o, res, &err);
+    ck_assert_msg(rc == MG_OK, "mg_run: %s", err.msg);
+}
+
+static void assert_same_stats(const mg_result *a, const mg_result *b, const char *what)
+{
+    const mg_stats_layout *L = &a->stats.L;
+    ck_assert_msg(memcmp(a->stats.i, b->stats.i, (size_t)L->n_i * sizeof(int64_t)) == 0,
+                  "%s: integer sums differ", what);
+    ck_assert_msg(memcmp(a->stats.d, b->stats.d, (size_t)L->n_d * sizeof(double)) == 0,
+                  "%s: floating sums differ", what);
+}
+
+/* rows [k0, k0 + k) of a's traces equal b's first k rows */
+static void assert_same_traces(const mg_result *a, int64_t k0, const mg_result *b, int64_t k,
+                               const char *what)
+{
+    ck_assert_int_eq(a->trace_T, b->trace_T);
+    size_t row = (size_t)a->P * (size_t)a->trace_T;
+    ck_assert_msg(memcmp(a->A_N + k0 * row, b->A_N, k * row * sizeof(float)) == 0,
+                  "%s: A_N differs", what);
+    ck_assert_msg(memcmp(a->A_bar + k0 * row, b->A_bar, k * row * sizeof(float)) == 0,
+                  "%s: A_bar differs", what);
+}
+
+START_TEST(one_and_two_threads_are_bitwise_equal)
+{
+    mg_run_opts o;
+    mg_result r1, r2;
+    base_opts(&o);
+    o.threads = 1;
+    run(&o, &r1);
+    o.threads = 2;
+    run(&o, &r2);
+    assert_same_stats(&r1, &r2, "threads 1 vs 2");
+    assert_same_traces(&r1, 0, &r2, 70, "threads 1 vs 2");
+    mg_result_free(&r1);
+    mg_result_free(&r2);
+}
+END_TEST
+
+START_TEST(batch_size_does_not_matter)
+{
+    mg_run_opts o;
+    mg_result r1, r2;
+    base_opts(&o);
+    o.threads = 2;
+    o.batch = 0;
+    run(&o, &r1);
+    o.batch = 96;
+    run(&o, &r2);
+    assert_same_stats(&r1, &r2, "batch auto vs 96");
+    assert_same_traces(&r1, 0, &r2, 70, "batch auto vs 96");
+    mg_result_free(&r1);
+    mg_result_free(&r2);
+}
+END_TEST
+
+/* A realization run alone, or in a range that starts elsewhere, gives the same trace; its
+ * lane position in a SIMD block differs (37 is lane 5 of its block in [0, 70), lane 0 alone). */
+START_TEST(realization_alone_equals_realization_in_ensemble)
+{
+    mg_run_opts o;
+    mg_result all, one, tail;
+    base_opts(&o);
+    run(&o, &all);
+    o.realization_first = 37;
+    o.realization_count = 1;
+    o.record_realizations = 1;
+    run(&o, &one);
+    assert_same_traces(&all, 37, &one, 1, "r = 37 alone");
+    o.realization_first = 33;
+    o.realization_count = 37;
+    o.record_realizations = 37;
+    run(&o, &tail);
+    assert_same_traces(&all, 33, &tail, 37, "range [33, 70)");
+    mg_result_free(&all);
+    mg_result_free(&one);
+    mg_result_free(&tail);
+}
+END_TEST
+
+/* The statistics of disjoint ranges add up to those of their union (integers exactly, floats
+ * to rounding). */
+START_TEST(stats_of_split_ranges_add_up)
+{
+    mg_run_opts o;
+    mg_result all, a, b;
+    mg_err err = {{0}};
+    base_opts(&o);
+    o.record_realizations = 0;
+    run(&o, &all);
+    o.realization_count = 32;
+    run(&o, &a);
+    o.realization_first = 32;
+    o.realization_count = 38;
+    run(&o, &b);
+    ck_assert_int_eq(mg_stats_add(&a.stats, &b.stats, &err), MG_OK);
+    for (int64_t k = 0; k < all.stats.L.n_i; ++k)
+        ck_assert_int_eq(a.stats.i[k], all.stats.i[k]);
+    for (int64_t k = 0; k < all.stats.L.n_d; ++k)
+        ck_assert_msg(fabs(a.stats.d[k] - all.stats.d[k]) <= 1e-12 * fabs(all.stats.d[k]),
+                      "sum %lld: %.17g vs %.17g", (long long)k, a.stats.d[k], all.stats.d[k]);
+    mg_result_free(&all);
+    mg_result_free(&a);
+    mg_result_free(&b);
+}
+END_TEST
+
+START_TEST(different_seeds_differ_and_same_seed_repeats)
+{
+    mg_run_opts o;
+    mg_result a, b, c;
+    base_opts(&o);
+    o.realization_count = 8;
+    o.record_realizations = 8;
+    run(&o, &a);
+    run(&o, &b);
+    o.seed = 100;
+    run(&o, &c);
+    assert_same_traces(&a, 0, &b, 8, "same seed");
+    size_t n = (size_t)8 * a.P * a.trace_T;
+    ck_assert_msg(memcmp(a.A_N, c.A_N, n * sizeof(float)) != 0, "seeds 99 and 100 agree");
+    /* neighbouring realizations differ too */
+    size_t row = (size_t)a.P * a.trace_T;
+    ck_assert_msg(memcmp(a.A_N, a.A_N + row, row * sizeof(float)) != 0,
+                  "realizations 0 and 1 agree");
+    mg_result_free(&a);
+    mg_result_free(&b);
+    mg_result_free(&c);
+}
+END_TEST
+
+Suite *ensemble_suite(void)
+{
+    Suite *s = suite_create("ensemble");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, one_and_two_threads_are_bitwise_equal);
+    tcase_add_test(tc, batch_size_does_not_matter);
+    tcase_add_test(tc, realization_alone_equals_realization_in_ensemble);
+    tcase_add_test(tc, stats_of_split_ranges_add_up);
+    tcase_add_test(tc, different_seeds_differ_and_same_seed_repeats);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MG_TEST_MAIN(ensemble_suite)
