@@ -117,6 +117,15 @@ static int parse_dur(const char *opt, const char *s, double *out)
     return 0;
 }
 
+/* Messages are one line: a key or string of the model file quoted in a message may hold control
+ * characters (JSON "\n"); they become '?'. */
+static void one_line(char *msg)
+{
+    for (char *c = msg; *c; ++c)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
 /* The options a model file's "simulation" block can set, with their JSON keys (bit i of the
  * from_file mask of report() is sim_opts[i]). */
 static const char *const sim_opts[5][2] = {{"--dt", "dt"}, {"--t-sim", "t_sim"},
@@ -129,8 +138,9 @@ static const char *const sim_opts[5][2] = {{"--dt", "dt"}, {"--t-sim", "t_sim"},
  * "simulation" block (bit set in from_file) names the file and "/simulation/<key>" instead of
  * the option, since that is where the user has to look. */
 static void report(const mg_model *m, const char *model_path, unsigned from_file,
-                   const mg_err *err)
+                   mg_err *err)
 {
+    one_line(err->msg);
     const char *file = model_path ? model_path : (m && m->source ? m->source : "model");
     if (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0) {
         mg_cli_error("%s: %s", file, err->msg);
@@ -344,6 +354,7 @@ int mg_cli_run(int argc, char **argv)
     mg_err err = {{0}};
     int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
     if (rc != MG_OK) {
+        one_line(err.msg);
         if (rc == MG_EIO)
             mg_cli_error("%s", err.msg);
         else

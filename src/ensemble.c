@@ -124,8 +124,8 @@ static int check_opts(const mg_run_opts *o, int64_t *n_steps, int64_t *rec_L, in
         return mg_err_set(err, MG_EINVAL, "--stats-bin: %g ms is not a multiple of dt = %g ms "
                           "(allowed: k * dt, k >= 1)", o->stats_bin_ms, o->dt_ms);
     if (*st_L > *n_steps)
-        return mg_err_set(err, MG_EINVAL, "--stats-bin: %g ms is longer than the run (%g ms)",
-                          o->stats_bin_ms, o->t_sim_ms);
+        return mg_err_set(err, MG_EINVAL, "--stats-bin: %g ms is longer than the run (allowed: "
+                          "k * dt <= t-sim = %g ms)", o->stats_bin_ms, o->t_sim_ms);
     if (o->realization_first < 0 || o->realization_count < 1 ||
         o->realization_first + o->realization_count > 4294967296LL)
         return mg_err_set(err, MG_EINVAL, "--realizations: [%lld, %lld) (allowed: a range "
@@ -137,8 +137,6 @@ static int check_opts(const mg_run_opts *o, int64_t *n_steps, int64_t *rec_L, in
     if (o->threads < 0 || o->threads > 4096)
         return mg_err_set(err, MG_EINVAL, "--threads: %d (allowed: 0 = all, 1..4096)",
                           o->threads);
-    if (o->level != MG_LEVEL_MESO)
-        return mg_err_set(err, MG_EINVAL, "--level: micro is not built yet (allowed: meso)");
     return MG_OK;
 }
 
@@ -158,9 +156,16 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
     int rc = check_opts(o, &job->n_steps, &rec_L, &st_L, err);
     if (rc != MG_OK)
         return rc;
-    rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &job->md, err);
-    if (rc != MG_OK)
-        return rc;
+    if (o->level == MG_LEVEL_MICRO) {
+        rc = mg_micro_setup(job, err);
+        if (rc != MG_OK)
+            return rc;
+    } else {
+        rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &job->md, err);
+        if (rc != MG_OK)
+            return rc;
+        job->dyn_rows = job->md.mm.rows;
+    }
     const int P = m->P;
     mg_obs_cfg *oc = &job->oc;
     memset(oc, 0, sizeof *oc);
@@ -176,7 +181,7 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
         oc->rec_scale[a] = 1.0 / (N * (double)rec_L * dt_s);
         oc->st_scale[a] = 1.0 / (N * (double)st_L * dt_s);
     }
-    int row = job->md.mm.rows;
+    int row = job->dyn_rows;
     oc->row_rec_n = row;
     row += P;
     oc->row_rec_nbar = row;
@@ -192,8 +197,8 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
     job->rows = row;
     if (oc->st_b0 >= oc->st_B)
         return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms leaves no complete statistics bin "
-                          "of %g ms before t-sim = %g ms", o->t_warmup_ms, o->stats_bin_ms,
-                          o->t_sim_ms);
+                          "of %g ms before t-sim = %g ms (allowed: t-warmup + stats-bin <= "
+                          "t-sim)", o->t_warmup_ms, o->stats_bin_ms, o->t_sim_ms);
     mg_stats_layout_init(&job->SL, P);
     int64_t first = o->realization_first, end = first + o->realization_count;
     job->g_first = first / MG_RGROUP;
@@ -204,6 +209,12 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
     return MG_OK;
 }
 
+static void job_free(mg_job *job)
+{
+    mg_meso_derived_free(&job->md);
+    mg_micro_free(job);
+}
+
 static void job_memory(const mg_job *job, double *per_real, double *total)
 {
     int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
@@ -211,8 +222,15 @@ static void job_memory(const mg_job *job, double *per_real, double *total)
     double concurrent = (double)nthreads * MG_VL;
     double traces = 2.0 * (double)job->trace_k * job->md.mm.P * (double)job->trace_T * 4.0;
     double groups = (double)job->n_groups * (double)(job->SL.n_i + job->SL.n_d) * 8.0;
+    double shared = (double)job->md.n_kernels * 8.0;
+    if (job->opts.level == MG_LEVEL_MICRO) {
+        double per_micro, shared_micro;
+        mg_micro_memory(job, &per_micro, &shared_micro);
+        state += per_micro;
+        shared += shared_micro;
+    }
     *per_real = state;
-    *total = state * concurrent + traces + groups + (double)job->md.n_kernels * 8.0;
+    *total = state * concurrent + traces + groups + shared;
 }
 
 /* Refuse a run whose estimate exceeds 80% of the machine's memory before allocating anything
@@ -240,8 +258,19 @@ int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_real
     int rc = job_setup(&job, m, opts, err);
     if (rc == MG_OK)
         rc = job_check_memory(&job, per_realization, total, err);
-    mg_meso_derived_free(&job.md);
+    job_free(&job);
     return rc;
+}
+
+void mg_spikes_free(mg_spikes *s, int P)
+{
+    if (!s)
+        return;
+    for (int a = 0; a < P; ++a) {
+        free(s[a].t_ms);
+        free(s[a].node_id);
+    }
+    free(s);
 }
 
 void mg_result_free(mg_result *res)
@@ -252,6 +281,7 @@ void mg_result_free(mg_result *res)
     free(res->resolved);
     free(res->A_N);
     free(res->A_bar);
+    mg_spikes_free(res->spikes, res->P);
     mg_stats_free(&res->stats);
     memset(res, 0, sizeof *res);
 }
@@ -283,13 +313,13 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     mg_job job;
     int rc = job_setup(&job, m, opts, err);
     if (rc != MG_OK) {
-        mg_meso_derived_free(&job.md);
+        job_free(&job);
         return rc;
     }
     double per_real, total;
     rc = job_check_memory(&job, &per_real, &total, err);
     if (rc != MG_OK) {
-        mg_meso_derived_free(&job.md);
+        job_free(&job);
         return rc;
     }
     const int P = m->P;
@@ -305,7 +335,10 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     }
     for (int a = 0; a < P; ++a)
         snprintf(res->pop_names[a], MG_NAME_MAX, "%s", m->pops[a].name);
-    rc = mg_meso_resolved(m, &job.md, &res->resolved, &res->n_resolved, err);
+    if (opts->level == MG_LEVEL_MICRO)
+        rc = mg_micro_resolved(&job, &res->resolved, &res->n_resolved, err);
+    else
+        rc = mg_meso_resolved(m, &job.md, &res->resolved, &res->n_resolved, err);
     if (rc != MG_OK)
         goto out;
 
@@ -329,6 +362,11 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     job.t_start = mg_wall_s();
     job.t_last_report = job.t_start;
 #ifdef MG_HAVE_CUDA
+    if (use_cuda && opts->level == MG_LEVEL_MICRO) {
+        rc = mg_err_set(err, MG_ENODEV, "--backend cuda: the micro level has no CUDA backend "
+                        "yet (use --backend cpu)");
+        goto out;
+    }
     if (use_cuda) {
         res->backend_name = "cuda";
         snprintf(res->device, sizeof res->device, "%s", devname);
@@ -339,7 +377,7 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
         res->backend_name = "cpu";
         int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
         cpu_name(res->device, sizeof res->device, nthreads);
-        rc = mg_cpu_run(&job, err);
+        rc = opts->level == MG_LEVEL_MICRO ? mg_cpu_run_micro(&job, err) : mg_cpu_run(&job, err);
     }
     res->wall_s = mg_wall_s() - job.t_start;
     mg_job_progress(&job, 1);
@@ -368,15 +406,20 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     res->trace_T = job.trace_T;
     res->trace_bin_ms = opts->record_bin_ms;
     res->A_N = job.trace_AN;
-    res->A_bar = job.trace_Abar;
+    res->A_bar = opts->level == MG_LEVEL_MICRO ? NULL : job.trace_Abar;
+    if (opts->level == MG_LEVEL_MICRO)
+        free(job.trace_Abar);
     job.trace_AN = job.trace_Abar = NULL;
+    res->spikes = job.spikes;
+    job.spikes = NULL;
     res->mem_bytes_per_realization = per_real;
 out:
     free(job.group_i);
     free(job.group_d);
     free(job.trace_AN);
     free(job.trace_Abar);
-    mg_meso_derived_free(&job.md);
+    mg_spikes_free(job.spikes, P);
+    job_free(&job);
     if (rc != MG_OK)
         mg_result_free(res);
     return rc;

@@ -23,8 +23,11 @@ typedef struct mg_job {
     const mg_model *model;
     mg_run_opts opts;
     int64_t n_steps;             /* steps per realization */
-    /* meso dynamics */
+    /* meso dynamics (level meso) */
     mg_meso_derived md;
+    /* micro dynamics (level micro): src/micro_derive.c owns it */
+    struct mg_micro_derived *mi;
+    int dyn_rows;                /* state rows of the dynamics; the observer's rows follow */
     /* observer (rows after the dynamics) */
     mg_obs_cfg oc;
     int rows;                    /* doubles of state per realization, dynamics + observer */
@@ -37,6 +40,7 @@ typedef struct mg_job {
     /* traces [k][P][T] */
     int64_t trace_k, trace_T;
     float *trace_AN, *trace_Abar;
+    mg_spikes *spikes;           /* [P] recorded spikes (micro), handed to the result */
     /* progress (updated atomically by workers) */
     int64_t steps_done;          /* realization-steps */
     int64_t real_done;
@@ -57,6 +61,17 @@ double mg_wall_s(void);
 
 /* Backends. Each simulates all groups of the job, filling group sums and traces. */
 int mg_cpu_run(mg_job *job, mg_err *err);
+
+/* Micro level (src/micro_derive.c, src/backend_cpu_micro.c). mg_micro_setup derives the
+ * network for job->model at job->opts.dt_ms, allocates job->mi and sets job->dyn_rows; called
+ * by job_setup before the observer is laid out. mg_micro_resolved appends derived parameters.
+ * mg_micro_free releases job->mi (NULL-safe). mg_cpu_run_micro is the CPU backend. */
+int mg_micro_setup(mg_job *job, mg_err *err);
+int mg_micro_resolved(const mg_job *job, mg_resolved **list, int *n, mg_err *err);
+void mg_micro_free(mg_job *job);
+int mg_cpu_run_micro(mg_job *job, mg_err *err);
+/* Memory of the micro state: per realization in flight, and shared by the ensemble (bytes). */
+void mg_micro_memory(const mg_job *job, double *per_realization, double *shared);
 
 #ifdef MG_HAVE_CUDA
 /* kernels/backend_cuda.cu. mg_cuda_probe: MG_OK and the device name if a device answers. */

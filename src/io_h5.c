@@ -1,6 +1,7 @@
 /* src/io_h5.c: writing a run to an HDF5 file of format 1 (DESIGN.md "HDF5 file - format 1").
  * Every path written here is part of a contract with users' scripts: add, never rename. */
 #include "mesogif/io.h"
+#include "io_h5_internal.h"
 
 #include <hdf5.h>
 #include <math.h>
@@ -250,6 +251,8 @@ int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m
         what = "/stats";
     else if (write_traces(f, res))
         what = "/traces";
+    else if (mg_h5_write_spikes(f, res))
+        what = "/spikes";
     if (H5Fclose(f) < 0 && !what)
         what = "closing the file";
     if (what) {

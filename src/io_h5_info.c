@@ -2,10 +2,12 @@
 #include "cli.h"
 #include "mesogif/io.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Print a scalar attribute (string, integer or float) as "  name = value". */
 static herr_t print_attr(hid_t loc, const char *name, const H5A_info_t *info, void *op)
@@ -22,6 +24,7 @@ static herr_t print_attr(hid_t loc, const char *name, const H5A_info_t *info, vo
             char *s = NULL;
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(t)); /* HDF5 does not convert ASCII <-> UTF-8 */
             if (H5Aread(a, mt, &s) >= 0 && s) {
                 fprintf(out, "  %-20s %s\n", name, s);
                 H5free_memory(s);
@@ -88,8 +91,10 @@ static int read_names(hid_t f, char ***names, int *P)
         return -1;
     hid_t s = H5Dget_space(d);
     hssize_t n = H5Sget_simple_extent_npoints(s);
-    hid_t mt = H5Tcopy(H5T_C_S1);
+    hid_t mt = H5Tcopy(H5T_C_S1), ft = H5Dget_type(d);
     H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft)); /* HDF5 does not convert ASCII <-> UTF-8 */
+    H5Tclose(ft);
     char **v = calloc((size_t)(n > 0 ? n : 1), sizeof *v);
     int ok = v && n > 0 && n <= 4096 &&
              H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
@@ -108,6 +113,8 @@ static int read_names(hid_t f, char ***names, int *P)
 int mg_h5_info(const char *path, FILE *out, mg_err *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (access(path, R_OK) != 0)
+        return mg_err_set(err, MG_EIO, "%s: cannot read: %s", path, strerror(errno));
     if (H5Fis_hdf5(path) <= 0)
         return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);

@@ -89,6 +89,28 @@ static const char *type_name(const json_t *v)
     return "an unknown JSON value";
 }
 
+/* type_name with the value of a scalar ("a string (\"500\")", "an integer (3)"), so that a
+ * message shows what was found. buf holds TYPE_DESC_LEN bytes; the result is buf or a literal. */
+#define TYPE_DESC_LEN 128
+#define TYPE_DESC(v) type_desc((v), (char[TYPE_DESC_LEN]){0})
+static const char *type_desc(const json_t *v, char *buf)
+{
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        snprintf(buf, TYPE_DESC_LEN, "a string (\"%.60s\")", json_string_value(v));
+        return buf;
+    case JSON_INTEGER:
+        snprintf(buf, TYPE_DESC_LEN, "an integer (%" JSON_INTEGER_FORMAT ")",
+                 json_integer_value(v));
+        return buf;
+    case JSON_REAL:
+        snprintf(buf, TYPE_DESC_LEN, "a real number (%g)", json_real_value(v));
+        return buf;
+    default:
+        return type_name(v);
+    }
+}
+
 /* Levenshtein distance (unit costs; case counts), for "did you mean". Keys are short: strings
  * longer than 63 characters are never close to a known key and return a large distance. */
 static size_t edit_distance(const char *a, const char *b)
@@ -191,7 +213,7 @@ static int get_number(const json_t *obj, const char *path, const char *key, cons
     }
     path_key(kp, path, key);
     if (!json_is_number(v))
-        return fail(err, kp, "must be a number, not %s (allowed: %s)", type_name(v), allowed);
+        return fail(err, kp, "must be a number, not %s (allowed: %s)", TYPE_DESC(v), allowed);
     double x = json_number_value(v);
     if (!isfinite(x))
         return fail(err, kp, "must be finite (allowed: %s)", allowed);
@@ -216,7 +238,7 @@ static int get_integer(const json_t *obj, const char *path, const char *key, con
                     "without a decimal point or exponent (allowed: %s)", json_real_value(v),
                     allowed);
     if (!json_is_integer(v))
-        return fail(err, kp, "must be an integer, not %s (allowed: %s)", type_name(v), allowed);
+        return fail(err, kp, "must be an integer, not %s (allowed: %s)", TYPE_DESC(v), allowed);
     *out = (long long)json_integer_value(v);
     return MG_OK;
 }
@@ -235,7 +257,7 @@ static int get_name(const json_t *obj, const char *path, const char *key, const 
     }
     path_key(kp, path, key);
     if (!json_is_string(v))
-        return fail(err, kp, "must be a string, not %s (allowed: %s)", type_name(v), allowed);
+        return fail(err, kp, "must be a string, not %s (allowed: %s)", TYPE_DESC(v), allowed);
     const char *s = json_string_value(v);
     size_t len = strlen(s);
     if (len == 0 || len >= MG_NAME_MAX)
@@ -262,7 +284,7 @@ static int get_number_array(const json_t *obj, const char *path, const char *key
     }
     path_key(kp, path, key);
     if (!json_is_array(v))
-        return fail(err, kp, "must be an array, not %s (allowed: %s)", type_name(v), allowed);
+        return fail(err, kp, "must be an array, not %s (allowed: %s)", TYPE_DESC(v), allowed);
     size_t n = json_array_size(v);
     if (cap > 0 && n > cap)
         return fail(err, kp, "has %zu entries, more than %zu (allowed: %s)", n, cap, allowed);
@@ -282,7 +304,7 @@ static int get_number_array(const json_t *obj, const char *path, const char *key
         path_index(ep, kp, i);
         int rc = MG_OK;
         if (!json_is_number(e))
-            rc = fail(err, ep, "must be a number, not %s (allowed: %s)", type_name(e), allowed);
+            rc = fail(err, ep, "must be a number, not %s (allowed: %s)", TYPE_DESC(e), allowed);
         else if (!isfinite(json_number_value(e)))
             rc = fail(err, ep, "must be finite (allowed: %s)", allowed);
         if (rc != MG_OK) {
@@ -311,7 +333,7 @@ static int get_object(const json_t *obj, const char *path, const char *key, cons
     }
     path_key(kp, path, key);
     if (!json_is_object(v))
-        return fail(err, kp, "must be an object, not %s (allowed: %s)", type_name(v), allowed);
+        return fail(err, kp, "must be an object, not %s (allowed: %s)", TYPE_DESC(v), allowed);
     *out = v;
     return MG_OK;
 }
@@ -329,7 +351,7 @@ static int get_array(const json_t *obj, const char *path, const char *key, const
     }
     path_key(kp, path, key);
     if (!json_is_array(v))
-        return fail(err, kp, "must be an array, not %s (allowed: %s)", type_name(v), allowed);
+        return fail(err, kp, "must be an array, not %s (allowed: %s)", TYPE_DESC(v), allowed);
     *out = v;
     return MG_OK;
 }
@@ -573,7 +595,7 @@ static int resolve_pop(const json_t *obj, const char *path, const char *key, con
         return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
     path_key(kp, path, key);
     if (!json_is_string(v))
-        return fail(err, kp, "must be a string, not %s (allowed: %s)", type_name(v), allowed);
+        return fail(err, kp, "must be a string, not %s (allowed: %s)", TYPE_DESC(v), allowed);
     *idx = mg_model_find_pop(m, json_string_value(v));
     if (*idx < 0)
         return fail(err, kp, "unknown population \"%.80s\" (allowed: %s)", json_string_value(v),
@@ -639,7 +661,7 @@ static int parse_projection(const json_t *obj, const char *path, const mg_model 
         join(list, sizeof list, rule_names, COUNT(rule_names));
         path_key(kp, path, "rule");
         if (!json_is_string(r))
-            return fail(err, kp, "must be a string, not %s (allowed: %s)", type_name(r), list);
+            return fail(err, kp, "must be a string, not %s (allowed: %s)", TYPE_DESC(r), list);
         const char *s = json_string_value(r);
         int k = -1;
         for (size_t i = 0; i < COUNT(rule_names); i++)

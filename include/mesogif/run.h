@@ -66,6 +66,14 @@ typedef struct {
     double value;
 } mg_resolved;
 
+/* Spikes of the recorded realizations of one population (micro only), SONATA layout:
+ * node_id = k * N + i for neuron i of the k-th recorded realization. */
+typedef struct {
+    int64_t n;
+    double *t_ms;                /* [n] spike times (ms), sorted by time */
+    uint64_t *node_id;           /* [n] */
+} mg_spikes;
+
 typedef struct {
     mg_run_opts opts;            /* as run (defaults resolved) */
     int P;
@@ -79,6 +87,7 @@ typedef struct {
     double trace_bin_ms;
     float *A_N;
     float *A_bar;                /* meso only, NULL for micro */
+    mg_spikes *spikes;           /* [P], micro only (NULL for meso) */
     mg_stats stats;              /* sufficient statistics of the whole range */
     double wall_s;               /* wall-clock seconds of the simulation */
     double mem_bytes_per_realization;
@@ -98,6 +107,9 @@ int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_real
                     double *total, mg_err *err);
 
 void mg_result_free(mg_result *res);
+
+/* Free P populations' spike arrays and the array itself (NULL-safe). */
+void mg_spikes_free(mg_spikes *s, int P);
 
 /* 1 if this build has the CUDA backend and a device answers (its name in name), else 0 and
  * a reason in name ("no CUDA device answers", "built without CUDA"). */
