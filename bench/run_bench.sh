@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench/run_bench.sh: `make bench`. Meso throughput on the CPU (1 thread and all threads) for the
+# bistable pair B1 and the NEST E/I example (MODEL.md §3(a), §3(b)), median of 3 runs each, with
+# memory per realization; the micro benchmark (bench/bench_micro.sh) and the GPU benchmark
+# (bench/bench_gpu.sh, when a CUDA device answers) follow. Results are appended to
+# bench/RESULTS.md with date, machine and commit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${MESOGIF:-bin/mesogif}
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+NPROC=$(nproc)
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+DATE=$(date -u +%Y-%m-%dT%H:%MZ)
+COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+# run MODEL THREADS REALIZATIONS TSIM -> prints "wall_s user_s realization-s/wall-s"
+one() {
+    local model=$1 threads=$2 reals=$3 tsim=$4
+    local t0 t1 line
+    /usr/bin/time -f '%U' -o "$OUT/time" "$BIN" run $model --backend cpu --threads "$threads" \
+        --realizations "$reals" --t-sim "$tsim" --record-realizations 0 --quiet --force \
+        --out "$OUT/b.h5" > "$OUT/log"
+    line=$(grep '^wall' "$OUT/log")
+    # "wall 1.234 s, 409.2 realization-s per wall-s; ..."
+    echo "$(echo "$line" | awk '{print $2}') $(cat "$OUT/time") $(echo "$line" | awk '{print $4}')"
+}
+
+# median over 3 runs of field 3 (throughput), with the matching wall/user
+median3() {
+    { one "$@"; one "$@"; one "$@"; } | sort -g -k3 | sed -n 2p
+}
+
+mem() {
+    "$BIN" run $1 --backend cpu --dry-run --realizations 1 | awk '{print $2}'
+}
+
+declare -a ROWS
+bench_model() {
+    local name=$1 model=$2 reals1=$3 tsim=$4 floor=$5
+    local r1 rN mem1
+    r1=$(median3 "$model" 1 "$reals1" "$tsim")
+    rN=$(median3 "$model" "$NPROC" $((reals1 * NPROC)) "$tsim")
+    mem1=$(mem "$model")
+    local t1 tN
+    t1=$(echo "$r1" | awk '{print $3}')
+    tN=$(echo "$rN" | awk '{print $3}')
+    ROWS+=("$(printf '| %-22s | %8s | %10.1f | %10.1f | %6.2f | %8.1f | %7.2f |' "$name" \
+        "$mem1 MB" "$t1" "$tN" "$(echo "$tN $t1" | awk '{print $1/$2}')" \
+        "$(echo "$tN $NPROC" | awk '{print $1/$2}')" "$(echo "$tN $NPROC $floor" | awk '{print $1/$2/$3}')")")
+}
+
+echo "mesogif meso CPU benchmark: $CPU, $NPROC cores, $DATE, commit $COMMIT"
+bench_model "B1 meso (K=200)" "" 64 10s 400
+bench_model "NEST E/I meso (K=2772)" data/models/nest_brunel_ei.json 16 2s 30
+
+TABLE=$(
+    echo "| model | mem/real. | 1 thread r-s/s | $NPROC threads r-s/s | speedup | per core | per core / floor |"
+    echo "|---|---|---|---|---|---|---|"
+    printf '%s\n' "${ROWS[@]}"
+)
+echo "$TABLE"
+{
+    echo
+    echo "## $DATE, meso CPU, $CPU ($NPROC cores), commit $COMMIT"
+    echo
+    echo "Command: \`make bench\` (bench/run_bench.sh): \`mesogif run MODEL --backend cpu --threads T"
+    echo "--realizations R --record-realizations 0\`, B1 R = 64 per thread x 10 s, NEST E/I R = 16 per"
+    echo "thread x 2 s; realization-seconds of biological time per wall-clock second, median of 3."
+    echo "Floors (issue 2): B1 400, NEST E/I 30 realization-s per wall-s per core."
+    echo
+    echo "$TABLE"
+} >> bench/RESULTS.md
+
+if [ -x bench/bench_micro.sh ]; then bash bench/bench_micro.sh; fi
+if [ -x bench/bench_gpu.sh ] && "$BIN" run --backend cuda --t-sim 1ms --stats-bin 0.5ms --t-warmup 0 --quiet --force --out "$OUT/probe.h5" > /dev/null 2>&1; then
+    bash bench/bench_gpu.sh
+fi
