@@ -15,6 +15,9 @@ NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2
 # `make MARCH=x86-64-v3` gives a portable binary. Results do not depend on it (see
 # src/core/fmath.h: no FMA contraction, own exp), only speed does.
 MARCH    ?= native
+# Output folders (make BUILD=build/portable BINDIR=build/portable/bin MARCH=x86-64-v3 ...).
+BUILD    ?= build
+BINDIR   ?= bin
 VERSION  := 0.1.0
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
@@ -26,13 +29,13 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O3 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -march=$(MARCH) -ffp-contract=off -fno-math-errno -fopenmp \
-              $(WARN) $(CFLAGS) -Iinclude -Isrc -Ibuild/gen $(PKG_CFLAGS) \
+              $(WARN) $(CFLAGS) -Iinclude -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) \
               -DMG_VERSION=\"$(VERSION)\" -DMG_GIT_COMMIT=\"$(GIT_COMMIT)\"
 LDLIBS   := $(PKG_LIBS) -lm -fopenmp
 
 SRC      := $(wildcard src/*.c)
-OBJ      := $(patsubst src/%.c,build/obj/%.o,$(SRC)) build/obj/default_model.o
-LIB_OBJ  := $(filter-out build/obj/main.o,$(OBJ))
+OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC)) $(BUILD)/obj/default_model.o
+LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 HDR      := $(wildcard include/mesogif/*.h src/*.h src/core/*.h)
 
 # CUDA backend: compiled whenever nvcc exists. sm_90 machine code plus compute_90 PTX so newer
@@ -41,7 +44,7 @@ HDR      := $(wildcard include/mesogif/*.h src/*.h src/core/*.h)
 ifneq ($(strip $(NVCC)),)
 CUDA_HOME  ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CU_SRC     := $(wildcard kernels/*.cu)
-CU_OBJ     := $(patsubst kernels/%.cu,build/obj/cu_%.o,$(CU_SRC))
+CU_OBJ     := $(patsubst kernels/%.cu,$(BUILD)/obj/cu_%.o,$(CU_SRC))
 NVCCFLAGS  ?= -O3
 ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
                  -gencode=arch=compute_90,code=compute_90 $(NVCCFLAGS) \
@@ -52,11 +55,11 @@ ALL_CFLAGS += -DMG_HAVE_CUDA=1
 endif
 
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SH  := $(wildcard tests/test_*.sh)
 
 .PHONY: all deps test test-unit test-cli demo bench validate install clean help stage-gpu gpu-check
-all: bin/mesogif build/libmesogif.a
+all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a
 
 help:
 	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -68,36 +71,36 @@ deps:
 	@if dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then echo "deps: all Debian packages present"; \
 	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PKGS); fi
 
-build/gen/default_model.c: data/models/bistable_b1.json
+$(BUILD)/gen/default_model.c: data/models/bistable_b1.json
 	@mkdir -p $(@D)
 	cd data/models && xxd -i bistable_b1.json > ../../$@.tmp
 	echo 'const char *mg_default_model_text(void) { return (const char *)bistable_b1_json; }' >> $@.tmp
 	echo 'unsigned long mg_default_model_size(void) { return bistable_b1_json_len; }' >> $@.tmp
 	mv $@.tmp $@
 
-build/obj/default_model.o: build/gen/default_model.c
+$(BUILD)/obj/default_model.o: $(BUILD)/gen/default_model.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -c $< -o $@
 
-build/obj/%.o: src/%.c $(HDR)
+$(BUILD)/obj/%.o: src/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-build/obj/cu_%.o: kernels/%.cu $(HDR) $(wildcard kernels/*.cuh)
+$(BUILD)/obj/cu_%.o: kernels/%.cu $(HDR) $(wildcard kernels/*.cuh)
 	@mkdir -p $(@D)
 	$(NVCC) $(ALL_NVCCFLAGS) -c $< -o $@
 
-build/libmesogif.a: $(LIB_OBJ)
+$(BUILD)/libmesogif.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/mesogif: build/obj/main.o build/libmesogif.a
+$(BINDIR)/mesogif: $(BUILD)/obj/main.o $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< build/libmesogif.a $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libmesogif.a $(LDLIBS) -o $@
 
-build/tests/%: tests/%.c tests/testutil.h build/libmesogif.a
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests $< build/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
 
 # Tests run with at most 2 OpenMP threads unless OMP_NUM_THREADS is set.
 test: deps
@@ -109,14 +112,14 @@ test-unit: $(TEST_BIN)
 	  CK_DEFAULT_TIMEOUT=1200 $$t || fail=1; done; \
 	  if [ $$fail -ne 0 ]; then echo "SOME UNIT TESTS FAILED"; exit 1; fi
 
-test-cli: bin/mesogif
+test-cli: $(BINDIR)/mesogif
 	@fail=0; for t in $(TEST_SH); do echo "== $$t"; bash $$t || fail=1; done; \
 	  if [ $$fail -ne 0 ]; then echo "SOME CLI TESTS FAILED"; exit 1; fi; echo "all CLI tests passed"
 
 demo: deps
 	$(MAKE) all
-	bin/mesogif run --t-sim 10s --realizations 100 --out demo.h5 --force
-	bin/mesogif info demo.h5
+	$(BINDIR)/mesogif run --t-sim 10s --realizations 100 --out demo.h5 --force
+	$(BINDIR)/mesogif info demo.h5
 
 bench: all
 	bash bench/run_bench.sh
@@ -126,18 +129,18 @@ validate: all $(TEST_BIN)
 
 install: all
 	install -d $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/include/mesogif $(PREFIX)/share/mesogif/models
-	install -m 755 bin/mesogif $(PREFIX)/bin/
-	install -m 644 build/libmesogif.a $(PREFIX)/lib/
+	install -m 755 $(BINDIR)/mesogif $(PREFIX)/bin/
+	install -m 644 $(BUILD)/libmesogif.a $(PREFIX)/lib/
 	install -m 644 include/mesogif/*.h $(PREFIX)/include/mesogif/
 	install -m 644 data/models/*.json $(PREFIX)/share/mesogif/models/
 
-# Stage binaries and the shared libraries they need into build/stage (copied to a GPU machine
-# that has the driver but none of our Debian packages), then run tools/gpu_check.sh there.
-stage-gpu: all $(TEST_BIN)
+# Stage a portable build and the shared libraries it needs into build/stage (copied to a GPU
+# machine that has the driver but none of our Debian packages; there: bash build/stage/gpu_check.sh).
+stage-gpu:
 	bash tools/stage_gpu.sh build/stage
 
 gpu-check: stage-gpu
-	bash tools/gpu_check.sh build/stage
+	bash build/stage/gpu_check.sh
 
 clean:
 	rm -rf build bin

@@ -220,6 +220,11 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         MG_CUDA_TRY(cudaMalloc(&d_gi, (size_t)(groups_per_batch * job->SL.n_i) * sizeof(long long)));
         MG_CUDA_TRY(cudaMalloc(&d_gd, (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
     }
+    {
+        size_t free_now = 0, total_now = 0;
+        MG_CUDA_TRY(cudaMemGetInfo(&free_now, &total_now));
+        job->device_bytes = (double)(free_b - free_now) + (double)(trace_n * 2 * sizeof(float));
+    }
     for (long long g0 = 0; g0 < job->n_groups; g0 += groups_per_batch) {
         long long ng = job->n_groups - g0 < groups_per_batch ? job->n_groups - g0
                                                              : groups_per_batch;

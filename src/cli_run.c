@@ -188,6 +188,8 @@ static void print_summary(const mg_result *res, const mg_model *m, const char *o
     printf("wall %.3f s, %.4g realization-s per wall-s; statistics after %g s in %g ms bins "
            "(%lld samples)\n", res->wall_s, res->wall_s > 0 ? sim_s / res->wall_s : 0.0,
            o->t_warmup_ms * 1e-3, s->bin_ms, (long long)s->i[s->L.i_count]);
+    if (res->device_bytes > 0)
+        printf("device memory %.4g MB\n", res->device_bytes / 1e6);
     printf("%-16s %10s %12s %12s %12s\n", "population", "N", "mean A (Hz)", "+- sem (Hz)",
            "std A (Hz)");
     for (int a = 0; a < res->P; ++a)

@@ -413,6 +413,7 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     res->spikes = job.spikes;
     job.spikes = NULL;
     res->mem_bytes_per_realization = per_real;
+    res->device_bytes = job.device_bytes;
 out:
     free(job.group_i);
     free(job.group_d);

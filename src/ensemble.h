@@ -45,6 +45,7 @@ typedef struct mg_job {
     int64_t steps_done;          /* realization-steps */
     int64_t real_done;
     double t_start, t_last_report;
+    double device_bytes;         /* device memory allocated by the CUDA backend */
     int failed;                  /* set by a worker on error (NaN, cancel) */
     int fail_code;
     char fail_msg[512];

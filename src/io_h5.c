@@ -67,7 +67,7 @@ static int dset(hid_t loc, const char *path, hid_t mem_type, hid_t file_type, in
     hsize_t n = 1;
     for (int i = 0; i < rank; ++i)
         n *= dims[i];
-    if (compress && rank > 0 && n >= 4096) {
+    if (compress && rank > 0 && n > 0) {
         /* chunks of one realization x one population x up to 64 Ki bins: a trace reads fast */
         hsize_t chunk[3];
         for (int i = 0; i < rank; ++i)
@@ -141,6 +141,7 @@ static int write_root(hid_t f, const mg_result *res, const char *command_line)
     rc |= attr_f64(f, "t_warmup_ms", o->t_warmup_ms);
     rc |= attr_str(f, "noise", mg_noise_name(o->noise));
     rc |= attr_f64(f, "wall_s", res->wall_s);
+    rc |= attr_f64(f, "device_memory_bytes", res->device_bytes);
     return rc;
 }
 

@@ -45,6 +45,7 @@ static void usage(FILE *out)
           "  run [MODEL.json] [options]   simulate an ensemble, write an HDF5 file\n"
           "  info FILE.h5                 what a result file holds\n"
           "  theory MODEL.json            stationary rates, fixed points, spectra\n"
+          "  device                       the CUDA device and its memory bandwidth\n"
           "  --help, --version\n"
           "\n"
           "`mesogif run --help` lists the run options. Without MODEL.json the embedded\n"
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
         return mg_cli_info(argc - 1, argv + 1);
     if (strcmp(verb, "theory") == 0)
         return mg_cli_theory(argc - 1, argv + 1);
-    mg_cli_error("unknown verb '%s' (allowed: run, info, theory, --help, --version)", verb);
+    if (strcmp(verb, "device") == 0)
+        return mg_cli_device(argc - 1, argv + 1);
+    mg_cli_error("unknown verb '%s' (allowed: run, info, theory, device, --help, --version)", verb);
     return 2;
 }

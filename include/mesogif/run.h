@@ -91,6 +91,7 @@ typedef struct {
     mg_stats stats;              /* sufficient statistics of the whole range */
     double wall_s;               /* wall-clock seconds of the simulation */
     double mem_bytes_per_realization;
+    double device_bytes;         /* device memory used by the CUDA backend (0 on the CPU) */
 } mg_result;
 
 /* Validate opts against model m (dt multiples, delays >= dt, sizes and memory), then simulate.
@@ -102,7 +103,9 @@ typedef struct {
 int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *err);
 
 /* Memory the run would need (bytes): per realization of state, and in total (state of the
- * realizations simulated at once + traces + statistics). Validates like mg_run. */
+ * realizations simulated at once + traces + statistics). Validates like mg_run, including the
+ * memory limit: MG_ENOMEM when the total exceeds 80 % of the machine, with both estimates
+ * still filled in. */
 int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_realization,
                     double *total, mg_err *err);
 

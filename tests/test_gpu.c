@@ -1,0 +1,266 @@
+/* tests/test_gpu.c: the CUDA backend against its CPU twin. Needs a CUDA device; where there is
+ * none (CI), every test prints "skipped: no CUDA device" and passes.
+ *
+ * Bitwise identity is required where the design promises it (Philox words, binomial and
+ * Poisson draws, exp/log: the same core source and IEEE operations on both sides). For whole
+ * meso runs the test reports the fraction of realizations whose spike-count sequences are
+ * bitwise identical and requires the ensemble statistics to agree within their sampling error
+ * (a two-sample z bound of 4.4 per population: false-failure rate 1e-5 each). */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/binom.h"
+#include "core/fmath.h"
+#include "core/rng.h"
+#include "mesogif/model.h"
+#include "mesogif/run.h"
+#ifdef MG_HAVE_CUDA
+#include "cuda_selftest.h"
+#endif
+
+static int have_device(const char *test)
+{
+    char name[160];
+    if (!mg_cuda_available(name, sizeof name)) {
+        printf("%s: skipped: no CUDA device (%s)\n", test, name);
+        return 0;
+    }
+    return 1;
+}
+
+#ifdef MG_HAVE_CUDA
+/* 10^6 Philox blocks (4 x 10^6 words) over counters spread across realization, unit, step and
+ * draw, including the extremes of each word. */
+START_TEST(philox_streams_equal_host)
+{
+    if (!have_device(__func__))
+        return;
+    const int64_t n = 1000000;
+    uint32_t *c0 = malloc(n * 4), *c1 = malloc(n * 4), *c2 = malloc(n * 4), *c3 = malloc(n * 4);
+    uint32_t *dev = malloc(n * 16);
+    for (int64_t i = 0; i < n; ++i) {
+        c0[i] = (uint32_t)(i % 100003) * 42949u;   /* realizations over the 32-bit range */
+        c1[i] = (uint32_t)((i / 7) % 1000);         /* units */
+        c2[i] = (uint32_t)(i * 2654435761u);        /* steps */
+        c3[i] = (uint32_t)(i % 5) | (i % 11 == 0 ? 0xffffff00u : 0u);
+    }
+    mg_err err = {{0}};
+    int rc = mg_cuda_selftest_philox(20261127u, MG_STREAM_MESO_COUNT, c0, c1, c2, c3, n, dev, &err);
+    ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        philox4x32_ctr_t h = mg_philox_block(20261127u, MG_STREAM_MESO_COUNT, c0[i], c1[i], c2[i],
+                                             c3[i]);
+        for (int w = 0; w < 4; ++w)
+            bad += h.v[w] != dev[4 * i + w];
+    }
+    printf("philox: %lld of %lld words differ\n", (long long)bad, (long long)(4 * n));
+    ck_assert_msg(bad == 0, "%lld Philox words differ between host and device", (long long)bad);
+    free(c0);
+    free(c1);
+    free(c2);
+    free(c3);
+    free(dev);
+}
+END_TEST
+
+/* The samplers fed identical (N, p, counter): every branch (inversion, BTRS, symmetry, p = 0,
+ * p = 1, Poisson inversion and PTRS). */
+START_TEST(binomial_draws_equal_host)
+{
+    if (!have_device(__func__))
+        return;
+    const int64_t n = 400000;
+    int64_t *N = malloc(n * 8), *dev = malloc(n * 8);
+    double *p = malloc(n * 8);
+    uint32_t *unit = malloc(n * 4), *step = malloc(n * 4);
+    const double ps[] = {0.0, 1e-4, 1e-3, 0.01, 0.0199, 0.0201, 0.05, 0.3, 0.5, 0.7, 0.99, 1.0};
+    const int64_t Ns[] = {1, 5, 500, 800, 100000};
+    for (int64_t i = 0; i < n; ++i) {
+        N[i] = Ns[i % 5];
+        p[i] = ps[(i / 5) % 12];
+        unit[i] = (uint32_t)(i % 3);
+        step[i] = (uint32_t)(i / 17);
+    }
+    mg_err err = {{0}};
+    for (int poisson = 0; poisson <= 1; ++poisson) {
+        int rc = mg_cuda_selftest_binom(77u, N, p, unit, step, n, poisson, dev, &err);
+        ck_assert_msg(rc == MG_OK, "%s", err.msg);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            mg_rng g;
+            mg_rng_init(&g, 77u, MG_STREAM_TEST, (uint32_t)i, unit[i], step[i]);
+            int64_t h = poisson ? mg_poisson_count(&g, p[i] * (double)N[i], N[i])
+                                : mg_binom(&g, N[i], p[i]);
+            bad += h != dev[i];
+        }
+        printf("%s: %lld of %lld draws differ\n", poisson ? "poisson" : "binomial",
+               (long long)bad, (long long)n);
+        ck_assert_msg(bad == 0, "%lld %s draws differ", (long long)bad,
+                      poisson ? "Poisson" : "binomial");
+    }
+    free(N);
+    free(dev);
+    free(p);
+    free(unit);
+    free(step);
+}
+END_TEST
+
+START_TEST(exp_log_equal_host)
+{
+    if (!have_device(__func__))
+        return;
+    const int64_t n = 1000000;
+    double *x = malloc(n * 8), *e = malloc(n * 8), *l = malloc(n * 8);
+    uint64_t s = 12345;
+    for (int64_t i = 0; i < n; ++i) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(s >> 11) / 9007199254740992.0;
+        x[i] = i % 2 ? -750.0 + 1465.0 * u : exp(-700.0 + 1400.0 * u);
+    }
+    mg_err err = {{0}};
+    ck_assert_msg(mg_cuda_selftest_fmath(x, n, e, l, &err) == MG_OK, "%s", err.msg);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        double he = mg_exp(x[i]), hl = mg_log(x[i]);
+        bad += memcmp(&he, &e[i], 8) != 0 || memcmp(&hl, &l[i], 8) != 0;
+    }
+    printf("exp/log: %lld of %lld differ\n", (long long)bad, (long long)n);
+    ck_assert_msg(bad == 0, "%lld exp/log results differ", (long long)bad);
+    free(x);
+    free(e);
+    free(l);
+}
+END_TEST
+
+/* Run model on both backends (record bin = dt, so traces are spike counts); return the
+ * fraction of realizations whose count sequences over the first 1000 steps are identical. */
+static double meso_twins(const char *path, int64_t R, double t_sim, double *z_max)
+{
+    mg_model m;
+    mg_err err = {{0}};
+    int rc = path ? mg_model_load(path, &m, &err) : mg_model_default(&m, &err);
+    ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    o.realization_count = R;
+    o.record_realizations = R;
+    o.t_sim_ms = t_sim;
+    o.t_warmup_ms = 0.2 * t_sim;
+    o.record_bin_ms = o.dt_ms;
+    o.stats_bin_ms = 10 * o.dt_ms;
+    if (m.sim.dt > 0) {
+        o.dt_ms = m.sim.dt;
+        o.record_bin_ms = o.dt_ms;
+        o.stats_bin_ms = 10 * o.dt_ms;
+    }
+    mg_result cpu, gpu;
+    o.backend = MG_BACKEND_CPU;
+    ck_assert_msg(mg_run(&m, &o, &cpu, &err) == MG_OK, "cpu: %s", err.msg);
+    o.backend = MG_BACKEND_CUDA;
+    ck_assert_msg(mg_run(&m, &o, &gpu, &err) == MG_OK, "cuda: %s", err.msg);
+    int64_t steps = cpu.trace_T < 1000 ? cpu.trace_T : 1000, same = 0;
+    for (int64_t r = 0; r < R; ++r) {
+        int ok = 1;
+        for (int a = 0; a < cpu.P && ok; ++a) {
+            size_t at = ((size_t)r * cpu.P + a) * cpu.trace_T;
+            ok = memcmp(cpu.A_N + at, gpu.A_N + at, steps * sizeof(float)) == 0;
+        }
+        same += ok;
+    }
+    *z_max = 0;
+    for (int a = 0; a < cpu.P; ++a) {
+        double d = cpu.stats.mean_A[a] - gpu.stats.mean_A[a];
+        double se = hypot(cpu.stats.mean_A_sem[a], gpu.stats.mean_A_sem[a]);
+        double z = se > 0 ? fabs(d) / se : (d == 0 ? 0 : INFINITY);
+        *z_max = z > *z_max ? z : *z_max;
+        printf("%s P%d: mean A cpu %.5f gpu %.5f (+- %.5f), var cpu %.4f gpu %.4f\n",
+               path ? path : "B1", a, cpu.stats.mean_A[a], gpu.stats.mean_A[a], se,
+               cpu.stats.var_A[a], gpu.stats.var_A[a]);
+    }
+    printf("%s: %lld of %lld realizations bitwise identical over %lld steps; stats bitwise %s\n",
+           path ? path : "B1", (long long)same, (long long)R, (long long)steps,
+           memcmp(cpu.stats.d, gpu.stats.d, cpu.stats.L.n_d * sizeof(double)) == 0 ? "equal"
+                                                                                    : "differ");
+    mg_result_free(&cpu);
+    mg_result_free(&gpu);
+    mg_model_free(&m);
+    return (double)same / (double)R;
+}
+
+START_TEST(meso_b1_matches_cpu)
+{
+    if (!have_device(__func__))
+        return;
+    double z;
+    double frac = meso_twins(NULL, 1024, 2000, &z);
+    printf("B1 meso: bitwise-identical fraction %.4f, max z %.2f\n", frac, z);
+    ck_assert_msg(z < 4.4, "B1 means differ by %.2f standard errors", z);
+}
+END_TEST
+
+START_TEST(meso_nest_ei_matches_cpu)
+{
+    if (!have_device(__func__))
+        return;
+    double z;
+    double frac = meso_twins("data/models/nest_brunel_ei.json", 256, 2000, &z);
+    printf("NEST E/I meso: bitwise-identical fraction %.4f, max z %.2f\n", frac, z);
+    ck_assert_msg(z < 4.4, "NEST E/I means differ by %.2f standard errors", z);
+}
+END_TEST
+#endif /* MG_HAVE_CUDA */
+
+START_TEST(backend_cuda_without_device_is_a_clear_error)
+{
+    char name[160];
+    if (mg_cuda_available(name, sizeof name)) {
+        printf("%s: skipped: a CUDA device answers (%s)\n", __func__, name);
+        return;
+    }
+    mg_model m;
+    mg_err err = {{0}};
+    ck_assert_int_eq(mg_model_default(&m, &err), MG_OK);
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    o.backend = MG_BACKEND_CUDA;
+    o.t_sim_ms = 100;
+    o.t_warmup_ms = 0;
+    mg_result res;
+    int rc = mg_run(&m, &o, &res, &err);
+    ck_assert_int_eq(rc, MG_ENODEV);
+    ck_assert_msg(strstr(err.msg, "cuda") != NULL, "message: %s", err.msg);
+    /* auto falls back to the CPU */
+    o.backend = MG_BACKEND_AUTO;
+    ck_assert_int_eq(mg_run(&m, &o, &res, &err), MG_OK);
+    ck_assert_str_eq(res.backend_name, "cpu");
+    mg_result_free(&res);
+    mg_model_free(&m);
+}
+END_TEST
+
+Suite *gpu_suite(void)
+{
+    Suite *s = suite_create("gpu");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 600);
+#ifdef MG_HAVE_CUDA
+    tcase_add_test(tc, philox_streams_equal_host);
+    tcase_add_test(tc, binomial_draws_equal_host);
+    tcase_add_test(tc, exp_log_equal_host);
+    tcase_add_test(tc, meso_b1_matches_cpu);
+    tcase_add_test(tc, meso_nest_ei_matches_cpu);
+#else
+    printf("gpu: skipped: no CUDA device (this build has no CUDA backend)\n");
+#endif
+    tcase_add_test(tc, backend_cuda_without_device_is_a_clear_error);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MG_TEST_MAIN(gpu_suite)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tools/gpu_check.sh [STAGE]: the GPU check of mesogif, one command, well under 8 minutes on an
+# H100: the GPU test suite (Philox, binomial, exp/log bitwise equal to the host; meso CPU-vs-GPU
+# agreement and the bitwise-identical fraction) and the GPU benchmark table (bench/bench_gpu.sh),
+# then a short summary. Runs from a staged folder (make stage-gpu; copy it to the GPU machine)
+# or, from the repository, on a machine with our Debian packages. Logs go to $OUT when set.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -x "$here/run.sh" ]; then STAGE=$here; else STAGE=${1:-$here/../build/stage}; fi
+STAGE=$(cd "$STAGE" && pwd)
+LOG=${OUT:-/tmp}/gpu_check.log
+: > "$LOG"
+say() { echo "$@" | tee -a "$LOG"; }
+cd "$STAGE"   # tests read data/models/... relative to here
+
+say "== mesogif GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
+nvidia-smi -L 2>&1 | tee -a "$LOG"
+./run.sh bin/mesogif --version 2>&1 | tee -a "$LOG"
+./run.sh bin/mesogif device 2>&1 | tee -a "$LOG"
+
+status=0
+for t in test_fmath test_rng test_binom test_gpu; do
+    say "== $t"
+    if CK_DEFAULT_TIMEOUT=600 CK_VERBOSITY=verbose timeout 400 ./run.sh bin/$t >> "$LOG" 2>&1; then
+        say "$t: passed"
+    else
+        say "$t: FAILED"; status=1
+    fi
+done
+grep -E "differ|identical|fraction|mean A cpu|skipped" "$LOG" | sed 's/^/  /'
+
+say "== benchmark"
+timeout 420 bash ./bench_gpu.sh 2>&1 | tee -a "$LOG" | tee "$STAGE/bench_table.txt" > /dev/null
+cat "$STAGE/bench_table.txt"
+
+echo
+echo "== summary"
+grep -E "^test_.*: (passed|FAILED)" "$LOG"
+grep -E "bitwise-identical fraction" "$LOG" | sed 's/^/  /'
+grep -E "^\| B1 meso \| cuda \| 100000" "$STAGE/bench_table.txt" | sed 's/^/  /'
+echo "full log: $LOG"
+exit $status

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tools/stage_gpu.sh [STAGE]: build a portable copy of mesogif (x86-64-v3: AVX2, runs on any
+# recent x86 host of a GPU) and stage it with every shared library it needs into STAGE
+# (default build/stage), for a GPU machine that has the CUDA driver but none of our Debian
+# packages. On that machine: `bash STAGE/gpu_check.sh` (see tools/gpu_check.sh).
+# The C library family is staged separately (lib/glibc) and used only when the host's is older
+# than the one we built against. The CUDA driver (libcuda) always comes from the host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STAGE=${1:-build/stage}
+P=build/portable
+make --no-print-directory BUILD=$P BINDIR=$P/bin MARCH=x86-64-v3 $P/bin/mesogif \
+    $P/tests/test_gpu $P/tests/test_rng $P/tests/test_binom $P/tests/test_fmath >/dev/null
+rm -rf "$STAGE"
+mkdir -p "$STAGE/bin" "$STAGE/lib/glibc" "$STAGE/data"
+cp $P/bin/mesogif $P/tests/test_gpu $P/tests/test_rng $P/tests/test_binom $P/tests/test_fmath \
+    "$STAGE/bin/"
+cp -r data/models "$STAGE/data/"
+cp tools/gpu_check.sh bench/bench_gpu.sh "$STAGE/"
+for lib in $(ldd "$STAGE"/bin/* | awk '/=> \// {print $3}' | sort -u); do
+    case $(basename "$lib") in
+    libc.so* | libm.so* | libpthread.so* | libdl.so* | librt.so* | libmvec.so*)
+        cp -L "$lib" "$STAGE/lib/glibc/" ;;
+    libcuda.so*) ;;
+    *) cp -L "$lib" "$STAGE/lib/" ;;
+    esac
+done
+cp -L /lib64/ld-linux-x86-64.so.2 "$STAGE/lib/glibc/"
+cat > "$STAGE/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# run.sh PROGRAM ARGS...: run a staged program with the staged libraries (and the staged C
+# library if the host's is too old for it).
+here=$(cd "$(dirname "$0")" && pwd)
+prog=$1; shift
+[ -x "$prog" ] || prog="$here/bin/$prog"
+export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+if "$prog" --version >/dev/null 2>&1 || [ "$(basename "$prog")" != mesogif ] && \
+   LD_LIBRARY_PATH="$here/lib" "$here/bin/mesogif" --version >/dev/null 2>&1; then
+    exec "$prog" "$@"
+fi
+drv=$(ldconfig -p 2>/dev/null | awk '/libcuda.so.1 / {print $NF; exit}')
+exec "$here/lib/glibc/ld-linux-x86-64.so.2" \
+    --library-path "$here/lib:$here/lib/glibc${drv:+:$(dirname "$drv")}:/usr/local/nvidia/lib64:/usr/lib/x86_64-linux-gnu" \
+    "$prog" "$@"
+RUN
+chmod +x "$STAGE/run.sh"
+du -sh "$STAGE" | awk '{print "staged in '"$STAGE"': " $1}'
