@@ -7,9 +7,15 @@
  * After the last step each thread writes its statistics record (mg_obs_record) and a second
  * kernel sums the records of each reduction group in realization order on the device: only
  * traces and group sums cross to the host, and they are bitwise equal to the CPU's.
- * Test: tests/gpu/test_gpu.c (tools/gpu_check.sh). Bench: bench/bench_gpu.sh.
+ * Spectra: when a segment is complete (the same step in every lane) the launch ends there and
+ * the segments are transformed in one batched cuFFT call per population (cuFFT is loaded at run
+ * time, so the staged binary needs no copy of it; without it the transform falls back to FFTW
+ * on the host), then mg_obs_add_spectrum adds the periodograms on the device.
+ * Test: tests/test_gpu.c (tools/gpu_check.sh). Bench: bench/bench_gpu.sh.
  * v1: global-memory state, steps in chunks of MG_CUDA_CHUNK launches (progress, cancel). */
 #include <cuda_runtime.h>
+#include <cufft.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,31 +83,24 @@ __global__ void mg_meso_run_kernel(mg_meso_model mm, mg_obs_cfg oc, double *stat
     }
 }
 
-/* Each lane's statistics record, field-major ([field][lane]) for coalesced writes. */
-__global__ void mg_record_kernel(mg_obs_cfg oc, mg_stats_layout L, double *state, long long ld,
-                                 long long nlanes, long long *rec_i, double *rec_d)
+/* Each lane's statistics record, contiguous per lane (rec_i + i n_i, rec_d + i n_d). */
+__global__ void mg_record_kernel(mg_obs_cfg oc, double *state, long long ld, long long nlanes,
+                                 int64_t *rec_i, double *rec_d)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes)
         return;
     mg_lanes st;
-    st.base = state;
+    st.base = state + i;
     st.ld = ld;
-    int64_t ri[2];
-    double rd[4 * MG_POP_MAX + MG_POP_MAX * MG_POP_MAX];
-    mg_obs_record(&oc, st, (int)i, L.i_count, L.i_nreal, L.d_s1, L.d_s2, L.d_m1, L.d_m2,
-                  ri, rd);
-    for (long long f = 0; f < L.n_i; ++f)
-        rec_i[f * nlanes + i] = ri[f];
-    for (long long f = 0; f < L.n_d; ++f)
-        rec_d[f * nlanes + i] = rd[f];
+    mg_obs_record(&oc, st, 0, rec_i + i * oc.L.n_i, rec_d + i * oc.L.n_d);
 }
 
 /* Group sums: one thread per (group, field), lanes in realization order, valid lanes only,
  * starting from 0 exactly as the CPU's gd[k] += rd[k] does. */
 __global__ void mg_group_sum_kernel(mg_stats_layout L, long long nlanes, long long lane0,
                                     long long first, long long end, long long n_groups,
-                                    const long long *rec_i, const double *rec_d, long long *gi,
+                                    const int64_t *rec_i, const double *rec_d, int64_t *gi,
                                     double *gd)
 {
     long long tid = (long long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -109,21 +108,134 @@ __global__ void mg_group_sum_kernel(mg_stats_layout L, long long nlanes, long lo
     if (tid >= n_groups * nf)
         return;
     long long g = tid / nf, f = tid % nf;
-    long long li = 0;
+    int64_t li = 0;
     double ld = 0.0;
     for (long long j = 0; j < MG_RGROUP; ++j) {
         long long i = g * MG_RGROUP + j, r = lane0 + i;
         if (i >= nlanes || r < first || r >= end)
             continue;
         if (f < L.n_i)
-            li += rec_i[f * nlanes + i];
+            li += rec_i[i * L.n_i + f];
         else
-            ld += rec_d[(f - L.n_i) * nlanes + i];
+            ld += rec_d[i * L.n_d + (f - L.n_i)];
     }
     if (f < L.n_i)
         gi[g * L.n_i + f] = li;
     else
         gd[g * L.n_d + (f - L.n_i)] = ld;
+}
+
+/* Periodograms of lane i from the transformed segments X[a][lane][N/2 + 1] (interleaved
+ * complex, k = 0 .. N/2; k = 0 is the dropped mean). */
+__global__ void mg_spectrum_kernel(mg_obs_cfg oc, double *state, long long ld, long long nlanes,
+                                   const double *X)
+{
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= nlanes)
+        return;
+    mg_lanes st;
+    st.base = state + i;
+    st.ld = ld;
+    const long long H = oc.L.cfg.psd_n / 2 + 1;
+    const double *re = X + 2 * (i * H + 1);
+    mg_obs_add_spectrum(&oc, st, 0, re, re + 1, 2 * nlanes * H, 2);
+}
+
+/* cuFFT, loaded on first use (the toolkit's libcufft is large and need not be staged). */
+typedef cufftResult (*plan_many_fn)(cufftHandle *, int, int *, int *, int, int, int *, int, int,
+                                    cufftType, int);
+typedef cufftResult (*exec_d2z_fn)(cufftHandle, cufftDoubleReal *, cufftDoubleComplex *);
+typedef cufftResult (*destroy_fn)(cufftHandle);
+static struct {
+    int tried;
+    void *lib;
+    plan_many_fn plan_many;
+    exec_d2z_fn exec_d2z;
+    destroy_fn destroy;
+} g_cufft;
+
+static int cufft_load(void)
+{
+    if (g_cufft.tried)
+        return g_cufft.lib != NULL;
+    g_cufft.tried = 1;
+    const char *names[] = {"libcufft.so.12", "libcufft.so.11", "libcufft.so",
+                           "/usr/local/cuda/lib64/libcufft.so.12",
+                           "/usr/local/cuda/lib64/libcufft.so"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0] && !g_cufft.lib; ++k)
+        g_cufft.lib = dlopen(names[k], RTLD_NOW | RTLD_LOCAL);
+    if (!g_cufft.lib)
+        return 0;
+    g_cufft.plan_many = (plan_many_fn)dlsym(g_cufft.lib, "cufftPlanMany");
+    g_cufft.exec_d2z = (exec_d2z_fn)dlsym(g_cufft.lib, "cufftExecD2Z");
+    g_cufft.destroy = (destroy_fn)dlsym(g_cufft.lib, "cufftDestroy");
+    if (!g_cufft.plan_many || !g_cufft.exec_d2z || !g_cufft.destroy) {
+        dlclose(g_cufft.lib);
+        g_cufft.lib = NULL;
+    }
+    return g_cufft.lib != NULL;
+}
+
+/* Transform the completed segments of every lane into d_X [P][nlanes][N/2+1] complex:
+ * batched cuFFT straight from the state rows (stride = ld), or, without cuFFT, FFTW on the
+ * host (slower: the segments cross the bus). */
+static int spectra_transform(const mg_job *job, double *d_state, long long nlanes, double *d_X,
+                             double *h_buf, mg_err *err)
+{
+    const mg_obs_cfg *oc = &job->oc;
+    const long long N = oc->L.cfg.psd_n, H = N / 2 + 1;
+    int rc = MG_OK;
+    if (cufft_load()) {
+        for (int a = 0; a < oc->P; ++a) {
+            cufftHandle plan;
+            int n = (int)N, inembed = (int)N, onembed = (int)H;
+            if (g_cufft.plan_many(&plan, 1, &n, &inembed, (int)nlanes, 1, &onembed, 1, (int)H,
+                                  CUFFT_D2Z, (int)nlanes) != CUFFT_SUCCESS)
+                return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch "
+                                  "%lld)", N, nlanes);
+            double *in = d_state + (long long)(oc->row_seg + a * N) * nlanes;
+            cufftDoubleComplex *out = (cufftDoubleComplex *)d_X + (long long)a * nlanes * H;
+            cufftResult r = g_cufft.exec_d2z(plan, in, out);
+            g_cufft.destroy(plan);
+            if (r != CUFFT_SUCCESS)
+                return mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
+        }
+        return MG_OK;
+    }
+    /* host fallback: rows [row_seg, row_seg + P N) of all lanes */
+    mg_psd_plan *plan = mg_psd_plan_new(N);
+    double *seg = (double *)malloc((size_t)N * sizeof(double));
+    double *re = (double *)malloc((size_t)H * sizeof(double));
+    double *im = (double *)malloc((size_t)H * sizeof(double));
+    double *hx = (double *)malloc((size_t)(oc->P * nlanes * H * 2) * sizeof(double));
+    if (!plan || !seg || !re || !im || !hx) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the spectra");
+        goto out;
+    }
+    MG_CUDA_TRY(cudaMemcpy(h_buf, d_state + (long long)oc->row_seg * nlanes,
+                           (size_t)(oc->P * N * nlanes) * sizeof(double),
+                           cudaMemcpyDeviceToHost));
+    for (int a = 0; a < oc->P; ++a)
+        for (long long i = 0; i < nlanes; ++i) {
+            for (long long k = 0; k < N; ++k)
+                seg[k] = h_buf[(a * N + k) * nlanes + i];
+            mg_psd_transform(plan, seg, re, im);
+            double *x = hx + 2 * ((a * nlanes + i) * H);
+            x[0] = x[1] = 0.0;
+            for (long long k = 1; k < H; ++k) {
+                x[2 * k] = re[k - 1];
+                x[2 * k + 1] = im[k - 1];
+            }
+        }
+    MG_CUDA_TRY(cudaMemcpy(d_X, hx, (size_t)(oc->P * nlanes * H * 2) * sizeof(double),
+                           cudaMemcpyHostToDevice));
+out:
+    mg_psd_plan_free(plan);
+    free(seg);
+    free(re);
+    free(im);
+    free(hx);
+    return rc;
 }
 
 extern "C" int mg_cuda_probe(char *name, int name_len)
@@ -158,8 +270,9 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     mg_meso_model dm = md->mm;
     void *d_pop = NULL, *d_kernels = NULL, *d_w = NULL, *d_Es = NULL, *d_F = NULL, *d_D = NULL;
     void *d_if = NULL, *d_ic = NULL, *d_is = NULL, *d_iv = NULL;
-    double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL;
-    long long *d_rec_i = NULL, *d_gi = NULL;
+    double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL, *d_X = NULL, *h_seg = NULL;
+    int64_t *d_rec_i = NULL, *d_gi = NULL;
+    const long long psd_N = job->SL.cfg.psd_n, psd_H = psd_N / 2 + 1;
     float *d_AN = NULL, *d_Abar = NULL;
     mg_cuda_fault *d_fault = NULL;
     const long long first = job->opts.realization_first;
@@ -196,7 +309,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
 
     /* batch: whole reduction groups, as many as fit in 70 % of the free memory (an ensemble
      * larger than the device runs in several batches instead of failing) */
-    per_lane = (long long)job->rows * 8 + (job->SL.n_i + job->SL.n_d) * 8;
+    per_lane = (long long)job->rows * 8 + (job->SL.n_i + job->SL.n_d) * 8 +
+               (psd_N > 0 ? (long long)P * psd_H * 16 : 0);
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     groups_per_batch = (long long)(0.7 * (double)free_b / (double)(per_lane * MG_RGROUP));
     if (job->opts.batch > 0) {
@@ -215,9 +329,19 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     {
         long long lanes_max = groups_per_batch * MG_RGROUP;
         MG_CUDA_TRY(cudaMalloc(&d_state, (size_t)lanes_max * job->rows * sizeof(double)));
-        MG_CUDA_TRY(cudaMalloc(&d_rec_i, (size_t)(lanes_max * job->SL.n_i) * sizeof(long long)));
+        MG_CUDA_TRY(cudaMalloc(&d_rec_i, (size_t)(lanes_max * job->SL.n_i) * sizeof(int64_t)));
         MG_CUDA_TRY(cudaMalloc(&d_rec_d, (size_t)(lanes_max * job->SL.n_d) * sizeof(double)));
-        MG_CUDA_TRY(cudaMalloc(&d_gi, (size_t)(groups_per_batch * job->SL.n_i) * sizeof(long long)));
+        MG_CUDA_TRY(cudaMalloc(&d_gi, (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
+        if (psd_N > 0) {
+            MG_CUDA_TRY(cudaMalloc(&d_X, (size_t)(P * lanes_max * psd_H) * 2 * sizeof(double)));
+            if (!cufft_load()) {
+                h_seg = (double *)malloc((size_t)(P * psd_N * lanes_max) * sizeof(double));
+                if (!h_seg) {
+                    rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the spectra");
+                    goto out;
+                }
+            }
+        }
         MG_CUDA_TRY(cudaMalloc(&d_gd, (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
     }
     {
@@ -235,8 +359,26 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         unsigned blocks = (unsigned)((nlanes + MG_CUDA_THREADS - 1) / MG_CUDA_THREADS);
         mg_cuda_fault nofault = {-1, 0, 0};
         MG_CUDA_TRY(cudaMemcpy(d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
-        for (long long t0 = 0; t0 < job->n_steps; t0 += MG_CUDA_CHUNK) {
-            long long t1 = t0 + MG_CUDA_CHUNK < job->n_steps ? t0 + MG_CUDA_CHUNK : job->n_steps;
+        for (long long t0 = 0, t1; t0 < job->n_steps; t0 = t1) {
+            t1 = t0 + MG_CUDA_CHUNK < job->n_steps ? t0 + MG_CUDA_CHUNK : job->n_steps;
+            /* end the launch with the step that completes a spectral segment, if one does */
+            long long seg_end = -1;
+            if (job->oc.psd_L > 0) {
+                const long long L = job->oc.psd_L, b0 = job->oc.psd_b0;
+                /* segments complete at steps (b0 + m N) L - 1, m >= 1 */
+                long long m = (t0 + 1 + L - 1) / L - b0; /* first sample bin ending >= t0 */
+                m = m < 1 ? 1 : (m + psd_N - 1) / psd_N;
+                for (;; ++m) {
+                    long long te = (b0 + m * psd_N) * L - 1;
+                    if (te < t0)
+                        continue;
+                    if (te < t1)
+                        seg_end = te;
+                    break;
+                }
+                if (seg_end >= 0)
+                    t1 = seg_end + 1;
+            }
             mg_meso_run_kernel<<<blocks, MG_CUDA_THREADS>>>(
                 dm, job->oc, d_state, nlanes, nlanes, lane0, first, end, t0, t1, d_AN, d_Abar,
                 job->trace_k, job->trace_T, d_fault);
@@ -253,6 +395,15 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                                 f.step);
                 goto out;
             }
+            if (seg_end >= 0) {
+                rc = spectra_transform(job, d_state, nlanes, d_X, h_seg, err);
+                if (rc != MG_OK)
+                    goto out;
+                mg_spectrum_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, nlanes, nlanes,
+                                                                d_X);
+                MG_CUDA_TRY(cudaGetLastError());
+                MG_CUDA_TRY(cudaDeviceSynchronize());
+            }
             job->steps_done += (t1 - t0) * valid;
             if (job->opts.cancel && *job->opts.cancel) {
                 rc = mg_err_set(err, MG_EINTR, "interrupted");
@@ -260,8 +411,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
             }
             mg_job_progress(job, 0);
         }
-        mg_record_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, job->SL, d_state, nlanes, nlanes,
-                                                      d_rec_i, d_rec_d);
+        mg_record_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, nlanes, nlanes, d_rec_i,
+                                                      d_rec_d);
         MG_CUDA_TRY(cudaGetLastError());
         long long nsum = ng * (job->SL.n_i + job->SL.n_d);
         mg_group_sum_kernel<<<(unsigned)((nsum + 127) / 128), 128>>>(
@@ -300,5 +451,7 @@ out:
     cudaFree(d_AN);
     cudaFree(d_Abar);
     cudaFree(d_fault);
+    cudaFree(d_X);
+    free(h_seg);
     return rc;
 }

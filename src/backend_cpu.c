@@ -31,9 +31,69 @@ static void fail(mg_job *job, int code, const char *msg)
 
 /* Run one block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) and add
  * the valid lanes' records to the group sums gi/gd in realization order. */
-static void run_block(mg_job *job, double *state, double *n, double *nbar, int64_t *ri,
-                      double *rd, int64_t r0, int64_t hi, int64_t *gi, double *gd)
+/* Per-thread scratch of the CPU backend. */
+typedef struct {
+    double *state;       /* [rows][MG_VL] */
+    double *n, *nbar;    /* [P][MG_VL] */
+    int64_t *ri;         /* one realization's record */
+    double *rd;
+    mg_cpu_psd *psd;     /* NULL without spectra */
+} scratch;
+
+struct mg_cpu_psd {
+    mg_psd_plan *plan;   /* FFTW plan for one segment */
+    double *seg;         /* [psd_n] one population's segment of one lane */
+    double *re, *im;     /* [P][F] Fourier coefficients */
+};
+
+mg_cpu_psd *mg_cpu_psd_new(const mg_job *job)
 {
+    const int64_t N = job->SL.cfg.psd_n, F = job->SL.F;
+    const int P = job->SL.P;
+    mg_cpu_psd *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->plan = mg_psd_plan_new(N);
+    w->seg = malloc((size_t)N * sizeof(double));
+    w->re = malloc((size_t)(P * F) * sizeof(double));
+    w->im = malloc((size_t)(P * F) * sizeof(double));
+    if (!w->plan || !w->seg || !w->re || !w->im) {
+        mg_cpu_psd_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void mg_cpu_psd_free(mg_cpu_psd *w)
+{
+    if (!w)
+        return;
+    mg_psd_plan_free(w->plan);
+    free(w->seg);
+    free(w->re);
+    free(w->im);
+    free(w);
+}
+
+void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, mg_cpu_psd *w)
+{
+    const mg_obs_cfg *oc = &job->oc;
+    const int64_t N = oc->L.cfg.psd_n, F = oc->L.F;
+    for (int j = 0; j < MG_VL; ++j) {
+        for (int a = 0; a < oc->P; ++a) {
+            for (int64_t i = 0; i < N; ++i)
+                w->seg[i] = MG_AT(st, oc->row_seg + a * N + i, j);
+            mg_psd_transform(w->plan, w->seg, w->re + a * F, w->im + a * F);
+        }
+        mg_obs_add_spectrum(oc, st, j, w->re, w->im, F, 1);
+    }
+}
+
+static void run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *gi, double *gd)
+{
+    double *state = w->state, *n = w->n, *nbar = w->nbar;
+    int64_t *ri = w->ri;
+    double *rd = w->rd;
     const mg_meso_model *mm = &job->md.mm;
     const mg_obs_cfg *oc = &job->oc;
     const mg_stats_layout *L = &job->SL;
@@ -49,7 +109,8 @@ static void run_block(mg_job *job, double *state, double *n, double *nbar, int64
     int valid = (int)(hi - r0 < MG_VL ? hi - r0 : MG_VL);
     for (int64_t t = 0; t < job->n_steps; ++t) {
         mg_meso_step(mm, st, t, (uint32_t)r0, n, nbar);
-        mg_obs_step(oc, st, t, n, nbar, job->trace_AN, job->trace_Abar, trace_row);
+        if (mg_obs_step(oc, st, t, n, nbar, job->trace_AN, job->trace_Abar, trace_row))
+            mg_cpu_psd_segment(job, st, w->psd);
         for (int i = 0; i < P * MG_VL; ++i) {
             if (isnan(nbar[i]) && i % MG_VL < valid) {
                 char msg[256];
@@ -79,10 +140,7 @@ static void run_block(mg_job *job, double *state, double *n, double *nbar, int64
 #pragma omp atomic
     job->real_done += valid;
     for (int j = 0; j < valid; ++j) {
-        memset(ri, 0, (size_t)L->n_i * sizeof *ri);
-        memset(rd, 0, (size_t)L->n_d * sizeof *rd);
-        mg_obs_record(oc, st, j, L->i_count, L->i_nreal, L->d_s1, L->d_s2, L->d_m1, L->d_m2,
-                      ri, rd);
+        mg_obs_record(oc, st, j, ri, rd);
         for (int64_t k = 0; k < L->n_i; ++k)
             gi[k] += ri[k];
         for (int64_t k = 0; k < L->n_d; ++k)
@@ -98,14 +156,19 @@ int mg_cpu_run(mg_job *job, mg_err *err)
     const int64_t n_items = (job->n_groups + per_item - 1) / per_item;
 #pragma omp parallel num_threads(nthreads)
     {
+        scratch w;
+        memset(&w, 0, sizeof w);
         size_t state_bytes = (size_t)job->rows * MG_VL * sizeof(double);
         state_bytes = (state_bytes + 63) / 64 * 64;
-        double *state = aligned_alloc(64, state_bytes);
-        double *n = calloc((size_t)P * MG_VL, sizeof(double));
-        double *nbar = calloc((size_t)P * MG_VL, sizeof(double));
-        int64_t *ri = calloc((size_t)job->SL.n_i, sizeof(int64_t));
-        double *rd = calloc((size_t)job->SL.n_d, sizeof(double));
-        if (!state || !n || !nbar || !ri || !rd)
+        w.state = aligned_alloc(64, state_bytes);
+        w.n = calloc((size_t)P * MG_VL, sizeof(double));
+        w.nbar = calloc((size_t)P * MG_VL, sizeof(double));
+        w.ri = calloc((size_t)job->SL.n_i, sizeof(int64_t));
+        w.rd = calloc((size_t)job->SL.n_d, sizeof(double));
+        int ok = w.state && w.n && w.nbar && w.ri && w.rd;
+        if (ok && job->SL.cfg.psd_n > 0)
+            ok = (w.psd = mg_cpu_psd_new(job)) != NULL;
+        if (!ok)
             fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
         /* work items of `per_item` whole groups (--batch); the result does not depend on it */
 #pragma omp for schedule(dynamic, 1)
@@ -119,14 +182,15 @@ int mg_cpu_run(mg_job *job, mg_err *err)
                 int64_t *gi = job->group_i + g * job->SL.n_i;
                 double *gd = job->group_d + g * job->SL.n_d;
                 for (int64_t r0 = lo; r0 < hi && !job->failed; r0 += MG_VL)
-                    run_block(job, state, n, nbar, ri, rd, r0, hi, gi, gd);
+                    run_block(job, &w, r0, hi, gi, gd);
             }
         }
-        free(state);
-        free(n);
-        free(nbar);
-        free(ri);
-        free(rd);
+        free(w.state);
+        free(w.n);
+        free(w.nbar);
+        free(w.ri);
+        free(w.rd);
+        mg_cpu_psd_free(w.psd);
     }
     if (job->failed)
         return mg_err_set(err, job->fail_code, "%s", job->fail_msg);

@@ -38,6 +38,15 @@ static void run_usage(FILE *out)
           "  --force                    overwrite an existing output file\n"
           "  --dry-run                  print the memory needed and exit\n"
           "  --quiet                    no progress line\n"
+          "statistics (after the warm-up; all kept as mergeable sums):\n"
+          "  --psd-df FREQ              spectral resolution (default 1Hz; 'off': no spectra)\n"
+          "  --psd-bin DURATION         spectral sample bin (default 1ms, or dt)\n"
+          "  --onesided                 one-sided spectra (default two-sided, S -> A/N)\n"
+          "  --switch-observable EXPR   e.g. A1-A2 (the default for 2+ populations), 0.5*A1+A3\n"
+          "  --switch-smooth DURATION   moving average of the observable (default 50ms)\n"
+          "  --switch-thresholds LO,HI  hysteresis thresholds in Hz (default -5,5)\n"
+          "  --hist-max FREQ            histograms of A on [0, max) (default 200Hz)\n"
+          "  --hist-bins N              (default 400)\n"
           "\n"
           "Durations take units us, ms, s, min, h; a bare number means ms. Values given here\n"
           "override the model file's \"simulation\" block, which overrides the defaults.\n",
@@ -90,7 +99,8 @@ static void on_progress(const mg_progress *p, void *user)
 enum {
     OPT_LEVEL = 1000, OPT_NOISE, OPT_REAL, OPT_FIRST, OPT_TSIM, OPT_DT, OPT_WARM, OPT_RECBIN,
     OPT_STATSBIN, OPT_RECREAL, OPT_SEED, OPT_THREADS, OPT_BACKEND, OPT_BATCH, OPT_OUT,
-    OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP
+    OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP, OPT_PSD_DF, OPT_PSD_BIN, OPT_ONESIDED, OPT_SW_OBS,
+    OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS
 };
 
 static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -221,6 +231,14 @@ int mg_cli_run(int argc, char **argv)
         {"dry-run", no_argument, 0, OPT_DRY},
         {"quiet", no_argument, 0, OPT_QUIET},
         {"help", no_argument, 0, OPT_HELP},
+        {"psd-df", required_argument, 0, OPT_PSD_DF},
+        {"psd-bin", required_argument, 0, OPT_PSD_BIN},
+        {"onesided", no_argument, 0, OPT_ONESIDED},
+        {"switch-observable", required_argument, 0, OPT_SW_OBS},
+        {"switch-smooth", required_argument, 0, OPT_SW_SMOOTH},
+        {"switch-thresholds", required_argument, 0, OPT_SW_THR},
+        {"hist-max", required_argument, 0, OPT_HIST_MAX},
+        {"hist-bins", required_argument, 0, OPT_HIST_BINS},
         {0, 0, 0, 0}};
     mg_run_opts o;
     mg_run_opts_default(&o);
@@ -335,6 +353,66 @@ int mg_cli_run(int argc, char **argv)
             break;
         case OPT_QUIET:
             quiet = 1;
+            break;
+        case OPT_PSD_DF:
+            if (strcmp(optarg, "off") == 0) {
+                o.psd_df_hz = -1.0;
+            } else if (mg_parse_frequency_hz(optarg, &o.psd_df_hz) != 0 || !(o.psd_df_hz > 0)) {
+                mg_cli_error("--psd-df: '%s' (allowed: a frequency > 0 with Hz or kHz, or off)",
+                             optarg);
+                return 2;
+            }
+            break;
+        case OPT_PSD_BIN:
+            if (parse_dur("--psd-bin", optarg, &o.psd_bin_ms))
+                return 2;
+            if (!(o.psd_bin_ms > 0)) {
+                mg_cli_error("--psd-bin: '%s' (allowed: > 0, a multiple of dt)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_ONESIDED:
+            o.onesided = 1;
+            break;
+        case OPT_SW_OBS:
+            if (strlen(optarg) >= sizeof o.switch_observable) {
+                mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
+                             sizeof o.switch_observable);
+                return 2;
+            }
+            snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
+            break;
+        case OPT_SW_SMOOTH:
+            if (parse_dur("--switch-smooth", optarg, &o.switch_smooth_ms))
+                return 2;
+            if (!(o.switch_smooth_ms > 0)) {
+                mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
+                             optarg);
+                return 2;
+            }
+            break;
+        case OPT_SW_THR: {
+            char *end;
+            o.switch_lo = strtod(optarg, &end);
+            if (*end != ',' || (o.switch_hi = strtod(end + 1, &end), *end != '\0') ||
+                !(o.switch_lo < o.switch_hi) || !isfinite(o.switch_lo) ||
+                !isfinite(o.switch_hi)) {
+                mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)",
+                             optarg);
+                return 2;
+            }
+            break;
+        }
+        case OPT_HIST_MAX:
+            if (mg_parse_frequency_hz(optarg, &o.hist_max_hz) != 0 || !(o.hist_max_hz > 0)) {
+                mg_cli_error("--hist-max: '%s' (allowed: a frequency > 0)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_HIST_BINS:
+            if (parse_int64("--hist-bins", optarg, 1, 100000, &v))
+                return 2;
+            o.hist_bins = (int)v;
             break;
         case OPT_HELP:
             run_usage(stdout);

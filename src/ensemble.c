@@ -146,6 +146,55 @@ static double phys_mem_bytes(void)
     return pages > 0 && size > 0 ? (double)pages * (double)size : 1e18;
 }
 
+/* The statistics configuration of a run: defaults of mg_stats_cfg_default, overridden by the
+ * options; sets job->SL and the steps per spectral sample (0 = no spectra). */
+static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L, mg_err *err)
+{
+    mg_stats_cfg c;
+    mg_stats_cfg_default(&c, P, o->stats_bin_ms, o->dt_ms);
+    if (o->psd_bin_ms > 0)
+        c.psd_bin_ms = o->psd_bin_ms;
+    *psd_L = 0;
+    if (o->psd_df_hz < 0) {
+        c.psd_n = 0;
+    } else {
+        int64_t L;
+        if (!multiple_of(c.psd_bin_ms, o->dt_ms, &L))
+            return mg_err_set(err, MG_EINVAL, "--psd-bin: %g ms is not a multiple of dt = %g ms "
+                              "(allowed: k * dt, k >= 1)", c.psd_bin_ms, o->dt_ms);
+        double df = o->psd_df_hz > 0 ? o->psd_df_hz : 1.0;
+        c.psd_n = llround(1000.0 / (df * c.psd_bin_ms));
+        *psd_L = L;
+    }
+    c.onesided = o->onesided;
+    if (o->switch_observable[0]) {
+        int rc = mg_stats_parse_observable(&c, o->switch_observable, err);
+        if (rc != MG_OK)
+            return rc;
+    }
+    if (o->switch_smooth_ms > 0) {
+        int64_t W;
+        if (!multiple_of(o->switch_smooth_ms, o->stats_bin_ms, &W))
+            return mg_err_set(err, MG_EINVAL, "--switch-smooth: %g ms is not a multiple of the "
+                              "statistics bin %g ms (allowed: k * stats-bin)",
+                              o->switch_smooth_ms, o->stats_bin_ms);
+        c.sw_window = (int)(W < 100001 ? W : 100001);
+    }
+    if (o->switch_lo < o->switch_hi) {
+        c.sw_lo = o->switch_lo;
+        c.sw_hi = o->switch_hi;
+    }
+    if (o->hist_max_hz > 0)
+        c.hist_max_hz = o->hist_max_hz;
+    if (o->hist_bins > 0)
+        c.hist_bins = o->hist_bins;
+    int rc = mg_stats_cfg_check(&c, err);
+    if (rc != MG_OK)
+        return rc;
+    mg_stats_layout_init(&job->SL, &c);
+    return MG_OK;
+}
+
 /* Fill everything of the job but the big buffers. */
 static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_err *err)
 {
@@ -167,45 +216,29 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
         job->dyn_rows = job->md.mm.rows;
     }
     const int P = m->P;
-    mg_obs_cfg *oc = &job->oc;
-    memset(oc, 0, sizeof *oc);
-    oc->P = P;
-    oc->rec_L = rec_L;
-    oc->rec_T = job->n_steps / rec_L;
-    oc->st_L = st_L;
-    /* statistics use the bins that start at or after the warm-up */
-    oc->st_b0 = (int64_t)ceil(o->t_warmup_ms / (o->dt_ms * (double)st_L) - 1e-9);
-    oc->st_B = job->n_steps / st_L;
-    for (int a = 0; a < P; ++a) {
-        double N = (double)m->pops[a].N, dt_s = o->dt_ms * 1e-3;
-        oc->rec_scale[a] = 1.0 / (N * (double)rec_L * dt_s);
-        oc->st_scale[a] = 1.0 / (N * (double)st_L * dt_s);
-    }
-    int row = job->dyn_rows;
-    oc->row_rec_n = row;
-    row += P;
-    oc->row_rec_nbar = row;
-    row += P;
-    oc->row_st_n = row;
-    row += P;
-    oc->row_cnt = row++;
-    oc->row_s1 = row;
-    row += P;
-    oc->row_s2 = row;
-    row += P * P;
-    oc->rows = row - oc->row_rec_n;
-    job->rows = row;
-    if (oc->st_b0 >= oc->st_B)
+    if ((o->t_warmup_ms / (o->dt_ms * (double)st_L)) >= (double)(job->n_steps / st_L) - 1e-9 ||
+        (int64_t)ceil(o->t_warmup_ms / (o->dt_ms * (double)st_L) - 1e-9) >= job->n_steps / st_L)
         return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms leaves no complete statistics bin "
                           "of %g ms before t-sim = %g ms (allowed: t-warmup + stats-bin <= "
                           "t-sim)", o->t_warmup_ms, o->stats_bin_ms, o->t_sim_ms);
-    mg_stats_layout_init(&job->SL, P);
+    int64_t psd_L = 0;
+    rc = stats_config(job, o, P, &psd_L, err);
+    if (rc != MG_OK)
+        return rc;
+    double N[MG_POP_MAX];
+    for (int a = 0; a < P; ++a)
+        N[a] = (double)m->pops[a].N;
+    rc = mg_obs_setup(&job->oc, &job->SL, N, o->dt_ms, job->n_steps, rec_L, st_L, psd_L,
+                      o->t_warmup_ms, job->dyn_rows, err);
+    if (rc != MG_OK)
+        return rc;
+    job->rows = job->oc.row_rec_n + job->oc.rows;
     int64_t first = o->realization_first, end = first + o->realization_count;
     job->g_first = first / MG_RGROUP;
     job->n_groups = (end - 1) / MG_RGROUP - job->g_first + 1;
     job->trace_k = o->record_realizations < o->realization_count ? o->record_realizations
                                                                   : o->realization_count;
-    job->trace_T = oc->rec_T;
+    job->trace_T = job->oc.rec_T;
     return MG_OK;
 }
 
@@ -220,7 +253,7 @@ static void job_memory(const mg_job *job, double *per_real, double *total)
     int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
     double state = (double)job->rows * sizeof(double);
     double concurrent = (double)nthreads * MG_VL;
-    double traces = 2.0 * (double)job->trace_k * job->md.mm.P * (double)job->trace_T * 4.0;
+    double traces = 2.0 * (double)job->trace_k * job->model->P * (double)job->trace_T * 4.0;
     double groups = (double)job->n_groups * (double)(job->SL.n_i + job->SL.n_d) * 8.0;
     double shared = (double)job->md.n_kernels * 8.0;
     if (job->opts.level == MG_LEVEL_MICRO) {
@@ -240,7 +273,7 @@ static void job_memory(const mg_job *job, double *per_real, double *total)
 static int job_check_memory(const mg_job *job, double *per_real, double *total, mg_err *err)
 {
     job_memory(job, per_real, total);
-    double traces = 2.0 * (double)job->trace_k * job->md.mm.P * (double)job->trace_T * 4.0;
+    double traces = 2.0 * (double)job->trace_k * job->model->P * (double)job->trace_T * 4.0;
     double avail = phys_mem_bytes();
     if (*total > 0.8 * avail)
         return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB of memory (traces %.3g "
@@ -346,7 +379,10 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     int use_cuda = 0;
 #ifdef MG_HAVE_CUDA
     char devname[128] = "";
-    if (opts->backend != MG_BACKEND_CPU && mg_cuda_probe(devname, sizeof devname) == MG_OK)
+    /* the micro level has no CUDA backend yet: auto runs it on the CPU */
+    if (opts->backend != MG_BACKEND_CPU &&
+        !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) &&
+        mg_cuda_probe(devname, sizeof devname) == MG_OK)
         use_cuda = 1;
 #endif
     if (opts->backend == MG_BACKEND_CUDA && !use_cuda) {
@@ -385,7 +421,7 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
         goto out;
 
     /* the fixed reduction tree: groups in order (src/ensemble.h) */
-    rc = mg_stats_alloc(&res->stats, &job.SL, opts->stats_bin_ms, err);
+    rc = mg_stats_alloc(&res->stats, &job.SL, err);
     if (rc != MG_OK)
         goto out;
     for (int64_t g = 0; g < job.n_groups; ++g) {

@@ -51,6 +51,14 @@ typedef struct mg_job {
     char fail_msg[512];
 } mg_job;
 
+/* Lay out the observer (src/observe_setup.c): rows from row0 on, for statistics layout L,
+ * populations of N[p] neurons, time step dt_ms, n_steps steps, and recording / statistics /
+ * spectral bins of rec_L / st_L / psd_L steps (psd_L ignored without spectra). MG_EINVAL if the
+ * state would be too large. Used by the driver and by tests that feed synthetic counts. */
+int mg_obs_setup(mg_obs_cfg *oc, const mg_stats_layout *L, const double *N, double dt_ms,
+                 int64_t n_steps, int64_t rec_L, int64_t st_L, int64_t psd_L,
+                 double t_warmup_ms, int row0, mg_err *err);
+
 /* Realization range of group gi (absolute group index): [*lo, *hi). */
 void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi);
 
@@ -62,6 +70,14 @@ double mg_wall_s(void);
 
 /* Backends. Each simulates all groups of the job, filling group sums and traces. */
 int mg_cpu_run(mg_job *job, mg_err *err);
+
+/* Spectra on the CPU (src/backend_cpu.c), for every CPU backend: per-thread FFTW scratch
+ * (NULL on allocation failure; only when job->SL.cfg.psd_n > 0), and the work to do when
+ * mg_obs_step reports a completed segment for a block of MG_VL lanes. */
+typedef struct mg_cpu_psd mg_cpu_psd;
+mg_cpu_psd *mg_cpu_psd_new(const mg_job *job);
+void mg_cpu_psd_free(mg_cpu_psd *w);
+void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, mg_cpu_psd *w);
 
 /* Micro level (src/micro_derive.c, src/backend_cpu_micro.c). mg_micro_setup derives the
  * network for job->model at job->opts.dt_ms, allocates job->mi and sets job->dyn_rows; called

@@ -183,10 +183,163 @@ static int write_config(hid_t f, const mg_result *res, const mg_model *m)
     return rc;
 }
 
+/* The statistics configuration as attributes of /stats/sums (enough to rebuild the layout). */
+static int write_stats_cfg(hid_t g, const mg_stats_cfg *c)
+{
+    int rc = 0;
+    rc |= attr_i64(g, "P", c->P);
+    rc |= attr_f64(g, "bin_ms", c->bin_ms);
+    rc |= attr_i64(g, "psd_n", c->psd_n);
+    rc |= attr_f64(g, "psd_bin_ms", c->psd_bin_ms);
+    rc |= attr_i64(g, "onesided", c->onesided);
+    rc |= attr_i64(g, "hist_bins", c->hist_bins);
+    rc |= attr_f64(g, "hist_max_hz", c->hist_max_hz);
+    rc |= attr_i64(g, "obs_bins", c->obs_bins);
+    rc |= attr_f64(g, "obs_max_hz", c->obs_max_hz);
+    rc |= attr_str(g, "observable", c->observable);
+    rc |= attr_i64(g, "sw_window", c->sw_window);
+    rc |= attr_f64(g, "sw_lo", c->sw_lo);
+    rc |= attr_f64(g, "sw_hi", c->sw_hi);
+    rc |= attr_i64(g, "dwell_bins", c->dwell_bins);
+    rc |= attr_f64(g, "dwell_min_s", c->dwell_min_s);
+    rc |= attr_f64(g, "dwell_max_s", c->dwell_max_s);
+    return rc;
+}
+
+/* complex128 as h5py and numpy read it: a compound of two float64 named r and i */
+static int dset_complex(hid_t loc, const char *path, int rank, const hsize_t *dims,
+                        const double *re, const double *im)
+{
+    hsize_t n = 1;
+    for (int k = 0; k < rank; ++k)
+        n *= dims[k];
+    double *buf = malloc((size_t)(n > 0 ? n : 1) * 2 * sizeof(double));
+    if (!buf)
+        return -1;
+    for (hsize_t k = 0; k < n; ++k) {
+        buf[2 * k] = re[k];
+        buf[2 * k + 1] = im[k];
+    }
+    hid_t t = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
+    H5Tinsert(t, "r", 0, H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "i", sizeof(double), H5T_NATIVE_DOUBLE);
+    int rc = dset(loc, path, t, t, rank, dims, buf, 0);
+    H5Tclose(t);
+    free(buf);
+    return rc;
+}
+
+static int write_hist(hid_t f, const char *group, const double *edges, int nb,
+                      const int64_t *counts_full)
+{
+    char path[256];
+    hsize_t ne = (hsize_t)nb + 1, nc = (hsize_t)nb;
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/edges", group);
+    rc |= dset_f64(f, path, 1, &ne, edges);
+    snprintf(path, sizeof path, "%s/counts", group);
+    rc |= dset_i64(f, path, 1, &nc, counts_full + 1);
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    rc |= attr_i64(d, "underflow", counts_full[0]);
+    rc |= attr_i64(d, "overflow", counts_full[nb + 1]);
+    H5Dclose(d);
+    return rc;
+}
+
+static int write_spectra(hid_t f, const mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    if (L->F == 0)
+        return 0;
+    const mg_stats_cfg *c = &L->cfg;
+    hsize_t F = (hsize_t)L->F, PF[2] = {(hsize_t)L->P, F};
+    int rc = 0;
+    rc |= dset_f64(f, "/stats/freq", 1, &F, s->freq);
+    rc |= dset_f64(f, "/stats/psd", 2, PF, s->psd);
+    rc |= dset_f64(f, "/stats/psd_sem", 2, PF, s->psd_sem);
+    hid_t d = H5Dopen2(f, "/stats/psd", H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    rc |= attr_i64(d, "onesided", c->onesided);
+    rc |= attr_str(d, "window", "rectangular");
+    rc |= attr_str(d, "detrend", "none (the f = 0 term is dropped)");
+    rc |= attr_f64(d, "df", F > 0 ? s->freq[0] : 0.0);
+    rc |= attr_i64(d, "segments", s->i[L->i_psd_seg]);
+    rc |= attr_i64(d, "segment_samples", c->psd_n);
+    rc |= attr_f64(d, "sample_bin_ms", c->psd_bin_ms);
+    rc |= attr_str(d, "units", "Hz (spectral density of A in Hz^2/Hz)");
+    rc |= attr_str(d, "convention", "S(f_k) = <|dt sum_j A_j exp(-2 pi i k j / n)|^2> / (n dt), "
+                   "k = 1..n/2; two-sided unless onesided = 1 (then doubled below Nyquist)");
+    H5Dclose(d);
+    const int P = L->P;
+    hsize_t C = (hsize_t)P * (P - 1) / 2;
+    if (C > 0) {
+        hsize_t CF[2] = {C, F};
+        rc |= dset_complex(f, "/stats/csd", 2, CF, s->csd_re, s->csd_im);
+        char pairs[4096] = "";
+        size_t at = 0;
+        for (int a = 0; a < P; ++a)
+            for (int b = a + 1; b < P && at < sizeof pairs - 8; ++b)
+                at += (size_t)snprintf(pairs + at, sizeof pairs - at, "%s%d-%d",
+                                       at ? "," : "", a, b);
+        hid_t dc = H5Dopen2(f, "/stats/csd", H5P_DEFAULT);
+        if (dc < 0)
+            return -1;
+        rc |= attr_str(dc, "pairs", pairs);
+        rc |= attr_str(dc, "definition", "<X_a conj(X_b)> dt / n for the pairs a < b (0-based)");
+        H5Dclose(dc);
+    }
+    return rc;
+}
+
+static int write_switching(hid_t f, const mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    const mg_stats_cfg *c = &L->cfg;
+    hsize_t two = 2, ND = (hsize_t)c->dwell_bins, NE = ND + 1, DH[2] = {2, ND};
+    double thr[2] = {c->sw_lo, c->sw_hi}, smooth = c->sw_window * c->bin_ms;
+    int rc = 0;
+    rc |= dset_str(f, "/stats/switching/observable", c->observable);
+    rc |= dset_f64(f, "/stats/switching/thresholds", 1, &two, thr);
+    rc |= dset_f64(f, "/stats/switching/smoothing_ms", 0, NULL, &smooth);
+    rc |= dset_i64(f, "/stats/switching/n_exits", 1, &two, s->i + L->i_sw_exits);
+    rc |= dset_i64(f, "/stats/switching/n_complete", 1, &two, s->i + L->i_sw_done);
+    rc |= dset_i64(f, "/stats/switching/n_censored", 1, &two, s->i + L->i_sw_cens);
+    rc |= dset_f64(f, "/stats/switching/exposure_s", 1, &two, s->d + L->d_sw_expo);
+    rc |= dset_f64(f, "/stats/switching/rate_hz", 1, &two, s->rate_hz);
+    rc |= dset_f64(f, "/stats/switching/rate_ci_low", 1, &two, s->rate_ci_low);
+    rc |= dset_f64(f, "/stats/switching/rate_ci_high", 1, &two, s->rate_ci_high);
+    rc |= dset_f64(f, "/stats/switching/mean_dwell_s", 1, &two, s->mean_dwell_s);
+    rc |= dset_f64(f, "/stats/switching/cv_dwell", 1, &two, s->cv_dwell);
+    rc |= dset_f64(f, "/stats/switching/dwell_hist_edges_s", 1, &NE, s->dwell_edges_s);
+    int64_t *counts = malloc((size_t)(2 * ND + 1) * sizeof(int64_t));
+    if (!counts)
+        return -1;
+    for (int st = 0; st < 2; ++st)
+        for (hsize_t k = 0; k < ND; ++k)
+            counts[st * ND + k] = s->i[L->i_sw_hist + st * (ND + 2) + 1 + k];
+    rc |= dset_i64(f, "/stats/switching/dwell_hist_counts", 2, DH, counts);
+    free(counts);
+    hid_t g = H5Gopen2(f, "/stats/switching", H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    rc |= attr_str(g, "states", "0 = low (entered when the smoothed observable < thresholds[0]), "
+                   "1 = high (entered when > thresholds[1])");
+    rc |= attr_str(g, "rates", "rate = exits / exposure; exposure includes censored dwells; exact "
+                   "Poisson 95 % limits chi2(0.025; 2n)/2T, chi2(0.975; 2n+2)/2T");
+    rc |= attr_str(g, "dwells", "complete dwells only (flip in to flip out); the first and last "
+                   "dwell of each realization are censored");
+    H5Gclose(g);
+    return rc;
+}
+
 static int write_stats(hid_t f, const mg_result *res)
 {
     const mg_stats *s = &res->stats;
     const mg_stats_layout *L = &s->L;
+    const mg_stats_cfg *c = &L->cfg;
     hsize_t P = (hsize_t)L->P, PP[2] = {P, P};
     int rc = 0;
     rc |= dset_i64(f, "/stats/count", 0, NULL, &s->i[L->i_count]);
@@ -195,12 +348,33 @@ static int write_stats(hid_t f, const mg_result *res)
     rc |= dset_f64(f, "/stats/var_A", 1, &P, s->var_A);
     rc |= dset_f64(f, "/stats/cov_A", 2, PP, s->cov_A);
     rc |= dset_f64(f, "/stats/mean_A_sem", 1, &P, s->mean_A_sem);
-    /* the sufficient statistics themselves, so that files merge exactly */
+    rc |= dset_f64(f, "/stats/var_A_sem", 1, &P, s->var_A_sem);
+    rc |= write_spectra(f, s);
+    for (int a = 0; a < L->P && rc == 0; ++a) {
+        char g[64 + MG_NAME_MAX];
+        snprintf(g, sizeof g, "/stats/hist/%s", res->pop_names[a]);
+        rc |= write_hist(f, g, s->hist_A_edges, c->hist_bins,
+                         s->i + L->i_hist_A + (int64_t)a * (c->hist_bins + 2));
+    }
+    rc |= write_hist(f, "/stats/hist/observable", s->hist_obs_edges, c->obs_bins,
+                     s->i + L->i_hist_obs);
+    rc |= write_switching(f, s);
+    /* the sufficient statistics themselves, so that files merge exactly: the raw arrays (with
+     * the configuration that fixes their layout) and the main ones by name */
+    hsize_t ni = (hsize_t)L->n_i, nd = (hsize_t)L->n_d;
+    rc |= dset_i64(f, "/stats/sums/i", 1, &ni, s->i);
+    rc |= dset_f64(f, "/stats/sums/d", 1, &nd, s->d);
     rc |= dset_i64(f, "/stats/sums/n_realizations", 0, NULL, &s->i[L->i_nreal]);
     rc |= dset_f64(f, "/stats/sums/sum_A", 1, &P, s->d + L->d_s1);
     rc |= dset_f64(f, "/stats/sums/sum_AA", 2, PP, s->d + L->d_s2);
     rc |= dset_f64(f, "/stats/sums/sum_realization_mean", 1, &P, s->d + L->d_m1);
     rc |= dset_f64(f, "/stats/sums/sum_realization_mean_sq", 1, &P, s->d + L->d_m2);
+    hid_t g = H5Gopen2(f, "/stats/sums", H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    rc |= write_stats_cfg(g, c);
+    rc |= attr_i64(g, "layout_version", 1);
+    H5Gclose(g);
     return rc;
 }
 

@@ -520,10 +520,10 @@ int mg_theory_stationary_pop(const mg_pop *pop, double h0_mV, mg_renewal *out, m
 void mg_renewal_eval(const mg_renewal *r, double tau_ms, double *S_out, double *hazard_hz,
                      double *isi_density_hz)
 {
-    const struct mg_renewal_priv *p = r->priv;
+    const struct mg_renewal_priv *p = r ? r->priv : NULL;
     double tau = tau_ms * 1e-3, S, rho;
-    int n = r->n;
-    if (tau < p->q.t_ref || n == 0) {
+    int n = p ? r->n : 0;
+    if (n == 0 || tau < p->q.t_ref) {
         S = 1.0;
         rho = 0.0;
     } else if (tau >= p->tau[n - 1]) {

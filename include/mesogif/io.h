@@ -20,6 +20,11 @@ extern "C" {
 int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m,
                        const char *command_line, int force, mg_err *err);
 
+/* Read the statistics of a format-1 file: the sums of /stats/sums and their configuration, then
+ * mg_stats_finalize. Fills *s (free with mg_stats_free). MG_EIO with the file named when it is
+ * not a format-1 result, is damaged or truncated; *s is zeroed then. */
+int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err);
+
 /* Print a human-readable description of a format-1 file to out: attributes, populations,
  * statistics, what traces/spectra it holds. MG_EIO if it cannot be read or is not format 1. */
 int mg_h5_info(const char *path, FILE *out, mg_err *err);

@@ -27,6 +27,13 @@ typedef enum {
 
 typedef enum { MG_BACKEND_AUTO = 0, MG_BACKEND_CPU = 1, MG_BACKEND_CUDA = 2 } mg_backend;
 
+/* Quenched connectivity of the micro level (MODEL.md §1.2; projections with p < 1 or an explicit
+ * rule). Either way it is reproducible from the seed alone (stream MG_STREAM_CONNECT). */
+typedef enum {
+    MG_CONN_PER_REALIZATION = 0, /* every realization draws its own network (the default) */
+    MG_CONN_SHARED = 1           /* one network for the whole ensemble (less memory) */
+} mg_connectivity;
+
 /* Progress report, called from one thread at most every ~second (and once at the end). */
 typedef struct {
     int64_t realizations_done;   /* completed realizations */
@@ -51,13 +58,23 @@ typedef struct {
     uint32_t seed;
     int threads;                 /* OpenMP threads, 0 = all */
     int64_t batch;               /* realizations per work item (CPU) or device batch (CUDA); 0 = auto */
+    mg_connectivity connectivity; /* micro only: per-realization (default) or shared network */
+    /* statistics (include/mesogif/stats.h; 0 or "" = the default of mg_stats_cfg_default) */
+    double psd_df_hz;            /* spectral resolution; < 0: no spectra */
+    double psd_bin_ms;           /* spectral sample bin, a multiple of dt */
+    int onesided;                /* one-sided spectra (2 S(f)) */
+    char switch_observable[256]; /* e.g. "A1-A2" */
+    double switch_smooth_ms;     /* moving-average window of the observable */
+    double switch_lo, switch_hi; /* hysteresis thresholds (Hz); used when switch_lo < switch_hi */
+    double hist_max_hz;          /* histograms of A on [0, max) */
+    int hist_bins;
     mg_progress_fn progress;     /* may be NULL */
     void *progress_user;
     volatile int *cancel;        /* may be NULL; set non-zero to stop early (signals) */
 } mg_run_opts;
 
 /* Defaults: meso, binomial, auto backend, dt 0.5 ms, 10 s, warm-up 1 s, bins 1 ms / 10 ms,
- * realizations [0, 1), 1 recorded, seed 1, all threads, auto batch. */
+ * realizations [0, 1), 1 recorded, seed 1, all threads, auto batch, per-realization network. */
 void mg_run_opts_default(mg_run_opts *o);
 
 /* A named derived quantity, written under /config/resolved (e.g. "P1/K", "P1/E_m"). */

@@ -64,8 +64,9 @@ typedef struct {
 int mg_theory_stationary_pop(const mg_pop *p, double h0_mV, mg_renewal *out, mg_err *err);
 
 /* The same, with the rate in the QR threshold fixed to A_qr_hz >= 0 instead of solved for
- * (A0_hz is then 1/mean ISI, which equals A_qr_hz only at a self-consistent point). Used for
- * network fixed points, where the rate is known. */
+ * (A0_hz is then 1/mean ISI, which equals A_qr_hz only at a self-consistent point, and
+ * gain_hz_per_mV is the self-consistent gain formula evaluated there). Used for network fixed
+ * points, where the rate is known. */
 int mg_theory_renewal_at(const mg_pop *p, double h0_mV, double A_qr_hz, mg_renewal *out,
                          mg_err *err);
 
@@ -73,7 +74,8 @@ int mg_theory_renewal_at(const mg_pop *p, double h0_mV, double A_qr_hz, mg_renew
 void mg_renewal_free(mg_renewal *r);
 
 /* Survival S, hazard (Hz) and ISI density (1/s) at age tau_ms >= 0, interpolated (cubic Hermite,
- * relative error about 1e-9) between grid nodes; any output pointer may be NULL. Pure. */
+ * relative error about 1e-9) between grid nodes, exponential beyond the last node; any output
+ * pointer may be NULL. A zeroed r gives S = 1, hazard 0. Pure. */
 void mg_renewal_eval(const mg_renewal *r, double tau_ms, double *S, double *hazard_hz,
                      double *isi_density_hz);
 
