@@ -7,6 +7,7 @@ int mg_cli_run(int argc, char **argv);
 int mg_cli_info(int argc, char **argv);
 int mg_cli_theory(int argc, char **argv);
 int mg_cli_device(int argc, char **argv);
+int mg_cli_merge(int argc, char **argv);
 
 /* Print "mesogif: <msg>" to stderr (printf-like). */
 void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

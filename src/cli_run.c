@@ -1,6 +1,7 @@
 /* src/cli_run.c: `mesogif run`: parse the options (DESIGN.md "Command line"), load the model,
  * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
 #include "cli.h"
+#include "shard.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
 #include "mesogif/run.h"
@@ -24,6 +25,9 @@ static void run_usage(FILE *out)
           "                             meso spike-count draw (default binomial)\n"
           "  --realizations R           number of realizations (default 1)\n"
           "  --first I                  index of the first realization (default 0)\n"
+          "  --count R                  the same as --realizations\n"
+          "  --shard I/N | slurm        simulate only shard I of N of the realizations (contiguous\n"
+          "                             ranges; slurm: from SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
           "  --t-sim DURATION           simulated time per realization (default 10s)\n"
           "  --dt DURATION              time step (default 0.5ms)\n"
           "  --t-warmup DURATION        statistics start after this (default 1s)\n"
@@ -100,7 +104,7 @@ enum {
     OPT_LEVEL = 1000, OPT_NOISE, OPT_REAL, OPT_FIRST, OPT_TSIM, OPT_DT, OPT_WARM, OPT_RECBIN,
     OPT_STATSBIN, OPT_RECREAL, OPT_SEED, OPT_THREADS, OPT_BACKEND, OPT_BATCH, OPT_OUT,
     OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP, OPT_PSD_DF, OPT_PSD_BIN, OPT_ONESIDED, OPT_SW_OBS,
-    OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS
+    OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS, OPT_SHARD, OPT_COUNT
 };
 
 static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -232,6 +236,8 @@ int mg_cli_run(int argc, char **argv)
         {"quiet", no_argument, 0, OPT_QUIET},
         {"help", no_argument, 0, OPT_HELP},
         {"psd-df", required_argument, 0, OPT_PSD_DF},
+        {"shard", required_argument, 0, OPT_SHARD},
+        {"count", required_argument, 0, OPT_COUNT},
         {"psd-bin", required_argument, 0, OPT_PSD_BIN},
         {"onesided", no_argument, 0, OPT_ONESIDED},
         {"switch-observable", required_argument, 0, OPT_SW_OBS},
@@ -246,6 +252,8 @@ int mg_cli_run(int argc, char **argv)
     int set_dt = 0, set_tsim = 0, set_warm = 0, set_rec = 0, set_stats = 0;
     const char *out_path = NULL;
     int force = 0, dry = 0, quiet = 0;
+    const char *shard_text = NULL;
+    int64_t shard_index = 0, shard_count = 1, realizations_total = 0;
     int64_t v;
     optind = 1;
     opterr = 0;
@@ -414,6 +422,14 @@ int mg_cli_run(int argc, char **argv)
                 return 2;
             o.hist_bins = (int)v;
             break;
+        case OPT_SHARD:
+            shard_text = optarg;
+            break;
+        case OPT_COUNT:
+            if (parse_int64("--count", optarg, 1, 4294967296LL, &v))
+                return 2;
+            o.realization_count = v;
+            break;
         case OPT_HELP:
             run_usage(stdout);
             return 0;
@@ -429,6 +445,25 @@ int mg_cli_run(int argc, char **argv)
         return 2;
     }
     const char *model_path = optind < argc ? argv[optind] : NULL;
+    realizations_total = o.realization_count;
+    if (shard_text) {
+        mg_err serr = {{0}};
+        if (mg_shard_parse(shard_text, &shard_index, &shard_count, &serr) != MG_OK) {
+            mg_cli_error("%s", serr.msg);
+            return 2;
+        }
+        if (shard_count > realizations_total) {
+            mg_cli_error("--shard: %lld shards of %lld realizations would leave shards empty "
+                         "(allowed: N <= --realizations)", (long long)shard_count,
+                         (long long)realizations_total);
+            return 2;
+        }
+        mg_shard_range(o.realization_first, realizations_total, shard_index, shard_count,
+                       &o.realization_first, &o.realization_count);
+    }
+    o.shard_index = shard_index;
+    o.shard_count = shard_count;
+    o.realizations_total = realizations_total;
 
     mg_model m;
     mg_err err = {{0}};

@@ -2,6 +2,7 @@
  * options against the model, derive the per-step model, lay out state and observers, pick a
  * backend, run it over the reduction groups, and add the group sums in order. */
 #include "ensemble.h"
+#include "run_key.h"
 
 #include <math.h>
 #include <omp.h>
@@ -314,6 +315,7 @@ void mg_result_free(mg_result *res)
     free(res->resolved);
     free(res->A_N);
     free(res->A_bar);
+    free(res->run_key);
     mg_spikes_free(res->spikes, res->P);
     mg_stats_free(&res->stats);
     memset(res, 0, sizeof *res);
@@ -450,6 +452,12 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     job.spikes = NULL;
     res->mem_bytes_per_realization = per_real;
     res->device_bytes = job.device_bytes;
+    res->run_key = mg_run_key(m, opts, &job.SL.cfg);
+    if (!res->run_key) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+        goto out;
+    }
+    mg_run_hash_hex(res->run_key, res->run_hash);
 out:
     free(job.group_i);
     free(job.group_d);

@@ -113,6 +113,22 @@ static hid_t group(hid_t loc, const char *name)
     return g;
 }
 
+int mg_h5_attr_str(hid_t obj, const char *name, const char *value)
+{
+    return attr_str(obj, name, value);
+}
+
+int mg_h5_attr_i64(hid_t obj, const char *name, int64_t v)
+{
+    return attr_i64(obj, name, v);
+}
+
+int mg_h5_dset(hid_t loc, const char *path, hid_t mem_type, hid_t file_type, int rank,
+               const hsize_t *dims, const void *data, int compress)
+{
+    return dset(loc, path, mem_type, file_type, rank, dims, data, compress);
+}
+
 /* ---- the file ------------------------------------------------------------------------------ */
 
 static int write_root(hid_t f, const mg_result *res, const char *command_line)
@@ -142,6 +158,11 @@ static int write_root(hid_t f, const mg_result *res, const char *command_line)
     rc |= attr_str(f, "noise", mg_noise_name(o->noise));
     rc |= attr_f64(f, "wall_s", res->wall_s);
     rc |= attr_f64(f, "device_memory_bytes", res->device_bytes);
+    rc |= attr_str(f, "run_hash", res->run_hash);
+    rc |= attr_i64(f, "shard_index", o->shard_index);
+    rc |= attr_i64(f, "shard_count", o->shard_count > 0 ? o->shard_count : 1);
+    rc |= attr_i64(f, "realizations_total",
+                   o->realizations_total > 0 ? o->realizations_total : o->realization_count);
     return rc;
 }
 
@@ -150,6 +171,7 @@ static int write_config(hid_t f, const mg_result *res, const mg_model *m)
     int rc = 0;
     rc |= dset_str(f, "/config/model_json", m->json ? m->json : "");
     rc |= dset_str(f, "/config/model_source", m->source ? m->source : "");
+    rc |= dset_str(f, "/config/run_key", res->run_key ? res->run_key : "");
     /* population names as a 1-D array of variable-length strings */
     hid_t t = str_type();
     hsize_t P = (hsize_t)res->P;
@@ -337,7 +359,11 @@ static int write_switching(hid_t f, const mg_stats *s)
 
 static int write_stats(hid_t f, const mg_result *res)
 {
-    const mg_stats *s = &res->stats;
+    return mg_h5_write_stats(f, &res->stats, res->pop_names);
+}
+
+int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX])
+{
     const mg_stats_layout *L = &s->L;
     const mg_stats_cfg *c = &L->cfg;
     hsize_t P = (hsize_t)L->P, PP[2] = {P, P};
@@ -352,7 +378,7 @@ static int write_stats(hid_t f, const mg_result *res)
     rc |= write_spectra(f, s);
     for (int a = 0; a < L->P && rc == 0; ++a) {
         char g[64 + MG_NAME_MAX];
-        snprintf(g, sizeof g, "/stats/hist/%s", res->pop_names[a]);
+        snprintf(g, sizeof g, "/stats/hist/%s", pop_names[a]);
         rc |= write_hist(f, g, s->hist_A_edges, c->hist_bins,
                          s->i + L->i_hist_A + (int64_t)a * (c->hist_bins + 2));
     }
@@ -387,6 +413,14 @@ static int write_traces(hid_t f, const mg_result *res)
     rc |= dset(f, "/traces/A_N", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, dims, res->A_N, 1);
     if (res->A_bar)
         rc |= dset(f, "/traces/A_bar", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, dims, res->A_bar, 1);
+    int64_t *idx = malloc((size_t)res->trace_k * sizeof(int64_t));
+    if (!idx)
+        return -1;
+    for (int64_t k = 0; k < res->trace_k; ++k)
+        idx[k] = res->opts.realization_first + k;
+    hsize_t nk = (hsize_t)res->trace_k;
+    rc |= dset_i64(f, "/traces/realization_index", 1, &nk, idx);
+    free(idx);
     if (rc)
         return rc;
     const char *names[2] = {"/traces/A_N", "/traces/A_bar"};

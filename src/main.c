@@ -44,6 +44,7 @@ static void usage(FILE *out)
           "verbs:\n"
           "  run [MODEL.json] [options]   simulate an ensemble, write an HDF5 file\n"
           "  info FILE.h5                 what a result file holds\n"
+          "  merge OUT.h5 IN.h5...        merge the shards of one run\n"
           "  theory MODEL.json            stationary rates, fixed points, spectra\n"
           "  device                       the CUDA device and its memory bandwidth\n"
           "  --help, --version\n"
@@ -75,8 +76,10 @@ int main(int argc, char **argv)
         return mg_cli_info(argc - 1, argv + 1);
     if (strcmp(verb, "theory") == 0)
         return mg_cli_theory(argc - 1, argv + 1);
+    if (strcmp(verb, "merge") == 0)
+        return mg_cli_merge(argc - 1, argv + 1);
     if (strcmp(verb, "device") == 0)
         return mg_cli_device(argc - 1, argv + 1);
-    mg_cli_error("unknown verb '%s' (allowed: run, info, theory, device, --help, --version)", verb);
+    mg_cli_error("unknown verb '%s' (allowed: run, info, merge, theory, device, --help, --version)", verb);
     return 2;
 }

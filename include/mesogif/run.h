@@ -54,6 +54,9 @@ typedef struct {
     double stats_bin_ms;         /* bin of A for the moments, a multiple of dt */
     int64_t realization_first;   /* >= 0 */
     int64_t realization_count;   /* >= 1 */
+    /* shard bookkeeping, recorded in the file (the range above is what runs): shard
+     * shard_index of shard_count of realizations_total realizations; 0/1/count when unsharded */
+    int64_t shard_index, shard_count, realizations_total;
     int64_t record_realizations; /* traces of the first k realizations of the range, >= 0 */
     uint32_t seed;
     int threads;                 /* OpenMP threads, 0 = all */
@@ -109,6 +112,8 @@ typedef struct {
     double wall_s;               /* wall-clock seconds of the simulation */
     double mem_bytes_per_realization;
     double device_bytes;         /* device memory used by the CUDA backend (0 on the CPU) */
+    char *run_key;               /* canonical identity of the run (src/run_key.c), owned */
+    char run_hash[17];           /* its 64-bit FNV-1a hash, hex */
 } mg_result;
 
 /* Validate opts against model m (dt multiples, delays >= dt, sizes and memory), then simulate.

@@ -1,0 +1,497 @@
+/* src/cli_merge.c: `mesogif merge OUT.h5 IN.h5...`: the shards of one run (issue 6) into one
+ * file. Inputs must carry the same run identity (/config/run_key, src/run_key.c) and disjoint
+ * realization ranges that tile the union (or --allow-gaps, recorded in the output). The
+ * statistics are summed exactly in realization order (DESIGN.md property 4); recorded traces
+ * are concatenated in realization order with their /traces/realization_index; /config and
+ * /theory come from the first shard. Written as OUT.h5.partial and renamed when complete; any
+ * bad input names the file and leaves no output. */
+#include "cli.h"
+#include "io_h5_internal.h"
+#include "mesogif/io.h"
+
+#include <getopt.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *path;
+    hid_t f;
+    int64_t first, count;
+    char *run_key;
+    char level[16];
+    mg_stats stats;
+    int64_t k, P, T;          /* traces [k][P][T] (k = 0: none) */
+    int has_bar;
+    int64_t *idx;             /* [k] realization index of each trace row */
+} shard_in;
+
+static char *read_str_dset(hid_t f, const char *path)
+{
+    if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
+        return NULL;
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0)
+        return NULL;
+    hid_t ft = H5Dget_type(d);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    char *s = NULL, *out = NULL;
+    if (H5Tis_variable_str(ft) > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 &&
+        s) {
+        out = strdup(s);
+        H5free_memory(s);
+    }
+    H5Tclose(mt);
+    H5Tclose(ft);
+    H5Dclose(d);
+    return out;
+}
+
+static int read_attr_i64(hid_t f, const char *name, int64_t *v)
+{
+    if (H5Aexists(f, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    int ok = a >= 0 && H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
+    if (a >= 0)
+        H5Aclose(a);
+    return ok ? 0 : -1;
+}
+
+static int read_attr_str(hid_t f, const char *name, char *buf, size_t len)
+{
+    if (H5Aexists(f, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    hid_t ft = H5Aget_type(a);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    char *s = NULL;
+    int ok = H5Tis_variable_str(ft) > 0 && H5Aread(a, mt, &s) >= 0 && s;
+    if (ok) {
+        snprintf(buf, len, "%s", s);
+        H5free_memory(s);
+    }
+    H5Tclose(mt);
+    H5Tclose(ft);
+    H5Aclose(a);
+    return ok ? 0 : -1;
+}
+
+/* Shape of a dataset of rank 3, or -1. */
+static int dims3(hid_t f, const char *path, int64_t d[3])
+{
+    hid_t ds = H5Dopen2(f, path, H5P_DEFAULT);
+    if (ds < 0)
+        return -1;
+    hid_t sp = H5Dget_space(ds);
+    hsize_t h[3];
+    int ok = H5Sget_simple_extent_ndims(sp) == 3 && H5Sget_simple_extent_dims(sp, h, NULL) == 3;
+    H5Sclose(sp);
+    H5Dclose(ds);
+    if (!ok)
+        return -1;
+    for (int k = 0; k < 3; ++k)
+        d[k] = (int64_t)h[k];
+    return 0;
+}
+
+static int open_shard(shard_in *s, mg_err *err)
+{
+    if (H5Fis_hdf5(s->path) <= 0)
+        return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", s->path);
+    s->f = H5Fopen(s->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (s->f < 0)
+        return mg_err_set(err, MG_EIO, "%s: cannot open (damaged or truncated?)", s->path);
+    char fmt[32] = "";
+    int64_t ver = 0;
+    if (read_attr_str(s->f, "format", fmt, sizeof fmt) || strcmp(fmt, "mesogif") != 0 ||
+        read_attr_i64(s->f, "format_version", &ver) || ver != MG_FORMAT_VERSION)
+        return mg_err_set(err, MG_EIO, "%s: not a mesogif file of format %d", s->path,
+                          MG_FORMAT_VERSION);
+    if (read_attr_i64(s->f, "realization_first", &s->first) ||
+        read_attr_i64(s->f, "realization_count", &s->count) ||
+        read_attr_str(s->f, "level", s->level, sizeof s->level))
+        return mg_err_set(err, MG_EIO, "%s: root attributes realization_first/count or level "
+                          "missing", s->path);
+    s->run_key = read_str_dset(s->f, "/config/run_key");
+    if (!s->run_key || !*s->run_key)
+        return mg_err_set(err, MG_EIO, "%s: /config/run_key missing (written by an older "
+                          "mesogif?)", s->path);
+    int rc = mg_h5_read_stats(s->path, &s->stats, err);
+    if (rc != MG_OK)
+        return rc;
+    int64_t d[3];
+    if (H5Lexists(s->f, "/traces", H5P_DEFAULT) > 0 &&
+        H5Lexists(s->f, "/traces/A_N", H5P_DEFAULT) > 0) {
+        if (dims3(s->f, "/traces/A_N", d))
+            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is not [k][P][T]", s->path);
+        s->k = d[0];
+        s->P = d[1];
+        s->T = d[2];
+        s->has_bar = H5Lexists(s->f, "/traces/A_bar", H5P_DEFAULT) > 0;
+        s->idx = malloc((size_t)(s->k > 0 ? s->k : 1) * sizeof(int64_t));
+        if (!s->idx)
+            return mg_err_set(err, MG_ENOMEM, "out of memory");
+        if (H5Lexists(s->f, "/traces/realization_index", H5P_DEFAULT) > 0) {
+            hid_t ds = H5Dopen2(s->f, "/traces/realization_index", H5P_DEFAULT);
+            int ok = ds >= 0 && H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                        s->idx) >= 0;
+            if (ds >= 0)
+                H5Dclose(ds);
+            if (!ok)
+                return mg_err_set(err, MG_EIO, "%s: /traces/realization_index unreadable",
+                                  s->path);
+        } else {
+            for (int64_t k = 0; k < s->k; ++k)
+                s->idx[k] = s->first + k;
+        }
+    }
+    return MG_OK;
+}
+
+static void close_shard(shard_in *s)
+{
+    if (s->f > 0)
+        H5Fclose(s->f);
+    free(s->run_key);
+    free(s->idx);
+    mg_stats_free(&s->stats);
+}
+
+/* First line where two run keys differ, for the message. */
+static void first_difference(const char *a, const char *b, char *out, size_t len)
+{
+    while (*a && *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t na = ea ? (size_t)(ea - a) : strlen(a), nb = eb ? (size_t)(eb - b) : strlen(b);
+        if (na != nb || strncmp(a, b, na) != 0) {
+            snprintf(out, len, "'%.*s' vs '%.*s'", (int)(na > 120 ? 120 : na), a,
+                     (int)(nb > 120 ? 120 : nb), b);
+            return;
+        }
+        a += na + (ea ? 1 : 0);
+        b += nb + (eb ? 1 : 0);
+    }
+    snprintf(out, len, "(one key is a prefix of the other)");
+}
+
+static int by_first(const void *x, const void *y)
+{
+    const shard_in *a = (const shard_in *)x, *b = (const shard_in *)y;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* Concatenate the inputs' traces (float32 [k][P][T]) of one name into the output. */
+static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_t P, int64_t T,
+                        int64_t K)
+{
+    size_t row = (size_t)(P * T);
+    float *buf = malloc((size_t)(K > 0 ? K : 1) * row * sizeof(float));
+    if (!buf)
+        return -1;
+    int64_t at = 0;
+    for (int i = 0; i < n; ++i) {
+        if (in[i].k == 0)
+            continue;
+        hid_t ds = H5Dopen2(in[i].f, name, H5P_DEFAULT);
+        int ok = ds >= 0 && H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                    buf + (size_t)at * row) >= 0;
+        if (ds >= 0)
+            H5Dclose(ds);
+        if (!ok) {
+            free(buf);
+            return -1;
+        }
+        at += in[i].k;
+    }
+    hsize_t dims[3] = {(hsize_t)K, (hsize_t)P, (hsize_t)T};
+    int rc = mg_h5_dset(out, name, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, dims, buf, 1);
+    free(buf);
+    if (rc)
+        return rc;
+    /* the attributes of the first shard's dataset (dt_ms, units, ...) */
+    hid_t src = H5Dopen2(in[0].f, name, H5P_DEFAULT);
+    hid_t dst = H5Dopen2(out, name, H5P_DEFAULT);
+    int na = src >= 0 ? H5Aget_num_attrs(src) : 0;
+    for (int k = 0; k < na && dst >= 0; ++k) {
+        hid_t a = H5Aopen_idx(src, (unsigned)k);
+        char an[256];
+        H5Aget_name(a, sizeof an, an);
+        if (strcmp(an, "realization_first") != 0) {
+            hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+            size_t sz = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
+            void *v = malloc(sz > 0 ? sz : 1);
+            if (v && H5Aread(a, t, v) >= 0) {
+                hid_t b = H5Acreate2(dst, an, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+                if (b >= 0) {
+                    H5Awrite(b, t, v);
+                    H5Aclose(b);
+                }
+                if (H5Tis_variable_str(t) > 0)
+                    H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
+            }
+            free(v);
+            H5Sclose(sp);
+            H5Tclose(t);
+        }
+        H5Aclose(a);
+    }
+    if (src >= 0)
+        H5Dclose(src);
+    if (dst >= 0)
+        H5Dclose(dst);
+    return 0;
+}
+
+/* Copy the root attributes of the first shard, except those the merge rewrites. */
+static int copy_root_attrs(hid_t src, hid_t dst)
+{
+    static const char *skip[] = {"realization_first", "realization_count", "shard_index",
+                                 "shard_count", "wall_s", "command_line", "created"};
+    int na = H5Aget_num_attrs(src);
+    for (int k = 0; k < na; ++k) {
+        hid_t a = H5Aopen_idx(src, (unsigned)k);
+        char an[256];
+        H5Aget_name(a, sizeof an, an);
+        int keep = 1;
+        for (size_t s = 0; s < sizeof skip / sizeof skip[0]; ++s)
+            keep &= strcmp(an, skip[s]) != 0;
+        if (keep) {
+            hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+            size_t sz = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
+            void *v = malloc(sz > 0 ? sz : 1);
+            if (!v || H5Aread(a, t, v) < 0) {
+                free(v);
+                return -1;
+            }
+            hid_t b = H5Acreate2(dst, an, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+            int ok = b >= 0 && H5Awrite(b, t, v) >= 0;
+            if (b >= 0)
+                H5Aclose(b);
+            if (H5Tis_variable_str(t) > 0)
+                H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
+            free(v);
+            H5Sclose(sp);
+            H5Tclose(t);
+            if (!ok)
+                return -1;
+        }
+        H5Aclose(a);
+    }
+    return 0;
+}
+
+static int write_merged(const char *partial, shard_in *in, int n, const mg_stats *sum,
+                        int64_t first, int64_t count, int gaps, const char *command_line,
+                        mg_err *err)
+{
+    hid_t out = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (out < 0)
+        return mg_err_set(err, MG_EIO, "%s: cannot create (is the folder writable?)", partial);
+    const char *what = NULL;
+    if (copy_root_attrs(in[0].f, out))
+        what = "root attributes";
+    char sources[8192] = "";
+    size_t at = 0;
+    for (int i = 0; i < n && at < sizeof sources - 2; ++i)
+        at += (size_t)snprintf(sources + at, sizeof sources - at, "%s%s", i ? "\n" : "",
+                               in[i].path);
+    if (!what && (mg_h5_attr_i64(out, "realization_first", first) ||
+                  mg_h5_attr_i64(out, "realization_count", count) ||
+                  mg_h5_attr_i64(out, "shard_index", 0) ||
+                  mg_h5_attr_i64(out, "shard_count", 1) ||
+                  mg_h5_attr_i64(out, "merged_shards", n) ||
+                  mg_h5_attr_i64(out, "gaps", gaps) ||
+                  mg_h5_attr_str(out, "merged_from", sources) ||
+                  mg_h5_attr_str(out, "command_line", command_line)))
+        what = "root attributes";
+    /* /config (and /theory) as they are in the first shard */
+    if (!what && H5Ocopy(in[0].f, "/config", out, "/config", H5P_DEFAULT, H5P_DEFAULT) < 0)
+        what = "/config";
+    if (!what && H5Lexists(in[0].f, "/theory", H5P_DEFAULT) > 0 &&
+        H5Ocopy(in[0].f, "/theory", out, "/theory", H5P_DEFAULT, H5P_DEFAULT) < 0)
+        what = "/theory";
+    /* population names for the histogram groups */
+    char(*names)[MG_NAME_MAX] = calloc((size_t)sum->L.P, sizeof *names);
+    if (!names)
+        what = "memory";
+    if (!what) {
+        hid_t ds = H5Dopen2(in[0].f, "/config/populations", H5P_DEFAULT);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5T_CSET_UTF8);
+        char **v = calloc((size_t)sum->L.P, sizeof *v);
+        if (ds >= 0 && v && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+            for (int a = 0; a < sum->L.P; ++a) {
+                snprintf(names[a], MG_NAME_MAX, "%s", v[a] ? v[a] : "?");
+                H5free_memory(v[a]);
+            }
+        } else {
+            what = "/config/populations";
+        }
+        free(v);
+        H5Tclose(mt);
+        if (ds >= 0)
+            H5Dclose(ds);
+    }
+    if (!what && mg_h5_write_stats(out, sum, names))
+        what = "/stats";
+    free(names);
+    int64_t K = 0;
+    for (int i = 0; i < n; ++i)
+        K += in[i].k;
+    if (!what && K > 0) {
+        int64_t *idx = malloc((size_t)K * sizeof(int64_t));
+        int64_t k = 0;
+        for (int i = 0; idx && i < n; ++i)
+            for (int64_t j = 0; j < in[i].k; ++j)
+                idx[k++] = in[i].idx[j];
+        hsize_t nk = (hsize_t)K;
+        if (!idx || merge_traces(out, in, n, "/traces/A_N", in[0].P, in[0].T, K) ||
+            (in[0].has_bar && merge_traces(out, in, n, "/traces/A_bar", in[0].P, in[0].T, K)) ||
+            mg_h5_dset(out, "/traces/realization_index", H5T_NATIVE_INT64, H5T_STD_I64LE, 1,
+                       &nk, idx, 0))
+            what = "/traces";
+        free(idx);
+    }
+    if (H5Fclose(out) < 0 && !what)
+        what = "closing the file";
+    if (what) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: writing %s failed (disk full or not writable?)",
+                          partial, what);
+    }
+    return MG_OK;
+}
+
+int mg_cli_merge(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"allow-gaps", no_argument, 0, 'g'},
+                                             {"force", no_argument, 0, 'f'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    int allow_gaps = 0, force = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'g')
+            allow_gaps = 1;
+        else if (c == 'f')
+            force = 1;
+        else if (c == 'h') {
+            puts("usage: mesogif merge OUT.h5 IN.h5... [--allow-gaps] [--force]\n"
+                 "Merge the shards of one run (same model, options and seed; disjoint\n"
+                 "realization ranges without gaps unless --allow-gaps) into OUT.h5.");
+            return 0;
+        } else {
+            mg_cli_error("merge: unknown option '%s' (allowed: --allow-gaps, --force)",
+                         argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (argc - optind < 2) {
+        mg_cli_error("merge: need OUT.h5 and at least one IN.h5 (see mesogif merge --help)");
+        return 2;
+    }
+    const char *out_path = argv[optind];
+    const int n = argc - optind - 1;
+    if (!force && access(out_path, F_OK) == 0) {
+        mg_cli_error("%s: exists (use --force to overwrite)", out_path);
+        return 2;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    shard_in *in = calloc((size_t)n, sizeof *in);
+    if (!in) {
+        mg_cli_error("merge: out of memory");
+        return 1;
+    }
+    mg_err err = {{0}};
+    int rc = MG_OK, status = 2;
+    for (int i = 0; i < n && rc == MG_OK; ++i) {
+        in[i].path = argv[optind + 1 + i];
+        if (strcmp(in[i].path, out_path) == 0)
+            rc = mg_err_set(&err, MG_EINVAL, "%s: is also the output", in[i].path);
+        else
+            rc = open_shard(&in[i], &err);
+    }
+    for (int i = 1; i < n && rc == MG_OK; ++i) {
+        if (strcmp(in[i].run_key, in[0].run_key) != 0) {
+            char diff[300];
+            first_difference(in[0].run_key, in[i].run_key, diff, sizeof diff);
+            rc = mg_err_set(&err, MG_EINVAL, "%s: another run than %s (model, level, options, "
+                            "seed or version differ: %s)", in[i].path, in[0].path, diff);
+        } else if (in[i].k > 0 && in[0].k > 0 && (in[i].P != in[0].P || in[i].T != in[0].T)) {
+            rc = mg_err_set(&err, MG_EINVAL, "%s: traces of another shape than %s", in[i].path,
+                            in[0].path);
+        }
+    }
+    int gaps = 0;
+    int64_t first = 0, count = 0;
+    mg_stats sum;
+    memset(&sum, 0, sizeof sum);
+    if (rc == MG_OK) {
+        /* traces of shards without recorded realizations carry no shape */
+        for (int i = 1; i < n; ++i)
+            if (in[0].k == 0 && in[i].k > 0) {
+                shard_in t = in[0];
+                in[0] = in[i];
+                in[i] = t;
+            }
+        qsort(in, (size_t)n, sizeof *in, by_first);
+        first = in[0].first;
+        for (int i = 0; i < n && rc == MG_OK; ++i) {
+            count += in[i].count;
+            if (i > 0) {
+                int64_t prev_end = in[i - 1].first + in[i - 1].count;
+                if (in[i].first < prev_end)
+                    rc = mg_err_set(&err, MG_EINVAL, "%s: realizations [%lld, %lld) overlap "
+                                    "those of %s [%lld, %lld)", in[i].path,
+                                    (long long)in[i].first,
+                                    (long long)(in[i].first + in[i].count), in[i - 1].path,
+                                    (long long)in[i - 1].first, (long long)prev_end);
+                else if (in[i].first > prev_end) {
+                    gaps = 1;
+                    if (!allow_gaps)
+                        rc = mg_err_set(&err, MG_EINVAL, "realizations [%lld, %lld) are in no "
+                                        "input (between %s and %s; use --allow-gaps to merge "
+                                        "anyway)", (long long)prev_end, (long long)in[i].first,
+                                        in[i - 1].path, in[i].path);
+                }
+            }
+        }
+    }
+    if (rc == MG_OK)
+        rc = mg_stats_alloc(&sum, &in[0].stats.L, &err);
+    for (int i = 0; i < n && rc == MG_OK; ++i)
+        rc = mg_stats_add(&sum, &in[i].stats, &err);
+    if (rc == MG_OK)
+        rc = mg_stats_finalize(&sum, &err);
+    if (rc == MG_OK) {
+        char partial[4096];
+        snprintf(partial, sizeof partial, "%s.partial", out_path);
+        rc = write_merged(partial, in, n, &sum, first, gaps ? count : count, gaps,
+                          mg_cli_command_line(), &err);
+        if (rc == MG_OK && rename(partial, out_path) != 0) {
+            unlink(partial);
+            rc = mg_err_set(&err, MG_EIO, "%s: cannot rename %s into place", out_path, partial);
+        }
+        status = rc == MG_OK ? 0 : 1;
+    }
+    if (rc != MG_OK)
+        mg_cli_error("merge: %s", err.msg);
+    else
+        printf("merged %d shards, realizations [%lld, %lld)%s, into %s\n", n, (long long)first,
+               (long long)(in[n - 1].first + in[n - 1].count), gaps ? " with gaps" : "",
+               out_path);
+    mg_stats_free(&sum);
+    for (int i = 0; i < n; ++i)
+        close_shard(&in[i]);
+    free(in);
+    return status;
+}
