@@ -66,7 +66,7 @@ help:
 
 DEBIAN_PKGS := build-essential pkg-config libhdf5-dev hdf5-tools libjansson-dev check \
                librandom123-dev libgsl-dev libfftw3-dev xxd python3-numpy python3-h5py \
-               python3-matplotlib
+               python3-matplotlib slurm-wlm munge
 deps:
 	@if dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then echo "deps: all Debian packages present"; \
 	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PKGS); fi

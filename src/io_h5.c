@@ -400,6 +400,23 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
         return -1;
     rc |= write_stats_cfg(g, c);
     rc |= attr_i64(g, "layout_version", 1);
+    /* where each field of d and i lives, "name offset length" per line, for readers that merge
+     * or compare the raw sums */
+    const struct { const char *name; int64_t off, end; } fd[] = {
+        {"sum_A", L->d_s1, L->d_s2}, {"sum_AA", L->d_s2, L->d_m1},
+        {"sum_realization_mean", L->d_m1, L->d_m2}, {"sum_realization_mean_sq", L->d_m2, L->d_v1},
+        {"sum_realization_var", L->d_v1, L->d_v2}, {"sum_realization_var_sq", L->d_v2, L->d_psd},
+        {"psd_sum", L->d_psd, L->d_psd_m1}, {"psd_realization_mean_sum", L->d_psd_m1, L->d_psd_m2},
+        {"psd_realization_mean_sq_sum", L->d_psd_m2, L->d_csd_re},
+        {"csd_re_sum", L->d_csd_re, L->d_csd_im}, {"csd_im_sum", L->d_csd_im, L->d_sw_expo},
+        {"switch_exposure_s", L->d_sw_expo, L->d_sw_d1}, {"switch_dwell_sum_s", L->d_sw_d1, L->d_sw_d2},
+        {"switch_dwell_sq_sum", L->d_sw_d2, L->n_d}};
+    char fields[2048] = "";
+    size_t at = 0;
+    for (size_t k = 0; k < sizeof fd / sizeof fd[0]; ++k)
+        at += (size_t)snprintf(fields + at, sizeof fields - at, "%s %lld %lld\n", fd[k].name,
+                               (long long)fd[k].off, (long long)(fd[k].end - fd[k].off));
+    rc |= attr_str(g, "d_fields", fields);
     H5Gclose(g);
     return rc;
 }
@@ -462,6 +479,8 @@ int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m
         what = "/traces";
     else if (mg_h5_write_spikes(f, res))
         what = "/spikes";
+    if (!what && res->opts.theory)
+        mg_h5_write_theory(f, res, m); /* never fails the run (src/io_h5_theory.c) */
     if (H5Fclose(f) < 0 && !what)
         what = "closing the file";
     if (what) {
