@@ -89,7 +89,11 @@ void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, mg_cpu_psd *w)
     }
 }
 
-static void run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *gi, double *gd)
+/* Run the block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) from step
+ * 0, or from where a checkpoint parked it, and add the valid lanes' records to the group sums
+ * gi/gd in realization order. Returns 0 when done, 1 when parked for a checkpoint, -1 on a
+ * failure (recorded in job). */
+static int run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *gi, double *gd)
 {
     double *state = w->state, *n = w->n, *nbar = w->nbar;
     int64_t *ri = w->ri;
@@ -104,10 +108,14 @@ static void run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *
         int64_t k = r0 + j - job->opts.realization_first;
         trace_row[j] = (r0 + j < hi && k < job->trace_k) ? k * P * job->trace_T : -1;
     }
+    const int valid = (int)(hi - r0 < MG_VL ? hi - r0 : MG_VL);
     mg_meso_init(mm, st);
     mg_obs_init(oc, st);
-    int valid = (int)(hi - r0 < MG_VL ? hi - r0 : MG_VL);
-    for (int64_t t = 0; t < job->n_steps; ++t) {
+    int64_t t0 = 0;
+    for (int j = 0; j < valid; ++j) /* lanes of a parked block share its step */
+        mg_job_unpark(job, r0 + j, &t0, state + j, MG_VL);
+    int64_t counted = t0; /* steps already added to job->steps_done */
+    for (int64_t t = t0; t < job->n_steps; ++t) {
         mg_meso_step(mm, st, t, (uint32_t)r0, n, nbar);
         if (mg_obs_step(oc, st, t, n, nbar, job->trace_AN, job->trace_Abar, trace_row))
             mg_cpu_psd_segment(job, st, w->psd);
@@ -121,22 +129,32 @@ static void run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *
                          (long long)(r0 + i % MG_VL), i / MG_VL, job->model->pops[i / MG_VL].name,
                          (long long)t);
                 fail(job, MG_ENUM, msg);
-                return;
+                return -1;
             }
         }
         if ((t + 1) % MG_CPU_CHECK_EVERY == 0) {
 #pragma omp atomic
-            job->steps_done += (int64_t)MG_CPU_CHECK_EVERY * valid;
-            if (job->failed || (job->opts.cancel && *job->opts.cancel)) {
-                if (!job->failed)
-                    fail(job, MG_EINTR, "interrupted");
-                return;
+            job->steps_done += (t + 1 - counted) * valid;
+            counted = t + 1;
+            if (job->failed)
+                return -1;
+            if (mg_job_should_park(job)) {
+                for (int j = 0; j < valid; ++j)
+                    if (mg_job_park(job, r0 + j, t + 1, state + j, MG_VL) != MG_OK) {
+                        fail(job, MG_ENOMEM, "out of memory for a checkpoint");
+                        return -1;
+                    }
+                return 1;
+            }
+            if (job->opts.cancel && *job->opts.cancel) {
+                fail(job, MG_EINTR, "interrupted");
+                return -1;
             }
             mg_job_progress(job, 0);
         }
     }
 #pragma omp atomic
-    job->steps_done += (job->n_steps % MG_CPU_CHECK_EVERY) * valid;
+    job->steps_done += (job->n_steps - counted) * valid;
 #pragma omp atomic
     job->real_done += valid;
     for (int j = 0; j < valid; ++j) {
@@ -146,6 +164,7 @@ static void run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *
         for (int64_t k = 0; k < L->n_d; ++k)
             gd[k] += rd[k];
     }
+    return 0;
 }
 
 int mg_cpu_run(mg_job *job, mg_err *err)
@@ -181,8 +200,16 @@ int mg_cpu_run(mg_job *job, mg_err *err)
                 mg_job_group_range(job, job->g_first + g, &lo, &hi);
                 int64_t *gi = job->group_i + g * job->SL.n_i;
                 double *gd = job->group_d + g * job->SL.n_d;
-                for (int64_t r0 = lo; r0 < hi && !job->failed; r0 += MG_VL)
-                    run_block(job, &w, r0, hi, gi, gd);
+                /* from the first block whose records are not in the sums yet */
+                for (int64_t r0 = job->group_next[g]; r0 < hi; r0 += MG_VL) {
+                    /* at a checkpoint no block is begun or resumed: parked ones stay parked */
+                    if (job->failed || mg_job_should_park(job))
+                        break;
+                    int st = run_block(job, &w, r0, hi, gi, gd);
+                    if (st != 0)
+                        break;
+                    job->group_next[g] = r0 + MG_VL < hi ? r0 + MG_VL : hi;
+                }
             }
         }
         free(w.state);

@@ -1,6 +1,7 @@
 /* src/cli_run.c: `mesogif run`: parse the options (DESIGN.md "Command line"), load the model,
  * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
 #include "cli.h"
+#include "io_h5_internal.h" /* mg_h5_theory_print */
 #include "shard.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
@@ -26,6 +27,12 @@ static void run_usage(FILE *out)
           "  --realizations R           number of realizations (default 1)\n"
           "  --first I                  index of the first realization (default 0)\n"
           "  --count R                  the same as --realizations\n"
+          "  --checkpoint FILE          checkpoint file (default OUT.h5.ckpt)\n"
+          "  --checkpoint-every DURATION  write a checkpoint every DURATION of wall time; on\n"
+          "                             SIGTERM/SIGINT one is always written, then exit 75\n"
+          "  --no-checkpoint            never write one (a signal then stops with exit 130)\n"
+          "  --resume FILE              continue from a checkpoint (model and options come\n"
+          "                             from it; options given must agree with it)\n"
           "  --shard I/N | slurm        simulate only shard I of N of the realizations (contiguous\n"
           "                             ranges; slurm: from SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
           "  --t-sim DURATION           simulated time per realization (default 10s)\n"
@@ -38,6 +45,9 @@ static void run_usage(FILE *out)
           "  --threads n                OpenMP threads (default: all cores)\n"
           "  --backend auto|cpu|cuda    (default auto: CUDA when a device answers)\n"
           "  --batch B                  realizations per work item / device batch (0 = auto)\n"
+          "  --connectivity per-realization|shared\n"
+          "                             micro: each realization draws its own network\n"
+          "                             (default), or one network for the whole ensemble\n"
           "  --out FILE.h5              output file (default <model>_<level>.h5)\n"
           "  --force                    overwrite an existing output file\n"
           "  --dry-run                  print the memory needed and exit\n"
@@ -51,6 +61,8 @@ static void run_usage(FILE *out)
           "  --switch-thresholds LO,HI  hysteresis thresholds in Hz (default -5,5)\n"
           "  --hist-max FREQ            histograms of A on [0, max) (default 200Hz)\n"
           "  --hist-bins N              (default 400)\n"
+          "  --theory                   also compute the mean-field theory (fixed points, their\n"
+          "                             stability, spectra at /stats/freq) into /theory\n"
           "\n"
           "Durations take units us, ms, s, min, h; a bare number means ms. Values given here\n"
           "override the model file's \"simulation\" block, which overrides the defaults.\n",
@@ -104,8 +116,13 @@ enum {
     OPT_LEVEL = 1000, OPT_NOISE, OPT_REAL, OPT_FIRST, OPT_TSIM, OPT_DT, OPT_WARM, OPT_RECBIN,
     OPT_STATSBIN, OPT_RECREAL, OPT_SEED, OPT_THREADS, OPT_BACKEND, OPT_BATCH, OPT_OUT,
     OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP, OPT_PSD_DF, OPT_PSD_BIN, OPT_ONESIDED, OPT_SW_OBS,
-    OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS, OPT_SHARD, OPT_COUNT
+    OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS, OPT_SHARD, OPT_COUNT, OPT_CKPT,
+    OPT_CKPT_EVERY, OPT_NO_CKPT, OPT_RESUME
 };
+
+enum { OPT_CONNECTIVITY = 2000 }; /* micro connectivity (src/micro_derive.c) */
+
+enum { OPT_THEORY = 2100 }; /* --theory: /theory in the file (src/io_h5_theory.c) */
 
 static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
@@ -151,12 +168,13 @@ static const char *const sim_opts[5][2] = {{"--dt", "dt"}, {"--t-sim", "t_sim"},
  * paths, parser positions); a message about an option whose value came from the model file's
  * "simulation" block (bit set in from_file) names the file and "/simulation/<key>" instead of
  * the option, since that is where the user has to look. */
-static void report(const mg_model *m, const char *model_path, unsigned from_file,
+static void report(const mg_model *m, const char *model_path, unsigned from_file, int rc,
                    mg_err *err)
 {
     one_line(err->msg);
     const char *file = model_path ? model_path : (m && m->source ? m->source : "model");
-    if (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0) {
+    /* JSON paths are model errors (MG_EINVAL); an I/O message starts with a file's path */
+    if (rc == MG_EINVAL && (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0)) {
         mg_cli_error("%s: %s", file, err->msg);
         return;
     }
@@ -230,6 +248,7 @@ int mg_cli_run(int argc, char **argv)
         {"threads", required_argument, 0, OPT_THREADS},
         {"backend", required_argument, 0, OPT_BACKEND},
         {"batch", required_argument, 0, OPT_BATCH},
+        {"connectivity", required_argument, 0, OPT_CONNECTIVITY},
         {"out", required_argument, 0, OPT_OUT},
         {"force", no_argument, 0, OPT_FORCE},
         {"dry-run", no_argument, 0, OPT_DRY},
@@ -237,6 +256,10 @@ int mg_cli_run(int argc, char **argv)
         {"help", no_argument, 0, OPT_HELP},
         {"psd-df", required_argument, 0, OPT_PSD_DF},
         {"shard", required_argument, 0, OPT_SHARD},
+        {"checkpoint", required_argument, 0, OPT_CKPT},
+        {"checkpoint-every", required_argument, 0, OPT_CKPT_EVERY},
+        {"no-checkpoint", no_argument, 0, OPT_NO_CKPT},
+        {"resume", required_argument, 0, OPT_RESUME},
         {"count", required_argument, 0, OPT_COUNT},
         {"psd-bin", required_argument, 0, OPT_PSD_BIN},
         {"onesided", no_argument, 0, OPT_ONESIDED},
@@ -245,6 +268,7 @@ int mg_cli_run(int argc, char **argv)
         {"switch-thresholds", required_argument, 0, OPT_SW_THR},
         {"hist-max", required_argument, 0, OPT_HIST_MAX},
         {"hist-bins", required_argument, 0, OPT_HIST_BINS},
+        {"theory", no_argument, 0, OPT_THEORY},
         {0, 0, 0, 0}};
     mg_run_opts o;
     mg_run_opts_default(&o);
@@ -255,6 +279,26 @@ int mg_cli_run(int argc, char **argv)
     const char *shard_text = NULL;
     int64_t shard_index = 0, shard_count = 1, realizations_total = 0;
     int64_t v;
+    const char *ckpt_path = NULL, *resume_path = NULL;
+    int no_ckpt = 0;
+    char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
+    /* --resume first: the checkpoint's options are the defaults the others override */
+    for (int k = 1; k < argc; ++k) {
+        if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
+            resume_path = argv[k + 1];
+        else if (strncmp(argv[k], "--resume=", 9) == 0)
+            resume_path = argv[k] + 9;
+    }
+    if (resume_path) {
+        mg_err rerr = {{0}};
+        int rrc = mg_run_checkpoint_read(resume_path, &resume_json, &resume_source, &o,
+                                         &resume_out, &rerr);
+        if (rrc != MG_OK) {
+            mg_cli_error("--resume: %s", rerr.msg);
+            return 2;
+        }
+        set_dt = set_tsim = set_warm = set_rec = set_stats = 1; /* from the checkpoint */
+    }
     optind = 1;
     opterr = 0;
     int c;
@@ -350,6 +394,16 @@ int mg_cli_run(int argc, char **argv)
                 return 2;
             o.batch = v;
             break;
+        case OPT_CONNECTIVITY:
+            if (strcmp(optarg, "per-realization") == 0)
+                o.connectivity = MG_CONN_PER_REALIZATION;
+            else if (strcmp(optarg, "shared") == 0)
+                o.connectivity = MG_CONN_SHARED;
+            else {
+                mg_cli_error("--connectivity: '%s' (allowed: per-realization, shared)", optarg);
+                return 2;
+            }
+            break;
         case OPT_OUT:
             out_path = optarg;
             break;
@@ -425,10 +479,32 @@ int mg_cli_run(int argc, char **argv)
         case OPT_SHARD:
             shard_text = optarg;
             break;
+        case OPT_CKPT:
+            ckpt_path = optarg;
+            break;
+        case OPT_CKPT_EVERY: {
+            double ms;
+            if (parse_dur("--checkpoint-every", optarg, &ms))
+                return 2;
+            if (!(ms >= 1000.0)) {
+                mg_cli_error("--checkpoint-every: '%s' (allowed: >= 1s)", optarg);
+                return 2;
+            }
+            o.checkpoint_every_s = ms * 1e-3;
+            break;
+        }
+        case OPT_NO_CKPT:
+            no_ckpt = 1;
+            break;
+        case OPT_RESUME:
+            break; /* read before the options (see below) */
         case OPT_COUNT:
             if (parse_int64("--count", optarg, 1, 4294967296LL, &v))
                 return 2;
             o.realization_count = v;
+            break;
+        case OPT_THEORY:
+            o.theory = 1;
             break;
         case OPT_HELP:
             run_usage(stdout);
@@ -445,7 +521,8 @@ int mg_cli_run(int argc, char **argv)
         return 2;
     }
     const char *model_path = optind < argc ? argv[optind] : NULL;
-    realizations_total = o.realization_count;
+    realizations_total = resume_path && o.realizations_total > 0 ? o.realizations_total
+                                                                  : o.realization_count;
     if (shard_text) {
         mg_err serr = {{0}};
         if (mg_shard_parse(shard_text, &shard_index, &shard_count, &serr) != MG_OK) {
@@ -467,7 +544,12 @@ int mg_cli_run(int argc, char **argv)
 
     mg_model m;
     mg_err err = {{0}};
-    int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
+    int rc = model_path ? mg_model_load(model_path, &m, &err)
+             : resume_json ? mg_model_parse(resume_json, resume_source ? resume_source : "checkpoint",
+                                            &m, &err)
+                           : mg_model_default(&m, &err);
+    free(resume_json);
+    free(resume_source);
     if (rc != MG_OK) {
         one_line(err.msg);
         if (rc == MG_EIO)
@@ -503,6 +585,8 @@ int mg_cli_run(int argc, char **argv)
         from_file = 0;
 
     char default_out[MG_NAME_MAX + 32];
+    if (!out_path && resume_out && *resume_out)
+        out_path = resume_out;
     if (!out_path) {
         snprintf(default_out, sizeof default_out, "%s_%s.h5", m.name, mg_level_name(o.level));
         out_path = default_out;
@@ -517,7 +601,7 @@ int mg_cli_run(int argc, char **argv)
         printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
                total / 1e6);
     if (rc != MG_OK) {
-        report(&m, model_path, from_file, &err);
+        report(&m, model_path, from_file, rc, &err);
         mg_model_free(&m);
         return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);
     }
@@ -525,7 +609,7 @@ int mg_cli_run(int argc, char **argv)
         mg_model_free(&m);
         return 0;
     }
-    if (!force && access(out_path, F_OK) == 0) {
+    if (!force && !resume_path && access(out_path, F_OK) == 0) {
         mg_cli_error("%s: exists (use --force to overwrite)", out_path);
         mg_model_free(&m);
         return 2;
@@ -543,7 +627,9 @@ int mg_cli_run(int argc, char **argv)
         mg_model_free(&m);
         return 2;
     }
-    if (!quiet && o.backend == MG_BACKEND_AUTO)
+    if (!quiet && o.backend == MG_BACKEND_AUTO && o.level == MG_LEVEL_MICRO && have_cuda)
+        fprintf(stderr, "mesogif: the micro level has no CUDA backend yet; running on the CPU\n");
+    else if (!quiet && o.backend == MG_BACKEND_AUTO)
         fprintf(stderr, have_cuda ? "mesogif: backend cuda (%s)\n"
                                   : "mesogif: %s; running on the CPU\n", devname);
     progress_state ps = {isatty(2), 0.0};
@@ -554,6 +640,14 @@ int mg_cli_run(int argc, char **argv)
     g_total_sim_s = (double)o.realization_count * o.t_sim_ms * 1e-3;
     g_cancel = 0;
     o.cancel = &g_cancel;
+    /* checkpoints: next to the output unless told otherwise; a resume keeps writing into the
+     * checkpoint it came from */
+    char ckpt_default[4096];
+    snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
+    o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
+                                                                         : ckpt_default;
+    o.resume_path = resume_path;
+    o.output_path = out_path;
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -567,22 +661,53 @@ int mg_cli_run(int argc, char **argv)
     if (!quiet && ps.is_tty)
         fputc('\n', stderr);
     if (rc != MG_OK) {
-        if (rc == MG_EINTR)
-            mg_cli_error("interrupted by a signal; nothing written");
-        else
-            report(&m, model_path, from_file, &err);
+        int code = mg_err_exit_code(rc);
+        if (rc == MG_EINTR && o.checkpoint_path) {
+            mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif run "
+                         "--resume %s", o.checkpoint_path, o.checkpoint_path);
+            code = 75; /* EX_TEMPFAIL: try again later */
+        } else if (rc == MG_EINTR) {
+            mg_cli_error("interrupted by a signal; nothing written (--no-checkpoint)");
+            code = 130;
+        } else {
+            report(&m, model_path, from_file, rc, &err);
+            if (resume_path && rc == MG_EINVAL)
+                code = 2;
+        }
         mg_model_free(&m);
-        return rc == MG_EINTR ? 130 : mg_err_exit_code(rc);
+        free(resume_out);
+        return code;
     }
-    rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force, &err);
+    rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force || resume_path,
+                            &err);
     if (rc != MG_OK) {
-        mg_cli_error("%s", err.msg);
+        mg_cli_error("%s%s", err.msg, o.checkpoint_path && access(o.checkpoint_path, F_OK) == 0
+                                          ? " (the last checkpoint is kept)" : "");
         mg_result_free(&res);
         mg_model_free(&m);
+        free(resume_out);
         return 1;
     }
+    /* the result is in place: the checkpoint has served its purpose */
+    if (o.checkpoint_path) {
+        char stale[4200];
+        snprintf(stale, sizeof stale, "%s.partial", o.checkpoint_path);
+        unlink(o.checkpoint_path);
+        unlink(stale); /* left by a process killed while writing one */
+    }
     print_summary(&res, &m, out_path);
+    if (o.theory) {
+        /* the table comes from what was written; a theory failure is one warning, not an
+         * error: the run is in the file */
+        char warning[MG_ERR_LEN + 64];
+        mg_h5_theory_print(out_path, stdout, warning, sizeof warning);
+        if (warning[0]) {
+            one_line(warning);
+            mg_cli_error("warning: %s", warning);
+        }
+    }
     mg_result_free(&res);
     mg_model_free(&m);
+    free(resume_out);
     return 0;
 }

@@ -68,11 +68,74 @@ void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
     *hi = b < end ? b : end;
 }
 
+int mg_job_should_park(const mg_job *job)
+{
+    if (!job->opts.checkpoint_path)
+        return 0;
+    return job->ckpt_request || (job->opts.cancel && *job->opts.cancel);
+}
+
+int mg_job_park(mg_job *job, int64_t r, int64_t t, const double *state, int64_t stride)
+{
+    double *copy = malloc((size_t)job->rows * sizeof(double));
+    if (!copy)
+        return MG_ENOMEM;
+    for (int k = 0; k < job->rows; ++k)
+        copy[k] = state[(int64_t)k * stride];
+    int rc = MG_OK;
+#pragma omp critical(mg_job_inflight)
+    {
+        if (job->n_inflight == job->cap_inflight) {
+            int cap = job->cap_inflight ? 2 * job->cap_inflight : 64;
+            mg_inflight *a = realloc(job->inflight, (size_t)cap * sizeof *a);
+            if (a) {
+                job->inflight = a;
+                job->cap_inflight = cap;
+            }
+        }
+        if (job->n_inflight < job->cap_inflight) {
+            mg_inflight *e = &job->inflight[job->n_inflight++];
+            e->r = r;
+            e->t = t;
+            e->state = copy;
+        } else {
+            rc = MG_ENOMEM;
+        }
+    }
+    if (rc != MG_OK)
+        free(copy);
+    return rc;
+}
+
+int mg_job_unpark(mg_job *job, int64_t r, int64_t *t, double *dst, int64_t stride)
+{
+    int found = 0;
+#pragma omp critical(mg_job_inflight)
+    {
+        for (int i = 0; i < job->n_inflight; ++i) {
+            if (job->inflight[i].r != r)
+                continue;
+            for (int k = 0; k < job->rows; ++k)
+                dst[(int64_t)k * stride] = job->inflight[i].state[k];
+            *t = job->inflight[i].t;
+            free(job->inflight[i].state);
+            job->inflight[i] = job->inflight[--job->n_inflight];
+            found = 1;
+            break;
+        }
+    }
+    return found;
+}
+
 void mg_job_progress(mg_job *job, int final)
 {
+    double now = mg_wall_s();
+    /* the checkpoint timer rides on the progress calls that workers make anyway */
+    if (job->opts.checkpoint_path && job->opts.checkpoint_every_s > 0 &&
+        now - job->ckpt_last >= job->opts.checkpoint_every_s)
+        job->ckpt_request = 1;
     if (!job->opts.progress)
         return;
-    double now = mg_wall_s();
     if (!final && now - job->t_last_report < 1.0)
         return;
 #pragma omp critical(mg_job_progress)
@@ -87,7 +150,8 @@ void mg_job_progress(mg_job *job, int final)
             done = job->real_done;
             p.realizations_done = done;
             p.realizations_total = job->opts.realization_count;
-            p.sim_s_done = (double)steps * job->opts.dt_ms * 1e-3;
+            /* this process's share, so that the rate and the ETA stay right after a resume */
+            p.sim_s_done = (double)(steps - job->steps_base) * job->opts.dt_ms * 1e-3;
             p.wall_s = now - job->t_start;
             job->opts.progress(&p, job->opts.progress_user);
         }
@@ -243,8 +307,27 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
     return MG_OK;
 }
 
+/* Every group's records are in the group sums. */
+static int job_done(const mg_job *job)
+{
+    for (int64_t g = 0; g < job->n_groups; ++g) {
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + g, &lo, &hi);
+        if (job->group_next[g] < hi)
+            return 0;
+    }
+    return 1;
+}
+
 static void job_free(mg_job *job)
 {
+    for (int i = 0; i < job->n_inflight; ++i)
+        free(job->inflight[i].state);
+    free(job->inflight);
+    free(job->group_next);
+    job->inflight = NULL;
+    job->group_next = NULL;
+    job->n_inflight = job->cap_inflight = 0;
     mg_meso_derived_free(&job->md);
     mg_micro_free(job);
 }
@@ -370,6 +453,21 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     }
     for (int a = 0; a < P; ++a)
         snprintf(res->pop_names[a], MG_NAME_MAX, "%s", m->pops[a].name);
+    job.group_next = malloc((size_t)job.n_groups * sizeof(int64_t));
+    if (!job.group_next) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int64_t g = 0; g < job.n_groups; ++g) {
+        int64_t lo, hi;
+        mg_job_group_range(&job, job.g_first + g, &lo, &hi);
+        job.group_next[g] = lo;
+    }
+    if (opts->resume_path) {
+        rc = mg_checkpoint_load(&job, opts->resume_path, err);
+        if (rc != MG_OK)
+            goto out;
+    }
     if (opts->level == MG_LEVEL_MICRO)
         rc = mg_micro_resolved(&job, &res->resolved, &res->n_resolved, err);
     else
@@ -399,6 +497,7 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     }
     job.t_start = mg_wall_s();
     job.t_last_report = job.t_start;
+    job.ckpt_last = job.t_start;
 #ifdef MG_HAVE_CUDA
     if (use_cuda && opts->level == MG_LEVEL_MICRO) {
         rc = mg_err_set(err, MG_ENODEV, "--backend cuda: the micro level has no CUDA backend "
@@ -415,7 +514,24 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
         res->backend_name = "cpu";
         int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
         cpu_name(res->device, sizeof res->device, nthreads);
-        rc = opts->level == MG_LEVEL_MICRO ? mg_cpu_run_micro(&job, err) : mg_cpu_run(&job, err);
+        /* the backend returns early with its realizations parked when a checkpoint is due:
+         * write it, and go on unless the run was cancelled */
+        for (;;) {
+            job.ckpt_request = 0;
+            rc = opts->level == MG_LEVEL_MICRO ? mg_cpu_run_micro(&job, err)
+                                               : mg_cpu_run(&job, err);
+            if (rc != MG_OK || job_done(&job))
+                break;
+            rc = mg_checkpoint_write(&job, opts->checkpoint_path, err);
+            if (rc != MG_OK)
+                break;
+            job.ckpt_last = mg_wall_s();
+            if (opts->cancel && *opts->cancel) {
+                rc = mg_err_set(err, MG_EINTR, "stopped by a signal; checkpoint written to %s",
+                                opts->checkpoint_path);
+                break;
+            }
+        }
     }
     res->wall_s = mg_wall_s() - job.t_start;
     mg_job_progress(&job, 1);

@@ -19,6 +19,14 @@ extern "C" {
  * of threads, batch size and backend. (Fixed forever: changing it changes the last bits.) */
 #define MG_RGROUP 32
 
+/* A realization parked at a checkpoint: the next step to run and its state (the rows of its
+ * lane, dynamics and observer). */
+typedef struct {
+    int64_t r;
+    int64_t t;
+    double *state;               /* [rows] */
+} mg_inflight;
+
 typedef struct mg_job {
     const mg_model *model;
     mg_run_opts opts;
@@ -46,6 +54,14 @@ typedef struct mg_job {
     int64_t real_done;
     double t_start, t_last_report;
     double device_bytes;         /* device memory allocated by the CUDA backend */
+    /* checkpoints (src/checkpoint.c): progress that survives a restart */
+    int64_t *group_next;         /* [n_groups] first realization whose record is not yet in the
+                                  * group sums (the group is done when it reaches the group end) */
+    mg_inflight *inflight;       /* realizations parked mid-run */
+    int n_inflight, cap_inflight;
+    volatile int ckpt_request;   /* workers park their blocks at the next check and stop */
+    double ckpt_last;            /* wall time of the last checkpoint */
+    int64_t steps_base;          /* realization-steps done before this process (resume) */
     int failed;                  /* set by a worker on error (NaN, cancel) */
     int fail_code;
     char fail_msg[512];
@@ -58,6 +74,25 @@ typedef struct mg_job {
 int mg_obs_setup(mg_obs_cfg *oc, const mg_stats_layout *L, const double *N, double dt_ms,
                  int64_t n_steps, int64_t rec_L, int64_t st_L, int64_t psd_L,
                  double t_warmup_ms, int row0, mg_err *err);
+
+/* Checkpoint plumbing for backends (src/ensemble.c). mg_job_should_park: a checkpoint is due
+ * (timer or signal, when checkpoints are enabled) and the caller must park its realizations
+ * (mg_job_park, thread-safe, copies `rows` values strided by `stride` from state) and stop.
+ * mg_job_unpark: if realization r was parked, copy its state into dst (strided), set *t to its
+ * next step, forget it and return 1; else 0. */
+int mg_job_should_park(const mg_job *job);
+int mg_job_park(mg_job *job, int64_t r, int64_t t, const double *state, int64_t stride);
+int mg_job_unpark(mg_job *job, int64_t r, int64_t *t, double *dst, int64_t stride);
+
+/* Checkpoint files (src/checkpoint.c). mg_checkpoint_write: everything needed to continue
+ * (model text, options, run key, group sums and progress, parked realizations, traces) to
+ * path via path.partial and a rename, so the previous checkpoint survives any failure.
+ * mg_checkpoint_load: restore that into a job set up from the checkpoint's own model and
+ * options (mg_checkpoint_read_setup gives those first). */
+int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err);
+int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_source,
+                             mg_run_opts *opts, char **run_key, char **out_path, mg_err *err);
+int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err);
 
 /* Realization range of group gi (absolute group index): [*lo, *hi). */
 void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi);

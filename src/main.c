@@ -1,6 +1,9 @@
 /* src/main.c: the mesogif command line: dispatch to the verbs (src/cli_*.c). */
 #include "cli.h"
 
+#include <hdf5.h>
+
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +60,12 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     mg_cli_set_command_line(argc, argv);
+    /* over a file-size limit (ulimit -f) a write must fail with EFBIG, which is reported and
+     * cleaned up, instead of killing the process mid-file */
+    signal(SIGXFSZ, SIG_IGN);
+    /* HDF5 1.10 crashes in its exit handler when a file whose close failed (a full disk) is
+     * still registered; the process is ending anyway, so skip that handler */
+    H5dont_atexit();
     if (argc < 2) {
         usage(stderr);
         return 2;

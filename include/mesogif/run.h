@@ -71,6 +71,17 @@ typedef struct {
     double switch_lo, switch_hi; /* hysteresis thresholds (Hz); used when switch_lo < switch_hi */
     double hist_max_hz;          /* histograms of A on [0, max) */
     int hist_bins;
+    int theory;                  /* 1: compute the mean-field theory of the model after the run
+                                    and write it under /theory (src/io_h5_theory.c); does not
+                                    change the simulation */
+    /* checkpoints: written to checkpoint_path (NULL: never) every checkpoint_every_s seconds of
+     * wall time (0: only when cancelled) and when *cancel becomes non-zero; a cancelled run with
+     * a checkpoint path returns MG_EINTR after writing it. resume_path: continue from that
+     * checkpoint (written by a run with the same run key) instead of starting afresh. */
+    const char *checkpoint_path;
+    double checkpoint_every_s;
+    const char *resume_path;
+    const char *output_path;     /* recorded in checkpoints, so that a resume knows it */
     mg_progress_fn progress;     /* may be NULL */
     void *progress_user;
     volatile int *cancel;        /* may be NULL; set non-zero to stop early (signals) */
@@ -90,8 +101,9 @@ typedef struct {
  * node_id = k * N + i for neuron i of the k-th recorded realization. */
 typedef struct {
     int64_t n;
-    double *t_ms;                /* [n] spike times (ms), sorted by time */
-    uint64_t *node_id;           /* [n] */
+    double *t_ms;                /* [n] spike times (ms): start of the emitting step, sorted */
+    uint64_t *node_id;           /* [n] k * n_neurons + i, sorted by (t_ms, node_id) */
+    int64_t n_neurons;           /* N of the population */
 } mg_spikes;
 
 typedef struct {
@@ -132,6 +144,13 @@ int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_real
                     double *total, mg_err *err);
 
 void mg_result_free(mg_result *res);
+
+/* What a checkpoint file (written by a run with checkpoint_path set) holds to be continued:
+ * the model text and its source name, the options (pointers cleared; set resume_path to
+ * continue) and the output path it was writing. Strings are malloc'ed (caller frees).
+ * MG_EIO if unreadable, MG_EINVAL if it is not a checkpoint of this program version. */
+int mg_run_checkpoint_read(const char *path, char **model_json, char **model_source,
+                           mg_run_opts *opts, char **out_path, mg_err *err);
 
 /* Free P populations' spike arrays and the array itself (NULL-safe). */
 void mg_spikes_free(mg_spikes *s, int P);
