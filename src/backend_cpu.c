@@ -120,14 +120,15 @@ static int run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *g
         if (mg_obs_step(oc, st, t, n, nbar, job->trace_AN, job->trace_Abar, trace_row))
             mg_cpu_psd_segment(job, st, w->psd);
         for (int i = 0; i < P * MG_VL; ++i) {
-            if (isnan(nbar[i]) && i % MG_VL < valid) {
-                char msg[256];
+            if (!isfinite(nbar[i]) && i % MG_VL < valid) {
+                char msg[400];
                 snprintf(msg, sizeof msg,
-                         "NaN in the expected spike count of realization %lld, population %d "
-                         "(%s), step %lld: check Delta_V and the input (a very small Delta_V or "
-                         "a huge input overflows the hazard)",
-                         (long long)(r0 + i % MG_VL), i / MG_VL, job->model->pops[i / MG_VL].name,
-                         (long long)t);
+                         "%s in the expected spike count of realization %lld, population %d "
+                         "(%s), step %lld (t = %g ms): likely cause: Delta_V too small for the "
+                         "input, or extreme parameters (check Delta_V, I_e, J and q_sfa)",
+                         isnan(nbar[i]) ? "NaN" : "Inf", (long long)(r0 + i % MG_VL),
+                         i / MG_VL, job->model->pops[i / MG_VL].name, (long long)t,
+                         (double)t * job->opts.dt_ms);
                 fail(job, MG_ENUM, msg);
                 return -1;
             }
