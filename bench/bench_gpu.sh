@@ -33,7 +33,7 @@ one() {
     local args=(run --backend "$be" --realizations "$R" --t-sim "$tsim" --t-warmup 0
         --record-realizations 0 --quiet --force --out "$TMP/g.h5")
     [ -n "$model" ] && args=(run "$model" "${args[@]:1}")
-    if ! timeout 300 $MG "${args[@]}" > "$TMP/log" 2>&1; then echo "FAILED"; return; fi
+    if ! timeout 100 $MG "${args[@]}" > "$TMP/log" 2>&1; then echo "FAILED"; return; fi
     local thr wall mem
     thr=$(awk '/^wall/ {print $4}' "$TMP/log")
     wall=$(awk '/^wall/ {print $2}' "$TMP/log")
@@ -65,7 +65,7 @@ row "B1 meso" cuda 100000 2s "" $B1_BYTES $B1_FLOPS
 row "NEST E/I meso" cpu 64 2s "$EI" $EI_BYTES $EI_FLOPS
 row "NEST E/I meso" cuda 1000 2s "$EI" $EI_BYTES $EI_FLOPS
 row "NEST E/I meso" cuda 10000 2s "$EI" $EI_BYTES $EI_FLOPS
-row "NEST E/I meso" cuda 100000 1s "$EI" $EI_BYTES $EI_FLOPS
+row "NEST E/I meso" cuda 100000 200ms "$EI" $EI_BYTES $EI_FLOPS
 
 {
     echo "GPU benchmark: $DEV; measured copy bandwidth $BW GB/s; CPU baseline: $NPROC cores of"

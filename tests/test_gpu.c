@@ -209,7 +209,7 @@ START_TEST(meso_nest_ei_matches_cpu)
     if (!have_device(__func__))
         return;
     double z;
-    double frac = meso_twins("data/models/nest_brunel_ei.json", 256, 2000, &z);
+    double frac = meso_twins("data/models/nest_brunel_ei.json", 1000, 2000, &z);
     printf("NEST E/I meso: bitwise-identical fraction %.4f, max z %.2f\n", frac, z);
     ck_assert_msg(z < 4.4, "NEST E/I means differ by %.2f standard errors", z);
 }

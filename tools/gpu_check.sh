@@ -21,7 +21,7 @@ nvidia-smi -L 2>&1 | tee -a "$LOG"
 status=0
 for t in test_fmath test_rng test_binom test_gpu; do
     say "== $t"
-    if CK_DEFAULT_TIMEOUT=600 CK_VERBOSITY=verbose timeout 400 ./run.sh bin/$t >> "$LOG" 2>&1; then
+    if CK_DEFAULT_TIMEOUT=150 CK_VERBOSITY=verbose timeout 160 ./run.sh bin/$t >> "$LOG" 2>&1; then
         say "$t: passed"
     else
         say "$t: FAILED"; status=1
@@ -29,13 +29,32 @@ for t in test_fmath test_rng test_binom test_gpu; do
 done
 grep -E "differ|identical|fraction|mean A cpu|skipped" "$LOG" | sed 's/^/  /'
 
+say "== CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
+T=$(mktemp -d)
+for spec in "B1::5s" "NEST_EI:data/models/nest_brunel_ei.json:2s"; do
+    name=${spec%%:*}; rest=${spec#*:}; model=${rest%%:*}; tsim=${rest#*:}
+    for be in cpu cuda; do
+        timeout 120 ./run.sh bin/mesogif run $model --backend $be --realizations 1000 --t-sim $tsim \
+            --t-warmup 500ms --record-realizations 0 --quiet --out "$T/$name.$be.h5" >> "$LOG" 2>&1 ||
+            say "$name $be run FAILED"
+    done
+    if timeout 60 ./run.sh bin/mesogif compare "$T/$name.cpu.h5" "$T/$name.cuda.h5" > "$T/cmp" 2>&1; then
+        say "compare $name cpu vs cuda: agree (exit 0)"
+    else
+        say "compare $name cpu vs cuda: DISAGREE or error (exit $?)"; status=1
+    fi
+    cat "$T/cmp" >> "$LOG"
+    tail -4 "$T/cmp"
+done
+rm -rf "$T"
+
 say "== benchmark"
-timeout 420 bash ./bench_gpu.sh 2>&1 | tee -a "$LOG" | tee "$STAGE/bench_table.txt" > /dev/null
+timeout 330 bash ./bench_gpu.sh 2>&1 | tee -a "$LOG" | tee "$STAGE/bench_table.txt" > /dev/null
 cat "$STAGE/bench_table.txt"
 
 echo
 echo "== summary"
-grep -E "^test_.*: (passed|FAILED)" "$LOG"
+grep -E "^test_.*: (passed|FAILED)|^compare " "$LOG"
 grep -E "bitwise-identical fraction" "$LOG" | sed 's/^/  /'
 grep -E "^\| B1 meso \| cuda \| 100000" "$STAGE/bench_table.txt" | sed 's/^/  /'
 echo "full log: $LOG"
