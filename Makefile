@@ -6,6 +6,8 @@
 #   make demo      deps + build + run the default model + print its summary
 #   make bench     CPU (and GPU, when a device answers) benchmarks, appended to bench/RESULTS.md
 #   make validate  long statistical validations (see README)
+#   make check-asan  every test against an AddressSanitizer + UBSan build (build/asan)
+#   make fuzz      libFuzzer harnesses (clang), FUZZ_SECONDS each (docs/HARDENING.md)
 #   make install PREFIX=$$HOME/.local
 
 PREFIX   ?= /usr/local
@@ -58,11 +60,12 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SH  := $(wildcard tests/test_*.sh)
 
-.PHONY: all deps test test-unit test-cli demo bench validate install clean help stage-gpu gpu-check
+.PHONY: all deps test test-unit test-cli demo bench validate install clean help stage-gpu gpu-check \
+        check-asan fuzz fuzz-build fuzz-corpus fuzz-replay deps-fuzz
 all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 DEBIAN_PKGS := build-essential pkg-config libhdf5-dev hdf5-tools libjansson-dev check \
                librandom123-dev libgsl-dev libfftw3-dev xxd python3-numpy python3-h5py \
@@ -113,7 +116,7 @@ test-unit: $(TEST_BIN)
 	  if [ $$fail -ne 0 ]; then echo "SOME UNIT TESTS FAILED"; exit 1; fi
 
 test-cli: $(BINDIR)/mesogif
-	@fail=0; for t in $(TEST_SH); do echo "== $$t"; bash $$t || fail=1; done; \
+	@fail=0; for t in $(TEST_SH); do echo "== $$t"; MESOGIF=$(BINDIR)/mesogif bash $$t || fail=1; done; \
 	  if [ $$fail -ne 0 ]; then echo "SOME CLI TESTS FAILED"; exit 1; fi; echo "all CLI tests passed"
 
 demo: deps
@@ -144,3 +147,88 @@ gpu-check: stage-gpu
 
 clean:
 	rm -rf build bin
+
+# ---- hardening (issue 8; docs/HARDENING.md) ---------------------------------------------------
+# The fuzz harnesses of tests/fuzz/ linked with tests/fuzz/standalone.c (a main() that feeds the
+# files named on its command line) in any build, or with libFuzzer (FUZZ_MAIN empty,
+# FUZZ_LDFLAGS=-fsanitize=fuzzer) in the clang build of `make fuzz`.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_MAIN    ?= tests/fuzz/standalone.c
+FUZZ_LDFLAGS ?=
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(BUILD)/libmesogif.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(FUZZ_LDFLAGS) $< $(FUZZ_MAIN) $(BUILD)/libmesogif.a $(LDLIBS) -o $@
+
+# check-asan: everything built with AddressSanitizer and UBSan (gcc, -O1, no CUDA: the CUDA
+# runtime does not run under ASan's memory layout and CI has no GPU) into build/asan, then every
+# Check suite, every CLI test and a replay of the fuzz corpora and regression inputs. Any
+# sanitizer report fails the target: UBSan does not recover, ASan aborts, LeakSanitizer exits
+# non-zero. tests/lsan.supp lists the only leaks tolerated (outside mesogif, each justified).
+ASAN_BUILD  := build/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
+               -fno-sanitize-recover=all
+ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
+               LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ASAN_MAKE   := $(MAKE) BUILD=$(ASAN_BUILD) BINDIR=$(ASAN_BUILD)/bin NVCC= CFLAGS="$(ASAN_CFLAGS)"
+check-asan: deps
+	$(ASAN_MAKE) all $(patsubst tests/%.c,$(ASAN_BUILD)/tests/%,$(TEST_SRC)) \
+	  $(patsubst tests/fuzz/%.c,$(ASAN_BUILD)/fuzz/%,$(FUZZ_SRC))
+	$(ASAN_ENV) $(ASAN_MAKE) test-unit test-cli
+	$(ASAN_ENV) $(ASAN_MAKE) fuzz-replay
+	@echo "check-asan: all tests passed under AddressSanitizer and UBSan"
+
+# Replay the seed corpora and every regression input through the harnesses of this build.
+fuzz-replay: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+	$(BUILD)/fuzz/fuzz_model tests/fuzz/corpus_model tests/fuzz/regressions/model
+	bash tools/fuzz_corpus.sh $(BINDIR)/mesogif $(BUILD)/fuzz/corpus_h5
+	$(BUILD)/fuzz/fuzz_h5 tests/fuzz/corpus_h5 $(BUILD)/fuzz/corpus_h5/prog tests/fuzz/regressions/h5
+	$(BUILD)/fuzz/fuzz_h5_raw $(BUILD)/fuzz/corpus_h5/raw tests/fuzz/regressions/h5_raw
+
+# fuzz: the libFuzzer harnesses (clang, -fsanitize=fuzzer,address,undefined) in build/fuzz, each
+# run for FUZZ_SECONDS on FUZZ_JOBS processes from its seed corpus; new inputs are kept in
+# build/fuzz/work/<harness>, findings in build/fuzz/findings/ (then: make a regression input of
+# it under tests/fuzz/regressions/, see docs/HARDENING.md).
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_PAR     := $(if $(filter 1,$(FUZZ_JOBS)),,-jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS))
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -Wno-pass-failed \
+                -fno-sanitize-recover=all
+FUZZ_MAKE    := $(MAKE) CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) BINDIR=$(FUZZ_BUILD)/bin NVCC= \
+                CFLAGS="$(FUZZ_CFLAGS)" FUZZ_MAIN= FUZZ_LDFLAGS=-fsanitize=fuzzer
+FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+FUZZ_DEBIAN  := clang libclang-rt-dev libomp-dev
+deps-fuzz:
+	@if dpkg -s $(FUZZ_DEBIAN) >/dev/null 2>&1; then echo "deps-fuzz: clang and libFuzzer present"; \
+	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(FUZZ_DEBIAN); fi
+
+fuzz-build: deps deps-fuzz
+	$(FUZZ_MAKE) $(FUZZ_BUILD)/bin/mesogif $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/fuzz/%,$(FUZZ_SRC))
+
+fuzz-corpus: fuzz-build
+	bash tools/fuzz_corpus.sh $(FUZZ_BUILD)/bin/mesogif $(FUZZ_BUILD)/corpus_h5
+
+fuzz: fuzz-corpus
+	@mkdir -p $(FUZZ_BUILD)/findings $(FUZZ_BUILD)/work/fuzz_model $(FUZZ_BUILD)/work/fuzz_h5 \
+	  $(FUZZ_BUILD)/work/fuzz_h5_raw
+	$(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	  -rss_limit_mb=4096 -malloc_limit_mb=1000000 $(FUZZ_PAR) \
+	  -artifact_prefix=$(FUZZ_BUILD)/findings/model- -dict=tests/fuzz/model.dict \
+	  $(FUZZ_BUILD)/work/fuzz_model tests/fuzz/corpus_model tests/fuzz/regressions/model
+	$(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_h5 -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	  -rss_limit_mb=4096 -malloc_limit_mb=1000000 $(FUZZ_PAR) \
+	  -artifact_prefix=$(FUZZ_BUILD)/findings/h5- -dict=tests/fuzz/h5.dict \
+	  $(FUZZ_BUILD)/work/fuzz_h5 tests/fuzz/corpus_h5 $(FUZZ_BUILD)/corpus_h5/prog \
+	  tests/fuzz/regressions/h5
+	@echo "fuzz: fuzz_h5_raw (fork mode: HDF5 1.10.8's own hangs and crashes on damaged bytes"
+	@echo "      are collected in $(FUZZ_BUILD)/findings/raw-* for triage, see docs/HARDENING.md)"
+	$(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_h5_raw -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	  -rss_limit_mb=4096 -malloc_limit_mb=1000000 -fork=$(FUZZ_JOBS) -ignore_timeouts=1 \
+	  -ignore_crashes=1 -ignore_ooms=1 -artifact_prefix=$(FUZZ_BUILD)/findings/raw- \
+	  -dict=tests/fuzz/h5.dict $(FUZZ_BUILD)/work/fuzz_h5_raw $(FUZZ_BUILD)/corpus_h5/raw \
+	  tests/fuzz/regressions/h5_raw
+	@echo "fuzz: no findings in $(FUZZ_SECONDS) s per harness"

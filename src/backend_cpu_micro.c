@@ -1,15 +1,23 @@
 /* src/backend_cpu_micro.c: the CPU backend of the micro level (MODEL.md §1.3), the reference twin
  * of a future CUDA backend; the structure mirrors src/backend_cpu.c (meso).
  *
- * One OpenMP loop over reduction groups (src/ensemble.h); inside a group, realizations run in
- * blocks of MG_VL lanes through mg_micro_step and mg_obs_step (src/core/micro.h,
- * src/core/observe.h). The state of a block is a [rows][MG_VL] matrix (per-neuron state stored
+ * One OpenMP loop over blocks of MG_VL realizations (a finer grain than the meso's loop over
+ * reduction groups: micro realizations are expensive and runs are small), each through
+ * mg_micro_step and mg_obs_step (src/core/micro.h, src/core/observe.h); the records of a
+ * reduction group (src/ensemble.h) are staged and summed in realization order by the thread
+ * that finishes the group's last block, so the sums are bitwise those of a sequential run. The state of a block is a [rows][MG_VL] matrix (per-neuron state stored
  * [variable][neuron][lane], so one neuron of all lanes is one SIMD vector); each lane's
  * connectivity is drawn when the block starts, from the lane's realization index alone
  * (mg_micro_build_csr), or shared by the ensemble. Padding lanes past the end of a group are
  * simulated and discarded (without list deliveries), so a realization never depends on its
  * neighbours. Spikes of the first k realizations are collected per realization and merged into
- * time order at the end (job->spikes, SONATA node ids k N + i). */
+ * time order at the end (job->spikes, SONATA node ids k N + i).
+ *
+ * Checkpoints (src/checkpoint.c): a micro block is not parked mid-run (its spike lists and
+ * networks live outside the lane matrix); the group progress job->group_next advances when a
+ * group's sums are complete, so a resumed run skips the finished groups. A signal stops the run without
+ * a checkpoint (MG_EINTR), and the recorded spikes of blocks finished before a checkpoint are
+ * not in it. */
 #include "ensemble.h"
 #include "micro_derive.h"
 
@@ -38,8 +46,6 @@ static void fail(mg_job *job, int code, const char *msg)
 typedef struct {
     double *state;               /* [rows][MG_VL] */
     double *n;                   /* [P][MG_VL] spike counts of the step */
-    int64_t *ri;
-    double *rd;
     uint32_t *spk;               /* spike lists, [spk_elems][MG_VL] */
     mg_micro_csr *csr;           /* [n_list][MG_VL] what the core reads */
     mg_micro_csr_store *store;   /* [n_list][MG_VL] per-realization networks */
@@ -53,8 +59,6 @@ static void worker_free(worker *w, int n_list)
 {
     free(w->state);
     free(w->n);
-    free(w->ri);
-    free(w->rd);
     free(w->spk);
     free(w->csr);
     if (w->store)
@@ -76,12 +80,10 @@ static int worker_alloc(const mg_job *job, worker *w)
     state_bytes = (state_bytes + 63) / 64 * 64;
     w->state = aligned_alloc(64, state_bytes);
     w->n = calloc((size_t)d->mm.P * MG_VL, sizeof(double));
-    w->ri = calloc((size_t)job->SL.n_i, sizeof(int64_t));
-    w->rd = calloc((size_t)job->SL.n_d, sizeof(double));
     w->spk = malloc((size_t)(d->spk_elems > 0 ? d->spk_elems : 1) * MG_VL * sizeof(uint32_t));
     w->csr = calloc((size_t)(n_list > 0 ? n_list : 1) * MG_VL, sizeof *w->csr);
     w->empty_off = calloc((size_t)d->max_N + 1, sizeof(int64_t));
-    if (!w->state || !w->n || !w->ri || !w->rd || !w->spk || !w->csr || !w->empty_off)
+    if (!w->state || !w->n || !w->spk || !w->csr || !w->empty_off)
         return MG_ENOMEM;
     if (job->SL.cfg.psd_n > 0 && !(w->psd = mg_cpu_psd_new(job)))
         return MG_ENOMEM;
@@ -123,9 +125,9 @@ static int record(mg_micro_derived *d, const mg_micro_buf *buf, mg_lanes st, int
     return 0;
 }
 
-/* Run one block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) and add
- * the valid lanes' records to the group sums gi/gd in realization order. */
-static void run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *gi, double *gd)
+/* Run one block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) and write
+ * the record of valid lane j to si + j n_i, sd + j n_d (the group's staging area). */
+static void run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *si, double *sd)
 {
     mg_micro_derived *d = job->mi;
     const mg_micro_model *mm = &d->mm;
@@ -220,13 +222,8 @@ static void run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *g
     job->steps_done += (job->n_steps % MG_CPU_CHECK_EVERY) * valid;
 #pragma omp atomic
     job->real_done += valid;
-    for (int j = 0; j < valid; ++j) {
-        mg_obs_record(oc, st, j, w->ri, w->rd);
-        for (int64_t k = 0; k < L->n_i; ++k)
-            gi[k] += w->ri[k];
-        for (int64_t k = 0; k < L->n_d; ++k)
-            gd[k] += w->rd[k];
-    }
+    for (int j = 0; j < valid; ++j)
+        mg_obs_record(oc, st, j, si + (int64_t)j * L->n_i, sd + (int64_t)j * L->n_d);
 }
 
 typedef struct {
@@ -281,46 +278,125 @@ static int merge_spikes(mg_job *job, mg_err *err)
             s[a].node_id[q] = pr[q].node;
         }
         s[a].n = n;
+        s[a].n_neurons = (int64_t)N;
         free(pr);
     }
     return MG_OK;
 }
 
+/* Records of one reduction group while its blocks run (possibly on several threads): one
+ * record per realization of [start, hi), summed in realization order by whichever thread
+ * finishes the group's last block. */
+typedef struct {
+    int64_t *ri;                 /* [hi - start][n_i] */
+    double *rd;                  /* [hi - start][n_d] */
+    int64_t done;                /* realizations recorded so far */
+} stage;
+
 int mg_cpu_run_micro(mg_job *job, mg_err *err)
 {
     mg_micro_derived *d = job->mi;
+    const mg_stats_layout *L = &job->SL;
     const int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
     const int n_list = d->mm.n_list;
-    const int64_t per_item = job->opts.batch > MG_RGROUP ? job->opts.batch / MG_RGROUP : 1;
-    const int64_t n_items = (job->n_groups + per_item - 1) / per_item;
     d->rec_k = job->trace_k;
     if (d->rec_k > 0) {
         d->rec = calloc((size_t)(d->rec_k * d->mm.P), sizeof *d->rec);
         if (!d->rec)
             return mg_err_set(err, MG_ENOMEM, "out of memory for the recorded spikes");
     }
+    /* Work items are blocks of MG_VL realizations, not whole groups as for the meso: a micro
+     * realization is expensive and runs are often a few dozen realizations, which one group
+     * would hold. Blocks are numbered group by group from each group's first unfinished
+     * realization (job->group_next: a resumed run skips finished groups). --batch does not
+     * apply. */
+    int64_t n_blocks = 0;
+    for (int64_t g = 0; g < job->n_groups; ++g) {
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + g, &lo, &hi);
+        n_blocks += (hi - job->group_next[g] + MG_VL - 1) / MG_VL;
+    }
+    int64_t *blk_g = malloc((size_t)(n_blocks > 0 ? n_blocks : 1) * sizeof *blk_g);
+    int64_t *blk_r0 = malloc((size_t)(n_blocks > 0 ? n_blocks : 1) * sizeof *blk_r0);
+    stage *stg = calloc((size_t)job->n_groups, sizeof *stg);
+    if (!blk_g || !blk_r0 || !stg) {
+        free(blk_g);
+        free(blk_r0);
+        free(stg);
+        return mg_err_set(err, MG_ENOMEM, "out of memory for the work list");
+    }
+    for (int64_t g = 0, b = 0; g < job->n_groups; ++g) {
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + g, &lo, &hi);
+        for (int64_t r0 = job->group_next[g]; r0 < hi; r0 += MG_VL, ++b) {
+            blk_g[b] = g;
+            blk_r0[b] = r0;
+        }
+    }
 #pragma omp parallel num_threads(nthreads)
     {
         worker w;
         if (worker_alloc(job, &w) != MG_OK)
             fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
-        /* work items of `per_item` whole groups (--batch); the result does not depend on it */
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t item = 0; item < n_items; ++item) {
-            for (int64_t g = item * per_item; g < (item + 1) * per_item && g < job->n_groups;
-                 ++g) {
-                if (job->failed)
-                    break;
-                int64_t lo, hi;
-                mg_job_group_range(job, job->g_first + g, &lo, &hi);
-                int64_t *gi = job->group_i + g * job->SL.n_i;
-                double *gd = job->group_d + g * job->SL.n_d;
-                for (int64_t r0 = lo; r0 < hi && !job->failed; r0 += MG_VL)
-                    run_block(job, &w, r0, hi, gi, gd);
+        for (int64_t b = 0; b < n_blocks; ++b) {
+            if (job->failed)
+                continue;
+            const int64_t g = blk_g[b], r0 = blk_r0[b];
+            int64_t lo, hi;
+            mg_job_group_range(job, job->g_first + g, &lo, &hi);
+            const int64_t start = job->group_next[g], n_real = hi - start;
+            stage *sg = &stg[g];
+            int ok = 1;
+#pragma omp critical(mg_micro_stage)
+            {
+                if (!sg->ri) {
+                    sg->ri = malloc((size_t)(n_real * L->n_i) * sizeof *sg->ri);
+                    sg->rd = malloc((size_t)(n_real * L->n_d) * sizeof *sg->rd);
+                }
+                ok = sg->ri && sg->rd;
+            }
+            if (!ok) {
+                fail(job, MG_ENOMEM, "out of memory for the records of a group");
+                continue;
+            }
+            run_block(job, &w, r0, hi, sg->ri + (r0 - start) * L->n_i,
+                      sg->rd + (r0 - start) * L->n_d);
+            if (job->failed)
+                continue;
+            const int64_t valid = hi - r0 < MG_VL ? hi - r0 : MG_VL;
+            int last;
+#pragma omp critical(mg_micro_stage)
+            {
+                sg->done += valid;
+                last = sg->done == n_real;
+            }
+            if (last) {
+                /* the fixed reduction order of src/ensemble.h: realizations in order */
+                int64_t *gi = job->group_i + g * L->n_i;
+                double *gd = job->group_d + g * L->n_d;
+                for (int64_t r = 0; r < n_real; ++r) {
+                    for (int64_t k = 0; k < L->n_i; ++k)
+                        gi[k] += sg->ri[r * L->n_i + k];
+                    for (int64_t k = 0; k < L->n_d; ++k)
+                        gd[k] += sg->rd[r * L->n_d + k];
+                }
+                job->group_next[g] = hi;
+                free(sg->ri);
+                free(sg->rd);
+                sg->ri = NULL;
+                sg->rd = NULL;
             }
         }
         worker_free(&w, n_list);
     }
+    for (int64_t g = 0; g < job->n_groups; ++g) {
+        free(stg[g].ri);
+        free(stg[g].rd);
+    }
+    free(stg);
+    free(blk_g);
+    free(blk_r0);
     if (job->failed)
         return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
     return merge_spikes(job, err);

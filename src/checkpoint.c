@@ -204,6 +204,17 @@ static int r_array(hid_t f, const char *path, hid_t type, void *v, hsize_t n)
     return ok ? 0 : -1;
 }
 
+/* Does the dataset at path exist with at least `bytes` bytes of storage in the file? */
+static int stored(hid_t f, const char *path, double bytes)
+{
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    double have = (double)H5Dget_storage_size(d);
+    H5Dclose(d);
+    return have >= bytes;
+}
+
 /* Open a checkpoint and check that this program can continue it. */
 static hid_t open_checked(const char *path, mg_err *err)
 {
@@ -251,7 +262,16 @@ int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_s
     *model_source = r_str(f, "/model_source");
     *run_key = r_str(f, "/run_key");
     *out_path = r_str(f, "/output_path");
-    if (!*model_json || !*run_key || r_array(f, "/opts", H5T_NATIVE_UCHAR, opts, sizeof *opts)) {
+    mg_run_opts blob;
+    int opts_ok = r_array(f, "/opts", H5T_NATIVE_UCHAR, &blob, sizeof blob) == 0;
+    if (opts_ok) {
+        /* the bytes of the file, but never its pointers (a damaged or hostile file would make
+         * the run call or read anywhere), and strings are terminated; the values are checked
+         * like any option set when the run is set up (mg_run_estimate, mg_run) */
+        opts_blob(&blob, opts);
+        opts->switch_observable[sizeof opts->switch_observable - 1] = '\0';
+    }
+    if (!*model_json || !*run_key || !opts_ok) {
         free(*model_json);
         free(*model_source);
         free(*run_key);
@@ -261,6 +281,38 @@ int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_s
     }
     H5Fclose(f);
     return rc;
+}
+
+/* Is the parked realization r at step t with state x[rows] one this run can continue? NULL if
+ * so, else what is wrong. The observer's integer-valued rows become int64 counts and its
+ * switching state an index (src/core/observe.h): they must hold what the observer can write. */
+static const char *parked_invalid(const mg_job *job, int64_t r, int64_t t, const double *x)
+{
+    const int64_t first = job->opts.realization_first;
+    if (r < first || r >= first + job->opts.realization_count)
+        return "realization outside the run's range";
+    if (t < 0 || t > job->n_steps)
+        return "step outside the run";
+    const mg_obs_cfg *oc = &job->oc;
+    const mg_stats_cfg *c = &oc->L.cfg;
+    const double sw = x[oc->row_sw];
+    if (!(sw == -1.0 || sw == 0.0 || sw == 1.0))
+        return "switching state not -1, 0 or 1";
+    /* [first row, count) of every count */
+    const int64_t counts[][2] = {{oc->row_cnt, 1},
+                                 {oc->row_psd_nseg, 1},
+                                 {oc->row_hist_A, (int64_t)oc->P * (c->hist_bins + 2)},
+                                 {oc->row_hist_obs, c->obs_bins + 2},
+                                 {oc->row_sw_acc, 3},
+                                 {oc->row_sw_acc + 6, 3},
+                                 {oc->row_sw_hist, 2 * (int64_t)(c->dwell_bins + 2)}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; ++i)
+        for (int64_t k = 0; k < counts[i][1]; ++k) {
+            const double v = x[counts[i][0] + k];
+            if (!(v >= 0.0 && v <= 9007199254740992.0)) /* 2^53: exact in a double */
+                return "a count of the statistics is negative, not a number or too large";
+        }
+    return NULL;
 }
 
 int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
@@ -308,6 +360,19 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
                         "(damaged, or of another realization range?)", path);
         goto out;
     }
+    /* progress of every group within its range, so that the backends start no block outside
+     * the run (trace rows are indexed by the realization) */
+    for (int64_t g = 0; g < job->n_groups; ++g) {
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + g, &lo, &hi);
+        if (job->group_next[g] < lo || job->group_next[g] > hi) {
+            rc = mg_err_set(err, MG_EIO, "%s: checkpoint progress of group %lld is realization "
+                            "%lld, outside its range [%lld, %lld] (damaged?)", path,
+                            (long long)(job->g_first + g), (long long)job->group_next[g],
+                            (long long)lo, (long long)hi);
+            goto out;
+        }
+    }
     hid_t d = H5Dopen2(f, "/inflight_r", H5P_DEFAULT);
     hssize_t m = -1;
     if (d >= 0) {
@@ -320,6 +385,14 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint without its parked realizations", path);
         goto out;
     }
+    if (m > job->opts.realization_count || !stored(f, "/inflight_state", (double)m * rows * 8)) {
+        /* each realization is parked at most once; the states are written uncompressed, so
+         * their bytes are in the file (this bounds what is allocated below by the file size) */
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint with %lld parked realizations of %lld "
+                        "rows, the run has %lld realizations (damaged?)", path, (long long)m,
+                        (long long)rows, (long long)job->opts.realization_count);
+        goto out;
+    }
     int64_t *r = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
     int64_t *t = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
     double *state = malloc((size_t)(m > 0 ? m : 1) * (size_t)rows * sizeof(double));
@@ -328,9 +401,15 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
         r_array(f, "/inflight_state", H5T_NATIVE_DOUBLE, state, (hsize_t)m * (hsize_t)rows)) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint's parked realizations unreadable", path);
     } else {
-        for (hssize_t k = 0; k < m && rc == MG_OK; ++k)
-            if (mg_job_park(job, r[k], t[k], state + k * rows, 1) != MG_OK)
+        for (hssize_t k = 0; k < m && rc == MG_OK; ++k) {
+            const char *why = parked_invalid(job, r[k], t[k], state + k * rows);
+            if (why)
+                rc = mg_err_set(err, MG_EIO, "%s: parked realization %lld at step %lld: %s "
+                                "(damaged checkpoint?)", path, (long long)r[k], (long long)t[k],
+                                why);
+            else if (mg_job_park(job, r[k], t[k], state + k * rows, 1) != MG_OK)
                 rc = mg_err_set(err, MG_ENOMEM, "out of memory restoring the checkpoint");
+        }
     }
     free(r);
     free(t);

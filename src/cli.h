@@ -5,6 +5,7 @@
 
 int mg_cli_run(int argc, char **argv);
 int mg_cli_info(int argc, char **argv);
+int mg_cli_compare(int argc, char **argv);
 int mg_cli_theory(int argc, char **argv);
 int mg_cli_device(int argc, char **argv);
 int mg_cli_merge(int argc, char **argv);

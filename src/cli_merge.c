@@ -40,15 +40,30 @@ static char *read_str_dset(hid_t f, const char *path)
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5Tget_cset(ft));
     char *s = NULL, *out = NULL;
-    if (H5Tis_variable_str(ft) > 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 &&
-        s) {
+    hid_t sp = H5Dget_space(d);
+    int one = sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (one && H5Tis_variable_str(ft) > 0 &&
+        H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s)
         out = strdup(s);
+    if (s)
         H5free_memory(s);
-    }
     H5Tclose(mt);
     H5Tclose(ft);
     H5Dclose(d);
     return out;
+}
+
+/* 1 when attribute a holds exactly one value (H5Aread writes all of them; room is for one). */
+static int one_value(hid_t a)
+{
+    hid_t sp = H5Aget_space(a);
+    if (sp < 0)
+        return 0;
+    int ok = H5Sget_simple_extent_npoints(sp) == 1;
+    H5Sclose(sp);
+    return ok;
 }
 
 static int read_attr_i64(hid_t f, const char *name, int64_t *v)
@@ -56,7 +71,7 @@ static int read_attr_i64(hid_t f, const char *name, int64_t *v)
     if (H5Aexists(f, name) <= 0)
         return -1;
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    int ok = a >= 0 && H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
+    int ok = a >= 0 && one_value(a) && H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
     if (a >= 0)
         H5Aclose(a);
     return ok ? 0 : -1;
@@ -67,36 +82,49 @@ static int read_attr_str(hid_t f, const char *name, char *buf, size_t len)
     if (H5Aexists(f, name) <= 0)
         return -1;
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
     hid_t ft = H5Aget_type(a);
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5Tget_cset(ft));
     char *s = NULL;
-    int ok = H5Tis_variable_str(ft) > 0 && H5Aread(a, mt, &s) >= 0 && s;
-    if (ok) {
+    int ok = H5Tis_variable_str(ft) > 0 && one_value(a) && H5Aread(a, mt, &s) >= 0 && s;
+    if (ok)
         snprintf(buf, len, "%s", s);
+    if (s)
         H5free_memory(s);
-    }
     H5Tclose(mt);
     H5Tclose(ft);
     H5Aclose(a);
     return ok ? 0 : -1;
 }
 
-/* Shape of a dataset of rank 3, or -1. */
-static int dims3(hid_t f, const char *path, int64_t d[3])
+/* Shape of a dataset of the given rank (1..3) into d, or -1. Also -1 when the values cannot
+ * be in the file: mesogif writes traces with deflate, which compresses at most 1032:1, so a
+ * dataset that claims more than ~1100 bytes per byte stored was not written by it (a damaged
+ * or crafted header; reading it would allocate and fill what the header claims). */
+static int dims_of(hid_t f, const char *path, int rank, int64_t *d, size_t elem)
 {
     hid_t ds = H5Dopen2(f, path, H5P_DEFAULT);
     if (ds < 0)
         return -1;
     hid_t sp = H5Dget_space(ds);
-    hsize_t h[3];
-    int ok = H5Sget_simple_extent_ndims(sp) == 3 && H5Sget_simple_extent_dims(sp, h, NULL) == 3;
-    H5Sclose(sp);
+    hsize_t h[3] = {0, 0, 0};
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, h, NULL) == rank;
+    double bytes = (double)elem;
+    for (int k = 0; k < rank; ++k) {
+        ok = ok && h[k] <= (hsize_t)INT64_MAX;
+        bytes *= (double)h[k];
+    }
+    ok = ok && bytes <= 1100.0 * (double)H5Dget_storage_size(ds) + 4096.0;
+    if (sp >= 0)
+        H5Sclose(sp);
     H5Dclose(ds);
     if (!ok)
         return -1;
-    for (int k = 0; k < 3; ++k)
+    for (int k = 0; k < rank; ++k)
         d[k] = (int64_t)h[k];
     return 0;
 }
@@ -129,16 +157,33 @@ static int open_shard(shard_in *s, mg_err *err)
     int64_t d[3];
     if (H5Lexists(s->f, "/traces", H5P_DEFAULT) > 0 &&
         H5Lexists(s->f, "/traces/A_N", H5P_DEFAULT) > 0) {
-        if (dims3(s->f, "/traces/A_N", d))
-            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is not [k][P][T]", s->path);
+        if (dims_of(s->f, "/traces/A_N", 3, d, sizeof(float)))
+            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is not [k][P][T] with its values "
+                              "in the file", s->path);
         s->k = d[0];
         s->P = d[1];
         s->T = d[2];
+        /* the traces of k <= count realizations of the file's P populations */
+        if (s->k > s->count || (s->k > 0 && s->P != s->stats.L.P))
+            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is [%lld][%lld][%lld] for %lld "
+                              "realizations of %d populations (damaged?)", s->path,
+                              (long long)s->k, (long long)s->P, (long long)s->T,
+                              (long long)s->count, s->stats.L.P);
         s->has_bar = H5Lexists(s->f, "/traces/A_bar", H5P_DEFAULT) > 0;
+        int64_t db[3];
+        if (s->has_bar && (dims_of(s->f, "/traces/A_bar", 3, db, sizeof(float)) ||
+                           db[0] != s->k || db[1] != s->P || db[2] != s->T))
+            return mg_err_set(err, MG_EIO, "%s: /traces/A_bar is not of the shape of "
+                              "/traces/A_N", s->path);
         s->idx = malloc((size_t)(s->k > 0 ? s->k : 1) * sizeof(int64_t));
         if (!s->idx)
             return mg_err_set(err, MG_ENOMEM, "out of memory");
         if (H5Lexists(s->f, "/traces/realization_index", H5P_DEFAULT) > 0) {
+            int64_t nk = -1;
+            if (dims_of(s->f, "/traces/realization_index", 1, &nk, sizeof(int64_t)) ||
+                nk != s->k)
+                return mg_err_set(err, MG_EIO, "%s: /traces/realization_index does not have "
+                                  "the %lld entries of /traces/A_N", s->path, (long long)s->k);
             hid_t ds = H5Dopen2(s->f, "/traces/realization_index", H5P_DEFAULT);
             int ok = ds >= 0 && H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                         s->idx) >= 0;
@@ -187,6 +232,33 @@ static int by_first(const void *x, const void *y)
     return (a->first > b->first) - (a->first < b->first);
 }
 
+/* Copy attribute a (named an) to dst, whatever its type and shape; 0 or -1. Values that hold
+ * memory of their own (variable-length strings and sequences) are reclaimed after the write. */
+static int copy_attr(hid_t a, const char *an, hid_t dst)
+{
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t tsz = t >= 0 ? H5Tget_size(t) : 0;
+    int ok = t >= 0 && sp >= 0 && np >= 0 && tsz > 0 &&
+             (double)tsz * (double)np < 64.0 * 1024 * 1024; /* attributes are small */
+    void *v = ok ? calloc((size_t)(np > 0 ? np : 1), tsz) : NULL;
+    ok = ok && v && H5Aread(a, t, v) >= 0;
+    if (ok) {
+        hid_t b = H5Acreate2(dst, an, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        ok = b >= 0 && H5Awrite(b, t, v) >= 0;
+        if (b >= 0)
+            H5Aclose(b);
+        if (H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tis_variable_str(t) > 0)
+            H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
+    }
+    free(v);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    return ok ? 0 : -1;
+}
+
 /* Concatenate the inputs' traces (float32 [k][P][T]) of one name into the output. */
 static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_t P, int64_t T,
                         int64_t K)
@@ -221,25 +293,11 @@ static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_
     int na = src >= 0 ? H5Aget_num_attrs(src) : 0;
     for (int k = 0; k < na && dst >= 0; ++k) {
         hid_t a = H5Aopen_idx(src, (unsigned)k);
-        char an[256];
-        H5Aget_name(a, sizeof an, an);
-        if (strcmp(an, "realization_first") != 0) {
-            hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-            size_t sz = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
-            void *v = malloc(sz > 0 ? sz : 1);
-            if (v && H5Aread(a, t, v) >= 0) {
-                hid_t b = H5Acreate2(dst, an, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-                if (b >= 0) {
-                    H5Awrite(b, t, v);
-                    H5Aclose(b);
-                }
-                if (H5Tis_variable_str(t) > 0)
-                    H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
-            }
-            free(v);
-            H5Sclose(sp);
-            H5Tclose(t);
-        }
+        if (a < 0)
+            continue;
+        char an[256] = "";
+        if (H5Aget_name(a, sizeof an, an) >= 0 && strcmp(an, "realization_first") != 0)
+            copy_attr(a, an, dst); /* best effort: descriptive attributes only */
         H5Aclose(a);
     }
     if (src >= 0)
@@ -257,32 +315,16 @@ static int copy_root_attrs(hid_t src, hid_t dst)
     int na = H5Aget_num_attrs(src);
     for (int k = 0; k < na; ++k) {
         hid_t a = H5Aopen_idx(src, (unsigned)k);
-        char an[256];
-        H5Aget_name(a, sizeof an, an);
-        int keep = 1;
+        if (a < 0)
+            return -1;
+        char an[256] = "";
+        int keep = H5Aget_name(a, sizeof an, an) >= 0;
         for (size_t s = 0; s < sizeof skip / sizeof skip[0]; ++s)
             keep &= strcmp(an, skip[s]) != 0;
-        if (keep) {
-            hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-            size_t sz = H5Tget_size(t) * (size_t)H5Sget_simple_extent_npoints(sp);
-            void *v = malloc(sz > 0 ? sz : 1);
-            if (!v || H5Aread(a, t, v) < 0) {
-                free(v);
-                return -1;
-            }
-            hid_t b = H5Acreate2(dst, an, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-            int ok = b >= 0 && H5Awrite(b, t, v) >= 0;
-            if (b >= 0)
-                H5Aclose(b);
-            if (H5Tis_variable_str(t) > 0)
-                H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
-            free(v);
-            H5Sclose(sp);
-            H5Tclose(t);
-            if (!ok)
-                return -1;
-        }
+        int ok = !keep || copy_attr(a, an, dst) == 0;
         H5Aclose(a);
+        if (!ok)
+            return -1;
     }
     return 0;
 }
@@ -327,7 +369,11 @@ static int write_merged(const char *partial, shard_in *in, int n, const mg_stats
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5T_CSET_UTF8);
         char **v = calloc((size_t)sum->L.P, sizeof *v);
-        if (ds >= 0 && v && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+        hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+        int n_ok = sp >= 0 && H5Sget_simple_extent_npoints(sp) == sum->L.P; /* room for P */
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (n_ok && v && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
             for (int a = 0; a < sum->L.P; ++a) {
                 snprintf(names[a], MG_NAME_MAX, "%s", v[a] ? v[a] : "?");
                 H5free_memory(v[a]);

@@ -660,6 +660,20 @@ int mg_cli_run(int argc, char **argv)
     sigaction(SIGTERM, &old_term, NULL);
     if (!quiet && ps.is_tty)
         fputc('\n', stderr);
+    if (rc == MG_ENUM && res.partial) {
+        /* keep what was computed, marked partial, then fail */
+        mg_err werr = {{0}};
+        one_line(err.msg);
+        mg_cli_error("%s", err.msg);
+        if (mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), 1, &werr) == MG_OK)
+            mg_cli_error("what was computed before the fault is in %s, marked partial", out_path);
+        else
+            mg_cli_error("%s", werr.msg);
+        mg_result_free(&res);
+        mg_model_free(&m);
+        free(resume_out);
+        return 1;
+    }
     if (rc != MG_OK) {
         int code = mg_err_exit_code(rc);
         if (rc == MG_EINTR && o.checkpoint_path) {

@@ -202,6 +202,18 @@ static int check_opts(const mg_run_opts *o, int64_t *n_steps, int64_t *rec_L, in
     if (o->threads < 0 || o->threads > 4096)
         return mg_err_set(err, MG_EINVAL, "--threads: %d (allowed: 0 = all, 1..4096)",
                           o->threads);
+    /* enumerations: the command line only makes valid ones, a hand-built or restored (checkpoint)
+     * option set may hold anything */
+    if ((int)o->level < MG_LEVEL_MESO || (int)o->level > MG_LEVEL_MICRO ||
+        (int)o->noise < MG_NOISE_BINOMIAL || (int)o->noise > MG_NOISE_DETERMINISTIC ||
+        (int)o->backend < MG_BACKEND_AUTO || (int)o->backend > MG_BACKEND_CUDA ||
+        (int)o->connectivity < MG_CONN_PER_REALIZATION || (int)o->connectivity > MG_CONN_SHARED)
+        return mg_err_set(err, MG_EINVAL, "options: level %d, noise %d, backend %d, connectivity "
+                          "%d (allowed: the values of include/mesogif/run.h)", (int)o->level,
+                          (int)o->noise, (int)o->backend, (int)o->connectivity);
+    if (memchr(o->switch_observable, 0, sizeof o->switch_observable) == NULL)
+        return mg_err_set(err, MG_EINVAL, "--switch-observable: not a terminated string "
+                          "(allowed: < %zu characters)", sizeof o->switch_observable);
     return MG_OK;
 }
 
@@ -209,6 +221,21 @@ static double phys_mem_bytes(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
     return pages > 0 && size > 0 ? (double)pages * (double)size : 1e18;
+}
+
+/* The refusal of a run too big for this machine (above 80 % of its memory), with the numbers:
+ * shared by the early check of job_setup (before the derived model is allocated) and the full
+ * one of job_check_memory. */
+static int refuse_memory(double total, double traces, double per_real, mg_err *err)
+{
+    double avail = phys_mem_bytes();
+    if (total > 0.8 * avail)
+        return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB of memory (traces %.3g "
+                          "GB, state %.3g MB per realization in flight) but this machine has "
+                          "%.3g GB (allowed: up to 80%%); record fewer or coarser traces "
+                          "(--record-realizations, --record-bin) or shorten len_kernel",
+                          total / 1e9, traces / 1e9, per_real / 1e6, avail / 1e9);
+    return MG_OK;
 }
 
 /* The statistics configuration of a run: defaults of mg_stats_cfg_default, overridden by the
@@ -275,6 +302,22 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
         if (rc != MG_OK)
             return rc;
     } else {
+        /* the sizes first: a run that cannot fit is refused before the derived model (kernels
+         * of up to 2 x 1e8 values per population) is allocated; job_check_memory repeats the
+         * check with the observer and the statistics once they are laid out */
+        int64_t dyn_rows = 0, n_kernels = 0;
+        rc = mg_meso_size(m, o->dt_ms, &dyn_rows, &n_kernels, err);
+        if (rc != MG_OK)
+            return rc;
+        int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+        double per_real = (double)dyn_rows * sizeof(double);
+        int64_t k = o->record_realizations < o->realization_count ? o->record_realizations
+                                                                  : o->realization_count;
+        double traces = 2.0 * (double)k * m->P * (double)(job->n_steps / rec_L) * 4.0;
+        rc = refuse_memory(per_real * nthreads * MG_VL + (double)n_kernels * sizeof(double) +
+                           traces, traces, per_real, err);
+        if (rc != MG_OK)
+            return rc;
         rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &job->md, err);
         if (rc != MG_OK)
             return rc;
@@ -358,14 +401,7 @@ static int job_check_memory(const mg_job *job, double *per_real, double *total, 
 {
     job_memory(job, per_real, total);
     double traces = 2.0 * (double)job->trace_k * job->model->P * (double)job->trace_T * 4.0;
-    double avail = phys_mem_bytes();
-    if (*total > 0.8 * avail)
-        return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB of memory (traces %.3g "
-                          "GB, state %.3g MB per realization in flight) but this machine has "
-                          "%.3g GB (allowed: up to 80%%); record fewer or coarser traces "
-                          "(--record-realizations, --record-bin) or shorten len_kernel",
-                          *total / 1e9, traces / 1e9, *per_real / 1e6, avail / 1e9);
-    return MG_OK;
+    return refuse_memory(*total, traces, *per_real, err);
 }
 
 int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_realization,
@@ -535,6 +571,14 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     }
     res->wall_s = mg_wall_s() - job.t_start;
     mg_job_progress(&job, 1);
+    /* a numerical fault keeps what was computed: the statistics of the realizations that
+     * finished and the traces so far, returned as a partial result with the fault's message */
+    int fault = rc == MG_ENUM ? rc : MG_OK;
+    char fault_msg[MG_ERR_LEN] = "";
+    if (fault) {
+        snprintf(fault_msg, sizeof fault_msg, "%s", err->msg);
+        rc = MG_OK;
+    }
     if (rc != MG_OK)
         goto out;
 
@@ -574,6 +618,13 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
         goto out;
     }
     mg_run_hash_hex(res->run_key, res->run_hash);
+    if (fault) {
+        res->partial = 1;
+        snprintf(res->partial_reason, sizeof res->partial_reason, "%s", fault_msg);
+        snprintf(err->msg, sizeof err->msg, "%s", fault_msg);
+        rc = fault;
+        goto out_keep;
+    }
 out:
     free(job.group_i);
     free(job.group_d);
@@ -583,5 +634,10 @@ out:
     job_free(&job);
     if (rc != MG_OK)
         mg_result_free(res);
+    return rc;
+out_keep: /* a partial result: everything above but the result itself */
+    free(job.group_i);
+    free(job.group_d);
+    job_free(&job);
     return rc;
 }

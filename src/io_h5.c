@@ -159,6 +159,9 @@ static int write_root(hid_t f, const mg_result *res, const char *command_line)
     rc |= attr_f64(f, "wall_s", res->wall_s);
     rc |= attr_f64(f, "device_memory_bytes", res->device_bytes);
     rc |= attr_str(f, "run_hash", res->run_hash);
+    rc |= attr_i64(f, "partial", res->partial);
+    if (res->partial)
+        rc |= attr_str(f, "partial_reason", res->partial_reason);
     rc |= attr_i64(f, "shard_index", o->shard_index);
     rc |= attr_i64(f, "shard_count", o->shard_count > 0 ? o->shard_count : 1);
     rc |= attr_i64(f, "realizations_total",

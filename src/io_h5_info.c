@@ -17,6 +17,17 @@ static herr_t print_attr(hid_t loc, const char *name, const H5A_info_t *info, vo
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0)
         return 0;
+    /* mesogif writes single values; an array (a foreign or damaged file) is shown by its size,
+     * since H5Aread would write all of its values */
+    hid_t sp = H5Aget_space(a);
+    hssize_t nv = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (nv != 1) {
+        fprintf(out, "  %-20s [%lld values]\n", name, (long long)nv);
+        H5Aclose(a);
+        return 0;
+    }
     hid_t t = H5Aget_type(a);
     H5T_class_t cls = H5Tget_class(t);
     if (cls == H5T_STRING) {
@@ -110,6 +121,77 @@ static int read_names(hid_t f, char ***names, int *P)
     return 0;
 }
 
+/* Spectra and switching from the sufficient statistics (mg_h5_read_stats): the PSD of every
+ * population as means over log-spaced bands, with the band's standard error as `mesogif
+ * compare` computes it (docs/COMPARE.md: the periodogram's own chi-square(2) scatter plus the
+ * excess across-realization variance as a factor common to the band), and per state the exits,
+ * exposure, rate with its exact 95 % limits, complete and censored dwells, mean dwell and CV.
+ * Prints nothing when the file has no /stats/sums (then there is nothing to summarize). */
+static void print_stats_summary(const char *path, char **names, int P, FILE *out)
+{
+    mg_stats s;
+    mg_err err = {{0}};
+    if (mg_h5_read_stats(path, &s, &err) != MG_OK)
+        return;
+    const mg_stats_cfg *c = &s.L.cfg;
+    const int64_t F = s.L.F;
+    if (F > 0 && P == s.L.P) {
+        const int nb = 6;
+        const double lo = s.freq[0], hi = s.freq[F - 1];
+        const double R = (double)s.i[s.L.i_psd_nreal], Mr = (double)s.i[s.L.i_psd_seg] / R;
+        fprintf(out, "spectra (%s, df %g Hz, %lld-sample segments of %g ms bins, %lld segments "
+                "from %lld realizations), mean over log bands:\n",
+                c->onesided ? "one-sided" : "two-sided", lo, (long long)c->psd_n, c->psd_bin_ms,
+                (long long)s.i[s.L.i_psd_seg], (long long)s.i[s.L.i_psd_nreal]);
+        fprintf(out, "  %-16s", "band (Hz)");
+        for (int a = 0; a < P; ++a)
+            fprintf(out, " %24s", names[a]);
+        fputc('\n', out);
+        for (int b = 0; b < nb; ++b) {
+            double e0 = lo * pow(hi / lo, (double)b / nb), e1 = lo * pow(hi / lo, (b + 1.0) / nb);
+            char band[32];
+            snprintf(band, sizeof band, "%.3g-%.3g", e0, e1);
+            fprintf(out, "  %-16s", band);
+            for (int a = 0; a < P; ++a) {
+                double m = 0, ind = 0, obs = 0;
+                int cnt = 0;
+                for (int64_t k = 0; k < F; ++k) {
+                    double f = s.freq[k];
+                    if (f < e0 * (1 - 1e-12) || (b < nb - 1 ? f >= e1 * (1 - 1e-12) : f > hi))
+                        continue;
+                    double x = s.psd[(int64_t)a * F + k], e = s.psd_sem[(int64_t)a * F + k];
+                    double w = c->psd_n % 2 == 0 && k == F - 1 ? 2.0 : 1.0;
+                    m += x;
+                    ind += w * x * x / Mr;
+                    obs += e * e * R;
+                    ++cnt;
+                }
+                double v = cnt ? (ind / cnt / cnt + fmax(0.0, (obs - ind) / cnt)) / R : 0;
+                if (cnt)
+                    fprintf(out, " %13.5g +- %-8.2g", m / cnt, sqrt(v));
+                else
+                    fprintf(out, " %24s", "-");
+            }
+            fputc('\n', out);
+        }
+    }
+    static const char *state[2] = {"low", "high"};
+    fprintf(out, "switching on %s (%g ms moving average; low below %g Hz, high above %g Hz):\n",
+            c->observable[0] ? c->observable : "?", c->sw_window * c->bin_ms, c->sw_lo, c->sw_hi);
+    fprintf(out, "  %-6s %8s %12s %30s %9s %9s %12s %6s\n", "state", "exits", "exposure (s)",
+            "rate (Hz) [exact 95 %]", "complete", "censored", "mean dwell", "CV");
+    for (int st = 0; st < 2; ++st) {
+        char rate[64];
+        snprintf(rate, sizeof rate, "%.4g [%.4g, %.4g]", s.rate_hz[st], s.rate_ci_low[st],
+                 s.rate_ci_high[st]);
+        fprintf(out, "  %-6s %8lld %12.6g %30s %9lld %9lld %10.4g s %6.3f\n", state[st],
+                (long long)s.i[s.L.i_sw_exits + st], s.d[s.L.d_sw_expo + st], rate,
+                (long long)s.i[s.L.i_sw_done + st], (long long)s.i[s.L.i_sw_cens + st],
+                s.mean_dwell_s[st], s.cv_dwell[st]);
+    }
+    mg_stats_free(&s);
+}
+
 int mg_h5_info(const char *path, FILE *out, mg_err *err)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -146,6 +228,7 @@ int mg_h5_info(const char *path, FILE *out, mg_err *err)
         free(mean);
         free(var);
         free(sem);
+        print_stats_summary(path, names, P, out);
         for (int a = 0; a < P; ++a)
             H5free_memory(names[a]);
         free(names);

@@ -3,11 +3,24 @@
 #define MESOGIF_IO_H5_INTERNAL_H
 
 #include <hdf5.h>
+#include <stdio.h>
 #include "mesogif/run.h"
 
 /* /spikes/<population>/{timestamps, node_ids} (SONATA) of a micro result; nothing for meso.
  * Returns 0, or -1 on an HDF5 failure. src/io_h5_spikes.c */
 int mg_h5_write_spikes(hid_t f, const mg_result *res);
+
+/* /theory (fixed points and spectra of model m at the run's /stats/freq; docs/THEORY.md §7) of
+ * a result run with opts.theory set. Always returns 0: a theory that cannot be computed or
+ * written leaves no /theory and the reason in the root attribute theory_error, never a lost
+ * run. src/io_h5_theory.c */
+int mg_h5_write_theory(hid_t f, const mg_result *res, const mg_model *m);
+
+/* Print the fixed points of /theory in the file at path (and, with one stable fixed point,
+ * the simulated / theoretical spectrum in octave bands) to out. warning[warning_len] receives
+ * "" or one line to show the user (no /theory written and why, or the /theory warnings).
+ * MG_OK, or MG_EIO when the file or /theory cannot be read. src/io_h5_theory.c */
+int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warning_len);
 
 /* /stats of a format-1 file from s (population names for the histogram groups). 0 or -1. */
 int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]);

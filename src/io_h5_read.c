@@ -7,6 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 1 when attribute a holds exactly one value: H5Aread writes every value of the attribute, and
+ * the readers here have room for one (a damaged or foreign file may hold an array). */
+static int one_value(hid_t a)
+{
+    hid_t sp = H5Aget_space(a);
+    if (sp < 0)
+        return 0;
+    int ok = H5Sget_simple_extent_npoints(sp) == 1;
+    H5Sclose(sp);
+    return ok;
+}
+
 static int rd_attr(hid_t g, const char *name, hid_t type, void *v)
 {
     if (H5Aexists(g, name) <= 0)
@@ -14,7 +26,7 @@ static int rd_attr(hid_t g, const char *name, hid_t type, void *v)
     hid_t a = H5Aopen(g, name, H5P_DEFAULT);
     if (a < 0)
         return -1;
-    int ok = H5Aread(a, type, v) >= 0;
+    int ok = one_value(a) && H5Aread(a, type, v) >= 0;
     H5Aclose(a);
     return ok ? 0 : -1;
 }
@@ -24,20 +36,36 @@ static int rd_attr_str(hid_t g, const char *name, char *buf, size_t len)
     if (H5Aexists(g, name) <= 0)
         return -1;
     hid_t a = H5Aopen(g, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
     hid_t ft = H5Aget_type(a);
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5Tget_cset(ft));
     char *s = NULL;
-    int ok = H5Tis_variable_str(ft) > 0 && H5Aread(a, mt, &s) >= 0 && s;
-    if (ok) {
+    int ok = H5Tis_variable_str(ft) > 0 && one_value(a) && H5Aread(a, mt, &s) >= 0 && s;
+    if (ok)
         snprintf(buf, len, "%s", s);
+    if (s)
         H5free_memory(s);
-    }
     H5Tclose(mt);
     H5Tclose(ft);
     H5Aclose(a);
     return ok ? 0 : -1;
+}
+
+/* Number of elements of the dataset at path, or -1. */
+static hssize_t npoints(hid_t f, const char *path)
+{
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t s = H5Dget_space(d);
+    hssize_t n = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
+    if (s >= 0)
+        H5Sclose(s);
+    H5Dclose(d);
+    return n;
 }
 
 static int rd_array(hid_t f, const char *path, hid_t type, void *v, hsize_t n)
@@ -103,9 +131,20 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     c.sw_window = (int)sw;
     c.dwell_bins = (int)db;
     /* the observable's coefficients are not needed to merge or compare; parse for completeness */
-    mg_stats_parse_observable(&c, c.observable, NULL);
+    char observable[MG_OBSERVABLE_LEN]; /* the parser copies its text into c.observable */
+    memcpy(observable, c.observable, sizeof observable);
+    mg_stats_parse_observable(&c, observable, NULL);
     mg_stats_layout L;
     mg_stats_layout_init(&L, &c);
+    /* the sums must have the size the configuration gives before that much is allocated (a
+     * damaged configuration may ask for hundreds of GB) */
+    if (npoints(f, "/stats/sums/i") != (hssize_t)L.n_i ||
+        npoints(f, "/stats/sums/d") != (hssize_t)L.n_d) {
+        rc = mg_err_set(err, MG_EIO, "%s: /stats/sums/i or /stats/sums/d is missing or has the "
+                        "wrong size for its configuration (%lld and %lld values expected; "
+                        "damaged or truncated file)", path, (long long)L.n_i, (long long)L.n_d);
+        goto out;
+    }
     rc = mg_stats_alloc(s, &L, err);
     if (rc != MG_OK)
         goto out;

@@ -47,6 +47,7 @@ static void usage(FILE *out)
           "verbs:\n"
           "  run [MODEL.json] [options]   simulate an ensemble, write an HDF5 file\n"
           "  info FILE.h5                 what a result file holds\n"
+          "  compare A.h5 B.h5            side-by-side statistics; exit 0 if they agree\n"
           "  merge OUT.h5 IN.h5...        merge the shards of one run\n"
           "  theory MODEL.json            stationary rates, fixed points, spectra\n"
           "  device                       the CUDA device and its memory bandwidth\n"
@@ -83,12 +84,14 @@ int main(int argc, char **argv)
         return mg_cli_run(argc - 1, argv + 1);
     if (strcmp(verb, "info") == 0)
         return mg_cli_info(argc - 1, argv + 1);
+    if (strcmp(verb, "compare") == 0)
+        return mg_cli_compare(argc - 1, argv + 1);
     if (strcmp(verb, "theory") == 0)
         return mg_cli_theory(argc - 1, argv + 1);
     if (strcmp(verb, "merge") == 0)
         return mg_cli_merge(argc - 1, argv + 1);
     if (strcmp(verb, "device") == 0)
         return mg_cli_device(argc - 1, argv + 1);
-    mg_cli_error("unknown verb '%s' (allowed: run, info, merge, theory, device, --help, --version)", verb);
+    mg_cli_error("unknown verb '%s' (allowed: run, info, compare, merge, theory, device, --help, --version)", verb);
     return 2;
 }

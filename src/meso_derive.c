@@ -16,10 +16,28 @@ static double theta_kernel(const mg_pop *p, double t_ms)
     return s;
 }
 
+/* Upper bound of |theta_kernel(t)| that decreases with t: sum_r |q_sfa_r| exp(-t/tau_sfa_r). */
+static double theta_bound(const mg_pop *p, double t_ms)
+{
+    double s = 0.0;
+    for (int r = 0; r < p->n_sfa; ++r)
+        s += fabs(p->q_sfa[r]) * exp(-t_ms / p->tau_sfa[r]);
+    return s;
+}
+
 int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out, int *R_out,
                            mg_err *err)
 {
-    int R = (int)llround(p->t_ref / dt_ms);
+    /* Lengths in steps are first compared as doubles: with a tiny dt or a huge t_ref they are
+     * far beyond the range of any integer type (converting them would be undefined). */
+    const double K_max = (double)MG_MESO_K_MAX;
+    const double R_d = nearbyint(p->t_ref / dt_ms);
+    if (!(R_d < K_max))
+        return mg_err_set(err, MG_EINVAL,
+                          "/populations/%d/t_ref: %g ms is %.4g steps of dt = %g ms (allowed: "
+                          "fewer than %d steps, the longest history)", index, p->t_ref, R_d,
+                          dt_ms, MG_MESO_K_MAX);
+    const int R = (int)R_d;
     int64_t k;
     if (p->len_kernel >= 1) {
         k = p->len_kernel;
@@ -31,8 +49,44 @@ int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out,
     } else {
         /* GetHistoryLength (Fig. 11 of Schwalger et al. 2017; S1 get_history_size): the window
          * covers 5 tau_m and the part of the adaptation kernel above 0.1 Delta_V, at most 20 s */
-        k = (int64_t)floor(20000.0 / dt_ms);
-        int64_t k_min = (int64_t)floor(5.0 * p->tau_m / dt_ms);
+        const double k_top = floor(20000.0 / dt_ms), k_min_d = floor(5.0 * p->tau_m / dt_ms);
+        if (!(k_min_d <= K_max))
+            return mg_err_set(err, MG_EINVAL,
+                              "/populations/%d/len_kernel: the automatic history covers 5 tau_m "
+                              "= %g ms, %.4g steps of dt = %g ms (allowed: <= %d steps; a "
+                              "larger dt)", index, 5.0 * p->tau_m, k_min_d, dt_ms,
+                              MG_MESO_K_MAX);
+        const int64_t k_min = (int64_t)k_min_d;
+        if (k_top > K_max) {
+            /* The scan below would start more than 1e8 steps back (dt < 0.2 us): skip the
+             * steps beyond K_max when the kernel's decreasing bound shows that the scan passes
+             * them all (the result is then the same), else the history is too long anyway. */
+            if (!(theta_bound(p, (K_max + 1.0) * dt_ms) / p->Delta_V < 0.1))
+                return mg_err_set(err, MG_EINVAL,
+                                  "/populations/%d/len_kernel: the adaptation kernel is still "
+                                  "%g mV (>= 0.1 Delta_V) after %d steps of dt = %g ms: the "
+                                  "automatic history is longer (allowed: <= %d steps; a larger "
+                                  "dt, shorter tau_sfa or an explicit len_kernel)", index,
+                                  theta_bound(p, (K_max + 1.0) * dt_ms), MG_MESO_K_MAX, dt_ms,
+                                  MG_MESO_K_MAX);
+            k = (int64_t)MG_MESO_K_MAX + 1;
+        } else {
+            k = (int64_t)k_top;
+        }
+        /* The scan passes every step where even the bound is below 0.1 Delta_V; the bound
+         * decreases, so those steps are all beyond some k: find it by bisection (for kernels
+         * with q_sfa >= 0 the bound is the kernel and the scan stops at once after it). */
+        if (k > k_min && theta_bound(p, (double)k * dt_ms) / p->Delta_V < 0.1) {
+            int64_t lo = k_min, hi = k; /* bound(hi) < 0.1 Delta_V; lo is the scan's floor */
+            while (hi - lo > 1) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (theta_bound(p, (double)mid * dt_ms) / p->Delta_V < 0.1)
+                    hi = mid;
+                else
+                    lo = mid;
+            }
+            k = hi;
+        }
         while (k > k_min && theta_kernel(p, (double)k * dt_ms) / p->Delta_V < 0.1)
             --k;
         if ((double)k * dt_ms <= p->t_ref)
@@ -40,13 +94,69 @@ int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out,
         if (k <= R) /* at least one cohort must be able to fire */
             k = R + 1;
     }
-    if (k > 100000000)
+    if (k > MG_MESO_K_MAX)
         return mg_err_set(err, MG_EINVAL,
                           "/populations/%d/len_kernel: %lld steps of history is too long "
                           "(allowed: <= 1e8 steps)", index, (long long)k);
     *K_out = (int)k;
     *R_out = R;
     return MG_OK;
+}
+
+/* History lengths, refractory steps and delay buffers of every population, and the state rows
+ * and kernel values of the derived model, checked against the limits before anything is
+ * allocated (the layout is that of mg_meso_derive below: 5 K cohort rows, x, z, h, lambda_free,
+ * psi, the n_sfa adaptation variables, P synaptic inputs and the H-step activity history). */
+static int meso_sizes(const mg_model *m, double dt_ms, int *K, int *R, int *H, int64_t *rows,
+                      int64_t *n_kernels, mg_err *err)
+{
+    const int P = m->P;
+    if (P < 1 || P > MG_POP_MAX)
+        return mg_err_set(err, MG_EINVAL, "/populations: %d populations (allowed: 1..%d)", P,
+                          MG_POP_MAX);
+    for (int b = 0; b < P; ++b)
+        H[b] = 1;
+    /* delays in whole steps, >= 1 (MODEL.md §1.3, pitfall 11: round, not truncate) */
+    for (int i = 0; i < m->n_proj; ++i) {
+        const mg_proj *pr = &m->proj[i];
+        if (!(pr->delay >= dt_ms * (1.0 - 1e-9)))
+            return mg_err_set(err, MG_EINVAL,
+                              "/projections/%d/delay: %g ms is shorter than the time step "
+                              "dt = %g ms (allowed: >= dt)", i, pr->delay, dt_ms);
+        if (!(pr->delay / dt_ms < (double)MG_MESO_K_MAX))
+            return mg_err_set(err, MG_EINVAL,
+                              "/projections/%d/delay: %g ms is %.4g steps of dt = %g ms "
+                              "(allowed: fewer than %d steps)", i, pr->delay,
+                              pr->delay / dt_ms, dt_ms, MG_MESO_K_MAX);
+        if (pr->source < 0 || pr->source >= P || pr->target < 0 || pr->target >= P)
+            return mg_err_set(err, MG_EINVAL, "/projections/%d: population index out of range "
+                              "(allowed: 0..%d)", i, P - 1);
+        int D = (int)llround(pr->delay / dt_ms);
+        if (D > H[pr->source])
+            H[pr->source] = D;
+    }
+    int64_t row = 0, n_k = 0;
+    for (int a = 0; a < P; ++a) {
+        int rc = mg_meso_history_length(&m->pops[a], a, dt_ms, &K[a], &R[a], err);
+        if (rc != MG_OK)
+            return rc;
+        n_k += 2 * (int64_t)K[a];
+        row += 5 * (int64_t)K[a] + 5 + m->pops[a].n_sfa + P + H[a];
+    }
+    if (row > MG_ROWS_MAX)
+        return mg_err_set(err, MG_EINVAL, "/populations: the mesoscopic state of one realization "
+                          "would have %lld rows (allowed: <= %lld; shorter len_kernel or "
+                          "delays, or a larger dt)", (long long)row, (long long)MG_ROWS_MAX);
+    *rows = row;
+    *n_kernels = n_k;
+    return MG_OK;
+}
+
+int mg_meso_size(const mg_model *m, double dt_ms, int64_t *rows, int64_t *n_kernels,
+                 mg_err *err)
+{
+    int K[MG_POP_MAX], R[MG_POP_MAX], H[MG_POP_MAX];
+    return meso_sizes(m, dt_ms, K, R, H, rows, n_kernels, err);
 }
 
 void mg_meso_derived_free(mg_meso_derived *d)
@@ -74,17 +184,12 @@ int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
     memset(out, 0, sizeof *out);
     const int P = m->P;
     const double dt_s = dt_ms * 1e-3;
-    if (P < 1 || P > MG_POP_MAX)
-        return mg_err_set(err, MG_EINVAL, "/populations: %d populations (allowed: 1..%d)", P,
-                          MG_POP_MAX);
-
-    /* delays in whole steps, >= 1 (MODEL.md §1.3, pitfall 11: round, not truncate) */
-    for (int i = 0; i < m->n_proj; ++i) {
-        if (m->proj[i].delay < dt_ms * (1.0 - 1e-9))
-            return mg_err_set(err, MG_EINVAL,
-                              "/projections/%d/delay: %g ms is shorter than the time step "
-                              "dt = %g ms (allowed: >= dt)", i, m->proj[i].delay, dt_ms);
-    }
+    /* every size checked before anything is allocated */
+    int Ks[MG_POP_MAX], Rs[MG_POP_MAX], Hs[MG_POP_MAX];
+    int64_t rows_total, n_k_total;
+    int rc_size = meso_sizes(m, dt_ms, Ks, Rs, Hs, &rows_total, &n_k_total, err);
+    if (rc_size != MG_OK)
+        return rc_size;
 
     d.pop = calloc((size_t)P, sizeof *d.pop);
     d.pair_w = calloc((size_t)P * P, sizeof(double));
@@ -138,13 +243,7 @@ int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
     /* kernels and per-population constants */
     int64_t n_k = 0;
     for (int a = 0; a < P; ++a) {
-        int K, R;
-        int rc = mg_meso_history_length(&m->pops[a], a, dt_ms, &K, &R, err);
-        if (rc != MG_OK) {
-            free(H);
-            mg_meso_derived_free(&d);
-            return rc;
-        }
+        const int K = Ks[a], R = Rs[a];
         d.pop[a].K = K;
         d.pop[a].R = R;
         d.pop[a].theta_off = n_k;
@@ -209,6 +308,11 @@ int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
         row += q->H;
     }
     free(H);
+    if ((int64_t)row != rows_total) { /* meso_sizes must describe this layout */
+        mg_meso_derived_free(&d);
+        return mg_err_set(err, MG_EINVAL, "internal error: %d state rows laid out, %lld "
+                          "expected", row, (long long)rows_total);
+    }
 
     /* external input: step currents converted to mV with R = tau_m / C_m (GOhm) */
     int n_inp = 0;
@@ -224,8 +328,12 @@ int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
         d.inp_first[a] = at;
         d.inp_count[a] = p->n_steps;
         for (int i = 0; i < p->n_steps; ++i) {
-            /* the amplitude holds from the first step that starts at or after its time */
-            d.inp_step[at] = (int64_t)ceil(p->step_times[i] / dt_ms - 1e-9);
+            /* the amplitude holds from the first step that starts at or after its time; a time
+             * beyond any run (at most 2^32 steps) is kept as 2^62 steps, since the conversion of
+             * a larger double would be undefined */
+            const double first = ceil(p->step_times[i] / dt_ms - 1e-9);
+            d.inp_step[at] = first < 4611686018427387904.0 ? (int64_t)first
+                                                           : INT64_C(4611686018427387904);
             d.inp_mV[at] = p->step_amps[i] * p->tau_m / p->C_m;
             ++at;
         }

@@ -24,9 +24,21 @@ typedef struct {
     int n_inp;
 } mg_meso_derived;
 
+/* Longest history of a population in steps (len_kernel or automatic), and the most state rows
+ * of one realization (dynamics and observer; row indices are int). */
+#define MG_MESO_K_MAX 100000000
+#define MG_ROWS_MAX 2000000000LL
+
 /* History length K of population p at step dt_ms (MODEL.md §2.2, or len_kernel when >= 1),
  * and the refractory steps R. Returns MG_EINVAL when len_kernel <= R (path in err). */
 int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K, int *R, mg_err *err);
+
+/* The sizes mg_meso_derive would lay out for model m at dt_ms, without allocating anything:
+ * state rows of the dynamics of one realization and kernel values shared by all. Checks every
+ * limit first (delays >= dt and < 1e8 steps, K <= 1e8 steps, rows <= MG_ROWS_MAX): MG_EINVAL
+ * with the numbers otherwise. */
+int mg_meso_size(const mg_model *m, double dt_ms, int64_t *rows, int64_t *n_kernels,
+                 mg_err *err);
 
 /* Derive everything for model m at dt_ms; the state rows of the dynamics start at row 0 and
  * occupy out->mm.rows rows. Checks delays >= dt ("/projections/i/delay"). On error returns

@@ -124,6 +124,9 @@ typedef struct {
     double wall_s;               /* wall-clock seconds of the simulation */
     double mem_bytes_per_realization;
     double device_bytes;         /* device memory used by the CUDA backend (0 on the CPU) */
+    int partial;                 /* 1: stopped by a numerical fault (MG_ENUM); what is here was
+                                  * computed before it: finished realizations, traces so far */
+    char partial_reason[MG_ERR_LEN];
     char *run_key;               /* canonical identity of the run (src/run_key.c), owned */
     char run_hash[17];           /* its 64-bit FNV-1a hash, hex */
 } mg_result;
@@ -132,7 +135,7 @@ typedef struct {
  * On success fills *res (free with mg_result_free) and returns MG_OK. Errors: MG_EINVAL (bad
  * option or model/option combination, message names the option or JSON path), MG_ENOMEM,
  * MG_ENODEV (CUDA asked for but absent), MG_ECUDA, MG_EINTR (cancelled: *res holds nothing),
- * MG_ENUM (NaN/Inf in the state). Uses opts->threads OpenMP threads; not reentrant with
+ * MG_ENUM (NaN/Inf in the state: *res holds the partial result, res->partial = 1, free it). Uses opts->threads OpenMP threads; not reentrant with
  * respect to the progress callback only. */
 int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *err);
 

@@ -33,11 +33,17 @@
  *
  * Randomness. One uniform per neuron and step: Philox4x32-10 with key (seed,
  * MG_STREAM_MICRO_SPIKE) and counter (realization, block of 4 neurons, step, 0); the 4 words of
- * the block are the uniforms of the 4 neurons of the block, U = (w + 0.5) 2^-32 (32-bit
- * resolution: a firing probability below 2^-33 per step, i.e. a rate below ~1e-7 Hz at
- * dt = 0.5 ms, rounds to 0). Populations start at a new block, so block b of population a is the
- * global block blk0_a + b. A neuron fires iff U < P; since P <= q = lambda dt, lanes with U >= q
- * are decided without computing P (exactly the same decision, one exp instead of two).
+ * the block are the uniforms of the 4 neurons of the block, U = (w + 0.5) 2^-32. (32-bit
+ * resolution: the probability that U < P is P rounded to a multiple of 2^-32, a rate error below
+ * 2^-33/dt, 2e-7 Hz at dt = 0.5 ms.) Populations start at a new block, so block b of population
+ * a is the global block blk0_a + b. The host computes the blocks of 8 lanes at once on 64-bit
+ * containers (mg_micro_philox), the device with Random123's code; both are the same function.
+ *
+ * Firing test, exact but cheap. A neuron fires iff U < P = -expm1(-q), q = lambda dt. Since
+ * P <= q <= 1.5 c_dt 2^k, where 2^k is the power of two of exp(arg) (one fma and a shift, no
+ * polynomial), the lanes with U above that bound cannot fire; only for the others (about 1.5 P
+ * of the neuron-steps) are q and then P computed. The decision is the one the full computation
+ * gives, bit for bit.
  *
  * Called by: src/backend_cpu_micro.c (host, 8 lanes); derived by src/micro_derive.c. */
 #ifndef MESOGIF_CORE_MICRO_H
@@ -49,6 +55,14 @@
 #include "core/meso.h"  /* mg_lanes, MG_AT */
 
 #define MG_MICRO_SFA_MAX 8
+
+/* The neuron loop is instantiated for a few constant input and kernel counts (see
+ * mg_micro_neurons); make sure each instance is compiled with its constants. */
+#if defined(__CUDACC__)
+#  define MG_MICRO_FORCE_INLINE __forceinline__ MG_HD
+#else
+#  define MG_MICRO_FORCE_INLINE inline __attribute__((always_inline)) MG_HD
+#endif
 
 /* Hazard exponent cap (as MG_MESO_EXP_CAP): within [-700, 700] mg_exp_mid is exact mg_exp; at
  * 700 the firing probability is 1 to double precision for any lambda_0 dt > 1e-300. */
@@ -196,21 +210,28 @@ static inline MG_HD void mg_micro_philox_keys(uint32_t seed, uint32_t stream, ui
         x3 = p0_;                                                                              \
     } while (0)
 
+/* The 10 rounds on the counter words x0..x3 (uint64_t variables in scope, with ks0, ks1). */
+#define MG_MICRO_PHILOX10()                                                                    \
+    do {                                                                                       \
+        MG_MICRO_PHILOX_ROUND(0);                                                              \
+        MG_MICRO_PHILOX_ROUND(1);                                                              \
+        MG_MICRO_PHILOX_ROUND(2);                                                              \
+        MG_MICRO_PHILOX_ROUND(3);                                                              \
+        MG_MICRO_PHILOX_ROUND(4);                                                              \
+        MG_MICRO_PHILOX_ROUND(5);                                                              \
+        MG_MICRO_PHILOX_ROUND(6);                                                              \
+        MG_MICRO_PHILOX_ROUND(7);                                                              \
+        MG_MICRO_PHILOX_ROUND(8);                                                              \
+        MG_MICRO_PHILOX_ROUND(9);                                                              \
+    } while (0)
+
+/* One block, scalar (tests compare it with mg_philox_block). */
 static inline MG_HD void mg_micro_philox(const uint64_t *MG_RESTRICT ks0,
                                          const uint64_t *MG_RESTRICT ks1, uint32_t c0,
                                          uint32_t c1, uint32_t c2, uint32_t c3, uint32_t out[4])
 {
     uint64_t x0 = c0, x1 = c1, x2 = c2, x3 = c3;
-    MG_MICRO_PHILOX_ROUND(0);
-    MG_MICRO_PHILOX_ROUND(1);
-    MG_MICRO_PHILOX_ROUND(2);
-    MG_MICRO_PHILOX_ROUND(3);
-    MG_MICRO_PHILOX_ROUND(4);
-    MG_MICRO_PHILOX_ROUND(5);
-    MG_MICRO_PHILOX_ROUND(6);
-    MG_MICRO_PHILOX_ROUND(7);
-    MG_MICRO_PHILOX_ROUND(8);
-    MG_MICRO_PHILOX_ROUND(9);
+    MG_MICRO_PHILOX10();
     out[0] = (uint32_t)x0;
     out[1] = (uint32_t)x1;
     out[2] = (uint32_t)x2;
@@ -362,12 +383,17 @@ static inline MG_HD void mg_micro_deliver(const mg_micro_model *mm, mg_lanes st,
 }
 
 /* Phase 2 for the neurons of population a (MODEL.md §1.3 steps 2a-2f and 3). per_neuron != 0:
- * the synaptic sum is formed per neuron from mm->in (some input is a list); 0: every neuron gets
- * the same drive psi of its lane (all inputs all-to-all), computed in the same order, so the
- * two give the same bits. The spike count of each lane goes to n[j] and history slot t mod H. */
-static inline MG_HD void mg_micro_neurons(const mg_micro_model *mm, int a, mg_lanes st,
-                                          const mg_micro_buf *buf, int64_t t, uint32_t real0,
-                                          double *MG_RESTRICT n, const int per_neuron)
+ * the synaptic sum is formed per neuron from the n_in inputs mm->in[in_first..] (some input is a
+ * list); 0: every neuron gets the same drive psi of its lane (all inputs all-to-all), computed in
+ * the same order, so the two give the same bits. n_in and n_sfa are the population's counts,
+ * passed as literal constants by mg_micro_update for the common small values, so that the
+ * compiler unrolls the loops over them (a runtime trip count costs ~20 % of the host loop). The
+ * spike count of each lane goes to n[j] and history slot t mod H. */
+static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int a,
+                                                   mg_lanes st, const mg_micro_buf *buf,
+                                                   int64_t t, uint32_t real0,
+                                                   double *MG_RESTRICT n, const int per_neuron,
+                                                   const int n_in, const int n_sfa)
 {
     const mg_micro_pop *pp = &mm->pop[a];
     const int64_t N = pp->N;
@@ -376,27 +402,39 @@ static inline MG_HD void mg_micro_neurons(const mg_micro_model *mm, int a, mg_la
     /* read once: state stores might alias *pp as far as the compiler knows */
     const double E_m = pp->E_m, u_r = pp->u_r, u_th = pp->u_th, inv_Delta = pp->inv_Delta;
     const double c_dt = pp->c_dt, c15 = 1.5 * pp->c_dt, R = pp->R;
-    const int n_sfa = pp->n_sfa, row_u = pp->row_u, row_ref = pp->row_ref;
+    const int row_u = pp->row_u, row_ref = pp->row_ref;
     const int row_th = pp->row_th, row_psi = pp->row_psi;
-    const int in_first = pp->in_first, n_in = per_neuron ? pp->in_count : 0;
+    const int in_first = pp->in_first;
     const double drive = pp->mu_drive + mg_micro_input(mm, a, t) * pp->one_m_E_m;
     int cnt[MG_VL];
     for (int j = 0; j < MG_VL; ++j)
         cnt[j] = 0;
-    uint64_t ks0[10], ks1[10];
+    uint64_t ks0[10], ks1[10], lane_ctr[MG_VL];
     mg_micro_philox_keys(mm->seed, MG_STREAM_MICRO_SPIKE, ks0, ks1);
+    for (int j = 0; j < MG_VL; ++j)
+        lane_ctr[j] = (uint32_t)(real0 + (uint32_t)j); /* counter word 0: the realization */
+    const uint64_t step_ctr = (uint32_t)t;
     for (int64_t i0 = 0; i0 < N; i0 += 4) {
         /* the uniforms of neurons i0 .. i0+3 in every lane: one Philox block each */
         double Uk[4][MG_VL];
-        const uint32_t blk = (uint32_t)(pp->blk0 + i0 / 4);
+        const uint64_t blk = (uint64_t)(pp->blk0 + i0 / 4);
         MG_SIMD
         for (int j = 0; j < MG_VL; ++j) {
-            uint32_t o[4];
-            mg_micro_philox(ks0, ks1, real0 + (uint32_t)j, blk, (uint32_t)t, 0u, o);
-            Uk[0][j] = ((double)o[0] + 0.5) * (1.0 / 4294967296.0);
-            Uk[1][j] = ((double)o[1] + 0.5) * (1.0 / 4294967296.0);
-            Uk[2][j] = ((double)o[2] + 0.5) * (1.0 / 4294967296.0);
-            Uk[3][j] = ((double)o[3] + 0.5) * (1.0 / 4294967296.0);
+#if defined(__CUDA_ARCH__)
+            /* the device multiplies 32-bit words natively (mulhi) */
+            philox4x32_ctr_t o = mg_philox_block(mm->seed, MG_STREAM_MICRO_SPIKE,
+                                                 (uint32_t)lane_ctr[j], (uint32_t)blk,
+                                                 (uint32_t)step_ctr, 0u);
+            uint64_t x0 = o.v[0], x1 = o.v[1], x2 = o.v[2], x3 = o.v[3];
+#else
+            /* 64-bit types only: a 32-bit one makes gcc split the loop into 4-lane halves */
+            uint64_t x0 = lane_ctr[j], x1 = blk, x2 = step_ctr, x3 = 0;
+            MG_MICRO_PHILOX10();
+#endif
+            Uk[0][j] = ((double)(int64_t)(x0 & 0xffffffffu) + 0.5) * (1.0 / 4294967296.0);
+            Uk[1][j] = ((double)(int64_t)(x1 & 0xffffffffu) + 0.5) * (1.0 / 4294967296.0);
+            Uk[2][j] = ((double)(int64_t)(x2 & 0xffffffffu) + 0.5) * (1.0 / 4294967296.0);
+            Uk[3][j] = ((double)(int64_t)(x3 & 0xffffffffu) + 0.5) * (1.0 / 4294967296.0);
         }
         const int kn = N - i0 < 4 ? (int)(N - i0) : 4;
         /* firing candidates of the 4 neurons, tested once for the group (a horizontal
@@ -522,10 +560,32 @@ static inline MG_HD void mg_micro_update(const mg_micro_model *mm, int a, mg_lan
             MG_AT(st, pj->row_s, j) = s * E_s;
         }
     }
+#if defined(__CUDA_ARCH__)
+    /* one thread per realization: no lane loops to unroll, one instance keeps the kernel small */
     if (pp->n_list_in > 0) {
-        mg_micro_neurons(mm, a, st, buf, t, real0, n, 1);
+        mg_micro_neurons(mm, a, st, buf, t, real0, n, 1, pp->in_count, pp->n_sfa);
         return;
     }
+#else
+#define MG_MICRO_NEURONS_SFA(PN, NI)                                                           \
+    do {                                                                                       \
+        switch (pp->n_sfa) {                                                                   \
+        case 0: mg_micro_neurons(mm, a, st, buf, t, real0, n, PN, NI, 0); break;              \
+        case 1: mg_micro_neurons(mm, a, st, buf, t, real0, n, PN, NI, 1); break;              \
+        case 2: mg_micro_neurons(mm, a, st, buf, t, real0, n, PN, NI, 2); break;              \
+        default: mg_micro_neurons(mm, a, st, buf, t, real0, n, PN, NI, pp->n_sfa); break;     \
+        }                                                                                      \
+    } while (0)
+    if (pp->n_list_in > 0) {
+        switch (pp->in_count) {
+        case 1: MG_MICRO_NEURONS_SFA(1, 1); break;
+        case 2: MG_MICRO_NEURONS_SFA(1, 2); break;
+        case 3: MG_MICRO_NEURONS_SFA(1, 3); break;
+        default: MG_MICRO_NEURONS_SFA(1, pp->in_count); break;
+        }
+        return;
+    }
+#endif
     /* all inputs all-to-all: the synaptic sum of every neuron, once per lane (same order and
      * operations as the per-neuron sum: 0 + 1 gS_0 + 1 gS_1 ...) */
     const double drive = pp->mu_drive + mg_micro_input(mm, a, t) * pp->one_m_E_m;
@@ -537,7 +597,12 @@ static inline MG_HD void mg_micro_update(const mg_micro_model *mm, int a, mg_lan
         }
         MG_AT(st, pp->row_psi, j) = drive + dv;
     }
-    mg_micro_neurons(mm, a, st, buf, t, real0, n, 0);
+#if defined(__CUDA_ARCH__)
+    mg_micro_neurons(mm, a, st, buf, t, real0, n, 0, 0, pp->n_sfa);
+#else
+    MG_MICRO_NEURONS_SFA(0, 0);
+#undef MG_MICRO_NEURONS_SFA
+#endif
 }
 
 /* One full step of the network for the MG_VL lanes whose realization indices are real0 + j:
