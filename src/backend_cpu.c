@@ -1,7 +1,7 @@
 /* src/backend_cpu.c: the CPU backend, the reference twin of the CUDA backend.
  *
- * One OpenMP loop over reduction groups (src/ensemble.h); inside a group, realizations run in
- * blocks of MG_VL lanes through the same core functions the CUDA kernels call
+ * Blocks of MG_VL realizations over OpenMP threads (src/cpu_schedule.c) run through the same
+ * core functions the CUDA kernels call
  * (mg_meso_step, mg_obs_step: src/core/meso.h, src/core/observe.h). The lanes of a block are
  * SIMD lanes: the state of a block is a [rows][MG_VL] matrix. Padding lanes past the end of a
  * group are simulated and discarded, so a realization never depends on its neighbours. */
@@ -17,26 +17,10 @@
  * that a cancel takes effect within a fraction of a second. */
 #define MG_CPU_CHECK_EVERY 512
 
-static void fail(mg_job *job, int code, const char *msg)
-{
-#pragma omp critical(mg_job_fail)
-    {
-        if (!job->failed) {
-            job->failed = 1;
-            job->fail_code = code;
-            snprintf(job->fail_msg, sizeof job->fail_msg, "%s", msg);
-        }
-    }
-}
-
-/* Run one block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) and add
- * the valid lanes' records to the group sums gi/gd in realization order. */
 /* Per-thread scratch of the CPU backend. */
 typedef struct {
     double *state;       /* [rows][MG_VL] */
     double *n, *nbar;    /* [P][MG_VL] */
-    int64_t *ri;         /* one realization's record */
-    double *rd;
     mg_cpu_psd *psd;     /* NULL without spectra */
 } scratch;
 
@@ -90,14 +74,13 @@ void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, mg_cpu_psd *w)
 }
 
 /* Run the block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) from step
- * 0, or from where a checkpoint parked it, and add the valid lanes' records to the group sums
- * gi/gd in realization order. Returns 0 when done, 1 when parked for a checkpoint, -1 on a
- * failure (recorded in job). */
-static int run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *gi, double *gd)
+ * 0, or from where a checkpoint parked it, and write the valid lanes' records to ri[j n_i],
+ * rd[j n_d]. Returns 0 when done, 1 when parked for a checkpoint, -1 on a failure (recorded in
+ * job). The mg_cpu_block_ops contract of src/ensemble.h. */
+static int run_block(mg_job *job, void *wv, int64_t r0, int64_t hi, int64_t *ri, double *rd)
 {
+    scratch *w = (scratch *)wv;
     double *state = w->state, *n = w->n, *nbar = w->nbar;
-    int64_t *ri = w->ri;
-    double *rd = w->rd;
     const mg_meso_model *mm = &job->md.mm;
     const mg_obs_cfg *oc = &job->oc;
     const mg_stats_layout *L = &job->SL;
@@ -129,7 +112,7 @@ static int run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *g
                          isnan(nbar[i]) ? "NaN" : "Inf", (long long)(r0 + i % MG_VL),
                          i / MG_VL, job->model->pops[i / MG_VL].name, (long long)t,
                          (double)t * job->opts.dt_ms);
-                fail(job, MG_ENUM, msg);
+                mg_job_fail(job, MG_ENUM, msg);
                 return -1;
             }
         }
@@ -142,13 +125,13 @@ static int run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *g
             if (mg_job_should_park(job)) {
                 for (int j = 0; j < valid; ++j)
                     if (mg_job_park(job, r0 + j, t + 1, state + j, MG_VL) != MG_OK) {
-                        fail(job, MG_ENOMEM, "out of memory for a checkpoint");
+                        mg_job_fail(job, MG_ENOMEM, "out of memory for a checkpoint");
                         return -1;
                     }
                 return 1;
             }
             if (job->opts.cancel && *job->opts.cancel) {
-                fail(job, MG_EINTR, "interrupted");
+                mg_job_fail(job, MG_EINTR, "interrupted");
                 return -1;
             }
             mg_job_progress(job, 0);
@@ -158,69 +141,45 @@ static int run_block(mg_job *job, scratch *w, int64_t r0, int64_t hi, int64_t *g
     job->steps_done += (job->n_steps - counted) * valid;
 #pragma omp atomic
     job->real_done += valid;
-    for (int j = 0; j < valid; ++j) {
-        mg_obs_record(oc, st, j, ri, rd);
-        for (int64_t k = 0; k < L->n_i; ++k)
-            gi[k] += ri[k];
-        for (int64_t k = 0; k < L->n_d; ++k)
-            gd[k] += rd[k];
-    }
+    for (int j = 0; j < valid; ++j)
+        mg_obs_record(oc, st, j, ri + (int64_t)j * L->n_i, rd + (int64_t)j * L->n_d);
     return 0;
+}
+
+static void scratch_free(mg_job *job, void *wv)
+{
+    (void)job;
+    scratch *w = (scratch *)wv;
+    free(w->state);
+    free(w->n);
+    free(w->nbar);
+    mg_cpu_psd_free(w->psd);
+    free(w);
+}
+
+static void *scratch_new(mg_job *job)
+{
+    const int P = job->md.mm.P;
+    scratch *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    size_t state_bytes = (size_t)job->rows * MG_VL * sizeof(double);
+    state_bytes = (state_bytes + 63) / 64 * 64;
+    w->state = aligned_alloc(64, state_bytes);
+    w->n = calloc((size_t)P * MG_VL, sizeof(double));
+    w->nbar = calloc((size_t)P * MG_VL, sizeof(double));
+    int ok = w->state && w->n && w->nbar;
+    if (ok && job->SL.cfg.psd_n > 0)
+        ok = (w->psd = mg_cpu_psd_new(job)) != NULL;
+    if (!ok) {
+        scratch_free(job, w);
+        return NULL;
+    }
+    return w;
 }
 
 int mg_cpu_run(mg_job *job, mg_err *err)
 {
-    const int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
-    const int P = job->md.mm.P;
-    const int64_t per_item = job->opts.batch > MG_RGROUP ? job->opts.batch / MG_RGROUP : 1;
-    const int64_t n_items = (job->n_groups + per_item - 1) / per_item;
-#pragma omp parallel num_threads(nthreads)
-    {
-        scratch w;
-        memset(&w, 0, sizeof w);
-        size_t state_bytes = (size_t)job->rows * MG_VL * sizeof(double);
-        state_bytes = (state_bytes + 63) / 64 * 64;
-        w.state = aligned_alloc(64, state_bytes);
-        w.n = calloc((size_t)P * MG_VL, sizeof(double));
-        w.nbar = calloc((size_t)P * MG_VL, sizeof(double));
-        w.ri = calloc((size_t)job->SL.n_i, sizeof(int64_t));
-        w.rd = calloc((size_t)job->SL.n_d, sizeof(double));
-        int ok = w.state && w.n && w.nbar && w.ri && w.rd;
-        if (ok && job->SL.cfg.psd_n > 0)
-            ok = (w.psd = mg_cpu_psd_new(job)) != NULL;
-        if (!ok)
-            fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
-        /* work items of `per_item` whole groups (--batch); the result does not depend on it */
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t item = 0; item < n_items; ++item) {
-            for (int64_t g = item * per_item; g < (item + 1) * per_item && g < job->n_groups;
-                 ++g) {
-                if (job->failed)
-                    break;
-                int64_t lo, hi;
-                mg_job_group_range(job, job->g_first + g, &lo, &hi);
-                int64_t *gi = job->group_i + g * job->SL.n_i;
-                double *gd = job->group_d + g * job->SL.n_d;
-                /* from the first block whose records are not in the sums yet */
-                for (int64_t r0 = job->group_next[g]; r0 < hi; r0 += MG_VL) {
-                    /* at a checkpoint no block is begun or resumed: parked ones stay parked */
-                    if (job->failed || mg_job_should_park(job))
-                        break;
-                    int st = run_block(job, &w, r0, hi, gi, gd);
-                    if (st != 0)
-                        break;
-                    job->group_next[g] = r0 + MG_VL < hi ? r0 + MG_VL : hi;
-                }
-            }
-        }
-        free(w.state);
-        free(w.n);
-        free(w.nbar);
-        free(w.ri);
-        free(w.rd);
-        mg_cpu_psd_free(w.psd);
-    }
-    if (job->failed)
-        return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
-    return MG_OK;
+    static const mg_cpu_block_ops ops = {scratch_new, scratch_free, run_block};
+    return mg_cpu_run_blocks(job, &ops, err);
 }

@@ -3,9 +3,10 @@
  *
  * One OpenMP loop over blocks of MG_VL realizations (a finer grain than the meso's loop over
  * reduction groups: micro realizations are expensive and runs are small), each through
- * mg_micro_step and mg_obs_step (src/core/micro.h, src/core/observe.h); the records of a
- * reduction group (src/ensemble.h) are staged and summed in realization order by the thread
- * that finishes the group's last block, so the sums are bitwise those of a sequential run. The state of a block is a [rows][MG_VL] matrix (per-neuron state stored
+ * mg_micro_step and mg_obs_step (src/core/micro.h, src/core/observe.h); a finished block's
+ * records wait until the blocks before it in its reduction group (src/ensemble.h) are done and
+ * are then added in realization order, so the sums are bitwise those of a sequential run. The
+ * state of a block is a [rows][MG_VL] matrix (per-neuron state stored
  * [variable][neuron][lane], so one neuron of all lanes is one SIMD vector); each lane's
  * connectivity is drawn when the block starts, from the lane's realization index alone
  * (mg_micro_build_csr), or shared by the ensemble. Padding lanes past the end of a group are
@@ -13,11 +14,14 @@
  * neighbours. Spikes of the first k realizations are collected per realization and merged into
  * time order at the end (job->spikes, SONATA node ids k N + i).
  *
- * Checkpoints (src/checkpoint.c): a micro block is not parked mid-run (its spike lists and
- * networks live outside the lane matrix); the group progress job->group_next advances when a
- * group's sums are complete, so a resumed run skips the finished groups. A signal stops the run without
- * a checkpoint (MG_EINTR), and the recorded spikes of blocks finished before a checkpoint are
- * not in it. */
+ * Checkpoints (src/checkpoint.c, as the meso backend): at a checkpoint every running block parks
+ * its realizations (mg_job_park: the lane matrix, with the spike lists copied into its park rows;
+ * networks are drawn again from the seed) and no block starts; job->group_next advances over
+ * the finished blocks at the head of each group, whose records are then in the group sums (a
+ * block finished behind a parked one runs again later). Recorded spikes survive: within a
+ * process they are kept and never recorded twice (rec_upto); a run resumed in a new process
+ * first runs its recorded realizations again from step 0, recording only, up to where the
+ * checkpoint has them (replay_recorded). */
 #include "ensemble.h"
 #include "micro_derive.h"
 
@@ -29,18 +33,6 @@
 
 /* Steps between progress/cancel/NaN checks of a block (as the meso backend). */
 #define MG_CPU_CHECK_EVERY 512
-
-static void fail(mg_job *job, int code, const char *msg)
-{
-#pragma omp critical(mg_job_fail)
-    {
-        if (!job->failed) {
-            job->failed = 1;
-            job->fail_code = code;
-            snprintf(job->fail_msg, sizeof job->fail_msg, "%.500s", msg);
-        }
-    }
-}
 
 /* What one thread owns. */
 typedef struct {
@@ -96,11 +88,15 @@ static int worker_alloc(const mg_job *job, worker *w)
     return MG_OK;
 }
 
-/* Append the spikes of step t of lane j to recorded realization k. 0, or -1 out of memory. */
+/* Append the spikes of step t of lane j to recorded realization k, unless that step is
+ * recorded already (a block run again after a checkpoint). 0, or -1 out of memory. */
 static int record(mg_micro_derived *d, const mg_micro_buf *buf, mg_lanes st, int64_t t, int j,
                   int64_t k)
 {
     const mg_micro_model *mm = &d->mm;
+    if (t < d->rec_upto[k])
+        return 0;
+    d->rec_upto[k] = t + 1;
     for (int a = 0; a < mm->P; ++a) {
         const mg_micro_pop *pp = &mm->pop[a];
         const int hs = (int)(t % pp->H);
@@ -125,21 +121,13 @@ static int record(mg_micro_derived *d, const mg_micro_buf *buf, mg_lanes st, int
     return 0;
 }
 
-/* Run one block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) and write
- * the record of valid lane j to si + j n_i, sd + j n_d (the group's staging area). */
-static void run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *si, double *sd)
+/* The out-lists of every lane of the block starting at r0 (valid lanes: their realization's
+ * network; padding lanes: none). 0, or -1 (failure recorded in job). */
+static int connect_block(mg_job *job, worker *w, int64_t r0, int valid)
 {
     mg_micro_derived *d = job->mi;
-    const mg_micro_model *mm = &d->mm;
-    const mg_obs_cfg *oc = &job->oc;
-    const mg_stats_layout *L = &job->SL;
-    const int P = mm->P;
-    const int valid = (int)(hi - r0 < MG_VL ? hi - r0 : MG_VL);
-    mg_lanes st = {w->state, MG_VL};
     mg_err err = {{0}};
-
-    /* the network of every lane */
-    for (int c = 0; c < mm->n_list; ++c) {
+    for (int c = 0; c < d->mm.n_list; ++c) {
         for (int j = 0; j < MG_VL; ++j) {
             mg_micro_csr *cs = &w->csr[c * MG_VL + j];
             if (d->shared) {
@@ -148,8 +136,8 @@ static void run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *s
             } else if (j < valid) {
                 mg_micro_csr_store *so = &w->store[c * MG_VL + j];
                 if (mg_micro_build_csr(d, c, (uint32_t)(r0 + j), 0, so, &w->sc, &err) != MG_OK) {
-                    fail(job, MG_ENOMEM, err.msg);
-                    return;
+                    mg_job_fail(job, MG_ENOMEM, err.msg);
+                    return -1;
                 }
                 cs->off = so->off;
                 cs->tgt = so->tgt;
@@ -159,6 +147,70 @@ static void run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *s
             }
         }
     }
+    return 0;
+}
+
+/* Spike lists of lane j <-> the park rows of the lane matrix (the only state of a realization
+ * outside the matrix; networks are drawn again from the seed). */
+static void pack_spikes(const mg_micro_model *mm, const mg_micro_buf *buf, mg_lanes st, int j,
+                        int to_rows)
+{
+    for (int a = 0; a < mm->P; ++a) {
+        const mg_micro_pop *pp = &mm->pop[a];
+        for (int h = 0; h < pp->H; ++h) {
+            uint32_t *l = mg_micro_spikes(buf, pp, h, j);
+            const int64_t cnt = (int64_t)MG_AT(st, pp->row_hist + h, j);
+            for (int64_t q = 0; q < cnt; ++q) {
+                double *x = &MG_AT(st, pp->row_park + (int64_t)h * pp->N + q, j);
+                if (to_rows)
+                    *x = (double)l[q];
+                else
+                    l[q] = (uint32_t)*x;
+            }
+        }
+    }
+}
+
+/* The NaN check of lane j (a NaN potential never fires again: its hazard compares false).
+ * 0, or -1 with the failure recorded. */
+static int nan_check(mg_job *job, mg_lanes st, int64_t r0, int valid, int64_t t)
+{
+    const mg_micro_model *mm = &job->mi->mm;
+    for (int a = 0; a < mm->P; ++a) {
+        const mg_micro_pop *pp = &mm->pop[a];
+        for (int64_t i = 0; i < pp->N; ++i) {
+            for (int j = 0; j < valid; ++j) {
+                if (isnan(MG_AT(st, pp->row_u + i, j))) {
+                    char msg[320];
+                    snprintf(msg, sizeof msg,
+                             "NaN in the membrane potential of realization %lld, population %d "
+                             "(%s), neuron %lld, step %lld: check Delta_V and the input",
+                             (long long)(r0 + j), a, job->model->pops[a].name, (long long)i,
+                             (long long)t);
+                    mg_job_fail(job, MG_ENUM, msg);
+                    return -1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Run the block of MG_VL realizations starting at r0 (lanes with r >= hi are padding) from step
+ * 0, or from where a checkpoint parked it, and write the record of valid lane j to
+ * si + j n_i, sd + j n_d. Returns 0 when done, 1 when parked for a checkpoint, -1 on a failure
+ * (recorded in job). */
+static int run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *si, double *sd)
+{
+    mg_micro_derived *d = job->mi;
+    const mg_micro_model *mm = &d->mm;
+    const mg_obs_cfg *oc = &job->oc;
+    const mg_stats_layout *L = &job->SL;
+    const int P = mm->P;
+    const int valid = (int)(hi - r0 < MG_VL ? hi - r0 : MG_VL);
+    mg_lanes st = {w->state, MG_VL};
+    if (connect_block(job, w, r0, valid) != 0)
+        return -1;
     mg_micro_buf buf;
     buf.spk = w->spk;
     buf.csr = w->csr;
@@ -174,56 +226,97 @@ static void run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *s
     }
     mg_micro_init(mm, st, &buf);
     mg_obs_init(oc, st);
-    for (int64_t t = 0; t < job->n_steps; ++t) {
+    int64_t t0 = 0;
+    int parked = 0;
+    for (int j = 0; j < valid; ++j) /* lanes of a parked block share its step */
+        parked |= mg_job_unpark(job, r0 + j, &t0, w->state + j, MG_VL);
+    if (parked)
+        for (int j = 0; j < valid; ++j)
+            pack_spikes(mm, &buf, st, j, 0);
+    int64_t counted = t0; /* steps already added to job->steps_done */
+    for (int64_t t = t0; t < job->n_steps; ++t) {
         mg_micro_step(mm, st, &buf, t, (uint32_t)r0, valid, w->n);
         if (mg_obs_step(oc, st, t, w->n, NULL, job->trace_AN, NULL, trace_row))
             mg_cpu_psd_segment(job, st, w->psd);
         if (any_rec) {
             for (int j = 0; j < valid; ++j) {
                 if (rec_k[j] >= 0 && record(d, &buf, st, t, j, rec_k[j]) != 0) {
-                    fail(job, MG_ENOMEM, "out of memory for the recorded spikes (record fewer "
+                    mg_job_fail(job, MG_ENOMEM, "out of memory for the recorded spikes (record fewer "
                          "realizations: --record-realizations)");
-                    return;
+                    return -1;
                 }
             }
         }
-        if ((t + 1) % MG_CPU_CHECK_EVERY == 0 || t + 1 == job->n_steps) {
-            /* a NaN potential never fires again (its hazard compares false): look for it */
-            for (int a = 0; a < P; ++a) {
-                const mg_micro_pop *pp = &mm->pop[a];
-                for (int64_t i = 0; i < pp->N; ++i) {
-                    for (int j = 0; j < valid; ++j) {
-                        if (isnan(MG_AT(st, pp->row_u + i, j))) {
-                            char msg[320];
-                            snprintf(msg, sizeof msg,
-                                     "NaN in the membrane potential of realization %lld, "
-                                     "population %d (%s), neuron %lld, step %lld: check Delta_V "
-                                     "and the input", (long long)(r0 + j), a,
-                                     job->model->pops[a].name, (long long)i, (long long)t);
-                            fail(job, MG_ENUM, msg);
-                            return;
-                        }
-                    }
-                }
-            }
-        }
+        if ((t + 1) % MG_CPU_CHECK_EVERY == 0 || t + 1 == job->n_steps)
+            if (nan_check(job, st, r0, valid, t) != 0)
+                return -1;
         if ((t + 1) % MG_CPU_CHECK_EVERY == 0) {
 #pragma omp atomic
-            job->steps_done += (int64_t)MG_CPU_CHECK_EVERY * valid;
-            if (job->failed || (job->opts.cancel && *job->opts.cancel)) {
-                if (!job->failed)
-                    fail(job, MG_EINTR, "interrupted");
-                return;
+            job->steps_done += (t + 1 - counted) * valid;
+            counted = t + 1;
+            if (job->failed)
+                return -1;
+            if (mg_job_should_park(job)) {
+                for (int j = 0; j < valid; ++j) {
+                    pack_spikes(mm, &buf, st, j, 1);
+                    if (mg_job_park(job, r0 + j, t + 1, w->state + j, MG_VL) != MG_OK) {
+                        mg_job_fail(job, MG_ENOMEM, "out of memory for a checkpoint");
+                        return -1;
+                    }
+                }
+                return 1;
+            }
+            if (job->opts.cancel && *job->opts.cancel) {
+                mg_job_fail(job, MG_EINTR, "interrupted");
+                return -1;
             }
             mg_job_progress(job, 0);
         }
     }
 #pragma omp atomic
-    job->steps_done += (job->n_steps % MG_CPU_CHECK_EVERY) * valid;
+    job->steps_done += (job->n_steps - counted) * valid;
 #pragma omp atomic
     job->real_done += valid;
     for (int j = 0; j < valid; ++j)
         mg_obs_record(oc, st, j, si + (int64_t)j * L->n_i, sd + (int64_t)j * L->n_d);
+    return 0;
+}
+
+/* Recorded spikes after a resume in a new process: the spikes of recorded realizations that
+ * finished, or were parked, before the checkpoint are not in it; realization r depends only on
+ * (model, options, seed, r), so run them again from step 0, recording only (no statistics, no
+ * traces), up to where the checkpoint has them: until[j] steps for realization r[j] = r[0] + j,
+ * j < n <= MG_VL. 0, or -1 with the failure recorded in job. */
+static int replay_spikes(mg_job *job, worker *w, const int64_t *r, const int64_t *until, int n)
+{
+    mg_micro_derived *d = job->mi;
+    const mg_micro_model *mm = &d->mm;
+    mg_lanes st = {w->state, MG_VL};
+    if (connect_block(job, w, r[0], n) != 0)
+        return -1;
+    mg_micro_buf buf;
+    buf.spk = w->spk;
+    buf.csr = w->csr;
+    int64_t last = 0;
+    for (int j = 0; j < n; ++j)
+        last = until[j] > last ? until[j] : last;
+    /* the core numbers lane j realization real0 + j: the caller passes consecutive ones */
+    mg_micro_init(mm, st, &buf);
+    for (int64_t t = 0; t < last; ++t) {
+        mg_micro_step(mm, st, &buf, t, (uint32_t)r[0], n, w->n);
+        for (int j = 0; j < n; ++j) {
+            int64_t k = r[j] - job->opts.realization_first;
+            if (t < until[j] && record(d, &buf, st, t, j, k) != 0) {
+                mg_job_fail(job, MG_ENOMEM, "out of memory for the recorded spikes");
+                return -1;
+            }
+        }
+        if ((t + 1) % MG_CPU_CHECK_EVERY == 0 && job->opts.cancel && *job->opts.cancel) {
+            mg_job_fail(job, MG_EINTR, "interrupted");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 typedef struct {
@@ -284,120 +377,97 @@ static int merge_spikes(mg_job *job, mg_err *err)
     return MG_OK;
 }
 
-/* Records of one reduction group while its blocks run (possibly on several threads): one
- * record per realization of [start, hi), summed in realization order by whichever thread
- * finishes the group's last block. */
-typedef struct {
-    int64_t *ri;                 /* [hi - start][n_i] */
-    double *rd;                  /* [hi - start][n_d] */
-    int64_t done;                /* realizations recorded so far */
-} stage;
+/* After a resume: run again, recording only, the recorded realizations whose spikes the new
+ * process lacks (see replay_spikes). 0 or -1. */
+static int replay_recorded(mg_job *job, worker *w)
+{
+    mg_micro_derived *d = job->mi;
+    const int64_t first = job->opts.realization_first;
+    int64_t r[MG_VL], until[MG_VL];
+    int n = 0;
+    for (int64_t k = 0; k < job->trace_k; ++k) {
+        const int64_t rr = first + k;
+        const int64_t g = rr / MG_RGROUP - job->g_first;
+        int64_t need = 0;
+        if (rr < job->group_next[g])
+            need = job->n_steps; /* finished: its record is in the sums */
+        for (int i = 0; i < job->n_inflight; ++i)
+            if (job->inflight[i].r == rr)
+                need = job->inflight[i].t; /* parked at that step */
+        if (d->rec_upto[k] >= need)
+            continue;
+        if (n > 0 && (n == MG_VL || rr != r[0] + n)) {
+            if (replay_spikes(job, w, r, until, n) != 0)
+                return -1;
+            n = 0;
+        }
+        r[n] = rr;
+        until[n] = need;
+        ++n;
+    }
+    if (n > 0 && replay_spikes(job, w, r, until, n) != 0)
+        return -1;
+    return 0;
+}
+
+/* The mg_cpu_block_ops callbacks (src/ensemble.h). */
+static void *worker_new_cb(mg_job *job)
+{
+    worker *w = malloc(sizeof *w);
+    if (!w)
+        return NULL;
+    if (worker_alloc(job, w) != MG_OK) {
+        worker_free(w, job->mi->mm.n_list);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void worker_free_cb(mg_job *job, void *w)
+{
+    worker_free((worker *)w, job->mi->mm.n_list);
+    free(w);
+}
+
+static int run_block_cb(mg_job *job, void *w, int64_t r0, int64_t hi, int64_t *ri, double *rd)
+{
+    return run_block(job, (worker *)w, r0, hi, ri, rd);
+}
 
 int mg_cpu_run_micro(mg_job *job, mg_err *err)
 {
     mg_micro_derived *d = job->mi;
-    const mg_stats_layout *L = &job->SL;
-    const int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
     const int n_list = d->mm.n_list;
-    d->rec_k = job->trace_k;
-    if (d->rec_k > 0) {
+    /* the recorded spikes live across the calls of one run (a checkpoint returns here) */
+    if (!d->rec && job->trace_k > 0) {
+        d->rec_k = job->trace_k;
         d->rec = calloc((size_t)(d->rec_k * d->mm.P), sizeof *d->rec);
-        if (!d->rec)
+        d->rec_upto = calloc((size_t)d->rec_k, sizeof *d->rec_upto);
+        if (!d->rec || !d->rec_upto)
             return mg_err_set(err, MG_ENOMEM, "out of memory for the recorded spikes");
     }
-    /* Work items are blocks of MG_VL realizations, not whole groups as for the meso: a micro
-     * realization is expensive and runs are often a few dozen realizations, which one group
-     * would hold. Blocks are numbered group by group from each group's first unfinished
-     * realization (job->group_next: a resumed run skips finished groups). --batch does not
-     * apply. */
-    int64_t n_blocks = 0;
-    for (int64_t g = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        n_blocks += (hi - job->group_next[g] + MG_VL - 1) / MG_VL;
-    }
-    int64_t *blk_g = malloc((size_t)(n_blocks > 0 ? n_blocks : 1) * sizeof *blk_g);
-    int64_t *blk_r0 = malloc((size_t)(n_blocks > 0 ? n_blocks : 1) * sizeof *blk_r0);
-    stage *stg = calloc((size_t)job->n_groups, sizeof *stg);
-    if (!blk_g || !blk_r0 || !stg) {
-        free(blk_g);
-        free(blk_r0);
-        free(stg);
-        return mg_err_set(err, MG_ENOMEM, "out of memory for the work list");
-    }
-    for (int64_t g = 0, b = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        for (int64_t r0 = job->group_next[g]; r0 < hi; r0 += MG_VL, ++b) {
-            blk_g[b] = g;
-            blk_r0[b] = r0;
-        }
-    }
-#pragma omp parallel num_threads(nthreads)
-    {
+    if (d->rec_k > 0) {
         worker w;
-        if (worker_alloc(job, &w) != MG_OK)
-            fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t b = 0; b < n_blocks; ++b) {
-            if (job->failed)
-                continue;
-            const int64_t g = blk_g[b], r0 = blk_r0[b];
-            int64_t lo, hi;
-            mg_job_group_range(job, job->g_first + g, &lo, &hi);
-            const int64_t start = job->group_next[g], n_real = hi - start;
-            stage *sg = &stg[g];
-            int ok = 1;
-#pragma omp critical(mg_micro_stage)
-            {
-                if (!sg->ri) {
-                    sg->ri = malloc((size_t)(n_real * L->n_i) * sizeof *sg->ri);
-                    sg->rd = malloc((size_t)(n_real * L->n_d) * sizeof *sg->rd);
-                }
-                ok = sg->ri && sg->rd;
-            }
-            if (!ok) {
-                fail(job, MG_ENOMEM, "out of memory for the records of a group");
-                continue;
-            }
-            run_block(job, &w, r0, hi, sg->ri + (r0 - start) * L->n_i,
-                      sg->rd + (r0 - start) * L->n_d);
-            if (job->failed)
-                continue;
-            const int64_t valid = hi - r0 < MG_VL ? hi - r0 : MG_VL;
-            int last;
-#pragma omp critical(mg_micro_stage)
-            {
-                sg->done += valid;
-                last = sg->done == n_real;
-            }
-            if (last) {
-                /* the fixed reduction order of src/ensemble.h: realizations in order */
-                int64_t *gi = job->group_i + g * L->n_i;
-                double *gd = job->group_d + g * L->n_d;
-                for (int64_t r = 0; r < n_real; ++r) {
-                    for (int64_t k = 0; k < L->n_i; ++k)
-                        gi[k] += sg->ri[r * L->n_i + k];
-                    for (int64_t k = 0; k < L->n_d; ++k)
-                        gd[k] += sg->rd[r * L->n_d + k];
-                }
-                job->group_next[g] = hi;
-                free(sg->ri);
-                free(sg->rd);
-                sg->ri = NULL;
-                sg->rd = NULL;
-            }
-        }
+        int rc = worker_alloc(job, &w) == MG_OK ? replay_recorded(job, &w) : -1;
         worker_free(&w, n_list);
+        if (rc != 0 && !job->failed)
+            mg_job_fail(job, MG_ENOMEM, "out of memory for replaying the recorded realizations");
+        if (job->failed)
+            return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
     }
+    /* the shared block scheduler (src/cpu_schedule.c); --batch does not apply */
+    static const mg_cpu_block_ops ops = {worker_new_cb, worker_free_cb, run_block_cb};
+    int rc = mg_cpu_run_blocks(job, &ops, err);
+    if (rc != MG_OK)
+        return rc;
+    int all_done = 1;
     for (int64_t g = 0; g < job->n_groups; ++g) {
-        free(stg[g].ri);
-        free(stg[g].rd);
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + g, &lo, &hi);
+        all_done &= job->group_next[g] >= hi;
     }
-    free(stg);
-    free(blk_g);
-    free(blk_r0);
-    if (job->failed)
-        return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
-    return merge_spikes(job, err);
+    /* the spikes go to the result once every realization is done (else a checkpoint is due
+     * and the driver calls again) */
+    return all_done ? merge_spikes(job, err) : MG_OK;
 }

@@ -68,6 +68,18 @@ void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
     *hi = b < end ? b : end;
 }
 
+void mg_job_fail(mg_job *job, int code, const char *msg)
+{
+#pragma omp critical(mg_job_fail)
+    {
+        if (!job->failed) {
+            job->failed = 1;
+            job->fail_code = code;
+            snprintf(job->fail_msg, sizeof job->fail_msg, "%.500s", msg);
+        }
+    }
+}
+
 int mg_job_should_park(const mg_job *job)
 {
     if (!job->opts.checkpoint_path)
@@ -226,15 +238,18 @@ static double phys_mem_bytes(void)
 /* The refusal of a run too big for this machine (above 80 % of its memory), with the numbers:
  * shared by the early check of job_setup (before the derived model is allocated) and the full
  * one of job_check_memory. */
-static int refuse_memory(double total, double traces, double per_real, mg_err *err)
+static int refuse_memory(double total, double traces, double groups, double per_real,
+                         mg_err *err)
 {
     double avail = phys_mem_bytes();
     if (total > 0.8 * avail)
         return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB of memory (traces %.3g "
-                          "GB, state %.3g MB per realization in flight) but this machine has "
-                          "%.3g GB (allowed: up to 80%%); record fewer or coarser traces "
-                          "(--record-realizations, --record-bin) or shorten len_kernel",
-                          total / 1e9, traces / 1e9, per_real / 1e6, avail / 1e9);
+                          "GB, statistics of the reduction groups %.3g GB, state %.3g MB per "
+                          "realization in flight) but this machine has %.3g GB (allowed: up to "
+                          "80%%); record fewer or coarser traces (--record-realizations, "
+                          "--record-bin), split the realizations into shards (--shard) or "
+                          "shorten len_kernel", total / 1e9, traces / 1e9, groups / 1e9,
+                          per_real / 1e6, avail / 1e9);
     return MG_OK;
 }
 
@@ -287,8 +302,11 @@ static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L
     return MG_OK;
 }
 
-/* Fill everything of the job but the big buffers. */
-static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_err *err)
+/* Fill everything of the job but the big buffers. A run refused for its memory before the
+ * derived model is made (MG_ENOMEM) leaves the early estimate in *per_real, *total (may be
+ * NULL). */
+static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_err *err,
+                     double *per_real_out, double *total_out)
 {
     memset(job, 0, sizeof *job);
     job->model = m;
@@ -314,10 +332,15 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
         int64_t k = o->record_realizations < o->realization_count ? o->record_realizations
                                                                   : o->realization_count;
         double traces = 2.0 * (double)k * m->P * (double)(job->n_steps / rec_L) * 4.0;
-        rc = refuse_memory(per_real * nthreads * MG_VL + (double)n_kernels * sizeof(double) +
-                           traces, traces, per_real, err);
-        if (rc != MG_OK)
+        double total = per_real * nthreads * MG_VL + (double)n_kernels * sizeof(double) + traces;
+        rc = refuse_memory(total, traces, 0.0, per_real, err);
+        if (rc != MG_OK) {
+            if (per_real_out && total_out) {
+                *per_real_out = per_real;
+                *total_out = total;
+            }
             return rc;
+        }
         rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &job->md, err);
         if (rc != MG_OK)
             return rc;
@@ -401,14 +424,15 @@ static int job_check_memory(const mg_job *job, double *per_real, double *total, 
 {
     job_memory(job, per_real, total);
     double traces = 2.0 * (double)job->trace_k * job->model->P * (double)job->trace_T * 4.0;
-    return refuse_memory(*total, traces, *per_real, err);
+    double groups = (double)job->n_groups * (double)(job->SL.n_i + job->SL.n_d) * 8.0;
+    return refuse_memory(*total, traces, groups, *per_real, err);
 }
 
 int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_realization,
                     double *total, mg_err *err)
 {
     mg_job job;
-    int rc = job_setup(&job, m, opts, err);
+    int rc = job_setup(&job, m, opts, err, per_realization, total);
     if (rc == MG_OK)
         rc = job_check_memory(&job, per_realization, total, err);
     job_free(&job);
@@ -465,7 +489,7 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
 {
     memset(res, 0, sizeof *res);
     mg_job job;
-    int rc = job_setup(&job, m, opts, err);
+    int rc = job_setup(&job, m, opts, err, NULL, NULL);
     if (rc != MG_OK) {
         job_free(&job);
         return rc;

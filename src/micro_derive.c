@@ -48,6 +48,7 @@ static void derived_free(mg_micro_derived *d)
         for (int64_t k = 0; k < d->rec_k * d->mm.P; ++k)
             free(d->rec[k].key);
     free(d->rec);
+    free(d->rec_upto);
     free(d);
 }
 
@@ -372,6 +373,11 @@ int mg_micro_setup(mg_job *job, mg_err *err)
             row += d->pop[pj->tgt].N;
             pj->row_g = -1;
         }
+    }
+    /* last, so that they stay cold: the spike lists of a parked realization */
+    for (int a = 0; a < P && row <= MG_MICRO_ROWS_MAX; ++a) {
+        d->pop[a].row_park = (int)row;
+        row += (int64_t)d->pop[a].H * d->pop[a].N;
     }
     if (row > MG_MICRO_ROWS_MAX) {
         rc = mg_err_set(err, MG_EINVAL, "/populations: the network needs more than %d state rows "

@@ -58,9 +58,12 @@ typedef struct mg_micro_derived {
     mg_micro_csr_store *shared_csr; /* [n_list] when shared */
     int64_t spk_elems;     /* sum over populations of H N: spike-list entries per lane */
     int64_t max_N;         /* largest population */
-    /* recorded spikes [trace_k][P], filled by the backend */
+    /* recorded spikes [trace_k][P], filled by the backend; rec_upto[k]: steps of recorded
+     * realization k whose spikes are in rec (a block that is run again after a checkpoint
+     * does not record them twice) */
     int64_t rec_k;
     mg_micro_rec *rec;
+    int64_t *rec_upto;
 } mg_micro_derived;
 
 /* Build the out-lists of list projection c for realization r (ignored when shared != 0) into

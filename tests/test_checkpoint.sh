@@ -25,7 +25,7 @@ PY
 
 for level in meso micro; do
     if [ $level = micro ]; then
-        ARGS=(--level micro --realizations 24 --t-sim 6s --record-realizations 3 --seed 5)
+        ARGS=(--level micro --realizations 24 --t-sim 60s --record-realizations 3 --seed 5)
     else
         ARGS=(--realizations 100 --t-sim 30s --record-realizations 5 --seed 3)
     fi

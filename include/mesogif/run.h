@@ -60,7 +60,8 @@ typedef struct {
     int64_t record_realizations; /* traces of the first k realizations of the range, >= 0 */
     uint32_t seed;
     int threads;                 /* OpenMP threads, 0 = all */
-    int64_t batch;               /* realizations per work item (CPU) or device batch (CUDA); 0 = auto */
+    int64_t batch;               /* realizations per work item (CPU) or device batch (CUDA); 0 = auto
+                                  * (the micro CPU backend always works in blocks of 8) */
     mg_connectivity connectivity; /* micro only: per-realization (default) or shared network */
     /* statistics (include/mesogif/stats.h; 0 or "" = the default of mg_stats_cfg_default) */
     double psd_df_hz;            /* spectral resolution; < 0: no spectra */

@@ -15,6 +15,7 @@
  * (lane j of row k is st.base[k * st.ld + j]), [variable][neuron][lane]:
  *   per population a:   u[N], ref[N], th[n_sfa][N], hist[H], psi[1]
  *   per projection k:   list rule: s[N_target] (per-neuron trace), all-to-all: S[1], gS[1]
+ *   per population a:   park[H][N] (a copy of the spike lists, only for checkpoints)
  * u is the potential (mV); ref the last step of the current refractory period (the integer
  * refractory counter in absolute form: the neuron is silent in step t iff t <= ref, so a spike
  * in step s gives ref = s + R); th[r] the adaptation traces (mV); hist[h] the spike count of the
@@ -93,6 +94,8 @@ typedef struct {
     int in_count;
     int n_list_in;       /* how many of them are explicit lists (0: the all-to-all fast path) */
     int row_u, row_ref, row_th, row_hist, row_psi;
+    int row_park;        /* [H][N] the spike lists as doubles, written only to park a realization
+                          * at a checkpoint (src/backend_cpu_micro.c); cold otherwise */
 } mg_micro_pop;
 
 /* One projection b -> a (source -> target). */
@@ -322,6 +325,10 @@ static inline MG_HD void mg_micro_init(const mg_micro_model *mm, mg_lanes st,
         for (int h = 0; h < pp->H; ++h)
             for (int j = 0; j < MG_VL; ++j)
                 MG_AT(st, pp->row_hist + h, j) = h == pp->H - 1 ? (double)N : 0.0;
+        /* defined contents for the park rows too (a checkpoint copies every row) */
+        for (int64_t k = 0; k < (int64_t)pp->H * N; ++k)
+            for (int j = 0; j < MG_VL; ++j)
+                MG_AT(st, pp->row_park + k, j) = 0.0;
         for (int j = 0; j < MG_VL; ++j) {
             MG_AT(st, pp->row_psi, j) = 0.0;
             uint32_t *l = mg_micro_spikes(buf, pp, pp->H - 1, j);
