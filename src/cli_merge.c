@@ -311,22 +311,133 @@ static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_
 static int copy_root_attrs(hid_t src, hid_t dst)
 {
     static const char *skip[] = {"realization_first", "realization_count", "shard_index",
-                                 "shard_count", "wall_s", "command_line", "created"};
-    int na = H5Aget_num_attrs(src);
-    for (int k = 0; k < na; ++k) {
-        hid_t a = H5Aopen_idx(src, (unsigned)k);
-        if (a < 0)
-            return -1;
+                                 "shard_count", "wall_s", "command_line", "created",
+                                 "merged_shards", "gaps", "merged_from"}; /* merged again */
+    /* the attributes of the root group: H5Aget_num_attrs() takes no file identifier (it
+     * returned -1, and merged files had no root attributes, "format" included) */
+    hid_t root = H5Gopen2(src, "/", H5P_DEFAULT);
+    H5O_info_t oi;
+    if (root < 0 || H5Oget_info(root, &oi) < 0) {
+        if (root >= 0)
+            H5Gclose(root);
+        return -1;
+    }
+    int ok = 1;
+    for (hsize_t k = 0; k < oi.num_attrs && ok; ++k) {
+        hid_t a = H5Aopen_by_idx(root, ".", H5_INDEX_NAME, H5_ITER_INC, k, H5P_DEFAULT,
+                                 H5P_DEFAULT);
+        if (a < 0) {
+            ok = 0;
+            break;
+        }
         char an[256] = "";
         int keep = H5Aget_name(a, sizeof an, an) >= 0;
         for (size_t s = 0; s < sizeof skip / sizeof skip[0]; ++s)
             keep &= strcmp(an, skip[s]) != 0;
-        int ok = !keep || copy_attr(a, an, dst) == 0;
+        ok = !keep || copy_attr(a, an, dst) == 0;
         H5Aclose(a);
-        if (!ok)
-            return -1;
     }
-    return 0;
+    H5Gclose(root);
+    return ok ? 0 : -1;
+}
+
+typedef struct {
+    double t;
+    uint64_t id;
+} spike;
+
+static int by_time_then_id(const void *x, const void *y)
+{
+    const spike *a = (const spike *)x, *b = (const spike *)y;
+    if (a->t != b->t)
+        return (a->t > b->t) - (a->t < b->t);
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* /spikes of micro shards: node ids renumbered to the merged trace rows (k -> K_i + k for the
+ * i-th input's recorded realizations), merged in time order. 0, or -1 on a failure. */
+static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MAX], int P,
+                        int64_t first, int64_t K)
+{
+    if (H5Lexists(in[0].f, "/spikes", H5P_DEFAULT) <= 0)
+        return 0;
+    mg_result fake;
+    memset(&fake, 0, sizeof fake);
+    fake.P = P;
+    fake.pop_names = names;
+    fake.trace_k = K;
+    fake.opts.realization_first = first;
+    hid_t a = H5Aopen_by_name(in[0].f, "/spikes", "dt_ms", H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &fake.opts.dt_ms) < 0)
+        fake.opts.dt_ms = 0;
+    if (a >= 0)
+        H5Aclose(a);
+    fake.spikes = calloc((size_t)P, sizeof *fake.spikes);
+    if (!fake.spikes)
+        return -1;
+    int rc = 0;
+    for (int p = 0; p < P && rc == 0; ++p) {
+        spike *all = NULL;
+        int64_t total = 0, koff = 0, N = 0;
+        for (int i = 0; i < n && rc == 0; ++i, koff += in[i - 1].k) {
+            char path[96 + MG_NAME_MAX];
+            snprintf(path, sizeof path, "/spikes/%s", names[p]);
+            if (H5Lexists(in[i].f, "/spikes", H5P_DEFAULT) <= 0 ||
+                H5Lexists(in[i].f, path, H5P_DEFAULT) <= 0)
+                continue;
+            hid_t g = H5Gopen2(in[i].f, path, H5P_DEFAULT);
+            hid_t na = H5Aopen(g, "n_neurons", H5P_DEFAULT);
+            int64_t Ni = 0;
+            H5Aread(na, H5T_NATIVE_INT64, &Ni);
+            H5Aclose(na);
+            hid_t dt = H5Dopen2(g, "timestamps", H5P_DEFAULT), di = H5Dopen2(g, "node_ids", H5P_DEFAULT);
+            hid_t sp = H5Dget_space(dt);
+            hssize_t m = H5Sget_simple_extent_npoints(sp);
+            H5Sclose(sp);
+            double *t = malloc((size_t)(m > 0 ? m : 1) * sizeof *t);
+            uint64_t *id = malloc((size_t)(m > 0 ? m : 1) * sizeof *id);
+            spike *grown = realloc(all, (size_t)(total + (m > 0 ? m : 0) + 1) * sizeof *all);
+            if (dt < 0 || di < 0 || m < 0 || Ni <= 0 || !t || !id || !grown ||
+                (m > 0 && (H5Dread(dt, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) < 0 ||
+                           H5Dread(di, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, id) < 0)))
+                rc = -1;
+            if (grown)
+                all = grown;
+            for (hssize_t k = 0; rc == 0 && k < m; ++k) {
+                all[total].t = t[k];
+                all[total].id = (uint64_t)((int64_t)(id[k] / (uint64_t)Ni) + koff) * (uint64_t)Ni +
+                                id[k] % (uint64_t)Ni;
+                ++total;
+            }
+            N = Ni;
+            free(t);
+            free(id);
+            if (dt >= 0)
+                H5Dclose(dt);
+            if (di >= 0)
+                H5Dclose(di);
+            H5Gclose(g);
+        }
+        if (rc == 0) {
+            qsort(all, (size_t)total, sizeof *all, by_time_then_id);
+            mg_spikes *s = &fake.spikes[p];
+            s->n = total;
+            s->n_neurons = N;
+            s->t_ms = malloc((size_t)(total > 0 ? total : 1) * sizeof(double));
+            s->node_id = malloc((size_t)(total > 0 ? total : 1) * sizeof(uint64_t));
+            if (!s->t_ms || !s->node_id)
+                rc = -1;
+            for (int64_t k = 0; rc == 0 && k < total; ++k) {
+                s->t_ms[k] = all[k].t;
+                s->node_id[k] = all[k].id;
+            }
+        }
+        free(all);
+    }
+    if (rc == 0)
+        rc = mg_h5_write_spikes(out, &fake);
+    mg_spikes_free(fake.spikes, P);
+    return rc;
 }
 
 static int write_merged(const char *partial, shard_in *in, int n, const mg_stats *sum,
@@ -388,10 +499,12 @@ static int write_merged(const char *partial, shard_in *in, int n, const mg_stats
     }
     if (!what && mg_h5_write_stats(out, sum, names))
         what = "/stats";
-    free(names);
     int64_t K = 0;
     for (int i = 0; i < n; ++i)
         K += in[i].k;
+    if (!what && names && merge_spikes(out, in, n, names, sum->L.P, first, K))
+        what = "/spikes";
+    free(names);
     if (!what && K > 0) {
         int64_t *idx = malloc((size_t)K * sizeof(int64_t));
         int64_t k = 0;

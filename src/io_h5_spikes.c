@@ -97,7 +97,7 @@ int mg_h5_write_spikes(hid_t f, const mg_result *res)
         int64_t N = s->n_neurons;
         char enc[256];
         snprintf(enc, sizeof enc, "node_id = k * n_neurons + i: neuron i (0-based) of the k-th "
-                 "recorded realization (realization realization_first + k of /spikes); "
+                 "recorded realization, the one in row k of /traces/realization_index; "
                  "timestamps: start of the emitting time step, t * dt_ms");
         rc |= attr_sorting_by_time(pg);
         rc |= attr_num(pg, "n_neurons", H5T_NATIVE_INT64, &N);
