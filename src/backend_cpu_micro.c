@@ -277,8 +277,10 @@ static int run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *si
     job->steps_done += (job->n_steps - counted) * valid;
 #pragma omp atomic
     job->real_done += valid;
-    for (int j = 0; j < valid; ++j)
+    for (int j = 0; j < valid; ++j) {
         mg_obs_record(oc, st, j, si + (int64_t)j * L->n_i, sd + (int64_t)j * L->n_d);
+        mg_micro_isi_record(mm, L, st, j, si + (int64_t)j * L->n_i, sd + (int64_t)j * L->n_d);
+    }
     return 0;
 }
 

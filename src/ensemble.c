@@ -315,7 +315,15 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
     int rc = check_opts(o, &job->n_steps, &rec_L, &st_L, err);
     if (rc != MG_OK)
         return rc;
+    int64_t psd_L = 0;
+    if (m->P < 1 || m->P > MG_POP_MAX)
+        return mg_err_set(err, MG_EINVAL, "/populations: %d populations (allowed: 1..%d)", m->P,
+                          MG_POP_MAX);
     if (o->level == MG_LEVEL_MICRO) {
+        /* what is measured first: the micro level keeps its ISI accumulators in its rows */
+        rc = stats_config(job, o, m->P, &psd_L, err);
+        if (rc != MG_OK)
+            return rc;
         rc = mg_micro_setup(job, err);
         if (rc != MG_OK)
             return rc;
@@ -345,6 +353,9 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
         if (rc != MG_OK)
             return rc;
         job->dyn_rows = job->md.mm.rows;
+        rc = stats_config(job, o, m->P, &psd_L, err);
+        if (rc != MG_OK)
+            return rc;
     }
     const int P = m->P;
     if ((o->t_warmup_ms / (o->dt_ms * (double)st_L)) >= (double)(job->n_steps / st_L) - 1e-9 ||
@@ -352,10 +363,6 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
         return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms leaves no complete statistics bin "
                           "of %g ms before t-sim = %g ms (allowed: t-warmup + stats-bin <= "
                           "t-sim)", o->t_warmup_ms, o->stats_bin_ms, o->t_sim_ms);
-    int64_t psd_L = 0;
-    rc = stats_config(job, o, P, &psd_L, err);
-    if (rc != MG_OK)
-        return rc;
     double N[MG_POP_MAX];
     for (int a = 0; a < P; ++a)
         N[a] = (double)m->pops[a].N;

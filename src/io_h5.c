@@ -228,6 +228,8 @@ static int write_stats_cfg(hid_t g, const mg_stats_cfg *c)
     rc |= attr_i64(g, "dwell_bins", c->dwell_bins);
     rc |= attr_f64(g, "dwell_min_s", c->dwell_min_s);
     rc |= attr_f64(g, "dwell_max_s", c->dwell_max_s);
+    rc |= attr_i64(g, "isi_bins", c->isi_bins);
+    rc |= attr_f64(g, "isi_max_s", c->isi_max_s);
     return rc;
 }
 
@@ -388,6 +390,16 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
     rc |= write_hist(f, "/stats/hist/observable", s->hist_obs_edges, c->obs_bins,
                      s->i + L->i_hist_obs);
     rc |= write_switching(f, s);
+    /* interspike intervals (micro runs; zero counts for meso) */
+    for (int a = 0; a < L->P && rc == 0; ++a) {
+        char g[64 + MG_NAME_MAX];
+        snprintf(g, sizeof g, "/stats/isi/%s", pop_names[a]);
+        rc |= write_hist(f, g, s->isi_edges_s, c->isi_bins,
+                         s->i + L->i_isi_hist + (int64_t)a * (c->isi_bins + 2));
+    }
+    rc |= dset_f64(f, "/stats/isi/mean_s", 1, &P, s->isi_mean_s);
+    rc |= dset_f64(f, "/stats/isi/cv", 1, &P, s->isi_cv);
+    rc |= dset_i64(f, "/stats/isi/count", 1, &P, s->i + L->i_isi_n);
     /* the sufficient statistics themselves, so that files merge exactly: the raw arrays (with
      * the configuration that fixes their layout) and the main ones by name */
     hsize_t ni = (hsize_t)L->n_i, nd = (hsize_t)L->n_d;
@@ -413,7 +425,8 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
         {"psd_realization_mean_sq_sum", L->d_psd_m2, L->d_csd_re},
         {"csd_re_sum", L->d_csd_re, L->d_csd_im}, {"csd_im_sum", L->d_csd_im, L->d_sw_expo},
         {"switch_exposure_s", L->d_sw_expo, L->d_sw_d1}, {"switch_dwell_sum_s", L->d_sw_d1, L->d_sw_d2},
-        {"switch_dwell_sq_sum", L->d_sw_d2, L->n_d}};
+        {"switch_dwell_sq_sum", L->d_sw_d2, L->d_isi_s1}, {"isi_sum_s", L->d_isi_s1, L->d_isi_s2},
+        {"isi_sq_sum", L->d_isi_s2, L->n_d}};
     char fields[2048] = "";
     size_t at = 0;
     for (size_t k = 0; k < sizeof fd / sizeof fd[0]; ++k)

@@ -94,7 +94,7 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     hid_t g = H5Gopen2(f, "/stats/sums", H5P_DEFAULT);
     mg_stats_cfg c;
     memset(&c, 0, sizeof c);
-    int64_t P = 0, psd_n = 0, onesided = 0, hb = 0, ob = 0, sw = 0, db = 0, ver = 0;
+    int64_t P = 0, psd_n = 0, onesided = 0, hb = 0, ob = 0, sw = 0, db = 0, ver = 0, ib = 0;
     if (g < 0 || rd_attr(g, "layout_version", H5T_NATIVE_INT64, &ver) || ver != 1 ||
         rd_attr(g, "P", H5T_NATIVE_INT64, &P) || rd_attr(g, "bin_ms", H5T_NATIVE_DOUBLE, &c.bin_ms) ||
         rd_attr(g, "psd_n", H5T_NATIVE_INT64, &psd_n) ||
@@ -110,13 +110,16 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
         rd_attr(g, "sw_hi", H5T_NATIVE_DOUBLE, &c.sw_hi) ||
         rd_attr(g, "dwell_bins", H5T_NATIVE_INT64, &db) ||
         rd_attr(g, "dwell_min_s", H5T_NATIVE_DOUBLE, &c.dwell_min_s) ||
-        rd_attr(g, "dwell_max_s", H5T_NATIVE_DOUBLE, &c.dwell_max_s)) {
+        rd_attr(g, "dwell_max_s", H5T_NATIVE_DOUBLE, &c.dwell_max_s) ||
+        rd_attr(g, "isi_bins", H5T_NATIVE_INT64, &ib) ||
+        rd_attr(g, "isi_max_s", H5T_NATIVE_DOUBLE, &c.isi_max_s)) {
         rc = mg_err_set(err, MG_EIO, "%s: /stats/sums is missing or incomplete (not a mesogif "
                         "format-1 result with statistics, or a damaged file)", path);
         goto out;
     }
     if (P < 1 || P > MG_STATS_POP_MAX || psd_n < 0 || psd_n > (1 << 24) || hb < 1 ||
-        hb > 100000 || ob < 1 || ob > 100000 || sw < 1 || sw > 100001 || db < 1 || db > 100000) {
+        hb > 100000 || ob < 1 || ob > 100000 || sw < 1 || sw > 100001 || db < 1 || db > 100000 ||
+        ib < 1 || ib > 100000 || !(c.isi_max_s > 0)) {
         rc = mg_err_set(err, MG_EIO, "%s: /stats/sums: configuration out of range (P %lld, "
                         "psd_n %lld, bins %lld/%lld/%lld, window %lld)", path, (long long)P,
                         (long long)psd_n, (long long)hb, (long long)ob, (long long)db,
@@ -130,6 +133,7 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     c.obs_bins = (int)ob;
     c.sw_window = (int)sw;
     c.dwell_bins = (int)db;
+    c.isi_bins = (int)ib;
     /* the observable's coefficients are not needed to merge or compare; parse for completeness */
     char observable[MG_OBSERVABLE_LEN]; /* the parser copies its text into c.observable */
     memcpy(observable, c.observable, sizeof observable);

@@ -359,6 +359,8 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         row += q->H;
         q->row_psi = (int)row;
         row += 1;
+        q->row_isi = (int)row;
+        row += job->SL.cfg.isi_bins + 5;
         if (row > MG_MICRO_ROWS_MAX)
             break;
     }
@@ -436,6 +438,10 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     d->mm.n_proj = n_proj;
     d->mm.n_list = n_list;
     d->mm.rows = (int)row;
+    d->mm.isi_bins = job->SL.cfg.isi_bins;
+    d->mm.isi_bin_s = job->SL.cfg.isi_max_s / job->SL.cfg.isi_bins;
+    d->mm.dt_s = dt_s;
+    d->mm.isi_t0 = ceil(job->opts.t_warmup_ms / dt_ms - 1e-9);
     d->mm.seed = job->opts.seed;
     d->mm.pop = d->pop;
     d->mm.proj = d->proj;

@@ -34,6 +34,8 @@ void mg_stats_cfg_default(mg_stats_cfg *c, int P, double bin_ms, double dt_ms)
     c->dwell_bins = 70;
     c->dwell_min_s = 1e-3;
     c->dwell_max_s = 1e4;
+    c->isi_bins = 200;
+    c->isi_max_s = 2.0;
 }
 
 int mg_stats_parse_observable(mg_stats_cfg *c, const char *text, mg_err *err)
@@ -107,6 +109,9 @@ int mg_stats_cfg_check(const mg_stats_cfg *c, mg_err *err)
     if (!(c->sw_lo < c->sw_hi))
         return mg_err_set(err, MG_EINVAL, "--switch-thresholds: %g,%g (allowed: low < high)",
                           c->sw_lo, c->sw_hi);
+    if (c->isi_bins < 1 || c->isi_bins > 100000 || !(c->isi_max_s > 0))
+        return mg_err_set(err, MG_EINVAL, "ISI histogram: %d bins up to %g s (allowed: 1..100000 "
+                          "bins, max > 0)", c->isi_bins, c->isi_max_s);
     if (c->dwell_bins < 1 || !(c->dwell_min_s > 0) || !(c->dwell_max_s > c->dwell_min_s))
         return mg_err_set(err, MG_EINVAL, "dwell histogram: %d bins on [%g, %g) s (allowed: "
                           "bins >= 1, 0 < min < max)", c->dwell_bins, c->dwell_min_s,
@@ -139,6 +144,10 @@ void mg_stats_layout_init(mg_stats_layout *L, const mg_stats_cfg *c)
     i += 2;
     L->i_sw_hist = i;
     i += 2 * (c->dwell_bins + 2);
+    L->i_isi_hist = i;
+    i += P * (c->isi_bins + 2);
+    L->i_isi_n = i;
+    i += P;
     L->n_i = i;
     L->d_s1 = d;
     d += P;
@@ -168,6 +177,10 @@ void mg_stats_layout_init(mg_stats_layout *L, const mg_stats_cfg *c)
     d += 2;
     L->d_sw_d2 = d;
     d += 2;
+    L->d_isi_s1 = d;
+    d += P;
+    L->d_isi_s2 = d;
+    d += P;
     L->n_d = d;
 }
 
@@ -175,7 +188,8 @@ static void free_derived(mg_stats *s)
 {
     double **p[] = {&s->mean_A, &s->var_A, &s->cov_A, &s->mean_A_sem, &s->var_A_sem, &s->freq,
                     &s->psd, &s->psd_sem, &s->csd_re, &s->csd_im, &s->dwell_edges_s,
-                    &s->hist_A_edges, &s->hist_obs_edges};
+                    &s->hist_A_edges, &s->hist_obs_edges, &s->isi_mean_s, &s->isi_cv,
+                    &s->isi_edges_s};
     for (size_t k = 0; k < sizeof p / sizeof p[0]; ++k) {
         free(*p[k]);
         *p[k] = NULL;
@@ -298,7 +312,10 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
     s->dwell_edges_s = alloc_n(c->dwell_bins + 1);
     s->hist_A_edges = alloc_n(c->hist_bins + 1);
     s->hist_obs_edges = alloc_n(c->obs_bins + 1);
-    if (!s->mean_A || !s->var_A || !s->cov_A || !s->mean_A_sem || !s->var_A_sem || !s->freq ||
+    s->isi_mean_s = alloc_n(P);
+    s->isi_cv = alloc_n(P);
+    s->isi_edges_s = alloc_n(c->isi_bins + 1);
+    if (!s->isi_mean_s || !s->isi_cv || !s->isi_edges_s || !s->mean_A || !s->var_A || !s->cov_A || !s->mean_A_sem || !s->var_A_sem || !s->freq ||
         !s->psd || !s->psd_sem || !s->csd_re || !s->csd_im || !s->dwell_edges_s ||
         !s->hist_A_edges || !s->hist_obs_edges) {
         free_derived(s);
@@ -358,6 +375,16 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
         s->hist_A_edges[k] = c->hist_max_hz * k / c->hist_bins;
     for (int k = 0; k <= c->obs_bins; ++k)
         s->hist_obs_edges[k] = -c->obs_max_hz + 2.0 * c->obs_max_hz * k / c->obs_bins;
+    /* interspike intervals: moments of the exact intervals, not of bin centres */
+    for (int a = 0; a < P; ++a) {
+        double ni = (double)s->i[L->i_isi_n + a];
+        double m1 = ni > 0 ? s->d[L->d_isi_s1 + a] / ni : NAN;
+        double var = ni > 1 ? (s->d[L->d_isi_s2 + a] - ni * m1 * m1) / (ni - 1.0) : NAN;
+        s->isi_mean_s[a] = m1;
+        s->isi_cv[a] = ni > 1 ? sqrt(var > 0 ? var : 0.0) / m1 : NAN;
+    }
+    for (int k = 0; k <= c->isi_bins; ++k)
+        s->isi_edges_s[k] = c->isi_max_s * k / c->isi_bins;
     return MG_OK;
 }
 

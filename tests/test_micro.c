@@ -953,6 +953,29 @@ START_TEST(uncoupled_renewal_rate_cv_isi_variance)
     const double t19 = gsl_cdf_tdist_Qinv(0.5e-6, 19);
     ck_assert_msg(fabs(cv - 0.392) <= t19 * cv_se + 0.0005, "CV %.5f +- %.5f vs 0.392", cv, cv_se);
 
+    /* the interval statistics streamed into the file (issue 4: ISI histogram and CV of micro
+     * runs) against the exact discrete-time values: n ~ 6e6 intervals after the warm-up; mean
+     * within 6 standard errors (2e-9 for normal errors), CV within 8 of its large-sample
+     * standard error CV sqrt((1 + 2 CV^2) / (2n)) (8 rather than 6: the interval
+     * distribution's excess kurtosis widens that normal-theory error) */
+    {
+        const mg_stats_layout *Li = &r.stats.L;
+        const double n_isi = (double)r.stats.i[Li->i_isi_n];
+        const double mean_th = m1 * o.dt_ms * 1e-3;
+        const double se_mean = mean_th * CV0 / sqrt(n_isi);
+        const double se_cv = CV0 * sqrt((1 + 2 * CV0 * CV0) / (2 * n_isi));
+        ck_assert_msg(n_isi > 1e6, "only %.0f intervals counted", n_isi);
+        ck_assert_msg(fabs(r.stats.isi_mean_s[0] - mean_th) <= 6 * se_mean,
+                      "streamed mean ISI %.7f s vs %.7f s (se %.2g)", r.stats.isi_mean_s[0],
+                      mean_th, se_mean);
+        ck_assert_msg(fabs(r.stats.isi_cv[0] - CV0) <= 8 * se_cv,
+                      "streamed ISI CV %.5f vs %.5f (se %.2g)", r.stats.isi_cv[0], CV0, se_cv);
+        int64_t hsum = 0;
+        for (int k = 0; k < Li->cfg.isi_bins + 2; ++k)
+            hsum += r.stats.i[Li->i_isi_hist + k];
+        ck_assert_int_eq(hsum, r.stats.i[Li->i_isi_n]);
+    }
+
     const double N = 1000, D = 1e-3;
     const double var_th = A0 * (1 - A0 * D) / (N * D);
     const mg_stats_layout *L = &r.stats.L;

@@ -41,6 +41,9 @@ typedef struct {
     double sw_lo, sw_hi;         /* Hz, sw_lo < sw_hi */
     int dwell_bins;              /* ND log-spaced bins on [dwell_min_s, dwell_max_s) */
     double dwell_min_s, dwell_max_s;
+    /* interspike intervals (micro only): NI bins on [0, isi_max_s) */
+    int isi_bins;
+    double isi_max_s;
 } mg_stats_cfg;
 
 typedef struct {
@@ -58,6 +61,8 @@ typedef struct {
     int64_t i_sw_done;   /* [2] complete dwells (entered and left while observed) */
     int64_t i_sw_cens;   /* [2] censored dwells (begun before the observation or cut at its end) */
     int64_t i_sw_hist;   /* [2][ND + 2] complete dwell times: underflow, ND bins, overflow */
+    int64_t i_isi_hist;  /* [P][NI + 2] interspike intervals after the warm-up (micro) */
+    int64_t i_isi_n;     /* [P] intervals counted */
     int64_t n_i;
     /* floating fields (offsets into d[]) */
     int64_t d_s1;        /* [P]    sum of A_p (Hz) */
@@ -74,6 +79,8 @@ typedef struct {
     int64_t d_sw_expo;   /* [2] time observed in state s (s), censored dwells included */
     int64_t d_sw_d1;     /* [2] sum of complete dwell times (s) */
     int64_t d_sw_d2;     /* [2] sum of their squares (s^2) */
+    int64_t d_isi_s1;    /* [P] sum of the intervals (s) */
+    int64_t d_isi_s2;    /* [P] sum of their squares (s^2) */
     int64_t n_d;
 } mg_stats_layout;
 
@@ -97,12 +104,16 @@ typedef struct {
     double *dwell_edges_s;   /* [ND + 1] */
     double *hist_A_edges;    /* [NA + 1] */
     double *hist_obs_edges;  /* [NO + 1] */
+    double *isi_mean_s;      /* [P] mean interspike interval (NaN without intervals) */
+    double *isi_cv;          /* [P] its coefficient of variation */
+    double *isi_edges_s;     /* [NI + 1] */
 } mg_stats;
 
 /* Default configuration for P populations at bin_ms: spectra with df = 1 Hz at 1 ms (when 1 ms
  * is a multiple of dt_ms; else at dt), histograms of A on [0, 200) Hz in 400 bins, observable
  * A1 - A2 (A1 for one population) on [-100, 100) Hz in 400 bins, 50 ms moving average,
- * thresholds -5 / +5 Hz (MODEL.md §3(a)), dwell times on [1 ms, 1e4 s) in 70 log bins. */
+ * thresholds -5 / +5 Hz (MODEL.md §3(a)), dwell times on [1 ms, 1e4 s) in 70 log bins,
+ * interspike intervals on [0, 2 s) in 200 bins of 10 ms (S2's get_isih, MODEL.md §5). */
 void mg_stats_cfg_default(mg_stats_cfg *c, int P, double bin_ms, double dt_ms);
 
 /* Parse an observable "A1-A2", "0.5*A1+A3", "A2" (A<k> = k-th population, 1-based) into

@@ -54,6 +54,7 @@
 #include "core/fmath.h" /* mg_exp, mg_exp_mid */
 #include "core/rng.h"   /* mg_philox_block, mg_rng, MG_STREAM_MICRO_SPIKE, MG_STREAM_CONNECT */
 #include "core/meso.h"  /* mg_lanes, MG_AT */
+#include "mesogif/stats.h" /* mg_stats_layout: the record of interspike intervals */
 
 #define MG_MICRO_SFA_MAX 8
 
@@ -94,6 +95,7 @@ typedef struct {
     int in_count;
     int n_list_in;       /* how many of them are explicit lists (0: the all-to-all fast path) */
     int row_u, row_ref, row_th, row_hist, row_psi;
+    int row_isi;         /* [NI+2] interval histogram (under, bins, over), then n, s1, s2 */
     int row_park;        /* [H][N] the spike lists as doubles, written only to park a realization
                           * at a checkpoint (src/backend_cpu_micro.c); cold otherwise */
 } mg_micro_pop;
@@ -134,6 +136,12 @@ typedef struct {
     const int *inp_count;
     const int64_t *inp_step;
     const double *inp_mV;
+    /* interspike intervals (MODEL.md §5, S2's get_isih): counted for spikes at steps >= isi_t0
+     * (the warm-up) whose previous spike was a real one (not the initial condition) */
+    int isi_bins;
+    double isi_bin_s;           /* histogram bin (s) */
+    double dt_s;
+    double isi_t0;              /* first counted step, as a double */
 } mg_micro_model;
 
 /* Out-lists of one projection in one lane: the targets of source neuron q are
@@ -304,6 +312,40 @@ static inline MG_HD uint32_t mg_micro_draw_bernoulli(uint32_t seed, uint32_t c0,
     return n;
 }
 
+/* The interval that ends with neuron i's spike at step td (before row_ref is overwritten):
+ * row_ref holds (previous spike step) + R. */
+static inline MG_HD void mg_micro_isi(const mg_micro_model *mm, const mg_micro_pop *pp,
+                                      mg_lanes st, int64_t i, int j, double td)
+{
+    const double prev = MG_AT(st, pp->row_ref + i, j) - pp->R;
+    if (td < mm->isi_t0 || prev < 0.0)
+        return;
+    const double isi = (td - prev) * mm->dt_s;
+    const int NI = mm->isi_bins;
+    const double b = isi / mm->isi_bin_s;
+    const int slot = b < (double)NI ? 1 + (int)b : NI + 1;
+    MG_AT(st, pp->row_isi + slot, j) += 1.0;
+    MG_AT(st, pp->row_isi + NI + 2, j) += 1.0;
+    MG_AT(st, pp->row_isi + NI + 3, j) += isi;
+    MG_AT(st, pp->row_isi + NI + 4, j) += isi * isi;
+}
+
+/* Lane j's interval statistics into its record (layout L; see mg_obs_record). */
+static inline MG_HD void mg_micro_isi_record(const mg_micro_model *mm, const mg_stats_layout *L,
+                                             mg_lanes st, int j, int64_t *ri, double *rd)
+{
+    const int NI = mm->isi_bins;
+    for (int a = 0; a < mm->P; ++a) {
+        const mg_micro_pop *pp = &mm->pop[a];
+        for (int k = 0; k < NI + 2; ++k)
+            ri[L->i_isi_hist + (int64_t)a * (NI + 2) + k] =
+                (int64_t)MG_AT(st, pp->row_isi + k, j);
+        ri[L->i_isi_n + a] = (int64_t)MG_AT(st, pp->row_isi + NI + 2, j);
+        rd[L->d_isi_s1 + a] = MG_AT(st, pp->row_isi + NI + 3, j);
+        rd[L->d_isi_s2 + a] = MG_AT(st, pp->row_isi + NI + 4, j);
+    }
+}
+
 /* Initial state (MODEL.md §1.5): every neuron fired in step -1: u = u_r, refractory through step
  * R - 1, threshold traces at their jump (they decay once in step 0), synaptic traces 0, and the
  * spike of every neuron in flight (history slot H - 1 = step -1 holds all N). */
@@ -325,6 +367,9 @@ static inline MG_HD void mg_micro_init(const mg_micro_model *mm, mg_lanes st,
         for (int h = 0; h < pp->H; ++h)
             for (int j = 0; j < MG_VL; ++j)
                 MG_AT(st, pp->row_hist + h, j) = h == pp->H - 1 ? (double)N : 0.0;
+        for (int k = 0; k < mm->isi_bins + 5; ++k)
+            for (int j = 0; j < MG_VL; ++j)
+                MG_AT(st, pp->row_isi + k, j) = 0.0;
         /* defined contents for the park rows too (a checkpoint copies every row) */
         for (int64_t k = 0; k < (int64_t)pp->H * N; ++k)
             for (int j = 0; j < MG_VL; ++j)
@@ -532,6 +577,7 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int
                     const double uu = Uk[k][j];
                     if (uu < qq && uu < mg_micro_pfire(qq)) {
                         /* spike: reset, refractory through step t + R, threshold jumps */
+                        mg_micro_isi(mm, pp, st, i, j, td);
                         MG_AT(st, row_u + i, j) = u_r;
                         MG_AT(st, row_ref + i, j) = td + R;
                         for (int r = 0; r < n_sfa; ++r)

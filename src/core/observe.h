@@ -302,6 +302,14 @@ static inline MG_HD void mg_obs_record(const mg_obs_cfg *oc, mg_lanes st, int j,
         rd[L->d_csd_re + k] = MG_AT(st, oc->row_csd + k, j);
         rd[L->d_csd_im + k] = MG_AT(st, oc->row_csd + C * F + k, j);
     }
+    /* interspike intervals are the micro level's (mg_micro_isi_record fills them) */
+    for (int64_t k = 0; k < (int64_t)P * (c->isi_bins + 2); ++k)
+        ri[L->i_isi_hist + k] = 0;
+    for (int a = 0; a < P; ++a) {
+        ri[L->i_isi_n + a] = 0;
+        rd[L->d_isi_s1 + a] = 0.0;
+        rd[L->d_isi_s2 + a] = 0.0;
+    }
 }
 
 #endif /* MESOGIF_CORE_OBSERVE_H */
