@@ -69,7 +69,7 @@ help:
 
 DEBIAN_PKGS := build-essential pkg-config libhdf5-dev hdf5-tools libjansson-dev check \
                librandom123-dev libgsl-dev libfftw3-dev xxd python3-numpy python3-h5py \
-               python3-matplotlib slurm-wlm munge
+               python3-matplotlib slurm-wlm munge valgrind
 deps:
 	@if dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then echo "deps: all Debian packages present"; \
 	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PKGS); fi
@@ -167,9 +167,15 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(BUILD)/libmesogif.a
 ASAN_BUILD  := build/asan
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
                -fno-sanitize-recover=all
+# allocator_may_return_null: an allocation that cannot be satisfied returns NULL (as malloc does
+# without ASan) instead of aborting, so that the library's out-of-memory paths are what is
+# tested, and so that HDF5's own oversized requests on damaged files fail as they do in
+# production. CK_FORK=no: every Check test in the runner's process, so that LeakSanitizer sees
+# one process without the parent's OpenMP threads (forked children report "false leaks are
+# possible"); CK_TIMEOUT_MULTIPLIER: the sanitizer build runs 3 to 10 times slower.
 ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_string_checks=1:detect_stack_use_after_return=1:allocator_may_return_null=1 \
                LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 CK_FORK=no CK_TIMEOUT_MULTIPLIER=10
 ASAN_MAKE   := $(MAKE) BUILD=$(ASAN_BUILD) BINDIR=$(ASAN_BUILD)/bin NVCC= CFLAGS="$(ASAN_CFLAGS)"
 check-asan: deps
 	$(ASAN_MAKE) all $(patsubst tests/%.c,$(ASAN_BUILD)/tests/%,$(TEST_SRC)) \

@@ -18,7 +18,7 @@ COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 one() {
     local model=$1 threads=$2 reals=$3 tsim=$4
     local t0 t1 line
-    /usr/bin/time -f '%U' -o "$OUT/time" "$BIN" run $model --backend cpu --threads "$threads" \
+    /usr/bin/time -f '%U' -o "$OUT/time" "$BIN" run $model ${EXTRA:-} --backend cpu --threads "$threads" \
         --realizations "$reals" --t-sim "$tsim" --record-realizations 0 --quiet --force \
         --out "$OUT/b.h5" > "$OUT/log"
     line=$(grep '^wall' "$OUT/log")
@@ -54,12 +54,19 @@ echo "mesogif meso CPU benchmark: $CPU, $NPROC cores, $DATE, commit $COMMIT"
 bench_model "B1 meso (K=200)" "" 64 10s 400
 bench_model "NEST E/I meso (K=2772)" data/models/nest_brunel_ei.json 16 2s 30
 
+# cost of the statistics (issue 4: at most 20 % on B1 meso): moments only vs everything
+# (spectra, histograms, switching), 1 thread, median of 3 each
+cost_full=$(median3 "" 1 64 10s | awk '{print $3}')
+cost_basic=$(EXTRA="--stats basic" median3 "" 1 64 10s | awk '{print $3}')
+COST=$(awk -v f="$cost_full" -v b="$cost_basic" 'BEGIN {printf "%.1f %%", 100 * (b / f - 1)}')
+
 TABLE=$(
     echo "| model | mem/real. | 1 thread r-s/s | $NPROC threads r-s/s | speedup | per core | per core / floor |"
     echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${ROWS[@]}"
 )
 echo "$TABLE"
+echo "statistics cost on B1 meso: full $cost_full vs basic $cost_basic realization-s/s: $COST"
 {
     echo
     echo "## $DATE, meso CPU, $CPU ($NPROC cores), commit $COMMIT"
@@ -70,6 +77,12 @@ echo "$TABLE"
     echo "Floors (issue 2): B1 400, NEST E/I 30 realization-s per wall-s per core."
     echo
     echo "$TABLE"
+    echo
+    echo "Cost of all statistics on B1 meso (1 thread, 64 x 10 s, median of 3): $cost_full"
+    echo "realization-s per wall-s with spectra, histograms and switching vs $cost_basic with"
+    echo "moments only (\`--stats basic\`): $COST (issue 4 allows 20 %)."
+    echo "Baseline for comparison: the original authors' C code does about 180 (B1) and 13 (NEST E/I)"
+    echo "on this machine (issue 2), with table-lookup hazards."
 } >> bench/RESULTS.md
 
 if [ -x bench/bench_micro.sh ]; then bash bench/bench_micro.sh; fi

@@ -53,6 +53,7 @@ static void run_usage(FILE *out)
           "  --dry-run                  print the memory needed and exit\n"
           "  --quiet                    no progress line\n"
           "statistics (after the warm-up; all kept as mergeable sums):\n"
+          "  --stats full|basic         basic: moments only (default full: all of the below)\n"
           "  --psd-df FREQ              spectral resolution (default 1Hz; 'off': no spectra)\n"
           "  --psd-bin DURATION         spectral sample bin (default 1ms, or dt)\n"
           "  --onesided                 one-sided spectra (default two-sided, S -> A/N)\n"
@@ -117,7 +118,7 @@ enum {
     OPT_STATSBIN, OPT_RECREAL, OPT_SEED, OPT_THREADS, OPT_BACKEND, OPT_BATCH, OPT_OUT,
     OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP, OPT_PSD_DF, OPT_PSD_BIN, OPT_ONESIDED, OPT_SW_OBS,
     OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS, OPT_SHARD, OPT_COUNT, OPT_CKPT,
-    OPT_CKPT_EVERY, OPT_NO_CKPT, OPT_RESUME
+    OPT_CKPT_EVERY, OPT_NO_CKPT, OPT_RESUME, OPT_STATS
 };
 
 enum { OPT_CONNECTIVITY = 2000 }; /* micro connectivity (src/micro_derive.c) */
@@ -256,6 +257,7 @@ int mg_cli_run(int argc, char **argv)
         {"help", no_argument, 0, OPT_HELP},
         {"psd-df", required_argument, 0, OPT_PSD_DF},
         {"shard", required_argument, 0, OPT_SHARD},
+        {"stats", required_argument, 0, OPT_STATS},
         {"checkpoint", required_argument, 0, OPT_CKPT},
         {"checkpoint-every", required_argument, 0, OPT_CKPT_EVERY},
         {"no-checkpoint", no_argument, 0, OPT_NO_CKPT},
@@ -478,6 +480,16 @@ int mg_cli_run(int argc, char **argv)
             break;
         case OPT_SHARD:
             shard_text = optarg;
+            break;
+        case OPT_STATS:
+            if (strcmp(optarg, "full") == 0)
+                o.stats_basic = 0;
+            else if (strcmp(optarg, "basic") == 0)
+                o.stats_basic = 1;
+            else {
+                mg_cli_error("--stats: '%s' (allowed: full, basic)", optarg);
+                return 2;
+            }
             break;
         case OPT_CKPT:
             ckpt_path = optarg;

@@ -274,6 +274,11 @@ static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L
         *psd_L = L;
     }
     c.onesided = o->onesided;
+    if (o->stats_basic) {
+        c.basic = 1;
+        c.psd_n = 0;
+        *psd_L = 0;
+    }
     if (o->switch_observable[0]) {
         int rc = mg_stats_parse_observable(&c, o->switch_observable, err);
         if (rc != MG_OK)

@@ -230,6 +230,7 @@ static int write_stats_cfg(hid_t g, const mg_stats_cfg *c)
     rc |= attr_f64(g, "dwell_max_s", c->dwell_max_s);
     rc |= attr_i64(g, "isi_bins", c->isi_bins);
     rc |= attr_f64(g, "isi_max_s", c->isi_max_s);
+    rc |= attr_i64(g, "basic", c->basic);
     return rc;
 }
 

@@ -134,6 +134,9 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     c.sw_window = (int)sw;
     c.dwell_bins = (int)db;
     c.isi_bins = (int)ib;
+    int64_t basic = 0;
+    if (rd_attr(g, "basic", H5T_NATIVE_INT64, &basic) == 0)
+        c.basic = basic != 0;
     /* the observable's coefficients are not needed to merge or compare; parse for completeness */
     char observable[MG_OBSERVABLE_LEN]; /* the parser copies its text into c.observable */
     memcpy(observable, c.observable, sizeof observable);

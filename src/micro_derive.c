@@ -438,7 +438,7 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     d->mm.n_proj = n_proj;
     d->mm.n_list = n_list;
     d->mm.rows = (int)row;
-    d->mm.isi_bins = job->SL.cfg.isi_bins;
+    d->mm.isi_bins = job->SL.cfg.basic ? 0 : job->SL.cfg.isi_bins; /* 0: not counted */
     d->mm.isi_bin_s = job->SL.cfg.isi_max_s / job->SL.cfg.isi_bins;
     d->mm.dt_s = dt_s;
     d->mm.isi_t0 = ceil(job->opts.t_warmup_ms / dt_ms - 1e-9);

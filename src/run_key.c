@@ -73,11 +73,11 @@ char *mg_run_key(const mg_model *m, const mg_run_opts *o, const mg_stats_cfg *c)
     rc |= app(&buf, &len, &cap,
               "stats bin_ms %.17g psd_n %lld psd_bin_ms %.17g onesided %d hist %d %.17g "
               "obs %d %.17g observable %s window %d thresholds %.17g %.17g dwell %d %.17g "
-              "%.17g isi %d %.17g\n",
+              "%.17g isi %d %.17g basic %d\n",
               c->bin_ms, (long long)c->psd_n, c->psd_bin_ms, c->onesided, c->hist_bins,
               c->hist_max_hz, c->obs_bins, c->obs_max_hz, c->observable, c->sw_window, c->sw_lo,
               c->sw_hi, c->dwell_bins, c->dwell_min_s, c->dwell_max_s, c->isi_bins,
-              c->isi_max_s);
+              c->isi_max_s, c->basic);
     if (rc) {
         free(buf);
         return NULL;

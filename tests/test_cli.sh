@@ -296,5 +296,71 @@ bad "option: two model files" "$O" "$B1" "$M" run "$B1" "$B1" --t-sim 2s --out "
 bad "option: --out in a missing folder" "$T/no/such/dir/x.h5" "--out|$T/no/such/dir|allowed" \
     "$M" run --t-sim 2s --out "$T/no/such/dir/x.h5"
 
+# ---- part 3: limits and hardening (issue 8) --------------------------------------------------
+# The largest accepted sizes pass (a dry run prints the memory), one more is refused with the
+# numbers; under `make check-asan` these run on the sanitizer build, so an overflow or an
+# undefined conversion on the way fails the case.
+good "limits: last realization index 2^32-1" "memory|per realization" \
+    "$M" run --first 4294967295 --realizations 1 --t-sim 10ms --t-warmup 0 --dry-run
+bad "limits: realizations beyond 2^32" "$T/lim.h5" "--realizations|4294967297|allowed" \
+    "$M" run --first 4294967295 --realizations 2 --t-sim 10ms --t-warmup 0 --out "$T/lim.h5"
+good "limits: 2^32-1 steps" "memory|per realization" \
+    "$M" run --t-sim 4294967295ms --dt 1ms --t-warmup 0 --record-bin 1048576ms \
+    --stats-bin 1048576ms --psd-df off --dry-run
+bad "limits: 2^32 steps" "$T/lim.h5" "--t-sim|4294967296 steps|2^32-1" \
+    "$M" run --t-sim 4294967296ms --dt 1ms --out "$T/lim.h5"
+bad "limits: 2^32 realizations need the memory of 2^27 groups" "$T/lim.h5" \
+    "GB|reduction groups|--shard|allowed" \
+    "$M" run --realizations 4294967296 --t-sim 10ms --t-warmup 0 --psd-df off --out "$T/lim.h5"
+mk len_kernel_1e8 "$P0['len_kernel'] = 100000000"
+bad "limits: len_kernel 1e8 refused for memory, with the numbers" "$T/lim.h5" \
+    "GB|state|allowed" "$M" run "$T/len_kernel_1e8.json" --threads 4096 --t-sim 100ms \
+    --t-warmup 0 --out "$T/lim.h5"
+bad_model len_kernel_above_1e8 "$P0['len_kernel'] = 100000001" /populations/0/len_kernel \
+    "100000001|1e8"
+bad_model t_ref_huge "$P1['t_ref'] = 1e300" /populations/1/t_ref "steps"
+bad_model delay_huge "$J0['delay'] = 1e300" /projections/0/delay "steps"
+bad "limits: dt of 5e-7 ms: history beyond 1e8 steps" "$T/lim.h5" "len_kernel|steps|allowed" \
+    "$M" run --dt 5e-7ms --t-sim 1ms --t-warmup 0 --record-bin 5e-7ms --stats-bin 5e-7ms \
+    --out "$T/lim.h5"
+
+# merged files are results like any other: info reads them, and they merge again
+"$M" run --t-sim 300ms --t-warmup 100ms --realizations 4 --shard 0/2 --quiet --out "$T/s0.h5" \
+    >/dev/null 2>&1
+"$M" run --t-sim 300ms --t-warmup 100ms --realizations 4 --shard 1/2 --quiet --out "$T/s1.h5" \
+    >/dev/null 2>&1
+good "merge: two shards" "merged 2 shards" "$M" merge "$T/m.h5" "$T/s0.h5" "$T/s1.h5"
+good "merge: info reads the merged file" "format|mesogif|merged_shards|mean A" "$M" info "$T/m.h5"
+good "merge: a merged file merges again" "merged 1 shards" "$M" merge "$T/mm.h5" "$T/m.h5"
+
+# every fuzzing finding on a model file (tests/fuzz/regressions/model) goes through `run`: a
+# clean refusal (exit 2, one line) or a clean dry run (exit 0), nothing else
+for f in tests/fuzz/regressions/model/*; do
+    [ -f "$f" ] || continue
+    run "$M" run "$f" --dry-run --threads 64 --out "$T/reg.h5"
+    if { [ $rc -eq 0 ] && grep -q memory "$T/stdout"; } ||
+        { [ $rc -eq 2 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ]; }; then
+        pass "fuzz regression: $(basename "$f")"
+    else
+        fail "fuzz regression: $(basename "$f")" "exit $rc"
+    fi
+done
+# every finding on raw HDF5 bytes (tests/fuzz/regressions/h5_raw) through info, merge and
+# --resume: refused (exit 2 or 1, one line) or read, never a crash (exit >= 128) or a hang
+for f in tests/fuzz/regressions/h5_raw/*; do
+    [ -f "$f" ] || continue
+    why=""
+    for verb in info merge resume; do
+        case $verb in
+        info) run timeout 60 "$M" info "$f" ;;
+        merge) rm -f "$T/reg.h5"; run timeout 60 "$M" merge --force "$T/reg.h5" "$f" ;;
+        resume) run timeout 60 "$M" run --resume "$f" --quiet --threads 1 --out "$T/reg.h5" ;;
+        esac
+        [ $rc -le 2 ] || [ $rc -eq 75 ] || why+="$verb: exit $rc; "
+    done
+    if [ -z "$why" ]; then pass "fuzz regression (raw): $(basename "$f")"; else
+        fail "fuzz regression (raw): $(basename "$f")" "$why"; fi
+done
+
 echo "test_cli: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

@@ -70,6 +70,7 @@ typedef struct {
     char switch_observable[256]; /* e.g. "A1-A2" */
     double switch_smooth_ms;     /* moving-average window of the observable */
     double switch_lo, switch_hi; /* hysteresis thresholds (Hz); used when switch_lo < switch_hi */
+    int stats_basic;             /* 1: moments only (--stats basic) */
     double hist_max_hz;          /* histograms of A on [0, max) */
     int hist_bins;
     int theory;                  /* 1: compute the mean-field theory of the model after the run

@@ -41,6 +41,8 @@ typedef struct {
     double sw_lo, sw_hi;         /* Hz, sw_lo < sw_hi */
     int dwell_bins;              /* ND log-spaced bins on [dwell_min_s, dwell_max_s) */
     double dwell_min_s, dwell_max_s;
+    int basic;                   /* 1: moments only (no spectra, histograms, switching, ISIs):
+                                  * the baseline the cost of the statistics is measured against */
     /* interspike intervals (micro only): NI bins on [0, isi_max_s) */
     int isi_bins;
     double isi_max_s;

@@ -318,7 +318,7 @@ static inline MG_HD void mg_micro_isi(const mg_micro_model *mm, const mg_micro_p
                                       mg_lanes st, int64_t i, int j, double td)
 {
     const double prev = MG_AT(st, pp->row_ref + i, j) - pp->R;
-    if (td < mm->isi_t0 || prev < 0.0)
+    if (td < mm->isi_t0 || prev < 0.0 || mm->isi_bins == 0)
         return;
     const double isi = (td - prev) * mm->dt_s;
     const int NI = mm->isi_bins;

@@ -100,9 +100,13 @@ static inline MG_HD void mg_obs_stats_bin(const mg_obs_cfg *oc, mg_lanes st, int
             double A_q = MG_AT(st, oc->row_st_n + q, j) * oc->st_scale[q];
             MG_AT(st, oc->row_s2 + a * P + q, j) += A_a * A_q;
         }
+        if (c->basic)
+            continue;
         int k = mg_obs_hist_slot(A_a, 0.0, c->hist_max_hz, c->hist_bins);
         MG_AT(st, oc->row_hist_A + a * (c->hist_bins + 2) + k, j) += 1.0;
     }
+    if (c->basic)
+        return;
     /* switching: the moving average is read from the ring filled by mg_obs_step */
     const int W = c->sw_window;
     if (MG_AT(st, oc->row_sw + 3, j) < (double)W)
