@@ -21,21 +21,13 @@
 #include <string.h>
 
 #include "ensemble.h"
+#include "cuda_check.cuh" /* MG_CUDA_TRY */
 
 /* Steps per kernel launch: a launch stays well under a second even for large batches, so that
  * progress lines and cancel requests are served; launch overhead is < 0.1 % at this size. */
 #define MG_CUDA_CHUNK 1000
 #define MG_CUDA_THREADS 128
 
-#define MG_CUDA_TRY(call)                                                                     \
-    do {                                                                                      \
-        cudaError_t e_ = (call);                                                              \
-        if (e_ != cudaSuccess) {                                                              \
-            rc = mg_err_set(err, MG_ECUDA, "CUDA: %s at %s:%d: %s", #call, __FILE__, __LINE__, \
-                            cudaGetErrorString(e_));                                          \
-            goto out;                                                                         \
-        }                                                                                     \
-    } while (0)
 
 /* NaN report: first (realization, population, step) seen, or realization = -1. */
 struct mg_cuda_fault {

@@ -4,19 +4,11 @@
 #include <stdlib.h>
 
 #include "cuda_selftest.h"
+#include "cuda_check.cuh" /* MG_CUDA_TRY */
 #include "core/binom.h"
 #include "core/fmath.h"
 #include "core/rng.h"
 
-#define TRY(call)                                                                              \
-    do {                                                                                       \
-        cudaError_t e_ = (call);                                                               \
-        if (e_ != cudaSuccess) {                                                               \
-            rc = mg_err_set(err, MG_ECUDA, "CUDA: %s at %s:%d: %s", #call, __FILE__, __LINE__,  \
-                            cudaGetErrorString(e_));                                           \
-            goto out;                                                                          \
-        }                                                                                      \
-    } while (0)
 
 __global__ void philox_kernel(uint32_t seed, uint32_t stream, const uint32_t *c0,
                               const uint32_t *c1, const uint32_t *c2, const uint32_t *c3,
@@ -71,14 +63,14 @@ extern "C" int mg_cuda_selftest_philox(uint32_t seed, uint32_t stream, const uin
 {
     int rc = MG_OK;
     uint32_t *d0 = NULL, *d1 = NULL, *d2 = NULL, *d3 = NULL, *dout = NULL;
-    TRY(up(&d0, c0, n));
-    TRY(up(&d1, c1, n));
-    TRY(up(&d2, c2, n));
-    TRY(up(&d3, c3, n));
-    TRY(cudaMalloc((void **)&dout, (size_t)n * 4 * sizeof(uint32_t)));
+    MG_CUDA_TRY(up(&d0, c0, n));
+    MG_CUDA_TRY(up(&d1, c1, n));
+    MG_CUDA_TRY(up(&d2, c2, n));
+    MG_CUDA_TRY(up(&d3, c3, n));
+    MG_CUDA_TRY(cudaMalloc((void **)&dout, (size_t)n * 4 * sizeof(uint32_t)));
     philox_kernel<<<blocks_for(n), 256>>>(seed, stream, d0, d1, d2, d3, n, dout);
-    TRY(cudaGetLastError());
-    TRY(cudaMemcpy(out, dout, (size_t)n * 4 * sizeof(uint32_t), cudaMemcpyDeviceToHost));
+    MG_CUDA_TRY(cudaGetLastError());
+    MG_CUDA_TRY(cudaMemcpy(out, dout, (size_t)n * 4 * sizeof(uint32_t), cudaMemcpyDeviceToHost));
 out:
     cudaFree(d0);
     cudaFree(d1);
@@ -96,14 +88,14 @@ extern "C" int mg_cuda_selftest_binom(uint32_t seed, const int64_t *N, const dou
     int64_t *dN = NULL, *dout = NULL;
     double *dp = NULL;
     uint32_t *du = NULL, *ds = NULL;
-    TRY(up(&dN, N, n));
-    TRY(up(&dp, p, n));
-    TRY(up(&du, unit, n));
-    TRY(up(&ds, step, n));
-    TRY(cudaMalloc((void **)&dout, (size_t)n * sizeof(int64_t)));
+    MG_CUDA_TRY(up(&dN, N, n));
+    MG_CUDA_TRY(up(&dp, p, n));
+    MG_CUDA_TRY(up(&du, unit, n));
+    MG_CUDA_TRY(up(&ds, step, n));
+    MG_CUDA_TRY(cudaMalloc((void **)&dout, (size_t)n * sizeof(int64_t)));
     binom_kernel<<<blocks_for(n), 256>>>(seed, dN, dp, du, ds, n, poisson, dout);
-    TRY(cudaGetLastError());
-    TRY(cudaMemcpy(out, dout, (size_t)n * sizeof(int64_t), cudaMemcpyDeviceToHost));
+    MG_CUDA_TRY(cudaGetLastError());
+    MG_CUDA_TRY(cudaMemcpy(out, dout, (size_t)n * sizeof(int64_t), cudaMemcpyDeviceToHost));
 out:
     cudaFree(dN);
     cudaFree(dp);
@@ -118,13 +110,13 @@ extern "C" int mg_cuda_selftest_fmath(const double *x, int64_t n, double *out_ex
 {
     int rc = MG_OK;
     double *dx = NULL, *de = NULL, *dl = NULL;
-    TRY(up(&dx, x, n));
-    TRY(cudaMalloc((void **)&de, (size_t)n * sizeof(double)));
-    TRY(cudaMalloc((void **)&dl, (size_t)n * sizeof(double)));
+    MG_CUDA_TRY(up(&dx, x, n));
+    MG_CUDA_TRY(cudaMalloc((void **)&de, (size_t)n * sizeof(double)));
+    MG_CUDA_TRY(cudaMalloc((void **)&dl, (size_t)n * sizeof(double)));
     fmath_kernel<<<blocks_for(n), 256>>>(dx, n, de, dl);
-    TRY(cudaGetLastError());
-    TRY(cudaMemcpy(out_exp, de, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost));
-    TRY(cudaMemcpy(out_log, dl, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost));
+    MG_CUDA_TRY(cudaGetLastError());
+    MG_CUDA_TRY(cudaMemcpy(out_exp, de, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost));
+    MG_CUDA_TRY(cudaMemcpy(out_log, dl, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost));
 out:
     cudaFree(dx);
     cudaFree(de);
@@ -145,18 +137,18 @@ extern "C" int mg_cuda_bandwidth(double bytes, double *gbps, mg_err *err)
     cudaEvent_t e0 = NULL, e1 = NULL;
     float ms[10];
     size_t n = (size_t)(bytes / 2);
-    TRY(cudaMalloc(&a, n));
-    TRY(cudaMalloc(&b, n));
-    TRY(cudaMemset(a, 1, n));
-    TRY(cudaEventCreate(&e0));
-    TRY(cudaEventCreate(&e1));
-    TRY(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice)); /* warm-up */
+    MG_CUDA_TRY(cudaMalloc(&a, n));
+    MG_CUDA_TRY(cudaMalloc(&b, n));
+    MG_CUDA_TRY(cudaMemset(a, 1, n));
+    MG_CUDA_TRY(cudaEventCreate(&e0));
+    MG_CUDA_TRY(cudaEventCreate(&e1));
+    MG_CUDA_TRY(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice)); /* warm-up */
     for (int i = 0; i < 10; ++i) {
-        TRY(cudaEventRecord(e0));
-        TRY(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
-        TRY(cudaEventRecord(e1));
-        TRY(cudaEventSynchronize(e1));
-        TRY(cudaEventElapsedTime(&ms[i], e0, e1));
+        MG_CUDA_TRY(cudaEventRecord(e0));
+        MG_CUDA_TRY(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
+        MG_CUDA_TRY(cudaEventRecord(e1));
+        MG_CUDA_TRY(cudaEventSynchronize(e1));
+        MG_CUDA_TRY(cudaEventElapsedTime(&ms[i], e0, e1));
     }
     qsort(ms, 10, sizeof ms[0], cmp_float);
     *gbps = 2.0 * (double)n / (0.5 * (ms[4] + ms[5]) * 1e-3) / 1e9;

@@ -20,6 +20,7 @@
 #define MESOGIF_CORE_MESO_H
 
 #include "core/hd.h"
+#include "core/input.h" /* mg_input_at */
 #include "core/fmath.h"  /* mg_exp */
 #include "core/rng.h"    /* mg_rng, MG_STREAM_MESO_COUNT */
 #include "core/binom.h"  /* mg_binom, mg_poisson_count */
@@ -96,18 +97,7 @@ typedef struct {
  * the model, converted with R = tau_m/C_m. Binary search; same for every lane. */
 static inline MG_HD double mg_meso_input(const mg_meso_model *mm, int p, int64_t t)
 {
-    int lo = mm->inp_first[p], n = mm->inp_count[p];
-    if (n == 0 || t < mm->inp_step[lo])
-        return 0.0;
-    int a = 0, b = n - 1; /* invariant: inp_step[lo + a] <= t */
-    while (a < b) {
-        int mid = (a + b + 1) / 2;
-        if (mm->inp_step[lo + mid] <= t)
-            a = mid;
-        else
-            b = mid - 1;
-    }
-    return mm->inp_mV[lo + a];
+    return mg_input_at(mm->inp_step, mm->inp_mV, mm->inp_first[p], mm->inp_count[p], t);
 }
 
 /* Initial state (MODEL.md §2.3): every neuron fired in the step before t = 0. */

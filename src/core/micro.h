@@ -51,6 +51,7 @@
 #define MESOGIF_CORE_MICRO_H
 
 #include "core/hd.h"
+#include "core/input.h" /* mg_input_at */
 #include "core/fmath.h" /* mg_exp, mg_exp_mid */
 #include "core/rng.h"   /* mg_philox_block, mg_rng, MG_STREAM_MICRO_SPIKE, MG_STREAM_CONNECT */
 #include "core/meso.h"  /* mg_lanes, MG_AT */
@@ -167,18 +168,7 @@ static inline MG_HD uint32_t *mg_micro_spikes(const mg_micro_buf *buf, const mg_
 /* External input (mV) of population p during step t (as mg_meso_input). */
 static inline MG_HD double mg_micro_input(const mg_micro_model *mm, int p, int64_t t)
 {
-    int lo = mm->inp_first[p], n = mm->inp_count[p];
-    if (n == 0 || t < mm->inp_step[lo])
-        return 0.0;
-    int a = 0, b = n - 1; /* invariant: inp_step[lo + a] <= t */
-    while (a < b) {
-        int mid = (a + b + 1) / 2;
-        if (mm->inp_step[lo + mid] <= t)
-            a = mid;
-        else
-            b = mid - 1;
-    }
-    return mm->inp_mV[lo + a];
+    return mg_input_at(mm->inp_step, mm->inp_mV, mm->inp_first[p], mm->inp_count[p], t);
 }
 
 /* Firing probability over a step at hazard integral q = lambda dt >= 0: -expm1(-q) (MODEL.md
