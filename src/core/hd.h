@@ -63,4 +63,18 @@ static inline MG_HD double mg_double_of(uint64_t b)
 #endif
 }
 
+/* c ? a : b, as a select of bit patterns on the host. A plain ?: whose one side is used only
+ * there lets gcc move that side's computation into a branch, which it cannot vectorize
+ * without AVX-512's masks; both sides of this select are always computed. Exact: the result
+ * is one of the two values, bit for bit. */
+static inline MG_HD double mg_select(int c, double a, double b)
+{
+#if defined(__CUDA_ARCH__)
+    return c ? a : b;
+#else
+    uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+    return mg_double_of((mg_bits_of(a) & m) | (mg_bits_of(b) & ~m));
+#endif
+}
+
 #endif /* MESOGIF_CORE_HD_H */

@@ -184,7 +184,7 @@ static inline MG_HD double mg_meso_cohort_P(double *u, double *lam, double th_ef
     *lam = lam_new;
     double mq = q > 708.0 ? -708.0 : -q; /* q >= 0; beyond 708, 1 - e^-708 is 1 exactly */
     double e = mg_exp_mid(mq);
-    return q <= 0.01 ? q : 1.0 - e;
+    return mg_select(q <= 0.01, q, 1.0 - e);
 }
 
 /* Step 5, second half: the cohort's survivors m and their variance v under firing probability
