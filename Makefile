@@ -65,7 +65,7 @@ TEST_SH  := $(wildcard tests/test_*.sh)
 all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a
 
 help:
-	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 DEBIAN_PKGS := build-essential pkg-config libhdf5-dev hdf5-tools libjansson-dev check \
                librandom123-dev libgsl-dev libfftw3-dev xxd python3-numpy python3-h5py \
@@ -232,9 +232,15 @@ fuzz: fuzz-corpus
 	  tests/fuzz/regressions/h5
 	@echo "fuzz: fuzz_h5_raw (fork mode: HDF5 1.10.8's own hangs and crashes on damaged bytes"
 	@echo "      are collected in $(FUZZ_BUILD)/findings/raw-* for triage, see docs/HARDENING.md)"
-	$(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_h5_raw -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	-$(FUZZ_ENV) $(FUZZ_BUILD)/fuzz/fuzz_h5_raw -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
 	  -rss_limit_mb=4096 -malloc_limit_mb=1000000 -fork=$(FUZZ_JOBS) -ignore_timeouts=1 \
 	  -ignore_crashes=1 -ignore_ooms=1 -artifact_prefix=$(FUZZ_BUILD)/findings/raw- \
 	  -dict=tests/fuzz/h5.dict $(FUZZ_BUILD)/work/fuzz_h5_raw $(FUZZ_BUILD)/corpus_h5/raw \
 	  tests/fuzz/regressions/h5_raw
-	@echo "fuzz: no findings in $(FUZZ_SECONDS) s per harness"
+	@echo "fuzz: triage of the raw findings (mesogif: a bug to fix here; hdf5: HDF5 1.10.8's own)"
+	bash tools/fuzz_triage.sh $(FUZZ_BUILD)/fuzz/fuzz_h5_raw $(FUZZ_BUILD)/findings/raw-crash-* \
+	  $(FUZZ_BUILD)/findings/raw-timeout-* $(FUZZ_BUILD)/findings/raw-leak-* \
+	  $(FUZZ_BUILD)/findings/raw-oom-* | tee $(FUZZ_BUILD)/findings/triage.txt
+	@! grep -q '^mesogif' $(FUZZ_BUILD)/findings/triage.txt
+	@echo "fuzz: fuzz_model and fuzz_h5 ran $(FUZZ_SECONDS) s each without a finding; fuzz_h5_raw's"
+	@echo "      findings are all inside HDF5 ($(FUZZ_BUILD)/findings/triage.txt)"

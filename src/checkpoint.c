@@ -142,6 +142,17 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
 
 /* ---- reading -------------------------------------------------------------------------- */
 
+/* Number of values of dataspace sp (closed here), or -1: the readers below have room for one
+ * (H5Aread and H5Dread write every value; a damaged or crafted file may hold an array). */
+static hssize_t n_values(hid_t sp)
+{
+    if (sp < 0)
+        return -1;
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    return n;
+}
+
 static char *r_str(hid_t f, const char *path)
 {
     if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
@@ -151,10 +162,11 @@ static char *r_str(hid_t f, const char *path)
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5T_CSET_UTF8);
     char *s = NULL, *out = NULL;
-    if (d >= 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s) {
+    if (d >= 0 && n_values(H5Dget_space(d)) == 1 &&
+        H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s)
         out = strdup(s);
+    if (s)
         H5free_memory(s);
-    }
     H5Tclose(mt);
     if (d >= 0)
         H5Dclose(d);
@@ -166,16 +178,21 @@ static int r_attr_str(hid_t f, const char *name, char *buf, size_t len)
     if (H5Aexists(f, name) <= 0)
         return -1;
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    hid_t ft = H5Aget_type(a);
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5T_CSET_UTF8);
     char *s = NULL;
-    int ok = H5Aread(a, mt, &s) >= 0 && s;
-    if (ok) {
+    int ok = H5Tis_variable_str(ft) > 0 && n_values(H5Aget_space(a)) == 1 &&
+             H5Aread(a, mt, &s) >= 0 && s;
+    if (ok)
         snprintf(buf, len, "%s", s);
+    if (s)
         H5free_memory(s);
-    }
     H5Tclose(mt);
+    H5Tclose(ft);
     H5Aclose(a);
     return ok ? 0 : -1;
 }
@@ -185,7 +202,9 @@ static int r_attr_i64(hid_t f, const char *name, int64_t *v)
     if (H5Aexists(f, name) <= 0)
         return -1;
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    int ok = H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
+    if (a < 0)
+        return -1;
+    int ok = n_values(H5Aget_space(a)) == 1 && H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
     H5Aclose(a);
     return ok ? 0 : -1;
 }

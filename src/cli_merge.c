@@ -354,6 +354,14 @@ static int by_time_then_id(const void *x, const void *y)
     return (a->id > b->id) - (a->id < b->id);
 }
 
+/* "<group>/<name>" in a static buffer (one use at a time). */
+static const char *path_of(const char *group, const char *name)
+{
+    static char buf[160 + MG_NAME_MAX];
+    snprintf(buf, sizeof buf, "%s/%s", group, name);
+    return buf;
+}
+
 /* /spikes of micro shards: node ids renumbered to the merged trace rows (k -> K_i + k for the
  * i-th input's recorded realizations), merged in time order. 0, or -1 on a failure. */
 static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MAX], int P,
@@ -368,7 +376,7 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
     fake.trace_k = K;
     fake.opts.realization_first = first;
     hid_t a = H5Aopen_by_name(in[0].f, "/spikes", "dt_ms", H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, H5T_NATIVE_DOUBLE, &fake.opts.dt_ms) < 0)
+    if (a < 0 || !one_value(a) || H5Aread(a, H5T_NATIVE_DOUBLE, &fake.opts.dt_ms) < 0)
         fake.opts.dt_ms = 0;
     if (a >= 0)
         H5Aclose(a);
@@ -388,12 +396,19 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
             hid_t g = H5Gopen2(in[i].f, path, H5P_DEFAULT);
             hid_t na = H5Aopen(g, "n_neurons", H5P_DEFAULT);
             int64_t Ni = 0;
-            H5Aread(na, H5T_NATIVE_INT64, &Ni);
-            H5Aclose(na);
+            if (na < 0 || !one_value(na) || H5Aread(na, H5T_NATIVE_INT64, &Ni) < 0)
+                Ni = 0; /* refused below */
+            if (na >= 0)
+                H5Aclose(na);
             hid_t dt = H5Dopen2(g, "timestamps", H5P_DEFAULT), di = H5Dopen2(g, "node_ids", H5P_DEFAULT);
-            hid_t sp = H5Dget_space(dt);
-            hssize_t m = H5Sget_simple_extent_npoints(sp);
-            H5Sclose(sp);
+            /* both datasets hold m values with their bytes in the file (a damaged header must
+             * not size the buffers: node ids are read into room for m) */
+            int64_t m_t = -1, m_i = -1;
+            hssize_t m = dims_of(in[i].f, path_of(path, "timestamps"), 1, &m_t, sizeof(double)) ||
+                                 dims_of(in[i].f, path_of(path, "node_ids"), 1, &m_i,
+                                         sizeof(uint64_t)) || m_t != m_i
+                             ? -1
+                             : (hssize_t)m_t;
             double *t = malloc((size_t)(m > 0 ? m : 1) * sizeof *t);
             uint64_t *id = malloc((size_t)(m > 0 ? m : 1) * sizeof *id);
             spike *grown = realloc(all, (size_t)(total + (m > 0 ? m : 0) + 1) * sizeof *all);
@@ -405,7 +420,8 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
                 all = grown;
             for (hssize_t k = 0; rc == 0 && k < m; ++k) {
                 all[total].t = t[k];
-                all[total].id = (uint64_t)((int64_t)(id[k] / (uint64_t)Ni) + koff) * (uint64_t)Ni +
+                /* unsigned: a damaged id wraps instead of overflowing a signed sum */
+                all[total].id = (id[k] / (uint64_t)Ni + (uint64_t)koff) * (uint64_t)Ni +
                                 id[k] % (uint64_t)Ni;
                 ++total;
             }
@@ -419,7 +435,8 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
             H5Gclose(g);
         }
         if (rc == 0) {
-            qsort(all, (size_t)total, sizeof *all, by_time_then_id);
+            if (total > 0) /* all is NULL when no shard had the group */
+                qsort(all, (size_t)total, sizeof *all, by_time_then_id);
             mg_spikes *s = &fake.spikes[p];
             s->n = total;
             s->n_neurons = N;
