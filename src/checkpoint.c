@@ -142,87 +142,6 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
 
 /* ---- reading -------------------------------------------------------------------------- */
 
-/* Number of values of dataspace sp (closed here), or -1: the readers below have room for one
- * (H5Aread and H5Dread write every value; a damaged or crafted file may hold an array). */
-static hssize_t n_values(hid_t sp)
-{
-    if (sp < 0)
-        return -1;
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    H5Sclose(sp);
-    return n;
-}
-
-static char *r_str(hid_t f, const char *path)
-{
-    if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
-        return NULL;
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5T_CSET_UTF8);
-    char *s = NULL, *out = NULL;
-    if (d >= 0 && n_values(H5Dget_space(d)) == 1 &&
-        H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s)
-        out = strdup(s);
-    if (s)
-        H5free_memory(s);
-    H5Tclose(mt);
-    if (d >= 0)
-        H5Dclose(d);
-    return out;
-}
-
-static int r_attr_str(hid_t f, const char *name, char *buf, size_t len)
-{
-    if (H5Aexists(f, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    hid_t ft = H5Aget_type(a);
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5T_CSET_UTF8);
-    char *s = NULL;
-    int ok = H5Tis_variable_str(ft) > 0 && n_values(H5Aget_space(a)) == 1 &&
-             H5Aread(a, mt, &s) >= 0 && s;
-    if (ok)
-        snprintf(buf, len, "%s", s);
-    if (s)
-        H5free_memory(s);
-    H5Tclose(mt);
-    H5Tclose(ft);
-    H5Aclose(a);
-    return ok ? 0 : -1;
-}
-
-static int r_attr_i64(hid_t f, const char *name, int64_t *v)
-{
-    if (H5Aexists(f, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    int ok = n_values(H5Aget_space(a)) == 1 && H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
-    H5Aclose(a);
-    return ok ? 0 : -1;
-}
-
-/* Read a whole dataset of n elements of type into v. */
-static int r_array(hid_t f, const char *path, hid_t type, void *v, hsize_t n)
-{
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0)
-        return -1;
-    hid_t s = H5Dget_space(d);
-    int ok = H5Sget_simple_extent_npoints(s) == (hssize_t)n &&
-             (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
-    H5Sclose(s);
-    H5Dclose(d);
-    return ok ? 0 : -1;
-}
-
 /* Does the dataset at path exist with at least `bytes` bytes of storage in the file? */
 static int stored(hid_t f, const char *path, double bytes)
 {
@@ -249,16 +168,16 @@ static hid_t open_checked(const char *path, mg_err *err)
     }
     char fmt[64] = "", ver[64] = "", git[64] = "";
     int64_t fv = 0, osz = 0;
-    if (r_attr_str(f, "format", fmt, sizeof fmt) || strcmp(fmt, MG_CKPT_FORMAT) != 0 ||
-        r_attr_i64(f, "format_version", &fv) || fv != MG_CKPT_VERSION) {
+    if (mg_h5_read_attr_str(f, "format", fmt, sizeof fmt) || strcmp(fmt, MG_CKPT_FORMAT) != 0 ||
+        mg_h5_read_attr(f, "format_version", H5T_NATIVE_INT64, &fv) || fv != MG_CKPT_VERSION) {
         H5Fclose(f);
         mg_err_set(err, MG_EINVAL, "%s: not a mesogif checkpoint of format %d", path,
                    MG_CKPT_VERSION);
         return -1;
     }
-    r_attr_str(f, "mesogif_version", ver, sizeof ver);
-    r_attr_str(f, "git_commit", git, sizeof git);
-    r_attr_i64(f, "opts_size", &osz);
+    mg_h5_read_attr_str(f, "mesogif_version", ver, sizeof ver);
+    mg_h5_read_attr_str(f, "git_commit", git, sizeof git);
+    mg_h5_read_attr(f, "opts_size", H5T_NATIVE_INT64, &osz);
     if (strcmp(ver, MG_VERSION) != 0 || strcmp(git, MG_GIT_COMMIT) != 0 ||
         osz != (int64_t)sizeof(mg_run_opts)) {
         H5Fclose(f);
@@ -277,12 +196,12 @@ int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_s
     if (f < 0)
         return err && strstr(err->msg, "not a mesogif") ? MG_EINVAL : MG_EIO;
     int rc = MG_OK;
-    *model_json = r_str(f, "/model_json");
-    *model_source = r_str(f, "/model_source");
-    *run_key = r_str(f, "/run_key");
-    *out_path = r_str(f, "/output_path");
+    *model_json = mg_h5_read_str(f, "/model_json");
+    *model_source = mg_h5_read_str(f, "/model_source");
+    *run_key = mg_h5_read_str(f, "/run_key");
+    *out_path = mg_h5_read_str(f, "/output_path");
     mg_run_opts blob;
-    int opts_ok = r_array(f, "/opts", H5T_NATIVE_UCHAR, &blob, sizeof blob) == 0;
+    int opts_ok = mg_h5_read_array(f, "/opts", H5T_NATIVE_UCHAR, &blob, sizeof blob) == 0;
     if (opts_ok) {
         /* the bytes of the file, but never its pointers (a damaged or hostile file would make
          * the run call or read anywhere), and strings are terminated; the values are checked
@@ -331,6 +250,8 @@ static const char *parked_invalid(const mg_job *job, int64_t r, int64_t t, const
             if (!(v >= 0.0 && v <= 9007199254740992.0)) /* 2^53: exact in a double */
                 return "a count of the statistics is negative, not a number or too large";
         }
+    if (job->opts.level == MG_LEVEL_MICRO && job->mi)
+        return mg_micro_state_invalid(job, x);
     return NULL;
 }
 
@@ -341,7 +262,7 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
         return MG_EINVAL;
     int rc = MG_OK;
     char *key = mg_run_key(job->model, &job->opts, &job->SL.cfg);
-    char *saved = r_str(f, "/run_key");
+    char *saved = mg_h5_read_str(f, "/run_key");
     int64_t rows = 0, steps = 0, reals = 0;
     if (!key || !saved) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint without a run key (damaged?)", path);
@@ -362,19 +283,19 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
                         (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
         goto out;
     }
-    if (r_attr_i64(f, "rows", &rows) || rows != job->rows || r_attr_i64(f, "steps_done", &steps) ||
-        r_attr_i64(f, "realizations_done", &reals)) {
+    if (mg_h5_read_attr(f, "rows", H5T_NATIVE_INT64, &rows) || rows != job->rows || mg_h5_read_attr(f, "steps_done", H5T_NATIVE_INT64, &steps) ||
+        mg_h5_read_attr(f, "realizations_done", H5T_NATIVE_INT64, &reals)) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint does not fit this run (state of %lld rows, "
                         "expected %d)", path, (long long)rows, job->rows);
         goto out;
     }
     hsize_t ng = (hsize_t)job->n_groups;
     hsize_t nt = (hsize_t)(job->trace_k * job->SL.P * job->trace_T);
-    if (r_array(f, "/group_next", H5T_NATIVE_INT64, job->group_next, ng) ||
-        r_array(f, "/group_i", H5T_NATIVE_INT64, job->group_i, ng * (hsize_t)job->SL.n_i) ||
-        r_array(f, "/group_d", H5T_NATIVE_DOUBLE, job->group_d, ng * (hsize_t)job->SL.n_d) ||
-        r_array(f, "/trace_AN", H5T_NATIVE_FLOAT, job->trace_AN, nt) ||
-        r_array(f, "/trace_Abar", H5T_NATIVE_FLOAT, job->trace_Abar, nt)) {
+    if (mg_h5_read_array(f, "/group_next", H5T_NATIVE_INT64, job->group_next, ng) ||
+        mg_h5_read_array(f, "/group_i", H5T_NATIVE_INT64, job->group_i, ng * (hsize_t)job->SL.n_i) ||
+        mg_h5_read_array(f, "/group_d", H5T_NATIVE_DOUBLE, job->group_d, ng * (hsize_t)job->SL.n_d) ||
+        mg_h5_read_array(f, "/trace_AN", H5T_NATIVE_FLOAT, job->trace_AN, nt) ||
+        mg_h5_read_array(f, "/trace_Abar", H5T_NATIVE_FLOAT, job->trace_Abar, nt)) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint sums or traces missing or of the wrong size "
                         "(damaged, or of another realization range?)", path);
         goto out;
@@ -415,9 +336,9 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
     int64_t *r = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
     int64_t *t = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
     double *state = malloc((size_t)(m > 0 ? m : 1) * (size_t)rows * sizeof(double));
-    if (!r || !t || !state || r_array(f, "/inflight_r", H5T_NATIVE_INT64, r, (hsize_t)m) ||
-        r_array(f, "/inflight_t", H5T_NATIVE_INT64, t, (hsize_t)m) ||
-        r_array(f, "/inflight_state", H5T_NATIVE_DOUBLE, state, (hsize_t)m * (hsize_t)rows)) {
+    if (!r || !t || !state || mg_h5_read_array(f, "/inflight_r", H5T_NATIVE_INT64, r, (hsize_t)m) ||
+        mg_h5_read_array(f, "/inflight_t", H5T_NATIVE_INT64, t, (hsize_t)m) ||
+        mg_h5_read_array(f, "/inflight_state", H5T_NATIVE_DOUBLE, state, (hsize_t)m * (hsize_t)rows)) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint's parked realizations unreadable", path);
     } else {
         for (hssize_t k = 0; k < m && rc == MG_OK; ++k) {

@@ -42,6 +42,7 @@
  * Exit status: 0 all rows agree, 1 some row disagrees, 2 bad input (unreadable file, not a
  * result, different populations or statistics configurations, fewer than 2 realizations). */
 #include "cli.h"
+#include "io_h5_internal.h" /* mg_h5_read_* */
 #include "mesogif/io.h"
 #include "mesogif/stats.h"
 #include "mesogif/units.h" /* mg_parse_frequency_hz */
@@ -99,40 +100,11 @@ static void compare_usage(FILE *out)
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-static int attr_str(hid_t loc, const char *name, char *buf, size_t len)
-{
-    buf[0] = 0;
-    if (H5Aexists(loc, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    hid_t ft = H5Aget_type(a), mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5Tget_cset(ft));
-    char *s = NULL;
-    int ok = H5Tis_variable_str(ft) > 0 && H5Aread(a, mt, &s) >= 0 && s;
-    if (ok) {
-        snprintf(buf, len, "%s", s);
-        H5free_memory(s);
-    }
-    H5Tclose(mt);
-    H5Tclose(ft);
-    H5Aclose(a);
-    return ok ? 0 : -1;
-}
-
 static long long attr_ll(hid_t loc, const char *name)
 {
     long long v = -1;
-    if (H5Aexists(loc, name) > 0) {
-        hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-        if (a >= 0) {
-            if (H5Aread(a, H5T_NATIVE_LLONG, &v) < 0)
-                v = -1;
-            H5Aclose(a);
-        }
-    }
+    if (mg_h5_read_attr(loc, name, H5T_NATIVE_LLONG, &v) != 0)
+        v = -1;
     return v;
 }
 
@@ -174,7 +146,7 @@ static int cmp_load(const char *path, cmp_file *f)
         H5Dclose(d);
     }
     if (h >= 0) {
-        attr_str(h, "level", f->level, sizeof f->level);
+        mg_h5_read_attr_str(h, "level", f->level, sizeof f->level);
         f->first = attr_ll(h, "realization_first");
         f->count = attr_ll(h, "realization_count");
         f->seed = attr_ll(h, "seed");

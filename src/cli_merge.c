@@ -28,78 +28,6 @@ typedef struct {
     int64_t *idx;             /* [k] realization index of each trace row */
 } shard_in;
 
-static char *read_str_dset(hid_t f, const char *path)
-{
-    if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
-        return NULL;
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0)
-        return NULL;
-    hid_t ft = H5Dget_type(d);
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5Tget_cset(ft));
-    char *s = NULL, *out = NULL;
-    hid_t sp = H5Dget_space(d);
-    int one = sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1;
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (one && H5Tis_variable_str(ft) > 0 &&
-        H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s)
-        out = strdup(s);
-    if (s)
-        H5free_memory(s);
-    H5Tclose(mt);
-    H5Tclose(ft);
-    H5Dclose(d);
-    return out;
-}
-
-/* 1 when attribute a holds exactly one value (H5Aread writes all of them; room is for one). */
-static int one_value(hid_t a)
-{
-    hid_t sp = H5Aget_space(a);
-    if (sp < 0)
-        return 0;
-    int ok = H5Sget_simple_extent_npoints(sp) == 1;
-    H5Sclose(sp);
-    return ok;
-}
-
-static int read_attr_i64(hid_t f, const char *name, int64_t *v)
-{
-    if (H5Aexists(f, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    int ok = a >= 0 && one_value(a) && H5Aread(a, H5T_NATIVE_INT64, v) >= 0;
-    if (a >= 0)
-        H5Aclose(a);
-    return ok ? 0 : -1;
-}
-
-static int read_attr_str(hid_t f, const char *name, char *buf, size_t len)
-{
-    if (H5Aexists(f, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    if (a < 0)
-        return -1;
-    hid_t ft = H5Aget_type(a);
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5Tget_cset(ft));
-    char *s = NULL;
-    int ok = H5Tis_variable_str(ft) > 0 && one_value(a) && H5Aread(a, mt, &s) >= 0 && s;
-    if (ok)
-        snprintf(buf, len, "%s", s);
-    if (s)
-        H5free_memory(s);
-    H5Tclose(mt);
-    H5Tclose(ft);
-    H5Aclose(a);
-    return ok ? 0 : -1;
-}
-
 /* Shape of a dataset of the given rank (1..3) into d, or -1. Also -1 when the values cannot
  * be in the file: mesogif writes traces with deflate, which compresses at most 1032:1, so a
  * dataset that claims more than ~1100 bytes per byte stored was not written by it (a damaged
@@ -138,16 +66,16 @@ static int open_shard(shard_in *s, mg_err *err)
         return mg_err_set(err, MG_EIO, "%s: cannot open (damaged or truncated?)", s->path);
     char fmt[32] = "";
     int64_t ver = 0;
-    if (read_attr_str(s->f, "format", fmt, sizeof fmt) || strcmp(fmt, "mesogif") != 0 ||
-        read_attr_i64(s->f, "format_version", &ver) || ver != MG_FORMAT_VERSION)
+    if (mg_h5_read_attr_str(s->f, "format", fmt, sizeof fmt) || strcmp(fmt, "mesogif") != 0 ||
+        mg_h5_read_attr(s->f, "format_version", H5T_NATIVE_INT64, &ver) || ver != MG_FORMAT_VERSION)
         return mg_err_set(err, MG_EIO, "%s: not a mesogif file of format %d", s->path,
                           MG_FORMAT_VERSION);
-    if (read_attr_i64(s->f, "realization_first", &s->first) ||
-        read_attr_i64(s->f, "realization_count", &s->count) ||
-        read_attr_str(s->f, "level", s->level, sizeof s->level))
+    if (mg_h5_read_attr(s->f, "realization_first", H5T_NATIVE_INT64, &s->first) ||
+        mg_h5_read_attr(s->f, "realization_count", H5T_NATIVE_INT64, &s->count) ||
+        mg_h5_read_attr_str(s->f, "level", s->level, sizeof s->level))
         return mg_err_set(err, MG_EIO, "%s: root attributes realization_first/count or level "
                           "missing", s->path);
-    s->run_key = read_str_dset(s->f, "/config/run_key");
+    s->run_key = mg_h5_read_str(s->f, "/config/run_key");
     if (!s->run_key || !*s->run_key)
         return mg_err_set(err, MG_EIO, "%s: /config/run_key missing (written by an older "
                           "mesogif?)", s->path);
@@ -375,11 +303,11 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
     fake.pop_names = names;
     fake.trace_k = K;
     fake.opts.realization_first = first;
-    hid_t a = H5Aopen_by_name(in[0].f, "/spikes", "dt_ms", H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0 || !one_value(a) || H5Aread(a, H5T_NATIVE_DOUBLE, &fake.opts.dt_ms) < 0)
+    hid_t sg = H5Gopen2(in[0].f, "/spikes", H5P_DEFAULT);
+    if (sg < 0 || mg_h5_read_attr(sg, "dt_ms", H5T_NATIVE_DOUBLE, &fake.opts.dt_ms) != 0)
         fake.opts.dt_ms = 0;
-    if (a >= 0)
-        H5Aclose(a);
+    if (sg >= 0)
+        H5Gclose(sg);
     fake.spikes = calloc((size_t)P, sizeof *fake.spikes);
     if (!fake.spikes)
         return -1;
@@ -394,12 +322,9 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
                 H5Lexists(in[i].f, path, H5P_DEFAULT) <= 0)
                 continue;
             hid_t g = H5Gopen2(in[i].f, path, H5P_DEFAULT);
-            hid_t na = H5Aopen(g, "n_neurons", H5P_DEFAULT);
             int64_t Ni = 0;
-            if (na < 0 || !one_value(na) || H5Aread(na, H5T_NATIVE_INT64, &Ni) < 0)
+            if (mg_h5_read_attr(g, "n_neurons", H5T_NATIVE_INT64, &Ni) != 0)
                 Ni = 0; /* refused below */
-            if (na >= 0)
-                H5Aclose(na);
             hid_t dt = H5Dopen2(g, "timestamps", H5P_DEFAULT), di = H5Dopen2(g, "node_ids", H5P_DEFAULT);
             /* both datasets hold m values with their bytes in the file (a damaged header must
              * not size the buffers: node ids are read into room for m) */

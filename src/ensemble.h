@@ -137,6 +137,9 @@ void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, mg_cpu_psd *w);
 int mg_micro_setup(mg_job *job, mg_err *err);
 int mg_micro_resolved(const mg_job *job, mg_resolved **list, int *n, mg_err *err);
 void mg_micro_free(mg_job *job);
+/* Why the state x (rows of one realization) cannot be a micro state, or NULL: the checkpoint
+ * reader's guard against damaged files (counts and spike ids index the spike lists). */
+const char *mg_micro_state_invalid(const mg_job *job, const double *x);
 int mg_cpu_run_micro(mg_job *job, mg_err *err);
 /* Memory of the micro state: per realization in flight, and shared by the ensemble (bytes). */
 void mg_micro_memory(const mg_job *job, double *per_realization, double *shared);

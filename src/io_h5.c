@@ -123,6 +123,16 @@ int mg_h5_attr_i64(hid_t obj, const char *name, int64_t v)
     return attr_i64(obj, name, v);
 }
 
+int mg_h5_attr_f64(hid_t obj, const char *name, double v)
+{
+    return attr_f64(obj, name, v);
+}
+
+int mg_h5_attr(hid_t obj, const char *name, hid_t type, const void *value)
+{
+    return attr_num(obj, name, type, value);
+}
+
 int mg_h5_dset(hid_t loc, const char *path, hid_t mem_type, hid_t file_type, int rank,
                const hsize_t *dims, const void *data, int compress)
 {

@@ -1,6 +1,7 @@
 /* src/io_h5_info.c: `mesogif info FILE.h5`: what a result file holds, read back through HDF5. */
 #include "cli.h"
 #include "mesogif/io.h"
+#include "io_h5_internal.h" /* mg_h5_read_* */
 
 #include <errno.h>
 #include <hdf5.h>
@@ -79,20 +80,6 @@ static herr_t print_object(hid_t loc, const char *name, const H5O_info_t *info, 
     H5Sclose(s);
     H5Dclose(d);
     return 0;
-}
-
-static int read_f64(hid_t f, const char *path, double *v, hsize_t n)
-{
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0)
-        return -1;
-    hid_t s = H5Dget_space(d);
-    hssize_t have = H5Sget_simple_extent_npoints(s);
-    int ok = have == (hssize_t)n && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                            v) >= 0;
-    H5Sclose(s);
-    H5Dclose(d);
-    return ok ? 0 : -1;
 }
 
 static int read_names(hid_t f, char ***names, int *P)
@@ -214,10 +201,10 @@ int mg_h5_info(const char *path, FILE *out, mg_err *err)
     if (read_names(f, &names, &P) == 0) {
         double *mean = malloc((size_t)P * sizeof *mean), *var = malloc((size_t)P * sizeof *var);
         double *sem = malloc((size_t)P * sizeof *sem), bin = NAN;
-        read_f64(f, "/stats/bin_ms", &bin, 1);
-        if (mean && var && sem && read_f64(f, "/stats/mean_A", mean, (hsize_t)P) == 0 &&
-            read_f64(f, "/stats/var_A", var, (hsize_t)P) == 0 &&
-            read_f64(f, "/stats/mean_A_sem", sem, (hsize_t)P) == 0) {
+        mg_h5_read_array(f, "/stats/bin_ms", H5T_NATIVE_DOUBLE, &bin, 1);
+        if (mean && var && sem && mg_h5_read_array(f, "/stats/mean_A", H5T_NATIVE_DOUBLE, mean, (hsize_t)P) == 0 &&
+            mg_h5_read_array(f, "/stats/var_A", H5T_NATIVE_DOUBLE, var, (hsize_t)P) == 0 &&
+            mg_h5_read_array(f, "/stats/mean_A_sem", H5T_NATIVE_DOUBLE, sem, (hsize_t)P) == 0) {
             fprintf(out, "statistics (A in %g ms bins):\n", bin);
             fprintf(out, "  %-16s %12s %12s %12s\n", "population", "mean A (Hz)", "+- sem",
                     "std A (Hz)");

@@ -29,7 +29,22 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
  * intermediate groups, and chunks + deflates when compress is set. */
 int mg_h5_attr_str(hid_t obj, const char *name, const char *value);
 int mg_h5_attr_i64(hid_t obj, const char *name, int64_t v);
+int mg_h5_attr_f64(hid_t obj, const char *name, double v);
+int mg_h5_attr(hid_t obj, const char *name, hid_t type, const void *value); /* scalar */
 int mg_h5_dset(hid_t loc, const char *path, hid_t mem_type, hid_t file_type, int rank,
                const hsize_t *dims, const void *data, int compress);
+
+/* Readers (src/io_h5_util.c); each returns 0, or -1 when the object is missing or not of the
+ * expected shape (nothing is written then beyond what the shape allows):
+ * mg_h5_read_attr: a scalar (one-value) attribute converted to `type`;
+ * mg_h5_read_attr_str: a scalar variable-length string attribute, truncated to len;
+ * mg_h5_read_str: a scalar string dataset, malloc'ed (NULL on failure);
+ * mg_h5_npoints: elements of a dataset (-1 if missing);
+ * mg_h5_read_array: a dataset of exactly n elements converted to `type`. */
+int mg_h5_read_attr(hid_t obj, const char *name, hid_t type, void *v);
+int mg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t len);
+char *mg_h5_read_str(hid_t loc, const char *path);
+hssize_t mg_h5_npoints(hid_t loc, const char *path);
+int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n);
 
 #endif /* MESOGIF_IO_H5_INTERNAL_H */

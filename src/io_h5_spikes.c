@@ -17,27 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int attr_num(hid_t obj, const char *name, hid_t type, const void *value)
-{
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, type, s, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, type, value) >= 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    return ok ? 0 : -1;
-}
-
-static int attr_text(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = attr_num(obj, name, t, &value);
-    H5Tclose(t);
-    return rc;
-}
-
 /* SONATA's "sorting" attribute: an enum over uint8 {none = 0, by_id = 1, by_time = 2}. */
 static int attr_sorting_by_time(hid_t obj)
 {
@@ -48,7 +27,7 @@ static int attr_sorting_by_time(hid_t obj)
     H5Tenum_insert(t, "by_id", &v);
     v = 2;
     H5Tenum_insert(t, "by_time", &v);
-    int rc = attr_num(obj, "sorting", t, &v);
+    int rc = mg_h5_attr(obj, "sorting", t, &v);
     H5Tclose(t);
     return rc;
 }
@@ -84,9 +63,9 @@ int mg_h5_write_spikes(hid_t f, const mg_result *res)
         return -1;
     int rc = 0;
     int64_t k = res->trace_k, first = res->opts.realization_first;
-    rc |= attr_num(g, "recorded_realizations", H5T_NATIVE_INT64, &k);
-    rc |= attr_num(g, "realization_first", H5T_NATIVE_INT64, &first);
-    rc |= attr_num(g, "dt_ms", H5T_NATIVE_DOUBLE, &res->opts.dt_ms);
+    rc |= mg_h5_attr(g, "recorded_realizations", H5T_NATIVE_INT64, &k);
+    rc |= mg_h5_attr(g, "realization_first", H5T_NATIVE_INT64, &first);
+    rc |= mg_h5_attr(g, "dt_ms", H5T_NATIVE_DOUBLE, &res->opts.dt_ms);
     for (int a = 0; a < res->P && rc == 0; ++a) {
         const mg_spikes *s = &res->spikes[a];
         hid_t pg = H5Gcreate2(g, res->pop_names[a], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -100,14 +79,14 @@ int mg_h5_write_spikes(hid_t f, const mg_result *res)
                  "recorded realization, the one in row k of /traces/realization_index; "
                  "timestamps: start of the emitting time step, t * dt_ms");
         rc |= attr_sorting_by_time(pg);
-        rc |= attr_num(pg, "n_neurons", H5T_NATIVE_INT64, &N);
-        rc |= attr_text(pg, "node_id_encoding", enc);
+        rc |= mg_h5_attr(pg, "n_neurons", H5T_NATIVE_INT64, &N);
+        rc |= mg_h5_attr_str(pg, "node_id_encoding", enc);
         hid_t d = dset_1d(pg, "timestamps", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, (hsize_t)s->n,
                           s->t_ms);
         if (d < 0)
             rc = -1;
         else {
-            rc |= attr_text(d, "units", "ms");
+            rc |= mg_h5_attr_str(d, "units", "ms");
             H5Dclose(d);
         }
         d = dset_1d(pg, "node_ids", H5T_NATIVE_UINT64, H5T_STD_U64LE, (hsize_t)s->n,

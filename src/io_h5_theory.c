@@ -351,60 +351,9 @@ static int theory_compute(const mg_result *res, const mg_model *m, theory_out *t
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-static int attr_write(hid_t obj, const char *name, hid_t type, const void *v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = a >= 0 && H5Awrite(a, type, v) >= 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    return ok ? 0 : -1;
-}
-
-static int attr_string(hid_t obj, const char *name, const char *value)
-{
-    hid_t ty = H5Tcopy(H5T_C_S1);
-    H5Tset_size(ty, H5T_VARIABLE);
-    H5Tset_cset(ty, H5T_CSET_UTF8);
-    int rc = attr_write(obj, name, ty, &value);
-    H5Tclose(ty);
-    return rc;
-}
-
-static int attr_f64(hid_t obj, const char *name, double v)
-{
-    return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
-}
-
-static int attr_i64(hid_t obj, const char *name, int64_t v)
-{
-    return attr_write(obj, name, H5T_NATIVE_INT64, &v);
-}
-
-/* Dataset of the given rank under loc (intermediate groups created). Zero-sized dimensions
- * are allowed (no fixed point found). */
-static int dset(hid_t loc, const char *path, hid_t mem, hid_t file, int rank,
-                const hsize_t *dims, const void *data)
-{
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-    H5Pset_create_intermediate_group(lcpl, 1);
-    hid_t d = H5Dcreate2(loc, path, file, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-    hsize_t n = 1;
-    for (int i = 0; i < rank; ++i)
-        n *= dims[i];
-    int ok = d >= 0 && (n == 0 || H5Dwrite(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
-    if (d >= 0)
-        H5Dclose(d);
-    H5Pclose(lcpl);
-    H5Sclose(sp);
-    return ok ? 0 : -1;
-}
-
 static int dset_f64(hid_t loc, const char *path, int rank, const hsize_t *dims, const double *v)
 {
-    return dset(loc, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, v);
+    return mg_h5_dset(loc, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, v, 0);
 }
 
 static int theory_write(hid_t f, const mg_result *res, const theory_out *t)
@@ -415,20 +364,20 @@ static int theory_write(hid_t f, const mg_result *res, const theory_out *t)
     if (g < 0)
         return -1;
     int rc = 0;
-    rc |= attr_i64(g, "version", THEORY_LAYOUT_VERSION);
-    rc |= attr_string(g, "method", t->renewal ? "renewal" : "linear_response");
-    rc |= attr_i64(g, "complete", t->fps.complete);
-    rc |= attr_string(g, "description",
+    rc |= mg_h5_attr_i64(g, "version", THEORY_LAYOUT_VERSION);
+    rc |= mg_h5_attr_str(g, "method", t->renewal ? "renewal" : "linear_response");
+    rc |= mg_h5_attr_i64(g, "complete", t->fps.complete);
+    rc |= mg_h5_attr_str(g, "description",
                       t->renewal
                           ? "uncoupled non-adapting populations: stationary renewal theory, exact "
                             "renewal spectrum of N independent neurons (docs/THEORY.md)"
                           : "quasi-renewal mean-field fixed points with linear stability; "
                             "spectra of the finite-size mesoscopic model linearized around each "
                             "stable fixed point (docs/THEORY.md)");
-    rc |= attr_f64(g, "rate_max_hz", t->rate_max_hz);
-    rc |= attr_f64(g, "t_eval_ms", t->t_eval_ms);
-    rc |= attr_string(g, "warnings", t->warnings);
-    rc |= attr_string(g, "mesogif_version", MG_VERSION);
+    rc |= mg_h5_attr_f64(g, "rate_max_hz", t->rate_max_hz);
+    rc |= mg_h5_attr_f64(g, "t_eval_ms", t->t_eval_ms);
+    rc |= mg_h5_attr_str(g, "warnings", t->warnings);
+    rc |= mg_h5_attr_str(g, "mesogif_version", MG_VERSION);
 
     double *buf = malloc(((size_t)n * P + 1) * sizeof(double));
     double *eig = malloc(((size_t)n * 2 + 1) * sizeof(double));
@@ -451,8 +400,8 @@ static int theory_write(hid_t f, const mg_result *res, const theory_out *t)
         for (int a = 0; a < P; ++a)
             buf[(size_t)k * P + a] = t->fps.fp[k].A_hz[a];
     rc |= dset_f64(g, "fixed_points/rates_hz", 2, nP, buf);
-    rc |= dset(g, "fixed_points/stable", H5T_NATIVE_INT8, H5T_STD_I8LE, 1, &n1, st);
-    rc |= dset(g, "fixed_points/n_unstable", H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &n1, nu);
+    rc |= mg_h5_dset(g, "fixed_points/stable", H5T_NATIVE_INT8, H5T_STD_I8LE, 1, &n1, st, 0);
+    rc |= mg_h5_dset(g, "fixed_points/n_unstable", H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &n1, nu, 0);
     rc |= dset_f64(g, "fixed_points/static_eig", 2, n2, eig);
     for (int k = 0; k < n; ++k)
         for (int a = 0; a < P; ++a)
@@ -482,10 +431,10 @@ static int theory_write(hid_t f, const mg_result *res, const theory_out *t)
         if (d < 0) {
             rc = -1;
         } else {
-            rc |= attr_i64(d, "onesided", c->onesided);
-            rc |= attr_f64(d, "sample_bin_ms", c->psd_bin_ms);
-            rc |= attr_string(d, "units", "Hz (spectral density of A in Hz^2/Hz)");
-            rc |= attr_string(d, "sampling",
+            rc |= mg_h5_attr_i64(d, "onesided", c->onesided);
+            rc |= mg_h5_attr_f64(d, "sample_bin_ms", c->psd_bin_ms);
+            rc |= mg_h5_attr_str(d, "units", "Hz (spectral density of A in Hz^2/Hz)");
+            rc |= mg_h5_attr_str(d, "sampling",
                               t->windowed
                                   ? "expectation of /stats/psd: S averaged over bins of D = "
                                     "sample_bin_ms, aliased (sum_k S(f + k/D) sinc^2((f + k/D) D), "
@@ -495,15 +444,15 @@ static int theory_write(hid_t f, const mg_result *res, const theory_out *t)
                                     "(sum_k S(f + k/D) sinc^2((f + k/D) D), |k| <= 4); the window "
                                     "of the segments is not included (too many frequencies); NaN "
                                     "rows at unstable fixed points");
-            rc |= attr_i64(d, "window_included", t->windowed);
+            rc |= mg_h5_attr_i64(d, "window_included", t->windowed);
             H5Dclose(d);
         }
         d = H5Dopen2(g, "psd_unbinned", H5P_DEFAULT);
         if (d < 0) {
             rc = -1;
         } else {
-            rc |= attr_i64(d, "onesided", c->onesided);
-            rc |= attr_string(d, "sampling", "S(f) of the continuous-time activity");
+            rc |= mg_h5_attr_i64(d, "onesided", c->onesided);
+            rc |= mg_h5_attr_str(d, "sampling", "S(f) of the continuous-time activity");
             H5Dclose(d);
         }
     }
@@ -523,47 +472,11 @@ int mg_h5_write_theory(hid_t f, const mg_result *res, const mg_model *m)
     }
     theory_out_free(&t);
     if (rc != MG_OK)
-        attr_string(f, "theory_error", err.msg);
+        mg_h5_attr_str(f, "theory_error", err.msg);
     return 0;
 }
 
 /* ---- reading back for the command line ----------------------------------------------------- */
-
-static int rd_dset(hid_t loc, const char *path, hid_t type, void *v, hsize_t n)
-{
-    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0)
-        return -1;
-    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-    if (d < 0)
-        return -1;
-    hid_t sp = H5Dget_space(d);
-    int ok = H5Sget_simple_extent_npoints(sp) == (hssize_t)n &&
-             (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
-    H5Sclose(sp);
-    H5Dclose(d);
-    return ok ? 0 : -1;
-}
-
-static int rd_attr_string(hid_t obj, const char *name, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    if (H5Aexists(obj, name) <= 0)
-        return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    hid_t mt = H5Tcopy(H5T_C_S1);
-    H5Tset_size(mt, H5T_VARIABLE);
-    H5Tset_cset(mt, H5T_CSET_UTF8);
-    char *s = NULL;
-    int ok = a >= 0 && H5Aread(a, mt, &s) >= 0 && s;
-    if (ok) {
-        snprintf(buf, len, "%s", s);
-        H5free_memory(s);
-    }
-    H5Tclose(mt);
-    if (a >= 0)
-        H5Aclose(a);
-    return ok ? 0 : -1;
-}
 
 /* Number of entries of a dataset along axis 0, or -1. */
 static int64_t rd_len(hid_t loc, const char *path)
@@ -622,7 +535,7 @@ int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warnin
     int8_t *stable = NULL;
     char(*names)[MG_NAME_MAX] = NULL;
     if (H5Lexists(f, "/theory", H5P_DEFAULT) <= 0) {
-        if (rd_attr_string(f, "theory_error", msg, sizeof msg) == 0)
+        if (mg_h5_read_attr_str(f, "theory_error", msg, sizeof msg) == 0)
             snprintf(warning, warning_len, "--theory: no theory written: %s", msg);
         else
             snprintf(warning, warning_len, "--theory: %s has no /theory", path);
@@ -636,10 +549,10 @@ int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warnin
     int64_t complete = 0;
     char method[64] = "";
     if (g >= 0) {
-        rd_attr_string(g, "warnings", msg, sizeof msg);
+        mg_h5_read_attr_str(g, "warnings", msg, sizeof msg);
         if (msg[0])
             snprintf(warning, warning_len, "--theory: %s", msg);
-        rd_attr_string(g, "method", method, sizeof method);
+        mg_h5_read_attr_str(g, "method", method, sizeof method);
         if (H5Aexists(g, "complete") > 0) {
             hid_t a = H5Aopen(g, "complete", H5P_DEFAULT);
             H5Aread(a, H5T_NATIVE_INT64, &complete);
@@ -658,10 +571,10 @@ int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warnin
     stable = malloc((size_t)n + 1);
     mean = malloc((size_t)P * sizeof(double));
     if (!names || !rates || !cv || !stable || !mean || rd_names(f, P, names) ||
-        rd_dset(f, "/theory/fixed_points/rates_hz", H5T_NATIVE_DOUBLE, rates, (hsize_t)n * P) ||
-        rd_dset(f, "/theory/cv", H5T_NATIVE_DOUBLE, cv, (hsize_t)n * P) ||
-        rd_dset(f, "/theory/fixed_points/stable", H5T_NATIVE_INT8, stable, (hsize_t)n) ||
-        rd_dset(f, "/stats/mean_A", H5T_NATIVE_DOUBLE, mean, (hsize_t)P)) {
+        mg_h5_read_array(f, "/theory/fixed_points/rates_hz", H5T_NATIVE_DOUBLE, rates, (hsize_t)n * P) ||
+        mg_h5_read_array(f, "/theory/cv", H5T_NATIVE_DOUBLE, cv, (hsize_t)n * P) ||
+        mg_h5_read_array(f, "/theory/fixed_points/stable", H5T_NATIVE_INT8, stable, (hsize_t)n) ||
+        mg_h5_read_array(f, "/stats/mean_A", H5T_NATIVE_DOUBLE, mean, (hsize_t)P)) {
         snprintf(warning, warning_len, "--theory: %s: /theory cannot be read back", path);
         rc = MG_EIO;
         goto done;
@@ -707,9 +620,9 @@ int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warnin
         psd = malloc((size_t)n * per * sizeof(double));
         sim = malloc(per * sizeof(double));
         if (!freq || !psd || !sim ||
-            rd_dset(f, "/theory/freq", H5T_NATIVE_DOUBLE, freq, (hsize_t)F) ||
-            rd_dset(f, "/theory/psd", H5T_NATIVE_DOUBLE, psd, (hsize_t)(n * per)) ||
-            rd_dset(f, "/stats/psd", H5T_NATIVE_DOUBLE, sim, (hsize_t)per))
+            mg_h5_read_array(f, "/theory/freq", H5T_NATIVE_DOUBLE, freq, (hsize_t)F) ||
+            mg_h5_read_array(f, "/theory/psd", H5T_NATIVE_DOUBLE, psd, (hsize_t)(n * per)) ||
+            mg_h5_read_array(f, "/stats/psd", H5T_NATIVE_DOUBLE, sim, (hsize_t)per))
             goto done;
         fprintf(out, "spectrum, simulated / theory, averaged over octave bands (fixed point %d):\n",
                 ks + 1);

@@ -193,6 +193,11 @@ static int check_proj(const mg_model *m, int i, double dt_ms, mg_err *err)
     if (!(pr->delay >= dt_ms * (1.0 - 1e-9)))
         return mg_err_set(err, MG_EINVAL, "/projections/%d/delay: %g ms is shorter than the "
                           "time step dt = %g ms (allowed: >= dt)", i, pr->delay, dt_ms);
+    /* compared as a double first: converting a larger one to an integer is undefined */
+    if (!(pr->delay / dt_ms < 1e8))
+        return mg_err_set(err, MG_EINVAL, "/projections/%d/delay: %g ms is %.4g steps of dt = "
+                          "%g ms (allowed: fewer than 1e8 steps)", i, pr->delay,
+                          pr->delay / dt_ms, dt_ms);
     if (!(pr->tau_syn >= 0.0) || !isfinite(pr->J))
         return mg_err_set(err, MG_EINVAL, "/projections/%d: tau_syn = %g ms, J = %g mV "
                           "(allowed: tau_syn >= 0, finite J)", i, pr->tau_syn, pr->J);
@@ -227,6 +232,11 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         if (m->pops[a].N < 1 || m->pops[a].N > 0x7fffffffLL)
             return mg_err_set(err, MG_EINVAL, "/populations/%d/N: %lld neurons (allowed at the "
                               "micro level: 1..2^31-1)", a, (long long)m->pops[a].N);
+        /* refractory steps are compared as a double before anything is converted */
+        if (!(m->pops[a].t_ref / dt_ms < 4294967295.0))
+            return mg_err_set(err, MG_EINVAL, "/populations/%d/t_ref: %g ms is %.4g steps of dt "
+                              "= %g ms (allowed: fewer than 2^32 steps)", a, m->pops[a].t_ref,
+                              m->pops[a].t_ref / dt_ms, dt_ms);
     }
     for (int i = 0; i < m->n_proj; ++i) {
         int rc_p = check_proj(m, i, dt_ms, err);
@@ -320,7 +330,7 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         q->u_th = p->V_T_star;
         q->inv_Delta = 1.0 / p->Delta_V;
         q->c_dt = p->lambda_0 * dt_s;
-        q->R = (double)llround(p->t_ref / dt_ms);
+        q->R = nearbyint(p->t_ref / dt_ms); /* range-checked in mg_micro_setup */
         q->n_sfa = p->n_sfa;
         for (int r = 0; r < p->n_sfa; ++r) {
             q->E_th[r] = exp(-dt_ms / p->tau_sfa[r]);
@@ -427,7 +437,11 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         d->inp_first[a] = at;
         d->inp_count[a] = p->n_steps;
         for (int i = 0; i < p->n_steps; ++i) {
-            d->inp_step[at] = (int64_t)ceil(p->step_times[i] / dt_ms - 1e-9);
+            /* a time beyond any run (at most 2^32 steps) is kept as 2^62 steps: converting a
+             * larger double would be undefined */
+            const double first = ceil(p->step_times[i] / dt_ms - 1e-9);
+            d->inp_step[at] = first < 4611686018427387904.0 ? (int64_t)first
+                                                            : INT64_C(4611686018427387904);
             d->inp_mV[at] = p->step_amps[i] * p->tau_m / p->C_m;
             ++at;
         }
@@ -559,4 +573,27 @@ int mg_micro_resolved(const mg_job *job, mg_resolved **list, int *n, mg_err *err
     if (rc != MG_OK)
         return mg_err_set(err, MG_ENOMEM, "out of memory listing derived parameters");
     return MG_OK;
+}
+
+const char *mg_micro_state_invalid(const mg_job *job, const double *x)
+{
+    const mg_micro_model *mm = &job->mi->mm;
+    for (int a = 0; a < mm->P; ++a) {
+        const mg_micro_pop *pp = &mm->pop[a];
+        const double N = (double)pp->N;
+        for (int h = 0; h < pp->H; ++h) {
+            const double cnt = x[pp->row_hist + h];
+            if (!(cnt >= 0.0 && cnt <= N && cnt == floor(cnt)))
+                return "a spike count of the history is not a whole number in [0, N]";
+            for (int64_t q = 0; q < (int64_t)cnt; ++q) {
+                const double id = x[pp->row_park + (int64_t)h * pp->N + q];
+                if (!(id >= 0.0 && id < N && id == floor(id)))
+                    return "a parked spike names no neuron of its population";
+            }
+        }
+        for (int k = 0; k < mm->isi_bins + 3; ++k)
+            if (!(x[pp->row_isi + k] >= 0.0 && x[pp->row_isi + k] <= 9007199254740992.0))
+                return "an interval count is negative, not a number or too large";
+    }
+    return NULL;
 }

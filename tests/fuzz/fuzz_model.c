@@ -63,18 +63,6 @@ static void estimate(const mg_model *m, mg_level level)
     }
 }
 
-/* KNOWN ISSUE, reported to the owner of src/micro_derive.c (issue 8 report): the micro set-up
- * converts a step-current time beyond 2^63 steps to int64 (undefined behaviour; the meso set-up
- * clamps it). Until that is fixed such models skip the micro set-up here. */
-static int micro_known_issue(const mg_model *m, double dt_ms)
-{
-    for (int a = 0; a < m->P; ++a)
-        for (int i = 0; i < m->pops[a].n_steps; ++i)
-            if (!(m->pops[a].step_times[i] / dt_ms < 4e18))
-                return 1;
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,8 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)mg_pop_step_current(&m.pops[a], 1000.0);
         }
         estimate(&m, MG_LEVEL_MESO);
-        if (!micro_known_issue(&m, m.sim.dt > 0 ? m.sim.dt : 0.5))
-            estimate(&m, MG_LEVEL_MICRO);
+        estimate(&m, MG_LEVEL_MICRO);
         mg_model_free(&m);
     }
     free(text);
