@@ -27,13 +27,16 @@ BW=$($MG device 2>/dev/null | awk '/copy bandwidth/ {print $3}')
 DEV=$($MG device 2>/dev/null | sed -n 's/^device: //p')
 [ -n "$BW" ] || { echo "bench_gpu: no CUDA device ($DEV)"; exit 1; }
 
-# run BACKEND MODEL R TSIM -> "throughput wall device_MB" or "FAILED"
+# run BACKEND MODEL R TSIM -> "throughput wall device_MB" or "FAILED". BACKEND cuda:VARIANT
+# picks the meso kernel (MESOGIF_CUDA_MESO=thread, warp or warp64; kernels/backend_cuda.cu).
 one() {
-    local be=$1 model=$2 R=$3 tsim=$4
+    local be=${1%%:*} variant=${1#*:} model=$2 R=$3 tsim=$4
+    [ "$variant" = "$1" ] && variant=thread
     local args=(run --backend "$be" --realizations "$R" --t-sim "$tsim" --t-warmup 0
         --record-realizations 0 --quiet --force --out "$TMP/g.h5")
     [ -n "$model" ] && args=(run "$model" "${args[@]:1}")
-    if ! timeout 100 $MG "${args[@]}" > "$TMP/log" 2>&1; then echo "FAILED"; return; fi
+    if ! MESOGIF_CUDA_MESO=$variant timeout 100 $MG "${args[@]}" > "$TMP/log" 2>&1; then
+        echo "FAILED"; return; fi
     local thr wall mem
     thr=$(awk '/^wall/ {print $4}' "$TMP/log")
     wall=$(awk '/^wall/ {print $2}' "$TMP/log")
@@ -48,7 +51,7 @@ row() { # name be R tsim model bytes flops
     if [ "$res" = FAILED ]; then ROWS+=("| $name | $be | $R | FAILED (see log) | | | |"); cat "$TMP/log"; return; fi
     set -- $res
     local frac="-"
-    if [ "$be" = cuda ]; then
+    if [ "${be%%:*}" = cuda ]; then
         frac=$(awk -v thr="$1" -v bw="$BW" -v by="$bytes" -v fp="$FP64" -v fl="$flops" 'BEGIN {
             mb = bw * 1e9 / by; cb = fp * 1e12 / fl; b = mb < cb ? mb : cb;
             printf "%.2f (%s bound %.0f r-s/s)", thr / b, (mb < cb ? "memory" : "FP64"), b }')
@@ -58,14 +61,53 @@ row() { # name be R tsim model bytes flops
 
 B1_BYTES=55.55e6; B1_FLOPS=53.8e6; EI_BYTES=796.3e6; EI_FLOPS=774e6
 EI="$MODELS/nest_brunel_ei.json"
-row "B1 meso" cpu 256 10s "" $B1_BYTES $B1_FLOPS
-row "B1 meso" cuda 1000 10s "" $B1_BYTES $B1_FLOPS
-row "B1 meso" cuda 10000 10s "" $B1_BYTES $B1_FLOPS
-row "B1 meso" cuda 100000 2s "" $B1_BYTES $B1_FLOPS
-row "NEST E/I meso" cpu 64 2s "$EI" $EI_BYTES $EI_FLOPS
-row "NEST E/I meso" cuda 1000 2s "$EI" $EI_BYTES $EI_FLOPS
-row "NEST E/I meso" cuda 10000 2s "$EI" $EI_BYTES $EI_FLOPS
-row "NEST E/I meso" cuda 100000 200ms "$EI" $EI_BYTES $EI_FLOPS
+# CPU baseline: 64 (B1) or 32 (E/I) realizations per core, so every core has whole groups.
+# Simulated times keep each CUDA row under ~10 s with the slowest kernel (thread, H200 figures
+# of 2026-11-27), so the three kernel variants fit in gpu_check's budget.
+row "B1 meso" cpu $((64 * NPROC)) 5s "" $B1_BYTES $B1_FLOPS
+for v in thread warp warp64; do
+    row "B1 meso" cuda:$v 1000 2s "" $B1_BYTES $B1_FLOPS
+    row "B1 meso" cuda:$v 10000 2s "" $B1_BYTES $B1_FLOPS
+    row "B1 meso" cuda:$v 100000 1s "" $B1_BYTES $B1_FLOPS
+done
+row "NEST E/I meso" cpu $((32 * NPROC)) 500ms "$EI" $EI_BYTES $EI_FLOPS
+for v in thread warp warp64; do
+    row "NEST E/I meso" cuda:$v 1000 500ms "$EI" $EI_BYTES $EI_FLOPS
+    row "NEST E/I meso" cuda:$v 10000 200ms "$EI" $EI_BYTES $EI_FLOPS
+    row "NEST E/I meso" cuda:$v 100000 50ms "$EI" $EI_BYTES $EI_FLOPS
+done
+
+# ---- micro level (kernels/backend_cuda_micro.cu) --------------------------------------------
+# B1 (2 x 500, all-to-all, dt 0.5 ms) and E/I 3(c) (800 + 200, fixed in-degree, per-realization
+# networks, dt 0.2 ms) at R = 1e2 and 1e3, CPU (all cores) and CUDA in the same run. No bound
+# column: the micro kernel is bound by the latency of its per-step barriers, not by a roofline.
+one_micro() { # BACKEND MODEL R TSIM -> "throughput wall device_MB" or "FAILED"
+    local be=$1 model=$2 R=$3 tsim=$4
+    local args=(run --level micro --backend "$be" --realizations "$R" --t-sim "$tsim"
+        --t-warmup 0 --record-realizations 0 --quiet --force --out "$TMP/m.h5")
+    [ -n "$model" ] && args=(run "$model" "${args[@]:1}")
+    if ! timeout 60 $MG "${args[@]}" > "$TMP/log" 2>&1; then echo "FAILED"; return; fi
+    echo "$(awk '/^wall/ {print $4}' "$TMP/log") $(awk '/^wall/ {print $2}' "$TMP/log")" \
+        "$(awk '/^device memory/ {print $3}' "$TMP/log" | sed 's/^$/0/')"
+}
+row_micro() { # name be R tsim model
+    local res; res=$(one_micro "$2" "$5" "$3" "$4")
+    if [ "$res" = FAILED ]; then ROWS+=("| $1 | $2 | $3 | FAILED (see log) | | | |"); cat "$TMP/log"; return; fi
+    set -- "$1" "$2" "$3" $res
+    ROWS+=("$(printf '| %s | %s | %s | %s | %s | %s MB | - |' "$1" "$2" "$3" "$4" "$5" "${6:-0}")")
+}
+EI3C="$MODELS/ei_network.json"
+# 2 s (B1) and 0.5 s (E/I) per realization: at most 2000 realization-s a row, a second or less on
+# 16 cores or at the floor, under 10 s even at 200 r-s/s.
+for R in 100 1000; do
+    row_micro "B1 micro" cpu $R 2s ""
+    row_micro "B1 micro" cuda $R 2s ""
+done
+for R in 100 1000; do
+    row_micro "E/I 3(c) micro" cpu $R 500ms "$EI3C"
+    row_micro "E/I 3(c) micro" cuda $R 500ms "$EI3C"
+done
+# ---- end of the micro level --------------------------------------------------------------------
 
 {
     echo "GPU benchmark: $DEV; measured copy bandwidth $BW GB/s; CPU baseline: $NPROC cores of"
@@ -76,6 +118,7 @@ row "NEST E/I meso" cuda 100000 200ms "$EI" $EI_BYTES $EI_FLOPS
     printf '%s\n' "${ROWS[@]}"
     echo
     echo "Floors (issue 5): meso B1 >= 30000 realization-s per wall-s on an H100."
+    echo "Floor (issue 5): micro B1 >= 5000 realization-s per wall-s on an H100."
 } | tee "$TMP/table"
 if [ -n "${RESULTS:-}" ]; then
     { echo; echo "## $(date -u +%Y-%m-%dT%H:%MZ), GPU meso"; echo; cat "$TMP/table"; } >> "$RESULTS"

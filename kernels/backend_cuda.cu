@@ -12,21 +12,34 @@
  * time, so the staged binary needs no copy of it; without it the transform falls back to FFTW
  * on the host), then mg_obs_add_spectrum adds the periodograms on the device.
  * Test: tests/test_gpu.c (tools/gpu_check.sh). Bench: bench/bench_gpu.sh.
- * v1: global-memory state, steps in chunks of MG_CUDA_CHUNK launches (progress, cancel). */
+ * v1: global-memory state, steps in chunks of MG_CUDA_CHUNK launches (progress, cancel); on an
+ * H200 it reached 16 % of the memory-bandwidth bound (latency-bound: one thread walks all K
+ * cohorts of its realization, and 1000 realizations occupy 8 of 132 SMs).
+ * v2 (MESOGIF_CUDA_MESO=warp or warp64, see mg_meso_warp_kernel): a warp per realization with
+ * the state of each realization contiguous; same results bit for bit (tests/test_gpu.c), not yet
+ * timed on a device, so v1 stays the default until bench/bench_gpu.sh has measured both.
+ * Checkpoints: every lane has its own start step (0, or where a checkpoint parked it); when a
+ * checkpoint is due at the end of a launch the batch's lanes are parked (mg_job_park) and the
+ * driver writes the file; batches a checkpoint had finished are skipped and group sums go on
+ * from the checkpoint's, so a resumed run gives the uninterrupted run's bits on either backend
+ * (tests/test_gpu.c: meso_checkpoints_on_the_device_are_bitwise). */
 #include <cuda_runtime.h>
 #include <cufft.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ensemble.h"
-#include "cuda_check.cuh" /* MG_CUDA_TRY */
+#include "cuda_check.cuh"  /* MG_CUDA_TRY */
+#include "cuda_common.cuh" /* mg_cu_to_device, mg_cu_cufft */
 
 /* Steps per kernel launch: a launch stays well under a second even for large batches, so that
  * progress lines and cancel requests are served; launch overhead is < 0.1 % at this size. */
 #define MG_CUDA_CHUNK 1000
 #define MG_CUDA_THREADS 128
+/* Start step of a lane that does not run in this call (padding, or summed before a
+ * checkpoint); a lane parked at the last step (start = n_steps) still needs its record. */
+#define MG_CUDA_NEVER (1LL << 62)
 
 
 /* NaN report: first (realization, population, step) seen, or realization = -1. */
@@ -34,7 +47,24 @@ struct mg_cuda_fault {
     long long realization;
     int population;
     long long step;
+    int is_nan; /* 1 NaN, 0 infinite */
 };
+
+/* Note the first non-finite expected count of the run (the first lane to claim the record
+ * wins); the host stops after the launch with the realization, population and step. */
+static __device__ void mg_fault_note(mg_cuda_fault *fault, const double *nbar, int P,
+                                     long long r, long long t)
+{
+    for (int a = 0; a < P; ++a) {
+        if (!isfinite(nbar[a]) &&
+            atomicCAS((unsigned long long *)&fault->realization, (unsigned long long)-1LL,
+                      (unsigned long long)r) == (unsigned long long)-1LL) {
+            fault->population = a;
+            fault->step = t;
+            fault->is_nan = isnan(nbar[a]) ? 1 : 0;
+        }
+    }
+}
 
 /* Lane i of the batch is absolute realization lane0 + i; it is simulated whatever its index,
  * and recorded/validated only inside [first, end). */
@@ -42,10 +72,14 @@ __global__ void mg_meso_run_kernel(mg_meso_model mm, mg_obs_cfg oc, double *stat
                                    long long nlanes, long long lane0, long long first,
                                    long long end, long long t0, long long t1, float *tr_AN,
                                    float *tr_Abar, long long trace_k, long long trace_T,
-                                   mg_cuda_fault *fault)
+                                   const long long *tstart, mg_cuda_fault *fault)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes)
+        return;
+    /* a lane starts at its own step (0, or where a checkpoint parked it) */
+    const long long tb = tstart[i] > t0 ? tstart[i] : t0;
+    if (tb >= t1)
         return;
     long long r = lane0 + i;
     mg_lanes st;
@@ -54,180 +88,194 @@ __global__ void mg_meso_run_kernel(mg_meso_model mm, mg_obs_cfg oc, double *stat
     double n[MG_POP_MAX], nbar[MG_POP_MAX];
     long long k = r - first;
     int64_t trace_row = (r < end && k >= 0 && k < trace_k) ? k * mm.P * trace_T : -1;
-    if (t0 == 0) {
+    if (tb == 0) {
         mg_meso_init(&mm, st);
         mg_obs_init(&oc, st);
     }
-    for (long long t = t0; t < t1; ++t) {
+    for (long long t = tb; t < t1; ++t) {
         mg_meso_step(&mm, st, t, (uint32_t)r, n, nbar);
         mg_obs_step(&oc, st, t, n, nbar, tr_AN, tr_Abar, &trace_row);
-        if (r >= first && r < end) {
-            for (int a = 0; a < mm.P; ++a) {
-                if (isnan(nbar[a]) && atomicCAS((unsigned long long *)&fault->realization,
-                                                (unsigned long long)-1LL,
-                                                (unsigned long long)r) ==
-                                          (unsigned long long)-1LL) {
-                    fault->population = a;
-                    fault->step = t;
-                }
+        if (r >= first && r < end)
+            mg_fault_note(fault, nbar, mm.P, r, t);
+    }
+}
+
+/* ---- warp per realization ------------------------------------------------------------- */
+/* Layout "warp": realization i owns the contiguous rows state[i * rs .. i * rs + rows) (rs =
+ * rows rounded up to 4, so every realization starts on a 32-byte sector), and the 32 lanes of
+ * its warp take 32 consecutive cohorts at a time: their loads and stores of n, m, v, u, lam are
+ * coalesced, and a batch of R realizations keeps 32 R threads busy instead of R.
+ *
+ * Bitwise equality with the CPU twin: the cohort sums of step 5 (the quasi-renewal threshold
+ * Th and the sums X, W, Y, Z) are floating-point sums whose result depends on their order. The
+ * host adds the cohorts one by one, oldest first (mg_meso_expect, src/core/meso.h), so here too
+ * each sum is a single chain: the lanes write their terms of a tile of 32 cohorts to shared
+ * memory, one lane (Th) or four lanes (X, W, Y, Z, one each) add them in cohort order, and the
+ * expensive per-cohort work in between (two exps, the survivor update) runs on all 32 lanes.
+ * The prologue and epilogue (mg_meso_expect_begin/_end), the draw, the commit, the inputs and
+ * the observer are the shared core functions, called by lane 0. */
+#define MG_WARP_BLOCK 4 /* warps (realizations) per thread block */
+
+struct mg_warp_smem {
+    double term[32]; /* theta_tilde(l) n_l / N of the tile's cohorts */
+    double th[32];   /* Th seen by each cohort of the tile */
+    double q[4][32]; /* contributions to X, W, Y, Z */
+};
+
+/* Step 5 of population a for the realization of this warp; returns nbar on lane 0. */
+static __device__ double mg_warp_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
+                                        int lane, mg_warp_smem *sm)
+{
+    const unsigned full = 0xffffffffu;
+    const mg_meso_pop *pp = &mm->pop[a];
+    const int K = pp->K, k0 = (int)(t % K), n_active = K - pp->R;
+    const double *theta = mm->kernels + pp->theta_off;
+    const double *theta_tilde = theta + K;
+    const double E_m = pp->E_m, c = pp->c_hz, inv_Delta = pp->inv_Delta, hdt = pp->half_dt;
+    const double inv_N = pp->inv_N;
+    double Th = 0.0, Pf = 0.0, Psi = 0.0;
+    if (lane == 0)
+        mg_meso_expect_begin(mm, a, st, t, &Th, &Pf, &Psi);
+    __syncwarp();
+    Psi = __shfl_sync(full, Psi, 0); /* Th and Pf stay with lane 0 */
+    double acc = 0.0; /* lane q < 4: the running sum X, W, Y or Z */
+    for (int l0 = 0; l0 < n_active; l0 += 32) {
+        const int l = l0 + lane, cnt = n_active - l0 < 32 ? n_active - l0 : 32;
+        int s = k0 + l;
+        s = s >= K ? s - K : s;
+        if (lane < cnt)
+            sm->term[lane] = theta_tilde[l] * MG_AT(st, pp->row_n + s, 0) * inv_N;
+        __syncwarp();
+        if (lane == 0) { /* Th before cohort l, then Th += its term: the host's chain */
+            for (int k = 0; k < cnt; ++k) {
+                sm->th[k] = Th;
+                Th = Th + sm->term[k];
             }
         }
+        __syncwarp();
+        if (lane < cnt) {
+            double P = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s, 0),
+                                        &MG_AT(st, pp->row_lam + s, 0), theta[l] + sm->th[lane],
+                                        Psi, E_m, inv_Delta, c, hdt);
+            double x = 0.0, w = 0.0, y = 0.0, z = 0.0; /* 0 + term is the term, bit for bit */
+            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s, 0), &MG_AT(st, pp->row_v + s, 0),
+                                   P, &x, &w, &y, &z);
+            sm->q[0][lane] = x;
+            sm->q[1][lane] = w;
+            sm->q[2][lane] = y;
+            sm->q[3][lane] = z;
+        }
+        __syncwarp();
+        if (lane < 4)
+            for (int k = 0; k < cnt; ++k)
+                acc += sm->q[lane][k];
+        __syncwarp();
+    }
+    /* step 3: the refractory cohorts' survivors join X, still in cohort order */
+    for (int l0 = n_active; l0 < K; l0 += 32) {
+        const int l = l0 + lane, cnt = K - l0 < 32 ? K - l0 : 32;
+        int s = k0 + l;
+        s = s >= K ? s - K : s;
+        if (lane < cnt)
+            sm->q[0][lane] = MG_AT(st, pp->row_m + s, 0);
+        __syncwarp();
+        if (lane == 0)
+            for (int k = 0; k < cnt; ++k)
+                acc += sm->q[0][k];
+        __syncwarp();
+    }
+    double W = __shfl_sync(full, acc, 1), Y = __shfl_sync(full, acc, 2);
+    double Z = __shfl_sync(full, acc, 3);
+    double nbar = 0.0;
+    if (lane == 0)
+        mg_meso_expect_end(mm, a, st, t, &acc, &W, &Y, &Z, &Pf, &nbar);
+    __syncwarp();
+    return nbar;
+}
+
+/* The warp-layout twin of mg_meso_run_kernel: warp w of the grid is lane w of the batch.
+ * MINB: blocks per SM the register allocation must allow (4: about 94 registers, 20 warps per
+ * SM; 8: at most 64 registers, 32 warps, some spilling). Which is faster is for the device to
+ * say (MESOGIF_CUDA_MESO=warp or warp64; bench/bench_gpu.sh measures both). */
+template <int MINB>
+__global__ void __launch_bounds__(32 * MG_WARP_BLOCK, MINB)
+mg_meso_warp_kernel(mg_meso_model mm, mg_obs_cfg oc, double *state, long long rs,
+                    long long nlanes, long long lane0, long long first, long long end,
+                    long long t0, long long t1, float *tr_AN, float *tr_Abar, long long trace_k,
+                    long long trace_T, const long long *tstart, mg_cuda_fault *fault)
+{
+    __shared__ mg_warp_smem smem[MG_WARP_BLOCK];
+    const int lane = threadIdx.x & 31, wib = threadIdx.x >> 5;
+    const long long i = (long long)blockIdx.x * MG_WARP_BLOCK + wib;
+    if (i >= nlanes) /* whole warps leave together */
+        return;
+    const long long tb = tstart[i] > t0 ? tstart[i] : t0; /* the lane's own start (checkpoints) */
+    if (tb >= t1)
+        return;
+    mg_warp_smem *sm = &smem[wib];
+    const long long r = lane0 + i;
+    mg_lanes st;
+    st.base = state + i * rs;
+    st.ld = 1;
+    double n[MG_POP_MAX], nbar[MG_POP_MAX];
+    long long k = r - first;
+    int64_t trace_row = (r < end && k >= 0 && k < trace_k) ? k * mm.P * trace_T : -1;
+    if (tb == 0 && lane == 0) {
+        mg_meso_init(&mm, st);
+        mg_obs_init(&oc, st);
+    }
+    __syncwarp();
+    for (long long t = tb; t < t1; ++t) {
+        if (lane == 0)
+            mg_meso_inputs(&mm, st, t);
+        __syncwarp();
+        for (int a = 0; a < mm.P; ++a) {
+            double nb = mg_warp_expect(&mm, a, st, t, lane, sm);
+            if (lane == 0) {
+                nbar[a] = nb;
+                n[a] = mg_meso_draw(&mm, a, t, (uint32_t)r, nb);
+                mg_meso_commit(&mm, a, st, t, &n[a]);
+            }
+            __syncwarp();
+        }
+        if (lane == 0) {
+            mg_obs_step(&oc, st, t, n, nbar, tr_AN, tr_Abar, &trace_row);
+            if (r >= first && r < end)
+                mg_fault_note(fault, nbar, mm.P, r, t);
+        }
+        __syncwarp();
     }
 }
 
 /* Each lane's statistics record, contiguous per lane (rec_i + i n_i, rec_d + i n_d). */
-__global__ void mg_record_kernel(mg_obs_cfg oc, double *state, long long ld, long long nlanes,
-                                 int64_t *rec_i, double *rec_d)
+__global__ void mg_record_kernel(mg_obs_cfg oc, double *state, long long lane_stride,
+                                 long long row_stride, long long nlanes, int64_t *rec_i,
+                                 double *rec_d, const long long *tstart, long long n_steps)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= nlanes)
+    if (i >= nlanes || tstart[i] > n_steps) /* lanes that did not run hold no state */
         return;
     mg_lanes st;
-    st.base = state + i;
-    st.ld = ld;
+    st.base = state + i * lane_stride;
+    st.ld = row_stride;
     mg_obs_record(&oc, st, 0, rec_i + i * oc.L.n_i, rec_d + i * oc.L.n_d);
-}
-
-/* Group sums: one thread per (group, field), lanes in realization order, valid lanes only,
- * starting from 0 exactly as the CPU's gd[k] += rd[k] does. */
-__global__ void mg_group_sum_kernel(mg_stats_layout L, long long nlanes, long long lane0,
-                                    long long first, long long end, long long n_groups,
-                                    const int64_t *rec_i, const double *rec_d, int64_t *gi,
-                                    double *gd)
-{
-    long long tid = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    long long nf = L.n_i + L.n_d;
-    if (tid >= n_groups * nf)
-        return;
-    long long g = tid / nf, f = tid % nf;
-    int64_t li = 0;
-    double ld = 0.0;
-    for (long long j = 0; j < MG_RGROUP; ++j) {
-        long long i = g * MG_RGROUP + j, r = lane0 + i;
-        if (i >= nlanes || r < first || r >= end)
-            continue;
-        if (f < L.n_i)
-            li += rec_i[i * L.n_i + f];
-        else
-            ld += rec_d[i * L.n_d + (f - L.n_i)];
-    }
-    if (f < L.n_i)
-        gi[g * L.n_i + f] = li;
-    else
-        gd[g * L.n_d + (f - L.n_i)] = ld;
 }
 
 /* Periodograms of lane i from the transformed segments X[a][lane][N/2 + 1] (interleaved
  * complex, k = 0 .. N/2; k = 0 is the dropped mean). */
-__global__ void mg_spectrum_kernel(mg_obs_cfg oc, double *state, long long ld, long long nlanes,
-                                   const double *X)
+__global__ void mg_spectrum_kernel(mg_obs_cfg oc, double *state, long long lane_stride,
+                                   long long row_stride, long long nlanes, const double *X,
+                                   const long long *tstart, long long seg_end)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= nlanes)
+    if (i >= nlanes || tstart[i] > seg_end) /* a lane resumed after this segment had it */
         return;
     mg_lanes st;
-    st.base = state + i;
-    st.ld = ld;
+    st.base = state + i * lane_stride;
+    st.ld = row_stride;
     const long long H = oc.L.cfg.psd_n / 2 + 1;
     const double *re = X + 2 * (i * H + 1);
     mg_obs_add_spectrum(&oc, st, 0, re, re + 1, 2 * nlanes * H, 2);
-}
-
-/* cuFFT, loaded on first use (the toolkit's libcufft is large and need not be staged). */
-typedef cufftResult (*plan_many_fn)(cufftHandle *, int, int *, int *, int, int, int *, int, int,
-                                    cufftType, int);
-typedef cufftResult (*exec_d2z_fn)(cufftHandle, cufftDoubleReal *, cufftDoubleComplex *);
-typedef cufftResult (*destroy_fn)(cufftHandle);
-static struct {
-    int tried;
-    void *lib;
-    plan_many_fn plan_many;
-    exec_d2z_fn exec_d2z;
-    destroy_fn destroy;
-} g_cufft;
-
-static int cufft_load(void)
-{
-    if (g_cufft.tried)
-        return g_cufft.lib != NULL;
-    g_cufft.tried = 1;
-    const char *names[] = {"libcufft.so.12", "libcufft.so.11", "libcufft.so",
-                           "/usr/local/cuda/lib64/libcufft.so.12",
-                           "/usr/local/cuda/lib64/libcufft.so"};
-    for (size_t k = 0; k < sizeof names / sizeof names[0] && !g_cufft.lib; ++k)
-        g_cufft.lib = dlopen(names[k], RTLD_NOW | RTLD_LOCAL);
-    if (!g_cufft.lib)
-        return 0;
-    g_cufft.plan_many = (plan_many_fn)dlsym(g_cufft.lib, "cufftPlanMany");
-    g_cufft.exec_d2z = (exec_d2z_fn)dlsym(g_cufft.lib, "cufftExecD2Z");
-    g_cufft.destroy = (destroy_fn)dlsym(g_cufft.lib, "cufftDestroy");
-    if (!g_cufft.plan_many || !g_cufft.exec_d2z || !g_cufft.destroy) {
-        dlclose(g_cufft.lib);
-        g_cufft.lib = NULL;
-    }
-    return g_cufft.lib != NULL;
-}
-
-/* Transform the completed segments of every lane into d_X [P][nlanes][N/2+1] complex:
- * batched cuFFT straight from the state rows (stride = ld), or, without cuFFT, FFTW on the
- * host (slower: the segments cross the bus). */
-static int spectra_transform(const mg_job *job, double *d_state, long long nlanes, double *d_X,
-                             double *h_buf, mg_err *err)
-{
-    const mg_obs_cfg *oc = &job->oc;
-    const long long N = oc->L.cfg.psd_n, H = N / 2 + 1;
-    int rc = MG_OK;
-    if (cufft_load()) {
-        for (int a = 0; a < oc->P; ++a) {
-            cufftHandle plan;
-            int n = (int)N, inembed = (int)N, onembed = (int)H;
-            if (g_cufft.plan_many(&plan, 1, &n, &inembed, (int)nlanes, 1, &onembed, 1, (int)H,
-                                  CUFFT_D2Z, (int)nlanes) != CUFFT_SUCCESS)
-                return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch "
-                                  "%lld)", N, nlanes);
-            double *in = d_state + (long long)(oc->row_seg + a * N) * nlanes;
-            cufftDoubleComplex *out = (cufftDoubleComplex *)d_X + (long long)a * nlanes * H;
-            cufftResult r = g_cufft.exec_d2z(plan, in, out);
-            g_cufft.destroy(plan);
-            if (r != CUFFT_SUCCESS)
-                return mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
-        }
-        return MG_OK;
-    }
-    /* host fallback: rows [row_seg, row_seg + P N) of all lanes */
-    mg_psd_plan *plan = mg_psd_plan_new(N);
-    double *seg = (double *)malloc((size_t)N * sizeof(double));
-    double *re = (double *)malloc((size_t)H * sizeof(double));
-    double *im = (double *)malloc((size_t)H * sizeof(double));
-    double *hx = (double *)malloc((size_t)(oc->P * nlanes * H * 2) * sizeof(double));
-    if (!plan || !seg || !re || !im || !hx) {
-        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the spectra");
-        goto out;
-    }
-    MG_CUDA_TRY(cudaMemcpy(h_buf, d_state + (long long)oc->row_seg * nlanes,
-                           (size_t)(oc->P * N * nlanes) * sizeof(double),
-                           cudaMemcpyDeviceToHost));
-    for (int a = 0; a < oc->P; ++a)
-        for (long long i = 0; i < nlanes; ++i) {
-            for (long long k = 0; k < N; ++k)
-                seg[k] = h_buf[(a * N + k) * nlanes + i];
-            mg_psd_transform(plan, seg, re, im);
-            double *x = hx + 2 * ((a * nlanes + i) * H);
-            x[0] = x[1] = 0.0;
-            for (long long k = 1; k < H; ++k) {
-                x[2 * k] = re[k - 1];
-                x[2 * k + 1] = im[k - 1];
-            }
-        }
-    MG_CUDA_TRY(cudaMemcpy(d_X, hx, (size_t)(oc->P * nlanes * H * 2) * sizeof(double),
-                           cudaMemcpyHostToDevice));
-out:
-    mg_psd_plan_free(plan);
-    free(seg);
-    free(re);
-    free(im);
-    free(hx);
-    return rc;
 }
 
 extern "C" int mg_cuda_probe(char *name, int name_len)
@@ -245,15 +293,6 @@ extern "C" int mg_cuda_probe(char *name, int name_len)
     return MG_OK;
 }
 
-/* Copy n bytes to a new device buffer. */
-static cudaError_t to_device(void **dst, const void *src, size_t n)
-{
-    cudaError_t e = cudaMalloc(dst, n > 0 ? n : 1);
-    if (e == cudaSuccess && n > 0)
-        e = cudaMemcpy(*dst, src, n, cudaMemcpyHostToDevice);
-    return e;
-}
-
 extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
 {
     int rc = MG_OK;
@@ -262,7 +301,7 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     mg_meso_model dm = md->mm;
     void *d_pop = NULL, *d_kernels = NULL, *d_w = NULL, *d_Es = NULL, *d_F = NULL, *d_D = NULL;
     void *d_if = NULL, *d_ic = NULL, *d_is = NULL, *d_iv = NULL;
-    double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL, *d_X = NULL, *h_seg = NULL;
+    double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL, *d_X = NULL;
     int64_t *d_rec_i = NULL, *d_gi = NULL;
     const long long psd_N = job->SL.cfg.psd_n, psd_H = psd_N / 2 + 1;
     float *d_AN = NULL, *d_Abar = NULL;
@@ -272,17 +311,27 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     size_t trace_n = (size_t)(job->trace_k * P * job->trace_T);
     size_t free_b = 0, total_b = 0;
     long long groups_per_batch, per_lane;
+    /* kernel variant: MESOGIF_CUDA_MESO=warp selects the warp-per-realization kernel (v2, not
+     * yet measured on a device), anything else the thread-per-realization kernel (v1) */
+    const char *variant = getenv("MESOGIF_CUDA_MESO");
+    const int warp64 = variant && strcmp(variant, "warp64") == 0;
+    const int warp = warp64 || (variant && strcmp(variant, "warp") == 0);
+    const long long rs = ((long long)job->rows + 3) / 4 * 4; /* warp layout: rows per lane */
+    const long long lane_rows = warp ? rs : (long long)job->rows; /* state doubles per lane */
+    long long lanes_max = 0;
+    long long *d_tstart = NULL, *d_lo = NULL, *h_tstart = NULL, *h_lo = NULL;
+    double *h_park = NULL; /* a batch's state on the host, for checkpoints (lazily) */
 
-    MG_CUDA_TRY(to_device(&d_pop, md->pop, (size_t)P * sizeof(mg_meso_pop)));
-    MG_CUDA_TRY(to_device(&d_kernels, md->kernels, (size_t)md->n_kernels * sizeof(double)));
-    MG_CUDA_TRY(to_device(&d_w, md->pair_w, (size_t)P * P * sizeof(double)));
-    MG_CUDA_TRY(to_device(&d_Es, md->pair_Es, (size_t)P * P * sizeof(double)));
-    MG_CUDA_TRY(to_device(&d_F, md->pair_F, (size_t)P * P * sizeof(double)));
-    MG_CUDA_TRY(to_device(&d_D, md->pair_D, (size_t)P * P * sizeof(int)));
-    MG_CUDA_TRY(to_device(&d_if, md->inp_first, (size_t)P * sizeof(int)));
-    MG_CUDA_TRY(to_device(&d_ic, md->inp_count, (size_t)P * sizeof(int)));
-    MG_CUDA_TRY(to_device(&d_is, md->inp_step, (size_t)md->n_inp * sizeof(int64_t)));
-    MG_CUDA_TRY(to_device(&d_iv, md->inp_mV, (size_t)md->n_inp * sizeof(double)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_pop, md->pop, (size_t)P * sizeof(mg_meso_pop)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_kernels, md->kernels, (size_t)md->n_kernels * sizeof(double)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_w, md->pair_w, (size_t)P * P * sizeof(double)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_Es, md->pair_Es, (size_t)P * P * sizeof(double)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_F, md->pair_F, (size_t)P * P * sizeof(double)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_D, md->pair_D, (size_t)P * P * sizeof(int)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_if, md->inp_first, (size_t)P * sizeof(int)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_ic, md->inp_count, (size_t)P * sizeof(int)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_is, md->inp_step, (size_t)md->n_inp * sizeof(int64_t)));
+    MG_CUDA_TRY(mg_cu_to_device(&d_iv, md->inp_mV, (size_t)md->n_inp * sizeof(double)));
     dm.pop = (const mg_meso_pop *)d_pop;
     dm.kernels = (const double *)d_kernels;
     dm.pair_w = (const double *)d_w;
@@ -295,13 +344,19 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     dm.inp_mV = (const double *)d_iv;
     MG_CUDA_TRY(cudaMalloc(&d_AN, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
     MG_CUDA_TRY(cudaMalloc(&d_Abar, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
-    MG_CUDA_TRY(cudaMemset(d_AN, 0, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
-    MG_CUDA_TRY(cudaMemset(d_Abar, 0, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
+    /* the traces so far (zeros, or what a checkpoint holds): batches finished before it are
+     * not run again, and the copy back at the end must keep their traces */
+    if (trace_n > 0) {
+        MG_CUDA_TRY(cudaMemcpy(d_AN, job->trace_AN, trace_n * sizeof(float),
+                               cudaMemcpyHostToDevice));
+        MG_CUDA_TRY(cudaMemcpy(d_Abar, job->trace_Abar, trace_n * sizeof(float),
+                               cudaMemcpyHostToDevice));
+    }
     MG_CUDA_TRY(cudaMalloc(&d_fault, sizeof(mg_cuda_fault)));
 
     /* batch: whole reduction groups, as many as fit in 70 % of the free memory (an ensemble
      * larger than the device runs in several batches instead of failing) */
-    per_lane = (long long)job->rows * 8 + (job->SL.n_i + job->SL.n_d) * 8 +
+    per_lane = lane_rows * 8 + 8 + (job->SL.n_i + job->SL.n_d) * 8 +
                (psd_N > 0 ? (long long)P * psd_H * 16 : 0);
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     groups_per_batch = (long long)(0.7 * (double)free_b / (double)(per_lane * MG_RGROUP));
@@ -318,22 +373,22 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     }
     if (groups_per_batch > job->n_groups)
         groups_per_batch = job->n_groups;
+    lanes_max = groups_per_batch * MG_RGROUP;
+    h_tstart = (long long *)malloc((size_t)lanes_max * sizeof(long long));
+    h_lo = (long long *)malloc((size_t)groups_per_batch * sizeof(long long));
+    if (!h_tstart || !h_lo) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of host memory");
+        goto out;
+    }
+    MG_CUDA_TRY(cudaMalloc(&d_tstart, (size_t)lanes_max * sizeof(long long)));
+    MG_CUDA_TRY(cudaMalloc(&d_lo, (size_t)groups_per_batch * sizeof(long long)));
     {
-        long long lanes_max = groups_per_batch * MG_RGROUP;
-        MG_CUDA_TRY(cudaMalloc(&d_state, (size_t)lanes_max * job->rows * sizeof(double)));
+        MG_CUDA_TRY(cudaMalloc(&d_state, (size_t)(lanes_max * lane_rows) * sizeof(double)));
         MG_CUDA_TRY(cudaMalloc(&d_rec_i, (size_t)(lanes_max * job->SL.n_i) * sizeof(int64_t)));
         MG_CUDA_TRY(cudaMalloc(&d_rec_d, (size_t)(lanes_max * job->SL.n_d) * sizeof(double)));
         MG_CUDA_TRY(cudaMalloc(&d_gi, (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
-        if (psd_N > 0) {
+        if (psd_N > 0)
             MG_CUDA_TRY(cudaMalloc(&d_X, (size_t)(P * lanes_max * psd_H) * 2 * sizeof(double)));
-            if (!cufft_load()) {
-                h_seg = (double *)malloc((size_t)(P * psd_N * lanes_max) * sizeof(double));
-                if (!h_seg) {
-                    rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the spectra");
-                    goto out;
-                }
-            }
-        }
         MG_CUDA_TRY(cudaMalloc(&d_gd, (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
     }
     {
@@ -346,12 +401,56 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                                                              : groups_per_batch;
         long long nlanes = ng * MG_RGROUP;
         long long lane0 = (job->g_first + g0) * MG_RGROUP;
-        long long valid = (lane0 + nlanes < end ? lane0 + nlanes : end) -
-                          (lane0 > first ? lane0 : first);
         unsigned blocks = (unsigned)((nlanes + MG_CUDA_THREADS - 1) / MG_CUDA_THREADS);
-        mg_cuda_fault nofault = {-1, 0, 0};
+        /* element (row, lane) of the batch's state at row * row_stride + lane * lane_stride */
+        const long long lane_stride = warp ? rs : 1, row_stride = warp ? 1 : nlanes;
+        /* where each lane starts: realizations a checkpoint already summed (before
+         * group_next) and padding lanes never run; parked ones go on from their step with
+         * their state; the others start at 0 */
+        long long t_min = job->n_steps, valid = 0;
+        int any_parked = 0;
+        for (long long g = 0; g < ng; ++g)
+            h_lo[g] = job->group_next[g0 + g];
+        for (long long i = 0; i < nlanes; ++i) {
+            long long r = lane0 + i, g = i / MG_RGROUP;
+            h_tstart[i] = MG_CUDA_NEVER;
+            if (r < h_lo[g] || r >= end)
+                continue;
+            int64_t tp = 0;
+            if (job->n_inflight > 0) {
+                if (!h_park) {
+                    h_park = (double *)malloc((size_t)(lanes_max * lane_rows) * sizeof(double));
+                    if (!h_park) {
+                        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for a checkpoint");
+                        goto out;
+                    }
+                }
+                if (mg_job_unpark(job, r, &tp, h_park + i * lane_stride, row_stride))
+                    any_parked = 1;
+            }
+            h_tstart[i] = tp;
+            t_min = tp < t_min ? tp : t_min;
+            ++valid;
+        }
+        if (valid == 0) /* every realization of the batch was done before a checkpoint */
+            continue;
+        if (any_parked)
+            MG_CUDA_TRY(cudaMemcpy(d_state, h_park, (size_t)(nlanes * lane_rows) *
+                                   sizeof(double), cudaMemcpyHostToDevice));
+        MG_CUDA_TRY(cudaMemcpy(d_tstart, h_tstart, (size_t)nlanes * sizeof(long long),
+                               cudaMemcpyHostToDevice));
+        MG_CUDA_TRY(cudaMemcpy(d_lo, h_lo, (size_t)ng * sizeof(long long),
+                               cudaMemcpyHostToDevice));
+        /* the group sums so far (0, or what a checkpoint had summed) */
+        MG_CUDA_TRY(cudaMemcpy(d_gi, job->group_i + g0 * job->SL.n_i,
+                               (size_t)(ng * job->SL.n_i) * sizeof(int64_t),
+                               cudaMemcpyHostToDevice));
+        MG_CUDA_TRY(cudaMemcpy(d_gd, job->group_d + g0 * job->SL.n_d,
+                               (size_t)(ng * job->SL.n_d) * sizeof(double),
+                               cudaMemcpyHostToDevice));
+        mg_cuda_fault nofault = {-1, 0, 0, 0};
         MG_CUDA_TRY(cudaMemcpy(d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
-        for (long long t0 = 0, t1; t0 < job->n_steps; t0 = t1) {
+        for (long long t0 = t_min, t1; t0 < job->n_steps; t0 = t1) {
             t1 = t0 + MG_CUDA_CHUNK < job->n_steps ? t0 + MG_CUDA_CHUNK : job->n_steps;
             /* end the launch with the step that completes a spectral segment, if one does */
             long long seg_end = -1;
@@ -371,44 +470,87 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                 if (seg_end >= 0)
                     t1 = seg_end + 1;
             }
-            mg_meso_run_kernel<<<blocks, MG_CUDA_THREADS>>>(
-                dm, job->oc, d_state, nlanes, nlanes, lane0, first, end, t0, t1, d_AN, d_Abar,
-                job->trace_k, job->trace_T, d_fault);
+            const unsigned wblocks = (unsigned)((nlanes + MG_WARP_BLOCK - 1) / MG_WARP_BLOCK);
+            if (warp64)
+                mg_meso_warp_kernel<8><<<wblocks, 32 * MG_WARP_BLOCK>>>(
+                    dm, job->oc, d_state, rs, nlanes, lane0, first, end, t0, t1, d_AN, d_Abar,
+                    job->trace_k, job->trace_T, d_tstart, d_fault);
+            else if (warp)
+                mg_meso_warp_kernel<4><<<wblocks, 32 * MG_WARP_BLOCK>>>(
+                    dm, job->oc, d_state, rs, nlanes, lane0, first, end, t0, t1, d_AN, d_Abar,
+                    job->trace_k, job->trace_T, d_tstart, d_fault);
+            else
+                mg_meso_run_kernel<<<blocks, MG_CUDA_THREADS>>>(
+                    dm, job->oc, d_state, nlanes, nlanes, lane0, first, end, t0, t1, d_AN,
+                    d_Abar, job->trace_k, job->trace_T, d_tstart, d_fault);
             MG_CUDA_TRY(cudaGetLastError());
             MG_CUDA_TRY(cudaDeviceSynchronize());
             mg_cuda_fault f;
             MG_CUDA_TRY(cudaMemcpy(&f, d_fault, sizeof f, cudaMemcpyDeviceToHost));
             if (f.realization >= 0) {
                 rc = mg_err_set(err, MG_ENUM,
-                                "NaN in the expected spike count of realization %lld, population "
-                                "%d (%s), step %lld: check Delta_V and the input (a very small "
-                                "Delta_V or a huge input overflows the hazard)",
-                                f.realization, f.population, job->model->pops[f.population].name,
-                                f.step);
+                                "%s in the expected spike count of realization %lld, population "
+                                "%d (%s), step %lld (t = %g ms): likely cause: Delta_V too small "
+                                "for the input, or extreme parameters (check Delta_V, I_e, J and "
+                                "q_sfa)", f.is_nan ? "NaN" : "Inf", f.realization,
+                                f.population, job->model->pops[f.population].name, f.step,
+                                (double)f.step * job->opts.dt_ms);
                 goto out;
             }
             if (seg_end >= 0) {
-                rc = spectra_transform(job, d_state, nlanes, d_X, h_seg, err);
+                rc = mg_cu_spectra_transform(&job->oc, d_state, lane_stride, row_stride,
+                                             nlanes, d_X, err);
                 if (rc != MG_OK)
                     goto out;
-                mg_spectrum_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, nlanes, nlanes,
-                                                                d_X);
+                mg_spectrum_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, lane_stride,
+                                                                row_stride, nlanes, d_X,
+                                                                d_tstart, seg_end);
                 MG_CUDA_TRY(cudaGetLastError());
                 MG_CUDA_TRY(cudaDeviceSynchronize());
             }
-            job->steps_done += (t1 - t0) * valid;
+            for (long long i = 0; i < nlanes; ++i) /* progress: the lanes that ran */
+                if (h_tstart[i] < t1)
+                    job->steps_done += t1 - (h_tstart[i] > t0 ? h_tstart[i] : t0);
+            if (t1 < job->n_steps && mg_job_should_park(job)) {
+                /* checkpoint due (timer or signal): park every running lane with its state and
+                 * step, hand the traces so far to the host, and return; the driver writes the
+                 * checkpoint and calls again (src/ensemble.c), or stops after a signal */
+                if (!h_park) {
+                    h_park = (double *)malloc((size_t)(lanes_max * lane_rows) * sizeof(double));
+                    if (!h_park) {
+                        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for a checkpoint");
+                        goto out;
+                    }
+                }
+                MG_CUDA_TRY(cudaMemcpy(h_park, d_state, (size_t)(nlanes * lane_rows) *
+                                       sizeof(double), cudaMemcpyDeviceToHost));
+                for (long long i = 0; i < nlanes; ++i) {
+                    if (h_tstart[i] > job->n_steps)
+                        continue;
+                    long long tp = h_tstart[i] > t1 ? h_tstart[i] : t1;
+                    if (mg_job_park(job, lane0 + i, tp, h_park + i * lane_stride,
+                                    row_stride) != MG_OK) {
+                        rc = mg_err_set(err, MG_ENOMEM, "out of memory for a checkpoint");
+                        goto out;
+                    }
+                }
+                goto traces;
+            }
             if (job->opts.cancel && *job->opts.cancel) {
                 rc = mg_err_set(err, MG_EINTR, "interrupted");
                 goto out;
             }
             mg_job_progress(job, 0);
         }
-        mg_record_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, nlanes, nlanes, d_rec_i,
-                                                      d_rec_d);
+        mg_record_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, lane_stride, row_stride,
+                                                      nlanes, d_rec_i, d_rec_d, d_tstart,
+                                                      job->n_steps);
         MG_CUDA_TRY(cudaGetLastError());
-        long long nsum = ng * (job->SL.n_i + job->SL.n_d);
-        mg_group_sum_kernel<<<(unsigned)((nsum + 127) / 128), 128>>>(
-            job->SL, nlanes, lane0, first, end, ng, d_rec_i, d_rec_d, d_gi, d_gd);
+        {
+            long long nsum = ng * (job->SL.n_i + job->SL.n_d);
+            mg_cu_group_sum_kernel<<<(unsigned)((nsum + 127) / 128), 128>>>(
+                job->SL, nlanes, lane0, first, end, ng, d_lo, d_rec_i, d_rec_d, d_gi, d_gd);
+        }
         MG_CUDA_TRY(cudaGetLastError());
         MG_CUDA_TRY(cudaMemcpy(job->group_i + g0 * job->SL.n_i, d_gi,
                                (size_t)(ng * job->SL.n_i) * sizeof(long long),
@@ -416,8 +558,14 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         MG_CUDA_TRY(cudaMemcpy(job->group_d + g0 * job->SL.n_d, d_gd,
                                (size_t)(ng * job->SL.n_d) * sizeof(double),
                                cudaMemcpyDeviceToHost));
+        for (long long g = 0; g < ng; ++g) { /* the batch's groups are complete */
+            int64_t lo, hi;
+            mg_job_group_range(job, job->g_first + g0 + g, &lo, &hi);
+            job->group_next[g0 + g] = hi;
+        }
         job->real_done += valid;
     }
+traces:
     if (trace_n > 0) {
         MG_CUDA_TRY(cudaMemcpy(job->trace_AN, d_AN, trace_n * sizeof(float),
                                cudaMemcpyDeviceToHost));
@@ -444,6 +592,10 @@ out:
     cudaFree(d_Abar);
     cudaFree(d_fault);
     cudaFree(d_X);
-    free(h_seg);
+    cudaFree(d_tstart);
+    cudaFree(d_lo);
+    free(h_tstart);
+    free(h_lo);
+    free(h_park);
     return rc;
 }

@@ -333,8 +333,9 @@ static int cmp_pair(const void *x, const void *y)
     return a->node < b->node ? -1 : (a->node > b->node);
 }
 
-/* The recorded spikes as job->spikes: per population, sorted by (time, node id). */
-static int merge_spikes(mg_job *job, mg_err *err)
+/* The recorded spikes as job->spikes: per population, sorted by (time, node id). Also used by
+ * the CUDA backend (kernels/backend_cuda_micro.cu). */
+int mg_micro_merge_spikes(mg_job *job, mg_err *err)
 {
     mg_micro_derived *d = job->mi;
     const int P = d->mm.P;
@@ -471,5 +472,5 @@ int mg_cpu_run_micro(mg_job *job, mg_err *err)
     }
     /* the spikes go to the result once every realization is done (else a checkpoint is due
      * and the driver calls again) */
-    return all_done ? merge_spikes(job, err) : MG_OK;
+    return all_done ? mg_micro_merge_spikes(job, err) : MG_OK;
 }

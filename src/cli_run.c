@@ -30,6 +30,7 @@ static void run_usage(FILE *out)
           "  --checkpoint FILE          checkpoint file (default OUT.h5.ckpt)\n"
           "  --checkpoint-every DURATION  write a checkpoint every DURATION of wall time; on\n"
           "                             SIGTERM/SIGINT one is always written, then exit 75\n"
+          "                             (not by the micro level on CUDA: exit 130)\n"
           "  --no-checkpoint            never write one (a signal then stops with exit 130)\n"
           "  --resume FILE              continue from a checkpoint (model and options come\n"
           "                             from it; options given must agree with it)\n"
@@ -640,7 +641,8 @@ int mg_cli_run(int argc, char **argv)
         return 2;
     }
     if (!quiet && o.backend == MG_BACKEND_AUTO && o.level == MG_LEVEL_MICRO && have_cuda)
-        fprintf(stderr, "mesogif: the micro level has no CUDA backend yet; running on the CPU\n");
+        fprintf(stderr, "mesogif: the micro level runs on the CPU unless --backend cuda is "
+                        "given (its CUDA backend has not been verified on a device yet)\n");
     else if (!quiet && o.backend == MG_BACKEND_AUTO)
         fprintf(stderr, have_cuda ? "mesogif: backend cuda (%s)\n"
                                   : "mesogif: %s; running on the CPU\n", devname);
@@ -688,12 +690,15 @@ int mg_cli_run(int argc, char **argv)
     }
     if (rc != MG_OK) {
         int code = mg_err_exit_code(rc);
-        if (rc == MG_EINTR && o.checkpoint_path) {
+        if (rc == MG_ESTOPPED) {
             mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif run "
                          "--resume %s", o.checkpoint_path, o.checkpoint_path);
             code = 75; /* EX_TEMPFAIL: try again later */
         } else if (rc == MG_EINTR) {
-            mg_cli_error("interrupted by a signal; nothing written (--no-checkpoint)");
+            if (o.checkpoint_path)
+                mg_cli_error("interrupted by a signal; nothing written (%s)", err.msg);
+            else
+                mg_cli_error("interrupted by a signal; nothing written (--no-checkpoint)");
             code = 130;
         } else {
             report(&m, model_path, from_file, rc, &err);

@@ -508,6 +508,8 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     }
     double per_real, total;
     rc = job_check_memory(&job, &per_real, &total, err);
+    if (rc == MG_OK && opts->level == MG_LEVEL_MICRO)
+        rc = mg_micro_draw_shared(&job, err);
     if (rc != MG_OK) {
         job_free(&job);
         return rc;
@@ -551,7 +553,8 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     int use_cuda = 0;
 #ifdef MG_HAVE_CUDA
     char devname[128] = "";
-    /* the micro level has no CUDA backend yet: auto runs it on the CPU */
+    /* the micro CUDA backend (kernels/backend_cuda_micro.cu) is unverified on a device until
+     * tools/gpu_check.sh has run it: auto keeps the micro level on the CPU until then */
     if (opts->backend != MG_BACKEND_CPU &&
         !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) &&
         mg_cuda_probe(devname, sizeof devname) == MG_OK)
@@ -570,41 +573,43 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     job.t_start = mg_wall_s();
     job.t_last_report = job.t_start;
     job.ckpt_last = job.t_start;
+    /* The backend returns early with its unfinished realizations parked when a checkpoint
+     * is due (timer or signal): write it, and go on unless the run was cancelled. The meso
+     * backends (CPU and CUDA) and the micro CPU backend park; the micro CUDA backend runs to
+     * the end (a resume re-runs its realizations from step 0, which gives the same bits). */
+    int (*backend)(mg_job *, mg_err *) =
+        opts->level == MG_LEVEL_MICRO ? mg_cpu_run_micro : mg_cpu_run;
 #ifdef MG_HAVE_CUDA
-    if (use_cuda && opts->level == MG_LEVEL_MICRO) {
-        rc = mg_err_set(err, MG_ENODEV, "--backend cuda: the micro level has no CUDA backend "
-                        "yet (use --backend cpu)");
-        goto out;
-    }
     if (use_cuda) {
         res->backend_name = "cuda";
         snprintf(res->device, sizeof res->device, "%s", devname);
-        rc = mg_cuda_run(&job, err);
+        backend = opts->level == MG_LEVEL_MICRO ? mg_cuda_run_micro : mg_cuda_run;
     } else
 #endif
     {
         res->backend_name = "cpu";
         int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
         cpu_name(res->device, sizeof res->device, nthreads);
-        /* the backend returns early with its realizations parked when a checkpoint is due:
-         * write it, and go on unless the run was cancelled */
-        for (;;) {
-            job.ckpt_request = 0;
-            rc = opts->level == MG_LEVEL_MICRO ? mg_cpu_run_micro(&job, err)
-                                               : mg_cpu_run(&job, err);
-            if (rc != MG_OK || job_done(&job))
-                break;
-            rc = mg_checkpoint_write(&job, opts->checkpoint_path, err);
-            if (rc != MG_OK)
-                break;
-            job.ckpt_last = mg_wall_s();
-            if (opts->cancel && *opts->cancel) {
-                rc = mg_err_set(err, MG_EINTR, "stopped by a signal; checkpoint written to %s",
-                                opts->checkpoint_path);
-                break;
-            }
+    }
+    for (;;) {
+        job.ckpt_request = 0;
+        rc = backend(&job, err);
+        if (rc != MG_OK || job_done(&job))
+            break;
+        rc = mg_checkpoint_write(&job, opts->checkpoint_path, err);
+        if (rc != MG_OK)
+            break;
+        job.ckpt_last = mg_wall_s();
+        if (opts->cancel && *opts->cancel) {
+            rc = mg_err_set(err, MG_ESTOPPED, "stopped by a signal; checkpoint written to %s",
+                            opts->checkpoint_path);
+            break;
         }
     }
+    if (rc == MG_EINTR && opts->checkpoint_path)
+        mg_err_set(err, MG_EINTR, "interrupted; no checkpoint written (the %s backend of the "
+                   "%s level writes none)", res->backend_name,
+                   opts->level == MG_LEVEL_MICRO ? "micro" : "meso");
     res->wall_s = mg_wall_s() - job.t_start;
     mg_job_progress(&job, 1);
     /* a numerical fault keeps what was computed: the statistics of the realizations that

@@ -135,12 +135,18 @@ void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, mg_cpu_psd *w);
  * by job_setup before the observer is laid out. mg_micro_resolved appends derived parameters.
  * mg_micro_free releases job->mi (NULL-safe). mg_cpu_run_micro is the CPU backend. */
 int mg_micro_setup(mg_job *job, mg_err *err);
+/* Draws the network shared by the ensemble (--connectivity shared; no-op otherwise or when
+ * already drawn); mg_run calls it after the memory check, so --dry-run never draws it. */
+int mg_micro_draw_shared(mg_job *job, mg_err *err);
 int mg_micro_resolved(const mg_job *job, mg_resolved **list, int *n, mg_err *err);
 void mg_micro_free(mg_job *job);
 /* Why the state x (rows of one realization) cannot be a micro state, or NULL: the checkpoint
  * reader's guard against damaged files (counts and spike ids index the spike lists). */
 const char *mg_micro_state_invalid(const mg_job *job, const double *x);
 int mg_cpu_run_micro(mg_job *job, mg_err *err);
+/* job->mi->rec (every recorded realization's spikes, complete) as job->spikes: per population,
+ * sorted by (step, node id); releases the records. Both micro backends end with it. */
+int mg_micro_merge_spikes(mg_job *job, mg_err *err);
 /* Memory of the micro state: per realization in flight, and shared by the ensemble (bytes). */
 void mg_micro_memory(const mg_job *job, double *per_realization, double *shared);
 
@@ -148,6 +154,8 @@ void mg_micro_memory(const mg_job *job, double *per_realization, double *shared)
 /* kernels/backend_cuda.cu. mg_cuda_probe: MG_OK and the device name if a device answers. */
 int mg_cuda_probe(char *name, int name_len);
 int mg_cuda_run(mg_job *job, mg_err *err);
+/* kernels/backend_cuda_micro.cu: the micro level on the device (the CPU twin: mg_cpu_run_micro). */
+int mg_cuda_run_micro(mg_job *job, mg_err *err);
 #endif
 
 #ifdef __cplusplus

@@ -466,22 +466,9 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     d->mm.inp_mV = d->inp_mV;
     job->dyn_rows = (int)row;
 
-    /* a network shared by the ensemble is drawn once, here */
+    /* a network shared by the ensemble is drawn once, by mg_micro_draw_shared: not here, so
+     * that --dry-run and the memory check before a run do not draw it */
     d->shared = job->opts.connectivity == MG_CONN_SHARED;
-    if (d->shared && n_list > 0) {
-        d->shared_csr = calloc((size_t)n_list, sizeof *d->shared_csr);
-        mg_micro_scratch sc;
-        if (!d->shared_csr || mg_micro_scratch_alloc(d, &sc) != MG_OK)
-            goto nomem;
-        for (int c = 0; c < n_list; ++c) {
-            rc = mg_micro_build_csr(d, c, 0, 1, &d->shared_csr[c], &sc, err);
-            if (rc != MG_OK) {
-                mg_micro_scratch_free(&sc);
-                goto fail;
-            }
-        }
-        mg_micro_scratch_free(&sc);
-    }
     return MG_OK;
 
 nomem:
@@ -489,6 +476,23 @@ nomem:
 fail:
     mg_micro_free(job);
     return rc;
+}
+
+int mg_micro_draw_shared(mg_job *job, mg_err *err)
+{
+    mg_micro_derived *d = job->mi;
+    const int n_list = d->mm.n_list;
+    if (!d->shared || n_list == 0 || d->shared_csr)
+        return MG_OK;
+    d->shared_csr = calloc((size_t)n_list, sizeof *d->shared_csr);
+    mg_micro_scratch sc;
+    if (!d->shared_csr || mg_micro_scratch_alloc(d, &sc) != MG_OK)
+        return mg_err_set(err, MG_ENOMEM, "out of memory while drawing the shared network");
+    int rc = MG_OK;
+    for (int c = 0; c < n_list && rc == MG_OK; ++c)
+        rc = mg_micro_build_csr(d, c, 0, 1, &d->shared_csr[c], &sc, err);
+    mg_micro_scratch_free(&sc);
+    return rc; /* on failure mg_micro_free releases what was drawn */
 }
 
 void mg_micro_memory(const mg_job *job, double *per_realization, double *shared)

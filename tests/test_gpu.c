@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/binom.h"
 #include "core/fmath.h"
@@ -209,9 +210,161 @@ START_TEST(meso_nest_ei_matches_cpu)
     if (!have_device(__func__))
         return;
     double z;
-    double frac = meso_twins("data/models/nest_brunel_ei.json", 1000, 2000, &z);
+    /* 1 s = 2000 steps (dt 0.5 ms): the bitwise check covers the first 1000 */
+    double frac = meso_twins("data/models/nest_brunel_ei.json", 1000, 1000, &z);
     printf("NEST E/I meso: bitwise-identical fraction %.4f, max z %.2f\n", frac, z);
     ck_assert_msg(z < 4.4, "NEST E/I means differ by %.2f standard errors", z);
+}
+END_TEST
+/* The warp-per-realization kernels (MESOGIF_CUDA_MESO=warp, warp64) keep the host's order of
+ * every floating-point sum, so they must give the thread kernel's results bit for bit: every
+ * trace value and every statistic (both sides use cuFFT, so the spectra too). */
+static void meso_variants_equal(const char *path, int64_t R, double t_sim)
+{
+    mg_model m;
+    mg_err err = {{0}};
+    int rc = path ? mg_model_load(path, &m, &err) : mg_model_default(&m, &err);
+    ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    o.realization_count = R;
+    o.record_realizations = R;
+    o.t_sim_ms = t_sim;
+    o.t_warmup_ms = 0.2 * t_sim;
+    if (m.sim.dt > 0)
+        o.dt_ms = m.sim.dt;
+    o.record_bin_ms = o.dt_ms;
+    o.stats_bin_ms = 10 * o.dt_ms;
+    o.backend = MG_BACKEND_CUDA;
+    const char *variants[] = {"thread", "warp", "warp64"};
+    mg_result res[3];
+    for (int v = 0; v < 3; ++v) {
+        setenv("MESOGIF_CUDA_MESO", variants[v], 1);
+        ck_assert_msg(mg_run(&m, &o, &res[v], &err) == MG_OK, "%s: %s", variants[v], err.msg);
+    }
+    unsetenv("MESOGIF_CUDA_MESO");
+    for (int v = 1; v < 3; ++v) {
+        size_t nt = (size_t)R * res[0].P * res[0].trace_T;
+        int64_t same = 0;
+        for (int64_t r = 0; r < R; ++r) {
+            size_t at = (size_t)r * res[0].P * res[0].trace_T;
+            same += memcmp(res[0].A_N + at, res[v].A_N + at,
+                           (size_t)res[0].P * res[0].trace_T * sizeof(float)) == 0;
+        }
+        int traces = memcmp(res[0].A_N, res[v].A_N, nt * sizeof(float)) == 0 &&
+                     memcmp(res[0].A_bar, res[v].A_bar, nt * sizeof(float)) == 0;
+        int stats_d = memcmp(res[0].stats.d, res[v].stats.d,
+                             res[0].stats.L.n_d * sizeof(double)) == 0;
+        int stats_i = memcmp(res[0].stats.i, res[v].stats.i,
+                             res[0].stats.L.n_i * sizeof(int64_t)) == 0;
+        printf("%s: kernel %s vs thread: %lld of %lld realizations identical, traces %s, "
+               "stats %s\n", path ? path : "B1", variants[v], (long long)same, (long long)R,
+               traces ? "equal" : "DIFFER", stats_d && stats_i ? "equal" : "DIFFER");
+        ck_assert_msg(traces && stats_d && stats_i, "%s: the %s kernel differs from the thread "
+                      "kernel", path ? path : "B1", variants[v]);
+    }
+    for (int v = 0; v < 3; ++v)
+        mg_result_free(&res[v]);
+    mg_model_free(&m);
+}
+
+START_TEST(meso_warp_kernels_equal_thread_kernel)
+{
+    if (!have_device(__func__))
+        return;
+    meso_variants_equal(NULL, 256, 2000);
+    meso_variants_equal("data/models/nest_brunel_ei.json", 128, 500);
+}
+END_TEST
+/* Checkpoints of the meso CUDA backend (kernels/backend_cuda.cu: lanes parked at the end of a
+ * launch with their state and step; batches finished before a checkpoint are not run again;
+ * group sums continue from the checkpoint's): every way of interrupting and resuming must give
+ * the uninterrupted run's statistics and traces bit for bit. B1, 96 realizations in batches of
+ * 32 (3 batches), 3 s, 8 recorded. */
+static void gpu_run(const mg_model *m, const mg_run_opts *o, mg_result *res, int want)
+{
+    mg_err err = {{0}};
+    int rc = mg_run(m, o, res, &err);
+    ck_assert_msg(rc == want, "mg_run (%s): %d, want %d: %s",
+                  o->backend == MG_BACKEND_CUDA ? "cuda" : "cpu", rc, want, err.msg);
+}
+
+static void assert_same_run(const mg_result *a, const mg_result *b, const char *what)
+{
+    ck_assert_msg(a->stats.L.n_i == b->stats.L.n_i && a->stats.L.n_d == b->stats.L.n_d, "%s",
+                  what);
+    ck_assert_msg(memcmp(a->stats.i, b->stats.i, a->stats.L.n_i * sizeof(int64_t)) == 0,
+                  "%s: integer statistics differ", what);
+    ck_assert_msg(memcmp(a->stats.d, b->stats.d, a->stats.L.n_d * sizeof(double)) == 0,
+                  "%s: statistics differ", what);
+    size_t nt = (size_t)a->trace_k * a->P * a->trace_T;
+    ck_assert_msg(b->trace_k == a->trace_k && b->trace_T == a->trace_T, "%s: trace shape", what);
+    ck_assert_msg(memcmp(a->A_N, b->A_N, nt * sizeof(float)) == 0 &&
+                  memcmp(a->A_bar, b->A_bar, nt * sizeof(float)) == 0, "%s: traces differ",
+                  what);
+    printf("checkpoint: %s: statistics and traces bitwise equal\n", what);
+}
+
+static volatile int g_stop = 1; /* a cancel flag that is set from the start: park at once */
+
+START_TEST(meso_checkpoints_on_the_device_are_bitwise)
+{
+    if (!have_device(__func__))
+        return;
+    mg_model m;
+    mg_err err = {{0}};
+    ck_assert_int_eq(mg_model_default(&m, &err), MG_OK);
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    o.realization_count = 96;
+    o.record_realizations = 8;
+    o.t_sim_ms = 3000;
+    o.t_warmup_ms = 500;
+    o.batch = 32;
+    o.seed = 11;
+    o.backend = MG_BACKEND_CUDA;
+    char ck[64];
+    snprintf(ck, sizeof ck, "/tmp/mg_test_gpu_%d.ckpt", (int)getpid());
+    mg_result ref, r1, r2;
+    gpu_run(&m, &o, &ref, MG_OK);
+
+    o.checkpoint_path = ck; /* (b) a checkpoint after every launch, continued in-process */
+    o.checkpoint_every_s = 1e-9;
+    gpu_run(&m, &o, &r1, MG_OK);
+    assert_same_run(&ref, &r1, "cuda, checkpoint after every launch");
+    mg_result_free(&r1);
+
+    o.checkpoint_every_s = 0; /* (c) stopped at the first launch, resumed on the device */
+    o.cancel = &g_stop;
+    gpu_run(&m, &o, &r1, MG_ESTOPPED);
+    o.cancel = NULL;
+    o.resume_path = ck;
+    gpu_run(&m, &o, &r2, MG_OK);
+    assert_same_run(&ref, &r2, "cuda stopped, resumed on cuda");
+    mg_result_free(&r2);
+    o.resume_path = NULL;
+    mg_result_free(&ref);
+
+    /* (d) across backends: without spectra (FFTW and cuFFT round differently) the CPU and the
+     * device compute the same bits, so a checkpoint of one resumes on the other */
+    o.psd_df_hz = -1.0;
+    gpu_run(&m, &o, &ref, MG_OK);
+    for (int from = 0; from < 2; ++from) {
+        o.backend = from == 0 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
+        o.cancel = &g_stop;
+        gpu_run(&m, &o, &r1, MG_ESTOPPED);
+        o.cancel = NULL;
+        o.resume_path = ck;
+        o.backend = from == 0 ? MG_BACKEND_CUDA : MG_BACKEND_CPU;
+        gpu_run(&m, &o, &r2, MG_OK);
+        o.resume_path = NULL;
+        assert_same_run(&ref, &r2, from == 0 ? "cpu stopped, resumed on cuda"
+                                             : "cuda stopped, resumed on cpu");
+        mg_result_free(&r2);
+    }
+    unlink(ck);
+    mg_result_free(&ref);
+    mg_model_free(&m);
 }
 END_TEST
 #endif /* MG_HAVE_CUDA */
@@ -255,6 +408,8 @@ Suite *gpu_suite(void)
     tcase_add_test(tc, exp_log_equal_host);
     tcase_add_test(tc, meso_b1_matches_cpu);
     tcase_add_test(tc, meso_nest_ei_matches_cpu);
+    tcase_add_test(tc, meso_warp_kernels_equal_thread_kernel);
+    tcase_add_test(tc, meso_checkpoints_on_the_device_are_bitwise);
 #else
     printf("gpu: skipped: no CUDA device (this build has no CUDA backend)\n");
 #endif

@@ -11,6 +11,7 @@ STAGE=$(cd "$STAGE" && pwd)
 LOG=${OUT:-/tmp}/gpu_check.log
 : > "$LOG"
 say() { echo "$@" | tee -a "$LOG"; }
+section() { say "$1 (at ${SECONDS} s)"; }
 cd "$STAGE"   # tests read data/models/... relative to here
 
 say "== mesogif GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -19,9 +20,9 @@ nvidia-smi -L 2>&1 | tee -a "$LOG"
 ./run.sh bin/mesogif device 2>&1 | tee -a "$LOG"
 
 status=0
-for t in test_fmath test_rng test_binom test_gpu; do
-    say "== $t"
-    if CK_DEFAULT_TIMEOUT=150 CK_VERBOSITY=verbose timeout 160 ./run.sh bin/$t >> "$LOG" 2>&1; then
+for t in test_fmath test_rng test_binom test_gpu test_gpu_micro; do
+    section "== $t"
+    if CK_DEFAULT_TIMEOUT=280 CK_VERBOSITY=verbose timeout 300 ./run.sh bin/$t >> "$LOG" 2>&1; then
         say "$t: passed"
     else
         say "$t: FAILED"; status=1
@@ -29,9 +30,9 @@ for t in test_fmath test_rng test_binom test_gpu; do
 done
 grep -E "differ|identical|fraction|mean A cpu|skipped" "$LOG" | sed 's/^/  /'
 
-say "== CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
+section "== CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
 T=$(mktemp -d)
-for spec in "B1::5s" "NEST_EI:data/models/nest_brunel_ei.json:2s"; do
+for spec in "B1::5s" "NEST_EI:data/models/nest_brunel_ei.json:1500ms"; do
     name=${spec%%:*}; rest=${spec#*:}; model=${rest%%:*}; tsim=${rest#*:}
     for be in cpu cuda; do
         timeout 120 ./run.sh bin/mesogif run $model --backend $be --realizations 1000 --t-sim $tsim \
@@ -48,7 +49,33 @@ for spec in "B1::5s" "NEST_EI:data/models/nest_brunel_ei.json:2s"; do
 done
 rm -rf "$T"
 
-say "== benchmark"
+# ---- micro level (kernels/backend_cuda_micro.cu) --------------------------------------------
+# CPU vs CUDA agreement at the micro level, 1000 realizations each (the design is exact, so the
+# two files hold the same numbers). 5000 and 2000 realization-s: the CPU (16 cores: ~4800 r-s/s
+# for B1, ~1400 for E/I 3(c)) takes 1-2 s; the device about as long at the floor of 5000 r-s/s,
+# and under a minute even at 200 r-s/s.
+section "== micro CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
+T=$(mktemp -d)
+for spec in "B1_micro::5s:1s" "EI_3c_micro:data/models/ei_network.json:2s:500ms"; do
+    name=${spec%%:*}; rest=${spec#*:}; model=${rest%%:*}; rest=${rest#*:}
+    tsim=${rest%%:*}; twarm=${rest#*:}
+    for be in cpu cuda; do
+        timeout 90 ./run.sh bin/mesogif run $model --level micro --backend $be \
+            --realizations 1000 --t-sim $tsim --t-warmup $twarm --record-realizations 0 \
+            --quiet --out "$T/$name.$be.h5" >> "$LOG" 2>&1 || say "$name $be run FAILED"
+    done
+    if timeout 60 ./run.sh bin/mesogif compare "$T/$name.cpu.h5" "$T/$name.cuda.h5" > "$T/cmp" 2>&1; then
+        say "compare $name cpu vs cuda: agree (exit 0)"
+    else
+        say "compare $name cpu vs cuda: DISAGREE or error (exit $?)"; status=1
+    fi
+    cat "$T/cmp" >> "$LOG"
+    tail -4 "$T/cmp"
+done
+rm -rf "$T"
+# ---- end of the micro level --------------------------------------------------------------------
+
+section "== benchmark"
 timeout 330 bash ./bench_gpu.sh 2>&1 | tee -a "$LOG" | tee "$STAGE/bench_table.txt" > /dev/null
 cat "$STAGE/bench_table.txt"
 
@@ -56,6 +83,7 @@ echo
 echo "== summary"
 grep -E "^test_.*: (passed|FAILED)|^compare " "$LOG"
 grep -E "bitwise-identical fraction" "$LOG" | sed 's/^/  /'
-grep -E "^\| B1 meso \| cuda \| 100000" "$STAGE/bench_table.txt" | sed 's/^/  /'
-echo "full log: $LOG"
+grep -E "^\| B1 meso \| cuda[^|]* \| 100000" "$STAGE/bench_table.txt" | sed 's/^/  /'
+grep -E "^\| (B1|E/I 3\(c\)) micro \| cuda \| 1000 " "$STAGE/bench_table.txt" | sed 's/^/  /' # micro
+echo "gpu_check took ${SECONDS} s; full log: $LOG"
 exit $status

@@ -16,7 +16,8 @@ enum {
     MG_ECUDA = 4,   /* a CUDA call failed */
     MG_ENODEV = 5,  /* a backend was asked for that this build or machine does not have */
     MG_EINTR = 6,   /* stopped by a signal (SIGINT, SIGTERM) */
-    MG_ENUM = 7     /* numerical fault: NaN or Inf in the state */
+    MG_ENUM = 7,    /* numerical fault: NaN or Inf in the state */
+    MG_ESTOPPED = 8 /* stopped by a signal after writing a checkpoint (resume from it) */
 };
 
 #define MG_ERR_LEN 1024

@@ -15,7 +15,7 @@
  * lane j of row k is st.base[k * ld + j]. The host passes a block of MG_VL lanes with ld = MG_VL;
  * a CUDA thread passes base + r with ld = batch size (coalesced across the warp).
  *
- * Called by: src/backend_cpu.c (mg_cpu_* ) and kernels/meso.cu; derived by src/meso_derive.c. */
+ * Called by: src/backend_cpu.c (mg_cpu_* ) and kernels/backend_cuda.cu; derived by src/meso_derive.c. */
 #ifndef MESOGIF_CORE_MESO_H
 #define MESOGIF_CORE_MESO_H
 
@@ -202,23 +202,17 @@ static inline MG_HD void mg_meso_cohort_survive(double *m, double *v, double P, 
     *m = keep * m_old;
 }
 
-/* Phase II for population a (steps 1-7 of MODEL.md §2.4): advance the cohorts and the free pool
- * by one step and return the expected count n_bar in nbar[j]. Leaves the draw to the caller. */
-static inline MG_HD void mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
-                                        double *MG_RESTRICT nbar)
+/* Phase II, prologue (steps 1, 2 and 4 of MODEL.md §2.4) for population a: the free pool's
+ * threshold and firing probability Pf, the drive Psi of the step, and Th, the quasi-renewal
+ * threshold seen by the oldest cohort. Shared by the host's cohort loop (mg_meso_expect) and the
+ * CUDA backend's warp-per-realization loop (kernels/backend_cuda.cu). */
+static inline MG_HD void mg_meso_expect_begin(const mg_meso_model *mm, int a, mg_lanes st,
+                                              int64_t t, double *MG_RESTRICT Th,
+                                              double *MG_RESTRICT Pf, double *MG_RESTRICT Psi)
 {
     const mg_meso_pop *pp = &mm->pop[a];
-    const int K = pp->K;
-    const int k0 = (int)(t % K);      /* slot of the oldest cohort (ring pointer) */
-    const int n_active = K - pp->R;   /* cohorts l = 0 .. K-R-1 may fire */
-    const double *theta = mm->kernels + pp->theta_off;
-    const double *theta_tilde = theta + K;
-    /* read once: the compiler cannot prove that state stores leave *pp alone, and a load of
-     * pp->x inside the lane loop would stop it from vectorizing */
+    const int k0 = (int)(t % pp->K); /* slot of the oldest cohort (ring pointer) */
     const double E_m = pp->E_m, c = pp->c_hz, inv_Delta = pp->inv_Delta, hdt = pp->half_dt;
-    const double inv_N = pp->inv_N;
-
-    double Th[MG_VL], W[MG_VL], Y[MG_VL], Z[MG_VL], X[MG_VL], Pf[MG_VL], Psi[MG_VL];
     MG_SIMD
     for (int j = 0; j < MG_VL; ++j) {
         double A_leave = MG_AT(st, pp->row_n + k0, j) * pp->inv_N_dt;
@@ -240,8 +234,61 @@ static inline MG_HD void mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes
         MG_AT(st, pp->row_lamf, j) = lam_new;
         /* step 4: the oldest cohort's own spikes are in the free pool's trace; take them out */
         Th[j] = th_free - pp->theta_tilde0 * MG_AT(st, pp->row_n + k0, j) * pp->inv_N;
-        W[j] = Y[j] = Z[j] = X[j] = 0.0;
     }
+}
+
+/* Phase II, epilogue (steps 6, 7 and 9): from the cohort sums X (survivors, refractory ones
+ * included), W (expected spikes), Y (P-weighted variance), Z (variance), the expected count
+ * nbar; the oldest cohort (already advanced by step 5) joins the free pool. */
+static inline MG_HD void mg_meso_expect_end(const mg_meso_model *mm, int a, mg_lanes st,
+                                            int64_t t, const double *MG_RESTRICT X,
+                                            const double *MG_RESTRICT W,
+                                            const double *MG_RESTRICT Y,
+                                            const double *MG_RESTRICT Z,
+                                            const double *MG_RESTRICT Pf,
+                                            double *MG_RESTRICT nbar)
+{
+    const mg_meso_pop *pp = &mm->pop[a];
+    const int k0 = (int)(t % pp->K);
+    const double N = pp->N;
+    MG_SIMD
+    for (int j = 0; j < MG_VL; ++j) {
+        double x = MG_AT(st, pp->row_x, j), z = MG_AT(st, pp->row_z, j);
+        /* step 6: firing probability of the neurons the cohorts do not account for */
+        double denom = Z[j] + z;
+        double P_Lambda = denom > 0.0 ? (Y[j] + Pf[j] * z) / denom : 0.0;
+        /* step 7 */
+        nbar[j] = W[j] + Pf[j] * x + P_Lambda * (N - X[j] - x);
+        /* step 9: the oldest cohort (updated in step 5) joins the free pool */
+        double keep = 1.0 - Pf[j];
+        MG_AT(st, pp->row_z, j) = keep * keep * z + Pf[j] * x + MG_AT(st, pp->row_v + k0, j);
+        MG_AT(st, pp->row_x, j) = keep * x + MG_AT(st, pp->row_m + k0, j);
+    }
+}
+
+/* Phase II for population a (steps 1-7 of MODEL.md §2.4): advance the cohorts and the free pool
+ * by one step and return the expected count n_bar in nbar[j]. Leaves the draw to the caller.
+ * Step 5 adds the cohorts one after another, oldest first: the sums Th, X, W, Y, Z depend on
+ * that order to the last bit, and the CUDA backend keeps it (kernels/backend_cuda.cu). */
+static inline MG_HD void mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
+                                        double *MG_RESTRICT nbar)
+{
+    const mg_meso_pop *pp = &mm->pop[a];
+    const int K = pp->K;
+    const int k0 = (int)(t % K);      /* slot of the oldest cohort (ring pointer) */
+    const int n_active = K - pp->R;   /* cohorts l = 0 .. K-R-1 may fire */
+    const double *theta = mm->kernels + pp->theta_off;
+    const double *theta_tilde = theta + K;
+    /* read once: the compiler cannot prove that state stores leave *pp alone, and a load of
+     * pp->x inside the lane loop would stop it from vectorizing */
+    const double E_m = pp->E_m, c = pp->c_hz, inv_Delta = pp->inv_Delta, hdt = pp->half_dt;
+    const double inv_N = pp->inv_N;
+
+    double Th[MG_VL], W[MG_VL], Y[MG_VL], Z[MG_VL], X[MG_VL], Pf[MG_VL], Psi[MG_VL];
+    mg_meso_expect_begin(mm, a, st, t, Th, Pf, Psi);
+    MG_SIMD
+    for (int j = 0; j < MG_VL; ++j)
+        W[j] = Y[j] = Z[j] = X[j] = 0.0;
     /* step 5 over the active cohorts, oldest first. Two cohorts per pass: their exp chains are
      * independent, which doubles the work in flight (the loop is latency-bound otherwise);
      * the accumulators still add cohort l before cohort l+1, so the sums are the same bits as
@@ -295,19 +342,7 @@ static inline MG_HD void mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes
         for (int j = 0; j < MG_VL; ++j)
             X[j] += m_s[j];
     }
-    MG_SIMD
-    for (int j = 0; j < MG_VL; ++j) {
-        double x = MG_AT(st, pp->row_x, j), z = MG_AT(st, pp->row_z, j);
-        /* step 6: firing probability of the neurons the cohorts do not account for */
-        double denom = Z[j] + z;
-        double P_Lambda = denom > 0.0 ? (Y[j] + Pf[j] * z) / denom : 0.0;
-        /* step 7 */
-        nbar[j] = W[j] + Pf[j] * x + P_Lambda * (pp->N - X[j] - x);
-        /* step 9: the oldest cohort (updated in step 5) joins the free pool */
-        double keep = 1.0 - Pf[j];
-        MG_AT(st, pp->row_z, j) = keep * keep * z + Pf[j] * x + MG_AT(st, pp->row_v + k0, j);
-        MG_AT(st, pp->row_x, j) = keep * x + MG_AT(st, pp->row_m + k0, j);
-    }
+    mg_meso_expect_end(mm, a, st, t, X, W, Y, Z, Pf, nbar);
 }
 
 /* Step 8: draw the count of population a, realization `realization`, step t from n_bar

@@ -46,7 +46,9 @@
  * of the neuron-steps) are q and then P computed. The decision is the one the full computation
  * gives, bit for bit.
  *
- * Called by: src/backend_cpu_micro.c (host, 8 lanes); derived by src/micro_derive.c. */
+ * Called by: src/backend_cpu_micro.c (host, 8 lanes: mg_micro_step) and
+ * kernels/backend_cuda_micro.cu (a CUDA block per realization: the mg_micro_part_* functions at
+ * the end); derived by src/micro_derive.c. */
 #ifndef MESOGIF_CORE_MICRO_H
 #define MESOGIF_CORE_MICRO_H
 
@@ -302,15 +304,26 @@ static inline MG_HD uint32_t mg_micro_draw_bernoulli(uint32_t seed, uint32_t c0,
     return n;
 }
 
-/* The interval that ends with neuron i's spike at step td (before row_ref is overwritten):
- * row_ref holds (previous spike step) + R. */
-static inline MG_HD void mg_micro_isi(const mg_micro_model *mm, const mg_micro_pop *pp,
-                                      mg_lanes st, int64_t i, int j, double td)
+/* The interval (s) that ends with a spike at step td of a neuron whose refractory row held
+ * ref_old (= its previous spike step + R) before the spike, or -1 when it is not counted
+ * (warm-up, the initial condition's spike, no histogram). */
+static inline MG_HD double mg_micro_isi_of(const mg_micro_model *mm, const mg_micro_pop *pp,
+                                           double ref_old, double td)
 {
-    const double prev = MG_AT(st, pp->row_ref + i, j) - pp->R;
+    const double prev = ref_old - pp->R;
     if (td < mm->isi_t0 || prev < 0.0 || mm->isi_bins == 0)
+        return -1.0;
+    return (td - prev) * mm->dt_s;
+}
+
+/* Add interval isi (from mg_micro_isi_of; < 0: nothing) to lane j's accumulators of pp. The
+ * sums s1, s2 depend on the order of the calls: every backend adds a step's intervals in
+ * neuron order. */
+static inline MG_HD void mg_micro_isi_add(const mg_micro_model *mm, const mg_micro_pop *pp,
+                                          mg_lanes st, int j, double isi)
+{
+    if (isi < 0.0)
         return;
-    const double isi = (td - prev) * mm->dt_s;
     const int NI = mm->isi_bins;
     const double b = isi / mm->isi_bin_s;
     const int slot = b < (double)NI ? 1 + (int)b : NI + 1;
@@ -318,6 +331,19 @@ static inline MG_HD void mg_micro_isi(const mg_micro_model *mm, const mg_micro_p
     MG_AT(st, pp->row_isi + NI + 2, j) += 1.0;
     MG_AT(st, pp->row_isi + NI + 3, j) += isi;
     MG_AT(st, pp->row_isi + NI + 4, j) += isi * isi;
+}
+
+/* The interval that ends with neuron i's spike at step td (before row_ref is overwritten).
+ * Kept out of line on the host: inlined, this rare path slows the neuron loop by ~2 %. */
+#if defined(__CUDACC__)
+#  define MG_MICRO_OUTLINE static inline MG_HD
+#else
+#  define MG_MICRO_OUTLINE static __attribute__((noinline, unused))
+#endif
+MG_MICRO_OUTLINE void mg_micro_isi(const mg_micro_model *mm, const mg_micro_pop *pp, mg_lanes st,
+                                    int64_t i, int j, double td)
+{
+    mg_micro_isi_add(mm, pp, st, j, mg_micro_isi_of(mm, pp, MG_AT(st, pp->row_ref + i, j), td));
 }
 
 /* Lane j's interval statistics into its record (layout L; see mg_obs_record). */
@@ -383,9 +409,71 @@ static inline MG_HD void mg_micro_init(const mg_micro_model *mm, mg_lanes st,
     }
 }
 
+/* Add one arriving spike (1.0) to a synaptic trace. On the device several threads deliver to
+ * the same trace at once: atomic, and still bitwise what a sequential delivery gives, because
+ * every addend is the same 1.0 (the sequence of partial sums s, s+1, (s+1)+1, ... does not
+ * depend on which spike is added first). */
+#if defined(__CUDA_ARCH__)
+#  define MG_MICRO_ADD1(p) atomicAdd((p), 1.0)
+#else
+#  define MG_MICRO_ADD1(p) (*(p) += 1.0)
+#endif
+
+/* The history slot of pj's source population that holds the spikes arriving at step t (emitted
+ * D steps earlier; t - D >= -H). */
+static inline MG_HD int mg_micro_arrival_slot(const mg_micro_model *mm, const mg_micro_proj *pj,
+                                              int64_t t)
+{
+    const mg_micro_pop *pb = &mm->pop[pj->src];
+    const int64_t back = t - pj->D;
+    return (int)(((back % pb->H) + pb->H) % pb->H);
+}
+
+/* Phase 1 for an all-to-all projection: the shared trace gets the n sequential additions each
+ * target would get (n ~ N p_fire per step: cheap, and bitwise what a list delivers). */
+static inline MG_HD void mg_micro_deliver_a2a(const mg_micro_model *mm, const mg_micro_proj *pj,
+                                              mg_lanes st, int64_t t)
+{
+    const int hrow = mm->pop[pj->src].row_hist + mg_micro_arrival_slot(mm, pj, t);
+    double nmax = 0.0;
+    MG_SIMD_MAX(nmax)
+    for (int j = 0; j < MG_VL; ++j)
+        nmax = MG_AT(st, hrow, j) > nmax ? MG_AT(st, hrow, j) : nmax;
+    for (double m = 0.0; m < nmax; m += 1.0) {
+        MG_SIMD
+        for (int j = 0; j < MG_VL; ++j)
+            MG_AT(st, pj->row_s, j) += m < MG_AT(st, hrow, j) ? 1.0 : 0.0;
+    }
+}
+
+/* Phase 1 for a list projection in lane j, or a share of it: the arriving spikes q = q0, q0 +
+ * dq, ... of the list in history slot `slot` (mg_micro_arrival_slot), and of each the out-edges
+ * off[src] + e0, + e0 + de, ... (a CUDA block spreads spikes over warps and edges over a warp's
+ * threads; mg_micro_deliver has the whole loop, 0, 1, 0, 1, written out). */
+static MG_MICRO_FORCE_INLINE void mg_micro_deliver_list(const mg_micro_model *mm,
+                                                        const mg_micro_proj *pj, mg_lanes st,
+                                                        const mg_micro_buf *buf, int slot,
+                                                        int j, int64_t q0, int64_t dq,
+                                                        int64_t e0, int64_t de)
+{
+    const mg_micro_pop *pb = &mm->pop[pj->src];
+    const mg_micro_csr cs = buf->csr[pj->conn * MG_VL + j];
+    const uint32_t *list = mg_micro_spikes(buf, pb, slot, j);
+    const int64_t cnt = (int64_t)MG_AT(st, pb->row_hist + slot, j);
+    double *MG_RESTRICT s = &MG_AT(st, pj->row_s, j);
+    const int64_t ld = st.ld;
+    for (int64_t q = q0; q < cnt; q += dq) {
+        const uint32_t src = list[q];
+        for (int64_t e = cs.off[src] + e0; e < cs.off[src + 1]; e += de)
+            MG_MICRO_ADD1(&s[(int64_t)cs.tgt[e] * ld]);
+    }
+}
+
 /* Phase 1 (MODEL.md §1.3 step 1): the spikes emitted D steps ago arrive; each adds 1 to the
  * trace of each of its targets. Lanes j >= n_lanes are skipped for list projections (padding
- * lanes whose result is discarded; pass MG_VL to deliver everywhere). */
+ * lanes whose result is discarded; pass MG_VL to deliver everywhere). The host's version of
+ * mg_micro_deliver_a2a and mg_micro_deliver_list written out in one loop (the same operations;
+ * calling them costs the host ~3 % on E/I 3(c), registers). */
 static inline MG_HD void mg_micro_deliver(const mg_micro_model *mm, mg_lanes st,
                                           const mg_micro_buf *buf, int64_t t, int n_lanes)
 {
@@ -424,18 +512,37 @@ static inline MG_HD void mg_micro_deliver(const mg_micro_model *mm, mg_lanes st,
     }
 }
 
-/* Phase 2 for the neurons of population a (MODEL.md §1.3 steps 2a-2f and 3). per_neuron != 0:
+/* Where the spikes found by mg_micro_neurons_range go when they cannot be written straight into
+ * the step's spike list (a CUDA thread handles one Philox block of 4 neurons and does not know
+ * how many spikes the neurons before its own had): per lane, the neurons that fired in neuron
+ * order and their intervals (mg_micro_isi_of, not yet added). mg_micro_sink_flush puts them at
+ * their place in the list once the counts before them are known (a prefix sum), and
+ * mg_micro_finish adds the intervals in list order: the same list, counts and sums as the
+ * direct path. */
+typedef struct {
+    int n[MG_VL];
+    uint32_t idx[MG_VL][4];
+    double isi[MG_VL][4];
+} mg_micro_sink;
+
+/* Phase 2 for the neurons [i_lo, i_hi) of population a (MODEL.md §1.3 steps 2a-2f; i_lo a
+ * multiple of 4, i_hi <= N). per_neuron != 0:
  * the synaptic sum is formed per neuron from the n_in inputs mm->in[in_first..] (some input is a
  * list); 0: every neuron gets the same drive psi of its lane (all inputs all-to-all), computed in
  * the same order, so the two give the same bits. n_in and n_sfa are the population's counts,
  * passed as literal constants by mg_micro_update for the common small values, so that the
- * compiler unrolls the loops over them (a runtime trip count costs ~20 % of the host loop). The
- * spike count of each lane goes to n[j] and history slot t mod H. */
-static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int a,
-                                                   mg_lanes st, const mg_micro_buf *buf,
-                                                   int64_t t, uint32_t real0,
-                                                   double *MG_RESTRICT n, const int per_neuron,
-                                                   const int n_in, const int n_sfa)
+ * compiler unrolls the loops over them (a runtime trip count costs ~20 % of the host loop).
+ * sk == NULL (the host): spikes are appended to history slot t mod H of each lane at cnt[j]
+ * (then incremented) and their intervals added at once; else (i_hi - i_lo <= 4) they go to sk,
+ * whose counts the caller has zeroed. */
+static MG_MICRO_FORCE_INLINE void mg_micro_neurons_range(const mg_micro_model *mm, int a,
+                                                         mg_lanes st, const mg_micro_buf *buf,
+                                                         int64_t t, uint32_t real0,
+                                                         int64_t i_lo, int64_t i_hi,
+                                                         int *MG_RESTRICT cnt,
+                                                         mg_micro_sink *MG_RESTRICT sk,
+                                                         const int per_neuron, const int n_in,
+                                                         const int n_sfa)
 {
     const mg_micro_pop *pp = &mm->pop[a];
     const int64_t N = pp->N;
@@ -448,15 +555,12 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int
     const int row_th = pp->row_th, row_psi = pp->row_psi;
     const int in_first = pp->in_first;
     const double drive = pp->mu_drive + mg_micro_input(mm, a, t) * pp->one_m_E_m;
-    int cnt[MG_VL];
-    for (int j = 0; j < MG_VL; ++j)
-        cnt[j] = 0;
     uint64_t ks0[10], ks1[10], lane_ctr[MG_VL];
     mg_micro_philox_keys(mm->seed, MG_STREAM_MICRO_SPIKE, ks0, ks1);
     for (int j = 0; j < MG_VL; ++j)
         lane_ctr[j] = (uint32_t)(real0 + (uint32_t)j); /* counter word 0: the realization */
     const uint64_t step_ctr = (uint32_t)t;
-    for (int64_t i0 = 0; i0 < N; i0 += 4) {
+    for (int64_t i0 = i_lo; i0 < i_hi; i0 += 4) {
         /* the uniforms of neurons i0 .. i0+3 in every lane: one Philox block each */
         double Uk[4][MG_VL];
         const uint64_t blk = (uint64_t)(pp->blk0 + i0 / 4);
@@ -478,7 +582,7 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int
             Uk[2][j] = ((double)(int64_t)(x2 & 0xffffffffu) + 0.5) * (1.0 / 4294967296.0);
             Uk[3][j] = ((double)(int64_t)(x3 & 0xffffffffu) + 0.5) * (1.0 / 4294967296.0);
         }
-        const int kn = N - i0 < 4 ? (int)(N - i0) : 4;
+        const int kn = i_hi - i0 < 4 ? (int)(i_hi - i0) : 4;
         /* firing candidates of the 4 neurons, tested once for the group (a horizontal
          * reduction per neuron costs more than the rest of the lane loop) */
         double arg[4][MG_VL], cand[4][MG_VL], anyv[MG_VL];
@@ -567,17 +671,41 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int
                     const double uu = Uk[k][j];
                     if (uu < qq && uu < mg_micro_pfire(qq)) {
                         /* spike: reset, refractory through step t + R, threshold jumps */
-                        mg_micro_isi(mm, pp, st, i, j, td);
+                        if (sk) {
+                            const int m = sk->n[j]++;
+                            sk->idx[j][m] = (uint32_t)i;
+                            sk->isi[j][m] = mg_micro_isi_of(mm, pp, MG_AT(st, row_ref + i, j),
+                                                            td);
+                        } else {
+                            mg_micro_isi(mm, pp, st, i, j, td);
+                            mg_micro_spikes(buf, pp, hs, j)[cnt[j]++] = (uint32_t)i;
+                        }
                         MG_AT(st, row_u + i, j) = u_r;
                         MG_AT(st, row_ref + i, j) = td + R;
                         for (int r = 0; r < n_sfa; ++r)
                             MG_AT(st, row_th + r * N + i, j) += pp->jump[r];
-                        mg_micro_spikes(buf, pp, hs, j)[cnt[j]++] = (uint32_t)i;
                     }
                 }
             }
         }
     }
+}
+
+/* Phase 2 for all neurons of population a, straight into the spike lists; the spike count of
+ * each lane goes to n[j] and history slot t mod H (step 3). */
+static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int a,
+                                                   mg_lanes st, const mg_micro_buf *buf,
+                                                   int64_t t, uint32_t real0,
+                                                   double *MG_RESTRICT n, const int per_neuron,
+                                                   const int n_in, const int n_sfa)
+{
+    const mg_micro_pop *pp = &mm->pop[a];
+    const int hs = (int)(t % pp->H);
+    int cnt[MG_VL];
+    for (int j = 0; j < MG_VL; ++j)
+        cnt[j] = 0;
+    mg_micro_neurons_range(mm, a, st, buf, t, real0, 0, pp->N, cnt, (mg_micro_sink *)0,
+                           per_neuron, n_in, n_sfa);
     /* 3: the count of the step */
     for (int j = 0; j < MG_VL; ++j) {
         n[j] = (double)cnt[j];
@@ -585,10 +713,11 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int
     }
 }
 
-/* Phase 2 for population a: the all-to-all traces (G S, then decay), then the neurons. */
-static inline MG_HD void mg_micro_update(const mg_micro_model *mm, int a, mg_lanes st,
-                                         const mg_micro_buf *buf, int64_t t, uint32_t real0,
-                                         double *MG_RESTRICT n)
+/* Phase 2 for population a, the part that is one value per lane: the all-to-all traces (G S,
+ * then decay) and, when every input is all-to-all, the drive psi shared by all its neurons
+ * (same order and operations as the per-neuron sum: 0 + 1 gS_0 + 1 gS_1 ...). */
+static inline MG_HD void mg_micro_update_pre(const mg_micro_model *mm, int a, mg_lanes st,
+                                             int64_t t)
 {
     const mg_micro_pop *pp = &mm->pop[a];
     for (int k = 0; k < mm->n_proj; ++k) {
@@ -603,12 +732,29 @@ static inline MG_HD void mg_micro_update(const mg_micro_model *mm, int a, mg_lan
             MG_AT(st, pj->row_s, j) = s * E_s;
         }
     }
+    if (pp->n_list_in > 0)
+        return;
+    const double drive = pp->mu_drive + mg_micro_input(mm, a, t) * pp->one_m_E_m;
+    for (int j = 0; j < MG_VL; ++j) {
+        double dv = 0.0;
+        for (int c = 0; c < pp->in_count; ++c) {
+            const mg_micro_in *in = &mm->in[pp->in_first + c];
+            dv += in->G * MG_AT(st, in->row, j);
+        }
+        MG_AT(st, pp->row_psi, j) = drive + dv;
+    }
+}
+
+/* Phase 2 for population a: the per-lane part, then the neurons. */
+static inline MG_HD void mg_micro_update(const mg_micro_model *mm, int a, mg_lanes st,
+                                         const mg_micro_buf *buf, int64_t t, uint32_t real0,
+                                         double *MG_RESTRICT n)
+{
+    const mg_micro_pop *pp = &mm->pop[a];
+    mg_micro_update_pre(mm, a, st, t);
 #if defined(__CUDA_ARCH__)
     /* one thread per realization: no lane loops to unroll, one instance keeps the kernel small */
-    if (pp->n_list_in > 0) {
-        mg_micro_neurons(mm, a, st, buf, t, real0, n, 1, pp->in_count, pp->n_sfa);
-        return;
-    }
+    mg_micro_neurons(mm, a, st, buf, t, real0, n, pp->n_list_in > 0, pp->in_count, pp->n_sfa);
 #else
 #define MG_MICRO_NEURONS_SFA(PN, NI)                                                           \
     do {                                                                                       \
@@ -626,24 +772,9 @@ static inline MG_HD void mg_micro_update(const mg_micro_model *mm, int a, mg_lan
         case 3: MG_MICRO_NEURONS_SFA(1, 3); break;
         default: MG_MICRO_NEURONS_SFA(1, pp->in_count); break;
         }
-        return;
+    } else {
+        MG_MICRO_NEURONS_SFA(0, 0);
     }
-#endif
-    /* all inputs all-to-all: the synaptic sum of every neuron, once per lane (same order and
-     * operations as the per-neuron sum: 0 + 1 gS_0 + 1 gS_1 ...) */
-    const double drive = pp->mu_drive + mg_micro_input(mm, a, t) * pp->one_m_E_m;
-    for (int j = 0; j < MG_VL; ++j) {
-        double dv = 0.0;
-        for (int c = 0; c < pp->in_count; ++c) {
-            const mg_micro_in *in = &mm->in[pp->in_first + c];
-            dv += in->G * MG_AT(st, in->row, j);
-        }
-        MG_AT(st, pp->row_psi, j) = drive + dv;
-    }
-#if defined(__CUDA_ARCH__)
-    mg_micro_neurons(mm, a, st, buf, t, real0, n, 0, 0, pp->n_sfa);
-#else
-    MG_MICRO_NEURONS_SFA(0, 0);
 #undef MG_MICRO_NEURONS_SFA
 #endif
 }
@@ -660,6 +791,89 @@ static inline MG_HD void mg_micro_step(const mg_micro_model *mm, mg_lanes st,
     mg_micro_deliver(mm, st, buf, t, n_lanes);
     for (int a = 0; a < mm->P; ++a)
         mg_micro_update(mm, a, st, buf, t, real0, n + a * MG_VL);
+}
+
+/* ---- The step decomposed over the T threads of a CUDA block (kernels/backend_cuda_micro.cu:
+ * one block per realization, T a multiple of MG_MICRO_WARP). tests/test_micro_split.c runs the
+ * same calls serially on the host, threads in a scrambled order, and checks them bitwise
+ * against mg_micro_step. A step is, with a barrier after each phase:
+ *   A. every thread: mg_micro_part_deliver(tid, T) (list spikes over warps, their out-edges over
+ *      a warp's threads; all-to-all projections on thread 0);
+ *   B. thread 0: mg_micro_update_pre for every population;
+ *   C. per population a, rounds of T Philox blocks (4 neurons each): thread tid runs block
+ *      round T + tid into its sink (mg_micro_part_neurons); an exclusive prefix sum of the sink
+ *      counts (threads in order = neurons in order) gives each thread its place in the spike
+ *      list, after the spikes of the earlier rounds (mg_micro_sink_flush);
+ *   D. per population, one thread: mg_micro_finish (count of the step, intervals in order). */
+#define MG_MICRO_WARP 32
+
+static inline MG_HD void mg_micro_part_deliver(const mg_micro_model *mm, mg_lanes st,
+                                               const mg_micro_buf *buf, int64_t t, int n_lanes,
+                                               int tid, int T)
+{
+    const int w = tid / MG_MICRO_WARP, l = tid % MG_MICRO_WARP, nw = T / MG_MICRO_WARP;
+    for (int k = 0; k < mm->n_proj; ++k) {
+        const mg_micro_proj *pj = &mm->proj[k];
+        if (pj->kind == MG_MICRO_A2A) {
+            if (tid == 0)
+                mg_micro_deliver_a2a(mm, pj, st, t);
+        } else {
+            const int slot = mg_micro_arrival_slot(mm, pj, t);
+            for (int j = 0; j < n_lanes && j < MG_VL; ++j)
+                mg_micro_deliver_list(mm, pj, st, buf, slot, j, w, nw, l, MG_MICRO_WARP);
+        }
+    }
+}
+
+/* Philox blocks of population a (4 neurons each, the last one maybe short). */
+static inline MG_HD int64_t mg_micro_blocks(const mg_micro_pop *pp)
+{
+    return (pp->N + 3) / 4;
+}
+
+/* Phase C for Philox block b of population a (nothing if b is past the end): its spikes go to
+ * sk. */
+static inline MG_HD void mg_micro_part_neurons(const mg_micro_model *mm, int a, mg_lanes st,
+                                               const mg_micro_buf *buf, int64_t t,
+                                               uint32_t real0, int64_t b, mg_micro_sink *sk)
+{
+    const mg_micro_pop *pp = &mm->pop[a];
+    for (int j = 0; j < MG_VL; ++j)
+        sk->n[j] = 0;
+    const int64_t i_lo = 4 * b;
+    if (i_lo >= pp->N)
+        return;
+    const int64_t i_hi = i_lo + 4 < pp->N ? i_lo + 4 : pp->N;
+    mg_micro_neurons_range(mm, a, st, buf, t, real0, i_lo, i_hi, (int *)0, sk,
+                           pp->n_list_in > 0, pp->in_count, pp->n_sfa);
+}
+
+/* Lane j's spikes in sk to the spike list of step t at positions off, off + 1, ..., and their
+ * intervals to isi_buf[off ...] (isi_buf: N_a entries for lane j). */
+static inline MG_HD void mg_micro_sink_flush(const mg_micro_model *mm, int a,
+                                             const mg_micro_buf *buf, int64_t t, int j,
+                                             const mg_micro_sink *sk, int64_t off,
+                                             double *isi_buf)
+{
+    const mg_micro_pop *pp = &mm->pop[a];
+    uint32_t *l = mg_micro_spikes(buf, pp, (int)(t % pp->H), j);
+    for (int m = 0; m < sk->n[j]; ++m) {
+        l[off + m] = sk->idx[j][m];
+        isi_buf[off + m] = sk->isi[j][m];
+    }
+}
+
+/* Phase D for population a, lane j: cnt spikes in step t (step 3: the count to *n and history
+ * slot t mod H), and their intervals added in list (= neuron) order, as the direct path adds
+ * them. */
+static inline MG_HD void mg_micro_finish(const mg_micro_model *mm, int a, mg_lanes st, int64_t t,
+                                         int j, int64_t cnt, const double *isi_buf, double *n)
+{
+    const mg_micro_pop *pp = &mm->pop[a];
+    *n = (double)cnt;
+    MG_AT(st, pp->row_hist + (int)(t % pp->H), j) = (double)cnt;
+    for (int64_t q = 0; q < cnt; ++q)
+        mg_micro_isi_add(mm, pp, st, j, isi_buf[q]);
 }
 
 #endif /* MESOGIF_CORE_MICRO_H */
