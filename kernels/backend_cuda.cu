@@ -320,6 +320,7 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     const long long lane_rows = warp ? rs : (long long)job->rows; /* state doubles per lane */
     long long lanes_max = 0;
     long long *d_tstart = NULL, *d_lo = NULL, *h_tstart = NULL, *h_lo = NULL;
+    int *h_pidx = NULL; /* lane -> its entry in job->inflight, or -1 */
     double *h_park = NULL; /* a batch's state on the host, for checkpoints (lazily) */
 
     MG_CUDA_TRY(mg_cu_to_device(&d_pop, md->pop, (size_t)P * sizeof(mg_meso_pop)));
@@ -376,7 +377,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     lanes_max = groups_per_batch * MG_RGROUP;
     h_tstart = (long long *)malloc((size_t)lanes_max * sizeof(long long));
     h_lo = (long long *)malloc((size_t)groups_per_batch * sizeof(long long));
-    if (!h_tstart || !h_lo) {
+    h_pidx = (int *)malloc((size_t)lanes_max * sizeof(int));
+    if (!h_tstart || !h_lo || !h_pidx) {
         rc = mg_err_set(err, MG_ENOMEM, "out of host memory");
         goto out;
     }
@@ -411,13 +413,23 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         int any_parked = 0;
         for (long long g = 0; g < ng; ++g)
             h_lo[g] = job->group_next[g0 + g];
+        /* the parked realizations of this batch, found in one pass over the list (a resume
+         * of a device checkpoint has every lane of a batch parked) */
+        for (long long i = 0; i < nlanes; ++i)
+            h_pidx[i] = -1;
+        for (int e = 0; e < job->n_inflight; ++e) {
+            long long i = job->inflight[e].r - lane0;
+            if (i >= 0 && i < nlanes)
+                h_pidx[i] = e;
+        }
         for (long long i = 0; i < nlanes; ++i) {
             long long r = lane0 + i, g = i / MG_RGROUP;
             h_tstart[i] = MG_CUDA_NEVER;
             if (r < h_lo[g] || r >= end)
                 continue;
-            int64_t tp = 0;
-            if (job->n_inflight > 0) {
+            long long tp = 0;
+            if (h_pidx[i] >= 0) {
+                mg_inflight *e = &job->inflight[h_pidx[i]];
                 if (!h_park) {
                     h_park = (double *)malloc((size_t)(lanes_max * lane_rows) * sizeof(double));
                     if (!h_park) {
@@ -425,12 +437,23 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                         goto out;
                     }
                 }
-                if (mg_job_unpark(job, r, &tp, h_park + i * lane_stride, row_stride))
-                    any_parked = 1;
+                for (int q = 0; q < job->rows; ++q)
+                    h_park[i * lane_stride + q * row_stride] = e->state[q];
+                tp = e->t;
+                free(e->state);
+                e->state = NULL; /* taken: removed from the list below */
+                any_parked = 1;
             }
             h_tstart[i] = tp;
             t_min = tp < t_min ? tp : t_min;
             ++valid;
+        }
+        if (any_parked) {
+            int kept = 0;
+            for (int e = 0; e < job->n_inflight; ++e)
+                if (job->inflight[e].state)
+                    job->inflight[kept++] = job->inflight[e];
+            job->n_inflight = kept;
         }
         if (valid == 0) /* every realization of the batch was done before a checkpoint */
             continue;
@@ -596,6 +619,7 @@ out:
     cudaFree(d_lo);
     free(h_tstart);
     free(h_lo);
+    free(h_pidx);
     free(h_park);
     return rc;
 }
