@@ -559,7 +559,9 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                 }
                 goto traces;
             }
-            if (job->opts.cancel && *job->opts.cancel) {
+            /* with a checkpoint file a signal parks the lanes above (at the next launch that
+             * ends before the last step); without one it stops the run here */
+            if (!job->opts.checkpoint_path && job->opts.cancel && *job->opts.cancel) {
                 rc = mg_err_set(err, MG_EINTR, "interrupted");
                 goto out;
             }

@@ -606,10 +606,12 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
             break;
         }
     }
+    /* stopped without writing a checkpoint: say why (the CLI prints it, exit 130) */
     if (rc == MG_EINTR && opts->checkpoint_path)
-        mg_err_set(err, MG_EINTR, "interrupted; no checkpoint written (the %s backend of the "
-                   "%s level writes none)", res->backend_name,
-                   opts->level == MG_LEVEL_MICRO ? "micro" : "meso");
+        mg_err_set(err, MG_EINTR, "%s", use_cuda && opts->level == MG_LEVEL_MICRO
+                   ? "the micro CUDA backend writes no checkpoints"
+                   : "stopped while replaying the recorded spikes after a resume; the "
+                     "checkpoint it resumed from is kept");
     res->wall_s = mg_wall_s() - job.t_start;
     mg_job_progress(&job, 1);
     /* a numerical fault keeps what was computed: the statistics of the realizations that
