@@ -89,6 +89,15 @@ $(BUILD)/obj/%.o: src/%.c $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The files that record the commit (--version, result and checkpoint attributes) are rebuilt
+# when HEAD moves, so an incremental build never reports, or accepts checkpoints of, an old one.
+COMMIT_STAMP := $(BUILD)/gen/commit-$(GIT_COMMIT)
+$(COMMIT_STAMP):
+	@mkdir -p $(@D)
+	@rm -f $(BUILD)/gen/commit-*
+	@touch $@
+$(BUILD)/obj/main.o $(BUILD)/obj/io_h5.o $(BUILD)/obj/checkpoint.o: $(COMMIT_STAMP)
+
 $(BUILD)/obj/cu_%.o: kernels/%.cu $(HDR) $(wildcard kernels/*.cuh)
 	@mkdir -p $(@D)
 	$(NVCC) $(ALL_NVCCFLAGS) -c $< -o $@

@@ -21,6 +21,8 @@ for v in 3 4; do
     [ $v = 4 ] && dst="$STAGE/bin-avx512"
     cp $P/bin/mesogif $(for t in $PROGS; do printf '%s ' "$P/$t"; done) "$dst/"
 done
+# without debug symbols: the folder travels to the device machine with a size limit (64 MiB)
+strip "$STAGE"/bin/* "$STAGE"/bin-avx512/*
 cp -r data/models "$STAGE/data/"
 cp tools/gpu_check.sh bench/bench_gpu.sh "$STAGE/"
 for lib in $(ldd "$STAGE"/bin/* | awk '/=> \// {print $3}' | sort -u); do
