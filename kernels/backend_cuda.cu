@@ -475,24 +475,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         MG_CUDA_TRY(cudaMemcpy(d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
         for (long long t0 = t_min, t1; t0 < job->n_steps; t0 = t1) {
             t1 = t0 + MG_CUDA_CHUNK < job->n_steps ? t0 + MG_CUDA_CHUNK : job->n_steps;
-            /* end the launch with the step that completes a spectral segment, if one does */
-            long long seg_end = -1;
-            if (job->oc.psd_L > 0) {
-                const long long L = job->oc.psd_L, b0 = job->oc.psd_b0;
-                /* segments complete at steps (b0 + m N) L - 1, m >= 1 */
-                long long m = (t0 + 1 + L - 1) / L - b0; /* first sample bin ending >= t0 */
-                m = m < 1 ? 1 : (m + psd_N - 1) / psd_N;
-                for (;; ++m) {
-                    long long te = (b0 + m * psd_N) * L - 1;
-                    if (te < t0)
-                        continue;
-                    if (te < t1)
-                        seg_end = te;
-                    break;
-                }
-                if (seg_end >= 0)
-                    t1 = seg_end + 1;
-            }
+            long long seg_end;
+            t1 = mg_cu_launch_end(&job->oc, t0, t1, &seg_end);
             const unsigned wblocks = (unsigned)((nlanes + MG_WARP_BLOCK - 1) / MG_WARP_BLOCK);
             if (warp64)
                 mg_meso_warp_kernel<8><<<wblocks, 32 * MG_WARP_BLOCK>>>(

@@ -605,22 +605,8 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
         MG_CUDA_TRY(cudaMemcpy(d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
         for (long long t0 = 0, t1; t0 < job->n_steps; t0 = t1) {
             t1 = t0 + chunk < job->n_steps ? t0 + chunk : job->n_steps;
-            /* end the launch with the step that completes a spectral segment, if one does
-             * (segments complete at steps (b0 + m N) L - 1, m >= 1; as the meso backend) */
-            long long seg_end = -1;
-            if (job->oc.psd_L > 0) {
-                const long long L = job->oc.psd_L, b0 = job->oc.psd_b0;
-                for (long long m = 1;; ++m) {
-                    long long te = (b0 + m * psd_N) * L - 1;
-                    if (te < t0)
-                        continue;
-                    if (te < t1)
-                        seg_end = te;
-                    break;
-                }
-                if (seg_end >= 0)
-                    t1 = seg_end + 1;
-            }
+            long long seg_end;
+            t1 = mg_cu_launch_end(&job->oc, t0, t1, &seg_end);
             if (d_recn)
                 MG_CUDA_TRY(cudaMemset(d_recn, 0,
                                        (size_t)(job->trace_k * P) * sizeof(long long)));

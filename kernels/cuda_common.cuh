@@ -63,6 +63,30 @@ static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
     return g.lib ? &g : NULL;
 }
 
+/* The last step of a launch over steps [t0, t1): the step that completes a spectral segment,
+ * if one falls in the range (segments complete at steps (b0 + m N) L - 1, m >= 1; the launch
+ * must end there so the segments can be transformed), else t1 - 1. Sets *seg_end to that step
+ * or to -1 and returns the launch's end. */
+static inline long long mg_cu_launch_end(const mg_obs_cfg *oc, long long t0, long long t1,
+                                         long long *seg_end)
+{
+    *seg_end = -1;
+    if (oc->psd_L <= 0)
+        return t1;
+    const long long L = oc->psd_L, b0 = oc->psd_b0, N = oc->L.cfg.psd_n;
+    long long m = (t0 + 1 + L - 1) / L - b0; /* first sample bin ending >= t0 */
+    m = m < 1 ? 1 : (m + N - 1) / N;
+    for (;; ++m) {
+        long long te = (b0 + m * N) * L - 1;
+        if (te < t0)
+            continue;
+        if (te < t1)
+            *seg_end = te;
+        break;
+    }
+    return *seg_end >= 0 ? *seg_end + 1 : t1;
+}
+
 /* Group sums of a batch: one thread per (group, field), lanes in realization order, valid lanes
  * only, exactly as the CPU's gd[k] += rd[k] (src/cpu_schedule.c), so the statistics are the
  * CPU's bits. lo == NULL: lanes from `first` count and the sums start at 0; otherwise lanes

@@ -39,27 +39,6 @@ static void run(const mg_run_opts *o, mg_result *res)
     ck_assert_msg(rc == MG_OK, "mg_run: %s", err.msg);
 }
 
-static void assert_same_stats(const mg_result *a, const mg_result *b, const char *what)
-{
-    const mg_stats_layout *L = &a->stats.L;
-    ck_assert_msg(memcmp(a->stats.i, b->stats.i, (size_t)L->n_i * sizeof(int64_t)) == 0,
-                  "%s: integer sums differ", what);
-    ck_assert_msg(memcmp(a->stats.d, b->stats.d, (size_t)L->n_d * sizeof(double)) == 0,
-                  "%s: floating sums differ", what);
-}
-
-/* rows [k0, k0 + k) of a's traces equal b's first k rows */
-static void assert_same_traces(const mg_result *a, int64_t k0, const mg_result *b, int64_t k,
-                               const char *what)
-{
-    ck_assert_int_eq(a->trace_T, b->trace_T);
-    size_t row = (size_t)a->P * (size_t)a->trace_T;
-    ck_assert_msg(memcmp(a->A_N + k0 * row, b->A_N, k * row * sizeof(float)) == 0,
-                  "%s: A_N differs", what);
-    ck_assert_msg(memcmp(a->A_bar + k0 * row, b->A_bar, k * row * sizeof(float)) == 0,
-                  "%s: A_bar differs", what);
-}
-
 START_TEST(one_and_two_threads_are_bitwise_equal)
 {
     mg_run_opts o;
@@ -69,8 +48,8 @@ START_TEST(one_and_two_threads_are_bitwise_equal)
     run(&o, &r1);
     o.threads = 2;
     run(&o, &r2);
-    assert_same_stats(&r1, &r2, "threads 1 vs 2");
-    assert_same_traces(&r1, 0, &r2, 70, "threads 1 vs 2");
+    mg_test_same_stats(&r1, &r2, "threads 1 vs 2");
+    mg_test_same_traces(&r1, 0, &r2, 70, "threads 1 vs 2");
     mg_result_free(&r1);
     mg_result_free(&r2);
 }
@@ -86,8 +65,8 @@ START_TEST(batch_size_does_not_matter)
     run(&o, &r1);
     o.batch = 96;
     run(&o, &r2);
-    assert_same_stats(&r1, &r2, "batch auto vs 96");
-    assert_same_traces(&r1, 0, &r2, 70, "batch auto vs 96");
+    mg_test_same_stats(&r1, &r2, "batch auto vs 96");
+    mg_test_same_traces(&r1, 0, &r2, 70, "batch auto vs 96");
     mg_result_free(&r1);
     mg_result_free(&r2);
 }
@@ -105,12 +84,12 @@ START_TEST(realization_alone_equals_realization_in_ensemble)
     o.realization_count = 1;
     o.record_realizations = 1;
     run(&o, &one);
-    assert_same_traces(&all, 37, &one, 1, "r = 37 alone");
+    mg_test_same_traces(&all, 37, &one, 1, "r = 37 alone");
     o.realization_first = 33;
     o.realization_count = 37;
     o.record_realizations = 37;
     run(&o, &tail);
-    assert_same_traces(&all, 33, &tail, 37, "range [33, 70)");
+    mg_test_same_traces(&all, 33, &tail, 37, "range [33, 70)");
     mg_result_free(&all);
     mg_result_free(&one);
     mg_result_free(&tail);
@@ -167,7 +146,7 @@ START_TEST(different_seeds_differ_and_same_seed_repeats)
     run(&o, &b);
     o.seed = 100;
     run(&o, &c);
-    assert_same_traces(&a, 0, &b, 8, "same seed");
+    mg_test_same_traces(&a, 0, &b, 8, "same seed");
     size_t n = (size_t)8 * a.P * a.trace_T;
     ck_assert_msg(memcmp(a.A_N, c.A_N, n * sizeof(float)) != 0, "seeds 99 and 100 agree");
     /* neighbouring realizations differ too */

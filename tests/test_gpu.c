@@ -140,27 +140,30 @@ START_TEST(exp_log_equal_host)
 }
 END_TEST
 
-/* Run model on both backends (record bin = dt, so traces are spike counts); return the
- * fraction of realizations whose count sequences over the first 1000 steps are identical. */
+/* R realizations of t_sim of model m at its own dt, all recorded with record bin = dt (so the
+ * traces are spike counts), moments in 10-step bins, the first 20 % as warm-up. */
+static void twin_opts(mg_run_opts *o, const mg_model *m, int64_t R, double t_sim)
+{
+    mg_run_opts_default(o);
+    o->realization_count = R;
+    o->record_realizations = R;
+    o->t_sim_ms = t_sim;
+    o->t_warmup_ms = 0.2 * t_sim;
+    if (m->sim.dt > 0)
+        o->dt_ms = m->sim.dt;
+    o->record_bin_ms = o->dt_ms;
+    o->stats_bin_ms = 10 * o->dt_ms;
+}
+
+/* Run model on both backends; return the fraction of realizations whose count sequences over
+ * the first 1000 steps are identical. */
 static double meso_twins(const char *path, int64_t R, double t_sim, double *z_max)
 {
     mg_model m;
     mg_err err = {{0}};
-    int rc = path ? mg_model_load(path, &m, &err) : mg_model_default(&m, &err);
-    ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    mg_test_model(path, &m);
     mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.realization_count = R;
-    o.record_realizations = R;
-    o.t_sim_ms = t_sim;
-    o.t_warmup_ms = 0.2 * t_sim;
-    o.record_bin_ms = o.dt_ms;
-    o.stats_bin_ms = 10 * o.dt_ms;
-    if (m.sim.dt > 0) {
-        o.dt_ms = m.sim.dt;
-        o.record_bin_ms = o.dt_ms;
-        o.stats_bin_ms = 10 * o.dt_ms;
-    }
+    twin_opts(&o, &m, R, t_sim);
     mg_result cpu, gpu;
     o.backend = MG_BACKEND_CPU;
     ck_assert_msg(mg_run(&m, &o, &cpu, &err) == MG_OK, "cpu: %s", err.msg);
@@ -230,18 +233,9 @@ static void meso_variants_equal(const char *path, int64_t R, double t_sim)
 {
     mg_model m;
     mg_err err = {{0}};
-    int rc = path ? mg_model_load(path, &m, &err) : mg_model_default(&m, &err);
-    ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    mg_test_model(path, &m);
     mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.realization_count = R;
-    o.record_realizations = R;
-    o.t_sim_ms = t_sim;
-    o.t_warmup_ms = 0.2 * t_sim;
-    if (m.sim.dt > 0)
-        o.dt_ms = m.sim.dt;
-    o.record_bin_ms = o.dt_ms;
-    o.stats_bin_ms = 10 * o.dt_ms;
+    twin_opts(&o, &m, R, t_sim);
     o.backend = MG_BACKEND_CUDA;
     const char *variants[] = {"thread", "warp", "warp64"};
     mg_result res[3];
@@ -298,17 +292,9 @@ static void gpu_run(const mg_model *m, const mg_run_opts *o, mg_result *res, int
 
 static void assert_same_run(const mg_result *a, const mg_result *b, const char *what)
 {
-    ck_assert_msg(a->stats.L.n_i == b->stats.L.n_i && a->stats.L.n_d == b->stats.L.n_d, "%s",
-                  what);
-    ck_assert_msg(memcmp(a->stats.i, b->stats.i, a->stats.L.n_i * sizeof(int64_t)) == 0,
-                  "%s: integer statistics differ", what);
-    ck_assert_msg(memcmp(a->stats.d, b->stats.d, a->stats.L.n_d * sizeof(double)) == 0,
-                  "%s: statistics differ", what);
-    size_t nt = (size_t)a->trace_k * a->P * a->trace_T;
-    ck_assert_msg(b->trace_k == a->trace_k && b->trace_T == a->trace_T, "%s: trace shape", what);
-    ck_assert_msg(memcmp(a->A_N, b->A_N, nt * sizeof(float)) == 0 &&
-                  memcmp(a->A_bar, b->A_bar, nt * sizeof(float)) == 0, "%s: traces differ",
-                  what);
+    mg_test_same_stats(a, b, what);
+    ck_assert_int_eq(b->trace_k, a->trace_k);
+    mg_test_same_traces(a, 0, b, a->trace_k, what);
     printf("checkpoint: %s: statistics and traces bitwise equal\n", what);
 }
 
@@ -319,8 +305,7 @@ START_TEST(meso_checkpoints_on_the_device_are_bitwise)
     if (!have_device(__func__))
         return;
     mg_model m;
-    mg_err err = {{0}};
-    ck_assert_int_eq(mg_model_default(&m, &err), MG_OK);
+    mg_test_model(NULL, &m);
     mg_run_opts o;
     mg_run_opts_default(&o);
     o.realization_count = 96;
@@ -385,21 +370,24 @@ START_TEST(backend_cuda_without_device_is_a_clear_error)
     }
     mg_model m;
     mg_err err = {{0}};
-    ck_assert_int_eq(mg_model_default(&m, &err), MG_OK);
-    mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CUDA;
-    o.t_sim_ms = 100;
-    o.t_warmup_ms = 0;
-    mg_result res;
-    int rc = mg_run(&m, &o, &res, &err);
-    ck_assert_int_eq(rc, MG_ENODEV);
-    ck_assert_msg(strstr(err.msg, "cuda") != NULL, "message: %s", err.msg);
-    /* auto falls back to the CPU */
-    o.backend = MG_BACKEND_AUTO;
-    ck_assert_int_eq(mg_run(&m, &o, &res, &err), MG_OK);
-    ck_assert_str_eq(res.backend_name, "cpu");
-    mg_result_free(&res);
+    mg_test_model(NULL, &m);
+    for (int level = 0; level < 2; ++level) { /* both levels have a CUDA backend */
+        mg_run_opts o;
+        mg_run_opts_default(&o);
+        o.level = level == 0 ? MG_LEVEL_MESO : MG_LEVEL_MICRO;
+        o.backend = MG_BACKEND_CUDA;
+        o.t_sim_ms = 100;
+        o.t_warmup_ms = 0;
+        mg_result res;
+        int rc = mg_run(&m, &o, &res, &err);
+        ck_assert_int_eq(rc, MG_ENODEV);
+        ck_assert_msg(strstr(err.msg, "cuda") != NULL, "message: %s", err.msg);
+        /* auto falls back to the CPU */
+        o.backend = MG_BACKEND_AUTO;
+        ck_assert_int_eq(mg_run(&m, &o, &res, &err), MG_OK);
+        ck_assert_str_eq(res.backend_name, "cpu");
+        mg_result_free(&res);
+    }
     mg_model_free(&m);
 }
 END_TEST

@@ -76,8 +76,7 @@ static double micro_twins(const char *path, int64_t R, int64_t steps, int *stats
 {
     mg_model m;
     mg_err err = {{0}};
-    int rc = path ? mg_model_load(path, &m, &err) : mg_model_default(&m, &err);
-    ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    mg_test_model(path, &m);
     mg_run_opts o;
     mg_run_opts_default(&o);
     o.level = MG_LEVEL_MICRO;
@@ -195,34 +194,6 @@ START_TEST(micro_batches_and_offset_range)
 }
 END_TEST
 
-START_TEST(micro_backend_cuda_without_device_is_a_clear_error)
-{
-    char name[160];
-    if (mg_cuda_available(name, sizeof name)) {
-        printf("%s: skipped: a CUDA device answers (%s)\n", __func__, name);
-        return;
-    }
-    mg_model m;
-    mg_err err = {{0}};
-    ck_assert_int_eq(mg_model_default(&m, &err), MG_OK);
-    mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.level = MG_LEVEL_MICRO;
-    o.backend = MG_BACKEND_CUDA;
-    o.t_sim_ms = 100;
-    o.t_warmup_ms = 0;
-    mg_result res;
-    ck_assert_int_eq(mg_run(&m, &o, &res, &err), MG_ENODEV);
-    ck_assert_msg(strstr(err.msg, "cuda") != NULL, "message: %s", err.msg);
-    /* auto runs the micro level on the CPU */
-    o.backend = MG_BACKEND_AUTO;
-    ck_assert_int_eq(mg_run(&m, &o, &res, &err), MG_OK);
-    ck_assert_str_eq(res.backend_name, "cpu");
-    mg_result_free(&res);
-    mg_model_free(&m);
-}
-END_TEST
-
 Suite *gpu_micro_suite(void)
 {
     Suite *s = suite_create("gpu_micro");
@@ -231,7 +202,6 @@ Suite *gpu_micro_suite(void)
     tcase_add_test(tc, micro_b1_matches_cpu);
     tcase_add_test(tc, micro_ei_matches_cpu);
     tcase_add_test(tc, micro_batches_and_offset_range);
-    tcase_add_test(tc, micro_backend_cuda_without_device_is_a_clear_error);
     suite_add_tcase(s, tc);
     return s;
 }

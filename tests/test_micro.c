@@ -73,24 +73,6 @@ static void micro_opts(mg_run_opts *o, const mg_model *m)
     o->psd_df_hz = -1.0; /* no spectra: not under test here */
 }
 
-static void assert_same_traces(const mg_result *a, int64_t k0, const mg_result *b, int64_t k,
-                               const char *what)
-{
-    ck_assert_int_eq(a->trace_T, b->trace_T);
-    size_t row = (size_t)a->P * (size_t)a->trace_T;
-    ck_assert_msg(memcmp(a->A_N + k0 * row, b->A_N, k * row * sizeof(float)) == 0,
-                  "%s: A_N differs", what);
-}
-
-static void assert_same_stats(const mg_result *a, const mg_result *b, const char *what)
-{
-    const mg_stats_layout *L = &a->stats.L;
-    ck_assert_msg(memcmp(a->stats.i, b->stats.i, (size_t)L->n_i * sizeof(int64_t)) == 0,
-                  "%s: integer sums differ", what);
-    ck_assert_msg(memcmp(a->stats.d, b->stats.d, (size_t)L->n_d * sizeof(double)) == 0,
-                  "%s: floating sums differ", what);
-}
-
 /* spikes of a with node ids of recorded realizations [k0, k0 + k) equal b's (renumbered) */
 static void assert_same_spikes(const mg_result *a, int64_t k0, const mg_result *b, int64_t k,
                                const char *what)
@@ -341,9 +323,9 @@ START_TEST(fast_path_equals_explicit_list)
             mg_model_free(&m);
         }
         for (int v = 1; v < 3; ++v) {
-            assert_same_traces(&r[0], 0, &r[v], 8, v == 1 ? "fixed_indegree p=1" : "bernoulli p=1");
+            mg_test_same_traces(&r[0], 0, &r[v], 8, v == 1 ? "fixed_indegree p=1" : "bernoulli p=1");
             assert_same_spikes(&r[0], 0, &r[v], 8, v == 1 ? "fixed_indegree p=1" : "bernoulli p=1");
-            assert_same_stats(&r[0], &r[v], "explicit list");
+            mg_test_same_stats(&r[0], &r[v], "explicit list");
         }
         for (int v = 0; v < 3; ++v)
             mg_result_free(&r[v]);
@@ -379,23 +361,23 @@ START_TEST(threads_batches_and_neighbours_do_not_matter)
         run(&m, &o, &r2);
         o.batch = 64;
         run(&m, &o, &r3);
-        assert_same_stats(&r1, &r2, "threads 1 vs 2");
-        assert_same_traces(&r1, 0, &r2, 40, "threads 1 vs 2");
+        mg_test_same_stats(&r1, &r2, "threads 1 vs 2");
+        mg_test_same_traces(&r1, 0, &r2, 40, "threads 1 vs 2");
         assert_same_spikes(&r1, 0, &r2, 40, "threads 1 vs 2");
-        assert_same_stats(&r1, &r3, "batch 64");
-        assert_same_traces(&r1, 0, &r3, 40, "batch 64");
+        mg_test_same_stats(&r1, &r3, "batch 64");
+        mg_test_same_traces(&r1, 0, &r3, 40, "batch 64");
         o.batch = 0;
         o.realization_first = 13;
         o.realization_count = 1;
         o.record_realizations = 1;
         run(&m, &o, &one);
-        assert_same_traces(&r1, 13, &one, 1, "r = 13 alone");
+        mg_test_same_traces(&r1, 13, &one, 1, "r = 13 alone");
         assert_same_spikes(&r1, 13, &one, 1, "r = 13 alone");
         o.realization_first = 35;
         o.realization_count = 5;
         o.record_realizations = 5;
         run(&m, &o, &tail);
-        assert_same_traces(&r1, 35, &tail, 5, "range [35, 40)");
+        mg_test_same_traces(&r1, 35, &tail, 5, "range [35, 40)");
         assert_same_spikes(&r1, 35, &tail, 5, "range [35, 40)");
         /* neighbouring realizations differ */
         size_t row = (size_t)r1.P * r1.trace_T;
@@ -539,8 +521,8 @@ START_TEST(checkpoint_and_resume_bitwise)
     o.checkpoint_path = ck;
     o.checkpoint_every_s = 1e-6;
     run(&m, &o, &r1);
-    assert_same_stats(&ref, &r1, "checkpoint at every check");
-    assert_same_traces(&ref, 0, &r1, 3, "checkpoint at every check");
+    mg_test_same_stats(&ref, &r1, "checkpoint at every check");
+    mg_test_same_traces(&ref, 0, &r1, 3, "checkpoint at every check");
     assert_same_spikes(&ref, 0, &r1, 3, "checkpoint at every check");
     mg_result_free(&r1);
 
@@ -559,8 +541,8 @@ START_TEST(checkpoint_and_resume_bitwise)
         o.cancel = NULL;
         o.resume_path = ck;
         run(&m, &o, &r2);
-        assert_same_stats(&ref, &r2, "cancelled and resumed");
-        assert_same_traces(&ref, 0, &r2, 3, "cancelled and resumed");
+        mg_test_same_stats(&ref, &r2, "cancelled and resumed");
+        mg_test_same_traces(&ref, 0, &r2, 3, "cancelled and resumed");
         assert_same_spikes(&ref, 0, &r2, 3, "cancelled and resumed");
         mg_result_free(&r2);
     }

@@ -106,8 +106,7 @@ static int64_t compare(const char *path, int64_t steps, int T, int reverse_scan,
 {
     mg_model m;
     mg_err err = {{0}};
-    int rc = path ? mg_model_load(path, &m, &err) : mg_model_default(&m, &err);
-    ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    mg_test_model(path, &m);
     mg_run_opts o;
     mg_run_opts_default(&o);
     o.level = MG_LEVEL_MICRO;

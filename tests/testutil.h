@@ -1,11 +1,17 @@
-/* tests/testutil.h: what every Check suite of mesogif shares: the runner main and small helpers.
+/* tests/testutil.h: what every Check suite of mesogif shares: the runner main and small helpers
+ * (loading a model, bitwise comparisons of two runs).
  * Each tests/test_<concept>.c defines `Suite *<concept>_suite(void)` and ends with
  * MG_TEST_MAIN(<concept>_suite); `make test` builds and runs every tests/test_*.c. */
 #ifndef MESOGIF_TESTS_TESTUTIL_H
 #define MESOGIF_TESTS_TESTUTIL_H
 
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "mesogif/model.h"
+#include "mesogif/run.h"
 
 /* The runner exits 1 when any test failed, so make sees failures. */
 #define MG_TEST_MAIN(suite_fn)                                   \
@@ -17,5 +23,39 @@
         srunner_free(sr);                                        \
         return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;         \
     }
+
+/* Load the model file at path, or the default model (B1) for NULL; a failure fails the test. */
+static inline void mg_test_model(const char *path, mg_model *m)
+{
+    mg_err err = {{0}};
+    int rc = path ? mg_model_load(path, m, &err) : mg_model_default(m, &err);
+    ck_assert_msg(rc == MG_OK, "%s: %s", path ? path : "default model", err.msg);
+}
+
+/* The statistics of two runs are the same bits (integer and floating sums). */
+static inline void mg_test_same_stats(const mg_result *a, const mg_result *b, const char *what)
+{
+    const mg_stats_layout *L = &a->stats.L;
+    ck_assert_msg(L->n_i == b->stats.L.n_i && L->n_d == b->stats.L.n_d, "%s: layouts differ",
+                  what);
+    ck_assert_msg(memcmp(a->stats.i, b->stats.i, (size_t)L->n_i * sizeof(int64_t)) == 0,
+                  "%s: integer sums differ", what);
+    ck_assert_msg(memcmp(a->stats.d, b->stats.d, (size_t)L->n_d * sizeof(double)) == 0,
+                  "%s: floating sums differ", what);
+}
+
+/* Recorded rows [k0, k0 + k) of a's traces are b's first k rows, bit for bit (A_bar too where
+ * both runs have it: meso). */
+static inline void mg_test_same_traces(const mg_result *a, int64_t k0, const mg_result *b,
+                                       int64_t k, const char *what)
+{
+    ck_assert_int_eq(a->trace_T, b->trace_T);
+    size_t row = (size_t)a->P * (size_t)a->trace_T;
+    ck_assert_msg(memcmp(a->A_N + k0 * row, b->A_N, k * row * sizeof(float)) == 0,
+                  "%s: A_N differs", what);
+    if (a->A_bar && b->A_bar)
+        ck_assert_msg(memcmp(a->A_bar + k0 * row, b->A_bar, k * row * sizeof(float)) == 0,
+                      "%s: A_bar differs", what);
+}
 
 #endif /* MESOGIF_TESTS_TESTUTIL_H */
