@@ -8,7 +8,8 @@
 #   make validate  long statistical validations (see README)
 #   make check-asan  every test against an AddressSanitizer + UBSan build (build/asan)
 #   make fuzz      libFuzzer harnesses (clang), FUZZ_SECONDS each (docs/HARDENING.md)
-#   make install PREFIX=$$HOME/.local
+#   make install PREFIX=$$HOME/.local   (bin, lib: .a .so pkg-config, headers, Python package)
+#   make python    print the PYTHONPATH line for the Python package of this build tree
 
 PREFIX   ?= /usr/local
 CC       ?= gcc
@@ -30,14 +31,23 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O3 -g
+# -fPIC: the same objects go into libmesogif.a and libmesogif.so; -fno-semantic-interposition
+# keeps the inlining of global functions within a file that plain -fPIC would forbid.
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -march=$(MARCH) -ffp-contract=off -fno-math-errno -fopenmp \
+              -fPIC -fno-semantic-interposition \
               $(WARN) $(CFLAGS) -Iinclude -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) \
               -DMG_VERSION=\"$(VERSION)\" -DMG_GIT_COMMIT=\"$(GIT_COMMIT)\"
 LDLIBS   := $(PKG_LIBS) -lm -fopenmp
 
 SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRC)) $(BUILD)/obj/default_model.o
-LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+# The library is every src/*.c but the command line (main.c, cli_*.c): it links alone
+# (-Wl,--no-undefined) and reports errors as mg_err values. The verbs go into an internal
+# archive that bin/mesogif and the tests calling verbs link in front of the library.
+CLI_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli_*.c))
+LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o $(CLI_OBJ),$(OBJ))
+SOMAJOR  := 0
+SONAME   := libmesogif.so.$(SOMAJOR)
 HDR      := $(wildcard include/mesogif/*.h src/*.h src/core/*.h)
 
 # CUDA backend: compiled whenever nvcc exists. sm_90 machine code plus compute_90 PTX so newer
@@ -50,7 +60,8 @@ CU_OBJ     := $(patsubst kernels/%.cu,$(BUILD)/obj/cu_%.o,$(CU_SRC))
 NVCCFLAGS  ?= -O3
 ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
                  -gencode=arch=compute_90,code=compute_90 $(NVCCFLAGS) \
-                 -Iinclude -Isrc $(filter -I%,$(PKG_CFLAGS)) -DMG_HAVE_CUDA=1 -Xcompiler -fno-math-errno
+                 -Iinclude -Isrc $(filter -I%,$(PKG_CFLAGS)) -DMG_HAVE_CUDA=1 -Xcompiler -fno-math-errno \
+                 -Xcompiler -fPIC
 LIB_OBJ    += $(CU_OBJ)
 LDLIBS     += -L$(CUDA_HOME)/lib64 -lcudart_static -lculibos -ldl -lrt -lpthread -lstdc++
 ALL_CFLAGS += -DMG_HAVE_CUDA=1
@@ -60,16 +71,16 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SH  := $(wildcard tests/test_*.sh)
 
-.PHONY: all deps test test-unit test-cli demo bench validate install clean help stage-gpu gpu-check \
+.PHONY: all deps test test-unit test-cli demo bench validate install python clean help stage-gpu gpu-check \
         check-asan fuzz fuzz-build fuzz-corpus fuzz-replay deps-fuzz
-all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a
+all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a $(BUILD)/libmesogif.so
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 DEBIAN_PKGS := build-essential pkg-config libhdf5-dev hdf5-tools libjansson-dev check \
                librandom123-dev libgsl-dev libfftw3-dev xxd python3-numpy python3-h5py \
-               python3-matplotlib slurm-wlm munge valgrind
+               python3-matplotlib slurm-wlm munge valgrind python3-cffi python3-tqdm python3-pytest
 deps:
 	@if dpkg -s $(DEBIAN_PKGS) >/dev/null 2>&1; then echo "deps: all Debian packages present"; \
 	else apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEBIAN_PKGS); fi
@@ -83,7 +94,7 @@ $(BUILD)/gen/default_model.c: data/models/bistable_b1.json
 
 $(BUILD)/obj/default_model.o: $(BUILD)/gen/default_model.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -O2 -c $< -o $@
+	$(CC) -std=c11 -O2 -fPIC -c $< -o $@
 
 $(BUILD)/obj/%.o: src/%.c $(HDR)
 	@mkdir -p $(@D)
@@ -97,6 +108,13 @@ $(COMMIT_STAMP):
 	@rm -f $(BUILD)/gen/commit-*
 	@touch $@
 $(BUILD)/obj/main.o $(BUILD)/obj/io_h5.o $(BUILD)/obj/checkpoint.o: $(COMMIT_STAMP)
+# Objects of a build folder made before they were compiled with -fPIC are rebuilt once (the
+# shared library cannot link them).
+PIC_STAMP := $(BUILD)/gen/pic
+$(PIC_STAMP):
+	@mkdir -p $(@D)
+	@touch $@
+$(OBJ) $(CU_OBJ): $(PIC_STAMP)
 
 $(BUILD)/obj/cu_%.o: kernels/%.cu $(HDR) $(wildcard kernels/*.cuh)
 	@mkdir -p $(@D)
@@ -106,13 +124,24 @@ $(BUILD)/libmesogif.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BINDIR)/mesogif: $(BUILD)/obj/main.o $(BUILD)/libmesogif.a
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libmesogif.a $(LDLIBS) -o $@
+# libmesogif.so.$(VERSION) with soname libmesogif.so.$(SOMAJOR), and the two links to it.
+$(BUILD)/libmesogif.so.$(VERSION): $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $^ $(LDLIBS) -o $@
+$(BUILD)/libmesogif.so: $(BUILD)/libmesogif.so.$(VERSION)
+	ln -sf libmesogif.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmesogif.a
+$(BUILD)/libmesogif_cli.a: $(CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/mesogif: $(BUILD)/obj/main.o $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
 
 # Tests run with at most 2 OpenMP threads unless OMP_NUM_THREADS is set.
 test: deps
@@ -139,12 +168,27 @@ bench: all
 validate: all $(TEST_BIN)
 	bash tests/validate/run_validate.sh
 
+# The Python package goes to $(PREFIX)/lib/python3/dist-packages/mesogif (PYTHONPATH), with
+# _libpath.py naming the installed library, so that it finds it without LD_LIBRARY_PATH.
+PYDIR := $(PREFIX)/lib/python3/dist-packages
 install: all
-	install -d $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/include/mesogif $(PREFIX)/share/mesogif/models
+	install -d $(PREFIX)/bin $(PREFIX)/lib/pkgconfig $(PREFIX)/include/mesogif \
+	  $(PREFIX)/share/mesogif/models $(PYDIR)/mesogif
 	install -m 755 $(BINDIR)/mesogif $(PREFIX)/bin/
 	install -m 644 $(BUILD)/libmesogif.a $(PREFIX)/lib/
+	install -m 755 $(BUILD)/libmesogif.so.$(VERSION) $(PREFIX)/lib/
+	ln -sf libmesogif.so.$(VERSION) $(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(PREFIX)/lib/libmesogif.so
+	sed -e 's|@PREFIX@|$(abspath $(PREFIX))|' -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@PRIVATE_LIBS@|$(LDLIBS)|' tools/mesogif.pc.in > $(PREFIX)/lib/pkgconfig/mesogif.pc
 	install -m 644 include/mesogif/*.h $(PREFIX)/include/mesogif/
 	install -m 644 data/models/*.json $(PREFIX)/share/mesogif/models/
+	install -m 644 python/mesogif/*.py $(PYDIR)/mesogif/
+	echo 'LIBRARY = "$(abspath $(PREFIX))/lib/$(SONAME)"' > $(PYDIR)/mesogif/_libpath.py
+
+# The Python package of this build tree (python/mesogif), on libmesogif.so of $(BUILD).
+python: $(BUILD)/libmesogif.so
+	@echo "export PYTHONPATH=$(CURDIR)/python MESOGIF_LIBRARY=$(abspath $(BUILD))/$(SONAME)"
 
 # Stage a portable build and the shared libraries it needs into build/stage (copied to a GPU
 # machine that has the driver but none of our Debian packages; there: bash build/stage/gpu_check.sh).
@@ -164,9 +208,9 @@ clean:
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_MAIN    ?= tests/fuzz/standalone.c
 FUZZ_LDFLAGS ?=
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(BUILD)/libmesogif.a
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(FUZZ_LDFLAGS) $< $(FUZZ_MAIN) $(BUILD)/libmesogif.a $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(FUZZ_LDFLAGS) $< $(FUZZ_MAIN) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(LDLIBS) -o $@
 
 # check-asan: everything built with AddressSanitizer and UBSan (gcc, -O1, no CUDA: the CUDA
 # runtime does not run under ASan's memory layout and CI has no GPU) into build/asan, then every

@@ -1,5 +1,5 @@
-/* src/io_h5_info.c: `mesogif info FILE.h5`: what a result file holds, read back through HDF5. */
-#include "cli.h"
+/* src/io_h5_info.c: what a result file holds, read back through HDF5 (mg_h5_info; the verb
+ * `mesogif info` is in src/cli_common.c). */
 #include "mesogif/io.h"
 #include "io_h5_internal.h" /* mg_h5_read_* */
 
@@ -224,19 +224,4 @@ int mg_h5_info(const char *path, FILE *out, mg_err *err)
     H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, print_object, out);
     H5Fclose(f);
     return MG_OK;
-}
-
-int mg_cli_info(int argc, char **argv)
-{
-    if (argc != 2 || strcmp(argv[1], "--help") == 0) {
-        fputs("usage: mesogif info FILE.h5\n", argc == 2 ? stdout : stderr);
-        return argc == 2 ? 0 : 2;
-    }
-    mg_err err = {{0}};
-    int rc = mg_h5_info(argv[1], stdout, &err);
-    if (rc != MG_OK) {
-        mg_cli_error("%s", err.msg);
-        return 2;
-    }
-    return 0;
 }

@@ -1,41 +1,12 @@
-/* src/main.c: the mesogif command line: dispatch to the verbs (src/cli_*.c). */
+/* src/main.c: the mesogif command line: dispatch to the verbs (src/cli_*.c; their shared
+ * helpers in src/cli_common.c). */
 #include "cli.h"
 
 #include <hdf5.h>
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static char command_line[8192];
-
-void mg_cli_set_command_line(int argc, char **argv)
-{
-    size_t at = 0;
-    for (int i = 0; i < argc && at < sizeof command_line - 1; ++i) {
-        int n = snprintf(command_line + at, sizeof command_line - at, "%s%s", i ? " " : "",
-                         argv[i]);
-        if (n < 0)
-            break;
-        at += (size_t)n;
-    }
-}
-
-const char *mg_cli_command_line(void)
-{
-    return command_line;
-}
-
-void mg_cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("mesogif: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 static void usage(FILE *out)
 {

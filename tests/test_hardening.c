@@ -28,17 +28,6 @@
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 
-/* the command line's helpers live in src/main.c, which is not in the library */
-void mg_cli_error(const char *fmt, ...)
-{
-    (void)fmt;
-}
-
-const char *mg_cli_command_line(void)
-{
-    return "test_hardening";
-}
-
 static char g_dir[64];
 
 static void path_in(char *buf, size_t len, const char *name)

@@ -16,23 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The command line's helpers (src/main.c, which also holds main() and is not linked here). */
-void mg_cli_error(const char *fmt, ...)
-{
-    (void)fmt;
-}
-
-const char *mg_cli_command_line(void)
-{
-    return "mesogif (fuzz)";
-}
-
-void mg_cli_set_command_line(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-}
-
 int mg_cli_compare(int argc, char **argv); /* src/cli_compare.c */
 
 static char g_in[256], g_out[256], g_ckpt[256];
@@ -64,18 +47,27 @@ static void fuzz_cleanup(void)
     }
 }
 
-/* stdout of the verbs (tables, "merged ...") goes nowhere while they run */
+/* stdout and stderr of the verbs (tables, "merged ...", the "mesogif: ..." refusals of
+ * src/cli_common.c's mg_cli_error) go nowhere while they run */
 static int quiet_verb(int (*verb)(int, char **), int argc, char **argv)
 {
     fflush(stdout);
-    int saved = dup(1), fd = fileno(g_null);
+    fflush(stderr);
+    int saved = dup(1), saved_err = dup(2), fd = fileno(g_null);
     if (saved >= 0)
         dup2(fd, 1);
+    if (saved_err >= 0)
+        dup2(fd, 2);
     int rc = verb(argc, argv);
     fflush(stdout);
+    fflush(stderr);
     if (saved >= 0) {
         dup2(saved, 1);
         close(saved);
+    }
+    if (saved_err >= 0) {
+        dup2(saved_err, 2);
+        close(saved_err);
     }
     return rc;
 }
