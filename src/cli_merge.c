@@ -8,18 +8,26 @@
 #include "cli.h"
 #include "io_h5_internal.h"
 #include "mesogif/io.h"
+#include "shard.h"
 
 #include <getopt.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
     const char *path;
     hid_t f;
     int64_t first, count;
+    /* the run it belongs to: shard shard_index of shard_count of [run_first, run_first +
+     * run_total) (a file that is not a shard declares its own range) */
+    int64_t shard_index, shard_count, run_first, run_total;
+    int merged;               /* 1: itself a merge (root attribute merged_shards) */
+    char missing[256];        /* a merge with gaps: its attribute missing_realizations */
+    int has_switching;        /* /stats/switching present (an observable was declared) */
     char *run_key;
     char level[16];
     mg_stats stats;
@@ -57,6 +65,49 @@ static int dims_of(hid_t f, const char *path, int rank, int64_t *d, size_t elem)
     return 0;
 }
 
+/* The run a file declares it belongs to, from its root attributes shard_index, shard_count and
+ * realizations_total: its own range when they are missing or do not fit it. */
+static void declared_run(shard_in *s)
+{
+    int64_t idx = 0, cnt = 1, total = s->count, m = 0;
+    s->merged = H5Aexists(s->f, "merged_shards") > 0 &&
+                mg_h5_read_attr(s->f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
+    s->has_switching = H5Lexists(s->f, "/stats", H5P_DEFAULT) > 0 &&
+                       H5Lexists(s->f, "/stats/switching", H5P_DEFAULT) > 0;
+    if (H5Aexists(s->f, "shard_index") <= 0 || H5Aexists(s->f, "shard_count") <= 0 ||
+        H5Aexists(s->f, "realizations_total") <= 0 ||
+        mg_h5_read_attr(s->f, "shard_index", H5T_NATIVE_INT64, &idx) ||
+        mg_h5_read_attr(s->f, "shard_count", H5T_NATIVE_INT64, &cnt) ||
+        mg_h5_read_attr(s->f, "realizations_total", H5T_NATIVE_INT64, &total))
+        idx = 0, cnt = 1, total = s->count;
+    int64_t f0, n0;
+    if (cnt < 1 || idx < 0 || idx >= cnt || total < 1 || total > 4294967296LL || cnt > total)
+        idx = 0, cnt = 1, total = s->count;
+    mg_shard_range(0, total, idx, cnt, &f0, &n0);
+    if (n0 != s->count && !s->merged) /* does not describe this file: its own range */
+        idx = 0, cnt = 1, total = s->count, f0 = 0;
+    s->shard_index = idx;
+    s->shard_count = cnt;
+    s->run_total = total;
+    s->run_first = s->first - f0;
+    /* a merge records the run it came from (run_first; it may begin with a gap) */
+    int64_t rf;
+    if (s->merged && H5Aexists(s->f, "run_first") > 0 &&
+        mg_h5_read_attr(s->f, "run_first", H5T_NATIVE_INT64, &rf) == 0 && rf >= 0 &&
+        rf <= s->first && s->first + s->count <= rf + total)
+        s->run_first = rf;
+    else if (s->merged) /* an older merge: its own range */
+        s->run_first = s->first, s->run_total = s->count;
+    int64_t gaps = 0;
+    s->missing[0] = '\0';
+    if (s->merged && H5Aexists(s->f, "gaps") > 0 &&
+        mg_h5_read_attr(s->f, "gaps", H5T_NATIVE_INT64, &gaps) == 0 && gaps &&
+        (H5Aexists(s->f, "missing_realizations") <= 0 ||
+         mg_h5_read_attr_str(s->f, "missing_realizations", s->missing, sizeof s->missing) ||
+         !s->missing[0]))
+        snprintf(s->missing, sizeof s->missing, "some");
+}
+
 static int open_shard(shard_in *s, mg_err *err)
 {
     if (H5Fis_hdf5(s->path) <= 0)
@@ -75,6 +126,7 @@ static int open_shard(shard_in *s, mg_err *err)
         mg_h5_read_attr_str(s->f, "level", s->level, sizeof s->level))
         return mg_err_set(err, MG_EIO, "%s: root attributes realization_first/count or level "
                           "missing", s->path);
+    declared_run(s);
     s->run_key = mg_h5_read_str(s->f, "/config/run_key");
     if (!s->run_key || !*s->run_key)
         return mg_err_set(err, MG_EIO, "%s: /config/run_key missing (written by an older "
@@ -240,7 +292,8 @@ static int copy_root_attrs(hid_t src, hid_t dst)
 {
     static const char *skip[] = {"realization_first", "realization_count", "shard_index",
                                  "shard_count", "wall_s", "command_line", "created",
-                                 "merged_shards", "gaps", "merged_from"}; /* merged again */
+                                 "merged_shards", "gaps", "merged_from", "realizations_total",
+                                 "run_first", "missing_realizations"}; /* merged again */
     /* the attributes of the root group: H5Aget_num_attrs() takes no file identifier (it
      * returned -1, and merged files had no root attributes, "format" included) */
     hid_t root = H5Gopen2(src, "/", H5P_DEFAULT);
@@ -382,10 +435,19 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
     return rc;
 }
 
+/* What the merge wrote, for the root attributes. */
+typedef struct {
+    int64_t first, count;
+    int gaps;
+    int64_t run_first, run_total; /* the run the inputs declare (span of them all) */
+    const char *missing;          /* the missing ranges as text ("" when none) */
+} merge_info;
+
 static int write_merged(const char *partial, shard_in *in, int n, const mg_stats *sum,
-                        int64_t first, int64_t count, int gaps, const char *command_line,
-                        mg_err *err)
+                        const merge_info *mi, const char *command_line, mg_err *err)
 {
+    const int64_t first = mi->first, count = mi->count;
+    const int gaps = mi->gaps;
     hid_t out = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (out < 0)
         return mg_err_set(err, MG_EIO, "%s: cannot create (is the folder writable?)", partial);
@@ -403,6 +465,9 @@ static int write_merged(const char *partial, shard_in *in, int n, const mg_stats
                   mg_h5_attr_i64(out, "shard_count", 1) ||
                   mg_h5_attr_i64(out, "merged_shards", n) ||
                   mg_h5_attr_i64(out, "gaps", gaps) ||
+                  mg_h5_attr_i64(out, "realizations_total", mi->run_total) ||
+                  mg_h5_attr_i64(out, "run_first", mi->run_first) ||
+                  mg_h5_attr_str(out, "missing_realizations", mi->missing) ||
                   mg_h5_attr_str(out, "merged_from", sources) ||
                   mg_h5_attr_str(out, "command_line", command_line)))
         what = "root attributes";
@@ -471,6 +536,105 @@ static int write_merged(const char *partial, shard_in *in, int n, const mg_stats
     return MG_OK;
 }
 
+/* An interval [a, b) of realization indices. */
+typedef struct {
+    int64_t a, b;
+} span;
+
+static int by_start(const void *x, const void *y)
+{
+    const span *p = (const span *)x, *q = (const span *)y;
+    return (p->a > q->a) - (p->a < q->a);
+}
+
+/* The realizations no input holds (inputs sorted by first, disjoint): every run an input
+ * declares (shard I of N of [F, F + T)) must be whole, and so must the hull of the inputs.
+ * Appends "[a, b) (shard j/N of the run [F, F + T))"-style text to msg; returns the number of
+ * missing realizations and sets *run_first, *run_end to the span of the declared runs. */
+static int64_t missing_realizations(const shard_in *in, int n, char *msg, size_t len,
+                                    int64_t *run_first, int64_t *run_end)
+{
+    span *need = malloc((size_t)(n + 1) * sizeof *need);
+    if (!need)
+        return 0;
+    int m = 0;
+    for (int i = 0; i < n; ++i)
+        need[m++] = (span){in[i].run_first, in[i].run_first + in[i].run_total};
+    need[m++] = (span){in[0].first, in[n - 1].first + in[n - 1].count};
+    qsort(need, (size_t)m, sizeof *need, by_start);
+    *run_first = need[0].a;
+    *run_end = need[0].b;
+    for (int k = 0; k < m; ++k)
+        *run_end = need[k].b > *run_end ? need[k].b : *run_end;
+    int64_t missing = 0;
+    size_t at = strlen(msg);
+    int shown = 0;
+    int64_t at_r = need[0].a; /* everything below is decided */
+    for (int k = 0; k < m; ++k) {
+        int64_t a = need[k].a > at_r ? need[k].a : at_r, b = need[k].b;
+        /* walk the inputs over [a, b) */
+        for (int i = 0; i < n && a < b; ++i) {
+            int64_t f = in[i].first, e = in[i].first + in[i].count;
+            if (e <= a)
+                continue;
+            if (f > a) {
+                int64_t g = f < b ? f : b;
+                missing += g - a;
+                if (shown++ < 3 && at < len)
+                    at += (size_t)snprintf(msg + at, len - at, "%s[%lld, %lld)", shown > 1 ? ", " : "",
+                                           (long long)a, (long long)g);
+            }
+            a = e > a ? e : a;
+        }
+        if (a < b) {
+            missing += b - a;
+            if (shown++ < 3 && at < len)
+                at += (size_t)snprintf(msg + at, len - at, "%s[%lld, %lld)", shown > 1 ? ", " : "",
+                                       (long long)a, (long long)b);
+        }
+        at_r = b > at_r ? b : at_r;
+    }
+    if (shown > 3 && at < len)
+        snprintf(msg + at, len - at, " and %d more ranges", shown - 3);
+    free(need);
+    return missing;
+}
+
+/* Which shards of the declared runs are missing, as " (shard 3/4 missing)" text. */
+static void missing_shards(const shard_in *in, int n, char *out, size_t len)
+{
+    out[0] = '\0';
+    size_t at = 0;
+    int shown = 0;
+    for (int i = 0; i < n; ++i) {
+        if (in[i].shard_count < 2)
+            continue;
+        int dup = 0; /* each declared run once */
+        for (int k = 0; k < i && !dup; ++k)
+            dup = in[k].run_first == in[i].run_first && in[k].run_total == in[i].run_total &&
+                  in[k].shard_count == in[i].shard_count;
+        if (dup)
+            continue;
+        for (int64_t j = 0; j < in[i].shard_count && shown < 8; ++j) {
+            int64_t f, c, have = 0;
+            mg_shard_range(in[i].run_first, in[i].run_total, j, in[i].shard_count, &f, &c);
+            for (int k = 0; k < n; ++k)
+                have |= in[k].first <= f && in[k].first + in[k].count >= f + c;
+            if (!have && at < len)
+                at += (size_t)snprintf(out + at, len - at, "%s%lld/%lld", shown++ ? ", " : "",
+                                       (long long)j, (long long)in[i].shard_count);
+        }
+    }
+}
+
+/* Is path the same file as another (same device and inode)? */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 int mg_cli_merge(int argc, char **argv)
 {
     static const struct option longopts[] = {{"allow-gaps", no_argument, 0, 'g'},
@@ -487,11 +651,16 @@ int mg_cli_merge(int argc, char **argv)
             force = 1;
         else if (c == 'h') {
             puts("usage: mesogif merge OUT.h5 IN.h5... [--allow-gaps] [--force]\n"
-                 "Merge the shards of one run (same model, options and seed; disjoint\n"
-                 "realization ranges without gaps unless --allow-gaps) into OUT.h5.");
+                 "Merge the shards of one run (same model, options and seed) into OUT.h5; the\n"
+                 "output comes first. Every shard of the run must be there (the shards record\n"
+                 "which run they belong to) and their realization ranges must not overlap;\n"
+                 "--allow-gaps merges an incomplete set anyway and records the missing ranges.\n"
+                 "--force overwrites an existing OUT.h5, but never an input or a shard or\n"
+                 "result of the same run.\n"
+                 "Exit status: 0 merged, 1 failure while writing, 2 bad input.");
             return 0;
         } else {
-            mg_cli_error("merge: unknown option '%s' (allowed: --allow-gaps, --force)",
+            mg_cli_error("merge: unknown option '%s' (allowed: --allow-gaps, --force, --help)",
                          argv[optind - 1]);
             return 2;
         }
@@ -502,8 +671,17 @@ int mg_cli_merge(int argc, char **argv)
     }
     const char *out_path = argv[optind];
     const int n = argc - optind - 1;
-    if (!force && access(out_path, F_OK) == 0) {
-        mg_cli_error("%s: exists (use --force to overwrite)", out_path);
+    static const char *order = "the output comes first: mesogif merge OUT.h5 IN.h5...";
+    for (int i = 0; i < n; ++i)
+        if (strcmp(argv[optind + 1 + i], out_path) == 0 ||
+            same_file(argv[optind + 1 + i], out_path)) {
+            mg_cli_error("merge: %s: is also an input; not overwritten, even with --force (%s)",
+                         out_path, order);
+            return 2;
+        }
+    int out_exists = access(out_path, F_OK) == 0;
+    if (!force && out_exists) {
+        mg_cli_error("%s: exists (%s; --force overwrites an earlier merge)", out_path, order);
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -516,10 +694,7 @@ int mg_cli_merge(int argc, char **argv)
     int rc = MG_OK, status = 2;
     for (int i = 0; i < n && rc == MG_OK; ++i) {
         in[i].path = argv[optind + 1 + i];
-        if (strcmp(in[i].path, out_path) == 0)
-            rc = mg_err_set(&err, MG_EINVAL, "%s: is also the output", in[i].path);
-        else
-            rc = open_shard(&in[i], &err);
+        rc = open_shard(&in[i], &err);
     }
     for (int i = 1; i < n && rc == MG_OK; ++i) {
         if (strcmp(in[i].run_key, in[0].run_key) != 0) {
@@ -532,8 +707,29 @@ int mg_cli_merge(int argc, char **argv)
                             in[0].path);
         }
     }
+    /* an existing OUT that is a shard or an unmerged result of this very run holds finished
+     * work that no merge can give back: never overwritten (a mistaken argument order) */
+    if (rc == MG_OK && out_exists && H5Fis_hdf5(out_path) > 0) {
+        shard_in o;
+        memset(&o, 0, sizeof o);
+        o.path = out_path;
+        o.f = H5Fopen(out_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (o.f >= 0) {
+            char *key = mg_h5_read_str(o.f, "/config/run_key");
+            int64_t m = 0;
+            int merged = H5Aexists(o.f, "merged_shards") > 0 &&
+                         mg_h5_read_attr(o.f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
+            if (key && strcmp(key, in[0].run_key) == 0 && !merged)
+                rc = mg_err_set(&err, MG_EINVAL, "%s: is a result of this same run (a shard, "
+                                "not a merge); not overwritten, even with --force (%s)",
+                                out_path, order);
+            free(key);
+            H5Fclose(o.f);
+        }
+    }
     int gaps = 0;
-    int64_t first = 0, count = 0;
+    int64_t first = 0, count = 0, run_first = 0, run_end = 0;
+    char missing[512] = "";
     mg_stats sum;
     memset(&sum, 0, sizeof sum);
     if (rc == MG_OK) {
@@ -556,15 +752,28 @@ int mg_cli_merge(int argc, char **argv)
                                     (long long)in[i].first,
                                     (long long)(in[i].first + in[i].count), in[i - 1].path,
                                     (long long)in[i - 1].first, (long long)prev_end);
-                else if (in[i].first > prev_end) {
-                    gaps = 1;
-                    if (!allow_gaps)
-                        rc = mg_err_set(&err, MG_EINVAL, "realizations [%lld, %lld) are in no "
-                                        "input (between %s and %s; use --allow-gaps to merge "
-                                        "anyway)", (long long)prev_end, (long long)in[i].first,
-                                        in[i - 1].path, in[i].path);
-                }
             }
+        }
+    }
+    for (int i = 0; i < n && rc == MG_OK; ++i)
+        if (in[i].missing[0] && !allow_gaps)
+            rc = mg_err_set(&err, MG_EINVAL, "incomplete: %s is itself a merge with gaps "
+                            "(realizations %s missing; add their shard files, or --allow-gaps "
+                            "to merge anyway)", in[i].path, in[i].missing);
+    if (rc == MG_OK) {
+        int64_t lost = missing_realizations(in, n, missing, sizeof missing, &run_first, &run_end);
+        if (lost > 0) {
+            gaps = 1;
+            char shards[256];
+            missing_shards(in, n, shards, sizeof shards);
+            if (!allow_gaps)
+                rc = mg_err_set(&err, MG_EINVAL, "incomplete: %lld of the %lld realizations "
+                                "[%lld, %lld) of the run are in no input: %s%s%s%s (add the "
+                                "missing shard files, or --allow-gaps to merge anyway)",
+                                (long long)lost, (long long)(run_end - run_first),
+                                (long long)run_first, (long long)run_end, missing,
+                                shards[0] ? "; missing shard(s) " : "", shards,
+                                shards[0] ? " of the run" : "");
         }
     }
     if (rc == MG_OK)
@@ -576,8 +785,8 @@ int mg_cli_merge(int argc, char **argv)
     if (rc == MG_OK) {
         char partial[4096];
         snprintf(partial, sizeof partial, "%s.partial", out_path);
-        rc = write_merged(partial, in, n, &sum, first, gaps ? count : count, gaps,
-                          mg_cli_command_line(), &err);
+        merge_info mi = {first, count, gaps, run_first, run_end - run_first, missing};
+        rc = write_merged(partial, in, n, &sum, &mi, mg_cli_command_line(), &err);
         if (rc == MG_OK && rename(partial, out_path) != 0) {
             unlink(partial);
             rc = mg_err_set(&err, MG_EIO, "%s: cannot rename %s into place", out_path, partial);
@@ -586,10 +795,14 @@ int mg_cli_merge(int argc, char **argv)
     }
     if (rc != MG_OK)
         mg_cli_error("merge: %s", err.msg);
+    else if (gaps)
+        printf("merged %d shards, realizations [%lld, %lld) with gaps (missing %s of the run "
+               "[%lld, %lld), recorded in the attribute missing_realizations), into %s\n", n,
+               (long long)first, (long long)(in[n - 1].first + in[n - 1].count), missing,
+               (long long)run_first, (long long)run_end, out_path);
     else
-        printf("merged %d shards, realizations [%lld, %lld)%s, into %s\n", n, (long long)first,
-               (long long)(in[n - 1].first + in[n - 1].count), gaps ? " with gaps" : "",
-               out_path);
+        printf("merged %d shards, realizations [%lld, %lld), into %s\n", n, (long long)first,
+               (long long)(in[n - 1].first + in[n - 1].count), out_path);
     mg_stats_free(&sum);
     for (int i = 0; i < n; ++i)
         close_shard(&in[i]);
