@@ -153,8 +153,8 @@ test-unit: $(TEST_BIN)
 	  CK_DEFAULT_TIMEOUT=1200 $$t || fail=1; done; \
 	  if [ $$fail -ne 0 ]; then echo "SOME UNIT TESTS FAILED"; exit 1; fi
 
-test-cli: $(BINDIR)/mesogif
-	@fail=0; for t in $(TEST_SH); do echo "== $$t"; MESOGIF=$(BINDIR)/mesogif bash $$t || fail=1; done; \
+test-cli: $(BINDIR)/mesogif $(BUILD)/libmesogif.so
+	@fail=0; for t in $(TEST_SH); do echo "== $$t"; MESOGIF=$(BINDIR)/mesogif MG_BUILD=$(BUILD) bash $$t || fail=1; done; \
 	  if [ $$fail -ne 0 ]; then echo "SOME CLI TESTS FAILED"; exit 1; fi; echo "all CLI tests passed"
 
 demo: deps
