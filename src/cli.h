@@ -13,6 +13,12 @@ int mg_cli_merge(int argc, char **argv);
 /* Print "mesogif: <msg>" to stderr (printf-like). */
 void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct option;
+/* The message for an option getopt_long did not accept (argv_word: the word as typed): an
+ * option without its value ("needs a value"), or an unknown one with the closest valid option
+ * ("did you mean --realizations?"). One line on stderr; the caller exits 2. */
+void mg_cli_unknown_option(const char *verb, const char *argv_word, const struct option *opts);
+
 /* The command line as one string (for the file's command_line attribute); static storage. */
 const char *mg_cli_command_line(void);
 void mg_cli_set_command_line(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "mesogif/io.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,63 @@ void mg_cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+/* Edit distance (insertions, deletions, substitutions, swaps of neighbours) between a and b,
+ * both shorter than 64 characters (longer words: 99). */
+static int distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na >= 64 || nb >= 64)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= na; ++i)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= nb; ++j)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= na; ++i)
+        for (size_t j = 1; j <= nb; ++j) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[na][nb];
+}
+
+void mg_cli_unknown_option(const char *verb, const char *argv_word, const struct option *opts)
+{
+    const char *w = argv_word ? argv_word : "?";
+    const char *name = w[0] == '-' && w[1] == '-' ? w + 2 : w[0] == '-' ? w + 1 : w;
+    char typed[64];
+    size_t n = strcspn(name, "=");
+    snprintf(typed, sizeof typed, "%.*s", (int)(n < sizeof typed ? n : sizeof typed - 1), name);
+    const char *best = NULL;
+    int best_d = 99;
+    for (const struct option *o = opts; o && o->name; ++o) {
+        if (strcmp(o->name, typed) == 0 && o->has_arg == required_argument) {
+            mg_cli_error("%s: option '--%s' needs a value (see mesogif %s --help)", verb,
+                         o->name, verb);
+            return;
+        }
+        int d = distance(typed, o->name);
+        if (d < best_d) {
+            best_d = d;
+            best = o->name;
+        }
+    }
+    /* close enough to be a typo: at most a third of the word (and at least 2 edits) */
+    int limit = (int)strlen(typed) / 3 > 2 ? (int)strlen(typed) / 3 : 2;
+    if (best && best_d <= limit)
+        mg_cli_error("%s: unknown option '%s' (did you mean --%s? see mesogif %s --help)", verb,
+                     w, best, verb);
+    else
+        mg_cli_error("%s: unknown option '%s' (see mesogif %s --help)", verb, w, verb);
 }
 
 int mg_cli_info(int argc, char **argv)

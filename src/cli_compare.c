@@ -62,6 +62,7 @@ typedef struct {
     char (*names)[128];    /* [P] population names */
     char level[32];
     long long first, count, seed;
+    int has_switching;     /* /stats/switching written (an observable was declared) */
 } cmp_file;
 
 /* One row of the table. */
@@ -150,6 +151,8 @@ static int cmp_load(const char *path, cmp_file *f)
         f->first = attr_ll(h, "realization_first");
         f->count = attr_ll(h, "realization_count");
         f->seed = attr_ll(h, "seed");
+        f->has_switching = H5Lexists(h, "/stats", H5P_DEFAULT) > 0 &&
+                           H5Lexists(h, "/stats/switching", H5P_DEFAULT) > 0;
         H5Fclose(h);
     }
     if (!ok) {
@@ -280,7 +283,8 @@ static int rows_psd(const cmp_file *A, const cmp_file *B, int nb, double f_min, 
 {
     const mg_stats *sa = &A->s, *sb = &B->s;
     const int64_t F = sa->L.F;
-    if (F == 0)
+    /* no spectra, or none formed (runs shorter than a segment: left out of the files) */
+    if (F == 0 || sa->i[sa->L.i_psd_seg] == 0 || sb->i[sb->L.i_psd_seg] == 0)
         return n;
     double lo = f_min > sa->freq[0] ? f_min : sa->freq[0];
     double hi = f_max > 0 && f_max < sa->freq[F - 1] ? f_max : sa->freq[F - 1];
@@ -457,9 +461,7 @@ int mg_cli_compare(int argc, char **argv)
             mg_cli_error("%s: needs a value (see mesogif compare --help)", argv[optind - 1]);
             return 2;
         default:
-            mg_cli_error("compare: unknown option '%s' (allowed: --alpha, --bands, --fmin, "
-                         "--fmax, --rel-tol, --dwell-factor, --min-dwells, --help)",
-                         argv[optind - 1]);
+            mg_cli_unknown_option("compare", argv[optind - 1], opts);
             return 2;
         }
         if (bad)
@@ -520,7 +522,9 @@ int mg_cli_compare(int argc, char **argv)
     }
     int n = rows_moments(&A, &B, rel, rows, 0);
     n = rows_psd(&A, &B, nb, f_min, f_max, rel, rows, n);
-    n = rows_switching(&A, &B, rel, dwell_factor, (int64_t)min_dwells, rows, n);
+    /* the switching analysis where both files declared an observable */
+    if (A.has_switching && B.has_switching && !A.s.L.cfg.basic)
+        n = rows_switching(&A, &B, rel, dwell_factor, (int64_t)min_dwells, rows, n);
     int m = 0;
     for (int k = 0; k < n; ++k) {
         cmp_row *r = &rows[k];
@@ -546,12 +550,20 @@ int mg_cli_compare(int argc, char **argv)
                f->path, f->level[0] ? f->level : "?", f->first, f->first + f->count, f->seed);
     }
     char spec[96] = "absent";
-    if (A.s.L.F > 0)
+    if (A.s.L.F > 0 && A.s.i[A.s.L.i_psd_seg] > 0 && B.s.i[B.s.L.i_psd_seg] > 0)
         snprintf(spec, sizeof spec, "df %g Hz, %d log bands", A.s.freq[0], nb);
-    printf("statistics in %g ms bins; spectra %s; switching on %s smoothed over %g ms, "
-           "thresholds %g / %g Hz\n", cfg->bin_ms, spec,
-           cfg->observable[0] ? cfg->observable : "?", cfg->sw_window * cfg->bin_ms, cfg->sw_lo,
-           cfg->sw_hi);
+    else if (A.s.L.F > 0)
+        snprintf(spec, sizeof spec, "none formed (runs shorter than a segment)");
+    if (A.has_switching && B.has_switching && !cfg->basic)
+        printf("statistics in %g ms bins; spectra %s; switching on %s smoothed over %g ms, "
+               "thresholds %g / %g Hz\n", cfg->bin_ms, spec,
+               cfg->observable[0] ? cfg->observable : "?", cfg->sw_window * cfg->bin_ms,
+               cfg->sw_lo, cfg->sw_hi);
+    else
+        printf("statistics in %g ms bins; spectra %s; switching not compared (%s)\n",
+               cfg->bin_ms, spec, A.has_switching || B.has_switching
+                                     ? "only one file declares an observable"
+                                     : "no observable declared");
     printf("agree when |z| < %.2f in each of %d rows (Bonferroni: family-wise false-alarm rate "
            "%g);\n", zstar, m, alpha);
     printf("z = (|B - A| - tolerance) / standard error, from the spread across realizations "

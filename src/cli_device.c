@@ -16,6 +16,10 @@ int mg_cli_device(int argc, char **argv)
         puts("usage: mesogif device    (the CUDA device and its copy bandwidth; exit 1 if none)");
         return 0;
     }
+    if (argc > 1) {
+        mg_cli_error("device: takes no arguments, got '%s' (allowed: --help)", argv[1]);
+        return 2;
+    }
     char name[160];
     if (!mg_cuda_available(name, sizeof name)) {
         printf("device: none (%s)\n", name);

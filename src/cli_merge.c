@@ -504,7 +504,10 @@ static int write_merged(const char *partial, shard_in *in, int n, const mg_stats
         if (ds >= 0)
             H5Dclose(ds);
     }
-    if (!what && mg_h5_write_stats(out, sum, names))
+    int switching = 0; /* the analysis of an observable declared by the run */
+    for (int i = 0; i < n; ++i)
+        switching |= in[i].has_switching;
+    if (!what && mg_h5_write_stats(out, sum, names, switching))
         what = "/stats";
     int64_t K = 0;
     for (int i = 0; i < n; ++i)
@@ -660,8 +663,7 @@ int mg_cli_merge(int argc, char **argv)
                  "Exit status: 0 merged, 1 failure while writing, 2 bad input.");
             return 0;
         } else {
-            mg_cli_error("merge: unknown option '%s' (allowed: --allow-gaps, --force, --help)",
-                         argv[optind - 1]);
+            mg_cli_unknown_option("merge", argv[optind - 1], longopts);
             return 2;
         }
     }

@@ -126,6 +126,22 @@ enum { OPT_CONNECTIVITY = 2000 }; /* micro connectivity (src/micro_derive.c) */
 
 enum { OPT_THEORY = 2100 }; /* --theory: /theory in the file (src/io_h5_theory.c) */
 
+/* A slot per option code for the given[] and bad_opt[] flags of mg_cli_run. */
+static int opt_slot(int c)
+{
+    return c >= OPT_LEVEL && c - OPT_LEVEL < 60 ? c - OPT_LEVEL
+           : c == OPT_CONNECTIVITY ? 61 : c == OPT_THEORY ? 62 : 63;
+}
+
+/* In the option loop of mg_cli_run: the option's value is bad (its message is printed); go on
+ * to the next option, so that every problem of the command line is reported at once. */
+#define BAD_OPT                                                                               \
+    {                                                                                         \
+        nbad++;                                                                               \
+        bad_opt[opt_slot(c)] = 1;                                                             \
+        break;                                                                                \
+    }
+
 static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
 {
     char *end;
@@ -148,6 +164,17 @@ static int parse_dur(const char *opt, const char *s, double *out)
         return -1;
     }
     return 0;
+}
+
+/* A bare number below 10 for a duration that is usually seconds long (--t-sim 5) is read as
+ * ms, as documented, but that is rarely what was meant: one warning line. */
+static void warn_bare_ms(const char *opt, const char *text, double ms)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end != text && *end == '\0' && v > 0 && v < 10.0 && ms == v)
+        mg_cli_error("warning: %s %s is read as %g ms (a number without a unit means ms; "
+                     "write %gs for seconds)", opt, text, v, v);
 }
 
 /* Messages are one line: a key or string of the model file quoted in a message may hold control
@@ -191,6 +218,152 @@ static void report(const mg_model *m, const char *model_path, unsigned from_file
     mg_cli_error("%s", err->msg);
 }
 
+/* Is x a whole multiple (>= 1) of dt, to 1e-9 relative (the library's rule)? Sets *k. */
+static int multiple_of_dt(double x, double dt, int64_t *k)
+{
+    double q = x / dt;
+    double r = llround(q);
+    *k = (int64_t)r;
+    return r >= 1 && fabs(q - r) <= 1e-9 * (q > 1 ? q : 1);
+}
+
+/* The default bin `def` ms when it is a whole number of steps of dt, else the nearest whole
+ * number (at least 1) of steps: defaults follow --dt instead of failing on it. */
+static double bin_near(double def, double dt)
+{
+    if (!(dt > 0) || !isfinite(dt))
+        return def;
+    double q = def / dt;
+    long long k = llround(q);
+    if (k >= 1 && fabs(q - (double)k) <= 1e-9 * (q > 1 ? q : 1))
+        return def;
+    return (double)(k < 1 ? 1 : k) * dt;
+}
+
+/* Options that do not apply to the level, to a resumed run or to each other: one line each
+ * naming why; returns the number of lines. */
+static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
+                            const unsigned char *given, int no_ckpt, const char *ckpt_path)
+{
+    int n = 0;
+    if (o->level == MG_LEVEL_MICRO && given[opt_slot(OPT_NOISE)]) {
+        mg_cli_error("--noise: does not apply to the micro level (it chooses how the meso level "
+                     "draws its spike counts; the micro level simulates every neuron)");
+        n++;
+    }
+    if (o->level == MG_LEVEL_MESO && given[opt_slot(OPT_CONNECTIVITY)]) {
+        mg_cli_error("--connectivity: does not apply to the meso level (it chooses the networks "
+                     "of the micro level; add --level micro)");
+        n++;
+    }
+    if (no_ckpt && (ckpt_path || given[opt_slot(OPT_CKPT_EVERY)])) {
+        mg_cli_error("--no-checkpoint: conflicts with %s (allowed: one of them)",
+                     ckpt_path ? "--checkpoint" : "--checkpoint-every");
+        n++;
+    }
+    if (!resumed)
+        return n;
+    /* a resumed run is the checkpoint's run: what changes it cannot be given otherwise */
+    struct {
+        const char *opt;
+        int differs;
+        char was[96];
+    } f[] = {
+        {"--realizations, --count, --first or --shard",
+         o->realization_first != resumed->realization_first ||
+             o->realization_count != resumed->realization_count, ""},
+        {"--level", o->level != resumed->level, ""},
+        {"--noise", o->noise != resumed->noise, ""},
+        {"--t-sim", o->t_sim_ms != resumed->t_sim_ms, ""},
+        {"--dt", o->dt_ms != resumed->dt_ms, ""},
+        {"--t-warmup", o->t_warmup_ms != resumed->t_warmup_ms, ""},
+        {"--record-bin", o->record_bin_ms != resumed->record_bin_ms, ""},
+        {"--stats-bin", o->stats_bin_ms != resumed->stats_bin_ms, ""},
+        {"--record-realizations", o->record_realizations != resumed->record_realizations, ""},
+        {"--seed", o->seed != resumed->seed, ""},
+        {"--connectivity", o->connectivity != resumed->connectivity, ""},
+        {"--psd-df", o->psd_df_hz != resumed->psd_df_hz, ""},
+        {"--psd-bin", o->psd_bin_ms != resumed->psd_bin_ms, ""},
+        {"--onesided", o->onesided != resumed->onesided, ""},
+        {"--switch-observable",
+         strncmp(o->switch_observable, resumed->switch_observable,
+                 sizeof o->switch_observable) != 0, ""},
+        {"--switch-smooth", o->switch_smooth_ms != resumed->switch_smooth_ms, ""},
+        {"--switch-thresholds",
+         o->switch_lo != resumed->switch_lo || o->switch_hi != resumed->switch_hi, ""},
+        {"--hist-max", o->hist_max_hz != resumed->hist_max_hz, ""},
+        {"--hist-bins", o->hist_bins != resumed->hist_bins, ""},
+        {"--stats", o->stats_basic != resumed->stats_basic, ""},
+        {"--theory", o->theory != resumed->theory, ""},
+    };
+    snprintf(f[0].was, sizeof f[0].was, "realizations [%lld, %lld)",
+             (long long)resumed->realization_first,
+             (long long)(resumed->realization_first + resumed->realization_count));
+    snprintf(f[3].was, sizeof f[3].was, "t-sim %g ms", resumed->t_sim_ms);
+    snprintf(f[4].was, sizeof f[4].was, "dt %g ms", resumed->dt_ms);
+    snprintf(f[9].was, sizeof f[9].was, "seed %u", (unsigned)resumed->seed);
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; ++k)
+        if (f[k].differs) {
+            mg_cli_error("%s: does not apply with --resume (the checkpoint fixes the run%s%s; "
+                         "only --threads, --backend, --batch, --checkpoint-every, --out and "
+                         "--quiet may be given; to change the run start a new one)", f[k].opt,
+                         f[k].was[0] ? ": " : "", f[k].was);
+            n++;
+        }
+    return n;
+}
+
+/* The relations between the durations of a run (what the library's validation refuses one at
+ * a time), all reported at once; skips options whose value did not parse (bad_opt). Returns
+ * the number of lines printed. */
+static int check_relations(const mg_run_opts *o, const mg_model *m, const char *model_path,
+                           unsigned from_file, const unsigned char *bad_opt)
+{
+    int n = 0;
+    mg_err e = {{0}};
+#define REL_BAD(...)                                                                          \
+    do {                                                                                      \
+        mg_err_set(&e, MG_EINVAL, __VA_ARGS__);                                               \
+        report(m, model_path, from_file, MG_EINVAL, &e);                                      \
+        n++;                                                                                  \
+    } while (0)
+    int dt_ok = !bad_opt[opt_slot(OPT_DT)] && o->dt_ms > 0 && isfinite(o->dt_ms);
+    int ts_ok = !bad_opt[opt_slot(OPT_TSIM)] && o->t_sim_ms > 0 && isfinite(o->t_sim_ms);
+    if (!bad_opt[opt_slot(OPT_DT)] && !dt_ok)
+        REL_BAD("--dt: %g ms (allowed: > 0)", o->dt_ms);
+    if (!bad_opt[opt_slot(OPT_TSIM)] && !ts_ok)
+        REL_BAD("--t-sim: %g ms (allowed: > 0)", o->t_sim_ms);
+    if (ts_ok && !bad_opt[opt_slot(OPT_WARM)] &&
+        (!(o->t_warmup_ms >= 0) || !(o->t_warmup_ms < o->t_sim_ms)))
+        REL_BAD("--t-warmup: %g ms (allowed: 0 <= t-warmup < t-sim = %g ms)", o->t_warmup_ms,
+                o->t_sim_ms);
+    int64_t k;
+    int rec_ok = 1, st_ok = 1;
+    if (dt_ok && !bad_opt[opt_slot(OPT_RECBIN)] && !multiple_of_dt(o->record_bin_ms, o->dt_ms, &k)) {
+        REL_BAD("--record-bin: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->record_bin_ms, o->dt_ms);
+        rec_ok = 0;
+    }
+    (void)rec_ok;
+    if (dt_ok && !bad_opt[opt_slot(OPT_STATSBIN)] &&
+        !multiple_of_dt(o->stats_bin_ms, o->dt_ms, &k)) {
+        REL_BAD("--stats-bin: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->stats_bin_ms, o->dt_ms);
+        st_ok = 0;
+    }
+    if (dt_ok && o->psd_bin_ms > 0 && o->psd_df_hz >= 0 && !o->stats_basic &&
+        !bad_opt[opt_slot(OPT_PSD_BIN)] && !multiple_of_dt(o->psd_bin_ms, o->dt_ms, &k))
+        REL_BAD("--psd-bin: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->psd_bin_ms, o->dt_ms);
+    if (st_ok && o->switch_smooth_ms > 0 && !bad_opt[opt_slot(OPT_SW_SMOOTH)] &&
+        !bad_opt[opt_slot(OPT_STATSBIN)] &&
+        !multiple_of_dt(o->switch_smooth_ms, o->stats_bin_ms, &k))
+        REL_BAD("--switch-smooth: %g ms is not a multiple of the statistics bin %g ms (allowed: "
+                "k * stats-bin)", o->switch_smooth_ms, o->stats_bin_ms);
+#undef REL_BAD
+    return n;
+}
+
 /* 0 when the folder of path exists and is writable; else an error line and -1. Checked before
  * the run so that hours of simulation are not lost to a typo in --out. */
 static int check_out_folder(const char *path)
@@ -211,7 +384,26 @@ static int check_out_folder(const char *path)
     return 0;
 }
 
-static void print_summary(const mg_result *res, const mg_model *m, const char *out_path)
+/* One note per statistic that could not be formed and is left out of the file (it would be
+ * NaN): spectra of runs shorter than a segment, the switching analysis without a declared
+ * observable. */
+static void note_left_out(const mg_result *res)
+{
+    const mg_stats *s = &res->stats;
+    const mg_stats_cfg *c = &s->L.cfg;
+    if (s->L.F > 0 && s->i[s->L.i_psd_seg] == 0)
+        mg_cli_error("note: no spectra: %g ms of each realization after the warm-up is shorter "
+                     "than one segment of %g ms (1/--psd-df); left out of the file",
+                     res->opts.t_sim_ms - res->opts.t_warmup_ms,
+                     (double)c->psd_n * c->psd_bin_ms);
+    if (!c->basic && !res->opts.switch_observable[0])
+        mg_cli_error("note: no switching analysis: the model declares no observable (give "
+                     "--switch-observable, e.g. A1-A2, or \"switch_observable\" in the model "
+                     "file)");
+}
+
+static void print_summary(const mg_result *res, const mg_model *m, const char *out_path,
+                          int warm_default)
 {
     const mg_stats *s = &res->stats;
     const mg_run_opts *o = &res->opts;
@@ -219,9 +411,11 @@ static void print_summary(const mg_result *res, const mg_model *m, const char *o
     printf("mesogif %s: %s, %s level, %lld realizations x %g s, backend %s (%s)\n", MG_VERSION,
            m->name, mg_level_name(o->level), (long long)o->realization_count,
            o->t_sim_ms * 1e-3, res->backend_name, res->device);
-    printf("wall %.3f s, %.4g realization-s per wall-s; statistics after %g s in %g ms bins "
+    printf("wall %.3f s, %.4g realization-s per wall-s; statistics after %g s%s in %g ms bins "
            "(%lld samples)\n", res->wall_s, res->wall_s > 0 ? sim_s / res->wall_s : 0.0,
-           o->t_warmup_ms * 1e-3, s->bin_ms, (long long)s->i[s->L.i_count]);
+           o->t_warmup_ms * 1e-3,
+           warm_default ? " (the default warm-up, min(1 s, t-sim/10); --t-warmup to change)" : "",
+           s->bin_ms, (long long)s->i[s->L.i_count]);
     if (res->device_bytes > 0)
         printf("device memory %.4g MB\n", res->device_bytes / 1e6);
     printf("%-16s %10s %12s %12s %12s\n", "population", "N", "mean A (Hz)", "+- sem (Hz)",
@@ -285,6 +479,8 @@ int mg_cli_run(int argc, char **argv)
     const char *ckpt_path = NULL, *resume_path = NULL;
     int no_ckpt = 0;
     char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
+    mg_run_opts resumed; /* the options of the checkpoint of --resume */
+    memset(&resumed, 0, sizeof resumed);
     /* --resume first: the checkpoint's options are the defaults the others override */
     for (int k = 1; k < argc; ++k) {
         if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
@@ -301,10 +497,14 @@ int mg_cli_run(int argc, char **argv)
             return 2;
         }
         set_dt = set_tsim = set_warm = set_rec = set_stats = 1; /* from the checkpoint */
+        resumed = o;
     }
     optind = 1;
     opterr = 0;
     int c;
+    /* every problem of the command line is reported, then exit 2 */
+    int nbad = 0, n_unknown = 0;
+    unsigned char bad_opt[64] = {0}, given[64] = {0};
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LEVEL:
@@ -314,7 +514,7 @@ int mg_cli_run(int argc, char **argv)
                 o.level = MG_LEVEL_MICRO;
             else {
                 mg_cli_error("--level: '%s' (allowed: meso, micro)", optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_NOISE:
@@ -327,57 +527,58 @@ int mg_cli_run(int argc, char **argv)
             else {
                 mg_cli_error("--noise: '%s' (allowed: binomial, poisson, deterministic)",
                              optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_REAL:
             if (parse_int64("--realizations", optarg, 1, 4294967296LL, &v))
-                return 2;
+                BAD_OPT;
             o.realization_count = v;
             break;
         case OPT_FIRST:
             if (parse_int64("--first", optarg, 0, 4294967295LL, &v))
-                return 2;
+                BAD_OPT;
             o.realization_first = v;
             break;
         case OPT_TSIM:
             if (parse_dur("--t-sim", optarg, &o.t_sim_ms))
-                return 2;
+                BAD_OPT;
             set_tsim = 1;
+            warn_bare_ms("--t-sim", optarg, o.t_sim_ms);
             break;
         case OPT_DT:
             if (parse_dur("--dt", optarg, &o.dt_ms))
-                return 2;
+                BAD_OPT;
             set_dt = 1;
             break;
         case OPT_WARM:
             if (parse_dur("--t-warmup", optarg, &o.t_warmup_ms))
-                return 2;
+                BAD_OPT;
             set_warm = 1;
             break;
         case OPT_RECBIN:
             if (parse_dur("--record-bin", optarg, &o.record_bin_ms))
-                return 2;
+                BAD_OPT;
             set_rec = 1;
             break;
         case OPT_STATSBIN:
             if (parse_dur("--stats-bin", optarg, &o.stats_bin_ms))
-                return 2;
+                BAD_OPT;
             set_stats = 1;
             break;
         case OPT_RECREAL:
             if (parse_int64("--record-realizations", optarg, 0, 1000000, &v))
-                return 2;
+                BAD_OPT;
             o.record_realizations = v;
             break;
         case OPT_SEED:
             if (parse_int64("--seed", optarg, 0, 4294967295LL, &v))
-                return 2;
+                BAD_OPT;
             o.seed = (uint32_t)v;
             break;
         case OPT_THREADS:
             if (parse_int64("--threads", optarg, 0, 4096, &v))
-                return 2;
+                BAD_OPT;
             o.threads = (int)v;
             break;
         case OPT_BACKEND:
@@ -389,12 +590,12 @@ int mg_cli_run(int argc, char **argv)
                 o.backend = MG_BACKEND_CUDA;
             else {
                 mg_cli_error("--backend: '%s' (allowed: auto, cpu, cuda)", optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_BATCH:
             if (parse_int64("--batch", optarg, 0, 1LL << 40, &v))
-                return 2;
+                BAD_OPT;
             o.batch = v;
             break;
         case OPT_CONNECTIVITY:
@@ -404,7 +605,7 @@ int mg_cli_run(int argc, char **argv)
                 o.connectivity = MG_CONN_SHARED;
             else {
                 mg_cli_error("--connectivity: '%s' (allowed: per-realization, shared)", optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_OUT:
@@ -425,15 +626,15 @@ int mg_cli_run(int argc, char **argv)
             } else if (mg_parse_frequency_hz(optarg, &o.psd_df_hz) != 0 || !(o.psd_df_hz > 0)) {
                 mg_cli_error("--psd-df: '%s' (allowed: a frequency > 0 with Hz or kHz, or off)",
                              optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_PSD_BIN:
             if (parse_dur("--psd-bin", optarg, &o.psd_bin_ms))
-                return 2;
+                BAD_OPT;
             if (!(o.psd_bin_ms > 0)) {
                 mg_cli_error("--psd-bin: '%s' (allowed: > 0, a multiple of dt)", optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_ONESIDED:
@@ -443,17 +644,17 @@ int mg_cli_run(int argc, char **argv)
             if (strlen(optarg) >= sizeof o.switch_observable) {
                 mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
                              sizeof o.switch_observable);
-                return 2;
+                BAD_OPT;
             }
             snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
             break;
         case OPT_SW_SMOOTH:
             if (parse_dur("--switch-smooth", optarg, &o.switch_smooth_ms))
-                return 2;
+                BAD_OPT;
             if (!(o.switch_smooth_ms > 0)) {
                 mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
                              optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_SW_THR: {
@@ -464,19 +665,19 @@ int mg_cli_run(int argc, char **argv)
                 !isfinite(o.switch_hi)) {
                 mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)",
                              optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         }
         case OPT_HIST_MAX:
             if (mg_parse_frequency_hz(optarg, &o.hist_max_hz) != 0 || !(o.hist_max_hz > 0)) {
                 mg_cli_error("--hist-max: '%s' (allowed: a frequency > 0)", optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_HIST_BINS:
             if (parse_int64("--hist-bins", optarg, 1, 100000, &v))
-                return 2;
+                BAD_OPT;
             o.hist_bins = (int)v;
             break;
         case OPT_SHARD:
@@ -489,7 +690,7 @@ int mg_cli_run(int argc, char **argv)
                 o.stats_basic = 1;
             else {
                 mg_cli_error("--stats: '%s' (allowed: full, basic)", optarg);
-                return 2;
+                BAD_OPT;
             }
             break;
         case OPT_CKPT:
@@ -498,10 +699,10 @@ int mg_cli_run(int argc, char **argv)
         case OPT_CKPT_EVERY: {
             double ms;
             if (parse_dur("--checkpoint-every", optarg, &ms))
-                return 2;
+                BAD_OPT;
             if (!(ms >= 1000.0)) {
                 mg_cli_error("--checkpoint-every: '%s' (allowed: >= 1s)", optarg);
-                return 2;
+                BAD_OPT;
             }
             o.checkpoint_every_s = ms * 1e-3;
             break;
@@ -513,7 +714,7 @@ int mg_cli_run(int argc, char **argv)
             break; /* read before the options (see below) */
         case OPT_COUNT:
             if (parse_int64("--count", optarg, 1, 4294967296LL, &v))
-                return 2;
+                BAD_OPT;
             o.realization_count = v;
             break;
         case OPT_THEORY:
@@ -523,15 +724,20 @@ int mg_cli_run(int argc, char **argv)
             run_usage(stdout);
             return 0;
         default:
-            mg_cli_error("run: unknown or incomplete option '%s' (see mesogif run --help)",
-                         argv[optind - 1]);
-            return 2;
+            mg_cli_unknown_option("run", argv[optind - 1], longopts);
+            nbad++;
+            n_unknown++;
+            break;
         }
+        if (c > 0 && c != '?')
+            given[opt_slot(c)] = 1;
     }
     if (argc - optind > 1) {
-        mg_cli_error("run: one model file at most, got '%s' and '%s'", argv[optind],
-                     argv[optind + 1]);
-        return 2;
+        /* after an unknown option its value is left over: that one line is enough */
+        if (!n_unknown)
+            mg_cli_error("run: one model file at most, got '%s' and '%s'", argv[optind],
+                         argv[optind + 1]);
+        nbad++;
     }
     const char *model_path = optind < argc ? argv[optind] : NULL;
     realizations_total = resume_path && o.realizations_total > 0 ? o.realizations_total
@@ -540,20 +746,21 @@ int mg_cli_run(int argc, char **argv)
         mg_err serr = {{0}};
         if (mg_shard_parse(shard_text, &shard_index, &shard_count, &serr) != MG_OK) {
             mg_cli_error("%s", serr.msg);
-            return 2;
-        }
-        if (shard_count > realizations_total) {
+            nbad++;
+        } else if (shard_count > realizations_total) {
             mg_cli_error("--shard: %lld shards of %lld realizations would leave shards empty "
                          "(allowed: N <= --realizations)", (long long)shard_count,
                          (long long)realizations_total);
-            return 2;
+            nbad++;
+        } else {
+            mg_shard_range(o.realization_first, realizations_total, shard_index, shard_count,
+                           &o.realization_first, &o.realization_count);
         }
-        mg_shard_range(o.realization_first, realizations_total, shard_index, shard_count,
-                       &o.realization_first, &o.realization_count);
     }
     o.shard_index = shard_index;
     o.shard_count = shard_count;
     o.realizations_total = realizations_total;
+    nbad += check_applicable(&o, resume_path ? &resumed : NULL, given, no_ckpt, ckpt_path);
 
     mg_model m;
     mg_err err = {{0}};
@@ -596,6 +803,43 @@ int mg_cli_run(int argc, char **argv)
     }
     if (!model_path)
         from_file = 0;
+    /* defaults that follow the run: a warm-up of a tenth of a short run (at most 1 s), bins
+     * that are whole numbers of steps of the time step asked for */
+    /* the warm-up: the user's (--t-warmup), else the model file's when it fits the run (its
+     * t_warmup belongs to its t_sim: with a --t-sim of at most twice it, it is dropped), else
+     * min(1 s, t-sim/10); the embedded model's "simulation" block is the defaults themselves */
+    int warm_default = !set_warm && (!(from_file & 4u) || !model_path ||
+                                     (set_tsim && !(2.0 * o.t_warmup_ms < o.t_sim_ms)));
+    if (warm_default) {
+        from_file &= ~4u;
+        if (o.t_sim_ms > 0 && isfinite(o.t_sim_ms))
+            o.t_warmup_ms = fmin(1000.0, o.t_sim_ms / 10.0);
+    }
+    if (!set_rec && !(from_file & 8u))
+        o.record_bin_ms = bin_near(1.0, o.dt_ms);
+    if (!set_stats && !(from_file & 16u)) {
+        o.stats_bin_ms = bin_near(10.0, o.dt_ms);
+        /* a very short run: the longest bin of whole steps that leaves one complete bin after
+         * the warm-up (bins are counted from t = 0, as the library does) */
+        if (o.dt_ms > 0 && isfinite(o.dt_ms) && o.t_sim_ms > 0 && isfinite(o.t_sim_ms) &&
+            o.t_warmup_ms >= 0) {
+            double n_steps = floor(o.t_sim_ms / o.dt_ms + 1e-9);
+            double k = floor(o.stats_bin_ms / o.dt_ms + 0.5);
+            while (k > 1 && !(ceil(o.t_warmup_ms / (o.dt_ms * k) - 1e-9) + 1.0 <=
+                              floor(n_steps / k)))
+                k -= 1.0;
+            o.stats_bin_ms = k * o.dt_ms == o.stats_bin_ms ? o.stats_bin_ms : k * o.dt_ms;
+        }
+    }
+    /* the model file may declare the observable of the switching analysis */
+    if (!o.switch_observable[0] && m.switch_observable[0])
+        snprintf(o.switch_observable, sizeof o.switch_observable, "%s", m.switch_observable);
+    nbad += check_relations(&o, &m, model_path, from_file, bad_opt);
+    if (nbad > 0) {
+        mg_model_free(&m);
+        free(resume_out);
+        return 2;
+    }
 
     char default_out[MG_NAME_MAX + 32];
     if (!out_path && resume_out && *resume_out)
@@ -631,6 +875,22 @@ int mg_cli_run(int argc, char **argv)
         mg_model_free(&m);
         return 2;
     }
+    /* checkpoints: next to the output unless told otherwise; a resume keeps writing into the
+     * checkpoint it came from. A checkpoint this run did not write is finished work of an
+     * earlier one: it is continued with --resume, and only --force starts over over it. */
+    char ckpt_default[4096];
+    snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
+    o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
+                                                                         : ckpt_default;
+    if (o.checkpoint_path && !force && access(o.checkpoint_path, F_OK) == 0 &&
+        !(resume_path && strcmp(o.checkpoint_path, resume_path) == 0)) {
+        mg_cli_error("%s: a checkpoint of an earlier run is there; continue it with: mesogif run "
+                     "--resume %s (or add --force to start over and discard it)",
+                     o.checkpoint_path, o.checkpoint_path);
+        mg_model_free(&m);
+        free(resume_out);
+        return 2;
+    }
 
     /* say which backend runs before a long run starts */
     char devname[160];
@@ -654,12 +914,6 @@ int mg_cli_run(int argc, char **argv)
     g_total_sim_s = (double)o.realization_count * o.t_sim_ms * 1e-3;
     g_cancel = 0;
     o.cancel = &g_cancel;
-    /* checkpoints: next to the output unless told otherwise; a resume keeps writing into the
-     * checkpoint it came from */
-    char ckpt_default[4096];
-    snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
-    o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
-                                                                         : ckpt_default;
     o.resume_path = resume_path;
     o.output_path = out_path;
     struct sigaction sa, old_int, old_term;
@@ -709,6 +963,8 @@ int mg_cli_run(int argc, char **argv)
         free(resume_out);
         return code;
     }
+    if (!quiet)
+        note_left_out(&res);
     rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force || resume_path,
                             &err);
     if (rc != MG_OK) {
@@ -726,7 +982,7 @@ int mg_cli_run(int argc, char **argv)
         unlink(o.checkpoint_path);
         unlink(stale); /* left by a process killed while writing one */
     }
-    print_summary(&res, &m, out_path);
+    print_summary(&res, &m, out_path, warm_default);
     if (o.theory) {
         /* the table comes from what was written; a theory failure is one warning, not an
          * error: the run is in the file */

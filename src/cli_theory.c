@@ -103,8 +103,7 @@ int mg_cli_theory(int argc, char **argv)
             theory_usage(stdout);
             return 0;
         default:
-            mg_cli_error("theory: unknown or incomplete option '%s' (see mesogif theory --help)",
-                         argv[optind - 1]);
+            mg_cli_unknown_option("theory", argv[optind - 1], longopts);
             return 2;
         }
     }
@@ -123,7 +122,8 @@ int mg_cli_theory(int argc, char **argv)
             mg_cli_error("%s", err.msg);
         else
             mg_cli_error("%s: %s", shown, err.msg);
-        return mg_err_exit_code(rc);
+        /* a model file that cannot be read is bad input (exit 2), as for `run` */
+        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
     }
     const int P = m.P;
     double mu[MG_POP_MAX];

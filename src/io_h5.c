@@ -289,7 +289,8 @@ static int write_hist(hid_t f, const char *group, const double *edges, int nb,
 static int write_spectra(hid_t f, const mg_stats *s)
 {
     const mg_stats_layout *L = &s->L;
-    if (L->F == 0)
+    /* no segment fitted after the warm-up: the estimates would be 0/0; left out */
+    if (L->F == 0 || s->i[L->i_psd_seg] == 0)
         return 0;
     const mg_stats_cfg *c = &L->cfg;
     hsize_t F = (hsize_t)L->F, PF[2] = {(hsize_t)L->P, F};
@@ -375,10 +376,13 @@ static int write_switching(hid_t f, const mg_stats *s)
 
 static int write_stats(hid_t f, const mg_result *res)
 {
-    return mg_h5_write_stats(f, &res->stats, res->pop_names);
+    /* the switching analysis is the run's when an observable was declared (option or model
+     * file: the command line puts either into opts) and statistics are full */
+    return mg_h5_write_stats(f, &res->stats, res->pop_names,
+                             res->opts.switch_observable[0] != '\0');
 }
 
-int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX])
+int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX], int switching)
 {
     const mg_stats_layout *L = &s->L;
     const mg_stats_cfg *c = &L->cfg;
@@ -398,19 +402,27 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
         rc |= write_hist(f, g, s->hist_A_edges, c->hist_bins,
                          s->i + L->i_hist_A + (int64_t)a * (c->hist_bins + 2));
     }
-    rc |= write_hist(f, "/stats/hist/observable", s->hist_obs_edges, c->obs_bins,
-                     s->i + L->i_hist_obs);
-    rc |= write_switching(f, s);
-    /* interspike intervals (micro runs; zero counts for meso) */
-    for (int a = 0; a < L->P && rc == 0; ++a) {
+    if (switching && !c->basic) {
+        rc |= write_hist(f, "/stats/hist/observable", s->hist_obs_edges, c->obs_bins,
+                         s->i + L->i_hist_obs);
+        rc |= write_switching(f, s);
+    }
+    /* interspike intervals (micro runs); none at all (meso runs): left out rather than
+     * written as zero counts and NaN means */
+    int64_t n_isi = 0;
+    for (int a = 0; a < L->P; ++a)
+        n_isi += s->i[L->i_isi_n + a];
+    for (int a = 0; a < L->P && rc == 0 && n_isi > 0; ++a) {
         char g[64 + MG_NAME_MAX];
         snprintf(g, sizeof g, "/stats/isi/%s", pop_names[a]);
         rc |= write_hist(f, g, s->isi_edges_s, c->isi_bins,
                          s->i + L->i_isi_hist + (int64_t)a * (c->isi_bins + 2));
     }
-    rc |= dset_f64(f, "/stats/isi/mean_s", 1, &P, s->isi_mean_s);
-    rc |= dset_f64(f, "/stats/isi/cv", 1, &P, s->isi_cv);
-    rc |= dset_i64(f, "/stats/isi/count", 1, &P, s->i + L->i_isi_n);
+    if (n_isi > 0) {
+        rc |= dset_f64(f, "/stats/isi/mean_s", 1, &P, s->isi_mean_s);
+        rc |= dset_f64(f, "/stats/isi/cv", 1, &P, s->isi_cv);
+        rc |= dset_i64(f, "/stats/isi/count", 1, &P, s->i + L->i_isi_n);
+    }
     /* the sufficient statistics themselves, so that files merge exactly: the raw arrays (with
      * the configuration that fixes their layout) and the main ones by name */
     hsize_t ni = (hsize_t)L->n_i, nd = (hsize_t)L->n_d;

@@ -114,7 +114,8 @@ static int read_names(hid_t f, char ***names, int *P)
  * excess across-realization variance as a factor common to the band), and per state the exits,
  * exposure, rate with its exact 95 % limits, complete and censored dwells, mean dwell and CV.
  * Prints nothing when the file has no /stats/sums (then there is nothing to summarize). */
-static void print_stats_summary(const char *path, char **names, int P, FILE *out)
+static void print_stats_summary(const char *path, char **names, int P, int has_switching,
+                                FILE *out)
 {
     mg_stats s;
     mg_err err = {{0}};
@@ -122,7 +123,10 @@ static void print_stats_summary(const char *path, char **names, int P, FILE *out
         return;
     const mg_stats_cfg *c = &s.L.cfg;
     const int64_t F = s.L.F;
-    if (F > 0 && P == s.L.P) {
+    if (F > 0 && s.i[s.L.i_psd_seg] == 0)
+        fprintf(out, "spectra: none (no segment of %lld x %g ms fitted after the warm-up; "
+                "left out)\n", (long long)c->psd_n, c->psd_bin_ms);
+    else if (F > 0 && P == s.L.P) {
         const int nb = 6;
         const double lo = s.freq[0], hi = s.freq[F - 1];
         const double R = (double)s.i[s.L.i_psd_nreal], Mr = (double)s.i[s.L.i_psd_seg] / R;
@@ -163,6 +167,13 @@ static void print_stats_summary(const char *path, char **names, int P, FILE *out
         }
     }
     static const char *state[2] = {"low", "high"};
+    if (!has_switching || c->basic) {
+        fprintf(out, "switching: not analysed (%s)\n", c->basic ? "--stats basic" :
+                "no observable declared: --switch-observable, or \"switch_observable\" in the "
+                "model file");
+        mg_stats_free(&s);
+        return;
+    }
     fprintf(out, "switching on %s (%g ms moving average; low below %g Hz, high above %g Hz):\n",
             c->observable[0] ? c->observable : "?", c->sw_window * c->bin_ms, c->sw_lo, c->sw_hi);
     fprintf(out, "  %-6s %8s %12s %30s %9s %9s %12s %6s\n", "state", "exits", "exposure (s)",
@@ -215,7 +226,10 @@ int mg_h5_info(const char *path, FILE *out, mg_err *err)
         free(mean);
         free(var);
         free(sem);
-        print_stats_summary(path, names, P, out);
+        print_stats_summary(path, names, P,
+                            H5Lexists(f, "/stats", H5P_DEFAULT) > 0 &&
+                                H5Lexists(f, "/stats/switching", H5P_DEFAULT) > 0,
+                            out);
         for (int a = 0; a < P; ++a)
             H5free_memory(names[a]);
         free(names);

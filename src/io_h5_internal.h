@@ -22,8 +22,11 @@ int mg_h5_write_theory(hid_t f, const mg_result *res, const mg_model *m);
  * MG_OK, or MG_EIO when the file or /theory cannot be read. src/io_h5_theory.c */
 int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warning_len);
 
-/* /stats of a format-1 file from s (population names for the histogram groups). 0 or -1. */
-int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]);
+/* /stats of a format-1 file from s (population names for the histogram groups). Statistics
+ * that could not be formed are left out, never written as NaN: the spectra when no segment
+ * fitted after the warm-up, and /stats/switching with /stats/hist/observable unless switching
+ * is set (an observable was declared). 0 or -1. */
+int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX], int switching);
 
 /* Small writers shared by the format-1 writers (src/io_h5.c); 0 or -1. mg_h5_dset creates
  * intermediate groups, and chunks + deflates when compress is set. */

@@ -25,7 +25,15 @@ static void usage(FILE *out)
           "  --help, --version\n"
           "\n"
           "`mesogif run --help` lists the run options. Without MODEL.json the embedded\n"
-          "default model (bistable pair B1) is used.\n",
+          "default model (bistable pair B1) is used.\n"
+          "\n"
+          "exit status (every verb):\n"
+          "   0  done (compare: the files agree)\n"
+          "   1  failure at run time: I/O, a numerical fault, CUDA (compare: the files differ;\n"
+          "      device: no device)\n"
+          "   2  bad input: options, model file, input files (nothing is written)\n"
+          "  75  run: stopped by SIGTERM/SIGINT, checkpoint written: continue with --resume\n"
+          "  130 run: interrupted without a checkpoint (--no-checkpoint)\n",
           out);
 }
 

@@ -15,6 +15,7 @@
  * "last one wins"); jansson keeps object keys in file order, so the first offending key of
  * an object is the one reported. */
 #include "mesogif/model.h"
+#include "mesogif/stats.h" /* mg_stats_parse_observable */
 
 #include <errno.h>
 #include <jansson.h>
@@ -396,7 +397,7 @@ static int read_numbers(const json_t *obj, const char *path, const num_field *f,
  * The sections of the file */
 
 static const char *const top_keys[] = {"name", "description", "simulation", "populations",
-                                       "projections"};
+                                       "projections", "switch_observable"};
 static const char *const sim_keys[] = {"dt", "t_sim", "t_warmup", "record_bin", "stats_bin"};
 static const char *const pop_keys[] = {"name", "N", "tau_m", "C_m", "E_L", "V_reset",
                                        "V_T_star", "Delta_V", "lambda_0", "t_ref", "I_e",
@@ -760,6 +761,26 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
                             "/populations/%zu (allowed: unique names)", p->name, j);
             }
         }
+    }
+
+    /* "switch_observable" (optional): the observable of the switching analysis, in the syntax
+     * of --switch-observable, checked against the populations */
+    json_t *so = json_object_get(root, "switch_observable");
+    if (so) {
+        mg_stats_cfg sc;
+        mg_err serr = {{0}};
+        memset(&sc, 0, sizeof sc);
+        sc.P = m->P;
+        if (!json_is_string(so) || json_string_length(so) >= sizeof m->switch_observable)
+            return fail(err, "/switch_observable", "must be a string of fewer than %zu "
+                        "characters (allowed: e.g. \"A1-A2\", \"0.5*A1+A3\"; A<k> is the k-th "
+                        "population)", sizeof m->switch_observable);
+        if (mg_stats_parse_observable(&sc, json_string_value(so), &serr) != MG_OK) {
+            const char *why = strncmp(serr.msg, "--switch-observable: ", 21) == 0 ? serr.msg + 21
+                                                                                 : serr.msg;
+            return fail(err, "/switch_observable", "%s", why);
+        }
+        snprintf(m->switch_observable, sizeof m->switch_observable, "%s", json_string_value(so));
     }
 
     rc = get_array(root, "/", "projections", "array of projection objects", 0, &projs, err);

@@ -80,5 +80,141 @@ expect "merge: --force overwrites an earlier merge" 0 "" \
     "$M" merge --force "$T/m.h5" "$T/s0.h5" "$T/s1.h5" "$T/s2.h5" "$T/s3.h5"
 expect "merge: a merged file merges again (complete)" 0 "" "$M" merge "$T/mm.h5" "$T/m.h5"
 
+# ---- 2. a run never destroys a checkpoint it did not write ---------------------------------
+# a run stopped by SIGTERM writes its checkpoint (exit 75); the same command again must not
+# start from zero over it
+LONG=(--t-sim 60s --realizations 40 --psd-df off --quiet --threads 1 --out "$T/r.h5")
+"$M" run "${LONG[@]}" >/dev/null 2>&1 &
+pid=$!
+for i in $(seq 1 50); do sleep 0.1; done
+kill -TERM $pid 2>/dev/null
+wait $pid
+code=$?
+[ $code -eq 75 ] && [ -f "$T/r.h5.ckpt" ]
+check "checkpoint: SIGTERM leaves a checkpoint (setup)" $? "exit $code"
+cp "$T/r.h5.ckpt" "$T/r.keep" 2>/dev/null
+expect "checkpoint: the same command again refuses, with the --resume command" 2 \
+    "r.h5.ckpt|mesogif run --resume $T/r.h5.ckpt|--force" "$M" run "${LONG[@]}"
+cmp -s "$T/r.h5.ckpt" "$T/r.keep" && [ ! -e "$T/r.h5" ]
+check "checkpoint: left as it was, no output" $? "checkpoint changed or output written"
+expect "checkpoint: --resume with --realizations: names the conflict, not damage" 2 \
+    "--realizations|does not apply with --resume|[0, 40)" \
+    "$M" run --resume "$T/r.h5.ckpt" --realizations 10
+! grep -q damaged "$T/stderr"; check "checkpoint: the checkpoint is not called damaged" $? "damaged"
+expect "checkpoint: an explicit --checkpoint FILE of another run is protected too" 2 \
+    "--resume $T/r.keep" "$M" run "${SHORT[@]}" --realizations 2 --checkpoint "$T/r.keep" \
+    --out "$T/r2.h5"
+expect "checkpoint: --force starts over" 0 "" \
+    "$M" run "${SHORT[@]}" --realizations 2 --out "$T/r.h5" --force
+[ -f "$T/r.h5" ] && [ ! -e "$T/r.h5.ckpt" ]
+check "checkpoint: --force run written, its checkpoint removed at the end" $? "$(ls "$T"/r.h5*)"
+
+# ---- 3. defaults that work -----------------------------------------------------------------
+run "$M" run --t-sim 1s --realizations 2 --threads 1 --psd-df off --out "$T/d1.h5"
+[ $rc -eq 0 ] && grep -q "statistics after 0.1 s (the default warm-up, min(1 s, t-sim/10)" "$T/stdout"
+check "defaults: --t-sim 1s runs, warm-up 0.1 s stated in the summary" $? "exit $rc: $(head -2 "$T/stdout")"
+run "$M" run --t-sim 500ms --realizations 2 --threads 1 --psd-df off --out "$T/d2.h5"
+[ $rc -eq 0 ] && grep -q "statistics after 0.05 s (the default warm-up" "$T/stdout"
+check "defaults: --t-sim 500ms runs with a 50 ms warm-up" $? "exit $rc"
+run "$M" run "$B1" --t-sim 1s --realizations 2 --threads 1 --psd-df off --out "$T/d3.h5"
+[ $rc -eq 0 ] && grep -q "statistics after 0.1 s (the default warm-up" "$T/stdout"
+check "defaults: a model file's 1 s warm-up does not fail a 1 s run" $? "exit $rc"
+run "$M" run "$B1" --t-sim 20s --realizations 1 --threads 1 --psd-df off --dry-run
+check "defaults: a model file's warm-up that fits is kept (dry run)" $rc "exit $rc"
+run "$M" run --t-sim 5 --realizations 2 --threads 1 --psd-df off --out "$T/d4.h5"
+[ $rc -eq 0 ] && [ "$(grep -c "warning: --t-sim 5 is read as 5 ms" "$T/stderr")" -eq 1 ]
+check "defaults: a bare --t-sim 5 runs as 5 ms with one warning line" $? "exit $rc"
+run "$M" run --t-sim 5s --realizations 2 --threads 1 --psd-df off --dry-run
+! grep -q warning "$T/stderr"; check "defaults: --t-sim 5s draws no warning" $? "warned"
+run "$M" run --dt 0.3ms --t-sim 1s --realizations 2 --threads 1 --psd-df off --out "$T/d5.h5"
+[ $rc -eq 0 ] && grep -q "in 9.9 ms bins" "$T/stdout"
+check "defaults: --dt 0.3ms runs; record and stats bins follow dt (9.9 ms)" $? "exit $rc: $(cat "$T/stderr")"
+run "$M" run --dt 0.3ms --t-sim 1s --record-bin 1ms --stats-bin 10ms --out "$T/d6.h5"
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/stderr")" -eq 2 ] && grep -q -- "--record-bin" "$T/stderr" &&
+    grep -q -- "--stats-bin" "$T/stderr" && [ ! -e "$T/d6.h5" ]
+check "defaults: both bins that are not multiples of dt reported at once" $? "exit $rc"
+run "$M" run --seed x --realizations 0 --level mezo --t-sim 1s --out "$T/d7.h5"
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/stderr")" -eq 3 ] && [ ! -s "$T/stdout" ] && [ ! -e "$T/d7.h5" ]
+check "defaults: three bad option values: three lines, then exit 2" $? "exit $rc, $(wc -l <"$T/stderr") lines"
+
+# ---- 4. no silent NaN ----------------------------------------------------------------------
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+# h5 FILE CODE: run the Python CODE with f = the open file; exit status of the check
+h5() {
+    "$PY" - "$1" <<EOF
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+def nans(g):
+    bad = []
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f" and np.isnan(obj[()]).any():
+            bad.append(name)
+    g.visititems(visit)
+    return bad
+$2
+EOF
+}
+EI=data/models/ei_network.json
+run "$M" run "$EI" --t-sim 500ms --realizations 3 --threads 1 --out "$T/ei.h5"
+[ $rc -eq 0 ] && [ "$(grep -c "note: no switching analysis" "$T/stderr")" -eq 1 ] &&
+    [ "$(grep -c "note: no spectra" "$T/stderr")" -eq 1 ]
+check "nan: E/I run shorter than a segment: one note each for spectra and switching" $? "exit $rc"
+h5 "$T/ei.h5" 'sys.exit(("stats/switching" in f) or ("stats/psd" in f) or ("stats/hist/observable" in f) or bool(nans(f["stats"])))'
+check "nan: E/I file: no /stats/switching, no /stats/psd, no NaN in /stats" $? "$(h5 "$T/ei.h5" 'print(list(f["stats"]), nans(f["stats"]))')"
+run "$M" info "$T/ei.h5"
+grep -q "switching: not analysed" "$T/stdout" && grep -q "spectra: none" "$T/stdout" &&
+    ! grep -qi "nan\|never in this state" "$T/stdout"
+check "nan: info says what was left out, shows no NaN" $? "$(grep -i "nan\|switching\|spectra" "$T/stdout" | head -3)"
+cp "$T/ei.h5" "$T/ei2.h5"
+run "$M" compare "$T/ei.h5" "$T/ei2.h5"
+[ $rc -eq 0 ] && grep -q "switching not compared" "$T/stdout" && ! grep -q "never in this state" "$T/stdout"
+check "nan: compare without switching: no switching rows" $? "exit $rc"
+for i in 0 1; do
+    "$M" run "$EI" --t-sim 300ms --realizations 4 --shard $i/2 --threads 1 --quiet --out "$T/e$i.h5" \
+        >/dev/null 2>&1
+done
+run "$M" merge "$T/em.h5" "$T/e0.h5" "$T/e1.h5"
+[ $rc -eq 0 ] && h5 "$T/em.h5" 'sys.exit(("stats/switching" in f) or bool(nans(f["stats"])))'
+check "nan: merge of shards without switching: none in the result, no NaN" $? "exit $rc"
+run "$M" run "$EI" --t-sim 300ms --realizations 2 --threads 1 --quiet --switch-observable A1-A2 \
+    --out "$T/eis.h5"
+[ $rc -eq 0 ] && h5 "$T/eis.h5" 'sys.exit("stats/switching" not in f)'
+check "nan: --switch-observable asks for the analysis (E/I)" $? "exit $rc"
+run "$M" run data/models/uncoupled.json --t-sim 300ms --realizations 2 --threads 1 --quiet \
+    --switch-observable A1 --out "$T/u.h5"
+[ $rc -eq 0 ] && h5 "$T/u.h5" 'sys.exit("stats/switching" not in f)'
+check "nan: the analysis runs for one population too when asked for" $? "exit $rc"
+run "$M" run "$B1" "${SHORT[@]}" --realizations 2 --out "$T/b1.h5"
+[ $rc -eq 0 ] && h5 "$T/b1.h5" 'sys.exit("stats/switching" not in f or f["stats/switching/observable"][()] not in (b"A1-A2", "A1-A2"))'
+check "nan: the shipped bistable file declares its observable (A1-A2)" $? "exit $rc"
+"$PY" -c '
+import json, sys
+m = json.load(open(sys.argv[1])); m["switch_observable"] = "A1-A3"
+json.dump(m, open(sys.argv[2], "w"))' "$B1" "$T/bad_obs.json"
+expect "nan: a model file's observable naming no population is refused" 2 \
+    "/switch_observable|A3|allowed" "$M" run "$T/bad_obs.json" --t-sim 100ms --out "$T/x.h5"
+run "$M" run "$B1" --t-sim 3s --realizations 2 --threads 1 --quiet --out "$T/long.h5"
+[ $rc -eq 0 ] && h5 "$T/long.h5" 'sys.exit("stats/psd" not in f or bool(np.isnan(f["stats/psd"][()]).any()))'
+check "nan: a run with whole segments keeps its spectra" $? "exit $rc"
+
+# ---- 5. every command-line mistake named ---------------------------------------------------
+expect "cli: a misspelt option gets the closest one" 2 "--realisations|did you mean --realizations" \
+    "$M" run --realisations 3 --out "$T/e.h5"
+expect "cli: merge too" 2 "did you mean --allow-gaps" "$M" merge --allow-gasp "$T/e.h5" "$T/s0.h5"
+expect "cli: compare too" 2 "did you mean --rel-tol" "$M" compare --reltol 0.1 "$T/m.h5" "$T/m.h5"
+expect "cli: an option without its value" 2 "--seed|needs a value" "$M" run --out "$T/e.h5" --seed
+expect "cli: --noise does not apply to the micro level" 2 "--noise|micro level" \
+    "$M" run --level micro --noise deterministic --t-sim 100ms --out "$T/e.h5"
+expect "cli: --connectivity does not apply to the meso level" 2 "--connectivity|meso level" \
+    "$M" run --connectivity shared --t-sim 100ms --out "$T/e.h5"
+expect "cli: --no-checkpoint with --checkpoint-every" 2 "--no-checkpoint|--checkpoint-every" \
+    "$M" run --no-checkpoint --checkpoint-every 10s --t-sim 100ms --out "$T/e.h5"
+expect "cli: theory on a missing file exits 2 like run" 2 "nosuch.json" "$M" theory "$T/nosuch.json"
+expect "cli: info on a missing file exits 2" 2 "nosuch.h5" "$M" info "$T/nosuch.h5"
+run "$M" --help
+grep -q "exit status" "$T/stdout" && grep -qE "^ +2 " "$T/stdout" && grep -qE "^ +75 " "$T/stdout"
+check "cli: mesogif --help lists the exit statuses" $? "$(tail -5 "$T/stdout")"
+
 echo "test_workflow: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

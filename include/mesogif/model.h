@@ -79,6 +79,9 @@ typedef struct {
     int n_proj;
     mg_proj *proj;            /* [n_proj] */
     mg_sim_defaults sim;
+    /* "switch_observable": the observable of the switching analysis the model declares (e.g.
+     * "A1-A2" for a bistable pair; "" = none: then the analysis runs only when asked for) */
+    char switch_observable[256];
     char *json;               /* the model file verbatim (NUL-terminated), owned */
     char *source;             /* file name it came from ("<embedded B1>" for the default), owned */
 } mg_model;
