@@ -48,6 +48,7 @@ typedef struct {
     int n_proj;
     mg_proj *proj;
     mg_sim_defaults sim;
+    char switch_observable[256];
     char *json;
     char *source;
 } mg_model;

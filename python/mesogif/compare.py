@@ -147,7 +147,8 @@ def compare(a: Any, b: Any, alpha: float = 0.01, bands: int = 8, fmin: float = 0
                 ea, eb = float(A.var_A_sem[p]), float(B.var_A_sem[p])
             add(q, va, vb, ea, eb, vb - va, math.sqrt(ea * ea + eb * eb),
                 rel_tol * 0.5 * (abs(va) + abs(vb)), _welch_df(ea, eb, Ra, Rb), True)
-    if F > 0:
+    # spectra where both formed a segment; switching where both declared an observable
+    if F > 0 and ia[oa["i_psd_seg"]] > 0 and ib[oa["i_psd_seg"]] > 0:
         fa = A.freq
         lo = fmin if fmin > fa[0] else fa[0]
         hi = fmax if 0 < fmax < fa[F - 1] else fa[F - 1]
@@ -187,7 +188,7 @@ def compare(a: Any, b: Any, alpha: float = 0.01, bands: int = 8, fmin: float = 0
                     _welch_df(ea, eb, Rpa, Rpb), True)
     state = ("low", "high")
     swa, swb = A.switching, B.switching
-    for s in range(2):
+    for s in range(2 if swa is not None and swb is not None else 0):
         na, nb = float(swa.n_exits[s]), float(swb.n_exits[s])
         Ta, Tb = float(swa.exposure_s[s]), float(swb.exposure_s[s])
         if Ta > 0 and Tb > 0 and na + nb > 0:

@@ -49,8 +49,10 @@ def _arr(ptr, n: int, dtype=np.float64) -> np.ndarray:
     return np.frombuffer(ffi.buffer(ptr, n * np.dtype(dtype).itemsize), dtype=dtype).copy()
 
 
-def _stats_fields(s) -> Dict[str, Any]:
-    """Everything Result keeps of a finalized mg_stats (copies; s may be freed afterwards)."""
+def _stats_fields(s, switching: bool) -> Dict[str, Any]:
+    """Everything Result keeps of a finalized mg_stats (copies; s may be freed afterwards).
+    switching: whether the run analysed switching (an observable was declared); spectra are
+    kept only when a segment was formed (as the files keep them)."""
     L = s.L
     P, F = int(L.P), int(L.F)
     c = L.cfg
@@ -63,7 +65,10 @@ def _stats_fields(s) -> Dict[str, Any]:
     }
     i = _arr(s.i, int(L.n_i), np.int64)
     d = _arr(s.d, int(L.n_d))
-    sw = Switching(
+    if F > 0 and i[L.i_psd_seg] == 0:
+        for k in ("freq", "psd", "psd_sem"):
+            out[k] = np.zeros((0,) if k == "freq" else (P, 0))
+    sw = None if not switching or c.basic else Switching(
         observable=cstr(c.observable), thresholds_hz=np.array([c.sw_lo, c.sw_hi]),
         smoothing_ms=float(c.sw_window * c.bin_ms),
         n_exits=i[L.i_sw_exits:L.i_sw_exits + 2].copy(),
@@ -97,7 +102,8 @@ class Result:
       ``var_A_sem`` [P]: moments of A after the warm-up;
     - ``freq`` [F] (Hz), ``psd`` [P, F] (Hz, two-sided unless the run was one-sided),
       ``psd_sem`` [P, F]: spectra (empty with spectra off);
-    - ``switching``: a :class:`Switching`;
+    - ``switching``: a :class:`Switching`, or None when no observable was declared (option
+      ``switch_observable`` or the model's "switch_observable") or with ``stats="basic"``;
     - ``traces`` [realization, population, bin] float32 (Hz): A_N of the recorded realizations,
       ``traces_bar`` the same for the expectation A_bar (meso; None for micro), ``t_ms`` [T]
       the start of each bin (ms) and ``t_s`` the same in seconds, ``trace_realizations`` [k]
@@ -119,7 +125,7 @@ class Result:
     freq: np.ndarray
     psd: np.ndarray
     psd_sem: np.ndarray
-    switching: Switching
+    switching: Optional[Switching]
     traces: np.ndarray
     traces_bar: Optional[np.ndarray]
     t_ms: np.ndarray
@@ -141,7 +147,8 @@ class Result:
         r._finalizer = weakref.finalize(r, _free_result, res, model)
         P = int(res.P)
         r.population_names = [cstr(res.pop_names[p]) for p in range(P)]
-        for k, v in _stats_fields(res.stats).items():
+        declared = res.opts.switch_observable[0] != b"\0"
+        for k, v in _stats_fields(res.stats, declared).items():
             setattr(r, k, v)
         k, T = int(res.trace_k), int(res.trace_T)
         r.traces = _arr(res.A_N, k * P * T, np.float32).reshape(k, P, T)
@@ -250,7 +257,13 @@ def load(path: "str | os.PathLike[str]") -> Result:
     r = Result()
     r._path = os.path.abspath(p)
     try:
-        for k, v in _stats_fields(s).items():
+        with h5py.File(p, "r") as f:
+            declared = "/stats/switching" in f
+    except OSError as e:
+        lib.mg_stats_free(s)
+        raise MesogifError(f"{p}: {e}") from None
+    try:
+        for k, v in _stats_fields(s, declared).items():
             setattr(r, k, v)
     finally:
         lib.mg_stats_free(s)

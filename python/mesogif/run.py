@@ -179,6 +179,9 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
             raise OptionError("switch_observable: expected a string such as 'A1-A2' "
                               "(under 256 bytes)")
         o.switch_observable = switch_observable.encode()
+    elif m._m.switch_observable[0] != b"\0":
+        # as the command line: the model's declared observable unless one is given
+        o.switch_observable = m._m.switch_observable
     if switch_smooth is not None:
         o.switch_smooth_ms = duration_ms("switch_smooth", switch_smooth)
         if not o.switch_smooth_ms > 0:
@@ -236,6 +239,9 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
     outcome: Dict[str, Any] = {}
 
     def work():
+        # the closure keeps everything the library points to alive while it runs (a struct
+        # field does not keep a cffi object alive)
+        outcome["keep"] = (m, o, res, err, cancel, on_progress)
         outcome["rc"] = lib.mg_run(m._m, o, res, err)
 
     bar = None
@@ -246,25 +252,25 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
         except ImportError:
             bar = None
     worker = threading.Thread(target=work, name="mesogif.run", daemon=True)
-    worker.start()
     interrupted = False
     try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+            if bar is not None and state.done > bar.n:
+                bar.update(state.done - bar.n)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        # whatever ended the wait (Ctrl-C at any point, another exception): cancel, and never
+        # leave while the library still runs on this call's memory; further Ctrl-Cs are absorbed
+        if worker.is_alive():
+            cancel[0] = 1
         while worker.is_alive():
             try:
                 worker.join(0.1)
             except KeyboardInterrupt:
-                # cancel and wait for the library to stop; a second Ctrl-C is absorbed
                 interrupted = True
-                cancel[0] = 1
-            if bar is not None and state.done > bar.n:
-                bar.update(state.done - bar.n)
-    finally:
-        if interrupted:
-            while worker.is_alive():
-                try:
-                    worker.join(0.1)
-                except KeyboardInterrupt:
-                    pass
         if bar is not None:
             bar.close()
     rc = outcome.get("rc", lib.MG_EINTR)
