@@ -29,6 +29,8 @@ class Model:
         # use the constructors below; _cdata is a parsed mg_model * owned by this object
         self._m = _cdata
         self._source = _source
+        # the embedded default: its "simulation" block is the command line's defaults
+        self._embedded = _source == "<embedded B1>"
         self._finalizer = weakref.finalize(self, _free_model, _cdata)
 
     # ---- constructors --------------------------------------------------------------------

@@ -90,6 +90,64 @@ def _model_error(model: Model, msg: str) -> Exception:
     return OptionError(msg)
 
 
+def _bin_near(default: float, dt: float) -> float:
+    """The default bin when it is a whole number of steps of dt, else the nearest whole number
+    (at least 1) of steps (src/cli_run.c's bin_near)."""
+    if not (dt > 0 and math.isfinite(dt)):
+        return default
+    q = default / dt
+    k = int(math.floor(q + 0.5)) if q >= 0 else -int(math.floor(-q + 0.5))  # llround
+    if k >= 1 and abs(q - k) <= 1e-9 * (q if q > 1 else 1):
+        return default
+    return float(k if k >= 1 else 1) * dt
+
+
+def _times(o, m: Model, dt, t_sim, t_warmup, record_bin, stats_bin) -> None:
+    """dt, t_sim, t_warmup and the bins as ``mesogif run`` sets them (src/cli_run.c): the
+    values given, else the model's "simulation" block, else defaults that follow the run: a
+    warm-up of min(1 s, t_sim / 10) (also when the model's warm-up does not fit a t_sim given
+    here: t_sim <= 2 t_warmup), bins of 1 ms and 10 ms rounded to whole steps of dt, the
+    statistics bin shortened until one complete bin follows the warm-up. The embedded B1's
+    block is those defaults themselves (as the command line without a model file)."""
+    sim = m._m.sim
+    given = {}
+    from_file = set()
+    for name, value, field, from_model in (
+            ("dt", dt, "dt_ms", sim.dt if sim.dt > 0 else None),
+            ("t_sim", t_sim, "t_sim_ms", sim.t_sim if sim.t_sim > 0 else None),
+            ("t_warmup", t_warmup, "t_warmup_ms", sim.t_warmup if sim.t_warmup >= 0 else None),
+            ("record_bin", record_bin, "record_bin_ms",
+             sim.record_bin if sim.record_bin > 0 else None),
+            ("stats_bin", stats_bin, "stats_bin_ms",
+             sim.stats_bin if sim.stats_bin > 0 else None)):
+        if value is not None:
+            setattr(o, field, duration_ms(name, value))
+            given[name] = True
+        elif from_model is not None:
+            setattr(o, field, from_model)
+            from_file.add(name)
+    if m._embedded:
+        from_file = set()
+    warm_default = "t_warmup" not in given and (
+        "t_warmup" not in from_file or m._embedded or
+        ("t_sim" in given and not 2.0 * o.t_warmup_ms < o.t_sim_ms))
+    if warm_default and o.t_sim_ms > 0 and math.isfinite(o.t_sim_ms):
+        o.t_warmup_ms = min(1000.0, o.t_sim_ms / 10.0)
+    if "record_bin" not in given and "record_bin" not in from_file:
+        o.record_bin_ms = _bin_near(1.0, o.dt_ms)
+    if "stats_bin" not in given and "stats_bin" not in from_file:
+        o.stats_bin_ms = _bin_near(10.0, o.dt_ms)
+        if (o.dt_ms > 0 and math.isfinite(o.dt_ms) and o.t_sim_ms > 0 and
+                math.isfinite(o.t_sim_ms) and o.t_warmup_ms >= 0):
+            n_steps = math.floor(o.t_sim_ms / o.dt_ms + 1e-9)
+            k = math.floor(o.stats_bin_ms / o.dt_ms + 0.5)
+            while k > 1 and not (math.ceil(o.t_warmup_ms / (o.dt_ms * k) - 1e-9) + 1.0 <=
+                                 math.floor(n_steps / k)):
+                k -= 1.0
+            if k * o.dt_ms != o.stats_bin_ms:
+                o.stats_bin_ms = k * o.dt_ms
+
+
 class _Progress:
     """The progress callback's numbers, written by the library's thread, read by ours."""
 
@@ -118,8 +176,8 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
     same statistics, bit for bit. ``model`` is a :class:`Model`, a dict, a model file name, or
     None for the default B1. Durations are strings with units ("10s", "0.5ms") or seconds as
     numbers; ``t_sim``, ``t_warmup``, ``dt``, ``record_bin`` and ``stats_bin`` left at None take
-    the model's "simulation" block, else the command line's defaults (10 s, 1 s, 0.5 ms, 1 ms,
-    10 ms). ``threads=None`` uses every core. ``stats`` is "full" or "basic" (moments only);
+    the model's "simulation" block, else the command line's defaults (10 s, a warm-up of
+    min(1 s, t_sim/10), 0.5 ms, bins of 1 ms and 10 ms in whole steps of dt). ``threads=None`` uses every core. ``stats`` is "full" or "basic" (moments only);
     ``psd_df`` is a frequency or "off". ``progress=True`` shows a tqdm bar (also in Jupyter).
     With ``out`` the result is also written there (refused if it exists, unless ``force``).
 
@@ -146,19 +204,7 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
     o.seed = _int("seed", seed, 0, 2**32 - 1)
     o.threads = 0 if threads is None else _int("threads", threads, 1, 4096)
     o.batch = _int("batch", batch, 0, 2**40)
-    sim = m._m.sim
-    for name, value, field, from_model in (
-            ("dt", dt, "dt_ms", sim.dt if sim.dt > 0 else None),
-            ("t_sim", t_sim, "t_sim_ms", sim.t_sim if sim.t_sim > 0 else None),
-            ("t_warmup", t_warmup, "t_warmup_ms", sim.t_warmup if sim.t_warmup >= 0 else None),
-            ("record_bin", record_bin, "record_bin_ms",
-             sim.record_bin if sim.record_bin > 0 else None),
-            ("stats_bin", stats_bin, "stats_bin_ms",
-             sim.stats_bin if sim.stats_bin > 0 else None)):
-        if value is not None:
-            setattr(o, field, duration_ms(name, value))
-        elif from_model is not None:
-            setattr(o, field, from_model)
+    _times(o, m, dt, t_sim, t_warmup, record_bin, stats_bin)
     if not isinstance(stats, str) or stats not in ("full", "basic"):
         raise OptionError(f"stats: {stats!r} (allowed: full, basic)")
     o.stats_basic = 1 if stats == "basic" else 0

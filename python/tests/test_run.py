@@ -53,6 +53,29 @@ def test_model_with_simulation_block_matches_the_cli(tmp_path):
         assert same_bits(f["/stats/sums/d"][()], r._sums["d"])
 
 
+@pytest.mark.parametrize("model,opts", [
+    (None, ["--t-sim", "2s"]),                                   # warm-up min(1 s, t_sim/10)
+    ("bistable_b1.json", ["--t-sim", "1500ms"]),                 # the file's warm-up dropped
+    ("bistable_b1.json", ["--t-sim", "3s", "--dt", "0.25ms"]),   # bins follow dt
+    ("uncoupled.json", ["--t-sim", "300ms", "--dt", "1ms"]),     # stats bin fits a short run
+])
+def test_defaults_follow_the_cli(tmp_path, model, opts):
+    out = tmp_path / "cli.h5"
+    path = os.path.join(MODELS, model) if model else None
+    cli("run", *([path] if path else []), "--realizations", 3, "--threads", 2, "--quiet",
+        "--no-checkpoint", "--out", out, *opts)
+    kw = {"t_sim": opts[1]}
+    if "--dt" in opts:
+        kw["dt"] = opts[3]
+    r = mesogif.run(path, realizations=3, threads=2, progress=False, **kw)
+    with h5py.File(out, "r") as f:
+        for k in ("t_warmup_ms", "dt_ms", "t_sim_ms"):
+            assert f.attrs[k] == r.config[k], k
+        assert f["/config/options"].attrs["stats_bin_ms"] == r.config["stats_bin_ms"]
+        assert f["/config/options"].attrs["record_bin_ms"] == r.config["record_bin_ms"]
+        assert same_bits(f["/stats/sums/d"][()], r._sums["d"])
+
+
 def test_to_hdf5_load_round_trip(tmp_path):
     r = mesogif.run(realizations=6, record_realizations=3, seed=3, **SMALL)
     path = r.to_hdf5(tmp_path / "r.h5")
