@@ -8,16 +8,21 @@
 #   make validate  long statistical validations (see README)
 #   make check-asan  every test against an AddressSanitizer + UBSan build (build/asan)
 #   make fuzz      libFuzzer harnesses (clang), FUZZ_SECONDS each (docs/HARDENING.md)
-#   make install PREFIX=$$HOME/.local   (bin, lib: .a .so pkg-config, headers, Python package)
+#   make install PREFIX=$$HOME/.local   (bin (mesogif, mesogif-plot), lib: .a .so pkg-config,
+#                  headers, Python package); make PORTABLE=1 for any x86-64-v3 CPU
 #   make python    print the PYTHONPATH line for the Python package of this build tree
 
 PREFIX   ?= /usr/local
 CC       ?= gcc
 NVCC     ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 # Host code is built for the machine it is built on (cluster users build on the target);
-# `make MARCH=x86-64-v3` gives a portable binary. Results do not depend on it (see
-# src/core/fmath.h: no FMA contraction, own exp), only speed does.
+# `make PORTABLE=1` (= MARCH=x86-64-v3: AVX2, Intel Haswell / AMD Excavator and newer) gives a
+# binary for older compute nodes too, e.g. built on a login node. Results do not depend on it
+# (see src/core/fmath.h: no FMA contraction, own exp), only speed does.
 MARCH    ?= native
+ifeq ($(PORTABLE),1)
+MARCH    := x86-64-v3
+endif
 # Output folders (make BUILD=build/portable BINDIR=build/portable/bin MARCH=x86-64-v3 ...).
 BUILD    ?= build
 BINDIR   ?= bin
@@ -76,7 +81,7 @@ TEST_SH  := $(wildcard tests/test_*.sh)
 all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a $(BUILD)/libmesogif.so
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
 
 DEBIAN_PKGS := build-essential pkg-config libhdf5-dev hdf5-tools libjansson-dev check \
                librandom123-dev libgsl-dev libfftw3-dev xxd python3-numpy python3-h5py \
@@ -183,6 +188,7 @@ install: all
 	  -e 's|@PRIVATE_LIBS@|$(LDLIBS)|' tools/mesogif.pc.in > $(PREFIX)/lib/pkgconfig/mesogif.pc
 	install -m 644 include/mesogif/*.h $(PREFIX)/include/mesogif/
 	install -m 644 data/models/*.json $(PREFIX)/share/mesogif/models/
+	install -m 755 tools/plot_run.py $(PREFIX)/bin/mesogif-plot
 	install -m 644 python/mesogif/*.py $(PYDIR)/mesogif/
 	echo 'LIBRARY = "$(abspath $(PREFIX))/lib/$(SONAME)"' > $(PYDIR)/mesogif/_libpath.py
 

@@ -739,10 +739,19 @@ int mg_cli_run(int argc, char **argv)
                          argv[optind + 1]);
         nbad++;
     }
+    /* an unknown option leaves its value as a stray word: what follows would only echo it */
+    if (n_unknown > 0) {
+        free(resume_json);
+        free(resume_source);
+        free(resume_out);
+        return 2;
+    }
     const char *model_path = optind < argc ? argv[optind] : NULL;
     realizations_total = resume_path && o.realizations_total > 0 ? o.realizations_total
                                                                   : o.realization_count;
-    if (shard_text) {
+    if (shard_text && (bad_opt[opt_slot(OPT_REAL)] || bad_opt[opt_slot(OPT_COUNT)])) {
+        /* the shards of a count that did not parse: nothing to check */
+    } else if (shard_text) {
         mg_err serr = {{0}};
         if (mg_shard_parse(shard_text, &shard_index, &shard_count, &serr) != MG_OK) {
             mg_cli_error("%s", serr.msg);

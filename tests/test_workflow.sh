@@ -216,5 +216,44 @@ run "$M" --help
 grep -q "exit status" "$T/stdout" && grep -qE "^ +2 " "$T/stdout" && grep -qE "^ +75 " "$T/stdout"
 check "cli: mesogif --help lists the exit statuses" $? "$(tail -5 "$T/stdout")"
 
+# ---- 6. tools for users: submit.sh, the plotting tool, the portable build ------------------
+MA=$(readlink -f "$M")
+run bash tools/slurm/submit.sh --help
+[ $rc -eq 0 ] && grep -q -- "--resubmit" "$T/stdout" && grep -q -- "--merge-time" "$T/stdout" &&
+    ! grep -qE 'set -euo|case \$1|^ *esac|MG=' "$T/stdout"
+check "submit.sh: --help prints only the help" $? "$(grep -nE 'set -euo|case|esac|MG=' "$T/stdout" | head -2)"
+expect "submit.sh: a bad model path is caught before submitting" 2 \
+    "nosuch.json|nothing submitted" bash tools/slurm/submit.sh --shards 4 --dry-run \
+    --outdir "$T/sub1" --mesogif "$MA" -- "$T/nosuch.json" --realizations 8
+[ ! -e "$T/sub1" ]; check "submit.sh: nothing written for a run that cannot start" $? "$T/sub1 exists"
+expect "submit.sh: a misspelt run option is caught before submitting" 2 \
+    "did you mean --realizations|nothing submitted" bash tools/slurm/submit.sh --shards 4 \
+    --dry-run --outdir "$T/sub1" --mesogif "$MA" -- --realisations 8
+expect "submit.sh: more shards than realizations caught before submitting" 2 "--shard|nothing submitted" \
+    bash tools/slurm/submit.sh --shards 4 --dry-run --outdir "$T/sub1" --mesogif "$MA" -- \
+    --realizations 2
+run bash tools/slurm/submit.sh --shards 4 --dry-run --gpu --partition gpu --mem 8G \
+    --merge-time 02:00:00 --merge-mem 2G --outdir "$T/sub2" --mesogif "$MA" -- --realizations 8 --t-sim 1s
+[ $rc -eq 0 ] && grep -q "^#SBATCH --mem=8G" "$T/sub2/array.sbatch" &&
+    grep -q "^#SBATCH --gres=gpu:1" "$T/sub2/array.sbatch" &&
+    grep -q "^#SBATCH --time=02:00:00" "$T/sub2/merge.sbatch" &&
+    grep -q "^#SBATCH --mem=2G" "$T/sub2/merge.sbatch" &&
+    ! grep -qE "partition=gpu|gres" "$T/sub2/merge.sbatch"
+check "submit.sh: --mem, merge time and memory; the merge job asks no GPU partition" $? \
+    "exit $rc; $(grep SBATCH "$T/sub2/merge.sbatch" 2>/dev/null | tr '\n' ' ')"
+printf '1 2\n' >"$T/sub2/job_ids"
+run bash tools/slurm/submit.sh --resubmit "$T/sub2" 2 --dry-run
+[ $rc -eq 0 ] && grep -q -- "--array=2 $T/sub2/array.sbatch" "$T/stdout" && grep -q "scancel 2" "$T/stdout" &&
+    grep -q "dependency=afterok" "$T/stdout"
+check "submit.sh: --resubmit reruns a shard, replaces the waiting merge job" $? "exit $rc: $(cat "$T/stdout")"
+run /usr/bin/python3 -S tools/plot_run.py "$T/m.h5" -o "$T/p.png"
+[ $rc -ne 0 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q "numpy" "$T/stderr" &&
+    grep -q "install" "$T/stderr" && ! grep -q Traceback "$T/stderr"
+check "plot_run.py: without numpy/h5py/matplotlib one line says what to install" $? "exit $rc"
+make -n install PREFIX="$T/prefix" BUILD=build BINDIR=bin 2>/dev/null | grep -q "tools/plot_run.py $T/prefix/bin/mesogif-plot"
+check "make install: installs the plotting tool as mesogif-plot" $? "not in make -n install"
+make -n -B PORTABLE=1 BUILD="$T/pb" BINDIR="$T/pb/bin" NVCC= "$T/pb/obj/units.o" 2>/dev/null | grep -q -- "-march=x86-64-v3"
+check "make PORTABLE=1: builds for x86-64-v3" $? "no -march=x86-64-v3"
+
 echo "test_workflow: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

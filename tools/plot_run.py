@@ -26,16 +26,18 @@ import os
 import re
 import sys
 
-import numpy as np
-
 try:
+    import numpy as np
     import h5py
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-except ImportError as e:  # pragma: no cover - environment problem, reported plainly
-    sys.exit("plot_run.py: %s (install python3-h5py python3-matplotlib, run /usr/bin/python3)" % e)
+except ImportError as e:  # an environment problem: one line that says what to install
+    sys.exit("%s: needs numpy, h5py and matplotlib (%s): on Debian/Ubuntu apt-get install "
+             "python3-numpy python3-h5py python3-matplotlib and run it with /usr/bin/python3; "
+             "elsewhere pip install --user numpy h5py matplotlib"
+             % (os.path.basename(sys.argv[0]), e))
 
 
 def duration_s(text):
@@ -204,7 +206,8 @@ def plot_observable(ax, runs):
         ax.step(e[:-1], dens, where="post", lw=1.2, ls=["-", "--"][r % 2],
                 color=["k", "tab:orange"][r % 2], label=run.level)
     if not any_data:
-        ax.text(0.5, 0.5, "no observable histogram", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no switching observable declared\n(--switch-observable)", ha="center",
+                va="center", transform=ax.transAxes)
         return
     run = runs[0]
     if run.thresholds is not None:
