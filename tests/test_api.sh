@@ -8,6 +8,7 @@
 #   NVCC= MG_BUILD=build/x MESOGIF=build/x/bin/mesogif bash tests/test_api.sh
 # Deterministic (fixed seed; the checks are exact): no false failures.
 set -u
+cd "$(dirname "$0")/.."
 M=${MESOGIF:-bin/mesogif}
 BUILD=${MG_BUILD:-build}
 BINDIR=$(dirname "$M")
@@ -80,5 +81,23 @@ if [ -f "$T/api.h5" ] && "$M" info "$T/api.h5" >/dev/null; then
     pass "the file it wrote is a result (mesogif info)"
 else
     failed "the file api_example wrote"
+fi
+# the installed Python package finds the installed library by itself (no MESOGIF_LIBRARY)
+if [ -z "$SAN" ]; then
+    if (cd "$T" && env -u MESOGIF_LIBRARY PYTHONPATH="$L/python3/dist-packages" /usr/bin/python3 -c "
+import mesogif
+assert mesogif.LIBRARY_PATH == '$L/libmesogif.so.0', mesogif.LIBRARY_PATH
+r = mesogif.run(realizations=2, t_sim='1s', threads=2, progress=False)
+print(mesogif.LIBRARY_PATH, r.mean_A)"); then
+        pass "the installed Python package runs on the installed library"
+    else
+        failed "the installed Python package"
+    fi
+fi
+line=$(make -s python BUILD="$BUILD" BINDIR="$BINDIR")
+if [ "$line" = "export PYTHONPATH=$PWD/python MESOGIF_LIBRARY=$PWD/$BUILD/libmesogif.so.0" ]; then
+    pass "make python: $line"
+else
+    failed "make python printed '$line'"
 fi
 exit $fail
