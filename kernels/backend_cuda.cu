@@ -100,33 +100,28 @@ __global__ void mg_meso_run_kernel(mg_meso_model mm, mg_obs_cfg oc, double *stat
     }
 }
 
-/* ---- warp per realization ------------------------------------------------------------- */
-/* Layout "warp": realization i owns the contiguous rows state[i * rs .. i * rs + rows) (rs =
- * rows rounded up to 4, so every realization starts on a 32-byte sector), and the 32 lanes of
- * its warp take 32 consecutive cohorts at a time: their loads and stores of n, m, v, u, lam are
- * coalesced, and a batch of R realizations keeps 32 R threads busy instead of R.
- *
- * Bitwise equality with the CPU twin: the cohort sums of step 5 (the quasi-renewal threshold
- * Th and the sums X, W, Y, Z) are floating-point sums whose result depends on their order. The
- * host adds the cohorts one by one, oldest first (mg_meso_expect, src/core/meso.h), so here too
- * each sum is a single chain: the lanes write their terms of a tile of 32 cohorts to shared
- * memory, one lane (Th) or four lanes (X, W, Y, Z, one each) add them in cohort order, and the
- * expensive per-cohort work in between (two exps, the survivor update) runs on all 32 lanes.
+/* ---- eight lanes per realization ("warp" kernels) ------------------------------------------
+ * Layout: realization i owns the contiguous rows state[i * rs .. i * rs + rows) (rs = rows
+ * rounded up to 4, so every realization starts on a 32-byte sector). A warp holds four
+ * realizations, one per group of 8 lanes, and lane j of a group takes cohort 8i + j of tile i:
+ * this is the canonical order of src/core/meso.h lane for lane, so the results are the CPU's
+ * bits. Lane j's registers hold the partial sums p_j of X, W, Y, Z; the prefix sum of the
+ * threshold is three shuffles up (Hillis-Steele, width 8); the final tree is three xor-shuffles.
  * The prologue and epilogue (mg_meso_expect_begin/_end), the draw, the commit, the inputs and
- * the observer are the shared core functions, called by lane 0. */
-#define MG_WARP_BLOCK 4 /* warps (realizations) per thread block */
+ * the observer are the shared core functions, called by lane 0 of the group. Every shuffle names
+ * only its group's lanes, so a warp with fewer than four realizations works unchanged.
+ * tests/test_meso_order.c emulates this function lane by lane on the host against the core. */
+#define MG_WARP_BLOCK 4 /* warps per thread block */
+#define MG_GROUP 8      /* lanes per realization (= MG_TILE) */
+#define MG_GROUPS_PER_WARP (32 / MG_GROUP)
 
-struct mg_warp_smem {
-    double term[32]; /* theta_tilde(l) n_l / N of the tile's cohorts */
-    double th[32];   /* Th seen by each cohort of the tile */
-    double q[4][32]; /* contributions to X, W, Y, Z */
-};
+static_assert(MG_GROUP == MG_TILE, "a group of lanes is one tile of the canonical order");
 
-/* Step 5 of population a for the realization of this warp; returns nbar on lane 0. */
-static __device__ double mg_warp_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
-                                        int lane, mg_warp_smem *sm)
+/* Step 5 of population a for the realization of this group (gl = lane in the group, gmask =
+ * the group's lanes); returns nbar on lane 0 of the group. */
+static __device__ double mg_group_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
+                                         int gl, unsigned gmask)
 {
-    const unsigned full = 0xffffffffu;
     const mg_meso_pop *pp = &mm->pop[a];
     const int K = pp->K, k0 = (int)(t % K), n_active = K - pp->R;
     const double *theta = mm->kernels + pp->theta_off;
@@ -134,69 +129,81 @@ static __device__ double mg_warp_expect(const mg_meso_model *mm, int a, mg_lanes
     const double E_m = pp->E_m, c = pp->c_hz, inv_Delta = pp->inv_Delta, hdt = pp->half_dt;
     const double inv_N = pp->inv_N;
     double Th = 0.0, Pf = 0.0, Psi = 0.0;
-    if (lane == 0)
+    if (gl == 0)
         mg_meso_expect_begin(mm, a, st, t, &Th, &Pf, &Psi);
-    __syncwarp();
-    Psi = __shfl_sync(full, Psi, 0); /* Th and Pf stay with lane 0 */
-    double acc = 0.0; /* lane q < 4: the running sum X, W, Y or Z */
-    for (int l0 = 0; l0 < n_active; l0 += 32) {
-        const int l = l0 + lane, cnt = n_active - l0 < 32 ? n_active - l0 : 32;
+    __syncwarp(gmask);
+    Th = __shfl_sync(gmask, Th, 0, MG_GROUP);
+    Psi = __shfl_sync(gmask, Psi, 0, MG_GROUP); /* Pf stays with lane 0 */
+    double pX = 0.0, pW = 0.0, pY = 0.0, pZ = 0.0;
+    int l0 = 0;
+    for (; l0 < n_active; l0 += MG_GROUP) {
+        const int l = l0 + gl, active = l < n_active, exists = l < K;
         int s = k0 + l;
         s = s >= K ? s - K : s;
-        if (lane < cnt)
-            sm->term[lane] = theta_tilde[l] * MG_AT(st, pp->row_n + s, 0) * inv_N;
-        __syncwarp();
-        if (lane == 0) { /* Th before cohort l, then Th += its term: the host's chain */
-            for (int k = 0; k < cnt; ++k) {
-                sm->th[k] = Th;
-                Th = Th + sm->term[k];
-            }
+        const double nl = exists ? MG_AT(st, pp->row_n + s, 0) : 0.0;
+        const double cl = active ? theta_tilde[l] * nl * inv_N : 0.0;
+        /* exclusive prefix sum of the tile (mg_meso_scan8): e = (0, c0, .., c6), then
+         * e_j += e_{j-1}, e_{j-2}, e_{j-4} */
+        double e = __shfl_up_sync(gmask, cl, 1, MG_GROUP);
+        e = gl >= 1 ? e : 0.0;
+        double o = __shfl_up_sync(gmask, e, 1, MG_GROUP);
+        e = gl >= 1 ? e + o : e;
+        o = __shfl_up_sync(gmask, e, 2, MG_GROUP);
+        e = gl >= 2 ? e + o : e;
+        o = __shfl_up_sync(gmask, e, 4, MG_GROUP);
+        e = gl >= 4 ? e + o : e;
+        const double total = __shfl_sync(gmask, e + cl, MG_GROUP - 1, MG_GROUP);
+        const double mo = exists ? MG_AT(st, pp->row_m + s, 0) : 0.0;
+        const double vo = exists ? MG_AT(st, pp->row_v + s, 0) : 0.0;
+        double p = 0.0;
+        if (active) { /* mg_meso_tile's arithmetic for one cohort */
+            const double th_eff = theta[l] + (Th + e);
+            double un = MG_AT(st, pp->row_u + s, 0) * E_m + Psi;
+            double arg = (un - th_eff) * inv_Delta;
+            arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
+            arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
+            double ln = c * mg_exp_mid(arg);
+            double q = (MG_AT(st, pp->row_lam + s, 0) + ln) * hdt;
+            MG_AT(st, pp->row_u + s, 0) = un;
+            MG_AT(st, pp->row_lam + s, 0) = ln;
+            double mq = q > 708.0 ? -708.0 : -q;
+            p = q <= 0.01 ? q : 1.0 - mg_exp_mid(mq);
+            double keep = 1.0 - p;
+            MG_AT(st, pp->row_v + s, 0) = keep * keep * vo + p * mo;
+            MG_AT(st, pp->row_m + s, 0) = keep * mo;
         }
-        __syncwarp();
-        if (lane < cnt) {
-            double P = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s, 0),
-                                        &MG_AT(st, pp->row_lam + s, 0), theta[l] + sm->th[lane],
-                                        Psi, E_m, inv_Delta, c, hdt);
-            double x = 0.0, w = 0.0, y = 0.0, z = 0.0; /* 0 + term is the term, bit for bit */
-            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s, 0), &MG_AT(st, pp->row_v + s, 0),
-                                   P, &x, &w, &y, &z);
-            sm->q[0][lane] = x;
-            sm->q[1][lane] = w;
-            sm->q[2][lane] = y;
-            sm->q[3][lane] = z;
-        }
-        __syncwarp();
-        if (lane < 4)
-            for (int k = 0; k < cnt; ++k)
-                acc += sm->q[lane][k];
-        __syncwarp();
+        pX += mo;
+        pW += p * mo;
+        pY += p * vo;
+        pZ += active ? vo : 0.0;
+        Th = Th + total;
     }
-    /* step 3: the refractory cohorts' survivors join X, still in cohort order */
-    for (int l0 = n_active; l0 < K; l0 += 32) {
-        const int l = l0 + lane, cnt = K - l0 < 32 ? K - l0 : 32;
+    /* step 3: the refractory cohorts' survivors join X, tile by tile */
+    for (; l0 < K; l0 += MG_GROUP) {
+        const int l = l0 + gl;
         int s = k0 + l;
         s = s >= K ? s - K : s;
-        if (lane < cnt)
-            sm->q[0][lane] = MG_AT(st, pp->row_m + s, 0);
-        __syncwarp();
-        if (lane == 0)
-            for (int k = 0; k < cnt; ++k)
-                acc += sm->q[0][k];
-        __syncwarp();
+        pX += l < K ? MG_AT(st, pp->row_m + s, 0) : 0.0;
     }
-    double W = __shfl_sync(full, acc, 1), Y = __shfl_sync(full, acc, 2);
-    double Z = __shfl_sync(full, acc, 3);
+    /* the tree ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)): xor-shuffles 1, 2, 4 (every
+     * lane ends with the total; IEEE addition commutes, so each pair is the same bits) */
+    for (int d = 1; d < MG_GROUP; d <<= 1) {
+        pX += __shfl_xor_sync(gmask, pX, d, MG_GROUP);
+        pW += __shfl_xor_sync(gmask, pW, d, MG_GROUP);
+        pY += __shfl_xor_sync(gmask, pY, d, MG_GROUP);
+        pZ += __shfl_xor_sync(gmask, pZ, d, MG_GROUP);
+    }
+    __syncwarp(gmask); /* the cohorts' stores before lane 0 reads slot k0 */
     double nbar = 0.0;
-    if (lane == 0)
-        mg_meso_expect_end(mm, a, st, t, &acc, &W, &Y, &Z, &Pf, &nbar);
-    __syncwarp();
+    if (gl == 0)
+        nbar = mg_meso_expect_end(mm, a, st, t, pX, pW, pY, pZ, Pf);
+    __syncwarp(gmask);
     return nbar;
 }
 
-/* The warp-layout twin of mg_meso_run_kernel: warp w of the grid is lane w of the batch.
- * MINB: blocks per SM the register allocation must allow (4: about 94 registers, 20 warps per
- * SM; 8: at most 64 registers, 32 warps, some spilling). Which is faster is for the device to
- * say (MESOGIF_CUDA_MESO=warp or warp64; bench/bench_gpu.sh measures both). */
+/* The eight-lane twin of mg_meso_run_kernel: group g of warp w of the grid is lane
+ * (block * MG_WARP_BLOCK + w) * 4 + g of the batch. MINB: blocks per SM the register
+ * allocation must allow (4: about 94 registers; 8: at most 64 registers, some spilling). */
 template <int MINB>
 __global__ void __launch_bounds__(32 * MG_WARP_BLOCK, MINB)
 mg_meso_warp_kernel(mg_meso_model mm, mg_obs_cfg oc, double *state, long long rs,
@@ -204,15 +211,15 @@ mg_meso_warp_kernel(mg_meso_model mm, mg_obs_cfg oc, double *state, long long rs
                     long long t0, long long t1, float *tr_AN, float *tr_Abar, long long trace_k,
                     long long trace_T, const long long *tstart, mg_cuda_fault *fault)
 {
-    __shared__ mg_warp_smem smem[MG_WARP_BLOCK];
-    const int lane = threadIdx.x & 31, wib = threadIdx.x >> 5;
-    const long long i = (long long)blockIdx.x * MG_WARP_BLOCK + wib;
-    if (i >= nlanes) /* whole warps leave together */
+    const int lane = threadIdx.x & 31, gl = lane & (MG_GROUP - 1), g = lane / MG_GROUP;
+    const unsigned gmask = 0xffu << (MG_GROUP * g);
+    const long long i = ((long long)blockIdx.x * MG_WARP_BLOCK + (threadIdx.x >> 5)) *
+                        MG_GROUPS_PER_WARP + g;
+    if (i >= nlanes) /* whole groups leave together */
         return;
     const long long tb = tstart[i] > t0 ? tstart[i] : t0; /* the lane's own start (checkpoints) */
     if (tb >= t1)
         return;
-    mg_warp_smem *sm = &smem[wib];
     const long long r = lane0 + i;
     mg_lanes st;
     st.base = state + i * rs;
@@ -220,30 +227,30 @@ mg_meso_warp_kernel(mg_meso_model mm, mg_obs_cfg oc, double *state, long long rs
     double n[MG_POP_MAX], nbar[MG_POP_MAX];
     long long k = r - first;
     int64_t trace_row = (r < end && k >= 0 && k < trace_k) ? k * mm.P * trace_T : -1;
-    if (tb == 0 && lane == 0) {
-        mg_meso_init(&mm, st);
+    if (tb == 0 && gl == 0) {
+        mg_meso_init1(&mm, st);
         mg_obs_init(&oc, st);
     }
-    __syncwarp();
+    __syncwarp(gmask);
     for (long long t = tb; t < t1; ++t) {
-        if (lane == 0)
-            mg_meso_inputs(&mm, st, t);
-        __syncwarp();
+        if (gl == 0)
+            mg_meso_inputs1(&mm, st, t);
+        __syncwarp(gmask);
         for (int a = 0; a < mm.P; ++a) {
-            double nb = mg_warp_expect(&mm, a, st, t, lane, sm);
-            if (lane == 0) {
+            double nb = mg_group_expect(&mm, a, st, t, gl, gmask);
+            if (gl == 0) {
                 nbar[a] = nb;
                 n[a] = mg_meso_draw(&mm, a, t, (uint32_t)r, nb);
-                mg_meso_commit(&mm, a, st, t, &n[a]);
+                mg_meso_commit(&mm, a, st, t, n[a]);
             }
-            __syncwarp();
+            __syncwarp(gmask);
         }
-        if (lane == 0) {
+        if (gl == 0) {
             mg_obs_step(&oc, st, t, n, nbar, tr_AN, tr_Abar, &trace_row);
             if (r >= first && r < end)
                 mg_fault_note(fault, nbar, mm.P, r, t);
         }
-        __syncwarp();
+        __syncwarp(gmask);
     }
 }
 
@@ -477,7 +484,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
             t1 = t0 + MG_CUDA_CHUNK < job->n_steps ? t0 + MG_CUDA_CHUNK : job->n_steps;
             long long seg_end;
             t1 = mg_cu_launch_end(&job->oc, t0, t1, &seg_end);
-            const unsigned wblocks = (unsigned)((nlanes + MG_WARP_BLOCK - 1) / MG_WARP_BLOCK);
+            const long long per_block = (long long)MG_WARP_BLOCK * MG_GROUPS_PER_WARP;
+            const unsigned wblocks = (unsigned)((nlanes + per_block - 1) / per_block);
             if (warp64)
                 mg_meso_warp_kernel<8><<<wblocks, 32 * MG_WARP_BLOCK>>>(
                     dm, job->oc, d_state, rs, nlanes, lane0, first, end, t0, t1, d_AN, d_Abar,

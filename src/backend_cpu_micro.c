@@ -237,7 +237,7 @@ static int run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *si
     for (int64_t t = t0; t < job->n_steps; ++t) {
         mg_micro_step(mm, st, &buf, t, (uint32_t)r0, valid, w->n);
         if (mg_obs_step(oc, st, t, w->n, NULL, job->trace_AN, NULL, trace_row))
-            mg_cpu_psd_segment(job, st, w->psd);
+            mg_cpu_psd_segment(job, st, valid, w->psd);
         if (any_rec) {
             for (int j = 0; j < valid; ++j) {
                 if (rec_k[j] >= 0 && record(d, &buf, st, t, j, rec_k[j]) != 0) {

@@ -128,7 +128,7 @@ int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err);
 typedef struct mg_cpu_psd mg_cpu_psd;
 mg_cpu_psd *mg_cpu_psd_new(const mg_job *job);
 void mg_cpu_psd_free(mg_cpu_psd *w);
-void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, mg_cpu_psd *w);
+void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, int valid, mg_cpu_psd *w);
 
 /* Micro level (src/micro_derive.c, src/backend_cpu_micro.c). mg_micro_setup derives the
  * network for job->model at job->opts.dt_ms, allocates job->mi and sets job->dyn_rows; called

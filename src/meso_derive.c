@@ -107,6 +107,8 @@ int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out,
  * and kernel values of the derived model, checked against the limits before anything is
  * allocated (the layout is that of mg_meso_derive below: 5 K cohort rows, x, z, h, lambda_free,
  * psi, the n_sfa adaptation variables, P synaptic inputs and the H-step activity history). */
+_Static_assert(MG_MESO_POP_MAX == MG_POP_MAX, "src/core/meso.h sizes its lane-block scratch by MG_POP_MAX");
+
 static int meso_sizes(const mg_model *m, double dt_ms, int *K, int *R, int *H, int64_t *rows,
                       int64_t *n_kernels, mg_err *err)
 {

@@ -93,7 +93,7 @@ static void harness_reset(harness *h)
 static void harness_step(harness *h, int64_t t, const double *n)
 {
     if (mg_obs_step(&h->oc, h->st, t, n, NULL, NULL, NULL, NULL))
-        mg_cpu_psd_segment(&h->job, h->st, h->psd);
+        mg_cpu_psd_segment(&h->job, h->st, MG_VL, h->psd);
 }
 
 /* Add the records of lanes [0, lanes) to s, in lane order (as a reduction group does). */

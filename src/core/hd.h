@@ -29,15 +29,25 @@
 #  define MG_VL 8
 #endif
 
+/* Inlining that the host's vectorizer relies on (a constant stride must reach the loop). */
+#if defined(__CUDACC__)
+#  define MG_FORCE_INLINE __forceinline__ MG_HD
+#else
+#  define MG_FORCE_INLINE inline __attribute__((always_inline)) MG_HD
+#endif
+
 /* Hint that the loop over lanes carries no dependence (vectorize it on the host). */
 #if defined(__CUDA_ARCH__) || !defined(_OPENMP)
 #  define MG_SIMD
 #  define MG_SIMD_MAX(var)
+#  define MG_SIMD_OR(var)
 #else
 #  define MG_SIMD _Pragma("omp simd")
 #  define MG_SIMD_PRAGMA_(x) _Pragma(#x)
 /* a lane loop that also takes the maximum of a double over the lanes */
 #  define MG_SIMD_MAX(var) MG_SIMD_PRAGMA_(omp simd reduction(max:var))
+/* a lane loop that also ORs an int over the lanes */
+#  define MG_SIMD_OR(var) MG_SIMD_PRAGMA_(omp simd reduction(|:var))
 #endif
 
 /* Bit casts between double and its IEEE-754 bit pattern. */

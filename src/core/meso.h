@@ -1,5 +1,4 @@
-/* src/core/meso.h: one time step of the mesoscopic population equations, for a block of
- * realizations side by side (MG_VL lanes: SIMD lanes on the host, one CUDA thread on the device).
+/* src/core/meso.h: one time step of the mesoscopic population equations for one realization.
  *
  * Algorithm: T. Schwalger, M. Deger, W. Gerstner, "Towards a theory of cortical columns: From
  * spiking neurons to interacting neural populations of finite size", PLoS Comput Biol 13(4):
@@ -8,24 +7,29 @@
  * theta(m dt) at age m, quasi-renewal threshold as an exclusive prefix sum over older cohorts,
  * trapezoidal hazard with the linear branch for q <= 0.01, finite-size correction P_Lambda, and an
  * exact binomial (or Poisson, or no) draw of the spike count. The comments "step n" refer to the
- * numbered steps of MODEL.md §2.4.
+ * numbered steps of MODEL.md §2.4. The sums over cohorts follow one fixed order, defined below
+ * ("the canonical order of the sums over cohorts"): tiles of 8 cohorts with no serial chain
+ * inside a tile, so the host vectorizes across the cohorts of one realization (AVX-512 or AVX2)
+ * and a CUDA warp across its lanes, and both compute the same bits.
  *
- * Memory: the state of a realization is `rows` doubles (layout in mg_meso_pop), stored as a
- * row-major matrix state[row][lane] with leading dimension ld (lanes of the allocation), so that
- * lane j of row k is st.base[k * ld + j]. The host passes a block of MG_VL lanes with ld = MG_VL;
- * a CUDA thread passes base + r with ld = batch size (coalesced across the warp).
+ * Memory: the state of a realization is `rows` doubles (layout in mg_meso_pop), addressed as
+ * lane 0 of an mg_lanes view (src/core/lanes.h): row k at base[k * ld]. The host runs each
+ * realization with ld = 1; a CUDA thread with base + r and ld = batch size (coalesced across the
+ * warp); the CUDA warp kernel with ld = 1.
  *
- * Called by: src/backend_cpu.c (mg_cpu_* ) and kernels/backend_cuda.cu; derived by src/meso_derive.c. */
+ * Called by: src/backend_cpu.c and kernels/backend_cuda.cu; derived by src/meso_derive.c. */
 #ifndef MESOGIF_CORE_MESO_H
 #define MESOGIF_CORE_MESO_H
 
 #include "core/hd.h"
+#include "core/lanes.h" /* mg_lanes, MG_AT, mg_lane */
 #include "core/input.h" /* mg_input_at */
 #include "core/fmath.h"  /* mg_exp */
 #include "core/rng.h"    /* mg_rng, MG_STREAM_MESO_COUNT */
 #include "core/binom.h"  /* mg_binom, mg_poisson_count */
 
 #define MG_MESO_SFA_MAX 8
+#define MG_MESO_POP_MAX 64 /* = MG_POP_MAX of include/mesogif/model.h (checked in meso_derive.c) */
 
 /* Noise modes, as mg_noise in include/mesogif/run.h. */
 #define MG_MESO_BINOMIAL 0
@@ -85,14 +89,6 @@ typedef struct {
     const double *inp_mV;       /* [*] extra input I_ext (mV) from that step on */
 } mg_meso_model;
 
-/* A block of lanes: lane j of state row k is base[k * ld + j]. */
-typedef struct {
-    double *base;
-    int64_t ld;
-} mg_lanes;
-
-#define MG_AT(st, row, j) ((st).base[(int64_t)(row) * (st).ld + (j)])
-
 /* External input (mV) of population p during step t: the piecewise-constant step current of
  * the model, converted with R = tau_m/C_m. Binary search; same for every lane. */
 static inline MG_HD double mg_meso_input(const mg_meso_model *mm, int p, int64_t t)
@@ -100,52 +96,49 @@ static inline MG_HD double mg_meso_input(const mg_meso_model *mm, int p, int64_t
     return mg_input_at(mm->inp_step, mm->inp_mV, mm->inp_first[p], mm->inp_count[p], t);
 }
 
+
+/* ---- one realization ------------------------------------------------------------------------
+ * Every function below advances ONE realization: lane 0 of st, its rows strided by st.ld. The
+ * host calls them with ld = 1 (a realization's rows contiguous, so the cohort tiles below are
+ * vector loads); a CUDA thread with ld = batch size; a CUDA warp with ld = 1. */
+
 /* Initial state (MODEL.md §2.3): every neuron fired in the step before t = 0. */
-static inline MG_HD void mg_meso_init(const mg_meso_model *mm, mg_lanes st)
+static inline MG_HD void mg_meso_init1(const mg_meso_model *mm, mg_lanes st)
 {
     for (int a = 0; a < mm->P; ++a) {
         const mg_meso_pop *pp = &mm->pop[a];
         for (int k = 0; k < pp->K; ++k) {
             int newest = k == pp->K - 1;
-            for (int j = 0; j < MG_VL; ++j) {
-                MG_AT(st, pp->row_n + k, j) = newest ? pp->N : 0.0;
-                MG_AT(st, pp->row_m + k, j) = newest ? pp->N : 0.0;
-                MG_AT(st, pp->row_v + k, j) = 0.0;
-                MG_AT(st, pp->row_u + k, j) = pp->u_r;
-                MG_AT(st, pp->row_lam + k, j) = 0.0;
-            }
+            MG_AT(st, pp->row_n + k, 0) = newest ? pp->N : 0.0;
+            MG_AT(st, pp->row_m + k, 0) = newest ? pp->N : 0.0;
+            MG_AT(st, pp->row_v + k, 0) = 0.0;
+            MG_AT(st, pp->row_u + k, 0) = pp->u_r;
+            MG_AT(st, pp->row_lam + k, 0) = 0.0;
         }
-        for (int j = 0; j < MG_VL; ++j) {
-            MG_AT(st, pp->row_x, j) = 0.0;
-            MG_AT(st, pp->row_z, j) = 0.0;
-            /* the free pool starts at the drive's resting value (S1's choice; empty anyway) */
-            MG_AT(st, pp->row_h, j) = pp->mu_drive / pp->one_m_E_m;
-            MG_AT(st, pp->row_lamf, j) = 0.0;
-            MG_AT(st, pp->row_psi, j) = 0.0;
-        }
+        MG_AT(st, pp->row_x, 0) = 0.0;
+        MG_AT(st, pp->row_z, 0) = 0.0;
+        /* the free pool starts at the drive's resting value (S1's choice; empty anyway) */
+        MG_AT(st, pp->row_h, 0) = pp->mu_drive / pp->one_m_E_m;
+        MG_AT(st, pp->row_lamf, 0) = 0.0;
+        MG_AT(st, pp->row_psi, 0) = 0.0;
         for (int r = 0; r < pp->n_sfa; ++r)
-            for (int j = 0; j < MG_VL; ++j)
-                MG_AT(st, pp->row_g + r, j) = 0.0;
+            MG_AT(st, pp->row_g + r, 0) = 0.0;
         for (int b = 0; b < mm->P; ++b)
-            for (int j = 0; j < MG_VL; ++j)
-                MG_AT(st, pp->row_y + b, j) = 0.0;
+            MG_AT(st, pp->row_y + b, 0) = 0.0;
         /* history: the count of step -1 (slot H-1) is N, older ones 0 */
         for (int k = 0; k < pp->H; ++k)
-            for (int j = 0; j < MG_VL; ++j)
-                MG_AT(st, pp->row_hist + k, j) = k == pp->H - 1 ? pp->N : 0.0;
+            MG_AT(st, pp->row_hist + k, 0) = k == pp->H - 1 ? pp->N : 0.0;
     }
 }
 
 /* Phase I (MODEL.md §2.4): synaptic input of every population from the delayed counts, and the
  * per-step drive Psi (mV) stored in row_psi. Must run for all populations before Phase II. */
-static inline MG_HD void mg_meso_inputs(const mg_meso_model *mm, mg_lanes st, int64_t t)
+static inline MG_HD void mg_meso_inputs1(const mg_meso_model *mm, mg_lanes st, int64_t t)
 {
     const int P = mm->P;
     for (int a = 0; a < P; ++a) {
         const mg_meso_pop *pa = &mm->pop[a];
-        double drive = pa->mu_drive + mg_meso_input(mm, a, t) * pa->one_m_E_m;
-        for (int j = 0; j < MG_VL; ++j)
-            MG_AT(st, pa->row_psi, j) = drive;
+        double psi = pa->mu_drive + mg_meso_input(mm, a, t) * pa->one_m_E_m;
         for (int b = 0; b < P; ++b) {
             double w = mm->pair_w[a * P + b];
             if (w == 0.0)
@@ -154,21 +147,19 @@ static inline MG_HD void mg_meso_inputs(const mg_meso_model *mm, mg_lanes st, in
             double Es = mm->pair_Es[a * P + b], F = mm->pair_F[a * P + b];
             int64_t back = t - mm->pair_D[a * P + b];         /* >= -H */
             int slot = (int)(((back % pb->H) + pb->H) % pb->H);
-            MG_SIMD
-            for (int j = 0; j < MG_VL; ++j) {
-                double A = MG_AT(st, pb->row_hist + slot, j) * pb->inv_N_dt;
-                double y = MG_AT(st, pa->row_y + b, j);
-                MG_AT(st, pa->row_psi, j) += w * (A * pa->one_m_E_m + (y - A) * F);
-                MG_AT(st, pa->row_y + b, j) = A + (y - A) * Es;
-            }
+            double A = MG_AT(st, pb->row_hist + slot, 0) * pb->inv_N_dt;
+            double y = MG_AT(st, pa->row_y + b, 0);
+            psi += w * (A * pa->one_m_E_m + (y - A) * F);
+            MG_AT(st, pa->row_y + b, 0) = A + (y - A) * Es;
         }
+        MG_AT(st, pa->row_psi, 0) = psi;
     }
 }
 
-/* Step 5 for one cohort and lane, first half: advance its potential u by one step and return
- * its firing probability over the step (trapezoidal hazard; P = q for q <= 0.01 as NEST and
- * S1 v1.0, else 1 - exp(-q)); lam becomes the hazard at the end of the step. Both exps are
- * always evaluated so that the host lane loop stays branch-free. */
+/* Step 5 for one cohort, first half: advance its potential u by one step and return its firing
+ * probability over the step (trapezoidal hazard; P = q for q <= 0.01 as NEST and S1 v1.0, else
+ * 1 - exp(-q)); lam becomes the hazard at the end of the step. Used where cohorts are updated
+ * one at a time (tests' references); the tiles below compute the same bits. */
 static inline MG_HD double mg_meso_cohort_P(double *u, double *lam, double th_eff, double Psi,
                                             double E_m, double inv_Delta, double c, double hdt)
 {
@@ -187,162 +178,416 @@ static inline MG_HD double mg_meso_cohort_P(double *u, double *lam, double th_ef
     return mg_select(q <= 0.01, q, 1.0 - e);
 }
 
-/* Step 5, second half: the cohort's survivors m and their variance v under firing probability
- * P, and its contributions to X (old m), W, Y, Z. */
-static inline MG_HD void mg_meso_cohort_survive(double *m, double *v, double P, double *X,
-                                                double *W, double *Y, double *Z)
-{
-    double m_old = *m, v_old = *v;
-    *X += m_old;
-    *W += P * m_old;
-    *Y += P * v_old;
-    *Z += v_old;
-    double keep = 1.0 - P;
-    *v = keep * keep * v_old + P * m_old;
-    *m = keep * m_old;
-}
-
 /* Phase II, prologue (steps 1, 2 and 4 of MODEL.md §2.4) for population a: the free pool's
  * threshold and firing probability Pf, the drive Psi of the step, and Th, the quasi-renewal
- * threshold seen by the oldest cohort. Shared by the host's cohort loop (mg_meso_expect) and the
- * CUDA backend's warp-per-realization loop (kernels/backend_cuda.cu). */
+ * threshold seen by the oldest cohort. */
 static inline MG_HD void mg_meso_expect_begin(const mg_meso_model *mm, int a, mg_lanes st,
-                                              int64_t t, double *MG_RESTRICT Th,
-                                              double *MG_RESTRICT Pf, double *MG_RESTRICT Psi)
+                                              int64_t t, double *Th, double *Pf, double *Psi)
 {
     const mg_meso_pop *pp = &mm->pop[a];
     const int k0 = (int)(t % pp->K); /* slot of the oldest cohort (ring pointer) */
-    const double E_m = pp->E_m, c = pp->c_hz, inv_Delta = pp->inv_Delta, hdt = pp->half_dt;
+    double A_leave = MG_AT(st, pp->row_n + k0, 0) * pp->inv_N_dt;
+    /* step 1: free-pool threshold from the adaptation traces of cohorts older than K */
+    double th_free = pp->u_th;
+    for (int r = 0; r < pp->n_sfa; ++r) {
+        double g = MG_AT(st, pp->row_g + r, 0) * pp->Q[r] + (1.0 - pp->Q[r]) * A_leave;
+        MG_AT(st, pp->row_g + r, 0) = g;
+        th_free += pp->Qtail[r] * g;
+    }
+    /* step 2: free neurons */
+    *Psi = MG_AT(st, pp->row_psi, 0);
+    double h = MG_AT(st, pp->row_h, 0) * pp->E_m + *Psi;
+    MG_AT(st, pp->row_h, 0) = h;
+    double arg = (h - th_free) * pp->inv_Delta;
+    arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
+    double lam_new = pp->c_hz * mg_exp(arg);
+    *Pf = 1.0 - mg_exp(-(MG_AT(st, pp->row_lamf, 0) + lam_new) * pp->half_dt);
+    MG_AT(st, pp->row_lamf, 0) = lam_new;
+    /* step 4: the oldest cohort's own spikes are in the free pool's trace; take them out */
+    *Th = th_free - pp->theta_tilde0 * MG_AT(st, pp->row_n + k0, 0) * pp->inv_N;
+}
+
+/* ---- the canonical order of the sums over cohorts -------------------------------------------
+ * Step 5 sums over cohorts: the quasi-renewal threshold Th (a prefix sum in age order) and X,
+ * W, Y, Z. Floating-point sums depend on their order to the last bit, so the order is part of
+ * the model's definition here; every backend computes exactly this one (fixed forever: a change
+ * changes the last bits of every result). Why this order: it lets a vector unit (8 doubles of
+ * AVX-512) and a group of 8 CUDA lanes (shuffles) each take 8 cohorts at once with no serial
+ * chain inside the group, so one realization alone is as fast as many, on both sides.
+ *
+ *  - Cohorts l = 0 (oldest) .. K-1 fall into tiles of MG_TILE = 8 consecutive ages:
+ *    tile i = [8i, 8i + 8). Lane j of a tile is cohort 8i + j.
+ *  - X, W, Y, Z: eight partial sums p_0..p_7, starting at +0; p_j adds the terms of cohorts
+ *    l = j, j + 8, j + 16, ... in increasing l (X over all K cohorts, W, Y, Z over the active
+ *    ones l < K - R; missing lanes add nothing). The total is the pairwise tree
+ *    ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)) (mg_meso_tree8).
+ *  - Th: with c_j = theta_tilde_l n_l / N the terms of tile i (0 for missing lanes), cohort l
+ *    sees Th_i + e_j, where e is the exclusive prefix sum of c in Hillis-Steele order
+ *    (mg_meso_scan8: e = (0, c0, .., c6), then e_j += e_{j-1}, e_j += e_{j-2}, e_j += e_{j-4}
+ *    for the lanes that have that neighbour, each round from the previous round's values),
+ *    and Th_{i+1} = Th_i + (e_7 + c_7); Th_0 is the step-4 value. The cohort's threshold is
+ *    theta_l + (Th_i + e_j).
+ * All terms of X, W, Y, Z are >= +0, so "adds nothing" and "adds +0" are the same bits. */
+#define MG_TILE 8
+
+/* Sum of eight partial sums in the canonical tree. */
+static inline MG_HD double mg_meso_tree8(const double *p)
+{
+    return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
+/* Exclusive prefix sums e[j] = c[0] + .. + c[j-1] of a tile in the canonical (Hillis-Steele)
+ * order; returns the tile's total e[7] + c[7]. */
+static MG_FORCE_INLINE double mg_meso_scan8(const double *c, double *e)
+{
+    double a[MG_TILE], b[MG_TILE];
+    a[0] = 0.0;
+    for (int j = 1; j < MG_TILE; ++j)
+        a[j] = c[j - 1];
+    b[0] = a[0];
+    for (int j = 1; j < MG_TILE; ++j)
+        b[j] = a[j] + a[j - 1];
+    a[0] = b[0];
+    a[1] = b[1];
+    for (int j = 2; j < MG_TILE; ++j)
+        a[j] = b[j] + b[j - 2];
+    for (int j = 0; j < 4; ++j)
+        e[j] = a[j];
+    for (int j = 4; j < MG_TILE; ++j)
+        e[j] = a[j] + a[j - 4];
+    return e[7] + c[7];
+}
+
+/* Constants of step 5 for one population, read once (a load of pp->x inside a lane loop would
+ * keep the host compiler from vectorizing it: it cannot prove state stores leave *pp alone). */
+typedef struct {
+    double E_m, c, inv_Delta, hdt, inv_N, Psi;
+} mg_meso_tile_k;
+
+/* Step 5 for one tile: cohorts l0 + j, j < 8, whose u, lam, m, v, n are at [j * cs] of the
+ * pointers given. Lanes j < na are active (may fire); lanes na <= j < nx are refractory
+ * (counted in X only); lanes j >= nx do not exist. theta, tt: the kernel tables at l0 (read
+ * only for active lanes). Th: the running threshold of the canonical order, advanced past the
+ * tile; pX..pZ: the eight partial sums. */
+static MG_FORCE_INLINE void mg_meso_tile(const mg_meso_tile_k *k, const double *theta,
+                                         const double *tt, double *u, double *lam, double *m,
+                                         double *v, const double *n, int64_t cs, int na, int nx,
+                                         double *Th, double *pX, double *pW, double *pY,
+                                         double *pZ)
+{
+    double c[MG_TILE], e[MG_TILE], q[MG_TILE], P[MG_TILE];
     MG_SIMD
-    for (int j = 0; j < MG_VL; ++j) {
-        double A_leave = MG_AT(st, pp->row_n + k0, j) * pp->inv_N_dt;
-        /* step 1: free-pool threshold from the adaptation traces of cohorts older than K */
-        double th_free = pp->u_th;
-        for (int r = 0; r < pp->n_sfa; ++r) {
-            double g = MG_AT(st, pp->row_g + r, j) * pp->Q[r] + (1.0 - pp->Q[r]) * A_leave;
-            MG_AT(st, pp->row_g + r, j) = g;
-            th_free += pp->Qtail[r] * g;
-        }
-        /* step 2: free neurons */
-        Psi[j] = MG_AT(st, pp->row_psi, j);
-        double h = MG_AT(st, pp->row_h, j) * E_m + Psi[j];
-        MG_AT(st, pp->row_h, j) = h;
-        double arg = (h - th_free) * inv_Delta;
+    for (int j = 0; j < MG_TILE; ++j)
+        c[j] = j < na ? tt[j] * n[j * cs] * k->inv_N : 0.0;
+    const double total = mg_meso_scan8(c, e);
+    const double Th0 = *Th;
+    /* hazard at the end of the step and the trapezoid's q (step 5, first part) */
+    int need_exp = 0;
+    MG_SIMD_OR(need_exp)
+    for (int j = 0; j < MG_TILE; ++j) {
+        double th_eff = (j < na ? theta[j] : 0.0) + (Th0 + e[j]);
+        double uo = u[j * cs], lo = lam[j * cs];
+        double un = uo * k->E_m + k->Psi;
+        double arg = (un - th_eff) * k->inv_Delta;
         arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
-        double lam_new = c * mg_exp(arg);
-        Pf[j] = 1.0 - mg_exp(-(MG_AT(st, pp->row_lamf, j) + lam_new) * hdt);
-        MG_AT(st, pp->row_lamf, j) = lam_new;
-        /* step 4: the oldest cohort's own spikes are in the free pool's trace; take them out */
-        Th[j] = th_free - pp->theta_tilde0 * MG_AT(st, pp->row_n + k0, j) * pp->inv_N;
+        arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
+        double ln = k->c * mg_exp_mid(arg);
+        q[j] = (lo + ln) * k->hdt;
+        if (j < na) {
+            u[j * cs] = un;
+            lam[j * cs] = ln;
+        }
+        /* 1 - e^-q is needed only where q > 0.01 (or q is NaN, which must show) */
+        need_exp |= (j < na) & !(q[j] <= 0.01);
+    }
+    /* P = q for q <= 0.01, else 1 - e^-q. The exp is skipped when no lane needs it (young or
+     * quiet tiles): the same bits, since the select would discard it. */
+    if (need_exp) {
+        MG_SIMD
+        for (int j = 0; j < MG_TILE; ++j) {
+            double mq = q[j] > 708.0 ? -708.0 : -q[j];
+            P[j] = mg_select(q[j] <= 0.01, q[j], 1.0 - mg_exp_mid(mq));
+        }
+    } else {
+        MG_SIMD
+        for (int j = 0; j < MG_TILE; ++j)
+            P[j] = q[j];
+    }
+    /* survivors and their variance, and the partial sums (step 5, second part) */
+    MG_SIMD
+    for (int j = 0; j < MG_TILE; ++j) {
+        double mo = m[j * cs], vo = v[j * cs];
+        double p = j < na ? P[j] : 0.0;
+        pX[j] += j < nx ? mo : 0.0;
+        pW[j] += p * mo;
+        pY[j] += p * vo;
+        pZ[j] += j < na ? vo : 0.0;
+        double keep = 1.0 - p;
+        if (j < na) {
+            v[j * cs] = keep * keep * vo + p * mo;
+            m[j * cs] = keep * mo;
+        }
+    }
+    *Th = Th0 + total;
+}
+
+/* Step 5 (with step 3) of population a in the canonical order: advance every active cohort and
+ * return the sums X, W, Y, Z. cs: the stride of the state's rows (st.ld; a literal 1 on the
+ * host, so that the tiles are vector loads). */
+static MG_FORCE_INLINE void mg_meso_cohorts(const mg_meso_model *mm, int a, mg_lanes st,
+                                            int64_t t, int64_t cs, double Th, double Psi,
+                                            double *X, double *W, double *Y, double *Z)
+{
+    const mg_meso_pop *pp = &mm->pop[a];
+    const int K = pp->K;
+    const int k0 = (int)(t % K);    /* slot of the oldest cohort (ring pointer) */
+    const int n_active = K - pp->R; /* cohorts l = 0 .. K-R-1 may fire */
+    const double *theta = mm->kernels + pp->theta_off;
+    const double *theta_tilde = theta + K;
+    mg_meso_tile_k k;
+    k.E_m = pp->E_m;
+    k.c = pp->c_hz;
+    k.inv_Delta = pp->inv_Delta;
+    k.hdt = pp->half_dt;
+    k.inv_N = pp->inv_N;
+    k.Psi = Psi;
+    double *u = st.base + (int64_t)pp->row_u * st.ld, *lam = st.base + (int64_t)pp->row_lam * st.ld;
+    double *m = st.base + (int64_t)pp->row_m * st.ld, *v = st.base + (int64_t)pp->row_v * st.ld;
+    const double *n = st.base + (int64_t)pp->row_n * st.ld;
+    double pX[MG_TILE], pW[MG_TILE], pY[MG_TILE], pZ[MG_TILE];
+    for (int j = 0; j < MG_TILE; ++j)
+        pX[j] = pW[j] = pY[j] = pZ[j] = 0.0;
+    int l0 = 0;
+    for (; l0 < n_active; l0 += MG_TILE) {
+        int s0 = k0 + l0;
+        s0 = s0 >= K ? s0 - K : s0;
+        const int na = n_active - l0 < MG_TILE ? n_active - l0 : MG_TILE;
+        if (na == MG_TILE && s0 + MG_TILE <= K) { /* a whole tile, contiguous in the ring */
+            const int64_t o = (int64_t)s0 * cs;
+            mg_meso_tile(&k, theta + l0, theta_tilde + l0, u + o, lam + o, m + o, v + o, n + o,
+                         cs, MG_TILE, MG_TILE, &Th, pX, pW, pY, pZ);
+            continue;
+        }
+        /* the tile that wraps around the ring or holds the last active cohorts: through a
+         * contiguous copy (same arithmetic) */
+        const int nx = K - l0 < MG_TILE ? K - l0 : MG_TILE;
+        double tu[MG_TILE], tl[MG_TILE], tm[MG_TILE], tv[MG_TILE], tn[MG_TILE];
+        int64_t slot[MG_TILE];
+        for (int j = 0; j < MG_TILE; ++j) {
+            int s = s0 + j;
+            s = s >= K ? s - K : s;
+            slot[j] = (int64_t)s * cs;
+            int in = j < nx;
+            tu[j] = in ? u[slot[j]] : 0.0;
+            tl[j] = in ? lam[slot[j]] : 0.0;
+            tm[j] = in ? m[slot[j]] : 0.0;
+            tv[j] = in ? v[slot[j]] : 0.0;
+            tn[j] = in ? n[slot[j]] : 0.0;
+        }
+        mg_meso_tile(&k, theta + l0, theta_tilde + l0, tu, tl, tm, tv, tn, 1, na, nx, &Th, pX,
+                     pW, pY, pZ);
+        for (int j = 0; j < na; ++j) {
+            u[slot[j]] = tu[j];
+            lam[slot[j]] = tl[j];
+            m[slot[j]] = tm[j];
+            v[slot[j]] = tv[j];
+        }
+    }
+    /* step 3: the refractory cohorts' survivors count in X (tiles past the active ones) */
+    for (; l0 < K; l0 += MG_TILE) {
+        int s0 = k0 + l0;
+        s0 = s0 >= K ? s0 - K : s0;
+        const int nx = K - l0 < MG_TILE ? K - l0 : MG_TILE;
+        for (int j = 0; j < nx; ++j) {
+            int s = s0 + j;
+            s = s >= K ? s - K : s;
+            pX[j] += m[(int64_t)s * cs];
+        }
+    }
+    *X = mg_meso_tree8(pX);
+    *W = mg_meso_tree8(pW);
+    *Y = mg_meso_tree8(pY);
+    *Z = mg_meso_tree8(pZ);
+}
+
+#if !defined(__CUDA_ARCH__)
+/* ---- step 5 on the host: whole-population passes ---------------------------------------------
+ * The same canonical order as mg_meso_cohorts, computed in three passes over the population
+ * instead of tile by tile, so that the expensive per-cohort work (two exps) is one long loop with
+ * no dependence between iterations, which the host vectorizes at full width and pipelines:
+ *   0. the threshold of every active cohort, tile by tile (the prefix sum; skipped when the
+ *      population has no adaptation: then every theta_l and theta_tilde_l is +0, and every
+ *      cohort's threshold is Th itself, bit for bit);
+ *   1. every active cohort's hazard, firing probability and survivors, in ring order, writing
+ *      its terms of X, W, Y, Z to scratch by age l;
+ *   2. the eight partial sums over the terms by age, and their tree.
+ * tests/test_meso_order.c checks that it gives mg_meso_cohorts' bits. */
+
+/* The host form's loops are long and branch-free: on AVX-512 machines use the full vector width
+ * there (gcc's default preference is 256 bits); elsewhere this changes nothing. Results do not
+ * depend on it (the same IEEE operations per element). */
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
+#  define MG_HOST_WIDE __attribute__((target("prefer-vector-width=512")))
+#else
+#  define MG_HOST_WIDE
+#endif
+
+/* Doubles of scratch the host form needs (5 arrays of the largest K rounded up to 8). */
+static inline int64_t mg_meso_scratch_doubles(const mg_meso_model *mm)
+{
+    int64_t kmax = 0;
+    for (int a = 0; a < mm->P; ++a)
+        kmax = mm->pop[a].K > kmax ? mm->pop[a].K : kmax;
+    return 5 * ((kmax + MG_TILE - 1) / MG_TILE * MG_TILE);
+}
+
+/* Pass 1 over nc cohorts whose state starts at u, lam, m, v (contiguous) and whose thresholds
+ * and terms start at th, tX..tZ (by age). uniform: every threshold is th0 (th unused). */
+static MG_HOST_WIDE MG_FORCE_INLINE void mg_meso_pass1(const mg_meso_tile_k *k, int uniform, double th0,
+                                          const double *MG_RESTRICT th, double *MG_RESTRICT u,
+                                          double *MG_RESTRICT lam, double *MG_RESTRICT m,
+                                          double *MG_RESTRICT v, double *MG_RESTRICT tX,
+                                          double *MG_RESTRICT tW, double *MG_RESTRICT tY,
+                                          double *MG_RESTRICT tZ, int nc)
+{
+    const double E_m = k->E_m, Psi = k->Psi, inv_Delta = k->inv_Delta, c = k->c, hdt = k->hdt;
+    MG_SIMD
+    for (int i = 0; i < nc; ++i) {
+        double th_eff = uniform ? th0 : th[i];
+        double un = u[i] * E_m + Psi;
+        double arg = (un - th_eff) * inv_Delta;
+        arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
+        arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
+        double ln = c * mg_exp_mid(arg);
+        double q = (lam[i] + ln) * hdt;
+        u[i] = un;
+        lam[i] = ln;
+        double mq = q > 708.0 ? -708.0 : -q;
+        double p = mg_select(q <= 0.01, q, 1.0 - mg_exp_mid(mq));
+        double mo = m[i], vo = v[i];
+        tX[i] = mo;
+        tW[i] = p * mo;
+        tY[i] = p * vo;
+        tZ[i] = vo;
+        double keep = 1.0 - p;
+        v[i] = keep * keep * vo + p * mo;
+        m[i] = keep * mo;
     }
 }
+
+/* Step 5 (with step 3) of population a on the host: the bits of mg_meso_cohorts, for a
+ * realization whose rows are contiguous (st.ld == 1). scratch: mg_meso_scratch_doubles(mm). */
+static MG_HOST_WIDE void mg_meso_cohorts_host(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
+                                        double Th, double Psi, double *MG_RESTRICT scratch,
+                                        double *X, double *W, double *Y, double *Z)
+{
+    const mg_meso_pop *pp = &mm->pop[a];
+    const int K = pp->K;
+    const int k0 = (int)(t % K);
+    const int n_active = K - pp->R;
+    const int Kp = (K + MG_TILE - 1) / MG_TILE * MG_TILE;
+    const double *theta = mm->kernels + pp->theta_off;
+    const double *theta_tilde = theta + K;
+    mg_meso_tile_k k;
+    k.E_m = pp->E_m;
+    k.c = pp->c_hz;
+    k.inv_Delta = pp->inv_Delta;
+    k.hdt = pp->half_dt;
+    k.inv_N = pp->inv_N;
+    k.Psi = Psi;
+    double *u = st.base + pp->row_u, *lam = st.base + pp->row_lam;
+    double *m = st.base + pp->row_m, *v = st.base + pp->row_v;
+    const double *n = st.base + pp->row_n;
+    double *th = scratch, *tX = th + Kp, *tW = tX + Kp, *tY = tW + Kp, *tZ = tY + Kp;
+    /* pass 0: thresholds by age */
+    const int uniform = pp->n_sfa == 0;
+    if (!uniform) {
+        for (int l0 = 0; l0 < n_active; l0 += MG_TILE) {
+            double c[MG_TILE], e[MG_TILE];
+            for (int j = 0; j < MG_TILE; ++j) {
+                int l = l0 + j, s = k0 + l;
+                s = s >= K ? s - K : s;
+                c[j] = l < n_active ? theta_tilde[l] * n[s] * k.inv_N : 0.0;
+            }
+            double total = mg_meso_scan8(c, e);
+            for (int j = 0; j < MG_TILE; ++j)
+                th[l0 + j] = (l0 + j < n_active ? theta[l0 + j] : 0.0) + (Th + e[j]);
+            Th = Th + total;
+        }
+    }
+    /* pass 1: the active cohorts in ring order, two contiguous runs (before and after the wrap) */
+    const int run1 = K - k0 < n_active ? K - k0 : n_active;
+    mg_meso_pass1(&k, uniform, Th, th, u + k0, lam + k0, m + k0, v + k0, tX, tW, tY, tZ, run1);
+    if (run1 < n_active)
+        mg_meso_pass1(&k, uniform, Th, th + run1, u, lam, m, v, tX + run1, tW + run1, tY + run1,
+                      tZ + run1, n_active - run1);
+    /* step 3: the refractory cohorts count in X only; ages past K add nothing */
+    for (int l = n_active; l < Kp; ++l) {
+        int s = k0 + l;
+        s = s >= K ? s - K : s;
+        tX[l] = l < K ? m[s] : 0.0;
+        tW[l] = tY[l] = tZ[l] = 0.0;
+    }
+    /* pass 2: the eight partial sums by age, then the tree */
+    double pX[MG_TILE], pW[MG_TILE], pY[MG_TILE], pZ[MG_TILE];
+    for (int j = 0; j < MG_TILE; ++j)
+        pX[j] = pW[j] = pY[j] = pZ[j] = 0.0;
+    for (int l0 = 0; l0 < Kp; l0 += MG_TILE) {
+        MG_SIMD
+        for (int j = 0; j < MG_TILE; ++j) {
+            pX[j] += tX[l0 + j];
+            pW[j] += tW[l0 + j];
+            pY[j] += tY[l0 + j];
+            pZ[j] += tZ[l0 + j];
+        }
+    }
+    *X = mg_meso_tree8(pX);
+    *W = mg_meso_tree8(pW);
+    *Y = mg_meso_tree8(pY);
+    *Z = mg_meso_tree8(pZ);
+}
+#endif /* !__CUDA_ARCH__ */
 
 /* Phase II, epilogue (steps 6, 7 and 9): from the cohort sums X (survivors, refractory ones
  * included), W (expected spikes), Y (P-weighted variance), Z (variance), the expected count
  * nbar; the oldest cohort (already advanced by step 5) joins the free pool. */
-static inline MG_HD void mg_meso_expect_end(const mg_meso_model *mm, int a, mg_lanes st,
-                                            int64_t t, const double *MG_RESTRICT X,
-                                            const double *MG_RESTRICT W,
-                                            const double *MG_RESTRICT Y,
-                                            const double *MG_RESTRICT Z,
-                                            const double *MG_RESTRICT Pf,
-                                            double *MG_RESTRICT nbar)
+static inline MG_HD double mg_meso_expect_end(const mg_meso_model *mm, int a, mg_lanes st,
+                                              int64_t t, double X, double W, double Y, double Z,
+                                              double Pf)
 {
     const mg_meso_pop *pp = &mm->pop[a];
     const int k0 = (int)(t % pp->K);
-    const double N = pp->N;
-    MG_SIMD
-    for (int j = 0; j < MG_VL; ++j) {
-        double x = MG_AT(st, pp->row_x, j), z = MG_AT(st, pp->row_z, j);
-        /* step 6: firing probability of the neurons the cohorts do not account for */
-        double denom = Z[j] + z;
-        double P_Lambda = denom > 0.0 ? (Y[j] + Pf[j] * z) / denom : 0.0;
-        /* step 7 */
-        nbar[j] = W[j] + Pf[j] * x + P_Lambda * (N - X[j] - x);
-        /* step 9: the oldest cohort (updated in step 5) joins the free pool */
-        double keep = 1.0 - Pf[j];
-        MG_AT(st, pp->row_z, j) = keep * keep * z + Pf[j] * x + MG_AT(st, pp->row_v + k0, j);
-        MG_AT(st, pp->row_x, j) = keep * x + MG_AT(st, pp->row_m + k0, j);
-    }
+    double x = MG_AT(st, pp->row_x, 0), z = MG_AT(st, pp->row_z, 0);
+    /* step 6: firing probability of the neurons the cohorts do not account for */
+    double denom = Z + z;
+    double P_Lambda = denom > 0.0 ? (Y + Pf * z) / denom : 0.0;
+    /* step 7 */
+    double nbar = W + Pf * x + P_Lambda * (pp->N - X - x);
+    /* step 9: the oldest cohort (updated in step 5) joins the free pool */
+    double keep = 1.0 - Pf;
+    MG_AT(st, pp->row_z, 0) = keep * keep * z + Pf * x + MG_AT(st, pp->row_v + k0, 0);
+    MG_AT(st, pp->row_x, 0) = keep * x + MG_AT(st, pp->row_m + k0, 0);
+    return nbar;
 }
 
-/* Phase II for population a (steps 1-7 of MODEL.md §2.4): advance the cohorts and the free pool
- * by one step and return the expected count n_bar in nbar[j]. Leaves the draw to the caller.
- * Step 5 adds the cohorts one after another, oldest first: the sums Th, X, W, Y, Z depend on
- * that order to the last bit, and the CUDA backend keeps it (kernels/backend_cuda.cu). */
-static inline MG_HD void mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
-                                        double *MG_RESTRICT nbar)
+/* Phase II for population a (steps 1-7 and 9 of MODEL.md §2.4): advance the cohorts and the
+ * free pool by one step and return the expected count n_bar. Leaves the draw to the caller.
+ * scratch: NULL (tile by tile, any layout: the device, the host's lane blocks) or, on the host
+ * with st.ld == 1, mg_meso_scratch_doubles(mm) doubles for the faster pass form. Same bits. */
+static inline MG_HD double mg_meso_expect(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
+                                          double *scratch)
 {
-    const mg_meso_pop *pp = &mm->pop[a];
-    const int K = pp->K;
-    const int k0 = (int)(t % K);      /* slot of the oldest cohort (ring pointer) */
-    const int n_active = K - pp->R;   /* cohorts l = 0 .. K-R-1 may fire */
-    const double *theta = mm->kernels + pp->theta_off;
-    const double *theta_tilde = theta + K;
-    /* read once: the compiler cannot prove that state stores leave *pp alone, and a load of
-     * pp->x inside the lane loop would stop it from vectorizing */
-    const double E_m = pp->E_m, c = pp->c_hz, inv_Delta = pp->inv_Delta, hdt = pp->half_dt;
-    const double inv_N = pp->inv_N;
-
-    double Th[MG_VL], W[MG_VL], Y[MG_VL], Z[MG_VL], X[MG_VL], Pf[MG_VL], Psi[MG_VL];
-    mg_meso_expect_begin(mm, a, st, t, Th, Pf, Psi);
-    MG_SIMD
-    for (int j = 0; j < MG_VL; ++j)
-        W[j] = Y[j] = Z[j] = X[j] = 0.0;
-    /* step 5 over the active cohorts, oldest first. Two cohorts per pass: their exp chains are
-     * independent, which doubles the work in flight (the loop is latency-bound otherwise);
-     * the accumulators still add cohort l before cohort l+1, so the sums are the same bits as
-     * a one-at-a-time loop. */
-    int l = 0;
-    for (; l + 1 < n_active; l += 2) {
-        int s0 = k0 + l, s1 = k0 + l + 1;
-        s0 = s0 >= K ? s0 - K : s0;
-        s1 = s1 >= K ? s1 - K : s1;
-        const double th0 = theta[l], tt0 = theta_tilde[l];
-        const double th1 = theta[l + 1], tt1 = theta_tilde[l + 1];
-        MG_SIMD
-        for (int j = 0; j < MG_VL; ++j) {
-            double th_eff0 = th0 + Th[j];
-            double Th1 = Th[j] + tt0 * MG_AT(st, pp->row_n + s0, j) * inv_N;
-            double th_eff1 = th1 + Th1;
-            Th[j] = Th1 + tt1 * MG_AT(st, pp->row_n + s1, j) * inv_N;
-            double P0 = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s0, j),
-                                         &MG_AT(st, pp->row_lam + s0, j), th_eff0, Psi[j], E_m,
-                                         inv_Delta, c, hdt);
-            double P1 = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s1, j),
-                                         &MG_AT(st, pp->row_lam + s1, j), th_eff1, Psi[j], E_m,
-                                         inv_Delta, c, hdt);
-            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s0, j), &MG_AT(st, pp->row_v + s0, j),
-                                   P0, &X[j], &W[j], &Y[j], &Z[j]);
-            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s1, j), &MG_AT(st, pp->row_v + s1, j),
-                                   P1, &X[j], &W[j], &Y[j], &Z[j]);
-        }
-    }
-    for (; l < n_active; ++l) {
-        int s0 = k0 + l;
-        s0 = s0 >= K ? s0 - K : s0;
-        const double th0 = theta[l], tt0 = theta_tilde[l];
-        MG_SIMD
-        for (int j = 0; j < MG_VL; ++j) {
-            double th_eff0 = th0 + Th[j];
-            Th[j] += tt0 * MG_AT(st, pp->row_n + s0, j) * inv_N;
-            double P0 = mg_meso_cohort_P(&MG_AT(st, pp->row_u + s0, j),
-                                         &MG_AT(st, pp->row_lam + s0, j), th_eff0, Psi[j], E_m,
-                                         inv_Delta, c, hdt);
-            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s0, j), &MG_AT(st, pp->row_v + s0, j),
-                                   P0, &X[j], &W[j], &Y[j], &Z[j]);
-        }
-    }
-    /* step 3, refractory cohorts: their survivors count in X but cannot fire */
-    for (; l < K; ++l) {
-        int s = k0 + l;
-        s = s >= K ? s - K : s;
-        const double *MG_RESTRICT m_s = &MG_AT(st, pp->row_m + s, 0);
-        MG_SIMD
-        for (int j = 0; j < MG_VL; ++j)
-            X[j] += m_s[j];
-    }
-    mg_meso_expect_end(mm, a, st, t, X, W, Y, Z, Pf, nbar);
+    double Th, Pf, Psi, X, W, Y, Z;
+    mg_meso_expect_begin(mm, a, st, t, &Th, &Pf, &Psi);
+#if !defined(__CUDA_ARCH__)
+    if (scratch && st.ld == 1)
+        mg_meso_cohorts_host(mm, a, st, t, Th, Psi, scratch, &X, &W, &Y, &Z);
+    else if (st.ld == 1) /* a literal stride, so the tiles vectorize */
+        mg_meso_cohorts(mm, a, st, t, 1, Th, Psi, &X, &W, &Y, &Z);
+    else
+#endif
+        mg_meso_cohorts(mm, a, st, t, st.ld, Th, Psi, &X, &W, &Y, &Z);
+    return mg_meso_expect_end(mm, a, st, t, X, W, Y, Z, Pf);
 }
 
 /* Step 8: draw the count of population a, realization `realization`, step t from n_bar
@@ -363,36 +608,61 @@ static inline MG_HD double mg_meso_draw(const mg_meso_model *mm, int a, int64_t 
 
 /* Steps 10-11: the new cohort of population a enters slot k0; the count enters the history. */
 static inline MG_HD void mg_meso_commit(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
-                                        const double *MG_RESTRICT n)
+                                        double n)
 {
     const mg_meso_pop *pp = &mm->pop[a];
     const int k0 = (int)(t % pp->K);
     const int hs = (int)(t % pp->H);
-    MG_SIMD
-    for (int j = 0; j < MG_VL; ++j) {
-        MG_AT(st, pp->row_n + k0, j) = n[j];
-        MG_AT(st, pp->row_m + k0, j) = n[j];
-        MG_AT(st, pp->row_v + k0, j) = 0.0;
-        MG_AT(st, pp->row_u + k0, j) = pp->u_r;
-        MG_AT(st, pp->row_lam + k0, j) = 0.0;
-        MG_AT(st, pp->row_hist + hs, j) = n[j];
+    MG_AT(st, pp->row_n + k0, 0) = n;
+    MG_AT(st, pp->row_m + k0, 0) = n;
+    MG_AT(st, pp->row_v + k0, 0) = 0.0;
+    MG_AT(st, pp->row_u + k0, 0) = pp->u_r;
+    MG_AT(st, pp->row_lam + k0, 0) = 0.0;
+    MG_AT(st, pp->row_hist + hs, 0) = n;
+}
+
+/* One full step of every population of one realization (index `realization`): the counts n[a]
+ * and expectations nbar[a]. The function every backend calls, directly or through the lane
+ * blocks below. scratch: as mg_meso_expect (NULL, or the host's pass-form scratch). */
+static inline MG_HD void mg_meso_step1(const mg_meso_model *mm, mg_lanes st, int64_t t,
+                                       uint32_t realization, double *MG_RESTRICT n,
+                                       double *MG_RESTRICT nbar, double *scratch)
+{
+    mg_meso_inputs1(mm, st, t);
+    for (int a = 0; a < mm->P; ++a) {
+        nbar[a] = mg_meso_expect(mm, a, st, t, scratch);
+        n[a] = mg_meso_draw(mm, a, t, realization, nbar[a]);
+        mg_meso_commit(mm, a, st, t, n[a]);
     }
 }
 
-/* One full step of every population for the MG_VL lanes whose realization indices are
- * real0 + j. Writes the counts n[a * MG_VL + j] and expectations nbar[a * MG_VL + j].
- * This is the function both backends call. */
+/* ---- blocks of MG_VL lanes ------------------------------------------------------------------
+ * The lane-block interface of the observer (src/core/observe.h): lane j of st is realization
+ * real0 + j; counts and expectations are written to n[a * MG_VL + j], nbar[a * MG_VL + j]. Each
+ * lane runs the one-realization step, so a lane's bits do not depend on the layout. (The host
+ * backend keeps each realization's dynamics contiguous and calls mg_meso_step1 directly.) */
+static inline MG_HD void mg_meso_init(const mg_meso_model *mm, mg_lanes st)
+{
+    for (int j = 0; j < MG_VL; ++j)
+        mg_meso_init1(mm, mg_lane(st, j));
+}
+
 static inline MG_HD void mg_meso_step(const mg_meso_model *mm, mg_lanes st, int64_t t,
                                       uint32_t real0, double *MG_RESTRICT n,
                                       double *MG_RESTRICT nbar)
 {
-    mg_meso_inputs(mm, st, t);
-    for (int a = 0; a < mm->P; ++a) {
-        mg_meso_expect(mm, a, st, t, nbar + a * MG_VL);
-        for (int j = 0; j < MG_VL; ++j)
-            n[a * MG_VL + j] = mg_meso_draw(mm, a, t, real0 + (uint32_t)j, nbar[a * MG_VL + j]);
-        mg_meso_commit(mm, a, st, t, n + a * MG_VL);
+#if MG_VL == 1
+    mg_meso_step1(mm, st, t, real0, n, nbar, NULL);
+#else
+    for (int j = 0; j < MG_VL; ++j) {
+        double nj[MG_MESO_POP_MAX], nbj[MG_MESO_POP_MAX];
+        mg_meso_step1(mm, mg_lane(st, j), t, real0 + (uint32_t)j, nj, nbj, NULL);
+        for (int a = 0; a < mm->P; ++a) {
+            n[a * MG_VL + j] = nj[a];
+            nbar[a * MG_VL + j] = nbj[a];
+        }
     }
+#endif
 }
 
 #endif /* MESOGIF_CORE_MESO_H */

@@ -11,7 +11,7 @@
  * steps, firing probability P = -expm1(-lambda dt) per step, and the initial condition of §1.5
  * (every neuron fired in step -1). The comments "phase 1/2" and "step 2a-2f" refer to §1.3.
  *
- * Layout. The state of a realization is `rows` doubles in the lane matrix of core/meso.h
+ * Layout. The state of a realization is `rows` doubles in the lane matrix of core/lanes.h
  * (lane j of row k is st.base[k * st.ld + j]), [variable][neuron][lane]:
  *   per population a:   u[N], ref[N], th[n_sfa][N], hist[H], psi[1]
  *   per projection k:   list rule: s[N_target] (per-neuron trace), all-to-all: S[1], gS[1]
@@ -56,7 +56,7 @@
 #include "core/input.h" /* mg_input_at */
 #include "core/fmath.h" /* mg_exp, mg_exp_mid */
 #include "core/rng.h"   /* mg_philox_block, mg_rng, MG_STREAM_MICRO_SPIKE, MG_STREAM_CONNECT */
-#include "core/meso.h"  /* mg_lanes, MG_AT */
+#include "core/lanes.h" /* mg_lanes, MG_AT */
 #include "mesogif/stats.h" /* mg_stats_layout: the record of interspike intervals */
 
 #define MG_MICRO_SFA_MAX 8

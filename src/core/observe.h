@@ -20,13 +20,13 @@
  * distribution). The rate k = exits / exposure is the maximum-likelihood estimate for
  * exponential dwells.
  *
- * The accumulators live in rows of the same lane matrix as the dynamics (core/meso.h); the
+ * The accumulators live in rows of the same lane matrix as the dynamics (core/lanes.h); the
  * layout is in mg_obs_cfg (rows are absolute row indices of the realization's state). */
 #ifndef MESOGIF_CORE_OBSERVE_H
 #define MESOGIF_CORE_OBSERVE_H
 
 #include "core/hd.h"
-#include "core/meso.h" /* mg_lanes, MG_AT */
+#include "core/lanes.h" /* mg_lanes, MG_AT */
 #include "mesogif/stats.h"
 
 #define MG_OBS_POP_MAX MG_STATS_POP_MAX
