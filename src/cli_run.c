@@ -256,6 +256,32 @@ static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
                      "of the micro level; add --level micro)");
         n++;
     }
+    if (o->level == MG_LEVEL_MICRO && o->backend == MG_BACKEND_CUDA &&
+        given[opt_slot(OPT_CKPT_EVERY)]) {
+        mg_cli_error("--checkpoint-every: does not apply to the micro level on CUDA (its backend "
+                     "writes no checkpoints; use --backend cpu for checkpoints)");
+        n++;
+    }
+    /* statistics options that a choice of statistics switches off */
+    static const struct {
+        int opt;
+        const char *name;
+    } sw_opts[] = {{OPT_PSD_BIN, "--psd-bin"}, {OPT_ONESIDED, "--onesided"},
+                   {OPT_SW_OBS, "--switch-observable"}, {OPT_SW_SMOOTH, "--switch-smooth"},
+                   {OPT_SW_THR, "--switch-thresholds"}, {OPT_HIST_MAX, "--hist-max"},
+                   {OPT_HIST_BINS, "--hist-bins"}};
+    for (size_t k = 0; k < sizeof sw_opts / sizeof sw_opts[0]; ++k) {
+        if (!given[opt_slot(sw_opts[k].opt)])
+            continue;
+        if (o->stats_basic) {
+            mg_cli_error("%s: does not apply with --stats basic (moments only)",
+                         sw_opts[k].name);
+            n++;
+        } else if (o->psd_df_hz < 0 && k < 2) {
+            mg_cli_error("%s: does not apply with --psd-df off (no spectra)", sw_opts[k].name);
+            n++;
+        }
+    }
     if (no_ckpt && (ckpt_path || given[opt_slot(OPT_CKPT_EVERY)])) {
         mg_cli_error("--no-checkpoint: conflicts with %s (allowed: one of them)",
                      ckpt_path ? "--checkpoint" : "--checkpoint-every");

@@ -3,7 +3,9 @@
 # slurmd on this machine with a minimal configuration, submit a 4-task array of a small B1 run
 # plus the merge job (tools/slurm/submit.sh), wait, and check that the merged statistics equal
 # those of the same realizations run as one job (integer counts bitwise, floats to 1e-12
-# relative), and the traces bitwise. Bounded (4 minutes); stops the daemons it started.
+# relative), and the traces bitwise. One shard is made to fail first: the merge job must wait,
+# and `submit.sh --resubmit` must run the shard again and replace the stranded merge job.
+# Bounded (4 minutes); stops the daemons it started.
 # Needs root and Debian's slurm-wlm and munge (make deps installs them); prints
 # "skipped: ..." and passes otherwise (a developer's machine without them).
 set -uo pipefail
@@ -88,15 +90,30 @@ done
 sinfo -h -o %T | grep -qE "idle|mixed" || fail "the node did not come up: $(sinfo 2>&1)"
 
 ARGS=(--realizations 40 --t-sim 2s --t-warmup 500ms --record-realizations 40 --seed 11)
+# shard 2 fails (a damaged checkpoint in its place, which its task resumes and refuses): the
+# merge job then waits for ever (afterok), until the shard is resubmitted (issue 14)
+mkdir -p "$W/out"
+echo "not a checkpoint" > "$W/out/shard_2.h5.ckpt"
 bash tools/slurm/submit.sh --shards 4 --parallel 2 --outdir "$W/out" --mesogif "$MG" --time 00:05:00 \
     -- "${ARGS[@]}" || fail "submission failed"
 read -r ARRAY_ID MERGE_ID < "$W/out/job_ids"
 deadline=$((SECONDS + 240))
 while [ $SECONDS -lt $deadline ]; do
+    [ -z "$(squeue -h -j "$ARRAY_ID" 2>/dev/null)" ] && break
+    sleep 2
+done
+[ -n "$(squeue -h -j "$MERGE_ID" 2>/dev/null)" ] && [ ! -f "$W/out/merged.h5" ] ||
+    fail "with shard 2 failed, the merge job should still wait and nothing be merged"
+rm -f "$W/out/shard_2.h5.ckpt"
+bash tools/slurm/submit.sh --resubmit "$W/out" 2 || fail "resubmission failed"
+[ -z "$(squeue -h -j "$MERGE_ID" 2>/dev/null)" ] || fail "the stranded merge job $MERGE_ID was not cancelled"
+read -r ARRAY_ID MERGE_ID < "$W/out/job_ids"
+while [ $SECONDS -lt $deadline ]; do
     [ -z "$(squeue -h -j "$ARRAY_ID,$MERGE_ID" 2>/dev/null)" ] && break
     sleep 2
 done
 [ -f "$W/out/merged.h5" ] || fail "no merged file after the jobs (squeue: $(squeue 2>&1 | tail -3))"
+echo "test_slurm: a failed shard left the merge waiting; --resubmit ran it and merged"
 "$MG" run "${ARGS[@]}" --quiet --out "$W/single.h5" > /dev/null || fail "the single run failed"
 /usr/bin/python3 - "$W/out/merged.h5" "$W/single.h5" <<'PY' || fail "merged statistics differ"
 import sys, h5py, numpy as np

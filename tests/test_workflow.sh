@@ -210,6 +210,12 @@ expect "cli: --connectivity does not apply to the meso level" 2 "--connectivity|
     "$M" run --connectivity shared --t-sim 100ms --out "$T/e.h5"
 expect "cli: --no-checkpoint with --checkpoint-every" 2 "--no-checkpoint|--checkpoint-every" \
     "$M" run --no-checkpoint --checkpoint-every 10s --t-sim 100ms --out "$T/e.h5"
+expect "cli: statistics options switched off by --stats basic are named" 2 \
+    "--switch-observable|--stats basic" "$M" run --stats basic --switch-observable A1 --t-sim 1s \
+    --out "$T/e.h5"
+expect "cli: --checkpoint-every does not apply to the micro level on CUDA" 2 \
+    "--checkpoint-every|micro level on CUDA" "$M" run --level micro --backend cuda \
+    --checkpoint-every 10s --t-sim 1s --out "$T/e.h5"
 expect "cli: theory on a missing file exits 2 like run" 2 "nosuch.json" "$M" theory "$T/nosuch.json"
 expect "cli: info on a missing file exits 2" 2 "nosuch.h5" "$M" info "$T/nosuch.h5"
 run "$M" --help

@@ -4,7 +4,7 @@
 #
 # usage: tools/slurm/submit.sh --shards N [options] -- [MODEL.json] RUN_OPTIONS...
 #        tools/slurm/submit.sh --resubmit DIR I[,J...]   (shards of an earlier submission)
-#   --shards N         array tasks (each runs --shard slurm: a contiguous range of realizations)
+#   --shards N         array tasks (task I runs --shard I/N: a contiguous range of realizations)
 #   --parallel M       at most M tasks at once (--array=0-(N-1)%M; default: no limit)
 #   --outdir DIR       shard files, logs and the merged file (default ./mesogif_<date>)
 #   --time T           time limit per task, sbatch syntax (default 01:00:00)
@@ -126,7 +126,9 @@ RUN_ARGS=$(printf ' %q' "${RUN[@]}")
     echo "export OMP_NUM_THREADS=\${SLURM_CPUS_PER_TASK:-$CPUS}"
     echo "# a preempted or timed-out task left a checkpoint: continue it"
     echo "if [ -f \"\$out.ckpt\" ]; then exec $MG run --resume \"\$out.ckpt\"; fi"
-    echo "exec $MG run$RUN_ARGS --shard slurm --quiet --force --out \"\$out\""
+    echo "# the shard count is written out (not --shard slurm): a task resubmitted alone"
+    echo "# (sbatch --array=I) is still shard I of $N"
+    echo "exec $MG run$RUN_ARGS --shard \${SLURM_ARRAY_TASK_ID}/$N --quiet --force --out \"\$out\""
 } > "$OUTDIR/array.sbatch"
 {
     echo "#!/usr/bin/env bash"
