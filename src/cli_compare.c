@@ -91,7 +91,7 @@ static void compare_usage(FILE *out)
           "  --fmax FREQ        highest frequency of the bands (default: Nyquist)\n"
           "  --rel-tol X        allowed relative difference on top of the statistical error\n"
           "                     (default 0: statistically identical; e.g. 0.15 for micro vs meso)\n"
-          "  --dwell-factor F   allowed ratio of mean dwell times (default 1.3, MODEL.md 5)\n"
+          "  --dwell-factor F   allowed ratio of mean dwell times (default 1.3, docs/MODEL.md §5)\n"
           "  --min-dwells N     complete dwells per state needed to judge dwells (default 100)\n"
           "\n"
           "Exit status: 0 the files agree, 1 they disagree, 2 bad input (unreadable, not a\n"

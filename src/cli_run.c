@@ -38,9 +38,10 @@ static void run_usage(FILE *out)
           "                             ranges; slurm: from SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
           "  --t-sim DURATION           simulated time per realization (default 10s)\n"
           "  --dt DURATION              time step (default 0.5ms)\n"
-          "  --t-warmup DURATION        statistics start after this (default 1s)\n"
-          "  --record-bin DURATION      bin of the recorded traces (default 1ms)\n"
-          "  --stats-bin DURATION       bin of A for means and variances (default 10ms)\n"
+          "  --t-warmup DURATION        statistics start after this (default min(1s, t-sim/10))\n"
+          "  --record-bin DURATION      bin of the recorded traces (default 1ms, in whole steps)\n"
+          "  --stats-bin DURATION       bin of A for means and variances (default 10ms, in\n"
+          "                             whole steps; shorter for runs too short for it)\n"
           "  --record-realizations k    record traces of the first k realizations (default 1)\n"
           "  --seed S                   random seed, 0..4294967295 (default 1)\n"
           "  --threads n                OpenMP threads (default: all cores)\n"
@@ -58,7 +59,8 @@ static void run_usage(FILE *out)
           "  --psd-df FREQ              spectral resolution (default 1Hz; 'off': no spectra)\n"
           "  --psd-bin DURATION         spectral sample bin (default 1ms, or dt)\n"
           "  --onesided                 one-sided spectra (default two-sided, S -> A/N)\n"
-          "  --switch-observable EXPR   e.g. A1-A2 (the default for 2+ populations), 0.5*A1+A3\n"
+          "  --switch-observable EXPR   the switching analysis of e.g. A1-A2 or 0.5*A1+A3 (default:\n"
+          "                             the model file's \"switch_observable\"; none: no analysis)\n"
           "  --switch-smooth DURATION   moving average of the observable (default 50ms)\n"
           "  --switch-thresholds LO,HI  hysteresis thresholds in Hz (default -5,5)\n"
           "  --hist-max FREQ            histograms of A on [0, max) (default 200Hz)\n"
@@ -66,8 +68,11 @@ static void run_usage(FILE *out)
           "  --theory                   also compute the mean-field theory (fixed points, their\n"
           "                             stability, spectra at /stats/freq) into /theory\n"
           "\n"
-          "Durations take units us, ms, s, min, h; a bare number means ms. Values given here\n"
-          "override the model file's \"simulation\" block, which overrides the defaults.\n",
+          "Durations take units us, ms, s, min, h; a bare number means ms (--t-sim below 10\n"
+          "draws a warning). Values given here override the model file's \"simulation\" block,\n"
+          "which overrides the defaults. The equations: docs/MODEL.md. Exit status: 0 done,\n"
+          "1 runtime failure, 2 bad input (every problem is listed), 75 stopped by a signal\n"
+          "with a checkpoint (continue with --resume), 130 interrupted without one.\n",
           out);
 }
 
