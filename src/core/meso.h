@@ -442,13 +442,20 @@ static inline int64_t mg_meso_scratch_doubles(const mg_meso_model *mm)
 }
 
 /* Pass 1 over nc cohorts whose state starts at u, lam, m, v (contiguous) and whose thresholds
- * and terms start at th, tX..tZ (by age). uniform: every threshold is th0 (th unused). */
-static MG_HOST_WIDE MG_FORCE_INLINE void mg_meso_pass1(const mg_meso_tile_k *k, int uniform, double th0,
-                                          const double *MG_RESTRICT th, double *MG_RESTRICT u,
-                                          double *MG_RESTRICT lam, double *MG_RESTRICT m,
-                                          double *MG_RESTRICT v, double *MG_RESTRICT tX,
-                                          double *MG_RESTRICT tW, double *MG_RESTRICT tY,
-                                          double *MG_RESTRICT tZ, int nc)
+ * and terms start at th, tX..tZ (by age). uniform: every threshold is th0 (th unused). In three
+ * loops: hazards and q (q parked in tW), firing probabilities P (in tW; the exp of 1 - e^-q only
+ * for chunks of 8 where some q > 0.01 or is NaN: the same bits, since the select would discard
+ * it, and most cohorts of a quiet population skip it), survivors and terms. */
+static MG_HOST_WIDE MG_FORCE_INLINE void mg_meso_pass1(const mg_meso_tile_k *k, int uniform,
+                                                       double th0, const double *MG_RESTRICT th,
+                                                       double *MG_RESTRICT u,
+                                                       double *MG_RESTRICT lam,
+                                                       double *MG_RESTRICT m,
+                                                       double *MG_RESTRICT v,
+                                                       double *MG_RESTRICT tX,
+                                                       double *MG_RESTRICT tW,
+                                                       double *MG_RESTRICT tY,
+                                                       double *MG_RESTRICT tZ, int nc)
 {
     const double E_m = k->E_m, Psi = k->Psi, inv_Delta = k->inv_Delta, c = k->c, hdt = k->hdt;
     MG_SIMD
@@ -459,12 +466,27 @@ static MG_HOST_WIDE MG_FORCE_INLINE void mg_meso_pass1(const mg_meso_tile_k *k, 
         arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
         arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
         double ln = c * mg_exp_mid(arg);
-        double q = (lam[i] + ln) * hdt;
+        tW[i] = (lam[i] + ln) * hdt;
         u[i] = un;
         lam[i] = ln;
-        double mq = q > 708.0 ? -708.0 : -q;
-        double p = mg_select(q <= 0.01, q, 1.0 - mg_exp_mid(mq));
-        double mo = m[i], vo = v[i];
+    }
+    for (int i0 = 0; i0 < nc; i0 += MG_TILE) {
+        const int cnt = nc - i0 < MG_TILE ? nc - i0 : MG_TILE;
+        double *q = tW + i0;
+        int need = 0;
+        for (int j = 0; j < cnt; ++j)
+            need |= !(q[j] <= 0.01);
+        if (!need)
+            continue; /* P = q */
+        MG_SIMD
+        for (int j = 0; j < cnt; ++j) {
+            double mq = q[j] > 708.0 ? -708.0 : -q[j];
+            q[j] = mg_select(q[j] <= 0.01, q[j], 1.0 - mg_exp_mid(mq));
+        }
+    }
+    MG_SIMD
+    for (int i = 0; i < nc; ++i) {
+        double p = tW[i], mo = m[i], vo = v[i];
         tX[i] = mo;
         tW[i] = p * mo;
         tY[i] = p * vo;
@@ -474,6 +496,40 @@ static MG_HOST_WIDE MG_FORCE_INLINE void mg_meso_pass1(const mg_meso_tile_k *k, 
         m[i] = keep * mo;
     }
 }
+
+/* One tile of pass 0, in place: c (8 terms) becomes the cohorts' thresholds theta_l + (Th +
+ * e_l); returns Th advanced past the tile. With GCC's vector extensions the scan is three
+ * shifts and adds of one vector: a shift fills with +0 where the scalar scan keeps the lane's
+ * value, which is the same bits there (those lanes hold +0 or a sum that is not -0; see
+ * mg_meso_scan8's rounds). Elsewhere mg_meso_scan8 itself. */
+#if defined(__GNUC__) && !defined(__clang__)
+typedef double mg_v8d __attribute__((vector_size(64)));
+typedef long long mg_v8i __attribute__((vector_size(64)));
+static MG_HOST_WIDE MG_FORCE_INLINE double mg_meso_scan8_tile(double *c, const double *theta,
+                                                              double Th)
+{
+    mg_v8d cv, tv, z = {0};
+    memcpy(&cv, c, sizeof cv);
+    memcpy(&tv, theta, sizeof tv);
+    mg_v8d a = __builtin_shuffle(cv, z, (mg_v8i){8, 0, 1, 2, 3, 4, 5, 6});
+    a = a + __builtin_shuffle(a, z, (mg_v8i){8, 0, 1, 2, 3, 4, 5, 6});
+    a = a + __builtin_shuffle(a, z, (mg_v8i){8, 9, 0, 1, 2, 3, 4, 5});
+    a = a + __builtin_shuffle(a, z, (mg_v8i){8, 9, 10, 11, 0, 1, 2, 3});
+    const double total = a[7] + cv[7];
+    mg_v8d out = tv + (Th + a);
+    memcpy(c, &out, sizeof out);
+    return Th + total;
+}
+#else
+static MG_FORCE_INLINE double mg_meso_scan8_tile(double *c, const double *theta, double Th)
+{
+    double e[MG_TILE];
+    double total = mg_meso_scan8(c, e);
+    for (int j = 0; j < MG_TILE; ++j)
+        c[j] = theta[j] + (Th + e[j]);
+    return Th + total;
+}
+#endif
 
 /* Step 5 (with step 3) of population a on the host: the bits of mg_meso_cohorts, for a
  * realization whose rows are contiguous (st.ld == 1). scratch: mg_meso_scratch_doubles(mm). */
@@ -499,24 +555,35 @@ static MG_HOST_WIDE void mg_meso_cohorts_host(const mg_meso_model *mm, int a, mg
     double *m = st.base + pp->row_m, *v = st.base + pp->row_v;
     const double *n = st.base + pp->row_n;
     double *th = scratch, *tX = th + Kp, *tW = tX + Kp, *tY = tW + Kp, *tZ = tY + Kp;
-    /* pass 0: thresholds by age */
+    /* pass 0: thresholds by age. First the terms c_l = theta_tilde_l n_l / N in two contiguous
+     * runs (zero past the active cohorts, to the end of their last tile), then tile by tile the
+     * prefix sums, in place. */
     const int uniform = pp->n_sfa == 0;
+    const int run1 = K - k0 < n_active ? K - k0 : n_active;
     if (!uniform) {
+        const double inv_N = k.inv_N;
+        MG_SIMD
+        for (int l = 0; l < run1; ++l)
+            th[l] = theta_tilde[l] * n[k0 + l] * inv_N;
+        MG_SIMD
+        for (int l = run1; l < n_active; ++l)
+            th[l] = theta_tilde[l] * n[l - run1] * inv_N;
+        const int na8 = (n_active + MG_TILE - 1) / MG_TILE * MG_TILE;
+        for (int l = n_active; l < na8; ++l)
+            th[l] = 0.0;
         for (int l0 = 0; l0 < n_active; l0 += MG_TILE) {
-            double c[MG_TILE], e[MG_TILE];
-            for (int j = 0; j < MG_TILE; ++j) {
-                int l = l0 + j, s = k0 + l;
-                s = s >= K ? s - K : s;
-                c[j] = l < n_active ? theta_tilde[l] * n[s] * k.inv_N : 0.0;
+            if (l0 + MG_TILE <= K) { /* theta[l0 .. l0 + 7] exist (past n_active: unused) */
+                Th = mg_meso_scan8_tile(th + l0, theta + l0, Th);
+                continue;
             }
-            double total = mg_meso_scan8(c, e);
+            double e[MG_TILE];
+            double total = mg_meso_scan8(th + l0, e);
             for (int j = 0; j < MG_TILE; ++j)
                 th[l0 + j] = (l0 + j < n_active ? theta[l0 + j] : 0.0) + (Th + e[j]);
             Th = Th + total;
         }
     }
     /* pass 1: the active cohorts in ring order, two contiguous runs (before and after the wrap) */
-    const int run1 = K - k0 < n_active ? K - k0 : n_active;
     mg_meso_pass1(&k, uniform, Th, th, u + k0, lam + k0, m + k0, v + k0, tX, tW, tY, tZ, run1);
     if (run1 < n_active)
         mg_meso_pass1(&k, uniform, Th, th + run1, u, lam, m, v, tX + run1, tW + run1, tY + run1,
