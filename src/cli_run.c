@@ -529,6 +529,9 @@ int mg_cli_run(int argc, char **argv)
         }
         set_dt = set_tsim = set_warm = set_rec = set_stats = 1; /* from the checkpoint */
         resumed = o;
+        /* a resumed shard stays the shard it was (its file tells merge which run it is of) */
+        shard_index = o.shard_index;
+        shard_count = o.shard_count > 0 ? o.shard_count : 1;
     }
     optind = 1;
     opterr = 0;
@@ -782,6 +785,21 @@ int mg_cli_run(int argc, char **argv)
                                                                   : o.realization_count;
     if (shard_text && (bad_opt[opt_slot(OPT_REAL)] || bad_opt[opt_slot(OPT_COUNT)])) {
         /* the shards of a count that did not parse: nothing to check */
+    } else if (shard_text && resume_path) {
+        /* the checkpoint's shard, or an error naming it */
+        mg_err serr = {{0}};
+        int64_t si = 0, sc = 1;
+        if (mg_shard_parse(shard_text, &si, &sc, &serr) != MG_OK) {
+            mg_cli_error("%s", serr.msg);
+            nbad++;
+        } else if (si != shard_index || sc != shard_count) {
+            mg_cli_error("--shard: does not apply with --resume (the checkpoint is of shard "
+                         "%lld/%lld, realizations [%lld, %lld); to change the run start a new "
+                         "one)", (long long)shard_index, (long long)shard_count,
+                         (long long)o.realization_first,
+                         (long long)(o.realization_first + o.realization_count));
+            nbad++;
+        }
     } else if (shard_text) {
         mg_err serr = {{0}};
         if (mg_shard_parse(shard_text, &shard_index, &shard_count, &serr) != MG_OK) {

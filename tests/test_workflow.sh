@@ -15,6 +15,8 @@ set -u
 
 M=${MESOGIF:-bin/mesogif}
 B1=data/models/bistable_b1.json
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 [ -x "$M" ] || { echo "FAIL setup: $M is not an executable"; exit 1; }
 [ -f "$B1" ] || { echo "FAIL setup: run from the repository root"; exit 1; }
 T=$(mktemp -d /tmp/mg_test_workflow.XXXXXX) || exit 1
@@ -83,7 +85,7 @@ expect "merge: a merged file merges again (complete)" 0 "" "$M" merge "$T/mm.h5"
 # ---- 2. a run never destroys a checkpoint it did not write ---------------------------------
 # a run stopped by SIGTERM writes its checkpoint (exit 75); the same command again must not
 # start from zero over it
-LONG=(--t-sim 60s --realizations 40 --psd-df off --quiet --threads 1 --out "$T/r.h5")
+LONG=(--t-sim 60s --realizations 40 --shard 1/2 --psd-df off --quiet --threads 1 --out "$T/r.h5")
 "$M" run "${LONG[@]}" >/dev/null 2>&1 &
 pid=$!
 for i in $(seq 1 50); do sleep 0.1; done
@@ -98,9 +100,18 @@ expect "checkpoint: the same command again refuses, with the --resume command" 2
 cmp -s "$T/r.h5.ckpt" "$T/r.keep" && [ ! -e "$T/r.h5" ]
 check "checkpoint: left as it was, no output" $? "checkpoint changed or output written"
 expect "checkpoint: --resume with --realizations: names the conflict, not damage" 2 \
-    "--realizations|does not apply with --resume|[0, 40)" \
+    "--realizations|does not apply with --resume|[20, 40)" \
     "$M" run --resume "$T/r.h5.ckpt" --realizations 10
 ! grep -q damaged "$T/stderr"; check "checkpoint: the checkpoint is not called damaged" $? "damaged"
+expect "checkpoint: --resume with another --shard is named" 2 "--shard|shard 1/2" \
+    "$M" run --resume "$T/r.h5.ckpt" --shard 0/2
+run "$M" run --resume "$T/r.h5.ckpt" --shard 1/2 --threads 2 --quiet
+[ $rc -eq 0 ] && [ ! -e "$T/r.h5.ckpt" ] && "$PY" -c '
+import sys, h5py
+a = h5py.File(sys.argv[1], "r").attrs
+sys.exit(not (a["shard_index"] == 1 and a["shard_count"] == 2 and a["realizations_total"] == 40))' "$T/r.h5"
+check "checkpoint: a resumed shard is still shard 1/2 of 40 (merge can tell)" $? "exit $rc"
+rm -f "$T/r.h5"
 expect "checkpoint: an explicit --checkpoint FILE of another run is protected too" 2 \
     "--resume $T/r.keep" "$M" run "${SHORT[@]}" --realizations 2 --checkpoint "$T/r.keep" \
     --out "$T/r2.h5"
@@ -138,8 +149,6 @@ run "$M" run --seed x --realizations 0 --level mezo --t-sim 1s --out "$T/d7.h5"
 check "defaults: three bad option values: three lines, then exit 2" $? "exit $rc, $(wc -l <"$T/stderr") lines"
 
 # ---- 4. no silent NaN ----------------------------------------------------------------------
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 # h5 FILE CODE: run the Python CODE with f = the open file; exit status of the check
 h5() {
     "$PY" - "$1" <<EOF
