@@ -960,7 +960,8 @@ int mg_cli_run(int argc, char **argv)
     }
     if (!quiet && o.backend == MG_BACKEND_AUTO && o.level == MG_LEVEL_MICRO && have_cuda)
         fprintf(stderr, "mesogif: the micro level runs on the CPU unless --backend cuda is "
-                        "given (its CUDA backend has not been verified on a device yet)\n");
+                        "given (what its CUDA backend was measured to do: README, \"What runs "
+                        "where\")\n");
     else if (!quiet && o.backend == MG_BACKEND_AUTO)
         fprintf(stderr, have_cuda ? "mesogif: backend cuda (%s)\n"
                                   : "mesogif: %s; running on the CPU\n", devname);
