@@ -83,15 +83,22 @@ expect "merge: --force overwrites an earlier merge" 0 "" \
 expect "merge: a merged file merges again (complete)" 0 "" "$M" merge "$T/mm.h5" "$T/m.h5"
 
 # ---- 2. a run never destroys a checkpoint it did not write ---------------------------------
+# stop SECONDS ARGS...: start `mesogif run ARGS`, send SIGTERM after SECONDS; exit status in
+# $code (75 with a checkpoint written when the run was still going)
+stop() {
+    local wait=$1
+    shift
+    "$M" run "$@" >/dev/null 2>&1 &
+    local pid=$!
+    sleep "$wait"
+    kill -TERM $pid 2>/dev/null
+    wait $pid
+    code=$?
+}
 # a run stopped by SIGTERM writes its checkpoint (exit 75); the same command again must not
-# start from zero over it
-LONG=(--t-sim 60s --realizations 40 --shard 1/2 --psd-df off --quiet --threads 1 --out "$T/r.h5")
-"$M" run "${LONG[@]}" >/dev/null 2>&1 &
-pid=$!
-for i in $(seq 1 50); do sleep 0.1; done
-kill -TERM $pid 2>/dev/null
-wait $pid
-code=$?
+# start from zero over it. Long enough (20 realizations x 10 min) never to end before the signal.
+LONG=(--t-sim 600s --realizations 40 --shard 1/2 --psd-df off --quiet --threads 1 --out "$T/r.h5")
+stop 0.5 "${LONG[@]}"
 [ $code -eq 75 ] && [ -f "$T/r.h5.ckpt" ]
 check "checkpoint: SIGTERM leaves a checkpoint (setup)" $? "exit $code"
 cp "$T/r.h5.ckpt" "$T/r.keep" 2>/dev/null
@@ -105,13 +112,23 @@ expect "checkpoint: --resume with --realizations: names the conflict, not damage
 ! grep -q damaged "$T/stderr"; check "checkpoint: the checkpoint is not called damaged" $? "damaged"
 expect "checkpoint: --resume with another --shard is named" 2 "--shard|shard 1/2" \
     "$M" run --resume "$T/r.h5.ckpt" --shard 0/2
-run "$M" run --resume "$T/r.h5.ckpt" --shard 1/2 --threads 2 --quiet
-[ $rc -eq 0 ] && [ ! -e "$T/r.h5.ckpt" ] && "$PY" -c '
+rm -f "$T/r.h5.ckpt"
+# a shard stopped and resumed to its end: a short run, longer on each try until the signal
+# comes before its end (any machine speed)
+tsim=20
+for try in 1 2 3 4 5; do
+    rm -f "$T/rs.h5" "$T/rs.h5.ckpt"
+    stop 0.3 --t-sim ${tsim}s --realizations 4 --shard 1/2 --psd-df off --quiet --threads 1 \
+        --out "$T/rs.h5"
+    [ $code -eq 75 ] && break
+    tsim=$((tsim * 4))
+done
+run "$M" run --resume "$T/rs.h5.ckpt" --shard 1/2 --threads 2 --quiet
+[ $rc -eq 0 ] && [ ! -e "$T/rs.h5.ckpt" ] && "$PY" -c '
 import sys, h5py
 a = h5py.File(sys.argv[1], "r").attrs
-sys.exit(not (a["shard_index"] == 1 and a["shard_count"] == 2 and a["realizations_total"] == 40))' "$T/r.h5"
-check "checkpoint: a resumed shard is still shard 1/2 of 40 (merge can tell)" $? "exit $rc"
-rm -f "$T/r.h5"
+sys.exit(not (a["shard_index"] == 1 and a["shard_count"] == 2 and a["realizations_total"] == 4))' "$T/rs.h5"
+check "checkpoint: a resumed shard is still shard 1/2 of 4 (merge can tell)" $? "exit $rc (stop: $code)"
 expect "checkpoint: an explicit --checkpoint FILE of another run is protected too" 2 \
     "--resume $T/r.keep" "$M" run "${SHORT[@]}" --realizations 2 --checkpoint "$T/r.keep" \
     --out "$T/r2.h5"
