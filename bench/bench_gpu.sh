@@ -28,14 +28,15 @@ DEV=$($MG device 2>/dev/null | sed -n 's/^device: //p')
 [ -n "$BW" ] || { echo "bench_gpu: no CUDA device ($DEV)"; exit 1; }
 
 # run BACKEND MODEL R TSIM -> "throughput wall device_MB" or "FAILED". BACKEND cuda:VARIANT
-# picks the meso kernel (MESOGIF_CUDA_MESO=thread, warp or warp64; kernels/backend_cuda.cu).
+# picks the meso kernel (--cuda-kernel thread, warp or warp64; kernels/backend_cuda.cu).
 one() {
     local be=${1%%:*} variant=${1#*:} model=$2 R=$3 tsim=$4
     [ "$variant" = "$1" ] && variant=thread
     local args=(run --backend "$be" --realizations "$R" --t-sim "$tsim" --t-warmup 0
         --record-realizations 0 --quiet --force --out "$TMP/g.h5")
+    [ "$be" = cuda ] && args+=(--cuda-kernel "$variant")
     [ -n "$model" ] && args=(run "$model" "${args[@]:1}")
-    if ! MESOGIF_CUDA_MESO=$variant timeout 100 $MG "${args[@]}" > "$TMP/log" 2>&1; then
+    if ! timeout 100 $MG "${args[@]}" > "$TMP/log" 2>&1; then
         echo "FAILED"; return; fi
     local thr wall mem
     thr=$(awk '/^wall/ {print $4}' "$TMP/log")

@@ -54,6 +54,29 @@ echo "mesogif meso CPU benchmark: $CPU, $NPROC cores, $DATE, commit $COMMIT"
 bench_model "B1 meso (K=200)" "" 64 10s 400
 bench_model "NEST E/I meso (K=2772)" data/models/nest_brunel_ei.json 16 2s 30
 
+# one thread at the ensemble sizes users run alone (a single long realization, ten, a large
+# batch): the meso step vectorizes across the cohorts of one realization, so these must not fall
+# off a cliff. Floors (issue 12, 1 thread): B1 480 at R = 1 and 10, 800 at R >= 64; NEST E/I 36
+# at R = 1, 60 at R >= 8. Long enough runs that start-up (model, HDF5) is under 2 %.
+declare -a SROWS
+small_row() {
+    local name=$1 model=$2 reals=$3 tsim=$4 floor=$5 r
+    r=$(median3 "$model" 1 "$reals" "$tsim" | awk '{print $3}')
+    SROWS+=("$(printf '| %-22s | %6s | %7s | %10.1f | %6s | %6.2f |' "$name" "$reals" "$tsim" "$r" \
+        "$floor" "$(echo "$r $floor" | awk '{print $1/$2}')")")
+}
+small_row "B1 meso" "" 1 100s 480
+small_row "B1 meso" "" 10 20s 480
+small_row "B1 meso" "" 64 5s 800
+small_row "NEST E/I meso" data/models/nest_brunel_ei.json 1 10s 36
+small_row "NEST E/I meso" data/models/nest_brunel_ei.json 8 2s 60
+STABLE=$(
+    echo "| model | R | t-sim | 1 thread r-s/s | floor | / floor |"
+    echo "|---|---|---|---|---|---|"
+    printf '%s\n' "${SROWS[@]}"
+)
+echo "$STABLE"
+
 # cost of the statistics (issue 4: at most 20 % on B1 meso): moments only vs everything
 # (spectra, histograms, switching), 1 thread, median of 3 each
 cost_full=$(median3 "" 1 64 10s | awk '{print $3}')
@@ -77,6 +100,10 @@ echo "statistics cost on B1 meso: full $cost_full vs basic $cost_basic realizati
     echo "Floors (issue 2): B1 400, NEST E/I 30 realization-s per wall-s per core."
     echo
     echo "$TABLE"
+    echo
+    echo "One thread by ensemble size (R realizations x t-sim, median of 3; floors of issue 12):"
+    echo
+    echo "$STABLE"
     echo
     echo "Cost of all statistics on B1 meso (1 thread, 64 x 10 s, median of 3): $cost_full"
     echo "realization-s per wall-s with spectra, histograms and switching vs $cost_basic with"

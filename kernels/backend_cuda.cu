@@ -7,17 +7,16 @@
  * After the last step each thread writes its statistics record (mg_obs_record) and a second
  * kernel sums the records of each reduction group in realization order on the device: only
  * traces and group sums cross to the host, and they are bitwise equal to the CPU's.
- * Spectra: when a segment is complete (the same step in every lane) the launch ends there and
- * the segments are transformed in one batched cuFFT call per population (cuFFT is loaded at run
- * time, so the staged binary needs no copy of it; without it the transform falls back to FFTW
- * on the host), then mg_obs_add_spectrum adds the periodograms on the device.
+ * Spectra: when a segment is complete (the same step in every lane) the launch ends there, the
+ * segments are gathered into one dense buffer and transformed by a cuFFT plan made once per run
+ * (kernels/cuda_common.cuh: mg_cu_spectra; cuFFT is loaded at run time, FFTW on the host without
+ * it), then mg_obs_add_spectrum adds the periodograms on the device.
  * Test: tests/test_gpu.c (tools/gpu_check.sh). Bench: bench/bench_gpu.sh.
- * v1: global-memory state, steps in chunks of MG_CUDA_CHUNK launches (progress, cancel); on an
- * H200 it reached 16 % of the memory-bandwidth bound (latency-bound: one thread walks all K
- * cohorts of its realization, and 1000 realizations occupy 8 of 132 SMs).
- * v2 (MESOGIF_CUDA_MESO=warp or warp64, see mg_meso_warp_kernel): a warp per realization with
- * the state of each realization contiguous; same results bit for bit (tests/test_gpu.c), not yet
- * timed on a device, so v1 stays the default until bench/bench_gpu.sh has measured both.
+ * Kernels (--cuda-kernel, mg_run_opts.cuda_kernel): "thread", one thread per realization (the
+ * core step compiled for the device; the default), and "warp"/"warp64", eight lanes per
+ * realization following the canonical order of the cohort sums lane for lane (see
+ * mg_group_expect). All compute the CPU's bits (tests/test_gpu.c, and on the host
+ * tests/test_meso_order.c); which is fastest is for bench/bench_gpu.sh on a device to say.
  * Checkpoints: every lane has its own start step (0, or where a checkpoint parked it); when a
  * checkpoint is due at the end of a launch the batch's lanes are parked (mg_job_park) and the
  * driver writes the file; batches a checkpoint had finished are skipped and group sums go on
@@ -272,7 +271,7 @@ __global__ void mg_record_kernel(mg_obs_cfg oc, double *state, long long lane_st
  * complex, k = 0 .. N/2; k = 0 is the dropped mean). */
 __global__ void mg_spectrum_kernel(mg_obs_cfg oc, double *state, long long lane_stride,
                                    long long row_stride, long long nlanes, const double *X,
-                                   const long long *tstart, long long seg_end)
+                                   long long x_lanes, const long long *tstart, long long seg_end)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes || tstart[i] > seg_end) /* a lane resumed after this segment had it */
@@ -282,7 +281,7 @@ __global__ void mg_spectrum_kernel(mg_obs_cfg oc, double *state, long long lane_
     st.ld = row_stride;
     const long long H = oc.L.cfg.psd_n / 2 + 1;
     const double *re = X + 2 * (i * H + 1);
-    mg_obs_add_spectrum(&oc, st, 0, re, re + 1, 2 * nlanes * H, 2);
+    mg_obs_add_spectrum(&oc, st, 0, re, re + 1, 2 * x_lanes * H, 2);
 }
 
 extern "C" int mg_cuda_probe(char *name, int name_len)
@@ -308,9 +307,11 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     mg_meso_model dm = md->mm;
     void *d_pop = NULL, *d_kernels = NULL, *d_w = NULL, *d_Es = NULL, *d_F = NULL, *d_D = NULL;
     void *d_if = NULL, *d_ic = NULL, *d_is = NULL, *d_iv = NULL;
-    double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL, *d_X = NULL;
+    double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL;
+    mg_cu_spectra spec;
+    memset(&spec, 0, sizeof spec);
     int64_t *d_rec_i = NULL, *d_gi = NULL;
-    const long long psd_N = job->SL.cfg.psd_n, psd_H = psd_N / 2 + 1;
+    const long long psd_N = job->SL.cfg.psd_n;
     float *d_AN = NULL, *d_Abar = NULL;
     mg_cuda_fault *d_fault = NULL;
     const long long first = job->opts.realization_first;
@@ -318,11 +319,13 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     size_t trace_n = (size_t)(job->trace_k * P * job->trace_T);
     size_t free_b = 0, total_b = 0;
     long long groups_per_batch, per_lane;
-    /* kernel variant: MESOGIF_CUDA_MESO=warp selects the warp-per-realization kernel (v2, not
-     * yet measured on a device), anything else the thread-per-realization kernel (v1) */
-    const char *variant = getenv("MESOGIF_CUDA_MESO");
-    const int warp64 = variant && strcmp(variant, "warp64") == 0;
-    const int warp = warp64 || (variant && strcmp(variant, "warp") == 0);
+    /* kernel: the thread kernel unless the run asks for another (--cuda-kernel). The thread
+     * kernel is the core step compiled for the device, the reference; the group kernels become
+     * the default once a device has measured them faster and equal (tools/gpu_check.sh). */
+    const mg_cuda_kernel kern = job->opts.cuda_kernel == MG_CUDA_KERNEL_AUTO
+                                    ? MG_CUDA_KERNEL_THREAD : job->opts.cuda_kernel;
+    const int warp64 = kern == MG_CUDA_KERNEL_WARP64;
+    const int warp = warp64 || kern == MG_CUDA_KERNEL_WARP;
     const long long rs = ((long long)job->rows + 3) / 4 * 4; /* warp layout: rows per lane */
     const long long lane_rows = warp ? rs : (long long)job->rows; /* state doubles per lane */
     long long lanes_max = 0;
@@ -365,7 +368,7 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     /* batch: whole reduction groups, as many as fit in 70 % of the free memory (an ensemble
      * larger than the device runs in several batches instead of failing) */
     per_lane = lane_rows * 8 + 8 + (job->SL.n_i + job->SL.n_d) * 8 +
-               (psd_N > 0 ? (long long)P * psd_H * 16 : 0);
+               mg_cu_spectra_bytes_per_lane(&job->oc);
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     groups_per_batch = (long long)(0.7 * (double)free_b / (double)(per_lane * MG_RGROUP));
     if (job->opts.batch > 0) {
@@ -396,8 +399,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         MG_CUDA_TRY(cudaMalloc(&d_rec_i, (size_t)(lanes_max * job->SL.n_i) * sizeof(int64_t)));
         MG_CUDA_TRY(cudaMalloc(&d_rec_d, (size_t)(lanes_max * job->SL.n_d) * sizeof(double)));
         MG_CUDA_TRY(cudaMalloc(&d_gi, (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
-        if (psd_N > 0)
-            MG_CUDA_TRY(cudaMalloc(&d_X, (size_t)(P * lanes_max * psd_H) * 2 * sizeof(double)));
+        if (psd_N > 0 && (rc = mg_cu_spectra_init(&spec, &job->oc, lanes_max, err)) != MG_OK)
+            goto out;
         MG_CUDA_TRY(cudaMalloc(&d_gd, (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
     }
     {
@@ -513,13 +516,14 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                 goto out;
             }
             if (seg_end >= 0) {
-                rc = mg_cu_spectra_transform(&job->oc, d_state, lane_stride, row_stride,
-                                             nlanes, d_X, err);
+                rc = mg_cu_spectra_transform(&spec, &job->oc, d_state, lane_stride, row_stride,
+                                             nlanes, err);
                 if (rc != MG_OK)
                     goto out;
                 mg_spectrum_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, lane_stride,
-                                                                row_stride, nlanes, d_X,
-                                                                d_tstart, seg_end);
+                                                                row_stride, nlanes, spec.d_X,
+                                                                spec.lanes_max, d_tstart,
+                                                                seg_end);
                 MG_CUDA_TRY(cudaGetLastError());
                 MG_CUDA_TRY(cudaDeviceSynchronize());
             }
@@ -608,7 +612,7 @@ out:
     cudaFree(d_AN);
     cudaFree(d_Abar);
     cudaFree(d_fault);
-    cudaFree(d_X);
+    mg_cu_spectra_free(&spec);
     cudaFree(d_tstart);
     cudaFree(d_lo);
     free(h_tstart);

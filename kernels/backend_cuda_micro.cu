@@ -208,7 +208,8 @@ __global__ void mg_micro_record_kernel(mg_micro_args A, long long nlanes, mg_sta
 
 /* Periodograms of lane i from X[a][lane][N/2 + 1] (interleaved complex; k = 0 is the dropped
  * mean). */
-__global__ void mg_micro_spectrum_kernel(mg_micro_args A, long long nlanes, const double *X)
+__global__ void mg_micro_spectrum_kernel(mg_micro_args A, long long nlanes, const double *X,
+                                         long long x_lanes)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes || A.lane0 + i < A.first || A.lane0 + i >= A.end)
@@ -218,7 +219,7 @@ __global__ void mg_micro_spectrum_kernel(mg_micro_args A, long long nlanes, cons
     st.ld = 1;
     const long long H = A.oc.L.cfg.psd_n / 2 + 1;
     const double *re = X + 2 * (i * H + 1);
-    mg_obs_add_spectrum(&A.oc, st, 0, re, re + 1, 2 * nlanes * H, 2);
+    mg_obs_add_spectrum(&A.oc, st, 0, re, re + 1, 2 * x_lanes * H, 2);
 }
 
 /* The networks of the valid lanes of a batch, drawn on the host (all cores) and packed:
@@ -373,7 +374,9 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
     A.oc = job->oc;
     void *d_pop = NULL, *d_proj = NULL, *d_in = NULL, *d_if = NULL, *d_ic = NULL, *d_is = NULL;
     void *d_iv = NULL;
-    double *d_state = NULL, *d_isi = NULL, *d_rec_d = NULL, *d_gd = NULL, *d_X = NULL;
+    double *d_state = NULL, *d_isi = NULL, *d_rec_d = NULL, *d_gd = NULL;
+    mg_cu_spectra spec;
+    memset(&spec, 0, sizeof spec);
     uint32_t *d_spk = NULL;
     mg_micro_csr *d_csr = NULL, *h_csr = NULL;
     int64_t *d_rec_i = NULL, *d_gi = NULL;
@@ -384,7 +387,7 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
     net_arena na = {NULL, NULL, 0, 0};
     const long long first = job->opts.realization_first;
     const long long end = first + job->opts.realization_count;
-    const long long psd_N = job->SL.cfg.psd_n, psd_H = psd_N / 2 + 1;
+    const long long psd_N = job->SL.cfg.psd_n;
     const size_t trace_n = (size_t)(job->trace_k * P * job->trace_T);
     long long sumN = 0, chunk = MG_MICRO_CHUNK, rec_cap = 1, groups_per_batch;
     double per_lane, net_lane = 0.0, per_step_rec = 0.0;
@@ -491,7 +494,7 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
      * whose networks take at most MG_MICRO_HOST_NET on the host while they are drawn */
     per_lane = (double)job->rows * 8.0 + (double)d->spk_elems * 4.0 + (double)sumN * 8.0 +
                (double)n_list * sizeof(mg_micro_csr) + (job->SL.n_i + job->SL.n_d) * 8.0 +
-               (psd_N > 0 ? (double)P * psd_H * 16.0 : 0.0) + 2.0 * net_lane;
+               (double)mg_cu_spectra_bytes_per_lane(&job->oc) + 2.0 * net_lane;
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     groups_per_batch = (long long)(0.7 * (double)free_b / (per_lane * MG_RGROUP));
     if (net_lane > 0) {
@@ -532,9 +535,8 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
                                (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
         MG_CUDA_TRY(cudaMalloc((void **)&d_gd,
                                (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
-        if (psd_N > 0)
-            MG_CUDA_TRY(cudaMalloc((void **)&d_X,
-                                   (size_t)(P * lanes_max * psd_H) * 2 * sizeof(double)));
+        if (psd_N > 0 && (rc = mg_cu_spectra_init(&spec, &job->oc, lanes_max, err)) != MG_OK)
+            goto out;
         if (n_list > 0) {
             if (d->shared) {
                 /* every lane points at the shared network */
@@ -644,11 +646,12 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
                 }
             }
             if (seg_end >= 0) {
-                rc = mg_cu_spectra_transform(&job->oc, d_state, job->rows, 1, nlanes, d_X, err);
+                rc = mg_cu_spectra_transform(&spec, &job->oc, d_state, job->rows, 1, nlanes,
+                                             err);
                 if (rc != MG_OK)
                     goto out;
-                mg_micro_spectrum_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(A, nlanes,
-                                                                                   d_X);
+                mg_micro_spectrum_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(
+                    A, nlanes, spec.d_X, spec.lanes_max);
                 MG_CUDA_TRY(cudaGetLastError());
                 MG_CUDA_TRY(cudaDeviceSynchronize());
             }
@@ -701,7 +704,7 @@ out:
     cudaFree(d_rec_d);
     cudaFree(d_gi);
     cudaFree(d_gd);
-    cudaFree(d_X);
+    mg_cu_spectra_free(&spec);
     cudaFree(d_AN);
     cudaFree(d_key);
     cudaFree(d_recn);

@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ensemble.h"     /* mg_obs_cfg, mg_psd_* */
 #include "cuda_check.cuh" /* MG_CUDA_TRY */
@@ -120,73 +121,138 @@ static __global__ void mg_cu_group_sum_kernel(mg_stats_layout L, long long nlane
         gd[g * L.n_d + (f - L.n_i)] = ld;
 }
 
-/* Transform the completed spectral segments of every lane of a batch into
- * d_X [P][nlanes][N/2 + 1] (interleaved complex, k = 0 .. N/2). Element (row, lane) of the
- * batch's state is d_state[row * row_stride + lane * lane_stride]: the segments of population a
- * are rows oc->row_seg + a N + k. Batched cuFFT straight from the state; without cuFFT, FFTW
- * on the host (slower: the segments cross the bus, in one copy). */
-static inline int mg_cu_spectra_transform(const mg_obs_cfg *oc, const double *d_state,
-                                          long long lane_stride, long long row_stride,
-                                          long long nlanes, double *d_X, mg_err *err)
+/* ---- spectra ----------------------------------------------------------------------------
+ * The completed segments of a batch are first gathered from the state (whatever the backend's
+ * layout) into one dense buffer seg [P][lanes_max][N] (cudaMalloc'd, each population's block on a
+ * 256-byte boundary), then transformed by one cuFFT plan made once per run (batch lanes_max,
+ * dense rows) into X [P][lanes_max][N/2 + 1] (interleaved complex, k = 0 .. N/2).
+ * Why: cuFFT's real-to-complex transform needs its input aligned to the complex type (16
+ * bytes); reading straight from the state, as before, passed rows that start on an odd double
+ * whenever the segment rows begin at an odd offset in a realization's contiguous rows (the warp
+ * and micro layouts), and cufftExecD2Z answered CUFFT_INVALID_VALUE (4). The thread layout
+ * passed only because its offsets were multiples of an even batch size. The dense buffer makes
+ * the transform independent of the layout, and planning once removes a plan per segment. */
+typedef struct {
+    int P;
+    long long N, H, lanes_max, pitch; /* pitch: doubles per population in seg (>= lanes_max N) */
+    double *d_seg;                    /* [P][pitch] */
+    double *d_X;                      /* [P][lanes_max][H] complex */
+    int have_plan;
+    cufftHandle plan;                 /* batch lanes_max, when cuFFT loaded */
+} mg_cu_spectra;
+
+/* Device bytes per lane of the spectra (segments and transforms), for the batch sizing. */
+static inline long long mg_cu_spectra_bytes_per_lane(const mg_obs_cfg *oc)
 {
-    const long long N = oc->L.cfg.psd_n, H = N / 2 + 1, PN = (long long)oc->P * N;
-    int rc = MG_OK;
+    const long long N = oc->L.cfg.psd_n;
+    return N > 0 ? (long long)oc->P * (N + 2 * (N / 2 + 1)) * 8 : 0;
+}
+
+static inline void mg_cu_spectra_free(mg_cu_spectra *s)
+{
+    if (s->have_plan)
+        mg_cu_cufft()->destroy(s->plan);
+    cudaFree(s->d_seg);
+    cudaFree(s->d_X);
+    memset(s, 0, sizeof *s);
+}
+
+/* Allocate the buffers and make the plan for batches of at most lanes_max lanes. */
+static inline int mg_cu_spectra_init(mg_cu_spectra *s, const mg_obs_cfg *oc, long long lanes_max,
+                                     mg_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->P = oc->P;
+    s->N = oc->L.cfg.psd_n;
+    s->H = s->N / 2 + 1;
+    s->lanes_max = lanes_max;
+    s->pitch = (lanes_max * s->N + 31) / 32 * 32;
+    if (cudaMalloc((void **)&s->d_seg, (size_t)(s->P * s->pitch) * sizeof(double)) != cudaSuccess ||
+        cudaMalloc((void **)&s->d_X, (size_t)(s->P * lanes_max * s->H) * 2 * sizeof(double)) !=
+            cudaSuccess) {
+        cudaGetLastError();
+        mg_cu_spectra_free(s);
+        return mg_err_set(err, MG_ECUDA, "out of device memory for the spectra (%lld lanes of "
+                          "%d x %lld samples)", lanes_max, oc->P, s->N);
+    }
     const mg_cu_cufft_lib *fft = mg_cu_cufft();
     if (fft) {
-        for (int a = 0; a < oc->P; ++a) {
-            cufftHandle plan;
-            int n = (int)N, inembed = (int)N, onembed = (int)H;
-            if (fft->plan_many(&plan, 1, &n, &inembed, (int)row_stride, (int)lane_stride,
-                               &onembed, 1, (int)H, CUFFT_D2Z, (int)nlanes) != CUFFT_SUCCESS)
-                return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch "
-                                  "%lld)", N, nlanes);
-            double *in = (double *)d_state + (oc->row_seg + a * N) * row_stride;
-            cufftDoubleComplex *out = (cufftDoubleComplex *)d_X + (long long)a * nlanes * H;
-            cufftResult r = fft->exec_d2z(plan, in, out);
-            fft->destroy(plan);
-            if (r != CUFFT_SUCCESS)
-                return mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
+        int n = (int)s->N, inembed = (int)s->N, onembed = (int)s->H;
+        if (fft->plan_many(&s->plan, 1, &n, &inembed, 1, (int)s->N, &onembed, 1, (int)s->H,
+                           CUFFT_D2Z, (int)lanes_max) != CUFFT_SUCCESS) {
+            mg_cu_spectra_free(s);
+            return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch %lld)",
+                              (long long)n, lanes_max);
         }
-        return MG_OK;
+        s->have_plan = 1;
     }
-    /* host: hb[(a N + k) hr + i hl]; lanes with contiguous rows (row_stride 1) are copied as
-     * one pitched block, lane-major; otherwise the rows of all lanes are one block, row-major */
-    const int lane_major = row_stride == 1;
-    const long long hr = lane_major ? 1 : nlanes, hl = lane_major ? PN : 1;
-    mg_psd_plan *plan = mg_psd_plan_new(N);
-    double *seg = (double *)malloc((size_t)N * sizeof(double));
-    double *re = (double *)malloc((size_t)H * sizeof(double));
-    double *im = (double *)malloc((size_t)H * sizeof(double));
-    double *hx = (double *)malloc((size_t)(PN / N * nlanes * H * 2) * sizeof(double));
-    double *hb = (double *)malloc((size_t)(PN * nlanes) * sizeof(double));
-    if (!plan || !seg || !re || !im || !hx || !hb) {
+    return MG_OK;
+}
+
+/* seg[a][i N + k] = state element (row_seg + a N + k, lane i), for lanes i < nlanes. */
+static __global__ void mg_cu_gather_segments_kernel(const double *state, long long lane_stride,
+                                                    long long row_stride, long long nlanes,
+                                                    long long row_seg, long long N, int P,
+                                                    long long pitch, double *seg)
+{
+    long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (long long)P * nlanes * N)
+        return;
+    const long long k = idx % N, i = (idx / N) % nlanes, a = idx / (N * nlanes);
+    seg[a * pitch + i * N + k] = state[(row_seg + a * N + k) * row_stride + i * lane_stride];
+}
+
+/* Transform the completed segments of the nlanes <= lanes_max lanes of a batch into s->d_X.
+ * Element (row, lane) of the batch's state is d_state[row * row_stride + lane * lane_stride].
+ * Without cuFFT, FFTW on the host (the dense segments cross the bus in one copy). */
+static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc,
+                                          const double *d_state, long long lane_stride,
+                                          long long row_stride, long long nlanes, mg_err *err)
+{
+    const long long N = s->N, H = s->H, total = (long long)s->P * nlanes * N;
+    int rc = MG_OK;
+    mg_psd_plan *plan = NULL;
+    double *re = NULL, *im = NULL, *hx = NULL, *hb = NULL;
+    mg_cu_gather_segments_kernel<<<(unsigned)((total + 255) / 256), 256>>>(
+        d_state, lane_stride, row_stride, nlanes, oc->row_seg, N, s->P, s->pitch, s->d_seg);
+    MG_CUDA_TRY(cudaGetLastError());
+    if (s->have_plan) {
+        const mg_cu_cufft_lib *fft = mg_cu_cufft();
+        for (int a = 0; a < s->P; ++a) { /* lanes past nlanes: stale, transformed, unused */
+            cufftResult r = fft->exec_d2z(s->plan, s->d_seg + a * s->pitch,
+                                          (cufftDoubleComplex *)s->d_X + a * s->lanes_max * H);
+            if (r != CUFFT_SUCCESS) {
+                rc = mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
+                goto out;
+            }
+        }
+        goto out;
+    }
+    plan = mg_psd_plan_new(N);
+    re = (double *)malloc((size_t)H * sizeof(double));
+    im = (double *)malloc((size_t)H * sizeof(double));
+    hx = (double *)malloc((size_t)(s->P * s->lanes_max * H * 2) * sizeof(double));
+    hb = (double *)malloc((size_t)(s->P * s->pitch) * sizeof(double));
+    if (!plan || !re || !im || !hx || !hb) {
         rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the spectra");
         goto out;
     }
-    if (lane_major)
-        MG_CUDA_TRY(cudaMemcpy2D(hb, (size_t)PN * sizeof(double), d_state + oc->row_seg,
-                                 (size_t)lane_stride * sizeof(double), (size_t)PN * sizeof(double),
-                                 (size_t)nlanes, cudaMemcpyDeviceToHost));
-    else
-        MG_CUDA_TRY(cudaMemcpy(hb, d_state + (long long)oc->row_seg * row_stride,
-                               (size_t)(PN * nlanes) * sizeof(double), cudaMemcpyDeviceToHost));
-    for (int a = 0; a < oc->P; ++a)
+    MG_CUDA_TRY(cudaMemcpy(hb, s->d_seg, (size_t)(s->P * s->pitch) * sizeof(double),
+                           cudaMemcpyDeviceToHost));
+    for (int a = 0; a < s->P; ++a)
         for (long long i = 0; i < nlanes; ++i) {
-            for (long long k = 0; k < N; ++k)
-                seg[k] = hb[(a * N + k) * hr + i * hl];
-            mg_psd_transform(plan, seg, re, im);
-            double *x = hx + 2 * ((a * nlanes + i) * H);
+            mg_psd_transform(plan, hb + a * s->pitch + i * N, re, im);
+            double *x = hx + 2 * ((a * s->lanes_max + i) * H);
             x[0] = x[1] = 0.0;
             for (long long k = 1; k < H; ++k) {
                 x[2 * k] = re[k - 1];
                 x[2 * k + 1] = im[k - 1];
             }
         }
-    MG_CUDA_TRY(cudaMemcpy(d_X, hx, (size_t)(oc->P * nlanes * H * 2) * sizeof(double),
+    MG_CUDA_TRY(cudaMemcpy(s->d_X, hx, (size_t)(s->P * s->lanes_max * H * 2) * sizeof(double),
                            cudaMemcpyHostToDevice));
 out:
     mg_psd_plan_free(plan);
-    free(seg);
     free(re);
     free(im);
     free(hx);

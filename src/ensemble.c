@@ -47,6 +47,12 @@ const char *mg_noise_name(mg_noise n)
                                                                              : "binomial";
 }
 
+const char *mg_cuda_kernel_name(mg_cuda_kernel k)
+{
+    return k == MG_CUDA_KERNEL_THREAD ? "thread" : k == MG_CUDA_KERNEL_WARP ? "warp"
+                                                 : k == MG_CUDA_KERNEL_WARP64 ? "warp64" : "auto";
+}
+
 int mg_cuda_available(char *name, int len)
 {
 #ifdef MG_HAVE_CUDA

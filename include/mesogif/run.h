@@ -27,6 +27,16 @@ typedef enum {
 
 typedef enum { MG_BACKEND_AUTO = 0, MG_BACKEND_CPU = 1, MG_BACKEND_CUDA = 2 } mg_backend;
 
+/* The meso CUDA kernel (every one computes the CPU's bits): AUTO the default of this build for
+ * the model, THREAD one thread per realization, WARP eight lanes per realization (four per
+ * warp), WARP64 the same capped at 64 registers. No effect on the CPU or at the micro level. */
+typedef enum {
+    MG_CUDA_KERNEL_AUTO = 0,
+    MG_CUDA_KERNEL_THREAD = 1,
+    MG_CUDA_KERNEL_WARP = 2,
+    MG_CUDA_KERNEL_WARP64 = 3
+} mg_cuda_kernel;
+
 /* Quenched connectivity of the micro level (MODEL.md §1.2; projections with p < 1 or an explicit
  * rule). Either way it is reproducible from the seed alone (stream MG_STREAM_CONNECT). */
 typedef enum {
@@ -87,6 +97,7 @@ typedef struct {
     mg_progress_fn progress;     /* may be NULL */
     void *progress_user;
     volatile int *cancel;        /* may be NULL; set non-zero to stop early (signals) */
+    mg_cuda_kernel cuda_kernel;  /* meso CUDA kernel (MG_CUDA_KERNEL_AUTO) */
 } mg_run_opts;
 
 /* Defaults: meso, binomial, auto backend, dt 0.5 ms, 10 s, warm-up 1 s, bins 1 ms / 10 ms,
@@ -167,6 +178,7 @@ int mg_cuda_available(char *name, int len);
 /* Human-readable names, for files and messages. */
 const char *mg_level_name(mg_level l);
 const char *mg_noise_name(mg_noise n);
+const char *mg_cuda_kernel_name(mg_cuda_kernel k);
 
 #ifdef __cplusplus
 }

@@ -103,6 +103,8 @@ void mg_stats_free(mg_stats *s);
 typedef enum { MG_LEVEL_MESO = 0, MG_LEVEL_MICRO = 1 } mg_level;
 typedef enum { MG_NOISE_BINOMIAL = 0, MG_NOISE_POISSON = 1, MG_NOISE_DETERMINISTIC = 2 } mg_noise;
 typedef enum { MG_BACKEND_AUTO = 0, MG_BACKEND_CPU = 1, MG_BACKEND_CUDA = 2 } mg_backend;
+typedef enum { MG_CUDA_KERNEL_AUTO = 0, MG_CUDA_KERNEL_THREAD = 1, MG_CUDA_KERNEL_WARP = 2,
+               MG_CUDA_KERNEL_WARP64 = 3 } mg_cuda_kernel;
 typedef enum { MG_CONN_PER_REALIZATION = 0, MG_CONN_SHARED = 1 } mg_connectivity;
 typedef struct {
     int64_t realizations_done, realizations_total;
@@ -137,6 +139,7 @@ typedef struct {
     mg_progress_fn progress;
     void *progress_user;
     int *cancel;
+    mg_cuda_kernel cuda_kernel;
 } mg_run_opts;
 void mg_run_opts_default(mg_run_opts *o);
 typedef struct { char name[192]; double value; } mg_resolved;
