@@ -21,6 +21,7 @@ static void usage(FILE *out)
           "  compare A.h5 B.h5            side-by-side statistics; exit 0 if they agree\n"
           "  merge OUT.h5 IN.h5...        merge the shards of one run\n"
           "  theory MODEL.json            stationary rates, fixed points, spectra\n"
+          "  switch [MODEL.json] [options]  switching rates by forward flux sampling\n"
           "  device                       the CUDA device and its memory bandwidth\n"
           "  --help, --version\n"
           "\n"
@@ -71,6 +72,8 @@ int main(int argc, char **argv)
         return mg_cli_merge(argc - 1, argv + 1);
     if (strcmp(verb, "device") == 0)
         return mg_cli_device(argc - 1, argv + 1);
-    mg_cli_error("unknown verb '%s' (allowed: run, info, compare, merge, theory, device, --help, --version)", verb);
+    if (strcmp(verb, "switch") == 0)
+        return mg_cli_switch(argc - 1, argv + 1);
+    mg_cli_error("unknown verb '%s' (allowed: run, info, compare, merge, theory, device, switch, --help, --version)", verb);
     return 2;
 }

@@ -1,0 +1,241 @@
+/* tests/test_ffs.c: forward flux sampling (src/ffs.c, src/ffs_meso_cpu.c, src/ffs_internal.h).
+ *
+ * - observable: fed the same counts, the FFS observer functions and the observer of `mesogif
+ *   run` (src/core/observe.h) hold the same hysteresis state after every statistics bin, so
+ *   the FFS rate is about the same switching as exits / exposure;
+ * - trial stream ids are distinct across (direction, pilot, stage, trial) and never an index
+ *   of a basin run;
+ * - the estimate is the same bits with 1 and 2 threads;
+ * - bad options are refused (MG_EINVAL) naming the option.
+ * The statistical comparison with brute force is tests/test_ffs.sh (CLI). */
+#include "testutil.h"
+
+#include "ensemble.h"      /* mg_obs_setup */
+#include "ffs_internal.h"
+#include "core/rng.h"
+#include "mesogif/ffs.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* ---- the FFS observable against the run observer --------------------------------------- */
+
+START_TEST(test_lane_matches_observer)
+{
+    const int P = 2;
+    const double dt_ms = 0.5, N[2] = {100.0, 100.0};
+    const int64_t st_L = 20, n_steps = 20 * 4000;
+    mg_stats_cfg c;
+    mg_stats_cfg_default(&c, P, st_L * dt_ms, dt_ms);
+    c.psd_n = 0;
+    mg_err err = {{0}};
+    ck_assert_int_eq(mg_stats_cfg_check(&c, &err), MG_OK);
+    mg_stats_layout L;
+    mg_stats_layout_init(&L, &c);
+    mg_obs_cfg oc;
+    ck_assert_int_eq(mg_obs_setup(&oc, &L, N, dt_ms, n_steps, 1, st_L, 0, 0.0, 0, &err), MG_OK);
+    /* the FFS lane rows after the run observer's */
+    mg_ffs_lane_cfg lc;
+    memset(&lc, 0, sizeof lc);
+    lc.P = P;
+    lc.W = c.sw_window;
+    lc.st_L = st_L;
+    lc.bin_s = c.bin_ms * 1e-3;
+    for (int a = 0; a < P; ++a) {
+        lc.coef[a] = c.sw_coef[a];
+        lc.st_scale[a] = 1.0 / (N[a] * (double)st_L * (dt_ms * 1e-3));
+        ck_assert(lc.st_scale[a] == oc.st_scale[a]);
+    }
+    lc.lo = c.sw_lo;
+    lc.hi = c.sw_hi;
+    int r = oc.row_rec_n + oc.rows;
+    lc.row_n = r;
+    r += P;
+    lc.row_ring = r;
+    r += lc.W;
+    lc.row_seen = r++;
+    lc.row_state = r++;
+    lc.row_count = r;
+    r += 2;
+    lc.row_armed = r;
+    r += 2;
+    lc.row_dstate = r;
+    r += 2;
+    lc.rows = r - lc.row_n;
+    double *state = calloc((size_t)r * MG_VL, sizeof(double));
+    ck_assert_ptr_nonnull(state);
+    mg_lanes st = {state, MG_VL};
+    mg_obs_init(&oc, st);
+    for (int j = 0; j < MG_VL; ++j)
+        mg_ffs_obs_init(&lc, mg_lane(st, j));
+    double n[2 * MG_VL];
+    int64_t flips = 0;
+    for (int64_t t = 0; t < n_steps; ++t) {
+        /* counts 0..3 per step: A about 30 Hz per population, D = A1 - A2 crosses +-5 Hz */
+        for (int a = 0; a < P; ++a)
+            for (int j = 0; j < MG_VL; ++j) {
+                philox4x32_ctr_t b = mg_philox_block(7, MG_STREAM_TEST, (uint32_t)j,
+                                                     (uint32_t)a, (uint32_t)t, 0);
+                n[a * MG_VL + j] = (double)(b.v[0] & 3u);
+            }
+        mg_obs_step(&oc, st, t, n, NULL, NULL, NULL, NULL);
+        for (int j = 0; j < MG_VL; ++j) {
+            mg_lanes one = mg_lane(st, j);
+            double nj[2] = {n[j], n[MG_VL + j]};
+            mg_ffs_obs_add(&lc, one, nj);
+            if ((t + 1) % st_L != 0)
+                continue;
+            int64_t b = (t + 1) / st_L - 1;
+            double Ds = mg_ffs_obs_bin(&lc, one, b);
+            double s_old = MG_AT(one, lc.row_state, 0);
+            if (!isnan(Ds))
+                MG_AT(one, lc.row_state, 0) =
+                    (double)mg_ffs_hysteresis(&lc, Ds, (int)MG_AT(one, lc.row_state, 0));
+            flips += s_old >= 0 && MG_AT(one, lc.row_state, 0) != s_old;
+            ck_assert_msg(MG_AT(one, lc.row_state, 0) == MG_AT(st, oc.row_sw, j),
+                          "bin %lld lane %d: FFS state %g, run state %g", (long long)b, j,
+                          MG_AT(one, lc.row_state, 0), MG_AT(st, oc.row_sw, j));
+        }
+    }
+    /* the run observer's exits are the flips the lanes saw */
+    int64_t exits = 0;
+    for (int j = 0; j < MG_VL; ++j)
+        exits += (int64_t)(MG_AT(st, oc.row_sw_acc + 0, j) + MG_AT(st, oc.row_sw_acc + 6, j));
+    ck_assert_int_eq(exits, flips);
+    ck_assert_msg(flips > 100, "only %lld flips: the test does not exercise the hysteresis",
+                  (long long)flips);
+    free(state);
+}
+END_TEST
+
+/* ---- stream ids -------------------------------------------------------------------------- */
+
+START_TEST(test_trial_ids)
+{
+    /* a sample of the id space: corners of every field */
+    const int64_t ks[] = {0, 1, 7, 8, 12345, (1 << 23) - 1, (1 << 24) - 1};
+    uint32_t seen[2 * 2 * 32 * 7];
+    int n = 0;
+    for (int d = 0; d < 2; ++d)
+        for (int pilot = 0; pilot < 2; ++pilot)
+            for (int s = 0; s < 32; ++s)
+                for (int k = 0; k < 7; ++k) {
+                    uint32_t id = mg_ffs_trial_id(d, pilot, s, ks[k]);
+                    ck_assert_msg(id >= 0x80000000u, "trial id %u collides with basin runs", id);
+                    for (int i = 0; i < n; ++i)
+                        ck_assert_msg(seen[i] != id, "id %u twice", id);
+                    seen[n++] = id;
+                }
+}
+END_TEST
+
+/* ---- reproducibility --------------------------------------------------------------------- */
+
+static void small_opts(mg_ffs_opts *o, int threads)
+{
+    mg_ffs_opts_default(o);
+    o->rel_err = 0.3;
+    o->basin_realizations = 16;
+    o->basin_budget_s = 400.0;
+    o->trials_first = 64;
+    o->pilot_trials = 16;
+    o->seed = 11;
+    o->threads = threads;
+}
+
+START_TEST(test_threads_same_bits)
+{
+    mg_model m;
+    mg_test_model(NULL, &m); /* B1, N = 500 */
+    mg_ffs_opts o1, o2;
+    small_opts(&o1, 1);
+    small_opts(&o2, 2);
+    mg_ffs_result r1, r2;
+    mg_err err = {{0}};
+    ck_assert_msg(mg_ffs_run(&m, &o1, &r1, &err) == MG_OK, "%s", err.msg);
+    ck_assert_msg(mg_ffs_run(&m, &o2, &r2, &err) == MG_OK, "%s", err.msg);
+    ck_assert(memcmp(r1.rate_hz, r2.rate_hz, sizeof r1.rate_hz) == 0);
+    ck_assert(memcmp(r1.rate_ci_low, r2.rate_ci_low, sizeof r1.rate_ci_low) == 0);
+    ck_assert(memcmp(r1.flux_hz, r2.flux_hz, sizeof r1.flux_hz) == 0);
+    ck_assert(memcmp(r1.n_stages, r2.n_stages, sizeof r1.n_stages) == 0);
+    ck_assert(memcmp(r1.interfaces, r2.interfaces, sizeof r1.interfaces) == 0);
+    ck_assert(memcmp(r1.trials, r2.trials, sizeof r1.trials) == 0);
+    ck_assert(memcmp(r1.successes, r2.successes, sizeof r1.successes) == 0);
+    ck_assert(memcmp(r1.trial_s, r2.trial_s, sizeof r1.trial_s) == 0);
+    for (int d = 0; d < 2; ++d) {
+        ck_assert_msg(r1.rate_hz[d] > 0 && isfinite(r1.rate_hz[d]), "rate %g", r1.rate_hz[d]);
+        ck_assert(r1.rate_ci_low[d] < r1.rate_hz[d] && r1.rate_hz[d] < r1.rate_ci_high[d]);
+        ck_assert(r1.n_stages[d] >= 1);
+        /* the last interface is the other basin's threshold */
+        ck_assert(r1.interfaces[d][r1.n_stages[d]] == (d == 0 ? 5.0 : -5.0));
+    }
+    mg_model_free(&m);
+}
+END_TEST
+
+/* ---- bad options ------------------------------------------------------------------------- */
+
+static void expect_bad(const mg_model *m, const mg_ffs_opts *o, const char *word)
+{
+    double per, total;
+    mg_err err = {{0}};
+    int rc = mg_ffs_estimate(m, o, &per, &total, &err);
+    ck_assert_msg(rc == MG_EINVAL, "expected MG_EINVAL for %s, got %d (%s)", word, rc, err.msg);
+    ck_assert_msg(strstr(err.msg, word) != NULL, "message '%s' does not name %s", err.msg, word);
+}
+
+START_TEST(test_bad_options)
+{
+    mg_model m;
+    mg_test_model(NULL, &m);
+    mg_ffs_opts o;
+    mg_ffs_opts_default(&o);
+    double per, total;
+    mg_err err = {{0}};
+    ck_assert_msg(mg_ffs_estimate(&m, &o, &per, &total, &err) == MG_OK, "%s", err.msg);
+    ck_assert(per > 0 && total > per);
+    o.rel_err = 0.0;
+    expect_bad(&m, &o, "--rel-err");
+    o.rel_err = 1.0;
+    expect_bad(&m, &o, "--rel-err");
+    mg_ffs_opts_default(&o);
+    o.n_interfaces = 2;
+    o.interfaces[0] = 1.0;
+    o.interfaces[1] = 0.0; /* not increasing */
+    expect_bad(&m, &o, "--interfaces");
+    o.interfaces[0] = -5.0; /* on the threshold: not strictly between */
+    o.interfaces[1] = 0.0;
+    expect_bad(&m, &o, "--interfaces");
+    o.interfaces[0] = 0.0;
+    o.interfaces[1] = 6.0; /* beyond the high threshold */
+    expect_bad(&m, &o, "--interfaces");
+    mg_ffs_opts_default(&o);
+    snprintf(o.switch_observable, sizeof o.switch_observable, "A1-A3");
+    expect_bad(&m, &o, "--switch-observable");
+    mg_ffs_opts_default(&o);
+    o.level = MG_LEVEL_MICRO;
+    expect_bad(&m, &o, "--level");
+    mg_ffs_opts_default(&o);
+    o.basin_realizations = 1;
+    expect_bad(&m, &o, "--basin-realizations");
+    mg_ffs_opts_default(&o);
+    o.switch_smooth_ms = 55.0;
+    expect_bad(&m, &o, "--switch-smooth");
+    mg_model_free(&m);
+}
+END_TEST
+
+static Suite *ffs_suite(void)
+{
+    Suite *s = suite_create("ffs");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_lane_matches_observer);
+    tcase_add_test(tc, test_trial_ids);
+    tcase_add_test(tc, test_bad_options);
+    tcase_add_test(tc, test_threads_same_bits);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MG_TEST_MAIN(ffs_suite)

@@ -1,0 +1,158 @@
+#!/bin/bash
+# tests/test_ffs.sh: `mesogif switch` end to end (`make test-cli`, from the repository root).
+# Uses $MESOGIF when set, else bin/mesogif.
+#
+# 1. Statistics: for B1 (N = 500) the FFS rates (rel-err 0.15) and the brute-force rates
+#    (exits / exposure of `mesogif run` with the same observable and thresholds, via
+#    `switch --method brute`) agree within their combined 95 % intervals (the intervals
+#    overlap), in both directions. Seeds are fixed, so the outcome is fixed; over seeds, two
+#    independent estimates with equal standard errors fail to overlap with probability
+#    P(|Z| > 1.96 sqrt 2) = 0.6 % per direction: about 1 % for the pair (the false-failure
+#    rate of this check).
+#    Negative control: the same FFS rates against brute force with the wrong basins
+#    (thresholds -1,1 instead of -5,5: rates about twice as high) must NOT agree, which shows
+#    the check can fail.
+# 2. Reproducibility: the file's rates are the same bits with 1 and 2 threads.
+# 3. File: /switching/ffs holds the datasets of docs/FILE_FORMAT.md; the last two lines of
+#    stdout are the rate lines.
+# 4. Bad input: exit 2, one line on stderr naming the option, nothing on stdout, no output
+#    file and no .partial; a basin never left within --basin-budget names the budget.
+set -u
+M=${MESOGIF:-bin/mesogif}
+B1=data/models/bistable_b1.json
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+if [ ! -x "$M" ]; then
+    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
+    exit 1
+fi
+T=$(mktemp -d /tmp/mg_test_ffs.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+n_pass=0
+n_fail=0
+pass() { echo "PASS $1"; n_pass=$((n_pass + 1)); }
+fail() {
+    echo "FAIL $1: $2"
+    n_fail=$((n_fail + 1))
+    [ -s "$T/stderr" ] && sed 's/^/      stderr: /' "$T/stderr" | tail -3
+}
+rc=0
+run() { "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?; }
+
+# rates FILE: "k_low lo_low hi_low k_high lo_high hi_high" from the last two stdout lines
+rates() {
+    tail -2 "$1" | sed -E 's/^rate from (low|high): ([^ ]+) Hz \[([^,]+), ([^]]+)\] \(95 %\)$/\2 \3 \4/' |
+        tr '\n' ' '
+}
+# overlap "k lo hi" "k lo hi": exit 0 when [lo1, hi1] and [lo2, hi2] overlap
+overlap() {
+    $PY - "$1" "$2" <<'EOF'
+import sys
+a = [float(x) for x in sys.argv[1].split()]
+b = [float(x) for x in sys.argv[2].split()]
+sys.exit(0 if a[1] <= b[2] and b[1] <= a[2] else 1)
+EOF
+}
+
+# ---- 1. FFS against brute force --------------------------------------------------------
+run "$M" switch --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/ffs.h5"
+if [ $rc -ne 0 ]; then
+    fail ffs_run "exit $rc"
+else
+    pass ffs_run
+    tail -2 "$T/stdout" | grep -q '^rate from low: .* Hz \[.*, .*\] (95 %)$' &&
+        tail -1 "$T/stdout" | grep -q '^rate from high: .* Hz \[.*, .*\] (95 %)$' &&
+        pass ffs_rate_lines || fail ffs_rate_lines "$(tail -2 "$T/stdout")"
+fi
+cp "$T/stdout" "$T/ffs.out"
+run "$M" switch --method brute --brute-time 1500s --seed 4 --threads 2 --out "$T/brute.h5"
+cp "$T/stdout" "$T/brute.out"
+run "$M" switch --method brute --brute-time 300s --switch-thresholds=-1,1 --seed 5 --threads 2 \
+    --out "$T/wrong.h5"
+cp "$T/stdout" "$T/wrong.out"
+read -r fl fll flh fh fhl fhh <<<"$(rates "$T/ffs.out")"
+read -r bl bll blh bh bhl bhh <<<"$(rates "$T/brute.out")"
+read -r wl wll wlh wh whl whh <<<"$(rates "$T/wrong.out")"
+echo "      from low:  ffs $fl [$fll, $flh], brute $bl [$bll, $blh], wrong basins $wl [$wll, $wlh]"
+echo "      from high: ffs $fh [$fhl, $fhh], brute $bh [$bhl, $bhh], wrong basins $wh [$whl, $whh]"
+for d in low high; do
+    if [ $d = low ]; then f="$fl $fll $flh"; b="$bl $bll $blh"; w="$wl $wll $wlh"
+    else f="$fh $fhl $fhh"; b="$bh $bhl $bhh"; w="$wh $whl $whh"; fi
+    if overlap "$f" "$b"; then pass "ffs_vs_brute_from_$d"; else fail "ffs_vs_brute_from_$d" "no overlap"; fi
+    if overlap "$f" "$w"; then
+        fail "negative_control_from_$d" "FFS agrees with the wrong basins"
+    else
+        pass "negative_control_from_$d"
+    fi
+done
+
+# ---- 2. threads --------------------------------------------------------------------------
+small="--seed 9 --rel-err 0.3 --basin-realizations 16 --basin-budget 300s --trials 64 --pilot 16 --quiet"
+run "$M" switch $small --threads 1 --out "$T/t1.h5"
+r1=$rc
+run "$M" switch $small --threads 2 --out "$T/t2.h5"
+if [ $r1 -eq 0 ] && [ $rc -eq 0 ] &&
+    [ "$(h5dump -d /switching/ffs/rate_hz -d /switching/ffs/from_low/successes "$T/t1.h5" | grep -A3 DATA)" = \
+      "$(h5dump -d /switching/ffs/rate_hz -d /switching/ffs/from_low/successes "$T/t2.h5" | grep -A3 DATA)" ]; then
+    pass threads_same_bits
+else
+    fail threads_same_bits "exit $r1/$rc or the files differ"
+fi
+
+# ---- 3. the file -------------------------------------------------------------------------
+missing=""
+for p in rate_hz rate_ci_low rate_ci_high rate_rel_se flux_hz flux_crossings basin_exposure_s \
+    basin_core trial_realization_s basin_realization_s observable thresholds \
+    from_low/interfaces from_low/trials from_low/successes from_high/p; do
+    h5dump -d "/switching/ffs/$p" -H "$T/t1.h5" >/dev/null 2>&1 || missing="$missing $p"
+done
+h5dump -a /format -a /seed -a /command_line -H "$T/t1.h5" >/dev/null 2>&1 || missing="$missing root-attributes"
+[ -z "$missing" ] && pass file_layout || fail file_layout "missing:$missing"
+
+# ---- 4. bad input ------------------------------------------------------------------------
+# bad NAME WORD ARGS...: exit 2, one stderr line containing WORD, empty stdout, no file
+bad() {
+    local name=$1 word=$2
+    shift 2
+    rm -f "$T/bad.h5" "$T/bad.h5.partial"
+    run "$M" switch "$@" --out "$T/bad.h5"
+    local lines
+    lines=$(wc -l <"$T/stderr")
+    if [ $rc -ne 2 ]; then
+        fail "$name" "exit $rc (expected 2)"
+    elif [ "$lines" -ne 1 ]; then
+        fail "$name" "$lines stderr lines (expected 1)"
+    elif ! grep -q -- "$word" "$T/stderr"; then
+        fail "$name" "stderr does not name '$word'"
+    elif [ -s "$T/stdout" ] || [ -e "$T/bad.h5" ] || [ -e "$T/bad.h5.partial" ]; then
+        fail "$name" "output written"
+    else
+        pass "$name"
+    fi
+}
+bad iface_outside --interfaces --interfaces -2,6
+bad iface_on_threshold --interfaces --interfaces -5,0
+bad iface_not_monotone --interfaces --interfaces 1,0
+bad iface_garbage --interfaces --interfaces 1,x
+bad rel_err_zero --rel-err --rel-err 0
+bad rel_err_one --rel-err --rel-err 1
+bad rel_err_text --rel-err --rel-err abc
+bad unknown_population A3 --switch-observable A1-A3
+bad level_micro --level --level micro
+bad unknown_option frobnicate --frobnicate
+# a basin never left: B1 at N = 10^4 (switching about once in 10^6 s) with the first interface
+# next to the other basin and a small budget: the basin runs cannot cross it
+$PY - "$B1" "$T/b1_1e4.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for p in m["populations"]:
+    p["N"] = 10000
+for q in m["projections"]:
+    q["J"] = -0.043 * 500 / 10000
+json.dump(m, open(sys.argv[2], "w"))
+EOF
+bad basin_never_left --basin-budget "$T/b1_1e4.json" --interfaces 4.9 --basin-budget 200s \
+    --basin-realizations 16 --threads 2 --quiet
+
+echo "test_ffs.sh: $n_pass passed, $n_fail failed"
+[ $n_fail -eq 0 ]
