@@ -174,7 +174,8 @@ validate: all $(TEST_BIN)
 	bash tests/validate/run_validate.sh
 
 # The Python package goes to $(PREFIX)/lib/python3/dist-packages/mesogif (PYTHONPATH), with
-# _libpath.py naming the installed library, so that it finds it without LD_LIBRARY_PATH.
+# _libpath.py naming the installed library and headers (the package reads its C declarations
+# from them), so that it finds both without LD_LIBRARY_PATH.
 PYDIR := $(PREFIX)/lib/python3/dist-packages
 install: all
 	install -d $(PREFIX)/bin $(PREFIX)/lib/pkgconfig $(PREFIX)/include/mesogif \
@@ -190,7 +191,8 @@ install: all
 	install -m 644 data/models/*.json $(PREFIX)/share/mesogif/models/
 	install -m 755 tools/plot_run.py $(PREFIX)/bin/mesogif-plot
 	install -m 644 python/mesogif/*.py $(PYDIR)/mesogif/
-	echo 'LIBRARY = "$(abspath $(PREFIX))/lib/$(SONAME)"' > $(PYDIR)/mesogif/_libpath.py
+	printf 'LIBRARY = "%s"\nINCLUDE = "%s"\n' "$(abspath $(PREFIX))/lib/$(SONAME)" \
+	  "$(abspath $(PREFIX))/include" > $(PYDIR)/mesogif/_libpath.py
 
 # The Python package of this build tree (python/mesogif), on libmesogif.so of $(BUILD).
 python: $(BUILD)/libmesogif.so

@@ -87,6 +87,8 @@ if [ -z "$SAN" ]; then
     if (cd "$T" && env -u MESOGIF_LIBRARY PYTHONPATH="$L/python3/dist-packages" /usr/bin/python3 -c "
 import mesogif
 assert mesogif.LIBRARY_PATH == '$L/libmesogif.so.0', mesogif.LIBRARY_PATH
+from mesogif import _ffi
+assert _ffi.INCLUDE_DIR == '$T/prefix/include', _ffi.INCLUDE_DIR
 r = mesogif.run(realizations=2, t_sim='1s', threads=2, progress=False)
 print(mesogif.LIBRARY_PATH, r.mean_A)"); then
         pass "the installed Python package runs on the installed library"

@@ -8,6 +8,11 @@ import threading
 from typing import Any, Dict, Optional, Tuple, Union
 
 from ._ffi import err_msg, ffi, lib
+
+try:  # imported here, not in run(): a Ctrl-C during an import would leave the module broken
+    from tqdm.auto import tqdm as _tqdm
+except ImportError:  # progress bars are optional
+    _tqdm = None
 from .errors import ModelError, OptionError, RunError
 from .model import Model
 from .result import Result
@@ -291,12 +296,8 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
         outcome["rc"] = lib.mg_run(m._m, o, res, err)
 
     bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=state.total, unit="real", desc=f"mesogif {level}", leave=True)
-        except ImportError:
-            bar = None
+    if progress and _tqdm is not None:
+        bar = _tqdm(total=state.total, unit="real", desc=f"mesogif {level}", leave=True)
     worker = threading.Thread(target=work, name="mesogif.run", daemon=True)
     interrupted = False
     try:
