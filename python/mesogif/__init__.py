@@ -11,13 +11,16 @@ A thin layer over the C library libmesogif.so (the same code as the ``mesogif`` 
     mesogif.theory(model).fixed_points
     mesogif.from_nest(populations, connections)                         # PyNEST's dicts
 
-How it reaches C: **cffi in ABI mode** (``ffi.dlopen`` of libmesogif.so with the declarations
-of the public headers in ``_ffi.py``). Chosen because it needs no compiler when the package is
-installed or imported (the package is plain Python next to the library, installed by ``make
-install``), it is a Debian package (python3-cffi), and unlike ctypes it reads the structs in C
-syntax copied from the headers (a test compiles the headers and checks every size and offset),
-releases the GIL during calls, and lets the library call back into Python (progress) from its
-own thread. Ctrl-C sets the library's cancel flag (mg_run_opts.cancel).
+How it reaches C: **cffi in ABI mode** (``ffi.dlopen`` of libmesogif.so, with the C
+declarations read from the public headers include/mesogif/*.h at import, ``_ffi.py``). Chosen
+because it needs no compiler when the package is installed or imported (the package is plain
+Python next to the library, installed by ``make install``), it is a Debian package
+(python3-cffi), and unlike ctypes it takes the structs in C syntax, straight from the headers,
+so that the two cannot drift apart (a test compiles the headers and checks every size and
+offset cffi computes); it releases the GIL during calls and lets the library call back into
+Python (progress) from its own thread. ``run`` calls mg_run on a worker thread and waits in the
+main one, so that Ctrl-C reaches Python at once and sets the library's cancel flag
+(mg_run_opts.cancel); the call returns only after the library has stopped.
 
 Finding the library: ``MESOGIF_LIBRARY`` (``make python`` prints it), else the installed
 path, else build/ of the source tree, else the system's search path.
