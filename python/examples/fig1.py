@@ -9,7 +9,8 @@ command line: top, the first realization of each level (A1, A2 in 10 ms bins); b
 power spectra of both levels with the linear theory at the stable fixed points
 (mesogif.theory); bottom right, the switching rates out of each state with their exact 95 %
 limits. Prints mesogif.compare's verdict (micro vs meso with 15 % tolerance, MODEL.md 4.3).
-The defaults (the sizes of README's figure) take about 25 s on 2 cores; make test runs it with small sizes.
+The defaults (the sizes of README's figure) take about 25 s on 2 cores; make test runs it
+with small sizes.
 """
 import argparse
 import os

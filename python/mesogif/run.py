@@ -182,7 +182,8 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
     None for the default B1. Durations are strings with units ("10s", "0.5ms") or seconds as
     numbers; ``t_sim``, ``t_warmup``, ``dt``, ``record_bin`` and ``stats_bin`` left at None take
     the model's "simulation" block, else the command line's defaults (10 s, a warm-up of
-    min(1 s, t_sim/10), 0.5 ms, bins of 1 ms and 10 ms in whole steps of dt). ``threads=None`` uses every core. ``stats`` is "full" or "basic" (moments only);
+    min(1 s, t_sim/10), 0.5 ms, bins of 1 ms and 10 ms in whole steps of dt).
+    ``threads=None`` uses every core. ``stats`` is "full" or "basic" (moments only);
     ``psd_df`` is a frequency or "off". ``progress=True`` shows a tqdm bar (also in Jupyter).
     With ``out`` the result is also written there (refused if it exists, unless ``force``).
 
