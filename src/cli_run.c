@@ -44,6 +44,8 @@ static void run_usage(FILE *out)
           "                             whole steps; shorter for runs too short for it)\n"
           "  --record-realizations k    record traces of the first k realizations (default 1)\n"
           "  --seed S                   random seed, 0..4294967295 (default 1)\n"
+          "  --set POP.PARAM=VALUE      override a model parameter (repeatable), e.g.\n"
+          "                             --set E.I_e=300, --set 'PROJ[E->I].J=0.5'\n"
           "  --threads n                OpenMP threads (default: all cores)\n"
           "  --backend auto|cpu|cuda    (default auto: CUDA when a device answers)\n"
           "  --batch B                  realizations per work item / device batch (0 = auto)\n"
@@ -130,6 +132,8 @@ enum {
 enum { OPT_CONNECTIVITY = 2000 }; /* micro connectivity (src/micro_derive.c) */
 
 enum { OPT_THEORY = 2100 }; /* --theory: /theory in the file (src/io_h5_theory.c) */
+
+enum { OPT_SET = 2200, MAX_SETS = 256 }; /* --set: model overrides (src/model_set.c) */
 
 /* A slot per option code for the given[] and bad_opt[] flags of mg_cli_run. */
 static int opt_slot(int c)
@@ -497,6 +501,7 @@ int mg_cli_run(int argc, char **argv)
         {"hist-max", required_argument, 0, OPT_HIST_MAX},
         {"hist-bins", required_argument, 0, OPT_HIST_BINS},
         {"theory", no_argument, 0, OPT_THEORY},
+        {"set", required_argument, 0, OPT_SET},
         {0, 0, 0, 0}};
     mg_run_opts o;
     mg_run_opts_default(&o);
@@ -509,6 +514,8 @@ int mg_cli_run(int argc, char **argv)
     int64_t v;
     const char *ckpt_path = NULL, *resume_path = NULL;
     int no_ckpt = 0;
+    const char *sets[MAX_SETS]; /* --set assignments, applied in order after the model is read */
+    int n_sets = 0;
     char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
     mg_run_opts resumed; /* the options of the checkpoint of --resume */
     memset(&resumed, 0, sizeof resumed);
@@ -754,6 +761,14 @@ int mg_cli_run(int argc, char **argv)
         case OPT_THEORY:
             o.theory = 1;
             break;
+        case OPT_SET:
+            if (n_sets == MAX_SETS) {
+                mg_cli_error("--set: more than %d overrides (allowed: at most %d)", MAX_SETS,
+                             MAX_SETS);
+                BAD_OPT;
+            }
+            sets[n_sets++] = optarg;
+            break;
         case OPT_HELP:
             run_usage(stdout);
             return 0;
@@ -836,6 +851,15 @@ int mg_cli_run(int argc, char **argv)
             mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
         /* a model file that cannot be read is bad input too (exit 2), like a malformed one */
         return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
+    }
+    /* --set: checked like the model file; m.json (run key, stored model) carries them */
+    for (int k = 0; k < n_sets; ++k) {
+        if ((rc = mg_model_set(&m, sets[k], &err)) != MG_OK) {
+            one_line(err.msg);
+            mg_cli_error("%s", err.msg);
+            mg_model_free(&m);
+            return mg_err_exit_code(rc);
+        }
     }
     /* values from the model file; only those of a real file are reported as JSON paths */
     unsigned from_file = 0;

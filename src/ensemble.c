@@ -360,7 +360,8 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
             }
             return rc;
         }
-        rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &job->md, err);
+        rc = mg_meso_derive_run(m, o->dt_ms, (int)o->noise, o->seed, job->n_steps, &job->md,
+                                err);
         if (rc != MG_OK)
             return rc;
         job->dyn_rows = job->md.mm.rows;

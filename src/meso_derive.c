@@ -1,6 +1,7 @@
 /* src/meso_derive.c: per-step constants of the mesoscopic model (MODEL.md §2.2), computed once on
  * the host in double precision with libm and then shared by every backend. */
 #include "meso_derive.h"
+#include "stimulus.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -181,6 +182,12 @@ void mg_meso_derived_free(mg_meso_derived *d)
 int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
                    mg_meso_derived *out, mg_err *err)
 {
+    return mg_meso_derive_run(m, dt_ms, noise, seed, -1, out, err);
+}
+
+int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed,
+                       int64_t n_steps, mg_meso_derived *out, mg_err *err)
+{
     mg_meso_derived d;
     memset(&d, 0, sizeof d);
     memset(out, 0, sizeof *out);
@@ -316,31 +323,24 @@ int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
                           "expected", row, (long long)rows_total);
     }
 
-    /* external input: step currents converted to mV with R = tau_m / C_m (GOhm) */
-    int n_inp = 0;
-    for (int a = 0; a < P; ++a)
-        n_inp += m->pops[a].n_steps;
-    d.inp_step = malloc((size_t)(n_inp > 0 ? n_inp : 1) * sizeof(int64_t));
-    d.inp_mV = malloc((size_t)(n_inp > 0 ? n_inp : 1) * sizeof(double));
-    if (!d.inp_step || !d.inp_mV)
-        goto nomem;
-    int at = 0;
-    for (int a = 0; a < P; ++a) {
-        const mg_pop *p = &m->pops[a];
-        d.inp_first[a] = at;
-        d.inp_count[a] = p->n_steps;
-        for (int i = 0; i < p->n_steps; ++i) {
-            /* the amplitude holds from the first step that starts at or after its time; a time
-             * beyond any run (at most 2^32 steps) is kept as 2^62 steps, since the conversion of
-             * a larger double would be undefined */
-            const double first = ceil(p->step_times[i] / dt_ms - 1e-9);
-            d.inp_step[at] = first < 4611686018427387904.0 ? (int64_t)first
-                                                           : INT64_C(4611686018427387904);
-            d.inp_mV[at] = p->step_amps[i] * p->tau_m / p->C_m;
-            ++at;
+    /* external input (src/stimulus.c): step currents and stimuli in mV, per-step tables for
+     * the time-dependent stimuli */
+    {
+        mg_inp_tables it;
+        free(d.inp_first);
+        free(d.inp_count);
+        d.inp_first = d.inp_count = NULL;
+        int rc_in = mg_inp_tables_build(m, dt_ms, n_steps, seed, &it, err);
+        if (rc_in != MG_OK) {
+            mg_meso_derived_free(&d);
+            return rc_in;
         }
+        d.inp_first = it.first;
+        d.inp_count = it.count;
+        d.inp_step = it.step;
+        d.inp_mV = it.mV;
+        d.n_inp = it.n;
     }
-    d.n_inp = n_inp;
 
     d.mm.P = P;
     d.mm.rows = row;

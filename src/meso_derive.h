@@ -46,6 +46,11 @@ int mg_meso_size(const mg_model *m, double dt_ms, int64_t *rows, int64_t *n_kern
 int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
                    mg_meso_derived *out, mg_err *err);
 
+/* The same for a run of n_steps steps: the time-dependent stimuli (src/stimulus.h) are
+ * tabulated per step; mg_meso_derive (n_steps unknown) refuses them. */
+int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed,
+                       int64_t n_steps, mg_meso_derived *out, mg_err *err);
+
 /* Append "<pop>/<name>" = value entries describing the derived model to *list (realloc'ed). */
 int mg_meso_resolved(const mg_model *m, const mg_meso_derived *d, mg_resolved **list, int *n,
                      mg_err *err);

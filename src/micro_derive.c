@@ -6,6 +6,7 @@
  * src/ensemble.h; the CPU backend is src/backend_cpu_micro.c. */
 #include "ensemble.h"
 #include "micro_derive.h"
+#include "stimulus.h"
 
 #include <limits.h>
 #include <math.h>
@@ -423,30 +424,21 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         q->in_count = at - q->in_first;
     }
 
-    /* external input: step currents converted to mV with R = tau_m / C_m (as the meso) */
-    int n_inp = 0;
-    for (int a = 0; a < P; ++a)
-        n_inp += m->pops[a].n_steps;
-    d->inp_step = malloc((size_t)(n_inp > 0 ? n_inp : 1) * sizeof(int64_t));
-    d->inp_mV = malloc((size_t)(n_inp > 0 ? n_inp : 1) * sizeof(double));
-    if (!d->inp_step || !d->inp_mV)
-        goto nomem;
-    at = 0;
-    for (int a = 0; a < P; ++a) {
-        const mg_pop *p = &m->pops[a];
-        d->inp_first[a] = at;
-        d->inp_count[a] = p->n_steps;
-        for (int i = 0; i < p->n_steps; ++i) {
-            /* a time beyond any run (at most 2^32 steps) is kept as 2^62 steps: converting a
-             * larger double would be undefined */
-            const double first = ceil(p->step_times[i] / dt_ms - 1e-9);
-            d->inp_step[at] = first < 4611686018427387904.0 ? (int64_t)first
-                                                            : INT64_C(4611686018427387904);
-            d->inp_mV[at] = p->step_amps[i] * p->tau_m / p->C_m;
-            ++at;
-        }
+    /* external input (src/stimulus.c): step currents and stimuli in mV, as the meso */
+    {
+        mg_inp_tables it;
+        free(d->inp_first);
+        free(d->inp_count);
+        d->inp_first = d->inp_count = NULL;
+        rc = mg_inp_tables_build(m, dt_ms, job->n_steps, job->opts.seed, &it, err);
+        if (rc != MG_OK)
+            goto fail;
+        d->inp_first = it.first;
+        d->inp_count = it.count;
+        d->inp_step = it.step;
+        d->inp_mV = it.mV;
+        d->n_inp = it.n;
     }
-    d->n_inp = n_inp;
 
     d->mm.P = P;
     d->mm.n_proj = n_proj;

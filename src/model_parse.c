@@ -16,6 +16,7 @@
  * an object is the one reported. */
 #include "mesogif/model.h"
 #include "mesogif/stats.h" /* mg_stats_parse_observable */
+#include "stimulus.h"         /* mg_stim_parse_pop */
 
 #include <errno.h>
 #include <jansson.h>
@@ -401,7 +402,8 @@ static const char *const top_keys[] = {"name", "description", "simulation", "pop
 static const char *const sim_keys[] = {"dt", "t_sim", "t_warmup", "record_bin", "stats_bin"};
 static const char *const pop_keys[] = {"name", "N", "tau_m", "C_m", "E_L", "V_reset",
                                        "V_T_star", "Delta_V", "lambda_0", "t_ref", "I_e",
-                                       "tau_sfa", "q_sfa", "len_kernel", "step_current"};
+                                       "tau_sfa", "q_sfa", "len_kernel", "step_current",
+                                       "ac_current", "ou_current", "time_current"};
 static const char *const step_keys[] = {"amplitude_times", "amplitude_values"};
 static const char *const proj_keys[] = {"source", "target", "J", "weight", "p", "delay",
                                         "tau_syn", "rule"};
@@ -751,6 +753,8 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
                         "name, N, tau_m, ...)", type_name(o));
         mg_pop *p = &m->pops[i];
         rc = parse_population(o, ip, p, err);
+        if (rc == MG_OK) /* the stimuli (src/stimulus_parse.c) */
+            rc = mg_stim_parse_pop(o, ip, m->source, p, err);
         m->P = (int)i + 1; /* so that mg_model_free releases this population's arrays */
         if (rc != MG_OK)
             return rc;
@@ -929,6 +933,8 @@ void mg_model_free(mg_model *m)
     for (int i = 0; m->pops && i < m->P; i++) {
         free(m->pops[i].step_times);
         free(m->pops[i].step_amps);
+        free(m->pops[i].series_times);
+        free(m->pops[i].series_amps);
     }
     free(m->pops);
     free(m->proj);

@@ -49,6 +49,22 @@ typedef struct {
     int n_steps;
     double *step_times;    /* ms [n_steps], owned by the model */
     double *step_amps;     /* pA [n_steps], owned by the model */
+    /* Time-dependent stimuli, each added to I_e (docs/MODEL_FILE.md "Stimuli"; parsed by
+     * src/stimulus_parse.c). Active from start (inclusive) to stop (exclusive), ms; stop is
+     * +inf when not given. ac_current (NEST ac_generator): offset + amplitude *
+     * sin(2 pi frequency t + phase), pA, Hz, degrees, t the time since the run's step 0. */
+    int has_ac;
+    double ac_amplitude, ac_offset, ac_frequency, ac_phase, ac_start, ac_stop;
+    /* ou_current: mean + x(t), x a stationary Ornstein-Uhlenbeck process of standard deviation
+     * std (pA) and correlation time tau (ms), FROZEN: the same in every realization of a run
+     * (drawn from the run seed). */
+    int has_ou;
+    double ou_mean, ou_std, ou_tau, ou_start, ou_stop;
+    /* time_current: samples (ms, pA) read from the file or the arrays, linearly interpolated,
+     * 0 outside [series_times[0], series_times[n_series - 1]]. */
+    int n_series;
+    double *series_times;  /* ms [n_series], strictly increasing, owned by the model */
+    double *series_amps;   /* pA [n_series], owned by the model */
 } mg_pop;
 
 /* One projection source -> target (MODEL.md §1.1: J is the PSP area per spike, in mV). */
@@ -111,6 +127,17 @@ double mg_pop_mu(const mg_pop *p);
 
 /* Extra input (pA) of population p at time t_ms (piecewise constant, right-continuous). */
 double mg_pop_step_current(const mg_pop *p, double t_ms);
+
+/* 1 when population p has a stimulus that is not piecewise constant (ac_current, ou_current,
+ * time_current): its input is tabulated per step of a run (src/stimulus.c). */
+int mg_pop_has_stimulus(const mg_pop *p);
+
+/* Apply one override "POP.PARAM=VALUE" or "PROJ[SRC->TGT].PARAM=VALUE" (the mesogif run
+ * option --set) to a parsed model: the value (JSON, or else taken as a string) replaces the key
+ * in the model's JSON, which is parsed again, so the override is checked exactly as the model
+ * file is (same ranges and messages, prefixed with "--set <assignment>: ") and m->json (hence
+ * the run key and the stored model) carries it. On error m is unchanged. */
+int mg_model_set(mg_model *m, const char *assignment, mg_err *err);
 
 #ifdef __cplusplus
 }
