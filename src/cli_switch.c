@@ -43,7 +43,8 @@ static void switch_usage(FILE *out)
           "  --dry-run                  print the memory the state pools may need and exit\n"
           "  --quiet                    no progress lines\n"
           "switching analysis (the same as `mesogif run`):\n"
-          "  --switch-observable EXPR   e.g. A1-A2 (default for 2+ populations)\n"
+          "  --switch-observable EXPR   e.g. A1-A2 (default: the model's switch_observable, else\n"
+          "                             A1-A2, or A1 for one population)\n"
           "  --switch-smooth DURATION   moving average of the observable (default 50ms)\n"
           "  --switch-thresholds LO,HI  hysteresis thresholds in Hz (default -5,5)\n"
           "  --stats-bin DURATION       bin of the observable (default 10ms)\n"
@@ -470,6 +471,10 @@ int mg_cli_switch(int argc, char **argv)
         o.t_warmup_ms = m.sim.t_warmup;
     if (!set_bin && m.sim.stats_bin > 0)
         o.stats_bin_ms = m.sim.stats_bin;
+    /* the observable the model declares, unless one is given (as `mesogif run`); without
+     * either, the library's default: A1-A2 (A1 for one population) */
+    if (!o.switch_observable[0] && m.switch_observable[0])
+        snprintf(o.switch_observable, sizeof o.switch_observable, "%s", m.switch_observable);
     char default_out[MG_NAME_MAX + 32];
     if (!out_path) {
         snprintf(default_out, sizeof default_out, "%s_switch.h5", m.name);

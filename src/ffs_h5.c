@@ -6,6 +6,7 @@
 #include "mesogif/io.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -159,4 +160,31 @@ int mg_ffs_write_h5(const char *path, const mg_ffs_result *r, const mg_model *m,
         return mg_err_set(err, MG_EIO, "%s: cannot rename %s into place", path, partial);
     }
     return MG_OK;
+}
+
+/* The rates of a `mesogif switch` file, for `mesogif info` (src/io_h5_info.c): nothing when f has
+ * no /switching/ffs. Reads only what has the expected shape. */
+void mg_ffs_h5_print(hid_t f, FILE *out)
+{
+    if (H5Lexists(f, "/switching", H5P_DEFAULT) <= 0 ||
+        H5Lexists(f, "/switching/ffs", H5P_DEFAULT) <= 0)
+        return;
+    double k[2], lo[2], hi[2], se[2], flux[2];
+    if (mg_h5_read_array(f, "/switching/ffs/rate_hz", H5T_NATIVE_DOUBLE, k, 2) ||
+        mg_h5_read_array(f, "/switching/ffs/rate_ci_low", H5T_NATIVE_DOUBLE, lo, 2) ||
+        mg_h5_read_array(f, "/switching/ffs/rate_ci_high", H5T_NATIVE_DOUBLE, hi, 2))
+        return;
+    if (mg_h5_read_array(f, "/switching/ffs/rate_rel_se", H5T_NATIVE_DOUBLE, se, 2))
+        se[0] = se[1] = NAN;
+    if (mg_h5_read_array(f, "/switching/ffs/flux_hz", H5T_NATIVE_DOUBLE, flux, 2))
+        flux[0] = flux[1] = NAN;
+    fprintf(out, "switching rates by forward flux sampling (/switching/ffs):\n");
+    for (int d = 0; d < 2; ++d) {
+        const char *name = d == 0 ? "low" : "high";
+        char path[64];
+        snprintf(path, sizeof path, "/switching/ffs/from_%s/p", name);
+        hssize_t n = mg_h5_npoints(f, path);
+        fprintf(out, "  from %-5s %12.6g Hz  [%.6g, %.6g] (95 %%)  rel. error %.3g, flux %.5g Hz, "
+                "%lld stages\n", name, k[d], lo[d], hi[d], se[d], flux[d], (long long)n);
+    }
 }

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 /* Print a scalar attribute (string, integer or float) as "  name = value". */
+/* src/ffs_h5.c: the rates of a `mesogif switch` file (nothing without /switching/ffs). */
+void mg_ffs_h5_print(hid_t f, FILE *out);
+
 static herr_t print_attr(hid_t loc, const char *name, const H5A_info_t *info, void *op)
 {
     FILE *out = (FILE *)op;
@@ -234,6 +237,7 @@ int mg_h5_info(const char *path, FILE *out, mg_err *err)
             H5free_memory(names[a]);
         free(names);
     }
+    mg_ffs_h5_print(f, out); /* the rates of a `mesogif switch` file (src/ffs_h5.c) */
     fprintf(out, "datasets:\n");
     H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, print_object, out);
     H5Fclose(f);

@@ -16,7 +16,9 @@
 # 3. File: /switching/ffs holds the datasets of docs/FILE_FORMAT.md; the last two lines of
 #    stdout are the rate lines.
 # 4. Bad input: exit 2, one line on stderr naming the option, nothing on stdout, no output
-#    file and no .partial; a basin never left within --basin-budget names the budget.
+#    file and no .partial; a basin never left within --basin-budget names the budget; state
+#    pools too big for the machine are refused before the run.
+# 5. --dry-run prints the memory and writes nothing; SIGTERM stops with exit 130, no file.
 set -u
 M=${MESOGIF:-bin/mesogif}
 B1=data/models/bistable_b1.json
@@ -153,6 +155,33 @@ json.dump(m, open(sys.argv[2], "w"))
 EOF
 bad basin_never_left --basin-budget "$T/b1_1e4.json" --interfaces 4.9 --basin-budget 200s \
     --basin-realizations 16 --threads 2 --quiet
+
+# state pools that would not fit: refused before the run with the numbers
+bad pools_too_big --pool-max --pool-max 10000000
+
+# ---- 5. dry run and signals --------------------------------------------------------------
+rm -f "$T/dry.h5"
+run "$M" switch --dry-run --out "$T/dry.h5"
+if [ $rc -eq 0 ] && grep -q '^memory: .* MB per stored state' "$T/stdout" && [ ! -e "$T/dry.h5" ]; then
+    pass dry_run
+else
+    fail dry_run "exit $rc, stdout: $(head -1 "$T/stdout")"
+fi
+# SIGTERM during the basin runs: exit 130, nothing written
+rm -f "$T/sig.h5"
+"$M" switch "$T/b1_1e4.json" --basin-budget 100000s --quiet --threads 1 --out "$T/sig.h5" \
+    >"$T/stdout" 2>"$T/stderr" &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 130 ] && [ ! -e "$T/sig.h5" ] && [ ! -e "$T/sig.h5.partial" ] &&
+    grep -q "interrupted" "$T/stderr"; then
+    pass sigterm
+else
+    fail sigterm "exit $rc"
+fi
 
 echo "test_ffs.sh: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]
