@@ -41,6 +41,7 @@
 #  define MG_SIMD
 #  define MG_SIMD_MAX(var)
 #  define MG_SIMD_OR(var)
+#  define MG_SIMD_MAXU(var)
 #else
 #  define MG_SIMD _Pragma("omp simd")
 #  define MG_SIMD_PRAGMA_(x) _Pragma(#x)
@@ -48,6 +49,8 @@
 #  define MG_SIMD_MAX(var) MG_SIMD_PRAGMA_(omp simd reduction(max:var))
 /* a lane loop that also ORs an int over the lanes */
 #  define MG_SIMD_OR(var) MG_SIMD_PRAGMA_(omp simd reduction(|:var))
+/* a lane loop that also takes the maximum of an unsigned integer over the lanes */
+#  define MG_SIMD_MAXU(var) MG_SIMD_PRAGMA_(omp simd reduction(max:var))
 #endif
 
 /* Bit casts between double and its IEEE-754 bit pattern. */

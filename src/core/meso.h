@@ -470,13 +470,26 @@ static MG_HOST_WIDE MG_FORCE_INLINE void mg_meso_pass1(const mg_meso_tile_k *k, 
         u[i] = un;
         lam[i] = ln;
     }
+    /* a chunk needs the exp when some q > 0.01 or is NaN: as bit patterns (q >= 0, and a NaN's
+     * pattern is above every finite one), when the largest pattern is above 0.01's */
+    const uint64_t small = mg_bits_of(0.01);
     for (int i0 = 0; i0 < nc; i0 += MG_TILE) {
         const int cnt = nc - i0 < MG_TILE ? nc - i0 : MG_TILE;
         double *q = tW + i0;
-        int need = 0;
-        for (int j = 0; j < cnt; ++j)
-            need |= !(q[j] <= 0.01);
-        if (!need)
+        uint64_t top = 0;
+        if (cnt == MG_TILE) {
+            MG_SIMD_MAXU(top)
+            for (int j = 0; j < MG_TILE; ++j) {
+                uint64_t b = mg_bits_of(q[j]);
+                top = b > top ? b : top;
+            }
+        } else {
+            for (int j = 0; j < cnt; ++j) {
+                uint64_t b = mg_bits_of(q[j]);
+                top = b > top ? b : top;
+            }
+        }
+        if (top <= small)
             continue; /* P = q */
         MG_SIMD
         for (int j = 0; j < cnt; ++j) {
@@ -584,10 +597,17 @@ static MG_HOST_WIDE void mg_meso_cohorts_host(const mg_meso_model *mm, int a, mg
         }
     }
     /* pass 1: the active cohorts in ring order, two contiguous runs (before and after the wrap) */
-    mg_meso_pass1(&k, uniform, Th, th, u + k0, lam + k0, m + k0, v + k0, tX, tW, tY, tZ, run1);
-    if (run1 < n_active)
-        mg_meso_pass1(&k, uniform, Th, th + run1, u, lam, m, v, tX + run1, tW + run1, tY + run1,
-                      tZ + run1, n_active - run1);
+    if (uniform) { /* a literal, so that the loop has no select per cohort */
+        mg_meso_pass1(&k, 1, Th, th, u + k0, lam + k0, m + k0, v + k0, tX, tW, tY, tZ, run1);
+        if (run1 < n_active)
+            mg_meso_pass1(&k, 1, Th, th + run1, u, lam, m, v, tX + run1, tW + run1, tY + run1,
+                          tZ + run1, n_active - run1);
+    } else {
+        mg_meso_pass1(&k, 0, Th, th, u + k0, lam + k0, m + k0, v + k0, tX, tW, tY, tZ, run1);
+        if (run1 < n_active)
+            mg_meso_pass1(&k, 0, Th, th + run1, u, lam, m, v, tX + run1, tW + run1, tY + run1,
+                          tZ + run1, n_active - run1);
+    }
     /* step 3: the refractory cohorts count in X only; ages past K add nothing */
     for (int l = n_active; l < Kp; ++l) {
         int s = k0 + l;
