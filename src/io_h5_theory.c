@@ -305,6 +305,12 @@ static int theory_compute(const mg_result *res, const mg_model *m, theory_out *t
     if (late)
         add_warning(t, "step currents change after the warm-up: the statistics are not "
                     "stationary, the theory uses the currents at t_warmup");
+    for (int a = 0; a < P; ++a)
+        if (mg_pop_has_stimulus(&m->pops[a])) { /* src/stimulus.c */
+            add_warning(t, "time-dependent stimuli (ac_current, ou_current, time_current) are "
+                        "left out of the stationary theory: it uses I_e and the step currents");
+            break;
+        }
     t->rate_max_hz = RATE_MAX_HZ;
     for (int a = 0; a < P && s->mean_A; ++a)
         if (isfinite(s->mean_A[a]) && 2.0 * s->mean_A[a] > t->rate_max_hz)

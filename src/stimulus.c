@@ -30,7 +30,8 @@ static int64_t step_of(double t_ms, double dt_ms)
 
 double mg_stim_normal(uint32_t seed, int a, int64_t t)
 {
-    philox4x32_ctr_t w = mg_philox_block(seed, MG_STREAM_STIM_OU, 0u, (uint32_t)a, (uint32_t)t, 0u);
+    philox4x32_ctr_t w =
+        mg_philox_block(seed, MG_STREAM_STIM_OU, 0u, (uint32_t)a, (uint32_t)t, 0u);
     const double u1 = mg_u01_from(w.v[0], w.v[1]), u2 = mg_u01_from(w.v[2], w.v[3]);
     /* u1 is never 0, so the logarithm is finite */
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
@@ -125,8 +126,8 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
         const char *key = p->has_ac ? "ac_current" : p->has_ou ? "ou_current" : "time_current";
         if (n_steps < 0)
             return mg_err_set(err, MG_EINVAL, "/populations/%d/%s: time-dependent stimuli are "
-                              "not supported by this computation (allowed: step_current)",
-                              first_stim, key);
+                              "not supported by this analysis (allowed: I_e, and step_current "
+                              "where the analysis accepts it)", first_stim, key);
         const double bytes = (double)n_dense * 16.0;
         if (bytes > (double)MG_STIM_TABLE_MAX_BYTES)
             return mg_err_set(err, MG_EINVAL, "/populations/%d/%s: the time-dependent stimuli "

@@ -17,6 +17,7 @@
 #include "stimulus.h"
 #include "testutil.h"
 
+#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,14 +72,17 @@ END_TEST
 START_TEST(parse_errors)
 {
     expect_error("\"ac_current\": {\"frequency\": 5}",
-                 "/populations/0/ac_current: missing required key \"amplitude\" (allowed: number, pA)");
+                 "/populations/0/ac_current: missing required key \"amplitude\" "
+                 "(allowed: number, pA)");
     expect_error("\"ac_current\": {\"amplitude\": 1, \"frequency\": -5}",
-                 "/populations/0/ac_current/frequency: -5 is out of range (allowed: number >= 0, Hz)");
+                 "/populations/0/ac_current/frequency: -5 is out of range "
+                 "(allowed: number >= 0, Hz)");
     expect_error("\"ac_current\": {\"amplitude\": 1, \"frequency\": 5, \"freq\": 1}",
                  "/populations/0/ac_current/freq: unknown key \"freq\" (allowed: amplitude, ");
     expect_error("\"ac_current\": {\"amplitude\": \"1\", \"frequency\": 5}",
                  "/populations/0/ac_current/amplitude: must be a number, not a string");
-    expect_error("\"ac_current\": {\"amplitude\": 1, \"frequency\": 5, \"start\": 10, \"stop\": 10}",
+    expect_error("\"ac_current\": {\"amplitude\": 1, \"frequency\": 5, \"start\": 10, "
+                 "\"stop\": 10}",
                  "/populations/0/ac_current/stop: 10 ms is not after start = 10 ms");
     expect_error("\"ac_current\": [1]",
                  "/populations/0/ac_current: must be an object, not an array");
@@ -138,6 +142,48 @@ START_TEST(csv_file)
                   strstr(err.msg, "line 2 is not two numbers"), "%s", err.msg);
     remove(csv);
     remove(model);
+    rmdir(dir);
+}
+END_TEST
+
+/* An HDF5 dataset [n][2]; a missing dataset and a wrong shape are refused with the path. */
+static void write_h5(const char *path, const char *name, hsize_t rows, hsize_t cols,
+                     const double *x)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dims[2] = {rows, cols};
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    hid_t d = H5Dcreate2(f, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Fclose(f);
+}
+
+START_TEST(h5_file)
+{
+    char dir[] = "/tmp/mg_stim_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char h5[256], extra[512];
+    snprintf(h5, sizeof h5, "%s/s.h5", dir);
+    const double x[6] = {0, 1, 10, 2, 20, -3};
+    write_h5(h5, "/E", 3, 2, x);
+    mg_model m;
+    mg_err err = {{0}};
+    snprintf(extra, sizeof extra, "\"time_current\": {\"file\": \"%s\", \"dataset\": \"/E\"}", h5);
+    ck_assert_msg(parse_pop(extra, &m, &err) == MG_OK, "%s", err.msg);
+    ck_assert_int_eq(m.pops[0].n_series, 3);
+    ck_assert(m.pops[0].series_times[2] == 20 && m.pops[0].series_amps[2] == -3);
+    mg_model_free(&m);
+    snprintf(extra, sizeof extra, "\"time_current\": {\"file\": \"%s\", \"dataset\": \"/F\"}", h5);
+    ck_assert_int_eq(parse_pop(extra, &m, &err), MG_EINVAL);
+    ck_assert_msg(strstr(err.msg, "/populations/0/time_current/file: ") == err.msg &&
+                  strstr(err.msg, "has no dataset \"/F\""), "%s", err.msg);
+    write_h5(h5, "/E", 2, 3, x);
+    snprintf(extra, sizeof extra, "\"time_current\": {\"file\": \"%s\", \"dataset\": \"/E\"}", h5);
+    ck_assert_int_eq(parse_pop(extra, &m, &err), MG_EINVAL);
+    ck_assert_msg(strstr(err.msg, "has shape [2][3]"), "%s", err.msg);
+    remove(h5);
     rmdir(dir);
 }
 END_TEST
@@ -336,6 +382,7 @@ static Suite *stimulus_suite(void)
     tcase_add_test(tc, parse_keys);
     tcase_add_test(tc, parse_errors);
     tcase_add_test(tc, csv_file);
+    tcase_add_test(tc, h5_file);
     tcase_add_test(tc, input_is_formula);
     tcase_add_test(tc, step_only_table);
     tcase_add_test(tc, ou_frozen);
