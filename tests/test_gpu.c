@@ -8,6 +8,7 @@
  * sampling error (a two-sample z bound of 4.4 per population: false-failure rate 1e-5 each; a
  * redundant check while the fraction is 1, kept to say how far apart a failure is). */
 #include "testutil.h"
+#include "stim_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -292,6 +293,19 @@ START_TEST(meso_every_kernel_equals_cpu)
     meso_variants_equal("data/models/nest_brunel_ei.json", 200, 3000);
 }
 END_TEST
+/* Time-dependent stimuli (src/stimulus.c): the host's per-step input tables are uploaded as
+ * they are and read by the same core/input.h lookup, so every kernel sees the CPU's input and
+ * must give its results bit for bit (NEST E/I with a sinusoid, a ramp and a frozen OU current). */
+START_TEST(meso_stimuli_equal_cpu)
+{
+    if (!have_device(__func__))
+        return;
+    char path[128];
+    mg_test_stim_model("data/models/nest_brunel_ei.json", path, sizeof path);
+    meso_variants_equal(path, 200, 3000);
+    remove(path);
+}
+END_TEST
 /* Checkpoints of the meso CUDA backend (kernels/backend_cuda.cu: lanes parked at the end of a
  * launch with their state and step; batches finished before a checkpoint are not run again;
  * group sums continue from the checkpoint's): every way of interrupting and resuming must give
@@ -419,6 +433,7 @@ Suite *gpu_suite(void)
     tcase_add_test(tc, meso_b1_matches_cpu);
     tcase_add_test(tc, meso_nest_ei_matches_cpu);
     tcase_add_test(tc, meso_every_kernel_equals_cpu);
+    tcase_add_test(tc, meso_stimuli_equal_cpu);
     tcase_add_test(tc, meso_checkpoints_on_the_device_are_bitwise);
 #else
     printf("gpu: skipped: no CUDA device (this build has no CUDA backend)\n");

@@ -14,6 +14,7 @@
  * exact comparisons): no false failures, except from the 1e-9 spectral tolerance, which FFT
  * rounding (~1e-15) cannot reach. */
 #include "testutil.h"
+#include "stim_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -154,6 +155,18 @@ START_TEST(micro_ei_matches_cpu)
 }
 END_TEST
 
+/* Time-dependent stimuli (src/stimulus.c): the same per-step input tables on both sides. */
+START_TEST(micro_stimuli_match_cpu)
+{
+    if (!have_device(__func__))
+        return;
+    char path[128];
+    mg_test_stim_model("data/models/ei_network.json", path, sizeof path);
+    check_twins(path, "E/I 3(c) with stimuli");
+    remove(path);
+}
+END_TEST
+
 /* A batch smaller than the ensemble (several device batches, networks drawn per batch) and a
  * realization range that starts inside a reduction group: the same results as the CPU. */
 START_TEST(micro_batches_and_offset_range)
@@ -201,6 +214,7 @@ Suite *gpu_micro_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, micro_b1_matches_cpu);
     tcase_add_test(tc, micro_ei_matches_cpu);
+    tcase_add_test(tc, micro_stimuli_match_cpu);
     tcase_add_test(tc, micro_batches_and_offset_range);
     suite_add_tcase(s, tc);
     return s;

@@ -16,6 +16,7 @@
 #include "mesogif/model.h"
 #include "stimulus.h"
 #include "testutil.h"
+#include "stim_model.h"
 
 #include <hdf5.h>
 #include <math.h>
@@ -374,6 +375,42 @@ START_TEST(overrides)
 }
 END_TEST
 
+/* The model the GPU suites compare (tests/stim_model.h) parses with all its stimuli, and a
+ * short meso run of it gives the same statistics with 1 and 2 threads (bitwise). */
+START_TEST(gpu_suite_model)
+{
+    char path[128];
+    mg_test_stim_model("data/models/nest_brunel_ei.json", path, sizeof path);
+    mg_model m;
+    mg_test_model(path, &m);
+    remove(path);
+    ck_assert(m.pops[0].has_ac && m.pops[0].n_series == 3 && m.pops[1].has_ou &&
+              !m.pops[0].has_ou && !m.pops[1].has_ac);
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    o.dt_ms = 0.5;
+    o.t_sim_ms = 400;
+    o.t_warmup_ms = 50;
+    o.realization_count = 6;
+    o.record_realizations = 2;
+    o.psd_df_hz = -1; /* no spectra: shorter */
+    o.backend = MG_BACKEND_CPU;
+    mg_result a, b;
+    mg_err err = {{0}};
+    o.threads = 1;
+    o.batch = 2;
+    ck_assert_msg(mg_run(&m, &o, &a, &err) == MG_OK, "%s", err.msg);
+    o.threads = 2;
+    o.batch = 3;
+    ck_assert_msg(mg_run(&m, &o, &b, &err) == MG_OK, "%s", err.msg);
+    mg_test_same_stats(&a, &b, "stimuli, 1 vs 2 threads");
+    mg_test_same_traces(&a, 0, &b, 2, "stimuli, 1 vs 2 threads");
+    mg_result_free(&a);
+    mg_result_free(&b);
+    mg_model_free(&m);
+}
+END_TEST
+
 static Suite *stimulus_suite(void)
 {
     Suite *s = suite_create("stimulus");
@@ -388,6 +425,7 @@ static Suite *stimulus_suite(void)
     tcase_add_test(tc, ou_frozen);
     tcase_add_test(tc, table_limit);
     tcase_add_test(tc, overrides);
+    tcase_add_test(tc, gpu_suite_model);
     suite_add_tcase(s, tc);
     return s;
 }
