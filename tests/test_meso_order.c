@@ -43,6 +43,8 @@ static double *state_new(const mg_meso_model *mm, int lanes)
 }
 
 /* ---- the host emulation of kernels/backend_cuda.cu: mg_group_expect ----------------------- */
+/* A deliberate twin of the kernel, line for line (lane loops for the lanes, arrays for the
+ * shuffles): it exists to fail when the two drift apart. */
 enum { G = 8 };
 
 /* chain: the negative control (partial sums added one after another instead of the tree). */

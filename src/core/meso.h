@@ -264,6 +264,18 @@ typedef struct {
     double E_m, c, inv_Delta, hdt, inv_N, Psi;
 } mg_meso_tile_k;
 
+static inline MG_HD mg_meso_tile_k mg_meso_tile_consts(const mg_meso_pop *pp, double Psi)
+{
+    mg_meso_tile_k k;
+    k.E_m = pp->E_m;
+    k.c = pp->c_hz;
+    k.inv_Delta = pp->inv_Delta;
+    k.hdt = pp->half_dt;
+    k.inv_N = pp->inv_N;
+    k.Psi = Psi;
+    return k;
+}
+
 /* Step 5 for one tile: cohorts l0 + j, j < 8, whose u, lam, m, v, n are at [j * cs] of the
  * pointers given. Lanes j < na are active (may fire); lanes na <= j < nx are refractory
  * (counted in X only); lanes j >= nx do not exist. theta, tt: the kernel tables at l0 (read
@@ -344,13 +356,7 @@ static MG_FORCE_INLINE void mg_meso_cohorts(const mg_meso_model *mm, int a, mg_l
     const int n_active = K - pp->R; /* cohorts l = 0 .. K-R-1 may fire */
     const double *theta = mm->kernels + pp->theta_off;
     const double *theta_tilde = theta + K;
-    mg_meso_tile_k k;
-    k.E_m = pp->E_m;
-    k.c = pp->c_hz;
-    k.inv_Delta = pp->inv_Delta;
-    k.hdt = pp->half_dt;
-    k.inv_N = pp->inv_N;
-    k.Psi = Psi;
+    const mg_meso_tile_k k = mg_meso_tile_consts(pp, Psi);
     double *u = st.base + (int64_t)pp->row_u * st.ld, *lam = st.base + (int64_t)pp->row_lam * st.ld;
     double *m = st.base + (int64_t)pp->row_m * st.ld, *v = st.base + (int64_t)pp->row_v * st.ld;
     const double *n = st.base + (int64_t)pp->row_n * st.ld;
@@ -559,13 +565,7 @@ static MG_HOST_WIDE void mg_meso_cohorts_host(const mg_meso_model *mm, int a, mg
     const int Kp = (K + MG_TILE - 1) / MG_TILE * MG_TILE;
     const double *theta = mm->kernels + pp->theta_off;
     const double *theta_tilde = theta + K;
-    mg_meso_tile_k k;
-    k.E_m = pp->E_m;
-    k.c = pp->c_hz;
-    k.inv_Delta = pp->inv_Delta;
-    k.hdt = pp->half_dt;
-    k.inv_N = pp->inv_N;
-    k.Psi = Psi;
+    const mg_meso_tile_k k = mg_meso_tile_consts(pp, Psi);
     double *u = st.base + pp->row_u, *lam = st.base + pp->row_lam;
     double *m = st.base + pp->row_m, *v = st.base + pp->row_v;
     const double *n = st.base + pp->row_n;
