@@ -10,6 +10,7 @@ int mg_cli_theory(int argc, char **argv);
 int mg_cli_device(int argc, char **argv);
 int mg_cli_merge(int argc, char **argv);
 int mg_cli_switch(int argc, char **argv); /* src/cli_switch.c */
+int mg_cli_sweep(int argc, char **argv);  /* src/cli_sweep.c */
 
 /* Print "mesogif: <msg>" to stderr (printf-like). */
 void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

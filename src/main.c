@@ -22,6 +22,8 @@ static void usage(FILE *out)
           "  merge OUT.h5 IN.h5...        merge the shards of one run\n"
           "  theory MODEL.json            stationary rates, fixed points, spectra\n"
           "  switch [MODEL.json] [options]  switching rates by forward flux sampling\n"
+          "  sweep [MODEL.json] --set-grid KEY=LO:HI:STEP --out-dir DIR [options]\n"
+          "                               one run per point of a parameter grid, an index\n"
           "  device                       the CUDA device and its memory bandwidth\n"
           "  --help, --version\n"
           "\n"
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
         return mg_cli_device(argc - 1, argv + 1);
     if (strcmp(verb, "switch") == 0)
         return mg_cli_switch(argc - 1, argv + 1);
-    mg_cli_error("unknown verb '%s' (allowed: run, info, compare, merge, theory, device, switch, --help, --version)", verb);
+    if (strcmp(verb, "sweep") == 0)
+        return mg_cli_sweep(argc - 1, argv + 1);
+    mg_cli_error("unknown verb '%s' (allowed: run, info, compare, merge, theory, device, switch, sweep, --help, --version)", verb);
     return 2;
 }
