@@ -152,29 +152,15 @@ static __device__ double mg_group_expect(const mg_meso_model *mm, int a, mg_lane
         o = __shfl_up_sync(gmask, e, 4, MG_GROUP);
         e = gl >= 4 ? e + o : e;
         const double total = __shfl_sync(gmask, e + cl, MG_GROUP - 1, MG_GROUP);
-        const double mo = exists ? MG_AT(st, pp->row_m + s, 0) : 0.0;
-        const double vo = exists ? MG_AT(st, pp->row_v + s, 0) : 0.0;
-        double p = 0.0;
-        if (active) { /* mg_meso_tile's arithmetic for one cohort */
-            const double th_eff = theta[l] + (Th + e);
-            double un = MG_AT(st, pp->row_u + s, 0) * E_m + Psi;
-            double arg = (un - th_eff) * inv_Delta;
-            arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
-            arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
-            double ln = c * mg_exp_mid(arg);
-            double q = (MG_AT(st, pp->row_lam + s, 0) + ln) * hdt;
-            MG_AT(st, pp->row_u + s, 0) = un;
-            MG_AT(st, pp->row_lam + s, 0) = ln;
-            double mq = q > 708.0 ? -708.0 : -q;
-            p = q <= 0.01 ? q : 1.0 - mg_exp_mid(mq);
-            double keep = 1.0 - p;
-            MG_AT(st, pp->row_v + s, 0) = keep * keep * vo + p * mo;
-            MG_AT(st, pp->row_m + s, 0) = keep * mo;
-        }
-        pX += mo;
-        pW += p * mo;
-        pY += p * vo;
-        pZ += active ? vo : 0.0;
+        if (active) /* lane gl adds to partial sum gl only (mg_meso_tile) */
+            mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s, 0), &MG_AT(st, pp->row_v + s, 0),
+                                   mg_meso_cohort_P(&MG_AT(st, pp->row_u + s, 0),
+                                                    &MG_AT(st, pp->row_lam + s, 0),
+                                                    theta[l] + (Th + e), Psi, E_m, inv_Delta,
+                                                    c, hdt),
+                                   &pX, &pW, &pY, &pZ);
+        else if (exists) /* refractory: counted in X only */
+            pX += MG_AT(st, pp->row_m + s, 0);
         Th = Th + total;
     }
     /* step 3: the refractory cohorts' survivors join X, tile by tile */

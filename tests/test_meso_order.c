@@ -67,7 +67,7 @@ static double emu_group_expect(const mg_meso_model *mm, int a, mg_lanes st, int6
     int l0 = 0;
     for (; l0 < n_active; l0 += G) {
         int s[G], active[G], exists[G];
-        double cl[G], e[G], o[G], mo[G], vo[G], p[G];
+        double cl[G], e[G], o[G];
         for (int gl = 0; gl < G; ++gl) {
             int l = l0 + gl;
             active[gl] = l < n_active;
@@ -87,31 +87,16 @@ static double emu_group_expect(const mg_meso_model *mm, int a, mg_lanes st, int6
         double total = e[G - 1] + cl[G - 1]; /* shfl from lane 7 */
         for (int gl = 0; gl < G; ++gl) {
             int l = l0 + gl;
-            mo[gl] = exists[gl] ? MG_AT(st, pp->row_m + s[gl], 0) : 0.0;
-            vo[gl] = exists[gl] ? MG_AT(st, pp->row_v + s[gl], 0) : 0.0;
-            p[gl] = 0.0;
-            if (active[gl]) {
-                double th_eff = theta[l] + (Th[gl] + e[gl]);
-                double un = MG_AT(st, pp->row_u + s[gl], 0) * E_m + Psi[gl];
-                double arg = (un - th_eff) * inv_Delta;
-                arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
-                arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
-                double ln = c * mg_exp_mid(arg);
-                double q = (MG_AT(st, pp->row_lam + s[gl], 0) + ln) * hdt;
-                MG_AT(st, pp->row_u + s[gl], 0) = un;
-                MG_AT(st, pp->row_lam + s[gl], 0) = ln;
-                double mq = q > 708.0 ? -708.0 : -q;
-                p[gl] = q <= 0.01 ? q : 1.0 - mg_exp_mid(mq);
-                double keep = 1.0 - p[gl];
-                MG_AT(st, pp->row_v + s[gl], 0) = keep * keep * vo[gl] + p[gl] * mo[gl];
-                MG_AT(st, pp->row_m + s[gl], 0) = keep * mo[gl];
-            }
-        }
-        for (int gl = 0; gl < G; ++gl) {
-            pX[gl] += mo[gl];
-            pW[gl] += p[gl] * mo[gl];
-            pY[gl] += p[gl] * vo[gl];
-            pZ[gl] += active[gl] ? vo[gl] : 0.0;
+            if (active[gl])
+                mg_meso_cohort_survive(&MG_AT(st, pp->row_m + s[gl], 0),
+                                       &MG_AT(st, pp->row_v + s[gl], 0),
+                                       mg_meso_cohort_P(&MG_AT(st, pp->row_u + s[gl], 0),
+                                                        &MG_AT(st, pp->row_lam + s[gl], 0),
+                                                        theta[l] + (Th[gl] + e[gl]), Psi[gl],
+                                                        E_m, inv_Delta, c, hdt),
+                                       &pX[gl], &pW[gl], &pY[gl], &pZ[gl]);
+            else if (exists[gl])
+                pX[gl] += MG_AT(st, pp->row_m + s[gl], 0);
             Th[gl] = Th[gl] + total;
         }
     }

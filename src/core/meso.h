@@ -158,8 +158,8 @@ static inline MG_HD void mg_meso_inputs1(const mg_meso_model *mm, mg_lanes st, i
 
 /* Step 5 for one cohort, first half: advance its potential u by one step and return its firing
  * probability over the step (trapezoidal hazard; P = q for q <= 0.01 as NEST and S1 v1.0, else
- * 1 - exp(-q)); lam becomes the hazard at the end of the step. Used where cohorts are updated
- * one at a time (tests' references); the tiles below compute the same bits. */
+ * 1 - exp(-q)); lam becomes the hazard at the end of the step. The tile form, the CUDA group
+ * kernel and (vectorized, loop by loop) the host's pass form compute exactly this. */
 static inline MG_HD double mg_meso_cohort_P(double *u, double *lam, double th_eff, double Psi,
                                             double E_m, double inv_Delta, double c, double hdt)
 {
@@ -176,6 +176,21 @@ static inline MG_HD double mg_meso_cohort_P(double *u, double *lam, double th_ef
     double mq = q > 708.0 ? -708.0 : -q; /* q >= 0; beyond 708, 1 - e^-708 is 1 exactly */
     double e = mg_exp_mid(mq);
     return mg_select(q <= 0.01, q, 1.0 - e);
+}
+
+/* Step 5 for one cohort, second half: the cohort's survivors m and their variance v under firing
+ * probability P, and its terms of X (old m), W, Y, Z added to the given sums. */
+static inline MG_HD void mg_meso_cohort_survive(double *m, double *v, double P, double *X,
+                                                double *W, double *Y, double *Z)
+{
+    double m_old = *m, v_old = *v;
+    *X += m_old;
+    *W += P * m_old;
+    *Y += P * v_old;
+    *Z += v_old;
+    double keep = 1.0 - P;
+    *v = keep * keep * v_old + P * m_old;
+    *m = keep * m_old;
 }
 
 /* Phase II, prologue (steps 1, 2 and 4 of MODEL.md §2.4) for population a: the free pool's
@@ -276,68 +291,33 @@ static inline MG_HD mg_meso_tile_k mg_meso_tile_consts(const mg_meso_pop *pp, do
     return k;
 }
 
-/* Step 5 for one tile: cohorts l0 + j, j < 8, whose u, lam, m, v, n are at [j * cs] of the
- * pointers given. Lanes j < na are active (may fire); lanes na <= j < nx are refractory
- * (counted in X only); lanes j >= nx do not exist. theta, tt: the kernel tables at l0 (read
- * only for active lanes). Th: the running threshold of the canonical order, advanced past the
- * tile; pX..pZ: the eight partial sums. */
+/* Step 5 for one tile: cohorts l0 + j, j < 8, in ring slots s0 + j (mod K) of the rows u, lam,
+ * m, v, n (element s at [s * cs]). Lanes j < na are active (may fire); lanes na <= j < nx are
+ * refractory (counted in X only); lanes j >= nx do not exist. theta, tt: the kernel tables at
+ * l0 (read only for active lanes). Th: the running threshold of the canonical order, advanced
+ * past the tile; pX..pZ: the eight partial sums. One cohort after another, so that a CUDA
+ * thread needs few registers; the host's fast path is the pass form below. */
 static MG_FORCE_INLINE void mg_meso_tile(const mg_meso_tile_k *k, const double *theta,
                                          const double *tt, double *u, double *lam, double *m,
-                                         double *v, const double *n, int64_t cs, int na, int nx,
-                                         double *Th, double *pX, double *pW, double *pY,
-                                         double *pZ)
+                                         double *v, const double *n, int s0, int K, int64_t cs,
+                                         int na, int nx, double *Th, double *pX, double *pW,
+                                         double *pY, double *pZ)
 {
-    double c[MG_TILE], e[MG_TILE], q[MG_TILE], P[MG_TILE];
-    MG_SIMD
-    for (int j = 0; j < MG_TILE; ++j)
-        c[j] = j < na ? tt[j] * n[j * cs] * k->inv_N : 0.0;
+    double c[MG_TILE], e[MG_TILE];
+    for (int j = 0; j < MG_TILE; ++j) {
+        int s = s0 + j >= K ? s0 + j - K : s0 + j;
+        c[j] = j < na ? tt[j] * n[s * cs] * k->inv_N : 0.0;
+    }
     const double total = mg_meso_scan8(c, e);
     const double Th0 = *Th;
-    /* hazard at the end of the step and the trapezoid's q (step 5, first part) */
-    int need_exp = 0;
-    MG_SIMD_OR(need_exp)
-    for (int j = 0; j < MG_TILE; ++j) {
-        double th_eff = (j < na ? theta[j] : 0.0) + (Th0 + e[j]);
-        double uo = u[j * cs], lo = lam[j * cs];
-        double un = uo * k->E_m + k->Psi;
-        double arg = (un - th_eff) * k->inv_Delta;
-        arg = arg > MG_MESO_EXP_CAP ? MG_MESO_EXP_CAP : arg;
-        arg = arg < -MG_MESO_EXP_CAP ? -MG_MESO_EXP_CAP : arg;
-        double ln = k->c * mg_exp_mid(arg);
-        q[j] = (lo + ln) * k->hdt;
+    for (int j = 0; j < nx; ++j) { /* lane j adds to partial sum j only */
+        const int64_t o = (int64_t)(s0 + j >= K ? s0 + j - K : s0 + j) * cs;
         if (j < na) {
-            u[j * cs] = un;
-            lam[j * cs] = ln;
-        }
-        /* 1 - e^-q is needed only where q > 0.01 (or q is NaN, which must show) */
-        need_exp |= (j < na) & !(q[j] <= 0.01);
-    }
-    /* P = q for q <= 0.01, else 1 - e^-q. The exp is skipped when no lane needs it (young or
-     * quiet tiles): the same bits, since the select would discard it. */
-    if (need_exp) {
-        MG_SIMD
-        for (int j = 0; j < MG_TILE; ++j) {
-            double mq = q[j] > 708.0 ? -708.0 : -q[j];
-            P[j] = mg_select(q[j] <= 0.01, q[j], 1.0 - mg_exp_mid(mq));
-        }
-    } else {
-        MG_SIMD
-        for (int j = 0; j < MG_TILE; ++j)
-            P[j] = q[j];
-    }
-    /* survivors and their variance, and the partial sums (step 5, second part) */
-    MG_SIMD
-    for (int j = 0; j < MG_TILE; ++j) {
-        double mo = m[j * cs], vo = v[j * cs];
-        double p = j < na ? P[j] : 0.0;
-        pX[j] += j < nx ? mo : 0.0;
-        pW[j] += p * mo;
-        pY[j] += p * vo;
-        pZ[j] += j < na ? vo : 0.0;
-        double keep = 1.0 - p;
-        if (j < na) {
-            v[j * cs] = keep * keep * vo + p * mo;
-            m[j * cs] = keep * mo;
+            double P = mg_meso_cohort_P(&u[o], &lam[o], theta[j] + (Th0 + e[j]), k->Psi,
+                                        k->E_m, k->inv_Delta, k->c, k->hdt);
+            mg_meso_cohort_survive(&m[o], &v[o], P, &pX[j], &pW[j], &pY[j], &pZ[j]);
+        } else { /* refractory */
+            pX[j] += m[o];
         }
     }
     *Th = Th0 + total;
@@ -357,47 +337,19 @@ static MG_FORCE_INLINE void mg_meso_cohorts(const mg_meso_model *mm, int a, mg_l
     const double *theta = mm->kernels + pp->theta_off;
     const double *theta_tilde = theta + K;
     const mg_meso_tile_k k = mg_meso_tile_consts(pp, Psi);
-    double *u = st.base + (int64_t)pp->row_u * st.ld, *lam = st.base + (int64_t)pp->row_lam * st.ld;
-    double *m = st.base + (int64_t)pp->row_m * st.ld, *v = st.base + (int64_t)pp->row_v * st.ld;
-    const double *n = st.base + (int64_t)pp->row_n * st.ld;
+    double *u = st.base + (int64_t)pp->row_u * cs, *lam = st.base + (int64_t)pp->row_lam * cs;
+    double *m = st.base + (int64_t)pp->row_m * cs, *v = st.base + (int64_t)pp->row_v * cs;
+    const double *n = st.base + (int64_t)pp->row_n * cs;
     double pX[MG_TILE], pW[MG_TILE], pY[MG_TILE], pZ[MG_TILE];
     for (int j = 0; j < MG_TILE; ++j)
         pX[j] = pW[j] = pY[j] = pZ[j] = 0.0;
     int l0 = 0;
     for (; l0 < n_active; l0 += MG_TILE) {
-        int s0 = k0 + l0;
-        s0 = s0 >= K ? s0 - K : s0;
+        const int s0 = k0 + l0 >= K ? k0 + l0 - K : k0 + l0;
         const int na = n_active - l0 < MG_TILE ? n_active - l0 : MG_TILE;
-        if (na == MG_TILE && s0 + MG_TILE <= K) { /* a whole tile, contiguous in the ring */
-            const int64_t o = (int64_t)s0 * cs;
-            mg_meso_tile(&k, theta + l0, theta_tilde + l0, u + o, lam + o, m + o, v + o, n + o,
-                         cs, MG_TILE, MG_TILE, &Th, pX, pW, pY, pZ);
-            continue;
-        }
-        /* the tile that wraps around the ring or holds the last active cohorts: through a
-         * contiguous copy (same arithmetic) */
         const int nx = K - l0 < MG_TILE ? K - l0 : MG_TILE;
-        double tu[MG_TILE], tl[MG_TILE], tm[MG_TILE], tv[MG_TILE], tn[MG_TILE];
-        int64_t slot[MG_TILE];
-        for (int j = 0; j < MG_TILE; ++j) {
-            int s = s0 + j;
-            s = s >= K ? s - K : s;
-            slot[j] = (int64_t)s * cs;
-            int in = j < nx;
-            tu[j] = in ? u[slot[j]] : 0.0;
-            tl[j] = in ? lam[slot[j]] : 0.0;
-            tm[j] = in ? m[slot[j]] : 0.0;
-            tv[j] = in ? v[slot[j]] : 0.0;
-            tn[j] = in ? n[slot[j]] : 0.0;
-        }
-        mg_meso_tile(&k, theta + l0, theta_tilde + l0, tu, tl, tm, tv, tn, 1, na, nx, &Th, pX,
-                     pW, pY, pZ);
-        for (int j = 0; j < na; ++j) {
-            u[slot[j]] = tu[j];
-            lam[slot[j]] = tl[j];
-            m[slot[j]] = tm[j];
-            v[slot[j]] = tv[j];
-        }
+        mg_meso_tile(&k, theta + l0, theta_tilde + l0, u, lam, m, v, n, s0, K, cs, na, nx, &Th,
+                     pX, pW, pY, pZ);
     }
     /* step 3: the refractory cohorts' survivors count in X (tiles past the active ones) */
     for (; l0 < K; l0 += MG_TILE) {
@@ -685,7 +637,7 @@ static inline MG_HD double mg_meso_expect(const mg_meso_model *mm, int a, mg_lan
 #if !defined(__CUDA_ARCH__)
     if (scratch && st.ld == 1)
         mg_meso_cohorts_host(mm, a, st, t, Th, Psi, scratch, &X, &W, &Y, &Z);
-    else if (st.ld == 1) /* a literal stride, so the tiles vectorize */
+    else if (st.ld == 1) /* a literal stride */
         mg_meso_cohorts(mm, a, st, t, 1, Th, Psi, &X, &W, &Y, &Z);
     else
 #endif
