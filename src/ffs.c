@@ -129,10 +129,10 @@ static int check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, 
         return mg_err_set(err, MG_EINVAL, "/populations: %d populations (allowed: 1..%d)", m->P,
                           MG_POP_MAX);
     for (int a = 0; a < m->P; ++a)
-        if (m->pops[a].n_steps > 0)
-            return mg_err_set(err, MG_EINVAL, "/populations/%d/step_current: a time-dependent "
-                              "input (allowed for switch: none; rates need stationary "
-                              "dynamics)", a);
+        if (m->pops[a].n_steps > 0 || mg_pop_has_stimulus(&m->pops[a]))
+            return mg_err_set(err, MG_EINVAL, "/populations/%d: a time-dependent input "
+                              "(step_current or a stimulus; allowed for switch: none, rates "
+                              "need stationary dynamics)", a);
     int rc = switch_config(m, o, c, st_L, err);
     if (rc != MG_OK)
         return rc;

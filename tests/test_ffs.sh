@@ -156,6 +156,14 @@ EOF
 bad basin_never_left --basin-budget "$T/b1_1e4.json" --interfaces 4.9 --basin-budget 200s \
     --basin-realizations 16 --threads 2 --quiet
 
+# a time-dependent input: no stationary rate to estimate
+$PY - "$B1" "$T/b1_ac.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["populations"][0]["ac_current"] = {"amplitude": 50.0, "frequency": 5.0}
+json.dump(m, open(sys.argv[2], "w"))
+EOF
+bad time_dependent_input /populations/0 "$T/b1_ac.json"
 # state pools that would not fit: refused before the run with the numbers
 bad pools_too_big --pool-max --pool-max 10000000
 
