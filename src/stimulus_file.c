@@ -62,7 +62,11 @@ static int read_csv(const char *file, const char *where, double **times, double 
             ok = end != c && sscanf(end, " %c", &extra) != 1;
         }
         if (!ok) {
-            if (!seen_data && k == 0) { /* the first non-empty line may be a header */
+            /* the first non-empty line may be a header: words, not a broken number line */
+            const char *h = line;
+            while (*h == ' ' || *h == '\t' || *h == '\r')
+                h++;
+            if (!seen_data && k == 0 && !strchr("0123456789+-.", *h)) {
                 seen_data = 1;
                 continue;
             }

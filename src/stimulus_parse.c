@@ -240,8 +240,9 @@ static int parse_series(const json_t *o, const char *path, const char *source, m
         rc = fail(err, kp, "has %d sample(s) (allowed: %s)", nt, t_allowed);
     for (int i = 0; rc == MG_OK && i < nt; i++) {
         snprintf(ep, sizeof ep, "%s%s%d", kp, file ? ": sample " : "/", i);
-        if (!(t[i] >= 0.0))
-            rc = fail(err, ep, "time %g ms is negative (allowed: %s)", t[i], t_allowed);
+        if (!(t[i] >= 0.0) || !isfinite(t[i]))
+            rc = fail(err, ep, "time %g ms is negative or not finite (allowed: %s)", t[i],
+                      t_allowed);
         else if (i > 0 && !(t[i] > t[i - 1]))
             rc = fail(err, ep, "time %g ms is not after the previous one, %g ms (allowed: %s)",
                       t[i], t[i - 1], t_allowed);

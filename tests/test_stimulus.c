@@ -96,7 +96,7 @@ START_TEST(parse_errors)
     expect_error("\"time_current\": {\"times\": [0, 5, 5], \"values\": [1, 2, 3]}",
                  "/populations/0/time_current/times/2: time 5 ms is not after the previous one");
     expect_error("\"time_current\": {\"times\": [-1, 5], \"values\": [1, 2]}",
-                 "/populations/0/time_current/times/0: time -1 ms is negative");
+                 "/populations/0/time_current/times/0: time -1 ms is negative or not finite");
     expect_error("\"time_current\": {\"times\": [0, 5], \"values\": [1]}",
                  "/populations/0/time_current/values: has 1 entries but times has 2");
     expect_error("\"time_current\": {\"times\": [0], \"values\": [1]}",
@@ -141,6 +141,11 @@ START_TEST(csv_file)
     ck_assert_int_eq(mg_model_load(model, &m, &err), MG_EINVAL);
     ck_assert_msg(strstr(err.msg, "/populations/0/time_current/file: ") == err.msg &&
                   strstr(err.msg, "line 2 is not two numbers"), "%s", err.msg);
+    f = fopen(csv, "w"); /* a broken first line is not taken for a header */
+    fputs("0, x\n100, 5\n", f);
+    fclose(f);
+    ck_assert_int_eq(mg_model_load(model, &m, &err), MG_EINVAL);
+    ck_assert_msg(strstr(err.msg, "line 1 is not two numbers"), "%s", err.msg);
     remove(csv);
     remove(model);
     rmdir(dir);
