@@ -48,6 +48,10 @@ static void run_usage(FILE *out)
           "                             --set E.I_e=300, --set 'PROJ[E->I].J=0.5'\n"
           "  --threads n                OpenMP threads (default: all cores)\n"
           "  --backend auto|cpu|cuda    (default auto: CUDA when a device answers)\n"
+          "  --cuda-kernel auto|thread|warp|warp64\n"
+          "                             meso CUDA kernel, all with the CPU's bits (default auto:\n"
+          "                             thread, one per realization; warp: 8 lanes per\n"
+          "                             realization; warp64: warp within 64 registers)\n"
           "  --batch B                  realizations per work item / device batch (0 = auto)\n"
           "  --connectivity per-realization|shared\n"
           "                             micro: each realization draws its own network\n"
@@ -133,13 +137,15 @@ enum { OPT_CONNECTIVITY = 2000 }; /* micro connectivity (src/micro_derive.c) */
 
 enum { OPT_THEORY = 2100 }; /* --theory: /theory in the file (src/io_h5_theory.c) */
 
+enum { OPT_CUDA_KERNEL = 2300 }; /* --cuda-kernel: the meso CUDA kernel (kernels/backend_cuda.cu) */
+
 enum { OPT_SET = 2200, MAX_SETS = 256 }; /* --set: model overrides (src/model_set.c) */
 
 /* A slot per option code for the given[] and bad_opt[] flags of mg_cli_run. */
 static int opt_slot(int c)
 {
     return c >= OPT_LEVEL && c - OPT_LEVEL < 60 ? c - OPT_LEVEL
-           : c == OPT_CONNECTIVITY ? 61 : c == OPT_THEORY ? 62 : 63;
+           : c == OPT_CUDA_KERNEL ? 60 : c == OPT_CONNECTIVITY ? 61 : c == OPT_THEORY ? 62 : 63;
 }
 
 /* In the option loop of mg_cli_run: the option's value is bad (its message is printed); go on
@@ -269,6 +275,12 @@ static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
         given[opt_slot(OPT_CKPT_EVERY)]) {
         mg_cli_error("--checkpoint-every: does not apply to the micro level on CUDA (its backend "
                      "writes no checkpoints; use --backend cpu for checkpoints)");
+        n++;
+    }
+    if (given[opt_slot(OPT_CUDA_KERNEL)] &&
+        (o->level == MG_LEVEL_MICRO || o->backend == MG_BACKEND_CPU)) {
+        mg_cli_error("--cuda-kernel: does not apply to %s (it chooses the meso level's CUDA "
+                     "kernel)", o->level == MG_LEVEL_MICRO ? "the micro level" : "--backend cpu");
         n++;
     }
     /* statistics options that a choice of statistics switches off */
@@ -478,6 +490,7 @@ int mg_cli_run(int argc, char **argv)
         {"seed", required_argument, 0, OPT_SEED},
         {"threads", required_argument, 0, OPT_THREADS},
         {"backend", required_argument, 0, OPT_BACKEND},
+        {"cuda-kernel", required_argument, 0, OPT_CUDA_KERNEL},
         {"batch", required_argument, 0, OPT_BATCH},
         {"connectivity", required_argument, 0, OPT_CONNECTIVITY},
         {"out", required_argument, 0, OPT_OUT},
@@ -631,6 +644,20 @@ int mg_cli_run(int argc, char **argv)
                 o.backend = MG_BACKEND_CUDA;
             else {
                 mg_cli_error("--backend: '%s' (allowed: auto, cpu, cuda)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_CUDA_KERNEL:
+            if (strcmp(optarg, "auto") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_AUTO;
+            else if (strcmp(optarg, "thread") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_THREAD;
+            else if (strcmp(optarg, "warp") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_WARP;
+            else if (strcmp(optarg, "warp64") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_WARP64;
+            else {
+                mg_cli_error("--cuda-kernel: '%s' (allowed: auto, thread, warp, warp64)", optarg);
                 BAD_OPT;
             }
             break;

@@ -170,6 +170,13 @@ bad "info: not an HDF5 file" "$T/none.h5" "$T/plain.h5|not an HDF5 file" "$M" in
 bad "info: missing file" "$T/none.h5" "$T/missing.h5" "$M" info "$T/missing.h5"
 bad "info: no file named" "$T/none.h5" "usage" "$M" info
 bad "unknown verb" "$T/none.h5" "frob|allowed" "$M" frob
+# the meso CUDA kernel is an option (no environment variable), and only where it applies
+bad "run: --cuda-kernel value" "$T/ck.h5" "--cuda-kernel|'bogus'|thread, warp, warp64" \
+    "$M" run --cuda-kernel bogus --t-sim 100ms --out "$T/ck.h5"
+bad "run: --cuda-kernel with --backend cpu" "$T/ck.h5" "--cuda-kernel|does not apply|--backend cpu" \
+    "$M" run --cuda-kernel warp --backend cpu --t-sim 100ms --out "$T/ck.h5"
+bad "run: --cuda-kernel at the micro level" "$T/ck.h5" "--cuda-kernel|micro level" \
+    "$M" run --level micro --cuda-kernel warp --t-sim 100ms --out "$T/ck.h5"
 
 # ---- part 2: bad model files ----------------------------------------------------------------
 
