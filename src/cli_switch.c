@@ -41,6 +41,12 @@ static void switch_usage(FILE *out)
           "  --out FILE.h5              output file (default <model>_switch.h5)\n"
           "  --force                    overwrite an existing output file\n"
           "  --dry-run                  print the memory the state pools may need and exit\n"
+          "  --checkpoint FILE          where a signal (SIGTERM, SIGINT) writes the state before\n"
+          "                             exit 75 (default OUT.h5.ckpt)\n"
+          "  --no-checkpoint            a signal stops with exit 130, nothing written\n"
+          "  --resume FILE              continue from a checkpoint (model and options come from it;\n"
+          "                             only --threads, --quiet, --out, --force, --checkpoint\n"
+          "                             may be given): the same result as without the stop\n"
           "  --quiet                    no progress lines\n"
           "switching analysis (the same as `mesogif run`):\n"
           "  --switch-observable EXPR   e.g. A1-A2 (default: the model's switch_observable, else\n"
@@ -97,7 +103,8 @@ static void on_log(const char *line, void *user)
 enum {
     O_LEVEL = 1000, O_METHOD, O_RELERR, O_IFACES, O_SEED, O_THREADS, O_BACKEND, O_NOISE, O_OUT,
     O_FORCE, O_DRY, O_QUIET, O_SWOBS, O_SWSMOOTH, O_SWTHR, O_STATSBIN, O_DT, O_WARM, O_BREAL,
-    O_BBUDGET, O_TMAX, O_TRIALS, O_PILOT, O_PTARGET, O_POOL, O_BUDGET, O_BRUTE, O_HELP
+    O_BBUDGET, O_TMAX, O_TRIALS, O_PILOT, O_PTARGET, O_POOL, O_BUDGET, O_BRUTE, O_HELP,
+    O_CKPT, O_NOCKPT, O_RESUME
 };
 
 static int parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -257,6 +264,9 @@ int mg_cli_switch(int argc, char **argv)
         {"budget", required_argument, 0, O_BUDGET},
         {"brute-time", required_argument, 0, O_BRUTE},
         {"help", no_argument, 0, O_HELP},
+        {"checkpoint", required_argument, 0, O_CKPT},
+        {"no-checkpoint", no_argument, 0, O_NOCKPT},
+        {"resume", required_argument, 0, O_RESUME},
         {0, 0, 0, 0}};
     mg_ffs_opts o;
     mg_ffs_opts_default(&o);
@@ -264,11 +274,46 @@ int mg_cli_switch(int argc, char **argv)
     int set_dt = 0, set_warm = 0, set_bin = 0;
     double brute_ms = 2000e3, ms;
     const char *out_path = NULL;
+    const char *ckpt_path = NULL, *resume_path = NULL;
+    int no_ckpt = 0;
+    char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
     int64_t v;
+    /* --resume first: the checkpoint's options are the estimate's, and options that would
+     * change it are refused below */
+    for (int k = 1; k < argc; ++k) {
+        if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
+            resume_path = argv[k + 1];
+        else if (strncmp(argv[k], "--resume=", 9) == 0)
+            resume_path = argv[k] + 9;
+    }
+    if (resume_path) {
+        mg_err rerr = {{0}};
+        if (mg_ffs_checkpoint_read(resume_path, &o, &resume_json, &resume_source, &resume_out,
+                                   &rerr) != MG_OK) {
+            one_line(rerr.msg);
+            mg_cli_error("--resume: %s", rerr.msg);
+            return 2;
+        }
+        set_dt = set_warm = set_bin = 1;
+        /* kept in static storage: every return below may use it */
+        static char out_keep[4096];
+        snprintf(out_keep, sizeof out_keep, "%s", resume_out);
+        free(resume_out);
+        resume_out = out_keep;
+    }
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (resume_path && c != O_THREADS && c != O_QUIET && c != O_OUT && c != O_FORCE &&
+            c != O_CKPT && c != O_NOCKPT && c != O_RESUME && c != O_HELP && c != '?' &&
+            c != ':') {
+            mg_cli_error("%s: not allowed with --resume (the checkpoint holds the options of the "
+                         "estimate)", argv[optind - 1]);
+            free(resume_json);
+            free(resume_source);
+            return 2;
+        }
         switch (c) {
         case O_LEVEL:
             if (strcmp(optarg, "meso") == 0)
@@ -439,6 +484,14 @@ int mg_cli_switch(int argc, char **argv)
                 return 2;
             }
             break;
+        case O_CKPT:
+            ckpt_path = optarg;
+            break;
+        case O_NOCKPT:
+            no_ckpt = 1;
+            break;
+        case O_RESUME:
+            break; /* read before the options */
         case O_HELP:
             switch_usage(stdout);
             return 0;
@@ -454,9 +507,19 @@ int mg_cli_switch(int argc, char **argv)
         return 2;
     }
     const char *model_path = optind < argc ? argv[optind] : NULL;
+    if (resume_path && model_path) {
+        mg_cli_error("%s: not allowed with --resume (the checkpoint holds the model)", model_path);
+        free(resume_json);
+        free(resume_source);
+        return 2;
+    }
     mg_model m;
     mg_err err = {{0}};
-    int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
+    int rc = model_path ? mg_model_load(model_path, &m, &err)
+             : resume_json ? mg_model_parse(resume_json, resume_source, &m, &err)
+                           : mg_model_default(&m, &err);
+    free(resume_json);
+    free(resume_source);
     if (rc != MG_OK) {
         one_line(err.msg);
         if (rc == MG_EIO)
@@ -476,6 +539,8 @@ int mg_cli_switch(int argc, char **argv)
     if (!o.switch_observable[0] && m.switch_observable[0])
         snprintf(o.switch_observable, sizeof o.switch_observable, "%s", m.switch_observable);
     char default_out[MG_NAME_MAX + 32];
+    if (!out_path && resume_out && *resume_out)
+        out_path = resume_out;
     if (!out_path) {
         snprintf(default_out, sizeof default_out, "%s_switch.h5", m.name);
         out_path = default_out;
@@ -565,19 +630,38 @@ int mg_cli_switch(int argc, char **argv)
         }
         o.cancel = &g_cancel;
         g_t0 = now_s();
+        char ckpt_default[4200];
+        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
+        o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
+                                                                             : ckpt_default;
+        o.resume_path = resume_path;
+        o.output_path = out_path;
         mg_ffs_result r;
         rc = mg_ffs_run(&m, &o, &r, &err);
         if (rc == MG_OK) {
-            rc = mg_ffs_write_h5(out_path, &r, &m, mg_cli_command_line(), force, &err);
-            if (rc == MG_OK)
+            rc = mg_ffs_write_h5(out_path, &r, &m, mg_cli_command_line(), force || resume_path,
+                                 &err);
+            if (rc == MG_OK) {
+                /* the result is in place: the checkpoint has served its purpose */
+                if (o.checkpoint_path) {
+                    char stale[4300];
+                    snprintf(stale, sizeof stale, "%s.partial", o.checkpoint_path);
+                    unlink(o.checkpoint_path);
+                    unlink(stale);
+                }
                 print_ffs(&r, &m, out_path);
+            }
         }
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rc != MG_OK) {
         one_line(err.msg);
-        if (rc == MG_EINTR) {
+        if (rc == MG_ESTOPPED) {
+            mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif "
+                         "switch --resume %s", o.checkpoint_path, o.checkpoint_path);
+            code = 75;
+        } else if (rc == MG_EINTR) {
             mg_cli_error("interrupted by a signal; nothing written");
             code = 130;
         } else {

@@ -14,8 +14,7 @@
  *    stages get more trials in proportion to their share of the variance.
  * Every decision depends only on results gathered in a fixed order (basin runs and trials in
  * index order), so the estimate does not depend on threads or on the chunk size. */
-#include "ffs_internal.h"
-#include "meso_derive.h"
+#include "ffs_state.h"
 #include "mesogif/stats.h"
 
 #include <math.h>
@@ -263,16 +262,8 @@ int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes
 
 /* ---- stored states ------------------------------------------------------------------------ */
 
-typedef struct {
-    int64_t n, cap;
-    int rows;
-    double *states;              /* [n][rows] */
-    int64_t *t;                  /* [n] step the state continues at */
-    double *lam;                 /* [n] lambda at the crossing */
-    int32_t *root;               /* [n] the basin crossing (index in pool 0) it descends from */
-} pool;
 
-static int pool_add(pool *p, const double *state, int64_t t, double lam, int32_t root)
+int pool_add(pool *p, const double *state, int64_t t, double lam, int32_t root)
 {
     if (p->n == p->cap) {
         int64_t cap = p->cap ? 2 * p->cap : 64;
@@ -313,19 +304,8 @@ static void pool_free(pool *p)
 
 /* One stage: trials from pool `from` towards lambda `lam_next`, per start state counts (for
  * the variance across start states). */
-typedef struct {
-    double lam_next;
-    int64_t M, S;                /* trials, successes */
-    int64_t next;                /* trials issued (trial k starts from state k mod n of the pool) */
-    int64_t *m_c, *s_c;          /* [cap_c] trials and successes per start state */
-    int64_t cap_c;
-    /* every trial in order: its root (basin crossing) and outcome, for the tree bootstrap */
-    int32_t *log_root;
-    uint8_t *log_succ;
-    int64_t n_log, cap_log;
-} stage;
 
-static int stage_log(stage *s, int32_t root, int succ)
+int stage_log(stage *s, int32_t root, int succ)
 {
     if (s->n_log == s->cap_log) {
         int64_t cap = s->cap_log ? 2 * s->cap_log : 1024;
@@ -345,7 +325,7 @@ static int stage_log(stage *s, int32_t root, int succ)
     return 0;
 }
 
-static int stage_grow(stage *s, int64_t n)
+int stage_grow(stage *s, int64_t n)
 {
     if (n <= s->cap_c)
         return 0;
@@ -388,21 +368,6 @@ static void stage_p(const stage *s, double *p, double *var, int64_t *n_used)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
-typedef struct {
-    mg_ffs_job J;
-    const mg_ffs_engine *eng;
-    mg_ffs_result *r;
-    mg_meso_derived md;
-    mg_ffs_basin *br;                  /* [nb] basin runs */
-    int nb;
-    pool pools[2][MG_FFS_IF_MAX + 1];
-    stage st[2][MG_FFS_IF_MAX];
-    int n_stages[2];
-    double lam[2][MG_FFS_IF_MAX + 1];  /* lambda_0 .. lambda_n per direction */
-    double spent_s;                    /* simulated seconds so far (all kinds) */
-    double *end_buf;                   /* [FFS_CHUNK][rows] */
-    mg_ffs_trial *tr;                  /* [FFS_CHUNK] */
-} run_ctx;
 
 static const char *dir_name(int d)
 {
@@ -587,12 +552,15 @@ static int basin_phase(run_ctx *X, mg_err *err)
     const double step_s = o->dt_ms * 1e-3;
     const int64_t round = (int64_t)ceil(FFS_ROUND_S / step_s / (double)st_L) * st_L;
     int64_t warm = (int64_t)ceil(o->t_warmup_ms / o->dt_ms / (double)st_L - 1e-9) * st_L;
+    int64_t t_explore = warm + round;
+    int rc;
+    if (X->explored)
+        goto counting;
     /* the histogram starts after the warm-up, the count after the exploration round */
     J->b_hist = warm / st_L;
     J->b_count = INT64_MAX;
     J->lam0[0] = J->lam0[1] = INFINITY;
-    int64_t t_explore = warm + round;
-    int rc = basin_to(X, t_explore, err);
+    rc = basin_to(X, t_explore, err);
     if (rc != MG_OK)
         return rc;
     const double delta[2] = {(J->lam_B[0] - J->lam_A[0]) / 200.0,
@@ -625,6 +593,10 @@ static int basin_phase(run_ctx *X, mg_err *err)
         logf_(o, "from %s: first interface at %g Hz", dir_name(d), obs_of(d, J->lam0[d]));
     }
     J->b_count = t_explore / st_L;
+    X->explored = 1;
+counting:
+    if (X->basin_done)
+        return MG_OK;
     for (;;) {
         int done = 1;
         for (int d = 0; d < 2; ++d) {
@@ -663,6 +635,7 @@ static int basin_phase(run_ctx *X, mg_err *err)
             logf_(o, "warning: from %s: the flux is known to %.3g only (basin budget %g s "
                   "spent)", dir_name(d), sqrt(rv), o->basin_budget_s);
     }
+    X->basin_done = 1;
     return MG_OK;
 }
 
@@ -798,41 +771,48 @@ static int build_direction(run_ctx *X, int d, mg_err *err)
 {
     mg_ffs_job *J = &X->J;
     const mg_ffs_opts *o = &J->o;
+    if (X->dir_state[d] != 0)
+        return MG_OK;
     X->lam[d][0] = J->lam0[d];
     int nu = o->n_interfaces;
-    for (int i = 0;; ++i) {
-        double lam_next = J->lam_B[d];
-        if (nu > 0) {
-            if (i + 1 < nu)
-                lam_next = d == 0 ? o->interfaces[i + 1] : -o->interfaces[nu - 2 - i];
-            else
-                lam_next = J->lam_B[d];
-        } else {
-            int rc = place_next(X, d, i, &lam_next, err);
-            if (rc != MG_OK)
-                return rc;
-        }
-        X->lam[d][i + 1] = lam_next;
+    /* after a resume: continue the last stage begun */
+    for (int i = X->n_stages[d] > 0 ? X->n_stages[d] - 1 : 0;; ++i) {
         stage *s = &X->st[d][i];
-        s->lam_next = lam_next;
-        X->pools[d][i + 1].rows = J->rows;
-        X->n_stages[d] = i + 1;
-        int64_t more = o->trials_first;
-        while (s->S == 0) {
-            int rc = run_trials(X, d, i, more, 0, lam_next, NULL, err);
-            if (rc != MG_OK)
-                return rc;
-            more = s->next; /* double the trials while none succeeds */
+        if (i >= X->n_stages[d]) {
+            double lam_next = J->lam_B[d];
+            if (nu > 0) {
+                if (i + 1 < nu)
+                    lam_next = d == 0 ? o->interfaces[i + 1] : -o->interfaces[nu - 2 - i];
+            } else {
+                int rc = place_next(X, d, i, &lam_next, err);
+                if (rc != MG_OK)
+                    return rc;
+            }
+            X->lam[d][i + 1] = lam_next;
+            s->lam_next = lam_next;
+            s->goal = o->trials_first;
+            X->n_stages[d] = i + 1;
+        }
+        for (;;) {
+            if (s->next < s->goal) {
+                int rc = run_trials(X, d, i, s->goal - s->next, 0, s->lam_next, NULL, err);
+                if (rc != MG_OK)
+                    return rc;
+            }
+            if (s->S > 0)
+                break;
+            s->goal = 2 * s->next; /* double the trials while none succeeds */
         }
         double p, var;
         int64_t ncfg;
         stage_p(s, &p, &var, &ncfg);
         logf_(o, "from %s: stage %d: interface %g Hz -> %g Hz, p = %lld/%lld = %.4g (%lld "
-              "start states)", dir_name(d), i, obs_of(d, X->lam[d][i]), obs_of(d, lam_next),
+              "start states)", dir_name(d), i, obs_of(d, X->lam[d][i]), obs_of(d, s->lam_next),
               (long long)s->S, (long long)s->M, p, (long long)ncfg);
-        if (lam_next >= J->lam_B[d])
+        if (s->lam_next >= J->lam_B[d])
             break;
     }
+    X->dir_state[d] = 1;
     return MG_OK;
 }
 
@@ -840,56 +820,69 @@ static int build_direction(run_ctx *X, int d, mg_err *err)
 static int refine_direction(run_ctx *X, int d, mg_err *err)
 {
     const mg_ffs_opts *o = &X->J.o;
-    for (int round = 0; round < FFS_REFINE_ROUNDS; ++round) {
-        double k, sum, bv;
-        double rv = rate_relvar(X, d, &k, &sum, &bv);
-        logf_(o, "from %s: rate %.4g Hz, relative error %.3g (stages %.3g, tree bootstrap %.3g; "
-              "round %d)", dir_name(d), k, sqrt(rv), sqrt(sum), sqrt(bv), round);
-        if (sqrt(rv) <= o->rel_err)
-            return MG_OK;
-        if (X->spent_s >= o->budget_s) {
-            logf_(o, "warning: from %s: the budget of %g simulated s is spent", dir_name(d),
-                  o->budget_s);
-            return MG_OK;
+    if (X->dir_state[d] == 2)
+        return MG_OK;
+    for (; X->refine_round[d] < FFS_REFINE_ROUNDS; ++X->refine_round[d]) {
+        if (!X->plan[d]) {
+            double k, sum, bv;
+            double rv = rate_relvar(X, d, &k, &sum, &bv);
+            logf_(o, "from %s: rate %.4g Hz, relative error %.3g (stages %.3g, tree bootstrap "
+                  "%.3g; round %d)", dir_name(d), k, sqrt(rv), sqrt(sum), sqrt(bv),
+                  X->refine_round[d]);
+            if (sqrt(rv) <= o->rel_err)
+                break;
+            if (X->spent_s >= o->budget_s) {
+                logf_(o, "warning: from %s: the budget of %g simulated s is spent", dir_name(d),
+                      o->budget_s);
+                break;
+            }
+            double flux, frv, T;
+            int64_t C;
+            flux_of(X, d, &flux, &frv, &C, &T);
+            /* stages share what the flux leaves, with 10 % to spare */
+            double left = 0.9 * o->rel_err * o->rel_err - frv;
+            if (left <= 0) {
+                logf_(o, "warning: from %s: the flux alone has relative error %.3g > --rel-err",
+                      dir_name(d), sqrt(frv));
+                break;
+            }
+            /* the per-stage formula drives the allocation; when the tree bootstrap finds more
+             * variance, every stage is asked for that much less */
+            double infl = bv > sum && sum > 0 ? bv / sum : 1.0;
+            double target = left / X->n_stages[d] / infl;
+            for (int i = 0; i < X->n_stages[d]; ++i) {
+                stage *s = &X->st[d][i];
+                double p, var;
+                int64_t nc;
+                stage_p(s, &p, &var, &nc);
+                double v = var / (p * p);
+                int64_t more = 0;
+                if (v > target) {
+                    more = (int64_t)ceil((double)s->M * (v / target - 1.0));
+                    more = more < 8 ? 8 : more;
+                    if (s->next + more > FFS_TRIALS_MAX)
+                        more = FFS_TRIALS_MAX - s->next;
+                }
+                s->goal = s->next + (more > 0 ? more : 0);
+            }
+            X->plan[d] = 1;
         }
-        double flux, frv, T;
-        int64_t C;
-        flux_of(X, d, &flux, &frv, &C, &T);
-        /* stages share what the flux leaves, with 10 % to spare */
-        double left = 0.9 * o->rel_err * o->rel_err - frv;
-        if (left <= 0) {
-            logf_(o, "warning: from %s: the flux alone has relative error %.3g > --rel-err",
-                  dir_name(d), sqrt(frv));
-            return MG_OK;
-        }
-        /* the per-stage formula drives the allocation; when the tree bootstrap finds more
-         * variance, every stage is asked for that much less */
-        double infl = bv > sum && sum > 0 ? bv / sum : 1.0;
-        double target = left / X->n_stages[d] / infl;
         for (int i = 0; i < X->n_stages[d]; ++i) {
             stage *s = &X->st[d][i];
-            double p, var;
-            int64_t nc;
-            stage_p(s, &p, &var, &nc);
-            double v = var / (p * p);
-            if (v <= target)
+            if (s->next >= s->goal)
                 continue;
-            double want = (double)s->M * (v / target - 1.0);
-            int64_t more = (int64_t)ceil(want);
-            if (more < 8)
-                more = 8;
-            if (s->next + more > FFS_TRIALS_MAX)
-                more = FFS_TRIALS_MAX - s->next;
-            if (more <= 0)
-                continue;
-            int rc = run_trials(X, d, i, more, 0, s->lam_next, NULL, err);
+            int rc = run_trials(X, d, i, s->goal - s->next, 0, s->lam_next, NULL, err);
             if (rc != MG_OK)
                 return rc;
+            double p, var;
+            int64_t nc;
             stage_p(s, &p, &var, &nc);
             logf_(o, "from %s: stage %d: %lld trials, p = %.4g +- %.2g rel (%lld start states)",
                   dir_name(d), i, (long long)s->M, p, sqrt(var) / p, (long long)nc);
         }
+        X->plan[d] = 0;
     }
+    X->dir_state[d] = 2;
     return MG_OK;
 }
 
@@ -978,21 +971,34 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         mg_meso_init1(J->mm, st);
         mg_ffs_obs_init(&J->lc, st);
     }
+    if (o->resume_path) {
+        rc = mg_ffs_ckpt_load(X, o->resume_path, err);
+        if (rc != MG_OK)
+            goto out;
+        logf_(o, "continuing from %s", o->resume_path);
+    }
     rc = basin_phase(X, err);
-    if (rc != MG_OK)
-        goto out;
-    for (int d = 0; d < 2; ++d) {
+    for (int d = 0; d < 2 && rc == MG_OK; ++d) {
         rc = build_direction(X, d, err);
         if (rc == MG_OK)
             rc = refine_direction(X, d, err);
-        if (rc != MG_OK)
-            goto out;
     }
+    if (rc == MG_EINTR && o->checkpoint_path) {
+        /* stopped between engine calls (a trial chunk cut short is dropped): the state is one
+         * the driver continues from */
+        rc = mg_ffs_ckpt_write(X, o->checkpoint_path, err);
+        if (rc == MG_OK)
+            rc = mg_err_set(err, MG_ESTOPPED, "stopped by a signal; checkpoint written to %s",
+                            o->checkpoint_path);
+    }
+    if (rc != MG_OK)
+        goto out;
     /* the result */
     r->opts = *o;
     r->opts.log = NULL;
     r->opts.log_user = NULL;
     r->opts.cancel = NULL;
+    r->opts.checkpoint_path = r->opts.resume_path = r->opts.output_path = NULL;
     snprintf(r->observable, sizeof r->observable, "%s", c.observable);
     r->lo = c.sw_lo;
     r->hi = c.sw_hi;

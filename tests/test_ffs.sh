@@ -18,7 +18,9 @@
 # 4. Bad input: exit 2, one line on stderr naming the option, nothing on stdout, no output
 #    file and no .partial; a basin never left within --basin-budget names the budget; state
 #    pools too big for the machine are refused before the run.
-# 5. --dry-run prints the memory and writes nothing; SIGTERM stops with exit 130, no file.
+# 5. --dry-run prints the memory and writes nothing; SIGTERM writes a checkpoint and exits 75,
+#    and --resume gives the bits of the uninterrupted run; with --no-checkpoint SIGTERM stops
+#    with exit 130 and no file.
 set -u
 M=${MESOGIF:-bin/mesogif}
 B1=data/models/bistable_b1.json
@@ -175,21 +177,51 @@ if [ $rc -eq 0 ] && grep -q '^memory: .* MB per stored state' "$T/stdout" && [ !
 else
     fail dry_run "exit $rc, stdout: $(head -1 "$T/stdout")"
 fi
-# SIGTERM during the basin runs: exit 130, nothing written
+# SIGTERM with --no-checkpoint: exit 130, nothing written
 rm -f "$T/sig.h5"
-"$M" switch "$T/b1_1e4.json" --basin-budget 100000s --quiet --threads 1 --out "$T/sig.h5" \
-    >"$T/stdout" 2>"$T/stderr" &
+"$M" switch "$T/b1_1e4.json" --basin-budget 100000s --quiet --threads 1 --no-checkpoint \
+    --out "$T/sig.h5" >"$T/stdout" 2>"$T/stderr" &
 pid=$!
 sleep 1
 kill -TERM $pid
 wait $pid
 rc=$?
-if [ $rc -eq 130 ] && [ ! -e "$T/sig.h5" ] && [ ! -e "$T/sig.h5.partial" ] &&
+if [ $rc -eq 130 ] && [ ! -e "$T/sig.h5" ] && [ ! -e "$T/sig.h5.ckpt" ] &&
     grep -q "interrupted" "$T/stderr"; then
-    pass sigterm
+    pass sigterm_no_checkpoint
 else
-    fail sigterm "exit $rc"
+    fail sigterm_no_checkpoint "exit $rc"
 fi
+# SIGTERM: checkpoint and exit 75; --resume finishes with the bits of the uninterrupted run of
+# part 1 (same options and seed; other threads)
+rm -f "$T/res.h5" "$T/res.h5.ckpt"
+"$M" switch --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/res.h5" >"$T/stdout" \
+    2>"$T/stderr" &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 75 ] && [ -e "$T/res.h5.ckpt" ] && [ ! -e "$T/res.h5" ]; then
+    pass sigterm_checkpoint
+    cp "$T/res.h5.ckpt" "$T/keep.ckpt"
+    run "$M" switch --resume "$T/res.h5.ckpt" --threads 1 --quiet
+    same=1
+    for ds in rate_hz rate_ci_low rate_ci_high from_low/successes from_high/trials \
+        trial_realization_s basin_realization_s; do
+        [ "$(h5dump -d "/switching/ffs/$ds" "$T/ffs.h5" | grep -A3 DATA)" = \
+          "$(h5dump -d "/switching/ffs/$ds" "$T/res.h5" 2>/dev/null | grep -A3 DATA)" ] || same=0
+    done
+    if [ $rc -eq 0 ] && [ $same -eq 1 ] && [ ! -e "$T/res.h5.ckpt" ]; then
+        pass resume_same_bits
+    else
+        fail resume_same_bits "exit $rc, same bits: $same"
+    fi
+else
+    fail sigterm_checkpoint "exit $rc (the run may have ended before the signal)"
+fi
+[ -e "$T/keep.ckpt" ] && bad resume_with_options "not allowed with --resume" --resume "$T/keep.ckpt" --rel-err 0.2
+bad resume_not_a_checkpoint "not a checkpoint" --resume "$T/ffs.h5"
 
 echo "test_ffs.sh: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

@@ -60,7 +60,11 @@ typedef struct {
                                   * reached, the estimate so far is returned with reached = 0 */
     void (*log)(const char *line, void *user); /* progress lines (may be NULL) */
     void *log_user;
-    volatile int *cancel;        /* may be NULL; non-zero: stop (MG_EINTR) */
+    volatile int *cancel;        /* may be NULL; non-zero: stop (MG_EINTR, or MG_ESTOPPED after
+                                  * writing checkpoint_path) */
+    const char *checkpoint_path; /* NULL: no checkpoint when cancelled */
+    const char *resume_path;     /* continue from this checkpoint (written with these options) */
+    const char *output_path;     /* recorded in checkpoints */
 } mg_ffs_opts;
 
 /* Per direction d: 0 = from low (A = low, B = high), 1 = from high. */
@@ -108,8 +112,16 @@ int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes
                     double *total_bytes, mg_err *err);
 
 /* Estimate both rates. MG_OK and *r filled; MG_EINVAL bad input or a basin never left within
- * the budget (message names it); MG_ENUM numerical fault; MG_EINTR cancelled; MG_ENOMEM. */
+ * the budget (message names it); MG_ENUM numerical fault; MG_EINTR cancelled without a
+ * checkpoint path; MG_ESTOPPED cancelled after writing the checkpoint (src/ffs_ckpt.c; continue
+ * with resume_path: the same bits as an uninterrupted estimate); MG_ENOMEM. */
 int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err);
+
+/* What a checkpoint holds to be continued: the options (pointers cleared), the model text and
+ * its source, the output path (strings malloc'ed). MG_EIO unreadable, MG_EINVAL not a
+ * checkpoint of this build. */
+int mg_ffs_checkpoint_read(const char *path, mg_ffs_opts *o, char **model_json,
+                           char **model_source, char **out_path, mg_err *err);
 
 /* Write r as an HDF5 file (root attributes of a run file, /config/model_json, and
  * /switching/ffs; docs/FILE_FORMAT.md) via path.partial and a rename. MG_EIO on failure. */
