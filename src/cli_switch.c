@@ -581,6 +581,7 @@ int mg_cli_switch(int argc, char **argv)
     sigaction(SIGTERM, &sa, &old_term);
     g_cancel = 0;
     int code = 0;
+    char ckpt_default[4200]; /* o.checkpoint_path may point here until the end */
     if (brute) {
         /* the brute-force reference: `mesogif run` with the same switching analysis */
         mg_run_opts ro;
@@ -630,7 +631,6 @@ int mg_cli_switch(int argc, char **argv)
         }
         o.cancel = &g_cancel;
         g_t0 = now_s();
-        char ckpt_default[4200];
         snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
         o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
                                                                              : ckpt_default;
