@@ -26,39 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Share of the A-state bins above the automatic first interface. */
-#define FFS_Q0 0.05
-/* Least crossings of lambda_0 stored before the stages start. */
-#define FFS_MIN_CROSS 64
-/* Simulated seconds per basin realization per counting round, and of the exploration. */
-#define FFS_ROUND_S 2.0
-/* Trials per engine call: bounds the memory of the end states, not the results. */
-#define FFS_CHUNK 1024
-/* Most trials per stage (the trial index has 24 bits) and most refinement rounds. */
-#define FFS_TRIALS_MAX (1 << 23)
-#define FFS_REFINE_ROUNDS 12
-
-void mg_ffs_opts_default(mg_ffs_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->level = MG_LEVEL_MESO;
-    o->noise = MG_NOISE_BINOMIAL;
-    o->backend = MG_BACKEND_AUTO;
-    o->dt_ms = 0.5;
-    o->stats_bin_ms = 10.0;
-    o->t_warmup_ms = 1000.0;
-    o->rel_err = 0.1;
-    o->seed = 1;
-    o->basin_realizations = 64;
-    o->basin_budget_s = 5000.0;
-    o->trial_max_s = 100.0;
-    o->trials_first = 256;
-    o->pilot_trials = 64;
-    o->p_target = 0.3;
-    o->pool_max = 2048;
-    o->budget_s = 1e7;
-}
-
 static void logf_(const mg_ffs_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(const mg_ffs_opts *o, const char *fmt, ...)
 {
@@ -72,299 +39,6 @@ static void logf_(const mg_ffs_opts *o, const char *fmt, ...)
     o->log(line, o->log_user);
 }
 
-static int multiple_of(double x, double unit, int64_t *k)
-{
-    double q = x / unit;
-    double r = llround(q);
-    *k = (int64_t)r;
-    return r >= 1 && fabs(q - r) <= 1e-9 * (q > 1 ? q : 1);
-}
-
-/* The switching configuration of `run` (src/ensemble.c stats_config): defaults of
- * mg_stats_cfg_default, then the options; the same messages. */
-static int switch_config(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c,
-                         int64_t *st_L, mg_err *err)
-{
-    if (!(o->dt_ms > 0) || !isfinite(o->dt_ms) || o->dt_ms > 1e6)
-        return mg_err_set(err, MG_EINVAL, "--dt: %g ms (allowed: > 0)", o->dt_ms);
-    if (!multiple_of(o->stats_bin_ms, o->dt_ms, st_L) || *st_L > 100000000)
-        return mg_err_set(err, MG_EINVAL, "--stats-bin: %g ms is not a multiple of dt = %g ms "
-                          "(allowed: k * dt, 1 <= k <= 1e8)", o->stats_bin_ms, o->dt_ms);
-    mg_stats_cfg_default(c, m->P, o->stats_bin_ms, o->dt_ms);
-    if (o->switch_observable[0]) {
-        int rc = mg_stats_parse_observable(c, o->switch_observable, err);
-        if (rc != MG_OK)
-            return rc;
-    }
-    if (o->switch_smooth_ms > 0) {
-        int64_t W;
-        if (!multiple_of(o->switch_smooth_ms, o->stats_bin_ms, &W) || W > 100000)
-            return mg_err_set(err, MG_EINVAL, "--switch-smooth: %g ms is not a multiple of the "
-                              "statistics bin %g ms (allowed: k * stats-bin, k <= 100000)",
-                              o->switch_smooth_ms, o->stats_bin_ms);
-        c->sw_window = (int)W;
-    }
-    if (o->switch_lo < o->switch_hi) {
-        c->sw_lo = o->switch_lo;
-        c->sw_hi = o->switch_hi;
-    }
-    return mg_stats_cfg_check(c, err);
-}
-
-/* Everything that does not need the derived model. */
-static int check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, int64_t *st_L,
-                      mg_err *err)
-{
-    if (o->level != MG_LEVEL_MESO)
-        return mg_err_set(err, MG_EINVAL, "--level: %s is not available for switch yet "
-                          "(allowed: meso)", mg_level_name(o->level));
-    if (o->backend == MG_BACKEND_CUDA)
-        return mg_err_set(err, MG_EINVAL, "--backend: cuda is not available for switch yet "
-                          "(allowed: auto, cpu)");
-    if ((int)o->noise < MG_NOISE_BINOMIAL || (int)o->noise > MG_NOISE_POISSON)
-        return mg_err_set(err, MG_EINVAL, "--noise: %s has no switching to estimate (allowed: "
-                          "binomial, poisson)", mg_noise_name(o->noise));
-    if (m->P < 1 || m->P > MG_POP_MAX)
-        return mg_err_set(err, MG_EINVAL, "/populations: %d populations (allowed: 1..%d)", m->P,
-                          MG_POP_MAX);
-    for (int a = 0; a < m->P; ++a)
-        if (m->pops[a].n_steps > 0 || mg_pop_has_stimulus(&m->pops[a]))
-            return mg_err_set(err, MG_EINVAL, "/populations/%d: a time-dependent input "
-                              "(step_current or a stimulus; allowed for switch: none, rates "
-                              "need stationary dynamics)", a);
-    int rc = switch_config(m, o, c, st_L, err);
-    if (rc != MG_OK)
-        return rc;
-    if (!(o->rel_err > 0 && o->rel_err < 1))
-        return mg_err_set(err, MG_EINVAL, "--rel-err: %g (allowed: 0 < rel-err < 1)", o->rel_err);
-    if (o->n_interfaces < 0 || o->n_interfaces > MG_FFS_IF_MAX - 1)
-        return mg_err_set(err, MG_EINVAL, "--interfaces: %d values (allowed: 1..%d, or auto)",
-                          o->n_interfaces, MG_FFS_IF_MAX - 1);
-    for (int i = 0; i < o->n_interfaces; ++i) {
-        double v = o->interfaces[i];
-        if (!(v > c->sw_lo && v < c->sw_hi))
-            return mg_err_set(err, MG_EINVAL, "--interfaces: %g Hz is not strictly between the "
-                              "basins (allowed: %g < value < %g, the --switch-thresholds)", v,
-                              c->sw_lo, c->sw_hi);
-        if (i > 0 && !(v > o->interfaces[i - 1]))
-            return mg_err_set(err, MG_EINVAL, "--interfaces: %g after %g is not increasing "
-                              "(allowed: strictly increasing values)", v, o->interfaces[i - 1]);
-    }
-    if (!(o->t_warmup_ms >= 0) || !isfinite(o->t_warmup_ms) || o->t_warmup_ms > 1e9)
-        return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms (allowed: 0 .. 1e9 ms)",
-                          o->t_warmup_ms);
-    if (o->basin_realizations < 2 || o->basin_realizations > (1 << 20))
-        return mg_err_set(err, MG_EINVAL, "--basin-realizations: %lld (allowed: 2..2^20)",
-                          (long long)o->basin_realizations);
-    if (o->trials_first < 8 || o->trials_first > FFS_TRIALS_MAX)
-        return mg_err_set(err, MG_EINVAL, "--trials: %lld (allowed: 8..2^23)",
-                          (long long)o->trials_first);
-    if (o->pilot_trials < 8 || o->pilot_trials > 65536)
-        return mg_err_set(err, MG_EINVAL, "--pilot: %lld (allowed: 8..65536)",
-                          (long long)o->pilot_trials);
-    if (!(o->p_target >= 0.05 && o->p_target <= 0.8))
-        return mg_err_set(err, MG_EINVAL, "--p-target: %g (allowed: 0.05 .. 0.8)", o->p_target);
-    if (o->pool_max < 8 || o->pool_max > 10000000)
-        return mg_err_set(err, MG_EINVAL, "--pool-max: %lld (allowed: 8..1e7)",
-                          (long long)o->pool_max);
-    if (!(o->basin_budget_s > 0) || !isfinite(o->basin_budget_s))
-        return mg_err_set(err, MG_EINVAL, "--basin-budget: %g s (allowed: > 0)",
-                          o->basin_budget_s);
-    if (!(o->trial_max_s > 0) || !isfinite(o->trial_max_s) || o->trial_max_s > 1e6)
-        return mg_err_set(err, MG_EINVAL, "--trial-max: %g s (allowed: > 0, <= 1e6 s)",
-                          o->trial_max_s);
-    if (!(o->budget_s > 0) || !isfinite(o->budget_s))
-        return mg_err_set(err, MG_EINVAL, "--budget: %g s (allowed: > 0)", o->budget_s);
-    if (o->threads < 0 || o->threads > 4096)
-        return mg_err_set(err, MG_EINVAL, "--threads: %d (allowed: 0 = all, 1..4096)",
-                          o->threads);
-    double steps = (o->t_warmup_ms + FFS_ROUND_S * 1e3) / o->dt_ms +
-                   o->basin_budget_s * 1e3 / o->dt_ms / (double)o->basin_realizations;
-    if (steps > 4e9)
-        return mg_err_set(err, MG_EINVAL, "--basin-budget: %g s over %lld realizations is "
-                          "%.3g steps each (allowed: < 4e9 steps)", o->basin_budget_s,
-                          (long long)o->basin_realizations, steps);
-    return MG_OK;
-}
-
-static double phys_mem_bytes(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && size > 0 ? (double)pages * (double)size : 1e18;
-}
-
-/* Observer rows after the dynamics. */
-static void lane_layout(mg_ffs_lane_cfg *lc, const mg_model *m, const mg_stats_cfg *c,
-                        int64_t st_L, double dt_ms, int row0)
-{
-    memset(lc, 0, sizeof *lc);
-    lc->P = m->P;
-    lc->W = c->sw_window;
-    lc->st_L = st_L;
-    lc->bin_s = c->bin_ms * 1e-3;
-    for (int a = 0; a < m->P; ++a) {
-        lc->coef[a] = c->sw_coef[a];
-        /* the expression of src/observe_setup.c, so the bits agree */
-        lc->st_scale[a] = 1.0 / ((double)m->pops[a].N * (double)st_L * (dt_ms * 1e-3));
-    }
-    lc->lo = c->sw_lo;
-    lc->hi = c->sw_hi;
-    int r = row0;
-    lc->row_n = r;
-    r += m->P;
-    lc->row_ring = r;
-    r += c->sw_window;
-    lc->row_seen = r++;
-    lc->row_state = r++;
-    lc->row_count = r;
-    r += 2;
-    lc->row_armed = r;
-    r += 2;
-    lc->row_dstate = r;
-    r += 2;
-    lc->rows = r - row0;
-}
-
-int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes,
-                    double *total_bytes, mg_err *err)
-{
-    mg_stats_cfg c;
-    int64_t st_L;
-    *state_bytes = *total_bytes = 0;
-    int rc = check_opts(m, o, &c, &st_L, err);
-    if (rc != MG_OK)
-        return rc;
-    int64_t dyn_rows = 0, n_kernels = 0;
-    rc = mg_meso_size(m, o->dt_ms, &dyn_rows, &n_kernels, err);
-    if (rc != MG_OK)
-        return rc;
-    double rows = (double)dyn_rows + m->P + c.sw_window + 8;
-    if (rows > 2e9)
-        return mg_err_set(err, MG_EINVAL, "the state of one realization would have %.3g rows "
-                          "(allowed: < 2e9; lower len_kernel)", rows);
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    double per = rows * sizeof(double);
-    /* pools: up to pool_max states at each of the interfaces of both directions (interface 0
-     * of both directions fills from the basin runs at the same time); realizations in flight */
-    double pools = 2.0 * MG_FFS_IF_MAX * (double)o->pool_max * per;
-    double flight = (double)(FFS_CHUNK + nthreads + o->basin_realizations) * per;
-    *state_bytes = per;
-    *total_bytes = pools + flight + (double)n_kernels * sizeof(double);
-    double avail = phys_mem_bytes();
-    if (*total_bytes > 0.8 * avail)
-        return mg_err_set(err, MG_ENOMEM, "the state pools may need %.3g GB (%.3g MB per stored "
-                          "state, up to %lld states at each of %d interfaces of 2 directions) "
-                          "but this machine has %.3g GB (allowed: up to 80%%); lower "
-                          "--pool-max or len_kernel", *total_bytes / 1e9, per / 1e6,
-                          (long long)o->pool_max, MG_FFS_IF_MAX, avail / 1e9);
-    return MG_OK;
-}
-
-/* ---- stored states ------------------------------------------------------------------------ */
-
-
-int pool_add(pool *p, const double *state, int64_t t, double lam, int32_t root)
-{
-    if (p->n == p->cap) {
-        int64_t cap = p->cap ? 2 * p->cap : 64;
-        double *s = realloc(p->states, (size_t)cap * p->rows * sizeof(double));
-        if (!s)
-            return -1;
-        p->states = s;
-        int64_t *tt = realloc(p->t, (size_t)cap * sizeof *tt);
-        if (!tt)
-            return -1;
-        p->t = tt;
-        double *l = realloc(p->lam, (size_t)cap * sizeof *l);
-        if (!l)
-            return -1;
-        p->lam = l;
-        int32_t *r = realloc(p->root, (size_t)cap * sizeof *r);
-        if (!r)
-            return -1;
-        p->root = r;
-        p->cap = cap;
-    }
-    memcpy(p->states + p->n * p->rows, state, (size_t)p->rows * sizeof(double));
-    p->t[p->n] = t;
-    p->lam[p->n] = lam;
-    p->root[p->n] = root;
-    ++p->n;
-    return 0;
-}
-
-static void pool_free(pool *p)
-{
-    free(p->states);
-    free(p->t);
-    free(p->lam);
-    free(p->root);
-    memset(p, 0, sizeof *p);
-}
-
-/* One stage: trials from pool `from` towards lambda `lam_next`, per start state counts (for
- * the variance across start states). */
-
-int stage_log(stage *s, int32_t root, int succ)
-{
-    if (s->n_log == s->cap_log) {
-        int64_t cap = s->cap_log ? 2 * s->cap_log : 1024;
-        int32_t *r = realloc(s->log_root, (size_t)cap * sizeof *r);
-        if (!r)
-            return -1;
-        s->log_root = r;
-        uint8_t *u = realloc(s->log_succ, (size_t)cap);
-        if (!u)
-            return -1;
-        s->log_succ = u;
-        s->cap_log = cap;
-    }
-    s->log_root[s->n_log] = root;
-    s->log_succ[s->n_log] = (uint8_t)succ;
-    ++s->n_log;
-    return 0;
-}
-
-int stage_grow(stage *s, int64_t n)
-{
-    if (n <= s->cap_c)
-        return 0;
-    int64_t cap = n > 2 * s->cap_c ? n : 2 * s->cap_c;
-    int64_t *a = realloc(s->m_c, (size_t)cap * sizeof *a);
-    if (!a)
-        return -1;
-    s->m_c = a;
-    int64_t *b = realloc(s->s_c, (size_t)cap * sizeof *b);
-    if (!b)
-        return -1;
-    s->s_c = b;
-    for (int64_t k = s->cap_c; k < cap; ++k)
-        s->m_c[k] = s->s_c[k] = 0;
-    s->cap_c = cap;
-    return 0;
-}
-
-/* p and the variance of its estimate: the larger of the binomial variance and the variance
- * across start states (trials from one state are correlated: the ratio estimator's
- * variance over the states used, n_c / (n_c - 1) sum_c (s_c - p m_c)^2 / M^2). */
-static void stage_p(const stage *s, double *p, double *var, int64_t *n_used)
-{
-    *p = s->M > 0 ? (double)s->S / (double)s->M : NAN;
-    double vb = s->M > 0 ? *p * (1.0 - *p) / (double)s->M : NAN;
-    double sum = 0.0;
-    int64_t nc = 0;
-    for (int64_t k = 0; k < s->cap_c; ++k) {
-        if (s->m_c[k] == 0)
-            continue;
-        double r = (double)s->s_c[k] - *p * (double)s->m_c[k];
-        sum += r * r;
-        ++nc;
-    }
-    double vc = nc > 1 ? (double)nc / (double)(nc - 1) * sum / ((double)s->M * (double)s->M)
-                       : vb;
-    *var = vc > vb ? vc : vb;
-    *n_used = nc;
-}
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
@@ -380,116 +54,6 @@ static double obs_of(int d, double lam)
     return d == 0 ? lam : -lam;
 }
 
-/* Flux out of A through lambda_0 of direction d: the ratio estimator over basin realizations
- * and its relative variance (at least the Poisson 1/C). */
-static void flux_of(const run_ctx *X, int d, double *flux, double *relvar, int64_t *C,
-                    double *T)
-{
-    double c = 0.0, t = 0.0;
-    for (int i = 0; i < X->nb; ++i) {
-        c += (double)X->br[i].crossings[d];
-        t += X->br[i].exposure[d];
-    }
-    *C = (int64_t)c;
-    *T = t;
-    *flux = t > 0 ? c / t : NAN;
-    if (!(c > 0)) {
-        *relvar = INFINITY;
-        return;
-    }
-    double sum = 0.0, n = 0.0;
-    for (int i = 0; i < X->nb; ++i) {
-        double e = (double)X->br[i].crossings[d] - *flux * X->br[i].exposure[d];
-        sum += e * e;
-        n += 1.0;
-    }
-    double v = n > 1 ? n / (n - 1.0) * sum / (t * t) : 0.0;
-    double rv = v / (*flux * *flux);
-    *relvar = rv > 1.0 / c ? rv : 1.0 / c;
-}
-
-/* Bootstrap over trial trees: every stored state and trial descends from one basin crossing
- * (its root). Resample the roots with replacement, recompute every stage's p from the trials
- * of the resampled trees (each counted as often as its root was drawn), and return the variance
- * of ln prod p over FFS_BOOT resamples (NaN if fewer than half of them have every stage
- * defined). This keeps the correlations between stages and within trees that the per-stage
- * formula leaves out. Random draws: Philox, key (seed, FFS_BOOT_STREAM), counter (direction,
- * resample, draw): deterministic. */
-#define FFS_BOOT 200
-#define FFS_BOOT_STREAM 0x46465342u /* "FFSB": not a stream kind of src/core/rng.h */
-static double boot_var(const run_ctx *X, int d)
-{
-    const int64_t R0 = X->pools[d][0].n;
-    const int ns = X->n_stages[d];
-    if (R0 < 2 || ns < 1)
-        return NAN;
-    double *w = malloc((size_t)R0 * sizeof(double));
-    if (!w)
-        return NAN;
-    double s1 = 0.0, s2 = 0.0;
-    int nb = 0;
-    for (int b = 0; b < FFS_BOOT; ++b) {
-        for (int64_t r = 0; r < R0; ++r)
-            w[r] = 0.0;
-        for (int64_t r = 0; r < R0; r += 4) {
-            philox4x32_ctr_t u = mg_philox_block(X->J.o.seed, FFS_BOOT_STREAM, (uint32_t)d,
-                                                 (uint32_t)b, (uint32_t)(r / 4), 0);
-            for (int q = 0; q < 4 && r + q < R0; ++q)
-                w[(int64_t)((double)u.v[q] * (1.0 / 4294967296.0) * (double)R0)] += 1.0;
-        }
-        double lnk = 0.0;
-        int ok = 1;
-        for (int i = 0; i < ns && ok; ++i) {
-            const stage *s = &X->st[d][i];
-            double M = 0.0, S = 0.0;
-            for (int64_t k = 0; k < s->n_log; ++k) {
-                double wk = w[s->log_root[k]];
-                M += wk;
-                S += wk * s->log_succ[k];
-            }
-            ok = M > 0 && S > 0;
-            if (ok)
-                lnk += log(S / M);
-        }
-        if (!ok)
-            continue;
-        s1 += lnk;
-        s2 += lnk * lnk;
-        ++nb;
-    }
-    free(w);
-    if (nb < FFS_BOOT / 2)
-        return NAN;
-    double v = (s2 - s1 * s1 / nb) / (nb - 1);
-    return v > 0 ? v : 0.0;
-}
-
-/* Relative variance of the rate of direction d with the stages so far: the flux's plus the
- * larger of the sum of the stages' (independent stages) and the tree bootstrap's.
- * *stage_sum and *boot (may be NULL) receive the two. */
-static double rate_relvar(const run_ctx *X, int d, double *rate, double *stage_sum,
-                          double *boot)
-{
-    double flux, rv, T;
-    int64_t C;
-    flux_of(X, d, &flux, &rv, &C, &T);
-    double k = flux, sum = 0.0;
-    for (int i = 0; i < X->n_stages[d]; ++i) {
-        double p, var;
-        int64_t nu;
-        stage_p(&X->st[d][i], &p, &var, &nu);
-        k *= p;
-        sum += p > 0 ? var / (p * p) : INFINITY;
-    }
-    double bv = boot_var(X, d);
-    if (stage_sum)
-        *stage_sum = sum;
-    if (boot)
-        *boot = bv;
-    *rate = k;
-    return rv + (bv > sum ? bv : sum);
-}
-
 /* Move the crossings the basin runs recorded in their last call into the interface-0 pools,
  * in realization order then time order. */
 static int collect_crossings(run_ctx *X, mg_err *err)
@@ -499,7 +63,7 @@ static int collect_crossings(run_ctx *X, mg_err *err)
         for (int k = 0; k < b->n_cross; ++k) {
             mg_ffs_crossing *x = &b->cross[k];
             pool *p = &X->pools[x->d][0];
-            if (p->n < X->J.o.pool_max && pool_add(p, x->state, x->t, x->lam, (int32_t)p->n))
+            if (p->n < X->J.o.pool_max && mg_ffs_pool_add(p, x->state, x->t, x->lam, (int32_t)p->n))
                 return mg_err_set(err, MG_ENOMEM, "out of memory for the crossing states");
             free(x->state);
         }
@@ -602,7 +166,7 @@ counting:
         for (int d = 0; d < 2; ++d) {
             double flux, rv, T;
             int64_t C;
-            flux_of(X, d, &flux, &rv, &C, &T);
+            mg_ffs_flux(X, d, &flux, &rv, &C, &T);
             if (C < FFS_MIN_CROSS || rv > o->rel_err * o->rel_err / 4.0)
                 done = 0;
         }
@@ -615,15 +179,15 @@ counting:
             return rc;
         double f0, r0, T0, f1, r1, T1;
         int64_t C0, C1;
-        flux_of(X, 0, &f0, &r0, &C0, &T0);
-        flux_of(X, 1, &f1, &r1, &C1, &T1);
+        mg_ffs_flux(X, 0, &f0, &r0, &C0, &T0);
+        mg_ffs_flux(X, 1, &f1, &r1, &C1, &T1);
         logf_(o, "basin runs: %.4g s simulated; crossings from low %lld in %.4g s, from high "
               "%lld in %.4g s", X->r->basin_s, (long long)C0, T0, (long long)C1, T1);
     }
     for (int d = 0; d < 2; ++d) {
         double flux, rv, T;
         int64_t C;
-        flux_of(X, d, &flux, &rv, &C, &T);
+        mg_ffs_flux(X, d, &flux, &rv, &C, &T);
         if (C == 0)
             return mg_err_set(err, MG_EINVAL, "the basin runs never left the %s state past the "
                               "first interface (%g Hz) within the basin budget of %g simulated "
@@ -659,7 +223,7 @@ static int run_trials(run_ctx *X, int d, int i, int64_t n, int pilot, double lam
                           "(p = %lld/%lld so far): the interfaces are too far apart (set them "
                           "closer with --interfaces, or use auto)", dir_name(d), i,
                           FFS_TRIALS_MAX, (long long)s->S, (long long)s->M);
-    if (!pilot && stage_grow(s, from->n))
+    if (!pilot && mg_ffs_stage_grow(s, from->n))
         return mg_err_set(err, MG_ENOMEM, "out of memory");
     for (int64_t c0 = 0; c0 < n; c0 += FFS_CHUNK) {
         if (o->cancel && *o->cancel)
@@ -707,13 +271,13 @@ static int run_trials(run_ctx *X, int d, int i, int64_t n, int pilot, double lam
             }
             s->M += 1;
             s->m_c[c] += 1;
-            if (stage_log(s, from->root[c], tr->outcome == 1))
+            if (mg_ffs_stage_log(s, from->root[c], tr->outcome == 1))
                 return mg_err_set(err, MG_ENOMEM, "out of memory");
             if (tr->outcome == 1) {
                 s->S += 1;
                 s->s_c[c] += 1;
                 if (to->n < o->pool_max &&
-                    pool_add(to, tr->end_state, tr->end_t, tr->end_lam, from->root[c]))
+                    mg_ffs_pool_add(to, tr->end_state, tr->end_t, tr->end_lam, from->root[c]))
                     return mg_err_set(err, MG_ENOMEM, "out of memory for the crossing states");
             }
         }
@@ -805,7 +369,7 @@ static int build_direction(run_ctx *X, int d, mg_err *err)
         }
         double p, var;
         int64_t ncfg;
-        stage_p(s, &p, &var, &ncfg);
+        mg_ffs_stage_p(s, &p, &var, &ncfg);
         logf_(o, "from %s: stage %d: interface %g Hz -> %g Hz, p = %lld/%lld = %.4g (%lld "
               "start states)", dir_name(d), i, obs_of(d, X->lam[d][i]), obs_of(d, s->lam_next),
               (long long)s->S, (long long)s->M, p, (long long)ncfg);
@@ -825,7 +389,7 @@ static int refine_direction(run_ctx *X, int d, mg_err *err)
     for (; X->refine_round[d] < FFS_REFINE_ROUNDS; ++X->refine_round[d]) {
         if (!X->plan[d]) {
             double k, sum, bv;
-            double rv = rate_relvar(X, d, &k, &sum, &bv);
+            double rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
             logf_(o, "from %s: rate %.4g Hz, relative error %.3g (stages %.3g, tree bootstrap "
                   "%.3g; round %d)", dir_name(d), k, sqrt(rv), sqrt(sum), sqrt(bv),
                   X->refine_round[d]);
@@ -838,7 +402,7 @@ static int refine_direction(run_ctx *X, int d, mg_err *err)
             }
             double flux, frv, T;
             int64_t C;
-            flux_of(X, d, &flux, &frv, &C, &T);
+            mg_ffs_flux(X, d, &flux, &frv, &C, &T);
             /* stages share what the flux leaves, with 10 % to spare */
             double left = 0.9 * o->rel_err * o->rel_err - frv;
             if (left <= 0) {
@@ -854,7 +418,7 @@ static int refine_direction(run_ctx *X, int d, mg_err *err)
                 stage *s = &X->st[d][i];
                 double p, var;
                 int64_t nc;
-                stage_p(s, &p, &var, &nc);
+                mg_ffs_stage_p(s, &p, &var, &nc);
                 double v = var / (p * p);
                 int64_t more = 0;
                 if (v > target) {
@@ -876,7 +440,7 @@ static int refine_direction(run_ctx *X, int d, mg_err *err)
                 return rc;
             double p, var;
             int64_t nc;
-            stage_p(s, &p, &var, &nc);
+            mg_ffs_stage_p(s, &p, &var, &nc);
             logf_(o, "from %s: stage %d: %lld trials, p = %.4g +- %.2g rel (%lld start states)",
                   dir_name(d), i, (long long)s->M, p, sqrt(var) / p, (long long)nc);
         }
@@ -923,7 +487,7 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         return rc;
     mg_stats_cfg c;
     int64_t st_L;
-    check_opts(m, o, &c, &st_L, err);
+    mg_ffs_check_opts(m, o, &c, &st_L, err);
     run_ctx *X = calloc(1, sizeof *X);
     if (!X)
         return mg_err_set(err, MG_ENOMEM, "out of memory");
@@ -939,7 +503,7 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         goto out;
     J->mm = &X->md.mm;
     J->dyn_rows = X->md.mm.rows;
-    lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
+    mg_ffs_lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
     J->rows = J->dyn_rows + J->lc.rows;
     J->lam_thr[0] = J->lam_A[0] = c.sw_lo;
     J->lam_B[0] = c.sw_hi;
@@ -1007,7 +571,7 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
     r->backend_name = X->eng->name;
     cpu_name(r->device, sizeof r->device, J->threads);
     for (int d = 0; d < 2; ++d) {
-        double k, sum, bv, rv = rate_relvar(X, d, &k, &sum, &bv);
+        double k, sum, bv, rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
         double se = sqrt(rv);
         r->rate_rel_se_stages[d] = sqrt(sum);
         r->rate_rel_se_tree[d] = sqrt(bv);
@@ -1018,7 +582,7 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         r->rate_ci_low[d] = k * exp(-1.959963984540054 * se);
         r->rate_ci_high[d] = k * exp(1.959963984540054 * se);
         double frv;
-        flux_of(X, d, &r->flux_hz[d], &frv, &r->flux_crossings[d], &r->exposure_s[d]);
+        mg_ffs_flux(X, d, &r->flux_hz[d], &frv, &r->flux_crossings[d], &r->exposure_s[d]);
         r->flux_rel_se[d] = sqrt(frv);
         r->basin_core[d] = obs_of(d, J->lam_A[d]);
         r->n_stages[d] = X->n_stages[d];
@@ -1027,7 +591,7 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         for (int i = 0; i < X->n_stages[d]; ++i) {
             double p, var;
             int64_t nc;
-            stage_p(&X->st[d][i], &p, &var, &nc);
+            mg_ffs_stage_p(&X->st[d][i], &p, &var, &nc);
             r->trials[d][i] = X->st[d][i].M;
             r->successes[d][i] = X->st[d][i].S;
             r->start_states[d][i] = nc;
@@ -1050,7 +614,7 @@ out:
     free(X->end_buf);
     for (int d = 0; d < 2; ++d) {
         for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
-            pool_free(&X->pools[d][i]);
+            mg_ffs_pool_free(&X->pools[d][i]);
         for (int i = 0; i < MG_FFS_IF_MAX; ++i) {
             free(X->st[d][i].m_c);
             free(X->st[d][i].s_c);

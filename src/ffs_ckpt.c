@@ -330,7 +330,7 @@ int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err)
             snprintf(path_, sizeof path_, "/pool/%d_%d/root", d, i);
             bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_INT32, root, (hsize_t)n);
             for (int64_t k = 0; !bad && k < n; ++k)
-                bad = root[k] < 0 || pool_add(p, st + k * rows, t[k], lam[k], root[k]);
+                bad = root[k] < 0 || mg_ffs_pool_add(p, st + k * rows, t[k], lam[k], root[k]);
             free(st);
             free(t);
             free(lam);
@@ -350,7 +350,7 @@ int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err)
             s->S = si[1];
             s->next = si[2];
             s->goal = si[3];
-            bad = stage_grow(s, si[4]) != 0;
+            bad = mg_ffs_stage_grow(s, si[4]) != 0;
             if (!bad && si[4] > 0) {
                 snprintf(path_, sizeof path_, "/stage/%d_%d/m_c", d, i);
                 bad = mg_h5_read_array(f, path_, H5T_NATIVE_INT64, s->m_c, (hsize_t)si[4]);
@@ -366,7 +366,7 @@ int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err)
                 snprintf(path_, sizeof path_, "/stage/%d_%d/log_succ", d, i);
                 bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_UCHAR, u, (hsize_t)si[5]);
                 for (int64_t k = 0; !bad && k < si[5]; ++k)
-                    bad = r[k] < 0 || stage_log(s, r[k], u[k] != 0);
+                    bad = r[k] < 0 || mg_ffs_stage_log(s, r[k], u[k] != 0);
                 free(r);
                 free(u);
             }

@@ -57,8 +57,37 @@ typedef struct {
  * malloc'ed). mg_ffs_ckpt_load: fill X (set up from those options) from the checkpoint. */
 int mg_ffs_ckpt_write(const run_ctx *X, const char *path, mg_err *err);
 int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err);
-int pool_add(pool *p, const double *state, int64_t t, double lam, int32_t root);
-int stage_grow(stage *s, int64_t n);
-int stage_log(stage *s, int32_t root, int succ);
+
+/* Constants of the method (docs/SWITCHING.md). */
+#define FFS_Q0 0.05               /* share of the A-state bins above the automatic lambda_0 */
+#define FFS_MIN_CROSS 64          /* least crossings of lambda_0 stored before the stages */
+#define FFS_ROUND_S 2.0           /* simulated s per basin run per round (and the exploration) */
+#define FFS_CHUNK 1024            /* trials per engine call: bounds memory, not results */
+#define FFS_TRIALS_MAX (1 << 23)  /* most trials per stage (the trial index has 24 bits) */
+#define FFS_REFINE_ROUNDS 12      /* most refinement rounds per direction */
+
+/* src/ffs_opts.c: check options against model m, giving the switching configuration and the
+ * steps per statistics bin (MG_EINVAL naming the option otherwise); lay out the observer rows
+ * from row0 on. */
+int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, int64_t *st_L,
+                      mg_err *err);
+void mg_ffs_lane_layout(mg_ffs_lane_cfg *lc, const mg_model *m, const mg_stats_cfg *c,
+                        int64_t st_L, double dt_ms, int row0);
+
+/* src/ffs_stats.c. Pools and stages: append (0, or -1 out of memory), free. */
+int mg_ffs_pool_add(pool *p, const double *state, int64_t t, double lam, int32_t root);
+void mg_ffs_pool_free(pool *p);
+int mg_ffs_stage_grow(stage *s, int64_t n);
+int mg_ffs_stage_log(stage *s, int32_t root, int succ);
+/* p of a stage and the variance of its estimate (the larger of the binomial one and the one
+ * across start states), and how many start states were used. */
+void mg_ffs_stage_p(const stage *s, double *p, double *var, int64_t *n_used);
+/* The flux of direction d (crossings of lambda_0 per second in state A) and its relative
+ * variance; crossings and exposure. */
+void mg_ffs_flux(const run_ctx *X, int d, double *flux, double *relvar, int64_t *C, double *T);
+/* The rate of direction d and its relative variance: the flux's plus the larger of the sum over
+ * stages and the tree bootstrap's (*stage_sum, *boot; may be NULL). */
+double mg_ffs_rate_relvar(const run_ctx *X, int d, double *rate, double *stage_sum,
+                          double *boot);
 
 #endif /* MESOGIF_FFS_STATE_H */
