@@ -497,8 +497,7 @@ int mg_cli_switch(int argc, char **argv)
             switch_usage(stdout);
             return 0;
         default:
-            mg_cli_error("switch: unknown or incomplete option '%s' (see mesogif switch --help)",
-                         argv[optind - 1]);
+            mg_cli_unknown_option("switch", argv[optind - 1], longopts);
             return 2;
         }
     }
