@@ -71,6 +71,10 @@ static void run_usage(FILE *out)
           "  --switch-thresholds LO,HI  hysteresis thresholds in Hz (default -5,5)\n"
           "  --hist-max FREQ            histograms of A on [0, max) (default 200Hz)\n"
           "  --hist-bins N              (default 400)\n"
+          "  --stats-time BIN|off       mean, variance and covariance of A across realizations\n"
+          "                             per time bin from the start of the run, warm-up\n"
+          "                             included (default: the stats bin when the model has a\n"
+          "                             time-dependent input, else off)\n"
           "  --theory                   also compute the mean-field theory (fixed points, their\n"
           "                             stability, spectra at /stats/freq) into /theory\n"
           "\n"
@@ -130,7 +134,7 @@ enum {
     OPT_STATSBIN, OPT_RECREAL, OPT_SEED, OPT_THREADS, OPT_BACKEND, OPT_BATCH, OPT_OUT,
     OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP, OPT_PSD_DF, OPT_PSD_BIN, OPT_ONESIDED, OPT_SW_OBS,
     OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS, OPT_SHARD, OPT_COUNT, OPT_CKPT,
-    OPT_CKPT_EVERY, OPT_NO_CKPT, OPT_RESUME, OPT_STATS
+    OPT_CKPT_EVERY, OPT_NO_CKPT, OPT_RESUME, OPT_STATS, OPT_STATS_TIME
 };
 
 enum { OPT_CONNECTIVITY = 2000 }; /* micro connectivity (src/micro_derive.c) */
@@ -342,6 +346,7 @@ static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
         {"--hist-bins", o->hist_bins != resumed->hist_bins, ""},
         {"--stats", o->stats_basic != resumed->stats_basic, ""},
         {"--theory", o->theory != resumed->theory, ""},
+        {"--stats-time", o->stats_time_ms != resumed->stats_time_ms, ""},
     };
     snprintf(f[0].was, sizeof f[0].was, "realizations [%lld, %lld)",
              (long long)resumed->realization_first,
@@ -407,6 +412,13 @@ static int check_relations(const mg_run_opts *o, const mg_model *m, const char *
         !multiple_of_dt(o->switch_smooth_ms, o->stats_bin_ms, &k))
         REL_BAD("--switch-smooth: %g ms is not a multiple of the statistics bin %g ms (allowed: "
                 "k * stats-bin)", o->switch_smooth_ms, o->stats_bin_ms);
+    if (dt_ok && o->stats_time_ms > 0 && !bad_opt[opt_slot(OPT_STATS_TIME)] &&
+        !multiple_of_dt(o->stats_time_ms, o->dt_ms, &k))
+        REL_BAD("--stats-time: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->stats_time_ms, o->dt_ms);
+    else if (ts_ok && o->stats_time_ms > o->t_sim_ms && !bad_opt[opt_slot(OPT_STATS_TIME)])
+        REL_BAD("--stats-time: %g ms is longer than t-sim = %g ms (allowed: bin <= t-sim)",
+                o->stats_time_ms, o->t_sim_ms);
 #undef REL_BAD
     return n;
 }
@@ -513,6 +525,7 @@ int mg_cli_run(int argc, char **argv)
         {"switch-thresholds", required_argument, 0, OPT_SW_THR},
         {"hist-max", required_argument, 0, OPT_HIST_MAX},
         {"hist-bins", required_argument, 0, OPT_HIST_BINS},
+        {"stats-time", required_argument, 0, OPT_STATS_TIME},
         {"theory", no_argument, 0, OPT_THEORY},
         {"set", required_argument, 0, OPT_SET},
         {0, 0, 0, 0}};
@@ -520,6 +533,7 @@ int mg_cli_run(int argc, char **argv)
     mg_run_opts_default(&o);
     /* which options the user gave (they win over the model file's "simulation" block) */
     int set_dt = 0, set_tsim = 0, set_warm = 0, set_rec = 0, set_stats = 0;
+    int set_stats_time = 0; /* --stats-time given (else: on for time-dependent inputs) */
     const char *out_path = NULL;
     int force = 0, dry = 0, quiet = 0;
     const char *shard_text = NULL;
@@ -751,6 +765,19 @@ int mg_cli_run(int argc, char **argv)
         case OPT_SHARD:
             shard_text = optarg;
             break;
+        case OPT_STATS_TIME:
+            set_stats_time = 1;
+            if (strcmp(optarg, "off") == 0) {
+                o.stats_time_ms = 0.0;
+                break;
+            }
+            if (parse_dur("--stats-time", optarg, &o.stats_time_ms))
+                BAD_OPT;
+            if (!(o.stats_time_ms > 0) || !isfinite(o.stats_time_ms)) {
+                mg_cli_error("--stats-time: '%s' (allowed: a duration > 0, or off)", optarg);
+                BAD_OPT;
+            }
+            break;
         case OPT_STATS:
             if (strcmp(optarg, "full") == 0)
                 o.stats_basic = 0;
@@ -938,6 +965,25 @@ int mg_cli_run(int argc, char **argv)
                               floor(n_steps / k)))
                 k -= 1.0;
             o.stats_bin_ms = k * o.dt_ms == o.stats_bin_ms ? o.stats_bin_ms : k * o.dt_ms;
+        }
+    }
+    /* time-resolved statistics by default when the input depends on time (a response to a
+     * stimulus is what such a run is for), in the statistics bin, unless the record of one
+     * realization would be too large: then off, with a note */
+    if (!set_stats_time && !resume_path) {
+        int timed = 0;
+        for (int a = 0; a < m.P; ++a)
+            timed |= m.pops[a].n_steps > 0 || mg_pop_has_stimulus(&m.pops[a]);
+        if (timed && o.dt_ms > 0 && o.stats_bin_ms > 0 && o.t_sim_ms >= o.stats_bin_ms) {
+            double bins = floor(floor(o.t_sim_ms / o.dt_ms + 1e-9) /
+                                floor(o.stats_bin_ms / o.dt_ms + 0.5));
+            double bytes = ((double)m.P + (double)m.P * m.P) * bins * 8.0;
+            if (bytes <= MG_STATS_TIME_MAX_BYTES)
+                o.stats_time_ms = o.stats_bin_ms;
+            else
+                mg_cli_error("note: time-resolved statistics left off (%.0f MB per realization "
+                             "in bins of %g ms; ask for them with a coarser --stats-time)",
+                             bytes / 1048576.0, o.stats_bin_ms);
         }
     }
     /* the model file may declare the observable of the switching analysis */

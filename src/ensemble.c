@@ -306,6 +306,16 @@ static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L
         c.hist_max_hz = o->hist_max_hz;
     if (o->hist_bins > 0)
         c.hist_bins = o->hist_bins;
+    if (o->stats_time_ms != 0) {
+        int64_t L;
+        if (!(o->stats_time_ms > 0) || !multiple_of(o->stats_time_ms, o->dt_ms, &L) ||
+            L > job->n_steps)
+            return mg_err_set(err, MG_EINVAL, "--stats-time: %g ms is not a multiple of dt = "
+                              "%g ms within t-sim = %g ms (allowed: k * dt <= t-sim, k >= 1)",
+                              o->stats_time_ms, o->dt_ms, o->t_sim_ms);
+        c.time_bin_ms = o->stats_time_ms;
+        c.time_bins = job->n_steps / L;
+    }
     int rc = mg_stats_cfg_check(&c, err);
     if (rc != MG_OK)
         return rc;

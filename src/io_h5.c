@@ -241,6 +241,40 @@ static int write_stats_cfg(hid_t g, const mg_stats_cfg *c)
     rc |= attr_i64(g, "isi_bins", c->isi_bins);
     rc |= attr_f64(g, "isi_max_s", c->isi_max_s);
     rc |= attr_i64(g, "basic", c->basic);
+    if (c->time_bins > 0) { /* absent: no time-resolved sums (files without them stay as they were) */
+        rc |= attr_f64(g, "time_bin_ms", c->time_bin_ms);
+        rc |= attr_i64(g, "time_bins", c->time_bins);
+    }
+    return rc;
+}
+
+/* /stats/time: the time-resolved moments across realizations, and their sums under
+ * /stats/sums/time (also inside /stats/sums/d, which is what merging uses). */
+static int write_stats_time(hid_t f, const mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    const int64_t B = L->cfg.time_bins;
+    if (B <= 0)
+        return 0;
+    hsize_t P = (hsize_t)L->P, nb = (hsize_t)B, PB[2] = {P, nb}, PPB[3] = {P, P, nb};
+    int rc = 0;
+    rc |= dset_f64(f, "/stats/time/t_s", 1, &nb, s->tm_t_s);
+    rc |= dset_f64(f, "/stats/time/mean_A", 2, PB, s->tm_mean_A);
+    rc |= dset_f64(f, "/stats/time/mean_A_sem", 2, PB, s->tm_mean_A_sem);
+    rc |= dset_f64(f, "/stats/time/var_A", 2, PB, s->tm_var_A);
+    rc |= dset_f64(f, "/stats/time/cov_A", 3, PPB, s->tm_cov_A);
+    rc |= dset_i64(f, "/stats/time/n_realizations", 0, NULL, &s->i[L->i_tm_nreal]);
+    rc |= dset_f64(f, "/stats/sums/time/sum_A", 2, PB, s->d + L->d_tm_s1);
+    rc |= dset_f64(f, "/stats/sums/time/sum_AA", 3, PPB, s->d + L->d_tm_s2);
+    hid_t g = H5Gopen2(f, "/stats/time", H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    rc |= attr_f64(g, "bin_ms", L->cfg.time_bin_ms);
+    rc |= attr_str(g, "description", "across realizations, per population and bin of bin_ms "
+                   "from the start of the run (warm-up included); t_s: start of the bin (s); "
+                   "mean_A, var_A [P][bins] (Hz, Hz^2, var unbiased), cov_A [P][P][bins], "
+                   "mean_A_sem = sqrt(var_A / n_realizations)");
+    H5Gclose(g);
     return rc;
 }
 
@@ -396,6 +430,7 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
     rc |= dset_f64(f, "/stats/mean_A_sem", 1, &P, s->mean_A_sem);
     rc |= dset_f64(f, "/stats/var_A_sem", 1, &P, s->var_A_sem);
     rc |= write_spectra(f, s);
+    rc |= write_stats_time(f, s);
     for (int a = 0; a < L->P && rc == 0; ++a) {
         char g[64 + MG_NAME_MAX];
         snprintf(g, sizeof g, "/stats/hist/%s", pop_names[a]);
@@ -449,10 +484,12 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
         {"csd_re_sum", L->d_csd_re, L->d_csd_im}, {"csd_im_sum", L->d_csd_im, L->d_sw_expo},
         {"switch_exposure_s", L->d_sw_expo, L->d_sw_d1}, {"switch_dwell_sum_s", L->d_sw_d1, L->d_sw_d2},
         {"switch_dwell_sq_sum", L->d_sw_d2, L->d_isi_s1}, {"isi_sum_s", L->d_isi_s1, L->d_isi_s2},
-        {"isi_sq_sum", L->d_isi_s2, L->n_d}};
+        {"isi_sq_sum", L->d_isi_s2, L->d_isi_s2 + L->P},
+        {"time_sum_A", L->d_tm_s1, L->d_tm_s2}, {"time_sum_AA", L->d_tm_s2, L->n_d}};
     char fields[2048] = "";
     size_t at = 0;
-    for (size_t k = 0; k < sizeof fd / sizeof fd[0]; ++k)
+    const size_t nfd = sizeof fd / sizeof fd[0] - (L->cfg.time_bins > 0 ? 0 : 2);
+    for (size_t k = 0; k < nfd; ++k)
         at += (size_t)snprintf(fields + at, sizeof fields - at, "%s %lld %lld\n", fd[k].name,
                                (long long)fd[k].off, (long long)(fd[k].end - fd[k].off));
     rc |= attr_str(g, "d_fields", fields);

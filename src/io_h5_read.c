@@ -64,6 +64,20 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     int64_t basic = 0;
     if (mg_h5_read_attr(g, "basic", H5T_NATIVE_INT64, &basic) == 0)
         c.basic = basic != 0;
+    /* time-resolved sums: present when both attributes are (files without them have none) */
+    int64_t tb = 0;
+    double tbin = 0.0;
+    if (mg_h5_read_attr(g, "time_bins", H5T_NATIVE_INT64, &tb) == 0 &&
+        mg_h5_read_attr(g, "time_bin_ms", H5T_NATIVE_DOUBLE, &tbin) == 0) {
+        mg_err cerr;
+        c.time_bins = tb;
+        c.time_bin_ms = tbin;
+        if (tb < 1 || mg_stats_cfg_check(&c, &cerr) != MG_OK) {
+            rc = mg_err_set(err, MG_EIO, "%s: /stats/sums: time-resolved configuration out of "
+                            "range (%lld bins of %g ms; damaged file)", path, (long long)tb, tbin);
+            goto out;
+        }
+    }
     /* the observable's coefficients are not needed to merge or compare; parse for completeness */
     char observable[MG_OBSERVABLE_LEN]; /* the parser copies its text into c.observable */
     memcpy(observable, c.observable, sizeof observable);

@@ -62,6 +62,17 @@ int mg_obs_setup(mg_obs_cfg *oc, const mg_stats_layout *L, const double *N, doub
     row += (int64_t)P * F;
     oc->row_csd = (int)row;
     row += 2 * C * F;
+    /* time-resolved statistics: bins of a whole number of steps (stats_config checked that) */
+    if (sc->time_bins > 0) {
+        oc->tm_L = llround(sc->time_bin_ms / dt_ms);
+        oc->tm_B = sc->time_bins;
+        for (int a = 0; a < P; ++a)
+            oc->tm_scale[a] = 1.0 / (N[a] * (double)oc->tm_L * dt_s);
+        oc->row_tm_n = (int)row;
+        row += P;
+        oc->row_tm_A = (int)row;
+        row += (int64_t)P * oc->tm_B;
+    }
     if (row > 2000000000)
         return mg_err_set(err, MG_EINVAL, "the state of one realization would have %lld rows "
                           "(allowed: < 2e9; lower len_kernel, the spectral resolution or the "

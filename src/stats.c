@@ -116,6 +116,16 @@ int mg_stats_cfg_check(const mg_stats_cfg *c, mg_err *err)
         return mg_err_set(err, MG_EINVAL, "dwell histogram: %d bins on [%g, %g) s (allowed: "
                           "bins >= 1, 0 < min < max)", c->dwell_bins, c->dwell_min_s,
                           c->dwell_max_s);
+    if (c->time_bins < 0 || (c->time_bins > 0 && !(c->time_bin_ms > 0)))
+        return mg_err_set(err, MG_EINVAL, "--stats-time: %lld bins of %g ms (allowed: bins >= "
+                          "0, bin > 0)", (long long)c->time_bins, c->time_bin_ms);
+    const double rec_bytes = ((double)c->P + (double)c->P * c->P) * (double)c->time_bins * 8.0;
+    if (rec_bytes > MG_STATS_TIME_MAX_BYTES)
+        return mg_err_set(err, MG_EINVAL, "--stats-time: %lld bins of %g ms for %d populations "
+                          "make a time-resolved record of %.1f MB per realization (allowed: <= "
+                          "%.0f MB; use a coarser bin, a shorter --t-sim, or --stats-time off)",
+                          (long long)c->time_bins, c->time_bin_ms, c->P, rec_bytes / 1048576.0,
+                          MG_STATS_TIME_MAX_BYTES / 1048576.0);
     return MG_OK;
 }
 
@@ -148,6 +158,8 @@ void mg_stats_layout_init(mg_stats_layout *L, const mg_stats_cfg *c)
     i += P * (c->isi_bins + 2);
     L->i_isi_n = i;
     i += P;
+    const int64_t B = c->time_bins > 0 ? c->time_bins : 0;
+    L->i_tm_nreal = B > 0 ? i++ : -1;
     L->n_i = i;
     L->d_s1 = d;
     d += P;
@@ -181,6 +193,10 @@ void mg_stats_layout_init(mg_stats_layout *L, const mg_stats_cfg *c)
     d += P;
     L->d_isi_s2 = d;
     d += P;
+    L->d_tm_s1 = B > 0 ? d : -1;
+    d += P * B;
+    L->d_tm_s2 = B > 0 ? d : -1;
+    d += P * P * B;
     L->n_d = d;
 }
 
@@ -189,7 +205,8 @@ static void free_derived(mg_stats *s)
     double **p[] = {&s->mean_A, &s->var_A, &s->cov_A, &s->mean_A_sem, &s->var_A_sem, &s->freq,
                     &s->psd, &s->psd_sem, &s->csd_re, &s->csd_im, &s->dwell_edges_s,
                     &s->hist_A_edges, &s->hist_obs_edges, &s->isi_mean_s, &s->isi_cv,
-                    &s->isi_edges_s};
+                    &s->isi_edges_s, &s->tm_t_s, &s->tm_mean_A, &s->tm_var_A,
+                    &s->tm_cov_A, &s->tm_mean_A_sem};
     for (size_t k = 0; k < sizeof p / sizeof p[0]; ++k) {
         free(*p[k]);
         *p[k] = NULL;
@@ -292,6 +309,47 @@ static double *alloc_n(int64_t n)
     return malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
 }
 
+/* Time-resolved moments across the R realizations, per bin: mean, unbiased (co)variance, and
+ * the standard error of the mean, sqrt(var / R) (realizations are independent). */
+static int time_finalize(mg_stats *s, mg_err *err)
+{
+    const mg_stats_layout *L = &s->L;
+    const int64_t B = L->cfg.time_bins, P = L->P;
+    if (B <= 0)
+        return MG_OK;
+    s->tm_t_s = alloc_n(B);
+    s->tm_mean_A = alloc_n(P * B);
+    s->tm_var_A = alloc_n(P * B);
+    s->tm_cov_A = alloc_n(P * P * B);
+    s->tm_mean_A_sem = alloc_n(P * B);
+    if (!s->tm_t_s || !s->tm_mean_A || !s->tm_var_A || !s->tm_cov_A || !s->tm_mean_A_sem) {
+        free_derived(s);
+        return mg_err_set(err, MG_ENOMEM, "out of memory for statistics");
+    }
+    const double R = (double)s->i[L->i_tm_nreal];
+    const double *S1 = s->d + L->d_tm_s1, *S2 = s->d + L->d_tm_s2;
+    for (int64_t b = 0; b < B; ++b)
+        s->tm_t_s[b] = (double)b * L->cfg.time_bin_ms * 1e-3;
+    for (int64_t a = 0; a < P; ++a)
+        for (int64_t q = 0; q < P; ++q)
+            for (int64_t b = 0; b < B; ++b) {
+                const double sa = S1[a * B + b], sq = S1[q * B + b];
+                double v = R > 1 ? (S2[(a * P + q) * B + b] - sa * sq / R) / (R - 1.0) : NAN;
+                /* identical realizations (deterministic runs) can give -1e-17 by cancellation */
+                if (a == q && v < 0.0)
+                    v = 0.0;
+                s->tm_cov_A[(a * P + q) * B + b] = v;
+            }
+    for (int64_t a = 0; a < P; ++a)
+        for (int64_t b = 0; b < B; ++b) {
+            const double v = s->tm_cov_A[(a * P + a) * B + b];
+            s->tm_mean_A[a * B + b] = R > 0 ? S1[a * B + b] / R : NAN;
+            s->tm_var_A[a * B + b] = v;
+            s->tm_mean_A_sem[a * B + b] = R > 1 ? sqrt(v / R) : NAN;
+        }
+    return MG_OK;
+}
+
 int mg_stats_finalize(mg_stats *s, mg_err *err)
 {
     const mg_stats_layout *L = &s->L;
@@ -385,7 +443,7 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
     }
     for (int k = 0; k <= c->isi_bins; ++k)
         s->isi_edges_s[k] = c->isi_max_s * k / c->isi_bins;
-    return MG_OK;
+    return time_finalize(s, err);
 }
 
 void mg_stats_free(mg_stats *s)

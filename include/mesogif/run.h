@@ -98,6 +98,9 @@ typedef struct {
     void *progress_user;
     volatile int *cancel;        /* may be NULL; set non-zero to stop early (signals) */
     mg_cuda_kernel cuda_kernel;  /* meso CUDA kernel (MG_CUDA_KERNEL_AUTO) */
+    double stats_time_ms;        /* time-resolved statistics across realizations in bins of this
+                                  * (a multiple of dt) from the start of the run; 0 = none
+                                  * (include/mesogif/stats.h, /stats/time) */
 } mg_run_opts;
 
 /* Defaults: meso, binomial, auto backend, dt 0.5 ms, 10 s, warm-up 1 s, bins 1 ms / 10 ms,

@@ -46,6 +46,10 @@ typedef struct {
     /* interspike intervals (micro only): NI bins on [0, isi_max_s) */
     int isi_bins;
     double isi_max_s;
+    /* time-resolved statistics across realizations (--stats-time): time_bins bins of
+     * time_bin_ms from the start of the run (warm-up included); 0 bins = none */
+    double time_bin_ms;
+    int64_t time_bins;
 } mg_stats_cfg;
 
 typedef struct {
@@ -84,6 +88,12 @@ typedef struct {
     int64_t d_isi_s1;    /* [P] sum of the intervals (s) */
     int64_t d_isi_s2;    /* [P] sum of their squares (s^2) */
     int64_t n_d;
+    /* time-resolved sums (only with cfg.time_bins = B > 0; else -1 and no space): per
+     * realization one sample per population and bin, so the sums over realizations are
+     * exact sufficient statistics of mean and covariance of A at each time */
+    int64_t i_tm_nreal;  /* [1]       realizations behind the time-resolved sums */
+    int64_t d_tm_s1;     /* [P][B]    sum over realizations of A_p(bin) (Hz) */
+    int64_t d_tm_s2;     /* [P][P][B] sum of A_p(bin) A_q(bin) (Hz^2) */
 } mg_stats_layout;
 
 typedef struct {
@@ -109,6 +119,12 @@ typedef struct {
     double *isi_mean_s;      /* [P] mean interspike interval (NaN without intervals) */
     double *isi_cv;          /* [P] its coefficient of variation */
     double *isi_edges_s;     /* [NI + 1] */
+    /* time-resolved (cfg.time_bins = B > 0; NULL otherwise), across realizations */
+    double *tm_t_s;          /* [B] start of each bin (s, from the start of the run) */
+    double *tm_mean_A;       /* [P][B] Hz */
+    double *tm_var_A;        /* [P][B] Hz^2, unbiased across realizations */
+    double *tm_cov_A;        /* [P][P][B] Hz^2 */
+    double *tm_mean_A_sem;   /* [P][B] Hz, sqrt(var / R) */
 } mg_stats;
 
 /* Default configuration for P populations at bin_ms: spectra with df = 1 Hz at 1 ms (when 1 ms
@@ -124,6 +140,10 @@ int mg_stats_parse_observable(mg_stats_cfg *c, const char *text, mg_err *err);
 
 /* Check a configuration (sizes, ranges). MG_EINVAL with "--option: ..." otherwise. */
 int mg_stats_cfg_check(const mg_stats_cfg *c, mg_err *err);
+
+/* The record of one realization with time-resolved statistics is (P + P^2) B doubles: refused
+ * above this many bytes (MG_EINVAL, naming --stats-time, by mg_stats_cfg_check). */
+#define MG_STATS_TIME_MAX_BYTES (64.0 * 1024 * 1024)
 
 /* Fill the layout for configuration c. Pure. */
 void mg_stats_layout_init(mg_stats_layout *L, const mg_stats_cfg *c);

@@ -10,7 +10,11 @@
  *     (high once D > hi, low once D < lo), exposure, exits and dwell times per state;
  *   - at every spectral sample bin after the warm-up: stores A in the current segment; when a
  *     segment is complete it returns 1, and the backend transforms the segment (FFTW on the
- *     host, cuFFT on the device) and adds periodograms with mg_obs_add_spectrum.
+ *     host, cuFFT on the device) and adds periodograms with mg_obs_add_spectrum;
+ *   - with time-resolved statistics (--stats-time), at every time bin from the start of the
+ *     run (warm-up included): stores A of that bin; mg_obs_record turns the stored A(t) into
+ *     the realization's A and A A^T per bin, whose sums over realizations give mean A(t) and
+ *     cov A(t) across the ensemble.
  * At the end mg_obs_record turns a realization's accumulators into its contribution to the
  * ensemble sums (include/mesogif/stats.h): the ensemble statistics are the ordered sum of
  * these records. Dwell conventions: a dwell begins with the flip into a state and ends with the
@@ -63,6 +67,12 @@ typedef struct {
     int row_psd;            /* [P][F] sum of periodograms */
     int row_csd;            /* [2][C][F] sums of Re, Im of cross-periodograms */
     int rows;               /* rows used by the observer (from row_rec_n on) */
+    /* time-resolved statistics (tm_L = 0: none); rows inside the `rows` above */
+    int64_t tm_L;           /* steps per time bin */
+    int64_t tm_B;           /* time bins (= L.cfg.time_bins) */
+    double tm_scale[MG_OBS_POP_MAX]; /* 1/(N tm_L dt) */
+    int row_tm_n;           /* [P] time-bin sum of n */
+    int row_tm_A;           /* [P][tm_B] A of every time bin */
 } mg_obs_cfg;
 
 /* Zero the observer rows. */
@@ -219,6 +229,23 @@ static inline MG_HD int mg_obs_step(const mg_obs_cfg *oc, mg_lanes st, int64_t t
             for (int j = 0; j < MG_VL; ++j)
                 MG_AT(st, oc->row_psd_n + a, j) = 0.0;
     }
+    if (oc->tm_L > 0) {
+        for (int a = 0; a < P; ++a) {
+            MG_SIMD
+            for (int j = 0; j < MG_VL; ++j)
+                MG_AT(st, oc->row_tm_n + a, j) += n[a * MG_VL + j];
+        }
+        if ((t + 1) % oc->tm_L == 0) {
+            const int64_t b = (t + 1) / oc->tm_L - 1;
+            for (int a = 0; a < P; ++a)
+                for (int j = 0; j < MG_VL; ++j) {
+                    if (b < oc->tm_B)
+                        MG_AT(st, oc->row_tm_A + a * oc->tm_B + b, j) =
+                            MG_AT(st, oc->row_tm_n + a, j) * oc->tm_scale[a];
+                    MG_AT(st, oc->row_tm_n + a, j) = 0.0;
+                }
+        }
+    }
     return segment_done;
 }
 
@@ -313,6 +340,19 @@ static inline MG_HD void mg_obs_record(const mg_obs_cfg *oc, mg_lanes st, int j,
         ri[L->i_isi_n + a] = 0;
         rd[L->d_isi_s1 + a] = 0.0;
         rd[L->d_isi_s2 + a] = 0.0;
+    }
+    /* time-resolved: one sample per bin and realization */
+    const int64_t B = c->time_bins;
+    if (B > 0) {
+        ri[L->i_tm_nreal] = 1;
+        for (int a = 0; a < P; ++a)
+            for (int64_t b = 0; b < B; ++b) {
+                const double A_a = MG_AT(st, oc->row_tm_A + a * B + b, j);
+                rd[L->d_tm_s1 + a * B + b] = A_a;
+                for (int q = 0; q < P; ++q)
+                    rd[L->d_tm_s2 + ((int64_t)a * P + q) * B + b] =
+                        A_a * MG_AT(st, oc->row_tm_A + q * B + b, j);
+            }
     }
 }
 
