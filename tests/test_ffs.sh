@@ -195,10 +195,15 @@ fi
 # SIGTERM: checkpoint and exit 75; --resume finishes with the bits of the uninterrupted run of
 # part 1 (same options and seed; other threads)
 rm -f "$T/res.h5" "$T/res.h5.ckpt"
-"$M" switch --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/res.h5" >"$T/stdout" \
+"$M" switch --seed 3 --rel-err 0.15 --threads 2 --out "$T/res.h5" >"$T/stdout" \
     2>"$T/stderr" &
 pid=$!
-sleep 1
+# the signal comes after the first counting round of the basin runs (its progress line), long
+# before the end, on a fast machine as on a slow one
+for _ in $(seq 300); do
+    grep -q "basin runs:" "$T/stderr" && break
+    sleep 0.1
+done
 kill -TERM $pid
 wait $pid
 rc=$?
