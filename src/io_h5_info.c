@@ -111,6 +111,35 @@ static int read_names(hid_t f, char ***names, int *P)
     return 0;
 }
 
+/* The time-resolved statistics (/stats/time) in one line per population: the range of the
+ * ensemble mean A(t) with the times of its extremes, the largest standard deviation across
+ * realizations and the mean standard error of mean A(t). */
+static void print_time_summary(const mg_stats *s, char **names, int P, FILE *out)
+{
+    const int64_t B = s->L.cfg.time_bins;
+    if (B <= 0 || P != s->L.P || !s->tm_mean_A)
+        return;
+    fprintf(out, "time-resolved statistics across %lld realizations (%lld bins of %g ms from the "
+            "start of the run, /stats/time):\n", (long long)s->i[s->L.i_tm_nreal],
+            (long long)B, s->L.cfg.time_bin_ms);
+    fprintf(out, "  %-16s %12s %9s %12s %9s %12s %12s\n", "population", "min mean A", "at (s)",
+            "max mean A", "at (s)", "max sd (Hz)", "mean sem");
+    for (int a = 0; a < P; ++a) {
+        const double *m = s->tm_mean_A + (int64_t)a * B, *v = s->tm_var_A + (int64_t)a * B;
+        const double *e = s->tm_mean_A_sem + (int64_t)a * B;
+        int64_t lo = 0, hi = 0;
+        double sd = 0.0, sem = 0.0;
+        for (int64_t b = 0; b < B; ++b) {
+            lo = m[b] < m[lo] ? b : lo;
+            hi = m[b] > m[hi] ? b : hi;
+            sd = v[b] > sd * sd ? sqrt(v[b]) : sd;
+            sem += e[b] / (double)B;
+        }
+        fprintf(out, "  %-16s %12.4f %9.4g %12.4f %9.4g %12.4f %12.4g\n", names[a], m[lo],
+                s->tm_t_s[lo], m[hi], s->tm_t_s[hi], sd, sem);
+    }
+}
+
 /* Spectra and switching from the sufficient statistics (mg_h5_read_stats): the PSD of every
  * population as means over log-spaced bands, with the band's standard error as `mesogif
  * compare` computes it (docs/COMPARE.md: the periodogram's own chi-square(2) scatter plus the
@@ -169,6 +198,7 @@ static void print_stats_summary(const char *path, char **names, int P, int has_s
             fputc('\n', out);
         }
     }
+    print_time_summary(&s, names, P, out);
     static const char *state[2] = {"low", "high"};
     if (!has_switching || c->basic) {
         fprintf(out, "switching: not analysed (%s)\n", c->basic ? "--stats basic" :

@@ -1,0 +1,127 @@
+#!/bin/bash
+# tests/test_stats_time.sh: `mesogif run --stats-time` end to end (issue 17 point 1; the
+# statistics themselves are checked in tests/test_stats_time.c). Run from the repository root
+# (`make test-cli`); uses $MESOGIF when set, else bin/mesogif. All runs are short (0.5 s).
+#
+#   default:   a model with a step current gets /stats/time in its statistics bin; a stationary
+#              one (uncoupled.json) and --stats-time off get none;
+#   shapes:    /stats/time/mean_A, var_A, mean_A_sem [P][bins], cov_A [P][P][bins], t_s [bins];
+#   shards:    two group-aligned shards (32 realizations each) merged by `mesogif merge` have the
+#              same /stats/time and /stats/sums bits as one run of 64 (h5diff); threads 1 vs 2
+#              and batch 3 give the same bits;
+#   info:      `mesogif info` prints the time-resolved summary;
+#   bad input: a bin that is not a duration, 0, not a multiple of dt, longer than t-sim, or a
+#              record of more than 64 MB: exit 2, a line naming --stats-time, no output file; a
+#              default that would be too large is left off with a note.
+# One line per case (PASS/FAIL name); exit status 1 on any failure.
+set -u
+
+M=${MESOGIF:-bin/mesogif}
+UNC=data/models/uncoupled.json
+if [ ! -x "$M" ]; then
+    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
+    exit 1
+fi
+T=$(mktemp -d /tmp/mg_test_stats_time.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+fail=0
+pass() { echo "PASS $1"; }
+bad() { echo "FAIL $1"; fail=1; }
+
+# the uncoupled population with a step of +60 pA at 200 ms
+sed 's/"len_kernel": -1}/"len_kernel": -1, "step_current": {"amplitude_times": [200.0], "amplitude_values": [60.0]}}/' \
+    "$UNC" > "$T/step.json"
+grep -q step_current "$T/step.json" || bad "setup: step model"
+
+RUN=(run --t-sim 500ms --t-warmup 100ms --stats-bin 10ms --quiet --backend cpu --seed 5)
+
+# h5ls line of a dataset, e.g. "Dataset {1, 50}"
+shape() { h5ls "$1/$2" 2>/dev/null | sed 's/.*Dataset //'; }
+
+# ---- defaults and shapes ------------------------------------------------------------------
+"$M" "${RUN[@]}" "$T/step.json" --realizations 8 --out "$T/a.h5" >/dev/null 2>"$T/err"
+if [ "$(shape "$T/a.h5" stats/time/mean_A)" = "{1, 50}" ] &&
+    [ "$(shape "$T/a.h5" stats/time/var_A)" = "{1, 50}" ] &&
+    [ "$(shape "$T/a.h5" stats/time/mean_A_sem)" = "{1, 50}" ] &&
+    [ "$(shape "$T/a.h5" stats/time/cov_A)" = "{1, 1, 50}" ] &&
+    [ "$(shape "$T/a.h5" stats/time/t_s)" = "{50}" ] &&
+    [ "$(shape "$T/a.h5" stats/sums/time/sum_AA)" = "{1, 1, 50}" ]; then
+    pass "default: a step current gets /stats/time in 10 ms bins, shapes [P][bins], [P][P][bins]"
+else
+    bad "default: /stats/time of the step model: $(h5ls -r "$T/a.h5" 2>&1 | grep time | tr '\n' ' ') $(cat "$T/err")"
+fi
+"$M" "${RUN[@]}" "$UNC" --realizations 2 --out "$T/b.h5" >/dev/null 2>&1
+"$M" "${RUN[@]}" "$T/step.json" --realizations 2 --stats-time off --out "$T/c.h5" >/dev/null 2>&1
+if [ -f "$T/b.h5" ] && [ -f "$T/c.h5" ] && ! h5ls -r "$T/b.h5" | grep -q time &&
+    ! h5ls -r "$T/c.h5" | grep -q time; then
+    pass "default: none for a stationary model, none with --stats-time off"
+else
+    bad "default: /stats/time where none was asked for"
+fi
+"$M" "${RUN[@]}" "$UNC" --realizations 2 --stats-time 50ms --out "$T/d.h5" >/dev/null 2>&1
+if [ "$(shape "$T/d.h5" stats/time/mean_A)" = "{1, 10}" ]; then
+    pass "--stats-time 50ms on a stationary model: 10 bins"
+else
+    bad "--stats-time 50ms: $(shape "$T/d.h5" stats/time/mean_A)"
+fi
+
+# ---- bitwise: threads, batches, shards merged ----------------------------------------------
+"$M" "${RUN[@]}" "$T/step.json" --realizations 64 --threads 1 --out "$T/one.h5" >/dev/null 2>&1
+"$M" "${RUN[@]}" "$T/step.json" --realizations 64 --threads 2 --batch 3 --out "$T/two.h5" >/dev/null 2>&1
+if h5diff "$T/one.h5" "$T/two.h5" /stats/time >/dev/null 2>&1 &&
+    h5diff "$T/one.h5" "$T/two.h5" /stats/sums >/dev/null 2>&1; then
+    pass "bitwise: 1 thread = 2 threads with batch 3 (/stats/time, /stats/sums)"
+else
+    bad "bitwise: threads/batch change /stats/time"
+fi
+for s in 0 1; do
+    "$M" "${RUN[@]}" "$T/step.json" --realizations 64 --shard $s/2 --out "$T/s$s.h5" >/dev/null 2>&1
+done
+"$M" merge "$T/m.h5" "$T/s0.h5" "$T/s1.h5" >/dev/null 2>&1
+if [ -f "$T/m.h5" ] && h5diff "$T/one.h5" "$T/m.h5" /stats/time >/dev/null 2>&1 &&
+    h5diff "$T/one.h5" "$T/m.h5" /stats/sums >/dev/null 2>&1; then
+    pass "shards: two merged shards = one run (/stats/time, /stats/sums, bitwise)"
+else
+    bad "shards: merged /stats/time differs from one run: $(h5diff "$T/one.h5" "$T/m.h5" /stats/time 2>&1 | tail -2)"
+fi
+
+# ---- info ---------------------------------------------------------------------------------
+if "$M" info "$T/m.h5" 2>&1 | grep -q "time-resolved statistics across 64 realizations (50 bins of 10 ms"; then
+    pass "info: time-resolved summary"
+else
+    bad "info: no time-resolved summary"
+fi
+
+# ---- bad input ----------------------------------------------------------------------------
+check_bad() { # name, expected text, args...
+    local name=$1 want=$2
+    shift 2
+    rm -f "$T/x.h5"
+    "$M" "${RUN[@]}" --realizations 1 --out "$T/x.h5" "$@" >/dev/null 2>"$T/err"
+    local rc=$?
+    if [ $rc -eq 2 ] && grep -q -- "$want" "$T/err" && [ ! -e "$T/x.h5" ] &&
+        ! ls "$T"/x.h5* >/dev/null 2>&1; then
+        pass "bad input: $name"
+    else
+        bad "bad input: $name (exit $rc): $(cat "$T/err")"
+    fi
+}
+check_bad "not a duration" "--stats-time: 'fast'" "$T/step.json" --stats-time fast
+check_bad "zero" "--stats-time: '0'" "$T/step.json" --stats-time 0
+check_bad "not a multiple of dt" "--stats-time: 2.5 ms is not a multiple of dt = 1 ms" \
+    "$T/step.json" --stats-time 2.5ms
+check_bad "longer than t-sim" "--stats-time: 600 ms is longer than t-sim" "$T/step.json" \
+    --stats-time 600ms
+# 5000 s in 1 ms bins: (1 + 1) x 5e6 x 8 bytes = 76.3 MB per realization
+check_bad "record too large" "--stats-time: 5000000 bins of 1 ms for 1 populations make a time-resolved record of 76.3 MB per realization (allowed: <= 64 MB" \
+    "$T/step.json" --t-sim 5000s --stats-time 1ms --record-realizations 0
+"$M" "${RUN[@]}" "$T/step.json" --t-sim 5000s --stats-bin 1ms --record-realizations 0 \
+    --realizations 1 --dry-run --out "$T/y.h5" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "note: time-resolved statistics left off (76 MB" "$T/err"; then
+    pass "default too large: left off with a note"
+else
+    bad "default too large (exit $rc): $(cat "$T/err")"
+fi
+
+exit $fail
