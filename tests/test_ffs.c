@@ -6,12 +6,15 @@
  * - trial stream ids are distinct across (direction, pilot, stage, trial) and never an index
  *   of a basin run;
  * - the estimate is the same bits with 1 and 2 threads;
- * - bad options are refused (MG_EINVAL) naming the option.
+ * - bad options are refused (MG_EINVAL) naming the option;
+ * - the error formulas on tallies with known answers: a stage whose start states decide the
+ *   outcome has the variance across states, one whose states do not has the binomial one; the
+ *   flux's ratio estimator over basin runs, with the Poisson floor.
  * The statistical comparison with brute force is tests/test_ffs.sh (CLI). */
 #include "testutil.h"
 
 #include "ensemble.h"      /* mg_obs_setup */
-#include "ffs_internal.h"
+#include "ffs_state.h"     /* stage, run_ctx, mg_ffs_stage_p, mg_ffs_flux */
 #include "core/rng.h"
 #include "mesogif/ffs.h"
 
@@ -225,6 +228,71 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* ---- error formulas on known tallies ----------------------------------------------------- */
+
+START_TEST(test_stage_variance)
+{
+    stage s;
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(mg_ffs_stage_grow(&s, 10), 0);
+    /* 10 start states, 8 trials each; states 0..4 always succeed, 5..9 never: p = 0.5, the
+     * variance is the one across states: 10/9 * sum (s_c - p m_c)^2 / M^2 = 10/9 * 10 * 16 /
+     * 6400, ten times the binomial 0.25 / 80 */
+    for (int c = 0; c < 10; ++c) {
+        s.m_c[c] = 8;
+        s.s_c[c] = c < 5 ? 8 : 0;
+    }
+    s.M = 80;
+    s.S = 40;
+    double p, var;
+    int64_t nu;
+    mg_ffs_stage_p(&s, &p, &var, &nu);
+    ck_assert(p == 0.5);
+    ck_assert_int_eq(nu, 10);
+    ck_assert_msg(fabs(var - 10.0 / 9.0 * 160.0 / 6400.0) < 1e-15, "var %g", var);
+    /* every state gives 4 of 8: nothing across states, the binomial variance remains */
+    for (int c = 0; c < 10; ++c)
+        s.s_c[c] = 4;
+    mg_ffs_stage_p(&s, &p, &var, &nu);
+    ck_assert_msg(fabs(var - 0.25 / 80.0) < 1e-15, "var %g", var);
+    free(s.m_c);
+    free(s.s_c);
+}
+END_TEST
+
+START_TEST(test_flux_variance)
+{
+    run_ctx *X = calloc(1, sizeof *X);
+    ck_assert_ptr_nonnull(X);
+    mg_ffs_basin br[4];
+    memset(br, 0, sizeof br);
+    X->br = br;
+    X->nb = 4;
+    /* equal runs: the ratio estimator sees no spread; the Poisson floor 1/C is left */
+    for (int i = 0; i < 4; ++i) {
+        br[i].crossings[0] = 10;
+        br[i].exposure[0] = 10.0;
+    }
+    double flux, rv, T;
+    int64_t C;
+    mg_ffs_flux(X, 0, &flux, &rv, &C, &T);
+    ck_assert(flux == 1.0 && C == 40 && T == 40.0);
+    ck_assert_msg(fabs(rv - 1.0 / 40.0) < 1e-15, "relvar %g", rv);
+    /* clustered crossings (20, 0, 20, 0 in 10 s each): 4/3 * 4 * 100 / 1600 = 1/3 */
+    for (int i = 0; i < 4; ++i)
+        br[i].crossings[0] = i % 2 ? 0 : 20;
+    mg_ffs_flux(X, 0, &flux, &rv, &C, &T);
+    ck_assert(flux == 1.0);
+    ck_assert_msg(fabs(rv - 1.0 / 3.0) < 1e-12, "relvar %g", rv);
+    /* no crossing: no flux to speak of */
+    for (int i = 0; i < 4; ++i)
+        br[i].crossings[1] = 0;
+    mg_ffs_flux(X, 1, &flux, &rv, &C, &T);
+    ck_assert(C == 0 && isinf(rv));
+    free(X);
+}
+END_TEST
+
 static Suite *ffs_suite(void)
 {
     Suite *s = suite_create("ffs");
@@ -232,6 +300,8 @@ static Suite *ffs_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_lane_matches_observer);
     tcase_add_test(tc, test_trial_ids);
+    tcase_add_test(tc, test_stage_variance);
+    tcase_add_test(tc, test_flux_variance);
     tcase_add_test(tc, test_bad_options);
     tcase_add_test(tc, test_threads_same_bits);
     suite_add_tcase(s, tc);
