@@ -227,7 +227,7 @@ static void print_ffs(const mg_ffs_result *r, const mg_model *m, const char *out
         printf("  relative error %.3g (flux %.2g, stages %.2g, tree bootstrap %.2g)%s; trials "
                "and pilots %.4g s simulated\n", r->rate_rel_se[d], r->flux_rel_se[d],
                r->rate_rel_se_stages[d], r->rate_rel_se_tree[d],
-               r->reached[d] ? "" : " (above --rel-err: budget spent)", r->trial_s[d]);
+               r->reached[d] ? "" : " (above --rel-err: see the warnings)", r->trial_s[d]);
     }
     if (out)
         printf("written: %s\n", out);
