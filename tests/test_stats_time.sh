@@ -9,6 +9,8 @@
 #   shards:    two group-aligned shards (32 realizations each) merged by `mesogif merge` have the
 #              same /stats/time and /stats/sums bits as one run of 64 (h5diff); threads 1 vs 2
 #              and batch 3 give the same bits;
+#   checkpoint: SIGTERM writes a checkpoint (exit 75) and --resume ends with the bits of one
+#              uninterrupted run; a different --stats-time with --resume is refused;
 #   info:      `mesogif info` prints the time-resolved summary;
 #   bad input: a bin that is not a duration, 0, not a multiple of dt, longer than t-sim, or a
 #              record of more than 64 MB: exit 2, a line naming --stats-time, no output file; a
@@ -83,6 +85,42 @@ if [ -f "$T/m.h5" ] && h5diff "$T/one.h5" "$T/m.h5" /stats/time >/dev/null 2>&1 
     pass "shards: two merged shards = one run (/stats/time, /stats/sums, bitwise)"
 else
     bad "shards: merged /stats/time differs from one run: $(h5diff "$T/one.h5" "$T/m.h5" /stats/time 2>&1 | tail -2)"
+fi
+
+# ---- checkpoint: SIGTERM (checkpoint, exit 75), --resume = one uninterrupted run ------------
+CK=(run "$T/step.json" --t-sim 40s --t-warmup 100ms --realizations 256 --stats-time 100ms --quiet
+    --backend cpu --threads 2 --seed 9 --record-realizations 0)
+"$M" "${CK[@]}" --out "$T/full.h5" >/dev/null 2>&1
+"$M" "${CK[@]}" --out "$T/ck.h5" --checkpoint "$T/ck.ckpt" >/dev/null 2>&1 &
+pid=$!
+sleep 0.7
+kill -TERM $pid 2>/dev/null
+wait $pid
+code=$?
+if [ $code -eq 0 ]; then
+    echo "SKIP checkpoint: the run finished before the signal (machine too fast for this size)"
+elif [ $code -eq 75 ] && "$M" run --resume "$T/ck.ckpt" --quiet >/dev/null 2>&1 &&
+    h5diff "$T/full.h5" "$T/ck.h5" /stats/time >/dev/null 2>&1 &&
+    h5diff "$T/full.h5" "$T/ck.h5" /stats/sums >/dev/null 2>&1; then
+    pass "checkpoint: SIGTERM, --resume = uninterrupted (/stats/time, /stats/sums, bitwise)"
+else
+    bad "checkpoint: exit $code, or resumed /stats/time differs"
+fi
+if [ -f "$T/ck.h5" ]; then
+    "$M" "${CK[@]}" --out "$T/ck2.h5" --checkpoint "$T/ck2.ckpt" >/dev/null 2>&1 &
+    pid=$!
+    sleep 0.5
+    kill -TERM $pid 2>/dev/null
+    wait $pid
+    if [ $? -eq 75 ]; then
+        "$M" run --resume "$T/ck2.ckpt" --stats-time 50ms --quiet >/dev/null 2>"$T/err"
+        rc=$?
+        if [ $rc -eq 2 ] && grep -q -- "--stats-time: does not apply with --resume" "$T/err"; then
+            pass "checkpoint: --resume with another --stats-time is refused"
+        else
+            bad "checkpoint: --resume --stats-time 50ms (exit $rc): $(cat "$T/err")"
+        fi
+    fi
 fi
 
 # ---- info ---------------------------------------------------------------------------------
