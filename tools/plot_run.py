@@ -7,7 +7,9 @@ the bistable-pair poster (Schwalger, Deger & Gerstner, CNS 2015; MODEL.md §3(a)
 Panels:
   top rows   sample paths A_1(t), A_2(t) of the first recorded realization of each file
              (/traces/A_N), a micro file above a meso file; thin: the recorded bins, thick: the
-             moving average the switching analysis uses (/stats/switching/smoothing_ms);
+             moving average the switching analysis uses (/stats/switching/smoothing_ms); with
+             time-resolved statistics (/stats/time, `--stats-time`) the ensemble mean A(t) as
+             a dashed line in a band of +- one standard deviation across realizations;
   bottom     (a) power spectra of every population of both files (/stats/psd, two-sided unless
              the file says onesided), with the linear theory at each stable fixed point when
              the file has a /theory group (optional);
@@ -96,6 +98,13 @@ class Run:
             self.rate = f[sw + "/rate_hz"][()] if sw + "/rate_hz" in f else None
             self.n_exits = f[sw + "/n_exits"][()] if sw + "/n_exits" in f else None
             self.mean_dwell = f[sw + "/mean_dwell_s"][()] if sw + "/mean_dwell_s" in f else None
+            self.tm_mean = None
+            if "/stats/time/mean_A" in f and "/stats/time/var_A" in f:
+                self.tm_t = f["/stats/time/t_s"][()]
+                self.tm_mean = f["/stats/time/mean_A"][()]  # [P][bins]
+                self.tm_sd = np.sqrt(np.maximum(f["/stats/time/var_A"][()], 0.0))
+                self.tm_bin_s = float(f["/stats/time"].attrs.get("bin_ms", 0.0)) * 1e-3
+                self.tm_R = int(f["/stats/time/n_realizations"][()]) if "/stats/time/n_realizations" in f else 0
 
     def label(self):
         return "%s (%s, %d realizations)" % (os.path.basename(self.path), self.level, self.R)
@@ -110,7 +119,31 @@ def moving_average(x, n):
     return out
 
 
+def plot_time_bands(ax, run, t0, dur, colors):
+    """Ensemble mean A(t) +- one sd across realizations (/stats/time), at the bin centres."""
+    tc = run.tm_t + 0.5 * run.tm_bin_s
+    sel = (tc >= t0) & (tc <= t0 + dur)
+    if not sel.any():
+        sel = tc <= dur
+    dark = ["navy", "darkred", "darkgreen", "indigo"]
+    for p in range(min(4, run.tm_mean.shape[0])):
+        m, sd = run.tm_mean[p][sel], run.tm_sd[p][sel]
+        # above the sample path, which would hide them
+        ax.fill_between(tc[sel], m - sd, m + sd, color=dark[p], alpha=0.25, lw=0, zorder=3)
+        ax.plot(tc[sel], m, "--", lw=1.3, color=dark[p], zorder=4,
+                label="ensemble mean +- sd of A_%d (%d realizations, %g ms bins)"
+                % (p + 1, run.tm_R, run.tm_bin_s * 1e3))
+
+
 def plot_traces(ax, run, t0, dur):
+    colors = ["tab:blue", "tab:red", "tab:green", "tab:purple"]
+    if run.trace is None and run.tm_mean is not None:
+        plot_time_bands(ax, run, t0, dur, colors)
+        ax.set_ylabel("A (Hz)")
+        ax.set_title("%s: %s level, ensemble mean +- sd (no traces recorded)"
+                     % (os.path.basename(run.path), run.level), fontsize=9)
+        ax.legend(loc="upper right", fontsize=8)
+        return
     if run.trace is None:
         ax.text(0.5, 0.5, "%s: no traces recorded" % os.path.basename(run.path),
                 ha="center", va="center", transform=ax.transAxes)
@@ -123,7 +156,6 @@ def plot_traces(ax, run, t0, dur):
     if i0 >= i1:
         i0, i1 = 0, min(T, int(round(dur / dt_s)))
     t = np.arange(i0, i1) * dt_s
-    colors = ["tab:blue", "tab:red", "tab:green", "tab:purple"]
     win = int(round(run.smooth_ms / run.trace_dt_ms)) if run.smooth_ms else 1
     # thin: block averages over the statistics bin (10 ms by default), so that the finite-size
     # noise is visible without drowning the switches
@@ -136,6 +168,8 @@ def plot_traces(ax, run, t0, dur):
         ax.plot(tb, ab, lw=0.4, alpha=0.35, color=colors[p])
         ax.plot(t, moving_average(a, win)[i0:i1], lw=1.3, color=colors[p],
                 label="A_%d (%s)" % (p + 1, name))
+    if run.tm_mean is not None:
+        plot_time_bands(ax, run, t[0], t[-1] - t[0], colors)
     ax.set_ylabel("A (Hz)")
     top = np.nanpercentile(moving_average(run.trace[0].astype(float), win)[i0:i1], 99.5)
     ax.set_ylim(0, max(25.0, 1.6 * top))
