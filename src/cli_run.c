@@ -768,7 +768,7 @@ int mg_cli_run(int argc, char **argv)
         case OPT_STATS_TIME:
             set_stats_time = 1;
             if (strcmp(optarg, "off") == 0) {
-                o.stats_time_ms = 0.0;
+                o.stats_time_ms = -1.0;
                 break;
             }
             if (parse_dur("--stats-time", optarg, &o.stats_time_ms))
@@ -969,7 +969,8 @@ int mg_cli_run(int argc, char **argv)
     }
     /* time-resolved statistics by default when the input depends on time (a response to a
      * stimulus is what such a run is for), in the statistics bin, unless the record of one
-     * realization would be too large: then off, with a note */
+     * realization would be too large: then off, with a note. The library makes that choice
+     * (stats_time_ms = 0, so that every caller gets the same default); this only says so. */
     if (!set_stats_time && !resume_path) {
         int timed = 0;
         for (int a = 0; a < m.P; ++a)
@@ -978,9 +979,7 @@ int mg_cli_run(int argc, char **argv)
             double bins = floor(floor(o.t_sim_ms / o.dt_ms + 1e-9) /
                                 floor(o.stats_bin_ms / o.dt_ms + 0.5));
             double bytes = ((double)m.P + (double)m.P * m.P) * bins * 8.0;
-            if (bytes <= MG_STATS_TIME_MAX_BYTES)
-                o.stats_time_ms = o.stats_bin_ms;
-            else
+            if (bytes > MG_STATS_TIME_MAX_BYTES)
                 mg_cli_error("note: time-resolved statistics left off (%.0f MB per realization "
                              "in bins of %g ms; ask for them with a coarser --stats-time)",
                              bytes / 1048576.0, o.stats_bin_ms);

@@ -306,14 +306,27 @@ static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L
         c.hist_max_hz = o->hist_max_hz;
     if (o->hist_bins > 0)
         c.hist_bins = o->hist_bins;
-    if (o->stats_time_ms != 0) {
+    /* time-resolved statistics: asked for, or by default for a time-dependent input in the
+     * statistics bin (left off when that record would be too large) */
+    double tbin = o->stats_time_ms;
+    if (tbin == 0.0) {
+        int timed = 0;
+        for (int a = 0; a < job->model->P; ++a)
+            timed |= job->model->pops[a].n_steps > 0 || mg_pop_has_stimulus(&job->model->pops[a]);
+        int64_t L = 0;
+        tbin = -1.0;
+        if (timed && multiple_of(o->stats_bin_ms, o->dt_ms, &L) && L <= job->n_steps &&
+            ((double)P + (double)P * P) * (double)(job->n_steps / L) * 8.0 <=
+                MG_STATS_TIME_MAX_BYTES)
+            tbin = o->stats_bin_ms;
+    }
+    if (tbin > 0 || isnan(tbin)) {
         int64_t L;
-        if (!(o->stats_time_ms > 0) || !multiple_of(o->stats_time_ms, o->dt_ms, &L) ||
-            L > job->n_steps)
+        if (!(tbin > 0) || !multiple_of(tbin, o->dt_ms, &L) || L > job->n_steps)
             return mg_err_set(err, MG_EINVAL, "--stats-time: %g ms is not a multiple of dt = "
                               "%g ms within t-sim = %g ms (allowed: k * dt <= t-sim, k >= 1)",
-                              o->stats_time_ms, o->dt_ms, o->t_sim_ms);
-        c.time_bin_ms = o->stats_time_ms;
+                              tbin, o->dt_ms, o->t_sim_ms);
+        c.time_bin_ms = tbin;
         c.time_bins = job->n_steps / L;
     }
     int rc = mg_stats_cfg_check(&c, err);

@@ -193,6 +193,40 @@ START_TEST(off_leaves_the_layout)
 }
 END_TEST
 
+/* The library's default (stats_time_ms = 0): on in the statistics bin for a time-dependent
+ * input, off for a stationary one; negative: off. */
+START_TEST(library_default)
+{
+    mg_model m;
+    load(&m);
+    mg_run_opts o;
+    mg_result res;
+    opts_for(&o, MG_NOISE_BINOMIAL, 2);
+    o.stats_time_ms = 0.0;
+    o.stats_bin_ms = 20.0;
+    run_ok(&m, &o, &res);
+    ck_assert(res.stats.L.cfg.time_bin_ms == 20.0);
+    ck_assert_int_eq(res.stats.L.cfg.time_bins, 35);
+    mg_result_free(&res);
+    o.stats_time_ms = -1.0;
+    run_ok(&m, &o, &res);
+    ck_assert_int_eq(res.stats.L.cfg.time_bins, 0);
+    ck_assert_int_eq(res.stats.L.i_tm_nreal, -1);
+    ck_assert(res.stats.tm_mean_A == NULL);
+    mg_result_free(&res);
+    /* the same population without the step: stationary, no time-resolved statistics */
+    free(m.pops[0].step_times);
+    free(m.pops[0].step_amps);
+    m.pops[0].step_times = m.pops[0].step_amps = NULL;
+    m.pops[0].n_steps = 0;
+    o.stats_time_ms = 0.0;
+    run_ok(&m, &o, &res);
+    ck_assert_int_eq(res.stats.L.cfg.time_bins, 0);
+    mg_result_free(&res);
+    mg_model_free(&m);
+}
+END_TEST
+
 START_TEST(bad_input)
 {
     mg_model m;
@@ -229,6 +263,7 @@ static Suite *stats_time_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, off_leaves_the_layout);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, library_default);
     tcase_add_test(tc, deterministic_is_the_trace);
     tcase_add_test(tc, stochastic_mean_is_the_deterministic_response);
     tcase_add_test(tc, bitwise_threads_batches_shards);

@@ -99,8 +99,11 @@ typedef struct {
     volatile int *cancel;        /* may be NULL; set non-zero to stop early (signals) */
     mg_cuda_kernel cuda_kernel;  /* meso CUDA kernel (MG_CUDA_KERNEL_AUTO) */
     double stats_time_ms;        /* time-resolved statistics across realizations in bins of this
-                                  * (a multiple of dt) from the start of the run; 0 = none
-                                  * (include/mesogif/stats.h, /stats/time) */
+                                  * (a multiple of dt) from the start of the run (/stats/time,
+                                  * include/mesogif/stats.h); < 0: none; 0: the default, the
+                                  * statistics bin when a population has a time-dependent input
+                                  * (step current or mg_pop_has_stimulus) and the record of a
+                                  * realization fits MG_STATS_TIME_MAX_BYTES, else none */
 } mg_run_opts;
 
 /* Defaults: meso, binomial, auto backend, dt 0.5 ms, 10 s, warm-up 1 s, bins 1 ms / 10 ms,
