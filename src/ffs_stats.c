@@ -144,10 +144,9 @@ void mg_ffs_flux(const run_ctx *X, int d, double *flux, double *relvar, int64_t 
  * of the resampled trees (each counted as often as its root was drawn), and return the variance
  * of ln prod p over FFS_BOOT resamples (NaN if fewer than half of them have every stage
  * defined). This keeps the correlations between stages and within trees that the per-stage
- * formula leaves out. Random draws: Philox, key (seed, FFS_BOOT_STREAM), counter (direction,
+ * formula leaves out. Random draws: Philox, key (seed, MG_STREAM_FFS_BOOT), counter (direction,
  * resample, draw): deterministic. */
 #define FFS_BOOT 200
-#define FFS_BOOT_STREAM 0x46465342u /* "FFSB": not a stream kind of src/core/rng.h */
 static double boot_var(const run_ctx *X, int d)
 {
     const int64_t R0 = X->pools[d][0].n;
@@ -163,7 +162,7 @@ static double boot_var(const run_ctx *X, int d)
         for (int64_t r = 0; r < R0; ++r)
             w[r] = 0.0;
         for (int64_t r = 0; r < R0; r += 4) {
-            philox4x32_ctr_t u = mg_philox_block(X->J.o.seed, FFS_BOOT_STREAM, (uint32_t)d,
+            philox4x32_ctr_t u = mg_philox_block(X->J.o.seed, MG_STREAM_FFS_BOOT, (uint32_t)d,
                                                  (uint32_t)b, (uint32_t)(r / 4), 0);
             for (int q = 0; q < 4 && r + q < R0; ++q)
                 w[(int64_t)((double)u.v[q] * (1.0 / 4294967296.0) * (double)R0)] += 1.0;
