@@ -32,6 +32,11 @@
  *    over complete dwells, with the tolerance ln(--dwell-factor) (MODEL.md §5: micro and meso
  *    agree within a factor 1.3); judged only when both files have >= --min-dwells complete
  *    dwells per state (MODEL.md §5 asks for >= 100 switches).
+ *  - time-resolved means (/stats/time, both files with the same bins): every bin of every
+ *    population is a test of the family, d = mean_B(t) - mean_A(t), se from the two files'
+ *    mean_A_sem (independent realizations), Welch's t as above; one row per population shows
+ *    the bin with the largest |z| and how many bins reach z*. The family then has m rows plus
+ *    P x bins tests, and z* is Bonferroni's over all of them.
  * With a tolerance tol (--rel-tol X: X times the mean of |A| and |B| for moments and spectra,
  * ln(1 + X) for rates; ln(dwell-factor) for dwells), z = (|d| - tol) / se when |d| > tol, else
  * 0: a row disagrees only when its difference exceeds the tolerance by more than z* standard
@@ -277,6 +282,65 @@ static int rows_moments(const cmp_file *A, const cmp_file *B, double rel, cmp_ro
     return n;
 }
 
+/* The time-resolved means, bin by bin: row n + p of population p summarizes its bins (the bin
+ * of largest |z|, and in beyond[p] how many bins reach zstar). Needs both files with the same
+ * time bins. Returns the new row count. */
+static int rows_time(const cmp_file *A, const cmp_file *B, double rel, double zstar,
+                     cmp_row *rows, int n, int64_t *beyond)
+{
+    const mg_stats *sa = &A->s, *sb = &B->s;
+    const int64_t T = sa->L.cfg.time_bins;
+    const double Ra = (double)sa->i[sa->L.i_tm_nreal], Rb = (double)sb->i[sb->L.i_tm_nreal];
+    for (int p = 0; p < A->P; ++p) {
+        cmp_row *r = &rows[n++], worst;
+        memset(r, 0, sizeof *r);
+        memset(&worst, 0, sizeof worst);
+        int64_t at = -1;
+        beyond[p] = 0;
+        for (int64_t b = 0; b < T; ++b) {
+            cmp_row t;
+            memset(&t, 0, sizeof t);
+            const double va = sa->tm_mean_A[p * T + b], vb = sb->tm_mean_A[p * T + b];
+            const double ea = sa->tm_mean_A_sem[p * T + b], eb = sb->tm_mean_A_sem[p * T + b];
+            t.d = vb - va;
+            t.se = sqrt(ea * ea + eb * eb);
+            t.tol = rel * 0.5 * (fabs(va) + fabs(vb));
+            t.df = welch_df(ea, eb, Ra, Rb);
+            t.judged = isfinite(t.d) && t.se >= 0;
+            judge(&t, zstar);
+            beyond[p] += t.judged && !t.ok;
+            if (t.judged && (at < 0 || fabs(t.z) > fabs(worst.z))) {
+                worst = t;
+                at = b;
+            }
+        }
+        snprintf(r->label, sizeof r->label, "mean A(t) %s, %lld bins", A->names[p],
+                 (long long)T);
+        if (at < 0) {
+            snprintf(r->a, sizeof r->a, "n/a");
+            snprintf(r->b, sizeof r->b, "n/a");
+            r->ratio = NAN;
+            r->why_not = "undefined";
+            continue;
+        }
+        const double va = sa->tm_mean_A[p * T + at], vb = sb->tm_mean_A[p * T + at];
+        char ta[40], tb[40];
+        fmt_val(ta, sizeof ta, va, sa->tm_mean_A_sem[p * T + at]);
+        fmt_val(tb, sizeof tb, vb, sb->tm_mean_A_sem[p * T + at]);
+        snprintf(r->a, sizeof r->a, "%s @%gs", ta, sa->tm_t_s[at]);
+        snprintf(r->b, sizeof r->b, "%s", tb);
+        r->ratio = vb / va;
+        r->d = worst.d;
+        r->se = worst.se;
+        r->tol = worst.tol;
+        r->df = worst.df;
+        r->z = worst.z;
+        r->judged = 1;
+        r->ok = beyond[p] == 0;
+    }
+    return n;
+}
+
 /* Rows for the spectra: nb bands equally spaced in log f over [fmin, fmax] per population. */
 static int rows_psd(const cmp_file *A, const cmp_file *B, int nb, double f_min, double f_max,
                     double rel, cmp_row *rows, int n)
@@ -514,7 +578,7 @@ int mg_cli_compare(int argc, char **argv)
         }
     }
     const int nb = (int)bands;
-    rows = calloc((size_t)(2 * A.P + A.P * nb + 4), sizeof *rows);
+    rows = calloc((size_t)(3 * A.P + A.P * nb + 4), sizeof *rows);
     if (!rows) {
         mg_cli_error("out of memory");
         rc = 1;
@@ -539,9 +603,19 @@ int mg_cli_compare(int argc, char **argv)
                      B.path);
         goto out;
     }
-    const double zstar = gsl_cdf_ugaussian_Qinv(alpha / (2.0 * m));
+    /* time-resolved means: every bin is a test of the family */
+    const int64_t TB = A.s.L.cfg.time_bins;
+    const int time_cmp = TB > 0 && TB == B.s.L.cfg.time_bins &&
+                         A.s.L.cfg.time_bin_ms == B.s.L.cfg.time_bin_ms &&
+                         A.s.i[A.s.L.i_tm_nreal] >= 2 && B.s.i[B.s.L.i_tm_nreal] >= 2;
+    const double m_all = (double)m + (time_cmp ? (double)A.P * (double)TB : 0.0);
+    const double zstar = gsl_cdf_ugaussian_Qinv(alpha / (2.0 * m_all));
     for (int k = 0; k < n; ++k)
         judge(&rows[k], zstar);
+    const int n_before_time = n;
+    int64_t beyond[MG_STATS_POP_MAX] = {0};
+    if (time_cmp)
+        n = rows_time(&A, &B, rel, zstar, rows, n, beyond);
 
     const mg_stats_cfg *cfg = &A.s.L.cfg;
     for (int k = 0; k < 2; ++k) {
@@ -564,8 +638,19 @@ int mg_cli_compare(int argc, char **argv)
                cfg->bin_ms, spec, A.has_switching || B.has_switching
                                      ? "only one file declares an observable"
                                      : "no observable declared");
-    printf("agree when |z| < %.2f in each of %d rows (Bonferroni: family-wise false-alarm rate "
-           "%g);\n", zstar, m, alpha);
+    if (time_cmp)
+        printf("agree when |z| < %.2f in each of %d rows and %lld time bins (%lld bins of %g ms "
+               "per population; Bonferroni over all %.0f tests: family-wise false-alarm rate "
+               "%g);\n", zstar, m, (long long)(A.P * TB), (long long)TB,
+               A.s.L.cfg.time_bin_ms, m_all, alpha);
+    else
+        printf("agree when |z| < %.2f in each of %d rows (Bonferroni: family-wise false-alarm "
+               "rate %g);\n", zstar, m, alpha);
+    if (!time_cmp && (A.s.L.cfg.time_bins > 0 || B.s.L.cfg.time_bins > 0))
+        printf("time-resolved means not compared (%s)\n",
+               A.s.L.cfg.time_bins > 0 && B.s.L.cfg.time_bins > 0
+                   ? "different time bins, or fewer than 2 realizations"
+                   : "only one file has them");
     printf("z = (|B - A| - tolerance) / standard error, from the spread across realizations "
            "(Welch's t,\nmapped to the normal scale) or Poisson counts; tolerance %g relative",
            rel);
@@ -579,13 +664,29 @@ int mg_cli_compare(int argc, char **argv)
             snprintf(ratio, sizeof ratio, "%.4f", r->ratio);
         if (r->judged)
             snprintf(z, sizeof z, "%+.2f", r->z);
-        printf("%-40s %-28s %-28s %8s %7s  %s\n", r->label, r->a, r->b, ratio, z,
-               !r->judged ? (r->why_not ? r->why_not : "") : r->ok ? "ok" : "DIFFERS");
-        bad += r->judged && !r->ok;
+        char status[64];
+        if (k >= n_before_time && r->judged)
+            snprintf(status, sizeof status, "%s (%lld bins beyond)", r->ok ? "ok" : "DIFFERS",
+                     (long long)beyond[k - n_before_time]);
+        else
+            snprintf(status, sizeof status, "%s",
+                     !r->judged ? (r->why_not ? r->why_not : "") : r->ok ? "ok" : "DIFFERS");
+        printf("%-40s %-28s %-28s %8s %7s  %s\n", r->label, r->a, r->b, ratio, z, status);
+        bad += r->judged && !r->ok && k < n_before_time;
     }
-    if (bad) {
-        printf("\nDISAGREE: %d of %d rows beyond |z| = %.2f\n", bad, m, zstar);
+    int64_t bad_bins = 0;
+    for (int p = 0; p < A.P && time_cmp; ++p)
+        bad_bins += beyond[p];
+    if (bad || bad_bins) {
+        printf("\nDISAGREE: %d of %d rows", bad, m);
+        if (time_cmp)
+            printf(" and %lld of %lld time bins", (long long)bad_bins, (long long)(A.P * TB));
+        printf(" beyond |z| = %.2f\n", zstar);
         rc = 1;
+    } else if (time_cmp) {
+        printf("\nagree: all %d rows and %lld time bins within |z| < %.2f\n", m,
+               (long long)(A.P * TB), zstar);
+        rc = 0;
     } else {
         printf("\nagree: all %d rows within |z| < %.2f\n", m, zstar);
         rc = 0;

@@ -12,6 +12,8 @@
 #   checkpoint: SIGTERM writes a checkpoint (exit 75) and --resume ends with the bits of one
 #              uninterrupted run; a different --stats-time with --resume is refused;
 #   info:      `mesogif info` prints the time-resolved summary;
+#   compare:   `mesogif compare` judges mean A(t) bin by bin: two ensembles of one model agree,
+#              a larger step differs;
 #   bad input: a bin that is not a duration, 0, not a multiple of dt, longer than t-sim, or a
 #              record of more than 64 MB: exit 2, a line naming --stats-time, no output file; a
 #              default that would be too large is left off with a note.
@@ -128,6 +130,30 @@ if "$M" info "$T/m.h5" 2>&1 | grep -q "time-resolved statistics across 64 realiz
     pass "info: time-resolved summary"
 else
     bad "info: no time-resolved summary"
+fi
+
+# ---- compare: the time-resolved means bin by bin (Bonferroni over rows and bins) ------------
+# two independent ensembles of the same model (realizations [0, 64) and [64, 128)) agree; a
+# step of 80 instead of 60 pA disagrees in the bins after the step. --alpha 1e-4: the
+# family-wise false-alarm rate of the agreeing case (the disagreeing one is 10 Hz apart, far
+# beyond the 0.5 Hz standard errors).
+"$M" "${RUN[@]}" "$T/step.json" --realizations 64 --first 64 --out "$T/o.h5" >/dev/null 2>&1
+"$M" compare --alpha 1e-4 "$T/one.h5" "$T/o.h5" >"$T/cmp" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "and 50 time bins within" "$T/cmp" && grep -q "mean A(t) P1, 50 bins" "$T/cmp"; then
+    pass "compare: two ensembles of one model agree bin by bin"
+else
+    bad "compare: same model (exit $rc): $(tail -3 "$T/cmp")"
+fi
+sed 's/\[60.0\]/[80.0]/' "$T/step.json" > "$T/step80.json"
+"$M" "${RUN[@]}" "$T/step80.json" --realizations 64 --first 64 --out "$T/o80.h5" >/dev/null 2>&1
+"$M" compare --alpha 1e-4 "$T/one.h5" "$T/o80.h5" >"$T/cmp" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "DIFFERS ([1-9][0-9]* bins beyond)" "$T/cmp" &&
+    grep -q "time bins beyond" "$T/cmp"; then
+    pass "compare: a larger step differs in the bins after it"
+else
+    bad "compare: different step (exit $rc): $(tail -3 "$T/cmp")"
 fi
 
 # ---- bad input ----------------------------------------------------------------------------
