@@ -4,8 +4,13 @@
  * mg_h5_info), which reports errors as mg_err values and never prints. */
 #include "cli.h"
 #include "mesogif/io.h"
+#include "mesogif/units.h" /* mg_parse_duration_ms */
 
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,4 +114,53 @@ int mg_cli_info(int argc, char **argv)
         return 2;
     }
     return 0;
+}
+
+int mg_cli_parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        mg_cli_error("%s: '%s' (allowed: integer %lld..%lld)", opt, s, (long long)lo,
+                     (long long)hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int mg_cli_parse_duration(const char *opt, const char *s, double *ms)
+{
+    if (mg_parse_duration_ms(s, ms) != 0 || !isfinite(*ms)) {
+        mg_cli_error("%s: '%s' is not a duration (allowed: number with us, ms, s, min or h; "
+                     "bare numbers are ms)", opt, s);
+        return -1;
+    }
+    return 0;
+}
+
+int mg_cli_check_out_folder(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        mg_cli_error("--out: %s: folder '%s' is not writable: %s (allowed: a file in an "
+                     "existing, writable folder)", path, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void mg_cli_one_line(char *msg)
+{
+    for (char *c = msg; *c; ++c)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
 }

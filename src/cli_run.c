@@ -161,29 +161,7 @@ static int opt_slot(int c)
         break;                                                                                \
     }
 
-static int parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        mg_cli_error("%s: '%s' (allowed: integer %lld..%lld)", opt, s, (long long)lo,
-                     (long long)hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
 
-static int parse_dur(const char *opt, const char *s, double *out)
-{
-    if (mg_parse_duration_ms(s, out) != 0) {
-        mg_cli_error("%s: '%s' is not a duration (allowed: number with us, ms, s, min or h; "
-                     "bare numbers are ms)", opt, s);
-        return -1;
-    }
-    return 0;
-}
 
 /* A bare number below 10 for a duration that is usually seconds long (--t-sim 5) is read as
  * ms, as documented, but that is rarely what was meant: one warning line. */
@@ -196,14 +174,6 @@ static void warn_bare_ms(const char *opt, const char *text, double ms)
                      "write %gs for seconds)", opt, text, v, v);
 }
 
-/* Messages are one line: a key or string of the model file quoted in a message may hold control
- * characters (JSON "\n"); they become '?'. */
-static void one_line(char *msg)
-{
-    for (char *c = msg; *c; ++c)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-}
 
 /* The options a model file's "simulation" block can set, with their JSON keys (bit i of the
  * from_file mask of report() is sim_opts[i]). */
@@ -219,7 +189,7 @@ static const char *const sim_opts[5][2] = {{"--dt", "dt"}, {"--t-sim", "t_sim"},
 static void report(const mg_model *m, const char *model_path, unsigned from_file, int rc,
                    mg_err *err)
 {
-    one_line(err->msg);
+    mg_cli_one_line(err->msg);
     const char *file = model_path ? model_path : (m && m->source ? m->source : "model");
     /* JSON paths are model errors (MG_EINVAL); an I/O message starts with a file's path */
     if (rc == MG_EINVAL && (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0)) {
@@ -423,25 +393,6 @@ static int check_relations(const mg_run_opts *o, const mg_model *m, const char *
     return n;
 }
 
-/* 0 when the folder of path exists and is writable; else an error line and -1. Checked before
- * the run so that hours of simulation are not lost to a typo in --out. */
-static int check_out_folder(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK | X_OK) != 0) {
-        mg_cli_error("--out: %s: folder '%s' is not writable: %s (allowed: a file in an "
-                     "existing, writable folder)", path, dir, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 /* One note per statistic that could not be formed and is left out of the file (it would be
  * NaN): spectra of runs shorter than a segment, the switching analysis without a declared
@@ -599,53 +550,53 @@ int mg_cli_run(int argc, char **argv)
             }
             break;
         case OPT_REAL:
-            if (parse_int64("--realizations", optarg, 1, 4294967296LL, &v))
+            if (mg_cli_parse_int64("--realizations", optarg, 1, 4294967296LL, &v))
                 BAD_OPT;
             o.realization_count = v;
             break;
         case OPT_FIRST:
-            if (parse_int64("--first", optarg, 0, 4294967295LL, &v))
+            if (mg_cli_parse_int64("--first", optarg, 0, 4294967295LL, &v))
                 BAD_OPT;
             o.realization_first = v;
             break;
         case OPT_TSIM:
-            if (parse_dur("--t-sim", optarg, &o.t_sim_ms))
+            if (mg_cli_parse_duration("--t-sim", optarg, &o.t_sim_ms))
                 BAD_OPT;
             set_tsim = 1;
             warn_bare_ms("--t-sim", optarg, o.t_sim_ms);
             break;
         case OPT_DT:
-            if (parse_dur("--dt", optarg, &o.dt_ms))
+            if (mg_cli_parse_duration("--dt", optarg, &o.dt_ms))
                 BAD_OPT;
             set_dt = 1;
             break;
         case OPT_WARM:
-            if (parse_dur("--t-warmup", optarg, &o.t_warmup_ms))
+            if (mg_cli_parse_duration("--t-warmup", optarg, &o.t_warmup_ms))
                 BAD_OPT;
             set_warm = 1;
             break;
         case OPT_RECBIN:
-            if (parse_dur("--record-bin", optarg, &o.record_bin_ms))
+            if (mg_cli_parse_duration("--record-bin", optarg, &o.record_bin_ms))
                 BAD_OPT;
             set_rec = 1;
             break;
         case OPT_STATSBIN:
-            if (parse_dur("--stats-bin", optarg, &o.stats_bin_ms))
+            if (mg_cli_parse_duration("--stats-bin", optarg, &o.stats_bin_ms))
                 BAD_OPT;
             set_stats = 1;
             break;
         case OPT_RECREAL:
-            if (parse_int64("--record-realizations", optarg, 0, 1000000, &v))
+            if (mg_cli_parse_int64("--record-realizations", optarg, 0, 1000000, &v))
                 BAD_OPT;
             o.record_realizations = v;
             break;
         case OPT_SEED:
-            if (parse_int64("--seed", optarg, 0, 4294967295LL, &v))
+            if (mg_cli_parse_int64("--seed", optarg, 0, 4294967295LL, &v))
                 BAD_OPT;
             o.seed = (uint32_t)v;
             break;
         case OPT_THREADS:
-            if (parse_int64("--threads", optarg, 0, 4096, &v))
+            if (mg_cli_parse_int64("--threads", optarg, 0, 4096, &v))
                 BAD_OPT;
             o.threads = (int)v;
             break;
@@ -676,7 +627,7 @@ int mg_cli_run(int argc, char **argv)
             }
             break;
         case OPT_BATCH:
-            if (parse_int64("--batch", optarg, 0, 1LL << 40, &v))
+            if (mg_cli_parse_int64("--batch", optarg, 0, 1LL << 40, &v))
                 BAD_OPT;
             o.batch = v;
             break;
@@ -712,7 +663,7 @@ int mg_cli_run(int argc, char **argv)
             }
             break;
         case OPT_PSD_BIN:
-            if (parse_dur("--psd-bin", optarg, &o.psd_bin_ms))
+            if (mg_cli_parse_duration("--psd-bin", optarg, &o.psd_bin_ms))
                 BAD_OPT;
             if (!(o.psd_bin_ms > 0)) {
                 mg_cli_error("--psd-bin: '%s' (allowed: > 0, a multiple of dt)", optarg);
@@ -731,7 +682,7 @@ int mg_cli_run(int argc, char **argv)
             snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
             break;
         case OPT_SW_SMOOTH:
-            if (parse_dur("--switch-smooth", optarg, &o.switch_smooth_ms))
+            if (mg_cli_parse_duration("--switch-smooth", optarg, &o.switch_smooth_ms))
                 BAD_OPT;
             if (!(o.switch_smooth_ms > 0)) {
                 mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
@@ -758,7 +709,7 @@ int mg_cli_run(int argc, char **argv)
             }
             break;
         case OPT_HIST_BINS:
-            if (parse_int64("--hist-bins", optarg, 1, 100000, &v))
+            if (mg_cli_parse_int64("--hist-bins", optarg, 1, 100000, &v))
                 BAD_OPT;
             o.hist_bins = (int)v;
             break;
@@ -771,7 +722,7 @@ int mg_cli_run(int argc, char **argv)
                 o.stats_time_ms = -1.0;
                 break;
             }
-            if (parse_dur("--stats-time", optarg, &o.stats_time_ms))
+            if (mg_cli_parse_duration("--stats-time", optarg, &o.stats_time_ms))
                 BAD_OPT;
             if (!(o.stats_time_ms > 0) || !isfinite(o.stats_time_ms)) {
                 mg_cli_error("--stats-time: '%s' (allowed: a duration > 0, or off)", optarg);
@@ -793,7 +744,7 @@ int mg_cli_run(int argc, char **argv)
             break;
         case OPT_CKPT_EVERY: {
             double ms;
-            if (parse_dur("--checkpoint-every", optarg, &ms))
+            if (mg_cli_parse_duration("--checkpoint-every", optarg, &ms))
                 BAD_OPT;
             if (!(ms >= 1000.0)) {
                 mg_cli_error("--checkpoint-every: '%s' (allowed: >= 1s)", optarg);
@@ -808,7 +759,7 @@ int mg_cli_run(int argc, char **argv)
         case OPT_RESUME:
             break; /* read before the options (see below) */
         case OPT_COUNT:
-            if (parse_int64("--count", optarg, 1, 4294967296LL, &v))
+            if (mg_cli_parse_int64("--count", optarg, 1, 4294967296LL, &v))
                 BAD_OPT;
             o.realization_count = v;
             break;
@@ -898,7 +849,7 @@ int mg_cli_run(int argc, char **argv)
     free(resume_json);
     free(resume_source);
     if (rc != MG_OK) {
-        one_line(err.msg);
+        mg_cli_one_line(err.msg);
         if (rc == MG_EIO)
             mg_cli_error("%s", err.msg);
         else
@@ -909,7 +860,7 @@ int mg_cli_run(int argc, char **argv)
     /* --set: checked like the model file; m.json (run key, stored model) carries them */
     for (int k = 0; k < n_sets; ++k) {
         if ((rc = mg_model_set(&m, sets[k], &err)) != MG_OK) {
-            one_line(err.msg);
+            mg_cli_one_line(err.msg);
             mg_cli_error("%s", err.msg);
             mg_model_free(&m);
             return mg_err_exit_code(rc);
@@ -1025,7 +976,7 @@ int mg_cli_run(int argc, char **argv)
         mg_model_free(&m);
         return 2;
     }
-    if (check_out_folder(out_path) != 0) {
+    if (mg_cli_check_out_folder(out_path) != 0) {
         mg_model_free(&m);
         return 2;
     }
@@ -1086,7 +1037,7 @@ int mg_cli_run(int argc, char **argv)
     if (rc == MG_ENUM && res.partial) {
         /* keep what was computed, marked partial, then fail */
         mg_err werr = {{0}};
-        one_line(err.msg);
+        mg_cli_one_line(err.msg);
         mg_cli_error("%s", err.msg);
         if (mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), 1, &werr) == MG_OK)
             mg_cli_error("what was computed before the fault is in %s, marked partial", out_path);
@@ -1144,7 +1095,7 @@ int mg_cli_run(int argc, char **argv)
         char warning[MG_ERR_LEN + 64];
         mg_h5_theory_print(out_path, stdout, warning, sizeof warning);
         if (warning[0]) {
-            one_line(warning);
+            mg_cli_one_line(warning);
             mg_cli_error("warning: %s", warning);
         }
     }

@@ -108,29 +108,7 @@ enum {
     O_CKPT, O_NOCKPT, O_RESUME
 };
 
-static int parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        mg_cli_error("%s: '%s' (allowed: integer %lld..%lld)", opt, s, (long long)lo,
-                     (long long)hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
 
-static int parse_dur(const char *opt, const char *s, double *out)
-{
-    if (mg_parse_duration_ms(s, out) != 0 || !isfinite(*out)) {
-        mg_cli_error("%s: '%s' is not a duration (allowed: number with us, ms, s, min or h; "
-                     "bare numbers are ms)", opt, s);
-        return -1;
-    }
-    return 0;
-}
 
 static int parse_real(const char *opt, const char *s, double *out)
 {
@@ -174,30 +152,7 @@ static int parse_list(const char *s, double *v, int max, int *n)
     return 0;
 }
 
-static void one_line(char *msg)
-{
-    for (char *c = msg; *c; ++c)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-}
 
-static int check_out_folder(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK | X_OK) != 0) {
-        mg_cli_error("--out: %s: folder '%s' is not writable: %s (allowed: a file in an "
-                     "existing, writable folder)", path, dir, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 static void print_rates(const double *k, const double *lo, const double *hi)
 {
@@ -291,7 +246,7 @@ int mg_cli_switch(int argc, char **argv)
         mg_err rerr = {{0}};
         if (mg_ffs_checkpoint_read(resume_path, &o, &resume_json, &resume_source, &resume_out,
                                    &rerr) != MG_OK) {
-            one_line(rerr.msg);
+            mg_cli_one_line(rerr.msg);
             mg_cli_error("--resume: %s", rerr.msg);
             return 2;
         }
@@ -351,12 +306,12 @@ int mg_cli_switch(int argc, char **argv)
                 return 2;
             break;
         case O_SEED:
-            if (parse_i64("--seed", optarg, 0, 4294967295LL, &v))
+            if (mg_cli_parse_int64("--seed", optarg, 0, 4294967295LL, &v))
                 return 2;
             o.seed = (uint32_t)v;
             break;
         case O_THREADS:
-            if (parse_i64("--threads", optarg, 0, 4096, &v))
+            if (mg_cli_parse_int64("--threads", optarg, 0, 4096, &v))
                 return 2;
             o.threads = (int)v;
             break;
@@ -403,7 +358,7 @@ int mg_cli_switch(int argc, char **argv)
             snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
             break;
         case O_SWSMOOTH:
-            if (parse_dur("--switch-smooth", optarg, &o.switch_smooth_ms))
+            if (mg_cli_parse_duration("--switch-smooth", optarg, &o.switch_smooth_ms))
                 return 2;
             if (!(o.switch_smooth_ms > 0)) {
                 mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
@@ -424,42 +379,42 @@ int mg_cli_switch(int argc, char **argv)
             break;
         }
         case O_STATSBIN:
-            if (parse_dur("--stats-bin", optarg, &o.stats_bin_ms))
+            if (mg_cli_parse_duration("--stats-bin", optarg, &o.stats_bin_ms))
                 return 2;
             set_bin = 1;
             break;
         case O_DT:
-            if (parse_dur("--dt", optarg, &o.dt_ms))
+            if (mg_cli_parse_duration("--dt", optarg, &o.dt_ms))
                 return 2;
             set_dt = 1;
             break;
         case O_WARM:
-            if (parse_dur("--t-warmup", optarg, &o.t_warmup_ms))
+            if (mg_cli_parse_duration("--t-warmup", optarg, &o.t_warmup_ms))
                 return 2;
             set_warm = 1;
             break;
         case O_BREAL:
-            if (parse_i64("--basin-realizations", optarg, 2, 1 << 20, &v))
+            if (mg_cli_parse_int64("--basin-realizations", optarg, 2, 1 << 20, &v))
                 return 2;
             o.basin_realizations = v;
             break;
         case O_BBUDGET:
-            if (parse_dur("--basin-budget", optarg, &ms))
+            if (mg_cli_parse_duration("--basin-budget", optarg, &ms))
                 return 2;
             o.basin_budget_s = ms * 1e-3;
             break;
         case O_TMAX:
-            if (parse_dur("--trial-max", optarg, &ms))
+            if (mg_cli_parse_duration("--trial-max", optarg, &ms))
                 return 2;
             o.trial_max_s = ms * 1e-3;
             break;
         case O_TRIALS:
-            if (parse_i64("--trials", optarg, 8, 1 << 23, &v))
+            if (mg_cli_parse_int64("--trials", optarg, 8, 1 << 23, &v))
                 return 2;
             o.trials_first = v;
             break;
         case O_PILOT:
-            if (parse_i64("--pilot", optarg, 8, 65536, &v))
+            if (mg_cli_parse_int64("--pilot", optarg, 8, 65536, &v))
                 return 2;
             o.pilot_trials = v;
             break;
@@ -468,17 +423,17 @@ int mg_cli_switch(int argc, char **argv)
                 return 2;
             break;
         case O_POOL:
-            if (parse_i64("--pool-max", optarg, 8, 10000000, &v))
+            if (mg_cli_parse_int64("--pool-max", optarg, 8, 10000000, &v))
                 return 2;
             o.pool_max = v;
             break;
         case O_BUDGET:
-            if (parse_dur("--budget", optarg, &ms))
+            if (mg_cli_parse_duration("--budget", optarg, &ms))
                 return 2;
             o.budget_s = ms * 1e-3;
             break;
         case O_BRUTE:
-            if (parse_dur("--brute-time", optarg, &brute_ms))
+            if (mg_cli_parse_duration("--brute-time", optarg, &brute_ms))
                 return 2;
             if (!(brute_ms > 0)) {
                 mg_cli_error("--brute-time: '%s' (allowed: > 0)", optarg);
@@ -521,7 +476,7 @@ int mg_cli_switch(int argc, char **argv)
     free(resume_json);
     free(resume_source);
     if (rc != MG_OK) {
-        one_line(err.msg);
+        mg_cli_one_line(err.msg);
         if (rc == MG_EIO)
             mg_cli_error("%s", err.msg);
         else
@@ -552,7 +507,7 @@ int mg_cli_switch(int argc, char **argv)
         printf("memory: %.4g MB per stored state, up to %.4g MB for the state pools and the "
                "realizations in flight\n", per / 1e6, total / 1e6);
     if (rc != MG_OK) {
-        one_line(err.msg);
+        mg_cli_one_line(err.msg);
         const char *file = model_path ? model_path : "<embedded B1>";
         if (err.msg[0] == '/')
             mg_cli_error("%s: %s", file, err.msg);
@@ -570,7 +525,7 @@ int mg_cli_switch(int argc, char **argv)
         mg_model_free(&m);
         return 2;
     }
-    if (check_out_folder(out_path) != 0) {
+    if (mg_cli_check_out_folder(out_path) != 0) {
         mg_model_free(&m);
         return 2;
     }
@@ -656,7 +611,7 @@ int mg_cli_switch(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rc != MG_OK) {
-        one_line(err.msg);
+        mg_cli_one_line(err.msg);
         if (rc == MG_ESTOPPED) {
             mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif "
                          "switch --resume %s", o.checkpoint_path, o.checkpoint_path);
