@@ -506,7 +506,7 @@ void mg_result_free(mg_result *res)
     memset(res, 0, sizeof *res);
 }
 
-static void cpu_name(char *buf, size_t len, int threads)
+void mg_cpu_device_name(char *buf, size_t len, int threads)
 {
     char model[96] = "unknown CPU";
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -619,7 +619,7 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     {
         res->backend_name = "cpu";
         int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
-        cpu_name(res->device, sizeof res->device, nthreads);
+        mg_cpu_device_name(res->device, sizeof res->device, nthreads);
     }
     for (;;) {
         job.ckpt_request = 0;

@@ -100,6 +100,9 @@ void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
 /* Report progress if a second has passed (thread-safe; workers call it often). */
 void mg_job_progress(mg_job *job, int final);
 
+/* "T OpenMP threads on <CPU model>" into buf: the device attribute of CPU results. */
+void mg_cpu_device_name(char *buf, size_t len, int threads);
+
 /* Wall-clock seconds (monotonic). */
 double mg_wall_s(void);
 

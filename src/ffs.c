@@ -15,6 +15,7 @@
  * Every decision depends only on results gathered in a fixed order (basin runs and trials in
  * index order), so the estimate does not depend on threads or on the chunk size. */
 #include "ffs_state.h"
+#include "ensemble.h" /* mg_cpu_device_name */
 #include "mesogif/stats.h"
 
 #include <math.h>
@@ -450,27 +451,6 @@ static int refine_direction(run_ctx *X, int d, mg_err *err)
     return MG_OK;
 }
 
-static void cpu_name(char *buf, size_t len, int threads)
-{
-    char model[96] = "unknown CPU";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (f) {
-        char line[256];
-        while (fgets(line, sizeof line, f)) {
-            if (strncmp(line, "model name", 10) == 0) {
-                char *c = strchr(line, ':');
-                if (c) {
-                    snprintf(model, sizeof model, "%s", c + 2);
-                    model[strcspn(model, "\n")] = 0;
-                }
-                break;
-            }
-        }
-        fclose(f);
-    }
-    snprintf(buf, len, "%d OpenMP threads on %s", threads, model);
-}
-
 static double wall_now(void)
 {
     struct timespec ts;
@@ -569,7 +549,7 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
     r->smooth_ms = c.sw_window * c.bin_ms;
     r->state_bytes = per;
     r->backend_name = X->eng->name;
-    cpu_name(r->device, sizeof r->device, J->threads);
+    mg_cpu_device_name(r->device, sizeof r->device, J->threads);
     for (int d = 0; d < 2; ++d) {
         double k, sum, bv, rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
         double se = sqrt(rv);

@@ -130,16 +130,10 @@ static int write_ffs(hid_t f, const mg_ffs_result *r)
 int mg_ffs_write_h5(const char *path, const mg_ffs_result *r, const mg_model *m,
                     const char *command_line, int force, mg_err *err)
 {
-    if (!force && access(path, F_OK) == 0)
-        return mg_err_set(err, MG_EIO, "%s: exists (use --force to overwrite)", path);
     char partial[4096];
-    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
-        return mg_err_set(err, MG_EIO, "%s: path too long", path);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = mg_h5_partial_create(path, force, partial, sizeof partial, err);
     if (f < 0)
-        return mg_err_set(err, MG_EIO, "%s: cannot create the file (is the folder writable?)",
-                          partial);
+        return MG_EIO;
     const char *what = NULL;
     if (write_root(f, r, command_line))
         what = "root attributes";
@@ -148,18 +142,7 @@ int mg_ffs_write_h5(const char *path, const mg_ffs_result *r, const mg_model *m,
         what = "/config";
     else if (write_ffs(f, r))
         what = "/switching/ffs";
-    if (H5Fclose(f) < 0 && !what)
-        what = "closing the file";
-    if (what) {
-        unlink(partial);
-        return mg_err_set(err, MG_EIO, "%s: writing %s failed (disk full or not writable?)",
-                          partial, what);
-    }
-    if (rename(partial, path) != 0) {
-        unlink(partial);
-        return mg_err_set(err, MG_EIO, "%s: cannot rename %s into place", path, partial);
-    }
-    return MG_OK;
+    return mg_h5_partial_finish(f, partial, path, force, what, err);
 }
 
 /* The rates of a `mesogif switch` file, for `mesogif info` (src/io_h5_info.c): nothing when f has

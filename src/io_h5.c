@@ -534,16 +534,10 @@ static int write_traces(hid_t f, const mg_result *res)
 int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m,
                        const char *command_line, int force, mg_err *err)
 {
-    if (!force && access(path, F_OK) == 0)
-        return mg_err_set(err, MG_EIO, "%s: exists (use --force to overwrite)", path);
     char partial[4096];
-    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
-        return mg_err_set(err, MG_EIO, "%s: path too long", path);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = mg_h5_partial_create(path, force, partial, sizeof partial, err);
     if (f < 0)
-        return mg_err_set(err, MG_EIO, "%s: cannot create the file (is the folder writable?)",
-                          partial);
+        return MG_EIO;
     const char *what = NULL;
     if (write_root(f, res, command_line))
         what = "root attributes";
@@ -557,21 +551,5 @@ int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m
         what = "/spikes";
     if (!what && res->opts.theory)
         mg_h5_write_theory(f, res, m); /* never fails the run (src/io_h5_theory.c) */
-    if (H5Fclose(f) < 0 && !what)
-        what = "closing the file";
-    if (what) {
-        unlink(partial);
-        return mg_err_set(err, MG_EIO, "%s: writing %s failed (disk full or not writable?)",
-                          partial, what);
-    }
-    if (!force && access(path, F_OK) == 0) {
-        unlink(partial);
-        return mg_err_set(err, MG_EIO, "%s: appeared during the run (use --force to overwrite)",
-                          path);
-    }
-    if (rename(partial, path) != 0) {
-        unlink(partial);
-        return mg_err_set(err, MG_EIO, "%s: cannot rename %s into place", path, partial);
-    }
-    return MG_OK;
+    return mg_h5_partial_finish(f, partial, path, force, what, err);
 }

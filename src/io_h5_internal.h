@@ -28,6 +28,15 @@ int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warnin
  * is set (an observable was declared). 0 or -1. */
 int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX], int switching);
 
+/* Atomic result files (run and switch): mg_h5_partial_create refuses an existing path unless
+ * force, and creates path.partial (its name in partial[len]); mg_h5_partial_finish closes f and,
+ * when what is NULL and the file closed, renames it into place (refusing a path that appeared
+ * meanwhile unless force); otherwise it removes the partial file and reports what failed. Both
+ * return MG_OK, or an error in err (create: a negative hid_t). */
+hid_t mg_h5_partial_create(const char *path, int force, char *partial, size_t len, mg_err *err);
+int mg_h5_partial_finish(hid_t f, const char *partial, const char *path, int force,
+                         const char *what, mg_err *err);
+
 /* Small writers shared by the format-1 writers (src/io_h5.c); 0 or -1. mg_h5_dset creates
  * intermediate groups, and chunks + deflates when compress is set. */
 int mg_h5_attr_str(hid_t obj, const char *name, const char *value);

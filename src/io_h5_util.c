@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h> /* access, unlink */
 
 /* Elements of a dataspace (closed here), or -1. */
 static hssize_t n_values(hid_t space)
@@ -101,4 +102,43 @@ int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n
              (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
     H5Dclose(d);
     return ok ? 0 : -1;
+}
+
+hid_t mg_h5_partial_create(const char *path, int force, char *partial, size_t len, mg_err *err)
+{
+    if (!force && access(path, F_OK) == 0) {
+        mg_err_set(err, MG_EIO, "%s: exists (use --force to overwrite)", path);
+        return -1;
+    }
+    if (snprintf(partial, len, "%s.partial", path) >= (int)len) {
+        mg_err_set(err, MG_EIO, "%s: path too long", path);
+        return -1;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        mg_err_set(err, MG_EIO, "%s: cannot create the file (is the folder writable?)", partial);
+    return f;
+}
+
+int mg_h5_partial_finish(hid_t f, const char *partial, const char *path, int force,
+                         const char *what, mg_err *err)
+{
+    if (H5Fclose(f) < 0 && !what)
+        what = "closing the file";
+    if (what) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: writing %s failed (disk full or not writable?)",
+                          partial, what);
+    }
+    if (!force && access(path, F_OK) == 0) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: appeared during the run (use --force to overwrite)",
+                          path);
+    }
+    if (rename(partial, path) != 0) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: cannot rename %s into place", path, partial);
+    }
+    return MG_OK;
 }
