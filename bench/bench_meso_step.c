@@ -4,7 +4,7 @@
  * count are those of `make bench` (bench/run_bench.sh), which runs the whole program.
  *   usage: bench_meso_step [MODEL.json] [seconds of model time] [dt_ms] [tiles]
  * With "tiles" it runs the tile-by-tile form (the device's) instead of the host's pass form. */
-#include "meso_derive.h"
+#include "engine/meso_derive.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
-/* kernels/backend_cuda.cu: the CUDA backend of the ensemble driver (src/ensemble.h).
+/* kernels/backend_cuda.cu: the CUDA backend of the ensemble driver (src/engine/job.h).
  *
  * Meso: one thread per realization. Each thread calls mg_meso_step() and mg_obs_step()
  * (src/core/meso.h, src/core/observe.h): the same source as the CPU twin mg_cpu_run()
- * (src/backend_cpu.c), compiled here with MG_VL = 1 lane per call. State is the row-major
+ * (src/engine/backend_cpu.c), compiled here with MG_VL = 1 lane per call. State is the row-major
  * matrix state[row][lane] with ld = lanes of the batch, so a warp's loads are coalesced.
  * After the last step each thread writes its statistics record (mg_obs_record) and a second
  * kernel sums the records of each reduction group in realization order on the device: only
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ensemble.h"
+#include "engine/job.h"
 #include "cuda_check.cuh"  /* MG_CUDA_TRY */
 #include "cuda_common.cuh" /* mg_cu_to_device, mg_cu_cufft */
 
@@ -519,7 +519,7 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
             if (t1 < job->n_steps && mg_job_should_park(job)) {
                 /* checkpoint due (timer or signal): park every running lane with its state and
                  * step, hand the traces so far to the host, and return; the driver writes the
-                 * checkpoint and calls again (src/ensemble.c), or stops after a signal */
+                 * checkpoint and calls again (src/engine/run.c), or stops after a signal */
                 if (!h_park) {
                     h_park = (double *)malloc((size_t)(lanes_max * lane_rows) * sizeof(double));
                     if (!h_park) {

@@ -1,5 +1,5 @@
 /* kernels/backend_cuda_micro.cu: the CUDA backend of the micro level (MODEL.md §1.3), twin of the
- * CPU backend src/backend_cpu_micro.c; the structure follows kernels/backend_cuda.cu (meso).
+ * CPU backend src/engine/backend_cpu_micro.c; the structure follows kernels/backend_cuda.cu (meso).
  *
  * One thread block of MG_MICRO_THREADS threads per realization, threads over neurons: a step is
  * the decomposition of src/core/micro.h ("The step decomposed over the T threads of a CUDA
@@ -25,7 +25,7 @@
  * Checkpoints: as the meso CUDA backend, none are taken (the run restarts from step 0).
  *
  * Unverified on a device until tools/gpu_check.sh has run tests/test_gpu_micro.c on one:
- * src/ensemble.c keeps --backend auto on the CPU for the micro level until then. */
+ * src/engine/run.c keeps --backend auto on the CPU for the micro level until then. */
 #include <cuda_runtime.h>
 #include <cub/block/block_scan.cuh>
 #include <math.h>
@@ -35,8 +35,8 @@
 #include <thread>
 #include <vector>
 
-#include "ensemble.h"
-#include "micro_derive.h"
+#include "engine/job.h"
+#include "engine/micro_derive.h"
 #include "cuda_check.cuh"  /* MG_CUDA_TRY */
 #include "cuda_common.cuh" /* mg_cu_to_device, mg_cu_cufft */
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ensemble.h"     /* mg_obs_cfg, mg_psd_* */
+#include "engine/job.h"     /* mg_obs_cfg, mg_psd_* */
 #include "cuda_check.cuh" /* MG_CUDA_TRY */
 
 /* Copy n bytes to a new device buffer (1 byte allocated for n = 0, so it can be freed). */
@@ -89,7 +89,7 @@ static inline long long mg_cu_launch_end(const mg_obs_cfg *oc, long long t0, lon
 }
 
 /* Group sums of a batch: one thread per (group, field), lanes in realization order, valid lanes
- * only, exactly as the CPU's gd[k] += rd[k] (src/cpu_schedule.c), so the statistics are the
+ * only, exactly as the CPU's gd[k] += rd[k] (src/engine/cpu_schedule.c), so the statistics are the
  * CPU's bits. lo == NULL: lanes from `first` count and the sums start at 0; otherwise lanes
  * from lo[g] count and the sums go on from gi/gd (what a checkpoint had already summed). */
 static __global__ void mg_cu_group_sum_kernel(mg_stats_layout L, long long nlanes,

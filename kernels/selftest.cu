@@ -1,9 +1,9 @@
 /* kernels/selftest.cu: the src/core functions run on the device for bitwise comparison with the
- * host (src/cuda_selftest.h). Used by tests/test_gpu.c and tools/gpu_check.sh. */
+ * host (src/engine/cuda_selftest.h). Used by tests/test_gpu.c and tools/gpu_check.sh. */
 #include <cuda_runtime.h>
 #include <stdlib.h>
 
-#include "cuda_selftest.h"
+#include "engine/cuda_selftest.h"
 #include "cuda_check.cuh" /* MG_CUDA_TRY */
 #include "core/binom.h"
 #include "core/fmath.h"

@@ -1,4 +1,4 @@
-/* tests/test_ensemble.c: reproducibility of the ensemble driver (src/ensemble.c): realization r
+/* tests/test_ensemble.c: reproducibility of the ensemble driver (src/engine/run.c): realization r
  * depends only on (model, options, seed, r). Bitwise comparisons, so no false failures. */
 #include "testutil.h"
 

@@ -1,4 +1,4 @@
-/* tests/test_ffs.c: forward flux sampling (src/ffs.c, src/ffs_meso_cpu.c, src/ffs_internal.h).
+/* tests/test_ffs.c: forward flux sampling (src/ffs/ffs.c, src/ffs/ffs_meso_cpu.c, src/ffs/ffs_internal.h).
  *
  * - observable: fed the same counts, the FFS observer functions and the observer of `mesogif
  *   run` (src/core/observe.h) hold the same hysteresis state after every statistics bin, so
@@ -13,8 +13,8 @@
  * The statistical comparison with brute force is tests/test_ffs.sh (CLI). */
 #include "testutil.h"
 
-#include "ensemble.h"      /* mg_obs_setup */
-#include "ffs_state.h"     /* stage, run_ctx, mg_ffs_stage_p, mg_ffs_flux */
+#include "engine/job.h"      /* mg_obs_setup */
+#include "ffs/ffs_state.h"     /* stage, run_ctx, mg_ffs_stage_p, mg_ffs_flux */
 #include "core/rng.h"
 #include "mesogif/ffs.h"
 

@@ -22,7 +22,7 @@
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 #ifdef MG_HAVE_CUDA
-#include "cuda_selftest.h"
+#include "engine/cuda_selftest.h"
 #endif
 
 static int have_device(const char *test)
@@ -293,7 +293,7 @@ START_TEST(meso_every_kernel_equals_cpu)
     meso_variants_equal("data/models/nest_brunel_ei.json", 200, 3000);
 }
 END_TEST
-/* Time-dependent stimuli (src/stimulus.c): the host's per-step input tables are uploaded as
+/* Time-dependent stimuli (src/model/stimulus.c): the host's per-step input tables are uploaded as
  * they are and read by the same core/input.h lookup, so every kernel sees the CPU's input and
  * must give its results bit for bit (NEST E/I with a sinusoid, a ramp and a frozen OU current). */
 START_TEST(meso_stimuli_equal_cpu)

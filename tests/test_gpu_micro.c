@@ -1,5 +1,5 @@
 /* tests/test_gpu_micro.c: the micro level's CUDA backend (kernels/backend_cuda_micro.cu) against
- * its CPU twin (src/backend_cpu_micro.c). Needs a CUDA device; where there is none (CI), the
+ * its CPU twin (src/engine/backend_cpu_micro.c). Needs a CUDA device; where there is none (CI), the
  * device tests print "skipped: no CUDA device" and pass.
  *
  * The design is exact (integer spike counts, the same Philox uniforms, the same core source
@@ -155,7 +155,7 @@ START_TEST(micro_ei_matches_cpu)
 }
 END_TEST
 
-/* Time-dependent stimuli (src/stimulus.c): the same per-step input tables on both sides. */
+/* Time-dependent stimuli (src/model/stimulus.c): the same per-step input tables on both sides. */
 START_TEST(micro_stimuli_match_cpu)
 {
     if (!have_device(__func__))

@@ -23,7 +23,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
 #include "mesogif/run.h"

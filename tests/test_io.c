@@ -1,4 +1,4 @@
-/* tests/test_io.c: the HDF5 writer of file format 1 (src/io_h5.c; DESIGN.md "HDF5 file -
+/* tests/test_io.c: the HDF5 writer of file format 1 (src/io/io_h5_write.c; DESIGN.md "HDF5 file -
  * format 1"; docs/FILE_FORMAT.md).
  *
  * A small ensemble of the default model (bistable pair B1, MODEL.md §3(a)) is run in-process on

@@ -2,7 +2,7 @@
  * limit is checked before anything of that size is allocated, a request beyond it is refused
  * with the numbers in the message, and the largest accepted sizes do not overflow 32-bit (or
  * 64-bit) integers:
- *   len_kernel            1e8 steps accepted, 1e8 + 1 refused (model file, src/meso_derive.c)
+ *   len_kernel            1e8 steps accepted, 1e8 + 1 refused (model file, src/engine/meso_derive.c)
  *   state rows            <= 2e9 per realization (int row indices): 64 populations of 1e7 are
  *                         refused, not wrapped around
  *   realizations          [first, first + count) within [0, 2^32): index 2^32 - 1 runs,
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "meso_derive.h"
+#include "engine/meso_derive.h"
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 

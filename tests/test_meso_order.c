@@ -10,7 +10,7 @@
  * and a negative control: the same emulation with the partial sums added in a chain instead of
  * the tree differs, so the comparisons can fail. Deterministic: no tolerance, every bit. */
 #include "testutil.h"
-#include "meso_derive.h"
+#include "engine/meso_derive.h"
 
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 /* tests/test_micro.c: the microscopic GIF network (MODEL.md §1.3; src/core/micro.h,
- * src/micro_derive.c, src/backend_cpu_micro.c, src/io_h5_spikes.c).
+ * src/engine/micro_derive.c, src/engine/backend_cpu_micro.c, src/io/io_h5_spikes.c).
  *
  * "core": bitwise and structural checks (no false failures): the host's lane-wise Philox against
  * Random123, the firing probability against expm1, the connectivity draws, the all-to-all fast
@@ -25,8 +25,8 @@
 #include "mesogif/io.h"
 #include "mesogif/model.h"
 #include "mesogif/run.h"
-#include "ensemble.h"     /* mg_job, mg_micro_setup (internal API under test) */
-#include "micro_derive.h" /* mg_micro_build_csr */
+#include "engine/job.h"     /* mg_job, mg_micro_setup (internal API under test) */
+#include "engine/micro_derive.h" /* mg_micro_build_csr */
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -496,7 +496,7 @@ static void *cancel_later(void *arg)
     return NULL;
 }
 
-/* Checkpoints (src/checkpoint.c) of the micro level: (1) a run that writes a checkpoint at
+/* Checkpoints (src/engine/checkpoint.c) of the micro level: (1) a run that writes a checkpoint at
  * nearly every check (every 512 steps: blocks park, the driver writes, blocks resume, finished
  * blocks behind a parked one run again) and (2) a run cancelled after 0.3 s (checkpoint, MG_ESTOPPED)
  * and resumed in a new job (recorded spikes replayed from the seed) both give the statistics,

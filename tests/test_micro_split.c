@@ -19,8 +19,8 @@
 
 #include "mesogif/model.h"
 #include "mesogif/run.h"
-#include "ensemble.h"     /* mg_job, mg_micro_setup */
-#include "micro_derive.h" /* mg_micro_build_csr */
+#include "engine/job.h"     /* mg_job, mg_micro_setup */
+#include "engine/micro_derive.h" /* mg_micro_build_csr */
 
 /* One side of the comparison: lane matrix, spike lists, counts. */
 typedef struct {

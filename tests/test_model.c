@@ -1,4 +1,4 @@
-/* tests/test_model.c: the model file parser and validator (src/model_parse.c) and the shipped
+/* tests/test_model.c: the model file parser and validator (src/model/model.c) and the shipped
  * model files (data/models/<name>.json, MODEL.md §3).
  *
  * TCases: core (shipped files parse and carry MODEL.md's numbers, the embedded default equals

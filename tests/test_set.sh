@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_set.sh: `mesogif run --set` (model overrides, src/model_set.c) and the stimuli of
+# tests/test_set.sh: `mesogif run --set` (model overrides, src/model/model_set.c) and the stimuli of
 # docs/MODEL_FILE.md ("Stimuli") end to end (`make test-cli`, run from the repository root).
 # Uses $MESOGIF when set, else bin/mesogif. All runs are short (0.3-0.5 s of model time).
 #

@@ -1,4 +1,4 @@
-/* tests/test_stats.c: the streaming statistics (include/mesogif/stats.h, src/stats.c) as the
+/* tests/test_stats.c: the streaming statistics (include/mesogif/stats.h, src/stats/stats.c) as the
  * backends compute them: synthetic counts go through the real observer (src/core/observe.h:
  * mg_obs_step, mg_obs_add_spectrum, mg_obs_record, laid out by mg_obs_setup) and the CPU
  * backend's FFTW path (mg_cpu_psd_segment), then through mg_stats_add / mg_stats_finalize.
@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ensemble.h"      /* mg_obs_setup, mg_job, mg_cpu_psd_* */
+#include "engine/job.h"      /* mg_obs_setup, mg_job, mg_cpu_psd_* */
 #include "core/fmath.h"    /* mg_log: the dwell-histogram bin as the observer computes it */
 #include "mesogif/io.h"    /* mg_h5_write_result, mg_h5_read_stats */
 #include "mesogif/model.h"

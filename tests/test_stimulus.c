@@ -1,5 +1,5 @@
 /* tests/test_stimulus.c: stimuli of a population (src/stimulus*.c, docs/MODEL_FILE.md
- * "Stimuli") and parameter overrides (src/model_set.c).
+ * "Stimuli") and parameter overrides (src/model/model_set.c).
  *
  * - the model file keys parse, and bad values are refused with their exact JSON path;
  * - the input the meso and the micro step read (mg_meso_input, mg_micro_input) is the formula
@@ -10,11 +10,11 @@
  * - mg_model_set overrides are checked like the file and land in the model's JSON. */
 #include "core/meso.h"
 #include "core/micro.h"
-#include "ensemble.h"
-#include "meso_derive.h"
-#include "micro_derive.h"
+#include "engine/job.h"
+#include "engine/meso_derive.h"
+#include "engine/micro_derive.h"
 #include "mesogif/model.h"
-#include "stimulus.h"
+#include "model/stimulus.h"
 #include "testutil.h"
 #include "stim_model.h"
 

@@ -1,5 +1,5 @@
 /* tests/test_stimulus_theory.c: the response of the mesoscopic model to a sinusoidal current
- * (ac_current, src/stimulus.c) against the linear-response susceptibility of the theory
+ * (ac_current, src/model/stimulus.c) against the linear-response susceptibility of the theory
  * (mg_theory_pop_response, docs/THEORY.md §3).
  *
  * Two uncoupled, non-adapting populations (the "uncoupled" population of MODEL.md 3(d): N =

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/test_sweep.sh: `mesogif sweep` (src/cli_sweep.c) end to end (`make test-cli`, run from
+# tests/test_sweep.sh: `mesogif sweep` (src/cli/cli_sweep.c) end to end (`make test-cli`, run from
 # the repository root). Uses $MESOGIF when set, else bin/mesogif. Runs of 0.5 s, 3 realizations.
 #
 #   grid:        --set-grid P1.I_e=200:250:25 --set-grid P1.Delta_V=2,3 on the uncoupled model

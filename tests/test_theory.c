@@ -17,7 +17,7 @@
  *               docs/THEORY.md §5). */
 #include "mesogif/theory.h"
 #include "testutil.h"
-#include "theory_internal.h" /* mg_qr_pop_init: the QR kernel integral */
+#include "theory/theory_internal.h" /* mg_qr_pop_init: the QR kernel integral */
 
 #include <complex.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* tests/test_theory_sim.c: the theory written by `mesogif run --theory` (/theory, src/io_h5_theory.c,
+/* tests/test_theory_sim.c: the theory written by `mesogif run --theory` (/theory, src/io/io_h5_theory.c,
  * docs/THEORY.md §7) against the mesoscopic simulation it is written next to.
  *
  * Every test simulates in its own (forked) process with mg_run (CPU backend, 2 threads), writes
@@ -45,7 +45,7 @@
  *                2 Hz = 2 frequency bins; the bins 3 Hz away hold half the power) and the
  *                high-frequency bands 128-500 Hz (within 10 %; measured 0.99-1.04, sigma
  *                0.5 %). False-failure rate < 1e-6. */
-#include "io_h5_internal.h"
+#include "io/io_h5_internal.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
 #include "mesogif/run.h"

@@ -113,7 +113,7 @@ int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes
 
 /* Estimate both rates. MG_OK and *r filled; MG_EINVAL bad input or a basin never left within
  * the budget (message names it); MG_ENUM numerical fault; MG_EINTR cancelled without a
- * checkpoint path; MG_ESTOPPED cancelled after writing the checkpoint (src/ffs_ckpt.c; continue
+ * checkpoint path; MG_ESTOPPED cancelled after writing the checkpoint (src/ffs/ffs_ckpt.c; continue
  * with resume_path: the same bits as an uninterrupted estimate); MG_ENOMEM. */
 int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err);
 

@@ -50,7 +50,7 @@ typedef struct {
     double *step_times;    /* ms [n_steps], owned by the model */
     double *step_amps;     /* pA [n_steps], owned by the model */
     /* Time-dependent stimuli, each added to I_e (docs/MODEL_FILE.md "Stimuli"; parsed by
-     * src/stimulus_parse.c). Active from start (inclusive) to stop (exclusive), ms; stop is
+     * src/model/stimulus_parse.c). Active from start (inclusive) to stop (exclusive), ms; stop is
      * +inf when not given. ac_current (NEST ac_generator): offset + amplitude *
      * sin(2 pi frequency t + phase), pA, Hz, degrees, t the time since the run's step 0. */
     int has_ac;
@@ -129,7 +129,7 @@ double mg_pop_mu(const mg_pop *p);
 double mg_pop_step_current(const mg_pop *p, double t_ms);
 
 /* 1 when population p has a stimulus that is not piecewise constant (ac_current, ou_current,
- * time_current): its input is tabulated per step of a run (src/stimulus.c). */
+ * time_current): its input is tabulated per step of a run (src/model/stimulus.c). */
 int mg_pop_has_stimulus(const mg_pop *p);
 
 /* Apply one override "POP.PARAM=VALUE" or "PROJ[SRC->TGT].PARAM=VALUE" (the mesogif run

@@ -84,7 +84,7 @@ typedef struct {
     double hist_max_hz;          /* histograms of A on [0, max) */
     int hist_bins;
     int theory;                  /* 1: compute the mean-field theory of the model after the run
-                                    and write it under /theory (src/io_h5_theory.c); does not
+                                    and write it under /theory (src/io/io_h5_theory.c); does not
                                     change the simulation */
     /* checkpoints: written to checkpoint_path (NULL: never) every checkpoint_every_s seconds of
      * wall time (0: only when cancelled) and when *cancel becomes non-zero; a cancelled run with
@@ -146,7 +146,7 @@ typedef struct {
     int partial;                 /* 1: stopped by a numerical fault (MG_ENUM); what is here was
                                   * computed before it: finished realizations, traces so far */
     char partial_reason[MG_ERR_LEN];
-    char *run_key;               /* canonical identity of the run (src/run_key.c), owned */
+    char *run_key;               /* canonical identity of the run (src/engine/run_key.c), owned */
     char run_hash[17];           /* its 64-bit FNV-1a hash, hex */
 } mg_result;
 

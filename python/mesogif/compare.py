@@ -1,6 +1,6 @@
 """mesogif.compare: the table of ``mesogif compare A.h5 B.h5`` over two Results.
 
-The comparison logic of the command line lives in src/cli_compare.c (not in the library), so it
+The comparison logic of the command line lives in src/cli/cli_compare.c (not in the library), so it
 is reimplemented here over the same sufficient statistics, row for row and with the same
 formulas (docs/COMPARE.md): moments with Welch's t mapped to the normal scale, spectra in
 log-spaced bands with the band error of the command line, switching rates by Poisson counts and

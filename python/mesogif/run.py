@@ -97,7 +97,7 @@ def _model_error(model: Model, msg: str) -> Exception:
 
 def _bin_near(default: float, dt: float) -> float:
     """The default bin when it is a whole number of steps of dt, else the nearest whole number
-    (at least 1) of steps (src/cli_run.c's bin_near)."""
+    (at least 1) of steps (src/cli/cli_run.c's bin_near)."""
     if not (dt > 0 and math.isfinite(dt)):
         return default
     q = default / dt
@@ -108,7 +108,7 @@ def _bin_near(default: float, dt: float) -> float:
 
 
 def _times(o, m: Model, dt, t_sim, t_warmup, record_bin, stats_bin) -> None:
-    """dt, t_sim, t_warmup and the bins as ``mesogif run`` sets them (src/cli_run.c): the
+    """dt, t_sim, t_warmup and the bins as ``mesogif run`` sets them (src/cli/cli_run.c): the
     values given, else the model's "simulation" block, else defaults that follow the run: a
     warm-up of min(1 s, t_sim / 10) (also when the model's warm-up does not fit a t_sim given
     here: t_sim <= 2 t_warmup), bins of 1 ms and 10 ms rounded to whole steps of dt, the

@@ -4,7 +4,7 @@
  * (first step, value) pairs in ascending step order; the value in step t is that of the last
  * pair whose step is <= t, and 0 before the first. Shared by the meso and micro updates.
  *
- * The steps of one population are strictly ascending (src/stimulus.c keeps the later of two
+ * The steps of one population are strictly ascending (src/model/stimulus.c keeps the later of two
  * values that fall into one step). A time-dependent stimulus gives a dense table, one entry
  * per step of the run: then the last step minus the first is n - 1, and the entry is found by
  * subtraction instead of a binary search (strictly ascending integers with that span are

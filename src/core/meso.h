@@ -17,7 +17,7 @@
  * realization with ld = 1; a CUDA thread with base + r and ld = batch size (coalesced across the
  * warp); the CUDA warp kernel with ld = 1.
  *
- * Called by: src/backend_cpu.c and kernels/backend_cuda.cu; derived by src/meso_derive.c. */
+ * Called by: src/engine/backend_cpu.c and kernels/backend_cuda.cu; derived by src/meso_derive.c. */
 #ifndef MESOGIF_CORE_MESO_H
 #define MESOGIF_CORE_MESO_H
 

@@ -46,7 +46,7 @@
  * of the neuron-steps) are q and then P computed. The decision is the one the full computation
  * gives, bit for bit.
  *
- * Called by: src/backend_cpu_micro.c (host, 8 lanes: mg_micro_step) and
+ * Called by: src/engine/backend_cpu_micro.c (host, 8 lanes: mg_micro_step) and
  * kernels/backend_cuda_micro.cu (a CUDA block per realization: the mg_micro_part_* functions at
  * the end); derived by src/micro_derive.c. */
 #ifndef MESOGIF_CORE_MICRO_H
@@ -100,7 +100,7 @@ typedef struct {
     int row_u, row_ref, row_th, row_hist, row_psi;
     int row_isi;         /* [NI+2] interval histogram (under, bins, over), then n, s1, s2 */
     int row_park;        /* [H][N] the spike lists as doubles, written only to park a realization
-                          * at a checkpoint (src/backend_cpu_micro.c); cold otherwise */
+                          * at a checkpoint (src/engine/backend_cpu_micro.c); cold otherwise */
 } mg_micro_pop;
 
 /* One projection b -> a (source -> target). */

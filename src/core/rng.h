@@ -26,8 +26,8 @@ enum {
     MG_STREAM_MESO_COUNT = 1,   /* meso: spike-count draw per population and step */
     MG_STREAM_MICRO_SPIKE = 2,  /* micro: escape-noise uniforms per neuron and step */
     MG_STREAM_CONNECT = 3,      /* micro: quenched connectivity */
-    MG_STREAM_STIM_OU = 4,      /* frozen OU stimulus currents (src/stimulus.c), per population */
-    MG_STREAM_FFS_BOOT = 0x46465342, /* "FFSB": the FFS tree bootstrap (src/ffs_stats.c) */
+    MG_STREAM_STIM_OU = 4,      /* frozen OU stimulus currents (src/model/stimulus.c), per population */
+    MG_STREAM_FFS_BOOT = 0x46465342, /* "FFSB": the FFS tree bootstrap (src/ffs/ffs_stats.c) */
     MG_STREAM_TEST = 99         /* tests only */
 };
 

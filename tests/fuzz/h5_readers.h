@@ -4,7 +4,7 @@
 #ifndef MESOGIF_FUZZ_H5_READERS_H
 #define MESOGIF_FUZZ_H5_READERS_H
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
 #include "mesogif/run.h"
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int mg_cli_compare(int argc, char **argv); /* src/cli_compare.c */
+int mg_cli_compare(int argc, char **argv); /* src/cli/cli_compare.c */
 
 static char g_in[256], g_out[256], g_ckpt[256];
 static FILE *g_null;
@@ -48,7 +48,7 @@ static void fuzz_cleanup(void)
 }
 
 /* stdout and stderr of the verbs (tables, "merged ...", the "mesogif: ..." refusals of
- * src/cli_common.c's mg_cli_error) go nowhere while they run */
+ * src/cli/cli_common.c's mg_cli_error) go nowhere while they run */
 static int quiet_verb(int (*verb)(int, char **), int argc, char **argv)
 {
     fflush(stdout);

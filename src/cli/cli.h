@@ -1,0 +1,41 @@
+/* src/cli/cli.h: the verbs of the mesogif command line; each returns the process exit status
+ * (0 ok, 1 runtime failure, 2 bad usage or input). Internal. */
+#ifndef MESOGIF_CLI_H
+#define MESOGIF_CLI_H
+
+#include <stdint.h>
+
+int mg_cli_run(int argc, char **argv);
+int mg_cli_info(int argc, char **argv);
+int mg_cli_compare(int argc, char **argv);
+int mg_cli_theory(int argc, char **argv);
+int mg_cli_device(int argc, char **argv);
+int mg_cli_merge(int argc, char **argv);
+int mg_cli_switch(int argc, char **argv); /* src/cli/cli_switch.c */
+int mg_cli_sweep(int argc, char **argv);  /* src/cli/cli_sweep.c */
+
+/* Print "mesogif: <msg>" to stderr (printf-like). */
+void mg_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct option;
+/* The message for an option getopt_long did not accept (argv_word: the word as typed): an
+ * option without its value ("needs a value"), or an unknown one with the closest valid option
+ * ("did you mean --realizations?"). One line on stderr; the caller exits 2. */
+void mg_cli_unknown_option(const char *verb, const char *argv_word, const struct option *opts);
+
+/* The command line as one string (for the file's command_line attribute); static storage. */
+const char *mg_cli_command_line(void);
+void mg_cli_set_command_line(int argc, char **argv);
+
+/* Option values shared by the verbs: each returns 0, or prints one error line naming the option,
+ * the value and what is allowed and returns -1. */
+int mg_cli_parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out);
+int mg_cli_parse_duration(const char *opt, const char *s, double *ms);
+/* 0 when the folder of path exists and is writable; else an error line and -1. Checked before
+ * a run so that hours of simulation are not lost to a typo in --out. */
+int mg_cli_check_out_folder(const char *path);
+/* Messages are one line: a key or string of the model file quoted in a message may hold control
+ * characters (JSON "\n"); they become '?'. */
+void mg_cli_one_line(char *msg);
+
+#endif /* MESOGIF_CLI_H */

@@ -1,0 +1,166 @@
+/* src/cli/cli_common.c: what every verb of the command line shares (the "mesogif: " error line and
+ * the command line recorded in result files), and `mesogif info`. Kept out of src/cli/main.c so that
+ * tests can link the verbs without main(), and out of the library (src/io/io_h5_info.c keeps only
+ * mg_h5_info), which reports errors as mg_err values and never prints. */
+#include "cli/cli.h"
+#include "mesogif/io.h"
+#include "mesogif/units.h" /* mg_parse_duration_ms */
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char command_line[8192];
+
+void mg_cli_set_command_line(int argc, char **argv)
+{
+    size_t at = 0;
+    for (int i = 0; i < argc && at < sizeof command_line - 1; ++i) {
+        int n = snprintf(command_line + at, sizeof command_line - at, "%s%s", i ? " " : "",
+                         argv[i]);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+}
+
+const char *mg_cli_command_line(void)
+{
+    return command_line;
+}
+
+void mg_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mesogif: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Edit distance (insertions, deletions, substitutions, swaps of neighbours) between a and b,
+ * both shorter than 64 characters (longer words: 99). */
+static int distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na >= 64 || nb >= 64)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= na; ++i)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= nb; ++j)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= na; ++i)
+        for (size_t j = 1; j <= nb; ++j) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[na][nb];
+}
+
+void mg_cli_unknown_option(const char *verb, const char *argv_word, const struct option *opts)
+{
+    const char *w = argv_word ? argv_word : "?";
+    const char *name = w[0] == '-' && w[1] == '-' ? w + 2 : w[0] == '-' ? w + 1 : w;
+    char typed[64];
+    size_t n = strcspn(name, "=");
+    snprintf(typed, sizeof typed, "%.*s", (int)(n < sizeof typed ? n : sizeof typed - 1), name);
+    const char *best = NULL;
+    int best_d = 99;
+    for (const struct option *o = opts; o && o->name; ++o) {
+        if (strcmp(o->name, typed) == 0 && o->has_arg == required_argument) {
+            mg_cli_error("%s: option '--%s' needs a value (see mesogif %s --help)", verb,
+                         o->name, verb);
+            return;
+        }
+        int d = distance(typed, o->name);
+        if (d < best_d) {
+            best_d = d;
+            best = o->name;
+        }
+    }
+    /* close enough to be a typo: at most a third of the word (and at least 2 edits) */
+    int limit = (int)strlen(typed) / 3 > 2 ? (int)strlen(typed) / 3 : 2;
+    if (best && best_d <= limit)
+        mg_cli_error("%s: unknown option '%s' (did you mean --%s? see mesogif %s --help)", verb,
+                     w, best, verb);
+    else
+        mg_cli_error("%s: unknown option '%s' (see mesogif %s --help)", verb, w, verb);
+}
+
+int mg_cli_info(int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[1], "--help") == 0) {
+        fputs("usage: mesogif info FILE.h5\n", argc == 2 ? stdout : stderr);
+        return argc == 2 ? 0 : 2;
+    }
+    mg_err err = {{0}};
+    int rc = mg_h5_info(argv[1], stdout, &err);
+    if (rc != MG_OK) {
+        mg_cli_error("%s", err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+int mg_cli_parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        mg_cli_error("%s: '%s' (allowed: integer %lld..%lld)", opt, s, (long long)lo,
+                     (long long)hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int mg_cli_parse_duration(const char *opt, const char *s, double *ms)
+{
+    if (mg_parse_duration_ms(s, ms) != 0 || !isfinite(*ms)) {
+        mg_cli_error("%s: '%s' is not a duration (allowed: number with us, ms, s, min or h; "
+                     "bare numbers are ms)", opt, s);
+        return -1;
+    }
+    return 0;
+}
+
+int mg_cli_check_out_folder(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        mg_cli_error("--out: %s: folder '%s' is not writable: %s (allowed: a file in an "
+                     "existing, writable folder)", path, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void mg_cli_one_line(char *msg)
+{
+    for (char *c = msg; *c; ++c)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}

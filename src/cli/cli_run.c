@@ -1,0 +1,1106 @@
+/* src/cli/cli_run.c: `mesogif run`: parse the options (DESIGN.md "Command line"), load the model,
+ * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
+#include "cli/cli.h"
+#include "io/io_h5_internal.h" /* mg_h5_theory_print */
+#include "engine/shard.h"
+#include "mesogif/io.h"
+#include "mesogif/model.h"
+#include "mesogif/run.h"
+#include "mesogif/units.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void run_usage(FILE *out)
+{
+    fputs("usage: mesogif run [MODEL.json] [options]\n"
+          "\n"
+          "  --level meso|micro         model level (default meso)\n"
+          "  --noise binomial|poisson|deterministic\n"
+          "                             meso spike-count draw (default binomial)\n"
+          "  --realizations R           number of realizations (default 1)\n"
+          "  --first I                  index of the first realization (default 0)\n"
+          "  --count R                  the same as --realizations\n"
+          "  --checkpoint FILE          checkpoint file (default OUT.h5.ckpt)\n"
+          "  --checkpoint-every DURATION  write a checkpoint every DURATION of wall time; on\n"
+          "                             SIGTERM/SIGINT one is always written, then exit 75\n"
+          "                             (not by the micro level on CUDA: exit 130)\n"
+          "  --no-checkpoint            never write one (a signal then stops with exit 130)\n"
+          "  --resume FILE              continue from a checkpoint (model and options come\n"
+          "                             from it; options given must agree with it)\n"
+          "  --shard I/N | slurm        simulate only shard I of N of the realizations (contiguous\n"
+          "                             ranges; slurm: from SLURM_ARRAY_TASK_ID/_MIN/_COUNT)\n"
+          "  --t-sim DURATION           simulated time per realization (default 10s)\n"
+          "  --dt DURATION              time step (default 0.5ms)\n"
+          "  --t-warmup DURATION        statistics start after this (default min(1s, t-sim/10))\n"
+          "  --record-bin DURATION      bin of the recorded traces (default 1ms, in whole steps)\n"
+          "  --stats-bin DURATION       bin of A for means and variances (default 10ms, in\n"
+          "                             whole steps; shorter for runs too short for it)\n"
+          "  --record-realizations k    record traces of the first k realizations (default 1)\n"
+          "  --seed S                   random seed, 0..4294967295 (default 1)\n"
+          "  --set POP.PARAM=VALUE      override a model parameter (repeatable), e.g.\n"
+          "                             --set E.I_e=300, --set 'PROJ[E->I].J=0.5'\n"
+          "  --threads n                OpenMP threads (default: all cores)\n"
+          "  --backend auto|cpu|cuda    (default auto: CUDA when a device answers)\n"
+          "  --cuda-kernel auto|thread|warp|warp64\n"
+          "                             meso CUDA kernel, all with the CPU's bits (default auto:\n"
+          "                             thread, one per realization; warp: 8 lanes per\n"
+          "                             realization; warp64: warp within 64 registers)\n"
+          "  --batch B                  realizations per work item / device batch (0 = auto)\n"
+          "  --connectivity per-realization|shared\n"
+          "                             micro: each realization draws its own network\n"
+          "                             (default), or one network for the whole ensemble\n"
+          "  --out FILE.h5              output file (default <model>_<level>.h5)\n"
+          "  --force                    overwrite an existing output file\n"
+          "  --dry-run                  print the memory needed and exit\n"
+          "  --quiet                    no progress line\n"
+          "statistics (after the warm-up; all kept as mergeable sums):\n"
+          "  --stats full|basic         basic: moments only (default full: all of the below)\n"
+          "  --psd-df FREQ              spectral resolution (default 1Hz; 'off': no spectra)\n"
+          "  --psd-bin DURATION         spectral sample bin (default 1ms, or dt)\n"
+          "  --onesided                 one-sided spectra (default two-sided, S -> A/N)\n"
+          "  --switch-observable EXPR   the switching analysis of e.g. A1-A2 or 0.5*A1+A3 (default:\n"
+          "                             the model file's \"switch_observable\"; none: no analysis)\n"
+          "  --switch-smooth DURATION   moving average of the observable (default 50ms)\n"
+          "  --switch-thresholds LO,HI  hysteresis thresholds in Hz (default -5,5)\n"
+          "  --hist-max FREQ            histograms of A on [0, max) (default 200Hz)\n"
+          "  --hist-bins N              (default 400)\n"
+          "  --stats-time BIN|off       mean, variance and covariance of A across realizations\n"
+          "                             per time bin from the start of the run, warm-up\n"
+          "                             included (default: the stats bin when the model has a\n"
+          "                             time-dependent input, else off)\n"
+          "  --theory                   also compute the mean-field theory (fixed points, their\n"
+          "                             stability, spectra at /stats/freq) into /theory\n"
+          "\n"
+          "Durations take units us, ms, s, min, h; a bare number means ms (--t-sim below 10\n"
+          "draws a warning). Values given here override the model file's \"simulation\" block,\n"
+          "which overrides the defaults. The equations: docs/MODEL.md. Exit status: 0 done,\n"
+          "1 runtime failure, 2 bad input (every problem is listed), 75 stopped by a signal\n"
+          "with a checkpoint (continue with --resume), 130 interrupted without one.\n",
+          out);
+}
+
+static volatile int g_cancel = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_cancel = 1;
+}
+
+/* Total biological seconds of the run, for the ETA. */
+static double g_total_sim_s = 0.0;
+
+typedef struct {
+    int is_tty;
+    double last_plain; /* wall_s of the last plain line (not a TTY: one line per 10 s) */
+} progress_state;
+
+static void on_progress(const mg_progress *p, void *user)
+{
+    progress_state *ps = (progress_state *)user;
+    int done = p->realizations_done >= p->realizations_total;
+    if (!ps->is_tty && !done && p->wall_s - ps->last_plain < 10.0)
+        return;
+    /* simulated time is the better clock: realizations finish in bursts */
+    double rate = p->wall_s > 0 ? p->sim_s_done / p->wall_s : 0.0;
+    char eta[32] = "?";
+    if (rate > 0) {
+        double left = (g_total_sim_s - p->sim_s_done) / rate;
+        snprintf(eta, sizeof eta, "%.0f s", left > 0 ? left : 0.0);
+    }
+    if (ps->is_tty) {
+        fprintf(stderr, "\r  realizations %lld/%lld  simulated %.4g s  %.4g real-s/s  ETA %s   ",
+                (long long)p->realizations_done, (long long)p->realizations_total,
+                p->sim_s_done, rate, eta);
+    } else {
+        ps->last_plain = p->wall_s;
+        fprintf(stderr, "progress: realizations %lld/%lld, simulated %.4g s, %.4g real-s/s, "
+                "ETA %s\n", (long long)p->realizations_done, (long long)p->realizations_total,
+                p->sim_s_done, rate, eta);
+    }
+    fflush(stderr);
+}
+
+
+enum {
+    OPT_LEVEL = 1000, OPT_NOISE, OPT_REAL, OPT_FIRST, OPT_TSIM, OPT_DT, OPT_WARM, OPT_RECBIN,
+    OPT_STATSBIN, OPT_RECREAL, OPT_SEED, OPT_THREADS, OPT_BACKEND, OPT_BATCH, OPT_OUT,
+    OPT_FORCE, OPT_DRY, OPT_QUIET, OPT_HELP, OPT_PSD_DF, OPT_PSD_BIN, OPT_ONESIDED, OPT_SW_OBS,
+    OPT_SW_SMOOTH, OPT_SW_THR, OPT_HIST_MAX, OPT_HIST_BINS, OPT_SHARD, OPT_COUNT, OPT_CKPT,
+    OPT_CKPT_EVERY, OPT_NO_CKPT, OPT_RESUME, OPT_STATS, OPT_STATS_TIME
+};
+
+enum { OPT_CONNECTIVITY = 2000 }; /* micro connectivity (src/engine/micro_derive.c) */
+
+enum { OPT_THEORY = 2100 }; /* --theory: /theory in the file (src/io/io_h5_theory.c) */
+
+enum { OPT_CUDA_KERNEL = 2300 }; /* --cuda-kernel: the meso CUDA kernel (kernels/backend_cuda.cu) */
+
+enum { OPT_SET = 2200, MAX_SETS = 256 }; /* --set: model overrides (src/model/model_set.c) */
+
+/* A slot per option code for the given[] and bad_opt[] flags of mg_cli_run. */
+static int opt_slot(int c)
+{
+    return c >= OPT_LEVEL && c - OPT_LEVEL < 60 ? c - OPT_LEVEL
+           : c == OPT_CUDA_KERNEL ? 60 : c == OPT_CONNECTIVITY ? 61 : c == OPT_THEORY ? 62 : 63;
+}
+
+/* In the option loop of mg_cli_run: the option's value is bad (its message is printed); go on
+ * to the next option, so that every problem of the command line is reported at once. */
+#define BAD_OPT                                                                               \
+    {                                                                                         \
+        nbad++;                                                                               \
+        bad_opt[opt_slot(c)] = 1;                                                             \
+        break;                                                                                \
+    }
+
+
+
+/* A bare number below 10 for a duration that is usually seconds long (--t-sim 5) is read as
+ * ms, as documented, but that is rarely what was meant: one warning line. */
+static void warn_bare_ms(const char *opt, const char *text, double ms)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end != text && *end == '\0' && v > 0 && v < 10.0 && ms == v)
+        mg_cli_error("warning: %s %s is read as %g ms (a number without a unit means ms; "
+                     "write %gs for seconds)", opt, text, v, v);
+}
+
+
+/* The options a model file's "simulation" block can set, with their JSON keys (bit i of the
+ * from_file mask of report() is sim_opts[i]). */
+static const char *const sim_opts[5][2] = {{"--dt", "dt"}, {"--t-sim", "t_sim"},
+                                           {"--t-warmup", "t_warmup"},
+                                           {"--record-bin", "record_bin"},
+                                           {"--stats-bin", "stats_bin"}};
+
+/* One line for a failed validation or run: "<file>: " before messages about the model (JSON
+ * paths, parser positions); a message about an option whose value came from the model file's
+ * "simulation" block (bit set in from_file) names the file and "/simulation/<key>" instead of
+ * the option, since that is where the user has to look. */
+static void report(const mg_model *m, const char *model_path, unsigned from_file, int rc,
+                   mg_err *err)
+{
+    mg_cli_one_line(err->msg);
+    const char *file = model_path ? model_path : (m && m->source ? m->source : "model");
+    /* JSON paths are model errors (MG_EINVAL); an I/O message starts with a file's path */
+    if (rc == MG_EINVAL && (err->msg[0] == '/' || strncmp(err->msg, "line ", 5) == 0)) {
+        mg_cli_error("%s: %s", file, err->msg);
+        return;
+    }
+    for (int i = 0; i < 5; ++i) {
+        size_t n = strlen(sim_opts[i][0]);
+        if ((from_file >> i & 1u) && strncmp(err->msg, sim_opts[i][0], n) == 0 &&
+            err->msg[n] == ':') {
+            mg_cli_error("%s: /simulation/%s%s", file, sim_opts[i][1], err->msg + n);
+            return;
+        }
+    }
+    mg_cli_error("%s", err->msg);
+}
+
+/* Is x a whole multiple (>= 1) of dt, to 1e-9 relative (the library's rule)? Sets *k. */
+static int multiple_of_dt(double x, double dt, int64_t *k)
+{
+    double q = x / dt;
+    double r = llround(q);
+    *k = (int64_t)r;
+    return r >= 1 && fabs(q - r) <= 1e-9 * (q > 1 ? q : 1);
+}
+
+/* The default bin `def` ms when it is a whole number of steps of dt, else the nearest whole
+ * number (at least 1) of steps: defaults follow --dt instead of failing on it. */
+static double bin_near(double def, double dt)
+{
+    if (!(dt > 0) || !isfinite(dt))
+        return def;
+    double q = def / dt;
+    long long k = llround(q);
+    if (k >= 1 && fabs(q - (double)k) <= 1e-9 * (q > 1 ? q : 1))
+        return def;
+    return (double)(k < 1 ? 1 : k) * dt;
+}
+
+/* Options that do not apply to the level, to a resumed run or to each other: one line each
+ * naming why; returns the number of lines. */
+static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
+                            const unsigned char *given, int no_ckpt, const char *ckpt_path)
+{
+    int n = 0;
+    if (o->level == MG_LEVEL_MICRO && given[opt_slot(OPT_NOISE)]) {
+        mg_cli_error("--noise: does not apply to the micro level (it chooses how the meso level "
+                     "draws its spike counts; the micro level simulates every neuron)");
+        n++;
+    }
+    if (o->level == MG_LEVEL_MESO && given[opt_slot(OPT_CONNECTIVITY)]) {
+        mg_cli_error("--connectivity: does not apply to the meso level (it chooses the networks "
+                     "of the micro level; add --level micro)");
+        n++;
+    }
+    if (o->level == MG_LEVEL_MICRO && o->backend == MG_BACKEND_CUDA &&
+        given[opt_slot(OPT_CKPT_EVERY)]) {
+        mg_cli_error("--checkpoint-every: does not apply to the micro level on CUDA (its backend "
+                     "writes no checkpoints; use --backend cpu for checkpoints)");
+        n++;
+    }
+    if (given[opt_slot(OPT_CUDA_KERNEL)] &&
+        (o->level == MG_LEVEL_MICRO || o->backend == MG_BACKEND_CPU)) {
+        mg_cli_error("--cuda-kernel: does not apply to %s (it chooses the meso level's CUDA "
+                     "kernel)", o->level == MG_LEVEL_MICRO ? "the micro level" : "--backend cpu");
+        n++;
+    }
+    /* statistics options that a choice of statistics switches off */
+    static const struct {
+        int opt;
+        const char *name;
+    } sw_opts[] = {{OPT_PSD_BIN, "--psd-bin"}, {OPT_ONESIDED, "--onesided"},
+                   {OPT_SW_OBS, "--switch-observable"}, {OPT_SW_SMOOTH, "--switch-smooth"},
+                   {OPT_SW_THR, "--switch-thresholds"}, {OPT_HIST_MAX, "--hist-max"},
+                   {OPT_HIST_BINS, "--hist-bins"}};
+    for (size_t k = 0; k < sizeof sw_opts / sizeof sw_opts[0]; ++k) {
+        if (!given[opt_slot(sw_opts[k].opt)])
+            continue;
+        if (o->stats_basic) {
+            mg_cli_error("%s: does not apply with --stats basic (moments only)",
+                         sw_opts[k].name);
+            n++;
+        } else if (o->psd_df_hz < 0 && k < 2) {
+            mg_cli_error("%s: does not apply with --psd-df off (no spectra)", sw_opts[k].name);
+            n++;
+        }
+    }
+    if (no_ckpt && (ckpt_path || given[opt_slot(OPT_CKPT_EVERY)])) {
+        mg_cli_error("--no-checkpoint: conflicts with %s (allowed: one of them)",
+                     ckpt_path ? "--checkpoint" : "--checkpoint-every");
+        n++;
+    }
+    if (!resumed)
+        return n;
+    /* a resumed run is the checkpoint's run: what changes it cannot be given otherwise */
+    struct {
+        const char *opt;
+        int differs;
+        char was[96];
+    } f[] = {
+        {"--realizations, --count, --first or --shard",
+         o->realization_first != resumed->realization_first ||
+             o->realization_count != resumed->realization_count, ""},
+        {"--level", o->level != resumed->level, ""},
+        {"--noise", o->noise != resumed->noise, ""},
+        {"--t-sim", o->t_sim_ms != resumed->t_sim_ms, ""},
+        {"--dt", o->dt_ms != resumed->dt_ms, ""},
+        {"--t-warmup", o->t_warmup_ms != resumed->t_warmup_ms, ""},
+        {"--record-bin", o->record_bin_ms != resumed->record_bin_ms, ""},
+        {"--stats-bin", o->stats_bin_ms != resumed->stats_bin_ms, ""},
+        {"--record-realizations", o->record_realizations != resumed->record_realizations, ""},
+        {"--seed", o->seed != resumed->seed, ""},
+        {"--connectivity", o->connectivity != resumed->connectivity, ""},
+        {"--psd-df", o->psd_df_hz != resumed->psd_df_hz, ""},
+        {"--psd-bin", o->psd_bin_ms != resumed->psd_bin_ms, ""},
+        {"--onesided", o->onesided != resumed->onesided, ""},
+        {"--switch-observable",
+         strncmp(o->switch_observable, resumed->switch_observable,
+                 sizeof o->switch_observable) != 0, ""},
+        {"--switch-smooth", o->switch_smooth_ms != resumed->switch_smooth_ms, ""},
+        {"--switch-thresholds",
+         o->switch_lo != resumed->switch_lo || o->switch_hi != resumed->switch_hi, ""},
+        {"--hist-max", o->hist_max_hz != resumed->hist_max_hz, ""},
+        {"--hist-bins", o->hist_bins != resumed->hist_bins, ""},
+        {"--stats", o->stats_basic != resumed->stats_basic, ""},
+        {"--theory", o->theory != resumed->theory, ""},
+        {"--stats-time", o->stats_time_ms != resumed->stats_time_ms, ""},
+    };
+    snprintf(f[0].was, sizeof f[0].was, "realizations [%lld, %lld)",
+             (long long)resumed->realization_first,
+             (long long)(resumed->realization_first + resumed->realization_count));
+    snprintf(f[3].was, sizeof f[3].was, "t-sim %g ms", resumed->t_sim_ms);
+    snprintf(f[4].was, sizeof f[4].was, "dt %g ms", resumed->dt_ms);
+    snprintf(f[9].was, sizeof f[9].was, "seed %u", (unsigned)resumed->seed);
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; ++k)
+        if (f[k].differs) {
+            mg_cli_error("%s: does not apply with --resume (the checkpoint fixes the run%s%s; "
+                         "only --threads, --backend, --batch, --checkpoint-every, --out and "
+                         "--quiet may be given; to change the run start a new one)", f[k].opt,
+                         f[k].was[0] ? ": " : "", f[k].was);
+            n++;
+        }
+    return n;
+}
+
+/* The relations between the durations of a run (what the library's validation refuses one at
+ * a time), all reported at once; skips options whose value did not parse (bad_opt). Returns
+ * the number of lines printed. */
+static int check_relations(const mg_run_opts *o, const mg_model *m, const char *model_path,
+                           unsigned from_file, const unsigned char *bad_opt)
+{
+    int n = 0;
+    mg_err e = {{0}};
+#define REL_BAD(...)                                                                          \
+    do {                                                                                      \
+        mg_err_set(&e, MG_EINVAL, __VA_ARGS__);                                               \
+        report(m, model_path, from_file, MG_EINVAL, &e);                                      \
+        n++;                                                                                  \
+    } while (0)
+    int dt_ok = !bad_opt[opt_slot(OPT_DT)] && o->dt_ms > 0 && isfinite(o->dt_ms);
+    int ts_ok = !bad_opt[opt_slot(OPT_TSIM)] && o->t_sim_ms > 0 && isfinite(o->t_sim_ms);
+    if (!bad_opt[opt_slot(OPT_DT)] && !dt_ok)
+        REL_BAD("--dt: %g ms (allowed: > 0)", o->dt_ms);
+    if (!bad_opt[opt_slot(OPT_TSIM)] && !ts_ok)
+        REL_BAD("--t-sim: %g ms (allowed: > 0)", o->t_sim_ms);
+    if (ts_ok && !bad_opt[opt_slot(OPT_WARM)] &&
+        (!(o->t_warmup_ms >= 0) || !(o->t_warmup_ms < o->t_sim_ms)))
+        REL_BAD("--t-warmup: %g ms (allowed: 0 <= t-warmup < t-sim = %g ms)", o->t_warmup_ms,
+                o->t_sim_ms);
+    int64_t k;
+    int rec_ok = 1, st_ok = 1;
+    if (dt_ok && !bad_opt[opt_slot(OPT_RECBIN)] && !multiple_of_dt(o->record_bin_ms, o->dt_ms, &k)) {
+        REL_BAD("--record-bin: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->record_bin_ms, o->dt_ms);
+        rec_ok = 0;
+    }
+    (void)rec_ok;
+    if (dt_ok && !bad_opt[opt_slot(OPT_STATSBIN)] &&
+        !multiple_of_dt(o->stats_bin_ms, o->dt_ms, &k)) {
+        REL_BAD("--stats-bin: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->stats_bin_ms, o->dt_ms);
+        st_ok = 0;
+    }
+    if (dt_ok && o->psd_bin_ms > 0 && o->psd_df_hz >= 0 && !o->stats_basic &&
+        !bad_opt[opt_slot(OPT_PSD_BIN)] && !multiple_of_dt(o->psd_bin_ms, o->dt_ms, &k))
+        REL_BAD("--psd-bin: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->psd_bin_ms, o->dt_ms);
+    if (st_ok && o->switch_smooth_ms > 0 && !bad_opt[opt_slot(OPT_SW_SMOOTH)] &&
+        !bad_opt[opt_slot(OPT_STATSBIN)] &&
+        !multiple_of_dt(o->switch_smooth_ms, o->stats_bin_ms, &k))
+        REL_BAD("--switch-smooth: %g ms is not a multiple of the statistics bin %g ms (allowed: "
+                "k * stats-bin)", o->switch_smooth_ms, o->stats_bin_ms);
+    if (dt_ok && o->stats_time_ms > 0 && !bad_opt[opt_slot(OPT_STATS_TIME)] &&
+        !multiple_of_dt(o->stats_time_ms, o->dt_ms, &k))
+        REL_BAD("--stats-time: %g ms is not a multiple of dt = %g ms (allowed: k * dt, k >= 1)",
+                o->stats_time_ms, o->dt_ms);
+    else if (ts_ok && o->stats_time_ms > o->t_sim_ms && !bad_opt[opt_slot(OPT_STATS_TIME)])
+        REL_BAD("--stats-time: %g ms is longer than t-sim = %g ms (allowed: bin <= t-sim)",
+                o->stats_time_ms, o->t_sim_ms);
+#undef REL_BAD
+    return n;
+}
+
+
+/* One note per statistic that could not be formed and is left out of the file (it would be
+ * NaN): spectra of runs shorter than a segment, the switching analysis without a declared
+ * observable. */
+static void note_left_out(const mg_result *res)
+{
+    const mg_stats *s = &res->stats;
+    const mg_stats_cfg *c = &s->L.cfg;
+    if (s->L.F > 0 && s->i[s->L.i_psd_seg] == 0)
+        mg_cli_error("note: no spectra: %g ms of each realization after the warm-up is shorter "
+                     "than one segment of %g ms (1/--psd-df); left out of the file",
+                     res->opts.t_sim_ms - res->opts.t_warmup_ms,
+                     (double)c->psd_n * c->psd_bin_ms);
+    if (!c->basic && !res->opts.switch_observable[0])
+        mg_cli_error("note: no switching analysis: the model declares no observable (give "
+                     "--switch-observable, e.g. A1-A2, or \"switch_observable\" in the model "
+                     "file)");
+}
+
+static void print_summary(const mg_result *res, const mg_model *m, const char *out_path,
+                          int warm_default)
+{
+    const mg_stats *s = &res->stats;
+    const mg_run_opts *o = &res->opts;
+    double sim_s = (double)o->realization_count * o->t_sim_ms * 1e-3;
+    printf("mesogif %s: %s, %s level, %lld realizations x %g s, backend %s (%s)\n", MG_VERSION,
+           m->name, mg_level_name(o->level), (long long)o->realization_count,
+           o->t_sim_ms * 1e-3, res->backend_name, res->device);
+    printf("wall %.3f s, %.4g realization-s per wall-s; statistics after %g s%s in %g ms bins "
+           "(%lld samples)\n", res->wall_s, res->wall_s > 0 ? sim_s / res->wall_s : 0.0,
+           o->t_warmup_ms * 1e-3,
+           warm_default ? " (the default warm-up, min(1 s, t-sim/10); --t-warmup to change)" : "",
+           s->bin_ms, (long long)s->i[s->L.i_count]);
+    if (res->device_bytes > 0)
+        printf("device memory %.4g MB\n", res->device_bytes / 1e6);
+    printf("%-16s %10s %12s %12s %12s\n", "population", "N", "mean A (Hz)", "+- sem (Hz)",
+           "std A (Hz)");
+    for (int a = 0; a < res->P; ++a)
+        printf("%-16s %10lld %12.4f %12.4f %12.4f\n", res->pop_names[a],
+               (long long)m->pops[a].N, s->mean_A[a], s->mean_A_sem[a], sqrt(s->var_A[a]));
+    if (out_path)
+        printf("written: %s\n", out_path);
+}
+
+int mg_cli_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"level", required_argument, 0, OPT_LEVEL},
+        {"noise", required_argument, 0, OPT_NOISE},
+        {"realizations", required_argument, 0, OPT_REAL},
+        {"first", required_argument, 0, OPT_FIRST},
+        {"t-sim", required_argument, 0, OPT_TSIM},
+        {"dt", required_argument, 0, OPT_DT},
+        {"t-warmup", required_argument, 0, OPT_WARM},
+        {"record-bin", required_argument, 0, OPT_RECBIN},
+        {"stats-bin", required_argument, 0, OPT_STATSBIN},
+        {"record-realizations", required_argument, 0, OPT_RECREAL},
+        {"seed", required_argument, 0, OPT_SEED},
+        {"threads", required_argument, 0, OPT_THREADS},
+        {"backend", required_argument, 0, OPT_BACKEND},
+        {"cuda-kernel", required_argument, 0, OPT_CUDA_KERNEL},
+        {"batch", required_argument, 0, OPT_BATCH},
+        {"connectivity", required_argument, 0, OPT_CONNECTIVITY},
+        {"out", required_argument, 0, OPT_OUT},
+        {"force", no_argument, 0, OPT_FORCE},
+        {"dry-run", no_argument, 0, OPT_DRY},
+        {"quiet", no_argument, 0, OPT_QUIET},
+        {"help", no_argument, 0, OPT_HELP},
+        {"psd-df", required_argument, 0, OPT_PSD_DF},
+        {"shard", required_argument, 0, OPT_SHARD},
+        {"stats", required_argument, 0, OPT_STATS},
+        {"checkpoint", required_argument, 0, OPT_CKPT},
+        {"checkpoint-every", required_argument, 0, OPT_CKPT_EVERY},
+        {"no-checkpoint", no_argument, 0, OPT_NO_CKPT},
+        {"resume", required_argument, 0, OPT_RESUME},
+        {"count", required_argument, 0, OPT_COUNT},
+        {"psd-bin", required_argument, 0, OPT_PSD_BIN},
+        {"onesided", no_argument, 0, OPT_ONESIDED},
+        {"switch-observable", required_argument, 0, OPT_SW_OBS},
+        {"switch-smooth", required_argument, 0, OPT_SW_SMOOTH},
+        {"switch-thresholds", required_argument, 0, OPT_SW_THR},
+        {"hist-max", required_argument, 0, OPT_HIST_MAX},
+        {"hist-bins", required_argument, 0, OPT_HIST_BINS},
+        {"stats-time", required_argument, 0, OPT_STATS_TIME},
+        {"theory", no_argument, 0, OPT_THEORY},
+        {"set", required_argument, 0, OPT_SET},
+        {0, 0, 0, 0}};
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    /* which options the user gave (they win over the model file's "simulation" block) */
+    int set_dt = 0, set_tsim = 0, set_warm = 0, set_rec = 0, set_stats = 0;
+    int set_stats_time = 0; /* --stats-time given (else: on for time-dependent inputs) */
+    const char *out_path = NULL;
+    int force = 0, dry = 0, quiet = 0;
+    const char *shard_text = NULL;
+    int64_t shard_index = 0, shard_count = 1, realizations_total = 0;
+    int64_t v;
+    const char *ckpt_path = NULL, *resume_path = NULL;
+    int no_ckpt = 0;
+    const char *sets[MAX_SETS]; /* --set assignments, applied in order after the model is read */
+    int n_sets = 0;
+    char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
+    mg_run_opts resumed; /* the options of the checkpoint of --resume */
+    memset(&resumed, 0, sizeof resumed);
+    /* --resume first: the checkpoint's options are the defaults the others override */
+    for (int k = 1; k < argc; ++k) {
+        if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
+            resume_path = argv[k + 1];
+        else if (strncmp(argv[k], "--resume=", 9) == 0)
+            resume_path = argv[k] + 9;
+    }
+    if (resume_path) {
+        mg_err rerr = {{0}};
+        int rrc = mg_run_checkpoint_read(resume_path, &resume_json, &resume_source, &o,
+                                         &resume_out, &rerr);
+        if (rrc != MG_OK) {
+            mg_cli_error("--resume: %s", rerr.msg);
+            return 2;
+        }
+        set_dt = set_tsim = set_warm = set_rec = set_stats = 1; /* from the checkpoint */
+        resumed = o;
+        /* a resumed shard stays the shard it was (its file tells merge which run it is of) */
+        shard_index = o.shard_index;
+        shard_count = o.shard_count > 0 ? o.shard_count : 1;
+    }
+    optind = 1;
+    opterr = 0;
+    int c;
+    /* every problem of the command line is reported, then exit 2 */
+    int nbad = 0, n_unknown = 0;
+    unsigned char bad_opt[64] = {0}, given[64] = {0};
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LEVEL:
+            if (strcmp(optarg, "meso") == 0)
+                o.level = MG_LEVEL_MESO;
+            else if (strcmp(optarg, "micro") == 0)
+                o.level = MG_LEVEL_MICRO;
+            else {
+                mg_cli_error("--level: '%s' (allowed: meso, micro)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_NOISE:
+            if (strcmp(optarg, "binomial") == 0)
+                o.noise = MG_NOISE_BINOMIAL;
+            else if (strcmp(optarg, "poisson") == 0)
+                o.noise = MG_NOISE_POISSON;
+            else if (strcmp(optarg, "deterministic") == 0)
+                o.noise = MG_NOISE_DETERMINISTIC;
+            else {
+                mg_cli_error("--noise: '%s' (allowed: binomial, poisson, deterministic)",
+                             optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_REAL:
+            if (mg_cli_parse_int64("--realizations", optarg, 1, 4294967296LL, &v))
+                BAD_OPT;
+            o.realization_count = v;
+            break;
+        case OPT_FIRST:
+            if (mg_cli_parse_int64("--first", optarg, 0, 4294967295LL, &v))
+                BAD_OPT;
+            o.realization_first = v;
+            break;
+        case OPT_TSIM:
+            if (mg_cli_parse_duration("--t-sim", optarg, &o.t_sim_ms))
+                BAD_OPT;
+            set_tsim = 1;
+            warn_bare_ms("--t-sim", optarg, o.t_sim_ms);
+            break;
+        case OPT_DT:
+            if (mg_cli_parse_duration("--dt", optarg, &o.dt_ms))
+                BAD_OPT;
+            set_dt = 1;
+            break;
+        case OPT_WARM:
+            if (mg_cli_parse_duration("--t-warmup", optarg, &o.t_warmup_ms))
+                BAD_OPT;
+            set_warm = 1;
+            break;
+        case OPT_RECBIN:
+            if (mg_cli_parse_duration("--record-bin", optarg, &o.record_bin_ms))
+                BAD_OPT;
+            set_rec = 1;
+            break;
+        case OPT_STATSBIN:
+            if (mg_cli_parse_duration("--stats-bin", optarg, &o.stats_bin_ms))
+                BAD_OPT;
+            set_stats = 1;
+            break;
+        case OPT_RECREAL:
+            if (mg_cli_parse_int64("--record-realizations", optarg, 0, 1000000, &v))
+                BAD_OPT;
+            o.record_realizations = v;
+            break;
+        case OPT_SEED:
+            if (mg_cli_parse_int64("--seed", optarg, 0, 4294967295LL, &v))
+                BAD_OPT;
+            o.seed = (uint32_t)v;
+            break;
+        case OPT_THREADS:
+            if (mg_cli_parse_int64("--threads", optarg, 0, 4096, &v))
+                BAD_OPT;
+            o.threads = (int)v;
+            break;
+        case OPT_BACKEND:
+            if (strcmp(optarg, "auto") == 0)
+                o.backend = MG_BACKEND_AUTO;
+            else if (strcmp(optarg, "cpu") == 0)
+                o.backend = MG_BACKEND_CPU;
+            else if (strcmp(optarg, "cuda") == 0)
+                o.backend = MG_BACKEND_CUDA;
+            else {
+                mg_cli_error("--backend: '%s' (allowed: auto, cpu, cuda)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_CUDA_KERNEL:
+            if (strcmp(optarg, "auto") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_AUTO;
+            else if (strcmp(optarg, "thread") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_THREAD;
+            else if (strcmp(optarg, "warp") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_WARP;
+            else if (strcmp(optarg, "warp64") == 0)
+                o.cuda_kernel = MG_CUDA_KERNEL_WARP64;
+            else {
+                mg_cli_error("--cuda-kernel: '%s' (allowed: auto, thread, warp, warp64)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_BATCH:
+            if (mg_cli_parse_int64("--batch", optarg, 0, 1LL << 40, &v))
+                BAD_OPT;
+            o.batch = v;
+            break;
+        case OPT_CONNECTIVITY:
+            if (strcmp(optarg, "per-realization") == 0)
+                o.connectivity = MG_CONN_PER_REALIZATION;
+            else if (strcmp(optarg, "shared") == 0)
+                o.connectivity = MG_CONN_SHARED;
+            else {
+                mg_cli_error("--connectivity: '%s' (allowed: per-realization, shared)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_OUT:
+            out_path = optarg;
+            break;
+        case OPT_FORCE:
+            force = 1;
+            break;
+        case OPT_DRY:
+            dry = 1;
+            break;
+        case OPT_QUIET:
+            quiet = 1;
+            break;
+        case OPT_PSD_DF:
+            if (strcmp(optarg, "off") == 0) {
+                o.psd_df_hz = -1.0;
+            } else if (mg_parse_frequency_hz(optarg, &o.psd_df_hz) != 0 || !(o.psd_df_hz > 0)) {
+                mg_cli_error("--psd-df: '%s' (allowed: a frequency > 0 with Hz or kHz, or off)",
+                             optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_PSD_BIN:
+            if (mg_cli_parse_duration("--psd-bin", optarg, &o.psd_bin_ms))
+                BAD_OPT;
+            if (!(o.psd_bin_ms > 0)) {
+                mg_cli_error("--psd-bin: '%s' (allowed: > 0, a multiple of dt)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_ONESIDED:
+            o.onesided = 1;
+            break;
+        case OPT_SW_OBS:
+            if (strlen(optarg) >= sizeof o.switch_observable) {
+                mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
+                             sizeof o.switch_observable);
+                BAD_OPT;
+            }
+            snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
+            break;
+        case OPT_SW_SMOOTH:
+            if (mg_cli_parse_duration("--switch-smooth", optarg, &o.switch_smooth_ms))
+                BAD_OPT;
+            if (!(o.switch_smooth_ms > 0)) {
+                mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
+                             optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_SW_THR: {
+            char *end;
+            o.switch_lo = strtod(optarg, &end);
+            if (*end != ',' || (o.switch_hi = strtod(end + 1, &end), *end != '\0') ||
+                !(o.switch_lo < o.switch_hi) || !isfinite(o.switch_lo) ||
+                !isfinite(o.switch_hi)) {
+                mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)",
+                             optarg);
+                BAD_OPT;
+            }
+            break;
+        }
+        case OPT_HIST_MAX:
+            if (mg_parse_frequency_hz(optarg, &o.hist_max_hz) != 0 || !(o.hist_max_hz > 0)) {
+                mg_cli_error("--hist-max: '%s' (allowed: a frequency > 0)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_HIST_BINS:
+            if (mg_cli_parse_int64("--hist-bins", optarg, 1, 100000, &v))
+                BAD_OPT;
+            o.hist_bins = (int)v;
+            break;
+        case OPT_SHARD:
+            shard_text = optarg;
+            break;
+        case OPT_STATS_TIME:
+            set_stats_time = 1;
+            if (strcmp(optarg, "off") == 0) {
+                o.stats_time_ms = -1.0;
+                break;
+            }
+            if (mg_cli_parse_duration("--stats-time", optarg, &o.stats_time_ms))
+                BAD_OPT;
+            if (!(o.stats_time_ms > 0) || !isfinite(o.stats_time_ms)) {
+                mg_cli_error("--stats-time: '%s' (allowed: a duration > 0, or off)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_STATS:
+            if (strcmp(optarg, "full") == 0)
+                o.stats_basic = 0;
+            else if (strcmp(optarg, "basic") == 0)
+                o.stats_basic = 1;
+            else {
+                mg_cli_error("--stats: '%s' (allowed: full, basic)", optarg);
+                BAD_OPT;
+            }
+            break;
+        case OPT_CKPT:
+            ckpt_path = optarg;
+            break;
+        case OPT_CKPT_EVERY: {
+            double ms;
+            if (mg_cli_parse_duration("--checkpoint-every", optarg, &ms))
+                BAD_OPT;
+            if (!(ms >= 1000.0)) {
+                mg_cli_error("--checkpoint-every: '%s' (allowed: >= 1s)", optarg);
+                BAD_OPT;
+            }
+            o.checkpoint_every_s = ms * 1e-3;
+            break;
+        }
+        case OPT_NO_CKPT:
+            no_ckpt = 1;
+            break;
+        case OPT_RESUME:
+            break; /* read before the options (see below) */
+        case OPT_COUNT:
+            if (mg_cli_parse_int64("--count", optarg, 1, 4294967296LL, &v))
+                BAD_OPT;
+            o.realization_count = v;
+            break;
+        case OPT_THEORY:
+            o.theory = 1;
+            break;
+        case OPT_SET:
+            if (n_sets == MAX_SETS) {
+                mg_cli_error("--set: more than %d overrides (allowed: at most %d)", MAX_SETS,
+                             MAX_SETS);
+                BAD_OPT;
+            }
+            sets[n_sets++] = optarg;
+            break;
+        case OPT_HELP:
+            run_usage(stdout);
+            return 0;
+        default:
+            mg_cli_unknown_option("run", argv[optind - 1], longopts);
+            nbad++;
+            n_unknown++;
+            break;
+        }
+        if (c > 0 && c != '?')
+            given[opt_slot(c)] = 1;
+    }
+    if (argc - optind > 1) {
+        /* after an unknown option its value is left over: that one line is enough */
+        if (!n_unknown)
+            mg_cli_error("run: one model file at most, got '%s' and '%s'", argv[optind],
+                         argv[optind + 1]);
+        nbad++;
+    }
+    /* an unknown option leaves its value as a stray word: what follows would only echo it */
+    if (n_unknown > 0) {
+        free(resume_json);
+        free(resume_source);
+        free(resume_out);
+        return 2;
+    }
+    const char *model_path = optind < argc ? argv[optind] : NULL;
+    realizations_total = resume_path && o.realizations_total > 0 ? o.realizations_total
+                                                                  : o.realization_count;
+    if (shard_text && (bad_opt[opt_slot(OPT_REAL)] || bad_opt[opt_slot(OPT_COUNT)])) {
+        /* the shards of a count that did not parse: nothing to check */
+    } else if (shard_text && resume_path) {
+        /* the checkpoint's shard, or an error naming it */
+        mg_err serr = {{0}};
+        int64_t si = 0, sc = 1;
+        if (mg_shard_parse(shard_text, &si, &sc, &serr) != MG_OK) {
+            mg_cli_error("%s", serr.msg);
+            nbad++;
+        } else if (si != shard_index || sc != shard_count) {
+            mg_cli_error("--shard: does not apply with --resume (the checkpoint is of shard "
+                         "%lld/%lld, realizations [%lld, %lld); to change the run start a new "
+                         "one)", (long long)shard_index, (long long)shard_count,
+                         (long long)o.realization_first,
+                         (long long)(o.realization_first + o.realization_count));
+            nbad++;
+        }
+    } else if (shard_text) {
+        mg_err serr = {{0}};
+        if (mg_shard_parse(shard_text, &shard_index, &shard_count, &serr) != MG_OK) {
+            mg_cli_error("%s", serr.msg);
+            nbad++;
+        } else if (shard_count > realizations_total) {
+            mg_cli_error("--shard: %lld shards of %lld realizations would leave shards empty "
+                         "(allowed: N <= --realizations)", (long long)shard_count,
+                         (long long)realizations_total);
+            nbad++;
+        } else {
+            mg_shard_range(o.realization_first, realizations_total, shard_index, shard_count,
+                           &o.realization_first, &o.realization_count);
+        }
+    }
+    o.shard_index = shard_index;
+    o.shard_count = shard_count;
+    o.realizations_total = realizations_total;
+    nbad += check_applicable(&o, resume_path ? &resumed : NULL, given, no_ckpt, ckpt_path);
+
+    mg_model m;
+    mg_err err = {{0}};
+    int rc = model_path ? mg_model_load(model_path, &m, &err)
+             : resume_json ? mg_model_parse(resume_json, resume_source ? resume_source : "checkpoint",
+                                            &m, &err)
+                           : mg_model_default(&m, &err);
+    free(resume_json);
+    free(resume_source);
+    if (rc != MG_OK) {
+        mg_cli_one_line(err.msg);
+        if (rc == MG_EIO)
+            mg_cli_error("%s", err.msg);
+        else
+            mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
+        /* a model file that cannot be read is bad input too (exit 2), like a malformed one */
+        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
+    }
+    /* --set: checked like the model file; m.json (run key, stored model) carries them */
+    for (int k = 0; k < n_sets; ++k) {
+        if ((rc = mg_model_set(&m, sets[k], &err)) != MG_OK) {
+            mg_cli_one_line(err.msg);
+            mg_cli_error("%s", err.msg);
+            mg_model_free(&m);
+            return mg_err_exit_code(rc);
+        }
+    }
+    /* values from the model file; only those of a real file are reported as JSON paths */
+    unsigned from_file = 0;
+    if (!set_dt && m.sim.dt > 0) {
+        o.dt_ms = m.sim.dt;
+        from_file |= 1u;
+    }
+    if (!set_tsim && m.sim.t_sim > 0) {
+        o.t_sim_ms = m.sim.t_sim;
+        from_file |= 2u;
+    }
+    if (!set_warm && m.sim.t_warmup >= 0) {
+        o.t_warmup_ms = m.sim.t_warmup;
+        from_file |= 4u;
+    }
+    if (!set_rec && m.sim.record_bin > 0) {
+        o.record_bin_ms = m.sim.record_bin;
+        from_file |= 8u;
+    }
+    if (!set_stats && m.sim.stats_bin > 0) {
+        o.stats_bin_ms = m.sim.stats_bin;
+        from_file |= 16u;
+    }
+    if (!model_path)
+        from_file = 0;
+    /* defaults that follow the run: a warm-up of a tenth of a short run (at most 1 s), bins
+     * that are whole numbers of steps of the time step asked for */
+    /* the warm-up: the user's (--t-warmup), else the model file's when it fits the run (its
+     * t_warmup belongs to its t_sim: with a --t-sim of at most twice it, it is dropped), else
+     * min(1 s, t-sim/10); the embedded model's "simulation" block is the defaults themselves */
+    int warm_default = !set_warm && (!(from_file & 4u) || !model_path ||
+                                     (set_tsim && !(2.0 * o.t_warmup_ms < o.t_sim_ms)));
+    if (warm_default) {
+        from_file &= ~4u;
+        if (o.t_sim_ms > 0 && isfinite(o.t_sim_ms))
+            o.t_warmup_ms = fmin(1000.0, o.t_sim_ms / 10.0);
+    }
+    if (!set_rec && !(from_file & 8u))
+        o.record_bin_ms = bin_near(1.0, o.dt_ms);
+    if (!set_stats && !(from_file & 16u)) {
+        o.stats_bin_ms = bin_near(10.0, o.dt_ms);
+        /* a very short run: the longest bin of whole steps that leaves one complete bin after
+         * the warm-up (bins are counted from t = 0, as the library does) */
+        if (o.dt_ms > 0 && isfinite(o.dt_ms) && o.t_sim_ms > 0 && isfinite(o.t_sim_ms) &&
+            o.t_warmup_ms >= 0) {
+            double n_steps = floor(o.t_sim_ms / o.dt_ms + 1e-9);
+            double k = floor(o.stats_bin_ms / o.dt_ms + 0.5);
+            while (k > 1 && !(ceil(o.t_warmup_ms / (o.dt_ms * k) - 1e-9) + 1.0 <=
+                              floor(n_steps / k)))
+                k -= 1.0;
+            o.stats_bin_ms = k * o.dt_ms == o.stats_bin_ms ? o.stats_bin_ms : k * o.dt_ms;
+        }
+    }
+    /* time-resolved statistics by default when the input depends on time (a response to a
+     * stimulus is what such a run is for), in the statistics bin, unless the record of one
+     * realization would be too large: then off, with a note. The library makes that choice
+     * (stats_time_ms = 0, so that every caller gets the same default); this only says so. */
+    if (!set_stats_time && !resume_path) {
+        int timed = 0;
+        for (int a = 0; a < m.P; ++a)
+            timed |= m.pops[a].n_steps > 0 || mg_pop_has_stimulus(&m.pops[a]);
+        if (timed && o.dt_ms > 0 && o.stats_bin_ms > 0 && o.t_sim_ms >= o.stats_bin_ms) {
+            double bins = floor(floor(o.t_sim_ms / o.dt_ms + 1e-9) /
+                                floor(o.stats_bin_ms / o.dt_ms + 0.5));
+            double bytes = ((double)m.P + (double)m.P * m.P) * bins * 8.0;
+            if (bytes > MG_STATS_TIME_MAX_BYTES)
+                mg_cli_error("note: time-resolved statistics left off (%.0f MB per realization "
+                             "in bins of %g ms; ask for them with a coarser --stats-time)",
+                             bytes / 1048576.0, o.stats_bin_ms);
+        }
+    }
+    /* the model file may declare the observable of the switching analysis */
+    if (!o.switch_observable[0] && m.switch_observable[0])
+        snprintf(o.switch_observable, sizeof o.switch_observable, "%s", m.switch_observable);
+    nbad += check_relations(&o, &m, model_path, from_file, bad_opt);
+    if (nbad > 0) {
+        mg_model_free(&m);
+        free(resume_out);
+        return 2;
+    }
+
+    char default_out[MG_NAME_MAX + 32];
+    if (!out_path && resume_out && *resume_out)
+        out_path = resume_out;
+    if (!out_path) {
+        snprintf(default_out, sizeof default_out, "%s_%s.h5", m.name, mg_level_name(o.level));
+        out_path = default_out;
+    }
+
+    /* Validate everything (options, model against options, memory) before anything else is
+     * printed, so that bad input gives exactly one line on stderr and exit 2. A run too big
+     * for this machine (MG_ENOMEM here) is bad input as well: the sizes asked for. */
+    double per, total;
+    rc = mg_run_estimate(&m, &o, &per, &total, &err);
+    if (dry && (rc == MG_OK || rc == MG_ENOMEM))
+        printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
+               total / 1e6);
+    if (rc != MG_OK) {
+        report(&m, model_path, from_file, rc, &err);
+        mg_model_free(&m);
+        return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);
+    }
+    if (dry) {
+        mg_model_free(&m);
+        return 0;
+    }
+    if (!force && !resume_path && access(out_path, F_OK) == 0) {
+        mg_cli_error("%s: exists (use --force to overwrite)", out_path);
+        mg_model_free(&m);
+        return 2;
+    }
+    if (mg_cli_check_out_folder(out_path) != 0) {
+        mg_model_free(&m);
+        return 2;
+    }
+    /* checkpoints: next to the output unless told otherwise; a resume keeps writing into the
+     * checkpoint it came from. A checkpoint this run did not write is finished work of an
+     * earlier one: it is continued with --resume, and only --force starts over over it. */
+    char ckpt_default[4096];
+    snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
+    o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
+                                                                         : ckpt_default;
+    if (o.checkpoint_path && !force && access(o.checkpoint_path, F_OK) == 0 &&
+        !(resume_path && strcmp(o.checkpoint_path, resume_path) == 0)) {
+        mg_cli_error("%s: a checkpoint of an earlier run is there; continue it with: mesogif run "
+                     "--resume %s (or add --force to start over and discard it)",
+                     o.checkpoint_path, o.checkpoint_path);
+        mg_model_free(&m);
+        free(resume_out);
+        return 2;
+    }
+
+    /* say which backend runs before a long run starts */
+    char devname[160];
+    int have_cuda = mg_cuda_available(devname, sizeof devname);
+    if (o.backend == MG_BACKEND_CUDA && !have_cuda) {
+        mg_cli_error("--backend cuda: %s", devname);
+        mg_model_free(&m);
+        return 2;
+    }
+    if (!quiet && o.backend == MG_BACKEND_AUTO && o.level == MG_LEVEL_MICRO && have_cuda)
+        fprintf(stderr, "mesogif: the micro level runs on the CPU unless --backend cuda is "
+                        "given (what its CUDA backend was measured to do: README, \"What runs "
+                        "where\")\n");
+    else if (!quiet && o.backend == MG_BACKEND_AUTO)
+        fprintf(stderr, have_cuda ? "mesogif: backend cuda (%s)\n"
+                                  : "mesogif: %s; running on the CPU\n", devname);
+    progress_state ps = {isatty(2), 0.0};
+    if (!quiet) {
+        o.progress = on_progress;
+        o.progress_user = &ps;
+    }
+    g_total_sim_s = (double)o.realization_count * o.t_sim_ms * 1e-3;
+    g_cancel = 0;
+    o.cancel = &g_cancel;
+    o.resume_path = resume_path;
+    o.output_path = out_path;
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    mg_result res;
+    rc = mg_run(&m, &o, &res, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!quiet && ps.is_tty)
+        fputc('\n', stderr);
+    if (rc == MG_ENUM && res.partial) {
+        /* keep what was computed, marked partial, then fail */
+        mg_err werr = {{0}};
+        mg_cli_one_line(err.msg);
+        mg_cli_error("%s", err.msg);
+        if (mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), 1, &werr) == MG_OK)
+            mg_cli_error("what was computed before the fault is in %s, marked partial", out_path);
+        else
+            mg_cli_error("%s", werr.msg);
+        mg_result_free(&res);
+        mg_model_free(&m);
+        free(resume_out);
+        return 1;
+    }
+    if (rc != MG_OK) {
+        int code = mg_err_exit_code(rc);
+        if (rc == MG_ESTOPPED) {
+            mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif run "
+                         "--resume %s", o.checkpoint_path, o.checkpoint_path);
+            code = 75; /* EX_TEMPFAIL: try again later */
+        } else if (rc == MG_EINTR) {
+            if (o.checkpoint_path)
+                mg_cli_error("interrupted by a signal; nothing written (%s)", err.msg);
+            else
+                mg_cli_error("interrupted by a signal; nothing written (--no-checkpoint)");
+            code = 130;
+        } else {
+            report(&m, model_path, from_file, rc, &err);
+            if (resume_path && rc == MG_EINVAL)
+                code = 2;
+        }
+        mg_model_free(&m);
+        free(resume_out);
+        return code;
+    }
+    if (!quiet)
+        note_left_out(&res);
+    rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force || resume_path,
+                            &err);
+    if (rc != MG_OK) {
+        mg_cli_error("%s%s", err.msg, o.checkpoint_path && access(o.checkpoint_path, F_OK) == 0
+                                          ? " (the last checkpoint is kept)" : "");
+        mg_result_free(&res);
+        mg_model_free(&m);
+        free(resume_out);
+        return 1;
+    }
+    /* the result is in place: the checkpoint has served its purpose */
+    if (o.checkpoint_path) {
+        char stale[4200];
+        snprintf(stale, sizeof stale, "%s.partial", o.checkpoint_path);
+        unlink(o.checkpoint_path);
+        unlink(stale); /* left by a process killed while writing one */
+    }
+    print_summary(&res, &m, out_path, warm_default);
+    if (o.theory) {
+        /* the table comes from what was written; a theory failure is one warning, not an
+         * error: the run is in the file */
+        char warning[MG_ERR_LEN + 64];
+        mg_h5_theory_print(out_path, stdout, warning, sizeof warning);
+        if (warning[0]) {
+            mg_cli_one_line(warning);
+            mg_cli_error("warning: %s", warning);
+        }
+    }
+    mg_result_free(&res);
+    mg_model_free(&m);
+    free(resume_out);
+    return 0;
+}

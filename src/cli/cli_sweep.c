@@ -1,0 +1,401 @@
+/* src/cli/cli_sweep.c: `mesogif sweep`: one ensemble per point of a parameter grid (issue 17, point
+ * 3), each an ordinary `mesogif run` with --set overrides into its own file, plus an index of
+ * the grid values and summary statistics of every point.
+ *
+ * Every point runs in a child process (this executable, verb run): a point is then exactly
+ * what `mesogif run ... --set KEY=VALUE` gives (same checks, same run key, same file), a
+ * failing point cannot leave state behind for the next, and a SLURM array task runs one point
+ * with --point $SLURM_ARRAY_TASK_ID. The whole grid is checked before anything runs: every
+ * override of every point against the model (mg_model_set), and the run options by a --dry-run
+ * of point 0. */
+#include "cli/cli.h"
+#include "mesogif/io.h"
+#include "mesogif/model.h"
+#include "mesogif/stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define GRID_MAX 16          /* grid dimensions */
+#define VALUES_MAX 10000     /* values per dimension */
+#define POINTS_MAX 100000    /* points in all */
+#define VALUE_LEN 64
+
+typedef struct {
+    char key[256];           /* POP.PARAM or PROJ[SRC->TGT].PARAM */
+    int n;
+    char (*val)[VALUE_LEN];  /* [n] the values as written into the model */
+} dim;
+
+static void sweep_usage(FILE *out)
+{
+    fputs("usage: mesogif sweep [MODEL.json] --set-grid KEY=SPEC [--set-grid ...] --out-dir DIR\n"
+          "                     [--set KEY=VALUE ...] [--point k | --index-only] [run options]\n"
+          "\n"
+          "One ensemble (mesogif run) per point of the grid (the Cartesian product of the\n"
+          "--set-grid values, the last one varying fastest) into DIR/point_<k>.h5, and\n"
+          "DIR/index.csv: per point its values, its file and per population mean A, its\n"
+          "standard error and var A. MODEL.json, if given, comes first.\n"
+          "  --set-grid KEY=LO:HI:STEP    LO, LO+STEP, ... up to HI (inclusive)\n"
+          "  --set-grid KEY=V1,V2,...     the listed values (JSON numbers or words)\n"
+          "                               KEY as for --set: POP.PARAM or PROJ[SRC->TGT].PARAM\n"
+          "  --out-dir DIR                where the files go (created if absent)\n"
+          "  --point k                    only point k (0-based; e.g. $SLURM_ARRAY_TASK_ID);\n"
+          "                               no index: add it with --index-only afterwards\n"
+          "  --index-only                 only write DIR/index.csv from the points' files\n"
+          "Every other option is passed to each point's run (--level, --t-sim, --realizations,\n"
+          "--seed, --set, --force, ...); --out, --resume and --shard are not allowed.\n",
+          out);
+}
+
+static int parse_dim(const char *arg, dim *d)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= sizeof d->key) {
+        mg_cli_error("--set-grid '%s': not KEY=LO:HI:STEP or KEY=V1,V2,... (allowed: e.g. "
+                     "P1.I_e=200:300:25)", arg);
+        return 2;
+    }
+    snprintf(d->key, sizeof d->key, "%.*s", (int)(eq - arg), arg);
+    const char *spec = eq + 1;
+    d->val = calloc(VALUES_MAX, sizeof *d->val);
+    if (!d->val) {
+        mg_cli_error("--set-grid: out of memory");
+        return 1;
+    }
+    if (strchr(spec, ':')) {
+        char *end;
+        double lo = strtod(spec, &end), hi = 0, step = 0;
+        int ok = *end == ':';
+        if (ok) {
+            hi = strtod(end + 1, &end);
+            ok = *end == ':';
+        }
+        if (ok) {
+            step = strtod(end + 1, &end);
+            ok = *end == '\0';
+        }
+        if (!ok || !isfinite(lo) || !isfinite(hi) || !(step > 0) || !(hi >= lo) ||
+            (hi - lo) / step >= VALUES_MAX) {
+            mg_cli_error("--set-grid '%s': bad range (allowed: LO:HI:STEP with numbers, "
+                         "STEP > 0, HI >= LO, at most %d values)", arg, VALUES_MAX);
+            return 2;
+        }
+        /* within a billionth of a step of HI counts as HI (decimal steps are not exact) */
+        int n = (int)floor((hi - lo) / step + 1e-9) + 1;
+        for (int i = 0; i < n; ++i)
+            snprintf(d->val[i], VALUE_LEN, "%.15g", lo + i * step);
+        d->n = n;
+        return 0;
+    }
+    const char *s = spec;
+    for (;;) {
+        const char *c = strchr(s, ',');
+        size_t len = c ? (size_t)(c - s) : strlen(s);
+        if (len == 0 || len >= VALUE_LEN || d->n == VALUES_MAX) {
+            mg_cli_error("--set-grid '%s': an empty, too long (>= %d characters) or %dth value "
+                         "(allowed: V1,V2,... with at most %d values)", arg, VALUE_LEN,
+                         VALUES_MAX + 1, VALUES_MAX);
+            return 2;
+        }
+        snprintf(d->val[d->n++], VALUE_LEN, "%.*s", (int)len, s);
+        if (!c)
+            break;
+        s = c + 1;
+    }
+    return 0;
+}
+
+/* The value index of dimension g at point k (row-major, the last dimension fastest). */
+static int coord(const dim *dims, int nd, long k, int g)
+{
+    for (int h = nd - 1; h > g; --h)
+        k /= dims[h].n;
+    return (int)(k % dims[g].n);
+}
+
+/* Run this executable with args (NULL-terminated), its stdout sent to /dev/null when quiet;
+ * returns its exit status (1 if it could not be started or died). */
+static int spawn_wait(char **args, int quiet)
+{
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (quiet)
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    fflush(stdout);
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        mg_cli_error("sweep: cannot start a run: %s", strerror(rc));
+        return 1;
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return 1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+static int write_index(const char *dir, const dim *dims, int nd, long n_points, const mg_model *m)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/index.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        mg_cli_error("sweep: cannot write %s: %s", tmp, strerror(errno));
+        return 1;
+    }
+    fputs("point", f);
+    for (int g = 0; g < nd; ++g)
+        fprintf(f, ",%s", dims[g].key);
+    fputs(",file", f);
+    for (int a = 0; a < m->P; ++a)
+        fprintf(f, ",%s_mean_A_hz,%s_mean_A_sem_hz,%s_var_A_hz2", m->pops[a].name,
+                m->pops[a].name, m->pops[a].name);
+    fputc('\n', f);
+    int rc = 0;
+    for (long k = 0; k < n_points && rc == 0; ++k) {
+        char file[4200];
+        snprintf(file, sizeof file, "%s/point_%ld.h5", dir, k);
+        mg_stats s;
+        mg_err err = {{0}};
+        if (mg_h5_read_stats(file, &s, &err) != MG_OK) {
+            mg_cli_error("sweep: index: point %ld: %s (run it with --point %ld)", k, err.msg, k);
+            rc = 1;
+            break;
+        }
+        fprintf(f, "%ld", k);
+        for (int g = 0; g < nd; ++g)
+            fprintf(f, ",%s", dims[g].val[coord(dims, nd, k, g)]);
+        fprintf(f, ",point_%ld.h5", k);
+        for (int a = 0; a < m->P && a < s.L.P; ++a)
+            fprintf(f, ",%.10g,%.10g,%.10g", s.mean_A[a], s.mean_A_sem[a], s.var_A[a]);
+        fputc('\n', f);
+        mg_stats_free(&s);
+    }
+    if (fclose(f) != 0 && rc == 0) {
+        mg_cli_error("sweep: cannot write %s", tmp);
+        rc = 1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        mg_cli_error("sweep: cannot write %s: %s", path, strerror(errno));
+        rc = 1;
+    }
+    if (rc != 0)
+        remove(tmp);
+    else
+        printf("sweep: %ld points, index %s\n", n_points, path);
+    return rc;
+}
+
+int mg_cli_sweep(int argc, char **argv)
+{
+    dim dims[GRID_MAX];
+    int nd = 0, index_only = 0, rc = 0;
+    long point = -1;
+    const char *model_path = NULL, *out_dir = NULL;
+    /* child argv: exe, run, [model], passthrough..., --set x (fixed and grid), --out f, NULL */
+    char **pass = calloc((size_t)argc + 1, sizeof *pass), **fixed = calloc((size_t)argc + 1,
+                                                                          sizeof *fixed);
+    int n_pass = 0, n_fixed = 0;
+    memset(dims, 0, sizeof dims);
+    if (!pass || !fixed) {
+        mg_cli_error("sweep: out of memory");
+        return 1;
+    }
+    int k = 1;
+    if (argc > 1 && argv[1][0] != '-')
+        model_path = argv[k++];
+    for (; k < argc && rc == 0; ++k) {
+        const char *a = argv[k], *v = NULL;
+        static const char *const own[] = {"--set-grid", "--out-dir", "--point", "--set"};
+        int which = -1;
+        for (int i = 0; i < 4 && which < 0; ++i) {
+            size_t l = strlen(own[i]);
+            if (strncmp(a, own[i], l) == 0 && (a[l] == '\0' || a[l] == '=')) {
+                which = i;
+                v = a[l] == '=' ? a + l + 1 : (k + 1 < argc ? argv[++k] : NULL);
+            }
+        }
+        if (which >= 0 && !v) {
+            mg_cli_error("sweep: %s needs a value (see mesogif sweep --help)", own[which]);
+            rc = 2;
+        } else if (which == 0) {
+            if (nd == GRID_MAX) {
+                mg_cli_error("sweep: more than %d --set-grid (allowed: at most %d)", GRID_MAX,
+                             GRID_MAX);
+                rc = 2;
+            } else {
+                rc = parse_dim(v, &dims[nd++]);
+            }
+        } else if (which == 1) {
+            out_dir = v;
+        } else if (which == 2) {
+            char *end;
+            errno = 0;
+            point = strtol(v, &end, 10);
+            if (*end || end == v || point < 0 || errno) {
+                mg_cli_error("sweep: --point '%s' (allowed: a point number >= 0)", v);
+                rc = 2;
+            }
+        } else if (which == 3) {
+            fixed[n_fixed++] = (char *)v;
+        } else if (strcmp(a, "--index-only") == 0) {
+            index_only = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            sweep_usage(stdout);
+            rc = -1;
+        } else if (strncmp(a, "--out", 5) == 0 && (a[5] == '\0' || a[5] == '=')) {
+            mg_cli_error("sweep: --out is not allowed (the files are DIR/point_<k>.h5 of "
+                         "--out-dir)");
+            rc = 2;
+        } else if (strncmp(a, "--resume", 8) == 0 || strncmp(a, "--shard", 7) == 0) {
+            mg_cli_error("sweep: %s is not allowed (allowed: --point k for one point)", a);
+            rc = 2;
+        } else {
+            pass[n_pass++] = argv[k];
+        }
+    }
+    mg_model base;
+    memset(&base, 0, sizeof base);
+    long n_points = 1;
+    if (rc == 0 && nd == 0) {
+        mg_cli_error("sweep: no --set-grid given (allowed: e.g. --set-grid P1.I_e=200:300:25)");
+        rc = 2;
+    }
+    if (rc == 0 && !out_dir) {
+        mg_cli_error("sweep: no --out-dir given (allowed: a directory for the points' files)");
+        rc = 2;
+    }
+    for (int g = 0; g < nd && rc == 0; ++g) {
+        if (n_points * dims[g].n > POINTS_MAX) {
+            mg_cli_error("sweep: the grid has more than %d points (allowed: at most %d)",
+                         POINTS_MAX, POINTS_MAX);
+            rc = 2;
+        }
+        n_points *= dims[g].n;
+    }
+    if (rc == 0 && point >= n_points) {
+        mg_cli_error("sweep: --point %ld, but the grid has %ld points (allowed: 0..%ld)", point,
+                     n_points, n_points - 1);
+        rc = 2;
+    }
+    if (rc == 0) {
+        mg_err err = {{0}};
+        int mrc = model_path ? mg_model_load(model_path, &base, &err)
+                             : mg_model_default(&base, &err);
+        if (mrc != MG_OK) {
+            mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
+            rc = 2;
+        }
+    }
+    /* every override of every point, before anything runs */
+    char assign[512];
+    for (long p = 0; p < n_points && rc == 0 && !index_only; ++p) {
+        if (point >= 0 && p != point)
+            continue;
+        mg_model m;
+        mg_err err = {{0}};
+        if (mg_model_parse(base.json, base.source, &m, &err) != MG_OK) {
+            mg_cli_error("sweep: %s", err.msg);
+            rc = 2;
+            break;
+        }
+        for (int i = 0; i < n_fixed && rc == 0; ++i)
+            if (mg_model_set(&m, fixed[i], &err) != MG_OK) {
+                mg_cli_error("sweep: %s", err.msg);
+                rc = 2;
+            }
+        for (int g = 0; g < nd && rc == 0; ++g) {
+            snprintf(assign, sizeof assign, "%.255s=%.63s", dims[g].key,
+                     dims[g].val[coord(dims, nd, p, g)]);
+            if (mg_model_set(&m, assign, &err) != MG_OK) {
+                mg_cli_error("sweep: point %ld: %s", p, err.msg);
+                rc = 2;
+            }
+        }
+        mg_model_free(&m);
+    }
+    if (rc == 0 && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+        mg_cli_error("sweep: cannot create --out-dir %s: %s", out_dir, strerror(errno));
+        rc = 2;
+    }
+    /* child argv */
+    size_t cap = (size_t)(n_pass + 2 * (n_fixed + nd) + 8);
+    char **args = calloc(cap, sizeof *args);
+    char (*gset)[512] = calloc((size_t)(nd > 0 ? nd : 1), sizeof *gset);
+    char file[4200];
+    if (rc == 0 && (!args || !gset)) {
+        mg_cli_error("sweep: out of memory");
+        rc = 1;
+    }
+    for (long p = (point >= 0 ? point : 0), first = 1; rc == 0 && !index_only && p < n_points;
+         ++p, first = 0) {
+        int n = 0;
+        args[n++] = "mesogif";
+        args[n++] = "run";
+        if (model_path)
+            args[n++] = (char *)model_path;
+        for (int i = 0; i < n_pass; ++i)
+            args[n++] = pass[i];
+        for (int i = 0; i < n_fixed; ++i) {
+            args[n++] = "--set";
+            args[n++] = fixed[i];
+        }
+        for (int g = 0; g < nd; ++g) {
+            snprintf(gset[g], sizeof gset[g], "%.255s=%.63s", dims[g].key,
+                     dims[g].val[coord(dims, nd, p, g)]);
+            args[n++] = "--set";
+            args[n++] = gset[g];
+        }
+        snprintf(file, sizeof file, "%s/point_%ld.h5", out_dir, p);
+        args[n++] = "--out";
+        args[n++] = file;
+        if (first) { /* the run options, checked once by a dry run of the first point */
+            args[n++] = "--dry-run";
+            args[n] = NULL;
+            int drc = spawn_wait(args, 1);
+            if (drc != 0) {
+                rc = drc;
+                break;
+            }
+            n--;
+        }
+        args[n] = NULL;
+        printf("sweep: point %ld of %ld:", p, n_points);
+        for (int g = 0; g < nd; ++g)
+            printf(" %s", gset[g]);
+        printf(" -> %s\n", file);
+        fflush(stdout);
+        int prc = spawn_wait(args, 0);
+        if (prc != 0) {
+            mg_cli_error("sweep: point %ld failed (exit status %d); the points before it are in "
+                         "%s", p, prc, out_dir);
+            rc = prc;
+        }
+        if (point >= 0)
+            break;
+    }
+    if (rc == 0 && point < 0)
+        rc = write_index(out_dir, dims, nd, n_points, &base);
+    free(args);
+    free(gset);
+    free(pass);
+    free(fixed);
+    for (int g = 0; g < nd; ++g)
+        free(dims[g].val);
+    mg_model_free(&base);
+    return rc < 0 ? 0 : rc;
+}

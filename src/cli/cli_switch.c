@@ -1,0 +1,629 @@
+/* src/cli/cli_switch.c: `mesogif switch`: switching rates of the two metastable states by forward
+ * flux sampling (include/mesogif/ffs.h, docs/SWITCHING.md), or by brute force (exits /
+ * exposure of an ensemble run, the /stats/switching of `mesogif run`). Prints the stages and,
+ * last, one line per direction: "rate from low: X Hz [lo, hi] (95 %)". */
+#include "cli/cli.h"
+#include "mesogif/ffs.h"
+#include "mesogif/io.h"
+#include "mesogif/model.h"
+#include "mesogif/run.h"
+#include "mesogif/units.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void switch_usage(FILE *out)
+{
+    fputs("usage: mesogif switch [MODEL.json] [options]\n"
+          "\n"
+          "Switching rates between the low and the high state of the smoothed observable, in\n"
+          "both directions, with 95 % intervals (docs/SWITCHING.md).\n"
+          "\n"
+          "  --level meso               model level (micro: not yet)\n"
+          "  --method ffs|brute         forward flux sampling (default), or exits / exposure of\n"
+          "                             brute-force runs\n"
+          "  --rel-err E                stop when each rate's relative standard error is below E,\n"
+          "                             0 < E < 1 (default 0.1)\n"
+          "  --interfaces auto|LIST     observable values (Hz) strictly between the thresholds,\n"
+          "                             increasing, e.g. -4,-2,0,2,4 (default auto: placed so\n"
+          "                             that each stage succeeds with about --p-target)\n"
+          "  --seed S                   random seed (default 1)\n"
+          "  --threads n                OpenMP threads (default: all cores)\n"
+          "  --backend auto|cpu         (cuda: not yet)\n"
+          "  --noise binomial|poisson   meso spike-count draw (default binomial)\n"
+          "  --out FILE.h5              output file (default <model>_switch.h5)\n"
+          "  --force                    overwrite an existing output file\n"
+          "  --dry-run                  print the memory the state pools may need and exit\n"
+          "  --checkpoint FILE          where a signal (SIGTERM, SIGINT) writes the state before\n"
+          "                             exit 75 (default OUT.h5.ckpt)\n"
+          "  --no-checkpoint            a signal stops with exit 130, nothing written\n"
+          "  --resume FILE              continue from a checkpoint (model and options come from\n"
+          "                             it; only --threads, --quiet, --out, --force and\n"
+          "                             --checkpoint may be given): the result of an\n"
+          "                             uninterrupted run\n"
+          "  --quiet                    no progress lines\n"
+          "switching analysis (the same as `mesogif run`):\n"
+          "  --switch-observable EXPR   e.g. A1-A2 (default: the model's switch_observable, else\n"
+          "                             A1-A2, or A1 for one population)\n"
+          "  --switch-smooth DURATION   moving average of the observable (default 50ms)\n"
+          "  --switch-thresholds LO,HI  hysteresis thresholds in Hz (default -5,5)\n"
+          "  --stats-bin DURATION       bin of the observable (default 10ms)\n"
+          "  --dt DURATION              time step (default 0.5ms)\n"
+          "  --t-warmup DURATION        basin runs count after this (default 1s)\n"
+          "forward flux sampling (rarely needed):\n"
+          "  --basin-realizations R     realizations of the basin runs (default 64)\n"
+          "  --basin-budget DURATION    most simulated time of the basin runs, all realizations\n"
+          "                             together (default 5000s); a basin never left past the\n"
+          "                             first interface within it is an error\n"
+          "  --trial-max DURATION       longest trial (default 100s)\n"
+          "  --trials N                 trials per stage in the first pass (default 256)\n"
+          "  --pilot N                  pilot trials per auto interface (default 64)\n"
+          "  --p-target P               stage success probability of auto placement (default 0.3)\n"
+          "  --pool-max N               most stored states per interface (default 2048)\n"
+          "  --budget DURATION          most simulated time in all (default 1e7 s); when spent,\n"
+          "                             the estimate so far is reported as not converged\n"
+          "brute force:\n"
+          "  --brute-time DURATION      simulated time after the warm-up, all realizations\n"
+          "                             together (default 2000s, over --basin-realizations)\n"
+          "\n"
+          "Durations take units us, ms, s, min, h; a bare number means ms.\n",
+          out);
+}
+
+static volatile int g_cancel = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_cancel = 1;
+}
+
+static double g_t0 = 0.0;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void on_log(const char *line, void *user)
+{
+    (void)user;
+    fprintf(stderr, "mesogif switch [%.0f s]: %s\n", now_s() - g_t0, line);
+    fflush(stderr);
+}
+
+enum {
+    O_LEVEL = 1000, O_METHOD, O_RELERR, O_IFACES, O_SEED, O_THREADS, O_BACKEND, O_NOISE, O_OUT,
+    O_FORCE, O_DRY, O_QUIET, O_SWOBS, O_SWSMOOTH, O_SWTHR, O_STATSBIN, O_DT, O_WARM, O_BREAL,
+    O_BBUDGET, O_TMAX, O_TRIALS, O_PILOT, O_PTARGET, O_POOL, O_BUDGET, O_BRUTE, O_HELP,
+    O_CKPT, O_NOCKPT, O_RESUME
+};
+
+
+
+static int parse_real(const char *opt, const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    if (end == s || *end || !isfinite(*out)) {
+        mg_cli_error("%s: '%s' is not a number", opt, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* "a,b,c" -> values; -1 with an error line otherwise. */
+static int parse_list(const char *s, double *v, int max, int *n)
+{
+    *n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !isfinite(x) || (*end && *end != ',')) {
+            mg_cli_error("--interfaces: '%s' (allowed: auto, or numbers in Hz separated by "
+                         "commas)", s);
+            return -1;
+        }
+        if (*n == max) {
+            mg_cli_error("--interfaces: more than %d values (allowed: up to %d)", max, max);
+            return -1;
+        }
+        v[(*n)++] = x;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) {
+            mg_cli_error("--interfaces: '%s' ends with a comma", s);
+            return -1;
+        }
+    }
+    if (*n == 0) {
+        mg_cli_error("--interfaces: empty (allowed: auto, or a list)");
+        return -1;
+    }
+    return 0;
+}
+
+
+
+static void print_rates(const double *k, const double *lo, const double *hi)
+{
+    for (int d = 0; d < 2; ++d)
+        printf("rate from %s: %.6g Hz [%.6g, %.6g] (95 %%)\n", d == 0 ? "low" : "high", k[d],
+               lo[d], hi[d]);
+}
+
+static void print_ffs(const mg_ffs_result *r, const mg_model *m, const char *out)
+{
+    printf("mesogif %s switch: %s, %s level, forward flux sampling, backend %s (%s)\n",
+           MG_VERSION, m->name, mg_level_name(r->opts.level), r->backend_name, r->device);
+    printf("observable %s, %g ms moving average, thresholds %g,%g Hz; wall %.1f s; simulated "
+           "%.4g s (basin %.4g, trials from low %.4g, from high %.4g)\n", r->observable,
+           r->smooth_ms, r->lo, r->hi, r->wall_s, r->basin_s + r->trial_s[0] + r->trial_s[1],
+           r->basin_s, r->trial_s[0], r->trial_s[1]);
+    for (int d = 0; d < 2; ++d) {
+        printf("from %s: basin edge %g Hz, flux %.5g Hz (+- %.2g rel, %lld crossings in %.4g "
+               "s)\n", d == 0 ? "low" : "high", r->basin_core[d], r->flux_hz[d],
+               r->flux_rel_se[d], (long long)r->flux_crossings[d], r->exposure_s[d]);
+        printf("  %-5s %10s %10s %10s %10s %8s %8s\n", "stage", "from (Hz)", "to (Hz)", "trials",
+               "successes", "p", "rel se");
+        for (int i = 0; i < r->n_stages[d]; ++i)
+            printf("  %-5d %10.4g %10.4g %10lld %10lld %8.4f %8.3f\n", i, r->interfaces[d][i],
+                   r->interfaces[d][i + 1], (long long)r->trials[d][i],
+                   (long long)r->successes[d][i], r->p[d][i], r->p_rel_se[d][i]);
+        printf("  relative error %.3g (flux %.2g, stages %.2g, tree bootstrap %.2g)%s; trials "
+               "and pilots %.4g s simulated\n", r->rate_rel_se[d], r->flux_rel_se[d],
+               r->rate_rel_se_stages[d], r->rate_rel_se_tree[d],
+               r->reached[d] ? "" : " (above --rel-err: see the warnings)", r->trial_s[d]);
+    }
+    if (out)
+        printf("written: %s\n", out);
+    print_rates(r->rate_hz, r->rate_ci_low, r->rate_ci_high);
+}
+
+int mg_cli_switch(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"level", required_argument, 0, O_LEVEL},
+        {"method", required_argument, 0, O_METHOD},
+        {"rel-err", required_argument, 0, O_RELERR},
+        {"interfaces", required_argument, 0, O_IFACES},
+        {"seed", required_argument, 0, O_SEED},
+        {"threads", required_argument, 0, O_THREADS},
+        {"backend", required_argument, 0, O_BACKEND},
+        {"noise", required_argument, 0, O_NOISE},
+        {"out", required_argument, 0, O_OUT},
+        {"force", no_argument, 0, O_FORCE},
+        {"dry-run", no_argument, 0, O_DRY},
+        {"quiet", no_argument, 0, O_QUIET},
+        {"switch-observable", required_argument, 0, O_SWOBS},
+        {"switch-smooth", required_argument, 0, O_SWSMOOTH},
+        {"switch-thresholds", required_argument, 0, O_SWTHR},
+        {"stats-bin", required_argument, 0, O_STATSBIN},
+        {"dt", required_argument, 0, O_DT},
+        {"t-warmup", required_argument, 0, O_WARM},
+        {"basin-realizations", required_argument, 0, O_BREAL},
+        {"basin-budget", required_argument, 0, O_BBUDGET},
+        {"trial-max", required_argument, 0, O_TMAX},
+        {"trials", required_argument, 0, O_TRIALS},
+        {"pilot", required_argument, 0, O_PILOT},
+        {"p-target", required_argument, 0, O_PTARGET},
+        {"pool-max", required_argument, 0, O_POOL},
+        {"budget", required_argument, 0, O_BUDGET},
+        {"brute-time", required_argument, 0, O_BRUTE},
+        {"help", no_argument, 0, O_HELP},
+        {"checkpoint", required_argument, 0, O_CKPT},
+        {"no-checkpoint", no_argument, 0, O_NOCKPT},
+        {"resume", required_argument, 0, O_RESUME},
+        {0, 0, 0, 0}};
+    mg_ffs_opts o;
+    mg_ffs_opts_default(&o);
+    int brute = 0, force = 0, dry = 0, quiet = 0;
+    int set_dt = 0, set_warm = 0, set_bin = 0;
+    double brute_ms = 2000e3, ms;
+    const char *out_path = NULL;
+    const char *ckpt_path = NULL, *resume_path = NULL;
+    int no_ckpt = 0;
+    char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
+    int64_t v;
+    /* --resume first: the checkpoint's options are the estimate's, and options that would
+     * change it are refused below */
+    for (int k = 1; k < argc; ++k) {
+        if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
+            resume_path = argv[k + 1];
+        else if (strncmp(argv[k], "--resume=", 9) == 0)
+            resume_path = argv[k] + 9;
+    }
+    if (resume_path) {
+        mg_err rerr = {{0}};
+        if (mg_ffs_checkpoint_read(resume_path, &o, &resume_json, &resume_source, &resume_out,
+                                   &rerr) != MG_OK) {
+            mg_cli_one_line(rerr.msg);
+            mg_cli_error("--resume: %s", rerr.msg);
+            return 2;
+        }
+        set_dt = set_warm = set_bin = 1;
+        /* kept in static storage: every return below may use it */
+        static char out_keep[4096];
+        snprintf(out_keep, sizeof out_keep, "%s", resume_out);
+        free(resume_out);
+        resume_out = out_keep;
+    }
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (resume_path && c != O_THREADS && c != O_QUIET && c != O_OUT && c != O_FORCE &&
+            c != O_CKPT && c != O_NOCKPT && c != O_RESUME && c != O_HELP && c != '?' &&
+            c != ':') {
+            mg_cli_error("%s: not allowed with --resume (the checkpoint holds the options of the "
+                         "estimate)", argv[optind - 1]);
+            free(resume_json);
+            free(resume_source);
+            return 2;
+        }
+        switch (c) {
+        case O_LEVEL:
+            if (strcmp(optarg, "meso") == 0)
+                o.level = MG_LEVEL_MESO;
+            else if (strcmp(optarg, "micro") == 0)
+                o.level = MG_LEVEL_MICRO;
+            else {
+                mg_cli_error("--level: '%s' (allowed: meso, micro)", optarg);
+                return 2;
+            }
+            break;
+        case O_METHOD:
+            if (strcmp(optarg, "ffs") == 0)
+                brute = 0;
+            else if (strcmp(optarg, "brute") == 0)
+                brute = 1;
+            else {
+                mg_cli_error("--method: '%s' (allowed: ffs, brute)", optarg);
+                return 2;
+            }
+            break;
+        case O_RELERR:
+            if (parse_real("--rel-err", optarg, &o.rel_err))
+                return 2;
+            if (!(o.rel_err > 0 && o.rel_err < 1)) {
+                mg_cli_error("--rel-err: '%s' (allowed: 0 < rel-err < 1)", optarg);
+                return 2;
+            }
+            break;
+        case O_IFACES:
+            if (strcmp(optarg, "auto") == 0)
+                o.n_interfaces = 0;
+            else if (parse_list(optarg, o.interfaces, MG_FFS_IF_MAX - 1, &o.n_interfaces))
+                return 2;
+            break;
+        case O_SEED:
+            if (mg_cli_parse_int64("--seed", optarg, 0, 4294967295LL, &v))
+                return 2;
+            o.seed = (uint32_t)v;
+            break;
+        case O_THREADS:
+            if (mg_cli_parse_int64("--threads", optarg, 0, 4096, &v))
+                return 2;
+            o.threads = (int)v;
+            break;
+        case O_BACKEND:
+            if (strcmp(optarg, "auto") == 0)
+                o.backend = MG_BACKEND_AUTO;
+            else if (strcmp(optarg, "cpu") == 0)
+                o.backend = MG_BACKEND_CPU;
+            else if (strcmp(optarg, "cuda") == 0)
+                o.backend = MG_BACKEND_CUDA;
+            else {
+                mg_cli_error("--backend: '%s' (allowed: auto, cpu, cuda)", optarg);
+                return 2;
+            }
+            break;
+        case O_NOISE:
+            if (strcmp(optarg, "binomial") == 0)
+                o.noise = MG_NOISE_BINOMIAL;
+            else if (strcmp(optarg, "poisson") == 0)
+                o.noise = MG_NOISE_POISSON;
+            else {
+                mg_cli_error("--noise: '%s' (allowed: binomial, poisson)", optarg);
+                return 2;
+            }
+            break;
+        case O_OUT:
+            out_path = optarg;
+            break;
+        case O_FORCE:
+            force = 1;
+            break;
+        case O_DRY:
+            dry = 1;
+            break;
+        case O_QUIET:
+            quiet = 1;
+            break;
+        case O_SWOBS:
+            if (strlen(optarg) >= sizeof o.switch_observable) {
+                mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
+                             sizeof o.switch_observable);
+                return 2;
+            }
+            snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
+            break;
+        case O_SWSMOOTH:
+            if (mg_cli_parse_duration("--switch-smooth", optarg, &o.switch_smooth_ms))
+                return 2;
+            if (!(o.switch_smooth_ms > 0)) {
+                mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
+                             optarg);
+                return 2;
+            }
+            break;
+        case O_SWTHR: {
+            char *end;
+            o.switch_lo = strtod(optarg, &end);
+            if (*end != ',' || (o.switch_hi = strtod(end + 1, &end), *end != '\0') ||
+                !(o.switch_lo < o.switch_hi) || !isfinite(o.switch_lo) ||
+                !isfinite(o.switch_hi)) {
+                mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)",
+                             optarg);
+                return 2;
+            }
+            break;
+        }
+        case O_STATSBIN:
+            if (mg_cli_parse_duration("--stats-bin", optarg, &o.stats_bin_ms))
+                return 2;
+            set_bin = 1;
+            break;
+        case O_DT:
+            if (mg_cli_parse_duration("--dt", optarg, &o.dt_ms))
+                return 2;
+            set_dt = 1;
+            break;
+        case O_WARM:
+            if (mg_cli_parse_duration("--t-warmup", optarg, &o.t_warmup_ms))
+                return 2;
+            set_warm = 1;
+            break;
+        case O_BREAL:
+            if (mg_cli_parse_int64("--basin-realizations", optarg, 2, 1 << 20, &v))
+                return 2;
+            o.basin_realizations = v;
+            break;
+        case O_BBUDGET:
+            if (mg_cli_parse_duration("--basin-budget", optarg, &ms))
+                return 2;
+            o.basin_budget_s = ms * 1e-3;
+            break;
+        case O_TMAX:
+            if (mg_cli_parse_duration("--trial-max", optarg, &ms))
+                return 2;
+            o.trial_max_s = ms * 1e-3;
+            break;
+        case O_TRIALS:
+            if (mg_cli_parse_int64("--trials", optarg, 8, 1 << 23, &v))
+                return 2;
+            o.trials_first = v;
+            break;
+        case O_PILOT:
+            if (mg_cli_parse_int64("--pilot", optarg, 8, 65536, &v))
+                return 2;
+            o.pilot_trials = v;
+            break;
+        case O_PTARGET:
+            if (parse_real("--p-target", optarg, &o.p_target))
+                return 2;
+            break;
+        case O_POOL:
+            if (mg_cli_parse_int64("--pool-max", optarg, 8, 10000000, &v))
+                return 2;
+            o.pool_max = v;
+            break;
+        case O_BUDGET:
+            if (mg_cli_parse_duration("--budget", optarg, &ms))
+                return 2;
+            o.budget_s = ms * 1e-3;
+            break;
+        case O_BRUTE:
+            if (mg_cli_parse_duration("--brute-time", optarg, &brute_ms))
+                return 2;
+            if (!(brute_ms > 0)) {
+                mg_cli_error("--brute-time: '%s' (allowed: > 0)", optarg);
+                return 2;
+            }
+            break;
+        case O_CKPT:
+            ckpt_path = optarg;
+            break;
+        case O_NOCKPT:
+            no_ckpt = 1;
+            break;
+        case O_RESUME:
+            break; /* read before the options */
+        case O_HELP:
+            switch_usage(stdout);
+            return 0;
+        default:
+            mg_cli_unknown_option("switch", argv[optind - 1], longopts);
+            return 2;
+        }
+    }
+    if (argc - optind > 1) {
+        mg_cli_error("switch: one model file at most, got '%s' and '%s'", argv[optind],
+                     argv[optind + 1]);
+        return 2;
+    }
+    const char *model_path = optind < argc ? argv[optind] : NULL;
+    if (resume_path && model_path) {
+        mg_cli_error("%s: not allowed with --resume (the checkpoint holds the model)", model_path);
+        free(resume_json);
+        free(resume_source);
+        return 2;
+    }
+    mg_model m;
+    mg_err err = {{0}};
+    int rc = model_path ? mg_model_load(model_path, &m, &err)
+             : resume_json ? mg_model_parse(resume_json, resume_source, &m, &err)
+                           : mg_model_default(&m, &err);
+    free(resume_json);
+    free(resume_source);
+    if (rc != MG_OK) {
+        mg_cli_one_line(err.msg);
+        if (rc == MG_EIO)
+            mg_cli_error("%s", err.msg);
+        else
+            mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
+        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
+    }
+    if (!set_dt && m.sim.dt > 0)
+        o.dt_ms = m.sim.dt;
+    if (!set_warm && m.sim.t_warmup >= 0)
+        o.t_warmup_ms = m.sim.t_warmup;
+    if (!set_bin && m.sim.stats_bin > 0)
+        o.stats_bin_ms = m.sim.stats_bin;
+    /* the observable the model declares, unless one is given (as `mesogif run`); without
+     * either, the library's default: A1-A2 (A1 for one population) */
+    if (!o.switch_observable[0] && m.switch_observable[0])
+        snprintf(o.switch_observable, sizeof o.switch_observable, "%s", m.switch_observable);
+    char default_out[MG_NAME_MAX + 32];
+    if (!out_path && resume_out && *resume_out)
+        out_path = resume_out;
+    if (!out_path) {
+        snprintf(default_out, sizeof default_out, "%s_switch.h5", m.name);
+        out_path = default_out;
+    }
+    /* everything is validated before anything runs or is written */
+    double per = 0, total = 0;
+    rc = mg_ffs_estimate(&m, &o, &per, &total, &err);
+    if (dry && (rc == MG_OK || rc == MG_ENOMEM))
+        printf("memory: %.4g MB per stored state, up to %.4g MB for the state pools and the "
+               "realizations in flight\n", per / 1e6, total / 1e6);
+    if (rc != MG_OK) {
+        mg_cli_one_line(err.msg);
+        const char *file = model_path ? model_path : "<embedded B1>";
+        if (err.msg[0] == '/')
+            mg_cli_error("%s: %s", file, err.msg);
+        else
+            mg_cli_error("%s", err.msg);
+        mg_model_free(&m);
+        return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);
+    }
+    if (dry) {
+        mg_model_free(&m);
+        return 0;
+    }
+    if (!force && access(out_path, F_OK) == 0) {
+        mg_cli_error("%s: exists (use --force to overwrite)", out_path);
+        mg_model_free(&m);
+        return 2;
+    }
+    if (mg_cli_check_out_folder(out_path) != 0) {
+        mg_model_free(&m);
+        return 2;
+    }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    g_cancel = 0;
+    int code = 0;
+    char ckpt_default[4200]; /* o.checkpoint_path may point here until the end */
+    if (brute) {
+        /* the brute-force reference: `mesogif run` with the same switching analysis */
+        mg_run_opts ro;
+        mg_run_opts_default(&ro);
+        ro.level = o.level;
+        ro.noise = o.noise;
+        ro.backend = o.backend;
+        ro.dt_ms = o.dt_ms;
+        ro.stats_bin_ms = o.stats_bin_ms;
+        ro.record_bin_ms = o.stats_bin_ms;
+        ro.t_warmup_ms = o.t_warmup_ms;
+        ro.realization_count = o.basin_realizations;
+        ro.t_sim_ms = o.t_warmup_ms + brute_ms / (double)o.basin_realizations;
+        ro.record_realizations = 0;
+        ro.seed = o.seed;
+        ro.threads = o.threads;
+        ro.psd_df_hz = -1.0;
+        snprintf(ro.switch_observable, sizeof ro.switch_observable, "%s", o.switch_observable);
+        ro.switch_smooth_ms = o.switch_smooth_ms;
+        ro.switch_lo = o.switch_lo;
+        ro.switch_hi = o.switch_hi;
+        ro.cancel = &g_cancel;
+        mg_result res;
+        rc = mg_run(&m, &ro, &res, &err);
+        if (rc == MG_OK) {
+            rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force, &err);
+            if (rc == MG_OK) {
+                const mg_stats *s = &res.stats;
+                printf("mesogif %s switch: %s, brute force, %lld realizations x %g s after the "
+                       "warm-up, wall %.1f s\n", MG_VERSION, m.name,
+                       (long long)ro.realization_count, (ro.t_sim_ms - ro.t_warmup_ms) * 1e-3,
+                       res.wall_s);
+                for (int d = 0; d < 2; ++d)
+                    printf("from %s: %lld exits in %.6g s\n", d == 0 ? "low" : "high",
+                           (long long)s->i[s->L.i_sw_exits + d], s->d[s->L.d_sw_expo + d]);
+                printf("written: %s\n", out_path);
+                print_rates(s->rate_hz, s->rate_ci_low, s->rate_ci_high);
+            }
+            mg_result_free(&res);
+        } else if (rc == MG_ENUM) {
+            mg_result_free(&res);
+        }
+    } else {
+        if (!quiet) {
+            o.log = on_log;
+            o.log_user = NULL;
+        }
+        o.cancel = &g_cancel;
+        g_t0 = now_s();
+        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
+        o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
+                                                                             : ckpt_default;
+        o.resume_path = resume_path;
+        o.output_path = out_path;
+        mg_ffs_result r;
+        rc = mg_ffs_run(&m, &o, &r, &err);
+        if (rc == MG_OK) {
+            rc = mg_ffs_write_h5(out_path, &r, &m, mg_cli_command_line(), force || resume_path,
+                                 &err);
+            if (rc == MG_OK) {
+                /* the result is in place: the checkpoint has served its purpose */
+                if (o.checkpoint_path) {
+                    char stale[4300];
+                    snprintf(stale, sizeof stale, "%s.partial", o.checkpoint_path);
+                    unlink(o.checkpoint_path);
+                    unlink(stale);
+                }
+                print_ffs(&r, &m, out_path);
+            }
+        }
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (rc != MG_OK) {
+        mg_cli_one_line(err.msg);
+        if (rc == MG_ESTOPPED) {
+            mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif "
+                         "switch --resume %s", o.checkpoint_path, o.checkpoint_path);
+            code = 75;
+        } else if (rc == MG_EINTR) {
+            mg_cli_error("interrupted by a signal; nothing written");
+            code = 130;
+        } else {
+            mg_cli_error("%s", err.msg);
+            code = mg_err_exit_code(rc);
+        }
+    }
+    mg_model_free(&m);
+    return code;
+}

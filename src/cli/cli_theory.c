@@ -1,0 +1,301 @@
+/* src/cli/cli_theory.c: `mesogif theory [MODEL.json]`: what the theory module (include/mesogif/
+ * theory.h) says about a model, without simulating it: the stationary rate and ISI CV of every
+ * population alone at its mean input, every mean-field fixed point with its stability, and the
+ * linear-response spectrum at each stable fixed point. docs/THEORY.md explains the methods. */
+#include "cli/cli.h"
+#include "mesogif/model.h"
+#include "mesogif/theory.h"
+#include "mesogif/units.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void theory_usage(FILE *out)
+{
+    fputs("usage: mesogif theory [MODEL.json] [options]\n"
+          "\n"
+          "  --rate-max RATE      search fixed points with all rates in (0, RATE] (default 200Hz)\n"
+          "  --freqs FMIN,FMAX,N  spectrum at N log-spaced frequencies (default 0.1,1000,41;\n"
+          "                       N = 0: no spectrum)\n"
+          "  --at T               evaluate the model's step currents at time T (duration;\n"
+          "                       default: step currents ignored)\n"
+          "  --out table|tsv      aligned table (default) or tab-separated values\n"
+          "\n"
+          "Prints the stationary rate and ISI CV of every population alone at its mean input\n"
+          "(quasi-renewal theory), every fixed point A = Phi(mu + w A) of the mean-field network\n"
+          "with its stability (static criterion and linear-response characteristic equation),\n"
+          "and the power spectrum (two-sided, Hz) of the finite-size mesoscopic model at each\n"
+          "stable fixed point. Without MODEL.json the embedded default (B1) is used.\n",
+          out);
+}
+
+enum { OPT_RATEMAX = 1000, OPT_FREQS, OPT_AT, OPT_OUT, OPT_HELP };
+
+/* "FMIN,FMAX,N" with frequencies in Hz (units Hz or kHz allowed), 0 < FMIN <= FMAX, N >= 0. */
+static int parse_freqs(const char *s, double *fmin, double *fmax, int *n)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    strcpy(buf, s);
+    char *c1 = strchr(buf, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+    if (!c1 || !c2 || strchr(c2 + 1, ','))
+        return -1;
+    *c1 = *c2 = '\0';
+    char *end;
+    long v = strtol(c2 + 1, &end, 10);
+    if (mg_parse_frequency_hz(buf, fmin) || mg_parse_frequency_hz(c1 + 1, fmax) || end == c2 + 1 ||
+        *end || v < 0 || v > 100000 || !(*fmin > 0) || !(*fmax >= *fmin))
+        return -1;
+    *n = (int)v;
+    return 0;
+}
+
+int mg_cli_theory(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"rate-max", required_argument, 0, OPT_RATEMAX},
+                                             {"freqs", required_argument, 0, OPT_FREQS},
+                                             {"at", required_argument, 0, OPT_AT},
+                                             {"out", required_argument, 0, OPT_OUT},
+                                             {"help", no_argument, 0, OPT_HELP},
+                                             {0, 0, 0, 0}};
+    double rate_max = 200.0, fmin = 0.1, fmax = 1000.0, t_ms = -1.0;
+    int nf = 41, tsv = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_RATEMAX:
+            if (mg_parse_frequency_hz(optarg, &rate_max) || !(rate_max > 0)) {
+                mg_cli_error("--rate-max: '%s' (allowed: a rate > 0, e.g. 200 or 200Hz)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_FREQS:
+            if (parse_freqs(optarg, &fmin, &fmax, &nf)) {
+                mg_cli_error("--freqs: '%s' (allowed: FMIN,FMAX,N with 0 < FMIN <= FMAX in Hz "
+                             "and N >= 0, e.g. 0.1,1000,41)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_AT:
+            if (mg_parse_duration_ms(optarg, &t_ms) || !(t_ms >= 0)) {
+                mg_cli_error("--at: '%s' is not a duration >= 0 (allowed: number with us, ms, s, "
+                             "min or h; bare numbers are ms)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_OUT:
+            if (strcmp(optarg, "table") == 0)
+                tsv = 0;
+            else if (strcmp(optarg, "tsv") == 0)
+                tsv = 1;
+            else {
+                mg_cli_error("--out: '%s' (allowed: table, tsv)", optarg);
+                return 2;
+            }
+            break;
+        case OPT_HELP:
+            theory_usage(stdout);
+            return 0;
+        default:
+            mg_cli_unknown_option("theory", argv[optind - 1], longopts);
+            return 2;
+        }
+    }
+    if (argc - optind > 1) {
+        mg_cli_error("theory: one model file at most, got '%s' and '%s'", argv[optind],
+                     argv[optind + 1]);
+        return 2;
+    }
+    const char *model_path = optind < argc ? argv[optind] : NULL;
+    const char *shown = model_path ? model_path : "<embedded B1>";
+    mg_model m;
+    mg_err err = {{0}};
+    int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
+    if (rc != MG_OK) {
+        if (rc == MG_EIO)
+            mg_cli_error("%s", err.msg);
+        else
+            mg_cli_error("%s: %s", shown, err.msg);
+        /* a model file that cannot be read is bad input (exit 2), as for `run` */
+        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
+    }
+    const int P = m.P;
+    double mu[MG_POP_MAX];
+    mg_theory_mu(&m, t_ms, mu);
+
+    /* 1. every population alone at its mean input */
+    if (t_ms >= 0)
+        printf("# %s: %d population%s, step currents at t = %g ms\n", m.name, P, P == 1 ? "" : "s",
+               t_ms);
+    else
+        printf("# %s: %d population%s, step currents ignored\n", m.name, P, P == 1 ? "" : "s");
+    printf("# uncoupled populations at input mu (quasi-renewal theory)\n");
+    if (tsv)
+        printf("population\tN\tmu_mV\tA0_hz\tcv\tgain_hz_per_mV\n");
+    else
+        printf("%-16s %8s %10s %10s %8s %14s\n", "population", "N", "mu (mV)", "A0 (Hz)", "CV",
+               "gain (Hz/mV)");
+    for (int a = 0; a < P; a++) {
+        mg_renewal r;
+        rc = mg_theory_stationary_pop(&m.pops[a], mu[a], &r, &err);
+        if (rc != MG_OK) {
+            mg_cli_error("%s: populations[%d] (%s): %s", shown, a, m.pops[a].name, err.msg);
+            mg_model_free(&m);
+            return mg_err_exit_code(rc);
+        }
+        if (tsv)
+            printf("%s\t%lld\t%.10g\t%.10g\t%.10g\t%.10g\n", m.pops[a].name,
+                   (long long)m.pops[a].N, mu[a], r.A0_hz, r.cv, r.gain_hz_per_mV);
+        else
+            printf("%-16s %8lld %10.4f %10.4f %8.4f %14.4f\n", m.pops[a].name,
+                   (long long)m.pops[a].N, mu[a], r.A0_hz, r.cv, r.gain_hz_per_mV);
+        mg_renewal_free(&r);
+    }
+
+    /* 2. fixed points of the network */
+    mg_fixed_points fps;
+    rc = mg_theory_fixed_points_at(&m, rate_max, t_ms, &fps, &err);
+    if (rc != MG_OK) {
+        mg_cli_error("%s: %s", shown, err.msg);
+        mg_model_free(&m);
+        return mg_err_exit_code(rc);
+    }
+    printf("\n# fixed points A = Phi(mu + w A) with rates in (0, %g] Hz: %d (%s)\n", rate_max,
+           fps.n, fps.complete ? "exhaustive search" : "multi-start search, may be incomplete");
+    printf("# static: max Re eig(diag(Phi') w) < 1; roots: unstable roots of the linear-response "
+           "characteristic equation\n");
+    if (tsv) {
+        printf("fp");
+        for (int a = 0; a < P; a++)
+            printf("\tA_%s_hz", m.pops[a].name);
+        for (int a = 0; a < P; a++)
+            printf("\th_%s_mV", m.pops[a].name);
+        for (int a = 0; a < P; a++)
+            printf("\tgain_%s_hz_per_mV\tcv_%s", m.pops[a].name, m.pops[a].name);
+        printf("\tstatic_eig_re\tstatic_eig_im\tunstable_roots\tstable\n");
+    } else {
+        printf("%-3s", "fp");
+        for (int a = 0; a < P; a++) {
+            char h[MG_NAME_MAX + 16];
+            snprintf(h, sizeof h, "A_%s (Hz)", m.pops[a].name);
+            printf(" %12s", h);
+        }
+        for (int a = 0; a < P; a++) {
+            char h[MG_NAME_MAX + 16];
+            snprintf(h, sizeof h, "h_%s (mV)", m.pops[a].name);
+            printf(" %12s", h);
+        }
+        printf(" %12s %6s %s\n", "static eig", "roots", "stability");
+    }
+    for (int k = 0; k < fps.n; k++) {
+        const mg_fixed_point *fp = &fps.fp[k];
+        printf(tsv ? "%d" : "%-3d", k + 1);
+        for (int a = 0; a < P; a++)
+            printf(tsv ? "\t%.10g" : " %12.4f", fp->A_hz[a]);
+        for (int a = 0; a < P; a++)
+            printf(tsv ? "\t%.10g" : " %12.4f", fp->h_mV[a]);
+        if (tsv) {
+            for (int a = 0; a < P; a++)
+                printf("\t%.10g\t%.10g", fp->gain_hz_per_mV[a], fp->cv[a]);
+            printf("\t%.10g\t%.10g\t%d\t%d\n", fp->static_eig_re, fp->static_eig_im,
+                   fp->n_unstable, fp->stable);
+        } else {
+            char eig[48], roots[16];
+            if (fp->static_eig_im > 0)
+                snprintf(eig, sizeof eig, "%.3f%+.3fi", fp->static_eig_re, fp->static_eig_im);
+            else
+                snprintf(eig, sizeof eig, "%.4f", fp->static_eig_re);
+            if (fp->n_unstable >= 0)
+                snprintf(roots, sizeof roots, "%d", fp->n_unstable);
+            else
+                snprintf(roots, sizeof roots, "?");
+            printf(" %12s %6s %s\n", eig, roots,
+                   fp->stable ? "stable" : (fp->static_stable ? "unstable (oscillatory)"
+                                                              : "unstable"));
+        }
+    }
+    if (!tsv && fps.n > 0) {
+        printf("%-3s", "");
+        for (int a = 0; a < P; a++) {
+            char h[MG_NAME_MAX + 16];
+            snprintf(h, sizeof h, "gain_%s", m.pops[a].name);
+            printf(" %12s", h);
+        }
+        for (int a = 0; a < P; a++) {
+            char h[MG_NAME_MAX + 16];
+            snprintf(h, sizeof h, "CV_%s", m.pops[a].name);
+            printf(" %12s", h);
+        }
+        printf("   (gain in Hz/mV)\n");
+        for (int k = 0; k < fps.n; k++) {
+            printf("%-3d", k + 1);
+            for (int a = 0; a < P; a++)
+                printf(" %12.4f", fps.fp[k].gain_hz_per_mV[a]);
+            for (int a = 0; a < P; a++)
+                printf(" %12.4f", fps.fp[k].cv[a]);
+            printf("\n");
+        }
+    }
+
+    /* 3. spectra at the stable fixed points */
+    double *f = NULL, *S = NULL;
+    if (nf > 0) {
+        f = (double *)malloc((size_t)nf * sizeof(double));
+        S = (double *)malloc((size_t)nf * P * sizeof(double));
+        if (!f || !S) {
+            free(f), free(S);
+            mg_fixed_points_free(&fps);
+            mg_model_free(&m);
+            mg_cli_error("out of memory");
+            return 1;
+        }
+        for (int i = 0; i < nf; i++)
+            f[i] = nf == 1 ? fmin : fmin * pow(fmax / fmin, (double)i / (nf - 1));
+    }
+    for (int k = 0; k < fps.n && nf > 0; k++) {
+        const mg_fixed_point *fp = &fps.fp[k];
+        if (!fp->stable)
+            continue;
+        rc = mg_theory_spectrum_at(&m, t_ms, fp->A_hz, f, nf, S, &err);
+        if (rc != MG_OK) {
+            mg_cli_error("%s: fixed point %d: %s", shown, k + 1, err.msg);
+            break;
+        }
+        printf("\n# power spectrum of A (two-sided, Hz) at stable fixed point %d; high-f limit "
+               "A/N:", k + 1);
+        for (int a = 0; a < P; a++)
+            printf(" %s %.6g", m.pops[a].name, fp->A_hz[a] / (double)m.pops[a].N);
+        printf("\n");
+        if (tsv) {
+            printf("f_hz");
+            for (int a = 0; a < P; a++)
+                printf("\tS_%s_hz", m.pops[a].name);
+            printf("\n");
+        } else {
+            printf("%12s", "f (Hz)");
+            for (int a = 0; a < P; a++) {
+                char h[MG_NAME_MAX + 16];
+                snprintf(h, sizeof h, "S_%s (Hz)", m.pops[a].name);
+                printf(" %14s", h);
+            }
+            printf("\n");
+        }
+        for (int i = 0; i < nf; i++) {
+            printf(tsv ? "%.10g" : "%12.5g", f[i]);
+            for (int a = 0; a < P; a++)
+                printf(tsv ? "\t%.10g" : " %14.6g", S[(size_t)a * nf + i]);
+            printf("\n");
+        }
+    }
+    free(f);
+    free(S);
+    mg_fixed_points_free(&fps);
+    mg_model_free(&m);
+    return rc == MG_OK ? 0 : mg_err_exit_code(rc);
+}

@@ -1,0 +1,374 @@
+/* src/engine/checkpoint.c: checkpoint files of a run (issue 6), so that a preempted or timed-out run
+ * resumes and ends bitwise as an uninterrupted one would.
+ *
+ * What is saved is everything a restart needs and nothing it can recompute: the model text,
+ * the options, the run key (src/engine/run_key.c), the program version, per reduction group the sums
+ * so far and the first realization whose record is missing, every realization parked
+ * mid-run (its next step and the rows of its state), the traces recorded so far and the
+ * progress counters. Realizations not begun start afresh after a resume: they depend only on
+ * (model, options, seed, index). The file is written as PATH.partial and renamed over PATH, so
+ * the previous checkpoint survives a full disk or a crash while writing. */
+#include "engine/job.h"
+#include "io/io_h5_internal.h"
+#include "engine/run_key.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MG_CKPT_FORMAT "mesogif-checkpoint"
+#define MG_CKPT_VERSION 1
+
+/* The options as bytes, with every pointer cleared (they mean nothing in another process). */
+static void opts_blob(const mg_run_opts *o, mg_run_opts *b)
+{
+    *b = *o;
+    b->progress = NULL;
+    b->progress_user = NULL;
+    b->cancel = NULL;
+    b->checkpoint_path = NULL;
+    b->resume_path = NULL;
+    b->output_path = NULL;
+}
+
+static int w_i64(hid_t f, const char *path, int rank, const hsize_t *dims, const int64_t *v)
+{
+    return mg_h5_dset(f, path, H5T_NATIVE_INT64, H5T_STD_I64LE, rank, dims, v, 0);
+}
+
+static int w_f64(hid_t f, const char *path, int rank, const hsize_t *dims, const double *v)
+{
+    return mg_h5_dset(f, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, v, 0);
+}
+
+static int w_str(hid_t f, const char *path, const char *v)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = mg_h5_dset(f, path, t, t, 0, NULL, &v, 0);
+    H5Tclose(t);
+    return rc;
+}
+
+int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
+{
+    char partial[4096];
+    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
+        return mg_err_set(err, MG_EIO, "%s: path too long", path);
+    char *key = mg_run_key(job->model, &job->opts, &job->SL.cfg);
+    if (!key)
+        return mg_err_set(err, MG_ENOMEM, "out of memory for the checkpoint");
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        free(key);
+        return mg_err_set(err, MG_EIO, "%s: cannot create the checkpoint (folder not writable?); "
+                          "the previous checkpoint, if any, is kept", partial);
+    }
+    char hash[17], created[64];
+    mg_run_hash_hex(key, hash);
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    int rc = 0;
+    rc |= mg_h5_attr_str(f, "format", MG_CKPT_FORMAT);
+    rc |= mg_h5_attr_i64(f, "format_version", MG_CKPT_VERSION);
+    rc |= mg_h5_attr_str(f, "mesogif_version", MG_VERSION);
+    rc |= mg_h5_attr_str(f, "git_commit", MG_GIT_COMMIT);
+    rc |= mg_h5_attr_str(f, "run_hash", hash);
+    rc |= mg_h5_attr_str(f, "created", created);
+    rc |= mg_h5_attr_i64(f, "steps_done", job->steps_done);
+    rc |= mg_h5_attr_i64(f, "realizations_done", job->real_done);
+    rc |= mg_h5_attr_i64(f, "rows", job->rows);
+    rc |= mg_h5_attr_i64(f, "opts_size", (int64_t)sizeof(mg_run_opts));
+    rc |= w_str(f, "/run_key", key);
+    rc |= w_str(f, "/model_json", job->model->json ? job->model->json : "");
+    rc |= w_str(f, "/model_source", job->model->source ? job->model->source : "");
+    rc |= w_str(f, "/output_path", job->opts.output_path ? job->opts.output_path : "");
+    free(key);
+    mg_run_opts blob;
+    opts_blob(&job->opts, &blob);
+    hsize_t nb = sizeof blob;
+    rc |= mg_h5_dset(f, "/opts", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, &nb, &blob, 0);
+    hsize_t ng = (hsize_t)job->n_groups;
+    hsize_t gi[2] = {ng, (hsize_t)job->SL.n_i}, gd[2] = {ng, (hsize_t)job->SL.n_d};
+    rc |= w_i64(f, "/group_next", 1, &ng, job->group_next);
+    rc |= w_i64(f, "/group_i", 2, gi, job->group_i);
+    rc |= w_f64(f, "/group_d", 2, gd, job->group_d);
+    /* parked realizations */
+    hsize_t m = (hsize_t)job->n_inflight, ms[2] = {m, (hsize_t)job->rows};
+    int64_t *r = malloc((m > 0 ? m : 1) * sizeof(int64_t));
+    int64_t *t = malloc((m > 0 ? m : 1) * sizeof(int64_t));
+    double *state = malloc((m > 0 ? m : 1) * (size_t)job->rows * sizeof(double));
+    if (!r || !t || !state) {
+        rc = -1;
+    } else {
+        for (hsize_t k = 0; k < m; ++k) {
+            r[k] = job->inflight[k].r;
+            t[k] = job->inflight[k].t;
+            memcpy(state + k * (size_t)job->rows, job->inflight[k].state,
+                   (size_t)job->rows * sizeof(double));
+        }
+        rc |= w_i64(f, "/inflight_r", 1, &m, r);
+        rc |= w_i64(f, "/inflight_t", 1, &m, t);
+        rc |= w_f64(f, "/inflight_state", 2, ms, state);
+    }
+    free(r);
+    free(t);
+    free(state);
+    hsize_t nt = (hsize_t)(job->trace_k * job->SL.P * job->trace_T);
+    rc |= mg_h5_dset(f, "/trace_AN", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 1, &nt, job->trace_AN, 1);
+    rc |= mg_h5_dset(f, "/trace_Abar", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 1, &nt,
+                     job->trace_Abar, 1);
+    if (H5Fclose(f) < 0)
+        rc = -1;
+    if (rc) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: writing the checkpoint failed (disk full or not "
+                          "writable?); the previous checkpoint, if any, is kept", path);
+    }
+    if (rename(partial, path) != 0) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: cannot rename the new checkpoint into place; the "
+                          "previous one, if any, is kept", path);
+    }
+    return MG_OK;
+}
+
+/* ---- reading -------------------------------------------------------------------------- */
+
+/* Does the dataset at path exist with at least `bytes` bytes of storage in the file? */
+static int stored(hid_t f, const char *path, double bytes)
+{
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    double have = (double)H5Dget_storage_size(d);
+    H5Dclose(d);
+    return have >= bytes;
+}
+
+/* Open a checkpoint and check that this program can continue it. */
+static hid_t open_checked(const char *path, mg_err *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) {
+        mg_err_set(err, MG_EIO, "%s: not a checkpoint (not an HDF5 file, or unreadable)", path);
+        return -1;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        mg_err_set(err, MG_EIO, "%s: cannot open the checkpoint (damaged or truncated?)", path);
+        return -1;
+    }
+    char fmt[64] = "", ver[64] = "", git[64] = "";
+    int64_t fv = 0, osz = 0;
+    if (mg_h5_read_attr_str(f, "format", fmt, sizeof fmt) || strcmp(fmt, MG_CKPT_FORMAT) != 0 ||
+        mg_h5_read_attr(f, "format_version", H5T_NATIVE_INT64, &fv) || fv != MG_CKPT_VERSION) {
+        H5Fclose(f);
+        mg_err_set(err, MG_EINVAL, "%s: not a mesogif checkpoint of format %d", path,
+                   MG_CKPT_VERSION);
+        return -1;
+    }
+    mg_h5_read_attr_str(f, "mesogif_version", ver, sizeof ver);
+    mg_h5_read_attr_str(f, "git_commit", git, sizeof git);
+    mg_h5_read_attr(f, "opts_size", H5T_NATIVE_INT64, &osz);
+    if (strcmp(ver, MG_VERSION) != 0 || strcmp(git, MG_GIT_COMMIT) != 0 ||
+        osz != (int64_t)sizeof(mg_run_opts)) {
+        H5Fclose(f);
+        mg_err_set(err, MG_EINVAL, "%s: written by mesogif %s (git %s), this is %s (git %s): a "
+                   "checkpoint continues only with the program that wrote it (allowed: the "
+                   "same build)", path, ver, git, MG_VERSION, MG_GIT_COMMIT);
+        return -1;
+    }
+    return f;
+}
+
+int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_source,
+                             mg_run_opts *opts, char **run_key, char **out_path, mg_err *err)
+{
+    hid_t f = open_checked(path, err);
+    if (f < 0)
+        return err && strstr(err->msg, "not a mesogif") ? MG_EINVAL : MG_EIO;
+    int rc = MG_OK;
+    *model_json = mg_h5_read_str(f, "/model_json");
+    *model_source = mg_h5_read_str(f, "/model_source");
+    *run_key = mg_h5_read_str(f, "/run_key");
+    *out_path = mg_h5_read_str(f, "/output_path");
+    mg_run_opts blob;
+    int opts_ok = mg_h5_read_array(f, "/opts", H5T_NATIVE_UCHAR, &blob, sizeof blob) == 0;
+    if (opts_ok) {
+        /* the bytes of the file, but never its pointers (a damaged or hostile file would make
+         * the run call or read anywhere), and strings are terminated; the values are checked
+         * like any option set when the run is set up (mg_run_estimate, mg_run) */
+        opts_blob(&blob, opts);
+        opts->switch_observable[sizeof opts->switch_observable - 1] = '\0';
+    }
+    if (!*model_json || !*run_key || !opts_ok) {
+        free(*model_json);
+        free(*model_source);
+        free(*run_key);
+        free(*out_path);
+        *model_json = *model_source = *run_key = *out_path = NULL;
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint incomplete (damaged or truncated?)", path);
+    }
+    H5Fclose(f);
+    return rc;
+}
+
+/* Is the parked realization r at step t with state x[rows] one this run can continue? NULL if
+ * so, else what is wrong. The observer's integer-valued rows become int64 counts and its
+ * switching state an index (src/core/observe.h): they must hold what the observer can write. */
+static const char *parked_invalid(const mg_job *job, int64_t r, int64_t t, const double *x)
+{
+    const int64_t first = job->opts.realization_first;
+    if (r < first || r >= first + job->opts.realization_count)
+        return "realization outside the run's range";
+    if (t < 0 || t > job->n_steps)
+        return "step outside the run";
+    const mg_obs_cfg *oc = &job->oc;
+    const mg_stats_cfg *c = &oc->L.cfg;
+    const double sw = x[oc->row_sw];
+    if (!(sw == -1.0 || sw == 0.0 || sw == 1.0))
+        return "switching state not -1, 0 or 1";
+    /* [first row, count) of every count */
+    const int64_t counts[][2] = {{oc->row_cnt, 1},
+                                 {oc->row_psd_nseg, 1},
+                                 {oc->row_hist_A, (int64_t)oc->P * (c->hist_bins + 2)},
+                                 {oc->row_hist_obs, c->obs_bins + 2},
+                                 {oc->row_sw_acc, 3},
+                                 {oc->row_sw_acc + 6, 3},
+                                 {oc->row_sw_hist, 2 * (int64_t)(c->dwell_bins + 2)}};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; ++i)
+        for (int64_t k = 0; k < counts[i][1]; ++k) {
+            const double v = x[counts[i][0] + k];
+            if (!(v >= 0.0 && v <= 9007199254740992.0)) /* 2^53: exact in a double */
+                return "a count of the statistics is negative, not a number or too large";
+        }
+    if (job->opts.level == MG_LEVEL_MICRO && job->mi)
+        return mg_micro_state_invalid(job, x);
+    return NULL;
+}
+
+int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
+{
+    hid_t f = open_checked(path, err);
+    if (f < 0)
+        return MG_EINVAL;
+    int rc = MG_OK;
+    char *key = mg_run_key(job->model, &job->opts, &job->SL.cfg);
+    char *saved = mg_h5_read_str(f, "/run_key");
+    int64_t rows = 0, steps = 0, reals = 0;
+    if (!key || !saved) {
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint without a run key (damaged?)", path);
+        goto out;
+    }
+    if (strcmp(key, saved) != 0) {
+        /* name the first line that differs */
+        const char *a = saved, *b = key;
+        while (*a && *a == *b) {
+            ++a;
+            ++b;
+        }
+        while (a > saved && a[-1] != '\n')
+            --a;
+        b = key + (a - saved);
+        rc = mg_err_set(err, MG_EINVAL, "%s: checkpoint of another run (model, level, options or "
+                        "seed differ; checkpoint: '%.*s', this run: '%.*s')", path,
+                        (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
+        goto out;
+    }
+    if (mg_h5_read_attr(f, "rows", H5T_NATIVE_INT64, &rows) || rows != job->rows || mg_h5_read_attr(f, "steps_done", H5T_NATIVE_INT64, &steps) ||
+        mg_h5_read_attr(f, "realizations_done", H5T_NATIVE_INT64, &reals)) {
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint does not fit this run (state of %lld rows, "
+                        "expected %d)", path, (long long)rows, job->rows);
+        goto out;
+    }
+    hsize_t ng = (hsize_t)job->n_groups;
+    hsize_t nt = (hsize_t)(job->trace_k * job->SL.P * job->trace_T);
+    if (mg_h5_read_array(f, "/group_next", H5T_NATIVE_INT64, job->group_next, ng) ||
+        mg_h5_read_array(f, "/group_i", H5T_NATIVE_INT64, job->group_i, ng * (hsize_t)job->SL.n_i) ||
+        mg_h5_read_array(f, "/group_d", H5T_NATIVE_DOUBLE, job->group_d, ng * (hsize_t)job->SL.n_d) ||
+        mg_h5_read_array(f, "/trace_AN", H5T_NATIVE_FLOAT, job->trace_AN, nt) ||
+        mg_h5_read_array(f, "/trace_Abar", H5T_NATIVE_FLOAT, job->trace_Abar, nt)) {
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint sums or traces missing or of the wrong size "
+                        "(damaged, or of another realization range?)", path);
+        goto out;
+    }
+    /* progress of every group within its range, so that the backends start no block outside
+     * the run (trace rows are indexed by the realization) */
+    for (int64_t g = 0; g < job->n_groups; ++g) {
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + g, &lo, &hi);
+        if (job->group_next[g] < lo || job->group_next[g] > hi) {
+            rc = mg_err_set(err, MG_EIO, "%s: checkpoint progress of group %lld is realization "
+                            "%lld, outside its range [%lld, %lld] (damaged?)", path,
+                            (long long)(job->g_first + g), (long long)job->group_next[g],
+                            (long long)lo, (long long)hi);
+            goto out;
+        }
+    }
+    hid_t d = H5Dopen2(f, "/inflight_r", H5P_DEFAULT);
+    hssize_t m = -1;
+    if (d >= 0) {
+        hid_t s = H5Dget_space(d);
+        m = H5Sget_simple_extent_npoints(s);
+        H5Sclose(s);
+        H5Dclose(d);
+    }
+    if (m < 0) {
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint without its parked realizations", path);
+        goto out;
+    }
+    if (m > job->opts.realization_count || !stored(f, "/inflight_state", (double)m * rows * 8)) {
+        /* each realization is parked at most once; the states are written uncompressed, so
+         * their bytes are in the file (this bounds what is allocated below by the file size) */
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint with %lld parked realizations of %lld "
+                        "rows, the run has %lld realizations (damaged?)", path, (long long)m,
+                        (long long)rows, (long long)job->opts.realization_count);
+        goto out;
+    }
+    int64_t *r = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
+    int64_t *t = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
+    double *state = malloc((size_t)(m > 0 ? m : 1) * (size_t)rows * sizeof(double));
+    if (!r || !t || !state || mg_h5_read_array(f, "/inflight_r", H5T_NATIVE_INT64, r, (hsize_t)m) ||
+        mg_h5_read_array(f, "/inflight_t", H5T_NATIVE_INT64, t, (hsize_t)m) ||
+        mg_h5_read_array(f, "/inflight_state", H5T_NATIVE_DOUBLE, state, (hsize_t)m * (hsize_t)rows)) {
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint's parked realizations unreadable", path);
+    } else {
+        for (hssize_t k = 0; k < m && rc == MG_OK; ++k) {
+            const char *why = parked_invalid(job, r[k], t[k], state + k * rows);
+            if (why)
+                rc = mg_err_set(err, MG_EIO, "%s: parked realization %lld at step %lld: %s "
+                                "(damaged checkpoint?)", path, (long long)r[k], (long long)t[k],
+                                why);
+            else if (mg_job_park(job, r[k], t[k], state + k * rows, 1) != MG_OK)
+                rc = mg_err_set(err, MG_ENOMEM, "out of memory restoring the checkpoint");
+        }
+    }
+    free(r);
+    free(t);
+    free(state);
+    job->steps_done = steps;
+    job->steps_base = steps;
+    job->real_done = reals;
+out:
+    free(key);
+    free(saved);
+    H5Fclose(f);
+    return rc;
+}
+
+int mg_run_checkpoint_read(const char *path, char **model_json, char **model_source,
+                           mg_run_opts *opts, char **out_path, mg_err *err)
+{
+    char *key = NULL;
+    int rc = mg_checkpoint_read_setup(path, model_json, model_source, opts, &key, out_path, err);
+    free(key);
+    return rc;
+}

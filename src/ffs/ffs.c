@@ -1,0 +1,608 @@
+/* src/ffs/ffs.c: the forward-flux-sampling driver (include/mesogif/ffs.h, docs/SWITCHING.md).
+ *
+ * 1. Basin runs: R realizations from the model's initial state (the realizations `mesogif run`
+ *    would simulate with the same seed), a warm-up, then an exploration round that places the
+ *    first interface lambda_0 of each direction (auto: the value the smoothed observable
+ *    exceeds in 5 % of the bins spent in state A), then counting rounds: exposure (time in
+ *    state A once A has been entered) and first crossings of lambda_0 after A, whose states are
+ *    stored, until the flux is known to rel_err / 2 (or the basin budget is spent).
+ * 2. Per direction, stage by stage: trials start from stored states of interface i and run
+ *    until lambda > lambda_{i+1} (success: the state is stored for stage i+1) or lambda <
+ *    lambda_A (failure). With auto placement a pilot of trials run to A or B first, and
+ *    lambda_{i+1} is put where a fraction p_target of the pilots' largest lambda lay above it.
+ * 3. Refinement: while the relative standard error of k = flux * prod p_i exceeds rel_err,
+ *    stages get more trials in proportion to their share of the variance.
+ * Every decision depends only on results gathered in a fixed order (basin runs and trials in
+ * index order), so the estimate does not depend on threads or on the chunk size. */
+#include "ffs/ffs_state.h"
+#include "engine/job.h" /* mg_cpu_device_name */
+#include "mesogif/stats.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void logf_(const mg_ffs_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(const mg_ffs_opts *o, const char *fmt, ...)
+{
+    if (!o->log)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->log(line, o->log_user);
+}
+
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+
+static const char *dir_name(int d)
+{
+    return d == 0 ? "low" : "high";
+}
+
+/* Observable value (Hz) of lambda in direction d. */
+static double obs_of(int d, double lam)
+{
+    return d == 0 ? lam : -lam;
+}
+
+/* Move the crossings the basin runs recorded in their last call into the interface-0 pools,
+ * in realization order then time order. */
+static int collect_crossings(run_ctx *X, mg_err *err)
+{
+    for (int i = 0; i < X->nb; ++i) {
+        mg_ffs_basin *b = &X->br[i];
+        for (int k = 0; k < b->n_cross; ++k) {
+            mg_ffs_crossing *x = &b->cross[k];
+            pool *p = &X->pools[x->d][0];
+            if (p->n < X->J.o.pool_max && mg_ffs_pool_add(p, x->state, x->t, x->lam, (int32_t)p->n))
+                return mg_err_set(err, MG_ENOMEM, "out of memory for the crossing states");
+            free(x->state);
+        }
+        b->n_cross = 0;
+    }
+    return MG_OK;
+}
+
+/* Advance every basin run to step t_end. */
+static int basin_to(run_ctx *X, int64_t t_end, mg_err *err)
+{
+    int64_t t0 = X->br[0].t;
+    int rc = X->eng->basin(&X->J, X->br, X->nb, t_end, err);
+    if (rc != MG_OK)
+        return rc;
+    double s = (double)(t_end - t0) * X->nb * X->J.o.dt_ms * 1e-3;
+    X->spent_s += s;
+    X->r->basin_s += s;
+    return collect_crossings(X, err);
+}
+
+/* The value of lambda exceeded in a fraction q of the bins of direction d's histogram. */
+static double hist_quantile(const run_ctx *X, int d, double q)
+{
+    int64_t h[MG_FFS_HIST + 2];
+    int64_t tot = 0;
+    for (int k = 0; k < MG_FFS_HIST + 2; ++k) {
+        h[k] = 0;
+        for (int i = 0; i < X->nb; ++i)
+            h[k] += X->br[i].hist[d * (MG_FFS_HIST + 2) + k];
+        tot += h[k];
+    }
+    if (tot == 0)
+        return NAN;
+    const double hi = X->J.lam_B[d], lo = X->J.lam_thr[d] - (hi - X->J.lam_thr[d]);
+    double want = q * (double)tot, cum = 0.0;
+    for (int k = MG_FFS_HIST + 1; k >= 1; --k) {
+        cum += (double)h[k];
+        if (cum >= want)
+            return k == MG_FFS_HIST + 1 ? hi : lo + (hi - lo) * (double)(k - 1) / MG_FFS_HIST;
+    }
+    return lo;
+}
+
+static int basin_phase(run_ctx *X, mg_err *err)
+{
+    mg_ffs_job *J = &X->J;
+    const mg_ffs_opts *o = &J->o;
+    const int64_t st_L = J->lc.st_L;
+    const double step_s = o->dt_ms * 1e-3;
+    const int64_t round = (int64_t)ceil(FFS_ROUND_S / step_s / (double)st_L) * st_L;
+    int64_t warm = (int64_t)ceil(o->t_warmup_ms / o->dt_ms / (double)st_L - 1e-9) * st_L;
+    int64_t t_explore = warm + round;
+    int rc;
+    if (X->explored)
+        goto counting;
+    /* the histogram starts after the warm-up, the count after the exploration round */
+    J->b_hist = warm / st_L;
+    J->b_count = INT64_MAX;
+    J->lam0[0] = J->lam0[1] = INFINITY;
+    rc = basin_to(X, t_explore, err);
+    if (rc != MG_OK)
+        return rc;
+    const double delta[2] = {(J->lam_B[0] - J->lam_A[0]) / 200.0,
+                             (J->lam_B[1] - J->lam_A[1]) / 200.0};
+    for (int d = 0; d < 2; ++d) {
+        if (o->n_interfaces > 0) {
+            J->lam0[d] = d == 0 ? o->interfaces[0] : -o->interfaces[o->n_interfaces - 1];
+        } else {
+            double q = hist_quantile(X, d, FFS_Q0);
+            if (isnan(q))
+                return mg_err_set(err, MG_EINVAL, "no basin realization was in state %s after "
+                                  "the warm-up (%lld realizations, %g s each): the model may "
+                                  "have no %s state with these --switch-thresholds (%g,%g Hz)",
+                                  dir_name(d), (long long)o->basin_realizations,
+                                  (double)t_explore * step_s, dir_name(d), J->lc.lo, J->lc.hi);
+            if (q > J->lam_thr[d] + delta[d]) {
+                /* the basin reaches past its threshold often: A is the threshold's, exactly the
+                 * state of `run` */
+                J->lam0[d] = q < J->lam_B[d] - delta[d] ? q : J->lam_B[d] - delta[d];
+            } else {
+                /* the basin lies deep inside the threshold: A becomes its core, the median of
+                 * lambda in state A (docs/SWITCHING.md, "Basin core") */
+                double core = hist_quantile(X, d, 0.5);
+                J->lam_A[d] = core < J->lam_thr[d] ? core : J->lam_thr[d];
+                J->lam0[d] = q > J->lam_A[d] + delta[d] ? q : J->lam_A[d] + delta[d];
+                logf_(o, "from %s: basin core at %g Hz (the threshold %g Hz is rarely reached)",
+                      dir_name(d), obs_of(d, J->lam_A[d]), obs_of(d, J->lam_thr[d]));
+            }
+        }
+        logf_(o, "from %s: first interface at %g Hz", dir_name(d), obs_of(d, J->lam0[d]));
+    }
+    J->b_count = t_explore / st_L;
+    X->explored = 1;
+counting:
+    if (X->basin_done)
+        return MG_OK;
+    for (;;) {
+        int done = 1;
+        for (int d = 0; d < 2; ++d) {
+            double flux, rv, T;
+            int64_t C;
+            mg_ffs_flux(X, d, &flux, &rv, &C, &T);
+            if (C < FFS_MIN_CROSS || rv > o->rel_err * o->rel_err / 4.0)
+                done = 0;
+        }
+        if (done || X->r->basin_s >= o->basin_budget_s)
+            break;
+        if (o->cancel && *o->cancel)
+            return mg_err_set(err, MG_EINTR, "interrupted");
+        rc = basin_to(X, X->br[0].t + round, err);
+        if (rc != MG_OK)
+            return rc;
+        double f0, r0, T0, f1, r1, T1;
+        int64_t C0, C1;
+        mg_ffs_flux(X, 0, &f0, &r0, &C0, &T0);
+        mg_ffs_flux(X, 1, &f1, &r1, &C1, &T1);
+        logf_(o, "basin runs: %.4g s simulated; crossings from low %lld in %.4g s, from high "
+              "%lld in %.4g s", X->r->basin_s, (long long)C0, T0, (long long)C1, T1);
+    }
+    for (int d = 0; d < 2; ++d) {
+        double flux, rv, T;
+        int64_t C;
+        mg_ffs_flux(X, d, &flux, &rv, &C, &T);
+        if (C == 0)
+            return mg_err_set(err, MG_EINVAL, "the basin runs never left the %s state past the "
+                              "first interface (%g Hz) within the basin budget of %g simulated "
+                              "s (%.4g s spent in state %s): raise --basin-budget or move the "
+                              "first interface towards the basin (--interfaces)",
+                              dir_name(d), obs_of(d, J->lam0[d]), o->basin_budget_s, T,
+                              dir_name(d));
+        if (sqrt(rv) > o->rel_err / 2.0)
+            logf_(o, "warning: from %s: the flux is known to %.3g only (basin budget %g s "
+                  "spent)", dir_name(d), sqrt(rv), o->basin_budget_s);
+    }
+    X->basin_done = 1;
+    return MG_OK;
+}
+
+/* Run `n` more trials of stage i of direction d (pilot: no stage bookkeeping; the largest
+ * lambdas go to max_out[n]). */
+static int run_trials(run_ctx *X, int d, int i, int64_t n, int pilot, double lam_next,
+                      double *max_out, mg_err *err)
+{
+    mg_ffs_job *J = &X->J;
+    const mg_ffs_opts *o = &J->o;
+    pool *from = &X->pools[d][i];
+    pool *to = &X->pools[d][i + 1];
+    stage *s = &X->st[d][i];
+    const int rows = J->rows;
+    if (from->n == 0)
+        return mg_err_set(err, MG_EINVAL, "from %s: no stored state at interface %d", dir_name(d),
+                          i);
+    int64_t k0 = pilot ? 0 : s->next;
+    if (k0 + n > FFS_TRIALS_MAX)
+        return mg_err_set(err, MG_EINVAL, "from %s: stage %d would need more than %d trials "
+                          "(p = %lld/%lld so far): the interfaces are too far apart (set them "
+                          "closer with --interfaces, or use auto)", dir_name(d), i,
+                          FFS_TRIALS_MAX, (long long)s->S, (long long)s->M);
+    if (!pilot && mg_ffs_stage_grow(s, from->n))
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    for (int64_t c0 = 0; c0 < n; c0 += FFS_CHUNK) {
+        if (o->cancel && *o->cancel)
+            return mg_err_set(err, MG_EINTR, "interrupted");
+        int m = (int)(n - c0 < FFS_CHUNK ? n - c0 : FFS_CHUNK);
+        for (int b = 0; b < m; ++b) {
+            int64_t k = k0 + c0 + b;
+            /* pilots spread over the pool; stage trials go round it */
+            int64_t c = pilot ? (k * (from->n > n ? from->n / n : 1)) % from->n : k % from->n;
+            mg_ffs_trial *tr = &X->tr[b];
+            memset(tr, 0, sizeof *tr);
+            tr->start = from->states + c * rows;
+            tr->t0 = from->t[c];
+            tr->real = mg_ffs_trial_id(d, pilot, i, k);
+            tr->cfg = c;
+            tr->end_state = pilot ? NULL : X->end_buf + (int64_t)b * rows;
+            if (from->lam[c] > lam_next) {
+                /* this state already lies past the next interface (a jump over it within one
+                 * bin): the trial succeeds at once, at this state */
+                tr->skip = 1;
+                tr->outcome = 1;
+                tr->max_lam = tr->end_lam = from->lam[c];
+                tr->end_t = from->t[c];
+                if (tr->end_state)
+                    memcpy(tr->end_state, tr->start, (size_t)rows * sizeof(double));
+            }
+        }
+        int rc = X->eng->trials(J, X->tr, m, d, J->lam_A[d], lam_next, err);
+        if (rc != MG_OK)
+            return rc;
+        for (int b = 0; b < m; ++b) {
+            mg_ffs_trial *tr = &X->tr[b];
+            double s_sim = (double)(tr->end_t - tr->t0) * o->dt_ms * 1e-3;
+            X->spent_s += s_sim;
+            X->r->trial_s[d] += s_sim;
+            int64_t c = tr->cfg;
+            if (tr->outcome < 0)
+                return mg_err_set(err, MG_EINVAL, "from %s: a trial of stage %d ran for "
+                                  "--trial-max = %g s without reaching %g Hz or falling back "
+                                  "past %g Hz (raise --trial-max)", dir_name(d), i,
+                                  o->trial_max_s, obs_of(d, lam_next), obs_of(d, J->lam_A[d]));
+            if (pilot) {
+                max_out[c0 + b] = tr->max_lam > from->lam[c] ? tr->max_lam : from->lam[c];
+                continue;
+            }
+            s->M += 1;
+            s->m_c[c] += 1;
+            if (mg_ffs_stage_log(s, from->root[c], tr->outcome == 1))
+                return mg_err_set(err, MG_ENOMEM, "out of memory");
+            if (tr->outcome == 1) {
+                s->S += 1;
+                s->s_c[c] += 1;
+                if (to->n < o->pool_max &&
+                    mg_ffs_pool_add(to, tr->end_state, tr->end_t, tr->end_lam, from->root[c]))
+                    return mg_err_set(err, MG_ENOMEM, "out of memory for the crossing states");
+            }
+        }
+        if (!pilot)
+            s->next += m;
+    }
+    return MG_OK;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? 1 : (x > y ? -1 : 0);
+}
+
+/* Auto placement of lambda_{i+1}: pilots from interface i to A or B; the interface goes
+ * half-way between the k-th and (k+1)-th largest of their largest lambdas, k = p_target *
+ * pilots, so that about p_target of them would have succeeded; the last interface (B's
+ * threshold) when at least k pilots reached B. Never closer than delta to lambda_i. */
+static int place_next(run_ctx *X, int d, int i, double *lam_next, mg_err *err)
+{
+    mg_ffs_job *J = &X->J;
+    const double lamB = J->lam_B[d];
+    const double delta = (J->lam_B[d] - J->lam_A[d]) / 200.0;
+    if (i + 1 >= MG_FFS_IF_MAX) {
+        *lam_next = lamB;
+        return MG_OK;
+    }
+    int64_t n = J->o.pilot_trials;
+    double *mx = malloc((size_t)n * sizeof(double));
+    if (!mx)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    int rc = run_trials(X, d, i, n, 1, lamB, mx, err);
+    if (rc != MG_OK) {
+        free(mx);
+        return rc;
+    }
+    qsort(mx, (size_t)n, sizeof(double), cmp_desc);
+    int64_t k = llround(J->o.p_target * (double)n);
+    k = k < 1 ? 1 : (k > n - 1 ? n - 1 : k);
+    double v = 0.5 * (mx[k - 1] + mx[k]);
+    if (mx[k - 1] > lamB || v >= lamB - delta)
+        v = lamB;
+    double floor_v = X->lam[d][i] + delta;
+    if (v < floor_v)
+        v = floor_v < lamB ? floor_v : lamB;
+    free(mx);
+    *lam_next = v;
+    return MG_OK;
+}
+
+/* First pass of direction d: stages until B, each with trials_first trials (more while no
+ * trial succeeds, up to the limit). */
+static int build_direction(run_ctx *X, int d, mg_err *err)
+{
+    mg_ffs_job *J = &X->J;
+    const mg_ffs_opts *o = &J->o;
+    if (X->dir_state[d] != 0)
+        return MG_OK;
+    X->lam[d][0] = J->lam0[d];
+    int nu = o->n_interfaces;
+    /* after a resume: continue the last stage begun */
+    for (int i = X->n_stages[d] > 0 ? X->n_stages[d] - 1 : 0;; ++i) {
+        stage *s = &X->st[d][i];
+        if (i >= X->n_stages[d]) {
+            double lam_next = J->lam_B[d];
+            if (nu > 0) {
+                if (i + 1 < nu)
+                    lam_next = d == 0 ? o->interfaces[i + 1] : -o->interfaces[nu - 2 - i];
+            } else {
+                int rc = place_next(X, d, i, &lam_next, err);
+                if (rc != MG_OK)
+                    return rc;
+            }
+            X->lam[d][i + 1] = lam_next;
+            s->lam_next = lam_next;
+            s->goal = o->trials_first;
+            X->n_stages[d] = i + 1;
+        }
+        for (;;) {
+            if (s->next < s->goal) {
+                int rc = run_trials(X, d, i, s->goal - s->next, 0, s->lam_next, NULL, err);
+                if (rc != MG_OK)
+                    return rc;
+            }
+            if (s->S > 0)
+                break;
+            s->goal = 2 * s->next; /* double the trials while none succeeds */
+        }
+        double p, var;
+        int64_t ncfg;
+        mg_ffs_stage_p(s, &p, &var, &ncfg);
+        logf_(o, "from %s: stage %d: interface %g Hz -> %g Hz, p = %lld/%lld = %.4g (%lld "
+              "start states)", dir_name(d), i, obs_of(d, X->lam[d][i]), obs_of(d, s->lam_next),
+              (long long)s->S, (long long)s->M, p, (long long)ncfg);
+        if (s->lam_next >= J->lam_B[d])
+            break;
+    }
+    X->dir_state[d] = 1;
+    return MG_OK;
+}
+
+/* More trials where the variance is, until the rate's relative error is below rel_err. */
+static int refine_direction(run_ctx *X, int d, mg_err *err)
+{
+    const mg_ffs_opts *o = &X->J.o;
+    if (X->dir_state[d] == 2)
+        return MG_OK;
+    for (; X->refine_round[d] < FFS_REFINE_ROUNDS; ++X->refine_round[d]) {
+        if (!X->plan[d]) {
+            double k, sum, bv;
+            double rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
+            logf_(o, "from %s: rate %.4g Hz, relative error %.3g (stages %.3g, tree bootstrap "
+                  "%.3g; round %d)", dir_name(d), k, sqrt(rv), sqrt(sum), sqrt(bv),
+                  X->refine_round[d]);
+            if (sqrt(rv) <= o->rel_err)
+                break;
+            if (X->spent_s >= o->budget_s) {
+                logf_(o, "warning: from %s: the budget of %g simulated s is spent", dir_name(d),
+                      o->budget_s);
+                break;
+            }
+            double flux, frv, T;
+            int64_t C;
+            mg_ffs_flux(X, d, &flux, &frv, &C, &T);
+            /* stages share what the flux leaves, with 10 % to spare */
+            double left = 0.9 * o->rel_err * o->rel_err - frv;
+            if (left <= 0) {
+                logf_(o, "warning: from %s: the flux alone has relative error %.3g > --rel-err",
+                      dir_name(d), sqrt(frv));
+                break;
+            }
+            /* the per-stage formula drives the allocation; when the tree bootstrap finds more
+             * variance, every stage is asked for that much less */
+            double infl = bv > sum && sum > 0 ? bv / sum : 1.0;
+            double target = left / X->n_stages[d] / infl;
+            for (int i = 0; i < X->n_stages[d]; ++i) {
+                stage *s = &X->st[d][i];
+                double p, var;
+                int64_t nc;
+                mg_ffs_stage_p(s, &p, &var, &nc);
+                double v = var / (p * p);
+                int64_t more = 0;
+                if (v > target) {
+                    more = (int64_t)ceil((double)s->M * (v / target - 1.0));
+                    more = more < 8 ? 8 : more;
+                    if (s->next + more > FFS_TRIALS_MAX)
+                        more = FFS_TRIALS_MAX - s->next;
+                }
+                s->goal = s->next + (more > 0 ? more : 0);
+            }
+            X->plan[d] = 1;
+        }
+        for (int i = 0; i < X->n_stages[d]; ++i) {
+            stage *s = &X->st[d][i];
+            if (s->next >= s->goal)
+                continue;
+            int rc = run_trials(X, d, i, s->goal - s->next, 0, s->lam_next, NULL, err);
+            if (rc != MG_OK)
+                return rc;
+            double p, var;
+            int64_t nc;
+            mg_ffs_stage_p(s, &p, &var, &nc);
+            logf_(o, "from %s: stage %d: %lld trials, p = %.4g +- %.2g rel (%lld start states)",
+                  dir_name(d), i, (long long)s->M, p, sqrt(var) / p, (long long)nc);
+        }
+        X->plan[d] = 0;
+    }
+    X->dir_state[d] = 2;
+    return MG_OK;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err)
+{
+    memset(r, 0, sizeof *r);
+    double per, total;
+    int rc = mg_ffs_estimate(m, o, &per, &total, err);
+    if (rc != MG_OK)
+        return rc;
+    mg_stats_cfg c;
+    int64_t st_L;
+    mg_ffs_check_opts(m, o, &c, &st_L, err);
+    run_ctx *X = calloc(1, sizeof *X);
+    if (!X)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    double t_start = wall_now();
+    X->r = r;
+    X->eng = &mg_ffs_engine_meso_cpu;
+    mg_ffs_job *J = &X->J;
+    J->model = m;
+    J->o = *o;
+    J->threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &X->md, err);
+    if (rc != MG_OK)
+        goto out;
+    J->mm = &X->md.mm;
+    J->dyn_rows = X->md.mm.rows;
+    mg_ffs_lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
+    J->rows = J->dyn_rows + J->lc.rows;
+    J->lam_thr[0] = J->lam_A[0] = c.sw_lo;
+    J->lam_B[0] = c.sw_hi;
+    J->lam_thr[1] = J->lam_A[1] = -c.sw_hi;
+    J->lam_B[1] = -c.sw_lo;
+    J->trial_cap_steps = (int64_t)ceil(o->trial_max_s * 1e3 / o->dt_ms);
+    for (int d = 0; d < 2; ++d)
+        for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
+            X->pools[d][i].rows = J->rows;
+    /* basin runs: realizations 0 .. R-1 from the initial state */
+    X->nb = (int)o->basin_realizations;
+    X->br = calloc((size_t)X->nb, sizeof *X->br);
+    X->tr = calloc(FFS_CHUNK, sizeof *X->tr);
+    X->end_buf = malloc((size_t)FFS_CHUNK * J->rows * sizeof(double));
+    if (!X->br || !X->tr || !X->end_buf) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < X->nb; ++i) {
+        mg_ffs_basin *b = &X->br[i];
+        b->state = malloc((size_t)J->rows * sizeof(double));
+        b->hist = calloc(2 * (MG_FFS_HIST + 2), sizeof(int64_t));
+        if (!b->state || !b->hist) {
+            rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+            goto out;
+        }
+        b->real = (uint32_t)i;
+        mg_lanes st = {b->state, 1};
+        mg_meso_init1(J->mm, st);
+        mg_ffs_obs_init(&J->lc, st);
+    }
+    if (o->resume_path) {
+        rc = mg_ffs_ckpt_load(X, o->resume_path, err);
+        if (rc != MG_OK)
+            goto out;
+        logf_(o, "continuing from %s", o->resume_path);
+    }
+    rc = basin_phase(X, err);
+    for (int d = 0; d < 2 && rc == MG_OK; ++d) {
+        rc = build_direction(X, d, err);
+        if (rc == MG_OK)
+            rc = refine_direction(X, d, err);
+    }
+    if (rc == MG_EINTR && o->checkpoint_path) {
+        /* stopped between engine calls (a trial chunk cut short is dropped): the state is one
+         * the driver continues from */
+        rc = mg_ffs_ckpt_write(X, o->checkpoint_path, err);
+        if (rc == MG_OK)
+            rc = mg_err_set(err, MG_ESTOPPED, "stopped by a signal; checkpoint written to %s",
+                            o->checkpoint_path);
+    }
+    if (rc != MG_OK)
+        goto out;
+    /* the result */
+    r->opts = *o;
+    r->opts.log = NULL;
+    r->opts.log_user = NULL;
+    r->opts.cancel = NULL;
+    r->opts.checkpoint_path = r->opts.resume_path = r->opts.output_path = NULL;
+    snprintf(r->observable, sizeof r->observable, "%s", c.observable);
+    r->lo = c.sw_lo;
+    r->hi = c.sw_hi;
+    r->smooth_ms = c.sw_window * c.bin_ms;
+    r->state_bytes = per;
+    r->backend_name = X->eng->name;
+    mg_cpu_device_name(r->device, sizeof r->device, J->threads);
+    for (int d = 0; d < 2; ++d) {
+        double k, sum, bv, rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
+        double se = sqrt(rv);
+        r->rate_rel_se_stages[d] = sqrt(sum);
+        r->rate_rel_se_tree[d] = sqrt(bv);
+        r->rate_hz[d] = k;
+        r->rate_rel_se[d] = se;
+        r->reached[d] = se <= o->rel_err;
+        /* log-normal interval: ln k is a sum of independent stage terms (delta method) */
+        r->rate_ci_low[d] = k * exp(-1.959963984540054 * se);
+        r->rate_ci_high[d] = k * exp(1.959963984540054 * se);
+        double frv;
+        mg_ffs_flux(X, d, &r->flux_hz[d], &frv, &r->flux_crossings[d], &r->exposure_s[d]);
+        r->flux_rel_se[d] = sqrt(frv);
+        r->basin_core[d] = obs_of(d, J->lam_A[d]);
+        r->n_stages[d] = X->n_stages[d];
+        for (int i = 0; i <= X->n_stages[d]; ++i)
+            r->interfaces[d][i] = obs_of(d, X->lam[d][i]);
+        for (int i = 0; i < X->n_stages[d]; ++i) {
+            double p, var;
+            int64_t nc;
+            mg_ffs_stage_p(&X->st[d][i], &p, &var, &nc);
+            r->trials[d][i] = X->st[d][i].M;
+            r->successes[d][i] = X->st[d][i].S;
+            r->start_states[d][i] = nc;
+            r->p[d][i] = p;
+            r->p_rel_se[d][i] = p > 0 ? sqrt(var) / p : NAN;
+        }
+    }
+    r->wall_s = wall_now() - t_start;
+out:
+    if (X->br)
+        for (int i = 0; i < X->nb; ++i) {
+            free(X->br[i].state);
+            free(X->br[i].hist);
+            for (int k = 0; k < X->br[i].n_cross; ++k)
+                free(X->br[i].cross[k].state);
+            free(X->br[i].cross);
+        }
+    free(X->br);
+    free(X->tr);
+    free(X->end_buf);
+    for (int d = 0; d < 2; ++d) {
+        for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
+            mg_ffs_pool_free(&X->pools[d][i]);
+        for (int i = 0; i < MG_FFS_IF_MAX; ++i) {
+            free(X->st[d][i].m_c);
+            free(X->st[d][i].s_c);
+            free(X->st[d][i].log_root);
+            free(X->st[d][i].log_succ);
+        }
+    }
+    mg_meso_derived_free(&X->md);
+    free(X);
+    return rc;
+}

@@ -1,0 +1,185 @@
+/* src/ffs/ffs_internal.h: what the FFS driver (src/ffs/ffs.c) hands an engine, and the observable
+ * every engine tracks at the end of a statistics bin. Internal.
+ *
+ * An engine advances single realizations, each with its own step counter t: mg_meso_step1 of
+ * src/core/meso.h takes one realization (rows contiguous, ld = 1) and its own t, so a trial
+ * can start from any stored state and end on its own; a thread then takes the next trial. A
+ * realization's random numbers come from Philox with key (seed, MG_STREAM_MESO_COUNT) and
+ * counter (realization index, population, step) (mg_meso_draw): a basin run r has index r (as
+ * realization r of `mesogif run`), a trial the index mg_ffs_trial_id(direction, pilot, stage,
+ * trial), so no two realizations of an estimate share a stream.
+ *
+ * The state of a realization is the dynamics (rows [0, dyn_rows)) followed by the observer rows
+ * of mg_ffs_lane_cfg: the statistics-bin sums, the moving-average ring of the observable, its
+ * fill count, the hysteresis state and the basin-run flags. A stored crossing state is all
+ * `rows` of the realization at the end of a statistics bin, with the step it continues at.
+ *
+ * The observer functions compute the observable with the same arithmetic, in the same order, as
+ * src/core/observe.h (mg_obs_step / mg_obs_stats_bin), so that the values, and hence the
+ * threshold decisions, are the bits `mesogif run` sees. They take a one-realization view (lane 0
+ * of an mg_lanes, any ld: mg_lane(block, j) for a lane block) and are MG_HD, for a CUDA engine
+ * later. */
+#ifndef MESOGIF_FFS_INTERNAL_H
+#define MESOGIF_FFS_INTERNAL_H
+
+#include "core/hd.h"
+#include "core/meso.h" /* mg_lanes, MG_AT, MG_VL */
+#include "mesogif/ffs.h"
+
+#include <math.h>
+
+/* Observer of one lane (rows are absolute row indices). */
+typedef struct {
+    int P;
+    int W;                       /* bins of the moving average */
+    int64_t st_L;                /* steps per statistics bin */
+    double bin_s;
+    double coef[MG_POP_MAX];     /* observable = sum_p coef[p] A_p */
+    double st_scale[MG_POP_MAX]; /* 1/(N st_L dt): bin count -> Hz */
+    double lo, hi;               /* hysteresis thresholds (Hz) */
+    int row_n;                   /* [P] spike counts of the current bin */
+    int row_ring;                /* [W] observable of the last W bins, slot b mod W */
+    int row_seen;                /* [1] bins completed */
+    int row_state;               /* [1] hysteresis state: -1 unknown, 0 low, 1 high */
+    int row_count;               /* [2] basin: exposure counted for direction d (A entered) */
+    int row_armed;               /* [2] basin: A entered since the last counted crossing */
+    int row_dstate;              /* [2] basin: 1 while in state A of direction d (A visited
+                                  * last, not B), else 0 */
+    int rows;                    /* observer rows */
+} mg_ffs_lane_cfg;
+
+/* lambda of direction d: the observable for d = 0 (from low), its negative for d = 1, so that
+ * each direction moves to larger lambda: A = {lambda < lam_A}, B = {lambda > lam_B}. */
+static inline MG_HD double mg_ffs_lambda(int d, double D)
+{
+    return d == 0 ? D : -D;
+}
+
+/* Add the counts of one step (n[P]) to the bin sums (observe.h: row_st_n). */
+static inline MG_HD void mg_ffs_obs_add(const mg_ffs_lane_cfg *c, mg_lanes st, const double *n)
+{
+    for (int a = 0; a < c->P; ++a)
+        MG_AT(st, c->row_n + a, 0) += n[a];
+}
+
+/* End of statistics bin b: the observable D enters the ring (as mg_obs_step), the bin sums are
+ * cleared; returns the moving average Ds once the ring is full (as mg_obs_stats_bin), NaN
+ * before. */
+static inline MG_HD double mg_ffs_obs_bin(const mg_ffs_lane_cfg *c, mg_lanes st, int64_t b)
+{
+    double D = 0.0;
+    for (int a = 0; a < c->P; ++a)
+        D += c->coef[a] * MG_AT(st, c->row_n + a, 0) * c->st_scale[a];
+    MG_AT(st, c->row_ring + (int)(b % c->W), 0) = D;
+    MG_AT(st, c->row_seen, 0) += 1.0;
+    for (int a = 0; a < c->P; ++a)
+        MG_AT(st, c->row_n + a, 0) = 0.0;
+    if (MG_AT(st, c->row_seen, 0) < (double)c->W)
+        return NAN;
+    double sum = 0.0;
+    for (int w = 0; w < c->W; ++w)
+        sum += MG_AT(st, c->row_ring + w, 0);
+    return sum / (double)c->W;
+}
+
+/* The hysteresis of src/core/observe.h: high once Ds > hi, low once Ds < lo. */
+static inline MG_HD int mg_ffs_hysteresis(const mg_ffs_lane_cfg *c, double Ds, int s)
+{
+    return Ds > c->hi ? 1 : (Ds < c->lo ? 0 : s);
+}
+
+/* Zero the observer rows; state unknown. */
+static inline MG_HD void mg_ffs_obs_init(const mg_ffs_lane_cfg *c, mg_lanes st)
+{
+    for (int k = c->row_n; k < c->row_n + c->rows; ++k)
+        MG_AT(st, k, 0) = 0.0;
+    MG_AT(st, c->row_state, 0) = -1.0;
+}
+
+/* Realization index of trial k of stage s of direction d (pilot: 1 for the trials that place
+ * an interface). Bit 31 set: never an index of a basin run (those are < 2^31, the indices
+ * `mesogif run` uses for the same seed). Stages < 32, trials < 2^24 (checked by the driver). */
+static inline MG_HD uint32_t mg_ffs_trial_id(int d, int pilot, int s, int64_t k)
+{
+    return 0x80000000u | ((uint32_t)d << 30) | ((uint32_t)pilot << 29) | ((uint32_t)s << 24) |
+           (uint32_t)k;
+}
+
+/* ---- engine interface ------------------------------------------------------------------- */
+
+/* A crossing recorded by a basin run: direction, the step the state continues at, lambda at the
+ * crossing and the state (rows values), malloc'ed. */
+typedef struct {
+    int d;
+    int64_t t;
+    double lam;
+    double *state;
+} mg_ffs_crossing;
+
+#define MG_FFS_HIST 2000
+
+/* A basin run: realization `real` from t = 0. The engine advances it to t_end, accumulating. */
+typedef struct {
+    double *state;               /* [rows], kept between calls */
+    int64_t t;                   /* next step */
+    uint32_t real;
+    double exposure[2];          /* s in state A of direction d while counted */
+    int64_t crossings[2];
+    /* crossings of the last call, in time order (appended by the engine) */
+    mg_ffs_crossing *cross;
+    int n_cross, cap_cross;
+    /* histogram of lambda in state A (bins after the warm-up), for the placement of interface
+     * 0: [2][MG_FFS_HIST + 2] (below, bins on [lam_thr - w, lam_B], above; src/ffs/ffs_meso_cpu.c) */
+    int64_t *hist;
+} mg_ffs_basin;
+
+/* A trial: realization `real` from a stored state (t0 its step) until lambda > lam_next
+ * (outcome 1: its state at that bin is copied to end_state, lambda to end_lam) or lambda <
+ * lam_A (0), or past the trial cap (-1). end_t: the step after its last bin; max_lam: the
+ * largest lambda seen (pilots). skip = 1: not run (the driver fills the outputs). */
+typedef struct {
+    const double *start;         /* [rows] */
+    int64_t t0;
+    uint32_t real;
+    int skip;
+    int64_t cfg;                 /* the driver's: index of the start state in its pool */
+    int outcome;
+    double max_lam;
+    double end_lam;
+    int64_t end_t;
+    double *end_state;           /* [rows], NULL: do not copy (pilots) */
+} mg_ffs_trial;
+
+typedef struct mg_ffs_job mg_ffs_job;
+
+/* What a level/backend provides. Both calls run every item given (in parallel as they like)
+ * and must give results that depend only on each item's inputs. MG_OK, or an error code with
+ * the message in err (MG_ENUM: NaN in the state, MG_EINTR: cancelled, MG_ENOMEM). */
+typedef struct {
+    const char *name;            /* "cpu" */
+    int (*basin)(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err);
+    int (*trials)(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A, double lam_next,
+                  mg_err *err);
+} mg_ffs_engine;
+
+struct mg_ffs_job {
+    const mg_model *model;
+    mg_ffs_opts o;
+    const mg_meso_model *mm;     /* meso dynamics (src/engine/meso_derive.c) */
+    int dyn_rows;
+    int rows;                    /* dyn_rows + lane observer rows */
+    mg_ffs_lane_cfg lc;
+    int64_t b_hist;              /* basin: first bin of the histogram of lambda (after warm-up) */
+    int64_t b_count;             /* basin: first bin counted (exposure, crossings) */
+    /* per direction, in lambda: lam_thr = the threshold of `run` (lo, or -hi); lam_A = the
+     * basin's core (A = {lambda < lam_A}; lam_thr, or deeper, see src/ffs/ffs.c); lam_B = the other
+     * threshold; lam0 = interface 0 */
+    double lam_thr[2], lam_A[2], lam_B[2], lam0[2];
+    int64_t trial_cap_steps;
+    int threads;
+};
+
+/* The CPU engine for the meso level (src/ffs/ffs_meso_cpu.c). */
+extern const mg_ffs_engine mg_ffs_engine_meso_cpu;
+
+#endif /* MESOGIF_FFS_INTERNAL_H */

@@ -1,0 +1,220 @@
+/* src/ffs/ffs_opts.c: the options of `mesogif switch` (include/mesogif/ffs.h): defaults, their
+ * check against the model (the switching configuration of `run`, so that the estimate is about
+ * the same observable), the observer rows of a realization, and the memory estimate. */
+#include "ffs/ffs_state.h"
+#include "mesogif/stats.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void mg_ffs_opts_default(mg_ffs_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->level = MG_LEVEL_MESO;
+    o->noise = MG_NOISE_BINOMIAL;
+    o->backend = MG_BACKEND_AUTO;
+    o->dt_ms = 0.5;
+    o->stats_bin_ms = 10.0;
+    o->t_warmup_ms = 1000.0;
+    o->rel_err = 0.1;
+    o->seed = 1;
+    o->basin_realizations = 64;
+    o->basin_budget_s = 5000.0;
+    o->trial_max_s = 100.0;
+    o->trials_first = 256;
+    o->pilot_trials = 64;
+    o->p_target = 0.3;
+    o->pool_max = 2048;
+    o->budget_s = 1e7;
+}
+
+static int multiple_of(double x, double unit, int64_t *k)
+{
+    double q = x / unit;
+    double r = llround(q);
+    *k = (int64_t)r;
+    return r >= 1 && fabs(q - r) <= 1e-9 * (q > 1 ? q : 1);
+}
+
+/* The switching configuration of `run` (src/engine/run.c stats_config): defaults of
+ * mg_stats_cfg_default, then the options; the same messages. */
+static int switch_config(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c,
+                         int64_t *st_L, mg_err *err)
+{
+    if (!(o->dt_ms > 0) || !isfinite(o->dt_ms) || o->dt_ms > 1e6)
+        return mg_err_set(err, MG_EINVAL, "--dt: %g ms (allowed: > 0)", o->dt_ms);
+    if (!multiple_of(o->stats_bin_ms, o->dt_ms, st_L) || *st_L > 100000000)
+        return mg_err_set(err, MG_EINVAL, "--stats-bin: %g ms is not a multiple of dt = %g ms "
+                          "(allowed: k * dt, 1 <= k <= 1e8)", o->stats_bin_ms, o->dt_ms);
+    mg_stats_cfg_default(c, m->P, o->stats_bin_ms, o->dt_ms);
+    if (o->switch_observable[0]) {
+        int rc = mg_stats_parse_observable(c, o->switch_observable, err);
+        if (rc != MG_OK)
+            return rc;
+    }
+    if (o->switch_smooth_ms > 0) {
+        int64_t W;
+        if (!multiple_of(o->switch_smooth_ms, o->stats_bin_ms, &W) || W > 100000)
+            return mg_err_set(err, MG_EINVAL, "--switch-smooth: %g ms is not a multiple of the "
+                              "statistics bin %g ms (allowed: k * stats-bin, k <= 100000)",
+                              o->switch_smooth_ms, o->stats_bin_ms);
+        c->sw_window = (int)W;
+    }
+    if (o->switch_lo < o->switch_hi) {
+        c->sw_lo = o->switch_lo;
+        c->sw_hi = o->switch_hi;
+    }
+    return mg_stats_cfg_check(c, err);
+}
+
+/* Everything that does not need the derived model. */
+int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, int64_t *st_L,
+                      mg_err *err)
+{
+    if (o->level != MG_LEVEL_MESO)
+        return mg_err_set(err, MG_EINVAL, "--level: %s is not available for switch yet "
+                          "(allowed: meso)", mg_level_name(o->level));
+    if (o->backend == MG_BACKEND_CUDA)
+        return mg_err_set(err, MG_EINVAL, "--backend: cuda is not available for switch yet "
+                          "(allowed: auto, cpu)");
+    if ((int)o->noise < MG_NOISE_BINOMIAL || (int)o->noise > MG_NOISE_POISSON)
+        return mg_err_set(err, MG_EINVAL, "--noise: %s has no switching to estimate (allowed: "
+                          "binomial, poisson)", mg_noise_name(o->noise));
+    if (m->P < 1 || m->P > MG_POP_MAX)
+        return mg_err_set(err, MG_EINVAL, "/populations: %d populations (allowed: 1..%d)", m->P,
+                          MG_POP_MAX);
+    for (int a = 0; a < m->P; ++a)
+        if (m->pops[a].n_steps > 0 || mg_pop_has_stimulus(&m->pops[a]))
+            return mg_err_set(err, MG_EINVAL, "/populations/%d: a time-dependent input "
+                              "(step_current or a stimulus; allowed for switch: none, rates "
+                              "need stationary dynamics)", a);
+    int rc = switch_config(m, o, c, st_L, err);
+    if (rc != MG_OK)
+        return rc;
+    if (!(o->rel_err > 0 && o->rel_err < 1))
+        return mg_err_set(err, MG_EINVAL, "--rel-err: %g (allowed: 0 < rel-err < 1)", o->rel_err);
+    if (o->n_interfaces < 0 || o->n_interfaces > MG_FFS_IF_MAX - 1)
+        return mg_err_set(err, MG_EINVAL, "--interfaces: %d values (allowed: 1..%d, or auto)",
+                          o->n_interfaces, MG_FFS_IF_MAX - 1);
+    for (int i = 0; i < o->n_interfaces; ++i) {
+        double v = o->interfaces[i];
+        if (!(v > c->sw_lo && v < c->sw_hi))
+            return mg_err_set(err, MG_EINVAL, "--interfaces: %g Hz is not strictly between the "
+                              "basins (allowed: %g < value < %g, the --switch-thresholds)", v,
+                              c->sw_lo, c->sw_hi);
+        if (i > 0 && !(v > o->interfaces[i - 1]))
+            return mg_err_set(err, MG_EINVAL, "--interfaces: %g after %g is not increasing "
+                              "(allowed: strictly increasing values)", v, o->interfaces[i - 1]);
+    }
+    if (!(o->t_warmup_ms >= 0) || !isfinite(o->t_warmup_ms) || o->t_warmup_ms > 1e9)
+        return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms (allowed: 0 .. 1e9 ms)",
+                          o->t_warmup_ms);
+    if (o->basin_realizations < 2 || o->basin_realizations > (1 << 20))
+        return mg_err_set(err, MG_EINVAL, "--basin-realizations: %lld (allowed: 2..2^20)",
+                          (long long)o->basin_realizations);
+    if (o->trials_first < 8 || o->trials_first > FFS_TRIALS_MAX)
+        return mg_err_set(err, MG_EINVAL, "--trials: %lld (allowed: 8..2^23)",
+                          (long long)o->trials_first);
+    if (o->pilot_trials < 8 || o->pilot_trials > 65536)
+        return mg_err_set(err, MG_EINVAL, "--pilot: %lld (allowed: 8..65536)",
+                          (long long)o->pilot_trials);
+    if (!(o->p_target >= 0.05 && o->p_target <= 0.8))
+        return mg_err_set(err, MG_EINVAL, "--p-target: %g (allowed: 0.05 .. 0.8)", o->p_target);
+    if (o->pool_max < 8 || o->pool_max > 10000000)
+        return mg_err_set(err, MG_EINVAL, "--pool-max: %lld (allowed: 8..1e7)",
+                          (long long)o->pool_max);
+    if (!(o->basin_budget_s > 0) || !isfinite(o->basin_budget_s))
+        return mg_err_set(err, MG_EINVAL, "--basin-budget: %g s (allowed: > 0)",
+                          o->basin_budget_s);
+    if (!(o->trial_max_s > 0) || !isfinite(o->trial_max_s) || o->trial_max_s > 1e6)
+        return mg_err_set(err, MG_EINVAL, "--trial-max: %g s (allowed: > 0, <= 1e6 s)",
+                          o->trial_max_s);
+    if (!(o->budget_s > 0) || !isfinite(o->budget_s))
+        return mg_err_set(err, MG_EINVAL, "--budget: %g s (allowed: > 0)", o->budget_s);
+    if (o->threads < 0 || o->threads > 4096)
+        return mg_err_set(err, MG_EINVAL, "--threads: %d (allowed: 0 = all, 1..4096)",
+                          o->threads);
+    double steps = (o->t_warmup_ms + FFS_ROUND_S * 1e3) / o->dt_ms +
+                   o->basin_budget_s * 1e3 / o->dt_ms / (double)o->basin_realizations;
+    if (steps > 4e9)
+        return mg_err_set(err, MG_EINVAL, "--basin-budget: %g s over %lld realizations is "
+                          "%.3g steps each (allowed: < 4e9 steps)", o->basin_budget_s,
+                          (long long)o->basin_realizations, steps);
+    return MG_OK;
+}
+
+static double phys_mem_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : 1e18;
+}
+
+/* Observer rows after the dynamics. */
+void mg_ffs_lane_layout(mg_ffs_lane_cfg *lc, const mg_model *m, const mg_stats_cfg *c,
+                        int64_t st_L, double dt_ms, int row0)
+{
+    memset(lc, 0, sizeof *lc);
+    lc->P = m->P;
+    lc->W = c->sw_window;
+    lc->st_L = st_L;
+    lc->bin_s = c->bin_ms * 1e-3;
+    for (int a = 0; a < m->P; ++a) {
+        lc->coef[a] = c->sw_coef[a];
+        /* the expression of src/engine/observe_setup.c, so the bits agree */
+        lc->st_scale[a] = 1.0 / ((double)m->pops[a].N * (double)st_L * (dt_ms * 1e-3));
+    }
+    lc->lo = c->sw_lo;
+    lc->hi = c->sw_hi;
+    int r = row0;
+    lc->row_n = r;
+    r += m->P;
+    lc->row_ring = r;
+    r += c->sw_window;
+    lc->row_seen = r++;
+    lc->row_state = r++;
+    lc->row_count = r;
+    r += 2;
+    lc->row_armed = r;
+    r += 2;
+    lc->row_dstate = r;
+    r += 2;
+    lc->rows = r - row0;
+}
+
+int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes,
+                    double *total_bytes, mg_err *err)
+{
+    mg_stats_cfg c;
+    int64_t st_L;
+    *state_bytes = *total_bytes = 0;
+    int rc = mg_ffs_check_opts(m, o, &c, &st_L, err);
+    if (rc != MG_OK)
+        return rc;
+    int64_t dyn_rows = 0, n_kernels = 0;
+    rc = mg_meso_size(m, o->dt_ms, &dyn_rows, &n_kernels, err);
+    if (rc != MG_OK)
+        return rc;
+    double rows = (double)dyn_rows + m->P + c.sw_window + 8;
+    if (rows > 2e9)
+        return mg_err_set(err, MG_EINVAL, "the state of one realization would have %.3g rows "
+                          "(allowed: < 2e9; lower len_kernel)", rows);
+    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    double per = rows * sizeof(double);
+    /* pools: up to pool_max states at each of the interfaces of both directions (interface 0
+     * of both directions fills from the basin runs at the same time); realizations in flight */
+    double pools = 2.0 * MG_FFS_IF_MAX * (double)o->pool_max * per;
+    double flight = (double)(FFS_CHUNK + nthreads + o->basin_realizations) * per;
+    *state_bytes = per;
+    *total_bytes = pools + flight + (double)n_kernels * sizeof(double);
+    double avail = phys_mem_bytes();
+    if (*total_bytes > 0.8 * avail)
+        return mg_err_set(err, MG_ENOMEM, "the state pools may need %.3g GB (%.3g MB per stored "
+                          "state, up to %lld states at each of %d interfaces of 2 directions) "
+                          "but this machine has %.3g GB (allowed: up to 80%%); lower "
+                          "--pool-max or len_kernel", *total_bytes / 1e9, per / 1e6,
+                          (long long)o->pool_max, MG_FFS_IF_MAX, avail / 1e9);
+    return MG_OK;
+}

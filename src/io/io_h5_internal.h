@@ -1,0 +1,70 @@
+/* src/io/io_h5_internal.h: pieces of the format-1 writer that live in their own files. Internal. */
+#ifndef MESOGIF_IO_H5_INTERNAL_H
+#define MESOGIF_IO_H5_INTERNAL_H
+
+#include <hdf5.h>
+#include <stdio.h>
+#include "mesogif/run.h"
+
+/* /spikes/<population>/{timestamps, node_ids} (SONATA) of a micro result; nothing for meso.
+ * Returns 0, or -1 on an HDF5 failure. src/io/io_h5_spikes.c */
+int mg_h5_write_spikes(hid_t f, const mg_result *res);
+
+/* /theory (fixed points and spectra of model m at the run's /stats/freq; docs/THEORY.md §7) of
+ * a result run with opts.theory set. Always returns 0: a theory that cannot be computed or
+ * written leaves no /theory and the reason in the root attribute theory_error, never a lost
+ * run. src/io/io_h5_theory.c */
+int mg_h5_write_theory(hid_t f, const mg_result *res, const mg_model *m);
+
+/* Print the fixed points of /theory in the file at path (and, with one stable fixed point,
+ * the simulated / theoretical spectrum in octave bands) to out. warning[warning_len] receives
+ * "" or one line to show the user (no /theory written and why, or the /theory warnings).
+ * MG_OK, or MG_EIO when the file or /theory cannot be read. src/io/io_h5_theory.c */
+int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warning_len);
+
+/* /stats of a format-1 file from s (population names for the histogram groups). Statistics
+ * that could not be formed are left out, never written as NaN: the spectra when no segment
+ * fitted after the warm-up, and /stats/switching with /stats/hist/observable unless switching
+ * is set (an observable was declared). 0 or -1. */
+int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX], int switching);
+
+/* Atomic result files (run and switch): mg_h5_partial_create refuses an existing path unless
+ * force, and creates path.partial (its name in partial[len]); mg_h5_partial_finish closes f and,
+ * when what is NULL and the file closed, renames it into place (refusing a path that appeared
+ * meanwhile unless force); otherwise it removes the partial file and reports what failed. Both
+ * return MG_OK, or an error in err (create: a negative hid_t). */
+hid_t mg_h5_partial_create(const char *path, int force, char *partial, size_t len, mg_err *err);
+int mg_h5_partial_finish(hid_t f, const char *partial, const char *path, int force,
+                         const char *what, mg_err *err);
+
+/* Small writers shared by the format-1 writers (src/io/io_h5_put.c); 0 or -1. mg_h5_dset (rank
+ * 0..3, dims NULL for a scalar) creates intermediate groups, and chunks + deflates when compress
+ * is set and the data are large enough to matter; the typed ones write float64 / int64 / a
+ * variable-length UTF-8 string, uncompressed. mg_h5_group creates a group (and its parents);
+ * mg_h5_str_type is the variable-length UTF-8 string type (close it with H5Tclose). */
+int mg_h5_attr_str(hid_t obj, const char *name, const char *value);
+int mg_h5_attr_i64(hid_t obj, const char *name, int64_t v);
+int mg_h5_attr_f64(hid_t obj, const char *name, double v);
+int mg_h5_attr(hid_t obj, const char *name, hid_t type, const void *value); /* scalar */
+int mg_h5_dset(hid_t loc, const char *path, hid_t mem_type, hid_t file_type, int rank,
+               const hsize_t *dims, const void *data, int compress);
+int mg_h5_dset_f64(hid_t loc, const char *path, int rank, const hsize_t *dims, const double *v);
+int mg_h5_dset_i64(hid_t loc, const char *path, int rank, const hsize_t *dims, const int64_t *v);
+int mg_h5_dset_str(hid_t loc, const char *path, const char *v);
+hid_t mg_h5_group(hid_t loc, const char *name);
+hid_t mg_h5_str_type(void);
+
+/* Readers (src/io/io_h5_util.c); each returns 0, or -1 when the object is missing or not of the
+ * expected shape (nothing is written then beyond what the shape allows):
+ * mg_h5_read_attr: a scalar (one-value) attribute converted to `type`;
+ * mg_h5_read_attr_str: a scalar variable-length string attribute, truncated to len;
+ * mg_h5_read_str: a scalar string dataset, malloc'ed (NULL on failure);
+ * mg_h5_npoints: elements of a dataset (-1 if missing);
+ * mg_h5_read_array: a dataset of exactly n elements converted to `type`. */
+int mg_h5_read_attr(hid_t obj, const char *name, hid_t type, void *v);
+int mg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t len);
+char *mg_h5_read_str(hid_t loc, const char *path);
+hssize_t mg_h5_npoints(hid_t loc, const char *path);
+int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n);
+
+#endif /* MESOGIF_IO_H5_INTERNAL_H */

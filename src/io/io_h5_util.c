@@ -1,0 +1,144 @@
+/* src/io/io_h5_util.c: the small HDF5 readers every format reader shares (results, merge, compare,
+ * checkpoints, theory). They read only what has exactly the expected shape: a foreign or
+ * damaged file may hold an array where a scalar belongs, and H5Aread/H5Dread would write all of
+ * it into room for one value. */
+#include "io/io_h5_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h> /* access, unlink */
+
+/* Elements of a dataspace (closed here), or -1. */
+static hssize_t n_values(hid_t space)
+{
+    if (space < 0)
+        return -1;
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    H5Sclose(space);
+    return n;
+}
+
+int mg_h5_read_attr(hid_t obj, const char *name, hid_t type, void *v)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    int ok = n_values(H5Aget_space(a)) == 1 && H5Aread(a, type, v) >= 0;
+    H5Aclose(a);
+    return ok ? 0 : -1;
+}
+
+int mg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (H5Aexists(obj, name) <= 0)
+        return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    hid_t ft = H5Aget_type(a);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    char *s = NULL;
+    int ok = H5Tis_variable_str(ft) > 0 && n_values(H5Aget_space(a)) == 1 &&
+             H5Aread(a, mt, &s) >= 0 && s;
+    if (ok)
+        snprintf(buf, len, "%s", s);
+    if (s)
+        H5free_memory(s);
+    H5Tclose(mt);
+    H5Tclose(ft);
+    H5Aclose(a);
+    return ok ? 0 : -1;
+}
+
+char *mg_h5_read_str(hid_t loc, const char *path)
+{
+    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0)
+        return NULL;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0)
+        return NULL;
+    hid_t ft = H5Dget_type(d);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    char *s = NULL, *out = NULL;
+    if (H5Tis_variable_str(ft) > 0 && n_values(H5Dget_space(d)) == 1 &&
+        H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0 && s)
+        out = strdup(s);
+    if (s)
+        H5free_memory(s);
+    H5Tclose(mt);
+    H5Tclose(ft);
+    H5Dclose(d);
+    return out;
+}
+
+hssize_t mg_h5_npoints(hid_t loc, const char *path)
+{
+    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hssize_t n = n_values(H5Dget_space(d));
+    H5Dclose(d);
+    return n;
+}
+
+int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n)
+{
+    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    int ok = n_values(H5Dget_space(d)) == (hssize_t)n &&
+             (n == 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Dclose(d);
+    return ok ? 0 : -1;
+}
+
+hid_t mg_h5_partial_create(const char *path, int force, char *partial, size_t len, mg_err *err)
+{
+    if (!force && access(path, F_OK) == 0) {
+        mg_err_set(err, MG_EIO, "%s: exists (use --force to overwrite)", path);
+        return -1;
+    }
+    if (snprintf(partial, len, "%s.partial", path) >= (int)len) {
+        mg_err_set(err, MG_EIO, "%s: path too long", path);
+        return -1;
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        mg_err_set(err, MG_EIO, "%s: cannot create the file (is the folder writable?)", partial);
+    return f;
+}
+
+int mg_h5_partial_finish(hid_t f, const char *partial, const char *path, int force,
+                         const char *what, mg_err *err)
+{
+    if (H5Fclose(f) < 0 && !what)
+        what = "closing the file";
+    if (what) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: writing %s failed (disk full or not writable?)",
+                          partial, what);
+    }
+    if (!force && access(path, F_OK) == 0) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: appeared during the run (use --force to overwrite)",
+                          path);
+    }
+    if (rename(partial, path) != 0) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: cannot rename %s into place", path, partial);
+    }
+    return MG_OK;
+}
