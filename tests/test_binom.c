@@ -34,12 +34,6 @@
 #define Z_FAIL 5.33 /* two-sided normal tail 9.8e-8 */
 #define N31 2147483648LL /* 2^31 */
 
-static int verbose(void)
-{
-    const char *v = getenv("MG_TEST_VERBOSE");
-    return v != NULL && v[0] != '\0' && v[0] != '0';
-}
-
 /* ---- samplers under test: one signature ----------------------------------------------------- */
 
 typedef int64_t (*sampler_fn)(mg_rng *g, int64_t n, double p);
@@ -152,7 +146,7 @@ static void run_chi2(const chi_case *c, int case_id, const dist *d)
     free(obs);
     ck_assert_msg(bins >= 2, "case %d has fewer than 2 bins: choose other parameters", case_id);
     double pv = gsl_cdf_chisq_Q(chi2, bins - 1);
-    if (verbose()) {
+    if (mg_test_verbose()) {
         printf("%-17s n=%-11lld p=%-10.4g %-26s chi2=%9.1f dof=%6d p=%.3g\n",
                sampler_name[c->kind], (long long)c->n, c->p, c->why, chi2, bins - 1, pv);
         fflush(stdout);
@@ -286,7 +280,7 @@ START_TEST(moments_large)
     double svar = (double)((s2 - s1 * s1 / D) / (D - 1));
     double z_mean = m1 / sqrt(var / D);
     double z_var = (svar - var) / (var * sqrt((2.0 + g2) / D));
-    if (verbose()) {
+    if (mg_test_verbose()) {
         printf("moments %-17s n=%-11lld p=%-8.4g mean-mu=%10.4g z=%6.2f var=%12.6g (exact %12.6g) z=%6.2f\n",
                sampler_name[c->kind], (long long)c->n, c->p, m1, z_mean, svar, var, z_var);
         fflush(stdout);
@@ -414,7 +408,7 @@ START_TEST(inversion_retry_path)
             runoffs += g.ctr.v[3] >= 1;
             tried++;
         }
-    if (verbose())
+    if (mg_test_verbose())
         printf("binomial inversion run-off at u = 1 - 2^-53: %d of %d (n <= 3)\n", runoffs, tried);
     ck_assert_msg(runoffs > 0, "binomial inversion retry path reached in the grid");
     /* the retried draw is the draw of the next uniform: compare with a generator whose first
@@ -434,7 +428,7 @@ START_TEST(inversion_retry_path)
             ck_assert_msg(x >= 9, "u ~ 1 gives a far tail value (mean %g: %lld)", mean, (long long)x);
         }
     }
-    if (verbose()) {
+    if (mg_test_verbose()) {
         printf("Poisson inversion run-off at u = 1 - 2^-53: %d of 99 means\n", runoffs);
         fflush(stdout);
     }
@@ -590,30 +584,13 @@ START_TEST(pinned_stream_checksum)
 }
 END_TEST
 
-Suite *binom_suite(void)
-{
-    Suite *s = suite_create("binom");
-    TCase *core = tcase_create("core");
-    tcase_set_timeout(core, 60);
-    tcase_add_test(core, same_counter_same_draw);
-    tcase_add_test(core, dispatch_branches);
-    tcase_add_test(core, pinned_stream_checksum);
-    tcase_add_test(core, lfact_values);
-    suite_add_tcase(s, core);
-    TCase *edges = tcase_create("edges");
-    tcase_set_timeout(edges, 60);
-    tcase_add_test(edges, binom_exact_cases);
-    tcase_add_test(edges, poisson_exact_cases);
-    tcase_add_test(edges, poisson_bernoulli_branch);
-    tcase_add_test(edges, inversion_retry_path);
-    tcase_add_test(edges, rejection_extreme_uniforms);
-    suite_add_tcase(s, edges);
-    TCase *stats = tcase_create("stats");
-    tcase_set_timeout(stats, 300);
-    tcase_add_loop_test(stats, pmf_chi2, 0, N_CASES);
-    tcase_add_loop_test(stats, moments_large, 0, (int)(sizeof mom_cases / sizeof mom_cases[0]));
-    suite_add_tcase(s, stats);
-    return s;
-}
-
-MG_TEST_MAIN(binom_suite)
+MG_TEST_SUITE(binom,
+              MG_TCASE("core", 60, same_counter_same_draw, dispatch_branches,
+                       pinned_stream_checksum, lfact_values),
+              MG_TCASE("edges", 60, binom_exact_cases, poisson_exact_cases,
+                       poisson_bernoulli_branch, inversion_retry_path, rejection_extreme_uniforms),
+              {.name = "stats", .timeout_s = 300,
+               .loops = (const mg_test_loop[]){
+                   {pmf_chi2, N_CASES},
+                   {moments_large, (int)(sizeof mom_cases / sizeof mom_cases[0])},
+                   {NULL, 0}}})

@@ -13,45 +13,9 @@
 # All cases are deterministic. One line per case (PASS/FAIL name); exit status 1 on any failure.
 set -u
 
-M=${MESOGIF:-bin/mesogif}
 B1=data/models/bistable_b1.json
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-if [ ! -x "$M" ]; then
-    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
-    exit 1
-fi
-if [ ! -f "$B1" ]; then
-    echo "FAIL setup: $B1 not found (run from the repository root)"
-    exit 1
-fi
-
-T=$(mktemp -d /tmp/mg_test_cli.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-
-n_pass=0
-n_fail=0
-# MG_TEST_VERBOSE=1 shows the stderr line of every passing case too (to review the messages).
-pass() {
-    echo "PASS $1"
-    n_pass=$((n_pass + 1))
-    if [ -n "${MG_TEST_VERBOSE:-}" ] && [ -s "$T/stderr" ]; then
-        sed 's/^/      stderr: /' "$T/stderr" | head -5
-    fi
-}
-fail() {
-    echo "FAIL $1: $2"
-    n_fail=$((n_fail + 1))
-    if [ -s "$T/stderr" ]; then sed 's/^/      stderr: /' "$T/stderr" | head -5; fi
-}
-
-# run CMD...: run it with stdout and stderr to $T/stdout, $T/stderr; exit status in $rc.
-rc=0
-run() {
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-}
+. "$(dirname "$0")/lib.sh"
+mg_begin test_cli "$B1"
 
 # good NAME WORDS CMD...: exit 0 and every |-separated word of WORDS on stdout.
 good() {
@@ -369,5 +333,4 @@ for f in tests/fuzz/regressions/h5_raw/*; do
         fail "fuzz regression (raw): $(basename "$f")" "$why"; fi
 done
 
-echo "test_cli: $n_pass passed, $n_fail failed"
-[ $n_fail -eq 0 ]
+mg_end

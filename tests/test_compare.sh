@@ -21,41 +21,11 @@
 # One line per case (PASS/FAIL name); exit status 1 on any failure.
 set -u
 
-M=${MESOGIF:-bin/mesogif}
 B1=data/models/bistable_b1.json
 UNC=data/models/uncoupled.json
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-if [ ! -x "$M" ]; then
-    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
-    exit 1
-fi
-if [ ! -f "$B1" ] || [ ! -f "$UNC" ]; then
-    echo "FAIL setup: $B1 or $UNC not found (run from the repository root)"
-    exit 1
-fi
-
-T=$(mktemp -d /tmp/mg_test_compare.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-
-n_pass=0
-n_fail=0
-pass() {
-    echo "PASS $1"
-    n_pass=$((n_pass + 1))
-}
-fail() {
-    echo "FAIL $1: $2"
-    n_fail=$((n_fail + 1))
-    [ -s "$T/stdout" ] && tail -n 30 "$T/stdout" | sed 's/^/      stdout: /'
-    [ -s "$T/stderr" ] && head -n 5 "$T/stderr" | sed 's/^/      stderr: /'
-}
-rc=0
-run() {
-    "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-}
+. "$(dirname "$0")/lib.sh"
+mg_begin test_compare "$B1" "$UNC"
+mg_show_stdout=30
 
 # sim NAME ARGS...: a quiet run into $T/NAME.h5 (setup; a failure stops the script)
 sim() {
@@ -157,5 +127,4 @@ else
     echo "SKIP plot_run.py: python3 lacks numpy, h5py or matplotlib"
 fi
 
-echo "compare: $n_pass passed, $n_fail failed"
-[ $n_fail -eq 0 ]
+mg_end

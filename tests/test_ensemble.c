@@ -159,19 +159,9 @@ START_TEST(different_seeds_differ_and_same_seed_repeats)
 }
 END_TEST
 
-Suite *ensemble_suite(void)
-{
-    Suite *s = suite_create("ensemble");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, one_and_two_threads_are_bitwise_equal);
-    tcase_add_test(tc, batch_size_does_not_matter);
-    tcase_add_test(tc, realization_alone_equals_realization_in_ensemble);
-    tcase_add_test(tc, stats_of_split_ranges_add_up);
-    tcase_add_test(tc, different_seeds_differ_and_same_seed_repeats);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(ensemble_suite)
+MG_TEST_SUITE(ensemble,
+              {.name = "core", .timeout_s = 300, .setup = setup, .teardown = teardown,
+               .tests = MG_TESTS(one_and_two_threads_are_bitwise_equal, batch_size_does_not_matter,
+                                 realization_alone_equals_realization_in_ensemble,
+                                 stats_of_split_ranges_add_up,
+                                 different_seeds_differ_and_same_seed_repeats)})

@@ -101,14 +101,7 @@ START_TEST(counts_stay_within_population_size)
 }
 END_TEST
 
-Suite *faults_suite(void)
-{
-    Suite *s = suite_create("faults");
-    TCase *tc = tcase_create("numerical");
-    tcase_add_test(tc, nan_stops_the_run_with_a_clear_message_and_keeps_a_partial_result);
-    tcase_add_test(tc, counts_stay_within_population_size);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(faults_suite)
+MG_TEST_SUITE(faults,
+              MG_TCASE("numerical", 0,
+                       nan_stops_the_run_with_a_clear_message_and_keeps_a_partial_result,
+                       counts_stay_within_population_size))

@@ -22,12 +22,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-static int verbose(void)
-{
-    const char *v = getenv("MG_TEST_VERBOSE");
-    return v != NULL && v[0] != '\0' && v[0] != '0';
-}
-
 /* Doubles mapped to integers that are ordered like the doubles (+0 and -0 both 0), so that the
  * difference of two images counts the representable doubles between them. */
 static int64_t ordered(double x)
@@ -98,7 +92,7 @@ static void acc_log(acc_stats *s, double x)
 
 static void report(const char *what, const acc_stats *s)
 {
-    if (verbose())
+    if (mg_test_verbose())
         printf("%-44s n=%8ld  max |mg - glibc| = %lld ulp  max err = %.4f ulp at %.17g\n", what,
                s->n, (long long)s->max_ulp_glibc, s->max_err, s->worst_x);
     fflush(stdout); /* Check runs each test in a child that may exit before stdio flushes */
@@ -334,27 +328,9 @@ START_TEST(exp_log_roundtrip_integers)
 }
 END_TEST
 
-Suite *fmath_suite(void)
-{
-    Suite *s = suite_create("fmath");
-    TCase *acc = tcase_create("accuracy");
-    tcase_set_timeout(acc, 120);
-    tcase_add_test(acc, exp_full_range);
-    tcase_add_test(acc, exp_small_args);
-    tcase_add_test(acc, exp_reduction_edges);
-    tcase_add_test(acc, exp_subnormal_results);
-    tcase_add_test(acc, log_full_range);
-    tcase_add_test(acc, log_near_one);
-    tcase_add_test(acc, log_subnormal_args);
-    tcase_add_test(acc, log_reduction_edges);
-    suite_add_tcase(s, acc);
-    TCase *edges = tcase_create("edges");
-    tcase_set_timeout(edges, 60);
-    tcase_add_test(edges, exp_special_values);
-    tcase_add_test(edges, log_special_values);
-    tcase_add_test(edges, exp_log_roundtrip_integers);
-    suite_add_tcase(s, edges);
-    return s;
-}
-
-MG_TEST_MAIN(fmath_suite)
+MG_TEST_SUITE(fmath,
+              MG_TCASE("accuracy", 120, exp_full_range, exp_small_args, exp_reduction_edges,
+                       exp_subnormal_results, log_full_range, log_near_one, log_subnormal_args,
+                       log_reduction_edges),
+              MG_TCASE("edges", 60, exp_special_values, log_special_values,
+                       exp_log_roundtrip_integers))

@@ -421,26 +421,24 @@ START_TEST(backend_cuda_without_device_is_a_clear_error)
 }
 END_TEST
 
+/* The device tests exist only in a CUDA build; the no-device error test runs everywhere. */
+#ifdef MG_HAVE_CUDA
+#define GPU_DEVICE_TESTS                                                                     \
+    philox_streams_equal_host, binomial_draws_equal_host, exp_log_equal_host,                \
+        meso_b1_matches_cpu, meso_nest_ei_matches_cpu, meso_every_kernel_equals_cpu,         \
+        meso_stimuli_equal_cpu, meso_checkpoints_on_the_device_are_bitwise,
+#else
+#define GPU_DEVICE_TESTS
+#endif
+
 Suite *gpu_suite(void)
 {
-    Suite *s = suite_create("gpu");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 600);
-#ifdef MG_HAVE_CUDA
-    tcase_add_test(tc, philox_streams_equal_host);
-    tcase_add_test(tc, binomial_draws_equal_host);
-    tcase_add_test(tc, exp_log_equal_host);
-    tcase_add_test(tc, meso_b1_matches_cpu);
-    tcase_add_test(tc, meso_nest_ei_matches_cpu);
-    tcase_add_test(tc, meso_every_kernel_equals_cpu);
-    tcase_add_test(tc, meso_stimuli_equal_cpu);
-    tcase_add_test(tc, meso_checkpoints_on_the_device_are_bitwise);
-#else
+#ifndef MG_HAVE_CUDA
     printf("gpu: skipped: no CUDA device (this build has no CUDA backend)\n");
 #endif
-    tcase_add_test(tc, backend_cuda_without_device_is_a_clear_error);
-    suite_add_tcase(s, tc);
-    return s;
+    const mg_tcase cases[] = {
+        MG_TCASE("core", 600, GPU_DEVICE_TESTS backend_cuda_without_device_is_a_clear_error)};
+    return mg_test_suite("gpu", cases, 1);
 }
 
 MG_TEST_MAIN(gpu_suite)

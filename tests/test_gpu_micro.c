@@ -207,17 +207,6 @@ START_TEST(micro_batches_and_offset_range)
 }
 END_TEST
 
-Suite *gpu_micro_suite(void)
-{
-    Suite *s = suite_create("gpu_micro");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, micro_b1_matches_cpu);
-    tcase_add_test(tc, micro_ei_matches_cpu);
-    tcase_add_test(tc, micro_stimuli_match_cpu);
-    tcase_add_test(tc, micro_batches_and_offset_range);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(gpu_micro_suite)
+MG_TEST_SUITE(gpu_micro,
+              MG_TCASE("core", 300, micro_b1_matches_cpu, micro_ei_matches_cpu,
+                       micro_stimuli_match_cpu, micro_batches_and_offset_range))

@@ -428,26 +428,11 @@ START_TEST(merged_file_is_a_result)
 }
 END_TEST
 
-Suite *hardening_suite(void)
-{
-    Suite *s = suite_create("hardening");
-    TCase *ck = tcase_create("checkpoint");
-    tcase_add_checked_fixture(ck, setup, teardown);
-    tcase_set_timeout(ck, 120);
-    tcase_add_test(ck, checkpoint_pointers_cleared);
-    tcase_add_test(ck, checkpoint_out_of_range_refused);
-    tcase_add_test(ck, checkpoint_state_refused);
-    tcase_add_test(ck, checkpoint_attribute_arrays_refused);
-    suite_add_tcase(s, ck);
-    TCase *rd = tcase_create("readers");
-    tcase_add_checked_fixture(rd, setup, teardown);
-    tcase_set_timeout(rd, 120);
-    tcase_add_test(rd, attribute_arrays_refused);
-    tcase_add_test(rd, statistics_size_checked_before_allocation);
-    tcase_add_test(rd, negative_exit_counts);
-    tcase_add_test(rd, merged_file_is_a_result);
-    suite_add_tcase(s, rd);
-    return s;
-}
-
-MG_TEST_MAIN(hardening_suite)
+MG_TEST_SUITE(hardening,
+              {.name = "checkpoint", .timeout_s = 120, .setup = setup, .teardown = teardown,
+               .tests = MG_TESTS(checkpoint_pointers_cleared, checkpoint_out_of_range_refused,
+                                 checkpoint_state_refused, checkpoint_attribute_arrays_refused)},
+              {.name = "readers", .timeout_s = 120, .setup = setup, .teardown = teardown,
+               .tests = MG_TESTS(attribute_arrays_refused,
+                                 statistics_size_checked_before_allocation, negative_exit_counts,
+                                 merged_file_is_a_result)})

@@ -502,25 +502,9 @@ START_TEST(test_unwritable)
 }
 END_TEST
 
-Suite *io_suite(void)
-{
-    Suite *s = suite_create("io");
-    TCase *tc = tcase_create("content");
-    tcase_add_unchecked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_root_attributes);
-    tcase_add_test(tc, test_config);
-    tcase_add_test(tc, test_stats_bitwise);
-    tcase_add_test(tc, test_traces);
-    tcase_add_test(tc, test_trace_order);
-    suite_add_tcase(s, tc);
-    TCase *tf = tcase_create("files");
-    tcase_add_unchecked_fixture(tf, setup, teardown);
-    tcase_set_timeout(tf, 120);
-    tcase_add_test(tf, test_partial_and_force);
-    tcase_add_test(tf, test_unwritable);
-    suite_add_tcase(s, tf);
-    return s;
-}
-
-MG_TEST_MAIN(io_suite)
+MG_TEST_SUITE(io,
+              {.name = "content", .timeout_s = 120, .setup = setup, .teardown = teardown, .once = 1,
+               .tests = MG_TESTS(test_root_attributes, test_config, test_stats_bitwise, test_traces,
+                                 test_trace_order)},
+              {.name = "files", .timeout_s = 120, .setup = setup, .teardown = teardown, .once = 1,
+               .tests = MG_TESTS(test_partial_and_force, test_unwritable)})

@@ -320,20 +320,7 @@ START_TEST(memory_refused_before_allocation)
 }
 END_TEST
 
-Suite *limits_suite(void)
-{
-    Suite *s = suite_create("limits");
-    TCase *tc = tcase_create("limits");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, len_kernel_boundary);
-    tcase_add_test(tc, rows_beyond_int_refused);
-    tcase_add_test(tc, huge_times_refused);
-    tcase_add_test(tc, realization_range_boundary);
-    tcase_add_test(tc, steps_boundary);
-    tcase_add_test(tc, neurons_boundary);
-    tcase_add_test(tc, memory_refused_before_allocation);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(limits_suite)
+MG_TEST_SUITE(limits,
+              MG_TCASE("limits", 120, len_kernel_boundary, rows_beyond_int_refused,
+                       huge_times_refused, realization_range_boundary, steps_boundary,
+                       neurons_boundary, memory_refused_before_allocation))

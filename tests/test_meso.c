@@ -290,24 +290,11 @@ START_TEST(tau_syn_equal_tau_m_is_the_limit)
 }
 END_TEST
 
-Suite *meso_suite(void)
-{
-    Suite *s = suite_create("meso");
-    TCase *det = tcase_create("deterministic");
-    tcase_set_timeout(det, 600);
-    tcase_add_test(det, deterministic_uncoupled_converges_to_renewal_rate);
-    tcase_add_test(det, deterministic_nest_testcase_converges_to_qr_rate);
-    tcase_add_test(det, deterministic_ei_network_converges_to_mean_field_rate);
-    tcase_add_test(det, deterministic_b1_reaches_asymmetric_fixed_point);
-    tcase_add_test(det, tau_syn_equal_tau_m_is_the_limit);
-    suite_add_tcase(s, det);
-    TCase *sto = tcase_create("stats");
-    tcase_set_timeout(sto, 900);
-    tcase_add_test(sto, stochastic_uncoupled_mean_and_variance);
-    tcase_add_test(sto, stochastic_poisson_mode_mean);
-    tcase_add_test(sto, nest_testcase_rate_and_variance);
-    suite_add_tcase(s, sto);
-    return s;
-}
-
-MG_TEST_MAIN(meso_suite)
+MG_TEST_SUITE(meso,
+              MG_TCASE("deterministic", 600, deterministic_uncoupled_converges_to_renewal_rate,
+                       deterministic_nest_testcase_converges_to_qr_rate,
+                       deterministic_ei_network_converges_to_mean_field_rate,
+                       deterministic_b1_reaches_asymmetric_fixed_point,
+                       tau_syn_equal_tau_m_is_the_limit),
+              MG_TCASE("stats", 900, stochastic_uncoupled_mean_and_variance,
+                       stochastic_poisson_mode_mean, nest_testcase_rate_and_variance))

@@ -301,18 +301,7 @@ START_TEST(scan_and_tree_follow_the_documented_order)
 }
 END_TEST
 
-Suite *meso_order_suite(void)
-{
-    Suite *s = suite_create("meso_order");
-    TCase *tc = tcase_create("order");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, scan_and_tree_follow_the_documented_order);
-    tcase_add_test(tc, host_pass_form_equals_tile_form);
-    tcase_add_test(tc, lane_of_a_block_equals_realization_alone);
-    tcase_add_test(tc, cuda_group_kernel_emulation_equals_core);
-    tcase_add_test(tc, a_different_order_is_detected);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(meso_order_suite)
+MG_TEST_SUITE(meso_order,
+              MG_TCASE("order", 600, scan_and_tree_follow_the_documented_order,
+                       host_pass_form_equals_tile_form, lane_of_a_block_equals_realization_alone,
+                       cuda_group_kernel_emulation_equals_core, a_different_order_is_detected))

@@ -1078,34 +1078,13 @@ START_TEST(micro_vs_meso_rates)
 }
 END_TEST
 
-Suite *micro_suite(void)
-{
-    Suite *s = suite_create("micro");
-    TCase *core = tcase_create("core");
-    tcase_set_timeout(core, 300);
-    tcase_add_test(core, philox_lanes_match_random123);
-    tcase_add_test(core, pfire_matches_expm1);
-    tcase_add_test(core, connectivity_draws);
-    tcase_add_test(core, csr_per_realization_and_shared);
-    tcase_add_test(core, fast_path_equals_explicit_list);
-    tcase_add_test(core, threads_batches_and_neighbours_do_not_matter);
-    tcase_add_test(core, initial_condition_is_refractory);
-    tcase_add_test(core, delivery_after_whole_step_delay);
-    tcase_add_test(core, checkpoint_and_resume_bitwise);
-    tcase_add_test(core, bad_projections_are_rejected);
-    tcase_add_test(core, memory_estimate);
-    tcase_add_test(core, spikes_match_traces_and_file);
-    suite_add_tcase(s, core);
-    TCase *sto = tcase_create("stats");
-    tcase_set_timeout(sto, 600);
-    tcase_add_test(sto, bernoulli_neuron_binomial_counts);
-    tcase_add_test(sto, dead_time_neuron_mean_isi);
-    tcase_add_test(sto, uncoupled_renewal_rate_cv_isi_variance);
-    tcase_add_test(sto, adaptation_kernel_timing_first_isi);
-    tcase_add_test(sto, nest_testcase_micro_rate);
-    tcase_add_test(sto, micro_vs_meso_rates);
-    suite_add_tcase(s, sto);
-    return s;
-}
-
-MG_TEST_MAIN(micro_suite)
+MG_TEST_SUITE(micro,
+              MG_TCASE("core", 300, philox_lanes_match_random123, pfire_matches_expm1,
+                       connectivity_draws, csr_per_realization_and_shared,
+                       fast_path_equals_explicit_list, threads_batches_and_neighbours_do_not_matter,
+                       initial_condition_is_refractory, delivery_after_whole_step_delay,
+                       checkpoint_and_resume_bitwise, bad_projections_are_rejected, memory_estimate,
+                       spikes_match_traces_and_file),
+              MG_TCASE("stats", 600, bernoulli_neuron_binomial_counts, dead_time_neuron_mean_isi,
+                       uncoupled_renewal_rate_cv_isi_variance, adaptation_kernel_timing_first_isi,
+                       nest_testcase_micro_rate, micro_vs_meso_rates))

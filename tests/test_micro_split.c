@@ -222,15 +222,5 @@ START_TEST(split_equals_step_ei)
 }
 END_TEST
 
-Suite *micro_split_suite(void)
-{
-    Suite *s = suite_create("micro_split");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, split_equals_step_b1);
-    tcase_add_test(tc, split_equals_step_ei);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(micro_split_suite)
+MG_TEST_SUITE(micro_split,
+              MG_TCASE("core", 300, split_equals_step_b1, split_equals_step_ei))

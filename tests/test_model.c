@@ -943,39 +943,11 @@ START_TEST(adaptation_and_steps)
 }
 END_TEST
 
-Suite *model_suite(void)
-{
-    Suite *s = suite_create("model");
-    TCase *core = tcase_create("core");
-    tcase_add_test(core, shipped_files_parse_and_are_documented);
-    tcase_add_test(core, b1_values);
-    tcase_add_test(core, b2_values);
-    tcase_add_test(core, nest_brunel_values);
-    tcase_add_test(core, ei_network_values);
-    tcase_add_test(core, uncoupled_values);
-    tcase_add_test(core, lif_adap_values);
-    tcase_add_test(core, nest_testcase_values);
-    tcase_add_test(core, documented_example_parses);
-    tcase_add_test(core, default_is_b1);
-    tcase_add_test(core, base_model_values_and_defaults);
-    suite_add_tcase(s, core);
-
-    TCase *edges = tcase_create("edges");
-    tcase_add_test(edges, step_current_is_piecewise_constant);
-    tcase_add_test(edges, free_is_safe);
-    tcase_add_test(edges, load_errors);
-    suite_add_tcase(s, edges);
-
-    TCase *errors = tcase_create("errors");
-    tcase_add_test(errors, malformed_json);
-    tcase_add_test(errors, unknown_keys);
-    tcase_add_test(errors, wrong_types);
-    tcase_add_test(errors, missing_keys);
-    tcase_add_test(errors, ranges);
-    tcase_add_test(errors, names_and_pairs);
-    tcase_add_test(errors, adaptation_and_steps);
-    suite_add_tcase(s, errors);
-    return s;
-}
-
-MG_TEST_MAIN(model_suite)
+MG_TEST_SUITE(model,
+              MG_TCASE("core", 0, shipped_files_parse_and_are_documented, b1_values, b2_values,
+                       nest_brunel_values, ei_network_values, uncoupled_values, lif_adap_values,
+                       nest_testcase_values, documented_example_parses, default_is_b1,
+                       base_model_values_and_defaults),
+              MG_TCASE("edges", 0, step_current_is_piecewise_constant, free_is_safe, load_errors),
+              MG_TCASE("errors", 0, malformed_json, unknown_keys, wrong_types, missing_keys, ranges,
+                       names_and_pairs, adaptation_and_steps))

@@ -16,12 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int verbose(void)
-{
-    const char *v = getenv("MG_TEST_VERBOSE");
-    return v != NULL && v[0] != '\0' && v[0] != '0';
-}
-
 /* Chi-square tests here fail when the p-value is below this: false-failure rate 1e-6 each. */
 #define P_FAIL 1e-6
 
@@ -164,7 +158,7 @@ static void check_chisq(const char *what, const long *cnt, int nbins, long total
 {
     double chi2;
     double pv = chisq_equal(cnt, nbins, total, &chi2);
-    if (verbose()) {
+    if (mg_test_verbose()) {
         printf("%-58s chi2 = %9.1f dof = %5d p = %.3g\n", what, chi2, nbins - 1, pv);
         fflush(stdout);
     }
@@ -325,31 +319,12 @@ START_TEST(distinct_counters_distinct_outputs)
 }
 END_TEST
 
-Suite *rng_suite(void)
-{
-    Suite *s = suite_create("rng");
-    TCase *core = tcase_create("core");
-    tcase_add_test(core, philox_known_answers);
-    tcase_add_test(core, rng_u32_block_order);
-    tcase_add_test(core, rng_u01_uses_words_in_order);
-    tcase_add_test(core, rng_pure_in_counter);
-    suite_add_tcase(s, core);
-    TCase *edges = tcase_create("edges");
-    tcase_set_timeout(edges, 60);
-    tcase_add_test(edges, u01_extremes);
-    tcase_add_test(edges, u01_never_outside_open_interval);
-    suite_add_tcase(s, edges);
-    TCase *stats = tcase_create("stats");
-    tcase_set_timeout(stats, 120);
-    tcase_add_test(stats, u01_uniform_one_stream);
-    tcase_add_test(stats, u01_uniform_across_steps);
-    tcase_add_test(stats, u01_low_bits_uniform);
-    tcase_add_test(stats, u01_serial_pairs);
-    tcase_add_test(stats, neighbour_streams_differ);
-    tcase_add_loop_test(stats, neighbour_streams_independent, 0, 5);
-    tcase_add_test(stats, distinct_counters_distinct_outputs);
-    suite_add_tcase(s, stats);
-    return s;
-}
-
-MG_TEST_MAIN(rng_suite)
+MG_TEST_SUITE(rng,
+              MG_TCASE("core", 0, philox_known_answers, rng_u32_block_order,
+                       rng_u01_uses_words_in_order, rng_pure_in_counter),
+              MG_TCASE("edges", 60, u01_extremes, u01_never_outside_open_interval),
+              {.name = "stats", .timeout_s = 120,
+               .tests = MG_TESTS(u01_uniform_one_stream, u01_uniform_across_steps,
+                                 u01_low_bits_uniform, u01_serial_pairs, neighbour_streams_differ,
+                                 distinct_counters_distinct_outputs),
+               .loops = (const mg_test_loop[]){{neighbour_streams_independent, 5}, {NULL, 0}}})

@@ -18,21 +18,10 @@
 # One line per case (PASS/FAIL name); exit status 1 on any failure.
 set -u
 
-M=${MESOGIF:-bin/mesogif}
 EI=data/models/ei_network.json
 UNC=data/models/uncoupled.json
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
-if [ ! -x "$M" ]; then
-    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
-    exit 1
-fi
-T=$(mktemp -d /tmp/mg_test_set.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass() { echo "PASS $1"; }
-bad() { echo "FAIL $1"; fail=1; }
+. "$(dirname "$0")/lib.sh"
+mg_begin test_set "$EI" "$UNC"
 
 RUN=(run --t-sim 300ms --t-warmup 50ms --realizations 6 --seed 3 --quiet --backend cpu)
 
@@ -52,12 +41,12 @@ EOF
 if [ -f "$T/a.h5" ] && [ -f "$T/b.h5" ] && h5diff "$T/a.h5" "$T/b.h5" /stats >/dev/null 2>&1; then
     pass "set equals the edited model file (/stats bitwise)"
 else
-    bad "set equals the edited model file (/stats bitwise)"
+    fail "set equals the edited model file (/stats bitwise)"
 fi
 if [ -f "$T/c.h5" ] && ! h5diff "$T/a.h5" "$T/c.h5" /stats/sums >/dev/null 2>&1; then
     pass "set changes the result"
 else
-    bad "set changes the result"
+    fail "set changes the result"
 fi
 key_a=$(h5dump -d /config/run_key "$T/a.h5" 2>/dev/null | grep -m1 '"')
 key_c=$(h5dump -d /config/run_key "$T/c.h5" 2>/dev/null | grep -m1 '"')
@@ -66,7 +55,7 @@ if [ -n "$key_a" ] && [ "$key_a" != "$key_c" ] &&
    h5dump -d /config/model_json "$T/a.h5" 2>/dev/null | grep -q '"I_e": 320'; then
     pass "set is recorded (command line, model, run key)"
 else
-    bad "set is recorded (command line, model, run key)"
+    fail "set is recorded (command line, model, run key)"
 fi
 
 # ---- bad overrides: exit 2, one line, no file ---------------------------------------------
@@ -81,7 +70,7 @@ check_bad() { # name, expected text, override...
     if [ $rc -eq 2 ] && [ "$n" -eq 1 ] && grep -qF -- "$want" "$T/err" && [ ! -e "$T/x.h5" ]; then
         pass "bad override: $name"
     else
-        bad "bad override: $name (rc $rc, $n lines: $(head -c 300 "$T/err"))"
+        fail "bad override: $name (rc $rc, $n lines: $(head -c 300 "$T/err"))"
     fi
 }
 check_bad "unknown population" "--set X.I_e=1: no population of the model is named" --set X.I_e=1
@@ -118,13 +107,13 @@ for lvl in meso micro; do
     if [ $ok -eq 1 ]; then
         pass "stimuli $lvl: same bits with 1/2 threads, batch 2/3"
     else
-        bad "stimuli $lvl: same bits with 1/2 threads, batch 2/3 ($(head -c 300 "$T/err"))"
+        fail "stimuli $lvl: same bits with 1/2 threads, batch 2/3 ($(head -c 300 "$T/err"))"
     fi
     "$M" "${SR[@]}" "$UNC" --level $lvl --out "$T/u.h5" >/dev/null 2>&1
     if [ -f "$T/u.h5" ] && ! h5diff "$T/s1.h5" "$T/u.h5" /stats/sums >/dev/null 2>&1; then
         pass "stimuli $lvl: the stimulus changes the result"
     else
-        bad "stimuli $lvl: the stimulus changes the result"
+        fail "stimuli $lvl: the stimulus changes the result"
     fi
     rm -f "$T/s1.h5" "$T/s2.h5" "$T/u.h5"
 done
@@ -133,7 +122,7 @@ done
 if [ -f "$T/f.h5" ] && h5diff "$T/f.h5" "$T/g.h5" /stats >/dev/null 2>&1; then
     pass "set of a stimulus key equals the file"
 else
-    bad "set of a stimulus key equals the file"
+    fail "set of a stimulus key equals the file"
 fi
 check_bad_model() { # name, expected text, model
     rm -f "$T/x.h5"
@@ -143,7 +132,7 @@ check_bad_model() { # name, expected text, model
     if [ $rc -eq 2 ] && [ "$n" -eq 1 ] && grep -qF -- "$2" "$T/err" && [ ! -e "$T/x.h5" ]; then
         pass "bad stimulus: $1"
     else
-        bad "bad stimulus: $1 (rc $rc, $n lines: $(head -c 300 "$T/err"))"
+        fail "bad stimulus: $1 (rc $rc, $n lines: $(head -c 300 "$T/err"))"
     fi
 }
 sed 's/ramp.csv/missing.csv/' "$T/stim.json" >"$T/stim_missing.json"
@@ -154,4 +143,4 @@ check_bad_model "negative frequency" \
     "/populations/0/ac_current/frequency: -8 is out of range (allowed: number >= 0, Hz)" \
     "$T/stim_neg.json"
 
-exit $fail
+mg_end

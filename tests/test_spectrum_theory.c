@@ -167,14 +167,5 @@ START_TEST(uncoupled_meso_spectrum_matches_renewal_theory)
 }
 END_TEST
 
-Suite *spectrum_theory_suite(void)
-{
-    Suite *s = suite_create("spectrum_theory");
-    TCase *tc = tcase_create("stats");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, uncoupled_meso_spectrum_matches_renewal_theory);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(spectrum_theory_suite)
+MG_TEST_SUITE(spectrum_theory,
+              MG_TCASE("stats", 120, uncoupled_meso_spectrum_matches_renewal_theory))

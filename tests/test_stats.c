@@ -870,33 +870,13 @@ START_TEST(h5_statistics_round_trip_bitwise)
 }
 END_TEST
 
-Suite *stats_suite(void)
-{
-    Suite *s = suite_create("stats");
-    TCase *tc = tcase_create("rate_ci");
-    tcase_add_test(tc, rate_ci_matches_chi_square_quantiles);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("psd");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, psd_of_white_noise_is_flat_at_sigma2_dt);
-    tcase_add_test(tc, psd_of_ar1_matches_its_closed_form);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("switching");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, switching_matches_reference_implementation);
-    tcase_add_test(tc, telegraph_rates_dwells_and_coverage);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("merge");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, merge_of_synthetic_records_equals_union);
-    tcase_add_test(tc, merge_of_run_ranges_equals_union_meso);
-    tcase_add_test(tc, merge_of_run_ranges_equals_union_micro);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("io");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, h5_statistics_round_trip_bitwise);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(stats_suite)
+MG_TEST_SUITE(stats,
+              MG_TCASE("rate_ci", 0, rate_ci_matches_chi_square_quantiles),
+              MG_TCASE("psd", 120, psd_of_white_noise_is_flat_at_sigma2_dt,
+                       psd_of_ar1_matches_its_closed_form),
+              MG_TCASE("switching", 120, switching_matches_reference_implementation,
+                       telegraph_rates_dwells_and_coverage),
+              MG_TCASE("merge", 120, merge_of_synthetic_records_equals_union,
+                       merge_of_run_ranges_equals_union_meso,
+                       merge_of_run_ranges_equals_union_micro),
+              MG_TCASE("io", 60, h5_statistics_round_trip_bitwise))

@@ -256,19 +256,7 @@ START_TEST(bad_input)
 }
 END_TEST
 
-static Suite *stats_time_suite(void)
-{
-    Suite *s = suite_create("stats_time");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, off_leaves_the_layout);
-    tcase_add_test(tc, bad_input);
-    tcase_add_test(tc, library_default);
-    tcase_add_test(tc, deterministic_is_the_trace);
-    tcase_add_test(tc, stochastic_mean_is_the_deterministic_response);
-    tcase_add_test(tc, bitwise_threads_batches_shards);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(stats_time_suite)
+static MG_TEST_SUITE(stats_time,
+              MG_TCASE("core", 120, off_leaves_the_layout, bad_input, library_default,
+                       deterministic_is_the_trace, stochastic_mean_is_the_deterministic_response,
+                       bitwise_threads_batches_shards))

@@ -20,22 +20,14 @@
 # One line per case (PASS/FAIL name); exit status 1 on any failure.
 set -u
 
-M=${MESOGIF:-bin/mesogif}
 UNC=data/models/uncoupled.json
-if [ ! -x "$M" ]; then
-    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
-    exit 1
-fi
-T=$(mktemp -d /tmp/mg_test_stats_time.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass() { echo "PASS $1"; }
-bad() { echo "FAIL $1"; fail=1; }
+. "$(dirname "$0")/lib.sh"
+mg_begin test_stats_time "$UNC"
 
 # the uncoupled population with a step of +60 pA at 200 ms
 sed 's/"len_kernel": -1}/"len_kernel": -1, "step_current": {"amplitude_times": [200.0], "amplitude_values": [60.0]}}/' \
     "$UNC" > "$T/step.json"
-grep -q step_current "$T/step.json" || bad "setup: step model"
+grep -q step_current "$T/step.json" || fail "setup: step model"
 
 RUN=(run --t-sim 500ms --t-warmup 100ms --stats-bin 10ms --quiet --backend cpu --seed 5)
 
@@ -52,7 +44,7 @@ if [ "$(shape "$T/a.h5" stats/time/mean_A)" = "{1, 50}" ] &&
     [ "$(shape "$T/a.h5" stats/sums/time/sum_AA)" = "{1, 1, 50}" ]; then
     pass "default: a step current gets /stats/time in 10 ms bins, shapes [P][bins], [P][P][bins]"
 else
-    bad "default: /stats/time of the step model: $(h5ls -r "$T/a.h5" 2>&1 | grep time | tr '\n' ' ') $(cat "$T/err")"
+    fail "default: /stats/time of the step model: $(h5ls -r "$T/a.h5" 2>&1 | grep time | tr '\n' ' ') $(cat "$T/err")"
 fi
 "$M" "${RUN[@]}" "$UNC" --realizations 2 --out "$T/b.h5" >/dev/null 2>&1
 "$M" "${RUN[@]}" "$T/step.json" --realizations 2 --stats-time off --out "$T/c.h5" >/dev/null 2>&1
@@ -60,13 +52,13 @@ if [ -f "$T/b.h5" ] && [ -f "$T/c.h5" ] && ! h5ls -r "$T/b.h5" | grep -q time &&
     ! h5ls -r "$T/c.h5" | grep -q time; then
     pass "default: none for a stationary model, none with --stats-time off"
 else
-    bad "default: /stats/time where none was asked for"
+    fail "default: /stats/time where none was asked for"
 fi
 "$M" "${RUN[@]}" "$UNC" --realizations 2 --stats-time 50ms --out "$T/d.h5" >/dev/null 2>&1
 if [ "$(shape "$T/d.h5" stats/time/mean_A)" = "{1, 10}" ]; then
     pass "--stats-time 50ms on a stationary model: 10 bins"
 else
-    bad "--stats-time 50ms: $(shape "$T/d.h5" stats/time/mean_A)"
+    fail "--stats-time 50ms: $(shape "$T/d.h5" stats/time/mean_A)"
 fi
 
 # ---- bitwise: threads, batches, shards merged ----------------------------------------------
@@ -76,7 +68,7 @@ if h5diff "$T/one.h5" "$T/two.h5" /stats/time >/dev/null 2>&1 &&
     h5diff "$T/one.h5" "$T/two.h5" /stats/sums >/dev/null 2>&1; then
     pass "bitwise: 1 thread = 2 threads with batch 3 (/stats/time, /stats/sums)"
 else
-    bad "bitwise: threads/batch change /stats/time"
+    fail "bitwise: threads/batch change /stats/time"
 fi
 for s in 0 1; do
     "$M" "${RUN[@]}" "$T/step.json" --realizations 64 --shard $s/2 --out "$T/s$s.h5" >/dev/null 2>&1
@@ -86,7 +78,7 @@ if [ -f "$T/m.h5" ] && h5diff "$T/one.h5" "$T/m.h5" /stats/time >/dev/null 2>&1 
     h5diff "$T/one.h5" "$T/m.h5" /stats/sums >/dev/null 2>&1; then
     pass "shards: two merged shards = one run (/stats/time, /stats/sums, bitwise)"
 else
-    bad "shards: merged /stats/time differs from one run: $(h5diff "$T/one.h5" "$T/m.h5" /stats/time 2>&1 | tail -2)"
+    fail "shards: merged /stats/time differs from one run: $(h5diff "$T/one.h5" "$T/m.h5" /stats/time 2>&1 | tail -2)"
 fi
 
 # ---- checkpoint: SIGTERM (checkpoint, exit 75), --resume = one uninterrupted run ------------
@@ -106,7 +98,7 @@ elif [ $code -eq 75 ] && "$M" run --resume "$T/ck.ckpt" --quiet >/dev/null 2>&1 
     h5diff "$T/full.h5" "$T/ck.h5" /stats/sums >/dev/null 2>&1; then
     pass "checkpoint: SIGTERM, --resume = uninterrupted (/stats/time, /stats/sums, bitwise)"
 else
-    bad "checkpoint: exit $code, or resumed /stats/time differs"
+    fail "checkpoint: exit $code, or resumed /stats/time differs"
 fi
 if [ -f "$T/ck.h5" ]; then
     "$M" "${CK[@]}" --out "$T/ck2.h5" --checkpoint "$T/ck2.ckpt" >/dev/null 2>&1 &
@@ -120,7 +112,7 @@ if [ -f "$T/ck.h5" ]; then
         if [ $rc -eq 2 ] && grep -q -- "--stats-time: does not apply with --resume" "$T/err"; then
             pass "checkpoint: --resume with another --stats-time is refused"
         else
-            bad "checkpoint: --resume --stats-time 50ms (exit $rc): $(cat "$T/err")"
+            fail "checkpoint: --resume --stats-time 50ms (exit $rc): $(cat "$T/err")"
         fi
     fi
 fi
@@ -129,7 +121,7 @@ fi
 if "$M" info "$T/m.h5" 2>&1 | grep -q "time-resolved statistics across 64 realizations (50 bins of 10 ms"; then
     pass "info: time-resolved summary"
 else
-    bad "info: no time-resolved summary"
+    fail "info: no time-resolved summary"
 fi
 
 # ---- compare: the time-resolved means bin by bin (Bonferroni over rows and bins) ------------
@@ -143,7 +135,7 @@ rc=$?
 if [ $rc -eq 0 ] && grep -q "and 50 time bins within" "$T/cmp" && grep -q "mean A(t) P1, 50 bins" "$T/cmp"; then
     pass "compare: two ensembles of one model agree bin by bin"
 else
-    bad "compare: same model (exit $rc): $(tail -3 "$T/cmp")"
+    fail "compare: same model (exit $rc): $(tail -3 "$T/cmp")"
 fi
 sed 's/\[60.0\]/[80.0]/' "$T/step.json" > "$T/step80.json"
 "$M" "${RUN[@]}" "$T/step80.json" --realizations 64 --first 64 --out "$T/o80.h5" >/dev/null 2>&1
@@ -153,7 +145,7 @@ if [ $rc -eq 1 ] && grep -q "DIFFERS ([1-9][0-9]* bins beyond)" "$T/cmp" &&
     grep -q "time bins beyond" "$T/cmp"; then
     pass "compare: a larger step differs in the bins after it"
 else
-    bad "compare: different step (exit $rc): $(tail -3 "$T/cmp")"
+    fail "compare: different step (exit $rc): $(tail -3 "$T/cmp")"
 fi
 
 # ---- bad input ----------------------------------------------------------------------------
@@ -167,7 +159,7 @@ check_bad() { # name, expected text, args...
         ! ls "$T"/x.h5* >/dev/null 2>&1; then
         pass "bad input: $name"
     else
-        bad "bad input: $name (exit $rc): $(cat "$T/err")"
+        fail "bad input: $name (exit $rc): $(cat "$T/err")"
     fi
 }
 check_bad "not a duration" "--stats-time: 'fast'" "$T/step.json" --stats-time fast
@@ -185,7 +177,7 @@ rc=$?
 if [ $rc -eq 0 ] && grep -q "note: time-resolved statistics left off (76 MB" "$T/err"; then
     pass "default too large: left off with a note"
 else
-    bad "default too large (exit $rc): $(cat "$T/err")"
+    fail "default too large (exit $rc): $(cat "$T/err")"
 fi
 
-exit $fail
+mg_end

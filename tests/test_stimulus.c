@@ -416,23 +416,6 @@ START_TEST(gpu_suite_model)
 }
 END_TEST
 
-static Suite *stimulus_suite(void)
-{
-    Suite *s = suite_create("stimulus");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, parse_keys);
-    tcase_add_test(tc, parse_errors);
-    tcase_add_test(tc, csv_file);
-    tcase_add_test(tc, h5_file);
-    tcase_add_test(tc, input_is_formula);
-    tcase_add_test(tc, step_only_table);
-    tcase_add_test(tc, ou_frozen);
-    tcase_add_test(tc, table_limit);
-    tcase_add_test(tc, overrides);
-    tcase_add_test(tc, gpu_suite_model);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(stimulus_suite)
+static MG_TEST_SUITE(stimulus,
+              MG_TCASE("core", 60, parse_keys, parse_errors, csv_file, h5_file, input_is_formula,
+                       step_only_table, ou_frozen, table_limit, overrides, gpu_suite_model))

@@ -124,14 +124,5 @@ START_TEST(sinusoid_gain_and_phase)
 }
 END_TEST
 
-static Suite *stimulus_theory_suite(void)
-{
-    Suite *s = suite_create("stimulus_theory");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, sinusoid_gain_and_phase);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(stimulus_theory_suite)
+static MG_TEST_SUITE(stimulus_theory,
+              MG_TCASE("core", 120, sinusoid_gain_and_phase))

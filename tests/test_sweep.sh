@@ -13,17 +13,9 @@
 # One line per case (PASS/FAIL name); exit status 1 on any failure.
 set -u
 
-M=${MESOGIF:-bin/mesogif}
 UNC=data/models/uncoupled.json
-if [ ! -x "$M" ]; then
-    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
-    exit 1
-fi
-T=$(mktemp -d /tmp/mg_test_sweep.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-fail=0
-pass() { echo "PASS $1"; }
-bad() { echo "FAIL $1"; fail=1; }
+. "$(dirname "$0")/lib.sh"
+mg_begin test_sweep "$UNC"
 RO=(--t-sim 500ms --t-warmup 100ms --realizations 3 --seed 9 --quiet --backend cpu)
 GRID=(--set-grid P1.I_e=200:250:25 --set-grid P1.Delta_V=2,3)
 
@@ -35,21 +27,21 @@ want="point,P1.I_e,P1.Delta_V 0,200,2 1,200,3 2,225,2 3,225,3 4,250,2 5,250,3 "
 if [ $rc -eq 0 ] && [ "$n_files" -eq 6 ] && [ "$order" = "$want" ]; then
     pass "grid: 6 points, index in row-major order"
 else
-    bad "grid: 6 points, index in row-major order (rc $rc, $n_files files, '$order'," \
+    fail "grid: 6 points, index in row-major order (rc $rc, $n_files files, '$order'," \
         "$(head -c 300 "$T/err"))"
 fi
 "$M" run "$UNC" "${RO[@]}" --set P1.I_e=225 --set P1.Delta_V=3 --out "$T/p3.h5" >/dev/null 2>&1
 if h5diff "$T/a/point_3.h5" "$T/p3.h5" /stats >/dev/null 2>&1; then
     pass "grid: a point is the run with its --set (/stats bitwise)"
 else
-    bad "grid: a point is the run with its --set (/stats bitwise)"
+    fail "grid: a point is the run with its --set (/stats bitwise)"
 fi
 # columns: point, I_e, Delta_V, file, mean_A, sem, var; at Delta_V = 2: rows 0, 2, 4
 if awk -F, 'NR > 1 && $3 == 2 { if (n && $5 <= last) bad = 1; last = $5; n++ }
             END { exit !(n == 3 && !bad) }' "$T/a/index.csv"; then
     pass "grid: the rate grows with I_e"
 else
-    bad "grid: the rate grows with I_e ($(cat "$T/a/index.csv"))"
+    fail "grid: the rate grows with I_e ($(cat "$T/a/index.csv"))"
 fi
 
 "$M" sweep "$UNC" "${GRID[@]}" --out-dir "$T/b" --point 4 "${RO[@]}" >/dev/null 2>"$T/err"
@@ -57,14 +49,14 @@ rc=$?
 if [ $rc -eq 0 ] && [ -f "$T/b/point_4.h5" ] && [ "$(ls "$T/b" | wc -l)" -eq 1 ]; then
     pass "one point: --point 4 writes point_4.h5 only"
 else
-    bad "one point: --point 4 writes point_4.h5 only (rc $rc: $(ls "$T/b" 2>&1 | tr '\n' ' '))"
+    fail "one point: --point 4 writes point_4.h5 only (rc $rc: $(ls "$T/b" 2>&1 | tr '\n' ' '))"
 fi
 "$M" sweep "$UNC" "${GRID[@]}" --out-dir "$T/b" --index-only >/dev/null 2>"$T/err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q "point 0" "$T/err" && [ ! -e "$T/b/index.csv" ]; then
     pass "one point: --index-only names a missing point"
 else
-    bad "one point: --index-only names a missing point (rc $rc: $(head -c 300 "$T/err"))"
+    fail "one point: --index-only names a missing point (rc $rc: $(head -c 300 "$T/err"))"
 fi
 for k in 0 1 2 3 5; do
     "$M" sweep "$UNC" "${GRID[@]}" --out-dir "$T/b" --point $k "${RO[@]}" >/dev/null 2>&1
@@ -73,7 +65,7 @@ done
 if [ $? -eq 0 ] && cmp -s "$T/a/index.csv" "$T/b/index.csv"; then
     pass "one point: the points run one by one give the same index"
 else
-    bad "one point: the points run one by one give the same index ($(head -c 300 "$T/err"))"
+    fail "one point: the points run one by one give the same index ($(head -c 300 "$T/err"))"
 fi
 
 check_bad() { # name, expected text, sweep arguments...
@@ -87,7 +79,7 @@ check_bad() { # name, expected text, sweep arguments...
        [ -z "$(ls "$T/x" 2>/dev/null)" ]; then
         pass "bad input: $name"
     else
-        bad "bad input: $name (rc $rc, $n lines: $(head -c 300 "$T/err"))"
+        fail "bad input: $name (rc $rc, $n lines: $(head -c 300 "$T/err"))"
     fi
 }
 check_bad "unknown key" 'point 0: --set P1.I_ee=1: /populations/0/I_ee: unknown key' \
@@ -99,4 +91,4 @@ check_bad "point beyond the grid" "--point 7, but the grid has 2 points" \
 check_bad "bad run option" "--t-sim" --set-grid P1.I_e=200,210 --t-sim abc
 check_bad "--out" "--out is not allowed" --set-grid P1.I_e=200,210 --out x.h5
 
-exit $fail
+mg_end

@@ -581,36 +581,15 @@ START_TEST(oscillatory_instability_beyond_static_criterion)
 }
 END_TEST
 
-static Suite *theory_suite(void)
-{
-    Suite *s = suite_create("theory");
-    TCase *st = tcase_create("stationary");
-    tcase_add_test(st, table_uth15_no_adaptation);
-    tcase_add_test(st, table_uth10_no_adaptation);
-    tcase_add_test(st, table_adapting_uncoupled);
-    tcase_add_test(st, qr_integral_single_kernel_closed_form);
-    tcase_add_test(st, gain_matches_finite_difference);
-    tcase_add_test(st, grid_density_and_interpolation);
-    suite_add_tcase(s, st);
-    TCase *fx = tcase_create("fixed");
-    tcase_set_timeout(fx, 120);
-    tcase_add_test(fx, b1_fixed_points_and_stability);
-    tcase_add_test(fx, self_excited_bistable_population);
-    tcase_add_test(fx, nest_testcase_and_ei_networks);
-    tcase_add_test(fx, three_populations_multistart);
-    tcase_add_test(fx, bad_input);
-    suite_add_tcase(s, fx);
-    TCase *sp = tcase_create("spectrum");
-    tcase_set_timeout(sp, 120);
-    tcase_add_test(sp, renewal_spectrum_limits);
-    tcase_add_test(sp, renewal_spectrum_bin_variance);
-    tcase_add_test(sp, susceptibility_closed_form_and_limits);
-    tcase_add_test(sp, adaptation_response_matches_deterministic_meso);
-    tcase_add_test(sp, network_spectrum_reduces_to_renewal);
-    tcase_add_test(sp, network_spectrum_high_frequency_limit);
-    tcase_add_test(sp, oscillatory_instability_beyond_static_criterion);
-    suite_add_tcase(s, sp);
-    return s;
-}
-
-MG_TEST_MAIN(theory_suite)
+static MG_TEST_SUITE(theory,
+              MG_TCASE("stationary", 0, table_uth15_no_adaptation, table_uth10_no_adaptation,
+                       table_adapting_uncoupled, qr_integral_single_kernel_closed_form,
+                       gain_matches_finite_difference, grid_density_and_interpolation),
+              MG_TCASE("fixed", 120, b1_fixed_points_and_stability,
+                       self_excited_bistable_population, nest_testcase_and_ei_networks,
+                       three_populations_multistart, bad_input),
+              MG_TCASE("spectrum", 120, renewal_spectrum_limits, renewal_spectrum_bin_variance,
+                       susceptibility_closed_form_and_limits,
+                       adaptation_response_matches_deterministic_meso,
+                       network_spectrum_reduces_to_renewal, network_spectrum_high_frequency_limit,
+                       oscillatory_instability_beyond_static_criterion))

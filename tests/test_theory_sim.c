@@ -513,22 +513,6 @@ START_TEST(response_ei_3c)
 }
 END_TEST
 
-Suite *theory_sim_suite(void)
-{
-    Suite *s = suite_create("theory_sim");
-    TCase *lay = tcase_create("layout");
-    tcase_set_timeout(lay, 300);
-    tcase_add_test(lay, layout_b1);
-    tcase_add_test(lay, layout_no_spectra);
-    tcase_add_test(lay, theory_failure_keeps_run);
-    suite_add_tcase(s, lay);
-    TCase *spec = tcase_create("spectra");
-    tcase_set_timeout(spec, 900);
-    tcase_add_test(spec, renewal_uncoupled);
-    tcase_add_test(spec, response_ei_large_n);
-    tcase_add_test(spec, response_ei_3c);
-    suite_add_tcase(s, spec);
-    return s;
-}
-
-MG_TEST_MAIN(theory_sim_suite)
+MG_TEST_SUITE(theory_sim,
+              MG_TCASE("layout", 300, layout_b1, layout_no_spectra, theory_failure_keeps_run),
+              MG_TCASE("spectra", 900, renewal_uncoupled, response_ei_large_n, response_ei_3c))

@@ -13,24 +13,9 @@
 # case; exit status 1 on any failure.
 set -u
 
-M=${MESOGIF:-bin/mesogif}
 B1=data/models/bistable_b1.json
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-[ -x "$M" ] || { echo "FAIL setup: $M is not an executable"; exit 1; }
-[ -f "$B1" ] || { echo "FAIL setup: run from the repository root"; exit 1; }
-T=$(mktemp -d /tmp/mg_test_workflow.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-n_pass=0
-n_fail=0
-pass() { echo "PASS $1"; n_pass=$((n_pass + 1)); }
-fail() {
-    echo "FAIL $1: $2"
-    n_fail=$((n_fail + 1))
-    [ -s "$T/stderr" ] && sed 's/^/      stderr: /' "$T/stderr" | head -5
-}
-rc=0
-run() { "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?; }
+. "$(dirname "$0")/lib.sh"
+mg_begin test_workflow "$B1"
 # expect NAME CODE STDERR_WORDS CMD...: exit CODE and every |-separated word on stderr (an empty
 # WORDS: anything)
 expect() {
@@ -287,5 +272,4 @@ check "make install: installs the plotting tool as mesogif-plot" $? "not in make
 make -n -B PORTABLE=1 BUILD="$T/pb" BINDIR="$T/pb/bin" NVCC= "$T/pb/obj/units.o" 2>/dev/null | grep -q -- "-march=x86-64-v3"
 check "make PORTABLE=1: builds for x86-64-v3" $? "no -march=x86-64-v3"
 
-echo "test_workflow: $n_pass passed, $n_fail failed"
-[ $n_fail -eq 0 ]
+mg_end

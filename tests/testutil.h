@@ -24,6 +24,68 @@
         return nfail == 0 ? EXIT_SUCCESS : EXIT_FAILURE;         \
     }
 
+/* A suite as a table: one mg_tcase per TCase. tests is NULL-terminated (MG_TESTS); loops, where
+ * given, is {NULL, 0}-terminated and adds test i for i in [0, n); setup/teardown, where given,
+ * run around each test, or once per case (before the tests fork) when once is 1; timeout_s 0
+ * keeps Check's default (CK_DEFAULT_TIMEOUT). */
+typedef struct {
+    const TTest *test;
+    int n;
+} mg_test_loop;
+
+typedef struct {
+    const char *name;
+    int timeout_s;
+    const TTest *const *tests;
+    void (*setup)(void);
+    void (*teardown)(void);
+    int once;
+    const mg_test_loop *loops;
+} mg_tcase;
+
+#define MG_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+#define MG_TCASE(name, timeout_s, ...) {name, timeout_s, MG_TESTS(__VA_ARGS__), NULL, NULL, 0, NULL}
+
+static inline Suite *mg_test_suite(const char *name, const mg_tcase *cases, int n_cases)
+{
+    Suite *s = suite_create(name);
+    for (int c = 0; c < n_cases; ++c) {
+        const mg_tcase *k = &cases[c];
+        TCase *tc = tcase_create(k->name);
+        if (k->setup || k->teardown) {
+            if (k->once)
+                tcase_add_unchecked_fixture(tc, k->setup, k->teardown);
+            else
+                tcase_add_checked_fixture(tc, k->setup, k->teardown);
+        }
+        if (k->timeout_s > 0)
+            tcase_set_timeout(tc, k->timeout_s);
+        for (const TTest *const *t = k->tests; t && *t; ++t)
+            tcase_add_test(tc, *t);
+        for (const mg_test_loop *l = k->loops; l && l->test; ++l)
+            tcase_add_loop_test(tc, l->test, 0, l->n);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+/* Suite *<stem>_suite(void) built from the mg_tcase rows given, and the runner main:
+ * MG_TEST_SUITE(rng, MG_TCASE("core", 0, a, b), MG_TCASE("stats", 120, c)) */
+#define MG_TEST_SUITE(stem, ...)                                                        \
+    Suite *stem##_suite(void)                                                          \
+    {                                                                                  \
+        const mg_tcase tcases_[] = {__VA_ARGS__};                                      \
+        return mg_test_suite(#stem, tcases_, (int)(sizeof tcases_ / sizeof *tcases_)); \
+    }                                                                                  \
+    MG_TEST_MAIN(stem##_suite)
+
+/* MG_TEST_VERBOSE set (and not "0"): the statistical suites print their tables. */
+static inline int mg_test_verbose(void)
+{
+    const char *v = getenv("MG_TEST_VERBOSE");
+    return v != NULL && v[0] != '\0' && v[0] != '0';
+}
+
 /* Load the model file at path, or the default model (B1) for NULL; a failure fails the test. */
 static inline void mg_test_model(const char *path, mg_model *m)
 {
