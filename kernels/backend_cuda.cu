@@ -385,7 +385,7 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         MG_CUDA_TRY(cudaMalloc(&d_rec_i, (size_t)(lanes_max * job->SL.n_i) * sizeof(int64_t)));
         MG_CUDA_TRY(cudaMalloc(&d_rec_d, (size_t)(lanes_max * job->SL.n_d) * sizeof(double)));
         MG_CUDA_TRY(cudaMalloc(&d_gi, (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
-        if (psd_N > 0 && (rc = mg_cu_spectra_init(&spec, &job->oc, lanes_max, err)) != MG_OK)
+        if (psd_N > 0 && (rc = mg_cu_spectra_alloc(&spec, &job->oc, lanes_max, err)) != MG_OK)
             goto out;
         MG_CUDA_TRY(cudaMalloc(&d_gd, (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
     }

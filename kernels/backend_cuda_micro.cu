@@ -535,7 +535,7 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
                                (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
         MG_CUDA_TRY(cudaMalloc((void **)&d_gd,
                                (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
-        if (psd_N > 0 && (rc = mg_cu_spectra_init(&spec, &job->oc, lanes_max, err)) != MG_OK)
+        if (psd_N > 0 && (rc = mg_cu_spectra_alloc(&spec, &job->oc, lanes_max, err)) != MG_OK)
             goto out;
         if (n_list > 0) {
             if (d->shared) {

@@ -158,7 +158,7 @@ static inline void mg_cu_spectra_free(mg_cu_spectra *s)
 }
 
 /* Allocate the buffers and make the plan for batches of at most lanes_max lanes. */
-static inline int mg_cu_spectra_init(mg_cu_spectra *s, const mg_obs_cfg *oc, long long lanes_max,
+static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, long long lanes_max,
                                      mg_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -228,7 +228,7 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
         }
         goto out;
     }
-    plan = mg_psd_plan_new(N);
+    plan = mg_psd_plan_alloc(N);
     re = (double *)malloc((size_t)H * sizeof(double));
     im = (double *)malloc((size_t)H * sizeof(double));
     hx = (double *)malloc((size_t)(s->P * s->lanes_max * H * 2) * sizeof(double));

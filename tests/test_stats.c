@@ -65,7 +65,7 @@ static void harness_init(harness *h, const mg_stats_cfg *c, const double *N, dou
     h->job.oc = h->oc;
     h->job.SL = h->L;
     if (c->psd_n > 0) {
-        h->psd = mg_cpu_psd_new(&h->job);
+        h->psd = mg_cpu_psd_alloc(&h->job);
         ck_assert_ptr_nonnull(h->psd);
     }
     h->state = malloc((size_t)h->oc.rows * MG_VL * sizeof(double));

@@ -169,7 +169,7 @@ void mg_rate_ci95(int64_t n, double T, double *lo, double *hi);
  * implementation with FFTW for tests and for the CPU backend's per-lane use through
  * mg_psd_plan; thread-safe given separate plans. */
 typedef struct mg_psd_plan mg_psd_plan;
-mg_psd_plan *mg_psd_plan_new(int64_t n);
+mg_psd_plan *mg_psd_plan_alloc(int64_t n);
 void mg_psd_plan_free(mg_psd_plan *p);
 /* Transform x[n] (copied), returning the complex coefficients X_k, k = 1..n/2, in re/im. */
 void mg_psd_transform(mg_psd_plan *p, const double *x, double *re, double *im);

@@ -34,14 +34,14 @@ struct mg_cpu_psd {
     double *re, *im;     /* [P][F] Fourier coefficients */
 };
 
-mg_cpu_psd *mg_cpu_psd_new(const mg_job *job)
+mg_cpu_psd *mg_cpu_psd_alloc(const mg_job *job)
 {
     const int64_t N = job->SL.cfg.psd_n, F = job->SL.F;
     const int P = job->SL.P;
     mg_cpu_psd *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    w->plan = mg_psd_plan_new(N);
+    w->plan = mg_psd_plan_alloc(N);
     w->seg = malloc((size_t)N * sizeof(double));
     w->re = malloc((size_t)(P * F) * sizeof(double));
     w->im = malloc((size_t)(P * F) * sizeof(double));
@@ -208,7 +208,7 @@ static void scratch_free(mg_job *job, void *wv)
     free(w);
 }
 
-static void *scratch_new(mg_job *job)
+static void *scratch_alloc(mg_job *job)
 {
     const int P = job->md.mm.P;
     scratch *w = calloc(1, sizeof *w);
@@ -224,7 +224,7 @@ static void *scratch_new(mg_job *job)
     w->nbar = calloc((size_t)P * MG_VL, sizeof(double));
     int ok = w->state && w->dyn && w->scratch && w->n && w->nbar;
     if (ok && job->SL.cfg.psd_n > 0)
-        ok = (w->psd = mg_cpu_psd_new(job)) != NULL;
+        ok = (w->psd = mg_cpu_psd_alloc(job)) != NULL;
     if (!ok) {
         scratch_free(job, w);
         return NULL;
@@ -234,6 +234,6 @@ static void *scratch_new(mg_job *job)
 
 int mg_cpu_run(mg_job *job, mg_err *err)
 {
-    static const mg_cpu_block_ops ops = {scratch_new, scratch_free, run_block};
+    static const mg_cpu_block_ops ops = {scratch_alloc, scratch_free, run_block};
     return mg_cpu_run_blocks(job, &ops, err);
 }

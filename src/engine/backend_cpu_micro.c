@@ -77,7 +77,7 @@ static int worker_alloc(const mg_job *job, worker *w)
     w->empty_off = calloc((size_t)d->max_N + 1, sizeof(int64_t));
     if (!w->state || !w->n || !w->spk || !w->csr || !w->empty_off)
         return MG_ENOMEM;
-    if (job->SL.cfg.psd_n > 0 && !(w->psd = mg_cpu_psd_new(job)))
+    if (job->SL.cfg.psd_n > 0 && !(w->psd = mg_cpu_psd_alloc(job)))
         return MG_ENOMEM;
     if (n_list > 0 && !d->shared) {
         w->store = calloc((size_t)n_list * MG_VL, sizeof *w->store);
@@ -414,7 +414,7 @@ static int replay_recorded(mg_job *job, worker *w)
 }
 
 /* The mg_cpu_block_ops callbacks (src/engine/job.h). */
-static void *worker_new_cb(mg_job *job)
+static void *worker_alloc_cb(mg_job *job)
 {
     worker *w = malloc(sizeof *w);
     if (!w)
@@ -460,7 +460,7 @@ int mg_cpu_run_micro(mg_job *job, mg_err *err)
             return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
     }
     /* the shared block scheduler (src/engine/cpu_schedule.c); --batch does not apply */
-    static const mg_cpu_block_ops ops = {worker_new_cb, worker_free_cb, run_block_cb};
+    static const mg_cpu_block_ops ops = {worker_alloc_cb, worker_free_cb, run_block_cb};
     int rc = mg_cpu_run_blocks(job, &ops, err);
     if (rc != MG_OK)
         return rc;

@@ -78,7 +78,7 @@ int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err)
     }
 #pragma omp parallel num_threads(nthreads)
     {
-        void *w = ops->worker_new(job);
+        void *w = ops->worker_alloc(job);
         if (!w)
             mg_job_fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
 #pragma omp for schedule(dynamic, 1)

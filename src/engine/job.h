@@ -114,12 +114,12 @@ void mg_job_fail(mg_job *job, int code, const char *msg);
 
 /* The CPU backends' shared work loop (src/engine/cpu_schedule.c): blocks of MG_VL realizations over
  * OpenMP threads, records added to the group sums in realization order. Each thread gets a
- * worker from worker_new (NULL: out of memory); run_block simulates the block [r0, min(r0 +
+ * worker from worker_alloc (NULL: out of memory); run_block simulates the block [r0, min(r0 +
  * MG_VL, hi)) and writes each valid realization's record to ri[j n_i], rd[j n_d], returning 0
  * (done), 1 (parked at a checkpoint) or -1 (failed: mg_job_fail called). Returns MG_OK (all
  * done, or stopped for a checkpoint) or the failure. */
 typedef struct {
-    void *(*worker_new)(mg_job *job);
+    void *(*worker_alloc)(mg_job *job);
     void (*worker_free)(mg_job *job, void *w);
     int (*run_block)(mg_job *job, void *w, int64_t r0, int64_t hi, int64_t *ri, double *rd);
 } mg_cpu_block_ops;
@@ -129,7 +129,7 @@ int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err);
  * (NULL on allocation failure; only when job->SL.cfg.psd_n > 0), and the work to do when
  * mg_obs_step reports a completed segment for a block of MG_VL lanes. */
 typedef struct mg_cpu_psd mg_cpu_psd;
-mg_cpu_psd *mg_cpu_psd_new(const mg_job *job);
+mg_cpu_psd *mg_cpu_psd_alloc(const mg_job *job);
 void mg_cpu_psd_free(mg_cpu_psd *w);
 void mg_cpu_psd_segment(const mg_job *job, mg_lanes st, int valid, mg_cpu_psd *w);
 

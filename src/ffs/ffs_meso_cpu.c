@@ -68,7 +68,7 @@ static void worker_free(worker *w)
     free(w->state);
 }
 
-static int worker_new(const mg_ffs_job *J, worker *w)
+static int worker_alloc(const mg_ffs_job *J, worker *w)
 {
     memset(w, 0, sizeof *w);
     size_t sb = ((size_t)mg_meso_scratch_doubles(J->mm) * sizeof(double) + 63) / 64 * 64;
@@ -177,7 +177,7 @@ static int engine_basin(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, m
 #pragma omp parallel num_threads(J->threads)
     {
         worker w;
-        if (worker_new(J, &w))
+        if (worker_alloc(J, &w))
             fail_set(&f, MG_ENOMEM, "out of memory");
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < nb; ++i)
@@ -243,7 +243,7 @@ static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double l
 #pragma omp parallel num_threads(J->threads)
     {
         worker w;
-        if (worker_new(J, &w))
+        if (worker_alloc(J, &w))
             fail_set(&f, MG_ENOMEM, "out of memory");
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < n; ++i)

@@ -465,7 +465,7 @@ struct mg_psd_plan {
     fftw_plan plan;
 };
 
-mg_psd_plan *mg_psd_plan_new(int64_t n)
+mg_psd_plan *mg_psd_plan_alloc(int64_t n)
 {
     mg_psd_plan *p = calloc(1, sizeof *p);
     if (!p)

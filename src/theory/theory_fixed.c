@@ -498,7 +498,7 @@ static int classify(search *s, mg_fixed_point *fp)
 
     mg_net_lin L;
     mg_err e2;
-    int rc = mg_net_lin_init(s->m, s->mu, fp->A_hz, 1e-6, &L, s->err);
+    int rc = mg_net_lin_alloc(s->m, s->mu, fp->A_hz, 1e-6, &L, s->err);
     if (rc)
         return rc;
     rc = mg_net_lin_unstable_roots(&L, &fp->n_unstable, &e2);
@@ -598,7 +598,7 @@ int mg_theory_spectrum_at(const mg_model *m, double t_ms, const double *rates_hz
     double mu[MG_POP_MAX];
     mg_theory_mu(m, t_ms, mu);
     mg_net_lin L;
-    int rc = mg_net_lin_init(m, mu, rates_hz, 1e-3, &L, err);
+    int rc = mg_net_lin_alloc(m, mu, rates_hz, 1e-3, &L, err);
     if (rc)
         return rc;
     rc = mg_net_lin_spectrum(&L, freq_hz, F, S_out, F, err);

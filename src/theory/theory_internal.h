@@ -93,7 +93,7 @@ typedef struct {
 /* Build the linearization at rates[P] (Hz) with inputs h = mu + w rates. Each population's
  * renewal state uses its rate in the QR threshold; if |1/T - rate| > rtol*rate the rates are
  * not a fixed point: MG_EINVAL. mu[P] in mV. On error nothing is left allocated. */
-int mg_net_lin_init(const mg_model *m, const double *mu, const double *rates, double rtol,
+int mg_net_lin_alloc(const mg_model *m, const double *mu, const double *rates, double rtol,
                     mg_net_lin *L, mg_err *err);
 void mg_net_lin_free(mg_net_lin *L);
 

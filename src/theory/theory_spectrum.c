@@ -36,7 +36,7 @@ void mg_net_lin_free(mg_net_lin *L)
     memset(L, 0, sizeof *L);
 }
 
-int mg_net_lin_init(const mg_model *m, const double *mu, const double *rates, double rtol,
+int mg_net_lin_alloc(const mg_model *m, const double *mu, const double *rates, double rtol,
                     mg_net_lin *L, mg_err *err)
 {
     memset(L, 0, sizeof *L);
