@@ -269,7 +269,7 @@ run /usr/bin/python3 -S tools/plot_run.py "$T/m.h5" -o "$T/p.png"
 check "plot_run.py: without numpy/h5py/matplotlib one line says what to install" $? "exit $rc"
 make -n install PREFIX="$T/prefix" BUILD=build BINDIR=bin 2>/dev/null | grep -q "tools/plot_run.py $T/prefix/bin/mesogif-plot"
 check "make install: installs the plotting tool as mesogif-plot" $? "not in make -n install"
-make -n -B PORTABLE=1 BUILD="$T/pb" BINDIR="$T/pb/bin" NVCC= "$T/pb/obj/units.o" 2>/dev/null | grep -q -- "-march=x86-64-v3"
+make -n -B PORTABLE=1 BUILD="$T/pb" BINDIR="$T/pb/bin" NVCC= "$T/pb/obj/util/units.o" 2>/dev/null | grep -q -- "-march=x86-64-v3"
 check "make PORTABLE=1: builds for x86-64-v3" $? "no -march=x86-64-v3"
 
 mg_end

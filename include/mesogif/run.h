@@ -84,8 +84,8 @@ typedef struct {
     double hist_max_hz;          /* histograms of A on [0, max) */
     int hist_bins;
     int theory;                  /* 1: compute the mean-field theory of the model after the run
-                                    and write it under /theory (src/io/io_h5_theory.c); does not
-                                    change the simulation */
+                                    into mg_result.theory (src/theory/theory_run.c), written under
+                                    /theory; does not change the simulation */
     /* checkpoints: written to checkpoint_path (NULL: never) every checkpoint_every_s seconds of
      * wall time (0: only when cancelled) and when *cancel becomes non-zero; a cancelled run with
      * a checkpoint path returns MG_EINTR after writing it. resume_path: continue from that
@@ -148,6 +148,11 @@ typedef struct {
     char partial_reason[MG_ERR_LEN];
     char *run_key;               /* canonical identity of the run (src/engine/run_key.c), owned */
     char run_hash[17];           /* its 64-bit FNV-1a hash, hex */
+    /* opts.theory: the mean-field theory of the model (include/mesogif/theory.h), computed after
+     * the simulation, owned; NULL when not asked for or when it could not be computed: then
+     * theory_error says why (a theory never costs the run) */
+    struct mg_run_theory *theory;
+    char theory_error[MG_ERR_LEN];
 } mg_result;
 
 /* Validate opts against model m (dt multiples, delays >= dt, sizes and memory), then simulate.
@@ -166,6 +171,21 @@ int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_real
                     double *total, mg_err *err);
 
 void mg_result_free(mg_result *res);
+
+/* A run set up once, for a caller that looks before it runs (the command line: --dry-run, the
+ * backend line, the checks of the output, then the run). mg_run_plan_alloc validates opts
+ * against m, derives the per-step model, lays out state and statistics and checks the memory,
+ * exactly as mg_run_estimate (*per_realization and *total, when not NULL, are filled on MG_OK
+ * and MG_ENOMEM), and asks for a CUDA device unless opts->backend is MG_BACKEND_CPU; *plan is
+ * NULL on failure. m must outlive the plan. mg_run_plan_cuda: 1 and the device's name if the
+ * probe found one, else 0 and why not (as mg_cuda_available). mg_run_plan_run simulates it, as
+ * mg_run (a plan runs once); mg_run_plan_free releases it (NULL-safe). mg_run is these three. */
+typedef struct mg_run_plan mg_run_plan;
+int mg_run_plan_alloc(const mg_model *m, const mg_run_opts *opts, mg_run_plan **plan,
+                      double *per_realization, double *total, mg_err *err);
+int mg_run_plan_cuda(const mg_run_plan *plan, char *name, int len);
+int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err);
+void mg_run_plan_free(mg_run_plan *plan);
 
 /* What a checkpoint file (written by a run with checkpoint_path set) holds to be continued:
  * the model text and its source name, the options (pointers cleared; set resume_path to

@@ -24,6 +24,7 @@
 
 #include "mesogif/error.h"
 #include "mesogif/model.h"
+#include "mesogif/run.h"
 
 /* A complex number as two doubles (kept out of <complex.h> so that C++ and CUDA code can include
  * this header). */
@@ -156,5 +157,31 @@ int mg_theory_spectrum(const mg_model *m, const double *rates_hz, const double *
                        double *S_out, mg_err *err);
 int mg_theory_spectrum_at(const mg_model *m, double t_ms, const double *rates_hz,
                           const double *freq_hz, int F, double *S_out, mg_err *err);
+
+/* The theory of a run (mg_run_opts.theory; docs/THEORY.md §7): every fixed point of the run's
+ * model with its stability and, at each stable one, the spectra at the run's frequencies
+ * (/stats/freq): psd as the run's estimator sees it (averaged over the sample bin, aliased,
+ * through the window of the segments) and psd_unbinned = S(f); NaN rows at unstable points. */
+typedef struct mg_run_theory {
+    mg_fixed_points fps;
+    int P;
+    int64_t F;             /* frequencies; 0 when the run has no spectra */
+    double *psd;           /* [fps.n][P][F] */
+    double *psd_unbinned;  /* [fps.n][P][F] */
+    double t_eval_ms;      /* step currents evaluated here; -1 when the model has none */
+    double rate_max_hz;    /* fixed points searched in (0, rate_max_hz] */
+    int renewal;           /* 1: no coupling, no adaptation: the spectra are renewal spectra */
+    int windowed;          /* 1: psd includes the window of the segments (always but for huge
+                              segments) */
+    char warnings[MG_ERR_LEN]; /* "" or what limits the result ("; "-separated) */
+} mg_run_theory;
+
+/* The theory of the run res of model m into *t (free with mg_run_theory_free). MG_OK, or an
+ * error with *t to be freed (MG_EINVAL: res is not of m; the fixed-point search failed;
+ * MG_ENOMEM). mg_run calls it after the simulation when opts.theory is set. */
+int mg_theory_of_run(const mg_model *m, const mg_result *res, mg_run_theory *t, mg_err *err);
+
+/* Release what t owns and zero it; NULL is fine. */
+void mg_run_theory_free(mg_run_theory *t);
 
 #endif /* MESOGIF_THEORY_H */

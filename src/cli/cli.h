@@ -4,6 +4,8 @@
 #define MESOGIF_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include "mesogif/run.h"
 
 int mg_cli_run(int argc, char **argv);
 int mg_cli_info(int argc, char **argv);
@@ -34,6 +36,14 @@ int mg_cli_parse_duration(const char *opt, const char *s, double *ms);
 /* 0 when the folder of path exists and is writable; else an error line and -1. Checked before
  * a run so that hours of simulation are not lost to a typo in --out. */
 int mg_cli_check_out_folder(const char *path);
+/* What `mesogif run` prints from the result (src/cli/cli_run_print.c): the notes on statistics
+ * left out of the file (stderr), the summary table (out_path NULL: no "written:" line), and the
+ * theory of a run with --theory (warning[] receives "" or one line for stderr). */
+void mg_cli_note_left_out(const mg_result *res);
+void mg_cli_print_summary(const mg_result *res, const mg_model *m, const char *out_path,
+                          int warm_default);
+void mg_cli_print_theory(const mg_result *res, FILE *out, char *warning, size_t warning_len);
+
 /* Messages are one line: a key or string of the model file quoted in a message may hold control
  * characters (JSON "\n"); they become '?'. */
 void mg_cli_one_line(char *msg);

@@ -1,7 +1,6 @@
 /* src/cli/cli_run.c: `mesogif run`: parse the options (DESIGN.md "Command line"), load the model,
  * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
 #include "cli/cli.h"
-#include "io/io_h5_internal.h" /* mg_h5_theory_print */
 #include "engine/shard.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
@@ -145,23 +144,12 @@ enum { OPT_CUDA_KERNEL = 2300 }; /* --cuda-kernel: the meso CUDA kernel (kernels
 
 enum { OPT_SET = 2200, MAX_SETS = 256 }; /* --set: model overrides (src/model/model_set.c) */
 
-/* A slot per option code for the given[] and bad_opt[] flags of mg_cli_run. */
+/* A slot per option code for the given[] and bad_opt[] flags of run_cli. */
 static int opt_slot(int c)
 {
     return c >= OPT_LEVEL && c - OPT_LEVEL < 60 ? c - OPT_LEVEL
            : c == OPT_CUDA_KERNEL ? 60 : c == OPT_CONNECTIVITY ? 61 : c == OPT_THEORY ? 62 : 63;
 }
-
-/* In the option loop of mg_cli_run: the option's value is bad (its message is printed); go on
- * to the next option, so that every problem of the command line is reported at once. */
-#define BAD_OPT                                                                               \
-    {                                                                                         \
-        nbad++;                                                                               \
-        bad_opt[opt_slot(c)] = 1;                                                             \
-        break;                                                                                \
-    }
-
-
 
 /* A bare number below 10 for a duration that is usually seconds long (--t-sim 5) is read as
  * ms, as documented, but that is rarely what was meant: one warning line. */
@@ -394,713 +382,788 @@ static int check_relations(const mg_run_opts *o, const mg_model *m, const char *
 }
 
 
-/* One note per statistic that could not be formed and is left out of the file (it would be
- * NaN): spectra of runs shorter than a segment, the switching analysis without a declared
- * observable. */
-static void note_left_out(const mg_result *res)
-{
-    const mg_stats *s = &res->stats;
-    const mg_stats_cfg *c = &s->L.cfg;
-    if (s->L.F > 0 && s->i[s->L.i_psd_seg] == 0)
-        mg_cli_error("note: no spectra: %g ms of each realization after the warm-up is shorter "
-                     "than one segment of %g ms (1/--psd-df); left out of the file",
-                     res->opts.t_sim_ms - res->opts.t_warmup_ms,
-                     (double)c->psd_n * c->psd_bin_ms);
-    if (!c->basic && !res->opts.switch_observable[0])
-        mg_cli_error("note: no switching analysis: the model declares no observable (give "
-                     "--switch-observable, e.g. A1-A2, or \"switch_observable\" in the model "
-                     "file)");
-}
-
-static void print_summary(const mg_result *res, const mg_model *m, const char *out_path,
-                          int warm_default)
-{
-    const mg_stats *s = &res->stats;
-    const mg_run_opts *o = &res->opts;
-    double sim_s = (double)o->realization_count * o->t_sim_ms * 1e-3;
-    printf("mesogif %s: %s, %s level, %lld realizations x %g s, backend %s (%s)\n", MG_VERSION,
-           m->name, mg_level_name(o->level), (long long)o->realization_count,
-           o->t_sim_ms * 1e-3, res->backend_name, res->device);
-    printf("wall %.3f s, %.4g realization-s per wall-s; statistics after %g s%s in %g ms bins "
-           "(%lld samples)\n", res->wall_s, res->wall_s > 0 ? sim_s / res->wall_s : 0.0,
-           o->t_warmup_ms * 1e-3,
-           warm_default ? " (the default warm-up, min(1 s, t-sim/10); --t-warmup to change)" : "",
-           s->bin_ms, (long long)s->i[s->L.i_count]);
-    if (res->device_bytes > 0)
-        printf("device memory %.4g MB\n", res->device_bytes / 1e6);
-    printf("%-16s %10s %12s %12s %12s\n", "population", "N", "mean A (Hz)", "+- sem (Hz)",
-           "std A (Hz)");
-    for (int a = 0; a < res->P; ++a)
-        printf("%-16s %10lld %12.4f %12.4f %12.4f\n", res->pop_names[a],
-               (long long)m->pops[a].N, s->mean_A[a], s->mean_A_sem[a], sqrt(s->var_A[a]));
-    if (out_path)
-        printf("written: %s\n", out_path);
-}
-
-int mg_cli_run(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"level", required_argument, 0, OPT_LEVEL},
-        {"noise", required_argument, 0, OPT_NOISE},
-        {"realizations", required_argument, 0, OPT_REAL},
-        {"first", required_argument, 0, OPT_FIRST},
-        {"t-sim", required_argument, 0, OPT_TSIM},
-        {"dt", required_argument, 0, OPT_DT},
-        {"t-warmup", required_argument, 0, OPT_WARM},
-        {"record-bin", required_argument, 0, OPT_RECBIN},
-        {"stats-bin", required_argument, 0, OPT_STATSBIN},
-        {"record-realizations", required_argument, 0, OPT_RECREAL},
-        {"seed", required_argument, 0, OPT_SEED},
-        {"threads", required_argument, 0, OPT_THREADS},
-        {"backend", required_argument, 0, OPT_BACKEND},
-        {"cuda-kernel", required_argument, 0, OPT_CUDA_KERNEL},
-        {"batch", required_argument, 0, OPT_BATCH},
-        {"connectivity", required_argument, 0, OPT_CONNECTIVITY},
-        {"out", required_argument, 0, OPT_OUT},
-        {"force", no_argument, 0, OPT_FORCE},
-        {"dry-run", no_argument, 0, OPT_DRY},
-        {"quiet", no_argument, 0, OPT_QUIET},
-        {"help", no_argument, 0, OPT_HELP},
-        {"psd-df", required_argument, 0, OPT_PSD_DF},
-        {"shard", required_argument, 0, OPT_SHARD},
-        {"stats", required_argument, 0, OPT_STATS},
-        {"checkpoint", required_argument, 0, OPT_CKPT},
-        {"checkpoint-every", required_argument, 0, OPT_CKPT_EVERY},
-        {"no-checkpoint", no_argument, 0, OPT_NO_CKPT},
-        {"resume", required_argument, 0, OPT_RESUME},
-        {"count", required_argument, 0, OPT_COUNT},
-        {"psd-bin", required_argument, 0, OPT_PSD_BIN},
-        {"onesided", no_argument, 0, OPT_ONESIDED},
-        {"switch-observable", required_argument, 0, OPT_SW_OBS},
-        {"switch-smooth", required_argument, 0, OPT_SW_SMOOTH},
-        {"switch-thresholds", required_argument, 0, OPT_SW_THR},
-        {"hist-max", required_argument, 0, OPT_HIST_MAX},
-        {"hist-bins", required_argument, 0, OPT_HIST_BINS},
-        {"stats-time", required_argument, 0, OPT_STATS_TIME},
-        {"theory", no_argument, 0, OPT_THEORY},
-        {"set", required_argument, 0, OPT_SET},
-        {0, 0, 0, 0}};
+/* Everything `mesogif run` knows about its command line, filled by the steps of mg_cli_run in
+ * order: parse_options, resolve_shard, resolve_model, apply_simulation_block, set_up. */
+typedef struct {
     mg_run_opts o;
-    mg_run_opts_default(&o);
     /* which options the user gave (they win over the model file's "simulation" block) */
-    int set_dt = 0, set_tsim = 0, set_warm = 0, set_rec = 0, set_stats = 0;
-    int set_stats_time = 0; /* --stats-time given (else: on for time-dependent inputs) */
-    const char *out_path = NULL;
-    int force = 0, dry = 0, quiet = 0;
-    const char *shard_text = NULL;
-    int64_t shard_index = 0, shard_count = 1, realizations_total = 0;
-    int64_t v;
-    const char *ckpt_path = NULL, *resume_path = NULL;
-    int no_ckpt = 0;
+    int set_dt, set_tsim, set_warm, set_rec, set_stats;
+    int set_stats_time; /* --stats-time given (else: on for time-dependent inputs) */
+    const char *out_path;
+    int force, dry, quiet;
+    const char *shard_text;
+    int64_t shard_index, shard_count;
+    const char *ckpt_path, *resume_path;
+    int no_ckpt;
     const char *sets[MAX_SETS]; /* --set assignments, applied in order after the model is read */
-    int n_sets = 0;
-    char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
+    int n_sets;
+    char *resume_json, *resume_source, *resume_out;
     mg_run_opts resumed; /* the options of the checkpoint of --resume */
-    memset(&resumed, 0, sizeof resumed);
-    /* --resume first: the checkpoint's options are the defaults the others override */
+    /* every problem of the command line is reported, then exit 2 */
+    int nbad, n_unknown;
+    unsigned char bad_opt[64], given[64];
+    const char *model_path;
+    unsigned from_file;  /* options whose value came from the model file (bits of sim_opts) */
+    int warm_default;    /* the warm-up is the default min(1 s, t-sim/10) */
+    char default_out[MG_NAME_MAX + 32];
+    char ckpt_default[4096];
+    progress_state ps;
+} run_cli;
+
+static void run_cli_free(run_cli *cl)
+{
+    free(cl->resume_json);
+    free(cl->resume_source);
+    free(cl->resume_out);
+    cl->resume_json = cl->resume_source = cl->resume_out = NULL;
+}
+
+static const struct option run_longopts[] = {
+    {"level", required_argument, 0, OPT_LEVEL},
+    {"noise", required_argument, 0, OPT_NOISE},
+    {"realizations", required_argument, 0, OPT_REAL},
+    {"first", required_argument, 0, OPT_FIRST},
+    {"t-sim", required_argument, 0, OPT_TSIM},
+    {"dt", required_argument, 0, OPT_DT},
+    {"t-warmup", required_argument, 0, OPT_WARM},
+    {"record-bin", required_argument, 0, OPT_RECBIN},
+    {"stats-bin", required_argument, 0, OPT_STATSBIN},
+    {"record-realizations", required_argument, 0, OPT_RECREAL},
+    {"seed", required_argument, 0, OPT_SEED},
+    {"threads", required_argument, 0, OPT_THREADS},
+    {"backend", required_argument, 0, OPT_BACKEND},
+    {"cuda-kernel", required_argument, 0, OPT_CUDA_KERNEL},
+    {"batch", required_argument, 0, OPT_BATCH},
+    {"connectivity", required_argument, 0, OPT_CONNECTIVITY},
+    {"out", required_argument, 0, OPT_OUT},
+    {"force", no_argument, 0, OPT_FORCE},
+    {"dry-run", no_argument, 0, OPT_DRY},
+    {"quiet", no_argument, 0, OPT_QUIET},
+    {"help", no_argument, 0, OPT_HELP},
+    {"psd-df", required_argument, 0, OPT_PSD_DF},
+    {"shard", required_argument, 0, OPT_SHARD},
+    {"stats", required_argument, 0, OPT_STATS},
+    {"checkpoint", required_argument, 0, OPT_CKPT},
+    {"checkpoint-every", required_argument, 0, OPT_CKPT_EVERY},
+    {"no-checkpoint", no_argument, 0, OPT_NO_CKPT},
+    {"resume", required_argument, 0, OPT_RESUME},
+    {"count", required_argument, 0, OPT_COUNT},
+    {"psd-bin", required_argument, 0, OPT_PSD_BIN},
+    {"onesided", no_argument, 0, OPT_ONESIDED},
+    {"switch-observable", required_argument, 0, OPT_SW_OBS},
+    {"switch-smooth", required_argument, 0, OPT_SW_SMOOTH},
+    {"switch-thresholds", required_argument, 0, OPT_SW_THR},
+    {"hist-max", required_argument, 0, OPT_HIST_MAX},
+    {"hist-bins", required_argument, 0, OPT_HIST_BINS},
+    {"stats-time", required_argument, 0, OPT_STATS_TIME},
+    {"theory", no_argument, 0, OPT_THEORY},
+    {"set", required_argument, 0, OPT_SET},
+    {0, 0, 0, 0}};
+
+/* --resume first: the checkpoint's options are the defaults the others override. 0, or 2 after
+ * an error line. */
+static int read_resume(int argc, char **argv, run_cli *cl)
+{
     for (int k = 1; k < argc; ++k) {
         if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
-            resume_path = argv[k + 1];
+            cl->resume_path = argv[k + 1];
         else if (strncmp(argv[k], "--resume=", 9) == 0)
-            resume_path = argv[k] + 9;
+            cl->resume_path = argv[k] + 9;
     }
-    if (resume_path) {
-        mg_err rerr = {{0}};
-        int rrc = mg_run_checkpoint_read(resume_path, &resume_json, &resume_source, &o,
-                                         &resume_out, &rerr);
-        if (rrc != MG_OK) {
-            mg_cli_error("--resume: %s", rerr.msg);
-            return 2;
+    if (!cl->resume_path)
+        return 0;
+    mg_err rerr = {{0}};
+    int rrc = mg_run_checkpoint_read(cl->resume_path, &cl->resume_json, &cl->resume_source,
+                                     &cl->o, &cl->resume_out, &rerr);
+    if (rrc != MG_OK) {
+        mg_cli_error("--resume: %s", rerr.msg);
+        return 2;
+    }
+    cl->set_dt = cl->set_tsim = cl->set_warm = cl->set_rec = cl->set_stats = 1;
+    cl->resumed = cl->o;
+    /* a resumed shard stays the shard it was (its file tells merge which run it is of) */
+    cl->shard_index = cl->o.shard_index;
+    cl->shard_count = cl->o.shard_count > 0 ? cl->o.shard_count : 1;
+    return 0;
+}
+
+/* One of the names of an enumerated option: its index in names[], or -1 after the error line
+ * "--opt: 'value' (allowed: a, b, c)". */
+static int parse_choice(const char *opt, const char *value, const char *const *names, int n)
+{
+    for (int i = 0; i < n; ++i)
+        if (strcmp(value, names[i]) == 0)
+            return i;
+    char allowed[256] = "";
+    for (int i = 0; i < n; ++i)
+        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+                 i ? ", " : "", names[i]);
+    mg_cli_error("%s: '%s' (allowed: %s)", opt, value, allowed);
+    return -1;
+}
+
+/* The options of the simulation itself (level, sizes, durations, backend). Returns 0, -1 for a
+ * bad value (its line printed) or 1 when c is not one of them. */
+static int parse_sim_option(int c, const char *arg, run_cli *cl)
+{
+    static const char *const levels[] = {"meso", "micro"};
+    static const char *const noises[] = {"binomial", "poisson", "deterministic"};
+    static const char *const backends[] = {"auto", "cpu", "cuda"};
+    static const char *const kernels[] = {"auto", "thread", "warp", "warp64"};
+    static const char *const conns[] = {"per-realization", "shared"};
+    mg_run_opts *o = &cl->o;
+    int64_t v;
+    int k;
+    switch (c) {
+    case OPT_LEVEL:
+        if ((k = parse_choice("--level", arg, levels, 2)) < 0)
+            return -1;
+        o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
+        return 0;
+    case OPT_NOISE:
+        if ((k = parse_choice("--noise", arg, noises, 3)) < 0)
+            return -1;
+        o->noise = k == 0 ? MG_NOISE_BINOMIAL : k == 1 ? MG_NOISE_POISSON : MG_NOISE_DETERMINISTIC;
+        return 0;
+    case OPT_REAL:
+    case OPT_COUNT:
+        if (mg_cli_parse_int64(c == OPT_REAL ? "--realizations" : "--count", arg, 1,
+                               4294967296LL, &v))
+            return -1;
+        o->realization_count = v;
+        return 0;
+    case OPT_FIRST:
+        if (mg_cli_parse_int64("--first", arg, 0, 4294967295LL, &v))
+            return -1;
+        o->realization_first = v;
+        return 0;
+    case OPT_TSIM:
+        if (mg_cli_parse_duration("--t-sim", arg, &o->t_sim_ms))
+            return -1;
+        cl->set_tsim = 1;
+        warn_bare_ms("--t-sim", arg, o->t_sim_ms);
+        return 0;
+    case OPT_DT:
+        if (mg_cli_parse_duration("--dt", arg, &o->dt_ms))
+            return -1;
+        cl->set_dt = 1;
+        return 0;
+    case OPT_WARM:
+        if (mg_cli_parse_duration("--t-warmup", arg, &o->t_warmup_ms))
+            return -1;
+        cl->set_warm = 1;
+        return 0;
+    case OPT_RECBIN:
+        if (mg_cli_parse_duration("--record-bin", arg, &o->record_bin_ms))
+            return -1;
+        cl->set_rec = 1;
+        return 0;
+    case OPT_STATSBIN:
+        if (mg_cli_parse_duration("--stats-bin", arg, &o->stats_bin_ms))
+            return -1;
+        cl->set_stats = 1;
+        return 0;
+    case OPT_RECREAL:
+        if (mg_cli_parse_int64("--record-realizations", arg, 0, 1000000, &v))
+            return -1;
+        o->record_realizations = v;
+        return 0;
+    case OPT_SEED:
+        if (mg_cli_parse_int64("--seed", arg, 0, 4294967295LL, &v))
+            return -1;
+        o->seed = (uint32_t)v;
+        return 0;
+    case OPT_THREADS:
+        if (mg_cli_parse_int64("--threads", arg, 0, 4096, &v))
+            return -1;
+        o->threads = (int)v;
+        return 0;
+    case OPT_BACKEND:
+        if ((k = parse_choice("--backend", arg, backends, 3)) < 0)
+            return -1;
+        o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
+        return 0;
+    case OPT_CUDA_KERNEL:
+        if ((k = parse_choice("--cuda-kernel", arg, kernels, 4)) < 0)
+            return -1;
+        o->cuda_kernel = k == 0 ? MG_CUDA_KERNEL_AUTO : k == 1 ? MG_CUDA_KERNEL_THREAD
+                         : k == 2 ? MG_CUDA_KERNEL_WARP : MG_CUDA_KERNEL_WARP64;
+        return 0;
+    case OPT_BATCH:
+        if (mg_cli_parse_int64("--batch", arg, 0, 1LL << 40, &v))
+            return -1;
+        o->batch = v;
+        return 0;
+    case OPT_CONNECTIVITY:
+        if ((k = parse_choice("--connectivity", arg, conns, 2)) < 0)
+            return -1;
+        o->connectivity = k ? MG_CONN_SHARED : MG_CONN_PER_REALIZATION;
+        return 0;
+    case OPT_THEORY:
+        o->theory = 1;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* The options of the statistics (include/mesogif/stats.h). As parse_sim_option. */
+static int parse_stats_option(int c, const char *arg, run_cli *cl)
+{
+    static const char *const stats[] = {"full", "basic"};
+    mg_run_opts *o = &cl->o;
+    int64_t v;
+    int k;
+    switch (c) {
+    case OPT_PSD_DF:
+        if (strcmp(arg, "off") == 0) {
+            o->psd_df_hz = -1.0;
+        } else if (mg_parse_frequency_hz(arg, &o->psd_df_hz) != 0 || !(o->psd_df_hz > 0)) {
+            mg_cli_error("--psd-df: '%s' (allowed: a frequency > 0 with Hz or kHz, or off)", arg);
+            return -1;
         }
-        set_dt = set_tsim = set_warm = set_rec = set_stats = 1; /* from the checkpoint */
-        resumed = o;
-        /* a resumed shard stays the shard it was (its file tells merge which run it is of) */
-        shard_index = o.shard_index;
-        shard_count = o.shard_count > 0 ? o.shard_count : 1;
+        return 0;
+    case OPT_PSD_BIN:
+        if (mg_cli_parse_duration("--psd-bin", arg, &o->psd_bin_ms))
+            return -1;
+        if (!(o->psd_bin_ms > 0)) {
+            mg_cli_error("--psd-bin: '%s' (allowed: > 0, a multiple of dt)", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_ONESIDED:
+        o->onesided = 1;
+        return 0;
+    case OPT_SW_OBS:
+        if (strlen(arg) >= sizeof o->switch_observable) {
+            mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
+                         sizeof o->switch_observable);
+            return -1;
+        }
+        snprintf(o->switch_observable, sizeof o->switch_observable, "%s", arg);
+        return 0;
+    case OPT_SW_SMOOTH:
+        if (mg_cli_parse_duration("--switch-smooth", arg, &o->switch_smooth_ms))
+            return -1;
+        if (!(o->switch_smooth_ms > 0)) {
+            mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_SW_THR: {
+        char *end;
+        o->switch_lo = strtod(arg, &end);
+        if (*end != ',' || (o->switch_hi = strtod(end + 1, &end), *end != '\0') ||
+            !(o->switch_lo < o->switch_hi) || !isfinite(o->switch_lo) ||
+            !isfinite(o->switch_hi)) {
+            mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)", arg);
+            return -1;
+        }
+        return 0;
     }
+    case OPT_HIST_MAX:
+        if (mg_parse_frequency_hz(arg, &o->hist_max_hz) != 0 || !(o->hist_max_hz > 0)) {
+            mg_cli_error("--hist-max: '%s' (allowed: a frequency > 0)", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_HIST_BINS:
+        if (mg_cli_parse_int64("--hist-bins", arg, 1, 100000, &v))
+            return -1;
+        o->hist_bins = (int)v;
+        return 0;
+    case OPT_STATS_TIME:
+        cl->set_stats_time = 1;
+        if (strcmp(arg, "off") == 0) {
+            o->stats_time_ms = -1.0;
+            return 0;
+        }
+        if (mg_cli_parse_duration("--stats-time", arg, &o->stats_time_ms))
+            return -1;
+        if (!(o->stats_time_ms > 0) || !isfinite(o->stats_time_ms)) {
+            mg_cli_error("--stats-time: '%s' (allowed: a duration > 0, or off)", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_STATS:
+        if ((k = parse_choice("--stats", arg, stats, 2)) < 0)
+            return -1;
+        o->stats_basic = k;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* The options of the output, checkpoints, shards and overrides. As parse_sim_option. */
+static int parse_output_option(int c, const char *arg, run_cli *cl)
+{
+    switch (c) {
+    case OPT_OUT:
+        cl->out_path = arg;
+        return 0;
+    case OPT_FORCE:
+        cl->force = 1;
+        return 0;
+    case OPT_DRY:
+        cl->dry = 1;
+        return 0;
+    case OPT_QUIET:
+        cl->quiet = 1;
+        return 0;
+    case OPT_SHARD:
+        cl->shard_text = arg;
+        return 0;
+    case OPT_CKPT:
+        cl->ckpt_path = arg;
+        return 0;
+    case OPT_CKPT_EVERY: {
+        double ms;
+        if (mg_cli_parse_duration("--checkpoint-every", arg, &ms))
+            return -1;
+        if (!(ms >= 1000.0)) {
+            mg_cli_error("--checkpoint-every: '%s' (allowed: >= 1s)", arg);
+            return -1;
+        }
+        cl->o.checkpoint_every_s = ms * 1e-3;
+        return 0;
+    }
+    case OPT_NO_CKPT:
+        cl->no_ckpt = 1;
+        return 0;
+    case OPT_RESUME:
+        return 0; /* read before the options (read_resume) */
+    case OPT_SET:
+        if (cl->n_sets == MAX_SETS) {
+            mg_cli_error("--set: more than %d overrides (allowed: at most %d)", MAX_SETS,
+                         MAX_SETS);
+            return -1;
+        }
+        cl->sets[cl->n_sets++] = arg;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* The getopt loop: every option's value parsed, every problem reported (counted in cl->nbad).
+ * Returns -1 to go on, or the exit status (0 after --help, 2 after an unknown option). */
+static int parse_options(int argc, char **argv, run_cli *cl)
+{
     optind = 1;
     opterr = 0;
     int c;
-    /* every problem of the command line is reported, then exit 2 */
-    int nbad = 0, n_unknown = 0;
-    unsigned char bad_opt[64] = {0}, given[64] = {0};
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_LEVEL:
-            if (strcmp(optarg, "meso") == 0)
-                o.level = MG_LEVEL_MESO;
-            else if (strcmp(optarg, "micro") == 0)
-                o.level = MG_LEVEL_MICRO;
-            else {
-                mg_cli_error("--level: '%s' (allowed: meso, micro)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_NOISE:
-            if (strcmp(optarg, "binomial") == 0)
-                o.noise = MG_NOISE_BINOMIAL;
-            else if (strcmp(optarg, "poisson") == 0)
-                o.noise = MG_NOISE_POISSON;
-            else if (strcmp(optarg, "deterministic") == 0)
-                o.noise = MG_NOISE_DETERMINISTIC;
-            else {
-                mg_cli_error("--noise: '%s' (allowed: binomial, poisson, deterministic)",
-                             optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_REAL:
-            if (mg_cli_parse_int64("--realizations", optarg, 1, 4294967296LL, &v))
-                BAD_OPT;
-            o.realization_count = v;
-            break;
-        case OPT_FIRST:
-            if (mg_cli_parse_int64("--first", optarg, 0, 4294967295LL, &v))
-                BAD_OPT;
-            o.realization_first = v;
-            break;
-        case OPT_TSIM:
-            if (mg_cli_parse_duration("--t-sim", optarg, &o.t_sim_ms))
-                BAD_OPT;
-            set_tsim = 1;
-            warn_bare_ms("--t-sim", optarg, o.t_sim_ms);
-            break;
-        case OPT_DT:
-            if (mg_cli_parse_duration("--dt", optarg, &o.dt_ms))
-                BAD_OPT;
-            set_dt = 1;
-            break;
-        case OPT_WARM:
-            if (mg_cli_parse_duration("--t-warmup", optarg, &o.t_warmup_ms))
-                BAD_OPT;
-            set_warm = 1;
-            break;
-        case OPT_RECBIN:
-            if (mg_cli_parse_duration("--record-bin", optarg, &o.record_bin_ms))
-                BAD_OPT;
-            set_rec = 1;
-            break;
-        case OPT_STATSBIN:
-            if (mg_cli_parse_duration("--stats-bin", optarg, &o.stats_bin_ms))
-                BAD_OPT;
-            set_stats = 1;
-            break;
-        case OPT_RECREAL:
-            if (mg_cli_parse_int64("--record-realizations", optarg, 0, 1000000, &v))
-                BAD_OPT;
-            o.record_realizations = v;
-            break;
-        case OPT_SEED:
-            if (mg_cli_parse_int64("--seed", optarg, 0, 4294967295LL, &v))
-                BAD_OPT;
-            o.seed = (uint32_t)v;
-            break;
-        case OPT_THREADS:
-            if (mg_cli_parse_int64("--threads", optarg, 0, 4096, &v))
-                BAD_OPT;
-            o.threads = (int)v;
-            break;
-        case OPT_BACKEND:
-            if (strcmp(optarg, "auto") == 0)
-                o.backend = MG_BACKEND_AUTO;
-            else if (strcmp(optarg, "cpu") == 0)
-                o.backend = MG_BACKEND_CPU;
-            else if (strcmp(optarg, "cuda") == 0)
-                o.backend = MG_BACKEND_CUDA;
-            else {
-                mg_cli_error("--backend: '%s' (allowed: auto, cpu, cuda)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_CUDA_KERNEL:
-            if (strcmp(optarg, "auto") == 0)
-                o.cuda_kernel = MG_CUDA_KERNEL_AUTO;
-            else if (strcmp(optarg, "thread") == 0)
-                o.cuda_kernel = MG_CUDA_KERNEL_THREAD;
-            else if (strcmp(optarg, "warp") == 0)
-                o.cuda_kernel = MG_CUDA_KERNEL_WARP;
-            else if (strcmp(optarg, "warp64") == 0)
-                o.cuda_kernel = MG_CUDA_KERNEL_WARP64;
-            else {
-                mg_cli_error("--cuda-kernel: '%s' (allowed: auto, thread, warp, warp64)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_BATCH:
-            if (mg_cli_parse_int64("--batch", optarg, 0, 1LL << 40, &v))
-                BAD_OPT;
-            o.batch = v;
-            break;
-        case OPT_CONNECTIVITY:
-            if (strcmp(optarg, "per-realization") == 0)
-                o.connectivity = MG_CONN_PER_REALIZATION;
-            else if (strcmp(optarg, "shared") == 0)
-                o.connectivity = MG_CONN_SHARED;
-            else {
-                mg_cli_error("--connectivity: '%s' (allowed: per-realization, shared)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_OUT:
-            out_path = optarg;
-            break;
-        case OPT_FORCE:
-            force = 1;
-            break;
-        case OPT_DRY:
-            dry = 1;
-            break;
-        case OPT_QUIET:
-            quiet = 1;
-            break;
-        case OPT_PSD_DF:
-            if (strcmp(optarg, "off") == 0) {
-                o.psd_df_hz = -1.0;
-            } else if (mg_parse_frequency_hz(optarg, &o.psd_df_hz) != 0 || !(o.psd_df_hz > 0)) {
-                mg_cli_error("--psd-df: '%s' (allowed: a frequency > 0 with Hz or kHz, or off)",
-                             optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_PSD_BIN:
-            if (mg_cli_parse_duration("--psd-bin", optarg, &o.psd_bin_ms))
-                BAD_OPT;
-            if (!(o.psd_bin_ms > 0)) {
-                mg_cli_error("--psd-bin: '%s' (allowed: > 0, a multiple of dt)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_ONESIDED:
-            o.onesided = 1;
-            break;
-        case OPT_SW_OBS:
-            if (strlen(optarg) >= sizeof o.switch_observable) {
-                mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
-                             sizeof o.switch_observable);
-                BAD_OPT;
-            }
-            snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
-            break;
-        case OPT_SW_SMOOTH:
-            if (mg_cli_parse_duration("--switch-smooth", optarg, &o.switch_smooth_ms))
-                BAD_OPT;
-            if (!(o.switch_smooth_ms > 0)) {
-                mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
-                             optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_SW_THR: {
-            char *end;
-            o.switch_lo = strtod(optarg, &end);
-            if (*end != ',' || (o.switch_hi = strtod(end + 1, &end), *end != '\0') ||
-                !(o.switch_lo < o.switch_hi) || !isfinite(o.switch_lo) ||
-                !isfinite(o.switch_hi)) {
-                mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)",
-                             optarg);
-                BAD_OPT;
-            }
-            break;
-        }
-        case OPT_HIST_MAX:
-            if (mg_parse_frequency_hz(optarg, &o.hist_max_hz) != 0 || !(o.hist_max_hz > 0)) {
-                mg_cli_error("--hist-max: '%s' (allowed: a frequency > 0)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_HIST_BINS:
-            if (mg_cli_parse_int64("--hist-bins", optarg, 1, 100000, &v))
-                BAD_OPT;
-            o.hist_bins = (int)v;
-            break;
-        case OPT_SHARD:
-            shard_text = optarg;
-            break;
-        case OPT_STATS_TIME:
-            set_stats_time = 1;
-            if (strcmp(optarg, "off") == 0) {
-                o.stats_time_ms = -1.0;
-                break;
-            }
-            if (mg_cli_parse_duration("--stats-time", optarg, &o.stats_time_ms))
-                BAD_OPT;
-            if (!(o.stats_time_ms > 0) || !isfinite(o.stats_time_ms)) {
-                mg_cli_error("--stats-time: '%s' (allowed: a duration > 0, or off)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_STATS:
-            if (strcmp(optarg, "full") == 0)
-                o.stats_basic = 0;
-            else if (strcmp(optarg, "basic") == 0)
-                o.stats_basic = 1;
-            else {
-                mg_cli_error("--stats: '%s' (allowed: full, basic)", optarg);
-                BAD_OPT;
-            }
-            break;
-        case OPT_CKPT:
-            ckpt_path = optarg;
-            break;
-        case OPT_CKPT_EVERY: {
-            double ms;
-            if (mg_cli_parse_duration("--checkpoint-every", optarg, &ms))
-                BAD_OPT;
-            if (!(ms >= 1000.0)) {
-                mg_cli_error("--checkpoint-every: '%s' (allowed: >= 1s)", optarg);
-                BAD_OPT;
-            }
-            o.checkpoint_every_s = ms * 1e-3;
-            break;
-        }
-        case OPT_NO_CKPT:
-            no_ckpt = 1;
-            break;
-        case OPT_RESUME:
-            break; /* read before the options (see below) */
-        case OPT_COUNT:
-            if (mg_cli_parse_int64("--count", optarg, 1, 4294967296LL, &v))
-                BAD_OPT;
-            o.realization_count = v;
-            break;
-        case OPT_THEORY:
-            o.theory = 1;
-            break;
-        case OPT_SET:
-            if (n_sets == MAX_SETS) {
-                mg_cli_error("--set: more than %d overrides (allowed: at most %d)", MAX_SETS,
-                             MAX_SETS);
-                BAD_OPT;
-            }
-            sets[n_sets++] = optarg;
-            break;
-        case OPT_HELP:
+    while ((c = getopt_long(argc, argv, "", run_longopts, NULL)) != -1) {
+        if (c == OPT_HELP) {
             run_usage(stdout);
             return 0;
-        default:
-            mg_cli_unknown_option("run", argv[optind - 1], longopts);
-            nbad++;
-            n_unknown++;
-            break;
+        }
+        int r = parse_sim_option(c, optarg, cl);
+        if (r == 1)
+            r = parse_stats_option(c, optarg, cl);
+        if (r == 1)
+            r = parse_output_option(c, optarg, cl);
+        if (r == 1) {
+            mg_cli_unknown_option("run", argv[optind - 1], run_longopts);
+            cl->nbad++;
+            cl->n_unknown++;
+        } else if (r < 0) {
+            /* go on to the next option, so that every problem is reported at once */
+            cl->nbad++;
+            cl->bad_opt[opt_slot(c)] = 1;
         }
         if (c > 0 && c != '?')
-            given[opt_slot(c)] = 1;
+            cl->given[opt_slot(c)] = 1;
     }
     if (argc - optind > 1) {
         /* after an unknown option its value is left over: that one line is enough */
-        if (!n_unknown)
+        if (!cl->n_unknown)
             mg_cli_error("run: one model file at most, got '%s' and '%s'", argv[optind],
                          argv[optind + 1]);
-        nbad++;
+        cl->nbad++;
     }
     /* an unknown option leaves its value as a stray word: what follows would only echo it */
-    if (n_unknown > 0) {
-        free(resume_json);
-        free(resume_source);
-        free(resume_out);
+    if (cl->n_unknown > 0)
         return 2;
-    }
-    const char *model_path = optind < argc ? argv[optind] : NULL;
-    realizations_total = resume_path && o.realizations_total > 0 ? o.realizations_total
-                                                                  : o.realization_count;
-    if (shard_text && (bad_opt[opt_slot(OPT_REAL)] || bad_opt[opt_slot(OPT_COUNT)])) {
+    cl->model_path = optind < argc ? argv[optind] : NULL;
+    return -1;
+}
+
+/* --shard: the range of this shard (or, with --resume, the check that it is the checkpoint's
+ * shard); problems counted in cl->nbad. Then the options that do not apply. */
+static void resolve_shard(run_cli *cl)
+{
+    mg_run_opts *o = &cl->o;
+    int64_t realizations_total = cl->resume_path && o->realizations_total > 0
+                                     ? o->realizations_total : o->realization_count;
+    mg_err serr = {{0}};
+    if (cl->shard_text && (cl->bad_opt[opt_slot(OPT_REAL)] || cl->bad_opt[opt_slot(OPT_COUNT)])) {
         /* the shards of a count that did not parse: nothing to check */
-    } else if (shard_text && resume_path) {
+    } else if (cl->shard_text && cl->resume_path) {
         /* the checkpoint's shard, or an error naming it */
-        mg_err serr = {{0}};
         int64_t si = 0, sc = 1;
-        if (mg_shard_parse(shard_text, &si, &sc, &serr) != MG_OK) {
+        if (mg_shard_parse(cl->shard_text, &si, &sc, &serr) != MG_OK) {
             mg_cli_error("%s", serr.msg);
-            nbad++;
-        } else if (si != shard_index || sc != shard_count) {
+            cl->nbad++;
+        } else if (si != cl->shard_index || sc != cl->shard_count) {
             mg_cli_error("--shard: does not apply with --resume (the checkpoint is of shard "
                          "%lld/%lld, realizations [%lld, %lld); to change the run start a new "
-                         "one)", (long long)shard_index, (long long)shard_count,
-                         (long long)o.realization_first,
-                         (long long)(o.realization_first + o.realization_count));
-            nbad++;
+                         "one)", (long long)cl->shard_index, (long long)cl->shard_count,
+                         (long long)o->realization_first,
+                         (long long)(o->realization_first + o->realization_count));
+            cl->nbad++;
         }
-    } else if (shard_text) {
-        mg_err serr = {{0}};
-        if (mg_shard_parse(shard_text, &shard_index, &shard_count, &serr) != MG_OK) {
+    } else if (cl->shard_text) {
+        if (mg_shard_parse(cl->shard_text, &cl->shard_index, &cl->shard_count, &serr) != MG_OK) {
             mg_cli_error("%s", serr.msg);
-            nbad++;
-        } else if (shard_count > realizations_total) {
+            cl->nbad++;
+        } else if (cl->shard_count > realizations_total) {
             mg_cli_error("--shard: %lld shards of %lld realizations would leave shards empty "
-                         "(allowed: N <= --realizations)", (long long)shard_count,
+                         "(allowed: N <= --realizations)", (long long)cl->shard_count,
                          (long long)realizations_total);
-            nbad++;
+            cl->nbad++;
         } else {
-            mg_shard_range(o.realization_first, realizations_total, shard_index, shard_count,
-                           &o.realization_first, &o.realization_count);
+            mg_shard_range(o->realization_first, realizations_total, cl->shard_index,
+                           cl->shard_count, &o->realization_first, &o->realization_count);
         }
     }
-    o.shard_index = shard_index;
-    o.shard_count = shard_count;
-    o.realizations_total = realizations_total;
-    nbad += check_applicable(&o, resume_path ? &resumed : NULL, given, no_ckpt, ckpt_path);
+    o->shard_index = cl->shard_index;
+    o->shard_count = cl->shard_count;
+    o->realizations_total = realizations_total;
+    cl->nbad += check_applicable(o, cl->resume_path ? &cl->resumed : NULL, cl->given,
+                                 cl->no_ckpt, cl->ckpt_path);
+}
 
-    mg_model m;
+/* The model: the file named, the checkpoint's, or the embedded B1; then the --set overrides.
+ * Returns -1 with *m loaded, or the exit status after an error line (*m freed). */
+static int resolve_model(run_cli *cl, mg_model *m)
+{
     mg_err err = {{0}};
-    int rc = model_path ? mg_model_load(model_path, &m, &err)
-             : resume_json ? mg_model_parse(resume_json, resume_source ? resume_source : "checkpoint",
-                                            &m, &err)
-                           : mg_model_default(&m, &err);
-    free(resume_json);
-    free(resume_source);
+    int rc = cl->model_path ? mg_model_load(cl->model_path, m, &err)
+             : cl->resume_json ? mg_model_parse(cl->resume_json, cl->resume_source
+                                                ? cl->resume_source : "checkpoint", m, &err)
+                               : mg_model_default(m, &err);
+    free(cl->resume_json);
+    free(cl->resume_source);
+    cl->resume_json = cl->resume_source = NULL;
     if (rc != MG_OK) {
         mg_cli_one_line(err.msg);
         if (rc == MG_EIO)
             mg_cli_error("%s", err.msg);
         else
-            mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
+            mg_cli_error("%s: %s", cl->model_path ? cl->model_path : "<embedded B1>", err.msg);
         /* a model file that cannot be read is bad input too (exit 2), like a malformed one */
         return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
     }
-    /* --set: checked like the model file; m.json (run key, stored model) carries them */
-    for (int k = 0; k < n_sets; ++k) {
-        if ((rc = mg_model_set(&m, sets[k], &err)) != MG_OK) {
+    /* --set: checked like the model file; m->json (run key, stored model) carries them */
+    for (int k = 0; k < cl->n_sets; ++k) {
+        if ((rc = mg_model_set(m, cl->sets[k], &err)) != MG_OK) {
             mg_cli_one_line(err.msg);
             mg_cli_error("%s", err.msg);
-            mg_model_free(&m);
+            mg_model_free(m);
             return mg_err_exit_code(rc);
         }
     }
-    /* values from the model file; only those of a real file are reported as JSON paths */
+    return -1;
+}
+
+/* Durations from the model file's "simulation" block where the user gave none (only those of a
+ * real file are reported as JSON paths: cl->from_file), and the defaults that follow the run: a
+ * warm-up of a tenth of a short run (at most 1 s), bins of whole steps of the time step. */
+static void apply_simulation_block(run_cli *cl, const mg_model *m)
+{
+    mg_run_opts *o = &cl->o;
     unsigned from_file = 0;
-    if (!set_dt && m.sim.dt > 0) {
-        o.dt_ms = m.sim.dt;
+    if (!cl->set_dt && m->sim.dt > 0) {
+        o->dt_ms = m->sim.dt;
         from_file |= 1u;
     }
-    if (!set_tsim && m.sim.t_sim > 0) {
-        o.t_sim_ms = m.sim.t_sim;
+    if (!cl->set_tsim && m->sim.t_sim > 0) {
+        o->t_sim_ms = m->sim.t_sim;
         from_file |= 2u;
     }
-    if (!set_warm && m.sim.t_warmup >= 0) {
-        o.t_warmup_ms = m.sim.t_warmup;
+    if (!cl->set_warm && m->sim.t_warmup >= 0) {
+        o->t_warmup_ms = m->sim.t_warmup;
         from_file |= 4u;
     }
-    if (!set_rec && m.sim.record_bin > 0) {
-        o.record_bin_ms = m.sim.record_bin;
+    if (!cl->set_rec && m->sim.record_bin > 0) {
+        o->record_bin_ms = m->sim.record_bin;
         from_file |= 8u;
     }
-    if (!set_stats && m.sim.stats_bin > 0) {
-        o.stats_bin_ms = m.sim.stats_bin;
+    if (!cl->set_stats && m->sim.stats_bin > 0) {
+        o->stats_bin_ms = m->sim.stats_bin;
         from_file |= 16u;
     }
-    if (!model_path)
+    if (!cl->model_path)
         from_file = 0;
-    /* defaults that follow the run: a warm-up of a tenth of a short run (at most 1 s), bins
-     * that are whole numbers of steps of the time step asked for */
     /* the warm-up: the user's (--t-warmup), else the model file's when it fits the run (its
      * t_warmup belongs to its t_sim: with a --t-sim of at most twice it, it is dropped), else
      * min(1 s, t-sim/10); the embedded model's "simulation" block is the defaults themselves */
-    int warm_default = !set_warm && (!(from_file & 4u) || !model_path ||
-                                     (set_tsim && !(2.0 * o.t_warmup_ms < o.t_sim_ms)));
-    if (warm_default) {
+    cl->warm_default = !cl->set_warm && (!(from_file & 4u) || !cl->model_path ||
+                                         (cl->set_tsim && !(2.0 * o->t_warmup_ms < o->t_sim_ms)));
+    if (cl->warm_default) {
         from_file &= ~4u;
-        if (o.t_sim_ms > 0 && isfinite(o.t_sim_ms))
-            o.t_warmup_ms = fmin(1000.0, o.t_sim_ms / 10.0);
+        if (o->t_sim_ms > 0 && isfinite(o->t_sim_ms))
+            o->t_warmup_ms = fmin(1000.0, o->t_sim_ms / 10.0);
     }
-    if (!set_rec && !(from_file & 8u))
-        o.record_bin_ms = bin_near(1.0, o.dt_ms);
-    if (!set_stats && !(from_file & 16u)) {
-        o.stats_bin_ms = bin_near(10.0, o.dt_ms);
+    if (!cl->set_rec && !(from_file & 8u))
+        o->record_bin_ms = bin_near(1.0, o->dt_ms);
+    if (!cl->set_stats && !(from_file & 16u)) {
+        o->stats_bin_ms = bin_near(10.0, o->dt_ms);
         /* a very short run: the longest bin of whole steps that leaves one complete bin after
          * the warm-up (bins are counted from t = 0, as the library does) */
-        if (o.dt_ms > 0 && isfinite(o.dt_ms) && o.t_sim_ms > 0 && isfinite(o.t_sim_ms) &&
-            o.t_warmup_ms >= 0) {
-            double n_steps = floor(o.t_sim_ms / o.dt_ms + 1e-9);
-            double k = floor(o.stats_bin_ms / o.dt_ms + 0.5);
-            while (k > 1 && !(ceil(o.t_warmup_ms / (o.dt_ms * k) - 1e-9) + 1.0 <=
+        if (o->dt_ms > 0 && isfinite(o->dt_ms) && o->t_sim_ms > 0 && isfinite(o->t_sim_ms) &&
+            o->t_warmup_ms >= 0) {
+            double n_steps = floor(o->t_sim_ms / o->dt_ms + 1e-9);
+            double k = floor(o->stats_bin_ms / o->dt_ms + 0.5);
+            while (k > 1 && !(ceil(o->t_warmup_ms / (o->dt_ms * k) - 1e-9) + 1.0 <=
                               floor(n_steps / k)))
                 k -= 1.0;
-            o.stats_bin_ms = k * o.dt_ms == o.stats_bin_ms ? o.stats_bin_ms : k * o.dt_ms;
+            o->stats_bin_ms = k * o->dt_ms == o->stats_bin_ms ? o->stats_bin_ms : k * o->dt_ms;
         }
     }
-    /* time-resolved statistics by default when the input depends on time (a response to a
-     * stimulus is what such a run is for), in the statistics bin, unless the record of one
-     * realization would be too large: then off, with a note. The library makes that choice
-     * (stats_time_ms = 0, so that every caller gets the same default); this only says so. */
-    if (!set_stats_time && !resume_path) {
+    cl->from_file = from_file;
+}
+
+/* Time-resolved statistics are on by default when the input depends on time (a response to a
+ * stimulus is what such a run is for), in the statistics bin, unless the record of one
+ * realization would be too large: then off, with a note. The library makes that choice
+ * (stats_time_ms = 0, so that every caller gets the same default); this only says so. The model
+ * file may declare the observable of the switching analysis. Then the relations between the
+ * durations (cl->nbad). */
+static void complete_options(run_cli *cl, const mg_model *m)
+{
+    mg_run_opts *o = &cl->o;
+    if (!cl->set_stats_time && !cl->resume_path) {
         int timed = 0;
-        for (int a = 0; a < m.P; ++a)
-            timed |= m.pops[a].n_steps > 0 || mg_pop_has_stimulus(&m.pops[a]);
-        if (timed && o.dt_ms > 0 && o.stats_bin_ms > 0 && o.t_sim_ms >= o.stats_bin_ms) {
-            double bins = floor(floor(o.t_sim_ms / o.dt_ms + 1e-9) /
-                                floor(o.stats_bin_ms / o.dt_ms + 0.5));
-            double bytes = ((double)m.P + (double)m.P * m.P) * bins * 8.0;
+        for (int a = 0; a < m->P; ++a)
+            timed |= m->pops[a].n_steps > 0 || mg_pop_has_stimulus(&m->pops[a]);
+        if (timed && o->dt_ms > 0 && o->stats_bin_ms > 0 && o->t_sim_ms >= o->stats_bin_ms) {
+            double bins = floor(floor(o->t_sim_ms / o->dt_ms + 1e-9) /
+                                floor(o->stats_bin_ms / o->dt_ms + 0.5));
+            double bytes = ((double)m->P + (double)m->P * m->P) * bins * 8.0;
             if (bytes > MG_STATS_TIME_MAX_BYTES)
                 mg_cli_error("note: time-resolved statistics left off (%.0f MB per realization "
                              "in bins of %g ms; ask for them with a coarser --stats-time)",
-                             bytes / 1048576.0, o.stats_bin_ms);
+                             bytes / 1048576.0, o->stats_bin_ms);
         }
     }
-    /* the model file may declare the observable of the switching analysis */
-    if (!o.switch_observable[0] && m.switch_observable[0])
-        snprintf(o.switch_observable, sizeof o.switch_observable, "%s", m.switch_observable);
-    nbad += check_relations(&o, &m, model_path, from_file, bad_opt);
-    if (nbad > 0) {
-        mg_model_free(&m);
-        free(resume_out);
-        return 2;
-    }
+    if (!o->switch_observable[0] && m->switch_observable[0])
+        snprintf(o->switch_observable, sizeof o->switch_observable, "%s", m->switch_observable);
+    cl->nbad += check_relations(o, m, cl->model_path, cl->from_file, cl->bad_opt);
+}
 
-    char default_out[MG_NAME_MAX + 32];
-    if (!out_path && resume_out && *resume_out)
-        out_path = resume_out;
-    if (!out_path) {
-        snprintf(default_out, sizeof default_out, "%s_%s.h5", m.name, mg_level_name(o.level));
-        out_path = default_out;
+/* The output and checkpoint paths and the progress and cancel plumbing, into cl->o. */
+static void set_paths(run_cli *cl, const mg_model *m)
+{
+    mg_run_opts *o = &cl->o;
+    if (!cl->out_path && cl->resume_out && *cl->resume_out)
+        cl->out_path = cl->resume_out;
+    if (!cl->out_path) {
+        snprintf(cl->default_out, sizeof cl->default_out, "%s_%s.h5", m->name,
+                 mg_level_name(o->level));
+        cl->out_path = cl->default_out;
     }
+    /* checkpoints: next to the output unless told otherwise; a resume keeps writing into the
+     * checkpoint it came from */
+    snprintf(cl->ckpt_default, sizeof cl->ckpt_default, "%s.ckpt", cl->out_path);
+    o->checkpoint_path = cl->no_ckpt ? NULL : cl->ckpt_path ? cl->ckpt_path
+                         : cl->resume_path ? cl->resume_path : cl->ckpt_default;
+    cl->ps.is_tty = isatty(2);
+    cl->ps.last_plain = 0.0;
+    if (!cl->quiet) {
+        o->progress = on_progress;
+        o->progress_user = &cl->ps;
+    }
+    g_total_sim_s = (double)o->realization_count * o->t_sim_ms * 1e-3;
+    g_cancel = 0;
+    o->cancel = &g_cancel;
+    o->resume_path = cl->resume_path;
+    o->output_path = cl->out_path;
+}
 
+/* Set up once (mg_run_plan_alloc: validate, derive, check the memory, probe CUDA), then the
+ * checks of the output: --dry-run stops after the memory line; an output that exists, a folder
+ * that cannot be written, an earlier run's checkpoint or a missing CUDA device stop with exit 2
+ * before anything is simulated. Returns -1 with *plan set, or the exit status. */
+static int set_up(run_cli *cl, const mg_model *m, mg_run_plan **plan)
+{
+    mg_run_opts *o = &cl->o;
+    mg_err err = {{0}};
+    set_paths(cl, m);
     /* Validate everything (options, model against options, memory) before anything else is
      * printed, so that bad input gives exactly one line on stderr and exit 2. A run too big
      * for this machine (MG_ENOMEM here) is bad input as well: the sizes asked for. */
     double per, total;
-    rc = mg_run_estimate(&m, &o, &per, &total, &err);
-    if (dry && (rc == MG_OK || rc == MG_ENOMEM))
+    int rc = mg_run_plan_alloc(m, o, plan, &per, &total, &err);
+    if (cl->dry && (rc == MG_OK || rc == MG_ENOMEM))
         printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
                total / 1e6);
     if (rc != MG_OK) {
-        report(&m, model_path, from_file, rc, &err);
-        mg_model_free(&m);
+        report(m, cl->model_path, cl->from_file, rc, &err);
         return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);
     }
-    if (dry) {
-        mg_model_free(&m);
+    if (cl->dry)
         return 0;
-    }
-    if (!force && !resume_path && access(out_path, F_OK) == 0) {
-        mg_cli_error("%s: exists (use --force to overwrite)", out_path);
-        mg_model_free(&m);
+    if (!cl->force && !cl->resume_path && access(cl->out_path, F_OK) == 0) {
+        mg_cli_error("%s: exists (use --force to overwrite)", cl->out_path);
         return 2;
     }
-    if (mg_cli_check_out_folder(out_path) != 0) {
-        mg_model_free(&m);
+    if (mg_cli_check_out_folder(cl->out_path) != 0)
         return 2;
-    }
-    /* checkpoints: next to the output unless told otherwise; a resume keeps writing into the
-     * checkpoint it came from. A checkpoint this run did not write is finished work of an
-     * earlier one: it is continued with --resume, and only --force starts over over it. */
-    char ckpt_default[4096];
-    snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
-    o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
-                                                                         : ckpt_default;
-    if (o.checkpoint_path && !force && access(o.checkpoint_path, F_OK) == 0 &&
-        !(resume_path && strcmp(o.checkpoint_path, resume_path) == 0)) {
+    /* A checkpoint this run did not write is finished work of an earlier one: it is continued
+     * with --resume, and only --force starts over over it. */
+    if (o->checkpoint_path && !cl->force && access(o->checkpoint_path, F_OK) == 0 &&
+        !(cl->resume_path && strcmp(o->checkpoint_path, cl->resume_path) == 0)) {
         mg_cli_error("%s: a checkpoint of an earlier run is there; continue it with: mesogif run "
                      "--resume %s (or add --force to start over and discard it)",
-                     o.checkpoint_path, o.checkpoint_path);
-        mg_model_free(&m);
-        free(resume_out);
+                     o->checkpoint_path, o->checkpoint_path);
         return 2;
     }
-
     /* say which backend runs before a long run starts */
     char devname[160];
-    int have_cuda = mg_cuda_available(devname, sizeof devname);
-    if (o.backend == MG_BACKEND_CUDA && !have_cuda) {
+    int have_cuda = mg_run_plan_cuda(*plan, devname, sizeof devname);
+    if (o->backend == MG_BACKEND_CUDA && !have_cuda) {
         mg_cli_error("--backend cuda: %s", devname);
-        mg_model_free(&m);
         return 2;
     }
-    if (!quiet && o.backend == MG_BACKEND_AUTO && o.level == MG_LEVEL_MICRO && have_cuda)
+    if (!cl->quiet && o->backend == MG_BACKEND_AUTO && o->level == MG_LEVEL_MICRO && have_cuda)
         fprintf(stderr, "mesogif: the micro level runs on the CPU unless --backend cuda is "
                         "given (what its CUDA backend was measured to do: README, \"What runs "
                         "where\")\n");
-    else if (!quiet && o.backend == MG_BACKEND_AUTO)
+    else if (!cl->quiet && o->backend == MG_BACKEND_AUTO)
         fprintf(stderr, have_cuda ? "mesogif: backend cuda (%s)\n"
                                   : "mesogif: %s; running on the CPU\n", devname);
-    progress_state ps = {isatty(2), 0.0};
-    if (!quiet) {
-        o.progress = on_progress;
-        o.progress_user = &ps;
-    }
-    g_total_sim_s = (double)o.realization_count * o.t_sim_ms * 1e-3;
-    g_cancel = 0;
-    o.cancel = &g_cancel;
-    o.resume_path = resume_path;
-    o.output_path = out_path;
+    return -1;
+}
+
+/* Run the plan with SIGINT/SIGTERM asking for a checkpoint. A numerical fault keeps what was
+ * computed (written marked partial, exit 1). Returns -1 with *res filled, or the exit status
+ * after the error lines. */
+static int execute(run_cli *cl, const mg_model *m, mg_run_plan *plan, mg_result *res)
+{
+    mg_run_opts *o = &cl->o;
+    mg_err err = {{0}};
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-
-    mg_result res;
-    rc = mg_run(&m, &o, &res, &err);
+    int rc = mg_run_plan_run(plan, res, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (!quiet && ps.is_tty)
+    if (!cl->quiet && cl->ps.is_tty)
         fputc('\n', stderr);
-    if (rc == MG_ENUM && res.partial) {
+    if (rc == MG_ENUM && res->partial) {
         /* keep what was computed, marked partial, then fail */
         mg_err werr = {{0}};
         mg_cli_one_line(err.msg);
         mg_cli_error("%s", err.msg);
-        if (mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), 1, &werr) == MG_OK)
-            mg_cli_error("what was computed before the fault is in %s, marked partial", out_path);
+        if (mg_h5_write_result(cl->out_path, res, m, mg_cli_command_line(), 1, &werr) == MG_OK)
+            mg_cli_error("what was computed before the fault is in %s, marked partial",
+                         cl->out_path);
         else
             mg_cli_error("%s", werr.msg);
-        mg_result_free(&res);
-        mg_model_free(&m);
-        free(resume_out);
+        mg_result_free(res);
         return 1;
     }
-    if (rc != MG_OK) {
-        int code = mg_err_exit_code(rc);
-        if (rc == MG_ESTOPPED) {
-            mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif run "
-                         "--resume %s", o.checkpoint_path, o.checkpoint_path);
-            code = 75; /* EX_TEMPFAIL: try again later */
-        } else if (rc == MG_EINTR) {
-            if (o.checkpoint_path)
-                mg_cli_error("interrupted by a signal; nothing written (%s)", err.msg);
-            else
-                mg_cli_error("interrupted by a signal; nothing written (--no-checkpoint)");
-            code = 130;
-        } else {
-            report(&m, model_path, from_file, rc, &err);
-            if (resume_path && rc == MG_EINVAL)
-                code = 2;
-        }
-        mg_model_free(&m);
-        free(resume_out);
-        return code;
+    if (rc == MG_OK)
+        return -1;
+    int code = mg_err_exit_code(rc);
+    if (rc == MG_ESTOPPED) {
+        mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif run "
+                     "--resume %s", o->checkpoint_path, o->checkpoint_path);
+        code = 75; /* EX_TEMPFAIL: try again later */
+    } else if (rc == MG_EINTR) {
+        if (o->checkpoint_path)
+            mg_cli_error("interrupted by a signal; nothing written (%s)", err.msg);
+        else
+            mg_cli_error("interrupted by a signal; nothing written (--no-checkpoint)");
+        code = 130;
+    } else {
+        report(m, cl->model_path, cl->from_file, rc, &err);
+        if (cl->resume_path && rc == MG_EINVAL)
+            code = 2;
     }
-    if (!quiet)
-        note_left_out(&res);
-    rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force || resume_path,
-                            &err);
+    return code;
+}
+
+/* Write the result; once it is in place the checkpoint has served its purpose. 0, or 1 after
+ * the error line. */
+static int write_result(run_cli *cl, const mg_model *m, const mg_result *res)
+{
+    const mg_run_opts *o = &cl->o;
+    mg_err err = {{0}};
+    if (!cl->quiet)
+        mg_cli_note_left_out(res);
+    int rc = mg_h5_write_result(cl->out_path, res, m, mg_cli_command_line(),
+                                cl->force || cl->resume_path, &err);
     if (rc != MG_OK) {
-        mg_cli_error("%s%s", err.msg, o.checkpoint_path && access(o.checkpoint_path, F_OK) == 0
+        mg_cli_error("%s%s", err.msg, o->checkpoint_path && access(o->checkpoint_path, F_OK) == 0
                                           ? " (the last checkpoint is kept)" : "");
-        mg_result_free(&res);
-        mg_model_free(&m);
-        free(resume_out);
         return 1;
     }
-    /* the result is in place: the checkpoint has served its purpose */
-    if (o.checkpoint_path) {
+    if (o->checkpoint_path) {
         char stale[4200];
-        snprintf(stale, sizeof stale, "%s.partial", o.checkpoint_path);
-        unlink(o.checkpoint_path);
+        snprintf(stale, sizeof stale, "%s.partial", o->checkpoint_path);
+        unlink(o->checkpoint_path);
         unlink(stale); /* left by a process killed while writing one */
     }
-    print_summary(&res, &m, out_path, warm_default);
-    if (o.theory) {
-        /* the table comes from what was written; a theory failure is one warning, not an
-         * error: the run is in the file */
-        char warning[MG_ERR_LEN + 64];
-        mg_h5_theory_print(out_path, stdout, warning, sizeof warning);
-        if (warning[0]) {
-            mg_cli_one_line(warning);
-            mg_cli_error("warning: %s", warning);
-        }
-    }
-    mg_result_free(&res);
-    mg_model_free(&m);
-    free(resume_out);
     return 0;
+}
+
+/* The summary table, and the theory's when --theory asked for it. */
+static void print_result(const run_cli *cl, const mg_model *m, const mg_result *res)
+{
+    mg_cli_print_summary(res, m, cl->out_path, cl->warm_default);
+    if (!cl->o.theory)
+        return;
+    /* from the result in memory; a theory failure is one warning, not an error: the run is in
+     * the file */
+    char warning[MG_ERR_LEN + 64];
+    mg_cli_print_theory(res, stdout, warning, sizeof warning);
+    if (warning[0]) {
+        mg_cli_one_line(warning);
+        mg_cli_error("warning: %s", warning);
+    }
+}
+
+/* mesogif run: parse -> resolve the model and the simulation block -> set up once -> run ->
+ * write -> print (docs/ARCHITECTURE.md). */
+int mg_cli_run(int argc, char **argv)
+{
+    run_cli cl;
+    memset(&cl, 0, sizeof cl);
+    mg_run_opts_default(&cl.o);
+    cl.shard_count = 1;
+    int code = read_resume(argc, argv, &cl);
+    if (code == 0)
+        code = parse_options(argc, argv, &cl);
+    if (code >= 0) {
+        run_cli_free(&cl);
+        return code;
+    }
+    resolve_shard(&cl);
+    mg_model m;
+    if ((code = resolve_model(&cl, &m)) >= 0) {
+        run_cli_free(&cl);
+        return code;
+    }
+    apply_simulation_block(&cl, &m);
+    complete_options(&cl, &m);
+    mg_run_plan *plan = NULL;
+    mg_result res;
+    memset(&res, 0, sizeof res);
+    if (cl.nbad > 0)
+        code = 2;
+    else if ((code = set_up(&cl, &m, &plan)) < 0 && (code = execute(&cl, &m, plan, &res)) < 0) {
+        code = write_result(&cl, &m, &res);
+        if (code == 0)
+            print_result(&cl, &m, &res);
+        mg_result_free(&res);
+    }
+    mg_run_plan_free(plan);
+    mg_model_free(&m);
+    run_cli_free(&cl);
+    return code;
 }

@@ -3,6 +3,7 @@
  * backend, run it over the reduction groups, and add the group sums in order. */
 #include "engine/job.h"
 #include "engine/run_key.h"
+#include "mesogif/theory.h"
 
 #include <math.h>
 #include <omp.h>
@@ -329,18 +330,115 @@ int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_real
     return rc;
 }
 
+void mg_result_free(mg_result *res)
+{
+    if (!res)
+        return;
+    free(res->pop_names);
+    free(res->resolved);
+    free(res->A_N);
+    free(res->A_bar);
+    free(res->run_key);
+    mg_spikes_free(res->spikes, res->P);
+    mg_stats_free(&res->stats);
+    mg_run_theory_free(res->theory);
+    free(res->theory);
+    memset(res, 0, sizeof *res);
+}
+
+/* --theory: the mean-field theory of the model into the result (src/theory/theory_run.c), for
+ * partial results too. A theory that cannot be computed never costs the run: its reason goes to
+ * res->theory_error (and into the file). */
+static void run_theory(const mg_model *m, mg_result *res)
+{
+    mg_err e = {{0}};
+    res->theory = calloc(1, sizeof *res->theory);
+    int rc = res->theory ? mg_theory_of_run(m, res, res->theory, &e)
+                         : mg_err_set(&e, MG_ENOMEM, "out of memory");
+    if (rc != MG_OK) {
+        snprintf(res->theory_error, sizeof res->theory_error, "%s", e.msg);
+        mg_run_theory_free(res->theory);
+        free(res->theory);
+        res->theory = NULL;
+    }
+}
+
+/* A run set up once (include/mesogif/run.h): the job with its derived model and layout, the
+ * memory estimate, and the answer of the CUDA probe. */
+struct mg_run_plan {
+    mg_job job;
+    mg_run_opts opts;
+    double per_real, total;
+    int have_cuda;               /* a device answered the probe (not made for --backend cpu) */
+    char device[160];            /* its name, or why there is none */
+};
+
+int mg_run_plan_alloc(const mg_model *m, const mg_run_opts *opts, mg_run_plan **plan,
+                      double *per_realization, double *total, mg_err *err)
+{
+    *plan = NULL;
+    mg_run_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    double per = 0.0, tot = 0.0;
+    int rc = job_setup(&p->job, m, opts, err, &per, &tot);
+    if (rc == MG_OK)
+        rc = job_check_memory(&p->job, &per, &tot, err);
+    if (per_realization && total) {
+        *per_realization = per;
+        *total = tot;
+    }
+    if (rc != MG_OK) {
+        job_free(&p->job);
+        free(p);
+        return rc;
+    }
+    p->opts = *opts;
+    p->per_real = per;
+    p->total = tot;
+    snprintf(p->device, sizeof p->device, "not probed (--backend cpu)");
+    if (opts->backend != MG_BACKEND_CPU)
+        p->have_cuda = mg_cuda_available(p->device, sizeof p->device);
+    *plan = p;
+    return MG_OK;
+}
+
+int mg_run_plan_cuda(const mg_run_plan *plan, char *name, int len)
+{
+    snprintf(name, (size_t)len, "%s", plan->device);
+    return plan->have_cuda;
+}
+
+void mg_run_plan_free(mg_run_plan *plan)
+{
+    if (!plan)
+        return;
+    job_free(&plan->job);
+    free(plan);
+}
+
 int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *err)
 {
     memset(res, 0, sizeof *res);
-    mg_job job;
-    int rc = job_setup(&job, m, opts, err, NULL, NULL);
-    if (rc != MG_OK) {
-        job_free(&job);
-        return rc;
-    }
-    double per_real, total;
-    rc = job_check_memory(&job, &per_real, &total, err);
-    if (rc == MG_OK && opts->level == MG_LEVEL_MICRO)
+    mg_run_plan *plan;
+    int rc = mg_run_plan_alloc(m, opts, &plan, NULL, NULL, err);
+    if (rc == MG_OK)
+        rc = mg_run_plan_run(plan, res, err);
+    mg_run_plan_free(plan);
+    return rc;
+}
+
+int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
+{
+    memset(res, 0, sizeof *res);
+    /* the job moves out of the plan (a plan runs once; the job holds no pointer into itself) */
+    mg_job job = plan->job;
+    memset(&plan->job, 0, sizeof plan->job);
+    const mg_model *m = job.model;
+    const mg_run_opts *opts = &plan->opts;
+    double per_real = plan->per_real;
+    int rc = MG_OK;
+    if (opts->level == MG_LEVEL_MICRO)
         rc = mg_micro_draw_shared(&job, err);
     if (rc != MG_OK) {
         job_free(&job);
@@ -384,12 +482,11 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     /* backend */
     int use_cuda = 0;
 #ifdef MG_HAVE_CUDA
-    char devname[128] = "";
+    const char *devname = plan->device;
     /* the micro CUDA backend (kernels/backend_cuda_micro.cu) is unverified on a device until
      * tools/gpu_check.sh has run it: auto keeps the micro level on the CPU until then */
     if (opts->backend != MG_BACKEND_CPU &&
-        !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) &&
-        mg_cuda_probe(devname, sizeof devname) == MG_OK)
+        !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) && plan->have_cuda)
         use_cuda = 1;
 #endif
     if (opts->backend == MG_BACKEND_CUDA && !use_cuda) {
@@ -493,6 +590,8 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
         goto out;
     }
     mg_run_hash_hex(res->run_key, res->run_hash);
+    if (opts->theory)
+        run_theory(m, res);
     if (fault) {
         res->partial = 1;
         snprintf(res->partial_reason, sizeof res->partial_reason, "%s", fault_msg);

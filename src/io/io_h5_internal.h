@@ -10,16 +10,30 @@
  * Returns 0, or -1 on an HDF5 failure. src/io/io_h5_spikes.c */
 int mg_h5_write_spikes(hid_t f, const mg_result *res);
 
-/* /theory (fixed points and spectra of model m at the run's /stats/freq; docs/THEORY.md §7) of
- * a result run with opts.theory set. Always returns 0: a theory that cannot be computed or
- * written leaves no /theory and the reason in the root attribute theory_error, never a lost
- * run. src/io/io_h5_theory.c */
+/* /theory of a result run with opts.theory set: res->theory (src/theory/theory_run.c), or the
+ * reason it is missing (res->theory_error, or m not being the run's model) in the root attribute
+ * theory_error. Always returns 0: a theory that cannot be written leaves no /theory and the
+ * reason, never a lost run. src/io/io_h5_theory.c */
 int mg_h5_write_theory(hid_t f, const mg_result *res, const mg_model *m);
 
-/* Print the fixed points of /theory in the file at path (and, with one stable fixed point,
- * the simulated / theoretical spectrum in octave bands) to out. warning[warning_len] receives
- * "" or one line to show the user (no /theory written and why, or the /theory warnings).
- * MG_OK, or MG_EIO when the file or /theory cannot be read. src/io/io_h5_theory.c */
+/* The theory table of `mesogif run --theory` (src/io/io_theory_table.c): the n fixed points
+ * (rates and CVs [n][P], stability [n]) next to the simulated rates mean[P] and, when exactly one
+ * is stable and the spectra are there (F > 0, freq[F], psd[n][P][F], sim[P][F] not NULL), the
+ * simulated / theoretical spectrum in octave bands. renewal and complete: as /theory's method
+ * and complete. */
+typedef struct {
+    int P, n;
+    int64_t F;
+    char (*names)[MG_NAME_MAX];
+    const double *rates, *cv, *mean, *freq, *psd, *sim;
+    const int8_t *stable;
+    int renewal, complete;
+} mg_theory_table;
+void mg_theory_table_print(const mg_theory_table *t, FILE *out);
+
+/* Print the table of the /theory of the file at path to out. warning[warning_len] receives ""
+ * or one line to show the user (no /theory written and why, or the /theory warnings). MG_OK,
+ * or MG_EIO when the file or /theory cannot be read. src/io/io_h5_theory.c */
 int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warning_len);
 
 /* /stats of a format-1 file from s (population names for the histogram groups). Statistics

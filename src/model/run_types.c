@@ -1,6 +1,6 @@
 /* src/model/run_types.c: the value types of include/mesogif/run.h that every layer shares: the
  * default options, the names of levels, noises and kernels (for files and messages), and the
- * release of a result. Below io/ and engine/, so that the writer and the driver use them without
+ * release of spike lists (mg_result_free, which also owns the theory, is in src/engine/run.c). Below io/ and engine/, so that the writer and the driver use them without
  * depending on each other (docs/ARCHITECTURE.md). */
 #include "mesogif/run.h"
 
@@ -50,18 +50,4 @@ void mg_spikes_free(mg_spikes *s, int P)
         free(s[a].node_id);
     }
     free(s);
-}
-
-void mg_result_free(mg_result *res)
-{
-    if (!res)
-        return;
-    free(res->pop_names);
-    free(res->resolved);
-    free(res->A_N);
-    free(res->A_bar);
-    free(res->run_key);
-    mg_spikes_free(res->spikes, res->P);
-    mg_stats_free(&res->stats);
-    memset(res, 0, sizeof *res);
 }

@@ -1,0 +1,339 @@
+/* src/theory/theory_run.c: the mean-field theory of a run (`mesogif run --theory`,
+ * mg_run_opts.theory; docs/THEORY.md §7), computed by mg_run into mg_result.theory and written
+ * by src/io/io_h5_theory.c under /theory (docs/FILE_FORMAT.md).
+ *
+ * After a run, the mean-field theory of the run's model (include/mesogif/theory.h) is computed
+ * and written next to the statistics it is meant to be compared with: every fixed point of the
+ * quasi-renewal mean field with its stability, and at each stable one the power spectrum of the
+ * finite-size mesoscopic model (linear response; for uncoupled non-adapting populations this is
+ * the exact renewal spectrum) at the run's /stats/freq.
+ *
+ * The spectrum is given as the run's estimator sees it. /stats/psd is the periodogram of A
+ * averaged over bins of D = psd_bin_ms and sampled every D, so its expectation is not S(f) but
+ *     S_D(f) = sum_k S(f + k/D) sinc^2((f + k/D) D),   sinc(x) = sin(pi x)/(pi x)
+ * (averaging over D multiplies the spectrum by sinc^2, sampling folds the images k/D onto f;
+ * e.g. M. B. Priestley, "Spectral Analysis and Time Series", Academic Press 1981).
+ * Since sum_k sinc^2(x + k) = 1, writing S = A0/N + (S - A0/N) keeps the shot-noise floor A0/N
+ * exact and leaves a sum over the deviation S - A0/N, which decays with f: |k| <= 4 images are
+ * kept (the neglected sinc^2 weight is below 2/(pi^2 4.5) = 0.045 times a deviation that is
+ * below 1e-3 A0/N beyond 4 kHz for the models of MODEL.md §3). Finally the periodogram of a
+ * rectangular segment of n samples has the expectation D sum_{|tau|<n} (1 - |tau|/n) c_tau
+ * e^{-2 pi i k tau/n} (c the autocovariance of the samples; the leakage of a strong resonance
+ * into the low frequencies, 30-130 % at 1-4 Hz for E/I 3(c) with 1 s segments). /theory/psd is
+ * that expectation, computed from S_D with two FFTs (expected_periodogram), and
+ * /theory/psd_unbinned is S(f) itself at the same frequencies.
+ *
+ * A failure of the theory never costs the run: mg_run keeps the result and puts the reason into
+ * mg_result.theory_error (written as the root attribute theory_error, with no /theory group);
+ * problems that still allow a result (a spectrum that failed at one fixed point, step currents
+ * changing during the statistics window) go to the warnings (the /theory attribute warnings). */
+#include "mesogif/theory.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_IMAGES 4          /* aliased images k = +-1 .. +-N_IMAGES */
+#define IMAGE_GRID 512      /* above this many frequencies the images go on a coarse grid */
+#define RATE_MAX_HZ 200.0   /* fixed points searched in (0, max(this, 2 x simulated rate)] */
+#ifndef WINDOW_MAX_VALUES
+#define WINDOW_MAX_VALUES (1 << 21) /* spectral values the window may need (16 MB) */
+#endif
+
+
+void mg_run_theory_free(mg_run_theory *t)
+{
+    if (!t)
+        return;
+    mg_fixed_points_free(&t->fps);
+    free(t->psd);
+    free(t->psd_unbinned);
+    memset(t, 0, sizeof *t);
+}
+
+static void add_warning(mg_run_theory *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_warning(mg_run_theory *t, const char *fmt, ...)
+{
+    size_t at = strlen(t->warnings);
+    if (at + 4 >= sizeof t->warnings)
+        return;
+    if (at)
+        at += (size_t)snprintf(t->warnings + at, sizeof t->warnings - at, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->warnings + at, sizeof t->warnings - at, fmt, ap);
+    va_end(ap);
+}
+
+static double sinc2(double x)
+{
+    if (fabs(x) < 1e-8)
+        return 1.0;
+    double s = sin(M_PI * x) / (M_PI * x);
+    return s * s;
+}
+
+/* Sum over the images k = +-1..+-N_IMAGES of (S(|f + k fs|) - floor_a) sinc^2((f + k fs) D) at
+ * the G frequencies g[G], for every population: out[a][G]. */
+static int image_sum(const mg_model *m, double t_eval, const double *rates, const double *g,
+                     int G, double D_s, const double *floor_hz, double *out, mg_err *err)
+{
+    const int P = m->P, NI = 2 * N_IMAGES;
+    const double fs = 1.0 / D_s;
+    double *fi = malloc((size_t)G * NI * sizeof(double));
+    double *Si = malloc((size_t)G * NI * P * sizeof(double));
+    if (!fi || !Si) {
+        free(fi);
+        free(Si);
+        return mg_err_set(err, MG_ENOMEM, "out of memory for the aliased spectrum");
+    }
+    for (int j = 0; j < G; ++j)
+        for (int q = 0; q < NI; ++q) {
+            int k = q < N_IMAGES ? -(q + 1) : q - N_IMAGES + 1;
+            fi[(size_t)j * NI + q] = fabs(g[j] + k * fs);
+        }
+    int rc = mg_theory_spectrum_at(m, t_eval, rates, fi, G * NI, Si, err);
+    for (int a = 0; a < P && rc == MG_OK; ++a)
+        for (int j = 0; j < G; ++j) {
+            double sum = 0.0;
+            for (int q = 0; q < NI; ++q) {
+                int k = q < N_IMAGES ? -(q + 1) : q - N_IMAGES + 1;
+                double f = g[j] + k * fs;
+                sum += (Si[((size_t)a * G + j) * NI + q] - floor_hz[a]) * sinc2(f * D_s);
+            }
+            out[(size_t)a * G + j] = sum;
+        }
+    free(fi);
+    free(Si);
+    return rc;
+}
+
+/* Linear interpolation of y[G] given on G points spread evenly over [0, fN], at f in [0, fN]. */
+static double lerp_grid(const double *y, int G, double fN, double f)
+{
+    if (G == 1)
+        return y[0];
+    double x = f / fN * (G - 1);
+    int i0 = (int)x;
+    if (i0 >= G - 1)
+        i0 = G - 2;
+    if (i0 < 0)
+        i0 = 0;
+    double u = x - i0;
+    return (1.0 - u) * y[i0] + u * y[i0 + 1];
+}
+
+/* Expected periodogram (the /stats/psd estimator: rectangular segments of n samples, k = 1..F)
+ * of a sampled process with spectrum SD given on the periodic grid nu_j = j fs / M,
+ * j = 0..M/2 (M = n mf): out[k-1] = D sum_{|tau| < n} (1 - |tau|/n) c_tau e^{-2 pi i k tau/n}
+ * with the autocovariance c_tau = integral over one period of SD(nu) e^{2 pi i nu tau D},
+ * a Riemann sum on the grid (exact up to the covariance beyond M D - n D, which the caller
+ * makes negligible). Both sums are FFTs. */
+static int expected_periodogram(const double *SD, int64_t n, int64_t mf, double D_s, int64_t F,
+                                double *out)
+{
+    const int64_t M = n * mf;
+    double *x = fftw_alloc_real((size_t)M);
+    fftw_complex *X = fftw_alloc_complex((size_t)(M / 2 + 1));
+    double *y = fftw_alloc_real((size_t)n);
+    fftw_complex *Y = fftw_alloc_complex((size_t)(n / 2 + 1));
+    if (!x || !X || !y || !Y) {
+        fftw_free(x), fftw_free(X), fftw_free(y), fftw_free(Y);
+        return -1;
+    }
+    fftw_plan p1, p2;
+#pragma omp critical(mg_fftw_plan)
+    {
+        p1 = fftw_plan_dft_r2c_1d((int)M, x, X, FFTW_ESTIMATE);
+        p2 = fftw_plan_dft_r2c_1d((int)n, y, Y, FFTW_ESTIMATE);
+    }
+    /* SD is even and periodic: x_j = SD(nu_j), x_{M-j} = x_j */
+    for (int64_t j = 0; j <= M / 2; ++j)
+        x[j] = SD[j];
+    for (int64_t j = M / 2 + 1; j < M; ++j)
+        x[j] = SD[M - j];
+    fftw_execute(p1);
+    const double dnu = 1.0 / (D_s * (double)M);
+    /* c_tau = dnu Re X_tau for tau = 0..n-1 (n - 1 <= M/2 as mf >= 2); fold the lags -tau onto
+     * n - tau with the triangle of the rectangular window */
+    y[0] = dnu * X[0][0];
+    for (int64_t t = 1; t < n; ++t)
+        y[t] = dnu * ((1.0 - (double)t / n) * X[t][0] + ((double)t / n) * X[n - t][0]);
+    fftw_execute(p2);
+    for (int64_t k = 1; k <= F; ++k)
+        out[k - 1] = D_s * Y[k][0];
+#pragma omp critical(mg_fftw_plan)
+    {
+        fftw_destroy_plan(p1);
+        fftw_destroy_plan(p2);
+    }
+    fftw_free(x), fftw_free(X), fftw_free(y), fftw_free(Y);
+    return 0;
+}
+
+/* Spectra of one stable fixed point at the run's frequencies, [P][F] each: S (the spectrum of
+ * the continuous-time activity) and SD (the expectation of /stats/psd: S averaged over the
+ * sample bin, aliased, and seen through the rectangular window of the segments). *windowed
+ * is 0 when the grid the window needs was too large and SD is only averaged and aliased. */
+static int fixed_point_spectra(const mg_model *m, const mg_stats *s, double t_eval,
+                               const mg_fixed_point *fp, double *S, double *SD, int *windowed,
+                               mg_err *err)
+{
+    const int P = m->P;
+    const int64_t F = s->L.F, n = s->L.cfg.psd_n;
+    const mg_stats_cfg *c = &s->L.cfg;
+    const double D_s = c->psd_bin_ms * 1e-3, fN = 0.5 / D_s, T_s = (double)n * D_s;
+    double floor_hz[MG_POP_MAX];
+    for (int a = 0; a < P; ++a)
+        floor_hz[a] = fp->A_hz[a] / (double)m->pops[a].N;
+    /* The window: the autocovariance from a grid of spacing 1/(mf T) is exact up to
+     * covariances at lags beyond (mf - 1) T; tau_c bounds the correlation time (20 s, or 20
+     * adaptation time constants). */
+    double tau_c = 20.0;
+    for (int a = 0; a < P; ++a)
+        for (int r = 0; r < m->pops[a].n_sfa; ++r)
+            if (20e-3 * m->pops[a].tau_sfa[r] > tau_c)
+                tau_c = 20e-3 * m->pops[a].tau_sfa[r];
+    int64_t mf = (int64_t)ceil(1.0 + tau_c / T_s);
+    if (mf < 2)
+        mf = 2;
+    const int64_t Mh = n * mf / 2; /* fine grid nu_j = j / (mf T), j = 0..Mh */
+    *windowed = (double)(Mh + 1) * P <= (double)WINDOW_MAX_VALUES;
+    const int64_t NG = *windowed ? Mh + 1 : F;
+    double *nu = malloc((size_t)NG * sizeof(double));
+    double *Sg = malloc((size_t)NG * P * sizeof(double));
+    int G = NG <= IMAGE_GRID + 1 ? (int)NG : IMAGE_GRID + 1;
+    int exact = G == NG && *windowed; /* images at the grid points themselves */
+    double *g = malloc((size_t)G * sizeof(double));
+    double *img = malloc((size_t)G * P * sizeof(double));
+    double *sd = malloc((size_t)NG * sizeof(double));
+    int rc = MG_OK;
+    if (!nu || !Sg || !g || !img || !sd) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory for the spectrum on %lld frequencies",
+                        (long long)NG);
+        goto done;
+    }
+    for (int64_t j = 0; j < NG; ++j)
+        nu[j] = *windowed ? (double)j / ((double)mf * T_s) : s->freq[j];
+    rc = mg_theory_spectrum_at(m, t_eval, fp->A_hz, nu, (int)NG, Sg, err);
+    if (rc != MG_OK)
+        goto done;
+    /* the images vary on the scale of the refractory period and the delays (>= 100 Hz): on
+     * fine grids they are computed on IMAGE_GRID + 1 points of [0, fN] and interpolated
+     * linearly (error below 1e-4 of the image term) */
+    for (int j = 0; j < G; ++j)
+        g[j] = exact ? nu[j] : (G == 1 ? 0.0 : fN * j / (G - 1));
+    rc = image_sum(m, t_eval, fp->A_hz, g, G, D_s, floor_hz, img, err);
+    if (rc != MG_OK)
+        goto done;
+    for (int a = 0; a < P; ++a) {
+        const double *Sa = Sg + (size_t)a * NG;
+        for (int64_t j = 0; j < NG; ++j) {
+            double im = exact ? img[(size_t)a * G + j] : lerp_grid(img + (size_t)a * G, G, fN,
+                                                                  nu[j]);
+            sd[j] = floor_hz[a] + (Sa[j] - floor_hz[a]) * sinc2(nu[j] * D_s) + im;
+        }
+        double *Sout = S + (size_t)a * F, *SDout = SD + (size_t)a * F;
+        if (*windowed) {
+            if (expected_periodogram(sd, n, mf, D_s, F, SDout) != 0) {
+                rc = mg_err_set(err, MG_ENOMEM, "out of memory for the window of %lld samples",
+                                (long long)n);
+                goto done;
+            }
+            for (int64_t k = 0; k < F; ++k)
+                Sout[k] = Sa[(k + 1) * mf]; /* f_k = k df is grid point k mf */
+        } else {
+            for (int64_t k = 0; k < F; ++k) {
+                Sout[k] = Sa[k];
+                SDout[k] = sd[k];
+            }
+        }
+        /* the /stats/psd convention: one-sided doubles every bin below Nyquist */
+        for (int64_t k = 0; k < F; ++k) {
+            double fold = c->onesided && !(n % 2 == 0 && k == F - 1) ? 2.0 : 1.0;
+            Sout[k] *= fold;
+            SDout[k] *= fold;
+        }
+    }
+done:
+    free(nu), free(Sg), free(g), free(img), free(sd);
+    return rc;
+}
+
+int mg_theory_of_run(const mg_model *m, const mg_result *res, mg_run_theory *t, mg_err *err)
+{
+    memset(t, 0, sizeof *t);
+    const int P = m->P;
+    const mg_run_opts *o = &res->opts;
+    const mg_stats *s = &res->stats;
+    t->P = P;
+    t->F = s->L.F > 0 && s->freq ? s->L.F : 0;
+    if (P != res->P)
+        return mg_err_set(err, MG_EINVAL, "the result has %d populations, the model %d",
+                          res->P, P);
+    /* Step currents: the statistics start at t_warmup, so the theory takes the currents of
+     * that moment; if they change later the statistics are not stationary. */
+    int steps = 0, late = 0;
+    for (int a = 0; a < P; ++a)
+        for (int i = 0; i < m->pops[a].n_steps; ++i) {
+            steps = 1;
+            double ts = m->pops[a].step_times[i];
+            if (ts > o->t_warmup_ms && ts < o->t_sim_ms)
+                late = 1;
+        }
+    t->t_eval_ms = steps ? o->t_warmup_ms : -1.0;
+    if (late)
+        add_warning(t, "step currents change after the warm-up: the statistics are not "
+                    "stationary, the theory uses the currents at t_warmup");
+    for (int a = 0; a < P; ++a)
+        if (mg_pop_has_stimulus(&m->pops[a])) { /* src/model/stimulus.c */
+            add_warning(t, "time-dependent stimuli (ac_current, ou_current, time_current) are "
+                        "left out of the stationary theory: it uses I_e and the step currents");
+            break;
+        }
+    t->rate_max_hz = RATE_MAX_HZ;
+    for (int a = 0; a < P && s->mean_A; ++a)
+        if (isfinite(s->mean_A[a]) && 2.0 * s->mean_A[a] > t->rate_max_hz)
+            t->rate_max_hz = 2.0 * s->mean_A[a];
+    t->renewal = 1;
+    for (int a = 0; a < P; ++a)
+        for (int r = 0; r < m->pops[a].n_sfa; ++r)
+            if (m->pops[a].q_sfa[r] != 0.0)
+                t->renewal = 0;
+    for (int i = 0; i < m->n_proj; ++i)
+        if (m->proj[i].J != 0.0 && m->proj[i].p > 0.0)
+            t->renewal = 0;
+
+    int rc = mg_theory_fixed_points_at(m, t->rate_max_hz, t->t_eval_ms, &t->fps, err);
+    if (rc != MG_OK)
+        return mg_err_prefix(err, rc, "fixed points");
+    const int n = t->fps.n;
+    if (t->F == 0 || n == 0)
+        return MG_OK;
+    size_t per = (size_t)P * (size_t)t->F;
+    t->windowed = 1;
+    t->psd = malloc((size_t)n * per * sizeof(double));
+    t->psd_unbinned = malloc((size_t)n * per * sizeof(double));
+    if (!t->psd || !t->psd_unbinned)
+        return mg_err_set(err, MG_ENOMEM, "out of memory for %d x %zu spectral values", n, per);
+    for (int k = 0; k < n; ++k) {
+        double *S = t->psd_unbinned + (size_t)k * per, *SD = t->psd + (size_t)k * per;
+        for (size_t j = 0; j < per; ++j)
+            S[j] = SD[j] = NAN;
+        if (!t->fps.fp[k].stable)
+            continue;
+        mg_err e2 = {{0}};
+        int win = 1;
+        int rc2 = fixed_point_spectra(m, s, t->t_eval_ms, &t->fps.fp[k], S, SD, &win, &e2);
+        t->windowed = t->windowed && win;
+        if (rc2 != MG_OK) {
+            for (size_t j = 0; j < per; ++j)
+                S[j] = SD[j] = NAN;
+            add_warning(t, "spectrum at fixed point %d failed: %s", k + 1, e2.msg);
+        }
+    }
+    return MG_OK;
+}
