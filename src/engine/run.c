@@ -428,6 +428,118 @@ int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *e
     return rc;
 }
 
+typedef int (*backend_fn)(mg_job *, mg_err *);
+
+/* The backend of the plan, its name and its device into res: CUDA when the probe of the plan
+ * found a device (and not for the micro level under auto), else the CPU. MG_ENODEV when CUDA was
+ * asked for and is not there. */
+static int pick_backend(const mg_run_plan *plan, mg_result *res, backend_fn *backend,
+                        int *use_cuda_out, mg_err *err)
+{
+    const mg_run_opts *opts = &plan->opts;
+    int use_cuda = 0;
+#ifdef MG_HAVE_CUDA
+    const char *devname = plan->device;
+    /* the micro CUDA backend (kernels/backend_cuda_micro.cu) is unverified on a device until
+     * tools/gpu_check.sh has run it: auto keeps the micro level on the CPU until then */
+    if (opts->backend != MG_BACKEND_CPU &&
+        !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) && plan->have_cuda)
+        use_cuda = 1;
+#endif
+    if (opts->backend == MG_BACKEND_CUDA && !use_cuda)
+        return mg_err_set(err, MG_ENODEV, "--backend cuda: no CUDA device answers%s",
+#ifdef MG_HAVE_CUDA
+                        ""
+#else
+                        " (this build has no CUDA backend: nvcc was not found)"
+#endif
+        );
+    *backend = opts->level == MG_LEVEL_MICRO ? mg_cpu_run_micro : mg_cpu_run;
+#ifdef MG_HAVE_CUDA
+    if (use_cuda) {
+        res->backend_name = "cuda";
+        snprintf(res->device, sizeof res->device, "%s", devname);
+        *backend = opts->level == MG_LEVEL_MICRO ? mg_cuda_run_micro : mg_cuda_run;
+    } else
+#endif
+    {
+        res->backend_name = "cpu";
+        int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+        mg_cpu_device_name(res->device, sizeof res->device, nthreads);
+    }
+    *use_cuda_out = use_cuda;
+    return MG_OK;
+}
+
+/* The group sums, their progress and the trace buffers of the job, and the population names of
+ * the result (freed by the caller on failure too). */
+static int job_alloc_sums(mg_job *job, mg_result *res, mg_err *err)
+{
+    const int P = job->model->P;
+    job->group_i = calloc((size_t)(job->n_groups * job->SL.n_i), sizeof(int64_t));
+    job->group_d = calloc((size_t)(job->n_groups * job->SL.n_d), sizeof(double));
+    size_t trace_n = (size_t)(job->trace_k * P * job->trace_T);
+    job->trace_AN = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
+    job->trace_Abar = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
+    res->pop_names = calloc((size_t)P, sizeof *res->pop_names);
+    if (!job->group_i || !job->group_d || !job->trace_AN || !job->trace_Abar || !res->pop_names)
+        return mg_err_set(err, MG_ENOMEM, "out of memory for traces and statistics");
+    for (int a = 0; a < P; ++a)
+        snprintf(res->pop_names[a], MG_NAME_MAX, "%s", job->model->pops[a].name);
+    job->group_next = malloc((size_t)job->n_groups * sizeof(int64_t));
+    if (!job->group_next)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    for (int64_t g = 0; g < job->n_groups; ++g) {
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + g, &lo, &hi);
+        job->group_next[g] = lo;
+    }
+    return MG_OK;
+}
+
+/* The result of a finished job: the group sums added in order into the statistics, the traces
+ * and spikes handed over (job keeps what is not), the run key. */
+static int collect_result(mg_job *job, const mg_model *m, const mg_run_opts *opts,
+                          double per_real, mg_result *res, mg_err *err)
+{
+    const int P = m->P;
+    /* the fixed reduction tree: groups in order (src/engine/job.h) */
+    int rc = mg_stats_alloc(&res->stats, &job->SL, err);
+    if (rc != MG_OK)
+        return rc;
+    for (int64_t g = 0; g < job->n_groups; ++g) {
+        for (int64_t k = 0; k < job->SL.n_i; ++k)
+            res->stats.i[k] += job->group_i[g * job->SL.n_i + k];
+        for (int64_t k = 0; k < job->SL.n_d; ++k)
+            res->stats.d[k] += job->group_d[g * job->SL.n_d + k];
+    }
+    rc = mg_stats_finalize(&res->stats, err);
+    if (rc != MG_OK)
+        return rc;
+    res->opts = *opts;
+    res->opts.progress = NULL;
+    res->opts.progress_user = NULL;
+    res->opts.cancel = NULL;
+    res->P = P;
+    res->trace_k = job->trace_k;
+    res->trace_T = job->trace_T;
+    res->trace_bin_ms = opts->record_bin_ms;
+    res->A_N = job->trace_AN;
+    res->A_bar = opts->level == MG_LEVEL_MICRO ? NULL : job->trace_Abar;
+    if (opts->level == MG_LEVEL_MICRO)
+        free(job->trace_Abar);
+    job->trace_AN = job->trace_Abar = NULL;
+    res->spikes = job->spikes;
+    job->spikes = NULL;
+    res->mem_bytes_per_realization = per_real;
+    res->device_bytes = job->device_bytes;
+    res->run_key = mg_run_key(m, opts, &job->SL.cfg);
+    if (!res->run_key)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    mg_run_hash_hex(res->run_key, res->run_hash);
+    return MG_OK;
+}
+
 int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
 {
     memset(res, 0, sizeof *res);
@@ -445,28 +557,9 @@ int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
         return rc;
     }
     const int P = m->P;
-    job.group_i = calloc((size_t)(job.n_groups * job.SL.n_i), sizeof(int64_t));
-    job.group_d = calloc((size_t)(job.n_groups * job.SL.n_d), sizeof(double));
-    size_t trace_n = (size_t)(job.trace_k * P * job.trace_T);
-    job.trace_AN = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
-    job.trace_Abar = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
-    res->pop_names = calloc((size_t)P, sizeof *res->pop_names);
-    if (!job.group_i || !job.group_d || !job.trace_AN || !job.trace_Abar || !res->pop_names) {
-        rc = mg_err_set(err, MG_ENOMEM, "out of memory for traces and statistics");
+    rc = job_alloc_sums(&job, res, err);
+    if (rc != MG_OK)
         goto out;
-    }
-    for (int a = 0; a < P; ++a)
-        snprintf(res->pop_names[a], MG_NAME_MAX, "%s", m->pops[a].name);
-    job.group_next = malloc((size_t)job.n_groups * sizeof(int64_t));
-    if (!job.group_next) {
-        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (int64_t g = 0; g < job.n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(&job, job.g_first + g, &lo, &hi);
-        job.group_next[g] = lo;
-    }
     if (opts->resume_path) {
         rc = mg_checkpoint_load(&job, opts->resume_path, err);
         if (rc != MG_OK)
@@ -479,26 +572,11 @@ int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
     if (rc != MG_OK)
         goto out;
 
-    /* backend */
     int use_cuda = 0;
-#ifdef MG_HAVE_CUDA
-    const char *devname = plan->device;
-    /* the micro CUDA backend (kernels/backend_cuda_micro.cu) is unverified on a device until
-     * tools/gpu_check.sh has run it: auto keeps the micro level on the CPU until then */
-    if (opts->backend != MG_BACKEND_CPU &&
-        !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) && plan->have_cuda)
-        use_cuda = 1;
-#endif
-    if (opts->backend == MG_BACKEND_CUDA && !use_cuda) {
-        rc = mg_err_set(err, MG_ENODEV, "--backend cuda: no CUDA device answers%s",
-#ifdef MG_HAVE_CUDA
-                        ""
-#else
-                        " (this build has no CUDA backend: nvcc was not found)"
-#endif
-        );
+    backend_fn backend = NULL;
+    rc = pick_backend(plan, res, &backend, &use_cuda, err);
+    if (rc != MG_OK)
         goto out;
-    }
     job.t_start = mg_wall_s();
     job.t_last_report = job.t_start;
     job.ckpt_last = job.t_start;
@@ -506,20 +584,6 @@ int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
      * is due (timer or signal): write it, and go on unless the run was cancelled. The meso
      * backends (CPU and CUDA) and the micro CPU backend park; the micro CUDA backend runs to
      * the end (a resume re-runs its realizations from step 0, which gives the same bits). */
-    int (*backend)(mg_job *, mg_err *) =
-        opts->level == MG_LEVEL_MICRO ? mg_cpu_run_micro : mg_cpu_run;
-#ifdef MG_HAVE_CUDA
-    if (use_cuda) {
-        res->backend_name = "cuda";
-        snprintf(res->device, sizeof res->device, "%s", devname);
-        backend = opts->level == MG_LEVEL_MICRO ? mg_cuda_run_micro : mg_cuda_run;
-    } else
-#endif
-    {
-        res->backend_name = "cpu";
-        int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
-        mg_cpu_device_name(res->device, sizeof res->device, nthreads);
-    }
     for (;;) {
         job.ckpt_request = 0;
         rc = backend(&job, err);
@@ -554,42 +618,9 @@ int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
     if (rc != MG_OK)
         goto out;
 
-    /* the fixed reduction tree: groups in order (src/engine/job.h) */
-    rc = mg_stats_alloc(&res->stats, &job.SL, err);
+    rc = collect_result(&job, m, opts, per_real, res, err);
     if (rc != MG_OK)
         goto out;
-    for (int64_t g = 0; g < job.n_groups; ++g) {
-        for (int64_t k = 0; k < job.SL.n_i; ++k)
-            res->stats.i[k] += job.group_i[g * job.SL.n_i + k];
-        for (int64_t k = 0; k < job.SL.n_d; ++k)
-            res->stats.d[k] += job.group_d[g * job.SL.n_d + k];
-    }
-    rc = mg_stats_finalize(&res->stats, err);
-    if (rc != MG_OK)
-        goto out;
-    res->opts = *opts;
-    res->opts.progress = NULL;
-    res->opts.progress_user = NULL;
-    res->opts.cancel = NULL;
-    res->P = P;
-    res->trace_k = job.trace_k;
-    res->trace_T = job.trace_T;
-    res->trace_bin_ms = opts->record_bin_ms;
-    res->A_N = job.trace_AN;
-    res->A_bar = opts->level == MG_LEVEL_MICRO ? NULL : job.trace_Abar;
-    if (opts->level == MG_LEVEL_MICRO)
-        free(job.trace_Abar);
-    job.trace_AN = job.trace_Abar = NULL;
-    res->spikes = job.spikes;
-    job.spikes = NULL;
-    res->mem_bytes_per_realization = per_real;
-    res->device_bytes = job.device_bytes;
-    res->run_key = mg_run_key(m, opts, &job.SL.cfg);
-    if (!res->run_key) {
-        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-        goto out;
-    }
-    mg_run_hash_hex(res->run_key, res->run_hash);
     if (opts->theory)
         run_theory(m, res);
     if (fault) {
