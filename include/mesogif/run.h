@@ -172,20 +172,20 @@ int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_real
 
 void mg_result_free(mg_result *res);
 
-/* A run set up once, for a caller that looks before it runs (the command line: --dry-run, the
- * backend line, the checks of the output, then the run). mg_run_plan_alloc validates opts
- * against m, derives the per-step model, lays out state and statistics and checks the memory,
- * exactly as mg_run_estimate (*per_realization and *total, when not NULL, are filled on MG_OK
- * and MG_ENOMEM), and asks for a CUDA device unless opts->backend is MG_BACKEND_CPU; *plan is
- * NULL on failure. m must outlive the plan. mg_run_plan_cuda: 1 and the device's name if the
- * probe found one, else 0 and why not (as mg_cuda_available). mg_run_plan_run simulates it, as
- * mg_run (a plan runs once); mg_run_plan_free releases it (NULL-safe). mg_run is these three. */
-typedef struct mg_run_plan mg_run_plan;
-int mg_run_plan_alloc(const mg_model *m, const mg_run_opts *opts, mg_run_plan **plan,
+/* An ensemble run set up once, for a caller that looks before it runs (the command line:
+ * --dry-run, the backend line, the checks of the output, then the run). mg_ensemble_alloc
+ * validates opts against m, derives the per-step model, lays out state and statistics and checks
+ * the memory, exactly as mg_run_estimate (*per_realization and *total, when not NULL, are filled
+ * on MG_OK and MG_ENOMEM), and asks for a CUDA device unless opts->backend is MG_BACKEND_CPU;
+ * *ens is NULL on failure. m must outlive it. mg_ensemble_cuda: 1 and the device's name if the
+ * probe found one, else 0 and why not (as mg_cuda_available). mg_ensemble_run simulates it as
+ * mg_run does (once); mg_ensemble_free releases it (NULL-safe). mg_run is these three. */
+typedef struct mg_ensemble mg_ensemble;
+int mg_ensemble_alloc(const mg_model *m, const mg_run_opts *opts, mg_ensemble **ens,
                       double *per_realization, double *total, mg_err *err);
-int mg_run_plan_cuda(const mg_run_plan *plan, char *name, int len);
-int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err);
-void mg_run_plan_free(mg_run_plan *plan);
+int mg_ensemble_cuda(const mg_ensemble *ens, char *name, int len);
+int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err);
+void mg_ensemble_free(mg_ensemble *ens);
 
 /* What a checkpoint file (written by a run with checkpoint_path set) holds to be continued:
  * the model text and its source name, the options (pointers cleared; set resume_path to

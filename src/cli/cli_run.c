@@ -982,11 +982,11 @@ static void set_paths(run_cli *cl, const mg_model *m)
     o->output_path = cl->out_path;
 }
 
-/* Set up once (mg_run_plan_alloc: validate, derive, check the memory, probe CUDA), then the
+/* Set up once (mg_ensemble_alloc: validate, derive, check the memory, probe CUDA), then the
  * checks of the output: --dry-run stops after the memory line; an output that exists, a folder
  * that cannot be written, an earlier run's checkpoint or a missing CUDA device stop with exit 2
- * before anything is simulated. Returns -1 with *plan set, or the exit status. */
-static int set_up(run_cli *cl, const mg_model *m, mg_run_plan **plan)
+ * before anything is simulated. Returns -1 with *ens set, or the exit status. */
+static int set_up(run_cli *cl, const mg_model *m, mg_ensemble **ens)
 {
     mg_run_opts *o = &cl->o;
     mg_err err = {{0}};
@@ -995,7 +995,7 @@ static int set_up(run_cli *cl, const mg_model *m, mg_run_plan **plan)
      * printed, so that bad input gives exactly one line on stderr and exit 2. A run too big
      * for this machine (MG_ENOMEM here) is bad input as well: the sizes asked for. */
     double per, total;
-    int rc = mg_run_plan_alloc(m, o, plan, &per, &total, &err);
+    int rc = mg_ensemble_alloc(m, o, ens, &per, &total, &err);
     if (cl->dry && (rc == MG_OK || rc == MG_ENOMEM))
         printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
                total / 1e6);
@@ -1022,7 +1022,7 @@ static int set_up(run_cli *cl, const mg_model *m, mg_run_plan **plan)
     }
     /* say which backend runs before a long run starts */
     char devname[160];
-    int have_cuda = mg_run_plan_cuda(*plan, devname, sizeof devname);
+    int have_cuda = mg_ensemble_cuda(*ens, devname, sizeof devname);
     if (o->backend == MG_BACKEND_CUDA && !have_cuda) {
         mg_cli_error("--backend cuda: %s", devname);
         return 2;
@@ -1037,10 +1037,10 @@ static int set_up(run_cli *cl, const mg_model *m, mg_run_plan **plan)
     return -1;
 }
 
-/* Run the plan with SIGINT/SIGTERM asking for a checkpoint. A numerical fault keeps what was
+/* Run the ensemble with SIGINT/SIGTERM asking for a checkpoint. A numerical fault keeps what was
  * computed (written marked partial, exit 1). Returns -1 with *res filled, or the exit status
  * after the error lines. */
-static int execute(run_cli *cl, const mg_model *m, mg_run_plan *plan, mg_result *res)
+static int execute(run_cli *cl, const mg_model *m, mg_ensemble *ens, mg_result *res)
 {
     mg_run_opts *o = &cl->o;
     mg_err err = {{0}};
@@ -1049,7 +1049,7 @@ static int execute(run_cli *cl, const mg_model *m, mg_run_plan *plan, mg_result 
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    int rc = mg_run_plan_run(plan, res, &err);
+    int rc = mg_ensemble_run(ens, res, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!cl->quiet && cl->ps.is_tty)
@@ -1151,18 +1151,18 @@ int mg_cli_run(int argc, char **argv)
     }
     apply_simulation_block(&cl, &m);
     complete_options(&cl, &m);
-    mg_run_plan *plan = NULL;
+    mg_ensemble *ens = NULL;
     mg_result res;
     memset(&res, 0, sizeof res);
     if (cl.nbad > 0)
         code = 2;
-    else if ((code = set_up(&cl, &m, &plan)) < 0 && (code = execute(&cl, &m, plan, &res)) < 0) {
+    else if ((code = set_up(&cl, &m, &ens)) < 0 && (code = execute(&cl, &m, ens, &res)) < 0) {
         code = write_result(&cl, &m, &res);
         if (code == 0)
             print_result(&cl, &m, &res);
         mg_result_free(&res);
     }
-    mg_run_plan_free(plan);
+    mg_ensemble_free(ens);
     mg_model_free(&m);
     run_cli_free(&cl);
     return code;

@@ -363,9 +363,9 @@ static void run_theory(const mg_model *m, mg_result *res)
     }
 }
 
-/* A run set up once (include/mesogif/run.h): the job with its derived model and layout, the
+/* An ensemble set up once (include/mesogif/run.h): the job with its derived model and layout, the
  * memory estimate, and the answer of the CUDA probe. */
-struct mg_run_plan {
+struct mg_ensemble {
     mg_job job;
     mg_run_opts opts;
     double per_real, total;
@@ -373,11 +373,11 @@ struct mg_run_plan {
     char device[160];            /* its name, or why there is none */
 };
 
-int mg_run_plan_alloc(const mg_model *m, const mg_run_opts *opts, mg_run_plan **plan,
+int mg_ensemble_alloc(const mg_model *m, const mg_run_opts *opts, mg_ensemble **ens,
                       double *per_realization, double *total, mg_err *err)
 {
-    *plan = NULL;
-    mg_run_plan *p = calloc(1, sizeof *p);
+    *ens = NULL;
+    mg_ensemble *p = calloc(1, sizeof *p);
     if (!p)
         return mg_err_set(err, MG_ENOMEM, "out of memory");
     double per = 0.0, tot = 0.0;
@@ -399,51 +399,51 @@ int mg_run_plan_alloc(const mg_model *m, const mg_run_opts *opts, mg_run_plan **
     snprintf(p->device, sizeof p->device, "not probed (--backend cpu)");
     if (opts->backend != MG_BACKEND_CPU)
         p->have_cuda = mg_cuda_available(p->device, sizeof p->device);
-    *plan = p;
+    *ens = p;
     return MG_OK;
 }
 
-int mg_run_plan_cuda(const mg_run_plan *plan, char *name, int len)
+int mg_ensemble_cuda(const mg_ensemble *ens, char *name, int len)
 {
-    snprintf(name, (size_t)len, "%s", plan->device);
-    return plan->have_cuda;
+    snprintf(name, (size_t)len, "%s", ens->device);
+    return ens->have_cuda;
 }
 
-void mg_run_plan_free(mg_run_plan *plan)
+void mg_ensemble_free(mg_ensemble *ens)
 {
-    if (!plan)
+    if (!ens)
         return;
-    job_free(&plan->job);
-    free(plan);
+    job_free(&ens->job);
+    free(ens);
 }
 
 int mg_run(const mg_model *m, const mg_run_opts *opts, mg_result *res, mg_err *err)
 {
     memset(res, 0, sizeof *res);
-    mg_run_plan *plan;
-    int rc = mg_run_plan_alloc(m, opts, &plan, NULL, NULL, err);
+    mg_ensemble *ens;
+    int rc = mg_ensemble_alloc(m, opts, &ens, NULL, NULL, err);
     if (rc == MG_OK)
-        rc = mg_run_plan_run(plan, res, err);
-    mg_run_plan_free(plan);
+        rc = mg_ensemble_run(ens, res, err);
+    mg_ensemble_free(ens);
     return rc;
 }
 
 typedef int (*backend_fn)(mg_job *, mg_err *);
 
-/* The backend of the plan, its name and its device into res: CUDA when the probe of the plan
- * found a device (and not for the micro level under auto), else the CPU. MG_ENODEV when CUDA was
+/* The backend of the ensemble, its name and its device into res: CUDA when the probe found
+ * a device (and not for the micro level under auto), else the CPU. MG_ENODEV when CUDA was
  * asked for and is not there. */
-static int pick_backend(const mg_run_plan *plan, mg_result *res, backend_fn *backend,
+static int pick_backend(const mg_ensemble *ens, mg_result *res, backend_fn *backend,
                         int *use_cuda_out, mg_err *err)
 {
-    const mg_run_opts *opts = &plan->opts;
+    const mg_run_opts *opts = &ens->opts;
     int use_cuda = 0;
 #ifdef MG_HAVE_CUDA
-    const char *devname = plan->device;
+    const char *devname = ens->device;
     /* the micro CUDA backend (kernels/backend_cuda_micro.cu) is unverified on a device until
      * tools/gpu_check.sh has run it: auto keeps the micro level on the CPU until then */
     if (opts->backend != MG_BACKEND_CPU &&
-        !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) && plan->have_cuda)
+        !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO) && ens->have_cuda)
         use_cuda = 1;
 #endif
     if (opts->backend == MG_BACKEND_CUDA && !use_cuda)
@@ -540,15 +540,15 @@ static int collect_result(mg_job *job, const mg_model *m, const mg_run_opts *opt
     return MG_OK;
 }
 
-int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
+int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
 {
     memset(res, 0, sizeof *res);
-    /* the job moves out of the plan (a plan runs once; the job holds no pointer into itself) */
-    mg_job job = plan->job;
-    memset(&plan->job, 0, sizeof plan->job);
+    /* the job moves out (an ensemble runs once; the job holds no pointer into itself) */
+    mg_job job = ens->job;
+    memset(&ens->job, 0, sizeof ens->job);
     const mg_model *m = job.model;
-    const mg_run_opts *opts = &plan->opts;
-    double per_real = plan->per_real;
+    const mg_run_opts *opts = &ens->opts;
+    double per_real = ens->per_real;
     int rc = MG_OK;
     if (opts->level == MG_LEVEL_MICRO)
         rc = mg_micro_draw_shared(&job, err);
@@ -574,7 +574,7 @@ int mg_run_plan_run(mg_run_plan *plan, mg_result *res, mg_err *err)
 
     int use_cuda = 0;
     backend_fn backend = NULL;
-    rc = pick_backend(plan, res, &backend, &use_cuda, err);
+    rc = pick_backend(ens, res, &backend, &use_cuda, err);
     if (rc != MG_OK)
         goto out;
     job.t_start = mg_wall_s();
