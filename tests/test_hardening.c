@@ -51,13 +51,9 @@ static void teardown(void)
 
 static void small_opts(mg_run_opts *o)
 {
-    mg_run_opts_default(o);
-    o->backend = MG_BACKEND_CPU;
+    /* 1 s: 2000 steps, so checks every 512 steps park mid-run */
+    *o = mg_test_opts(MG_BACKEND_CPU, 1000.0, 100.0, 3, 2);
     o->threads = 1;
-    o->t_sim_ms = 1000.0; /* 2000 steps: checks every 512 steps park mid-run */
-    o->t_warmup_ms = 100.0;
-    o->realization_count = 3;
-    o->record_realizations = 2;
     o->psd_df_hz = 50.0;
     o->hist_bins = 8;
 }
