@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <omp.h>
 #include <stdlib.h>
 
 void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg)
@@ -19,6 +20,37 @@ void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg)
             snprintf(f->msg, sizeof f->msg, "%s", msg);
         }
     }
+}
+
+int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
+                    void (*item)(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f),
+                    void *ctx, mg_err *err)
+{
+    mg_ffs_fail f = {0, 0, ""};
+#pragma omp parallel num_threads(J->threads)
+    {
+        void *w = ops->worker_new(J);
+        if (!w)
+            mg_ffs_fail_set(&f, MG_ENOMEM, "out of memory");
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < n; ++i)
+            if (!f.failed)
+                item(J, w, i, ctx, &f);
+        if (w)
+            ops->worker_free(J, w);
+    }
+    if (f.failed)
+        return mg_err_set(err, f.code, "%s", f.msg);
+    return MG_OK;
+}
+
+int mg_ffs_resize(void **p, int64_t n, size_t elem)
+{
+    void *q = realloc(*p, (size_t)n * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    return 0;
 }
 
 const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend)
@@ -75,10 +107,8 @@ int mg_ffs_basin_bin(const mg_ffs_job *J, mg_ffs_basin *br, mg_lanes st, int64_t
             *armed = 0.0;
             if (br->n_cross == br->cap_cross) {
                 int cap = br->cap_cross ? 2 * br->cap_cross : 16;
-                mg_ffs_crossing *a = realloc(br->cross, (size_t)cap * sizeof *a);
-                if (!a)
+                if (mg_ffs_resize((void **)&br->cross, cap, sizeof *br->cross))
                     return -1;
-                br->cross = a;
                 br->cap_cross = cap;
             }
             double *copy = malloc((size_t)J->rows * sizeof(double));

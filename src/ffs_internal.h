@@ -223,6 +223,22 @@ typedef struct {
 } mg_ffs_fail;
 void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg);
 
+/* item(J, w, i, ctx, f) for every i in [0, n), over J->threads OpenMP threads, handed out one
+ * at a time (dynamic schedule: an item that ends early frees its thread for the next); each
+ * thread has its own worker w from worker_new (NULL: out of memory), freed by worker_free. An
+ * item records a failure in f; the others then stop at their next check. MG_OK or the first
+ * failure (code and message in err). */
+typedef struct {
+    void *(*worker_new)(const mg_ffs_job *J);
+    void (*worker_free)(const mg_ffs_job *J, void *w);
+} mg_ffs_worker_ops;
+int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
+                    void (*item)(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f),
+                    void *ctx, mg_err *err);
+
+/* *p resized to n elements of elem bytes (realloc); 0, or -1 with *p unchanged. */
+int mg_ffs_resize(void **p, int64_t n, size_t elem);
+
 /* A statistics bin b of basin run br (lane view st) ended; t_next = the step after it. Per
  * direction: the hysteresis state, the histogram of lambda in state A (from J->b_hist), the
  * exposure and the first crossings of interface 0 after A (from J->b_count); a crossing's state

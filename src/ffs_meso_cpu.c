@@ -49,25 +49,44 @@ typedef struct {
     double *state;               /* [rows] a trial's state */
 } worker;
 
-static void worker_free(worker *w)
+static void worker_free(const mg_ffs_job *J, void *wp)
 {
+    (void)J;
+    worker *w = wp;
     free(w->scratch);
     free(w->n);
     free(w->nbar);
     free(w->state);
+    free(w);
 }
 
-static int worker_new(const mg_ffs_job *J, worker *w)
+static void *worker_new(const mg_ffs_job *J)
 {
-    memset(w, 0, sizeof *w);
+    worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
     size_t sb = ((size_t)mg_meso_scratch_doubles(meso_of(J)) * sizeof(double) + 63) / 64 * 64;
     size_t stb = ((size_t)J->rows * sizeof(double) + 63) / 64 * 64;
     w->scratch = aligned_alloc(64, sb);
     w->state = aligned_alloc(64, stb);
     w->n = calloc((size_t)meso_of(J)->P, sizeof(double));
     w->nbar = calloc((size_t)meso_of(J)->P, sizeof(double));
-    return w->scratch && w->state && w->n && w->nbar ? 0 : -1;
+    if (w->scratch && w->state && w->n && w->nbar)
+        return w;
+    worker_free(J, w);
+    return NULL;
 }
+
+static const mg_ffs_worker_ops ops = {worker_new, worker_free};
+
+/* What an engine call hands each item. */
+typedef struct {
+    mg_ffs_basin *b;
+    int64_t t_end;
+    mg_ffs_trial *tr;
+    int d;
+    double lam_A, lam_next;
+} call;
 
 /* A crossing's state: the realization's rows, contiguous. */
 static void save_rows(const mg_ffs_job *J, void *ctx, double *dst)
@@ -97,23 +116,16 @@ static void basin_run(mg_ffs_job *J, mg_ffs_basin *br, int64_t t_end, worker *w,
     br->t = t_end;
 }
 
+static void basin_item(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f)
+{
+    const call *c = ctx;
+    basin_run(J, &c->b[i], c->t_end, w, f);
+}
+
 static int engine_basin(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err)
 {
-    mg_ffs_fail f = {0, 0, ""};
-#pragma omp parallel num_threads(J->threads)
-    {
-        worker w;
-        if (worker_new(J, &w))
-            mg_ffs_fail_set(&f, MG_ENOMEM, "out of memory");
-#pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < nb; ++i)
-            if (!f.failed)
-                basin_run(J, &b[i], t_end, &w, &f);
-        worker_free(&w);
-    }
-    if (f.failed)
-        return mg_err_set(err, f.code, "%s", f.msg);
-    return MG_OK;
+    call c = {b, t_end, NULL, 0, 0.0, 0.0};
+    return mg_ffs_parallel(J, &ops, nb, basin_item, &c, err);
 }
 
 static void trial_run(mg_ffs_job *J, mg_ffs_trial *tr, int d, double lam_A, double lam_next,
@@ -146,24 +158,18 @@ static void trial_run(mg_ffs_job *J, mg_ffs_trial *tr, int d, double lam_A, doub
     }
 }
 
+static void trial_item(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f)
+{
+    const call *c = ctx;
+    if (!c->tr[i].skip)
+        trial_run(J, &c->tr[i], c->d, c->lam_A, c->lam_next, w, f);
+}
+
 static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A,
                          double lam_next, mg_err *err)
 {
-    mg_ffs_fail f = {0, 0, ""};
-#pragma omp parallel num_threads(J->threads)
-    {
-        worker w;
-        if (worker_new(J, &w))
-            mg_ffs_fail_set(&f, MG_ENOMEM, "out of memory");
-#pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < n; ++i)
-            if (!f.failed && !tr[i].skip)
-                trial_run(J, &tr[i], d, lam_A, lam_next, &w, &f);
-        worker_free(&w);
-    }
-    if (f.failed)
-        return mg_err_set(err, f.code, "%s", f.msg);
-    return MG_OK;
+    call c = {NULL, 0, tr, d, lam_A, lam_next};
+    return mg_ffs_parallel(J, &ops, n, trial_item, &c, err);
 }
 
 static int engine_setup(mg_ffs_job *J, mg_err *err)

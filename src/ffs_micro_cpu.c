@@ -26,7 +26,6 @@
 #include "micro_derive.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +87,9 @@ typedef struct {
     int have_sc;
 } worker;
 
-static void worker_free(const mg_ffs_job *J, worker *w)
+static void worker_free(const mg_ffs_job *J, void *wp)
 {
+    worker *w = wp;
     free(w->state);
     free(w->n);
     free(w->spk);
@@ -101,13 +101,16 @@ static void worker_free(const mg_ffs_job *J, worker *w)
     free(w->empty_off);
     if (w->have_sc)
         mg_micro_scratch_free(&w->sc);
+    free(w);
 }
 
-static int worker_new(const mg_ffs_job *J, worker *w)
+static void *worker_new(const mg_ffs_job *J)
 {
     const mg_micro_derived *d = mic(J);
     const int n_list = d->mm.n_list;
-    memset(w, 0, sizeof *w);
+    worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
     size_t sb = ((size_t)J->rows * MG_VL * sizeof(double) + 63) / 64 * 64;
     w->state = aligned_alloc(64, sb);
     if (w->state)
@@ -118,16 +121,19 @@ static int worker_new(const mg_ffs_job *J, worker *w)
     w->empty_off = calloc((size_t)d->max_N + 1, sizeof(int64_t));
     for (int j = 0; j < MG_VL; ++j)
         w->net[j] = -1;
-    if (!w->state || !w->n || !w->spk || !w->csr || !w->empty_off)
-        return -1;
-    if (n_list > 0) {
+    int ok = w->state && w->n && w->spk && w->csr && w->empty_off;
+    if (ok && n_list > 0) {
         w->store = calloc((size_t)n_list * MG_VL, sizeof *w->store);
-        if (!w->store || mg_micro_scratch_alloc(d, &w->sc) != MG_OK)
-            return -1;
-        w->have_sc = 1;
+        ok = w->store && mg_micro_scratch_alloc(d, &w->sc) == MG_OK;
+        w->have_sc = ok;
     }
-    return 0;
+    if (ok)
+        return w;
+    worker_free(J, w);
+    return NULL;
 }
+
+static const mg_ffs_worker_ops ops = {worker_new, worker_free};
 
 /* Lane j reads the network of realization net (< 0: none, a padding lane); kept while the lane
  * stays with that network. 0, or -1 out of memory. */
@@ -378,98 +384,79 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
     }
 }
 
-/* Lane blocks of items [0, n): a block starts at a live item and takes the following ones while
- * their indices continue consecutively (at most MG_VL); start[], len[] and their number. */
-static int make_blocks(int n, const uint32_t *real, const int *skip, int *start, int *len)
+/* An engine call: its items (basin runs or trials), their lane blocks, what each needs. */
+typedef struct {
+    mg_ffs_basin *b;
+    int64_t t_end;
+    mg_ffs_trial *tr;
+    int d;
+    double lam_A, lam_next;
+    int *start, *len;            /* block q: items start[q] .. start[q] + len[q] - 1 */
+} call;
+
+static void basin_item(mg_ffs_job *J, void *w, int q, void *ctx, mg_ffs_fail *f)
 {
+    const call *c = ctx;
+    basin_block(J, w, &c->b[c->start[q]], c->len[q], c->t_end, f);
+}
+
+static void trial_item(mg_ffs_job *J, void *w, int q, void *ctx, mg_ffs_fail *f)
+{
+    const call *c = ctx;
+    trial_block(J, w, &c->tr[c->start[q]], c->len[q], c->d, c->lam_A, c->lam_next, f);
+}
+
+/* The n items of c in lane blocks, run over the threads: a block starts at an item that runs
+ * (not skipped) and takes the following ones while their realization indices continue
+ * consecutively, at most MG_VL, without skipped ones at its end. */
+static int run_blocks(mg_ffs_job *J, call *c, int n,
+                      void (*item)(mg_ffs_job *J, void *w, int q, void *ctx, mg_ffs_fail *f),
+                      mg_err *err)
+{
+    c->start = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    c->len = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    int rc = MG_OK;
+    if (!c->start || !c->len) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+        goto out;
+    }
+#define REAL(i) (c->b ? c->b[i].real : c->tr[i].real)
+#define SKIP(i) (c->b ? 0 : c->tr[i].skip)
     int nb = 0;
     for (int i = 0; i < n;) {
-        if (skip && skip[i]) {
+        if (SKIP(i)) {
             ++i;
             continue;
         }
         int k = 1;
-        while (k < MG_VL && i + k < n && real[i + k] == real[i] + (uint32_t)k)
+        while (k < MG_VL && i + k < n && REAL(i + k) == REAL(i) + (uint32_t)k)
             ++k;
-        while (skip && skip[i + k - 1]) /* no padding at the end */
+        while (SKIP(i + k - 1))
             --k;
-        start[nb] = i;
-        len[nb++] = k;
+        c->start[nb] = i;
+        c->len[nb++] = k;
         i += k;
     }
-    return nb;
+#undef REAL
+#undef SKIP
+    rc = mg_ffs_parallel(J, &ops, nb, item, c, err);
+out:
+    free(c->start);
+    free(c->len);
+    return rc;
 }
 
 static int engine_basin(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err)
 {
-    int *start = malloc((size_t)nb * sizeof(int)), *len = malloc((size_t)nb * sizeof(int));
-    uint32_t *real = malloc((size_t)nb * sizeof(uint32_t));
-    if (!start || !len || !real) {
-        free(start);
-        free(len);
-        free(real);
-        return mg_err_set(err, MG_ENOMEM, "out of memory");
-    }
-    for (int i = 0; i < nb; ++i)
-        real[i] = b[i].real;
-    const int n_blk = make_blocks(nb, real, NULL, start, len);
-    mg_ffs_fail f = {0, 0, ""};
-#pragma omp parallel num_threads(J->threads)
-    {
-        worker w;
-        if (worker_new(J, &w))
-            mg_ffs_fail_set(&f, MG_ENOMEM, "out of memory");
-#pragma omp for schedule(dynamic, 1)
-        for (int q = 0; q < n_blk; ++q)
-            if (!f.failed)
-                basin_block(J, &w, &b[start[q]], len[q], t_end, &f);
-        worker_free(J, &w);
-    }
-    free(start);
-    free(len);
-    free(real);
-    if (f.failed)
-        return mg_err_set(err, f.code, "%s", f.msg);
-    return MG_OK;
+    call c = {b, t_end, NULL, 0, 0.0, 0.0, NULL, NULL};
+    return run_blocks(J, &c, nb, basin_item, err);
 }
 
 static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A,
                          double lam_next, mg_err *err)
 {
-    int *start = malloc((size_t)n * sizeof(int)), *len = malloc((size_t)n * sizeof(int));
-    int *skip = malloc((size_t)n * sizeof(int));
-    uint32_t *real = malloc((size_t)n * sizeof(uint32_t));
-    if (!start || !len || !skip || !real) {
-        free(start);
-        free(len);
-        free(skip);
-        free(real);
-        return mg_err_set(err, MG_ENOMEM, "out of memory");
-    }
-    for (int i = 0; i < n; ++i) {
-        real[i] = tr[i].real;
-        skip[i] = tr[i].skip;
-    }
-    const int n_blk = make_blocks(n, real, skip, start, len);
-    mg_ffs_fail f = {0, 0, ""};
-#pragma omp parallel num_threads(J->threads)
-    {
-        worker w;
-        if (worker_new(J, &w))
-            mg_ffs_fail_set(&f, MG_ENOMEM, "out of memory");
-#pragma omp for schedule(dynamic, 1)
-        for (int q = 0; q < n_blk; ++q)
-            if (!f.failed)
-                trial_block(J, &w, &tr[start[q]], len[q], d, lam_A, lam_next, &f);
-        worker_free(J, &w);
-    }
-    free(start);
-    free(len);
-    free(skip);
-    free(real);
-    if (f.failed)
-        return mg_err_set(err, f.code, "%s", f.msg);
-    return MG_OK;
+    call c = {NULL, 0, tr, d, lam_A, lam_next, NULL, NULL};
+    return run_blocks(J, &c, n, trial_item, err);
 }
 
 static int engine_setup(mg_ffs_job *J, mg_err *err)
@@ -499,17 +486,16 @@ static void engine_release(mg_ffs_job *J)
 /* The initial state of basin run `real` (MODEL.md §1.5), through a lane block. */
 static int engine_init(const mg_ffs_job *J, double *state, uint32_t real)
 {
-    worker w;
-    int rc = worker_new(J, &w);
-    if (rc == 0) {
-        mg_lanes st = {w.state, MG_VL};
-        mg_micro_buf buf = {w.spk, w.csr};
-        mg_micro_init(&mic(J)->mm, st, &buf);
-        lane_save(J, &w, st, 0, state, 0);
-        state[J->dyn_rows - 1] = (double)real;
-    }
-    worker_free(J, &w);
-    return rc;
+    worker *w = worker_new(J);
+    if (!w)
+        return -1;
+    mg_lanes st = {w->state, MG_VL};
+    mg_micro_buf buf = {w->spk, w->csr};
+    mg_micro_init(&mic(J)->mm, st, &buf);
+    lane_save(J, w, st, 0, state, 0);
+    state[J->dyn_rows - 1] = (double)real;
+    worker_free(J, w);
+    return 0;
 }
 
 const mg_ffs_engine mg_ffs_engine_micro_cpu = {"cpu", MG_LEVEL_MICRO, engine_setup,
