@@ -205,9 +205,9 @@ START_TEST(checkpoint_out_of_range_refused)
     int64_t next[1], t[8], r[8];
     /* group progress before its group: blocks would start at negative trace rows */
     copy_file(ckpt, bad);
-    read_dset(bad, "/group_next", H5T_NATIVE_INT64, next);
+    read_dset(bad, "/groups_done", H5T_NATIVE_INT64, next);
     next[0] = -64;
-    patch_dset(bad, "/group_next", H5T_NATIVE_INT64, next);
+    patch_dset(bad, "/groups_done", H5T_NATIVE_INT64, next);
     ck_assert_int_eq(resume(bad, &err), MG_EIO);
     ck_assert_msg(strstr(err.msg, "progress of group") && strstr(err.msg, "-64"), "%s", err.msg);
 
