@@ -2,6 +2,7 @@
  * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
 #include "cli.h"
 #include "io_h5_internal.h" /* mg_h5_theory_print */
+#include "run_plan.h"
 #include "shard.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
@@ -960,8 +961,7 @@ int mg_cli_run(int argc, char **argv)
     double per, total;
     rc = mg_run_estimate(&m, &o, &per, &total, &err);
     if (dry && (rc == MG_OK || rc == MG_ENOMEM))
-        printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
-               total / 1e6);
+        mg_run_plan_report(&m, &o, rc, stdout); /* memory by part, calibrated run time */
     if (rc != MG_OK) {
         report(&m, model_path, from_file, rc, &err);
         mg_model_free(&m);
