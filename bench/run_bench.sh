@@ -77,6 +77,39 @@ STABLE=$(
 )
 echo "$STABLE"
 
+# What the arithmetic alone needs per cohort-step (issue 12): the exact exp per lane and, for
+# comparison, a table lookup with linear interpolation (bench/bench_cost.c); the share of
+# cohort-steps that need the second exp (bench/bench_meso_step.c count). A floor F leaves
+# 1e9 / (F * cohort-steps per realization-second) ns per cohort-step for everything.
+cc -std=c11 -D_GNU_SOURCE -O3 -march=native -ffp-contract=off -fno-math-errno -fopenmp-simd \
+    -Isrc -Iinclude bench/bench_cost.c -o "$OUT/bench_cost" -lm
+cc -std=c11 -D_GNU_SOURCE -O3 -march=native -ffp-contract=off -fno-math-errno -fopenmp \
+    -Isrc -Iinclude -Ibuild/gen $(pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial) \
+    bench/bench_meso_step.c build/libmesogif.a -o "$OUT/bench_step" \
+    $(pkg-config --libs hdf5 jansson gsl fftw3 2>/dev/null || echo -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ljansson -lgsl -lgslcblas -lfftw3) -lm
+read -r EXP_NS LERP_NS < <("$OUT/bench_cost")
+F2_B1=$("$OUT/bench_step" "" 20 0.5 count | awk '/second exp/{print $5}')
+F2_EI=$("$OUT/bench_step" data/models/nest_brunel_ei.json 5 0.5 count | awk '/second exp/{print $5}')
+# the step alone today (no observer, no I/O), best of 3, as ns per cohort-step
+STEP_B1=$(for i in 1 2 3; do "$OUT/bench_step" "" 20 0.5; done | awk '{print $1}' | sort -g | tail -1)
+STEP_EI=$(for i in 1 2 3; do "$OUT/bench_step" data/models/nest_brunel_ei.json 5 0.5; done | awk '{print $1}' | sort -g | tail -1)
+# cohort-steps per realization-second: B1 2 x 200 cohorts, NEST E/I 2 x 2772, 2000 steps
+cost_row() { # name cohort_steps_per_rs f2 floor step_rs
+    awk -v n="$1" -v cs="$2" -v f="$3" -v F="$4" -v r="$5" -v e="$EXP_NS" -v l="$LERP_NS" 'BEGIN {
+        printf "| %-22s | %5.3f | %6.3f | %6.3f | %6.3f | %6.3f |\n", n, f, e * (1 + f),
+            l * (1 + f), 1e9 / (r * cs), 1e9 / (F * cs) }'
+}
+COSTS=$(
+    echo "| floor (issue 12) | share 2nd exp | exps ns | lerps ns | step ns now | budget ns |"
+    echo "|---|---|---|---|---|---|"
+    cost_row "B1 R>=64: 800" 800000 "$F2_B1" 800 "$STEP_B1"
+    cost_row "B1 R=1, R=10: 480" 800000 "$F2_B1" 480 "$STEP_B1"
+    cost_row "NEST E/I R>=8: 60" 11088000 "$F2_EI" 60 "$STEP_EI"
+    cost_row "NEST E/I R=1: 36" 11088000 "$F2_EI" 36 "$STEP_EI"
+)
+echo "exact exp $EXP_NS ns per lane, table lerp $LERP_NS ns per lane (best case, L1, full width)"
+echo "$COSTS"
+
 # cost of the statistics (issue 4: at most 20 % on B1 meso): moments only vs everything
 # (spectra, histograms, switching), 1 thread, median of 3 each
 cost_full=$(median3 "" 1 64 10s | awk '{print $3}')
@@ -104,6 +137,15 @@ echo "statistics cost on B1 meso: full $cost_full vs basic $cost_basic realizati
     echo "One thread by ensemble size (R realizations x t-sim, median of 3; floors of issue 12):"
     echo
     echo "$STABLE"
+    echo
+    echo "What the hazards alone cost per cohort-step (bench/bench_cost.c: exact exp $EXP_NS ns"
+    echo "per lane, a table lookup with linear interpolation $LERP_NS ns, best case; share of"
+    echo "cohort-steps that need the second exp and the step alone today, from"
+    echo "bench/bench_meso_step.c) against the time per cohort-step that each floor leaves for all"
+    echo "the work of the step (cohort-steps per realization-second: B1 2 x 200 x 2000, NEST E/I"
+    echo "2 x 2772 x 2000):"
+    echo
+    echo "$COSTS"
     echo
     echo "Cost of all statistics on B1 meso (1 thread, 64 x 10 s, median of 3): $cost_full"
     echo "realization-s per wall-s with spectra, histograms and switching vs $cost_basic with"

@@ -318,6 +318,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     long long *d_tstart = NULL, *d_lo = NULL, *h_tstart = NULL, *h_lo = NULL;
     int *h_pidx = NULL; /* lane -> its entry in job->inflight, or -1 */
     double *h_park = NULL; /* a batch's state on the host, for checkpoints (lazily) */
+    int64_t *h_gi = NULL;  /* a batch's group sums on the host (src/engine/ensemble_groups.c) */
+    double *h_gd = NULL;
 
     MG_CUDA_TRY(mg_cu_to_device(&d_pop, md->pop, (size_t)P * sizeof(mg_meso_pop)));
     MG_CUDA_TRY(mg_cu_to_device(&d_kernels, md->kernels, (size_t)md->n_kernels * sizeof(double)));
@@ -374,7 +376,9 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     h_tstart = (long long *)malloc((size_t)lanes_max * sizeof(long long));
     h_lo = (long long *)malloc((size_t)groups_per_batch * sizeof(long long));
     h_pidx = (int *)malloc((size_t)lanes_max * sizeof(int));
-    if (!h_tstart || !h_lo || !h_pidx) {
+    h_gi = (int64_t *)malloc((size_t)(groups_per_batch * job->SL.n_i + 1) * sizeof(int64_t));
+    h_gd = (double *)malloc((size_t)(groups_per_batch * job->SL.n_d + 1) * sizeof(double));
+    if (!h_tstart || !h_lo || !h_pidx || !h_gi || !h_gd) {
         rc = mg_err_set(err, MG_ENOMEM, "out of host memory");
         goto out;
     }
@@ -408,7 +412,7 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
         long long t_min = job->n_steps, valid = 0;
         int any_parked = 0;
         for (long long g = 0; g < ng; ++g)
-            h_lo[g] = job->group_next[g0 + g];
+            h_lo[g] = mg_job_group_next(job, g0 + g);
         /* the parked realizations of this batch, found in one pass over the list (a resume
          * of a device checkpoint has every lane of a batch parked) */
         for (long long i = 0; i < nlanes; ++i)
@@ -460,12 +464,17 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                                cudaMemcpyHostToDevice));
         MG_CUDA_TRY(cudaMemcpy(d_lo, h_lo, (size_t)ng * sizeof(long long),
                                cudaMemcpyHostToDevice));
-        /* the group sums so far (0, or what a checkpoint had summed) */
-        MG_CUDA_TRY(cudaMemcpy(d_gi, job->group_i + g0 * job->SL.n_i,
-                               (size_t)(ng * job->SL.n_i) * sizeof(int64_t),
+        /* the group sums so far (0, or what a checkpoint had summed: its open groups) */
+        for (long long g = 0; g < ng; ++g) {
+            const mg_gslot *gs = mg_job_group_peek(job, g0 + g);
+            for (int64_t k = 0; k < job->SL.n_i; ++k)
+                h_gi[g * job->SL.n_i + k] = gs ? gs->i[k] : 0;
+            for (int64_t k = 0; k < job->SL.n_d; ++k)
+                h_gd[g * job->SL.n_d + k] = gs ? gs->d[k] : 0.0;
+        }
+        MG_CUDA_TRY(cudaMemcpy(d_gi, h_gi, (size_t)(ng * job->SL.n_i) * sizeof(int64_t),
                                cudaMemcpyHostToDevice));
-        MG_CUDA_TRY(cudaMemcpy(d_gd, job->group_d + g0 * job->SL.n_d,
-                               (size_t)(ng * job->SL.n_d) * sizeof(double),
+        MG_CUDA_TRY(cudaMemcpy(d_gd, h_gd, (size_t)(ng * job->SL.n_d) * sizeof(double),
                                cudaMemcpyHostToDevice));
         mg_cuda_fault nofault = {-1, 0, 0, 0};
         MG_CUDA_TRY(cudaMemcpy(d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
@@ -559,16 +568,15 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                 job->SL, nlanes, lane0, first, end, ng, d_lo, d_rec_i, d_rec_d, d_gi, d_gd);
         }
         MG_CUDA_TRY(cudaGetLastError());
-        MG_CUDA_TRY(cudaMemcpy(job->group_i + g0 * job->SL.n_i, d_gi,
-                               (size_t)(ng * job->SL.n_i) * sizeof(long long),
+        MG_CUDA_TRY(cudaMemcpy(h_gi, d_gi, (size_t)(ng * job->SL.n_i) * sizeof(long long),
                                cudaMemcpyDeviceToHost));
-        MG_CUDA_TRY(cudaMemcpy(job->group_d + g0 * job->SL.n_d, d_gd,
-                               (size_t)(ng * job->SL.n_d) * sizeof(double),
+        MG_CUDA_TRY(cudaMemcpy(h_gd, d_gd, (size_t)(ng * job->SL.n_d) * sizeof(double),
                                cudaMemcpyDeviceToHost));
-        for (long long g = 0; g < ng; ++g) { /* the batch's groups are complete */
-            int64_t lo, hi;
-            mg_job_group_range(job, job->g_first + g0 + g, &lo, &hi);
-            job->group_next[g0 + g] = hi;
+        for (long long g = 0; g < ng; ++g) /* the batch's groups are complete: in order */
+            mg_job_group_complete(job, g0 + g, h_gi + g * job->SL.n_i, h_gd + g * job->SL.n_d);
+        if (job->failed) {
+            rc = mg_err_set(err, job->fail_code, "%s", job->fail_msg);
+            goto out;
         }
         job->real_done += valid;
     }
@@ -604,6 +612,8 @@ out:
     free(h_tstart);
     free(h_lo);
     free(h_pidx);
+    free(h_gi);
+    free(h_gd);
     free(h_park);
     return rc;
 }

@@ -380,6 +380,8 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
     uint32_t *d_spk = NULL;
     mg_micro_csr *d_csr = NULL, *h_csr = NULL;
     int64_t *d_rec_i = NULL, *d_gi = NULL;
+    int64_t *h_gi = NULL; /* a batch's group sums on the host (src/engine/ensemble_groups.c) */
+    double *h_gd = NULL;
     float *d_AN = NULL;
     uint64_t *d_key = NULL;
     long long *d_recn = NULL, *h_recn = NULL;
@@ -535,6 +537,12 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
                                (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
         MG_CUDA_TRY(cudaMalloc((void **)&d_gd,
                                (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
+        h_gi = (int64_t *)malloc((size_t)(groups_per_batch * job->SL.n_i + 1) * sizeof(int64_t));
+        h_gd = (double *)malloc((size_t)(groups_per_batch * job->SL.n_d + 1) * sizeof(double));
+        if (!h_gi || !h_gd) {
+            rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the group sums of a batch");
+            goto out;
+        }
         if (psd_N > 0 && (rc = mg_cu_spectra_alloc(&spec, &job->oc, lanes_max, err)) != MG_OK)
             goto out;
         if (n_list > 0) {
@@ -671,16 +679,17 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
                 job->SL, nlanes, lane0, first, end, ng, NULL, d_rec_i, d_rec_d, d_gi, d_gd);
             MG_CUDA_TRY(cudaGetLastError());
         }
-        MG_CUDA_TRY(cudaMemcpy(job->group_i + g0 * job->SL.n_i, d_gi,
-                               (size_t)(ng * job->SL.n_i) * sizeof(int64_t),
+        MG_CUDA_TRY(cudaMemcpy(h_gi, d_gi, (size_t)(ng * job->SL.n_i) * sizeof(int64_t),
                                cudaMemcpyDeviceToHost));
-        MG_CUDA_TRY(cudaMemcpy(job->group_d + g0 * job->SL.n_d, d_gd,
-                               (size_t)(ng * job->SL.n_d) * sizeof(double),
+        MG_CUDA_TRY(cudaMemcpy(h_gd, d_gd, (size_t)(ng * job->SL.n_d) * sizeof(double),
                                cudaMemcpyDeviceToHost));
-        for (long long g = g0; g < g0 + ng; ++g) { /* every realization's record is in */
-            int64_t lo, hi;
-            mg_job_group_range(job, job->g_first + g, &lo, &hi);
-            job->group_next[g] = hi;
+        /* every realization's record is in: the groups go into the running sum in order (the
+         * sums start at 0, so a group a checkpoint had partly summed gets the same bits) */
+        for (long long g = 0; g < ng; ++g)
+            mg_job_group_complete(job, g0 + g, h_gi + g * job->SL.n_i, h_gd + g * job->SL.n_d);
+        if (job->failed) {
+            rc = mg_err_set(err, job->fail_code, "%s", job->fail_msg);
+            goto out;
         }
         job->real_done += valid;
     }
@@ -713,5 +722,7 @@ out:
     cudaFree(na.d_tgt);
     free(h_csr);
     free(h_recn);
+    free(h_gi);
+    free(h_gd);
     return rc;
 }

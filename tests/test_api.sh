@@ -96,7 +96,7 @@ print(mesogif.LIBRARY_PATH, r.mean_A)"); then
         failed "the installed Python package"
     fi
 fi
-line=$(make -s --no-print-directory python BUILD="$BUILD" BINDIR="$BINDIR")
+line=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory python BUILD="$BUILD" BINDIR="$BINDIR")
 if [ "$line" = "export PYTHONPATH=$PWD/python MESOGIF_LIBRARY=$PWD/$BUILD/libmesogif.so.0" ]; then
     pass "make python: $line"
 else

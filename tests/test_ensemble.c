@@ -23,20 +23,9 @@ static void teardown(void)
 
 static void base_opts(mg_run_opts *o)
 {
-    mg_run_opts_default(o);
-    o->backend = MG_BACKEND_CPU;
-    o->t_sim_ms = 1500;
-    o->t_warmup_ms = 500;
-    o->realization_count = 70; /* three reduction groups, the last one partial */
-    o->record_realizations = 70;
+    /* 70 realizations: three reduction groups, the last one partial */
+    *o = mg_test_opts(MG_BACKEND_CPU, 1500, 500, 70, 70);
     o->seed = 99;
-}
-
-static void run(const mg_run_opts *o, mg_result *res)
-{
-    mg_err err = {{0}};
-    int rc = mg_run(&model, o, res, &err);
-    ck_assert_msg(rc == MG_OK, "mg_run: %s", err.msg);
 }
 
 START_TEST(one_and_two_threads_are_bitwise_equal)
@@ -45,9 +34,9 @@ START_TEST(one_and_two_threads_are_bitwise_equal)
     mg_result r1, r2;
     base_opts(&o);
     o.threads = 1;
-    run(&o, &r1);
+    mg_test_run(&model, &o, &r1);
     o.threads = 2;
-    run(&o, &r2);
+    mg_test_run(&model, &o, &r2);
     mg_test_same_stats(&r1, &r2, "threads 1 vs 2");
     mg_test_same_traces(&r1, 0, &r2, 70, "threads 1 vs 2");
     mg_result_free(&r1);
@@ -62,9 +51,9 @@ START_TEST(batch_size_does_not_matter)
     base_opts(&o);
     o.threads = 2;
     o.batch = 0;
-    run(&o, &r1);
+    mg_test_run(&model, &o, &r1);
     o.batch = 96;
-    run(&o, &r2);
+    mg_test_run(&model, &o, &r2);
     mg_test_same_stats(&r1, &r2, "batch auto vs 96");
     mg_test_same_traces(&r1, 0, &r2, 70, "batch auto vs 96");
     mg_result_free(&r1);
@@ -79,16 +68,16 @@ START_TEST(realization_alone_equals_realization_in_ensemble)
     mg_run_opts o;
     mg_result all, one, tail;
     base_opts(&o);
-    run(&o, &all);
+    mg_test_run(&model, &o, &all);
     o.realization_first = 37;
     o.realization_count = 1;
     o.record_realizations = 1;
-    run(&o, &one);
+    mg_test_run(&model, &o, &one);
     mg_test_same_traces(&all, 37, &one, 1, "r = 37 alone");
     o.realization_first = 33;
     o.realization_count = 37;
     o.record_realizations = 37;
-    run(&o, &tail);
+    mg_test_run(&model, &o, &tail);
     mg_test_same_traces(&all, 33, &tail, 37, "range [33, 70)");
     mg_result_free(&all);
     mg_result_free(&one);
@@ -105,12 +94,12 @@ START_TEST(stats_of_split_ranges_add_up)
     mg_err err = {{0}};
     base_opts(&o);
     o.record_realizations = 0;
-    run(&o, &all);
+    mg_test_run(&model, &o, &all);
     o.realization_count = 32;
-    run(&o, &a);
+    mg_test_run(&model, &o, &a);
     o.realization_first = 32;
     o.realization_count = 38;
-    run(&o, &b);
+    mg_test_run(&model, &o, &b);
     ck_assert_int_eq(mg_stats_add(&a.stats, &b.stats, &err), MG_OK);
     for (int64_t k = 0; k < all.stats.L.n_i; ++k)
         ck_assert_int_eq(a.stats.i[k], all.stats.i[k]);
@@ -142,10 +131,10 @@ START_TEST(different_seeds_differ_and_same_seed_repeats)
     base_opts(&o);
     o.realization_count = 8;
     o.record_realizations = 8;
-    run(&o, &a);
-    run(&o, &b);
+    mg_test_run(&model, &o, &a);
+    mg_test_run(&model, &o, &b);
     o.seed = 100;
-    run(&o, &c);
+    mg_test_run(&model, &o, &c);
     mg_test_same_traces(&a, 0, &b, 8, "same seed");
     size_t n = (size_t)8 * a.P * a.trace_T;
     ck_assert_msg(memcmp(a.A_N, c.A_N, n * sizeof(float)) != 0, "seeds 99 and 100 agree");

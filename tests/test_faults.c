@@ -32,13 +32,7 @@ START_TEST(nan_stops_the_run_with_a_clear_message_and_keeps_a_partial_result)
 {
     mg_model m;
     faulty_model(&m);
-    mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CPU;
-    o.t_sim_ms = 1000;
-    o.t_warmup_ms = 0;
-    o.realization_count = 3;
-    o.record_realizations = 1;
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 1000, 0, 3, 1);
     o.threads = 1;
     mg_result res;
     mg_err err = {{0}};

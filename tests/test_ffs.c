@@ -216,7 +216,7 @@ START_TEST(test_bad_options)
     snprintf(o.switch_observable, sizeof o.switch_observable, "A1-A3");
     expect_bad(&m, &o, "--switch-observable");
     mg_ffs_opts_default(&o);
-    o.level = MG_LEVEL_MICRO;
+    o.level = (mg_level)7; /* no such level */
     expect_bad(&m, &o, "--level");
     mg_ffs_opts_default(&o);
     o.basin_realizations = 1;

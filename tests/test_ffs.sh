@@ -142,7 +142,7 @@ bad rel_err_zero --rel-err --rel-err 0
 bad rel_err_one --rel-err --rel-err 1
 bad rel_err_text --rel-err --rel-err abc
 bad unknown_population A3 --switch-observable A1-A3
-bad level_micro --level --level micro
+bad level_unknown --level --level macro
 bad unknown_option frobnicate --frobnicate
 # a basin never left: B1 at N = 10^4 (switching about once in 10^6 s) with the first interface
 # next to the other basin and a small budget: the basin runs cannot cross it

@@ -145,11 +145,7 @@ END_TEST
  * traces are spike counts), moments in 10-step bins, the first 20 % as warm-up. */
 static void twin_opts(mg_run_opts *o, const mg_model *m, int64_t R, double t_sim)
 {
-    mg_run_opts_default(o);
-    o->realization_count = R;
-    o->record_realizations = R;
-    o->t_sim_ms = t_sim;
-    o->t_warmup_ms = 0.2 * t_sim;
+    *o = mg_test_opts(MG_BACKEND_AUTO, t_sim, 0.2 * t_sim, R, R);
     if (m->sim.dt > 0)
         o->dt_ms = m->sim.dt;
     o->record_bin_ms = o->dt_ms;
@@ -335,15 +331,9 @@ START_TEST(meso_checkpoints_on_the_device_are_bitwise)
         return;
     mg_model m;
     mg_test_model(NULL, &m);
-    mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.realization_count = 96;
-    o.record_realizations = 8;
-    o.t_sim_ms = 3000;
-    o.t_warmup_ms = 500;
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CUDA, 3000, 500, 96, 8);
     o.batch = 32;
     o.seed = 11;
-    o.backend = MG_BACKEND_CUDA;
     char ck[64];
     snprintf(ck, sizeof ck, "/tmp/mg_test_gpu_%d.ckpt", (int)getpid());
     mg_result ref, r1, r2;
@@ -401,12 +391,8 @@ START_TEST(backend_cuda_without_device_is_a_clear_error)
     mg_err err = {{0}};
     mg_test_model(NULL, &m);
     for (int level = 0; level < 2; ++level) { /* both levels have a CUDA backend */
-        mg_run_opts o;
-        mg_run_opts_default(&o);
+        mg_run_opts o = mg_test_opts(MG_BACKEND_CUDA, 100, 0, 1, 1);
         o.level = level == 0 ? MG_LEVEL_MESO : MG_LEVEL_MICRO;
-        o.backend = MG_BACKEND_CUDA;
-        o.t_sim_ms = 100;
-        o.t_warmup_ms = 0;
         mg_result res;
         int rc = mg_run(&m, &o, &res, &err);
         ck_assert_int_eq(rc, MG_ENODEV);

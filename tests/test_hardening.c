@@ -51,13 +51,9 @@ static void teardown(void)
 
 static void small_opts(mg_run_opts *o)
 {
-    mg_run_opts_default(o);
-    o->backend = MG_BACKEND_CPU;
+    /* 1 s: 2000 steps, so checks every 512 steps park mid-run */
+    *o = mg_test_opts(MG_BACKEND_CPU, 1000.0, 100.0, 3, 2);
     o->threads = 1;
-    o->t_sim_ms = 1000.0; /* 2000 steps: checks every 512 steps park mid-run */
-    o->t_warmup_ms = 100.0;
-    o->realization_count = 3;
-    o->record_realizations = 2;
     o->psd_df_hz = 50.0;
     o->hist_bins = 8;
 }
@@ -209,9 +205,9 @@ START_TEST(checkpoint_out_of_range_refused)
     int64_t next[1], t[8], r[8];
     /* group progress before its group: blocks would start at negative trace rows */
     copy_file(ckpt, bad);
-    read_dset(bad, "/group_next", H5T_NATIVE_INT64, next);
+    read_dset(bad, "/groups_done", H5T_NATIVE_INT64, next);
     next[0] = -64;
-    patch_dset(bad, "/group_next", H5T_NATIVE_INT64, next);
+    patch_dset(bad, "/groups_done", H5T_NATIVE_INT64, next);
     ck_assert_int_eq(resume(bad, &err), MG_EIO);
     ck_assert_msg(strstr(err.msg, "progress of group") && strstr(err.msg, "-64"), "%s", err.msg);
 

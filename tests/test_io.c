@@ -42,14 +42,8 @@ static void setup(void)
 {
     mg_err err = {{0}};
     ck_assert_msg(mg_model_default(&g_m, &err) == MG_OK, "default model: %s", err.msg);
-    mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CPU;
-    o.t_sim_ms = 2000.0;
-    o.t_warmup_ms = 500.0;
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 2000.0, 500.0, COUNT, RECORD);
     o.realization_first = FIRST;
-    o.realization_count = COUNT;
-    o.record_realizations = RECORD;
     o.seed = SEED;
     o.threads = 2;
     ck_assert_msg(mg_run(&g_m, &o, &g_res, &err) == MG_OK, "mg_run: %s", err.msg);

@@ -54,11 +54,8 @@ static json_t *pop(json_t *root, size_t i)
 
 static void opts_small(mg_run_opts *o)
 {
-    mg_run_opts_default(o);
-    o->backend = MG_BACKEND_CPU;
+    *o = mg_test_opts(MG_BACKEND_CPU, 100.0, 0.0, 1, 1);
     o->threads = 1;
-    o->t_sim_ms = 100.0;
-    o->t_warmup_ms = 0.0;
     o->psd_df_hz = -1.0; /* no spectra: small statistics */
 }
 

@@ -15,33 +15,13 @@
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 
-static void load(const char *name, mg_model *m)
-{
-    char path[256];
-    mg_err err = {{0}};
-    snprintf(path, sizeof path, "data/models/%s.json", name);
-    int rc = mg_model_load(path, m, &err);
-    ck_assert_msg(rc == MG_OK, "load %s: %s", path, err.msg);
-}
-
-static void run(const mg_model *m, const mg_run_opts *o, mg_result *res)
-{
-    mg_err err = {{0}};
-    int rc = mg_run(m, o, res, &err);
-    ck_assert_msg(rc == MG_OK, "mg_run: %s", err.msg);
-}
-
 static void det_opts(mg_run_opts *o, double dt, double t_sim, double t_warm)
 {
-    mg_run_opts_default(o);
+    *o = mg_test_opts(MG_BACKEND_CPU, t_sim, t_warm, 1, 0);
     o->noise = MG_NOISE_DETERMINISTIC;
-    o->backend = MG_BACKEND_CPU;
     o->dt_ms = dt;
-    o->t_sim_ms = t_sim;
-    o->t_warmup_ms = t_warm;
     o->record_bin_ms = 1.0;
     o->stats_bin_ms = 1.0;
-    o->record_realizations = 0;
     o->threads = 1;
 }
 
@@ -57,9 +37,9 @@ START_TEST(deterministic_uncoupled_converges_to_renewal_rate)
     mg_model m;
     mg_run_opts o;
     mg_result res;
-    load("uncoupled", &m);
+    mg_test_load("uncoupled", &m);
     det_opts(&o, 0.2, 3000, 2000);
-    run(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     assert_rel(res.stats.mean_A[0], 13.723, 0.005, "uncoupled rate");
     ck_assert_msg(res.stats.var_A[0] < 1e-12, "deterministic run fluctuates: var %g",
                   res.stats.var_A[0]);
@@ -75,9 +55,9 @@ START_TEST(deterministic_nest_testcase_converges_to_qr_rate)
     mg_model m;
     mg_run_opts o;
     mg_result res;
-    load("nest_testcase", &m);
+    mg_test_load("nest_testcase", &m);
     det_opts(&o, 0.2, 8000, 6000);
-    run(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     assert_rel(res.stats.mean_A[0], 22.723, 0.005, "NEST test case rate");
     mg_result_free(&res);
     mg_model_free(&m);
@@ -90,9 +70,9 @@ START_TEST(deterministic_ei_network_converges_to_mean_field_rate)
     mg_model m;
     mg_run_opts o;
     mg_result res;
-    load("ei_network", &m);
+    mg_test_load("ei_network", &m);
     det_opts(&o, 0.2, 2000, 1000);
-    run(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     assert_rel(res.stats.mean_A[0], 16.913, 0.005, "E rate");
     assert_rel(res.stats.mean_A[1], 16.913, 0.005, "I rate");
     mg_result_free(&res);
@@ -119,7 +99,7 @@ START_TEST(deterministic_b1_reaches_asymmetric_fixed_point)
     p1->step_amps[0] = 50.0; /* +4 mV for 200 ms */
     p1->step_amps[1] = 0.0;
     det_opts(&o, 0.2, 4000, 3000);
-    run(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     assert_rel(res.stats.mean_A[0], 12.99, 0.005, "B1 high state");
     assert_rel(res.stats.mean_A[1], 5.35, 0.005, "B1 low state");
     mg_result_free(&res);
@@ -127,7 +107,7 @@ START_TEST(deterministic_b1_reaches_asymmetric_fixed_point)
 
     ck_assert_int_eq(mg_model_default(&m, &err), MG_OK);
     det_opts(&o, 0.2, 4000, 3000);
-    run(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     assert_rel(res.stats.mean_A[0], 9.06, 0.005, "B1 symmetric point, P1");
     ck_assert_msg(res.stats.mean_A[0] == res.stats.mean_A[1], "symmetry broken: %.17g %.17g",
                   res.stats.mean_A[0], res.stats.mean_A[1]);
@@ -148,7 +128,7 @@ static batch_stats batches(const mg_model *m, mg_run_opts o, int B, int per_batc
         mg_result res;
         o.realization_first = (int64_t)b * per_batch;
         o.realization_count = per_batch;
-        run(m, &o, &res);
+        mg_test_run(m, &o, &res);
         double a = res.stats.mean_A[0], v = res.stats.var_A[0];
         s1 += a;
         s2 += a * a;
@@ -176,19 +156,15 @@ START_TEST(stochastic_uncoupled_mean_and_variance)
     mg_model m;
     mg_run_opts o;
     mg_result det;
-    load("uncoupled", &m);
+    mg_test_load("uncoupled", &m);
     det_opts(&o, 0.2, 3000, 2000);
-    run(&m, &o, &det);
+    mg_test_run(&m, &o, &det);
     const double A0 = det.stats.mean_A[0];
     mg_result_free(&det);
 
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CPU;
+    o = mg_test_opts(MG_BACKEND_CPU, 10000, 1000, 1, 0);
     o.dt_ms = 0.2;
-    o.t_sim_ms = 10000;
-    o.t_warmup_ms = 1000;
     o.stats_bin_ms = 1.0;
-    o.record_realizations = 0;
     o.seed = 20261127;
     const int B = 20;
     batch_stats s = batches(&m, o, B, 8);
@@ -210,18 +186,14 @@ START_TEST(stochastic_poisson_mode_mean)
     mg_model m;
     mg_run_opts o;
     mg_result det;
-    load("uncoupled", &m);
+    mg_test_load("uncoupled", &m);
     det_opts(&o, 0.5, 3000, 2000);
-    run(&m, &o, &det);
+    mg_test_run(&m, &o, &det);
     const double A0 = det.stats.mean_A[0];
     mg_result_free(&det);
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CPU;
+    o = mg_test_opts(MG_BACKEND_CPU, 6000, 1000, 1, 0);
     o.noise = MG_NOISE_POISSON;
     o.dt_ms = 0.5;
-    o.t_sim_ms = 6000;
-    o.t_warmup_ms = 1000;
-    o.record_realizations = 0;
     o.seed = 7;
     const int B = 20;
     batch_stats s = batches(&m, o, B, 8);
@@ -242,14 +214,10 @@ START_TEST(nest_testcase_rate_and_variance)
 {
     mg_model m;
     mg_run_opts o;
-    load("nest_testcase", &m);
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CPU;
+    mg_test_load("nest_testcase", &m);
+    o = mg_test_opts(MG_BACKEND_CPU, 10000, 1000, 1, 0);
     o.dt_ms = 0.5;
-    o.t_sim_ms = 10000;
-    o.t_warmup_ms = 1000;
     o.stats_bin_ms = 0.5;
-    o.record_realizations = 0;
     o.seed = 12345;
     const int B = 20;
     batch_stats s = batches(&m, o, B, 8);
@@ -274,11 +242,11 @@ START_TEST(tau_syn_equal_tau_m_is_the_limit)
         mg_model m;
         mg_run_opts o;
         mg_result res;
-        load("ei_network", &m);
+        mg_test_load("ei_network", &m);
         for (int k = 0; k < m.n_proj; ++k)
             m.proj[k].tau_syn = taus[i];
         det_opts(&o, 0.5, 1500, 1000);
-        run(&m, &o, &res);
+        mg_test_run(&m, &o, &res);
         rates[i] = res.stats.mean_A[0];
         ck_assert_msg(isfinite(rates[i]), "rate not finite at tau_syn = %.6f", taus[i]);
         mg_result_free(&res);

@@ -30,27 +30,11 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static void load(const char *name, mg_model *m)
-{
-    char path[256];
-    mg_err err = {{0}};
-    snprintf(path, sizeof path, "data/models/%s.json", name);
-    int rc = mg_model_load(path, m, &err);
-    ck_assert_msg(rc == MG_OK, "load %s: %s", path, err.msg);
-}
-
 static void parse(const char *json, mg_model *m)
 {
     mg_err err = {{0}};
     int rc = mg_model_parse(json, "test", m, &err);
     ck_assert_msg(rc == MG_OK, "parse: %s", err.msg);
-}
-
-static void run(const mg_model *m, const mg_run_opts *o, mg_result *res)
-{
-    mg_err err = {{0}};
-    int rc = mg_run(m, o, res, &err);
-    ck_assert_msg(rc == MG_OK, "mg_run: %s", err.msg);
 }
 
 /* micro options: CPU, the model file's simulation block where it has one */
@@ -239,7 +223,7 @@ END_TEST
 START_TEST(csr_per_realization_and_shared)
 {
     mg_model m;
-    load("ei_network", &m);
+    mg_test_load("ei_network", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
     mg_job job;
@@ -307,7 +291,7 @@ START_TEST(fast_path_equals_explicit_list)
             mg_model m;
             mg_err err = {{0}};
             if (models[mi])
-                load(models[mi], &m);
+                mg_test_load(models[mi], &m);
             else
                 ck_assert_int_eq(mg_model_default(&m, &err), MG_OK);
             for (int k = 0; k < m.n_proj; ++k)
@@ -319,7 +303,7 @@ START_TEST(fast_path_equals_explicit_list)
             o.realization_count = 8;
             o.record_realizations = 8;
             o.seed = 3;
-            run(&m, &o, &r[v]);
+            mg_test_run(&m, &o, &r[v]);
             mg_model_free(&m);
         }
         for (int v = 1; v < 3; ++v) {
@@ -340,7 +324,7 @@ END_TEST
 START_TEST(threads_batches_and_neighbours_do_not_matter)
 {
     mg_model m;
-    load("ei_network", &m);
+    mg_test_load("ei_network", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
     o.t_sim_ms = 600;
@@ -356,11 +340,11 @@ START_TEST(threads_batches_and_neighbours_do_not_matter)
         o.record_realizations = 40;
         o.threads = 1;
         o.batch = 0;
-        run(&m, &o, &r1);
+        mg_test_run(&m, &o, &r1);
         o.threads = 2;
-        run(&m, &o, &r2);
+        mg_test_run(&m, &o, &r2);
         o.batch = 64;
-        run(&m, &o, &r3);
+        mg_test_run(&m, &o, &r3);
         mg_test_same_stats(&r1, &r2, "threads 1 vs 2");
         mg_test_same_traces(&r1, 0, &r2, 40, "threads 1 vs 2");
         assert_same_spikes(&r1, 0, &r2, 40, "threads 1 vs 2");
@@ -370,13 +354,13 @@ START_TEST(threads_batches_and_neighbours_do_not_matter)
         o.realization_first = 13;
         o.realization_count = 1;
         o.record_realizations = 1;
-        run(&m, &o, &one);
+        mg_test_run(&m, &o, &one);
         mg_test_same_traces(&r1, 13, &one, 1, "r = 13 alone");
         assert_same_spikes(&r1, 13, &one, 1, "r = 13 alone");
         o.realization_first = 35;
         o.realization_count = 5;
         o.record_realizations = 5;
-        run(&m, &o, &tail);
+        mg_test_run(&m, &o, &tail);
         mg_test_same_traces(&r1, 35, &tail, 5, "range [35, 40)");
         assert_same_spikes(&r1, 35, &tail, 5, "range [35, 40)");
         /* neighbouring realizations differ */
@@ -395,9 +379,9 @@ START_TEST(threads_batches_and_neighbours_do_not_matter)
     o.realization_count = 8;
     o.record_realizations = 8;
     o.connectivity = MG_CONN_PER_REALIZATION;
-    run(&m, &o, &a);
+    mg_test_run(&m, &o, &a);
     o.seed = 78;
-    run(&m, &o, &b);
+    mg_test_run(&m, &o, &b);
     size_t n = (size_t)8 * a.P * a.trace_T;
     ck_assert_msg(memcmp(a.A_N, b.A_N, n * sizeof(float)) != 0, "seeds 77 and 78 agree");
     mg_result_free(&a);
@@ -425,7 +409,7 @@ START_TEST(initial_condition_is_refractory)
     o.realization_count = 8;
     o.record_realizations = 8;
     mg_result r;
-    run(&m, &o, &r);
+    mg_test_run(&m, &o, &r);
     for (int k = 0; k < 8; ++k) {
         const float *A = r.A_N + (size_t)k * r.trace_T;
         for (int t = 0; t < 4; ++t)
@@ -470,7 +454,7 @@ START_TEST(delivery_after_whole_step_delay)
         o.realization_count = 8;
         o.record_realizations = 8;
         mg_result r;
-        run(&m, &o, &r);
+        mg_test_run(&m, &o, &r);
         for (int k = 0; k < 8; ++k) {
             const float *A = r.A_N + ((size_t)k * 2 + 1) * r.trace_T; /* population T */
             for (int t = 0; t < 3; ++t)
@@ -516,11 +500,11 @@ START_TEST(checkpoint_and_resume_bitwise)
     char ck[64];
     snprintf(ck, sizeof ck, "/tmp/mg_test_micro_%d.ckpt", (int)getpid());
     mg_result ref, r1, r2;
-    run(&m, &o, &ref);
+    mg_test_run(&m, &o, &ref);
 
     o.checkpoint_path = ck;
     o.checkpoint_every_s = 1e-6;
-    run(&m, &o, &r1);
+    mg_test_run(&m, &o, &r1);
     mg_test_same_stats(&ref, &r1, "checkpoint at every check");
     mg_test_same_traces(&ref, 0, &r1, 3, "checkpoint at every check");
     assert_same_spikes(&ref, 0, &r1, 3, "checkpoint at every check");
@@ -540,7 +524,7 @@ START_TEST(checkpoint_and_resume_bitwise)
         ck_assert_msg(access(ck, F_OK) == 0, "no checkpoint after the cancel");
         o.cancel = NULL;
         o.resume_path = ck;
-        run(&m, &o, &r2);
+        mg_test_run(&m, &o, &r2);
         mg_test_same_stats(&ref, &r2, "cancelled and resumed");
         mg_test_same_traces(&ref, 0, &r2, 3, "cancelled and resumed");
         assert_same_spikes(&ref, 0, &r2, 3, "cancelled and resumed");
@@ -623,7 +607,7 @@ END_TEST
 START_TEST(memory_estimate)
 {
     mg_model m;
-    load("ei_network", &m);
+    mg_test_load("ei_network", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
     o.realization_count = 100;
@@ -647,7 +631,7 @@ END_TEST
 START_TEST(spikes_match_traces_and_file)
 {
     mg_model m;
-    load("ei_network", &m);
+    mg_test_load("ei_network", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
     o.t_sim_ms = 500;
@@ -657,7 +641,7 @@ START_TEST(spikes_match_traces_and_file)
     o.realization_count = 10;
     o.record_realizations = 3;
     mg_result r;
-    run(&m, &o, &r);
+    mg_test_run(&m, &o, &r);
     ck_assert_int_eq(r.trace_k, 3);
     const int64_t T = r.trace_T;
     for (int p = 0; p < r.P; ++p) {
@@ -755,7 +739,7 @@ START_TEST(bernoulli_neuron_binomial_counts)
     o.record_realizations = 16;
     o.seed = 2024;
     mg_result r;
-    run(&m, &o, &r);
+    mg_test_run(&m, &o, &r);
     const double P = -expm1(-0.1);
     const int N = 50;
     double obs[51] = {0}, prob[51];
@@ -814,7 +798,7 @@ START_TEST(dead_time_neuron_mean_isi)
     o.record_realizations = 8;
     o.seed = 99;
     mg_result r;
-    run(&m, &o, &r);
+    mg_test_run(&m, &o, &r);
     const int M = 400, R = 4;
     const int64_t nodes = 8 * 50;
     int64_t *isi = malloc((size_t)(nodes * M) * sizeof *isi);
@@ -882,7 +866,7 @@ static void exact_isi_pmf(const mg_pop *p, double dt_ms, double *pmf, int n)
 START_TEST(uncoupled_renewal_rate_cv_isi_variance)
 {
     mg_model m;
-    load("uncoupled", &m);
+    mg_test_load("uncoupled", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
     ck_assert(o.dt_ms == 1.0 && o.stats_bin_ms == 1.0);
@@ -904,7 +888,7 @@ START_TEST(uncoupled_renewal_rate_cv_isi_variance)
                   "discrete theory %.5f Hz, CV %.5f", A0, CV0);
 
     mg_result r;
-    run(&m, &o, &r);
+    mg_test_run(&m, &o, &r);
     const double t63 = gsl_cdf_tdist_Qinv(0.5e-6, 63);
     ck_assert_msg(fabs(r.stats.mean_A[0] - 13.723) <= t63 * r.stats.mean_A_sem[0] + 0.0005,
                   "rate %.5f +- %.5f Hz vs 13.723", r.stats.mean_A[0], r.stats.mean_A_sem[0]);
@@ -999,7 +983,7 @@ START_TEST(adaptation_kernel_timing_first_isi)
     double pmf[NPMF], obs[NPMF];
     exact_isi_pmf(&m.pops[0], o.dt_ms, pmf, NPMF);
     mg_result r;
-    run(&m, &o, &r);
+    mg_test_run(&m, &o, &r);
     const int64_t nodes = 64 * 1000;
     int64_t *isi = malloc((size_t)nodes * sizeof *isi);
     ck_assert_msg(first_isis(&r, 0, 1, isi), "a neuron did not fire within 200 ms");
@@ -1026,13 +1010,13 @@ END_TEST
 START_TEST(nest_testcase_micro_rate)
 {
     mg_model m;
-    load("nest_testcase", &m);
+    mg_test_load("nest_testcase", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
     o.realization_count = 16;
     o.seed = 12345;
     mg_result r;
-    run(&m, &o, &r);
+    mg_test_run(&m, &o, &r);
     double A = r.stats.mean_A[0], se = r.stats.mean_A_sem[0];
     ck_assert_msg(fabs(A - 22.0) <= 1.0, "rate %.3f Hz (NEST: 22 +- 1)", A);
     const double t15 = gsl_cdf_tdist_Qinv(0.5e-6, 15);
@@ -1057,15 +1041,15 @@ START_TEST(micro_vs_meso_rates)
     const int reals[3] = {16, 64, 64};
     for (int i = 0; i < 3; ++i) {
         mg_model m;
-        load(models[i], &m);
+        mg_test_load(models[i], &m);
         mg_run_opts o;
         micro_opts(&o, &m);
         o.realization_count = reals[i];
         o.seed = 31;
         mg_result mi, me;
-        run(&m, &o, &mi);
+        mg_test_run(&m, &o, &mi);
         o.level = MG_LEVEL_MESO;
-        run(&m, &o, &me);
+        mg_test_run(&m, &o, &me);
         for (int p = 0; p < m.P; ++p) {
             double a = mi.stats.mean_A[p], b = me.stats.mean_A[p];
             ck_assert_msg(fabs(a - b) <= tol[i] * b, "%s %s: micro %.4f vs meso %.4f Hz (%.2f %%)",

@@ -96,16 +96,10 @@ START_TEST(uncoupled_meso_spectrum_matches_renewal_theory)
     mg_err err = {{0}};
     int rc = mg_model_load("data/models/uncoupled.json", &m, &err);
     ck_assert_msg(rc == MG_OK, "%s (run from the repository root)", err.msg);
-    mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CPU;
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 21000, 1000, 128, 0);
     o.dt_ms = 1.0; /* the model file's simulation block */
-    o.t_sim_ms = 21000;
-    o.t_warmup_ms = 1000;
     o.stats_bin_ms = 1.0;
     o.record_bin_ms = 1.0;
-    o.record_realizations = 0;
-    o.realization_count = 128;
     o.seed = 7;
     o.psd_df_hz = 1.0;
     o.psd_bin_ms = 1.0;

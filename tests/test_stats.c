@@ -777,15 +777,9 @@ END_TEST
 static void run_model(const mg_model *m, mg_level level, int64_t first, int64_t count,
                       mg_result *res)
 {
-    mg_run_opts o;
-    mg_run_opts_default(&o);
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 3000, 500, count, 0);
     o.level = level;
-    o.backend = MG_BACKEND_CPU;
-    o.t_sim_ms = 3000;
-    o.t_warmup_ms = 500;
-    o.record_realizations = 0;
     o.realization_first = first;
-    o.realization_count = count;
     o.seed = 4242;
     o.psd_df_hz = 4.0;
     o.switch_smooth_ms = 30.0;

@@ -34,27 +34,15 @@ static void load(mg_model *m)
 
 static void opts_for(mg_run_opts *o, mg_noise noise, int64_t R)
 {
-    mg_run_opts_default(o);
-    o->backend = MG_BACKEND_CPU;
+    *o = mg_test_opts(MG_BACKEND_CPU, 700.0, 100.0, R, 1);
     o->noise = noise;
     o->dt_ms = 1.0;
-    o->t_sim_ms = 700.0;
-    o->t_warmup_ms = 100.0;
     o->record_bin_ms = 10.0;
     o->stats_bin_ms = 10.0;
     o->stats_time_ms = 10.0;
     o->stats_basic = 1;
-    o->realization_count = R;
-    o->record_realizations = 1;
     o->threads = 2;
     o->seed = 17;
-}
-
-static void run_ok(const mg_model *m, const mg_run_opts *o, mg_result *res)
-{
-    mg_err err = {{0}};
-    int rc = mg_run(m, o, res, &err);
-    ck_assert_msg(rc == MG_OK, "mg_run: %s", err.msg);
 }
 
 START_TEST(deterministic_is_the_trace)
@@ -64,7 +52,7 @@ START_TEST(deterministic_is_the_trace)
     mg_run_opts o;
     opts_for(&o, MG_NOISE_DETERMINISTIC, 5);
     mg_result res;
-    run_ok(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     const mg_stats *s = &res.stats;
     const int64_t B = s->L.cfg.time_bins;
     ck_assert_int_eq(B, 70); /* 700 ms in 10 ms bins, warm-up included */
@@ -104,9 +92,9 @@ START_TEST(stochastic_mean_is_the_deterministic_response)
     mg_run_opts o;
     opts_for(&o, MG_NOISE_DETERMINISTIC, 1);
     mg_result det, sto;
-    run_ok(&m, &o, &det);
+    mg_test_run(&m, &o, &det);
     opts_for(&o, MG_NOISE_BINOMIAL, 2000);
-    run_ok(&m, &o, &sto);
+    mg_test_run(&m, &o, &sto);
     const int64_t B = sto.stats.L.cfg.time_bins;
     ck_assert_int_eq(B, det.stats.L.cfg.time_bins);
     int exceed = 0;
@@ -136,14 +124,14 @@ START_TEST(bitwise_threads_batches_shards)
     opts_for(&o, MG_NOISE_BINOMIAL, 64);
     o.threads = 1;
     mg_result ref;
-    run_ok(&m, &o, &ref);
+    mg_test_run(&m, &o, &ref);
     const int threads[] = {2, 2, 1};
     const int64_t batch[] = {0, 5, 64};
     for (int k = 0; k < 3; ++k) {
         mg_result r;
         o.threads = threads[k];
         o.batch = batch[k];
-        run_ok(&m, &o, &r);
+        mg_test_run(&m, &o, &r);
         char what[64];
         snprintf(what, sizeof what, "%d threads, batch %lld", threads[k], (long long)batch[k]);
         mg_test_same_stats(&ref, &r, what);
@@ -152,9 +140,9 @@ START_TEST(bitwise_threads_batches_shards)
     /* two shards of 32 (one reduction group each) summed: the same bits as one run */
     mg_result s0, s1;
     opts_for(&o, MG_NOISE_BINOMIAL, 32);
-    run_ok(&m, &o, &s0);
+    mg_test_run(&m, &o, &s0);
     o.realization_first = 32;
-    run_ok(&m, &o, &s1);
+    mg_test_run(&m, &o, &s1);
     mg_stats sum;
     mg_err err = {{0}};
     ck_assert(mg_stats_alloc(&sum, &s0.stats.L, &err) == MG_OK);
@@ -204,12 +192,12 @@ START_TEST(library_default)
     opts_for(&o, MG_NOISE_BINOMIAL, 2);
     o.stats_time_ms = 0.0;
     o.stats_bin_ms = 20.0;
-    run_ok(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     ck_assert(res.stats.L.cfg.time_bin_ms == 20.0);
     ck_assert_int_eq(res.stats.L.cfg.time_bins, 35);
     mg_result_free(&res);
     o.stats_time_ms = -1.0;
-    run_ok(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     ck_assert_int_eq(res.stats.L.cfg.time_bins, 0);
     ck_assert_int_eq(res.stats.L.i_tm_nreal, -1);
     ck_assert(res.stats.tm_mean_A == NULL);
@@ -220,7 +208,7 @@ START_TEST(library_default)
     m.pops[0].step_times = m.pops[0].step_amps = NULL;
     m.pops[0].n_steps = 0;
     o.stats_time_ms = 0.0;
-    run_ok(&m, &o, &res);
+    mg_test_run(&m, &o, &res);
     ck_assert_int_eq(res.stats.L.cfg.time_bins, 0);
     mg_result_free(&res);
     mg_model_free(&m);

@@ -391,15 +391,9 @@ START_TEST(gpu_suite_model)
     remove(path);
     ck_assert(m.pops[0].has_ac && m.pops[0].n_series == 3 && m.pops[1].has_ou &&
               !m.pops[0].has_ou && !m.pops[1].has_ac);
-    mg_run_opts o;
-    mg_run_opts_default(&o);
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 400, 50, 6, 2);
     o.dt_ms = 0.5;
-    o.t_sim_ms = 400;
-    o.t_warmup_ms = 50;
-    o.realization_count = 6;
-    o.record_realizations = 2;
     o.psd_df_hz = -1; /* no spectra: shorter */
-    o.backend = MG_BACKEND_CPU;
     mg_result a, b;
     mg_err err = {{0}};
     o.threads = 1;

@@ -50,17 +50,11 @@ START_TEST(sinusoid_gain_and_phase)
     mg_err err = {{0}};
     ck_assert_msg(mg_model_parse(model_text, "test", &m, &err) == MG_OK, "%s", err.msg);
     const int64_t R = 160;
-    mg_run_opts o;
-    mg_run_opts_default(&o);
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 5200, 1200, R, R);
     o.dt_ms = 0.5;
-    o.t_sim_ms = 5200;
-    o.t_warmup_ms = 1200;
     o.record_bin_ms = 1.0;
     o.stats_bin_ms = 10.0;
-    o.realization_count = R;
-    o.record_realizations = R;
     o.psd_df_hz = -1;
-    o.backend = MG_BACKEND_CPU;
     o.seed = 17;
     mg_result res;
     ck_assert_msg(mg_run(&m, &o, &res, &err) == MG_OK, "%s", err.msg);

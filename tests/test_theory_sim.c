@@ -61,26 +61,13 @@
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
-static void load(const char *name, mg_model *m)
-{
-    char path[256];
-    mg_err err = {{0}};
-    snprintf(path, sizeof path, "data/models/%s.json", name);
-    ck_assert_msg(mg_model_load(path, m, &err) == MG_OK, "load %s: %s", path, err.msg);
-}
-
 static void opts_for(mg_run_opts *o, double dt_ms, double t_sim_ms, int64_t R, uint32_t seed)
 {
-    mg_run_opts_default(o);
-    o->backend = MG_BACKEND_CPU;
+    *o = mg_test_opts(MG_BACKEND_CPU, t_sim_ms, 1000.0, R, 0);
     o->threads = 2;
     o->dt_ms = dt_ms;
-    o->t_sim_ms = t_sim_ms;
-    o->t_warmup_ms = 1000.0;
     o->record_bin_ms = 1.0;
     o->stats_bin_ms = 1.0;
-    o->record_realizations = 0;
-    o->realization_count = R;
     o->seed = seed;
     o->psd_df_hz = 1.0;
     o->psd_bin_ms = 1.0;
@@ -234,7 +221,7 @@ static void band(const spectra *s, int a, double lo, double hi, double *r, doubl
 START_TEST(layout_b1)
 {
     mg_model m;
-    load("bistable_b1", &m);
+    mg_test_load("bistable_b1", &m);
     mg_run_opts o;
     opts_for(&o, 0.5, 3000.0, 4, 11);
     char path[512];
@@ -317,7 +304,7 @@ END_TEST
 START_TEST(layout_no_spectra)
 {
     mg_model m;
-    load("bistable_b1", &m);
+    mg_test_load("bistable_b1", &m);
     mg_run_opts o;
     opts_for(&o, 0.5, 2000.0, 2, 3);
     o.psd_df_hz = -1.0;
@@ -343,8 +330,8 @@ END_TEST
 START_TEST(theory_failure_keeps_run)
 {
     mg_model m, other;
-    load("bistable_b1", &m);
-    load("uncoupled", &other);
+    mg_test_load("bistable_b1", &m);
+    mg_test_load("uncoupled", &other);
     mg_run_opts o;
     opts_for(&o, 0.5, 2000.0, 2, 5);
     mg_err err = {{0}};
@@ -398,7 +385,7 @@ START_TEST(renewal_uncoupled)
     static const double edges[10] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 501};
     static const double allow[9] = {0.16, 0.10, 0.08, 0.11, 0.06, 0.02, 0.015, 0.015, 0.015};
     mg_model m;
-    load("uncoupled", &m);
+    mg_test_load("uncoupled", &m);
     mg_run_opts o;
     opts_for(&o, 0.5, 501000.0, 16, 21);
     char path[512];
@@ -438,7 +425,7 @@ START_TEST(response_ei_large_n)
 {
     static const double edges[8] = {1, 2, 4, 8, 16, 32, 64, 100};
     mg_model m;
-    load("ei_network", &m);
+    mg_test_load("ei_network", &m);
     for (int a = 0; a < m.P; ++a)
         m.pops[a].N *= 100;
     for (int i = 0; i < m.n_proj; ++i)
@@ -475,7 +462,7 @@ START_TEST(response_ei_3c)
 {
     static const double edges[3] = {128, 256, 501};
     mg_model m;
-    load("ei_network", &m);
+    mg_test_load("ei_network", &m);
     mg_run_opts o;
     opts_for(&o, 0.2, 21000.0, 16, 41);
     char path[512];

@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,12 +87,44 @@ static inline int mg_test_verbose(void)
     return v != NULL && v[0] != '\0' && v[0] != '0';
 }
 
+/* mg_run_opts_default with the fields nearly every test sets: backend, simulated time and
+ * warm-up (ms), R realizations of which the first rec are recorded as traces. */
+static inline mg_run_opts mg_test_opts(mg_backend backend, double t_sim_ms, double t_warmup_ms,
+                                       int64_t R, int64_t rec)
+{
+    mg_run_opts o;
+    mg_run_opts_default(&o);
+    o.backend = backend;
+    o.t_sim_ms = t_sim_ms;
+    o.t_warmup_ms = t_warmup_ms;
+    o.realization_count = R;
+    o.record_realizations = rec;
+    return o;
+}
+
 /* Load the model file at path, or the default model (B1) for NULL; a failure fails the test. */
 static inline void mg_test_model(const char *path, mg_model *m)
 {
     mg_err err = {{0}};
     int rc = path ? mg_model_load(path, m, &err) : mg_model_default(m, &err);
     ck_assert_msg(rc == MG_OK, "%s: %s", path ? path : "default model", err.msg);
+}
+
+/* Load data/models/<name>.json (the tests run from the repository root); a failure fails the
+ * test. */
+static inline void mg_test_load(const char *name, mg_model *m)
+{
+    char path[256];
+    snprintf(path, sizeof path, "data/models/%s.json", name);
+    mg_test_model(path, m);
+}
+
+/* mg_run, which must succeed. */
+static inline void mg_test_run(const mg_model *m, const mg_run_opts *o, mg_result *res)
+{
+    mg_err err = {{0}};
+    int rc = mg_run(m, o, res, &err);
+    ck_assert_msg(rc == MG_OK, "mg_run: %s", err.msg);
 }
 
 /* The statistics of two runs are the same bits (integer and floating sums). */

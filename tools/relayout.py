@@ -44,6 +44,7 @@ MOVES = {
     "io_h5_util.c": "io/io_h5_util.c",
     "io_h5_internal.h": "io/io_h5_internal.h",
     "ffs_h5.c": "io/ffs_h5.c",
+    "ffs_h5.h": "io/ffs_h5.h",
     # engine: derivation, the job, the driver, backends, checkpoints, shards
     "ensemble.c": "engine/run.c",
     "ensemble.h": "engine/job.h",
@@ -61,6 +62,9 @@ MOVES = {
     "micro_derive.c": "engine/micro_derive.c",
     "micro_derive.h": "engine/micro_derive.h",
     "cuda_selftest.h": "engine/cuda_selftest.h",
+    "ensemble_groups.c": "engine/ensemble_groups.c",
+    "run_plan.c": "engine/run_plan.c",
+    "run_plan.h": "engine/run_plan.h",
     # ffs: forward flux sampling of switching rates
     "ffs.c": "ffs/ffs.c",
     "ffs_ckpt.c": "ffs/ffs_ckpt.c",
@@ -69,6 +73,8 @@ MOVES = {
     "ffs_opts.c": "ffs/ffs_opts.c",
     "ffs_state.h": "ffs/ffs_state.h",
     "ffs_stats.c": "ffs/ffs_stats.c",
+    "ffs_engine.c": "ffs/ffs_engine.c",
+    "ffs_micro_cpu.c": "ffs/ffs_micro_cpu.c",
     # cli: the command line (not in the library)
     "main.c": "cli/main.c",
     "cli.h": "cli/cli.h",

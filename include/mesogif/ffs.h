@@ -27,7 +27,7 @@ extern "C" {
 typedef enum { MG_FFS_FFS = 0, MG_FFS_BRUTE = 1 } mg_ffs_method;
 
 typedef struct {
-    mg_level level;              /* MG_LEVEL_MESO (micro: not yet) */
+    mg_level level;              /* MG_LEVEL_MESO or MG_LEVEL_MICRO */
     mg_noise noise;
     mg_backend backend;          /* auto and cpu run on the CPU (cuda: not yet) */
     double dt_ms;                /* > 0 */
@@ -55,9 +55,12 @@ typedef struct {
     int64_t trials_first;        /* trials per stage in the first pass, >= 8 */
     int64_t pilot_trials;        /* trials of the pilot that places an interface (auto) */
     double p_target;             /* stage success probability auto placement aims at */
-    int64_t pool_max;            /* most stored crossing states per interface */
+    int64_t pool_max;            /* most stored crossing states per interface (0: the level's
+                                  * default, 2048 meso, 256 micro) */
     double budget_s;             /* most simulated seconds in all (basin, pilots, trials); when
                                   * reached, the estimate so far is returned with reached = 0 */
+    int64_t batch;               /* trials handed to the engine at once (0: auto, <= 1024 and
+                                  * at most ~256 MB of end states); memory only, never results */
     void (*log)(const char *line, void *user); /* progress lines (may be NULL) */
     void *log_user;
     volatile int *cancel;        /* may be NULL; non-zero: stop (MG_EINTR, or MG_ESTOPPED after
@@ -101,8 +104,8 @@ typedef struct {
 
 /* Defaults: meso, binomial, auto backend, dt 0.5 ms, stats bin 10 ms, warm-up 1 s, rel_err 0.1,
  * auto interfaces, seed 1, 64 basin realizations, basin budget 5000 s, trials up to 100 s, 256
- * trials per stage first, 64 pilot trials, p_target 0.3, 2048 states per interface, total
- * budget 1e7 s. */
+ * trials per stage first, 64 pilot trials, p_target 0.3, the level's states per interface
+ * (pool_max 0), total budget 1e7 s, automatic batch. */
 void mg_ffs_opts_default(mg_ffs_opts *o);
 
 /* Check the options against model m (MG_EINVAL naming the option otherwise) and estimate the

@@ -1,6 +1,7 @@
 /* src/cli/cli_run.c: `mesogif run`: parse the options (DESIGN.md "Command line"), load the model,
  * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
 #include "cli/cli.h"
+#include "engine/run_plan.h"
 #include "engine/shard.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
@@ -997,8 +998,7 @@ static int set_up(run_cli *cl, const mg_model *m, mg_ensemble **ens)
     double per, total;
     int rc = mg_ensemble_alloc(m, o, ens, &per, &total, &err);
     if (cl->dry && (rc == MG_OK || rc == MG_ENOMEM))
-        printf("memory: %.4g MB per realization in flight, %.4g MB in total\n", per / 1e6,
-               total / 1e6);
+        mg_run_plan_report(m, o, rc, stdout); /* memory by part, calibrated run time */
     if (rc != MG_OK) {
         report(m, cl->model_path, cl->from_file, rc, &err);
         return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);

@@ -5,9 +5,12 @@
  * Every point runs in a child process (this executable, verb run): a point is then exactly
  * what `mesogif run ... --set KEY=VALUE` gives (same checks, same run key, same file), a
  * failing point cannot leave state behind for the next, and a SLURM array task runs one point
- * with --point $SLURM_ARRAY_TASK_ID. The whole grid is checked before anything runs: every
- * override of every point against the model (mg_model_set), and the run options by a --dry-run
- * of point 0. */
+ * with --point $SLURM_ARRAY_TASK_ID. With --shards S every point is S shards of its
+ * realizations (run --shard i/S into point_<k>.shard_<i>.h5), one array task each (--task T or
+ * --task slurm: point T / S, shard T mod S); the index merges each point's shards into
+ * point_<k>.h5 (mesogif merge) before reading it. The whole grid is checked before anything
+ * runs: every override of every point against the model (mg_model_set), and the run options by
+ * a --dry-run of the first point run. */
 #include "cli/cli.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
@@ -53,8 +56,19 @@ static void sweep_usage(FILE *out)
           "  --point k                    only point k (0-based; e.g. $SLURM_ARRAY_TASK_ID);\n"
           "                               no index: add it with --index-only afterwards\n"
           "  --index-only                 only write DIR/index.csv from the points' files\n"
+          "  --shards S                   each point as S shards of its realizations\n"
+          "                               (DIR/point_<k>.shard_<i>.h5, merged into\n"
+          "                               DIR/point_<k>.h5 by the index); default 1\n"
+          "  --task T | slurm             only array task T of points x shards: point T / S,\n"
+          "                               shard T mod S (slurm: $SLURM_ARRAY_TASK_ID minus\n"
+          "                               $SLURM_ARRAY_TASK_MIN); no index\n"
+          "  --count-tasks                print the number of tasks (points x shards), e.g.\n"
+          "                               for sbatch --array=0-<count - 1>, and exit\n"
           "Every other option is passed to each point's run (--level, --t-sim, --realizations,\n"
-          "--seed, --set, --force, ...); --out, --resume and --shard are not allowed.\n",
+          "--seed, --set, --force, ...); --out, --resume and --shard are not allowed.\n"
+          "A SLURM array over the tasks, then the index:\n"
+          "  sbatch --array=0-$((N - 1)) --wrap 'mesogif sweep ... --shards S --task slurm'\n"
+          "  mesogif sweep ... --shards S --index-only\n",
           out);
 }
 
@@ -147,7 +161,55 @@ static int spawn_wait(char **args, int quiet)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-static int write_index(const char *dir, const dim *dims, int nd, long n_points, const mg_model *m)
+/* Merge the S shard files of point k into DIR/point_<k>.h5 unless that exists (`mesogif
+ * merge`, quiet). 0, or the failure (missing shards named with their tasks). */
+static int merge_point(const char *dir, long k, long S)
+{
+    char out[4200];
+    snprintf(out, sizeof out, "%s/point_%ld.h5", dir, k);
+    if (S <= 1 || access(out, F_OK) == 0)
+        return 0;
+    char **args = calloc((size_t)S + 4, sizeof *args);
+    char (*files)[4200] = calloc((size_t)S, sizeof *files);
+    int rc = 0;
+    if (!args || !files) {
+        mg_cli_error("sweep: out of memory");
+        rc = 1;
+    }
+    long missing = 0, first_missing = -1;
+    for (long i = 0; rc == 0 && i < S; ++i) {
+        snprintf(files[i], sizeof files[i], "%s/point_%ld.shard_%ld.h5", dir, k, i);
+        if (access(files[i], F_OK) != 0 && missing++ == 0)
+            first_missing = i;
+    }
+    if (rc == 0 && missing > 0) {
+        mg_cli_error("sweep: index: point %ld: %ld of its %ld shards missing, the first %s (run "
+                     "it with --shards %ld --task %ld)", k, missing, S, files[first_missing], S,
+                     k * S + first_missing);
+        rc = 1;
+    }
+    if (rc == 0) {
+        int n = 0;
+        args[n++] = "mesogif";
+        args[n++] = "merge";
+        args[n++] = out;
+        for (long i = 0; i < S; ++i)
+            args[n++] = files[i];
+        args[n] = NULL;
+        int mrc = spawn_wait(args, 1);
+        if (mrc != 0) {
+            mg_cli_error("sweep: index: point %ld: merging its shards failed (exit status %d)",
+                         k, mrc);
+            rc = 1;
+        }
+    }
+    free(args);
+    free(files);
+    return rc;
+}
+
+static int write_index(const char *dir, const dim *dims, int nd, long n_points, long S,
+                       const mg_model *m)
 {
     char path[4096], tmp[4200];
     snprintf(path, sizeof path, "%s/index.csv", dir);
@@ -171,6 +233,10 @@ static int write_index(const char *dir, const dim *dims, int nd, long n_points, 
         snprintf(file, sizeof file, "%s/point_%ld.h5", dir, k);
         mg_stats s;
         mg_err err = {{0}};
+        if (merge_point(dir, k, S) != 0) {
+            rc = 1;
+            break;
+        }
         if (mg_h5_read_stats(file, &s, &err) != MG_OK) {
             mg_cli_error("sweep: index: point %ld: %s (run it with --point %ld)", k, err.msg, k);
             rc = 1;
@@ -200,11 +266,43 @@ static int write_index(const char *dir, const dim *dims, int nd, long n_points, 
     return rc;
 }
 
+/* --task T or slurm (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN). 0 or 2 (message printed). */
+static int parse_task(const char *v, long *task)
+{
+    char *end;
+    if (strcmp(v, "slurm") == 0) {
+        const char *id = getenv("SLURM_ARRAY_TASK_ID"), *mn = getenv("SLURM_ARRAY_TASK_MIN");
+        errno = 0;
+        long a = id && *id ? strtol(id, &end, 10) : -1;
+        if (!id || !*id || *end || errno || a < 0) {
+            mg_cli_error("sweep: --task slurm: SLURM_ARRAY_TASK_ID is not set or not a number "
+                         "(allowed: inside a SLURM job array, or --task T)");
+            return 2;
+        }
+        long b = mn && *mn ? strtol(mn, &end, 10) : 0;
+        if (mn && *mn && (*end || b < 0 || b > a)) {
+            mg_cli_error("sweep: --task slurm: SLURM_ARRAY_TASK_MIN '%s' (allowed: 0..%ld)", mn,
+                         a);
+            return 2;
+        }
+        *task = a - b;
+        return 0;
+    }
+    errno = 0;
+    *task = strtol(v, &end, 10);
+    if (*end || end == v || *task < 0 || errno) {
+        mg_cli_error("sweep: --task '%s' (allowed: a task number >= 0, or slurm)", v);
+        return 2;
+    }
+    return 0;
+}
+
 int mg_cli_sweep(int argc, char **argv)
 {
     dim dims[GRID_MAX];
     int nd = 0, index_only = 0, rc = 0;
-    long point = -1;
+    long point = -1, task = -1, S = 1;
+    int count_tasks = 0;
     const char *model_path = NULL, *out_dir = NULL;
     /* child argv: exe, run, [model], passthrough..., --set x (fixed and grid), --out f, NULL */
     char **pass = calloc((size_t)argc + 1, sizeof *pass), **fixed = calloc((size_t)argc + 1,
@@ -220,9 +318,10 @@ int mg_cli_sweep(int argc, char **argv)
         model_path = argv[k++];
     for (; k < argc && rc == 0; ++k) {
         const char *a = argv[k], *v = NULL;
-        static const char *const own[] = {"--set-grid", "--out-dir", "--point", "--set"};
+        static const char *const own[] = {"--set-grid", "--out-dir", "--point", "--set",
+                                          "--shards", "--task"};
         int which = -1;
-        for (int i = 0; i < 4 && which < 0; ++i) {
+        for (int i = 0; i < 6 && which < 0; ++i) {
             size_t l = strlen(own[i]);
             if (strncmp(a, own[i], l) == 0 && (a[l] == '\0' || a[l] == '=')) {
                 which = i;
@@ -252,6 +351,18 @@ int mg_cli_sweep(int argc, char **argv)
             }
         } else if (which == 3) {
             fixed[n_fixed++] = (char *)v;
+        } else if (which == 4) {
+            char *end;
+            errno = 0;
+            S = strtol(v, &end, 10);
+            if (*end || end == v || S < 1 || S > 4096 || errno) {
+                mg_cli_error("sweep: --shards '%s' (allowed: 1..4096)", v);
+                rc = 2;
+            }
+        } else if (which == 5) {
+            rc = parse_task(v, &task);
+        } else if (strcmp(a, "--count-tasks") == 0) {
+            count_tasks = 1;
         } else if (strcmp(a, "--index-only") == 0) {
             index_only = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -275,7 +386,7 @@ int mg_cli_sweep(int argc, char **argv)
         mg_cli_error("sweep: no --set-grid given (allowed: e.g. --set-grid P1.I_e=200:300:25)");
         rc = 2;
     }
-    if (rc == 0 && !out_dir) {
+    if (rc == 0 && !out_dir && !count_tasks) {
         mg_cli_error("sweep: no --out-dir given (allowed: a directory for the points' files)");
         rc = 2;
     }
@@ -292,6 +403,22 @@ int mg_cli_sweep(int argc, char **argv)
                      n_points, n_points - 1);
         rc = 2;
     }
+    if (rc == 0 && task >= n_points * S) {
+        mg_cli_error("sweep: --task %ld, but the grid has %ld points x %ld shards = %ld tasks "
+                     "(allowed: 0..%ld)", task, n_points, S, n_points * S, n_points * S - 1);
+        rc = 2;
+    }
+    if (rc == 0 && task >= 0 && point >= 0) {
+        mg_cli_error("sweep: --task and --point together (allowed: one of them)");
+        rc = 2;
+    }
+    if (rc == 0 && count_tasks) {
+        printf("%ld\n", n_points * S);
+        rc = -1;
+    }
+    /* the tasks this call runs: all, those of one point, or one */
+    const long t_lo = task >= 0 ? task : point >= 0 ? point * S : 0;
+    const long t_hi = task >= 0 ? task + 1 : point >= 0 ? (point + 1) * S : n_points * S;
     if (rc == 0) {
         mg_err err = {{0}};
         int mrc = model_path ? mg_model_load(model_path, &base, &err)
@@ -304,7 +431,7 @@ int mg_cli_sweep(int argc, char **argv)
     /* every override of every point, before anything runs */
     char assign[512];
     for (long p = 0; p < n_points && rc == 0 && !index_only; ++p) {
-        if (point >= 0 && p != point)
+        if (p < t_lo / S || p > (t_hi - 1) / S)
             continue;
         mg_model m;
         mg_err err = {{0}};
@@ -333,7 +460,7 @@ int mg_cli_sweep(int argc, char **argv)
         rc = 2;
     }
     /* child argv */
-    size_t cap = (size_t)(n_pass + 2 * (n_fixed + nd) + 8);
+    size_t cap = (size_t)(n_pass + 2 * (n_fixed + nd) + 12);
     char **args = calloc(cap, sizeof *args);
     char (*gset)[512] = calloc((size_t)(nd > 0 ? nd : 1), sizeof *gset);
     char file[4200];
@@ -341,8 +468,9 @@ int mg_cli_sweep(int argc, char **argv)
         mg_cli_error("sweep: out of memory");
         rc = 1;
     }
-    for (long p = (point >= 0 ? point : 0), first = 1; rc == 0 && !index_only && p < n_points;
-         ++p, first = 0) {
+    char shard[64];
+    for (long t = t_lo, first = 1; rc == 0 && !index_only && t < t_hi; ++t, first = 0) {
+        const long p = t / S, sh = t % S;
         int n = 0;
         args[n++] = "mesogif";
         args[n++] = "run";
@@ -360,7 +488,14 @@ int mg_cli_sweep(int argc, char **argv)
             args[n++] = "--set";
             args[n++] = gset[g];
         }
-        snprintf(file, sizeof file, "%s/point_%ld.h5", out_dir, p);
+        if (S > 1) {
+            snprintf(file, sizeof file, "%s/point_%ld.shard_%ld.h5", out_dir, p, sh);
+            snprintf(shard, sizeof shard, "%ld/%ld", sh, S);
+            args[n++] = "--shard";
+            args[n++] = shard;
+        } else {
+            snprintf(file, sizeof file, "%s/point_%ld.h5", out_dir, p);
+        }
         args[n++] = "--out";
         args[n++] = file;
         if (first) { /* the run options, checked once by a dry run of the first point */
@@ -374,7 +509,10 @@ int mg_cli_sweep(int argc, char **argv)
             n--;
         }
         args[n] = NULL;
-        printf("sweep: point %ld of %ld:", p, n_points);
+        if (S > 1)
+            printf("sweep: point %ld of %ld, shard %ld of %ld:", p, n_points, sh, S);
+        else
+            printf("sweep: point %ld of %ld:", p, n_points);
         for (int g = 0; g < nd; ++g)
             printf(" %s", gset[g]);
         printf(" -> %s\n", file);
@@ -385,11 +523,9 @@ int mg_cli_sweep(int argc, char **argv)
                          "%s", p, prc, out_dir);
             rc = prc;
         }
-        if (point >= 0)
-            break;
     }
-    if (rc == 0 && point < 0)
-        rc = write_index(out_dir, dims, nd, n_points, &base);
+    if (rc == 0 && point < 0 && task < 0)
+        rc = write_index(out_dir, dims, nd, n_points, S, &base);
     free(args);
     free(gset);
     free(pass);

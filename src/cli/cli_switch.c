@@ -26,7 +26,7 @@ static void switch_usage(FILE *out)
           "Switching rates between the low and the high state of the smoothed observable, in\n"
           "both directions, with 95 % intervals (docs/SWITCHING.md).\n"
           "\n"
-          "  --level meso               model level (micro: not yet)\n"
+          "  --level meso|micro         model level (default meso)\n"
           "  --method ffs|brute         forward flux sampling (default), or exits / exposure of\n"
           "                             brute-force runs\n"
           "  --rel-err E                stop when each rate's relative standard error is below E,\n"
@@ -66,7 +66,10 @@ static void switch_usage(FILE *out)
           "  --trials N                 trials per stage in the first pass (default 256)\n"
           "  --pilot N                  pilot trials per auto interface (default 64)\n"
           "  --p-target P               stage success probability of auto placement (default 0.3)\n"
-          "  --pool-max N               most stored states per interface (default 2048)\n"
+          "  --pool-max N               most stored states per interface (default 2048 meso,\n"
+          "                             256 micro)\n"
+          "  --batch N                  trials per engine call, 1..1024 (default: 1024, fewer\n"
+          "                             for large states); memory only, never the result\n"
           "  --budget DURATION          most simulated time in all (default 1e7 s); when spent,\n"
           "                             the estimate so far is reported as not converged\n"
           "brute force:\n"
@@ -104,7 +107,7 @@ static void on_log(const char *line, void *user)
 enum {
     O_LEVEL = 1000, O_METHOD, O_RELERR, O_IFACES, O_SEED, O_THREADS, O_BACKEND, O_NOISE, O_OUT,
     O_FORCE, O_DRY, O_QUIET, O_SWOBS, O_SWSMOOTH, O_SWTHR, O_STATSBIN, O_DT, O_WARM, O_BREAL,
-    O_BBUDGET, O_TMAX, O_TRIALS, O_PILOT, O_PTARGET, O_POOL, O_BUDGET, O_BRUTE, O_HELP,
+    O_BBUDGET, O_TMAX, O_TRIALS, O_PILOT, O_PTARGET, O_POOL, O_BATCH, O_BUDGET, O_BRUTE, O_HELP,
     O_CKPT, O_NOCKPT, O_RESUME
 };
 
@@ -217,6 +220,7 @@ int mg_cli_switch(int argc, char **argv)
         {"pilot", required_argument, 0, O_PILOT},
         {"p-target", required_argument, 0, O_PTARGET},
         {"pool-max", required_argument, 0, O_POOL},
+        {"batch", required_argument, 0, O_BATCH},
         {"budget", required_argument, 0, O_BUDGET},
         {"brute-time", required_argument, 0, O_BRUTE},
         {"help", no_argument, 0, O_HELP},
@@ -426,6 +430,11 @@ int mg_cli_switch(int argc, char **argv)
             if (mg_cli_parse_int64("--pool-max", optarg, 8, 10000000, &v))
                 return 2;
             o.pool_max = v;
+            break;
+        case O_BATCH:
+            if (mg_cli_parse_int64("--batch", optarg, 1, 1024, &v))
+                return 2;
+            o.batch = v;
             break;
         case O_BUDGET:
             if (mg_cli_parse_duration("--budget", optarg, &ms))

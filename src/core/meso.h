@@ -389,6 +389,13 @@ static MG_FORCE_INLINE void mg_meso_cohorts(const mg_meso_model *mm, int a, mg_l
 #else
 #  define MG_HOST_WIDE
 #endif
+/* gcc turns pass 1's copy of the old survivors (tX[i] = m[i]) into a call of memmove, a second
+ * walk over the block; keep it in the loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+#  define MG_HOST_NO_MEMCPY __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#  define MG_HOST_NO_MEMCPY
+#endif
 
 /* Ages per block of the host form's passes: a block's state (5 rows) and scratch (5 arrays)
  * take 80 B per age, 20 KB for 256, within the L1 data cache of current x86 cores. */
@@ -506,7 +513,7 @@ static MG_FORCE_INLINE double mg_meso_scan8_tile(double *c, const double *theta,
 
 /* Step 5 (with step 3) of population a on the host: the bits of mg_meso_cohorts, for a
  * realization whose rows are contiguous (st.ld == 1). scratch: mg_meso_scratch_doubles(mm). */
-static MG_HOST_WIDE void mg_meso_cohorts_host(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
+static MG_HOST_WIDE MG_HOST_NO_MEMCPY void mg_meso_cohorts_host(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
                                         double Th, double Psi, double *MG_RESTRICT scratch,
                                         double *X, double *W, double *Y, double *Z)
 {
@@ -684,6 +691,27 @@ static inline MG_HD void mg_meso_step1(const mg_meso_model *mm, mg_lanes st, int
                                        double *MG_RESTRICT nbar, double *scratch)
 {
     mg_meso_inputs1(mm, st, t);
+#if !defined(__CUDA_ARCH__)
+    /* Populations are independent within Phase II (each reads and writes its own rows only),
+     * so the host runs each phase for all of them before the next: the scalar chains of the
+     * free pool (two exps) and of the draws (a log, an exp, a search) of different populations
+     * then overlap in the out-of-order core instead of waiting one for another. Same bits. */
+    if (scratch && st.ld == 1) {
+        double Th[MG_MESO_POP_MAX], Pf[MG_MESO_POP_MAX], Psi[MG_MESO_POP_MAX];
+        for (int a = 0; a < mm->P; ++a)
+            mg_meso_expect_begin(mm, a, st, t, &Th[a], &Pf[a], &Psi[a]);
+        for (int a = 0; a < mm->P; ++a) {
+            double X, W, Y, Z;
+            mg_meso_cohorts_host(mm, a, st, t, Th[a], Psi[a], scratch, &X, &W, &Y, &Z);
+            nbar[a] = mg_meso_expect_end(mm, a, st, t, X, W, Y, Z, Pf[a]);
+        }
+        for (int a = 0; a < mm->P; ++a)
+            n[a] = mg_meso_draw(mm, a, t, realization, nbar[a]);
+        for (int a = 0; a < mm->P; ++a)
+            mg_meso_commit(mm, a, st, t, n[a]);
+        return;
+    }
+#endif
     for (int a = 0; a < mm->P; ++a) {
         nbar[a] = mg_meso_expect(mm, a, st, t, scratch);
         n[a] = mg_meso_draw(mm, a, t, realization, nbar[a]);

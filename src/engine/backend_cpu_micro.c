@@ -16,7 +16,7 @@
  *
  * Checkpoints (src/engine/checkpoint.c, as the meso backend): at a checkpoint every running block parks
  * its realizations (mg_job_park: the lane matrix, with the spike lists copied into its park rows;
- * networks are drawn again from the seed) and no block starts; job->group_next advances over
+ * networks are drawn again from the seed) and no block starts; group progress advances over
  * the finished blocks at the head of each group, whose records are then in the group sums (a
  * block finished behind a parked one runs again later). Recorded spikes survive: within a
  * process they are kept and never recorded twice (rec_upto); a run resumed in a new process
@@ -392,7 +392,7 @@ static int replay_recorded(mg_job *job, worker *w)
         const int64_t rr = first + k;
         const int64_t g = rr / MG_RGROUP - job->g_first;
         int64_t need = 0;
-        if (rr < job->group_next[g])
+        if (rr < mg_job_group_next(job, g))
             need = job->n_steps; /* finished: its record is in the sums */
         for (int i = 0; i < job->n_inflight; ++i)
             if (job->inflight[i].r == rr)
@@ -464,12 +464,7 @@ int mg_cpu_run_micro(mg_job *job, mg_err *err)
     int rc = mg_cpu_run_blocks(job, &ops, err);
     if (rc != MG_OK)
         return rc;
-    int all_done = 1;
-    for (int64_t g = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        all_done &= job->group_next[g] >= hi;
-    }
+    int all_done = mg_job_groups_done(job);
     /* the spikes go to the result once every realization is done (else a checkpoint is due
      * and the driver calls again) */
     return all_done ? mg_micro_merge_spikes(job, err) : MG_OK;

@@ -2,8 +2,9 @@
  * resumes and ends bitwise as an uninterrupted one would.
  *
  * What is saved is everything a restart needs and nothing it can recompute: the model text,
- * the options, the run key (src/engine/run_key.c), the program version, per reduction group the sums
- * so far and the first realization whose record is missing, every realization parked
+ * the options, the run key (src/engine/run_key.c), the program version, the running sum of the
+ * complete reduction groups at the head and how many they are, per group in flight (open) its
+ * sums so far and the first realization whose record is missing, every realization parked
  * mid-run (its next step and the rows of its state), the traces recorded so far and the
  * progress counters. Realizations not begun start afresh after a resume: they depend only on
  * (model, options, seed, index). The file is written as PATH.partial and renamed over PATH, so
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 #define MG_CKPT_FORMAT "mesogif-checkpoint"
-#define MG_CKPT_VERSION 1
+#define MG_CKPT_VERSION 2 /* 2: running sum + open groups (issue 17.4) */
 
 /* The options as bytes, with every pointer cleared (they mean nothing in another process). */
 static void opts_blob(const mg_run_opts *o, mg_run_opts *b)
@@ -51,6 +52,47 @@ static int w_str(hid_t f, const char *path, const char *v)
     H5Tset_cset(t, H5T_CSET_UTF8);
     int rc = mg_h5_dset(f, path, t, t, 0, NULL, &v, 0);
     H5Tclose(t);
+    return rc;
+}
+
+/* The reduction state: groups done, their running sum, and the open groups in group order. */
+static int write_groups(hid_t f, const mg_job *job)
+{
+    const int64_t ni = job->SL.n_i, nd = job->SL.n_d;
+    hsize_t one = 1, si = (hsize_t)ni, sd = (hsize_t)nd;
+    int rc = 0;
+    rc |= w_i64(f, "/groups_done", 1, &one, &job->g_done);
+    rc |= w_i64(f, "/sum_i", 1, &si, job->sum_i);
+    rc |= w_f64(f, "/sum_d", 1, &sd, job->sum_d);
+    int64_t m = job->n_open, k = 0;
+    int64_t *g = malloc((size_t)(m > 0 ? m : 1) * sizeof *g);
+    int64_t *next = malloc((size_t)(m > 0 ? m : 1) * sizeof *next);
+    int64_t *gi = malloc((size_t)(m * ni > 0 ? m * ni : 1) * sizeof *gi);
+    double *gd = malloc((size_t)(m * nd > 0 ? m * nd : 1) * sizeof *gd);
+    if (!g || !next || !gi || !gd) {
+        rc = -1;
+        goto out;
+    }
+    for (int64_t q = job->g_done; q < job->n_groups && k < m; ++q) {
+        const mg_gslot *s = mg_job_group_peek(job, q);
+        if (!s)
+            continue;
+        g[k] = q;
+        next[k] = s->next;
+        memcpy(gi + k * ni, s->i, (size_t)ni * sizeof *gi);
+        memcpy(gd + k * nd, s->d, (size_t)nd * sizeof *gd);
+        ++k;
+    }
+    hsize_t hm = (hsize_t)k, di[2] = {hm, (hsize_t)ni}, dd[2] = {hm, (hsize_t)nd};
+    rc |= w_i64(f, "/group_g", 1, &hm, g);
+    rc |= w_i64(f, "/group_next", 1, &hm, next);
+    rc |= w_i64(f, "/group_i", 2, di, gi);
+    rc |= w_f64(f, "/group_d", 2, dd, gd);
+out:
+    free(g);
+    free(next);
+    free(gi);
+    free(gd);
     return rc;
 }
 
@@ -95,11 +137,7 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
     opts_blob(&job->opts, &blob);
     hsize_t nb = sizeof blob;
     rc |= mg_h5_dset(f, "/opts", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, &nb, &blob, 0);
-    hsize_t ng = (hsize_t)job->n_groups;
-    hsize_t gi[2] = {ng, (hsize_t)job->SL.n_i}, gd[2] = {ng, (hsize_t)job->SL.n_d};
-    rc |= w_i64(f, "/group_next", 1, &ng, job->group_next);
-    rc |= w_i64(f, "/group_i", 2, gi, job->group_i);
-    rc |= w_f64(f, "/group_d", 2, gd, job->group_d);
+    rc |= write_groups(f, job);
     /* parked realizations */
     hsize_t m = (hsize_t)job->n_inflight, ms[2] = {m, (hsize_t)job->rows};
     int64_t *r = malloc((m > 0 ? m : 1) * sizeof(int64_t));
@@ -255,6 +293,79 @@ static const char *parked_invalid(const mg_job *job, int64_t r, int64_t t, const
     return NULL;
 }
 
+/* The open groups of a checkpoint, checked (increasing, after the groups done, progress within
+ * each group's range, so that the backends start no block outside the run: trace rows are
+ * indexed by the realization) and restored into the ring. */
+static int read_open_groups(hid_t f, mg_job *job, const char *path, mg_err *err)
+{
+    const int64_t ni = job->SL.n_i, nd = job->SL.n_d;
+    hid_t d = H5Dopen2(f, "/group_g", H5P_DEFAULT);
+    hssize_t m = -1;
+    if (d >= 0) {
+        hid_t sp = H5Dget_space(d);
+        m = H5Sget_simple_extent_npoints(sp);
+        H5Sclose(sp);
+        H5Dclose(d);
+    }
+    /* the sums are written uncompressed, so their bytes are in the file: this bounds what is
+     * allocated below by the file size */
+    if (m < 0 || m > job->n_groups - job->g_done ||
+        !stored(f, "/group_d", (double)m * (double)nd * 8.0) ||
+        !stored(f, "/group_i", (double)m * (double)ni * 8.0))
+        return mg_err_set(err, MG_EIO, "%s: checkpoint's open reduction groups missing or too "
+                          "many (damaged?)", path);
+    int64_t *g = malloc((size_t)(m > 0 ? m : 1) * sizeof *g);
+    int64_t *next = malloc((size_t)(m > 0 ? m : 1) * sizeof *next);
+    int64_t *gi = malloc((size_t)(m * ni > 0 ? m * ni : 1) * sizeof *gi);
+    double *gd = malloc((size_t)(m * nd > 0 ? m * nd : 1) * sizeof *gd);
+    int rc = MG_OK;
+    if (!g || !next || !gi || !gd) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory restoring the checkpoint");
+        goto out;
+    }
+    if (mg_h5_read_array(f, "/group_g", H5T_NATIVE_INT64, g, (hsize_t)m) ||
+        mg_h5_read_array(f, "/group_next", H5T_NATIVE_INT64, next, (hsize_t)m) ||
+        mg_h5_read_array(f, "/group_i", H5T_NATIVE_INT64, gi, (hsize_t)(m * ni)) ||
+        mg_h5_read_array(f, "/group_d", H5T_NATIVE_DOUBLE, gd, (hsize_t)(m * nd))) {
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint's open reduction groups unreadable or of "
+                        "the wrong size (damaged?)", path);
+        goto out;
+    }
+    for (hssize_t k = 0; k < m; ++k) {
+        int64_t lo = 0, hi = 0;
+        const int in_order = g[k] >= job->g_done && g[k] < job->n_groups &&
+                             (k == 0 || g[k] > g[k - 1]);
+        if (in_order)
+            mg_job_group_range(job, job->g_first + g[k], &lo, &hi);
+        if (!in_order || next[k] < lo || next[k] > hi) {
+            rc = mg_err_set(err, MG_EIO, "%s: checkpoint progress of group %lld is realization "
+                            "%lld, outside its range [%lld, %lld] or out of order (damaged?)",
+                            path, (long long)(job->g_first + g[k]), (long long)next[k],
+                            (long long)lo, (long long)hi);
+            goto out;
+        }
+        mg_gslot *s = mg_job_group_open(job, g[k]);
+        if (!s) {
+            rc = mg_err_set(err, MG_ENOMEM, "out of memory restoring the checkpoint");
+            goto out;
+        }
+        memcpy(s->i, gi + k * ni, (size_t)ni * sizeof *gi);
+        memcpy(s->d, gd + k * nd, (size_t)nd * sizeof *gd);
+        s->next = next[k];
+    }
+    /* a damaged file could hold complete groups at the head: add them in order as a run would */
+    if (mg_job_group_peek(job, job->g_done)) {
+        mg_gslot *s = mg_job_group_open(job, job->g_done);
+        mg_job_group_advance(job, s, s->next);
+    }
+out:
+    free(g);
+    free(next);
+    free(gi);
+    free(gd);
+    return rc;
+}
+
 int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
 {
     hid_t f = open_checked(path, err);
@@ -289,30 +400,25 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
                         "expected %d)", path, (long long)rows, job->rows);
         goto out;
     }
-    hsize_t ng = (hsize_t)job->n_groups;
     hsize_t nt = (hsize_t)(job->trace_k * job->SL.P * job->trace_T);
-    if (mg_h5_read_array(f, "/group_next", H5T_NATIVE_INT64, job->group_next, ng) ||
-        mg_h5_read_array(f, "/group_i", H5T_NATIVE_INT64, job->group_i, ng * (hsize_t)job->SL.n_i) ||
-        mg_h5_read_array(f, "/group_d", H5T_NATIVE_DOUBLE, job->group_d, ng * (hsize_t)job->SL.n_d) ||
+    if (mg_h5_read_array(f, "/groups_done", H5T_NATIVE_INT64, &job->g_done, 1) ||
+        mg_h5_read_array(f, "/sum_i", H5T_NATIVE_INT64, job->sum_i, (hsize_t)job->SL.n_i) ||
+        mg_h5_read_array(f, "/sum_d", H5T_NATIVE_DOUBLE, job->sum_d, (hsize_t)job->SL.n_d) ||
         mg_h5_read_array(f, "/trace_AN", H5T_NATIVE_FLOAT, job->trace_AN, nt) ||
         mg_h5_read_array(f, "/trace_Abar", H5T_NATIVE_FLOAT, job->trace_Abar, nt)) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint sums or traces missing or of the wrong size "
                         "(damaged, or of another realization range?)", path);
         goto out;
     }
-    /* progress of every group within its range, so that the backends start no block outside
-     * the run (trace rows are indexed by the realization) */
-    for (int64_t g = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        if (job->group_next[g] < lo || job->group_next[g] > hi) {
-            rc = mg_err_set(err, MG_EIO, "%s: checkpoint progress of group %lld is realization "
-                            "%lld, outside its range [%lld, %lld] (damaged?)", path,
-                            (long long)(job->g_first + g), (long long)job->group_next[g],
-                            (long long)lo, (long long)hi);
-            goto out;
-        }
+    if (job->g_done < 0 || job->g_done > job->n_groups) {
+        rc = mg_err_set(err, MG_EIO, "%s: checkpoint progress of groups: %lld groups done, "
+                        "outside [0, %lld] (damaged?)", path, (long long)job->g_done,
+                        (long long)job->n_groups);
+        goto out;
     }
+    rc = read_open_groups(f, job, path, err);
+    if (rc != MG_OK)
+        goto out;
     hid_t d = H5Dopen2(f, "/inflight_r", H5P_DEFAULT);
     hssize_t m = -1;
     if (d >= 0) {

@@ -1,49 +1,103 @@
 /* src/engine/cpu_schedule.c: the OpenMP work loop shared by the CPU backends (meso and micro).
  *
- * Work items are blocks of MG_VL realizations, listed group by group from each group's first
- * unfinished realization (job->group_next), handed out dynamically so that every thread has
- * work even for a few dozen realizations. A finished block's records wait until the blocks
- * before it in its group are done; then the finished prefix is added to the group sums in
- * realization order (the fixed reduction tree of src/engine/job.h) and group_next moves past it,
- * so a checkpoint holds exactly that prefix. Blocks finished after a parked one are simply run
+ * Work items are blocks of MG_VL realizations, handed out in order (group by group, each group
+ * from its first unfinished realization, mg_job_group_next) from one shared cursor, so that every
+ * thread has work even for a few dozen realizations. A finished block's records wait until the
+ * blocks before it in its group are done; then the finished prefix is added to the group's sums
+ * in realization order (the fixed reduction tree of src/engine/job.h), the group's progress moves
+ * past it (so a checkpoint holds exactly that prefix), and complete groups at the head go into
+ * the running sum (src/engine/ensemble_groups.c). Blocks finished after a parked one are simply run
  * again after a resume (they depend only on the seed). The result does not depend on the
- * number of threads or on the order in which blocks finish. */
+ * number of threads or on the order in which blocks finish. Memory does not grow with the
+ * number of realizations: no block starts more than mg_job_group_window groups past the first
+ * unfinished one (a thread that would waits), so at most that many groups are open, and the
+ * records waiting for an earlier block are those of the few groups with a block running. */
 #include "engine/job.h"
 
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-typedef struct {
-    int64_t g, r0;
-    int64_t *ri;                 /* [valid][n_i] its records once done, until summed */
+/* A finished block waiting for an earlier block of its group. */
+typedef struct pending {
+    int64_t g, r0, valid;
+    int64_t *ri;                 /* [valid][n_i] */
     double *rd;                  /* [valid][n_d] */
-    int done;
-} block;
+    struct pending *next;
+} pending;
 
-/* Add the finished blocks at the head of group g to its sums. Caller holds the lock. */
-static void reduce_prefix(mg_job *job, block *blk, int64_t *next_blk, int64_t g, int64_t b_end)
+/* The shared state of one call, under the lock mg_cpu_reduce. */
+typedef struct {
+    int64_t g, r0;               /* the next block to hand out (g = n_groups: none left) */
+    pending *wait;               /* finished blocks waiting for an earlier one (any order) */
+} cursor;
+
+/* Move the cursor to the first unfinished realization at or after (g, r0). */
+static void cursor_settle(const mg_job *job, cursor *c)
+{
+    while (c->g < job->n_groups) {
+        int64_t lo, hi;
+        mg_job_group_range(job, job->g_first + c->g, &lo, &hi);
+        if (c->r0 < hi)
+            return;
+        ++c->g;
+        if (c->g < job->n_groups)
+            c->r0 = mg_job_group_next(job, c->g);
+    }
+}
+
+/* Add the block's records to its group if it is next there, then every waiting block that
+ * follows it. Caller holds the lock. 0, or -1 when out of memory (job failed). */
+static int reduce(mg_job *job, cursor *c, int64_t g, int64_t r0, int64_t valid, int64_t *ri,
+                  double *rd)
 {
     const mg_stats_layout *L = &job->SL;
-    int64_t lo, hi;
-    mg_job_group_range(job, job->g_first + g, &lo, &hi);
-    int64_t *gi = job->group_i + g * L->n_i;
-    double *gd = job->group_d + g * L->n_d;
-    while (next_blk[g] < b_end && blk[next_blk[g]].done) {
-        block *b = &blk[next_blk[g]];
-        const int64_t valid = hi - b->r0 < MG_VL ? hi - b->r0 : MG_VL;
+    mg_gslot *s = mg_job_group_open(job, g);
+    if (!s) {
+        free(ri);
+        free(rd);
+        mg_job_fail(job, MG_ENOMEM, "out of memory for the sums of a reduction group");
+        return -1;
+    }
+    if (s->next != r0) { /* an earlier block of the group is still running: wait */
+        pending *p = malloc(sizeof *p);
+        if (!p) {
+            free(ri);
+            free(rd);
+            mg_job_fail(job, MG_ENOMEM, "out of memory for the records of a block");
+            return -1;
+        }
+        *p = (pending){g, r0, valid, ri, rd, c->wait};
+        c->wait = p;
+        return 0;
+    }
+    for (;;) {
         for (int64_t r = 0; r < valid; ++r) {
             for (int64_t k = 0; k < L->n_i; ++k)
-                gi[k] += b->ri[r * L->n_i + k];
+                s->i[k] += ri[r * L->n_i + k];
             for (int64_t k = 0; k < L->n_d; ++k)
-                gd[k] += b->rd[r * L->n_d + k];
+                s->d[k] += rd[r * L->n_d + k];
         }
-        free(b->ri);
-        free(b->rd);
-        b->ri = NULL;
-        b->rd = NULL;
-        job->group_next[g] = b->r0 + valid;
-        ++next_blk[g];
+        free(ri);
+        free(rd);
+        int64_t next = r0 + valid;
+        /* the waiting block that starts where this one ended, if any */
+        pending **pp = &c->wait;
+        while (*pp && !((*pp)->g == g && (*pp)->r0 == next))
+            pp = &(*pp)->next;
+        if (!*pp) {
+            mg_job_group_advance(job, s, next); /* may add s to the running sum and close it */
+            return 0;
+        }
+        pending *p = *pp;
+        *pp = p->next;
+        s->next = next;
+        r0 = p->r0;
+        valid = p->valid;
+        ri = p->ri;
+        rd = p->rd;
+        free(p);
     }
 }
 
@@ -51,76 +105,69 @@ int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err)
 {
     const mg_stats_layout *L = &job->SL;
     const int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
-    int64_t n_blocks = 0;
-    for (int64_t g = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        n_blocks += (hi - job->group_next[g] + MG_VL - 1) / MG_VL;
-    }
-    block *blk = calloc((size_t)(n_blocks > 0 ? n_blocks : 1), sizeof *blk);
-    int64_t *next_blk = malloc((size_t)job->n_groups * sizeof *next_blk);
-    int64_t *end_blk = malloc((size_t)job->n_groups * sizeof *end_blk);
-    if (!blk || !next_blk || !end_blk) {
-        free(blk);
-        free(next_blk);
-        free(end_blk);
-        return mg_err_set(err, MG_ENOMEM, "out of memory for the work list");
-    }
-    for (int64_t g = 0, b = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        next_blk[g] = b;
-        for (int64_t r0 = job->group_next[g]; r0 < hi; r0 += MG_VL, ++b) {
-            blk[b].g = g;
-            blk[b].r0 = r0;
-        }
-        end_blk[g] = b;
-    }
+    const int64_t window = mg_job_group_window(job);
+    cursor c = {job->g_done, 0, NULL};
+    if (c.g < job->n_groups)
+        c.r0 = mg_job_group_next(job, c.g);
+    cursor_settle(job, &c);
 #pragma omp parallel num_threads(nthreads)
     {
         void *w = ops->worker_alloc(job);
         if (!w)
             mg_job_fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t b = 0; b < n_blocks; ++b) {
+        for (;;) {
             /* at a checkpoint no block is begun or resumed: parked ones stay parked */
-            if (job->failed || mg_job_should_park(job))
+            if (!w || job->failed || mg_job_should_park(job))
+                break;
+            int64_t g = -1, r0 = 0, hi = 0;
+            int wait = 0;
+#pragma omp critical(mg_cpu_reduce)
+            {
+                if (c.g < job->n_groups && c.g - job->g_done >= window) {
+                    wait = 1;
+                } else if (c.g < job->n_groups) {
+                    int64_t lo;
+                    g = c.g;
+                    r0 = c.r0;
+                    mg_job_group_range(job, job->g_first + g, &lo, &hi);
+                    c.r0 += MG_VL;
+                    cursor_settle(job, &c);
+                }
+            }
+            if (wait) { /* the head group is still running: let it finish */
+                struct timespec ts = {0, 200000};
+                nanosleep(&ts, NULL);
                 continue;
-            block *bk = &blk[b];
-            int64_t lo, hi;
-            mg_job_group_range(job, job->g_first + bk->g, &lo, &hi);
-            const int64_t valid = hi - bk->r0 < MG_VL ? hi - bk->r0 : MG_VL;
-            int64_t *ri = malloc((size_t)(valid * L->n_i) * sizeof *ri);
-            double *rd = malloc((size_t)(valid * L->n_d) * sizeof *rd);
+            }
+            if (g < 0)
+                break;
+            const int64_t valid = hi - r0 < MG_VL ? hi - r0 : MG_VL;
+            int64_t *ri = malloc((size_t)(valid * L->n_i > 0 ? valid * L->n_i : 1) * sizeof *ri);
+            double *rd = malloc((size_t)(valid * L->n_d > 0 ? valid * L->n_d : 1) * sizeof *rd);
             if (!ri || !rd) {
                 free(ri);
                 free(rd);
                 mg_job_fail(job, MG_ENOMEM, "out of memory for the records of a block");
-                continue;
+                break;
             }
-            if (ops->run_block(job, w, bk->r0, hi, ri, rd) != 0) {
+            if (ops->run_block(job, w, r0, hi, ri, rd) != 0) {
                 free(ri); /* parked or failed: not done */
                 free(rd);
                 continue;
             }
 #pragma omp critical(mg_cpu_reduce)
-            {
-                bk->ri = ri;
-                bk->rd = rd;
-                bk->done = 1;
-                reduce_prefix(job, blk, next_blk, bk->g, end_blk[bk->g]);
-            }
+            reduce(job, &c, g, r0, valid, ri, rd);
         }
         if (w)
             ops->worker_free(job, w);
     }
-    for (int64_t b = 0; b < n_blocks; ++b) {
-        free(blk[b].ri); /* finished after a parked block of their group: run again later */
-        free(blk[b].rd);
+    while (c.wait) { /* finished after a parked block of their group: run again later */
+        pending *p = c.wait;
+        c.wait = p->next;
+        free(p->ri);
+        free(p->rd);
+        free(p);
     }
-    free(blk);
-    free(next_blk);
-    free(end_blk);
     if (job->failed)
         return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
     return MG_OK;

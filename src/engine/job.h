@@ -27,6 +27,15 @@ typedef struct {
     double *state;               /* [rows] */
 } mg_inflight;
 
+/* A reduction group in flight: its sums so far and the first realization whose record is not
+ * yet in them (the group is complete when next reaches its end). */
+typedef struct mg_gslot {
+    int64_t g;                   /* relative group index; -1: free */
+    int64_t next;
+    int64_t *i;                  /* [L.n_i] */
+    double *d;                   /* [L.n_d] */
+} mg_gslot;
+
 typedef struct mg_job {
     const mg_model *model;
     mg_run_opts opts;
@@ -39,12 +48,16 @@ typedef struct mg_job {
     /* observer (rows after the dynamics) */
     mg_obs_cfg oc;
     int rows;                    /* doubles of state per realization, dynamics + observer */
-    /* statistics: group sums, [n_groups][L.n_i] and [n_groups][L.n_d] */
+    /* statistics (src/engine/ensemble_groups.c): the groups before g_done are added in order into
+     * sum_i [L.n_i] / sum_d [L.n_d]; the groups in flight are open slots of a ring */
     mg_stats_layout SL;
     int64_t g_first;             /* absolute index of the first group */
     int64_t n_groups;
-    int64_t *group_i;
-    double *group_d;
+    int64_t *sum_i;
+    double *sum_d;
+    int64_t g_done;              /* groups (relative) in the running sum */
+    struct mg_gslot *slots;      /* [slot_cap], a power of two; open group g at g & (cap - 1) */
+    int64_t slot_cap, n_open, open_peak;
     /* traces [k][P][T] */
     int64_t trace_k, trace_T;
     float *trace_AN, *trace_Abar;
@@ -54,9 +67,7 @@ typedef struct mg_job {
     int64_t real_done;
     double t_start, t_last_report;
     double device_bytes;         /* device memory allocated by the CUDA backend */
-    /* checkpoints (src/engine/checkpoint.c): progress that survives a restart */
-    int64_t *group_next;         /* [n_groups] first realization whose record is not yet in the
-                                  * group sums (the group is done when it reaches the group end) */
+    /* checkpoints (src/engine/checkpoint.c): progress that survives a restart (with the sums) */
     mg_inflight *inflight;       /* realizations parked mid-run */
     int n_inflight, cap_inflight;
     volatile int ckpt_request;   /* workers park their blocks at the next check and stop */
@@ -93,6 +104,40 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err);
 int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_source,
                              mg_run_opts *opts, char **run_key, char **out_path, mg_err *err);
 int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err);
+
+/* The reduction groups (src/engine/ensemble_groups.c), g relative to g_first; callers serialize.
+ * mg_job_group_next: the first realization of group g whose record is not yet summed (its end
+ * when complete). mg_job_group_peek: the open slot of g, or NULL. mg_job_group_open: that slot,
+ * opened (zero sums, next = its first realization) if needed; NULL when out of memory or g is
+ * already summed. mg_job_group_advance: records up to next are in s's sums; complete groups at
+ * the head are added to the running sum. mg_job_group_complete: group g's whole sums computed
+ * elsewhere (the CUDA backends), added in order (ignored if g is already summed).
+ * mg_job_groups_flush: add the open groups' partial sums in order (a partial result after a
+ * fault, as the old per-group arrays did). mg_job_group_window: the most groups the CPU
+ * scheduler lets be open at once (it bounds the statistics memory). */
+int64_t mg_job_group_next(const mg_job *job, int64_t g);
+const mg_gslot *mg_job_group_peek(const mg_job *job, int64_t g);
+mg_gslot *mg_job_group_open(mg_job *job, int64_t g);
+void mg_job_group_advance(mg_job *job, mg_gslot *s, int64_t next);
+void mg_job_group_complete(mg_job *job, int64_t g, const int64_t *gi, const double *gd);
+int mg_job_groups_done(const mg_job *job);
+void mg_job_groups_flush(mg_job *job);
+int mg_job_groups_alloc(mg_job *job);
+void mg_job_groups_free(mg_job *job);
+int64_t mg_job_group_window(const mg_job *job);
+
+/* The memory of a run by part (bytes), as mg_run would allocate it on the CPU: the state of
+ * the realizations in flight (threads x MG_VL of per_realization), the statistics (running sum,
+ * result, open groups, records of blocks in flight), the traces, what the ensemble shares
+ * (meso kernels, a shared network) and the total. mg_run_memory validates like mg_run_estimate
+ * (MG_ENOMEM above 80 % of the machine, with *mem filled; refused before the layout, only
+ * per_realization and total are). Spikes are not counted here (their number depends on the
+ * rates: src/engine/run_plan.c estimates them from a calibration). */
+typedef struct {
+    double per_realization, in_flight;
+    double state, statistics, traces, shared, total;
+} mg_run_mem;
+int mg_run_memory(const mg_model *m, const mg_run_opts *opts, mg_run_mem *mem, mg_err *err);
 
 /* Realization range of group gi (absolute group index): [*lo, *hi). */
 void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi);

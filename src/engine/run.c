@@ -99,7 +99,7 @@ static int refuse_memory(double total, double traces, double groups, double per_
     double avail = phys_mem_bytes();
     if (total > 0.8 * avail)
         return mg_err_set(err, MG_ENOMEM, "the run needs about %.3g GB of memory (traces %.3g "
-                          "GB, statistics of the reduction groups %.3g GB, state %.3g MB per "
+                          "GB, statistics %.3g GB, state %.3g MB per "
                           "realization in flight) but this machine has %.3g GB (allowed: up to "
                           "80%%); record fewer or coarser traces (--record-realizations, "
                           "--record-bin), split the realizations into shards (--shard) or "
@@ -264,38 +264,27 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
     return MG_OK;
 }
 
-/* Every group's records are in the group sums. */
-static int job_done(const mg_job *job)
-{
-    for (int64_t g = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        if (job->group_next[g] < hi)
-            return 0;
-    }
-    return 1;
-}
-
 static void job_free(mg_job *job)
 {
     for (int i = 0; i < job->n_inflight; ++i)
         free(job->inflight[i].state);
     free(job->inflight);
-    free(job->group_next);
     job->inflight = NULL;
-    job->group_next = NULL;
+    mg_job_groups_free(job);
     job->n_inflight = job->cap_inflight = 0;
     mg_meso_derived_free(&job->md);
     mg_micro_free(job);
 }
 
-static void job_memory(const mg_job *job, double *per_real, double *total)
+/* The memory of the run by part (src/engine/job.h, mg_run_mem). The statistics do not grow with
+ * the number of realizations: the running sum and the result, at most mg_job_group_window open
+ * groups, and the records of the blocks in flight or waiting for an earlier block of their
+ * group (at most one group's worth per thread, src/engine/cpu_schedule.c). */
+static void job_memory(const mg_job *job, mg_run_mem *mem)
 {
     int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
     double state = (double)job->rows * sizeof(double);
-    double concurrent = (double)nthreads * MG_VL;
-    double traces = 2.0 * (double)job->trace_k * job->model->P * (double)job->trace_T * 4.0;
-    double groups = (double)job->n_groups * (double)(job->SL.n_i + job->SL.n_d) * 8.0;
+    double record = (double)(job->SL.n_i + job->SL.n_d) * 8.0;
     double shared = (double)job->md.n_kernels * 8.0;
     if (job->opts.level == MG_LEVEL_MICRO) {
         double per_micro, shared_micro;
@@ -303,30 +292,50 @@ static void job_memory(const mg_job *job, double *per_real, double *total)
         state += per_micro;
         shared += shared_micro;
     }
-    *per_real = state;
-    *total = state * concurrent + traces + groups + shared;
+    memset(mem, 0, sizeof *mem);
+    mem->per_realization = state;
+    mem->in_flight = (double)nthreads * MG_VL;
+    mem->state = state * mem->in_flight;
+    mem->statistics = record * (2.0 + (double)mg_job_group_window(job) +
+                                (double)nthreads * MG_RGROUP);
+    mem->traces = 2.0 * (double)job->trace_k * job->model->P * (double)job->trace_T * 4.0;
+    mem->shared = shared;
+    mem->total = mem->state + mem->statistics + mem->traces + mem->shared;
 }
 
 /* Refuse a run whose estimate exceeds 80% of the machine's memory before allocating anything
  * (the rest is left to the OS, the backend's scratch and the HDF5 writer). Shared by mg_run and
  * mg_run_estimate, so that `--dry-run` and the CLI's early check refuse exactly what mg_run
- * would. *per_real and *total are filled in either case. */
-static int job_check_memory(const mg_job *job, double *per_real, double *total, mg_err *err)
+ * would. *mem is filled in either case. */
+static int job_check_memory(const mg_job *job, mg_run_mem *mem, mg_err *err)
 {
-    job_memory(job, per_real, total);
-    double traces = 2.0 * (double)job->trace_k * job->model->P * (double)job->trace_T * 4.0;
-    double groups = (double)job->n_groups * (double)(job->SL.n_i + job->SL.n_d) * 8.0;
-    return refuse_memory(*total, traces, groups, *per_real, err);
+    job_memory(job, mem);
+    return refuse_memory(mem->total, mem->traces, mem->statistics, mem->per_realization, err);
+}
+
+int mg_run_memory(const mg_model *m, const mg_run_opts *opts, mg_run_mem *mem, mg_err *err)
+{
+    mg_job job;
+    double per = 0, total = 0;
+    memset(mem, 0, sizeof *mem);
+    int rc = job_setup(&job, m, opts, err, &per, &total);
+    if (rc == MG_OK) {
+        rc = job_check_memory(&job, mem, err);
+    } else if (rc == MG_ENOMEM) { /* refused before the layout: the early estimate */
+        mem->per_realization = per;
+        mem->total = total;
+    }
+    job_free(&job);
+    return rc;
 }
 
 int mg_run_estimate(const mg_model *m, const mg_run_opts *opts, double *per_realization,
                     double *total, mg_err *err)
 {
-    mg_job job;
-    int rc = job_setup(&job, m, opts, err, per_realization, total);
-    if (rc == MG_OK)
-        rc = job_check_memory(&job, per_realization, total, err);
-    job_free(&job);
+    mg_run_mem mem;
+    int rc = mg_run_memory(m, opts, &mem, err);
+    *per_realization = mem.per_realization;
+    *total = mem.total;
     return rc;
 }
 
@@ -368,7 +377,7 @@ static void run_theory(const mg_model *m, mg_result *res)
 struct mg_ensemble {
     mg_job job;
     mg_run_opts opts;
-    double per_real, total;
+    mg_run_mem mem;              /* by part (src/engine/job.h) */
     int have_cuda;               /* a device answered the probe (not made for --backend cpu) */
     char device[160];            /* its name, or why there is none */
 };
@@ -382,8 +391,11 @@ int mg_ensemble_alloc(const mg_model *m, const mg_run_opts *opts, mg_ensemble **
         return mg_err_set(err, MG_ENOMEM, "out of memory");
     double per = 0.0, tot = 0.0;
     int rc = job_setup(&p->job, m, opts, err, &per, &tot);
-    if (rc == MG_OK)
-        rc = job_check_memory(&p->job, &per, &tot, err);
+    if (rc == MG_OK) {
+        rc = job_check_memory(&p->job, &p->mem, err);
+        per = p->mem.per_realization;
+        tot = p->mem.total;
+    }
     if (per_realization && total) {
         *per_realization = per;
         *total = tot;
@@ -394,8 +406,6 @@ int mg_ensemble_alloc(const mg_model *m, const mg_run_opts *opts, mg_ensemble **
         return rc;
     }
     p->opts = *opts;
-    p->per_real = per;
-    p->total = tot;
     snprintf(p->device, sizeof p->device, "not probed (--backend cpu)");
     if (opts->backend != MG_BACKEND_CPU)
         p->have_cuda = mg_cuda_available(p->device, sizeof p->device);
@@ -471,48 +481,37 @@ static int pick_backend(const mg_ensemble *ens, mg_result *res, backend_fn *back
     return MG_OK;
 }
 
-/* The group sums, their progress and the trace buffers of the job, and the population names of
- * the result (freed by the caller on failure too). */
+/* The group sums (src/engine/ensemble_groups.c) and the trace buffers of the job, and the
+ * population names of the result (freed by the caller on failure too). */
 static int job_alloc_sums(mg_job *job, mg_result *res, mg_err *err)
 {
     const int P = job->model->P;
-    job->group_i = calloc((size_t)(job->n_groups * job->SL.n_i), sizeof(int64_t));
-    job->group_d = calloc((size_t)(job->n_groups * job->SL.n_d), sizeof(double));
+    int groups_rc = mg_job_groups_alloc(job);
     size_t trace_n = (size_t)(job->trace_k * P * job->trace_T);
     job->trace_AN = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
     job->trace_Abar = calloc(trace_n > 0 ? trace_n : 1, sizeof(float));
     res->pop_names = calloc((size_t)P, sizeof *res->pop_names);
-    if (!job->group_i || !job->group_d || !job->trace_AN || !job->trace_Abar || !res->pop_names)
+    if (groups_rc != MG_OK || !job->trace_AN || !job->trace_Abar || !res->pop_names)
         return mg_err_set(err, MG_ENOMEM, "out of memory for traces and statistics");
     for (int a = 0; a < P; ++a)
         snprintf(res->pop_names[a], MG_NAME_MAX, "%s", job->model->pops[a].name);
-    job->group_next = malloc((size_t)job->n_groups * sizeof(int64_t));
-    if (!job->group_next)
-        return mg_err_set(err, MG_ENOMEM, "out of memory");
-    for (int64_t g = 0; g < job->n_groups; ++g) {
-        int64_t lo, hi;
-        mg_job_group_range(job, job->g_first + g, &lo, &hi);
-        job->group_next[g] = lo;
-    }
     return MG_OK;
 }
 
-/* The result of a finished job: the group sums added in order into the statistics, the traces
+/* The result of a finished job: the group sums in order into the statistics, the traces
  * and spikes handed over (job keeps what is not), the run key. */
 static int collect_result(mg_job *job, const mg_model *m, const mg_run_opts *opts,
                           double per_real, mg_result *res, mg_err *err)
 {
     const int P = m->P;
-    /* the fixed reduction tree: groups in order (src/engine/job.h) */
+    /* the fixed reduction tree: groups in order (src/engine/job.h), added as they completed
+     * (src/engine/ensemble_groups.c); a partial result adds the open groups' sums in order too */
     int rc = mg_stats_alloc(&res->stats, &job->SL, err);
     if (rc != MG_OK)
         return rc;
-    for (int64_t g = 0; g < job->n_groups; ++g) {
-        for (int64_t k = 0; k < job->SL.n_i; ++k)
-            res->stats.i[k] += job->group_i[g * job->SL.n_i + k];
-        for (int64_t k = 0; k < job->SL.n_d; ++k)
-            res->stats.d[k] += job->group_d[g * job->SL.n_d + k];
-    }
+    mg_job_groups_flush(job);
+    memcpy(res->stats.i, job->sum_i, (size_t)job->SL.n_i * sizeof *job->sum_i);
+    memcpy(res->stats.d, job->sum_d, (size_t)job->SL.n_d * sizeof *job->sum_d);
     rc = mg_stats_finalize(&res->stats, err);
     if (rc != MG_OK)
         return rc;
@@ -548,7 +547,7 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
     memset(&ens->job, 0, sizeof ens->job);
     const mg_model *m = job.model;
     const mg_run_opts *opts = &ens->opts;
-    double per_real = ens->per_real;
+    double per_real = ens->mem.per_realization;
     int rc = MG_OK;
     if (opts->level == MG_LEVEL_MICRO)
         rc = mg_micro_draw_shared(&job, err);
@@ -587,7 +586,7 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
     for (;;) {
         job.ckpt_request = 0;
         rc = backend(&job, err);
-        if (rc != MG_OK || job_done(&job))
+        if (rc != MG_OK || mg_job_groups_done(&job))
             break;
         rc = mg_checkpoint_write(&job, opts->checkpoint_path, err);
         if (rc != MG_OK)
@@ -631,8 +630,6 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
         goto out_keep;
     }
 out:
-    free(job.group_i);
-    free(job.group_d);
     free(job.trace_AN);
     free(job.trace_Abar);
     mg_spikes_free(job.spikes, P);
@@ -641,8 +638,6 @@ out:
         mg_result_free(res);
     return rc;
 out_keep: /* a partial result: everything above but the result itself */
-    free(job.group_i);
-    free(job.group_d);
     job_free(&job);
     return rc;
 }

@@ -226,10 +226,10 @@ static int run_trials(run_ctx *X, int d, int i, int64_t n, int pilot, double lam
                           FFS_TRIALS_MAX, (long long)s->S, (long long)s->M);
     if (!pilot && mg_ffs_stage_grow(s, from->n))
         return mg_err_set(err, MG_ENOMEM, "out of memory");
-    for (int64_t c0 = 0; c0 < n; c0 += FFS_CHUNK) {
+    for (int64_t c0 = 0; c0 < n; c0 += X->chunk) {
         if (o->cancel && *o->cancel)
             return mg_err_set(err, MG_EINTR, "interrupted");
-        int m = (int)(n - c0 < FFS_CHUNK ? n - c0 : FFS_CHUNK);
+        int m = (int)(n - c0 < X->chunk ? n - c0 : X->chunk);
         for (int b = 0; b < m; ++b) {
             int64_t k = k0 + c0 + b;
             /* pilots spread over the pool; stage trials go round it */
@@ -458,6 +458,16 @@ static double wall_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The engine of (level, backend) (src/ffs/ffs_internal.h). Here, in the driver above the
+ * engines, since the engines call the shared bookkeeping of src/ffs/ffs_engine.c: with the table
+ * there the two would call each other. */
+const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend)
+{
+    if (backend == MG_BACKEND_CUDA)
+        return NULL;
+    return level == MG_LEVEL_MICRO ? &mg_ffs_engine_micro_cpu : &mg_ffs_engine_meso_cpu;
+}
+
 int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err)
 {
     memset(r, 0, sizeof *r);
@@ -473,16 +483,20 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         return mg_err_set(err, MG_ENOMEM, "out of memory");
     double t_start = wall_now();
     X->r = r;
-    X->eng = &mg_ffs_engine_meso_cpu;
+    X->eng = mg_ffs_engine_for(o->level, o->backend);
     mg_ffs_job *J = &X->J;
     J->model = m;
     J->o = *o;
+    J->o.pool_max = mg_ffs_pool_max(o);
     J->threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    rc = mg_meso_derive(m, o->dt_ms, (int)o->noise, o->seed, &X->md, err);
+    if (!X->eng) {
+        rc = mg_err_set(err, MG_EINVAL, "--backend: no %s engine for switch on this backend "
+                        "(allowed: auto, cpu)", mg_level_name(o->level));
+        goto out;
+    }
+    rc = X->eng->setup(J, err);
     if (rc != MG_OK)
         goto out;
-    J->mm = &X->md.mm;
-    J->dyn_rows = X->md.mm.rows;
     mg_ffs_lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
     J->rows = J->dyn_rows + J->lc.rows;
     J->lam_thr[0] = J->lam_A[0] = c.sw_lo;
@@ -496,8 +510,9 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
     /* basin runs: realizations 0 .. R-1 from the initial state */
     X->nb = (int)o->basin_realizations;
     X->br = calloc((size_t)X->nb, sizeof *X->br);
-    X->tr = calloc(FFS_CHUNK, sizeof *X->tr);
-    X->end_buf = malloc((size_t)FFS_CHUNK * J->rows * sizeof(double));
+    X->chunk = mg_ffs_chunk(o, J->rows);
+    X->tr = calloc((size_t)X->chunk, sizeof *X->tr);
+    X->end_buf = malloc((size_t)X->chunk * J->rows * sizeof(double));
     if (!X->br || !X->tr || !X->end_buf) {
         rc = mg_err_set(err, MG_ENOMEM, "out of memory");
         goto out;
@@ -512,7 +527,10 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         }
         b->real = (uint32_t)i;
         mg_lanes st = {b->state, 1};
-        mg_meso_init1(J->mm, st);
+        if (X->eng->init(J, b->state, b->real)) {
+            rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+            goto out;
+        }
         mg_ffs_obs_init(&J->lc, st);
     }
     if (o->resume_path) {
@@ -539,6 +557,7 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
         goto out;
     /* the result */
     r->opts = *o;
+    r->opts.pool_max = J->o.pool_max;
     r->opts.log = NULL;
     r->opts.log_user = NULL;
     r->opts.cancel = NULL;
@@ -602,7 +621,8 @@ out:
             free(X->st[d][i].log_succ);
         }
     }
-    mg_meso_derived_free(&X->md);
+    if (X->eng)
+        X->eng->release(&X->J);
     free(X);
     return rc;
 }

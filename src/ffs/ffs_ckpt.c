@@ -10,6 +10,7 @@
  * git commit and the size of the options are checked). Format: HDF5, root attribute format =
  * "mesogif-ffs-checkpoint"; written to PATH.partial and renamed. */
 #include "ffs/ffs_state.h"
+#include "io/ffs_h5.h"
 #include "io/io_h5_internal.h"
 
 #include <hdf5.h>
@@ -21,26 +22,6 @@
 #define CK_FORMAT "mesogif-ffs-checkpoint"
 #define CK_NI 14
 #define CK_ND (8 + 2 * (MG_FFS_IF_MAX + 1))
-
-static int w_f64(hid_t f, const char *path, hsize_t n, const double *v)
-{
-    return mg_h5_dset(f, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &n, v, n > 4096);
-}
-
-static int w_i64(hid_t f, const char *path, hsize_t n, const int64_t *v)
-{
-    return mg_h5_dset(f, path, H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &n, v, n > 4096);
-}
-
-static int w_str(hid_t f, const char *path, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = mg_h5_dset(f, path, t, t, 0, NULL, &v, 0);
-    H5Tclose(t);
-    return rc;
-}
 
 /* The options with every pointer cleared (they mean nothing in another process). */
 static void opts_bytes(const mg_ffs_opts *o, mg_ffs_opts *c)
@@ -62,8 +43,8 @@ static int write_all(hid_t f, const run_ctx *X)
     rc |= mg_h5_attr_str(f, "format", CK_FORMAT);
     rc |= mg_h5_attr_str(f, "git_commit", MG_GIT_COMMIT);
     rc |= mg_h5_attr_str(f, "output_path", J->o.output_path ? J->o.output_path : "");
-    rc |= w_str(f, "/model_json", J->model->json ? J->model->json : "");
-    rc |= w_str(f, "/model_source", J->model->source ? J->model->source : "");
+    rc |= mg_ffs_h5_str(f, "/model_json", J->model->json ? J->model->json : "");
+    rc |= mg_ffs_h5_str(f, "/model_source", J->model->source ? J->model->source : "");
     mg_ffs_opts oc;
     memset(&oc, 0, sizeof oc);
     opts_bytes(&J->o, &oc);
@@ -72,7 +53,7 @@ static int write_all(hid_t f, const run_ctx *X)
     int64_t ci[CK_NI] = {X->explored, X->basin_done, X->dir_state[0], X->dir_state[1],
                          X->refine_round[0], X->refine_round[1], X->plan[0], X->plan[1],
                          X->n_stages[0], X->n_stages[1], J->b_hist, J->b_count, X->nb, rows};
-    rc |= w_i64(f, "/ctl_i", CK_NI, ci);
+    rc |= mg_ffs_h5_i64(f, "/ctl_i", CK_NI, ci);
     double cd[CK_ND];
     int k = 0;
     cd[k++] = J->lam_A[0];
@@ -86,7 +67,7 @@ static int write_all(hid_t f, const run_ctx *X)
     for (int d = 0; d < 2; ++d)
         for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
             cd[k++] = X->lam[d][i];
-    rc |= w_f64(f, "/ctl_d", CK_ND, cd);
+    rc |= mg_ffs_h5_f64(f, "/ctl_d", CK_ND, cd);
     if (rc)
         return -1;
     /* basin runs */
@@ -108,10 +89,10 @@ static int write_all(hid_t f, const run_ctx *X)
                2 * (MG_FFS_HIST + 2) * sizeof(int64_t));
     }
     if (!rc) {
-        rc |= w_f64(f, "/basin/state", (hsize_t)nb * rows, bs);
-        rc |= w_i64(f, "/basin/t_crossings", (hsize_t)nb * 3, bt);
-        rc |= w_f64(f, "/basin/exposure", (hsize_t)nb * 2, be);
-        rc |= w_i64(f, "/basin/hist", (hsize_t)nb * 2 * (MG_FFS_HIST + 2), bh);
+        rc |= mg_ffs_h5_f64(f, "/basin/state", (hsize_t)nb * rows, bs);
+        rc |= mg_ffs_h5_i64(f, "/basin/t_crossings", (hsize_t)nb * 3, bt);
+        rc |= mg_ffs_h5_f64(f, "/basin/exposure", (hsize_t)nb * 2, be);
+        rc |= mg_ffs_h5_i64(f, "/basin/hist", (hsize_t)nb * 2 * (MG_FFS_HIST + 2), bh);
     }
     free(bs);
     free(bt);
@@ -124,15 +105,15 @@ static int write_all(hid_t f, const run_ctx *X)
             const pool *p = &X->pools[d][i];
             int64_t n = p->n;
             snprintf(path, sizeof path, "/pool/%d_%d/n", d, i);
-            rc |= w_i64(f, path, 1, &n);
+            rc |= mg_ffs_h5_i64(f, path, 1, &n);
             if (n == 0)
                 continue;
             snprintf(path, sizeof path, "/pool/%d_%d/states", d, i);
-            rc |= w_f64(f, path, (hsize_t)n * rows, p->states);
+            rc |= mg_ffs_h5_f64(f, path, (hsize_t)n * rows, p->states);
             snprintf(path, sizeof path, "/pool/%d_%d/t", d, i);
-            rc |= w_i64(f, path, (hsize_t)n, p->t);
+            rc |= mg_ffs_h5_i64(f, path, (hsize_t)n, p->t);
             snprintf(path, sizeof path, "/pool/%d_%d/lam", d, i);
-            rc |= w_f64(f, path, (hsize_t)n, p->lam);
+            rc |= mg_ffs_h5_f64(f, path, (hsize_t)n, p->lam);
             hsize_t hn = (hsize_t)n;
             snprintf(path, sizeof path, "/pool/%d_%d/root", d, i);
             rc |= mg_h5_dset(f, path, H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &hn, p->root, 0);
@@ -141,14 +122,14 @@ static int write_all(hid_t f, const run_ctx *X)
             const stage *s = &X->st[d][i];
             int64_t si[6] = {s->M, s->S, s->next, s->goal, s->cap_c, s->n_log};
             snprintf(path, sizeof path, "/stage/%d_%d/ints", d, i);
-            rc |= w_i64(f, path, 6, si);
+            rc |= mg_ffs_h5_i64(f, path, 6, si);
             snprintf(path, sizeof path, "/stage/%d_%d/lam_next", d, i);
-            rc |= w_f64(f, path, 1, &s->lam_next);
+            rc |= mg_ffs_h5_f64(f, path, 1, &s->lam_next);
             if (s->cap_c > 0) {
                 snprintf(path, sizeof path, "/stage/%d_%d/m_c", d, i);
-                rc |= w_i64(f, path, (hsize_t)s->cap_c, s->m_c);
+                rc |= mg_ffs_h5_i64(f, path, (hsize_t)s->cap_c, s->m_c);
                 snprintf(path, sizeof path, "/stage/%d_%d/s_c", d, i);
-                rc |= w_i64(f, path, (hsize_t)s->cap_c, s->s_c);
+                rc |= mg_ffs_h5_i64(f, path, (hsize_t)s->cap_c, s->s_c);
             }
             if (s->n_log > 0) {
                 hsize_t hn = (hsize_t)s->n_log;

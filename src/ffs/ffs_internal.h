@@ -1,29 +1,34 @@
 /* src/ffs/ffs_internal.h: what the FFS driver (src/ffs/ffs.c) hands an engine, and the observable
  * every engine tracks at the end of a statistics bin. Internal.
  *
- * An engine advances single realizations, each with its own step counter t: mg_meso_step1 of
- * src/core/meso.h takes one realization (rows contiguous, ld = 1) and its own t, so a trial
- * can start from any stored state and end on its own; a thread then takes the next trial. A
- * realization's random numbers come from Philox with key (seed, MG_STREAM_MESO_COUNT) and
- * counter (realization index, population, step) (mg_meso_draw): a basin run r has index r (as
- * realization r of `mesogif run`), a trial the index mg_ffs_trial_id(direction, pilot, stage,
- * trial), so no two realizations of an estimate share a stream.
+ * An engine is a model level on a backend (mg_ffs_engine below): the meso level on the CPU
+ * (src/ffs/ffs_meso_cpu.c), the micro level on the CPU (src/ffs/ffs_micro_cpu.c). It advances single
+ * realizations, each with its own start step, so a trial can start from any stored state and end
+ * on its own. Its random numbers come from the level's counter-based stream with the
+ * realization index as a counter word: a basin run r has index r (as realization r of `mesogif
+ * run`), a trial the index mg_ffs_trial_id(direction, pilot, stage, trial), so no two
+ * realizations of an estimate share a stream. (Meso: counter (index, population, absolute step);
+ * micro: counter (index, Philox block, step), the step counted from the trial's start, see
+ * src/ffs_micro_cpu.c.)
  *
- * The state of a realization is the dynamics (rows [0, dyn_rows)) followed by the observer rows
- * of mg_ffs_lane_cfg: the statistics-bin sums, the moving-average ring of the observable, its
- * fill count, the hysteresis state and the basin-run flags. A stored crossing state is all
- * `rows` of the realization at the end of a statistics bin, with the step it continues at.
+ * The state of a realization is the dynamics (rows [0, dyn_rows), the engine's layout) followed
+ * by the observer rows of mg_ffs_lane_cfg: the statistics-bin sums, the moving-average ring of
+ * the observable, its fill count, the hysteresis state and the basin-run flags. A stored crossing
+ * state is all `rows` of the realization at the end of a statistics bin, contiguous, with the
+ * absolute step it continues at; the driver only copies, stores and checkpoints these rows.
  *
  * The observer functions compute the observable with the same arithmetic, in the same order, as
  * src/core/observe.h (mg_obs_step / mg_obs_stats_bin), so that the values, and hence the
  * threshold decisions, are the bits `mesogif run` sees. They take a one-realization view (lane 0
  * of an mg_lanes, any ld: mg_lane(block, j) for a lane block) and are MG_HD, for a CUDA engine
- * later. */
+ * later. The per-bin bookkeeping of basin runs and trials that every engine shares is in
+ * src/ffs/ffs_engine.c (mg_ffs_basin_bin, mg_ffs_trial_bin). */
 #ifndef MESOGIF_FFS_INTERNAL_H
 #define MESOGIF_FFS_INTERNAL_H
 
 #include "core/hd.h"
-#include "core/meso.h" /* mg_lanes, MG_AT, MG_VL */
+#include "core/lanes.h" /* mg_lanes, MG_AT, MG_VL */
+#include "core/rng.h"   /* mg_philox_block, MG_STREAM_* */
 #include "mesogif/ffs.h"
 
 #include <math.h>
@@ -152,11 +157,28 @@ typedef struct {
 
 typedef struct mg_ffs_job mg_ffs_job;
 
-/* What a level/backend provides. Both calls run every item given (in parallel as they like)
- * and must give results that depend only on each item's inputs. MG_OK, or an error code with
- * the message in err (MG_ENUM: NaN in the state, MG_EINTR: cancelled, MG_ENOMEM). */
+/* What a level on a backend provides (one engine per pair; the driver picks it in
+ * mg_ffs_engine_for). A CUDA engine plugs in with the same calls:
+ *  - setup: derive the level's model for J->model and J->o into J->lev and set J->dyn_rows
+ *    (J->lev is the engine's; release frees it);
+ *  - init: the dynamics rows [0, dyn_rows) of basin run `real` at step 0 into state (contiguous;
+ *    0, or -1 out of memory);
+ *  - basin: advance the nb basin runs (all at the same step b[0].t) to step t_end, tallying
+ *    with mg_ffs_basin_bin at every statistics bin; the states stay in b[i].state;
+ *  - trials: run every trial given (skip = 0) from its start state to its end, ending each with
+ *    mg_ffs_trial_bin, and copy a successful trial's state to end_state.
+ * basin and trials run every item (in parallel as they like: one realization per thread or
+ * warp, lane blocks, trials refilled as others end) and must give results that depend only on
+ * each item's inputs (start state, start step, realization index), never on the thread, the
+ * batch or the other items. Stored states are contiguous rows in absolute time. MG_OK, or an
+ * error code with the message in err (MG_ENUM: NaN in the state, MG_EINTR: cancelled,
+ * MG_ENOMEM). */
 typedef struct {
-    const char *name;            /* "cpu" */
+    const char *name;            /* backend: "cpu" */
+    mg_level level;
+    int (*setup)(mg_ffs_job *J, mg_err *err);
+    void (*release)(mg_ffs_job *J);
+    int (*init)(const mg_ffs_job *J, double *state, uint32_t real);
     int (*basin)(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err);
     int (*trials)(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A, double lam_next,
                   mg_err *err);
@@ -165,7 +187,7 @@ typedef struct {
 struct mg_ffs_job {
     const mg_model *model;
     mg_ffs_opts o;
-    const mg_meso_model *mm;     /* meso dynamics (src/engine/meso_derive.c) */
+    void *lev;                   /* the engine's derived model (setup / release) */
     int dyn_rows;
     int rows;                    /* dyn_rows + lane observer rows */
     mg_ffs_lane_cfg lc;
@@ -179,7 +201,59 @@ struct mg_ffs_job {
     int threads;
 };
 
-/* The CPU engine for the meso level (src/ffs/ffs_meso_cpu.c). */
+/* The engines: the meso level (src/ffs/ffs_meso_cpu.c) and the micro level (src/ffs/ffs_micro_cpu.c)
+ * on the CPU. mg_ffs_engine_for: the engine of (level, backend), NULL if none. */
 extern const mg_ffs_engine mg_ffs_engine_meso_cpu;
+extern const mg_ffs_engine mg_ffs_engine_micro_cpu;
+const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend);
+
+/* src/ffs/ffs_micro_cpu.c: doubles of the dynamics of one realization at the micro level (the
+ * micro state rows and the network row), and the bytes a worker thread holds besides its lane
+ * block (spike lists, networks), for the memory estimate. */
+int mg_ffs_micro_size(const mg_model *m, const mg_ffs_opts *o, int64_t *dyn_rows,
+                      double *worker_bytes, mg_err *err);
+
+/* ---- src/ffs/ffs_engine.c: what every engine shares ------------------------------------------ */
+
+/* The first failure of an engine call (thread-safe); workers stop at their next check. */
+typedef struct {
+    int failed;
+    int code;
+    char msg[512];
+} mg_ffs_fail;
+void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg);
+
+/* item(J, w, i, ctx, f) for every i in [0, n), over J->threads OpenMP threads, handed out one
+ * at a time (dynamic schedule: an item that ends early frees its thread for the next); each
+ * thread has its own worker w from worker_alloc (NULL: out of memory), freed by worker_free. An
+ * item records a failure in f; the others then stop at their next check. MG_OK or the first
+ * failure (code and message in err). */
+typedef struct {
+    void *(*worker_alloc)(const mg_ffs_job *J);
+    void (*worker_free)(const mg_ffs_job *J, void *w);
+} mg_ffs_worker_ops;
+int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
+                    void (*item)(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f),
+                    void *ctx, mg_err *err);
+
+/* *p resized to n elements of elem bytes (realloc); 0, or -1 with *p unchanged. */
+int mg_ffs_resize(void **p, int64_t n, size_t elem);
+
+/* A statistics bin b of basin run br (lane view st) ended; t_next = the step after it. Per
+ * direction: the hysteresis state, the histogram of lambda in state A (from J->b_hist), the
+ * exposure and the first crossings of interface 0 after A (from J->b_count); a crossing's state
+ * is written by save(J, ctx, dst) into a new buffer of `rows` doubles. 0, or -1 out of memory. */
+int mg_ffs_basin_bin(const mg_ffs_job *J, mg_ffs_basin *br, mg_lanes st, int64_t b,
+                     int64_t t_next, void (*save)(const mg_ffs_job *J, void *ctx, double *dst),
+                     void *ctx);
+
+/* A statistics bin b of trial tr of direction d (lane view st) ended, t_next = the step after
+ * it: 1 when the trial has ended (lambda > lam_next: outcome 1, end_lam; lambda < lam_A: 0;
+ * end_t = t_next), else 0. The caller copies the state of a success to tr->end_state. */
+int mg_ffs_trial_bin(const mg_ffs_job *J, mg_ffs_trial *tr, mg_lanes st, int64_t b,
+                     int64_t t_next, int d, double lam_A, double lam_next);
+
+/* Outputs of a trial before it runs (outcome -1: neither end within the cap). */
+void mg_ffs_trial_begin(mg_ffs_trial *tr);
 
 #endif /* MESOGIF_FFS_INTERNAL_H */

@@ -6,8 +6,10 @@
  * mg_meso_step1 of src/core/meso.h (rows contiguous, the host's pass form with per-thread
  * scratch) with its own step counter; the observable is tracked by the functions of
  * src/ffs_internal.h. A realization's result depends only on its inputs (start state, step,
- * realization index), never on the thread that ran it or on the others. */
+ * realization index), never on the thread that ran it or on the others. The per-bin
+ * bookkeeping is src/ffs/ffs_engine.c's, shared with the micro engine. */
 #include "ffs/ffs_internal.h"
+#include "engine/meso_derive.h"
 
 #include <math.h>
 #include <omp.h>
@@ -18,36 +20,23 @@
 /* Steps between cancel checks. */
 #define FFS_CHECK_EVERY 1024
 
-typedef struct {
-    int failed;
-    int code;
-    char msg[512];
-} fail_box;
-
-static void fail_set(fail_box *f, int code, const char *msg)
+static const mg_meso_model *meso_of(const mg_ffs_job *J)
 {
-#pragma omp critical(mg_ffs_fail)
-    {
-        if (!f->failed) {
-            f->failed = 1;
-            f->code = code;
-            snprintf(f->msg, sizeof f->msg, "%s", msg);
-        }
-    }
+    return &((const mg_meso_derived *)J->lev)->mm;
 }
 
 /* 0, or -1 after recording a NaN/Inf among the expected counts nbar[P]. */
 static int check_finite(const mg_ffs_job *J, const double *nbar, int64_t t, uint32_t real,
-                        fail_box *f)
+                        mg_ffs_fail *f)
 {
-    for (int a = 0; a < J->mm->P; ++a)
+    for (int a = 0; a < meso_of(J)->P; ++a)
         if (!isfinite(nbar[a])) {
             char msg[400];
             snprintf(msg, sizeof msg, "%s in the expected spike count of population %d (%s), "
                      "realization %u, step %lld: likely cause: Delta_V too small for the input, "
                      "or extreme parameters", isnan(nbar[a]) ? "NaN" : "Inf", a,
                      J->model->pops[a].name, real, (long long)t);
-            fail_set(f, MG_ENUM, msg);
+            mg_ffs_fail_set(f, MG_ENUM, msg);
             return -1;
         }
     return 0;
@@ -60,107 +49,63 @@ typedef struct {
     double *state;               /* [rows] a trial's state */
 } worker;
 
-static void worker_free(worker *w)
+static void worker_free(const mg_ffs_job *J, void *wp)
 {
+    (void)J;
+    worker *w = wp;
     free(w->scratch);
     free(w->n);
     free(w->nbar);
     free(w->state);
+    free(w);
 }
 
-static int worker_alloc(const mg_ffs_job *J, worker *w)
+static void *worker_alloc(const mg_ffs_job *J)
 {
-    memset(w, 0, sizeof *w);
-    size_t sb = ((size_t)mg_meso_scratch_doubles(J->mm) * sizeof(double) + 63) / 64 * 64;
+    worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    size_t sb = ((size_t)mg_meso_scratch_doubles(meso_of(J)) * sizeof(double) + 63) / 64 * 64;
     size_t stb = ((size_t)J->rows * sizeof(double) + 63) / 64 * 64;
     w->scratch = aligned_alloc(64, sb);
     w->state = aligned_alloc(64, stb);
-    w->n = calloc((size_t)J->mm->P, sizeof(double));
-    w->nbar = calloc((size_t)J->mm->P, sizeof(double));
-    return w->scratch && w->state && w->n && w->nbar ? 0 : -1;
+    w->n = calloc((size_t)meso_of(J)->P, sizeof(double));
+    w->nbar = calloc((size_t)meso_of(J)->P, sizeof(double));
+    if (w->scratch && w->state && w->n && w->nbar)
+        return w;
+    worker_free(J, w);
+    return NULL;
 }
 
-/* Histogram of lambda on [lam_thr - w, lam_B], w = lam_B - lam_thr (the basin side of the
- * threshold as wide as the way to B), with under- and overflow. */
-static int hist_slot(const mg_ffs_job *J, int d, double lam)
+static const mg_ffs_worker_ops ops = {worker_alloc, worker_free};
+
+/* What an engine call hands each item. */
+typedef struct {
+    mg_ffs_basin *b;
+    int64_t t_end;
+    mg_ffs_trial *tr;
+    int d;
+    double lam_A, lam_next;
+} call;
+
+/* A crossing's state: the realization's rows, contiguous. */
+static void save_rows(const mg_ffs_job *J, void *ctx, double *dst)
 {
-    double hi = J->lam_B[d], lo = J->lam_thr[d] - (hi - J->lam_thr[d]);
-    if (lam < lo)
-        return 0;
-    if (!(lam < hi))
-        return MG_FFS_HIST + 1;
-    int k = (int)((lam - lo) / (hi - lo) * MG_FFS_HIST);
-    return 1 + (k < MG_FFS_HIST ? k : MG_FFS_HIST - 1);
+    memcpy(dst, ctx, (size_t)J->rows * sizeof(double));
 }
 
-/* A statistics bin of basin run br ended. Per direction d: state A of d begins when lambda <
- * lam_A (the core) and ends when lambda > lam_B. From bin J->b_hist on, the histogram of lambda
- * in state A; from bin J->b_count on: entering A starts the count and arms the crossing; a first
- * crossing of interface 0 after A, made in state A, is recorded with the state; time in state A
- * is exposure. Returns 0, or -1 when out of memory. */
-static int basin_bin(const mg_ffs_job *J, mg_ffs_basin *br, mg_lanes st, int64_t b,
-                     int64_t t_next)
-{
-    const mg_ffs_lane_cfg *c = &J->lc;
-    double Ds = mg_ffs_obs_bin(c, st, b);
-    if (isnan(Ds))
-        return 0;
-    /* the hysteresis state of `run`, kept with the stored states */
-    MG_AT(st, c->row_state, 0) = (double)mg_ffs_hysteresis(c, Ds, (int)MG_AT(st, c->row_state, 0));
-    for (int d = 0; d < 2; ++d) {
-        double lam = mg_ffs_lambda(d, Ds);
-        double *ds = &MG_AT(st, c->row_dstate + d, 0);
-        int in_prev = *ds != 0.0;
-        int in_new = lam < J->lam_A[d] ? 1 : (lam > J->lam_B[d] ? 0 : in_prev);
-        *ds = (double)in_new;
-        if (b < J->b_hist)
-            continue;
-        if (in_new)
-            br->hist[d * (MG_FFS_HIST + 2) + hist_slot(J, d, lam)] += 1;
-        if (b < J->b_count)
-            continue;
-        double *count = &MG_AT(st, c->row_count + d, 0), *armed = &MG_AT(st, c->row_armed + d, 0);
-        if (lam < J->lam_A[d]) {
-            *count = 1.0;
-            *armed = 1.0;
-        } else if (*armed != 0.0 && in_prev && lam > J->lam0[d]) {
-            *armed = 0.0;
-            if (br->n_cross == br->cap_cross) {
-                int cap = br->cap_cross ? 2 * br->cap_cross : 16;
-                mg_ffs_crossing *a = realloc(br->cross, (size_t)cap * sizeof *a);
-                if (!a)
-                    return -1;
-                br->cross = a;
-                br->cap_cross = cap;
-            }
-            double *copy = malloc((size_t)J->rows * sizeof(double));
-            if (!copy)
-                return -1;
-            memcpy(copy, st.base, (size_t)J->rows * sizeof(double));
-            mg_ffs_crossing *x = &br->cross[br->n_cross++];
-            x->d = d;
-            x->t = t_next;
-            x->lam = lam;
-            x->state = copy;
-            br->crossings[d] += 1;
-        }
-        if (*count != 0.0 && in_new)
-            br->exposure[d] += c->bin_s;
-    }
-    return 0;
-}
-
-static void basin_run(mg_ffs_job *J, mg_ffs_basin *br, int64_t t_end, worker *w, fail_box *f)
+static void basin_run(mg_ffs_job *J, mg_ffs_basin *br, int64_t t_end, worker *w, mg_ffs_fail *f)
 {
     const mg_ffs_lane_cfg *c = &J->lc;
     mg_lanes st = {br->state, 1};
     for (int64_t t = br->t; t < t_end; ++t) {
-        mg_meso_step1(J->mm, st, t, br->real, w->n, w->nbar, w->scratch);
+        mg_meso_step1(meso_of(J), st, t, br->real, w->n, w->nbar, w->scratch);
         if (check_finite(J, w->nbar, t, br->real, f))
             return;
         mg_ffs_obs_add(c, st, w->n);
-        if ((t + 1) % c->st_L == 0 && basin_bin(J, br, st, (t + 1) / c->st_L - 1, t + 1)) {
-            fail_set(f, MG_ENOMEM, "out of memory for the crossing states");
+        if ((t + 1) % c->st_L == 0 &&
+            mg_ffs_basin_bin(J, br, st, (t + 1) / c->st_L - 1, t + 1, save_rows, br->state)) {
+            mg_ffs_fail_set(f, MG_ENOMEM, "out of memory for the crossing states");
             return;
         }
         /* no cancel here: a basin call is atomic for the driver's checkpoints (a signal takes
@@ -171,89 +116,93 @@ static void basin_run(mg_ffs_job *J, mg_ffs_basin *br, int64_t t_end, worker *w,
     br->t = t_end;
 }
 
+static void basin_item(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f)
+{
+    const call *c = ctx;
+    basin_run(J, &c->b[i], c->t_end, w, f);
+}
+
 static int engine_basin(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err)
 {
-    fail_box f = {0, 0, ""};
-#pragma omp parallel num_threads(J->threads)
-    {
-        worker w;
-        if (worker_alloc(J, &w))
-            fail_set(&f, MG_ENOMEM, "out of memory");
-#pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < nb; ++i)
-            if (!f.failed)
-                basin_run(J, &b[i], t_end, &w, &f);
-        worker_free(&w);
-    }
-    if (f.failed)
-        return mg_err_set(err, f.code, "%s", f.msg);
-    return MG_OK;
+    call c = {b, t_end, NULL, 0, 0.0, 0.0};
+    return mg_ffs_parallel(J, &ops, nb, basin_item, &c, err);
 }
 
 static void trial_run(mg_ffs_job *J, mg_ffs_trial *tr, int d, double lam_A, double lam_next,
-                      worker *w, fail_box *f)
+                      worker *w, mg_ffs_fail *f)
 {
     const mg_ffs_lane_cfg *c = &J->lc;
     memcpy(w->state, tr->start, (size_t)J->rows * sizeof(double));
     mg_lanes st = {w->state, 1};
-    tr->outcome = -1;
-    tr->max_lam = -INFINITY;
-    tr->end_lam = NAN;
+    mg_ffs_trial_begin(tr);
     for (int64_t t = tr->t0;; ++t) {
         if (t - tr->t0 >= J->trial_cap_steps) {
             tr->end_t = t;
             return; /* outcome -1 */
         }
-        mg_meso_step1(J->mm, st, t, tr->real, w->n, w->nbar, w->scratch);
+        mg_meso_step1(meso_of(J), st, t, tr->real, w->n, w->nbar, w->scratch);
         if (check_finite(J, w->nbar, t, tr->real, f))
             return;
         mg_ffs_obs_add(c, st, w->n);
-        if ((t + 1) % c->st_L == 0) {
-            double Ds = mg_ffs_obs_bin(c, st, (t + 1) / c->st_L - 1);
-            if (!isnan(Ds)) {
-                MG_AT(st, c->row_state, 0) =
-                    (double)mg_ffs_hysteresis(c, Ds, (int)MG_AT(st, c->row_state, 0));
-                double lam = mg_ffs_lambda(d, Ds);
-                if (lam > tr->max_lam)
-                    tr->max_lam = lam;
-                if (lam > lam_next || lam < lam_A) {
-                    tr->outcome = lam > lam_next;
-                    tr->end_t = t + 1;
-                    if (tr->outcome) {
-                        tr->end_lam = lam;
-                        if (tr->end_state)
-                            memcpy(tr->end_state, w->state, (size_t)J->rows * sizeof(double));
-                    }
-                    return;
-                }
-            }
+        if ((t + 1) % c->st_L == 0 &&
+            mg_ffs_trial_bin(J, tr, st, (t + 1) / c->st_L - 1, t + 1, d, lam_A, lam_next)) {
+            if (tr->outcome == 1 && tr->end_state)
+                memcpy(tr->end_state, w->state, (size_t)J->rows * sizeof(double));
+            return;
         }
         if ((t + 1) % FFS_CHECK_EVERY == 0 && (f->failed || (J->o.cancel && *J->o.cancel))) {
             if (!f->failed)
-                fail_set(f, MG_EINTR, "interrupted");
+                mg_ffs_fail_set(f, MG_EINTR, "interrupted");
             return;
         }
     }
+}
+
+static void trial_item(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f)
+{
+    const call *c = ctx;
+    if (!c->tr[i].skip)
+        trial_run(J, &c->tr[i], c->d, c->lam_A, c->lam_next, w, f);
 }
 
 static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A,
                          double lam_next, mg_err *err)
 {
-    fail_box f = {0, 0, ""};
-#pragma omp parallel num_threads(J->threads)
-    {
-        worker w;
-        if (worker_alloc(J, &w))
-            fail_set(&f, MG_ENOMEM, "out of memory");
-#pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < n; ++i)
-            if (!f.failed && !tr[i].skip)
-                trial_run(J, &tr[i], d, lam_A, lam_next, &w, &f);
-        worker_free(&w);
+    call c = {NULL, 0, tr, d, lam_A, lam_next};
+    return mg_ffs_parallel(J, &ops, n, trial_item, &c, err);
+}
+
+static int engine_setup(mg_ffs_job *J, mg_err *err)
+{
+    mg_meso_derived *md = calloc(1, sizeof *md);
+    if (!md)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    int rc = mg_meso_derive(J->model, J->o.dt_ms, (int)J->o.noise, J->o.seed, md, err);
+    if (rc != MG_OK) {
+        free(md);
+        return rc;
     }
-    if (f.failed)
-        return mg_err_set(err, f.code, "%s", f.msg);
+    J->lev = md;
+    J->dyn_rows = md->mm.rows;
     return MG_OK;
 }
 
-const mg_ffs_engine mg_ffs_engine_meso_cpu = {"cpu", engine_basin, engine_trials};
+static void engine_release(mg_ffs_job *J)
+{
+    if (!J->lev)
+        return;
+    mg_meso_derived_free(J->lev);
+    free(J->lev);
+    J->lev = NULL;
+}
+
+static int engine_init(const mg_ffs_job *J, double *state, uint32_t real)
+{
+    (void)real; /* every realization starts from the model's initial state */
+    mg_lanes st = {state, 1};
+    mg_meso_init1(meso_of(J), st);
+    return 0;
+}
+
+const mg_ffs_engine mg_ffs_engine_meso_cpu = {"cpu", MG_LEVEL_MESO, engine_setup, engine_release,
+                                              engine_init, engine_basin, engine_trials};

@@ -2,6 +2,7 @@
  * check against the model (the switching configuration of `run`, so that the estimate is about
  * the same observable), the observer rows of a realization, and the memory estimate. */
 #include "ffs/ffs_state.h"
+#include "engine/meso_derive.h" /* mg_meso_size */
 #include "mesogif/stats.h"
 
 #include <math.h>
@@ -27,7 +28,7 @@ void mg_ffs_opts_default(mg_ffs_opts *o)
     o->trials_first = 256;
     o->pilot_trials = 64;
     o->p_target = 0.3;
-    o->pool_max = 2048;
+    o->pool_max = 0; /* the level's: mg_ffs_pool_max */
     o->budget_s = 1e7;
 }
 
@@ -74,9 +75,8 @@ static int switch_config(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *
 int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, int64_t *st_L,
                       mg_err *err)
 {
-    if (o->level != MG_LEVEL_MESO)
-        return mg_err_set(err, MG_EINVAL, "--level: %s is not available for switch yet "
-                          "(allowed: meso)", mg_level_name(o->level));
+    if (o->level != MG_LEVEL_MESO && o->level != MG_LEVEL_MICRO)
+        return mg_err_set(err, MG_EINVAL, "--level: %d (allowed: meso, micro)", (int)o->level);
     if (o->backend == MG_BACKEND_CUDA)
         return mg_err_set(err, MG_EINVAL, "--backend: cuda is not available for switch yet "
                           "(allowed: auto, cpu)");
@@ -123,9 +123,12 @@ int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, 
                           (long long)o->pilot_trials);
     if (!(o->p_target >= 0.05 && o->p_target <= 0.8))
         return mg_err_set(err, MG_EINVAL, "--p-target: %g (allowed: 0.05 .. 0.8)", o->p_target);
-    if (o->pool_max < 8 || o->pool_max > 10000000)
+    if (o->pool_max != 0 && (o->pool_max < 8 || o->pool_max > 10000000))
         return mg_err_set(err, MG_EINVAL, "--pool-max: %lld (allowed: 8..1e7)",
                           (long long)o->pool_max);
+    if (o->batch != 0 && (o->batch < 1 || o->batch > FFS_CHUNK))
+        return mg_err_set(err, MG_EINVAL, "--batch: %lld (allowed: 1..%d)", (long long)o->batch,
+                          FFS_CHUNK);
     if (!(o->basin_budget_s > 0) || !isfinite(o->basin_budget_s))
         return mg_err_set(err, MG_EINVAL, "--basin-budget: %g s (allowed: > 0)",
                           o->basin_budget_s);
@@ -150,6 +153,20 @@ static double phys_mem_bytes(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
     return pages > 0 && size > 0 ? (double)pages * (double)size : 1e18;
+}
+
+int64_t mg_ffs_pool_max(const mg_ffs_opts *o)
+{
+    /* a micro state is every neuron: ~100 times a meso state at the same N */
+    return o->pool_max > 0 ? o->pool_max : (o->level == MG_LEVEL_MICRO ? 256 : 2048);
+}
+
+int mg_ffs_chunk(const mg_ffs_opts *o, int64_t rows)
+{
+    if (o->batch > 0)
+        return (int)o->batch;
+    double fit = FFS_CHUNK_BYTES / ((double)rows * sizeof(double));
+    return fit >= FFS_CHUNK ? FFS_CHUNK : (fit < 8 ? 8 : (int)fit);
 }
 
 /* Observer rows after the dynamics. */
@@ -194,7 +211,11 @@ int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes
     if (rc != MG_OK)
         return rc;
     int64_t dyn_rows = 0, n_kernels = 0;
-    rc = mg_meso_size(m, o->dt_ms, &dyn_rows, &n_kernels, err);
+    double worker = 0.0;
+    if (o->level == MG_LEVEL_MICRO)
+        rc = mg_ffs_micro_size(m, o, &dyn_rows, &worker, err);
+    else
+        rc = mg_meso_size(m, o->dt_ms, &dyn_rows, &n_kernels, err);
     if (rc != MG_OK)
         return rc;
     double rows = (double)dyn_rows + m->P + c.sw_window + 8;
@@ -203,18 +224,22 @@ int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes
                           "(allowed: < 2e9; lower len_kernel)", rows);
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
     double per = rows * sizeof(double);
+    const int64_t pool_max = mg_ffs_pool_max(o);
+    const int chunk = mg_ffs_chunk(o, (int64_t)rows);
     /* pools: up to pool_max states at each of the interfaces of both directions (interface 0
-     * of both directions fills from the basin runs at the same time); realizations in flight */
-    double pools = 2.0 * MG_FFS_IF_MAX * (double)o->pool_max * per;
-    double flight = (double)(FFS_CHUNK + nthreads + o->basin_realizations) * per;
+     * of both directions fills from the basin runs at the same time); realizations in flight
+     * (the end states of a call, the basin runs, a lane block per thread) and what each thread
+     * holds besides (micro: spike lists and networks) */
+    double pools = 2.0 * MG_FFS_IF_MAX * (double)pool_max * per;
+    double flight = (double)(chunk + nthreads * MG_VL + o->basin_realizations) * per;
     *state_bytes = per;
-    *total_bytes = pools + flight + (double)n_kernels * sizeof(double);
+    *total_bytes = pools + flight + nthreads * worker + (double)n_kernels * sizeof(double);
     double avail = phys_mem_bytes();
     if (*total_bytes > 0.8 * avail)
         return mg_err_set(err, MG_ENOMEM, "the state pools may need %.3g GB (%.3g MB per stored "
                           "state, up to %lld states at each of %d interfaces of 2 directions) "
                           "but this machine has %.3g GB (allowed: up to 80%%); lower "
                           "--pool-max or len_kernel", *total_bytes / 1e9, per / 1e6,
-                          (long long)o->pool_max, MG_FFS_IF_MAX, avail / 1e9);
+                          (long long)pool_max, MG_FFS_IF_MAX, avail / 1e9);
     return MG_OK;
 }

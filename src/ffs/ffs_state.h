@@ -5,7 +5,7 @@
 #define MESOGIF_FFS_STATE_H
 
 #include "ffs/ffs_internal.h"
-#include "engine/meso_derive.h"
+#include "mesogif/stats.h"
 
 typedef struct {
     int64_t n, cap;
@@ -33,7 +33,7 @@ typedef struct {
     mg_ffs_job J;
     const mg_ffs_engine *eng;
     mg_ffs_result *r;
-    mg_meso_derived md;
+    int chunk;                         /* trials per engine call (mg_ffs_chunk) */
     mg_ffs_basin *br;                  /* [nb] basin runs */
     int nb;
     pool pools[2][MG_FFS_IF_MAX + 1];
@@ -47,8 +47,8 @@ typedef struct {
     int dir_state[2];                  /* 0 first pass, 1 refinement, 2 done */
     int refine_round[2];
     int plan[2];                       /* a refinement round's goals are set */
-    double *end_buf;                   /* [FFS_CHUNK][rows] */
-    mg_ffs_trial *tr;                  /* [FFS_CHUNK] */
+    double *end_buf;                   /* [chunk][rows] */
+    mg_ffs_trial *tr;                  /* [chunk] */
 } run_ctx;
 
 /* Checkpoints (src/ffs/ffs_ckpt.c), written via path.partial and a rename. mg_ffs_ckpt_write: the
@@ -62,7 +62,8 @@ int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err);
 #define FFS_Q0 0.05               /* share of the A-state bins above the automatic lambda_0 */
 #define FFS_MIN_CROSS 64          /* least crossings of lambda_0 stored before the stages */
 #define FFS_ROUND_S 2.0           /* simulated s per basin run per round (and the exploration) */
-#define FFS_CHUNK 1024            /* trials per engine call: bounds memory, not results */
+#define FFS_CHUNK 1024            /* most trials per engine call: bounds memory, not results */
+#define FFS_CHUNK_BYTES 268435456.0 /* at most this much for the end states of one call */
 #define FFS_TRIALS_MAX (1 << 23)  /* most trials per stage (the trial index has 24 bits) */
 #define FFS_REFINE_ROUNDS 12      /* most refinement rounds per direction */
 
@@ -71,6 +72,10 @@ int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err);
  * from row0 on. */
 int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, int64_t *st_L,
                       mg_err *err);
+/* The stored states per interface (--pool-max, or the level's default) and the trials per engine
+ * call (--batch, or FFS_CHUNK capped by FFS_CHUNK_BYTES of end states of `rows` doubles). */
+int64_t mg_ffs_pool_max(const mg_ffs_opts *o);
+int mg_ffs_chunk(const mg_ffs_opts *o, int64_t rows);
 void mg_ffs_lane_layout(mg_ffs_lane_cfg *lc, const mg_model *m, const mg_stats_cfg *c,
                         int64_t st_L, double dt_ms, int row0);
 

@@ -12,22 +12,11 @@ int mg_ffs_pool_add(pool *p, const double *state, int64_t t, double lam, int32_t
 {
     if (p->n == p->cap) {
         int64_t cap = p->cap ? 2 * p->cap : 64;
-        double *s = realloc(p->states, (size_t)cap * p->rows * sizeof(double));
-        if (!s)
+        if (mg_ffs_resize((void **)&p->states, cap * p->rows, sizeof(double)) ||
+            mg_ffs_resize((void **)&p->t, cap, sizeof *p->t) ||
+            mg_ffs_resize((void **)&p->lam, cap, sizeof *p->lam) ||
+            mg_ffs_resize((void **)&p->root, cap, sizeof *p->root))
             return -1;
-        p->states = s;
-        int64_t *tt = realloc(p->t, (size_t)cap * sizeof *tt);
-        if (!tt)
-            return -1;
-        p->t = tt;
-        double *l = realloc(p->lam, (size_t)cap * sizeof *l);
-        if (!l)
-            return -1;
-        p->lam = l;
-        int32_t *r = realloc(p->root, (size_t)cap * sizeof *r);
-        if (!r)
-            return -1;
-        p->root = r;
         p->cap = cap;
     }
     memcpy(p->states + p->n * p->rows, state, (size_t)p->rows * sizeof(double));
@@ -54,14 +43,9 @@ int mg_ffs_stage_log(stage *s, int32_t root, int succ)
 {
     if (s->n_log == s->cap_log) {
         int64_t cap = s->cap_log ? 2 * s->cap_log : 1024;
-        int32_t *r = realloc(s->log_root, (size_t)cap * sizeof *r);
-        if (!r)
+        if (mg_ffs_resize((void **)&s->log_root, cap, sizeof *s->log_root) ||
+            mg_ffs_resize((void **)&s->log_succ, cap, sizeof *s->log_succ))
             return -1;
-        s->log_root = r;
-        uint8_t *u = realloc(s->log_succ, (size_t)cap);
-        if (!u)
-            return -1;
-        s->log_succ = u;
         s->cap_log = cap;
     }
     s->log_root[s->n_log] = root;
@@ -75,14 +59,9 @@ int mg_ffs_stage_grow(stage *s, int64_t n)
     if (n <= s->cap_c)
         return 0;
     int64_t cap = n > 2 * s->cap_c ? n : 2 * s->cap_c;
-    int64_t *a = realloc(s->m_c, (size_t)cap * sizeof *a);
-    if (!a)
+    if (mg_ffs_resize((void **)&s->m_c, cap, sizeof *s->m_c) ||
+        mg_ffs_resize((void **)&s->s_c, cap, sizeof *s->s_c))
         return -1;
-    s->m_c = a;
-    int64_t *b = realloc(s->s_c, (size_t)cap * sizeof *b);
-    if (!b)
-        return -1;
-    s->s_c = b;
     for (int64_t k = s->cap_c; k < cap; ++k)
         s->m_c[k] = s->s_c[k] = 0;
     s->cap_c = cap;

@@ -1,6 +1,7 @@
 /* src/io/ffs_h5.c: the file of `mesogif switch` (docs/FILE_FORMAT.md, "/switching/ffs"): the root
  * attributes of a run file, /config/model_json and /config/model_source, and /switching/ffs.
  * Written to PATH.partial and renamed into place, so that a failure leaves no half file. */
+#include "io/ffs_h5.h"
 #include "io/io_h5_internal.h"
 #include "mesogif/ffs.h"
 #include "mesogif/io.h"
@@ -12,17 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static int dset_f64(hid_t loc, const char *path, hsize_t n, const double *v)
+int mg_ffs_h5_f64(hid_t loc, const char *path, hsize_t n, const double *v)
 {
-    return mg_h5_dset(loc, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &n, v, 0);
+    return mg_h5_dset(loc, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &n, v, n > 4096);
 }
 
-static int dset_i64(hid_t loc, const char *path, hsize_t n, const int64_t *v)
+int mg_ffs_h5_i64(hid_t loc, const char *path, hsize_t n, const int64_t *v)
 {
-    return mg_h5_dset(loc, path, H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &n, v, 0);
+    return mg_h5_dset(loc, path, H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &n, v, n > 4096);
 }
 
-static int dset_str(hid_t loc, const char *path, const char *v)
+int mg_ffs_h5_str(hid_t loc, const char *path, const char *v)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
@@ -68,12 +69,12 @@ static int write_direction(hid_t f, const mg_ffs_result *r, int d)
     const hsize_t n = (hsize_t)r->n_stages[d];
     int rc = 0;
 #define P(x) (snprintf(path, sizeof path, "/switching/ffs/%s/%s", name, x), path)
-    rc |= dset_f64(f, P("interfaces"), n + 1, r->interfaces[d]);
-    rc |= dset_i64(f, P("trials"), n, r->trials[d]);
-    rc |= dset_i64(f, P("successes"), n, r->successes[d]);
-    rc |= dset_f64(f, P("p"), n, r->p[d]);
-    rc |= dset_f64(f, P("p_rel_se"), n, r->p_rel_se[d]);
-    rc |= dset_i64(f, P("start_states"), n, r->start_states[d]);
+    rc |= mg_ffs_h5_f64(f, P("interfaces"), n + 1, r->interfaces[d]);
+    rc |= mg_ffs_h5_i64(f, P("trials"), n, r->trials[d]);
+    rc |= mg_ffs_h5_i64(f, P("successes"), n, r->successes[d]);
+    rc |= mg_ffs_h5_f64(f, P("p"), n, r->p[d]);
+    rc |= mg_ffs_h5_f64(f, P("p_rel_se"), n, r->p_rel_se[d]);
+    rc |= mg_ffs_h5_i64(f, P("start_states"), n, r->start_states[d]);
 #undef P
     return rc;
 }
@@ -84,23 +85,23 @@ static int write_ffs(hid_t f, const mg_ffs_result *r)
     double thr[2] = {r->lo, r->hi};
     int64_t reached[2] = {r->reached[0], r->reached[1]};
     int rc = 0;
-    rc |= dset_f64(f, "/switching/ffs/rate_hz", two, r->rate_hz);
-    rc |= dset_f64(f, "/switching/ffs/rate_ci_low", two, r->rate_ci_low);
-    rc |= dset_f64(f, "/switching/ffs/rate_ci_high", two, r->rate_ci_high);
-    rc |= dset_f64(f, "/switching/ffs/rate_rel_se", two, r->rate_rel_se);
-    rc |= dset_f64(f, "/switching/ffs/rate_rel_se_stages", two, r->rate_rel_se_stages);
-    rc |= dset_f64(f, "/switching/ffs/rate_rel_se_tree", two, r->rate_rel_se_tree);
-    rc |= dset_i64(f, "/switching/ffs/rel_err_reached", two, reached);
-    rc |= dset_f64(f, "/switching/ffs/flux_hz", two, r->flux_hz);
-    rc |= dset_f64(f, "/switching/ffs/flux_rel_se", two, r->flux_rel_se);
-    rc |= dset_i64(f, "/switching/ffs/flux_crossings", two, r->flux_crossings);
-    rc |= dset_f64(f, "/switching/ffs/basin_exposure_s", two, r->exposure_s);
-    rc |= dset_f64(f, "/switching/ffs/basin_core", two, r->basin_core);
-    rc |= dset_f64(f, "/switching/ffs/trial_realization_s", two, r->trial_s);
-    rc |= dset_f64(f, "/switching/ffs/basin_realization_s", 1, &r->basin_s);
-    rc |= dset_str(f, "/switching/ffs/observable", r->observable);
-    rc |= dset_f64(f, "/switching/ffs/thresholds", two, thr);
-    rc |= dset_f64(f, "/switching/ffs/smoothing_ms", 1, &r->smooth_ms);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_hz", two, r->rate_hz);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_ci_low", two, r->rate_ci_low);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_ci_high", two, r->rate_ci_high);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_rel_se", two, r->rate_rel_se);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_rel_se_stages", two, r->rate_rel_se_stages);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_rel_se_tree", two, r->rate_rel_se_tree);
+    rc |= mg_ffs_h5_i64(f, "/switching/ffs/rel_err_reached", two, reached);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/flux_hz", two, r->flux_hz);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/flux_rel_se", two, r->flux_rel_se);
+    rc |= mg_ffs_h5_i64(f, "/switching/ffs/flux_crossings", two, r->flux_crossings);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_exposure_s", two, r->exposure_s);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_core", two, r->basin_core);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/trial_realization_s", two, r->trial_s);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_realization_s", 1, &r->basin_s);
+    rc |= mg_ffs_h5_str(f, "/switching/ffs/observable", r->observable);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/thresholds", two, thr);
+    rc |= mg_ffs_h5_f64(f, "/switching/ffs/smoothing_ms", 1, &r->smooth_ms);
     for (int d = 0; d < 2; ++d)
         rc |= write_direction(f, r, d);
     if (rc)
@@ -137,8 +138,8 @@ int mg_ffs_write_h5(const char *path, const mg_ffs_result *r, const mg_model *m,
     const char *what = NULL;
     if (write_root(f, r, command_line))
         what = "root attributes";
-    else if (dset_str(f, "/config/model_json", m->json ? m->json : "") ||
-             dset_str(f, "/config/model_source", m->source ? m->source : ""))
+    else if (mg_ffs_h5_str(f, "/config/model_json", m->json ? m->json : "") ||
+             mg_ffs_h5_str(f, "/config/model_source", m->source ? m->source : ""))
         what = "/config";
     else if (write_ffs(f, r))
         what = "/switching/ffs";

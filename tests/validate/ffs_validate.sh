@@ -26,57 +26,7 @@ M=${MESOGIF:-bin/mesogif}
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 [ -x "$M" ] || { echo "FAIL setup: $M is not an executable"; exit 1; }
-T=$(mktemp -d /tmp/mg_ffs_validate.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-n_fail=0
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; n_fail=$((n_fail + 1)); }
-
-model() { # model N FILE
-    $PY - "$1" "$2" <<'EOF'
-import json, sys
-n = int(sys.argv[1])
-m = json.load(open("data/models/bistable_b1.json"))
-m["name"] = "b1_N%d" % n
-for p in m["populations"]:
-    p["N"] = n
-for q in m["projections"]:
-    q["J"] = -0.043 * 500 / n
-json.dump(m, open(sys.argv[2], "w"))
-EOF
-}
-# rates OUT: "k lo hi k lo hi" (from low, from high) from the last two lines of a switch run
-rates() {
-    tail -2 "$1" | sed -E 's/^rate from (low|high): ([^ ]+) Hz \[([^,]+), ([^]]+)\] \(95 %\)$/\2 \3 \4/' |
-        tr '\n' ' '
-}
-overlap() { # overlap "k lo hi" "k lo hi"
-    $PY -c 'import sys; a=[float(x) for x in sys.argv[1].split()]; b=[float(x) for x in sys.argv[2].split()]; sys.exit(0 if a[1] <= b[2] and b[1] <= a[2] else 1)' "$1" "$2"
-}
-sw() { # sw NAME ARGS...: run switch, stdout to $T/NAME.out; 1 on failure
-    local name=$1
-    shift
-    local t0=$(date +%s)
-    if ! "$M" switch "$@" --quiet --force --out "$T/$name.h5" >"$T/$name.out" 2>"$T/$name.err"; then
-        fail "$name" "exit status $? ($(tail -1 "$T/$name.err"))"
-        return 1
-    fi
-    echo "      $name ($(( $(date +%s) - t0 )) s): $(rates "$T/$name.out")"
-}
-compare() { # compare NAME A B: both directions overlap
-    local a b
-    read -r -a a <<<"$(rates "$T/$2.out")"
-    read -r -a b <<<"$(rates "$T/$3.out")"
-    for d in 0 1; do
-        local dir=low
-        [ $d -eq 1 ] && dir=high
-        if overlap "${a[*]:$((3 * d)):3}" "${b[*]:$((3 * d)):3}"; then
-            pass "$1 from $dir"
-        else
-            fail "$1 from $dir" "${a[*]:$((3 * d)):3} vs ${b[*]:$((3 * d)):3}"
-        fi
-    done
-}
+. tests/validate/ffs_common.inc
 
 # ---- 1, 2, 4 -------------------------------------------------------------------------------
 for n in 500 1000 3000; do

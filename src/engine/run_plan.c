@@ -1,0 +1,158 @@
+/* src/engine/run_plan.c: the --dry-run report (src/engine/run_plan.h): memory by part, and the run time from
+ * a short calibration run of the same model and options. */
+#include "engine/run_plan.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+/* One calibration attempt: R realizations for t_ms. MG_OK and the wall time, or the error. */
+static int attempt(const mg_model *m, const mg_run_opts *base, int64_t R, double t_ms,
+                   double *wall, double *rate_hz, const char **backend, mg_err *err)
+{
+    mg_run_opts o = *base;
+    o.progress = NULL;
+    o.progress_user = NULL;
+    o.cancel = NULL;
+    o.checkpoint_path = NULL;
+    o.resume_path = NULL;
+    o.output_path = NULL;
+    o.theory = 0; /* computed after the simulation by mg_run: not part of its time */
+    o.realization_count = R;
+    o.record_realizations = 0;
+    o.t_sim_ms = t_ms;
+    o.t_warmup_ms = 0;
+    if (o.stats_time_ms > 0) /* asked for: the statistics bin fits any attempt */
+        o.stats_time_ms = o.stats_bin_ms;
+    mg_result res;
+    int rc = mg_run(m, &o, &res, err);
+    if (rc != MG_OK)
+        return rc;
+    *wall = res.wall_s;
+    *backend = res.backend_name;
+    for (int a = 0; a < res.P; ++a)
+        rate_hz[a] = res.stats.mean_A && isfinite(res.stats.mean_A[a]) ? res.stats.mean_A[a] : 0;
+    mg_result_free(&res);
+    return MG_OK;
+}
+
+static void calibrate(const mg_model *m, const mg_run_opts *opts, mg_run_plan *plan)
+{
+    const int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+    char dev[128];
+    const int cuda = opts->backend != MG_BACKEND_CPU && mg_cuda_available(dev, sizeof dev) &&
+                     !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO);
+    int64_t R = cuda ? 65536 : 2 * (int64_t)nthreads * MG_VL;
+    if (R > opts->realization_count)
+        R = opts->realization_count;
+    double bin = opts->stats_bin_ms, t = 20.0 * opts->dt_ms;
+    t = bin * ceil(t / bin - 1e-9);
+    if (t < bin)
+        t = bin;
+    double t_prev = 0, w_prev = 0, w = 0, total = 0;
+    double rate[MG_POP_MAX] = {0};
+    mg_err err = {{0}};
+    for (;;) {
+        if (t > opts->t_sim_ms)
+            t = opts->t_sim_ms;
+        int rc = attempt(m, opts, R, t, &w, rate, &plan->backend, &err);
+        if (rc != MG_OK && opts->psd_df_hz >= 0) { /* spectra longer than the attempt */
+            mg_run_opts o = *opts;
+            o.psd_df_hz = -1;
+            rc = attempt(m, &o, R, t, &w, rate, &plan->backend, &err);
+        }
+        if (rc != MG_OK) {
+            snprintf(plan->note, sizeof plan->note, "calibration failed: %.200s", err.msg);
+            return;
+        }
+        total += w;
+        if (w >= 0.1 || t >= opts->t_sim_ms || total >= 1.0)
+            break;
+        t_prev = t;
+        w_prev = w;
+        t *= 4;
+    }
+    const double steps = floor(opts->t_sim_ms / opts->dt_ms + 1e-9);
+    const double s1 = floor(t_prev / opts->dt_ms + 1e-9), s2 = floor(t / opts->dt_ms + 1e-9);
+    /* wall = a + b steps through the last two attempts (b >= 0, a >= 0) */
+    double b = t_prev > 0 && s2 > s1 ? (w - w_prev) / (s2 - s1) : w / s2;
+    if (!(b >= 0))
+        b = w / s2;
+    double a = w - b * s2;
+    if (a < 0) {
+        a = 0;
+        b = w / s2;
+    }
+    plan->calibrated = 1;
+    plan->cal_realizations = R;
+    plan->cal_t_ms = t;
+    plan->cal_wall_s = total;
+    plan->est_wall_s = (a + b * steps) * ((double)opts->realization_count / (double)R);
+    if (opts->level == MG_LEVEL_MICRO) {
+        int64_t k = opts->record_realizations < opts->realization_count
+                        ? opts->record_realizations : opts->realization_count;
+        double n = 0;
+        for (int p = 0; p < m->P; ++p)
+            n += (double)m->pops[p].N * rate[p] * opts->t_sim_ms * 1e-3;
+        plan->spikes = (double)k * n * (double)(sizeof(double) + sizeof(uint64_t));
+    }
+}
+
+int mg_run_plan_make(const mg_model *m, const mg_run_opts *opts, int calibrate_it,
+                     mg_run_plan *plan, mg_err *err)
+{
+    memset(plan, 0, sizeof *plan);
+    int rc = mg_run_memory(m, opts, &plan->mem, err);
+    if (rc != MG_OK) {
+        snprintf(plan->note, sizeof plan->note, "not calibrated (the run does not fit)");
+        return rc;
+    }
+    if (calibrate_it)
+        calibrate(m, opts, plan);
+    else
+        snprintf(plan->note, sizeof plan->note, "not calibrated");
+    return MG_OK;
+}
+
+/* "3.2 s", "4.1 min", "2.5 h", "3.1 d" */
+static void fmt_time(double s, char *buf, size_t len)
+{
+    if (s < 120)
+        snprintf(buf, len, "%.3g s", s);
+    else if (s < 7200)
+        snprintf(buf, len, "%.3g min", s / 60);
+    else if (s < 172800)
+        snprintf(buf, len, "%.3g h", s / 3600);
+    else
+        snprintf(buf, len, "%.3g d", s / 86400);
+}
+
+void mg_run_plan_print(const mg_run_plan *p, FILE *f)
+{
+    const mg_run_mem *M = &p->mem;
+    fprintf(f, "memory: %.4g MB per realization in flight, %.4g MB in total\n",
+            M->per_realization / 1e6, (M->total + p->spikes) / 1e6);
+    if (M->statistics > 0 || M->state > 0)
+        fprintf(f, "memory by part: state %.4g MB (%.0f realizations in flight), statistics "
+                "%.4g MB, traces %.4g MB, spikes %.4g MB%s, shared %.4g MB (kernels, network)\n",
+                M->state / 1e6, M->in_flight, M->statistics / 1e6, M->traces / 1e6,
+                p->spikes / 1e6, p->calibrated ? "" : " (not estimated)", M->shared / 1e6);
+    if (p->calibrated) {
+        char est[32], cal[32];
+        fmt_time(p->est_wall_s, est, sizeof est);
+        fmt_time(p->cal_wall_s, cal, sizeof cal);
+        fprintf(f, "estimated run time: %s (%.3g s) on %s, from a calibration of %lld "
+                "realizations x %g ms that took %s\n", est, p->est_wall_s, p->backend,
+                (long long)p->cal_realizations, p->cal_t_ms, cal);
+    } else {
+        fprintf(f, "estimated run time: %s\n", p->note);
+    }
+}
+
+void mg_run_plan_report(const mg_model *m, const mg_run_opts *opts, int rc_fit, FILE *f)
+{
+    mg_run_plan plan;
+    mg_err err = {{0}};
+    mg_run_plan_make(m, opts, rc_fit == MG_OK, &plan, &err);
+    mg_run_plan_print(&plan, f);
+}
