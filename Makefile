@@ -114,8 +114,8 @@ $(COMMIT_STAMP):
 	@mkdir -p $(@D)
 	@rm -f $(BUILD)/gen/commit-*
 	@touch $@
-$(BUILD)/obj/cli/main.o $(BUILD)/obj/io/io_h5_write.o $(BUILD)/obj/engine/checkpoint.o \
-  $(BUILD)/obj/io/ffs_h5.o $(BUILD)/obj/ffs/ffs_ckpt.o: $(COMMIT_STAMP)
+$(BUILD)/obj/cli/main.o $(BUILD)/obj/io/io_h5_put.o $(BUILD)/obj/engine/checkpoint.o \
+  $(BUILD)/obj/ffs/ffs_ckpt.o: $(COMMIT_STAMP)
 # Objects of a build folder made before they were compiled with -fPIC are rebuilt once (the
 # shared library cannot link them).
 PIC_STAMP := $(BUILD)/gen/pic

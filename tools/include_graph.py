@@ -23,7 +23,7 @@ import sys
 LAYERS = [
     ("api", ["include/mesogif"]),   # the public declarations: types and prototypes only
     ("core", ["src/core"]),         # the per-realization update, host and device (header-only)
-    ("util", ["src/util"]),         # errors, units
+    ("util", ["src/util"]),         # errors, units, shards
     ("stats", ["src/stats"]),       # sufficient statistics, spectra (FFTW)
     ("model", ["src/model"]),       # model file, --set, stimuli, run options and results
     ("theory", ["src/theory"]),     # mean-field fixed points, spectra

@@ -45,15 +45,15 @@ MOVES = {
     "io_h5_internal.h": "io/io_h5_internal.h",
     "ffs_h5.c": "io/ffs_h5.c",
     "ffs_h5.h": "io/ffs_h5.h",
-    # engine: derivation, the job, the driver, backends, checkpoints, shards
+    # engine: derivation, the job, the driver, backends, checkpoints (shards: util)
     "ensemble.c": "engine/run.c",
     "ensemble.h": "engine/job.h",
     "backend_cpu.c": "engine/backend_cpu.c",
     "backend_cpu_micro.c": "engine/backend_cpu_micro.c",
     "cpu_schedule.c": "engine/cpu_schedule.c",
     "checkpoint.c": "engine/checkpoint.c",
-    "shard.c": "engine/shard.c",
-    "shard.h": "engine/shard.h",
+    "shard.c": "util/shard.c",
+    "shard.h": "util/shard.h",
     "run_key.c": "engine/run_key.c",
     "run_key.h": "engine/run_key.h",
     "observe_setup.c": "engine/observe_setup.c",

@@ -2,6 +2,7 @@
 #ifndef MESOGIF_IO_H
 #define MESOGIF_IO_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "mesogif/error.h"
 #include "mesogif/model.h"
@@ -28,6 +29,33 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err);
 /* Print a human-readable description of a format-1 file to out: attributes, populations,
  * statistics, what traces/spectra it holds. MG_EIO if it cannot be read or is not format 1. */
 int mg_h5_info(const char *path, FILE *out, mg_err *err);
+
+/* Merge the shards of one run (files written by mg_h5_write_result with realization ranges of
+ * one run: same /config/run_key, issue 6) into out_path: the statistics summed exactly in
+ * realization order, the traces and spikes concatenated in realization order, /config and
+ * /theory from the first shard; written as out_path.partial and renamed when complete. Inputs
+ * must tile the run's realizations (or o->allow_gaps: the missing ranges are recorded in the
+ * attribute missing_realizations). out_path is never an input, nor a shard or unmerged result
+ * of the same run; an existing out_path is refused unless o->force. command_line is recorded.
+ * MG_OK and *info; else the error, which names the file: info->writing 0 for bad input (the
+ * inputs, or the output refused; info->output_exists when it exists without force), 1 for a
+ * failure while writing (nothing is left at out_path). */
+typedef struct {
+    int allow_gaps;
+    int force;
+    const char *command_line;    /* may be NULL */
+} mg_merge_opts;
+typedef struct {
+    int n;                       /* inputs */
+    int64_t first, end;          /* realizations [first, end) of the merge (gaps included) */
+    int gaps;                    /* 1: realizations of the run are in no input */
+    int64_t run_first, run_end;  /* the run the shards belong to */
+    char missing[512];           /* the missing ranges, "[a, b), ..." */
+    int output_exists;           /* refused: out_path exists and force is 0 */
+    int writing;                 /* the failure happened while writing, not in the input */
+} mg_merge_info;
+int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_merge_opts *o,
+             mg_merge_info *info, mg_err *err);
 
 #ifdef __cplusplus
 }

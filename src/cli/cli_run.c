@@ -2,7 +2,7 @@
  * run the ensemble with a progress line, write the HDF5 file and print a summary table. */
 #include "cli/cli.h"
 #include "engine/run_plan.h"
-#include "engine/shard.h"
+#include "util/shard.h"
 #include "mesogif/io.h"
 #include "mesogif/model.h"
 #include "mesogif/run.h"

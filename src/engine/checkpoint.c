@@ -35,35 +35,15 @@ static void opts_blob(const mg_run_opts *o, mg_run_opts *b)
     b->output_path = NULL;
 }
 
-static int w_i64(hid_t f, const char *path, int rank, const hsize_t *dims, const int64_t *v)
-{
-    return mg_h5_dset(f, path, H5T_NATIVE_INT64, H5T_STD_I64LE, rank, dims, v, 0);
-}
-
-static int w_f64(hid_t f, const char *path, int rank, const hsize_t *dims, const double *v)
-{
-    return mg_h5_dset(f, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, v, 0);
-}
-
-static int w_str(hid_t f, const char *path, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = mg_h5_dset(f, path, t, t, 0, NULL, &v, 0);
-    H5Tclose(t);
-    return rc;
-}
-
 /* The reduction state: groups done, their running sum, and the open groups in group order. */
 static int write_groups(hid_t f, const mg_job *job)
 {
     const int64_t ni = job->SL.n_i, nd = job->SL.n_d;
     hsize_t one = 1, si = (hsize_t)ni, sd = (hsize_t)nd;
     int rc = 0;
-    rc |= w_i64(f, "/groups_done", 1, &one, &job->g_done);
-    rc |= w_i64(f, "/sum_i", 1, &si, job->sum_i);
-    rc |= w_f64(f, "/sum_d", 1, &sd, job->sum_d);
+    rc |= mg_h5_dset_i64(f, "/groups_done", 1, &one, &job->g_done);
+    rc |= mg_h5_dset_i64(f, "/sum_i", 1, &si, job->sum_i);
+    rc |= mg_h5_dset_f64(f, "/sum_d", 1, &sd, job->sum_d);
     int64_t m = job->n_open, k = 0;
     int64_t *g = malloc((size_t)(m > 0 ? m : 1) * sizeof *g);
     int64_t *next = malloc((size_t)(m > 0 ? m : 1) * sizeof *next);
@@ -84,10 +64,10 @@ static int write_groups(hid_t f, const mg_job *job)
         ++k;
     }
     hsize_t hm = (hsize_t)k, di[2] = {hm, (hsize_t)ni}, dd[2] = {hm, (hsize_t)nd};
-    rc |= w_i64(f, "/group_g", 1, &hm, g);
-    rc |= w_i64(f, "/group_next", 1, &hm, next);
-    rc |= w_i64(f, "/group_i", 2, di, gi);
-    rc |= w_f64(f, "/group_d", 2, dd, gd);
+    rc |= mg_h5_dset_i64(f, "/group_g", 1, &hm, g);
+    rc |= mg_h5_dset_i64(f, "/group_next", 1, &hm, next);
+    rc |= mg_h5_dset_i64(f, "/group_i", 2, di, gi);
+    rc |= mg_h5_dset_f64(f, "/group_d", 2, dd, gd);
 out:
     free(g);
     free(next);
@@ -128,10 +108,10 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
     rc |= mg_h5_attr_i64(f, "realizations_done", job->real_done);
     rc |= mg_h5_attr_i64(f, "rows", job->rows);
     rc |= mg_h5_attr_i64(f, "opts_size", (int64_t)sizeof(mg_run_opts));
-    rc |= w_str(f, "/run_key", key);
-    rc |= w_str(f, "/model_json", job->model->json ? job->model->json : "");
-    rc |= w_str(f, "/model_source", job->model->source ? job->model->source : "");
-    rc |= w_str(f, "/output_path", job->opts.output_path ? job->opts.output_path : "");
+    rc |= mg_h5_dset_str(f, "/run_key", key);
+    rc |= mg_h5_dset_str(f, "/model_json", job->model->json ? job->model->json : "");
+    rc |= mg_h5_dset_str(f, "/model_source", job->model->source ? job->model->source : "");
+    rc |= mg_h5_dset_str(f, "/output_path", job->opts.output_path ? job->opts.output_path : "");
     free(key);
     mg_run_opts blob;
     opts_blob(&job->opts, &blob);
@@ -152,9 +132,9 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
             memcpy(state + k * (size_t)job->rows, job->inflight[k].state,
                    (size_t)job->rows * sizeof(double));
         }
-        rc |= w_i64(f, "/inflight_r", 1, &m, r);
-        rc |= w_i64(f, "/inflight_t", 1, &m, t);
-        rc |= w_f64(f, "/inflight_state", 2, ms, state);
+        rc |= mg_h5_dset_i64(f, "/inflight_r", 1, &m, r);
+        rc |= mg_h5_dset_i64(f, "/inflight_t", 1, &m, t);
+        rc |= mg_h5_dset_f64(f, "/inflight_state", 2, ms, state);
     }
     free(r);
     free(t);

@@ -379,7 +379,7 @@ struct mg_ensemble {
     mg_run_opts opts;
     mg_run_mem mem;              /* by part (src/engine/job.h) */
     int have_cuda;               /* a device answered the probe (not made for --backend cpu) */
-    char device[160];            /* its name, or why there is none */
+    char device[128];            /* its name, or why there is none (as mg_result.device) */
 };
 
 int mg_ensemble_alloc(const mg_model *m, const mg_run_opts *opts, mg_ensemble **ens,

@@ -43,8 +43,8 @@ static int write_all(hid_t f, const run_ctx *X)
     rc |= mg_h5_attr_str(f, "format", CK_FORMAT);
     rc |= mg_h5_attr_str(f, "git_commit", MG_GIT_COMMIT);
     rc |= mg_h5_attr_str(f, "output_path", J->o.output_path ? J->o.output_path : "");
-    rc |= mg_ffs_h5_str(f, "/model_json", J->model->json ? J->model->json : "");
-    rc |= mg_ffs_h5_str(f, "/model_source", J->model->source ? J->model->source : "");
+    rc |= mg_h5_dset_str(f, "/model_json", J->model->json ? J->model->json : "");
+    rc |= mg_h5_dset_str(f, "/model_source", J->model->source ? J->model->source : "");
     mg_ffs_opts oc;
     memset(&oc, 0, sizeof oc);
     opts_bytes(&J->o, &oc);

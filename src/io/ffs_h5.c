@@ -23,31 +23,10 @@ int mg_ffs_h5_i64(hid_t loc, const char *path, hsize_t n, const int64_t *v)
     return mg_h5_dset(loc, path, H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &n, v, n > 4096);
 }
 
-int mg_ffs_h5_str(hid_t loc, const char *path, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = mg_h5_dset(loc, path, t, t, 0, NULL, &v, 0);
-    H5Tclose(t);
-    return rc;
-}
-
 static int write_root(hid_t f, const mg_ffs_result *r, const char *command_line)
 {
-    char created[64];
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
     const mg_ffs_opts *o = &r->opts;
-    int rc = 0;
-    rc |= mg_h5_attr_str(f, "format", "mesogif");
-    rc |= mg_h5_attr_i64(f, "format_version", MG_FORMAT_VERSION);
-    rc |= mg_h5_attr_str(f, "mesogif_version", MG_VERSION);
-    rc |= mg_h5_attr_str(f, "git_commit", MG_GIT_COMMIT);
-    rc |= mg_h5_attr_str(f, "created", created);
-    rc |= mg_h5_attr_str(f, "command_line", command_line ? command_line : "");
+    int rc = mg_h5_attr_header(f, command_line);
     rc |= mg_h5_attr_str(f, "kind", "switch");
     rc |= mg_h5_attr_str(f, "level", mg_level_name(o->level));
     rc |= mg_h5_attr_str(f, "backend", r->backend_name ? r->backend_name : "cpu");
@@ -99,7 +78,7 @@ static int write_ffs(hid_t f, const mg_ffs_result *r)
     rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_core", two, r->basin_core);
     rc |= mg_ffs_h5_f64(f, "/switching/ffs/trial_realization_s", two, r->trial_s);
     rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_realization_s", 1, &r->basin_s);
-    rc |= mg_ffs_h5_str(f, "/switching/ffs/observable", r->observable);
+    rc |= mg_h5_dset_str(f, "/switching/ffs/observable", r->observable);
     rc |= mg_ffs_h5_f64(f, "/switching/ffs/thresholds", two, thr);
     rc |= mg_ffs_h5_f64(f, "/switching/ffs/smoothing_ms", 1, &r->smooth_ms);
     for (int d = 0; d < 2; ++d)
@@ -138,8 +117,8 @@ int mg_ffs_write_h5(const char *path, const mg_ffs_result *r, const mg_model *m,
     const char *what = NULL;
     if (write_root(f, r, command_line))
         what = "root attributes";
-    else if (mg_ffs_h5_str(f, "/config/model_json", m->json ? m->json : "") ||
-             mg_ffs_h5_str(f, "/config/model_source", m->source ? m->source : ""))
+    else if (mg_h5_dset_str(f, "/config/model_json", m->json ? m->json : "") ||
+             mg_h5_dset_str(f, "/config/model_source", m->source ? m->source : ""))
         what = "/config";
     else if (write_ffs(f, r))
         what = "/switching/ffs";

@@ -6,9 +6,8 @@
 #include <hdf5.h>
 #include <stdint.h>
 
-/* Datasets at path, 0 or non-zero on failure: a scalar variable-length UTF-8 string; n doubles
- * or int64 (compressed above 4096 values). */
-int mg_ffs_h5_str(hid_t loc, const char *path, const char *v);
+/* Datasets at path, 0 or non-zero on failure: n doubles or int64 (compressed above 4096 values;
+ * strings: mg_h5_dset_str, src/io/io_h5_internal.h). */
 int mg_ffs_h5_f64(hid_t loc, const char *path, hsize_t n, const double *v);
 int mg_ffs_h5_i64(hid_t loc, const char *path, hsize_t n, const int64_t *v);
 

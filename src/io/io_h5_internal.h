@@ -67,6 +67,9 @@ int mg_h5_dset_i64(hid_t loc, const char *path, int rank, const hsize_t *dims, c
 int mg_h5_dset_str(hid_t loc, const char *path, const char *v);
 hid_t mg_h5_group(hid_t loc, const char *name);
 hid_t mg_h5_str_type(void);
+/* The root attributes every mesogif file opens with: format, format_version, mesogif_version,
+ * git_commit, created (UTC now) and command_line (NULL: ""). 0 or -1. */
+int mg_h5_attr_header(hid_t f, const char *command_line);
 
 /* Readers (src/io/io_h5_util.c); each returns 0, or -1 when the object is missing or not of the
  * expected shape (nothing is written then beyond what the shape allows):

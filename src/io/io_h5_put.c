@@ -2,6 +2,9 @@
  * spikes, FFS results, checkpoints; declared in src/io/io_h5_internal.h). Each returns 0 on
  * success, -1 on an HDF5 failure. */
 #include "io/io_h5_internal.h"
+#include "mesogif/io.h" /* MG_FORMAT_VERSION */
+
+#include <time.h>
 
 hid_t mg_h5_str_type(void)
 {
@@ -100,4 +103,21 @@ hid_t mg_h5_group(hid_t loc, const char *name)
     hid_t g = H5Gcreate2(loc, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     H5Pclose(lcpl);
     return g;
+}
+
+int mg_h5_attr_header(hid_t f, const char *command_line)
+{
+    char created[64];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    int rc = 0;
+    rc |= mg_h5_attr_str(f, "format", "mesogif");
+    rc |= mg_h5_attr_i64(f, "format_version", MG_FORMAT_VERSION);
+    rc |= mg_h5_attr_str(f, "mesogif_version", MG_VERSION);
+    rc |= mg_h5_attr_str(f, "git_commit", MG_GIT_COMMIT);
+    rc |= mg_h5_attr_str(f, "created", created);
+    rc |= mg_h5_attr_str(f, "command_line", command_line ? command_line : "");
+    return rc ? -1 : 0;
 }

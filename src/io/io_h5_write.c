@@ -16,19 +16,8 @@
 
 static int write_root(hid_t f, const mg_result *res, const char *command_line)
 {
-    char created[64];
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
     const mg_run_opts *o = &res->opts;
-    int rc = 0;
-    rc |= mg_h5_attr_str(f, "format", "mesogif");
-    rc |= mg_h5_attr_i64(f, "format_version", MG_FORMAT_VERSION);
-    rc |= mg_h5_attr_str(f, "mesogif_version", MG_VERSION);
-    rc |= mg_h5_attr_str(f, "git_commit", MG_GIT_COMMIT);
-    rc |= mg_h5_attr_str(f, "created", created);
-    rc |= mg_h5_attr_str(f, "command_line", command_line ? command_line : "");
+    int rc = mg_h5_attr_header(f, command_line);
     rc |= mg_h5_attr_str(f, "level", mg_level_name(o->level));
     rc |= mg_h5_attr_str(f, "backend", res->backend_name ? res->backend_name : "cpu");
     rc |= mg_h5_attr_str(f, "device", res->device);

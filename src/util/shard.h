@@ -1,4 +1,4 @@
-/* src/engine/shard.h: shards of a run (src/engine/shard.c). Internal. */
+/* src/util/shard.h: shards of a run (src/util/shard.c). Internal. */
 #ifndef MESOGIF_SHARD_H
 #define MESOGIF_SHARD_H
 

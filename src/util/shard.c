@@ -1,7 +1,7 @@
-/* src/engine/shard.c: which realizations a shard of a run simulates (issue 6). Shard I of N of the
+/* src/util/shard.c: which realizations a shard of a run simulates (issue 6). Shard I of N of the
  * realizations [first, first + R) is the contiguous range [first + I q + min(I, r), ...) of
  * q + (I < r) realizations, q = R / N, r = R % N: the shards tile the range without gaps. */
-#include "engine/shard.h"
+#include "util/shard.h"
 
 #include <errno.h>
 #include <stdio.h>

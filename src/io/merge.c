@@ -1,0 +1,807 @@
+/* src/io/merge.c: mg_merge (include/mesogif/io.h; `mesogif merge OUT.h5 IN.h5...`): the shards of
+ * one run (issue 6) into one file. Inputs must carry the same run identity (/config/run_key, src/engine/run_key.c) and disjoint
+ * realization ranges that tile the union (or --allow-gaps, recorded in the output). The
+ * statistics are summed exactly in realization order (DESIGN.md property 4); recorded traces
+ * are concatenated in realization order with their /traces/realization_index; /config and
+ * /theory come from the first shard. Written as OUT.h5.partial and renamed when complete; any
+ * bad input names the file and leaves no output. */
+#include "io/io_h5_internal.h"
+#include "mesogif/io.h"
+#include "util/shard.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *path;
+    hid_t f;
+    int64_t first, count;
+    /* the run it belongs to: shard shard_index of shard_count of [run_first, run_first +
+     * run_total) (a file that is not a shard declares its own range) */
+    int64_t shard_index, shard_count, run_first, run_total;
+    int merged;               /* 1: itself a merge (root attribute merged_shards) */
+    char missing[256];        /* a merge with gaps: its attribute missing_realizations */
+    int has_switching;        /* /stats/switching present (an observable was declared) */
+    char *run_key;
+    char level[16];
+    mg_stats stats;
+    int64_t k, P, T;          /* traces [k][P][T] (k = 0: none) */
+    int has_bar;
+    int64_t *idx;             /* [k] realization index of each trace row */
+} shard_in;
+
+/* Shape of a dataset of the given rank (1..3) into d, or -1. Also -1 when the values cannot
+ * be in the file: mesogif writes traces with deflate, which compresses at most 1032:1, so a
+ * dataset that claims more than ~1100 bytes per byte stored was not written by it (a damaged
+ * or crafted header; reading it would allocate and fill what the header claims). */
+static int dims_of(hid_t f, const char *path, int rank, int64_t *d, size_t elem)
+{
+    hid_t ds = H5Dopen2(f, path, H5P_DEFAULT);
+    if (ds < 0)
+        return -1;
+    hid_t sp = H5Dget_space(ds);
+    hsize_t h[3] = {0, 0, 0};
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, h, NULL) == rank;
+    double bytes = (double)elem;
+    for (int k = 0; k < rank; ++k) {
+        ok = ok && h[k] <= (hsize_t)INT64_MAX;
+        bytes *= (double)h[k];
+    }
+    ok = ok && bytes <= 1100.0 * (double)H5Dget_storage_size(ds) + 4096.0;
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(ds);
+    if (!ok)
+        return -1;
+    for (int k = 0; k < rank; ++k)
+        d[k] = (int64_t)h[k];
+    return 0;
+}
+
+/* The run a file declares it belongs to, from its root attributes shard_index, shard_count and
+ * realizations_total: its own range when they are missing or do not fit it. */
+static void declared_run(shard_in *s)
+{
+    int64_t idx = 0, cnt = 1, total = s->count, m = 0;
+    s->merged = H5Aexists(s->f, "merged_shards") > 0 &&
+                mg_h5_read_attr(s->f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
+    s->has_switching = H5Lexists(s->f, "/stats", H5P_DEFAULT) > 0 &&
+                       H5Lexists(s->f, "/stats/switching", H5P_DEFAULT) > 0;
+    if (H5Aexists(s->f, "shard_index") <= 0 || H5Aexists(s->f, "shard_count") <= 0 ||
+        H5Aexists(s->f, "realizations_total") <= 0 ||
+        mg_h5_read_attr(s->f, "shard_index", H5T_NATIVE_INT64, &idx) ||
+        mg_h5_read_attr(s->f, "shard_count", H5T_NATIVE_INT64, &cnt) ||
+        mg_h5_read_attr(s->f, "realizations_total", H5T_NATIVE_INT64, &total))
+        idx = 0, cnt = 1, total = s->count;
+    int64_t f0, n0;
+    if (cnt < 1 || idx < 0 || idx >= cnt || total < 1 || total > 4294967296LL || cnt > total)
+        idx = 0, cnt = 1, total = s->count;
+    mg_shard_range(0, total, idx, cnt, &f0, &n0);
+    if (n0 != s->count && !s->merged) /* does not describe this file: its own range */
+        idx = 0, cnt = 1, total = s->count, f0 = 0;
+    s->shard_index = idx;
+    s->shard_count = cnt;
+    s->run_total = total;
+    s->run_first = s->first - f0;
+    /* a merge records the run it came from (run_first; it may begin with a gap) */
+    int64_t rf;
+    if (s->merged && H5Aexists(s->f, "run_first") > 0 &&
+        mg_h5_read_attr(s->f, "run_first", H5T_NATIVE_INT64, &rf) == 0 && rf >= 0 &&
+        rf <= s->first && s->first + s->count <= rf + total)
+        s->run_first = rf;
+    else if (s->merged) /* an older merge: its own range */
+        s->run_first = s->first, s->run_total = s->count;
+    int64_t gaps = 0;
+    s->missing[0] = '\0';
+    if (s->merged && H5Aexists(s->f, "gaps") > 0 &&
+        mg_h5_read_attr(s->f, "gaps", H5T_NATIVE_INT64, &gaps) == 0 && gaps &&
+        (H5Aexists(s->f, "missing_realizations") <= 0 ||
+         mg_h5_read_attr_str(s->f, "missing_realizations", s->missing, sizeof s->missing) ||
+         !s->missing[0]))
+        snprintf(s->missing, sizeof s->missing, "some");
+}
+
+static int open_shard(shard_in *s, mg_err *err)
+{
+    if (H5Fis_hdf5(s->path) <= 0)
+        return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", s->path);
+    s->f = H5Fopen(s->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (s->f < 0)
+        return mg_err_set(err, MG_EIO, "%s: cannot open (damaged or truncated?)", s->path);
+    char fmt[32] = "";
+    int64_t ver = 0;
+    if (mg_h5_read_attr_str(s->f, "format", fmt, sizeof fmt) || strcmp(fmt, "mesogif") != 0 ||
+        mg_h5_read_attr(s->f, "format_version", H5T_NATIVE_INT64, &ver) || ver != MG_FORMAT_VERSION)
+        return mg_err_set(err, MG_EIO, "%s: not a mesogif file of format %d", s->path,
+                          MG_FORMAT_VERSION);
+    if (mg_h5_read_attr(s->f, "realization_first", H5T_NATIVE_INT64, &s->first) ||
+        mg_h5_read_attr(s->f, "realization_count", H5T_NATIVE_INT64, &s->count) ||
+        mg_h5_read_attr_str(s->f, "level", s->level, sizeof s->level))
+        return mg_err_set(err, MG_EIO, "%s: root attributes realization_first/count or level "
+                          "missing", s->path);
+    declared_run(s);
+    s->run_key = mg_h5_read_str(s->f, "/config/run_key");
+    if (!s->run_key || !*s->run_key)
+        return mg_err_set(err, MG_EIO, "%s: /config/run_key missing (written by an older "
+                          "mesogif?)", s->path);
+    int rc = mg_h5_read_stats(s->path, &s->stats, err);
+    if (rc != MG_OK)
+        return rc;
+    int64_t d[3];
+    if (H5Lexists(s->f, "/traces", H5P_DEFAULT) > 0 &&
+        H5Lexists(s->f, "/traces/A_N", H5P_DEFAULT) > 0) {
+        if (dims_of(s->f, "/traces/A_N", 3, d, sizeof(float)))
+            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is not [k][P][T] with its values "
+                              "in the file", s->path);
+        s->k = d[0];
+        s->P = d[1];
+        s->T = d[2];
+        /* the traces of k <= count realizations of the file's P populations */
+        if (s->k > s->count || (s->k > 0 && s->P != s->stats.L.P))
+            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is [%lld][%lld][%lld] for %lld "
+                              "realizations of %d populations (damaged?)", s->path,
+                              (long long)s->k, (long long)s->P, (long long)s->T,
+                              (long long)s->count, s->stats.L.P);
+        s->has_bar = H5Lexists(s->f, "/traces/A_bar", H5P_DEFAULT) > 0;
+        int64_t db[3];
+        if (s->has_bar && (dims_of(s->f, "/traces/A_bar", 3, db, sizeof(float)) ||
+                           db[0] != s->k || db[1] != s->P || db[2] != s->T))
+            return mg_err_set(err, MG_EIO, "%s: /traces/A_bar is not of the shape of "
+                              "/traces/A_N", s->path);
+        s->idx = malloc((size_t)(s->k > 0 ? s->k : 1) * sizeof(int64_t));
+        if (!s->idx)
+            return mg_err_set(err, MG_ENOMEM, "out of memory");
+        if (H5Lexists(s->f, "/traces/realization_index", H5P_DEFAULT) > 0) {
+            int64_t nk = -1;
+            if (dims_of(s->f, "/traces/realization_index", 1, &nk, sizeof(int64_t)) ||
+                nk != s->k)
+                return mg_err_set(err, MG_EIO, "%s: /traces/realization_index does not have "
+                                  "the %lld entries of /traces/A_N", s->path, (long long)s->k);
+            hid_t ds = H5Dopen2(s->f, "/traces/realization_index", H5P_DEFAULT);
+            int ok = ds >= 0 && H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                        s->idx) >= 0;
+            if (ds >= 0)
+                H5Dclose(ds);
+            if (!ok)
+                return mg_err_set(err, MG_EIO, "%s: /traces/realization_index unreadable",
+                                  s->path);
+        } else {
+            for (int64_t k = 0; k < s->k; ++k)
+                s->idx[k] = s->first + k;
+        }
+    }
+    return MG_OK;
+}
+
+static void close_shard(shard_in *s)
+{
+    if (s->f > 0)
+        H5Fclose(s->f);
+    free(s->run_key);
+    free(s->idx);
+    mg_stats_free(&s->stats);
+}
+
+/* First line where two run keys differ, for the message. */
+static void first_difference(const char *a, const char *b, char *out, size_t len)
+{
+    while (*a && *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t na = ea ? (size_t)(ea - a) : strlen(a), nb = eb ? (size_t)(eb - b) : strlen(b);
+        if (na != nb || strncmp(a, b, na) != 0) {
+            snprintf(out, len, "'%.*s' vs '%.*s'", (int)(na > 120 ? 120 : na), a,
+                     (int)(nb > 120 ? 120 : nb), b);
+            return;
+        }
+        a += na + (ea ? 1 : 0);
+        b += nb + (eb ? 1 : 0);
+    }
+    snprintf(out, len, "(one key is a prefix of the other)");
+}
+
+static int by_first(const void *x, const void *y)
+{
+    const shard_in *a = (const shard_in *)x, *b = (const shard_in *)y;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* Copy attribute a (named an) to dst, whatever its type and shape; 0 or -1. Values that hold
+ * memory of their own (variable-length strings and sequences) are reclaimed after the write. */
+static int copy_attr(hid_t a, const char *an, hid_t dst)
+{
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t tsz = t >= 0 ? H5Tget_size(t) : 0;
+    int ok = t >= 0 && sp >= 0 && np >= 0 && tsz > 0 &&
+             (double)tsz * (double)np < 64.0 * 1024 * 1024; /* attributes are small */
+    void *v = ok ? calloc((size_t)(np > 0 ? np : 1), tsz) : NULL;
+    ok = ok && v && H5Aread(a, t, v) >= 0;
+    if (ok) {
+        hid_t b = H5Acreate2(dst, an, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        ok = b >= 0 && H5Awrite(b, t, v) >= 0;
+        if (b >= 0)
+            H5Aclose(b);
+        if (H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tis_variable_str(t) > 0)
+            H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
+    }
+    free(v);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    return ok ? 0 : -1;
+}
+
+/* Concatenate the inputs' traces (float32 [k][P][T]) of one name into the output. */
+static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_t P, int64_t T,
+                        int64_t K)
+{
+    size_t row = (size_t)(P * T);
+    float *buf = malloc((size_t)(K > 0 ? K : 1) * row * sizeof(float));
+    if (!buf)
+        return -1;
+    int64_t at = 0;
+    for (int i = 0; i < n; ++i) {
+        if (in[i].k == 0)
+            continue;
+        hid_t ds = H5Dopen2(in[i].f, name, H5P_DEFAULT);
+        int ok = ds >= 0 && H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                    buf + (size_t)at * row) >= 0;
+        if (ds >= 0)
+            H5Dclose(ds);
+        if (!ok) {
+            free(buf);
+            return -1;
+        }
+        at += in[i].k;
+    }
+    hsize_t dims[3] = {(hsize_t)K, (hsize_t)P, (hsize_t)T};
+    int rc = mg_h5_dset(out, name, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 3, dims, buf, 1);
+    free(buf);
+    if (rc)
+        return rc;
+    /* the attributes of the first shard's dataset (dt_ms, units, ...) */
+    hid_t src = H5Dopen2(in[0].f, name, H5P_DEFAULT);
+    hid_t dst = H5Dopen2(out, name, H5P_DEFAULT);
+    int na = src >= 0 ? H5Aget_num_attrs(src) : 0;
+    for (int k = 0; k < na && dst >= 0; ++k) {
+        hid_t a = H5Aopen_idx(src, (unsigned)k);
+        if (a < 0)
+            continue;
+        char an[256] = "";
+        if (H5Aget_name(a, sizeof an, an) >= 0 && strcmp(an, "realization_first") != 0)
+            copy_attr(a, an, dst); /* best effort: descriptive attributes only */
+        H5Aclose(a);
+    }
+    if (src >= 0)
+        H5Dclose(src);
+    if (dst >= 0)
+        H5Dclose(dst);
+    return 0;
+}
+
+/* Copy the root attributes of the first shard, except those the merge rewrites. */
+static int copy_root_attrs(hid_t src, hid_t dst)
+{
+    static const char *skip[] = {"realization_first", "realization_count", "shard_index",
+                                 "shard_count", "wall_s", "command_line", "created",
+                                 "merged_shards", "gaps", "merged_from", "realizations_total",
+                                 "run_first", "missing_realizations"}; /* merged again */
+    /* the attributes of the root group: H5Aget_num_attrs() takes no file identifier (it
+     * returned -1, and merged files had no root attributes, "format" included) */
+    hid_t root = H5Gopen2(src, "/", H5P_DEFAULT);
+    H5O_info_t oi;
+    if (root < 0 || H5Oget_info(root, &oi) < 0) {
+        if (root >= 0)
+            H5Gclose(root);
+        return -1;
+    }
+    int ok = 1;
+    for (hsize_t k = 0; k < oi.num_attrs && ok; ++k) {
+        hid_t a = H5Aopen_by_idx(root, ".", H5_INDEX_NAME, H5_ITER_INC, k, H5P_DEFAULT,
+                                 H5P_DEFAULT);
+        if (a < 0) {
+            ok = 0;
+            break;
+        }
+        char an[256] = "";
+        int keep = H5Aget_name(a, sizeof an, an) >= 0;
+        for (size_t s = 0; s < sizeof skip / sizeof skip[0]; ++s)
+            keep &= strcmp(an, skip[s]) != 0;
+        ok = !keep || copy_attr(a, an, dst) == 0;
+        H5Aclose(a);
+    }
+    H5Gclose(root);
+    return ok ? 0 : -1;
+}
+
+typedef struct {
+    double t;
+    uint64_t id;
+} spike;
+
+static int by_time_then_id(const void *x, const void *y)
+{
+    const spike *a = (const spike *)x, *b = (const spike *)y;
+    if (a->t != b->t)
+        return (a->t > b->t) - (a->t < b->t);
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* "<group>/<name>" in a static buffer (one use at a time). */
+static const char *path_of(const char *group, const char *name)
+{
+    static char buf[160 + MG_NAME_MAX];
+    snprintf(buf, sizeof buf, "%s/%s", group, name);
+    return buf;
+}
+
+/* /spikes of micro shards: node ids renumbered to the merged trace rows (k -> K_i + k for the
+ * i-th input's recorded realizations), merged in time order. 0, or -1 on a failure. */
+static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MAX], int P,
+                        int64_t first, int64_t K)
+{
+    if (H5Lexists(in[0].f, "/spikes", H5P_DEFAULT) <= 0)
+        return 0;
+    mg_result fake;
+    memset(&fake, 0, sizeof fake);
+    fake.P = P;
+    fake.pop_names = names;
+    fake.trace_k = K;
+    fake.opts.realization_first = first;
+    hid_t sg = H5Gopen2(in[0].f, "/spikes", H5P_DEFAULT);
+    if (sg < 0 || mg_h5_read_attr(sg, "dt_ms", H5T_NATIVE_DOUBLE, &fake.opts.dt_ms) != 0)
+        fake.opts.dt_ms = 0;
+    if (sg >= 0)
+        H5Gclose(sg);
+    fake.spikes = calloc((size_t)P, sizeof *fake.spikes);
+    if (!fake.spikes)
+        return -1;
+    int rc = 0;
+    for (int p = 0; p < P && rc == 0; ++p) {
+        spike *all = NULL;
+        int64_t total = 0, koff = 0, N = 0;
+        for (int i = 0; i < n && rc == 0; ++i, koff += in[i - 1].k) {
+            char path[96 + MG_NAME_MAX];
+            snprintf(path, sizeof path, "/spikes/%s", names[p]);
+            if (H5Lexists(in[i].f, "/spikes", H5P_DEFAULT) <= 0 ||
+                H5Lexists(in[i].f, path, H5P_DEFAULT) <= 0)
+                continue;
+            hid_t g = H5Gopen2(in[i].f, path, H5P_DEFAULT);
+            int64_t Ni = 0;
+            if (mg_h5_read_attr(g, "n_neurons", H5T_NATIVE_INT64, &Ni) != 0)
+                Ni = 0; /* refused below */
+            hid_t dt = H5Dopen2(g, "timestamps", H5P_DEFAULT), di = H5Dopen2(g, "node_ids", H5P_DEFAULT);
+            /* both datasets hold m values with their bytes in the file (a damaged header must
+             * not size the buffers: node ids are read into room for m) */
+            int64_t m_t = -1, m_i = -1;
+            hssize_t m = dims_of(in[i].f, path_of(path, "timestamps"), 1, &m_t, sizeof(double)) ||
+                                 dims_of(in[i].f, path_of(path, "node_ids"), 1, &m_i,
+                                         sizeof(uint64_t)) || m_t != m_i
+                             ? -1
+                             : (hssize_t)m_t;
+            double *t = malloc((size_t)(m > 0 ? m : 1) * sizeof *t);
+            uint64_t *id = malloc((size_t)(m > 0 ? m : 1) * sizeof *id);
+            spike *grown = realloc(all, (size_t)(total + (m > 0 ? m : 0) + 1) * sizeof *all);
+            if (dt < 0 || di < 0 || m < 0 || Ni <= 0 || !t || !id || !grown ||
+                (m > 0 && (H5Dread(dt, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) < 0 ||
+                           H5Dread(di, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, id) < 0)))
+                rc = -1;
+            if (grown)
+                all = grown;
+            for (hssize_t k = 0; rc == 0 && k < m; ++k) {
+                all[total].t = t[k];
+                /* unsigned: a damaged id wraps instead of overflowing a signed sum */
+                all[total].id = (id[k] / (uint64_t)Ni + (uint64_t)koff) * (uint64_t)Ni +
+                                id[k] % (uint64_t)Ni;
+                ++total;
+            }
+            N = Ni;
+            free(t);
+            free(id);
+            if (dt >= 0)
+                H5Dclose(dt);
+            if (di >= 0)
+                H5Dclose(di);
+            H5Gclose(g);
+        }
+        if (rc == 0) {
+            if (total > 0) /* all is NULL when no shard had the group */
+                qsort(all, (size_t)total, sizeof *all, by_time_then_id);
+            mg_spikes *s = &fake.spikes[p];
+            s->n = total;
+            s->n_neurons = N;
+            s->t_ms = malloc((size_t)(total > 0 ? total : 1) * sizeof(double));
+            s->node_id = malloc((size_t)(total > 0 ? total : 1) * sizeof(uint64_t));
+            if (!s->t_ms || !s->node_id)
+                rc = -1;
+            for (int64_t k = 0; rc == 0 && k < total; ++k) {
+                s->t_ms[k] = all[k].t;
+                s->node_id[k] = all[k].id;
+            }
+        }
+        free(all);
+    }
+    if (rc == 0)
+        rc = mg_h5_write_spikes(out, &fake);
+    mg_spikes_free(fake.spikes, P);
+    return rc;
+}
+
+/* What the merge wrote, for the root attributes. */
+typedef struct {
+    int64_t first, count;
+    int gaps;
+    int64_t run_first, run_total; /* the run the inputs declare (span of them all) */
+    const char *missing;          /* the missing ranges as text ("" when none) */
+} merge_info;
+
+static int write_merged(const char *partial, shard_in *in, int n, const mg_stats *sum,
+                        const merge_info *mi, const char *command_line, mg_err *err)
+{
+    const int64_t first = mi->first, count = mi->count;
+    const int gaps = mi->gaps;
+    hid_t out = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (out < 0)
+        return mg_err_set(err, MG_EIO, "%s: cannot create (is the folder writable?)", partial);
+    const char *what = NULL;
+    if (copy_root_attrs(in[0].f, out))
+        what = "root attributes";
+    char sources[8192] = "";
+    size_t at = 0;
+    for (int i = 0; i < n && at < sizeof sources - 2; ++i)
+        at += (size_t)snprintf(sources + at, sizeof sources - at, "%s%s", i ? "\n" : "",
+                               in[i].path);
+    if (!what && (mg_h5_attr_i64(out, "realization_first", first) ||
+                  mg_h5_attr_i64(out, "realization_count", count) ||
+                  mg_h5_attr_i64(out, "shard_index", 0) ||
+                  mg_h5_attr_i64(out, "shard_count", 1) ||
+                  mg_h5_attr_i64(out, "merged_shards", n) ||
+                  mg_h5_attr_i64(out, "gaps", gaps) ||
+                  mg_h5_attr_i64(out, "realizations_total", mi->run_total) ||
+                  mg_h5_attr_i64(out, "run_first", mi->run_first) ||
+                  mg_h5_attr_str(out, "missing_realizations", mi->missing) ||
+                  mg_h5_attr_str(out, "merged_from", sources) ||
+                  mg_h5_attr_str(out, "command_line", command_line)))
+        what = "root attributes";
+    /* /config (and /theory) as they are in the first shard */
+    if (!what && H5Ocopy(in[0].f, "/config", out, "/config", H5P_DEFAULT, H5P_DEFAULT) < 0)
+        what = "/config";
+    if (!what && H5Lexists(in[0].f, "/theory", H5P_DEFAULT) > 0 &&
+        H5Ocopy(in[0].f, "/theory", out, "/theory", H5P_DEFAULT, H5P_DEFAULT) < 0)
+        what = "/theory";
+    /* population names for the histogram groups */
+    char(*names)[MG_NAME_MAX] = calloc((size_t)sum->L.P, sizeof *names);
+    if (!names)
+        what = "memory";
+    if (!what) {
+        hid_t ds = H5Dopen2(in[0].f, "/config/populations", H5P_DEFAULT);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5T_CSET_UTF8);
+        char **v = calloc((size_t)sum->L.P, sizeof *v);
+        hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+        int n_ok = sp >= 0 && H5Sget_simple_extent_npoints(sp) == sum->L.P; /* room for P */
+        if (sp >= 0)
+            H5Sclose(sp);
+        if (n_ok && v && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+            for (int a = 0; a < sum->L.P; ++a) {
+                snprintf(names[a], MG_NAME_MAX, "%s", v[a] ? v[a] : "?");
+                H5free_memory(v[a]);
+            }
+        } else {
+            what = "/config/populations";
+        }
+        free(v);
+        H5Tclose(mt);
+        if (ds >= 0)
+            H5Dclose(ds);
+    }
+    int switching = 0; /* the analysis of an observable declared by the run */
+    for (int i = 0; i < n; ++i)
+        switching |= in[i].has_switching;
+    if (!what && mg_h5_write_stats(out, sum, names, switching))
+        what = "/stats";
+    int64_t K = 0;
+    for (int i = 0; i < n; ++i)
+        K += in[i].k;
+    if (!what && names && merge_spikes(out, in, n, names, sum->L.P, first, K))
+        what = "/spikes";
+    free(names);
+    if (!what && K > 0) {
+        int64_t *idx = malloc((size_t)K * sizeof(int64_t));
+        int64_t k = 0;
+        for (int i = 0; idx && i < n; ++i)
+            for (int64_t j = 0; j < in[i].k; ++j)
+                idx[k++] = in[i].idx[j];
+        hsize_t nk = (hsize_t)K;
+        if (!idx || merge_traces(out, in, n, "/traces/A_N", in[0].P, in[0].T, K) ||
+            (in[0].has_bar && merge_traces(out, in, n, "/traces/A_bar", in[0].P, in[0].T, K)) ||
+            mg_h5_dset(out, "/traces/realization_index", H5T_NATIVE_INT64, H5T_STD_I64LE, 1,
+                       &nk, idx, 0))
+            what = "/traces";
+        free(idx);
+    }
+    if (H5Fclose(out) < 0 && !what)
+        what = "closing the file";
+    if (what) {
+        unlink(partial);
+        return mg_err_set(err, MG_EIO, "%s: writing %s failed (disk full or not writable?)",
+                          partial, what);
+    }
+    return MG_OK;
+}
+
+/* An interval [a, b) of realization indices. */
+typedef struct {
+    int64_t a, b;
+} span;
+
+static int by_start(const void *x, const void *y)
+{
+    const span *p = (const span *)x, *q = (const span *)y;
+    return (p->a > q->a) - (p->a < q->a);
+}
+
+/* The realizations no input holds (inputs sorted by first, disjoint): every run an input
+ * declares (shard I of N of [F, F + T)) must be whole, and so must the hull of the inputs.
+ * Appends "[a, b) (shard j/N of the run [F, F + T))"-style text to msg; returns the number of
+ * missing realizations and sets *run_first, *run_end to the span of the declared runs. */
+static int64_t missing_realizations(const shard_in *in, int n, char *msg, size_t len,
+                                    int64_t *run_first, int64_t *run_end)
+{
+    span *need = malloc((size_t)(n + 1) * sizeof *need);
+    if (!need)
+        return 0;
+    int m = 0;
+    for (int i = 0; i < n; ++i)
+        need[m++] = (span){in[i].run_first, in[i].run_first + in[i].run_total};
+    need[m++] = (span){in[0].first, in[n - 1].first + in[n - 1].count};
+    qsort(need, (size_t)m, sizeof *need, by_start);
+    *run_first = need[0].a;
+    *run_end = need[0].b;
+    for (int k = 0; k < m; ++k)
+        *run_end = need[k].b > *run_end ? need[k].b : *run_end;
+    int64_t missing = 0;
+    size_t at = strlen(msg);
+    int shown = 0;
+    int64_t at_r = need[0].a; /* everything below is decided */
+    for (int k = 0; k < m; ++k) {
+        int64_t a = need[k].a > at_r ? need[k].a : at_r, b = need[k].b;
+        /* walk the inputs over [a, b) */
+        for (int i = 0; i < n && a < b; ++i) {
+            int64_t f = in[i].first, e = in[i].first + in[i].count;
+            if (e <= a)
+                continue;
+            if (f > a) {
+                int64_t g = f < b ? f : b;
+                missing += g - a;
+                if (shown++ < 3 && at < len)
+                    at += (size_t)snprintf(msg + at, len - at, "%s[%lld, %lld)", shown > 1 ? ", " : "",
+                                           (long long)a, (long long)g);
+            }
+            a = e > a ? e : a;
+        }
+        if (a < b) {
+            missing += b - a;
+            if (shown++ < 3 && at < len)
+                at += (size_t)snprintf(msg + at, len - at, "%s[%lld, %lld)", shown > 1 ? ", " : "",
+                                       (long long)a, (long long)b);
+        }
+        at_r = b > at_r ? b : at_r;
+    }
+    if (shown > 3 && at < len)
+        snprintf(msg + at, len - at, " and %d more ranges", shown - 3);
+    free(need);
+    return missing;
+}
+
+/* Which shards of the declared runs are missing, as " (shard 3/4 missing)" text. */
+static void missing_shards(const shard_in *in, int n, char *out, size_t len)
+{
+    out[0] = '\0';
+    size_t at = 0;
+    int shown = 0;
+    for (int i = 0; i < n; ++i) {
+        if (in[i].shard_count < 2)
+            continue;
+        int dup = 0; /* each declared run once */
+        for (int k = 0; k < i && !dup; ++k)
+            dup = in[k].run_first == in[i].run_first && in[k].run_total == in[i].run_total &&
+                  in[k].shard_count == in[i].shard_count;
+        if (dup)
+            continue;
+        for (int64_t j = 0; j < in[i].shard_count && shown < 8; ++j) {
+            int64_t f, c, have = 0;
+            mg_shard_range(in[i].run_first, in[i].run_total, j, in[i].shard_count, &f, &c);
+            for (int k = 0; k < n; ++k)
+                have |= in[k].first <= f && in[k].first + in[k].count >= f + c;
+            if (!have && at < len)
+                at += (size_t)snprintf(out + at, len - at, "%s%lld/%lld", shown++ ? ", " : "",
+                                       (long long)j, (long long)in[i].shard_count);
+        }
+    }
+}
+
+/* Is path the same file as another (same device and inode)? */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* Every input of the same run (run key) as the first, with traces of its shape. */
+static int same_run(const shard_in *in, int n, mg_err *err)
+{
+    for (int i = 1; i < n; ++i) {
+        if (strcmp(in[i].run_key, in[0].run_key) != 0) {
+            char diff[300];
+            first_difference(in[0].run_key, in[i].run_key, diff, sizeof diff);
+            return mg_err_set(err, MG_EINVAL, "%s: another run than %s (model, level, options, "
+                              "seed or version differ: %s)", in[i].path, in[0].path, diff);
+        }
+        if (in[i].k > 0 && in[0].k > 0 && (in[i].P != in[0].P || in[i].T != in[0].T))
+            return mg_err_set(err, MG_EINVAL, "%s: traces of another shape than %s", in[i].path,
+                              in[0].path);
+    }
+    return MG_OK;
+}
+
+/* An existing OUT that is a shard or an unmerged result of this very run holds finished work
+ * that no merge can give back: never overwritten (a mistaken argument order). */
+static int refuse_own_result(const char *out_path, const char *run_key, const char *order,
+                             mg_err *err)
+{
+    if (H5Fis_hdf5(out_path) <= 0)
+        return MG_OK;
+    hid_t f = H5Fopen(out_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return MG_OK;
+    int rc = MG_OK;
+    char *key = mg_h5_read_str(f, "/config/run_key");
+    int64_t m = 0;
+    int merged = H5Aexists(f, "merged_shards") > 0 &&
+                 mg_h5_read_attr(f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
+    if (key && strcmp(key, run_key) == 0 && !merged)
+        rc = mg_err_set(err, MG_EINVAL, "%s: is a result of this same run (a shard, not a "
+                        "merge); not overwritten, even with --force (%s)", out_path, order);
+    free(key);
+    H5Fclose(f);
+    return rc;
+}
+
+/* The inputs in realization order (one with traces first among equals: traces of shards
+ * without recorded realizations carry no shape), without overlaps; their first realization
+ * and total count. */
+static int order_inputs(shard_in *in, int n, int64_t *first, int64_t *count, mg_err *err)
+{
+    for (int i = 1; i < n; ++i)
+        if (in[0].k == 0 && in[i].k > 0) {
+            shard_in t = in[0];
+            in[0] = in[i];
+            in[i] = t;
+        }
+    qsort(in, (size_t)n, sizeof *in, by_first);
+    *first = in[0].first;
+    *count = 0;
+    for (int i = 0; i < n; ++i) {
+        *count += in[i].count;
+        if (i > 0) {
+            int64_t prev_end = in[i - 1].first + in[i - 1].count;
+            if (in[i].first < prev_end)
+                return mg_err_set(err, MG_EINVAL, "%s: realizations [%lld, %lld) overlap those "
+                                  "of %s [%lld, %lld)", in[i].path, (long long)in[i].first,
+                                  (long long)(in[i].first + in[i].count), in[i - 1].path,
+                                  (long long)in[i - 1].first, (long long)prev_end);
+        }
+    }
+    return MG_OK;
+}
+
+/* Do the inputs cover the run (every shard, no gap)? The gaps into *gaps, missing[len] and the
+ * run's range; refused unless allow_gaps. */
+static int check_coverage(const shard_in *in, int n, int allow_gaps, int *gaps, char *missing,
+                          size_t len, int64_t *run_first, int64_t *run_end, mg_err *err)
+{
+    for (int i = 0; i < n; ++i)
+        if (in[i].missing[0] && !allow_gaps)
+            return mg_err_set(err, MG_EINVAL, "incomplete: %s is itself a merge with gaps "
+                              "(realizations %s missing; add their shard files, or --allow-gaps "
+                              "to merge anyway)", in[i].path, in[i].missing);
+    int64_t lost = missing_realizations(in, n, missing, len, run_first, run_end);
+    if (lost <= 0)
+        return MG_OK;
+    *gaps = 1;
+    char shards[256];
+    missing_shards(in, n, shards, sizeof shards);
+    if (allow_gaps)
+        return MG_OK;
+    return mg_err_set(err, MG_EINVAL, "incomplete: %lld of the %lld realizations [%lld, %lld) "
+                      "of the run are in no input: %s%s%s%s (add the missing shard files, or "
+                      "--allow-gaps to merge anyway)", (long long)lost,
+                      (long long)(*run_end - *run_first), (long long)*run_first,
+                      (long long)*run_end, missing, shards[0] ? "; missing shard(s) " : "",
+                      shards, shards[0] ? " of the run" : "");
+}
+
+int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_merge_opts *o,
+             mg_merge_info *info, mg_err *err)
+{
+    static const char *order = "the output comes first: mesogif merge OUT.h5 IN.h5...";
+    memset(info, 0, sizeof *info);
+    info->n = n;
+    if (n < 1)
+        return mg_err_set(err, MG_EINVAL, "no input to merge into %s", out_path);
+    for (int i = 0; i < n; ++i)
+        if (strcmp(in_paths[i], out_path) == 0 || same_file(in_paths[i], out_path))
+            return mg_err_set(err, MG_EINVAL, "%s: is also an input; not overwritten, even with "
+                              "--force (%s)", out_path, order);
+    int out_exists = access(out_path, F_OK) == 0;
+    if (!o->force && out_exists) {
+        info->output_exists = 1;
+        return mg_err_set(err, MG_EINVAL, "%s: exists (%s; --force overwrites an earlier merge)",
+                          out_path, order);
+    }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    shard_in *in = calloc((size_t)n, sizeof *in);
+    if (!in) {
+        info->writing = 1; /* not the inputs' fault */
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    }
+    int rc = MG_OK;
+    for (int i = 0; i < n && rc == MG_OK; ++i) {
+        in[i].path = in_paths[i];
+        rc = open_shard(&in[i], err);
+    }
+    if (rc == MG_OK)
+        rc = same_run(in, n, err);
+    if (rc == MG_OK && out_exists)
+        rc = refuse_own_result(out_path, in[0].run_key, order, err);
+    int gaps = 0;
+    int64_t first = 0, count = 0, run_first = 0, run_end = 0;
+    char missing[512] = "";
+    mg_stats sum;
+    memset(&sum, 0, sizeof sum);
+    if (rc == MG_OK)
+        rc = order_inputs(in, n, &first, &count, err);
+    if (rc == MG_OK)
+        rc = check_coverage(in, n, o->allow_gaps, &gaps, missing, sizeof missing, &run_first,
+                            &run_end, err);
+    if (rc == MG_OK)
+        rc = mg_stats_alloc(&sum, &in[0].stats.L, err);
+    for (int i = 0; i < n && rc == MG_OK; ++i)
+        rc = mg_stats_add(&sum, &in[i].stats, err);
+    if (rc == MG_OK)
+        rc = mg_stats_finalize(&sum, err);
+    if (rc == MG_OK) {
+        char partial[4096];
+        snprintf(partial, sizeof partial, "%s.partial", out_path);
+        merge_info mi = {first, count, gaps, run_first, run_end - run_first, missing};
+        rc = write_merged(partial, in, n, &sum, &mi, o->command_line ? o->command_line : "",
+                          err);
+        if (rc == MG_OK && rename(partial, out_path) != 0) {
+            unlink(partial);
+            rc = mg_err_set(err, MG_EIO, "%s: cannot rename %s into place", out_path, partial);
+        }
+        info->writing = rc != MG_OK;
+    }
+    if (rc == MG_OK) {
+        info->first = first;
+        info->end = in[n - 1].first + in[n - 1].count;
+        info->gaps = gaps;
+        info->run_first = run_first;
+        info->run_end = run_end;
+        snprintf(info->missing, sizeof info->missing, "%s", missing);
+    }
+    mg_stats_free(&sum);
+    for (int i = 0; i < n; ++i)
+        close_shard(&in[i]);
+    free(in);
+    return rc;
+}
