@@ -25,6 +25,8 @@ MOVES = {
     # model: the model file, --set, stimuli, value types of run.h
     "model_parse.c": "model/model.c",
     "model_set.c": "model/model_set.c",
+    "model_json.c": "model/model_json.c",
+    "model_json.h": "model/model_json.h",
     "stimulus.c": "model/stimulus.c",
     "stimulus.h": "model/stimulus.h",
     "stimulus_file.c": "model/stimulus_file.c",
