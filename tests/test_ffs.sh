@@ -43,20 +43,7 @@ fail() {
 rc=0
 run() { "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?; }
 
-# rates FILE: "k_low lo_low hi_low k_high lo_high hi_high" from the last two stdout lines
-rates() {
-    tail -2 "$1" | sed -E 's/^rate from (low|high): ([^ ]+) Hz \[([^,]+), ([^]]+)\] \(95 %\)$/\2 \3 \4/' |
-        tr '\n' ' '
-}
-# overlap "k lo hi" "k lo hi": exit 0 when [lo1, hi1] and [lo2, hi2] overlap
-overlap() {
-    $PY - "$1" "$2" <<'EOF'
-import sys
-a = [float(x) for x in sys.argv[1].split()]
-b = [float(x) for x in sys.argv[2].split()]
-sys.exit(0 if a[1] <= b[2] and b[1] <= a[2] else 1)
-EOF
-}
+. tests/ffs_lib.sh # rates, overlap, model
 
 # ---- 1. FFS against brute force --------------------------------------------------------
 run "$M" switch --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/ffs.h5"
@@ -146,15 +133,7 @@ bad level_unknown --level --level macro
 bad unknown_option frobnicate --frobnicate
 # a basin never left: B1 at N = 10^4 (switching about once in 10^6 s) with the first interface
 # next to the other basin and a small budget: the basin runs cannot cross it
-$PY - "$B1" "$T/b1_1e4.json" <<'EOF'
-import json, sys
-m = json.load(open(sys.argv[1]))
-for p in m["populations"]:
-    p["N"] = 10000
-for q in m["projections"]:
-    q["J"] = -0.043 * 500 / 10000
-json.dump(m, open(sys.argv[2], "w"))
-EOF
+model 10000 "$T/b1_1e4.json"
 bad basin_never_left --basin-budget "$T/b1_1e4.json" --interfaces 4.9 --basin-budget 200s \
     --basin-realizations 16 --threads 2 --quiet
 

@@ -16,32 +16,9 @@
 #    writes nothing; pools too big for the machine are
 #    refused before the run (exit 2, one line naming --pool-max, no file).
 set -u
-M=${MESOGIF:-bin/mesogif}
-if [ ! -x "$M" ]; then
-    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
-    exit 1
-fi
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-T=$(mktemp -d /tmp/mg_test_ffs_micro.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-n_pass=0
-n_fail=0
-pass() { echo "PASS $1"; n_pass=$((n_pass + 1)); }
-fail() {
-    echo "FAIL $1: $2"
-    n_fail=$((n_fail + 1))
-    [ -s "$T/stderr" ] && sed 's/^/      stderr: /' "$T/stderr" | tail -3
-}
-rc=0
-run() { "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?; }
-rates() {
-    tail -2 "$1" | sed -E 's/^rate from (low|high): ([^ ]+) Hz \[([^,]+), ([^]]+)\] \(95 %\)$/\2 \3 \4/' |
-        tr '\n' ' '
-}
-overlap() {
-    $PY -c 'import sys; a=[float(x) for x in sys.argv[1].split()]; b=[float(x) for x in sys.argv[2].split()]; sys.exit(0 if a[1] <= b[2] and b[1] <= a[2] else 1)' "$1" "$2"
-}
+. tests/lib.sh
+. tests/ffs_lib.sh # rates, overlap
+mg_begin test_ffs_micro
 
 # ---- 1. FFS against brute force, micro -------------------------------------------------
 run "$M" switch --level micro --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/ffs.h5"
@@ -111,5 +88,4 @@ else
     fail micro_pools_too_big "exit $rc"
 fi
 
-echo "test_ffs_micro.sh: $n_pass passed, $n_fail failed"
-[ $n_fail -eq 0 ]
+mg_end
