@@ -80,6 +80,9 @@ START_TEST(parse_errors)
                  "(allowed: number >= 0, Hz)");
     expect_error("\"ac_current\": {\"amplitude\": 1, \"frequency\": 5, \"freq\": 1}",
                  "/populations/0/ac_current/freq: unknown key \"freq\" (allowed: amplitude, ");
+    expect_error("\"ac_current\": {\"amplitud\": 1, \"frequency\": 5}",
+                 "/populations/0/ac_current/amplitud: unknown key \"amplitud\" (did you mean "
+                 "\"amplitude\"?) (allowed: amplitude, ");
     expect_error("\"ac_current\": {\"amplitude\": \"1\", \"frequency\": 5}",
                  "/populations/0/ac_current/amplitude: must be a number, not a string");
     expect_error("\"ac_current\": {\"amplitude\": 1, \"frequency\": 5, \"start\": 10, "
