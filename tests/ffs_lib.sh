@@ -28,3 +28,32 @@ for q in m["projections"]:
 json.dump(m, open(sys.argv[2], "w"))
 PYEOF
 }
+
+# stop_at PATTERN CMD...: run CMD in the background (stdout and stderr to $T/stdout and
+# $T/stderr), send it SIGTERM once its stderr shows PATTERN (or after 60 s), wait for it; its
+# exit status in $rc. The signal follows a progress line, so it lands in the same phase on a
+# fast machine as on a slow one.
+stop_at() {
+    local pattern=$1
+    shift
+    "$@" >"$T/stdout" 2>"$T/stderr" &
+    local pid=$!
+    for _ in $(seq 600); do
+        grep -q -- "$pattern" "$T/stderr" && break
+        sleep 0.1
+    done
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+}
+
+# same_rates A.h5 B.h5: exit 0 when the rates, their intervals, the stage tallies and the
+# simulated time of two switch files are the same bits
+same_rates() {
+    local ds
+    for ds in rate_hz rate_ci_low rate_ci_high from_low/successes from_high/trials \
+        trial_realization_s basin_realization_s; do
+        [ "$(h5dump -d "/switching/ffs/$ds" "$1" | grep -A3 DATA)" = \
+          "$(h5dump -d "/switching/ffs/$ds" "$2" 2>/dev/null | grep -A3 DATA)" ] || return 1
+    done
+}

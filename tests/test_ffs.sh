@@ -43,7 +43,7 @@ fail() {
 rc=0
 run() { "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?; }
 
-. tests/ffs_lib.sh # rates, overlap, model
+. tests/ffs_lib.sh # rates, overlap, model, stop_at, same_rates
 
 # ---- 1. FFS against brute force --------------------------------------------------------
 run "$M" switch --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/ffs.h5"
@@ -174,28 +174,15 @@ fi
 # SIGTERM: checkpoint and exit 75; --resume finishes with the bits of the uninterrupted run of
 # part 1 (same options and seed; other threads)
 rm -f "$T/res.h5" "$T/res.h5.ckpt"
-"$M" switch --seed 3 --rel-err 0.15 --threads 2 --out "$T/res.h5" >"$T/stdout" \
-    2>"$T/stderr" &
-pid=$!
 # the signal comes after the first counting round of the basin runs (its progress line), long
-# before the end, on a fast machine as on a slow one
-for _ in $(seq 300); do
-    grep -q "basin runs:" "$T/stderr" && break
-    sleep 0.1
-done
-kill -TERM $pid
-wait $pid
-rc=$?
+# before the end
+stop_at "basin runs:" "$M" switch --seed 3 --rel-err 0.15 --threads 2 --out "$T/res.h5"
 if [ $rc -eq 75 ] && [ -e "$T/res.h5.ckpt" ] && [ ! -e "$T/res.h5" ]; then
     pass sigterm_checkpoint
     cp "$T/res.h5.ckpt" "$T/keep.ckpt"
     run "$M" switch --resume "$T/res.h5.ckpt" --threads 1 --quiet
     same=1
-    for ds in rate_hz rate_ci_low rate_ci_high from_low/successes from_high/trials \
-        trial_realization_s basin_realization_s; do
-        [ "$(h5dump -d "/switching/ffs/$ds" "$T/ffs.h5" | grep -A3 DATA)" = \
-          "$(h5dump -d "/switching/ffs/$ds" "$T/res.h5" 2>/dev/null | grep -A3 DATA)" ] || same=0
-    done
+    same_rates "$T/ffs.h5" "$T/res.h5" || same=0
     if [ $rc -eq 0 ] && [ $same -eq 1 ] && [ ! -e "$T/res.h5.ckpt" ]; then
         pass resume_same_bits
     else
