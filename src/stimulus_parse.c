@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 /* The window of a stimulus: start (>= 0, default 0) and stop (> start, default +inf). */
 #define WINDOW_FIELDS(start, stop)                                                            \
     {"start", offsetof(mg_pop, start), 0, 0.0, MG_JSON_NONNEG, "number >= 0, ms, default 0"}, \
@@ -47,32 +49,20 @@ static int parse_numbers(const json_t *o, const char *path, const mg_json_num_fi
     return rc;
 }
 
-static int parse_ac(const json_t *o, const char *path, mg_pop *p, mg_err *err)
-{
-    static const mg_json_num_field f[] = {
-        {"amplitude", offsetof(mg_pop, ac_amplitude), 1, 0.0, MG_JSON_ANY, "number, pA"},
-        {"frequency", offsetof(mg_pop, ac_frequency), 1, 0.0, MG_JSON_NONNEG, "number >= 0, Hz"},
-        {"phase", offsetof(mg_pop, ac_phase), 0, 0.0, MG_JSON_ANY, "number, degrees, default 0"},
-        {"offset", offsetof(mg_pop, ac_offset), 0, 0.0, MG_JSON_ANY, "number, pA, default 0"},
-        WINDOW_FIELDS(ac_start, ac_stop),
-    };
-    int rc = parse_numbers(o, path, f, sizeof f / sizeof f[0], p, err);
-    p->has_ac = rc == MG_OK;
-    return rc;
-}
-
-static int parse_ou(const json_t *o, const char *path, mg_pop *p, mg_err *err)
-{
-    static const mg_json_num_field f[] = {
-        {"mean", offsetof(mg_pop, ou_mean), 0, 0.0, MG_JSON_ANY, "number, pA, default 0"},
-        {"std", offsetof(mg_pop, ou_std), 1, 0.0, MG_JSON_NONNEG, "number >= 0, pA"},
-        {"tau", offsetof(mg_pop, ou_tau), 1, 0.0, MG_JSON_POS, "number > 0, ms"},
-        WINDOW_FIELDS(ou_start, ou_stop),
-    };
-    int rc = parse_numbers(o, path, f, sizeof f / sizeof f[0], p, err);
-    p->has_ou = rc == MG_OK;
-    return rc;
-}
+/* The numbers of "ac_current" and "ou_current" (docs/MODEL_FILE.md "Stimuli"). */
+static const mg_json_num_field ac_fields[] = {
+    {"amplitude", offsetof(mg_pop, ac_amplitude), 1, 0.0, MG_JSON_ANY, "number, pA"},
+    {"frequency", offsetof(mg_pop, ac_frequency), 1, 0.0, MG_JSON_NONNEG, "number >= 0, Hz"},
+    {"phase", offsetof(mg_pop, ac_phase), 0, 0.0, MG_JSON_ANY, "number, degrees, default 0"},
+    {"offset", offsetof(mg_pop, ac_offset), 0, 0.0, MG_JSON_ANY, "number, pA, default 0"},
+    WINDOW_FIELDS(ac_start, ac_stop),
+};
+static const mg_json_num_field ou_fields[] = {
+    {"mean", offsetof(mg_pop, ou_mean), 0, 0.0, MG_JSON_ANY, "number, pA, default 0"},
+    {"std", offsetof(mg_pop, ou_std), 1, 0.0, MG_JSON_NONNEG, "number >= 0, pA"},
+    {"tau", offsetof(mg_pop, ou_tau), 1, 0.0, MG_JSON_POS, "number > 0, ms"},
+    WINDOW_FIELDS(ou_start, ou_stop),
+};
 
 /* A required array of finite numbers -> malloc'ed copy (NULL when empty). */
 static int numbers(const json_t *o, const char *path, const char *key, const char *allowed,
@@ -176,9 +166,13 @@ int mg_stim_parse_pop(const json_t *obj, const char *path, const char *source, m
         if (!json_is_object(o))
             return mg_json_wrong_type(err, kp, "an object", o,
                                       "see docs/MODEL_FILE.md \"Stimuli\"");
-        int rc = k == 0 ? parse_ac(o, kp, p, err)
-               : k == 1 ? parse_ou(o, kp, p, err)
-                        : parse_series(o, kp, source, p, err);
+        int rc;
+        if (k == 0)
+            p->has_ac = (rc = parse_numbers(o, kp, ac_fields, COUNT(ac_fields), p, err)) == MG_OK;
+        else if (k == 1)
+            p->has_ou = (rc = parse_numbers(o, kp, ou_fields, COUNT(ou_fields), p, err)) == MG_OK;
+        else
+            rc = parse_series(o, kp, source, p, err);
         if (rc != MG_OK)
             return rc;
     }
