@@ -478,6 +478,30 @@ static int parse_pos(const char *opt, const char *text, double lo, double hi, do
     return 0;
 }
 
+/* parse_pos of a whole number; allowed says which. */
+static int parse_whole(const char *opt, const char *text, double lo, double hi,
+                       const char *allowed, double *v)
+{
+    if (parse_pos(opt, text, lo, hi, v) != 0)
+        return -1;
+    if (*v != floor(*v)) {
+        mg_cli_error("%s: '%s' (allowed: %s)", opt, text, allowed);
+        return -1;
+    }
+    return 0;
+}
+
+/* A frequency (e.g. 2Hz), > 0 or, with zero_ok, >= 0. */
+static int parse_freq(const char *opt, const char *text, int zero_ok, double *v)
+{
+    if (mg_parse_frequency_hz(text, v) != 0 || !(zero_ok ? *v >= 0 : *v > 0)) {
+        mg_cli_error("%s: '%s' (allowed: a frequency %s 0, e.g. %s)", opt, text,
+                     zero_ok ? ">=" : ">", zero_ok ? "2Hz" : "100Hz");
+        return -1;
+    }
+    return 0;
+}
+
 int mg_cli_compare(int argc, char **argv)
 {
     enum { O_ALPHA = 1000, O_BANDS, O_FMIN, O_FMAX, O_REL, O_DWELL, O_MIND, O_HELP };
@@ -497,32 +521,15 @@ int mg_cli_compare(int argc, char **argv)
         switch (c) {
         case O_ALPHA: bad = parse_pos("--alpha", optarg, 1e-12, 0.5, &alpha); break;
         case O_BANDS:
-            bad = parse_pos("--bands", optarg, 1, 1000, &bands);
-            if (!bad && bands != floor(bands)) {
-                mg_cli_error("--bands: '%s' (allowed: a whole number 1..1000)", optarg);
-                bad = 1;
-            }
+            bad = parse_whole("--bands", optarg, 1, 1000, "a whole number 1..1000", &bands);
             break;
-        case O_FMIN:
-            bad = mg_parse_frequency_hz(optarg, &f_min) != 0 || !(f_min >= 0);
-            if (bad)
-                mg_cli_error("--fmin: '%s' (allowed: a frequency >= 0, e.g. 2Hz)",
-                             optarg);
-            break;
-        case O_FMAX:
-            bad = mg_parse_frequency_hz(optarg, &f_max) != 0 || !(f_max > 0);
-            if (bad)
-                mg_cli_error("--fmax: '%s' (allowed: a frequency > 0, e.g. 100Hz)",
-                             optarg);
-            break;
+        case O_FMIN: bad = parse_freq("--fmin", optarg, 1, &f_min); break;
+        case O_FMAX: bad = parse_freq("--fmax", optarg, 0, &f_max); break;
         case O_REL: bad = parse_pos("--rel-tol", optarg, 0, 10, &rel); break;
         case O_DWELL: bad = parse_pos("--dwell-factor", optarg, 1, 1e6, &dwell_factor); break;
         case O_MIND:
-            bad = parse_pos("--min-dwells", optarg, 2, 1e15, &min_dwells);
-            if (!bad && min_dwells != floor(min_dwells)) {
-                mg_cli_error("--min-dwells: '%s' (allowed: a whole number >= 2)", optarg);
-                bad = 1;
-            }
+            bad = parse_whole("--min-dwells", optarg, 2, 1e15, "a whole number >= 2",
+                              &min_dwells);
             break;
         case 'h':
         case O_HELP: compare_usage(stdout); return 0;
