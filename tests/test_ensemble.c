@@ -28,36 +28,34 @@ static void base_opts(mg_run_opts *o)
     o->seed = 99;
 }
 
-START_TEST(one_and_two_threads_are_bitwise_equal)
+/* base_opts runs on threads_a threads in batches of batch_a (0: automatic), and on threads_b in
+ * batches of batch_b, have the same statistics and traces, bit for bit. */
+static void runs_agree(int threads_a, int64_t batch_a, int threads_b, int64_t batch_b,
+                       const char *what)
 {
     mg_run_opts o;
     mg_result r1, r2;
     base_opts(&o);
-    o.threads = 1;
+    o.threads = threads_a;
+    o.batch = batch_a;
     mg_test_run(&model, &o, &r1);
-    o.threads = 2;
+    o.threads = threads_b;
+    o.batch = batch_b;
     mg_test_run(&model, &o, &r2);
-    mg_test_same_stats(&r1, &r2, "threads 1 vs 2");
-    mg_test_same_traces(&r1, 0, &r2, 70, "threads 1 vs 2");
+    mg_test_same_run(&r1, &r2, 70, what);
     mg_result_free(&r1);
     mg_result_free(&r2);
+}
+
+START_TEST(one_and_two_threads_are_bitwise_equal)
+{
+    runs_agree(1, 0, 2, 0, "threads 1 vs 2");
 }
 END_TEST
 
 START_TEST(batch_size_does_not_matter)
 {
-    mg_run_opts o;
-    mg_result r1, r2;
-    base_opts(&o);
-    o.threads = 2;
-    o.batch = 0;
-    mg_test_run(&model, &o, &r1);
-    o.batch = 96;
-    mg_test_run(&model, &o, &r2);
-    mg_test_same_stats(&r1, &r2, "batch auto vs 96");
-    mg_test_same_traces(&r1, 0, &r2, 70, "batch auto vs 96");
-    mg_result_free(&r1);
-    mg_result_free(&r2);
+    runs_agree(2, 0, 2, 96, "batch auto vs 96");
 }
 END_TEST
 
@@ -69,14 +67,10 @@ START_TEST(realization_alone_equals_realization_in_ensemble)
     mg_result all, one, tail;
     base_opts(&o);
     mg_test_run(&model, &o, &all);
-    o.realization_first = 37;
-    o.realization_count = 1;
-    o.record_realizations = 1;
+    mg_test_range(&o, 37, 1);
     mg_test_run(&model, &o, &one);
     mg_test_same_traces(&all, 37, &one, 1, "r = 37 alone");
-    o.realization_first = 33;
-    o.realization_count = 37;
-    o.record_realizations = 37;
+    mg_test_range(&o, 33, 37);
     mg_test_run(&model, &o, &tail);
     mg_test_same_traces(&all, 33, &tail, 37, "range [33, 70)");
     mg_result_free(&all);
@@ -101,23 +95,7 @@ START_TEST(stats_of_split_ranges_add_up)
     o.realization_count = 38;
     mg_test_run(&model, &o, &b);
     ck_assert_int_eq(mg_stats_add(&a.stats, &b.stats, &err), MG_OK);
-    for (int64_t k = 0; k < all.stats.L.n_i; ++k)
-        ck_assert_int_eq(a.stats.i[k], all.stats.i[k]);
-    /* floats to 1e-12 relative to the largest magnitude of the field they belong to: a sum
-     * that cancels to nearly 0 (a cross-spectrum) is only as exact as its terms */
-    const mg_stats_layout *L = &all.stats.L;
-    const int64_t starts[] = {L->d_s1, L->d_s2, L->d_m1, L->d_m2, L->d_v1, L->d_v2, L->d_psd,
-                              L->d_psd_m1, L->d_psd_m2, L->d_csd_re, L->d_csd_im, L->d_sw_expo,
-                              L->d_sw_d1, L->d_sw_d2, L->n_d};
-    for (size_t f = 0; f + 1 < sizeof starts / sizeof starts[0]; ++f) {
-        double scale = 0;
-        for (int64_t k = starts[f]; k < starts[f + 1]; ++k)
-            scale = fmax(scale, fabs(all.stats.d[k]));
-        for (int64_t k = starts[f]; k < starts[f + 1]; ++k)
-            ck_assert_msg(fabs(a.stats.d[k] - all.stats.d[k]) <= 1e-12 * scale,
-                          "field %zu, sum %lld: %.17g vs %.17g (scale %g)", f, (long long)k,
-                          a.stats.d[k], all.stats.d[k], scale);
-    }
+    mg_test_close_stats(&a.stats, &all.stats, "ranges [0, 32) + [32, 70) vs [0, 70)");
     mg_result_free(&all);
     mg_result_free(&a);
     mg_result_free(&b);
@@ -139,9 +117,7 @@ START_TEST(different_seeds_differ_and_same_seed_repeats)
     size_t n = (size_t)8 * a.P * a.trace_T;
     ck_assert_msg(memcmp(a.A_N, c.A_N, n * sizeof(float)) != 0, "seeds 99 and 100 agree");
     /* neighbouring realizations differ too */
-    size_t row = (size_t)a.P * a.trace_T;
-    ck_assert_msg(memcmp(a.A_N, a.A_N + row, row * sizeof(float)) != 0,
-                  "realizations 0 and 1 agree");
+    mg_test_neighbours_differ(&a);
     mg_result_free(&a);
     mg_result_free(&b);
     mg_result_free(&c);

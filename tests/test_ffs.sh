@@ -43,20 +43,7 @@ fail() {
 rc=0
 run() { "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?; }
 
-# rates FILE: "k_low lo_low hi_low k_high lo_high hi_high" from the last two stdout lines
-rates() {
-    tail -2 "$1" | sed -E 's/^rate from (low|high): ([^ ]+) Hz \[([^,]+), ([^]]+)\] \(95 %\)$/\2 \3 \4/' |
-        tr '\n' ' '
-}
-# overlap "k lo hi" "k lo hi": exit 0 when [lo1, hi1] and [lo2, hi2] overlap
-overlap() {
-    $PY - "$1" "$2" <<'EOF'
-import sys
-a = [float(x) for x in sys.argv[1].split()]
-b = [float(x) for x in sys.argv[2].split()]
-sys.exit(0 if a[1] <= b[2] and b[1] <= a[2] else 1)
-EOF
-}
+. tests/ffs_lib.sh # rates, overlap, model, stop_at, same_rates
 
 # ---- 1. FFS against brute force --------------------------------------------------------
 run "$M" switch --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/ffs.h5"
@@ -146,15 +133,7 @@ bad level_unknown --level --level macro
 bad unknown_option frobnicate --frobnicate
 # a basin never left: B1 at N = 10^4 (switching about once in 10^6 s) with the first interface
 # next to the other basin and a small budget: the basin runs cannot cross it
-$PY - "$B1" "$T/b1_1e4.json" <<'EOF'
-import json, sys
-m = json.load(open(sys.argv[1]))
-for p in m["populations"]:
-    p["N"] = 10000
-for q in m["projections"]:
-    q["J"] = -0.043 * 500 / 10000
-json.dump(m, open(sys.argv[2], "w"))
-EOF
+model 10000 "$T/b1_1e4.json"
 bad basin_never_left --basin-budget "$T/b1_1e4.json" --interfaces 4.9 --basin-budget 200s \
     --basin-realizations 16 --threads 2 --quiet
 
@@ -195,28 +174,15 @@ fi
 # SIGTERM: checkpoint and exit 75; --resume finishes with the bits of the uninterrupted run of
 # part 1 (same options and seed; other threads)
 rm -f "$T/res.h5" "$T/res.h5.ckpt"
-"$M" switch --seed 3 --rel-err 0.15 --threads 2 --out "$T/res.h5" >"$T/stdout" \
-    2>"$T/stderr" &
-pid=$!
 # the signal comes after the first counting round of the basin runs (its progress line), long
-# before the end, on a fast machine as on a slow one
-for _ in $(seq 300); do
-    grep -q "basin runs:" "$T/stderr" && break
-    sleep 0.1
-done
-kill -TERM $pid
-wait $pid
-rc=$?
+# before the end
+stop_at "basin runs:" "$M" switch --seed 3 --rel-err 0.15 --threads 2 --out "$T/res.h5"
 if [ $rc -eq 75 ] && [ -e "$T/res.h5.ckpt" ] && [ ! -e "$T/res.h5" ]; then
     pass sigterm_checkpoint
     cp "$T/res.h5.ckpt" "$T/keep.ckpt"
     run "$M" switch --resume "$T/res.h5.ckpt" --threads 1 --quiet
     same=1
-    for ds in rate_hz rate_ci_low rate_ci_high from_low/successes from_high/trials \
-        trial_realization_s basin_realization_s; do
-        [ "$(h5dump -d "/switching/ffs/$ds" "$T/ffs.h5" | grep -A3 DATA)" = \
-          "$(h5dump -d "/switching/ffs/$ds" "$T/res.h5" 2>/dev/null | grep -A3 DATA)" ] || same=0
-    done
+    same_rates "$T/ffs.h5" "$T/res.h5" || same=0
     if [ $rc -eq 0 ] && [ $same -eq 1 ] && [ ! -e "$T/res.h5.ckpt" ]; then
         pass resume_same_bits
     else

@@ -16,32 +16,9 @@
 #    writes nothing; pools too big for the machine are
 #    refused before the run (exit 2, one line naming --pool-max, no file).
 set -u
-M=${MESOGIF:-bin/mesogif}
-if [ ! -x "$M" ]; then
-    echo "FAIL setup: $M is not an executable (build it with make, or set MESOGIF)"
-    exit 1
-fi
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-T=$(mktemp -d /tmp/mg_test_ffs_micro.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
-n_pass=0
-n_fail=0
-pass() { echo "PASS $1"; n_pass=$((n_pass + 1)); }
-fail() {
-    echo "FAIL $1: $2"
-    n_fail=$((n_fail + 1))
-    [ -s "$T/stderr" ] && sed 's/^/      stderr: /' "$T/stderr" | tail -3
-}
-rc=0
-run() { "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?; }
-rates() {
-    tail -2 "$1" | sed -E 's/^rate from (low|high): ([^ ]+) Hz \[([^,]+), ([^]]+)\] \(95 %\)$/\2 \3 \4/' |
-        tr '\n' ' '
-}
-overlap() {
-    $PY -c 'import sys; a=[float(x) for x in sys.argv[1].split()]; b=[float(x) for x in sys.argv[2].split()]; sys.exit(0 if a[1] <= b[2] and b[1] <= a[2] else 1)' "$1" "$2"
-}
+. tests/lib.sh
+. tests/ffs_lib.sh # rates, overlap, stop_at, same_rates
+mg_begin test_ffs_micro
 
 # ---- 1. FFS against brute force, micro -------------------------------------------------
 run "$M" switch --level micro --seed 3 --rel-err 0.15 --threads 2 --quiet --out "$T/ffs.h5"
@@ -66,25 +43,13 @@ h5dump -a /level "$T/ffs.h5" 2>/dev/null | grep -q '"micro"' && pass micro_file_
 small="--level micro --seed 8 --rel-err 0.2 --basin-realizations 16 --trials 64 --pilot 16 --batch 24"
 run "$M" switch $small --threads 2 --quiet --out "$T/ref.h5"
 [ $rc -eq 0 ] || fail micro_reference_run "exit $rc"
-"$M" switch $small --threads 2 --out "$T/res.h5" >"$T/stdout" 2>"$T/stderr" &
-pid=$!
 # the signal follows the first stage's line: stored micro states in the pools, trials running
-for _ in $(seq 600); do
-    grep -q "from low: stage 0" "$T/stderr" && break
-    sleep 0.1
-done
-kill -TERM $pid
-wait $pid
-rc=$?
+stop_at "from low: stage 0" "$M" switch $small --threads 2 --out "$T/res.h5"
 if [ $rc -eq 75 ] && [ -e "$T/res.h5.ckpt" ] && [ ! -e "$T/res.h5" ]; then
     pass micro_sigterm_checkpoint
     run "$M" switch --resume "$T/res.h5.ckpt" --threads 1 --quiet
     same=1
-    for ds in rate_hz rate_ci_low rate_ci_high from_low/successes from_high/trials \
-        trial_realization_s basin_realization_s; do
-        [ "$(h5dump -d "/switching/ffs/$ds" "$T/ref.h5" | grep -A3 DATA)" = \
-          "$(h5dump -d "/switching/ffs/$ds" "$T/res.h5" 2>/dev/null | grep -A3 DATA)" ] || same=0
-    done
+    same_rates "$T/ref.h5" "$T/res.h5" || same=0
     if [ $rc -eq 0 ] && [ $same -eq 1 ]; then
         pass micro_resume_same_bits
     else
@@ -111,5 +76,4 @@ else
     fail micro_pools_too_big "exit $rc"
 fi
 
-echo "test_ffs_micro.sh: $n_pass passed, $n_fail failed"
-[ $n_fail -eq 0 ]
+mg_end

@@ -25,22 +25,12 @@
 #include "engine/cuda_selftest.h"
 #endif
 
-static int have_device(const char *test)
-{
-    char name[160];
-    if (!mg_cuda_available(name, sizeof name)) {
-        printf("%s: skipped: no CUDA device (%s)\n", test, name);
-        return 0;
-    }
-    return 1;
-}
-
 #ifdef MG_HAVE_CUDA
 /* 10^6 Philox blocks (4 x 10^6 words) over counters spread across realization, unit, step and
  * draw, including the extremes of each word. */
 START_TEST(philox_streams_equal_host)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     const int64_t n = 1000000;
     uint32_t *c0 = malloc(n * 4), *c1 = malloc(n * 4), *c2 = malloc(n * 4), *c3 = malloc(n * 4);
@@ -75,7 +65,7 @@ END_TEST
  * p = 1, Poisson inversion and PTRS). */
 START_TEST(binomial_draws_equal_host)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     const int64_t n = 400000;
     int64_t *N = malloc(n * 8), *dev = malloc(n * 8);
@@ -116,7 +106,7 @@ END_TEST
 
 START_TEST(exp_log_equal_host)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     const int64_t n = 1000000;
     double *x = malloc(n * 8), *e = malloc(n * 8), *l = malloc(n * 8);
@@ -197,7 +187,7 @@ static double meso_twins(const char *path, int64_t R, double t_sim, double *z_ma
 
 START_TEST(meso_b1_matches_cpu)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     double z;
     double frac = meso_twins(NULL, 1024, 2000, &z);
@@ -212,7 +202,7 @@ END_TEST
 
 START_TEST(meso_nest_ei_matches_cpu)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     double z;
     /* 1 s = 2000 steps (dt 0.5 ms): the bitwise check covers the first 1000 */
@@ -283,7 +273,7 @@ static void meso_variants_equal(const char *path, int64_t R, double t_sim)
 
 START_TEST(meso_every_kernel_equals_cpu)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     meso_variants_equal(NULL, 200, 3000);
     meso_variants_equal("data/models/nest_brunel_ei.json", 200, 3000);
@@ -294,7 +284,7 @@ END_TEST
  * must give its results bit for bit (NEST E/I with a sinusoid, a ramp and a frozen OU current). */
 START_TEST(meso_stimuli_equal_cpu)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     char path[128];
     mg_test_stim_model("data/models/nest_brunel_ei.json", path, sizeof path);
@@ -327,7 +317,7 @@ static volatile int g_stop = 1; /* a cancel flag that is set from the start: par
 
 START_TEST(meso_checkpoints_on_the_device_are_bitwise)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     mg_model m;
     mg_test_model(NULL, &m);

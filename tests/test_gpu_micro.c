@@ -24,16 +24,6 @@
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 
-static int have_device(const char *test)
-{
-    char name[160];
-    if (!mg_cuda_available(name, sizeof name)) {
-        printf("%s: skipped: no CUDA device (%s)\n", test, name);
-        return 0;
-    }
-    return 1;
-}
-
 /* Spikes of a and b bitwise equal (per population: count, times, node ids). */
 static int same_spikes(const mg_result *a, const mg_result *b)
 {
@@ -76,13 +66,9 @@ static double micro_twins(const char *path, int64_t R, int64_t steps, int *stats
                           int *spikes_equal)
 {
     mg_model m;
-    mg_err err = {{0}};
     mg_test_model(path, &m);
     mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.level = MG_LEVEL_MICRO;
-    if (m.sim.dt > 0)
-        o.dt_ms = m.sim.dt;
+    mg_test_model_opts(&o, &m, MG_LEVEL_MICRO);
     o.realization_count = R;
     o.record_realizations = R;
     o.t_sim_ms = (double)steps * o.dt_ms;
@@ -92,6 +78,7 @@ static double micro_twins(const char *path, int64_t R, int64_t steps, int *stats
     o.psd_df_hz = 10.0; /* segments of 100 ms: several per run, so the spectra are compared */
     o.psd_bin_ms = 5 * o.dt_ms;
     mg_result cpu, gpu;
+    mg_err err = {{0}};
     o.backend = MG_BACKEND_CPU;
     ck_assert_msg(mg_run(&m, &o, &cpu, &err) == MG_OK, "cpu: %s", err.msg);
     o.backend = MG_BACKEND_CUDA;
@@ -128,10 +115,16 @@ static double micro_twins(const char *path, int64_t R, int64_t steps, int *stats
     return (double)same / (double)R;
 }
 
-static void check_twins(const char *path, const char *name)
+/* with_stimuli: the model at path with the stimuli of tests/stim_model.h. */
+static void check_twins(const char *path, int with_stimuli, const char *name)
 {
     int stats_equal, spikes_equal;
-    double frac = micro_twins(path, 128, 2000, &stats_equal, &spikes_equal);
+    char stim[128];
+    if (with_stimuli)
+        mg_test_stim_model(path, stim, sizeof stim);
+    double frac = micro_twins(with_stimuli ? stim : path, 128, 2000, &stats_equal, &spikes_equal);
+    if (with_stimuli)
+        remove(stim);
     printf("%s micro: bitwise-identical fraction %.4f\n", name, frac);
     ck_assert_msg(frac == 1.0, "%s micro: only %.4f of the realizations are identical", name,
                   frac);
@@ -141,29 +134,26 @@ static void check_twins(const char *path, const char *name)
 
 START_TEST(micro_b1_matches_cpu)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
-    check_twins(NULL, "B1");
+    check_twins(NULL, 0, "B1");
 }
 END_TEST
 
 START_TEST(micro_ei_matches_cpu)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
-    check_twins("data/models/ei_network.json", "E/I 3(c)");
+    check_twins("data/models/ei_network.json", 0, "E/I 3(c)");
 }
 END_TEST
 
 /* Time-dependent stimuli (src/model/stimulus.c): the same per-step input tables on both sides. */
 START_TEST(micro_stimuli_match_cpu)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
-    char path[128];
-    mg_test_stim_model("data/models/ei_network.json", path, sizeof path);
-    check_twins(path, "E/I 3(c) with stimuli");
-    remove(path);
+    check_twins("data/models/ei_network.json", 1, "E/I 3(c) with stimuli");
 }
 END_TEST
 
@@ -171,7 +161,7 @@ END_TEST
  * realization range that starts inside a reduction group: the same results as the CPU. */
 START_TEST(micro_batches_and_offset_range)
 {
-    if (!have_device(__func__))
+    if (!mg_test_have_device(__func__))
         return;
     mg_model m;
     mg_err err = {{0}};

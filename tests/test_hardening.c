@@ -98,27 +98,28 @@ static int resume(const char *ckpt, mg_err *err)
     return rc;
 }
 
-/* Overwrite the whole dataset at path of file fn with n values of type t. */
-static void patch_dset(const char *fn, const char *path, hid_t t, const void *v)
+/* Read (write 0) or overwrite (write 1) the whole dataset at path of file fn, as type t. */
+static void dset_io(const char *fn, const char *path, hid_t t, void *v, int write)
 {
-    hid_t f = H5Fopen(fn, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t f = H5Fopen(fn, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
     ck_assert_int_ge(f, 0);
     hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
     ck_assert_int_ge(d, 0);
-    ck_assert_int_ge(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
+    herr_t rc = write ? H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v)
+                      : H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    ck_assert_int_ge(rc, 0);
     H5Dclose(d);
     H5Fclose(f);
 }
 
+static void patch_dset(const char *fn, const char *path, hid_t t, const void *v)
+{
+    dset_io(fn, path, t, (void *)v, 1);
+}
+
 static void read_dset(const char *fn, const char *path, hid_t t, void *v)
 {
-    hid_t f = H5Fopen(fn, H5F_ACC_RDONLY, H5P_DEFAULT);
-    ck_assert_int_ge(f, 0);
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    ck_assert_int_ge(d, 0);
-    ck_assert_int_ge(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v), 0);
-    H5Dclose(d);
-    H5Fclose(f);
+    dset_io(fn, path, t, v, 0);
 }
 
 static void copy_file(const char *from, const char *to)
@@ -191,6 +192,22 @@ START_TEST(checkpoint_pointers_cleared)
 }
 END_TEST
 
+/* A copy bad of ckpt with the first entry of the int64 dataset at path (at most 64 entries) set
+ * to v is refused (MG_EIO) with a message that contains word1 (and word2 where given). */
+static void refused_with(const char *ckpt, const char *bad, const char *path, int64_t v,
+                         const char *word1, const char *word2)
+{
+    int64_t x[64];
+    mg_err err = {{0}};
+    copy_file(ckpt, bad);
+    read_dset(bad, path, H5T_NATIVE_INT64, x);
+    x[0] = v;
+    patch_dset(bad, path, H5T_NATIVE_INT64, x);
+    ck_assert_int_eq(resume(bad, &err), MG_EIO);
+    ck_assert_msg(strstr(err.msg, word1) && (!word2 || strstr(err.msg, word2)), "%s: %s", path,
+                  err.msg);
+}
+
 START_TEST(checkpoint_out_of_range_refused)
 {
     char ckpt[128], bad[128];
@@ -202,14 +219,8 @@ START_TEST(checkpoint_out_of_range_refused)
     copy_file(ckpt, bad);
     ck_assert_msg(resume(bad, &err) == MG_OK, "%s", err.msg);
 
-    int64_t next[1], t[8], r[8];
     /* group progress before its group: blocks would start at negative trace rows */
-    copy_file(ckpt, bad);
-    read_dset(bad, "/groups_done", H5T_NATIVE_INT64, next);
-    next[0] = -64;
-    patch_dset(bad, "/groups_done", H5T_NATIVE_INT64, next);
-    ck_assert_int_eq(resume(bad, &err), MG_EIO);
-    ck_assert_msg(strstr(err.msg, "progress of group") && strstr(err.msg, "-64"), "%s", err.msg);
+    refused_with(ckpt, bad, "/groups_done", -64, "progress of group", "-64");
 
     /* a parked realization at a negative step, and one outside the run */
     hid_t f = H5Fopen(ckpt, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -221,18 +232,8 @@ START_TEST(checkpoint_out_of_range_refused)
     H5Fclose(f);
     ck_assert_msg(m >= 1 && m <= 8, "%lld parked realizations (the test needs 1..8)",
                   (long long)m);
-    copy_file(ckpt, bad);
-    read_dset(bad, "/inflight_t", H5T_NATIVE_INT64, t);
-    t[0] = -1000;
-    patch_dset(bad, "/inflight_t", H5T_NATIVE_INT64, t);
-    ck_assert_int_eq(resume(bad, &err), MG_EIO);
-    ck_assert_msg(strstr(err.msg, "step outside the run"), "%s", err.msg);
-    copy_file(ckpt, bad);
-    read_dset(bad, "/inflight_r", H5T_NATIVE_INT64, r);
-    r[0] = 1000000;
-    patch_dset(bad, "/inflight_r", H5T_NATIVE_INT64, r);
-    ck_assert_int_eq(resume(bad, &err), MG_EIO);
-    ck_assert_msg(strstr(err.msg, "outside the run's range"), "%s", err.msg);
+    refused_with(ckpt, bad, "/inflight_t", -1000, "step outside the run", NULL);
+    refused_with(ckpt, bad, "/inflight_r", 1000000, "outside the run's range", NULL);
 }
 END_TEST
 

@@ -19,9 +19,7 @@ static void det_opts(mg_run_opts *o, double dt, double t_sim, double t_warm)
 {
     *o = mg_test_opts(MG_BACKEND_CPU, t_sim, t_warm, 1, 0);
     o->noise = MG_NOISE_DETERMINISTIC;
-    o->dt_ms = dt;
-    o->record_bin_ms = 1.0;
-    o->stats_bin_ms = 1.0;
+    mg_test_bins(o, dt, 1.0, 1.0);
     o->threads = 1;
 }
 

@@ -40,11 +40,8 @@ static void parse(const char *json, mg_model *m)
 /* micro options: CPU, the model file's simulation block where it has one */
 static void micro_opts(mg_run_opts *o, const mg_model *m)
 {
-    mg_run_opts_default(o);
-    o->level = MG_LEVEL_MICRO;
+    mg_test_model_opts(o, m, MG_LEVEL_MICRO);
     o->backend = MG_BACKEND_CPU;
-    if (m->sim.dt > 0)
-        o->dt_ms = m->sim.dt;
     if (m->sim.t_sim > 0)
         o->t_sim_ms = m->sim.t_sim;
     if (m->sim.t_warmup >= 0)
@@ -335,9 +332,7 @@ START_TEST(threads_batches_and_neighbours_do_not_matter)
     for (int shared = 0; shared < 2; ++shared) {
         mg_result r1, r2, r3, one, tail;
         o.connectivity = shared ? MG_CONN_SHARED : MG_CONN_PER_REALIZATION;
-        o.realization_first = 0;
-        o.realization_count = 40;
-        o.record_realizations = 40;
+        mg_test_range(&o, 0, 40);
         o.threads = 1;
         o.batch = 0;
         mg_test_run(&m, &o, &r1);
@@ -345,28 +340,20 @@ START_TEST(threads_batches_and_neighbours_do_not_matter)
         mg_test_run(&m, &o, &r2);
         o.batch = 64;
         mg_test_run(&m, &o, &r3);
-        mg_test_same_stats(&r1, &r2, "threads 1 vs 2");
-        mg_test_same_traces(&r1, 0, &r2, 40, "threads 1 vs 2");
+        mg_test_same_run(&r1, &r2, 40, "threads 1 vs 2");
         assert_same_spikes(&r1, 0, &r2, 40, "threads 1 vs 2");
-        mg_test_same_stats(&r1, &r3, "batch 64");
-        mg_test_same_traces(&r1, 0, &r3, 40, "batch 64");
+        mg_test_same_run(&r1, &r3, 40, "batch 64");
         o.batch = 0;
-        o.realization_first = 13;
-        o.realization_count = 1;
-        o.record_realizations = 1;
+        mg_test_range(&o, 13, 1);
         mg_test_run(&m, &o, &one);
         mg_test_same_traces(&r1, 13, &one, 1, "r = 13 alone");
         assert_same_spikes(&r1, 13, &one, 1, "r = 13 alone");
-        o.realization_first = 35;
-        o.realization_count = 5;
-        o.record_realizations = 5;
+        mg_test_range(&o, 35, 5);
         mg_test_run(&m, &o, &tail);
         mg_test_same_traces(&r1, 35, &tail, 5, "range [35, 40)");
         assert_same_spikes(&r1, 35, &tail, 5, "range [35, 40)");
         /* neighbouring realizations differ */
-        size_t row = (size_t)r1.P * r1.trace_T;
-        ck_assert_msg(memcmp(r1.A_N, r1.A_N + row, row * sizeof(float)) != 0,
-                      "realizations 0 and 1 agree");
+        mg_test_neighbours_differ(&r1);
         mg_result_free(&r1);
         mg_result_free(&r2);
         mg_result_free(&r3);
@@ -375,9 +362,7 @@ START_TEST(threads_batches_and_neighbours_do_not_matter)
     }
     /* another seed gives another ensemble; the same seed the same */
     mg_result a, b;
-    o.realization_first = 0;
-    o.realization_count = 8;
-    o.record_realizations = 8;
+    mg_test_range(&o, 0, 8);
     o.connectivity = MG_CONN_PER_REALIZATION;
     mg_test_run(&m, &o, &a);
     o.seed = 78;
@@ -401,11 +386,9 @@ START_TEST(initial_condition_is_refractory)
           "\"t_ref\": 4}]}", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
-    o.dt_ms = 1.0;
+    mg_test_bins(&o, 1.0, 1.0, 1.0);
     o.t_sim_ms = 100;
     o.t_warmup_ms = 0;
-    o.record_bin_ms = 1.0;
-    o.stats_bin_ms = 1.0;
     o.realization_count = 8;
     o.record_realizations = 8;
     mg_result r;
@@ -446,11 +429,9 @@ START_TEST(delivery_after_whole_step_delay)
         parse(json, &m);
         mg_run_opts o;
         micro_opts(&o, &m);
-        o.dt_ms = 0.5;
+        mg_test_bins(&o, 0.5, 0.5, 0.5);
         o.t_sim_ms = 10;
         o.t_warmup_ms = 0;
-        o.record_bin_ms = 0.5;
-        o.stats_bin_ms = 0.5;
         o.realization_count = 8;
         o.record_realizations = 8;
         mg_result r;
@@ -505,8 +486,7 @@ START_TEST(checkpoint_and_resume_bitwise)
     o.checkpoint_path = ck;
     o.checkpoint_every_s = 1e-6;
     mg_test_run(&m, &o, &r1);
-    mg_test_same_stats(&ref, &r1, "checkpoint at every check");
-    mg_test_same_traces(&ref, 0, &r1, 3, "checkpoint at every check");
+    mg_test_same_run(&ref, &r1, 3, "checkpoint at every check");
     assert_same_spikes(&ref, 0, &r1, 3, "checkpoint at every check");
     mg_result_free(&r1);
 
@@ -525,8 +505,7 @@ START_TEST(checkpoint_and_resume_bitwise)
         o.cancel = NULL;
         o.resume_path = ck;
         mg_test_run(&m, &o, &r2);
-        mg_test_same_stats(&ref, &r2, "cancelled and resumed");
-        mg_test_same_traces(&ref, 0, &r2, 3, "cancelled and resumed");
+        mg_test_same_run(&ref, &r2, 3, "cancelled and resumed");
         assert_same_spikes(&ref, 0, &r2, 3, "cancelled and resumed");
         mg_result_free(&r2);
     }
@@ -730,11 +709,9 @@ START_TEST(bernoulli_neuron_binomial_counts)
           "\"t_ref\": 0}]}", &m);
     mg_run_opts o;
     micro_opts(&o, &m);
-    o.dt_ms = 1.0;
+    mg_test_bins(&o, 1.0, 1.0, 1.0);
     o.t_sim_ms = 5000;
     o.t_warmup_ms = 0;
-    o.record_bin_ms = 1.0;
-    o.stats_bin_ms = 1.0;
     o.realization_count = 16;
     o.record_realizations = 16;
     o.seed = 2024;

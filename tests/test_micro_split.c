@@ -108,10 +108,7 @@ static int64_t compare(const char *path, int64_t steps, int T, int reverse_scan,
     mg_err err = {{0}};
     mg_test_model(path, &m);
     mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.level = MG_LEVEL_MICRO;
-    if (m.sim.dt > 0)
-        o.dt_ms = m.sim.dt;
+    mg_test_model_opts(&o, &m, MG_LEVEL_MICRO);
     o.t_warmup_ms = 0; /* intervals counted from the start */
     mg_job job;
     memset(&job, 0, sizeof job);

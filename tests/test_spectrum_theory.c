@@ -97,9 +97,7 @@ START_TEST(uncoupled_meso_spectrum_matches_renewal_theory)
     int rc = mg_model_load("data/models/uncoupled.json", &m, &err);
     ck_assert_msg(rc == MG_OK, "%s (run from the repository root)", err.msg);
     mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 21000, 1000, 128, 0);
-    o.dt_ms = 1.0; /* the model file's simulation block */
-    o.stats_bin_ms = 1.0;
-    o.record_bin_ms = 1.0;
+    mg_test_bins(&o, 1.0, 1.0, 1.0); /* dt: the model file's simulation block */
     o.seed = 7;
     o.psd_df_hz = 1.0;
     o.psd_bin_ms = 1.0;

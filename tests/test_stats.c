@@ -656,28 +656,6 @@ END_TEST
 
 /* ---- merge ------------------------------------------------------------------------------ */
 
-/* a == b: integers bitwise; floats to 1e-12 relative to the largest magnitude of the field
- * (a sum that cancels to nearly 0, like a cross-spectrum, is only as exact as its terms). */
-static void assert_stats_close(const mg_stats *a, const mg_stats *b, const char *what)
-{
-    const mg_stats_layout *L = &a->L;
-    ck_assert_msg(memcmp(&a->L, &b->L, sizeof a->L) == 0, "%s: layouts differ", what);
-    for (int64_t k = 0; k < L->n_i; ++k)
-        ck_assert_msg(a->i[k] == b->i[k], "%s: integer sum %lld: %lld vs %lld", what,
-                      (long long)k, (long long)a->i[k], (long long)b->i[k]);
-    const int64_t starts[] = {L->d_s1, L->d_s2, L->d_m1, L->d_m2, L->d_v1, L->d_v2, L->d_psd,
-                              L->d_psd_m1, L->d_psd_m2, L->d_csd_re, L->d_csd_im, L->d_sw_expo,
-                              L->d_sw_d1, L->d_sw_d2, L->n_d};
-    for (size_t f = 0; f + 1 < sizeof starts / sizeof starts[0]; ++f) {
-        double scale = 0;
-        for (int64_t k = starts[f]; k < starts[f + 1]; ++k)
-            scale = fmax(scale, fabs(b->d[k]));
-        for (int64_t k = starts[f]; k < starts[f + 1]; ++k)
-            ck_assert_msg(fabs(a->d[k] - b->d[k]) <= 1e-12 * scale, "%s: field %zu, sum %lld: "
-                          "%.17g vs %.17g", what, f, (long long)k, a->d[k], b->d[k]);
-    }
-}
-
 /* Derived quantities of two finalized statistics agree to 1e-12 relative (NaN = NaN). */
 static void assert_derived_close(const mg_stats *a, const mg_stats *b, const char *what)
 {
@@ -752,7 +730,7 @@ START_TEST(merge_of_synthetic_records_equals_union)
                   "the synthetic data exercise switching and spectra (%lld exits, %lld segments)",
                   (long long)all.i[h.L.i_sw_exits], (long long)all.i[h.L.i_psd_seg]);
     ck_assert_int_eq(mg_stats_add(&x, &y, &err), MG_OK);
-    assert_stats_close(&x, &all, "synthetic merge");
+    mg_test_close_stats(&x, &all, "synthetic merge");
     ck_assert_int_eq(mg_stats_finalize(&x, &err), MG_OK);
     ck_assert_int_eq(mg_stats_finalize(&all, &err), MG_OK);
     assert_derived_close(&x, &all, "synthetic merge");
@@ -803,7 +781,7 @@ static void check_run_merge(mg_level level, int64_t cut, int64_t count)
                       0, "B1 (%s) switched in %lld realizations of 3 s", mg_level_name(level),
                   (long long)count);
     ck_assert_int_eq(mg_stats_add(&x.stats, &y.stats, &err), MG_OK);
-    assert_stats_close(&x.stats, &all.stats, mg_level_name(level));
+    mg_test_close_stats(&x.stats, &all.stats, mg_level_name(level));
     ck_assert_int_eq(mg_stats_finalize(&x.stats, &err), MG_OK);
     assert_derived_close(&x.stats, &all.stats, mg_level_name(level));
     mg_result_free(&all);

@@ -36,9 +36,7 @@ static void opts_for(mg_run_opts *o, mg_noise noise, int64_t R)
 {
     *o = mg_test_opts(MG_BACKEND_CPU, 700.0, 100.0, R, 1);
     o->noise = noise;
-    o->dt_ms = 1.0;
-    o->record_bin_ms = 10.0;
-    o->stats_bin_ms = 10.0;
+    mg_test_bins(o, 1.0, 10.0, 10.0);
     o->stats_time_ms = 10.0;
     o->stats_basic = 1;
     o->threads = 2;

@@ -51,9 +51,7 @@ START_TEST(sinusoid_gain_and_phase)
     ck_assert_msg(mg_model_parse(model_text, "test", &m, &err) == MG_OK, "%s", err.msg);
     const int64_t R = 160;
     mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 5200, 1200, R, R);
-    o.dt_ms = 0.5;
-    o.record_bin_ms = 1.0;
-    o.stats_bin_ms = 10.0;
+    mg_test_bins(&o, 0.5, 1.0, 10.0);
     o.psd_df_hz = -1;
     o.seed = 17;
     mg_result res;

@@ -68,13 +68,9 @@ static void model_init(hand_model *h, int P)
 static void add_proj(hand_model *h, int src, int tgt, double J, double p, double delay,
                      double tau_syn)
 {
-    mg_proj *q = &h->proj[h->m.n_proj++];
-    q->source = src;
-    q->target = tgt;
-    q->J = J;
-    q->p = p;
-    q->delay = delay;
-    q->tau_syn = tau_syn;
+    /* every other field 0, as model_init left it */
+    h->proj[h->m.n_proj++] = (mg_proj){
+        .source = src, .target = tgt, .J = J, .p = p, .delay = delay, .tau_syn = tau_syn};
 }
 
 /* |x - ref| within 1e-3 relative or half a unit of the reference's last printed digit */

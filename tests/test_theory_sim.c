@@ -65,9 +65,7 @@ static void opts_for(mg_run_opts *o, double dt_ms, double t_sim_ms, int64_t R, u
 {
     *o = mg_test_opts(MG_BACKEND_CPU, t_sim_ms, 1000.0, R, 0);
     o->threads = 2;
-    o->dt_ms = dt_ms;
-    o->record_bin_ms = 1.0;
-    o->stats_bin_ms = 1.0;
+    mg_test_bins(o, dt_ms, 1.0, 1.0);
     o->seed = seed;
     o->psd_df_hz = 1.0;
     o->psd_bin_ms = 1.0;

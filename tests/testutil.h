@@ -6,6 +6,7 @@
 #define MESOGIF_TESTS_TESTUTIL_H
 
 #include <check.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,44 @@ static inline mg_run_opts mg_test_opts(mg_backend backend, double t_sim_ms, doub
     return o;
 }
 
+/* mg_run_opts_default at level, with the time step of the model file where it gives one. */
+static inline void mg_test_model_opts(mg_run_opts *o, const mg_model *m, mg_level level)
+{
+    mg_run_opts_default(o);
+    o->level = level;
+    if (m->sim.dt > 0)
+        o->dt_ms = m->sim.dt;
+}
+
+/* The time step and the two bins (ms): the other fields nearly every test sets. */
+static inline void mg_test_bins(mg_run_opts *o, double dt_ms, double record_bin_ms,
+                                double stats_bin_ms)
+{
+    o->dt_ms = dt_ms;
+    o->record_bin_ms = record_bin_ms;
+    o->stats_bin_ms = stats_bin_ms;
+}
+
+/* 1 when a CUDA device is usable; else 0 after "<test>: skipped: no CUDA device (<why>)", so
+ * that the GPU suites pass where there is none (CI). */
+static inline int mg_test_have_device(const char *test)
+{
+    char name[160];
+    if (!mg_cuda_available(name, sizeof name)) {
+        printf("%s: skipped: no CUDA device (%s)\n", test, name);
+        return 0;
+    }
+    return 1;
+}
+
+/* Realizations [first, first + count), all recorded. */
+static inline void mg_test_range(mg_run_opts *o, int64_t first, int64_t count)
+{
+    o->realization_first = first;
+    o->realization_count = count;
+    o->record_realizations = count;
+}
+
 /* Load the model file at path, or the default model (B1) for NULL; a failure fails the test. */
 static inline void mg_test_model(const char *path, mg_model *m)
 {
@@ -139,6 +178,29 @@ static inline void mg_test_same_stats(const mg_result *a, const mg_result *b, co
                   "%s: floating sums differ", what);
 }
 
+/* a == b: integers bitwise; floats to 1e-12 relative to the largest magnitude of the field
+ * (a sum that cancels to nearly 0, like a cross-spectrum, is only as exact as its terms). */
+static inline void mg_test_close_stats(const mg_stats *a, const mg_stats *b,
+                                       const char *what)
+{
+    const mg_stats_layout *L = &a->L;
+    ck_assert_msg(memcmp(&a->L, &b->L, sizeof a->L) == 0, "%s: layouts differ", what);
+    for (int64_t k = 0; k < L->n_i; ++k)
+        ck_assert_msg(a->i[k] == b->i[k], "%s: integer sum %lld: %lld vs %lld", what,
+                      (long long)k, (long long)a->i[k], (long long)b->i[k]);
+    const int64_t starts[] = {L->d_s1, L->d_s2, L->d_m1, L->d_m2, L->d_v1, L->d_v2, L->d_psd,
+                              L->d_psd_m1, L->d_psd_m2, L->d_csd_re, L->d_csd_im, L->d_sw_expo,
+                              L->d_sw_d1, L->d_sw_d2, L->n_d};
+    for (size_t f = 0; f + 1 < sizeof starts / sizeof starts[0]; ++f) {
+        double scale = 0;
+        for (int64_t k = starts[f]; k < starts[f + 1]; ++k)
+            scale = fmax(scale, fabs(b->d[k]));
+        for (int64_t k = starts[f]; k < starts[f + 1]; ++k)
+            ck_assert_msg(fabs(a->d[k] - b->d[k]) <= 1e-12 * scale, "%s: field %zu, sum %lld: "
+                          "%.17g vs %.17g", what, f, (long long)k, a->d[k], b->d[k]);
+    }
+}
+
 /* Recorded rows [k0, k0 + k) of a's traces are b's first k rows, bit for bit (A_bar too where
  * both runs have it: meso). */
 static inline void mg_test_same_traces(const mg_result *a, int64_t k0, const mg_result *b,
@@ -151,6 +213,22 @@ static inline void mg_test_same_traces(const mg_result *a, int64_t k0, const mg_
     if (a->A_bar && b->A_bar)
         ck_assert_msg(memcmp(a->A_bar + k0 * row, b->A_bar, k * row * sizeof(float)) == 0,
                       "%s: A_bar differs", what);
+}
+
+/* mg_test_same_stats and mg_test_same_traces of b's first k recorded realizations. */
+static inline void mg_test_same_run(const mg_result *a, const mg_result *b, int64_t k,
+                                    const char *what)
+{
+    mg_test_same_stats(a, b, what);
+    mg_test_same_traces(a, 0, b, k, what);
+}
+
+/* The first two recorded realizations have different traces. */
+static inline void mg_test_neighbours_differ(const mg_result *r)
+{
+    size_t row = (size_t)r->P * (size_t)r->trace_T;
+    ck_assert_msg(memcmp(r->A_N, r->A_N + row, row * sizeof(float)) != 0,
+                  "realizations 0 and 1 agree");
 }
 
 #endif /* MESOGIF_TESTS_TESTUTIL_H */

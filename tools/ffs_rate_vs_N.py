@@ -9,7 +9,7 @@ most --brute-time-s). Writes OUT.csv (one row per level, N and method: rates wit
 intervals, simulated seconds, wall seconds, CPU seconds) and OUT.png (ln rate against N for
 every level in the csv, error bars = the 95 % intervals), and prints the table. With --merge the
 rows already in OUT.csv for other levels or other N are kept (e.g. run the meso level once,
-then the micro level, N by N), so that one figure shows both.
+then the micro level, N by N), so that one figure shows both; --n "" --merge only redraws.
 
 usage: tools/ffs_rate_vs_N.py [--mesogif bin/mesogif] [--level meso|micro]
                               [--n 500,1000,2000,3000,5000,10000] [--rel-err 0.1]
@@ -91,7 +91,7 @@ def main():
     rows = []
     lv = a.level
     with tempfile.TemporaryDirectory() as tmp:
-        for n in [int(x) for x in a.n.split(",")]:
+        for n in [int(x) for x in a.n.split(",") if x]:
             model = os.path.join(tmp, "b1_%d.json" % n)
             scaled_model(n, model)
             out = os.path.join(tmp, "ffs_%d.h5" % n)

@@ -216,6 +216,38 @@ static double welch_df(double se_a, double se_b, double R_a, double R_b)
     return den > 0 ? (va + vb) * (va + vb) / den : INFINITY;
 }
 
+/* The difference of two estimates, va +- ea (file A, Ra realizations) and vb +- eb (file B, Rb),
+ * with the tolerance rel times their mean magnitude and Welch's degrees of freedom. */
+static void two_sample(cmp_row *r, double va, double ea, double Ra, double vb, double eb,
+                       double Rb, double rel)
+{
+    r->d = vb - va;
+    r->se = sqrt(ea * ea + eb * eb);
+    r->tol = rel * 0.5 * (fabs(va) + fabs(vb));
+    r->df = welch_df(ea, eb, Ra, Rb);
+}
+
+static void fmt_val(char *buf, size_t len, double v, double e)
+{
+    if (isnan(v))
+        snprintf(buf, len, "n/a");
+    else if (isnan(e))
+        snprintf(buf, len, "%.5g", v);
+    else
+        snprintf(buf, len, "%.5g +- %.2g", v, e);
+}
+
+/* The judged row of two estimates, as shown (value +- error) and as two_sample. */
+static void judged_row(cmp_row *r, double va, double ea, double Ra, double vb, double eb,
+                       double Rb, double rel)
+{
+    fmt_val(r->a, sizeof r->a, va, ea);
+    fmt_val(r->b, sizeof r->b, vb, eb);
+    r->ratio = vb / va;
+    two_sample(r, va, ea, Ra, vb, eb, Rb, rel);
+    r->judged = 1;
+}
+
 /* z of the row (see the file comment), against the threshold zstar. */
 static void judge(cmp_row *r, double zstar)
 {
@@ -234,16 +266,6 @@ static void judge(cmp_row *r, double zstar)
         r->z = r->d < 0 ? -z : z;
     }
     r->ok = fabs(r->z) < zstar;
-}
-
-static void fmt_val(char *buf, size_t len, double v, double e)
-{
-    if (isnan(v))
-        snprintf(buf, len, "n/a");
-    else if (isnan(e))
-        snprintf(buf, len, "%.5g", v);
-    else
-        snprintf(buf, len, "%.5g +- %.2g", v, e);
 }
 
 /* Rows for moments (mean, within-realization variance) of every population. */
@@ -269,14 +291,7 @@ static int rows_moments(const cmp_file *A, const cmp_file *B, double rel, cmp_ro
                 ea = sa->var_A_sem[p];
                 eb = sb->var_A_sem[p];
             }
-            fmt_val(r->a, sizeof r->a, va, ea);
-            fmt_val(r->b, sizeof r->b, vb, eb);
-            r->ratio = vb / va;
-            r->d = vb - va;
-            r->se = sqrt(ea * ea + eb * eb);
-            r->tol = rel * 0.5 * (fabs(va) + fabs(vb));
-            r->df = welch_df(ea, eb, Ra, Rb);
-            r->judged = 1;
+            judged_row(r, va, ea, Ra, vb, eb, Rb, rel);
         }
     }
     return n;
@@ -302,10 +317,7 @@ static int rows_time(const cmp_file *A, const cmp_file *B, double rel, double zs
             memset(&t, 0, sizeof t);
             const double va = sa->tm_mean_A[p * T + b], vb = sb->tm_mean_A[p * T + b];
             const double ea = sa->tm_mean_A_sem[p * T + b], eb = sb->tm_mean_A_sem[p * T + b];
-            t.d = vb - va;
-            t.se = sqrt(ea * ea + eb * eb);
-            t.tol = rel * 0.5 * (fabs(va) + fabs(vb));
-            t.df = welch_df(ea, eb, Ra, Rb);
+            two_sample(&t, va, ea, Ra, vb, eb, Rb, rel);
             t.judged = isfinite(t.d) && t.se >= 0;
             judge(&t, zstar);
             beyond[p] += t.judged && !t.ok;
@@ -392,14 +404,7 @@ static int rows_psd(const cmp_file *A, const cmp_file *B, int nb, double f_min, 
              * the observed variance over it, as a factor common to the band (file comment) */
             double ea = sqrt((ia / cnt / cnt + fmax(0.0, (xa - ia) / cnt)) / Ra);
             double eb = sqrt((ib / cnt / cnt + fmax(0.0, (xb - ib) / cnt)) / Rb);
-            fmt_val(r->a, sizeof r->a, ma, ea);
-            fmt_val(r->b, sizeof r->b, mb, eb);
-            r->ratio = mb / ma;
-            r->d = mb - ma;
-            r->se = sqrt(ea * ea + eb * eb);
-            r->tol = rel * 0.5 * (fabs(ma) + fabs(mb));
-            r->df = welch_df(ea, eb, Ra, Rb);
-            r->judged = 1;
+            judged_row(r, ma, ea, Ra, mb, eb, Rb, rel);
         }
     }
     return n;
@@ -473,6 +478,30 @@ static int parse_pos(const char *opt, const char *text, double lo, double hi, do
     return 0;
 }
 
+/* parse_pos of a whole number; allowed says which. */
+static int parse_whole(const char *opt, const char *text, double lo, double hi,
+                       const char *allowed, double *v)
+{
+    if (parse_pos(opt, text, lo, hi, v) != 0)
+        return -1;
+    if (*v != floor(*v)) {
+        mg_cli_error("%s: '%s' (allowed: %s)", opt, text, allowed);
+        return -1;
+    }
+    return 0;
+}
+
+/* A frequency (e.g. 2Hz), > 0 or, with zero_ok, >= 0. */
+static int parse_freq(const char *opt, const char *text, int zero_ok, double *v)
+{
+    if (mg_parse_frequency_hz(text, v) != 0 || !(zero_ok ? *v >= 0 : *v > 0)) {
+        mg_cli_error("%s: '%s' (allowed: a frequency %s 0, e.g. %s)", opt, text,
+                     zero_ok ? ">=" : ">", zero_ok ? "2Hz" : "100Hz");
+        return -1;
+    }
+    return 0;
+}
+
 int mg_cli_compare(int argc, char **argv)
 {
     enum { O_ALPHA = 1000, O_BANDS, O_FMIN, O_FMAX, O_REL, O_DWELL, O_MIND, O_HELP };
@@ -492,32 +521,15 @@ int mg_cli_compare(int argc, char **argv)
         switch (c) {
         case O_ALPHA: bad = parse_pos("--alpha", optarg, 1e-12, 0.5, &alpha); break;
         case O_BANDS:
-            bad = parse_pos("--bands", optarg, 1, 1000, &bands);
-            if (!bad && bands != floor(bands)) {
-                mg_cli_error("--bands: '%s' (allowed: a whole number 1..1000)", optarg);
-                bad = 1;
-            }
+            bad = parse_whole("--bands", optarg, 1, 1000, "a whole number 1..1000", &bands);
             break;
-        case O_FMIN:
-            bad = mg_parse_frequency_hz(optarg, &f_min) != 0 || !(f_min >= 0);
-            if (bad)
-                mg_cli_error("--fmin: '%s' (allowed: a frequency >= 0, e.g. 2Hz)",
-                             optarg);
-            break;
-        case O_FMAX:
-            bad = mg_parse_frequency_hz(optarg, &f_max) != 0 || !(f_max > 0);
-            if (bad)
-                mg_cli_error("--fmax: '%s' (allowed: a frequency > 0, e.g. 100Hz)",
-                             optarg);
-            break;
+        case O_FMIN: bad = parse_freq("--fmin", optarg, 1, &f_min); break;
+        case O_FMAX: bad = parse_freq("--fmax", optarg, 0, &f_max); break;
         case O_REL: bad = parse_pos("--rel-tol", optarg, 0, 10, &rel); break;
         case O_DWELL: bad = parse_pos("--dwell-factor", optarg, 1, 1e6, &dwell_factor); break;
         case O_MIND:
-            bad = parse_pos("--min-dwells", optarg, 2, 1e15, &min_dwells);
-            if (!bad && min_dwells != floor(min_dwells)) {
-                mg_cli_error("--min-dwells: '%s' (allowed: a whole number >= 2)", optarg);
-                bad = 1;
-            }
+            bad = parse_whole("--min-dwells", optarg, 2, 1e15, "a whole number >= 2",
+                              &min_dwells);
             break;
         case 'h':
         case O_HELP: compare_usage(stdout); return 0;

@@ -54,6 +54,16 @@ static int parse_freqs(const char *s, double *fmin, double *fmax, int *n)
     return 0;
 }
 
+/* One column header per population, "<prefix><name><suffix>" right-aligned in 12 characters. */
+static void print_pop_headers(const mg_model *m, const char *prefix, const char *suffix)
+{
+    for (int a = 0; a < m->P; a++) {
+        char h[MG_NAME_MAX + 16];
+        snprintf(h, sizeof h, "%s%s%s", prefix, m->pops[a].name, suffix);
+        printf(" %12s", h);
+    }
+}
+
 int mg_cli_theory(int argc, char **argv)
 {
     static const struct option longopts[] = {{"rate-max", required_argument, 0, OPT_RATEMAX},
@@ -181,16 +191,8 @@ int mg_cli_theory(int argc, char **argv)
         printf("\tstatic_eig_re\tstatic_eig_im\tunstable_roots\tstable\n");
     } else {
         printf("%-3s", "fp");
-        for (int a = 0; a < P; a++) {
-            char h[MG_NAME_MAX + 16];
-            snprintf(h, sizeof h, "A_%s (Hz)", m.pops[a].name);
-            printf(" %12s", h);
-        }
-        for (int a = 0; a < P; a++) {
-            char h[MG_NAME_MAX + 16];
-            snprintf(h, sizeof h, "h_%s (mV)", m.pops[a].name);
-            printf(" %12s", h);
-        }
+        print_pop_headers(&m, "A_", " (Hz)");
+        print_pop_headers(&m, "h_", " (mV)");
         printf(" %12s %6s %s\n", "static eig", "roots", "stability");
     }
     for (int k = 0; k < fps.n; k++) {
@@ -222,16 +224,8 @@ int mg_cli_theory(int argc, char **argv)
     }
     if (!tsv && fps.n > 0) {
         printf("%-3s", "");
-        for (int a = 0; a < P; a++) {
-            char h[MG_NAME_MAX + 16];
-            snprintf(h, sizeof h, "gain_%s", m.pops[a].name);
-            printf(" %12s", h);
-        }
-        for (int a = 0; a < P; a++) {
-            char h[MG_NAME_MAX + 16];
-            snprintf(h, sizeof h, "CV_%s", m.pops[a].name);
-            printf(" %12s", h);
-        }
+        print_pop_headers(&m, "gain_", "");
+        print_pop_headers(&m, "CV_", "");
         printf("   (gain in Hz/mV)\n");
         for (int k = 0; k < fps.n; k++) {
             printf("%-3d", k + 1);

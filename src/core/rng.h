@@ -27,6 +27,7 @@ enum {
     MG_STREAM_MICRO_SPIKE = 2,  /* micro: escape-noise uniforms per neuron and step */
     MG_STREAM_CONNECT = 3,      /* micro: quenched connectivity */
     MG_STREAM_STIM_OU = 4,      /* frozen OU stimulus currents (src/model/stimulus.c), per population */
+    MG_STREAM_STIM_OU_IND = 5,  /* OU currents independent per realization (core/stim_ou.h) */
     MG_STREAM_FFS_BOOT = 0x46465342, /* "FFSB": the FFS tree bootstrap (src/ffs/ffs_stats.c) */
     MG_STREAM_TEST = 99         /* tests only */
 };

@@ -4,6 +4,7 @@
 #include "model/stimulus.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,8 +365,13 @@ nomem:
     return mg_err_set(err, MG_ENOMEM, "out of memory while deriving the mesoscopic model");
 }
 
-static int push(mg_resolved **list, int *n, const char *pop, const char *name, double v)
+int mg_resolved_push(mg_resolved **list, int *n, const char *pop, double v, const char *fmt, ...)
 {
+    char name[MG_NAME_MAX + 64]; /* the part after "<pop>/" */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
     mg_resolved *l = realloc(*list, (size_t)(*n + 1) * sizeof **list);
     if (!l)
         return MG_ENOMEM;
@@ -376,6 +382,17 @@ static int push(mg_resolved **list, int *n, const char *pop, const char *name, d
     return MG_OK;
 }
 
+int mg_resolved_push_pop(mg_resolved **list, int *n, const mg_model *m, int a, double R, double H,
+                         double E_m)
+{
+    const char *nm = m->pops[a].name;
+    int rc = mg_resolved_push(list, n, nm, R, "R");
+    rc |= mg_resolved_push(list, n, nm, H, "H");
+    rc |= mg_resolved_push(list, n, nm, mg_pop_mu(&m->pops[a]), "mu_mV");
+    rc |= mg_resolved_push(list, n, nm, E_m, "E_m");
+    return rc;
+}
+
 int mg_meso_resolved(const mg_model *m, const mg_meso_derived *d, mg_resolved **list, int *n,
                      mg_err *err)
 {
@@ -384,31 +401,22 @@ int mg_meso_resolved(const mg_model *m, const mg_meso_derived *d, mg_resolved **
     for (int a = 0; a < P && rc == MG_OK; ++a) {
         const mg_meso_pop *q = &d->pop[a];
         const char *nm = m->pops[a].name;
-        rc |= push(list, n, nm, "K", q->K);
-        rc |= push(list, n, nm, "R", q->R);
-        rc |= push(list, n, nm, "H", q->H);
-        rc |= push(list, n, nm, "mu_mV", mg_pop_mu(&m->pops[a]));
-        rc |= push(list, n, nm, "E_m", q->E_m);
-        rc |= push(list, n, nm, "theta_tilde_0_mV", q->theta_tilde0);
+        rc |= mg_resolved_push(list, n, nm, q->K, "K");
+        rc |= mg_resolved_push_pop(list, n, m, a, q->R, q->H, q->E_m);
+        rc |= mg_resolved_push(list, n, nm, q->theta_tilde0, "theta_tilde_0_mV");
         for (int r = 0; r < q->n_sfa; ++r) {
-            char k[48];
-            snprintf(k, sizeof k, "Q_%d", r);
-            rc |= push(list, n, nm, k, q->Q[r]);
-            snprintf(k, sizeof k, "Qtail_%d_mVs", r);
-            rc |= push(list, n, nm, k, q->Qtail[r]);
+            rc |= mg_resolved_push(list, n, nm, q->Q[r], "Q_%d", r);
+            rc |= mg_resolved_push(list, n, nm, q->Qtail[r], "Qtail_%d_mVs", r);
         }
         for (int b = 0; b < P; ++b) {
-            if (d->pair_w[a * P + b] == 0.0)
+            const int ab = a * P + b;
+            const char *src = m->pops[b].name;
+            if (d->pair_w[ab] == 0.0)
                 continue;
-            char k[MG_NAME_MAX + 24];
-            snprintf(k, sizeof k, "from_%s/w_mVs", m->pops[b].name);
-            rc |= push(list, n, nm, k, d->pair_w[a * P + b]);
-            snprintf(k, sizeof k, "from_%s/E_s", m->pops[b].name);
-            rc |= push(list, n, nm, k, d->pair_Es[a * P + b]);
-            snprintf(k, sizeof k, "from_%s/F", m->pops[b].name);
-            rc |= push(list, n, nm, k, d->pair_F[a * P + b]);
-            snprintf(k, sizeof k, "from_%s/D_steps", m->pops[b].name);
-            rc |= push(list, n, nm, k, d->pair_D[a * P + b]);
+            rc |= mg_resolved_push(list, n, nm, d->pair_w[ab], "from_%s/w_mVs", src);
+            rc |= mg_resolved_push(list, n, nm, d->pair_Es[ab], "from_%s/E_s", src);
+            rc |= mg_resolved_push(list, n, nm, d->pair_F[ab], "from_%s/F", src);
+            rc |= mg_resolved_push(list, n, nm, d->pair_D[ab], "from_%s/D_steps", src);
         }
     }
     if (rc != MG_OK)

@@ -51,6 +51,16 @@ int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
 int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed,
                        int64_t n_steps, mg_meso_derived *out, mg_err *err);
 
+/* Append the entry "<pop>/<name>" = v to *list[*n] (realloc'ed), name formatted from fmt; no
+ * "<pop>/" when pop is NULL. Returns MG_OK, or MG_ENOMEM with *list and *n unchanged. Used by
+ * mg_meso_resolved and mg_micro_resolved. */
+int mg_resolved_push(mg_resolved **list, int *n, const char *pop, double v, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The entries both levels list first for population a: R, H (steps), mu_mV and E_m. */
+int mg_resolved_push_pop(mg_resolved **list, int *n, const mg_model *m, int a, double R, double H,
+                         double E_m);
+
 /* Append "<pop>/<name>" = value entries describing the derived model to *list (realloc'ed). */
 int mg_meso_resolved(const mg_model *m, const mg_meso_derived *d, mg_resolved **list, int *n,
                      mg_err *err);

@@ -511,59 +511,34 @@ void mg_micro_memory(const mg_job *job, double *per_realization, double *shared)
     *per_realization = per;
 }
 
-static int push(mg_resolved **list, int *n, const char *pop, const char *name, double v)
-{
-    mg_resolved *l = realloc(*list, (size_t)(*n + 1) * sizeof **list);
-    if (!l)
-        return MG_ENOMEM;
-    snprintf(l[*n].name, sizeof l[*n].name, "%s%s%s", pop ? pop : "", pop ? "/" : "", name);
-    l[*n].value = v;
-    *list = l;
-    ++*n;
-    return MG_OK;
-}
-
 int mg_micro_resolved(const mg_job *job, mg_resolved **list, int *n, mg_err *err)
 {
     const mg_micro_derived *d = job->mi;
     const mg_model *m = job->model;
     int rc = MG_OK;
-    rc |= push(list, n, NULL, "micro_connectivity_shared", d->shared);
+    rc |= mg_resolved_push(list, n, NULL, d->shared, "micro_connectivity_shared");
     for (int a = 0; a < m->P && rc == MG_OK; ++a) {
         const mg_micro_pop *q = &d->pop[a];
         const char *nm = m->pops[a].name;
-        rc |= push(list, n, nm, "R", q->R);
-        rc |= push(list, n, nm, "H", q->H);
-        rc |= push(list, n, nm, "mu_mV", mg_pop_mu(&m->pops[a]));
-        rc |= push(list, n, nm, "E_m", q->E_m);
-        rc |= push(list, n, nm, "lambda_0_dt", q->c_dt);
-        for (int r = 0; r < q->n_sfa; ++r) {
-            char k[48];
-            snprintf(k, sizeof k, "E_theta_%d", r);
-            rc |= push(list, n, nm, k, q->E_th[r]);
-        }
+        rc |= mg_resolved_push_pop(list, n, m, a, q->R, q->H, q->E_m);
+        rc |= mg_resolved_push(list, n, nm, q->c_dt, "lambda_0_dt");
+        for (int r = 0; r < q->n_sfa; ++r)
+            rc |= mg_resolved_push(list, n, nm, q->E_th[r], "E_theta_%d", r);
     }
     for (int j = 0; j < d->mm.n_proj && rc == MG_OK; ++j) {
         const mg_micro_proj *pj = &d->proj[j];
-        char k[MG_NAME_MAX + 32];
         const char *nm = m->pops[pj->tgt].name, *src = m->pops[pj->src].name;
-        snprintf(k, sizeof k, "from_%s/D_steps", src);
-        rc |= push(list, n, nm, k, pj->D);
-        snprintf(k, sizeof k, "from_%s/G_mV", src);
-        rc |= push(list, n, nm, k, pj->G);
-        snprintf(k, sizeof k, "from_%s/E_s", src);
-        rc |= push(list, n, nm, k, pj->E_s);
-        snprintf(k, sizeof k, "from_%s/all_to_all", src);
-        rc |= push(list, n, nm, k, pj->kind == MG_MICRO_A2A);
+        rc |= mg_resolved_push(list, n, nm, pj->D, "from_%s/D_steps", src);
+        rc |= mg_resolved_push(list, n, nm, pj->G, "from_%s/G_mV", src);
+        rc |= mg_resolved_push(list, n, nm, pj->E_s, "from_%s/E_s", src);
+        rc |= mg_resolved_push(list, n, nm, pj->kind == MG_MICRO_A2A, "from_%s/all_to_all", src);
         if (pj->kind == MG_MICRO_LIST) {
             const mg_micro_conn *cn = &d->conn[pj->conn];
-            if (cn->rule == MG_RULE_FIXED_INDEGREE) {
-                snprintf(k, sizeof k, "from_%s/indegree", src);
-                rc |= push(list, n, nm, k, cn->C);
-            } else {
-                snprintf(k, sizeof k, "from_%s/bernoulli_p", src);
-                rc |= push(list, n, nm, k, (double)cn->thr / 4294967296.0);
-            }
+            if (cn->rule == MG_RULE_FIXED_INDEGREE)
+                rc |= mg_resolved_push(list, n, nm, cn->C, "from_%s/indegree", src);
+            else
+                rc |= mg_resolved_push(list, n, nm, (double)cn->thr / 4294967296.0,
+                                       "from_%s/bernoulli_p", src);
         }
     }
     if (rc != MG_OK)

@@ -49,12 +49,17 @@ static void calibrate(const mg_model *m, const mg_run_opts *opts, mg_run_plan *p
     t = bin * ceil(t / bin - 1e-9);
     if (t < bin)
         t = bin;
+    /* attempts grow in simulated time up to t-sim, then in realizations up to R, until one
+     * takes 0.1 s (or all together 1 s) */
     double t_prev = 0, w_prev = 0, w = 0, total = 0;
+    int64_t R_prev = 0;
     double rate[MG_POP_MAX] = {0};
     mg_err err = {{0}};
     for (;;) {
         if (t > opts->t_sim_ms)
             t = opts->t_sim_ms;
+        if (R > opts->realization_count)
+            R = opts->realization_count;
         int rc = attempt(m, opts, R, t, &w, rate, &plan->backend, &err);
         if (rc != MG_OK && opts->psd_df_hz >= 0) { /* spectra longer than the attempt */
             mg_run_opts o = *opts;
@@ -66,28 +71,49 @@ static void calibrate(const mg_model *m, const mg_run_opts *opts, mg_run_plan *p
             return;
         }
         total += w;
-        if (w >= 0.1 || t >= opts->t_sim_ms || total >= 1.0)
+        if (w >= 0.1 || total >= 1.0 ||
+            (t >= opts->t_sim_ms && R >= opts->realization_count))
             break;
         t_prev = t;
         w_prev = w;
-        t *= 4;
+        R_prev = R;
+        if (t < opts->t_sim_ms)
+            t *= 4;
+        else
+            R *= 4;
     }
     const double steps = floor(opts->t_sim_ms / opts->dt_ms + 1e-9);
-    const double s1 = floor(t_prev / opts->dt_ms + 1e-9), s2 = floor(t / opts->dt_ms + 1e-9);
-    /* wall = a + b steps through the last two attempts (b >= 0, a >= 0) */
-    double b = t_prev > 0 && s2 > s1 ? (w - w_prev) / (s2 - s1) : w / s2;
-    if (!(b >= 0))
-        b = w / s2;
-    double a = w - b * s2;
-    if (a < 0) {
-        a = 0;
-        b = w / s2;
+    const double s2 = floor(t / opts->dt_ms + 1e-9), R_all = (double)opts->realization_count;
+    double est;
+    if (R_prev > 0 && R_prev < R) {
+        /* the last two attempts differ in realizations (both of the full length): wall =
+         * c0 + k R, c0 the cost of a call (threads, scratch, FFTW plans) that the run pays
+         * once (c0 >= 0, k >= 0) */
+        double k = (w - w_prev) / (double)(R - R_prev), c0 = w - k * (double)R;
+        if (!(k > 0) || c0 < 0) {
+            k = w / (double)R;
+            c0 = 0;
+        }
+        est = c0 + k * R_all;
+    } else {
+        /* in simulated time (same realizations): wall = a + b steps through the last two (a
+         * holds per-realization setup such as drawing a micro network, not scaled by steps) */
+        const double s1 = floor(t_prev / opts->dt_ms + 1e-9);
+        double b = R_prev > 0 && s2 > s1 ? (w - w_prev) / (s2 - s1) : w / s2;
+        if (!(b >= 0))
+            b = w / s2;
+        double a = w - b * s2;
+        if (a < 0) {
+            a = 0;
+            b = w / s2;
+        }
+        est = (a + b * steps) * (R_all / (double)R);
     }
     plan->calibrated = 1;
     plan->cal_realizations = R;
     plan->cal_t_ms = t;
     plan->cal_wall_s = total;
-    plan->est_wall_s = (a + b * steps) * ((double)opts->realization_count / (double)R);
+    plan->est_wall_s = est;
     if (opts->level == MG_LEVEL_MICRO) {
         int64_t k = opts->record_realizations < opts->realization_count
                         ? opts->record_realizations : opts->realization_count;

@@ -231,21 +231,29 @@ static void save_lane(const mg_ffs_job *J, void *ctx, double *dst)
     lane_save(J, r->w, r->st, r->j, dst, 0);
 }
 
-/* 0, or -1 after recording a NaN potential in one of the lanes with live[j] (a NaN potential
+/* What a lane block carries: lane j holds the stored state x[j] (live[j] = 1) shifted by
+ * shift[j] steps, with realization index real0 + j; or nothing (a padding lane). */
+typedef struct {
+    const double *x[MG_VL];
+    int64_t shift[MG_VL];
+    int live[MG_VL];
+    uint32_t real0;
+} block;
+
+/* 0, or -1 after recording a NaN potential in one of the live lanes of B (a NaN potential
  * never fires again: its hazard compares false). */
-static int nan_check(const mg_ffs_job *J, mg_lanes st, const int *live, const uint32_t *real,
-                     int64_t t, mg_ffs_fail *f)
+static int nan_check(const mg_ffs_job *J, mg_lanes st, const block *B, int64_t t, mg_ffs_fail *f)
 {
     const mg_micro_model *mm = &mic(J)->mm;
     for (int a = 0; a < mm->P; ++a)
         for (int64_t i = 0; i < mm->pop[a].N; ++i)
             for (int j = 0; j < MG_VL; ++j)
-                if (live[j] && isnan(MG_AT(st, mm->pop[a].row_u + i, j))) {
+                if (B->live[j] && isnan(MG_AT(st, mm->pop[a].row_u + i, j))) {
                     char msg[320];
                     snprintf(msg, sizeof msg, "NaN in the membrane potential of realization %u, "
                              "population %d (%s), neuron %lld, step %lld: check Delta_V and the "
-                             "input", real[j], a, J->model->pops[a].name, (long long)i,
-                             (long long)t);
+                             "input", B->real0 + (uint32_t)j, a, J->model->pops[a].name,
+                             (long long)i, (long long)t);
                     mg_ffs_fail_set(f, MG_ENUM, msg);
                     return -1;
                 }
@@ -261,18 +269,20 @@ static void obs_add_lane(const mg_ffs_job *J, const worker *w, mg_lanes st, int 
     mg_ffs_obs_add(&J->lc, mg_lane(st, j), n);
 }
 
-/* A lane block: k items from `first`, lane j taking item first + j; live[j] whether lane j
- * carries one. Initial state everywhere (padding lanes stay in it), then the items' states. */
-static int block_begin(const mg_ffs_job *J, worker *w, mg_lanes st, const double *const *x,
-                       const int64_t *shift, const int *live)
+/* The block's lanes: the initial state everywhere (padding lanes stay in it), then the live
+ * lanes' states and networks. 0, or -1 (recorded in f) out of memory. */
+static int block_begin(const mg_ffs_job *J, worker *w, mg_lanes st, const block *B,
+                       mg_ffs_fail *f)
 {
     mg_micro_buf buf = {w->spk, w->csr};
     mg_micro_init(&mic(J)->mm, st, &buf);
     for (int j = 0; j < MG_VL; ++j) {
-        if (connect_lane(J, w, j, live[j] ? net_of(J, x[j]) : -1))
+        if (connect_lane(J, w, j, B->live[j] ? net_of(J, B->x[j]) : -1)) {
+            mg_ffs_fail_set(f, MG_ENOMEM, "out of memory for the networks");
             return -1;
-        if (live[j])
-            lane_load(J, w, st, j, x[j], shift[j]);
+        }
+        if (B->live[j])
+            lane_load(J, w, st, j, B->x[j], B->shift[j]);
     }
     return 0;
 }
@@ -284,20 +294,13 @@ static void basin_block(mg_ffs_job *J, worker *w, mg_ffs_basin *b, int k, int64_
     const mg_ffs_lane_cfg *c = &J->lc;
     const mg_micro_model *mm = &mic(J)->mm;
     mg_lanes st = {w->state, MG_VL};
-    const double *x[MG_VL];
-    int64_t shift[MG_VL];
-    int live[MG_VL];
-    uint32_t real[MG_VL];
-    for (int j = 0; j < MG_VL; ++j) {
-        live[j] = j < k;
-        x[j] = j < k ? b[j].state : NULL;
-        shift[j] = 0;
-        real[j] = b[0].real + (uint32_t)j;
+    block B = {.real0 = b[0].real};
+    for (int j = 0; j < k; ++j) {
+        B.live[j] = 1;
+        B.x[j] = b[j].state; /* basin runs: absolute time */
     }
-    if (block_begin(J, w, st, x, shift, live)) {
-        mg_ffs_fail_set(f, MG_ENOMEM, "out of memory for the networks");
+    if (block_begin(J, w, st, &B, f))
         return;
-    }
     const mg_micro_buf buf = {w->spk, w->csr};
     for (int64_t t = b[0].t; t < t_end; ++t) {
         mg_micro_step(mm, st, &buf, t, b[0].real, k, w->n);
@@ -313,7 +316,7 @@ static void basin_block(mg_ffs_job *J, worker *w, mg_ffs_basin *b, int k, int64_
                 }
             }
         /* no cancel here: a basin call is atomic for the driver's checkpoints */
-        if ((t + 1) % FFS_CHECK_EVERY == 0 && (f->failed || nan_check(J, st, live, real, t, f)))
+        if ((t + 1) % FFS_CHECK_EVERY == 0 && (f->failed || nan_check(J, st, &B, t, f)))
             return;
     }
     for (int j = 0; j < k; ++j) {
@@ -330,37 +333,31 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
     const mg_ffs_lane_cfg *c = &J->lc;
     const mg_micro_model *mm = &mic(J)->mm;
     mg_lanes st = {w->state, MG_VL};
-    const double *x[MG_VL];
-    int64_t shift[MG_VL];
-    int live[MG_VL];
-    uint32_t real[MG_VL];
+    block B = {.real0 = tr[0].real};
     int n_live = 0, n_lanes = 0;
-    for (int j = 0; j < MG_VL; ++j) {
-        live[j] = j < k && !tr[j].skip;
-        x[j] = live[j] ? tr[j].start : NULL;
-        shift[j] = live[j] ? tr[j].t0 : 0;
-        real[j] = tr[0].real + (uint32_t)j;
-        if (live[j]) {
-            mg_ffs_trial_begin(&tr[j]);
-            ++n_live;
-            n_lanes = j + 1;
-        }
+    for (int j = 0; j < k; ++j) {
+        if (tr[j].skip)
+            continue; /* a padding lane */
+        B.live[j] = 1;
+        B.x[j] = tr[j].start;
+        B.shift[j] = tr[j].t0; /* the trial's own time frame */
+        mg_ffs_trial_begin(&tr[j]);
+        ++n_live;
+        n_lanes = j + 1;
     }
-    if (block_begin(J, w, st, x, shift, live)) {
-        mg_ffs_fail_set(f, MG_ENOMEM, "out of memory for the networks");
+    if (block_begin(J, w, st, &B, f))
         return;
-    }
     const mg_micro_buf buf = {w->spk, w->csr};
     for (int64_t t = 0; n_live > 0; ++t) {
         if (t >= J->trial_cap_steps) {
             for (int j = 0; j < MG_VL; ++j)
-                if (live[j])
+                if (B.live[j])
                     tr[j].end_t = tr[j].t0 + t; /* outcome -1 */
             return;
         }
         mg_micro_step(mm, st, &buf, t, tr[0].real, n_lanes, w->n);
         for (int j = 0; j < MG_VL; ++j) {
-            if (!live[j])
+            if (!B.live[j])
                 continue;
             obs_add_lane(J, w, st, j);
             const int64_t t_next = tr[j].t0 + t + 1; /* absolute: the observer's bins */
@@ -369,12 +366,12 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
                                  lam_A, lam_next)) {
                 if (tr[j].outcome == 1 && tr[j].end_state)
                     lane_save(J, w, st, j, tr[j].end_state, tr[j].t0);
-                live[j] = 0;
+                B.live[j] = 0;
                 --n_live;
             }
         }
         if ((t + 1) % FFS_CHECK_EVERY == 0) {
-            if (f->failed || nan_check(J, st, live, real, t, f))
+            if (f->failed || nan_check(J, st, &B, t, f))
                 return;
             if (J->o.cancel && *J->o.cancel) {
                 mg_ffs_fail_set(f, MG_EINTR, "interrupted");

@@ -16,6 +16,7 @@
  * an object is the one reported. */
 #include "mesogif/model.h"
 #include "mesogif/stats.h" /* mg_stats_parse_observable */
+#include "model/model_json.h"       /* mg_json_*: messages, JSON Pointers, typed getters */
 #include "model/stimulus.h"         /* mg_stim_parse_pop */
 
 #include <errno.h>
@@ -32,367 +33,8 @@
 const char *mg_default_model_text(void);
 unsigned long mg_default_model_size(void);
 
-#define PATH_LEN 256        /* JSON Pointers of this schema are short; longer ones are cut */
 #define N_MAX 1000000000LL  /* neurons per population: far above any use, keeps N*K in int64 */
 #define LEN_KERNEL_MAX 2147483647LL /* history slots are indexed with int */
-
-/* ------------------------------------------------------------------------------------------
- * Messages and JSON Pointers */
-
-static int fail(mg_err *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* "<path>: <fmt...>", MG_EINVAL. */
-static int fail(mg_err *err, const char *path, const char *fmt, ...)
-{
-    char what[MG_ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return mg_err_set(err, MG_EINVAL, "%s: %s", path, what);
-}
-
-/* out = path + "/" + key, with '~' and '/' escaped as RFC 6901 asks (~0, ~1). */
-static void path_key(char out[PATH_LEN], const char *path, const char *key)
-{
-    size_t n = (size_t)snprintf(out, PATH_LEN, "%s/", strcmp(path, "/") == 0 ? "" : path);
-    for (const char *c = key; *c && n + 3 < PATH_LEN; c++) {
-        if (*c == '~' || *c == '/') {
-            out[n++] = '~';
-            out[n++] = *c == '~' ? '0' : '1';
-        } else {
-            out[n++] = *c;
-        }
-    }
-    out[n < PATH_LEN ? n : PATH_LEN - 1] = '\0';
-}
-
-static void path_index(char out[PATH_LEN], const char *path, size_t i)
-{
-    int w = snprintf(out, PATH_LEN, "%s/%zu", strcmp(path, "/") == 0 ? "" : path, i);
-    if (w < 0 || w >= PATH_LEN) /* cut: keep the (more telling) end visible as "..." */
-        memcpy(out + PATH_LEN - 4, "...", 4);
-}
-
-/* "a string", "an integer", ... for "must be X, not <type>". */
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
-    case JSON_TRUE: return "true";
-    case JSON_FALSE: return "false";
-    case JSON_NULL: return "null";
-    }
-    return "an unknown JSON value";
-}
-
-/* type_name with the value of a scalar ("a string (\"500\")", "an integer (3)"), so that a
- * message shows what was found. buf holds TYPE_DESC_LEN bytes; the result is buf or a literal. */
-#define TYPE_DESC_LEN 128
-#define TYPE_DESC(v) type_desc((v), (char[TYPE_DESC_LEN]){0})
-static const char *type_desc(const json_t *v, char *buf)
-{
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        snprintf(buf, TYPE_DESC_LEN, "a string (\"%.60s\")", json_string_value(v));
-        return buf;
-    case JSON_INTEGER:
-        snprintf(buf, TYPE_DESC_LEN, "an integer (%" JSON_INTEGER_FORMAT ")",
-                 json_integer_value(v));
-        return buf;
-    case JSON_REAL:
-        snprintf(buf, TYPE_DESC_LEN, "a real number (%g)", json_real_value(v));
-        return buf;
-    default:
-        return type_name(v);
-    }
-}
-
-/* Levenshtein distance (unit costs; case counts), for "did you mean". Keys are short: strings
- * longer than 63 characters are never close to a known key and return a large distance. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 1000;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* The known key closest to key, or NULL when none is close enough to be a plausible typo:
- * distance <= 2, or <= a third of the key's length for long keys ("tau_mem" -> "tau_m",
- * "lambda0" -> "lambda_0"; "foo" suggests nothing). */
-static const char *closest(const char *key, const char *const *known, size_t n)
-{
-    const char *best = NULL;
-    size_t best_d = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(key, known[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = known[i];
-        }
-    }
-    size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
-    return best_d <= limit ? best : NULL;
-}
-
-/* "a, b, c" */
-static void join(char *out, size_t cap, const char *const *words, size_t n)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && len < cap; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", words[i]);
-}
-
-/* Every key of obj must be in known[] or be "comment" (free text anywhere). */
-static int check_keys(const json_t *obj, const char *path, const char *const *known, size_t n,
-                      mg_err *err)
-{
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)obj, key, val) {
-        if (strcmp(key, "comment") == 0)
-            continue;
-        int ok = 0;
-        for (size_t i = 0; i < n && !ok; i++)
-            ok = strcmp(key, known[i]) == 0;
-        if (ok)
-            continue;
-        char kp[PATH_LEN], list[512], hint[160] = "";
-        path_key(kp, path, key);
-        join(list, sizeof list, known, n);
-        if (strcmp(key, "tau_syn_ex") == 0 || strcmp(key, "tau_syn_in") == 0) {
-            /* NEST keeps tau_syn on the target neuron, chosen by the sign of the weight. */
-            snprintf(hint, sizeof hint, " (set \"tau_syn\" on each projection instead: NEST's "
-                     "%s applies to projections with %s weights)",
-                     key, key[8] == 'e' ? "positive" : "negative");
-        } else {
-            const char *sug = closest(key, known, n);
-            if (sug)
-                snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", sug);
-        }
-        return fail(err, kp, "unknown key \"%s\"%s (allowed: %s, comment)", key, hint, list);
-    }
-    return MG_OK;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Typed getters. Each looks up key in the object at path and reports a wrong type with the
- * key's JSON Pointer. JSON has no NaN or Inf, and jansson rejects overflowing literals such
- * as 1e400 while parsing, so the finiteness checks are a second line of defence. */
-
-static int get_number(const json_t *obj, const char *path, const char *key, const char *allowed,
-                      int required, double *out, int *found, mg_err *err)
-{
-    char kp[PATH_LEN];
-    json_t *v = json_object_get(obj, key);
-    *found = v != NULL;
-    if (!v) {
-        if (required)
-            return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
-        return MG_OK;
-    }
-    path_key(kp, path, key);
-    if (!json_is_number(v))
-        return fail(err, kp, "must be a number, not %s (allowed: %s)", TYPE_DESC(v), allowed);
-    double x = json_number_value(v);
-    if (!isfinite(x))
-        return fail(err, kp, "must be finite (allowed: %s)", allowed);
-    *out = x;
-    return MG_OK;
-}
-
-static int get_integer(const json_t *obj, const char *path, const char *key, const char *allowed,
-                       int required, long long *out, int *found, mg_err *err)
-{
-    char kp[PATH_LEN];
-    json_t *v = json_object_get(obj, key);
-    *found = v != NULL;
-    if (!v) {
-        if (required)
-            return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
-        return MG_OK;
-    }
-    path_key(kp, path, key);
-    if (json_is_real(v))
-        return fail(err, kp, "must be an integer, not a real number (%g): write integers "
-                    "without a decimal point or exponent (allowed: %s)", json_real_value(v),
-                    allowed);
-    if (!json_is_integer(v))
-        return fail(err, kp, "must be an integer, not %s (allowed: %s)", TYPE_DESC(v), allowed);
-    *out = (long long)json_integer_value(v);
-    return MG_OK;
-}
-
-/* A string of 1 .. MG_NAME_MAX-1 characters. */
-static int get_name(const json_t *obj, const char *path, const char *key, const char *allowed,
-                    int required, char out[MG_NAME_MAX], int *found, mg_err *err)
-{
-    char kp[PATH_LEN];
-    json_t *v = json_object_get(obj, key);
-    *found = v != NULL;
-    if (!v) {
-        if (required)
-            return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
-        return MG_OK;
-    }
-    path_key(kp, path, key);
-    if (!json_is_string(v))
-        return fail(err, kp, "must be a string, not %s (allowed: %s)", TYPE_DESC(v), allowed);
-    const char *s = json_string_value(v);
-    size_t len = strlen(s);
-    if (len == 0 || len >= MG_NAME_MAX)
-        return fail(err, kp, "\"%.80s\" has %zu characters (allowed: %s)", s, len, allowed);
-    memcpy(out, s, len + 1);
-    return MG_OK;
-}
-
-/* An array of numbers (possibly empty). With cap > 0 at most cap entries are accepted and
- * written to fixed[]; with cap == 0 the entries go to a new malloc'ed array *heap (NULL when
- * empty). */
-static int get_number_array(const json_t *obj, const char *path, const char *key,
-                            const char *allowed, int required, size_t cap, double *fixed,
-                            double **heap, int *n_out, int *found, mg_err *err)
-{
-    char kp[PATH_LEN], ep[PATH_LEN];
-    json_t *v = json_object_get(obj, key);
-    *found = v != NULL;
-    *n_out = 0;
-    if (!v) {
-        if (required)
-            return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
-        return MG_OK;
-    }
-    path_key(kp, path, key);
-    if (!json_is_array(v))
-        return fail(err, kp, "must be an array, not %s (allowed: %s)", TYPE_DESC(v), allowed);
-    size_t n = json_array_size(v);
-    if (cap > 0 && n > cap)
-        return fail(err, kp, "has %zu entries, more than %zu (allowed: %s)", n, cap, allowed);
-    if (n > (size_t)0x7fffffff)
-        return fail(err, kp, "has %zu entries (allowed: %s)", n, allowed);
-    double *dst = fixed;
-    if (cap == 0) {
-        *heap = NULL;
-        if (n == 0)
-            return MG_OK;
-        dst = malloc(n * sizeof *dst);
-        if (!dst)
-            return mg_err_set(err, MG_ENOMEM, "%s: out of memory for %zu numbers", kp, n);
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(v, i);
-        path_index(ep, kp, i);
-        int rc = MG_OK;
-        if (!json_is_number(e))
-            rc = fail(err, ep, "must be a number, not %s (allowed: %s)", TYPE_DESC(e), allowed);
-        else if (!isfinite(json_number_value(e)))
-            rc = fail(err, ep, "must be finite (allowed: %s)", allowed);
-        if (rc != MG_OK) {
-            if (cap == 0)
-                free(dst);
-            return rc;
-        }
-        dst[i] = json_number_value(e);
-    }
-    if (cap == 0)
-        *heap = dst;
-    *n_out = (int)n;
-    return MG_OK;
-}
-
-static int get_object(const json_t *obj, const char *path, const char *key, const char *allowed,
-                      int required, json_t **out, mg_err *err)
-{
-    char kp[PATH_LEN];
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v) {
-        if (required)
-            return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
-        return MG_OK;
-    }
-    path_key(kp, path, key);
-    if (!json_is_object(v))
-        return fail(err, kp, "must be an object, not %s (allowed: %s)", TYPE_DESC(v), allowed);
-    *out = v;
-    return MG_OK;
-}
-
-static int get_array(const json_t *obj, const char *path, const char *key, const char *allowed,
-                     int required, json_t **out, mg_err *err)
-{
-    char kp[PATH_LEN];
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v) {
-        if (required)
-            return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
-        return MG_OK;
-    }
-    path_key(kp, path, key);
-    if (!json_is_array(v))
-        return fail(err, kp, "must be an array, not %s (allowed: %s)", TYPE_DESC(v), allowed);
-    *out = v;
-    return MG_OK;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Number fields described by a table: key, where it goes, whether required, default, range. */
-
-enum { RANGE_ANY, RANGE_POS, RANGE_NONNEG, RANGE_UNIT };
-
-typedef struct {
-    const char *key;
-    size_t offset;      /* of the double inside the struct being filled */
-    int required;
-    double dflt;        /* when optional and absent */
-    int range;
-    const char *allowed;
-} num_field;
-
-static int read_numbers(const json_t *obj, const char *path, const num_field *f, size_t n,
-                        void *dst, mg_err *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        double x = f[i].dflt;
-        int found, rc;
-        rc = get_number(obj, path, f[i].key, f[i].allowed, f[i].required, &x, &found, err);
-        if (rc != MG_OK)
-            return rc;
-        int bad = (f[i].range == RANGE_POS && !(x > 0.0)) ||
-                  (f[i].range == RANGE_NONNEG && !(x >= 0.0)) ||
-                  (f[i].range == RANGE_UNIT && !(x >= 0.0 && x <= 1.0));
-        if (found && bad) {
-            char kp[PATH_LEN];
-            path_key(kp, path, f[i].key);
-            return fail(err, kp, "%g is out of range (allowed: %s)", x, f[i].allowed);
-        }
-        memcpy((char *)dst + f[i].offset, &x, sizeof x);
-    }
-    return MG_OK;
-}
 
 /* ------------------------------------------------------------------------------------------
  * The sections of the file */
@@ -417,18 +59,18 @@ static const char *const rule_names[] = {"auto", "all_to_all", "fixed_indegree",
 static int parse_simulation(const json_t *obj, const char *path, mg_sim_defaults *sim,
                             mg_err *err)
 {
-    static const num_field f[] = {
-        {"dt", offsetof(mg_sim_defaults, dt), 0, -1.0, RANGE_POS, "number > 0, ms"},
-        {"t_sim", offsetof(mg_sim_defaults, t_sim), 0, -1.0, RANGE_POS, "number > 0, ms"},
-        {"t_warmup", offsetof(mg_sim_defaults, t_warmup), 0, -1.0, RANGE_NONNEG,
+    static const mg_json_num_field f[] = {
+        {"dt", offsetof(mg_sim_defaults, dt), 0, -1.0, MG_JSON_POS, "number > 0, ms"},
+        {"t_sim", offsetof(mg_sim_defaults, t_sim), 0, -1.0, MG_JSON_POS, "number > 0, ms"},
+        {"t_warmup", offsetof(mg_sim_defaults, t_warmup), 0, -1.0, MG_JSON_NONNEG,
          "number >= 0, ms"},
-        {"record_bin", offsetof(mg_sim_defaults, record_bin), 0, -1.0, RANGE_POS,
+        {"record_bin", offsetof(mg_sim_defaults, record_bin), 0, -1.0, MG_JSON_POS,
          "number > 0, ms"},
-        {"stats_bin", offsetof(mg_sim_defaults, stats_bin), 0, -1.0, RANGE_POS,
+        {"stats_bin", offsetof(mg_sim_defaults, stats_bin), 0, -1.0, MG_JSON_POS,
          "number > 0, ms"},
     };
-    int rc = check_keys(obj, path, sim_keys, COUNT(sim_keys), err);
-    return rc != MG_OK ? rc : read_numbers(obj, path, f, COUNT(f), sim, err);
+    int rc = mg_json_check_keys(obj, path, sim_keys, COUNT(sim_keys), err);
+    return rc != MG_OK ? rc : mg_json_read_numbers(obj, path, f, COUNT(f), sim, err);
 }
 
 /* "step_current" of a population: NEST step_current_generator's amplitude_times (ms) and
@@ -439,38 +81,28 @@ static int parse_step_current(const json_t *obj, const char *path, mg_pop *p, mg
     const char *a_allowed = "array of currents in pA, one per time";
     double *times = NULL, *amps = NULL;
     int nt = 0, na = 0, found, rc;
-    char kp[PATH_LEN], ep[PATH_LEN];
+    char kp[MG_JSON_PATH_LEN];
 
-    rc = check_keys(obj, path, step_keys, COUNT(step_keys), err);
+    rc = mg_json_check_keys(obj, path, step_keys, COUNT(step_keys), err);
     if (rc == MG_OK)
-        rc = get_number_array(obj, path, "amplitude_times", t_allowed, 1, 0, NULL, &times, &nt,
-                              &found, err);
+        rc = mg_json_numbers(obj, path, "amplitude_times", t_allowed, 1, 0, NULL, &times, &nt,
+                             &found, err);
     if (rc == MG_OK)
-        rc = get_number_array(obj, path, "amplitude_values", a_allowed, 1, 0, NULL, &amps, &na,
-                              &found, err);
+        rc = mg_json_numbers(obj, path, "amplitude_values", a_allowed, 1, 0, NULL, &amps, &na,
+                             &found, err);
     if (rc == MG_OK && nt != na) {
-        path_key(kp, path, "amplitude_values");
-        rc = fail(err, kp, "has %d entries but amplitude_times has %d (allowed: %s)", na, nt,
-                  a_allowed);
-    }
-    for (int i = 0; rc == MG_OK && i < nt; i++) {
-        path_key(kp, path, "amplitude_times");
-        path_index(ep, kp, (size_t)i);
-        if (times[i] < 0.0)
-            rc = fail(err, ep, "time %g ms is negative (allowed: %s)", times[i], t_allowed);
-        else if (i > 0 && !(times[i] > times[i - 1]))
-            rc = fail(err, ep, "time %g ms is not after the previous one, %g ms: times must be "
-                      "strictly increasing (allowed: %s)", times[i], times[i - 1], t_allowed);
+        mg_json_key(kp, path, "amplitude_values");
+        rc = mg_json_fail(err, kp, "has %d entries but amplitude_times has %d (allowed: %s)", na,
+                          nt, a_allowed);
     }
     if (rc != MG_OK) {
         free(times);
         free(amps);
         return rc;
     }
-    p->n_steps = nt;
-    p->step_times = times;
-    p->step_amps = amps;
-    return MG_OK;
+    mg_json_key(kp, path, "amplitude_times");
+    return mg_json_take_series(kp, 0, times, amps, nt, t_allowed, &p->n_steps, &p->step_times,
+                               &p->step_amps, err);
 }
 
 /* Population names become HDF5 group names (/spikes/<population>), hence no '/'; control
@@ -479,25 +111,27 @@ static int check_pop_name(const char *name, const char *path, mg_err *err)
 {
     for (const unsigned char *c = (const unsigned char *)name; *c; c++)
         if (*c == '/' || *c < 0x20 || *c == 0x7f)
-            return fail(err, path, "\"%s\" contains '/' or a control character (allowed: 1..%d "
-                        "characters, no '/')", name, MG_NAME_MAX - 1);
+            return mg_json_fail(err, path,
+                                "\"%s\" contains '/' or a control character (allowed: 1..%d "
+                                "characters, no '/')",
+                                name, MG_NAME_MAX - 1);
     return MG_OK;
 }
 
 static int parse_population(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
 {
-    static const num_field f[] = {
-        {"tau_m", offsetof(mg_pop, tau_m), 1, 0.0, RANGE_POS, "number > 0, ms"},
-        {"C_m", offsetof(mg_pop, C_m), 1, 0.0, RANGE_POS, "number > 0, pF"},
-        {"E_L", offsetof(mg_pop, E_L), 0, 0.0, RANGE_ANY, "number, mV, default 0"},
-        {"V_reset", offsetof(mg_pop, V_reset), 1, 0.0, RANGE_ANY, "number, mV"},
-        {"V_T_star", offsetof(mg_pop, V_T_star), 1, 0.0, RANGE_ANY, "number, mV"},
-        {"Delta_V", offsetof(mg_pop, Delta_V), 1, 0.0, RANGE_POS, "number > 0, mV"},
-        {"lambda_0", offsetof(mg_pop, lambda_0), 1, 0.0, RANGE_POS, "number > 0, Hz (1/s)"},
-        {"t_ref", offsetof(mg_pop, t_ref), 1, 0.0, RANGE_NONNEG, "number >= 0, ms"},
-        {"I_e", offsetof(mg_pop, I_e), 0, 0.0, RANGE_ANY, "number, pA, default 0"},
+    static const mg_json_num_field f[] = {
+        {"tau_m", offsetof(mg_pop, tau_m), 1, 0.0, MG_JSON_POS, "number > 0, ms"},
+        {"C_m", offsetof(mg_pop, C_m), 1, 0.0, MG_JSON_POS, "number > 0, pF"},
+        {"E_L", offsetof(mg_pop, E_L), 0, 0.0, MG_JSON_ANY, "number, mV, default 0"},
+        {"V_reset", offsetof(mg_pop, V_reset), 1, 0.0, MG_JSON_ANY, "number, mV"},
+        {"V_T_star", offsetof(mg_pop, V_T_star), 1, 0.0, MG_JSON_ANY, "number, mV"},
+        {"Delta_V", offsetof(mg_pop, Delta_V), 1, 0.0, MG_JSON_POS, "number > 0, mV"},
+        {"lambda_0", offsetof(mg_pop, lambda_0), 1, 0.0, MG_JSON_POS, "number > 0, Hz (1/s)"},
+        {"t_ref", offsetof(mg_pop, t_ref), 1, 0.0, MG_JSON_NONNEG, "number >= 0, ms"},
+        {"I_e", offsetof(mg_pop, I_e), 0, 0.0, MG_JSON_ANY, "number, pA, default 0"},
     };
-    char name_allowed[96], kp[PATH_LEN], ep[PATH_LEN];
+    char name_allowed[96], kp[MG_JSON_PATH_LEN], ep[MG_JSON_PATH_LEN];
     char sfa_allowed[96];
     long long N = 0, K = -1;
     int found, rc, n_tau = 0, n_q = 0;
@@ -506,67 +140,75 @@ static int parse_population(const json_t *obj, const char *path, mg_pop *p, mg_e
              MG_NAME_MAX - 1);
     snprintf(sfa_allowed, sizeof sfa_allowed, "array of 0..%d numbers", MG_SFA_MAX);
 
-    if ((rc = check_keys(obj, path, pop_keys, COUNT(pop_keys), err)) != MG_OK)
+    if ((rc = mg_json_check_keys(obj, path, pop_keys, COUNT(pop_keys), err)) != MG_OK)
         return rc;
-    if ((rc = get_name(obj, path, "name", name_allowed, 1, p->name, &found, err)) != MG_OK)
+    if ((rc = mg_json_name(obj, path, "name", name_allowed, 1, p->name, &found, err)) != MG_OK)
         return rc;
-    path_key(kp, path, "name");
+    mg_json_key(kp, path, "name");
     if ((rc = check_pop_name(p->name, kp, err)) != MG_OK)
         return rc;
 
-    rc = get_integer(obj, path, "N", "integer 1..1000000000", 1, &N, &found, err);
+    rc = mg_json_integer(obj, path, "N", "integer 1..1000000000", 1, &N, &found, err);
     if (rc != MG_OK)
         return rc;
     if (N < 1 || N > N_MAX) {
-        path_key(kp, path, "N");
-        return fail(err, kp, "%lld neurons is out of range (allowed: integer 1..1000000000)", N);
+        mg_json_key(kp, path, "N");
+        return mg_json_fail(err, kp,
+                            "%lld neurons is out of range (allowed: integer 1..1000000000)", N);
     }
     p->N = (int64_t)N;
 
-    if ((rc = read_numbers(obj, path, f, COUNT(f), p, err)) != MG_OK)
+    if ((rc = mg_json_read_numbers(obj, path, f, COUNT(f), p, err)) != MG_OK)
         return rc;
 
     /* Adaptation kernels (MODEL.md §1.1): jump q_sfa (mV) decaying with tau_sfa (ms). */
-    rc = get_number_array(obj, path, "tau_sfa", sfa_allowed, 0, MG_SFA_MAX, p->tau_sfa, NULL,
-                          &n_tau, &found, err);
+    rc = mg_json_numbers(obj, path, "tau_sfa", sfa_allowed, 0, MG_SFA_MAX, p->tau_sfa, NULL, &n_tau,
+                         &found, err);
     if (rc != MG_OK)
         return rc;
-    rc = get_number_array(obj, path, "q_sfa", sfa_allowed, 0, MG_SFA_MAX, p->q_sfa, NULL, &n_q,
-                          &found, err);
+    rc = mg_json_numbers(obj, path, "q_sfa", sfa_allowed, 0, MG_SFA_MAX, p->q_sfa, NULL, &n_q,
+                         &found, err);
     if (rc != MG_OK)
         return rc;
     if (n_tau != n_q) {
-        path_key(kp, path, "q_sfa");
-        return fail(err, kp, "has %d entries but tau_sfa has %d (allowed: one jump q_sfa (mV) "
-                    "per time constant tau_sfa (ms), equal lengths)", n_q, n_tau);
+        mg_json_key(kp, path, "q_sfa");
+        return mg_json_fail(err, kp,
+                            "has %d entries but tau_sfa has %d (allowed: one jump q_sfa (mV) "
+                            "per time constant tau_sfa (ms), equal lengths)",
+                            n_q, n_tau);
     }
     for (int i = 0; i < n_tau; i++) {
         if (!(p->tau_sfa[i] > 0.0)) {
-            path_key(kp, path, "tau_sfa");
-            path_index(ep, kp, (size_t)i);
-            return fail(err, ep, "%g is out of range (allowed: number > 0, ms)", p->tau_sfa[i]);
+            mg_json_key(kp, path, "tau_sfa");
+            mg_json_index(ep, kp, (size_t)i);
+            return mg_json_fail(err, ep, "%g is out of range (allowed: number > 0, ms)",
+                                p->tau_sfa[i]);
         }
     }
     p->n_sfa = n_tau;
 
-    rc = get_integer(obj, path, "len_kernel", "-1 (automatic) or integer 1..2147483647", 0, &K,
-                     &found, err);
+    rc = mg_json_integer(obj, path, "len_kernel", "-1 (automatic) or integer 1..2147483647", 0, &K,
+                         &found, err);
     if (rc != MG_OK)
         return rc;
     if (K != -1 && (K < 1 || K > LEN_KERNEL_MAX)) {
-        path_key(kp, path, "len_kernel");
-        return fail(err, kp, "%lld is out of range (allowed: -1 (automatic) or integer "
-                    "1..2147483647)", K);
+        mg_json_key(kp, path, "len_kernel");
+        return mg_json_fail(err, kp,
+                            "%lld is out of range (allowed: -1 (automatic) or integer "
+                            "1..2147483647)",
+                            K);
     }
     p->len_kernel = (int64_t)K;
 
     json_t *step = NULL;
-    rc = get_object(obj, path, "step_current", "object with amplitude_times (ms) and "
-                    "amplitude_values (pA)", 0, &step, err);
+    rc = mg_json_container(obj, path, "step_current",
+                           "object with amplitude_times (ms) and "
+                           "amplitude_values (pA)",
+                           0, JSON_OBJECT, &step, err);
     if (rc != MG_OK)
         return rc;
     if (step) {
-        path_key(kp, path, "step_current");
+        mg_json_key(kp, path, "step_current");
         return parse_step_current(step, kp, p, err);
     }
     return MG_OK;
@@ -590,19 +232,19 @@ static void pop_name_list(const mg_model *m, char *out, size_t cap)
 static int resolve_pop(const json_t *obj, const char *path, const char *key, const mg_model *m,
                        int *idx, mg_err *err)
 {
-    char names[600], allowed[640], kp[PATH_LEN];
+    char names[600], allowed[640], kp[MG_JSON_PATH_LEN];
     json_t *v = json_object_get(obj, key);
     pop_name_list(m, names, sizeof names);
     snprintf(allowed, sizeof allowed, "a population name: %s", names);
     if (!v)
-        return fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
-    path_key(kp, path, key);
+        return mg_json_fail(err, path, "missing required key \"%s\" (allowed: %s)", key, allowed);
+    mg_json_key(kp, path, key);
     if (!json_is_string(v))
-        return fail(err, kp, "must be a string, not %s (allowed: %s)", TYPE_DESC(v), allowed);
+        return mg_json_wrong_type(err, kp, "a string", v, allowed);
     *idx = mg_model_find_pop(m, json_string_value(v));
     if (*idx < 0)
-        return fail(err, kp, "unknown population \"%.80s\" (allowed: %s)", json_string_value(v),
-                    names);
+        return mg_json_fail(err, kp, "unknown population \"%.80s\" (allowed: %s)",
+                            json_string_value(v), names);
     return MG_OK;
 }
 
@@ -610,46 +252,47 @@ static int resolve_pop(const json_t *obj, const char *path, const char *key, con
 static int parse_projection(const json_t *obj, const char *path, const mg_model *m, mg_proj *q,
                             mg_err *err)
 {
-    static const num_field f[] = {
-        {"p", offsetof(mg_proj, p), 0, 1.0, RANGE_UNIT, "number in [0, 1], default 1"},
-        {"delay", offsetof(mg_proj, delay), 1, 0.0, RANGE_POS, "number > 0 (and >= dt), ms"},
-        {"tau_syn", offsetof(mg_proj, tau_syn), 1, 0.0, RANGE_NONNEG,
+    static const mg_json_num_field f[] = {
+        {"p", offsetof(mg_proj, p), 0, 1.0, MG_JSON_UNIT, "number in [0, 1], default 1"},
+        {"delay", offsetof(mg_proj, delay), 1, 0.0, MG_JSON_POS, "number > 0 (and >= dt), ms"},
+        {"tau_syn", offsetof(mg_proj, tau_syn), 1, 0.0, MG_JSON_NONNEG,
          "number >= 0, ms (0 = delta synapse)"},
     };
     const char *jw_allowed = "exactly one of \"J\" (mV, PSP area per presynaptic spike) or "
                              "\"weight\" (pA, NEST per-connection weight, needs tau_syn > 0)";
-    char kp[PATH_LEN];
+    char kp[MG_JSON_PATH_LEN];
     int rc, found;
 
-    if ((rc = check_keys(obj, path, proj_keys, COUNT(proj_keys), err)) != MG_OK)
+    if ((rc = mg_json_check_keys(obj, path, proj_keys, COUNT(proj_keys), err)) != MG_OK)
         return rc;
     if ((rc = resolve_pop(obj, path, "source", m, &q->source, err)) != MG_OK)
         return rc;
     if ((rc = resolve_pop(obj, path, "target", m, &q->target, err)) != MG_OK)
         return rc;
-    if ((rc = read_numbers(obj, path, f, COUNT(f), q, err)) != MG_OK)
+    if ((rc = mg_json_read_numbers(obj, path, f, COUNT(f), q, err)) != MG_OK)
         return rc;
 
     int has_J = json_object_get(obj, "J") != NULL;
     int has_w = json_object_get(obj, "weight") != NULL;
     if (has_J && has_w)
-        return fail(err, path, "both \"J\" and \"weight\" given (allowed: %s)", jw_allowed);
+        return mg_json_fail(err, path, "both \"J\" and \"weight\" given (allowed: %s)", jw_allowed);
     if (!has_J && !has_w)
-        return fail(err, path, "missing required key \"J\" or \"weight\" (allowed: %s)",
-                    jw_allowed);
+        return mg_json_fail(err, path, "missing required key \"J\" or \"weight\" (allowed: %s)",
+                            jw_allowed);
     if (has_J) {
-        rc = get_number(obj, path, "J", "number, mV", 1, &q->J, &found, err);
+        rc = mg_json_number(obj, path, "J", "number, mV", 1, &q->J, &found, err);
         if (rc != MG_OK)
             return rc;
     } else {
         double w = 0.0;
-        rc = get_number(obj, path, "weight", "number, pA", 1, &w, &found, err);
+        rc = mg_json_number(obj, path, "weight", "number, pA", 1, &w, &found, err);
         if (rc != MG_OK)
             return rc;
         if (!(q->tau_syn > 0.0)) {
-            path_key(kp, path, "weight");
-            return fail(err, kp, "cannot be converted to J = weight * tau_syn / C_m when tau_syn "
-                        "= 0 (allowed: \"weight\" with tau_syn > 0, or \"J\" in mV)");
+            mg_json_key(kp, path, "weight");
+            return mg_json_fail(err, kp,
+                                "cannot be converted to J = weight * tau_syn / C_m when tau_syn "
+                                "= 0 (allowed: \"weight\" with tau_syn > 0, or \"J\" in mV)");
         }
         /* NEST gif_psc_exp: a spike adds weight (pA) to an exponential current of time
          * constant tau_syn, whose charge weight*tau_syn (pA*ms = fC) moves V by
@@ -661,28 +304,30 @@ static int parse_projection(const json_t *obj, const char *path, const mg_model 
     json_t *r = json_object_get(obj, "rule");
     if (r) {
         char list[160];
-        join(list, sizeof list, rule_names, COUNT(rule_names));
-        path_key(kp, path, "rule");
+        mg_json_join(list, sizeof list, rule_names, COUNT(rule_names));
+        mg_json_key(kp, path, "rule");
         if (!json_is_string(r))
-            return fail(err, kp, "must be a string, not %s (allowed: %s)", TYPE_DESC(r), list);
+            return mg_json_wrong_type(err, kp, "a string", r, list);
         const char *s = json_string_value(r);
         int k = -1;
         for (size_t i = 0; i < COUNT(rule_names); i++)
             if (strcmp(s, rule_names[i]) == 0)
                 k = (int)i;
         if (k < 0) {
-            const char *sug = closest(s, rule_names, COUNT(rule_names));
+            const char *sug = mg_json_closest(s, rule_names, COUNT(rule_names));
             char hint[96] = "";
             if (sug)
                 snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", sug);
-            return fail(err, kp, "unknown rule \"%.80s\"%s (allowed: %s)", s, hint, list);
+            return mg_json_fail(err, kp, "unknown rule \"%.80s\"%s (allowed: %s)", s, hint, list);
         }
         q->rule = (mg_rule)k;
     }
     if (q->rule == MG_RULE_ALL_TO_ALL && q->p != 1.0) {
-        path_key(kp, path, "rule");
-        return fail(err, kp, "\"all_to_all\" needs p = 1, but p = %g (allowed: all_to_all with "
-                    "p = 1; fixed_indegree, pairwise_bernoulli or auto for p < 1)", q->p);
+        mg_json_key(kp, path, "rule");
+        return mg_json_fail(err, kp,
+                            "\"all_to_all\" needs p = 1, but p = %g (allowed: all_to_all with "
+                            "p = 1; fixed_indegree, pairwise_bernoulli or auto for p < 1)",
+                            q->p);
     }
     return MG_OK;
 }
@@ -707,29 +352,33 @@ static void base_name(const char *source, char out[MG_NAME_MAX])
 
 static int parse_root(const json_t *root, mg_model *m, mg_err *err)
 {
-    char kp[PATH_LEN], ip[PATH_LEN], name_allowed[64];
+    char kp[MG_JSON_PATH_LEN], ip[MG_JSON_PATH_LEN], name_allowed[64];
     json_t *sim, *pops, *projs;
     int rc, found;
 
     if (!json_is_object(root))
-        return fail(err, "/", "the model must be a JSON object, not %s (allowed: {\"populations\": "
-                    "[...], ...})", type_name(root));
-    if ((rc = check_keys(root, "/", top_keys, COUNT(top_keys), err)) != MG_OK)
+        return mg_json_fail(err, "/",
+                            "the model must be a JSON object, not %s (allowed: {\"populations\": "
+                            "[...], ...})",
+                            mg_json_type_name(root));
+    if ((rc = mg_json_check_keys(root, "/", top_keys, COUNT(top_keys), err)) != MG_OK)
         return rc;
 
     snprintf(name_allowed, sizeof name_allowed, "string of 1..%d characters", MG_NAME_MAX - 1);
-    if ((rc = get_name(root, "/", "name", name_allowed, 0, m->name, &found, err)) != MG_OK)
+    if ((rc = mg_json_name(root, "/", "name", name_allowed, 0, m->name, &found, err)) != MG_OK)
         return rc;
     if (!found)
         base_name(m->source, m->name);
     json_t *d = json_object_get(root, "description");
     if (d && !json_is_string(d))
-        return fail(err, "/description", "must be a string, not %s (allowed: free text)",
-                    type_name(d));
+        return mg_json_fail(err, "/description", "must be a string, not %s (allowed: free text)",
+                            mg_json_type_name(d));
 
     m->sim.dt = m->sim.t_sim = m->sim.t_warmup = m->sim.record_bin = m->sim.stats_bin = -1.0;
-    rc = get_object(root, "/", "simulation", "object with dt, t_sim, t_warmup, record_bin, "
-                    "stats_bin (ms)", 0, &sim, err);
+    rc = mg_json_container(root, "/", "simulation",
+                           "object with dt, t_sim, t_warmup, record_bin, "
+                           "stats_bin (ms)",
+                           0, JSON_OBJECT, &sim, err);
     if (rc != MG_OK)
         return rc;
     if (sim && (rc = parse_simulation(sim, "/simulation", &m->sim, err)) != MG_OK)
@@ -737,20 +386,24 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
 
     char pops_allowed[64];
     snprintf(pops_allowed, sizeof pops_allowed, "array of 1..%d population objects", MG_POP_MAX);
-    if ((rc = get_array(root, "/", "populations", pops_allowed, 1, &pops, err)) != MG_OK)
+    if ((rc = mg_json_container(root, "/", "populations", pops_allowed, 1, JSON_ARRAY, &pops,
+                                err)) != MG_OK)
         return rc;
     size_t P = json_array_size(pops);
     if (P == 0 || P > MG_POP_MAX)
-        return fail(err, "/populations", "has %zu populations (allowed: %s)", P, pops_allowed);
+        return mg_json_fail(err, "/populations", "has %zu populations (allowed: %s)", P,
+                            pops_allowed);
     m->pops = calloc(P, sizeof *m->pops);
     if (!m->pops)
         return mg_err_set(err, MG_ENOMEM, "/populations: out of memory");
     for (size_t i = 0; i < P; i++) {
         json_t *o = json_array_get(pops, i);
-        path_index(ip, "/populations", i);
+        mg_json_index(ip, "/populations", i);
         if (!json_is_object(o))
-            return fail(err, ip, "must be an object, not %s (allowed: population object with "
-                        "name, N, tau_m, ...)", type_name(o));
+            return mg_json_fail(err, ip,
+                                "must be an object, not %s (allowed: population object with "
+                                "name, N, tau_m, ...)",
+                                mg_json_type_name(o));
         mg_pop *p = &m->pops[i];
         rc = parse_population(o, ip, p, err);
         if (rc == MG_OK) /* the stimuli (src/model/stimulus_parse.c) */
@@ -760,9 +413,11 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
             return rc;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(m->pops[j].name, p->name) == 0) {
-                path_key(kp, ip, "name");
-                return fail(err, kp, "duplicate population name \"%s\", first at "
-                            "/populations/%zu (allowed: unique names)", p->name, j);
+                mg_json_key(kp, ip, "name");
+                return mg_json_fail(err, kp,
+                                    "duplicate population name \"%s\", first at "
+                                    "/populations/%zu (allowed: unique names)",
+                                    p->name, j);
             }
         }
     }
@@ -776,26 +431,32 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
         memset(&sc, 0, sizeof sc);
         sc.P = m->P;
         if (!json_is_string(so) || json_string_length(so) >= sizeof m->switch_observable)
-            return fail(err, "/switch_observable", "must be a string of fewer than %zu "
-                        "characters (allowed: e.g. \"A1-A2\", \"0.5*A1+A3\"; A<k> is the k-th "
-                        "population)", sizeof m->switch_observable);
+            return mg_json_fail(
+                err, "/switch_observable",
+                "must be a string of fewer than %zu "
+                "characters (allowed: e.g. \"A1-A2\", \"0.5*A1+A3\"; A<k> is the k-th "
+                "population)",
+                sizeof m->switch_observable);
         if (mg_stats_parse_observable(&sc, json_string_value(so), &serr) != MG_OK) {
             const char *why = strncmp(serr.msg, "--switch-observable: ", 21) == 0 ? serr.msg + 21
                                                                                  : serr.msg;
-            return fail(err, "/switch_observable", "%s", why);
+            return mg_json_fail(err, "/switch_observable", "%s", why);
         }
         snprintf(m->switch_observable, sizeof m->switch_observable, "%s", json_string_value(so));
     }
 
-    rc = get_array(root, "/", "projections", "array of projection objects", 0, &projs, err);
+    rc = mg_json_container(root, "/", "projections", "array of projection objects", 0, JSON_ARRAY,
+                           &projs, err);
     if (rc != MG_OK || !projs)
         return rc;
     size_t n = json_array_size(projs);
     if (n == 0)
         return MG_OK;
     if (n > (size_t)MG_POP_MAX * MG_POP_MAX)
-        return fail(err, "/projections", "has %zu projections (allowed: at most one per "
-                    "(source, target) pair, %d here)", n, m->P * m->P);
+        return mg_json_fail(err, "/projections",
+                            "has %zu projections (allowed: at most one per "
+                            "(source, target) pair, %d here)",
+                            n, m->P * m->P);
     m->proj = calloc(n, sizeof *m->proj);
     if (!m->proj)
         return mg_err_set(err, MG_ENOMEM, "/projections: out of memory");
@@ -808,19 +469,23 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
     for (size_t i = 0; i < n && rc == MG_OK; i++) {
         json_t *o = json_array_get(projs, i);
         mg_proj *q = &m->proj[i];
-        path_index(ip, "/projections", i);
+        mg_json_index(ip, "/projections", i);
         if (!json_is_object(o)) {
-            rc = fail(err, ip, "must be an object, not %s (allowed: projection object with "
-                      "source, target, J or weight, delay, tau_syn)", type_name(o));
+            rc = mg_json_fail(err, ip,
+                              "must be an object, not %s (allowed: projection object with "
+                              "source, target, J or weight, delay, tau_syn)",
+                              mg_json_type_name(o));
             break;
         }
         if ((rc = parse_projection(o, ip, m, q, err)) != MG_OK)
             break;
         int *slot = &first[(size_t)q->target * side + (size_t)q->source];
         if (*slot)
-            rc = fail(err, ip, "duplicate projection \"%s\" -> \"%s\", first at /projections/%d "
-                      "(allowed: one projection per (source, target) pair; add the J values)",
-                      m->pops[q->source].name, m->pops[q->target].name, *slot - 1);
+            rc = mg_json_fail(
+                err, ip,
+                "duplicate projection \"%s\" -> \"%s\", first at /projections/%d "
+                "(allowed: one projection per (source, target) pair; add the J values)",
+                m->pops[q->source].name, m->pops[q->target].name, *slot - 1);
         *slot = (int)i + 1;
         m->n_proj = (int)i + 1;
     }

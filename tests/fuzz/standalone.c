@@ -20,24 +20,16 @@ static int run_file(const char *path)
         fprintf(stderr, "standalone: cannot open %s\n", path);
         return -1;
     }
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        uint8_t *b = realloc(buf, cap * 2);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
+    /* inputs are regular files (main expands folders): read them by their size */
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    rewind(f);
+    uint8_t *buf = size >= 0 ? malloc(size > 0 ? (size_t)size : 1) : NULL;
+    size_t len = buf ? fread(buf, 1, (size_t)size, f) : 0;
     fclose(f);
-    if (!buf)
+    if (!buf) {
+        fprintf(stderr, "standalone: cannot read %s\n", path);
         return -1;
+    }
     fprintf(stderr, "standalone: %s (%zu bytes)\n", path, len);
     LLVMFuzzerTestOneInput(buf, len);
     free(buf);

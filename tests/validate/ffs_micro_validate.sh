@@ -19,10 +19,6 @@
 # comparisons of 1. and 2. about 4 % that one fails by chance; every number is printed so that a
 # failure can be judged (rerun with other seeds: a real bias fails again).
 set -u
-M=${MESOGIF:-bin/mesogif}
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-[ -x "$M" ] || { echo "FAIL setup: $M is not an executable"; exit 1; }
 . tests/validate/ffs_common.inc
 
 for n in 500 1000; do

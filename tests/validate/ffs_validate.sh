@@ -22,10 +22,6 @@
 # about 8 % that one fails by chance; this script reports every number so that a failure can be
 # judged (rerun with other seeds: a real bias fails again).
 set -u
-M=${MESOGIF:-bin/mesogif}
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-[ -x "$M" ] || { echo "FAIL setup: $M is not an executable"; exit 1; }
 . tests/validate/ffs_common.inc
 
 # ---- 1, 2, 4 -------------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+/* src/core/stim_ou.h: an Ornstein-Uhlenbeck input current independent per realization (issue
+ * 17.2), for host and device. Internal.
+ *
+ * The frozen OU current (src/model/stimulus.c) is one sample path per population, shared by every
+ * realization and baked into the input tables. This one is a different path in every
+ * realization: its deviation x from the mean is part of the realization's state (one double per
+ * population, so it parks, checkpoints and resumes with the rest), and it is advanced exactly,
+ * x(t) = a x(t - 1) + sd sqrt(1 - a^2) xi(t), a = exp(-dt / tau), from a stationary start
+ * x(t_on) = sd xi(t_on). xi(t) is a standard normal drawn from the realization's counter-based
+ * stream (key (seed, MG_STREAM_STIM_OU_IND), counter (realization, population, step, 0)), so a
+ * path depends only on (seed, realization, population) and never on batch, thread, backend or
+ * shard, and a run resumed at any step continues it bitwise.
+ *
+ * Wiring still to do (the meso and micro state layouts and step signatures are not this file's):
+ * a row per population with an independent OU current in the realization state (meso:
+ * src/engine/meso_derive.c's layout; micro: src/engine/micro_derive.c's), the mg_stim_ou of each population
+ * in mg_meso_model / mg_micro_model, and the realization index at the input call (meso:
+ * mg_meso_inputs1, src/core/meso.h; micro: the two mg_micro_input calls of src/core/micro.h),
+ * where the input becomes mg_..._input(mm, a, t) + mg_stim_ou_step(&ou[a], seed, r, a, t, &x). */
+#ifndef MESOGIF_CORE_STIM_OU_H
+#define MESOGIF_CORE_STIM_OU_H
+
+#include <math.h>
+
+#include "core/hd.h"
+#include "core/rng.h"
+
+/* One population's independent OU current, in mV (pA times R = tau_m / C_m, as the tables). */
+typedef struct {
+    double mean_mV;      /* mean */
+    double sd_mV;        /* stationary standard deviation */
+    double decay;        /* exp(-dt / tau) */
+    double kick;         /* sd_mV sqrt(1 - decay^2) */
+    int64_t t_on, t_off; /* active in the steps t_on <= t < t_off (ceil(start / dt), ...) */
+} mg_stim_ou;
+
+/* Fill o from the stimulus parameters (pA, ms) for time step dt_ms and R = tau_m / C_m. */
+static inline void mg_stim_ou_init(mg_stim_ou *o, double mean_pA, double sd_pA, double tau_ms,
+                                   double R, double dt_ms, int64_t t_on, int64_t t_off)
+{
+    o->mean_mV = mean_pA * R;
+    o->sd_mV = sd_pA * R;
+    o->decay = exp(-dt_ms / tau_ms);
+    o->kick = o->sd_mV * sqrt(1.0 - o->decay * o->decay);
+    o->t_on = t_on;
+    o->t_off = t_off;
+}
+
+/* The standard normal xi(t) of population a in realization r (Box-Muller on one Philox block;
+ * the first uniform is never 0, so the logarithm is finite). Pure. */
+static inline MG_HD double mg_stim_ou_normal(uint32_t seed, uint32_t realization, int a, int64_t t)
+{
+    philox4x32_ctr_t w = mg_philox_block(seed, MG_STREAM_STIM_OU_IND, realization, (uint32_t)a,
+                                         (uint32_t)t, 0u);
+    const double u1 = mg_u01_from(w.v[0], w.v[1]), u2 = mg_u01_from(w.v[2], w.v[3]);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* The OU input (mV) of step t, advancing the deviation *x (the state row) to step t: 0 and *x
+ * untouched outside [t_on, t_off); *x is only read after t_on, so its initial value does not
+ * matter. Call once per step, in step order. */
+static inline MG_HD double mg_stim_ou_step(const mg_stim_ou *o, uint32_t seed, uint32_t realization,
+                                           int a, int64_t t, double *x)
+{
+    if (t < o->t_on || t >= o->t_off)
+        return 0.0;
+    const double xi = mg_stim_ou_normal(seed, realization, a, t);
+    *x = t == o->t_on ? o->sd_mV * xi : o->decay * *x + o->kick * xi;
+    return o->mean_mV + *x;
+}
+
+#endif /* MESOGIF_CORE_STIM_OU_H */
