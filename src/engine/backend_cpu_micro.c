@@ -251,6 +251,9 @@ static int run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *si
             if (nan_check(job, st, r0, valid, t) != 0)
                 return -1;
         if ((t + 1) % MG_CPU_CHECK_EVERY == 0) {
+            /* deliberate twin of the meso block's check (src/engine/backend_cpu.c): progress,
+             * failure, parking at a checkpoint, cancel; the micro state packs its spikes into
+             * its rows before it is parked */
 #pragma omp atomic
             job->steps_done += (t + 1 - counted) * valid;
             counted = t + 1;

@@ -279,14 +279,7 @@ static const char *parked_invalid(const mg_job *job, int64_t r, int64_t t, const
 static int read_open_groups(hid_t f, mg_job *job, const char *path, mg_err *err)
 {
     const int64_t ni = job->SL.n_i, nd = job->SL.n_d;
-    hid_t d = H5Dopen2(f, "/group_g", H5P_DEFAULT);
-    hssize_t m = -1;
-    if (d >= 0) {
-        hid_t sp = H5Dget_space(d);
-        m = H5Sget_simple_extent_npoints(sp);
-        H5Sclose(sp);
-        H5Dclose(d);
-    }
+    hssize_t m = mg_h5_npoints(f, "/group_g");
     /* the sums are written uncompressed, so their bytes are in the file: this bounds what is
      * allocated below by the file size */
     if (m < 0 || m > job->n_groups - job->g_done ||
@@ -399,14 +392,7 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
     rc = read_open_groups(f, job, path, err);
     if (rc != MG_OK)
         goto out;
-    hid_t d = H5Dopen2(f, "/inflight_r", H5P_DEFAULT);
-    hssize_t m = -1;
-    if (d >= 0) {
-        hid_t s = H5Dget_space(d);
-        m = H5Sget_simple_extent_npoints(s);
-        H5Sclose(s);
-        H5Dclose(d);
-    }
+    hssize_t m = mg_h5_npoints(f, "/inflight_r");
     if (m < 0) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint without its parked realizations", path);
         goto out;

@@ -25,6 +25,8 @@ void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
     *hi = b < end ? b : end;
 }
 
+/* Deliberate twin: mg_ffs_fail_set (src/ffs/ffs_engine.c) keeps the same first-failure rule for
+ * an FFS job, another struct. */
 void mg_job_fail(mg_job *job, int code, const char *msg)
 {
 #pragma omp critical(mg_job_fail)

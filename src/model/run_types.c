@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Deliberate twin in shape: mg_ffs_opts_default (src/ffs/ffs_opts.c) for the options of switch. */
 void mg_run_opts_default(mg_run_opts *o)
 {
     memset(o, 0, sizeof *o);
