@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/ab_speed.sh A_BIN B_BIN [ROUNDS]: interleaved A/B speed of two builds of mesogif on one
 # thread pinned to one core (taskset -c 1), in the cases of `make bench` on 1 thread (B1 meso 64
-# realizations x 10 s, NEST E/I meso 16 x 2 s) and a short micro case (NEST E/I, 4 x 1 s). Each
+# realizations x 10 s, NEST E/I meso 16 x 2 s) and a micro case (NEST E/I, 16 x 2 s). Each
 # round runs A then B, or B then A (alternating), so that drifts of a shared machine hit both
 # alike; prints every round and the median of the realization-seconds per wall-second of each
 # build and their ratio B/A. Not a test: the numbers are for a human (noise of a shared machine:
@@ -14,7 +14,7 @@ trap 'rm -rf "$OUT"' EXIT
 CASES=(
   "B1 meso|$ROOT/data/models/bistable_b1.json --realizations 64 --t-sim 10s"
   "NEST E/I meso|$ROOT/data/models/nest_brunel_ei.json --realizations 16 --t-sim 2s"
-  "NEST E/I micro|$ROOT/data/models/nest_brunel_ei.json --level micro --realizations 4 --t-sim 1s"
+  "NEST E/I micro|$ROOT/data/models/nest_brunel_ei.json --level micro --realizations 16 --t-sim 2s"
 )
 rate() { # bin args...: realization-s per wall-s of one run
     local bin=$1; shift
