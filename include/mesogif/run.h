@@ -194,6 +194,17 @@ void mg_ensemble_free(mg_ensemble *ens);
 int mg_run_checkpoint_read(const char *path, char **model_json, char **model_source,
                            mg_run_opts *opts, char **out_path, mg_err *err);
 
+/* A checkpoint opened once to resume from it: mg_resume_alloc opens and checks path and gives
+ * what it holds, as mg_run_checkpoint_read; mg_ensemble_resume hands it to an ensemble set up
+ * from that model and those options with resume_path set, whose run then continues from the
+ * checkpoint's state without opening the file again; mg_resume_free closes it (NULL-safe; after
+ * the run). */
+typedef struct mg_resume mg_resume;
+int mg_resume_alloc(const char *path, mg_resume **rs, char **model_json, char **model_source,
+                    mg_run_opts *opts, char **out_path, mg_err *err);
+int mg_ensemble_resume(mg_ensemble *ens, mg_resume *rs, mg_err *err);
+void mg_resume_free(mg_resume *rs);
+
 /* Free P populations' spike arrays and the array itself (NULL-safe). */
 void mg_spikes_free(mg_spikes *s, int P);
 

@@ -399,6 +399,7 @@ typedef struct {
     const char *sets[MAX_SETS]; /* --set assignments, applied in order after the model is read */
     int n_sets;
     char *resume_json, *resume_source, *resume_out;
+    mg_resume *resume;   /* the checkpoint of --resume, opened once (read here, loaded by the run) */
     mg_run_opts resumed; /* the options of the checkpoint of --resume */
     /* every problem of the command line is reported, then exit 2 */
     int nbad, n_unknown;
@@ -417,6 +418,8 @@ static void run_cli_free(run_cli *cl)
     free(cl->resume_source);
     free(cl->resume_out);
     cl->resume_json = cl->resume_source = cl->resume_out = NULL;
+    mg_resume_free(cl->resume);
+    cl->resume = NULL;
 }
 
 static const struct option run_longopts[] = {
@@ -474,8 +477,8 @@ static int read_resume(int argc, char **argv, run_cli *cl)
     if (!cl->resume_path)
         return 0;
     mg_err rerr = {{0}};
-    int rrc = mg_run_checkpoint_read(cl->resume_path, &cl->resume_json, &cl->resume_source,
-                                     &cl->o, &cl->resume_out, &rerr);
+    int rrc = mg_resume_alloc(cl->resume_path, &cl->resume, &cl->resume_json, &cl->resume_source,
+                              &cl->o, &cl->resume_out, &rerr);
     if (rrc != MG_OK) {
         mg_cli_error("--resume: %s", rerr.msg);
         return 2;
@@ -999,6 +1002,8 @@ static int set_up(run_cli *cl, const mg_model *m, mg_ensemble **ens)
     int rc = mg_ensemble_alloc(m, o, ens, &per, &total, &err);
     if (cl->dry && (rc == MG_OK || rc == MG_ENOMEM))
         mg_run_plan_report(m, o, rc, stdout); /* memory by part, calibrated run time */
+    if (rc == MG_OK && cl->resume)
+        rc = mg_ensemble_resume(*ens, cl->resume, &err);
     if (rc != MG_OK) {
         report(m, cl->model_path, cl->from_file, rc, &err);
         return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);

@@ -207,12 +207,10 @@ static hid_t open_checked(const char *path, mg_err *err)
     return f;
 }
 
-int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_source,
-                             mg_run_opts *opts, char **run_key, char **out_path, mg_err *err)
+/* mg_checkpoint_read_setup on the checkpoint f (of path) opened by open_checked. */
+static int read_setup_open(hid_t f, const char *path, char **model_json, char **model_source,
+                           mg_run_opts *opts, char **run_key, char **out_path, mg_err *err)
 {
-    hid_t f = open_checked(path, err);
-    if (f < 0)
-        return err && strstr(err->msg, "not a mesogif") ? MG_EINVAL : MG_EIO;
     int rc = MG_OK;
     *model_json = mg_h5_read_str(f, "/model_json");
     *model_source = mg_h5_read_str(f, "/model_source");
@@ -235,6 +233,22 @@ int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_s
         *model_json = *model_source = *run_key = *out_path = NULL;
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint incomplete (damaged or truncated?)", path);
     }
+    return rc;
+}
+
+/* The status of a checkpoint that open_checked refused. */
+static int refused(const mg_err *err)
+{
+    return err && strstr(err->msg, "not a mesogif") ? MG_EINVAL : MG_EIO;
+}
+
+int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_source,
+                             mg_run_opts *opts, char **run_key, char **out_path, mg_err *err)
+{
+    hid_t f = open_checked(path, err);
+    if (f < 0)
+        return refused(err);
+    int rc = read_setup_open(f, path, model_json, model_source, opts, run_key, out_path, err);
     H5Fclose(f);
     return rc;
 }
@@ -339,11 +353,9 @@ out:
     return rc;
 }
 
-int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
+/* mg_checkpoint_load on the checkpoint f (of path, for messages) opened by open_checked. */
+static int load_open(mg_job *job, hid_t f, const char *path, mg_err *err)
 {
-    hid_t f = open_checked(path, err);
-    if (f < 0)
-        return MG_EINVAL;
     int rc = MG_OK;
     char *key = mg_run_key(job->model, &job->opts, &job->SL.cfg);
     char *saved = mg_h5_read_str(f, "/run_key");
@@ -432,6 +444,15 @@ int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
 out:
     free(key);
     free(saved);
+    return rc;
+}
+
+int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err)
+{
+    hid_t f = open_checked(path, err);
+    if (f < 0)
+        return MG_EINVAL;
+    int rc = load_open(job, f, path, err);
     H5Fclose(f);
     return rc;
 }
@@ -443,4 +464,55 @@ int mg_run_checkpoint_read(const char *path, char **model_json, char **model_sou
     int rc = mg_checkpoint_read_setup(path, model_json, model_source, opts, &key, out_path, err);
     free(key);
     return rc;
+}
+
+/* A checkpoint opened once for a resume (include/mesogif/run.h). */
+struct mg_resume {
+    hid_t f;
+    char *path;
+};
+
+int mg_resume_alloc(const char *path, mg_resume **rs, char **model_json, char **model_source,
+                    mg_run_opts *opts, char **out_path, mg_err *err)
+{
+    *rs = NULL;
+    hid_t f = open_checked(path, err);
+    if (f < 0)
+        return refused(err);
+    char *key = NULL;
+    int rc = read_setup_open(f, path, model_json, model_source, opts, &key, out_path, err);
+    free(key);
+    mg_resume *r = rc == MG_OK ? calloc(1, sizeof *r) : NULL;
+    if (r)
+        r->path = strdup(path);
+    if (rc == MG_OK && (!r || !r->path)) {
+        free(r);
+        r = NULL;
+        free(*model_json);
+        free(*model_source);
+        free(*out_path);
+        *model_json = *model_source = *out_path = NULL;
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+    }
+    if (rc != MG_OK) {
+        H5Fclose(f);
+        return rc;
+    }
+    r->f = f;
+    *rs = r;
+    return MG_OK;
+}
+
+int mg_resume_load(mg_resume *rs, mg_job *job, mg_err *err)
+{
+    return load_open(job, rs->f, rs->path, err);
+}
+
+void mg_resume_free(mg_resume *rs)
+{
+    if (!rs)
+        return;
+    H5Fclose(rs->f);
+    free(rs->path);
+    free(rs);
 }

@@ -104,6 +104,8 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err);
 int mg_checkpoint_read_setup(const char *path, char **model_json, char **model_source,
                              mg_run_opts *opts, char **run_key, char **out_path, mg_err *err);
 int mg_checkpoint_load(mg_job *job, const char *path, mg_err *err);
+/* mg_checkpoint_load from a checkpoint already opened by mg_resume_alloc (run.h). */
+int mg_resume_load(mg_resume *rs, mg_job *job, mg_err *err);
 
 /* The reduction groups (src/engine/ensemble_groups.c), g relative to g_first; callers serialize.
  * mg_job_group_next: the first realization of group g whose record is not yet summed (its end

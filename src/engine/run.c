@@ -378,6 +378,7 @@ struct mg_ensemble {
     mg_job job;
     mg_run_opts opts;
     mg_run_mem mem;              /* by part (src/engine/job.h) */
+    mg_resume *resume;           /* borrowed: the checkpoint to continue from (mg_ensemble_resume) */
     int have_cuda;               /* a device answered the probe (not made for --backend cpu) */
     char device[128];            /* its name, or why there is none (as mg_result.device) */
 };
@@ -417,6 +418,14 @@ int mg_ensemble_cuda(const mg_ensemble *ens, char *name, int len)
 {
     snprintf(name, (size_t)len, "%s", ens->device);
     return ens->have_cuda;
+}
+
+int mg_ensemble_resume(mg_ensemble *ens, mg_resume *rs, mg_err *err)
+{
+    if (!ens->opts.resume_path)
+        return mg_err_set(err, MG_EINVAL, "resume: the ensemble was set up without resume_path");
+    ens->resume = rs;
+    return MG_OK;
 }
 
 void mg_ensemble_free(mg_ensemble *ens)
@@ -560,7 +569,8 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
     if (rc != MG_OK)
         goto out;
     if (opts->resume_path) {
-        rc = mg_checkpoint_load(&job, opts->resume_path, err);
+        rc = ens->resume ? mg_resume_load(ens->resume, &job, err)
+                         : mg_checkpoint_load(&job, opts->resume_path, err);
         if (rc != MG_OK)
             goto out;
     }
