@@ -53,11 +53,7 @@ START_TEST(philox_streams_equal_host)
     }
     printf("philox: %lld of %lld words differ\n", (long long)bad, (long long)(4 * n));
     ck_assert_msg(bad == 0, "%lld Philox words differ between host and device", (long long)bad);
-    free(c0);
-    free(c1);
-    free(c2);
-    free(c3);
-    free(dev);
+    MG_TEST_FREE(c0, c1, c2, c3, dev);
 }
 END_TEST
 
@@ -96,11 +92,7 @@ START_TEST(binomial_draws_equal_host)
         ck_assert_msg(bad == 0, "%lld %s draws differ", (long long)bad,
                       poisson ? "Poisson" : "binomial");
     }
-    free(N);
-    free(dev);
-    free(p);
-    free(unit);
-    free(step);
+    MG_TEST_FREE(N, dev, p, unit, step);
 }
 END_TEST
 
@@ -125,9 +117,7 @@ START_TEST(exp_log_equal_host)
     }
     printf("exp/log: %lld of %lld differ\n", (long long)bad, (long long)n);
     ck_assert_msg(bad == 0, "%lld exp/log results differ", (long long)bad);
-    free(x);
-    free(e);
-    free(l);
+    MG_TEST_FREE(x, e, l);
 }
 END_TEST
 

@@ -122,6 +122,21 @@ static void read_dset(const char *fn, const char *path, hid_t t, void *v)
     dset_io(fn, path, t, v, 0);
 }
 
+/* The number of elements of the dataset at path of file fn. */
+static hssize_t dset_points(const char *fn, const char *path)
+{
+    hid_t f = H5Fopen(fn, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    ck_assert_int_ge(d, 0);
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    return n;
+}
+
 static void copy_file(const char *from, const char *to)
 {
     char cmd[512];
@@ -223,13 +238,7 @@ START_TEST(checkpoint_out_of_range_refused)
     refused_with(ckpt, bad, "/groups_done", -64, "progress of group", "-64");
 
     /* a parked realization at a negative step, and one outside the run */
-    hid_t f = H5Fopen(ckpt, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "/inflight_t", H5P_DEFAULT);
-    hid_t sp = H5Dget_space(d);
-    hssize_t m = H5Sget_simple_extent_npoints(sp);
-    H5Sclose(sp);
-    H5Dclose(d);
-    H5Fclose(f);
+    hssize_t m = dset_points(ckpt, "/inflight_t");
     ck_assert_msg(m >= 1 && m <= 8, "%lld parked realizations (the test needs 1..8)",
                   (long long)m);
     refused_with(ckpt, bad, "/inflight_t", -1000, "step outside the run", NULL);
@@ -246,13 +255,7 @@ START_TEST(checkpoint_state_refused)
     path_in(ckpt, sizeof ckpt, "c.ckpt");
     path_in(bad, sizeof bad, "bad2.ckpt");
     make_checkpoint(ckpt);
-    hid_t f = H5Fopen(ckpt, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "/inflight_state", H5P_DEFAULT);
-    hid_t sp = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    H5Sclose(sp);
-    H5Dclose(d);
-    H5Fclose(f);
+    hssize_t n = dset_points(ckpt, "/inflight_state");
     ck_assert_int_gt(n, 0);
     double *x = malloc((size_t)n * sizeof *x);
     ck_assert_ptr_nonnull(x);

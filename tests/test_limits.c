@@ -25,20 +25,31 @@
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 
-/* The default model B1 with edit applied to its JSON (NULL: unchanged); ck-fails when it does
- * not parse and want_ok is set, else returns the parser's status with err filled. */
+/* The default model B1 with edit applied to its JSON (NULL: unchanged): the parser's status,
+ * with err filled. */
 typedef void (*edit_fn)(json_t *root);
 
-static int make_model(edit_fn edit, mg_model *m, mg_err *err)
+static json_t *pop(json_t *root, size_t i)
+{
+    return json_array_get(json_object_get(root, "populations"), i);
+}
+
+/* The JSON of B1, parsed. */
+static json_t *b1_json(void)
 {
     mg_model b1;
-    ck_assert_int_eq(mg_model_default(&b1, err), MG_OK);
+    mg_err err = {{0}};
+    ck_assert_int_eq(mg_model_default(&b1, &err), MG_OK);
     json_error_t jerr;
     json_t *root = json_loads(b1.json, 0, &jerr);
     ck_assert_ptr_nonnull(root);
     mg_model_free(&b1);
-    if (edit)
-        edit(root);
+    return root;
+}
+
+/* mg_model_parse of root, which it frees. */
+static int parse_json(json_t *root, mg_model *m, mg_err *err)
+{
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     ck_assert_ptr_nonnull(text);
@@ -47,9 +58,20 @@ static int make_model(edit_fn edit, mg_model *m, mg_err *err)
     return rc;
 }
 
-static json_t *pop(json_t *root, size_t i)
+static int make_model(edit_fn edit, mg_model *m, mg_err *err)
 {
-    return json_array_get(json_object_get(root, "populations"), i);
+    json_t *root = b1_json();
+    if (edit)
+        edit(root);
+    return parse_json(root, m, err);
+}
+
+/* make_model with population 0's key set to the integer v. */
+static int make_model_pop0(const char *key, json_int_t v, mg_model *m, mg_err *err)
+{
+    json_t *root = b1_json();
+    json_object_set_new(pop(root, 0), key, json_integer(v));
+    return parse_json(root, m, err);
 }
 
 static void opts_small(mg_run_opts *o)
@@ -67,23 +89,21 @@ static double peak_rss(void)
     return (double)ru.ru_maxrss * 1024.0;
 }
 
+/* B1 as make_model gives it, and opts_small. */
+static void b1_small(mg_model *m, mg_run_opts *o)
+{
+    mg_err err = {{0}};
+    ck_assert_msg(make_model(NULL, m, &err) == MG_OK, "%s", err.msg);
+    opts_small(o);
+}
+
 /* ---- history length -------------------------------------------------------------------- */
-
-static void set_K_1e8(json_t *root)
-{
-    json_object_set_new(pop(root, 0), "len_kernel", json_integer(100000000));
-}
-
-static void set_K_1e8p1(json_t *root)
-{
-    json_object_set_new(pop(root, 0), "len_kernel", json_integer(100000001));
-}
 
 START_TEST(len_kernel_boundary)
 {
     mg_model m;
     mg_err err = {{0}};
-    ck_assert_int_eq(make_model(set_K_1e8, &m, &err), MG_OK);
+    ck_assert_int_eq(make_model_pop0("len_kernel", 100000000, &m, &err), MG_OK);
     /* accepted: the sizes (no allocation) are 5e8 rows and 2e8 kernel values... */
     int64_t rows = 0, n_k = 0;
     ck_assert_msg(mg_meso_size(&m, 0.5, &rows, &n_k, &err) == MG_OK, "%s", err.msg);
@@ -103,7 +123,8 @@ START_TEST(len_kernel_boundary)
                   peak_rss() - rss0);
     mg_model_free(&m);
 
-    ck_assert_int_eq(make_model(set_K_1e8p1, &m, &err), MG_OK); /* parser: any int */
+    /* the parser takes any integer */
+    ck_assert_int_eq(make_model_pop0("len_kernel", 100000001, &m, &err), MG_OK);
     rc = mg_meso_size(&m, 0.5, &rows, &n_k, &err);
     ck_assert_int_eq(rc, MG_EINVAL);
     ck_assert_msg(strstr(err.msg, "/populations/0/len_kernel") && strstr(err.msg, "100000001") &&
@@ -199,10 +220,9 @@ END_TEST
 START_TEST(realization_range_boundary)
 {
     mg_model m;
-    mg_err err = {{0}};
-    ck_assert_int_eq(make_model(NULL, &m, &err), MG_OK);
     mg_run_opts o;
-    opts_small(&o);
+    b1_small(&m, &o);
+    mg_err err = {{0}};
     double per, total;
     /* the last index, 2^32 - 1, runs (the Philox counter holds it) */
     o.realization_first = 4294967295LL;
@@ -237,10 +257,9 @@ END_TEST
 START_TEST(steps_boundary)
 {
     mg_model m;
-    mg_err err = {{0}};
-    ck_assert_int_eq(make_model(NULL, &m, &err), MG_OK);
     mg_run_opts o;
-    opts_small(&o);
+    b1_small(&m, &o);
+    mg_err err = {{0}};
     double per, total;
     /* 2^32 - 1 steps of 1 ms, traces and statistics in 2^20-step bins (small) */
     mg_test_bins(&o, 1.0, 1048576.0, 1048576.0);
@@ -257,21 +276,11 @@ END_TEST
 
 /* ---- neurons ---------------------------------------------------------------------------- */
 
-static void set_N_1e9(json_t *root)
-{
-    json_object_set_new(pop(root, 0), "N", json_integer(1000000000));
-}
-
-static void set_N_1e9p1(json_t *root)
-{
-    json_object_set_new(pop(root, 0), "N", json_integer(1000000001));
-}
-
 START_TEST(neurons_boundary)
 {
     mg_model m;
     mg_err err = {{0}};
-    ck_assert_int_eq(make_model(set_N_1e9, &m, &err), MG_OK);
+    ck_assert_int_eq(make_model_pop0("N", 1000000000, &m, &err), MG_OK);
     ck_assert_int_eq(m.pops[0].N, 1000000000LL);
     /* a short meso run with 1e9 neurons: counts up to N, products N * K in int64 */
     mg_run_opts o;
@@ -281,7 +290,7 @@ START_TEST(neurons_boundary)
     ck_assert(isfinite(res.stats.mean_A[0]) && res.stats.mean_A[0] >= 0);
     mg_result_free(&res);
     mg_model_free(&m);
-    ck_assert_int_eq(make_model(set_N_1e9p1, &m, &err), MG_EINVAL);
+    ck_assert_int_eq(make_model_pop0("N", 1000000001, &m, &err), MG_EINVAL);
     ck_assert_msg(strstr(err.msg, "/populations/0/N") && strstr(err.msg, "1000000001"), "%s",
                   err.msg);
 }
@@ -292,10 +301,9 @@ END_TEST
 START_TEST(memory_refused_before_allocation)
 {
     mg_model m;
-    mg_err err = {{0}};
-    ck_assert_int_eq(make_model(NULL, &m, &err), MG_OK);
     mg_run_opts o;
-    opts_small(&o);
+    b1_small(&m, &o);
+    mg_err err = {{0}};
     /* 1e6 recorded realizations x 2 populations x 1e8 bins: 800 TB of traces */
     o.realization_count = o.record_realizations = 1000000;
     o.t_sim_ms = 1e8;

@@ -29,20 +29,26 @@ static void assert_rel(double got, double want, double tol, const char *what)
                   what, got, want, 100 * tol);
 }
 
-/* MODEL.md §4.1: uncoupled, mu = 18 mV, u_th = 15: A0 = 13.723 Hz. */
-START_TEST(deterministic_uncoupled_converges_to_renewal_rate)
+/* A deterministic run of data/models/<name>.json (det_opts). */
+static void det_run(const char *name, double dt, double t_sim, double t_warm, mg_result *res)
 {
     mg_model m;
     mg_run_opts o;
+    mg_test_load(name, &m);
+    det_opts(&o, dt, t_sim, t_warm);
+    mg_test_run(&m, &o, res);
+    mg_model_free(&m);
+}
+
+/* MODEL.md §4.1: uncoupled, mu = 18 mV, u_th = 15: A0 = 13.723 Hz. */
+START_TEST(deterministic_uncoupled_converges_to_renewal_rate)
+{
     mg_result res;
-    mg_test_load("uncoupled", &m);
-    det_opts(&o, 0.2, 3000, 2000);
-    mg_test_run(&m, &o, &res);
+    det_run("uncoupled", 0.2, 3000, 2000, &res);
     assert_rel(res.stats.mean_A[0], 13.723, 0.005, "uncoupled rate");
     ck_assert_msg(res.stats.var_A[0] < 1e-12, "deterministic run fluctuates: var %g",
                   res.stats.var_A[0]);
     mg_result_free(&res);
-    mg_model_free(&m);
 }
 END_TEST
 
@@ -50,31 +56,21 @@ END_TEST
  * warm-up). */
 START_TEST(deterministic_nest_testcase_converges_to_qr_rate)
 {
-    mg_model m;
-    mg_run_opts o;
     mg_result res;
-    mg_test_load("nest_testcase", &m);
-    det_opts(&o, 0.2, 8000, 6000);
-    mg_test_run(&m, &o, &res);
+    det_run("nest_testcase", 0.2, 8000, 6000, &res);
     assert_rel(res.stats.mean_A[0], 22.723, 0.005, "NEST test case rate");
     mg_result_free(&res);
-    mg_model_free(&m);
 }
 END_TEST
 
 /* MODEL.md §3(c), §4.1: E/I network, h0 = 24 - 0.24 A0: A0 = 16.913 Hz in both populations. */
 START_TEST(deterministic_ei_network_converges_to_mean_field_rate)
 {
-    mg_model m;
-    mg_run_opts o;
     mg_result res;
-    mg_test_load("ei_network", &m);
-    det_opts(&o, 0.2, 2000, 1000);
-    mg_test_run(&m, &o, &res);
+    det_run("ei_network", 0.2, 2000, 1000, &res);
     assert_rel(res.stats.mean_A[0], 16.913, 0.005, "E rate");
     assert_rel(res.stats.mean_A[1], 16.913, 0.005, "I rate");
     mg_result_free(&res);
-    mg_model_free(&m);
 }
 END_TEST
 
@@ -114,9 +110,11 @@ START_TEST(deterministic_b1_reaches_asymmetric_fixed_point)
 }
 END_TEST
 
-/* Batch means of B independent batches: mean and standard error of (mean_A, var_A). */
+/* Batch means of B independent batches: mean and standard error of (mean_A, var_A), and t,
+ * the Student-t quantile t_{B-1, 1-0.5e-4}: |mean - expected| <= t * se fails with
+ * probability 1e-4 when the expectation holds. */
 typedef struct {
-    double mean_mean, se_mean, mean_var, se_var;
+    double mean_mean, se_mean, mean_var, se_var, t;
 } batch_stats;
 
 static batch_stats batches(const mg_model *m, mg_run_opts o, int B, int per_batch)
@@ -138,8 +136,21 @@ static batch_stats batches(const mg_model *m, mg_run_opts o, int B, int per_batc
     r.mean_mean = s1 / B;
     r.se_mean = sqrt((s2 / B - r.mean_mean * r.mean_mean) * B / (B - 1.0) / B);
     r.mean_var = v1 / B;
+    r.t = gsl_cdf_tdist_Qinv(0.5e-4, B - 1);
     r.se_var = sqrt((v2 / B - r.mean_var * r.mean_var) * B / (B - 1.0) / B);
     return r;
+}
+
+/* Population 0's rate (Hz) in a deterministic run of m at dt_ms (3 s, the first 2 s warm-up). */
+static double det_rate(const mg_model *m, double dt_ms)
+{
+    mg_run_opts o;
+    mg_result det;
+    det_opts(&o, dt_ms, 3000, 2000);
+    mg_test_run(m, &o, &det);
+    const double A0 = det.stats.mean_A[0];
+    mg_result_free(&det);
+    return A0;
 }
 
 /* MODEL.md §4.2: N = 1000 uncoupled neurons, bin 1 ms <= t_ref: the mean is the renewal rate
@@ -152,26 +163,18 @@ static batch_stats batches(const mg_model *m, mg_run_opts o, int B, int per_batc
 START_TEST(stochastic_uncoupled_mean_and_variance)
 {
     mg_model m;
-    mg_run_opts o;
-    mg_result det;
     mg_test_load("uncoupled", &m);
-    det_opts(&o, 0.2, 3000, 2000);
-    mg_test_run(&m, &o, &det);
-    const double A0 = det.stats.mean_A[0];
-    mg_result_free(&det);
-
-    o = mg_test_opts(MG_BACKEND_CPU, 10000, 1000, 1, 0);
+    const double A0 = det_rate(&m, 0.2);
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 10000, 1000, 1, 0);
     o.dt_ms = 0.2;
     o.stats_bin_ms = 1.0;
     o.seed = 20261127;
-    const int B = 20;
-    batch_stats s = batches(&m, o, B, 8);
-    const double t = gsl_cdf_tdist_Qinv(0.5e-4, B - 1);
-    ck_assert_msg(fabs(s.mean_mean - A0) <= t * s.se_mean,
+    batch_stats s = batches(&m, o, 20, 8);
+    ck_assert_msg(fabs(s.mean_mean - A0) <= s.t * s.se_mean,
                   "mean %.4f +- %.4f Hz vs deterministic %.4f Hz", s.mean_mean, s.se_mean, A0);
     const double N = 1000, D = 1e-3;
     const double var_th = A0 * (1 - A0 * D) / (N * D);
-    ck_assert_msg(fabs(s.mean_var - var_th) <= t * s.se_var + 0.005 * var_th,
+    ck_assert_msg(fabs(s.mean_var - var_th) <= s.t * s.se_var + 0.005 * var_th,
                   "var %.4f +- %.4f Hz^2 vs %.4f Hz^2", s.mean_var, s.se_var, var_th);
     mg_model_free(&m);
 }
@@ -182,21 +185,14 @@ END_TEST
 START_TEST(stochastic_poisson_mode_mean)
 {
     mg_model m;
-    mg_run_opts o;
-    mg_result det;
     mg_test_load("uncoupled", &m);
-    det_opts(&o, 0.5, 3000, 2000);
-    mg_test_run(&m, &o, &det);
-    const double A0 = det.stats.mean_A[0];
-    mg_result_free(&det);
-    o = mg_test_opts(MG_BACKEND_CPU, 6000, 1000, 1, 0);
+    const double A0 = det_rate(&m, 0.5);
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 6000, 1000, 1, 0);
     o.noise = MG_NOISE_POISSON;
     o.dt_ms = 0.5;
     o.seed = 7;
-    const int B = 20;
-    batch_stats s = batches(&m, o, B, 8);
-    const double t = gsl_cdf_tdist_Qinv(0.5e-4, B - 1);
-    ck_assert_msg(fabs(s.mean_mean - A0) <= t * s.se_mean,
+    batch_stats s = batches(&m, o, 20, 8);
+    ck_assert_msg(fabs(s.mean_mean - A0) <= s.t * s.se_mean,
                   "Poisson-mode mean %.4f +- %.4f Hz vs deterministic %.4f Hz", s.mean_mean,
                   s.se_mean, A0);
     mg_model_free(&m);
@@ -217,14 +213,12 @@ START_TEST(nest_testcase_rate_and_variance)
     o.dt_ms = 0.5;
     o.stats_bin_ms = 0.5;
     o.seed = 12345;
-    const int B = 20;
-    batch_stats s = batches(&m, o, B, 8);
+    batch_stats s = batches(&m, o, 20, 8);
     ck_assert_msg(fabs(s.mean_mean - 22.0) <= 1.0, "rate %.3f Hz (NEST: 22 +- 1)", s.mean_mean);
     ck_assert_msg(fabs(s.mean_var - 102.0) <= 6.0, "var %.2f Hz^2 (NEST: 102 +- 6)", s.mean_var);
-    const double t = gsl_cdf_tdist_Qinv(0.5e-4, B - 1);
-    ck_assert_msg(fabs(s.mean_mean - 22.67) <= t * s.se_mean + 0.005 * 22.67,
+    ck_assert_msg(fabs(s.mean_mean - 22.67) <= s.t * s.se_mean + 0.005 * 22.67,
                   "rate %.4f +- %.4f Hz vs R 22.67", s.mean_mean, s.se_mean);
-    ck_assert_msg(fabs(s.mean_var - 97.4) <= t * s.se_var + 0.005 * 97.4,
+    ck_assert_msg(fabs(s.mean_var - 97.4) <= s.t * s.se_var + 0.005 * 97.4,
                   "var %.3f +- %.3f Hz^2 vs R 97.4", s.mean_var, s.se_var);
     mg_model_free(&m);
 }

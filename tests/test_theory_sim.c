@@ -86,6 +86,15 @@ static void run_to_file(const mg_model *m, const mg_run_opts *o, char *path, siz
     mg_result_free(&res);
 }
 
+/* run_to_file with opts_for(dt_ms, t_sim_ms, R, seed). */
+static void run_model_to_file(const mg_model *m, double dt_ms, double t_sim_ms, int64_t R,
+                              uint32_t seed, char *path, size_t len)
+{
+    mg_run_opts o;
+    opts_for(&o, dt_ms, t_sim_ms, R, seed);
+    run_to_file(m, &o, path, len);
+}
+
 static void remove_file(const char *path)
 {
     unlink(path);
@@ -214,16 +223,30 @@ static void band(const spectra *s, int a, double lo, double hi, double *r, doubl
     *sigma = sqrt(v) / st;
 }
 
+/* The ratio r = sim/theory in the band [lo, hi) Hz of population a (band) against 1 +- tol,
+ * tol = fixed + nsigma * its standard error; appends " <label><lo>-<hi> Hz: r (sigma, tol)"
+ * to report[cap] at *at, with " FAIL" when outside. Returns 1 when outside. */
+static int band_outside(const spectra *s, int a, double lo, double hi, double fixed,
+                        double nsigma, const char *label, char *report, size_t cap, size_t *at)
+{
+    double r, sigma;
+    band(s, a, lo, hi, &r, &sigma);
+    double tol = fixed + nsigma * sigma;
+    int out = fabs(r - 1.0) > tol;
+    *at += (size_t)snprintf(report + *at, cap - *at,
+                            " %s%g-%g Hz: %.3f (sigma %.3f, tol %.3f)%s;", label, lo, hi, r,
+                            sigma, tol, out ? " FAIL" : "");
+    return out;
+}
+
 /* ---- layout ----------------------------------------------------------------------------------- */
 
 START_TEST(layout_b1)
 {
     mg_model m;
     mg_test_load("bistable_b1", &m);
-    mg_run_opts o;
-    opts_for(&o, 0.5, 3000.0, 4, 11);
     char path[512];
-    run_to_file(&m, &o, path, sizeof path);
+    run_model_to_file(&m, 0.5, 3000.0, 4, 11, path, sizeof path);
 
     mg_fixed_points fps;
     mg_err err = {{0}};
@@ -384,10 +407,8 @@ START_TEST(renewal_uncoupled)
     static const double allow[9] = {0.16, 0.10, 0.08, 0.11, 0.06, 0.02, 0.015, 0.015, 0.015};
     mg_model m;
     mg_test_load("uncoupled", &m);
-    mg_run_opts o;
-    opts_for(&o, 0.5, 501000.0, 16, 21);
     char path[512];
-    run_to_file(&m, &o, path, sizeof path);
+    run_model_to_file(&m, 0.5, 501000.0, 16, 21, path, sizeof path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t g = H5Gopen2(f, "/theory", H5P_DEFAULT);
     char method[64];
@@ -400,15 +421,9 @@ START_TEST(renewal_uncoupled)
     int bad = 0;
     char report[2048] = "";
     size_t at = 0;
-    for (int b = 0; b < 9; ++b) {
-        double r, sigma;
-        band(&s, 0, edges[b], edges[b + 1], &r, &sigma);
-        double tol = 4.0 * sigma + allow[b];
-        at += (size_t)snprintf(report + at, sizeof report - at, " %g-%g Hz: %.3f (sigma %.3f, tol "
-                               "%.3f)%s;", edges[b], edges[b + 1], r, sigma, tol,
-                               fabs(r - 1.0) > tol ? " FAIL" : "");
-        bad |= fabs(r - 1.0) > tol;
-    }
+    for (int b = 0; b < 9; ++b)
+        bad |= band_outside(&s, 0, edges[b], edges[b + 1], allow[b], 4.0, "", report,
+                            sizeof report, &at);
     printf("renewal_uncoupled:%s\n", report);
     ck_assert_msg(!bad, "sim/theory per band:%s", report);
     spectra_free(&s);
@@ -428,10 +443,8 @@ START_TEST(response_ei_large_n)
         m.pops[a].N *= 100;
     for (int i = 0; i < m.n_proj; ++i)
         m.proj[i].J /= 100.0;
-    mg_run_opts o;
-    opts_for(&o, 0.2, 26000.0, 48, 31);
     char path[512];
-    run_to_file(&m, &o, path, sizeof path);
+    run_model_to_file(&m, 0.2, 26000.0, 48, 31, path, sizeof path);
     spectra s;
     read_spectra(path, 0, &s);
     ck_assert_int_eq(s.P, 2);
@@ -439,15 +452,9 @@ START_TEST(response_ei_large_n)
     char report[2048] = "";
     size_t at = 0;
     for (int a = 0; a < 2; ++a)
-        for (int b = 0; b < 7; ++b) {
-            double r, sigma;
-            band(&s, a, edges[b], edges[b + 1], &r, &sigma);
-            double tol = 0.15 + 3.0 * sigma;
-            at += (size_t)snprintf(report + at, sizeof report - at, " %s %g-%g Hz: %.3f (sigma "
-                                   "%.3f)%s;", a ? "I" : "E", edges[b], edges[b + 1], r, sigma,
-                                   fabs(r - 1.0) > tol ? " FAIL" : "");
-            bad |= fabs(r - 1.0) > tol;
-        }
+        for (int b = 0; b < 7; ++b)
+            bad |= band_outside(&s, a, edges[b], edges[b + 1], 0.15, 3.0, a ? "I " : "E ",
+                                report, sizeof report, &at);
     printf("response_ei_large_n:%s\n", report);
     ck_assert_msg(!bad, "sim/theory per band:%s", report);
     spectra_free(&s);
@@ -461,10 +468,8 @@ START_TEST(response_ei_3c)
     static const double edges[3] = {128, 256, 501};
     mg_model m;
     mg_test_load("ei_network", &m);
-    mg_run_opts o;
-    opts_for(&o, 0.2, 21000.0, 16, 41);
     char path[512];
-    run_to_file(&m, &o, path, sizeof path);
+    run_model_to_file(&m, 0.2, 21000.0, 16, 41, path, sizeof path);
     spectra s;
     read_spectra(path, 0, &s);
     char report[2048] = "";

@@ -231,4 +231,14 @@ static inline void mg_test_neighbours_differ(const mg_result *r)
                   "realizations 0 and 1 agree");
 }
 
+/* free() every pointer given: MG_TEST_FREE(a, b, c). */
+static inline void mg_test_free_each(void *const *p, size_t n)
+{
+    for (size_t i = 0; i < n; ++i)
+        free(p[i]);
+}
+#define MG_TEST_FREE(...)                                                                  \
+    mg_test_free_each((void *const[]){__VA_ARGS__},                                        \
+                      sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+
 #endif /* MESOGIF_TESTS_TESTUTIL_H */

@@ -156,7 +156,7 @@ def main():
             r = [x for x in rows if x["level"] == lv_ and (x["method"], x["direction"]) == key]
             if not r:
                 continue
-            shift = dx + (0 if lv_ == "meso" else 20)
+            shift = dx + (0 if lv_ == "meso" else 150)
             xs = [x["N"] + shift for x in r]
             ks = [x["rate_hz"] for x in r]
             err = [[x["rate_hz"] - x["ci_low"] for x in r],

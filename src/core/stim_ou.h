@@ -22,6 +22,7 @@
 
 #include <math.h>
 
+#include "core/fmath.h" /* mg_log */
 #include "core/hd.h"
 #include "core/rng.h"
 
@@ -46,14 +47,23 @@ static inline void mg_stim_ou_init(mg_stim_ou *o, double mean_pA, double sd_pA, 
     o->t_off = t_off;
 }
 
-/* The standard normal xi(t) of population a in realization r (Box-Muller on one Philox block;
- * the first uniform is never 0, so the logarithm is finite). Pure. */
+/* The standard normal xi(t) of population a in realization r: Marsaglia's polar method
+ * (G. Marsaglia and T. A. Bray, SIAM Review 6 (1964) 260-264) on successive Philox blocks
+ * (fourth counter word = attempt), accepting a point of the unit disc with probability pi/4.
+ * Only +, -, *, /, sqrt and the project's own log (src/core/fmath.h): libm's log and cos may
+ * differ from CUDA's in the last bit, and the input of every realization must be the same bits
+ * on both sides. Pure. */
 static inline MG_HD double mg_stim_ou_normal(uint32_t seed, uint32_t realization, int a, int64_t t)
 {
-    philox4x32_ctr_t w = mg_philox_block(seed, MG_STREAM_STIM_OU_IND, realization, (uint32_t)a,
-                                         (uint32_t)t, 0u);
-    const double u1 = mg_u01_from(w.v[0], w.v[1]), u2 = mg_u01_from(w.v[2], w.v[3]);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    for (uint32_t attempt = 0;; ++attempt) {
+        philox4x32_ctr_t w = mg_philox_block(seed, MG_STREAM_STIM_OU_IND, realization,
+                                             (uint32_t)a, (uint32_t)t, attempt);
+        const double u = 2.0 * mg_u01_from(w.v[0], w.v[1]) - 1.0;
+        const double v = 2.0 * mg_u01_from(w.v[2], w.v[3]) - 1.0;
+        const double s = u * u + v * v;
+        if (s > 0.0 && s < 1.0)
+            return u * sqrt(-2.0 * mg_log(s) / s);
+    }
 }
 
 /* The OU input (mV) of step t, advancing the deviation *x (the state row) to step t: 0 and *x

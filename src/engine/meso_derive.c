@@ -167,16 +167,10 @@ void mg_meso_derived_free(mg_meso_derived *d)
 {
     if (!d)
         return;
-    free(d->pop);
-    free(d->kernels);
-    free(d->pair_w);
-    free(d->pair_Es);
-    free(d->pair_F);
-    free(d->pair_D);
-    free(d->inp_first);
-    free(d->inp_count);
-    free(d->inp_step);
-    free(d->inp_mV);
+    void *owned[] = {d->pop, d->kernels, d->pair_w, d->pair_Es, d->pair_F, d->pair_D, d->inp_first,
+                     d->inp_count, d->inp_step, d->inp_mV};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; ++i)
+        free(owned[i]);
     memset(d, 0, sizeof *d);
 }
 

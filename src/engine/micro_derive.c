@@ -33,14 +33,10 @@ static void derived_free(mg_micro_derived *d)
 {
     if (!d)
         return;
-    free(d->pop);
-    free(d->proj);
-    free(d->in);
-    free(d->inp_first);
-    free(d->inp_count);
-    free(d->inp_step);
-    free(d->inp_mV);
-    free(d->conn);
+    void *owned[] = {d->pop, d->proj, d->in, d->inp_first, d->inp_count, d->inp_step, d->inp_mV,
+                     d->conn};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; ++i)
+        free(owned[i]);
     if (d->shared_csr)
         for (int c = 0; c < d->mm.n_list; ++c)
             mg_micro_csr_free(&d->shared_csr[c]);
@@ -70,6 +66,16 @@ void mg_micro_csr_free(mg_micro_csr_store *cs)
     memset(cs, 0, sizeof *cs);
 }
 
+void mg_micro_scratch_free(mg_micro_scratch *sc)
+{
+    if (!sc)
+        return;
+    void *owned[] = {sc->tmp, sc->pos, sc->deg, sc->mark};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; ++i)
+        free(owned[i]);
+    memset(sc, 0, sizeof *sc);
+}
+
 int mg_micro_scratch_alloc(const mg_micro_derived *d, mg_micro_scratch *sc)
 {
     memset(sc, 0, sizeof *sc);
@@ -82,17 +88,6 @@ int mg_micro_scratch_alloc(const mg_micro_derived *d, mg_micro_scratch *sc)
         return MG_ENOMEM;
     }
     return MG_OK;
-}
-
-void mg_micro_scratch_free(mg_micro_scratch *sc)
-{
-    if (!sc)
-        return;
-    free(sc->tmp);
-    free(sc->pos);
-    free(sc->deg);
-    free(sc->mark);
-    memset(sc, 0, sizeof *sc);
 }
 
 /* grow a uint32 array to at least `need` entries (doubling) */

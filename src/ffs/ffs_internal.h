@@ -134,7 +134,7 @@ typedef struct {
     mg_ffs_crossing *cross;
     int n_cross, cap_cross;
     /* histogram of lambda in state A (bins after the warm-up), for the placement of interface
-     * 0: [2][MG_FFS_HIST + 2] (below, bins on [lam_thr - w, lam_B], above; src/ffs/ffs_meso_cpu.c) */
+     * 0: [2][MG_FFS_HIST + 2] (below, bins on [lam_thr - w, lam_B], above; src/ffs/ffs_engine.c) */
     int64_t *hist;
 } mg_ffs_basin;
 
@@ -172,7 +172,8 @@ typedef struct mg_ffs_job mg_ffs_job;
  * each item's inputs (start state, start step, realization index), never on the thread, the
  * batch or the other items. Stored states are contiguous rows in absolute time. MG_OK, or an
  * error code with the message in err (MG_ENUM: NaN in the state, MG_EINTR: cancelled,
- * MG_ENOMEM). */
+ * MG_ENOMEM). What a CUDA engine must add beyond these calls (device versions of the per-bin
+ * functions, the micro time frame, refilling trials) is listed in docs/SWITCHING.md, "Design". */
 typedef struct {
     const char *name;            /* backend: "cpu" */
     mg_level level;

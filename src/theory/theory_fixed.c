@@ -30,6 +30,13 @@
 #define SCAN_AMIN 1e-4     /* Hz: lowest rate scanned */
 #define DEDUP_RTOL 1e-6
 
+static void swap(double *x, double *y)
+{
+    double t = *x;
+    *x = *y;
+    *y = t;
+}
+
 double mg_theory_brent(mg_theory_fn f, void *ctx, double a, double b, double fa, double fb,
                        double xtol, int *status)
 {
@@ -45,13 +52,11 @@ double mg_theory_brent(mg_theory_fn f, void *ctx, double a, double b, double fa,
             fc = fa;
             d = e = b - a;
         }
-        if (fabs(fc) < fabs(fb)) {
-            a = b;
-            b = c;
-            c = a;
-            fa = fb;
-            fb = fc;
-            fc = fa;
+        if (fabs(fc) < fabs(fb)) { /* b, the best estimate, takes c; a and c the old b */
+            swap(&b, &c);
+            swap(&fb, &fc);
+            a = c;
+            fa = fc;
         }
         double tol = 2.0 * DBL_EPSILON * fabs(b) + 0.5 * xtol;
         double m = 0.5 * (c - b);
