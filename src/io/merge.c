@@ -68,13 +68,10 @@ static int dims_of(hid_t f, const char *path, int rank, int64_t *d, size_t elem)
 static void declared_run(shard_in *s)
 {
     int64_t idx = 0, cnt = 1, total = s->count, m = 0;
-    s->merged = H5Aexists(s->f, "merged_shards") > 0 &&
-                mg_h5_read_attr(s->f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
+    s->merged = mg_h5_read_attr(s->f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
     s->has_switching = H5Lexists(s->f, "/stats", H5P_DEFAULT) > 0 &&
                        H5Lexists(s->f, "/stats/switching", H5P_DEFAULT) > 0;
-    if (H5Aexists(s->f, "shard_index") <= 0 || H5Aexists(s->f, "shard_count") <= 0 ||
-        H5Aexists(s->f, "realizations_total") <= 0 ||
-        mg_h5_read_attr(s->f, "shard_index", H5T_NATIVE_INT64, &idx) ||
+    if (mg_h5_read_attr(s->f, "shard_index", H5T_NATIVE_INT64, &idx) ||
         mg_h5_read_attr(s->f, "shard_count", H5T_NATIVE_INT64, &cnt) ||
         mg_h5_read_attr(s->f, "realizations_total", H5T_NATIVE_INT64, &total))
         idx = 0, cnt = 1, total = s->count;
@@ -90,18 +87,15 @@ static void declared_run(shard_in *s)
     s->run_first = s->first - f0;
     /* a merge records the run it came from (run_first; it may begin with a gap) */
     int64_t rf;
-    if (s->merged && H5Aexists(s->f, "run_first") > 0 &&
-        mg_h5_read_attr(s->f, "run_first", H5T_NATIVE_INT64, &rf) == 0 && rf >= 0 &&
+    if (s->merged && mg_h5_read_attr(s->f, "run_first", H5T_NATIVE_INT64, &rf) == 0 && rf >= 0 &&
         rf <= s->first && s->first + s->count <= rf + total)
         s->run_first = rf;
     else if (s->merged) /* an older merge: its own range */
         s->run_first = s->first, s->run_total = s->count;
     int64_t gaps = 0;
     s->missing[0] = '\0';
-    if (s->merged && H5Aexists(s->f, "gaps") > 0 &&
-        mg_h5_read_attr(s->f, "gaps", H5T_NATIVE_INT64, &gaps) == 0 && gaps &&
-        (H5Aexists(s->f, "missing_realizations") <= 0 ||
-         mg_h5_read_attr_str(s->f, "missing_realizations", s->missing, sizeof s->missing) ||
+    if (s->merged && mg_h5_read_attr(s->f, "gaps", H5T_NATIVE_INT64, &gaps) == 0 && gaps &&
+        (mg_h5_read_attr_str(s->f, "missing_realizations", s->missing, sizeof s->missing) ||
          !s->missing[0]))
         snprintf(s->missing, sizeof s->missing, "some");
 }
@@ -162,12 +156,8 @@ static int open_shard(shard_in *s, mg_err *err)
                 nk != s->k)
                 return mg_err_set(err, MG_EIO, "%s: /traces/realization_index does not have "
                                   "the %lld entries of /traces/A_N", s->path, (long long)s->k);
-            hid_t ds = H5Dopen2(s->f, "/traces/realization_index", H5P_DEFAULT);
-            int ok = ds >= 0 && H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                        s->idx) >= 0;
-            if (ds >= 0)
-                H5Dclose(ds);
-            if (!ok)
+            if (mg_h5_read_array(s->f, "/traces/realization_index", H5T_NATIVE_INT64, s->idx,
+                                 (hsize_t)s->k))
                 return mg_err_set(err, MG_EIO, "%s: /traces/realization_index unreadable",
                                   s->path);
         } else {
@@ -666,8 +656,7 @@ static int refuse_own_result(const char *out_path, const char *run_key, const ch
     int rc = MG_OK;
     char *key = mg_h5_read_str(f, "/config/run_key");
     int64_t m = 0;
-    int merged = H5Aexists(f, "merged_shards") > 0 &&
-                 mg_h5_read_attr(f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
+    int merged = mg_h5_read_attr(f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
     if (key && strcmp(key, run_key) == 0 && !merged)
         rc = mg_err_set(err, MG_EINVAL, "%s: is a result of this same run (a shard, not a "
                         "merge); not overwritten, even with --force (%s)", out_path, order);
