@@ -293,19 +293,6 @@ START_TEST(test_flux_variance)
 }
 END_TEST
 
-static Suite *ffs_suite(void)
-{
-    Suite *s = suite_create("ffs");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_lane_matches_observer);
-    tcase_add_test(tc, test_trial_ids);
-    tcase_add_test(tc, test_stage_variance);
-    tcase_add_test(tc, test_flux_variance);
-    tcase_add_test(tc, test_bad_options);
-    tcase_add_test(tc, test_threads_same_bits);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
-MG_TEST_MAIN(ffs_suite)
+MG_TEST_SUITE(ffs,
+              MG_TCASE("core", 300, test_lane_matches_observer, test_trial_ids, test_stage_variance,
+                       test_flux_variance, test_bad_options, test_threads_same_bits))
