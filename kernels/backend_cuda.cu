@@ -81,9 +81,7 @@ __global__ void mg_meso_run_kernel(mg_meso_model mm, mg_obs_cfg oc, double *stat
     if (tb >= t1)
         return;
     long long r = lane0 + i;
-    mg_lanes st;
-    st.base = state + i;
-    st.ld = ld;
+    mg_lanes st = mg_cu_lane_view(state, i, 1, ld);
     double n[MG_POP_MAX], nbar[MG_POP_MAX];
     long long k = r - first;
     int64_t trace_row = (r < end && k >= 0 && k < trace_k) ? k * mm.P * trace_T : -1;
@@ -206,9 +204,7 @@ mg_meso_warp_kernel(mg_meso_model mm, mg_obs_cfg oc, double *state, long long rs
     if (tb >= t1)
         return;
     const long long r = lane0 + i;
-    mg_lanes st;
-    st.base = state + i * rs;
-    st.ld = 1;
+    mg_lanes st = mg_cu_lane_view(state, i, rs, 1);
     double n[MG_POP_MAX], nbar[MG_POP_MAX];
     long long k = r - first;
     int64_t trace_row = (r < end && k >= 0 && k < trace_k) ? k * mm.P * trace_T : -1;
@@ -247,9 +243,7 @@ __global__ void mg_record_kernel(mg_obs_cfg oc, double *state, long long lane_st
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes || tstart[i] > n_steps) /* lanes that did not run hold no state */
         return;
-    mg_lanes st;
-    st.base = state + i * lane_stride;
-    st.ld = row_stride;
+    mg_lanes st = mg_cu_lane_view(state, i, lane_stride, row_stride);
     mg_obs_record(&oc, st, 0, rec_i + i * oc.L.n_i, rec_d + i * oc.L.n_d);
 }
 
@@ -262,9 +256,7 @@ __global__ void mg_spectrum_kernel(mg_obs_cfg oc, double *state, long long lane_
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes || tstart[i] > seg_end) /* a lane resumed after this segment had it */
         return;
-    mg_lanes st;
-    st.base = state + i * lane_stride;
-    st.ld = row_stride;
+    mg_lanes st = mg_cu_lane_view(state, i, lane_stride, row_stride);
     const long long H = oc.L.cfg.psd_n / 2 + 1;
     const double *re = X + 2 * (i * H + 1);
     mg_obs_add_spectrum(&oc, st, 0, re, re + 1, 2 * x_lanes * H, 2);
@@ -358,12 +350,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     per_lane = lane_rows * 8 + 8 + (job->SL.n_i + job->SL.n_d) * 8 +
                mg_cu_spectra_bytes_per_lane(&job->oc);
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-    groups_per_batch = (long long)(0.7 * (double)free_b / (double)(per_lane * MG_RGROUP));
-    if (job->opts.batch > 0) {
-        long long want = (job->opts.batch + MG_RGROUP - 1) / MG_RGROUP;
-        if (want < groups_per_batch)
-            groups_per_batch = want;
-    }
+    groups_per_batch = mg_cu_groups_per_batch(free_b, (double)(per_lane * MG_RGROUP), 0,
+                                              job->opts.batch);
     if (groups_per_batch < 1) {
         rc = mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations needs %.3g MB, "
                         "the device has %.3g MB free", MG_RGROUP,

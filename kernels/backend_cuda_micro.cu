@@ -92,9 +92,7 @@ mg_micro_run_kernel(mg_micro_args A, long long t0, long long t1)
         return; /* padding lane of a group: nothing to simulate (the whole block leaves) */
     const int tid = threadIdx.x;
     const int P = A.mm.P;
-    mg_lanes st;
-    st.base = A.state + i * A.rows;
-    st.ld = 1;
+    mg_lanes st = mg_cu_lane_view(A.state, i, A.rows, 1);
     mg_micro_buf buf;
     buf.spk = A.spk + i * A.spk_elems;
     buf.csr = A.csr + i * (long long)A.mm.n_list;
@@ -199,9 +197,7 @@ __global__ void mg_micro_record_kernel(mg_micro_args A, long long nlanes, mg_sta
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes || A.lane0 + i < A.first || A.lane0 + i >= A.end)
         return;
-    mg_lanes st;
-    st.base = A.state + i * A.rows;
-    st.ld = 1;
+    mg_lanes st = mg_cu_lane_view(A.state, i, A.rows, 1);
     mg_obs_record(&A.oc, st, 0, rec_i + i * L.n_i, rec_d + i * L.n_d);
     mg_micro_isi_record(&A.mm, &L, st, 0, rec_i + i * L.n_i, rec_d + i * L.n_d);
 }
@@ -214,9 +210,7 @@ __global__ void mg_micro_spectrum_kernel(mg_micro_args A, long long nlanes, cons
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nlanes || A.lane0 + i < A.first || A.lane0 + i >= A.end)
         return;
-    mg_lanes st;
-    st.base = A.state + i * A.rows;
-    st.ld = 1;
+    mg_lanes st = mg_cu_lane_view(A.state, i, A.rows, 1);
     const long long H = A.oc.L.cfg.psd_n / 2 + 1;
     const double *re = X + 2 * (i * H + 1);
     mg_obs_add_spectrum(&A.oc, st, 0, re, re + 1, 2 * x_lanes * H, 2);
@@ -498,18 +492,14 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
                (double)n_list * sizeof(mg_micro_csr) + (job->SL.n_i + job->SL.n_d) * 8.0 +
                (double)mg_cu_spectra_bytes_per_lane(&job->oc) + 2.0 * net_lane;
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-    groups_per_batch = (long long)(0.7 * (double)free_b / (per_lane * MG_RGROUP));
-    if (net_lane > 0) {
-        long long host_groups = (long long)(MG_MICRO_HOST_NET / (net_lane * MG_RGROUP));
-        if (host_groups < 1)
-            host_groups = 1;
-        if (host_groups < groups_per_batch)
-            groups_per_batch = host_groups;
-    }
-    if (job->opts.batch > 0) {
-        long long want = (job->opts.batch + MG_RGROUP - 1) / MG_RGROUP;
-        if (want < groups_per_batch)
-            groups_per_batch = want;
+    {
+        long long host_groups = 0; /* the networks' host copy caps the batch too */
+        if (net_lane > 0) {
+            host_groups = (long long)(MG_MICRO_HOST_NET / (net_lane * MG_RGROUP));
+            host_groups = host_groups < 1 ? 1 : host_groups;
+        }
+        groups_per_batch = mg_cu_groups_per_batch(free_b, per_lane * MG_RGROUP, host_groups,
+                                                  job->opts.batch);
     }
     if (groups_per_batch < 1) {
         rc = mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations of the micro level "

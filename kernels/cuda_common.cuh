@@ -64,6 +64,34 @@ static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
     return g.lib ? &g : NULL;
 }
 
+/* Lane i's rows in a batch whose lanes start lane_stride doubles apart and whose rows are
+ * row_stride apart (the meso backend's [row][lane] and the lane-contiguous layouts alike). */
+static __device__ inline mg_lanes mg_cu_lane_view(double *state, long long i,
+                                                  long long lane_stride, long long row_stride)
+{
+    mg_lanes st;
+    st.base = state + i * lane_stride;
+    st.ld = row_stride;
+    return st;
+}
+
+/* Reduction groups per batch: as many as fit in 70 % of the free device memory (group_bytes
+ * each), at most cap (0: no cap) and at most the user's --batch rounded up to whole groups;
+ * below 1 when not even one group fits (the caller says so). */
+static inline long long mg_cu_groups_per_batch(size_t free_b, double group_bytes,
+                                               long long cap, long long batch)
+{
+    long long g = (long long)(0.7 * (double)free_b / group_bytes);
+    if (cap > 0 && cap < g)
+        g = cap;
+    if (batch > 0) {
+        long long want = (batch + MG_RGROUP - 1) / MG_RGROUP;
+        if (want < g)
+            g = want;
+    }
+    return g;
+}
+
 /* The last step of a launch over steps [t0, t1): the step that completes a spectral segment,
  * if one falls in the range (segments complete at steps (b0 + m N) L - 1, m >= 1; the launch
  * must end there so the segments can be transformed), else t1 - 1. Sets *seg_end to that step

@@ -471,9 +471,10 @@ static MG_MICRO_FORCE_INLINE void mg_micro_deliver_list(const mg_micro_model *mm
 
 /* Phase 1 (MODEL.md §1.3 step 1): the spikes emitted D steps ago arrive; each adds 1 to the
  * trace of each of its targets. Lanes j >= n_lanes are skipped for list projections (padding
- * lanes whose result is discarded; pass MG_VL to deliver everywhere). The host's version of
- * mg_micro_deliver_a2a and mg_micro_deliver_list written out in one loop (the same operations;
- * calling them costs the host ~3 % on E/I 3(c), registers). */
+ * lanes whose result is discarded; pass MG_VL to deliver everywhere). A deliberate twin of
+ * mg_micro_deliver_a2a and mg_micro_deliver_list, written out in one loop for the host (the same
+ * operations; calling them costs the host ~3 % on E/I 3(c), registers); tests/test_micro_split.c
+ * checks that both give the same bits. */
 static inline MG_HD void mg_micro_deliver(const mg_micro_model *mm, mg_lanes st,
                                           const mg_micro_buf *buf, int64_t t, int n_lanes)
 {
