@@ -33,6 +33,10 @@
 
 #include <math.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Observer of one lane (rows are absolute row indices). */
 typedef struct {
     int P;
@@ -155,6 +159,39 @@ typedef struct {
     double *end_state;           /* [rows], NULL: do not copy (pilots) */
 } mg_ffs_trial;
 
+/* Outputs of a trial before it runs (outcome -1: neither end within the cap). */
+static inline MG_HD void mg_ffs_trial_begin(mg_ffs_trial *tr)
+{
+    tr->outcome = -1;
+    tr->max_lam = -INFINITY;
+    tr->end_lam = NAN;
+}
+
+/* A statistics bin b of trial tr of direction d (lane view st, observer c) ended, t_next = the
+ * step after it: 1 when the trial has ended (lambda > lam_next: outcome 1, end_lam; lambda <
+ * lam_A: 0; end_t = t_next), else 0. The caller copies the state of a success to
+ * tr->end_state. MG_HD: one definition for the CPU engines and the CUDA engines (kernels/ffs/),
+ * so that both end a trial at the same bin with the same outcome. */
+static inline MG_HD int mg_ffs_trial_bin(const mg_ffs_lane_cfg *c, mg_ffs_trial *tr,
+                                         mg_lanes st, int64_t b, int64_t t_next, int d,
+                                         double lam_A, double lam_next)
+{
+    double Ds = mg_ffs_obs_bin(c, st, b);
+    if (isnan(Ds))
+        return 0;
+    MG_AT(st, c->row_state, 0) = (double)mg_ffs_hysteresis(c, Ds, (int)MG_AT(st, c->row_state, 0));
+    double lam = mg_ffs_lambda(d, Ds);
+    if (lam > tr->max_lam)
+        tr->max_lam = lam;
+    if (!(lam > lam_next || lam < lam_A))
+        return 0;
+    tr->outcome = lam > lam_next;
+    tr->end_t = t_next;
+    if (tr->outcome)
+        tr->end_lam = lam;
+    return 1;
+}
+
 typedef struct mg_ffs_job mg_ffs_job;
 
 /* What a level on a backend provides (one engine per pair; the driver picks it in
@@ -189,6 +226,7 @@ struct mg_ffs_job {
     const mg_model *model;
     mg_ffs_opts o;
     void *lev;                   /* the engine's derived model (setup / release) */
+    void *dev;                   /* a CUDA engine's device copy of it (kernels/ffs/), or NULL */
     int dyn_rows;
     int rows;                    /* dyn_rows + lane observer rows */
     mg_ffs_lane_cfg lc;
@@ -237,6 +275,13 @@ int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
                     void (*item)(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f),
                     void *ctx, mg_err *err);
 
+/* setup's end: lev, the engine's derived model, becomes J->lev when its derivation returned rc
+ * = MG_OK; otherwise lev (whose derivation released what it held) is freed. Returns rc. */
+int mg_ffs_lev_take(mg_ffs_job *J, void *lev, int rc);
+
+/* release: free_lev(J->lev), then J->lev itself (nothing when there is none). */
+void mg_ffs_lev_release(mg_ffs_job *J, void (*free_lev)(void *lev));
+
 /* *p resized to n elements of elem bytes (realloc); 0, or -1 with *p unchanged. */
 int mg_ffs_resize(void **p, int64_t n, size_t elem);
 
@@ -248,13 +293,8 @@ int mg_ffs_basin_bin(const mg_ffs_job *J, mg_ffs_basin *br, mg_lanes st, int64_t
                      int64_t t_next, void (*save)(const mg_ffs_job *J, void *ctx, double *dst),
                      void *ctx);
 
-/* A statistics bin b of trial tr of direction d (lane view st) ended, t_next = the step after
- * it: 1 when the trial has ended (lambda > lam_next: outcome 1, end_lam; lambda < lam_A: 0;
- * end_t = t_next), else 0. The caller copies the state of a success to tr->end_state. */
-int mg_ffs_trial_bin(const mg_ffs_job *J, mg_ffs_trial *tr, mg_lanes st, int64_t b,
-                     int64_t t_next, int d, double lam_A, double lam_next);
-
-/* Outputs of a trial before it runs (outcome -1: neither end within the cap). */
-void mg_ffs_trial_begin(mg_ffs_trial *tr);
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* MESOGIF_FFS_INTERNAL_H */

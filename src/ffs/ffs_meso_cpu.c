@@ -145,7 +145,7 @@ static void trial_run(mg_ffs_job *J, mg_ffs_trial *tr, int d, double lam_A, doub
             return;
         mg_ffs_obs_add(c, st, w->n);
         if ((t + 1) % c->st_L == 0 &&
-            mg_ffs_trial_bin(J, tr, st, (t + 1) / c->st_L - 1, t + 1, d, lam_A, lam_next)) {
+            mg_ffs_trial_bin(c, tr, st, (t + 1) / c->st_L - 1, t + 1, d, lam_A, lam_next)) {
             if (tr->outcome == 1 && tr->end_state)
                 memcpy(tr->end_state, w->state, (size_t)J->rows * sizeof(double));
             return;
@@ -177,23 +177,21 @@ static int engine_setup(mg_ffs_job *J, mg_err *err)
     mg_meso_derived *md = calloc(1, sizeof *md);
     if (!md)
         return mg_err_set(err, MG_ENOMEM, "out of memory");
-    int rc = mg_meso_derive(J->model, J->o.dt_ms, (int)J->o.noise, J->o.seed, md, err);
-    if (rc != MG_OK) {
-        free(md);
-        return rc;
-    }
-    J->lev = md;
-    J->dyn_rows = md->mm.rows;
-    return MG_OK;
+    int rc = mg_ffs_lev_take(J, md, mg_meso_derive(J->model, J->o.dt_ms, (int)J->o.noise,
+                                                   J->o.seed, md, err));
+    if (rc == MG_OK)
+        J->dyn_rows = md->mm.rows;
+    return rc;
+}
+
+static void free_derived(void *md)
+{
+    mg_meso_derived_free(md);
 }
 
 static void engine_release(mg_ffs_job *J)
 {
-    if (!J->lev)
-        return;
-    mg_meso_derived_free(J->lev);
-    free(J->lev);
-    J->lev = NULL;
+    mg_ffs_lev_release(J, free_derived);
 }
 
 static int engine_init(const mg_ffs_job *J, double *state, uint32_t real)

@@ -362,7 +362,7 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
             obs_add_lane(J, w, st, j);
             const int64_t t_next = tr[j].t0 + t + 1; /* absolute: the observer's bins */
             if (t_next % c->st_L == 0 &&
-                mg_ffs_trial_bin(J, &tr[j], mg_lane(st, j), t_next / c->st_L - 1, t_next, d,
+                mg_ffs_trial_bin(c, &tr[j], mg_lane(st, j), t_next / c->st_L - 1, t_next, d,
                                  lam_A, lam_next)) {
                 if (tr[j].outcome == 1 && tr[j].end_state)
                     lane_save(J, w, st, j, tr[j].end_state, tr[j].t0);
@@ -461,23 +461,20 @@ static int engine_setup(mg_ffs_job *J, mg_err *err)
     mg_job *job = malloc(sizeof *job);
     if (!job)
         return mg_err_set(err, MG_ENOMEM, "out of memory");
-    int rc = derive(J->model, &J->o, job, err);
-    if (rc != MG_OK) {
-        free(job);
-        return rc;
-    }
-    J->lev = job;
-    J->dyn_rows = job->dyn_rows + 1; /* the network row last */
-    return MG_OK;
+    int rc = mg_ffs_lev_take(J, job, derive(J->model, &J->o, job, err));
+    if (rc == MG_OK)
+        J->dyn_rows = job->dyn_rows + 1; /* the network row last */
+    return rc;
+}
+
+static void free_job(void *job)
+{
+    mg_micro_free(job);
 }
 
 static void engine_release(mg_ffs_job *J)
 {
-    if (!J->lev)
-        return;
-    mg_micro_free(J->lev);
-    free(J->lev);
-    J->lev = NULL;
+    mg_ffs_lev_release(J, free_job);
 }
 
 /* The initial state of basin run `real` (MODEL.md §1.5), through a lane block. */
