@@ -44,21 +44,22 @@ int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
     return MG_OK;
 }
 
-int mg_ffs_lev_take(mg_ffs_job *J, void *lev, int rc)
+int mg_ffs_lev_take(mg_ffs_job *J, void *lev, void (*lev_free)(void *lev), int rc)
 {
     if (rc != MG_OK) {
         free(lev);
         return rc;
     }
     J->lev = lev;
+    J->lev_free = lev_free;
     return MG_OK;
 }
 
-void mg_ffs_lev_release(mg_ffs_job *J, void (*free_lev)(void *lev))
+void mg_ffs_lev_release(mg_ffs_job *J)
 {
     if (!J->lev)
         return;
-    free_lev(J->lev);
+    J->lev_free(J->lev);
     free(J->lev);
     J->lev = NULL;
 }

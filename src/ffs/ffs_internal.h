@@ -226,6 +226,7 @@ struct mg_ffs_job {
     const mg_model *model;
     mg_ffs_opts o;
     void *lev;                   /* the engine's derived model (setup / release) */
+    void (*lev_free)(void *lev); /* releases what lev holds (mg_ffs_lev_take) */
     void *dev;                   /* a CUDA engine's device copy of it (kernels/ffs/), or NULL */
     int dyn_rows;
     int rows;                    /* dyn_rows + lane observer rows */
@@ -262,6 +263,18 @@ typedef struct {
 } mg_ffs_fail;
 void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg);
 
+/* What an engine call hands its items (the ctx of mg_ffs_parallel): basin runs b to t_end, or
+ * trials tr of direction d between lam_A and lam_next; start, len: the micro engine's lane blocks
+ * (block q: items start[q] .. start[q] + len[q] - 1). */
+typedef struct {
+    mg_ffs_basin *b;
+    int64_t t_end;
+    mg_ffs_trial *tr;
+    int d;
+    double lam_A, lam_next;
+    int *start, *len;
+} mg_ffs_call;
+
 /* item(J, w, i, ctx, f) for every i in [0, n), over J->threads OpenMP threads, handed out one
  * at a time (dynamic schedule: an item that ends early frees its thread for the next); each
  * thread has its own worker w from worker_alloc (NULL: out of memory), freed by worker_free. An
@@ -275,12 +288,13 @@ int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
                     void (*item)(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f),
                     void *ctx, mg_err *err);
 
-/* setup's end: lev, the engine's derived model, becomes J->lev when its derivation returned rc
- * = MG_OK; otherwise lev (whose derivation released what it held) is freed. Returns rc. */
-int mg_ffs_lev_take(mg_ffs_job *J, void *lev, int rc);
+/* setup's end: lev, the engine's derived model, becomes J->lev (lev_free releases what it holds)
+ * when its derivation returned rc = MG_OK; otherwise lev (whose derivation released what it
+ * held) is freed. Returns rc. */
+int mg_ffs_lev_take(mg_ffs_job *J, void *lev, void (*lev_free)(void *lev), int rc);
 
-/* release: free_lev(J->lev), then J->lev itself (nothing when there is none). */
-void mg_ffs_lev_release(mg_ffs_job *J, void (*free_lev)(void *lev));
+/* An engine's release: J->lev_free(J->lev), then J->lev itself (nothing when there is none). */
+void mg_ffs_lev_release(mg_ffs_job *J);
 
 /* *p resized to n elements of elem bytes (realloc); 0, or -1 with *p unchanged. */
 int mg_ffs_resize(void **p, int64_t n, size_t elem);
