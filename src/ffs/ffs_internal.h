@@ -242,9 +242,14 @@ struct mg_ffs_job {
 };
 
 /* The engines: the meso level (src/ffs/ffs_meso_cpu.c) and the micro level (src/ffs/ffs_micro_cpu.c)
- * on the CPU. mg_ffs_engine_for: the engine of (level, backend), NULL if none. */
+ * on the CPU, and in a build with CUDA on the device (kernels/ffs/ffs_meso_cuda.cu; the micro
+ * level: kernels/ffs/ffs_micro_cuda.cu). mg_ffs_engine_for: the engine of (level, backend), NULL
+ * if none; auto picks the device for the meso level when one answers. */
 extern const mg_ffs_engine mg_ffs_engine_meso_cpu;
 extern const mg_ffs_engine mg_ffs_engine_micro_cpu;
+#ifdef MG_HAVE_CUDA
+extern const mg_ffs_engine mg_ffs_engine_meso_cuda;
+#endif
 const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend);
 
 /* src/ffs/ffs_micro_cpu.c: doubles of the dynamics of one realization at the micro level (the
