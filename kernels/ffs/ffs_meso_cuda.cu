@@ -174,16 +174,8 @@ static void engine_release(mg_ffs_job *J)
     mg_ffs_engine_meso_cpu.release(J);
 }
 
-static int engine_init(const mg_ffs_job *J, double *state, uint32_t real)
-{
-    return mg_ffs_engine_meso_cpu.init(J, state, real);
-}
-
-static int engine_basin(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err)
-{
-    return mg_ffs_engine_meso_cpu.basin(J, b, nb, t_end, err);
-}
-
-extern "C" const mg_ffs_engine mg_ffs_engine_meso_cuda = {"cuda", MG_LEVEL_MESO, engine_setup,
-                                                          engine_release, engine_init,
-                                                          engine_basin, engine_trials};
+/* init and basin: the CPU engine's (a constant of a C file, so it is initialized before this
+ * table, which C++ initializes at load time) */
+extern "C" const mg_ffs_engine mg_ffs_engine_meso_cuda = {
+    "cuda", MG_LEVEL_MESO, engine_setup, engine_release, mg_ffs_engine_meso_cpu.init,
+    mg_ffs_engine_meso_cpu.basin, engine_trials};

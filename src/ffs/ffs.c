@@ -461,7 +461,6 @@ static double wall_now(void)
 /* The engine of (level, backend) (src/ffs/ffs_internal.h). Here, in the driver above the
  * engines, since the engines call the shared bookkeeping of src/ffs/ffs_engine.c: with the table
  * there the two would call each other. */
-#define MG_FFS_ENGINE_MICRO_CUDA NULL /* not yet */
 const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend)
 {
     const int micro = level == MG_LEVEL_MICRO;
@@ -471,7 +470,7 @@ const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend)
     char name[160];
     if (backend == MG_BACKEND_CUDA ||
         (backend == MG_BACKEND_AUTO && !micro && mg_cuda_available(name, sizeof name)))
-        return micro ? MG_FFS_ENGINE_MICRO_CUDA : &mg_ffs_engine_meso_cuda;
+        return micro ? &mg_ffs_engine_micro_cuda : &mg_ffs_engine_meso_cuda;
 #else
     if (backend == MG_BACKEND_CUDA)
         return NULL;

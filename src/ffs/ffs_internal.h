@@ -249,6 +249,7 @@ extern const mg_ffs_engine mg_ffs_engine_meso_cpu;
 extern const mg_ffs_engine mg_ffs_engine_micro_cpu;
 #ifdef MG_HAVE_CUDA
 extern const mg_ffs_engine mg_ffs_engine_meso_cuda;
+extern const mg_ffs_engine mg_ffs_engine_micro_cuda;
 #endif
 const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend);
 
