@@ -38,13 +38,13 @@ mg_cpu_psd *mg_cpu_psd_alloc(const mg_job *job)
     if (!w)
         return NULL;
     w->plan = mg_psd_plan_alloc(N);
-    w->seg = malloc((size_t)N * sizeof(double));
-    w->re = malloc((size_t)(P * F) * sizeof(double));
-    w->im = malloc((size_t)(P * F) * sizeof(double));
-    if (!w->plan || !w->seg || !w->re || !w->im) {
+    w->seg = malloc((size_t)(N + 2 * P * F) * sizeof(double)); /* seg, then re and im */
+    if (!w->plan || !w->seg) {
         mg_cpu_psd_free(w);
         return NULL;
     }
+    w->re = w->seg + N;
+    w->im = w->re + P * F;
     return w;
 }
 
@@ -53,9 +53,7 @@ void mg_cpu_psd_free(mg_cpu_psd *w)
     if (!w)
         return;
     mg_psd_plan_free(w->plan);
-    free(w->seg);
-    free(w->re);
-    free(w->im);
+    free(w->seg); /* re and im too */
     free(w);
 }
 
@@ -188,11 +186,9 @@ static void scratch_free(mg_job *job, void *wv)
 {
     (void)job;
     scratch *w = (scratch *)wv;
-    free(w->state);
-    free(w->dyn);
-    free(w->scratch);
-    free(w->n);
-    free(w->nbar);
+    double *const own[] = {w->state, w->dyn, w->scratch, w->n, w->nbar};
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; ++k)
+        free(own[k]);
     mg_cpu_psd_free(w->psd);
     free(w);
 }
