@@ -147,7 +147,7 @@ $(BINDIR)/mesogif: $(BUILD)/obj/cli/main.o $(BUILD)/libmesogif_cli.a $(BUILD)/li
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
 

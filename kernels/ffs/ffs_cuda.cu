@@ -41,6 +41,8 @@ int mg_ffs_cu_trials(mg_ffs_job *J, const mg_ffs_cu_run *R, mg_ffs_trial *tr, in
     for (long long k = 0; k < nrun; ++k)
         memcpy(h_start + k * rows, h_tr[k].start, (size_t)rows * sizeof(double));
     slots = nrun < R->max_slots ? nrun : R->max_slots;
+    if (J->dev_slots > 0 && slots > J->dev_slots)
+        slots = J->dev_slots;
     L->n = nrun;
     L->rows = rows;
     L->slots = slots;

@@ -228,6 +228,8 @@ struct mg_ffs_job {
     void *lev;                   /* the engine's derived model (setup / release) */
     void (*lev_free)(void *lev); /* releases what lev holds (mg_ffs_lev_take) */
     void *dev;                   /* a CUDA engine's device copy of it (kernels/ffs/), or NULL */
+    int dev_slots;               /* most slots (trials at once) of a CUDA engine's trials call;
+                                  * 0: the engine's choice (tests set a few, so slots refill) */
     int dyn_rows;
     int rows;                    /* dyn_rows + lane observer rows */
     mg_ffs_lane_cfg lc;
