@@ -2,7 +2,8 @@
  * every engine tracks at the end of a statistics bin. Internal.
  *
  * An engine is a model level on a backend (mg_ffs_engine below): the meso level on the CPU
- * (src/ffs/ffs_meso_cpu.c), the micro level on the CPU (src/ffs/ffs_micro_cpu.c). It advances single
+ * (src/ffs/ffs_meso_cpu.c), the micro level on the CPU (src/ffs/ffs_micro_cpu.c), and each on
+ * CUDA (kernels/ffs/: the CPU engine with the trials on the device). It advances single
  * realizations, each with its own start step, so a trial can start from any stored state and end
  * on its own. Its random numbers come from the level's counter-based stream with the
  * realization index as a counter word: a basin run r has index r (as realization r of `mesogif
@@ -20,9 +21,9 @@
  * The observer functions compute the observable with the same arithmetic, in the same order, as
  * src/core/observe.h (mg_obs_step / mg_obs_stats_bin), so that the values, and hence the
  * threshold decisions, are the bits `mesogif run` sees. They take a one-realization view (lane 0
- * of an mg_lanes, any ld: mg_lane(block, j) for a lane block) and are MG_HD, for a CUDA engine
- * later. The per-bin bookkeeping of basin runs and trials that every engine shares is in
- * src/ffs/ffs_engine.c (mg_ffs_basin_bin, mg_ffs_trial_bin). */
+ * of an mg_lanes, any ld: mg_lane(block, j) for a lane block) and are MG_HD, as is the end of a
+ * trial's bin (mg_ffs_trial_bin below): the CPU and the CUDA engines run the one definition. The
+ * bookkeeping of a basin run's bin is in src/ffs/ffs_engine.c (mg_ffs_basin_bin). */
 #ifndef MESOGIF_FFS_INTERNAL_H
 #define MESOGIF_FFS_INTERNAL_H
 
@@ -209,10 +210,10 @@ typedef struct mg_ffs_job mg_ffs_job;
  * each item's inputs (start state, start step, realization index), never on the thread, the
  * batch or the other items. Stored states are contiguous rows in absolute time. MG_OK, or an
  * error code with the message in err (MG_ENUM: NaN in the state, MG_EINTR: cancelled,
- * MG_ENOMEM). What a CUDA engine must add beyond these calls (device versions of the per-bin
- * functions, the micro time frame, refilling trials) is listed in docs/SWITCHING.md, "Design". */
+ * MG_ENOMEM). The CUDA engines (kernels/ffs/) are described in docs/SWITCHING.md, "The CUDA
+ * engines". */
 typedef struct {
-    const char *name;            /* backend: "cpu" */
+    const char *name;            /* backend: "cpu" or "cuda" */
     mg_level level;
     int (*setup)(mg_ffs_job *J, mg_err *err);
     void (*release)(mg_ffs_job *J);
