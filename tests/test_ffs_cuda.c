@@ -4,7 +4,8 @@
  * Host (every build): the end of a trial's statistics bin (mg_ffs_trial_bin and
  * mg_ffs_trial_begin of src/ffs/ffs_internal.h, MG_HD: the one definition both kinds of engine
  * run) on a fixed table of bin counts whose observable, hysteresis state and outcome are worked
- * out by hand below.
+ * out by hand below; which engine each --backend gets, and --backend cuda refused where no
+ * device answers.
  * Device (a CUDA build with a device; otherwise each test prints "skipped: no CUDA device" and
  * passes):
  * - the small estimates of tests/test_ffs.c (meso) and tests/test_ffs_micro.c (micro) with
@@ -113,6 +114,47 @@ START_TEST(test_trial_bin_table)
         ck_assert(isnan(e->end_lam) ? isnan(tr.end_lam) : tr.end_lam == e->end_lam);
         ck_assert_int_eq(tr.end_t, e->end_t);
     }
+}
+END_TEST
+
+/* ---- host: which engine runs ---------------------------------------------------------------- */
+
+/* cpu: the CPU engines; cuda: the CUDA engines in a CUDA build (none without); auto: the device
+ * for the meso level when one answers, else the CPU. --backend cuda without a device is refused
+ * (MG_EINVAL, exit 2 on the command line) naming the option and why. */
+START_TEST(test_engine_choice)
+{
+    char name[160];
+    const int dev = mg_cuda_available(name, sizeof name);
+    for (int l = 0; l < 2; ++l) {
+        const mg_level level = l ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
+        const mg_ffs_engine *E = mg_ffs_engine_for(level, MG_BACKEND_CPU);
+        ck_assert(E && strcmp(E->name, "cpu") == 0 && E->level == level);
+        E = mg_ffs_engine_for(level, MG_BACKEND_CUDA);
+#ifdef MG_HAVE_CUDA
+        ck_assert(E && strcmp(E->name, "cuda") == 0 && E->level == level);
+#else
+        ck_assert_ptr_null(E);
+#endif
+        E = mg_ffs_engine_for(level, MG_BACKEND_AUTO);
+        ck_assert_str_eq(E->name, dev && level == MG_LEVEL_MESO ? "cuda" : "cpu");
+    }
+    mg_model m;
+    mg_test_model(NULL, &m);
+    mg_ffs_opts o;
+    mg_ffs_opts_default(&o);
+    o.backend = MG_BACKEND_CUDA;
+    mg_stats_cfg c;
+    int64_t st_L;
+    mg_err err = {{0}};
+    int rc = mg_ffs_check_opts(&m, &o, &c, &st_L, &err);
+    if (dev)
+        ck_assert_msg(rc == MG_OK, "%s", err.msg);
+    else
+        ck_assert_msg(rc == MG_EINVAL && strstr(err.msg, "--backend cuda") &&
+                      strstr(err.msg, name), "rc %d: %s", rc, err.msg);
+    printf("engine choice: a device %s (%s)\n", dev ? "answers" : "does not answer", name);
+    mg_model_free(&m);
 }
 END_TEST
 
@@ -281,5 +323,5 @@ START_TEST(test_cuda_matches_cpu)
 }
 END_TEST
 
-MG_TEST_SUITE(ffs_cuda, MG_TCASE("host", 60, test_trial_bin_table),
+MG_TEST_SUITE(ffs_cuda, MG_TCASE("host", 60, test_trial_bin_table, test_engine_choice),
               MG_TCASE("device", 300, test_cuda_matches_cpu))
