@@ -114,7 +114,7 @@ mg_micro_run_kernel(mg_micro_args A, long long t0, long long t1)
         /* B: per-population values */
         if (tid == 0)
             for (int a = 0; a < P; ++a)
-                mg_micro_update_pre(&A.mm, a, st, t);
+                mg_micro_update_pre(&A.mm, a, st, t, (uint32_t)r);
         __syncthreads();
         /* C: neurons, in rounds of one Philox block per thread; lists in neuron order */
         long long isi_off = 0;
