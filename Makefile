@@ -62,7 +62,7 @@ HDR      := $(wildcard include/mesogif/*.h src/*.h src/*/*.h)
 # same source gives the same doubles on both sides.
 ifneq ($(strip $(NVCC)),)
 CUDA_HOME  ?= $(patsubst %/bin/nvcc,%,$(NVCC))
-CU_SRC     := $(wildcard kernels/*.cu)
+CU_SRC     := $(wildcard kernels/*.cu kernels/*/*.cu)
 CU_OBJ     := $(patsubst kernels/%.cu,$(BUILD)/obj/cu_%.o,$(CU_SRC))
 NVCCFLAGS  ?= -O3
 ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
@@ -124,7 +124,7 @@ $(PIC_STAMP):
 	@touch $@
 $(OBJ) $(CU_OBJ): $(PIC_STAMP)
 
-$(BUILD)/obj/cu_%.o: kernels/%.cu $(HDR) $(wildcard kernels/*.cuh)
+$(BUILD)/obj/cu_%.o: kernels/%.cu $(HDR) $(wildcard kernels/*.cuh kernels/*/*.cuh)
 	@mkdir -p $(@D)
 	$(NVCC) $(ALL_NVCCFLAGS) -c $< -o $@
 
@@ -147,7 +147,7 @@ $(BINDIR)/mesogif: $(BUILD)/obj/cli/main.o $(BUILD)/libmesogif_cli.a $(BUILD)/li
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $< $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
 

@@ -39,6 +39,7 @@
 #include "engine/micro_derive.h"
 #include "cuda_check.cuh"  /* MG_CUDA_TRY */
 #include "cuda_common.cuh" /* mg_cu_to_device, mg_cu_cufft */
+#include "cuda_micro_step.cuh" /* mg_cu_micro_step */
 
 #define MG_MICRO_THREADS 128   /* threads per realization (a multiple of MG_MICRO_WARP) */
 #define MG_MICRO_CHUNK 1000    /* steps per launch at most (progress, cancel, NaN checks) */
@@ -108,40 +109,11 @@ mg_micro_run_kernel(mg_micro_args A, long long t0, long long t1)
     }
     __syncthreads();
     for (long long t = t0; t < t1; ++t) {
-        /* A: spikes arrive */
-        mg_micro_part_deliver(&A.mm, st, &buf, t, 1, tid, MG_MICRO_THREADS);
-        __syncthreads();
-        /* B: per-population values */
-        if (tid == 0)
-            for (int a = 0; a < P; ++a)
-                mg_micro_update_pre(&A.mm, a, st, t, (uint32_t)r);
-        __syncthreads();
-        /* C: neurons, in rounds of one Philox block per thread; lists in neuron order */
-        long long isi_off = 0;
+        /* A to D: delivery, the per-population values, the neurons, the counts */
+        mg_cu_micro_step<MG_MICRO_THREADS>(&A.mm, st, &buf, t, (uint32_t)r, isi, scan_tmp, cnt_sh,
+                                           n_sh);
+        /* D (continued): the recorded realizations' spikes */
         for (int a = 0; a < P; ++a) {
-            const long long nb = mg_micro_blocks(&A.mm.pop[a]);
-            long long cnt = 0;
-            for (long long b0 = 0; b0 < nb; b0 += MG_MICRO_THREADS) {
-                mg_micro_sink sk;
-                mg_micro_part_neurons(&A.mm, a, st, &buf, t, (uint32_t)r, b0 + tid, &sk);
-                int off, total;
-                mg_micro_scan(scan_tmp).ExclusiveSum(sk.n[0], off, total);
-                mg_micro_sink_flush(&A.mm, a, &buf, t, 0, &sk, cnt + off, isi + isi_off);
-                cnt += total;
-                __syncthreads(); /* scan_tmp is reused */
-            }
-            if (tid == 0)
-                cnt_sh[a] = cnt;
-            isi_off += A.mm.pop[a].N;
-        }
-        __syncthreads();
-        /* D: the step's count and intervals, one thread per population (in different warps
-         * where there are enough); the recorded realizations' spikes */
-        isi_off = 0;
-        for (int a = 0; a < P; ++a) {
-            if (tid == (a * MG_MICRO_WARP) % MG_MICRO_THREADS)
-                mg_micro_finish(&A.mm, a, st, t, 0, cnt_sh[a], isi + isi_off, &n_sh[a]);
-            isi_off += A.mm.pop[a].N;
             if (rec && cnt_sh[a] > 0) {
                 const mg_micro_pop *pp = &A.mm.pop[a];
                 const uint32_t *l = mg_micro_spikes(&buf, pp, (int)(t % pp->H), 0);

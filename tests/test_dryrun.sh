@@ -10,13 +10,8 @@
 #   too big:     a run refused for its memory prints the parts and no calibration (exit 2).
 # One line per case (PASS/FAIL name); exit status 1 on any failure.
 set -u
-M=${MESOGIF:-bin/mesogif}
-T=$(mktemp -d /tmp/mg_test_dryrun.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-npass=0
-nfail=0
-pass() { echo "PASS $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
+. tests/lib.sh
+mg_begin test_dryrun
 
 # MB of a part named $2 in the report $1 ("statistics 3.613 MB")
 part() { sed -n "s/.*[:,] $2 \([0-9.e+-]*\) MB.*/\1/p" "$1" | head -1; }
@@ -65,5 +60,4 @@ else
     fail "too big: rc $rc: $(cat "$T/no" "$T/err" | head -c 400)"
 fi
 
-echo "test_dryrun: $npass passed, $nfail failed"
-[ $nfail -eq 0 ]
+mg_end

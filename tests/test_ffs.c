@@ -12,6 +12,7 @@
  *   flux's ratio estimator over basin runs, with the Poisson floor.
  * The statistical comparison with brute force is tests/test_ffs.sh (CLI). */
 #include "testutil.h"
+#include "ffs_testutil.h" /* mg_test_ffs_meso_opts */
 
 #include "engine/job.h"      /* mg_obs_setup */
 #include "ffs/ffs_state.h"     /* stage, run_ctx, mg_ffs_stage_p, mg_ffs_flux */
@@ -134,25 +135,13 @@ END_TEST
 
 /* ---- reproducibility --------------------------------------------------------------------- */
 
-static void small_opts(mg_ffs_opts *o, int threads)
-{
-    mg_ffs_opts_default(o);
-    o->rel_err = 0.3;
-    o->basin_realizations = 16;
-    o->basin_budget_s = 400.0;
-    o->trials_first = 64;
-    o->pilot_trials = 16;
-    o->seed = 11;
-    o->threads = threads;
-}
-
 START_TEST(test_threads_same_bits)
 {
     mg_model m;
     mg_test_model(NULL, &m); /* B1, N = 500 */
     mg_ffs_opts o1, o2;
-    small_opts(&o1, 1);
-    small_opts(&o2, 2);
+    mg_test_ffs_meso_opts(&o1, 1);
+    mg_test_ffs_meso_opts(&o2, 2);
     mg_ffs_result r1, r2;
     mg_err err = {{0}};
     ck_assert_msg(mg_ffs_run(&m, &o1, &r1, &err) == MG_OK, "%s", err.msg);

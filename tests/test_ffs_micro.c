@@ -1,9 +1,10 @@
 /* tests/test_ffs_micro.c: forward flux sampling at the micro level (src/ffs/ffs_micro_cpu.c).
  *
- * The model is B1 (N = 500) with a delay of 1.5 ms (3 steps: a spike history of H = 3 slots, so
- * that start steps, multiples of the 20-step statistics bin, fall on every slot phase) and
- * fixed in-degree connectivity p = 0.5 (J doubled, so J p N is B1's): trials must rotate the
- * spike history into their own time frame and keep their parent's network.
+ * The model (tests/ffs_testutil.h) is B1 (N = 500) with a delay of 1.5 ms (3 steps: a spike
+ * history of H = 3 slots, so that start steps, multiples of the 20-step statistics bin, fall on
+ * every slot phase) and fixed in-degree connectivity p = 0.5 (J doubled, so J p N is B1's):
+ * trials must rotate the spike history into their own time frame and keep their parent's
+ * network.
  * - time frame: a trial from a stored state and a trial from the same state expressed 100
  *   steps later (refractory steps + 100, history slots rotated by 100 mod 3) with the same index
  *   end the same way at the same relative step, in states that differ by the same re-expression;
@@ -13,6 +14,7 @@
  * - --dry-run's estimate: a micro state holds every neuron (more than 2 N doubles).
  * Exact comparisons only: nothing here is statistical. */
 #include "testutil.h"
+#include "ffs_testutil.h" /* the model, options, mg_test_ffs_shift_state, _same_result */
 
 #include "engine/job.h"      /* mg_job */
 #include "ffs/ffs_state.h"     /* mg_ffs_job, the engines, mg_ffs_lane_layout */
@@ -22,57 +24,14 @@
 #include <math.h>
 #include <stdio.h>
 
-static void test_model(mg_model *m)
-{
-    mg_test_model(NULL, m); /* B1, N = 500 */
-    for (int i = 0; i < m->n_proj; ++i) {
-        m->proj[i].delay = 1.5;
-        m->proj[i].p = 0.5;
-        m->proj[i].J *= 2.0;
-    }
-}
-
-static void small_opts(mg_ffs_opts *o, int threads, int64_t batch)
-{
-    mg_ffs_opts_default(o);
-    o->level = MG_LEVEL_MICRO;
-    o->rel_err = 0.3;
-    o->basin_realizations = 16;
-    o->basin_budget_s = 300.0;
-    o->trials_first = 48;
-    o->pilot_trials = 16;
-    o->seed = 5;
-    o->threads = threads;
-    o->batch = batch;
-}
-
 /* ---- a trial does not depend on the absolute step it starts at ----------------------------- */
-
-/* x re-expressed `by` steps later (the layout of src/ffs/ffs_micro_cpu.c: refractory rows hold
- * absolute steps, history slot t mod H, the spike lists in the park rows). */
-static void shift_state(const mg_micro_model *mm, const double *x, double *y, int rows,
-                        int64_t by)
-{
-    memcpy(y, x, (size_t)rows * sizeof(double));
-    for (int a = 0; a < mm->P; ++a) {
-        const mg_micro_pop *pp = &mm->pop[a];
-        for (int64_t i = 0; i < pp->N; ++i)
-            y[pp->row_ref + i] = x[pp->row_ref + i] + (double)by;
-        for (int h = 0; h < pp->H; ++h) {
-            const int g = (int)((h + by) % pp->H);
-            y[pp->row_hist + g] = x[pp->row_hist + h];
-            memcpy(y + pp->row_park + (int64_t)g * pp->N, x + pp->row_park + (int64_t)h * pp->N,
-                   (size_t)pp->N * sizeof(double));
-        }
-    }
-}
 
 START_TEST(test_trial_time_frame)
 {
     mg_model m;
-    test_model(&m);
+    mg_test_ffs_micro_model(&m);
     mg_ffs_opts o;
-    small_opts(&o, 1, 0);
+    mg_test_ffs_micro_opts(&o, 1, 0);
     mg_stats_cfg c;
     int64_t st_L;
     mg_err err = {{0}};
@@ -108,7 +67,7 @@ START_TEST(test_trial_time_frame)
     ck_assert_msg(E->basin(&J, &b, 1, 2020, &err) == MG_OK, "%s", err.msg);
     ck_assert_int_eq(b.t % 3, 1);
     /* 100 = 5 bins = the whole moving-average ring (W = 5): the ring keeps its slots */
-    shift_state(mm, x, y, rows, 100);
+    mg_test_ffs_shift_state(mm, x, y, rows, 100);
     mg_ffs_trial tr[2];
     for (int k = 0; k < 2; ++k) {
         memset(&tr[k], 0, sizeof tr[k]);
@@ -131,7 +90,7 @@ START_TEST(test_trial_time_frame)
     ck_assert_int_eq(tr[0].end_t - tr[0].t0, tr[1].end_t - tr[1].t0);
     ck_assert(tr[0].max_lam == tr[1].max_lam);
     ck_assert(tr[0].end_t > tr[0].t0 + st_L); /* it ran a while (the ring moved) */
-    shift_state(mm, ex, ez, rows, 100);
+    mg_test_ffs_shift_state(mm, ex, ez, rows, 100);
     ck_assert(memcmp(ez, ey, (size_t)rows * sizeof(double)) == 0);
     free(x);
     free(y);
@@ -145,33 +104,21 @@ END_TEST
 
 /* ---- the estimate: threads and batch ----------------------------------------------------- */
 
-static void same_result(const mg_ffs_result *a, const mg_ffs_result *b)
-{
-    ck_assert(memcmp(a->rate_hz, b->rate_hz, sizeof a->rate_hz) == 0);
-    ck_assert(memcmp(a->rate_ci_low, b->rate_ci_low, sizeof a->rate_ci_low) == 0);
-    ck_assert(memcmp(a->flux_hz, b->flux_hz, sizeof a->flux_hz) == 0);
-    ck_assert(memcmp(a->n_stages, b->n_stages, sizeof a->n_stages) == 0);
-    ck_assert(memcmp(a->interfaces, b->interfaces, sizeof a->interfaces) == 0);
-    ck_assert(memcmp(a->trials, b->trials, sizeof a->trials) == 0);
-    ck_assert(memcmp(a->successes, b->successes, sizeof a->successes) == 0);
-    ck_assert(memcmp(a->trial_s, b->trial_s, sizeof a->trial_s) == 0);
-}
-
 START_TEST(test_threads_batch_same_bits)
 {
     mg_model m;
-    test_model(&m);
+    mg_test_ffs_micro_model(&m);
     mg_ffs_opts o1, o2, o3;
-    small_opts(&o1, 1, 0);
-    small_opts(&o2, 2, 0);
-    small_opts(&o3, 2, 13);
+    mg_test_ffs_micro_opts(&o1, 1, 0);
+    mg_test_ffs_micro_opts(&o2, 2, 0);
+    mg_test_ffs_micro_opts(&o3, 2, 13);
     mg_ffs_result r1, r2, r3;
     mg_err err = {{0}};
     ck_assert_msg(mg_ffs_run(&m, &o1, &r1, &err) == MG_OK, "%s", err.msg);
     ck_assert_msg(mg_ffs_run(&m, &o2, &r2, &err) == MG_OK, "%s", err.msg);
     ck_assert_msg(mg_ffs_run(&m, &o3, &r3, &err) == MG_OK, "%s", err.msg);
-    same_result(&r1, &r2);
-    same_result(&r1, &r3);
+    mg_test_ffs_same_result(&r1, &r2);
+    mg_test_ffs_same_result(&r1, &r3);
     for (int d = 0; d < 2; ++d) {
         ck_assert_msg(r1.rate_hz[d] > 0 && isfinite(r1.rate_hz[d]), "rate %g", r1.rate_hz[d]);
         ck_assert(r1.rate_ci_low[d] < r1.rate_hz[d] && r1.rate_hz[d] < r1.rate_ci_high[d]);
@@ -188,9 +135,9 @@ END_TEST
 START_TEST(test_estimate)
 {
     mg_model m;
-    test_model(&m);
+    mg_test_ffs_micro_model(&m);
     mg_ffs_opts o;
-    small_opts(&o, 2, 0);
+    mg_test_ffs_micro_opts(&o, 2, 0);
     double per, total;
     mg_err err = {{0}};
     ck_assert_msg(mg_ffs_estimate(&m, &o, &per, &total, &err) == MG_OK, "%s", err.msg);

@@ -195,25 +195,26 @@ static void teardown(void)
 /* 300 realizations (10 groups, the last partial), time-resolved statistics on. */
 static mg_run_opts base_opts(void)
 {
-    mg_run_opts o;
-    mg_run_opts_default(&o);
-    o.backend = MG_BACKEND_CPU;
-    o.t_sim_ms = 600;
-    o.t_warmup_ms = 200;
-    o.realization_count = 300;
-    o.record_realizations = 3;
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 600, 200, 300, 3);
     o.seed = 17;
     o.stats_time_ms = 50;
+    return o;
+}
+
+/* base_opts, and the reference run of them on one thread into ref. */
+static mg_run_opts base_ref(mg_result *ref)
+{
+    mg_run_opts o = base_opts();
+    o.threads = 1;
+    run_ok(&o, ref);
     return o;
 }
 
 /* More threads than cores: blocks of later groups finish before earlier ones. */
 START_TEST(threads_completing_groups_out_of_order_agree)
 {
-    mg_run_opts o = base_opts();
     mg_result r1, r;
-    o.threads = 1;
-    run_ok(&o, &r1);
+    mg_run_opts o = base_ref(&r1);
     const int threads[] = {3, 7};
     for (int k = 0; k < 2; ++k) {
         o.threads = threads[k];
@@ -261,10 +262,8 @@ static int64_t open_groups_in(const char *path)
  * threads on out-of-order groups: the statistics are those of one uninterrupted thread. */
 START_TEST(checkpoints_with_open_groups_resume_bitwise)
 {
-    mg_run_opts o = base_opts();
     mg_result ref, res;
-    o.threads = 1;
-    run_ok(&o, &ref);
+    mg_run_opts o = base_ref(&ref);
     char ckpt[] = "/tmp/mg_test_groups_XXXXXX";
     int fd = mkstemp(ckpt);
     ck_assert_int_ge(fd, 0);

@@ -40,36 +40,33 @@ static void det_run(const char *name, double dt, double t_sim, double t_warm, mg
     mg_model_free(&m);
 }
 
-/* MODEL.md §4.1: uncoupled, mu = 18 mV, u_th = 15: A0 = 13.723 Hz. */
-START_TEST(deterministic_uncoupled_converges_to_renewal_rate)
-{
-    mg_result res;
-    det_run("uncoupled", 0.2, 3000, 2000, &res);
-    assert_rel(res.stats.mean_A[0], 13.723, 0.005, "uncoupled rate");
-    ck_assert_msg(res.stats.var_A[0] < 1e-12, "deterministic run fluctuates: var %g",
-                  res.stats.var_A[0]);
-    mg_result_free(&res);
-}
-END_TEST
+/* Deterministic runs (dt 0.2 ms) against the theory's rate of each population. */
+static const struct {
+    const char *model, *what[2];
+    double t_sim, t_warm;
+    int P;
+    double rate[2];
+    int constant; /* the rate must not fluctuate at all */
+} det_cases[] = {
+    /* MODEL.md §4.1: uncoupled, mu = 18 mV, u_th = 15: A0 = 13.723 Hz. */
+    {"uncoupled", {"uncoupled rate"}, 3000, 2000, 1, {13.723}, 1},
+    /* MODEL.md §3(e), §4.1: NEST test case, QR theory 22.723 Hz (adaptation tau 0.5 s: 12 tau
+     * of warm-up). */
+    {"nest_testcase", {"NEST test case rate"}, 8000, 6000, 1, {22.723}, 0},
+    /* MODEL.md §3(c), §4.1: E/I network, h0 = 24 - 0.24 A0: A0 = 16.913 Hz in both
+     * populations. */
+    {"ei_network", {"E rate", "I rate"}, 2000, 1000, 2, {16.913, 16.913}, 0},
+};
 
-/* MODEL.md §3(e), §4.1: NEST test case, QR theory 22.723 Hz (adaptation tau 0.5 s: 12 tau of
- * warm-up). */
-START_TEST(deterministic_nest_testcase_converges_to_qr_rate)
+START_TEST(deterministic_converges_to_theory_rate)
 {
     mg_result res;
-    det_run("nest_testcase", 0.2, 8000, 6000, &res);
-    assert_rel(res.stats.mean_A[0], 22.723, 0.005, "NEST test case rate");
-    mg_result_free(&res);
-}
-END_TEST
-
-/* MODEL.md §3(c), §4.1: E/I network, h0 = 24 - 0.24 A0: A0 = 16.913 Hz in both populations. */
-START_TEST(deterministic_ei_network_converges_to_mean_field_rate)
-{
-    mg_result res;
-    det_run("ei_network", 0.2, 2000, 1000, &res);
-    assert_rel(res.stats.mean_A[0], 16.913, 0.005, "E rate");
-    assert_rel(res.stats.mean_A[1], 16.913, 0.005, "I rate");
+    det_run(det_cases[_i].model, 0.2, det_cases[_i].t_sim, det_cases[_i].t_warm, &res);
+    for (int p = 0; p < det_cases[_i].P; ++p)
+        assert_rel(res.stats.mean_A[p], det_cases[_i].rate[p], 0.005, det_cases[_i].what[p]);
+    if (det_cases[_i].constant)
+        ck_assert_msg(res.stats.var_A[0] < 1e-12, "deterministic run fluctuates: var %g",
+                      res.stats.var_A[0]);
     mg_result_free(&res);
 }
 END_TEST
@@ -251,10 +248,12 @@ START_TEST(tau_syn_equal_tau_m_is_the_limit)
 END_TEST
 
 MG_TEST_SUITE(meso,
-              MG_TCASE("deterministic", 600, deterministic_uncoupled_converges_to_renewal_rate,
-                       deterministic_nest_testcase_converges_to_qr_rate,
-                       deterministic_ei_network_converges_to_mean_field_rate,
-                       deterministic_b1_reaches_asymmetric_fixed_point,
-                       tau_syn_equal_tau_m_is_the_limit),
+              {.name = "deterministic", .timeout_s = 600,
+               .tests = MG_TESTS(deterministic_b1_reaches_asymmetric_fixed_point,
+                                 tau_syn_equal_tau_m_is_the_limit),
+               .loops = (const mg_test_loop[]){
+                   {deterministic_converges_to_theory_rate,
+                    (int)(sizeof det_cases / sizeof det_cases[0])},
+                   {NULL, 0}}},
               MG_TCASE("stats", 900, stochastic_uncoupled_mean_and_variance,
                        stochastic_poisson_mode_mean, nest_testcase_rate_and_variance))

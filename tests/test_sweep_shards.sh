@@ -14,14 +14,9 @@
 #   bad:      --task beyond the tasks, --shards 0, --task slurm outside an array: exit 2, one line.
 # One line per case (PASS/FAIL name); exit status 1 on any failure.
 set -u
-M=${MESOGIF:-bin/mesogif}
+. tests/lib.sh
 UNC=data/models/uncoupled.json
-T=$(mktemp -d /tmp/mg_test_sweep_shards.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-npass=0
-nfail=0
-pass() { echo "PASS $1"; npass=$((npass + 1)); }
-fail() { echo "FAIL $*"; nfail=$((nfail + 1)); }
+mg_begin test_sweep_shards "$UNC"
 RO=(--t-sim 300ms --t-warmup 100ms --realizations 6 --seed 9 --quiet --backend cpu)
 GRID=(--set-grid P1.I_e=200:250:25)
 
@@ -80,5 +75,4 @@ bad "--shards 0" "allowed: 1..4096" "$M" sweep "$UNC" "${GRID[@]}" --shards 0 --
 bad "--task slurm outside an array" "SLURM_ARRAY_TASK_ID" env -u SLURM_ARRAY_TASK_ID \
     "$M" sweep "$UNC" "${GRID[@]}" --task slurm --out-dir "$T/d"
 
-echo "test_sweep_shards: $npass passed, $nfail failed"
-[ $nfail -eq 0 ]
+mg_end

@@ -231,6 +231,14 @@ static inline void mg_test_neighbours_differ(const mg_result *r)
                   "realizations 0 and 1 agree");
 }
 
+/* A device self-test: print how many of n values (what) differ from the host's, and assert
+ * that none does. */
+static inline void mg_test_none_differ(const char *what, int64_t bad, int64_t n)
+{
+    printf("%s: %lld of %lld differ\n", what, (long long)bad, (long long)n);
+    ck_assert_msg(bad == 0, "%lld %s differ between host and device", (long long)bad, what);
+}
+
 /* free() every pointer given: MG_TEST_FREE(a, b, c). */
 static inline void mg_test_free_each(void *const *p, size_t n)
 {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/gpu_check.sh [STAGE]: the GPU check of mesogif, one command, well under 8 minutes on an
 # H100: the GPU test suite (Philox, binomial, exp/log bitwise equal to the host; meso CPU-vs-GPU
-# agreement and the bitwise-identical fraction) and the GPU benchmark table (bench/bench_gpu.sh),
+# agreement and the bitwise-identical fraction; the switching-rate engines, tests/test_ffs_cuda.c)
+# and the GPU benchmark table (bench/bench_gpu.sh),
 # then a short summary. Runs from a staged folder (make stage-gpu; copy it to the GPU machine)
 # or, from the repository, on a machine with our Debian packages. Logs go to $OUT when set.
 set -uo pipefail
@@ -20,7 +21,7 @@ nvidia-smi -L 2>&1 | tee -a "$LOG"
 ./run.sh bin/mesogif device 2>&1 | tee -a "$LOG"
 
 status=0
-for t in test_fmath test_rng test_binom test_gpu test_gpu_micro; do
+for t in test_fmath test_rng test_binom test_gpu test_gpu_micro test_ffs_cuda; do
     section "== $t"
     if CK_DEFAULT_TIMEOUT=280 CK_VERBOSITY=verbose timeout 300 ./run.sh bin/$t >> "$LOG" 2>&1; then
         say "$t: passed"
@@ -28,7 +29,7 @@ for t in test_fmath test_rng test_binom test_gpu test_gpu_micro; do
         say "$t: FAILED"; status=1
     fi
 done
-grep -E "differ|identical|fraction|mean A cpu|skipped" "$LOG" | sed 's/^/  /'
+grep -E "differ|identical|fraction|mean A cpu|skipped|bit for bit|DIFFER" "$LOG" | sed 's/^/  /'
 
 section "== CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
 T=$(mktemp -d)
@@ -75,6 +76,29 @@ done
 rm -rf "$T"
 # ---- end of the micro level --------------------------------------------------------------------
 
+# ---- switching rates (mesogif switch, kernels/ffs/) --------------------------------------------
+# The FFS estimate on CUDA is the CPU's, bit for bit (tests/test_ffs_cuda.c above); here the
+# command end to end at the defaults (B1, --rel-err 0.1): the same two rate lines, and the wall
+# times of both backends (the CPU's 16 cores against the device's trials).
+section "== switch CPU vs CUDA (B1, meso and micro, --rel-err 0.1)"
+T=$(mktemp -d)
+for lvl in meso micro; do
+    for be in cpu cuda; do
+        t0=$(date +%s.%N)
+        timeout 240 ./run.sh bin/mesogif switch --level $lvl --backend $be --quiet \
+            --out "$T/$lvl.$be.h5" > "$T/$lvl.$be.txt" 2>> "$LOG" || say "switch $lvl $be FAILED"
+        wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+        say "switch $lvl $be: $wall s wall"
+        tail -2 "$T/$lvl.$be.txt" | tee -a "$LOG" "$T/$lvl.$be.rates"
+    done
+    if cmp -s "$T/$lvl.cpu.rates" "$T/$lvl.cuda.rates" && [ -s "$T/$lvl.cpu.rates" ]; then
+        say "compare switch $lvl cpu vs cuda: same rate lines"
+    else
+        say "compare switch $lvl cpu vs cuda: DIFFER or failed"; status=1
+    fi
+done
+rm -rf "$T"
+
 section "== benchmark"
 timeout 330 bash ./bench_gpu.sh 2>&1 | tee -a "$LOG" | tee "$STAGE/bench_table.txt" > /dev/null
 cat "$STAGE/bench_table.txt"
@@ -83,6 +107,7 @@ echo
 echo "== summary"
 grep -E "^test_.*: (passed|FAILED)|^compare " "$LOG"
 grep -E "bitwise-identical fraction" "$LOG" | sed 's/^/  /'
+grep -E "CUDA estimate is the CPU's|trials differ between" "$LOG" | sed 's/^/  /' # switch (FFS)
 grep -E "^\| B1 meso \| cuda[^|]* \| 100000" "$STAGE/bench_table.txt" | sed 's/^/  /'
 grep -E "^\| (B1|E/I 3\(c\)) micro \| cuda \| 1000 " "$STAGE/bench_table.txt" | sed 's/^/  /' # micro
 echo "gpu_check took ${SECONDS} s; full log: $LOG"

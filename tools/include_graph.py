@@ -29,7 +29,7 @@ LAYERS = [
     ("theory", ["src/theory"]),     # mean-field fixed points, spectra
     ("io", ["src/io"]),             # HDF5 files: write, read, info, merge
     ("engine", ["src/engine", "kernels"]),  # derivation, the job, driver, backends, checkpoints
-    ("ffs", ["src/ffs"]),           # forward flux sampling (rare switching)
+    ("ffs", ["src/ffs", "kernels/ffs"]),  # forward flux sampling (rare switching), its CUDA engines
     ("cli", ["src/cli"]),           # the command line (not in the library)
 ]
 __doc__ += "".join(f"    {i}. {n:7s} {', '.join(d)}\n" for i, (n, d) in enumerate(LAYERS))

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE=${1:-build/stage}
-PROGS="tests/test_gpu tests/test_gpu_micro tests/test_rng tests/test_binom tests/test_fmath"
+PROGS="tests/test_gpu tests/test_gpu_micro tests/test_ffs_cuda tests/test_rng tests/test_binom tests/test_fmath"
 rm -rf "$STAGE"
 mkdir -p "$STAGE/bin" "$STAGE/bin-avx512" "$STAGE/lib/glibc" "$STAGE/data"
 for v in 3 4; do

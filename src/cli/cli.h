@@ -3,6 +3,7 @@
 #ifndef MESOGIF_CLI_H
 #define MESOGIF_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "mesogif/run.h"
@@ -33,9 +34,44 @@ void mg_cli_set_command_line(int argc, char **argv);
  * the value and what is allowed and returns -1. */
 int mg_cli_parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out);
 int mg_cli_parse_duration(const char *opt, const char *s, double *ms);
+/* A duration > 0 (ms); else the line "<opt>: '<s>' (allowed: <allowed>)" and -1. */
+int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const char *allowed);
 /* 0 when the folder of path exists and is writable; else an error line and -1. Checked before
  * a run so that hours of simulation are not lost to a typo in --out. */
 int mg_cli_check_out_folder(const char *path);
+/* One of the n names of an enumerated option: its index, or -1 after the line
+ * "--opt: 'value' (allowed: a, b, c)". */
+int mg_cli_parse_choice(const char *opt, const char *value, const char *const *names, int n);
+
+/* The numeric options of a verb as a table: getopt_long's value id, the name for messages, and
+ * where the value goes: MG_CLI_I64 / MG_CLI_INT / MG_CLI_U32 an integer in [lo, hi] into an
+ * int64_t / int / uint32_t, MG_CLI_MS a duration in ms into a double, MG_CLI_S a duration into
+ * a double in seconds. given (may be NULL) is set to 1 once a value was stored.
+ * mg_cli_num_option: c is one of the n rows of tab: parse arg into its place, 0, or -1 after
+ * the error line; 1 when c is in no row. */
+typedef enum { MG_CLI_I64, MG_CLI_INT, MG_CLI_U32, MG_CLI_MS, MG_CLI_S } mg_cli_kind;
+typedef struct {
+    int id;
+    const char *name;
+    mg_cli_kind kind;
+    void *dst;
+    int64_t lo, hi;
+    int *given;
+} mg_cli_num;
+int mg_cli_num_option(const mg_cli_num *tab, int n, int c, const char *arg);
+/* The optional model file after a verb's options (the words argv[first..argc)): 0 with *path
+ * (NULL: none given), or -1 after the line "<verb>: one model file at most, ...". */
+int mg_cli_model_arg(const char *verb, int argc, char **argv, int first, const char **path);
+
+/* SIGINT and SIGTERM set the cancel flag (for mg_run_opts.cancel and mg_ffs_opts.cancel, which
+ * then stop at a checkpoint) between mg_cli_signals_catch, which clears the flag and keeps the
+ * handlers it replaces in *old, and mg_cli_signals_restore. */
+typedef struct {
+    struct sigaction old_int, old_term;
+} mg_cli_signals;
+volatile int *mg_cli_cancel_flag(void);
+void mg_cli_signals_catch(mg_cli_signals *old);
+void mg_cli_signals_restore(const mg_cli_signals *old);
 /* What `mesogif run` prints from the result (src/cli/cli_run_print.c): the notes on statistics
  * left out of the file (stderr), the summary table (out_path NULL: no "written:" line), and the
  * theory of a run with --theory (warning[] receives "" or one line for stderr). */

@@ -140,6 +140,17 @@ int mg_cli_parse_duration(const char *opt, const char *s, double *ms)
     return 0;
 }
 
+int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const char *allowed)
+{
+    if (mg_cli_parse_duration(opt, s, ms))
+        return -1;
+    if (!(*ms > 0)) {
+        mg_cli_error("%s: '%s' (allowed: %s)", opt, s, allowed);
+        return -1;
+    }
+    return 0;
+}
+
 int mg_cli_check_out_folder(const char *path)
 {
     char dir[4096];
@@ -163,4 +174,97 @@ void mg_cli_one_line(char *msg)
     for (char *c = msg; *c; ++c)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';
+}
+
+int mg_cli_model_arg(const char *verb, int argc, char **argv, int first, const char **path)
+{
+    *path = NULL;
+    if (argc - first > 1) {
+        mg_cli_error("%s: one model file at most, got '%s' and '%s'", verb, argv[first],
+                     argv[first + 1]);
+        return -1;
+    }
+    if (first < argc)
+        *path = argv[first];
+    return 0;
+}
+
+static volatile int g_cancel = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_cancel = 1;
+}
+
+volatile int *mg_cli_cancel_flag(void)
+{
+    return &g_cancel;
+}
+
+void mg_cli_signals_catch(mg_cli_signals *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    g_cancel = 0;
+    sigaction(SIGINT, &sa, &old->old_int);
+    sigaction(SIGTERM, &sa, &old->old_term);
+}
+
+void mg_cli_signals_restore(const mg_cli_signals *old)
+{
+    sigaction(SIGINT, &old->old_int, NULL);
+    sigaction(SIGTERM, &old->old_term, NULL);
+}
+
+int mg_cli_parse_choice(const char *opt, const char *value, const char *const *names, int n)
+{
+    for (int i = 0; i < n; ++i)
+        if (strcmp(value, names[i]) == 0)
+            return i;
+    char allowed[256] = "";
+    for (int i = 0; i < n; ++i)
+        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
+                 i ? ", " : "", names[i]);
+    mg_cli_error("%s: '%s' (allowed: %s)", opt, value, allowed);
+    return -1;
+}
+
+int mg_cli_num_option(const mg_cli_num *tab, int n, int c, const char *arg)
+{
+    const mg_cli_num *e = NULL;
+    for (int k = 0; k < n && !e; ++k)
+        if (tab[k].id == c)
+            e = &tab[k];
+    if (!e)
+        return 1;
+    int64_t v = 0;
+    double ms = 0.0;
+    if (e->kind == MG_CLI_MS || e->kind == MG_CLI_S) {
+        if (mg_cli_parse_duration(e->name, arg, &ms))
+            return -1;
+    } else if (mg_cli_parse_int64(e->name, arg, e->lo, e->hi, &v)) {
+        return -1;
+    }
+    switch (e->kind) {
+    case MG_CLI_I64:
+        *(int64_t *)e->dst = v;
+        break;
+    case MG_CLI_INT:
+        *(int *)e->dst = (int)v;
+        break;
+    case MG_CLI_U32:
+        *(uint32_t *)e->dst = (uint32_t)v;
+        break;
+    case MG_CLI_MS:
+        *(double *)e->dst = ms;
+        break;
+    case MG_CLI_S:
+        *(double *)e->dst = ms * 1e-3;
+        break;
+    }
+    if (e->given)
+        *e->given = 1;
+    return 0;
 }

@@ -86,14 +86,6 @@ static void run_usage(FILE *out)
           out);
 }
 
-static volatile int g_cancel = 0;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_cancel = 1;
-}
-
 /* Total biological seconds of the run, for the ETA. */
 static double g_total_sim_s = 0.0;
 
@@ -491,21 +483,6 @@ static int read_resume(int argc, char **argv, run_cli *cl)
     return 0;
 }
 
-/* One of the names of an enumerated option: its index in names[], or -1 after the error line
- * "--opt: 'value' (allowed: a, b, c)". */
-static int parse_choice(const char *opt, const char *value, const char *const *names, int n)
-{
-    for (int i = 0; i < n; ++i)
-        if (strcmp(value, names[i]) == 0)
-            return i;
-    char allowed[256] = "";
-    for (int i = 0; i < n; ++i)
-        snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s",
-                 i ? ", " : "", names[i]);
-    mg_cli_error("%s: '%s' (allowed: %s)", opt, value, allowed);
-    return -1;
-}
-
 /* The options of the simulation itself (level, sizes, durations, backend). Returns 0, -1 for a
  * bad value (its line printed) or 1 when c is not one of them. */
 static int parse_sim_option(int c, const char *arg, run_cli *cl)
@@ -516,16 +493,31 @@ static int parse_sim_option(int c, const char *arg, run_cli *cl)
     static const char *const kernels[] = {"auto", "thread", "warp", "warp64"};
     static const char *const conns[] = {"per-realization", "shared"};
     mg_run_opts *o = &cl->o;
+    const mg_cli_num nums[] = {
+        {OPT_FIRST, "--first", MG_CLI_I64, &o->realization_first, 0, 4294967295LL, NULL},
+        {OPT_DT, "--dt", MG_CLI_MS, &o->dt_ms, 0, 0, &cl->set_dt},
+        {OPT_WARM, "--t-warmup", MG_CLI_MS, &o->t_warmup_ms, 0, 0, &cl->set_warm},
+        {OPT_RECBIN, "--record-bin", MG_CLI_MS, &o->record_bin_ms, 0, 0, &cl->set_rec},
+        {OPT_STATSBIN, "--stats-bin", MG_CLI_MS, &o->stats_bin_ms, 0, 0, &cl->set_stats},
+        {OPT_RECREAL, "--record-realizations", MG_CLI_I64, &o->record_realizations, 0, 1000000,
+         NULL},
+        {OPT_SEED, "--seed", MG_CLI_U32, &o->seed, 0, 4294967295LL, NULL},
+        {OPT_THREADS, "--threads", MG_CLI_INT, &o->threads, 0, 4096, NULL},
+        {OPT_BATCH, "--batch", MG_CLI_I64, &o->batch, 0, 1LL << 40, NULL},
+    };
+    int r = mg_cli_num_option(nums, (int)(sizeof nums / sizeof nums[0]), c, arg);
+    if (r != 1)
+        return r;
     int64_t v;
     int k;
     switch (c) {
     case OPT_LEVEL:
-        if ((k = parse_choice("--level", arg, levels, 2)) < 0)
+        if ((k = mg_cli_parse_choice("--level", arg, levels, 2)) < 0)
             return -1;
         o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
         return 0;
     case OPT_NOISE:
-        if ((k = parse_choice("--noise", arg, noises, 3)) < 0)
+        if ((k = mg_cli_parse_choice("--noise", arg, noises, 3)) < 0)
             return -1;
         o->noise = k == 0 ? MG_NOISE_BINOMIAL : k == 1 ? MG_NOISE_POISSON : MG_NOISE_DETERMINISTIC;
         return 0;
@@ -536,70 +528,25 @@ static int parse_sim_option(int c, const char *arg, run_cli *cl)
             return -1;
         o->realization_count = v;
         return 0;
-    case OPT_FIRST:
-        if (mg_cli_parse_int64("--first", arg, 0, 4294967295LL, &v))
-            return -1;
-        o->realization_first = v;
-        return 0;
     case OPT_TSIM:
         if (mg_cli_parse_duration("--t-sim", arg, &o->t_sim_ms))
             return -1;
         cl->set_tsim = 1;
         warn_bare_ms("--t-sim", arg, o->t_sim_ms);
         return 0;
-    case OPT_DT:
-        if (mg_cli_parse_duration("--dt", arg, &o->dt_ms))
-            return -1;
-        cl->set_dt = 1;
-        return 0;
-    case OPT_WARM:
-        if (mg_cli_parse_duration("--t-warmup", arg, &o->t_warmup_ms))
-            return -1;
-        cl->set_warm = 1;
-        return 0;
-    case OPT_RECBIN:
-        if (mg_cli_parse_duration("--record-bin", arg, &o->record_bin_ms))
-            return -1;
-        cl->set_rec = 1;
-        return 0;
-    case OPT_STATSBIN:
-        if (mg_cli_parse_duration("--stats-bin", arg, &o->stats_bin_ms))
-            return -1;
-        cl->set_stats = 1;
-        return 0;
-    case OPT_RECREAL:
-        if (mg_cli_parse_int64("--record-realizations", arg, 0, 1000000, &v))
-            return -1;
-        o->record_realizations = v;
-        return 0;
-    case OPT_SEED:
-        if (mg_cli_parse_int64("--seed", arg, 0, 4294967295LL, &v))
-            return -1;
-        o->seed = (uint32_t)v;
-        return 0;
-    case OPT_THREADS:
-        if (mg_cli_parse_int64("--threads", arg, 0, 4096, &v))
-            return -1;
-        o->threads = (int)v;
-        return 0;
     case OPT_BACKEND:
-        if ((k = parse_choice("--backend", arg, backends, 3)) < 0)
+        if ((k = mg_cli_parse_choice("--backend", arg, backends, 3)) < 0)
             return -1;
         o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
         return 0;
     case OPT_CUDA_KERNEL:
-        if ((k = parse_choice("--cuda-kernel", arg, kernels, 4)) < 0)
+        if ((k = mg_cli_parse_choice("--cuda-kernel", arg, kernels, 4)) < 0)
             return -1;
         o->cuda_kernel = k == 0 ? MG_CUDA_KERNEL_AUTO : k == 1 ? MG_CUDA_KERNEL_THREAD
                          : k == 2 ? MG_CUDA_KERNEL_WARP : MG_CUDA_KERNEL_WARP64;
         return 0;
-    case OPT_BATCH:
-        if (mg_cli_parse_int64("--batch", arg, 0, 1LL << 40, &v))
-            return -1;
-        o->batch = v;
-        return 0;
     case OPT_CONNECTIVITY:
-        if ((k = parse_choice("--connectivity", arg, conns, 2)) < 0)
+        if ((k = mg_cli_parse_choice("--connectivity", arg, conns, 2)) < 0)
             return -1;
         o->connectivity = k ? MG_CONN_SHARED : MG_CONN_PER_REALIZATION;
         return 0;
@@ -628,13 +575,8 @@ static int parse_stats_option(int c, const char *arg, run_cli *cl)
         }
         return 0;
     case OPT_PSD_BIN:
-        if (mg_cli_parse_duration("--psd-bin", arg, &o->psd_bin_ms))
-            return -1;
-        if (!(o->psd_bin_ms > 0)) {
-            mg_cli_error("--psd-bin: '%s' (allowed: > 0, a multiple of dt)", arg);
-            return -1;
-        }
-        return 0;
+        return mg_cli_parse_positive_ms("--psd-bin", arg, &o->psd_bin_ms,
+                                        "> 0, a multiple of dt");
     case OPT_ONESIDED:
         o->onesided = 1;
         return 0;
@@ -647,13 +589,8 @@ static int parse_stats_option(int c, const char *arg, run_cli *cl)
         snprintf(o->switch_observable, sizeof o->switch_observable, "%s", arg);
         return 0;
     case OPT_SW_SMOOTH:
-        if (mg_cli_parse_duration("--switch-smooth", arg, &o->switch_smooth_ms))
-            return -1;
-        if (!(o->switch_smooth_ms > 0)) {
-            mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)", arg);
-            return -1;
-        }
-        return 0;
+        return mg_cli_parse_positive_ms("--switch-smooth", arg, &o->switch_smooth_ms,
+                                        "> 0, a multiple of --stats-bin");
     case OPT_SW_THR: {
         char *end;
         o->switch_lo = strtod(arg, &end);
@@ -682,15 +619,10 @@ static int parse_stats_option(int c, const char *arg, run_cli *cl)
             o->stats_time_ms = -1.0;
             return 0;
         }
-        if (mg_cli_parse_duration("--stats-time", arg, &o->stats_time_ms))
-            return -1;
-        if (!(o->stats_time_ms > 0) || !isfinite(o->stats_time_ms)) {
-            mg_cli_error("--stats-time: '%s' (allowed: a duration > 0, or off)", arg);
-            return -1;
-        }
-        return 0;
+        return mg_cli_parse_positive_ms("--stats-time", arg, &o->stats_time_ms,
+                                        "a duration > 0, or off");
     case OPT_STATS:
-        if ((k = parse_choice("--stats", arg, stats, 2)) < 0)
+        if ((k = mg_cli_parse_choice("--stats", arg, stats, 2)) < 0)
             return -1;
         o->stats_basic = k;
         return 0;
@@ -980,8 +912,7 @@ static void set_paths(run_cli *cl, const mg_model *m)
         o->progress_user = &cl->ps;
     }
     g_total_sim_s = (double)o->realization_count * o->t_sim_ms * 1e-3;
-    g_cancel = 0;
-    o->cancel = &g_cancel;
+    o->cancel = mg_cli_cancel_flag();
     o->resume_path = cl->resume_path;
     o->output_path = cl->out_path;
 }
@@ -1049,14 +980,10 @@ static int execute(run_cli *cl, const mg_model *m, mg_ensemble *ens, mg_result *
 {
     mg_run_opts *o = &cl->o;
     mg_err err = {{0}};
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    mg_cli_signals sigs;
+    mg_cli_signals_catch(&sigs);
     int rc = mg_ensemble_run(ens, res, &err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    mg_cli_signals_restore(&sigs);
     if (!cl->quiet && cl->ps.is_tty)
         fputc('\n', stderr);
     if (rc == MG_ENUM && res->partial) {

@@ -36,7 +36,8 @@ static void switch_usage(FILE *out)
           "                             that each stage succeeds with about --p-target)\n"
           "  --seed S                   random seed (default 1)\n"
           "  --threads n                OpenMP threads (default: all cores)\n"
-          "  --backend auto|cpu         (cuda: not yet)\n"
+          "  --backend auto|cpu|cuda    (default auto: CUDA for the meso level when a\n"
+          "                             device answers; the basin runs stay on the CPU)\n"
           "  --noise binomial|poisson   meso spike-count draw (default binomial)\n"
           "  --out FILE.h5              output file (default <model>_switch.h5)\n"
           "  --force                    overwrite an existing output file\n"
@@ -78,14 +79,6 @@ static void switch_usage(FILE *out)
           "\n"
           "Durations take units us, ms, s, min, h; a bare number means ms.\n",
           out);
-}
-
-static volatile int g_cancel = 0;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_cancel = 1;
 }
 
 static double g_t0 = 0.0;
@@ -192,6 +185,25 @@ static void print_ffs(const mg_ffs_result *r, const mg_model *m, const char *out
     print_rates(r->rate_hz, r->rate_ci_low, r->rate_ci_high);
 }
 
+/* The value of --level, --method, --backend or --noise (option c): the index of its name, or
+ * -1 after the error line. */
+static int parse_enum(int c, const char *arg)
+{
+    static const struct {
+        int id;
+        const char *opt;
+        const char *names[3];
+        int n;
+    } enums[] = {{O_LEVEL, "--level", {"meso", "micro"}, 2},
+                 {O_METHOD, "--method", {"ffs", "brute"}, 2},
+                 {O_BACKEND, "--backend", {"auto", "cpu", "cuda"}, 3},
+                 {O_NOISE, "--noise", {"binomial", "poisson"}, 2}};
+    for (size_t i = 0; i < sizeof enums / sizeof enums[0]; ++i)
+        if (enums[i].id == c)
+            return mg_cli_parse_choice(enums[i].opt, arg, enums[i].names, enums[i].n);
+    return -1;
+}
+
 int mg_cli_switch(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -232,12 +244,11 @@ int mg_cli_switch(int argc, char **argv)
     mg_ffs_opts_default(&o);
     int brute = 0, force = 0, dry = 0, quiet = 0;
     int set_dt = 0, set_warm = 0, set_bin = 0;
-    double brute_ms = 2000e3, ms;
+    double brute_ms = 2000e3;
     const char *out_path = NULL;
     const char *ckpt_path = NULL, *resume_path = NULL;
     int no_ckpt = 0;
     char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
-    int64_t v;
     /* --resume first: the checkpoint's options are the estimate's, and options that would
      * change it are refused below */
     for (int k = 1; k < argc; ++k) {
@@ -261,6 +272,22 @@ int mg_cli_switch(int argc, char **argv)
         free(resume_out);
         resume_out = out_keep;
     }
+    const mg_cli_num nums[] = {
+        {O_SEED, "--seed", MG_CLI_U32, &o.seed, 0, 4294967295LL, NULL},
+        {O_THREADS, "--threads", MG_CLI_INT, &o.threads, 0, 4096, NULL},
+        {O_STATSBIN, "--stats-bin", MG_CLI_MS, &o.stats_bin_ms, 0, 0, &set_bin},
+        {O_DT, "--dt", MG_CLI_MS, &o.dt_ms, 0, 0, &set_dt},
+        {O_WARM, "--t-warmup", MG_CLI_MS, &o.t_warmup_ms, 0, 0, &set_warm},
+        {O_BREAL, "--basin-realizations", MG_CLI_I64, &o.basin_realizations, 2, 1 << 20, NULL},
+        {O_BBUDGET, "--basin-budget", MG_CLI_S, &o.basin_budget_s, 0, 0, NULL},
+        {O_TMAX, "--trial-max", MG_CLI_S, &o.trial_max_s, 0, 0, NULL},
+        {O_TRIALS, "--trials", MG_CLI_I64, &o.trials_first, 8, 1 << 23, NULL},
+        {O_PILOT, "--pilot", MG_CLI_I64, &o.pilot_trials, 8, 65536, NULL},
+        {O_POOL, "--pool-max", MG_CLI_I64, &o.pool_max, 8, 10000000, NULL},
+        {O_BATCH, "--batch", MG_CLI_I64, &o.batch, 1, 1024, NULL},
+        {O_BUDGET, "--budget", MG_CLI_S, &o.budget_s, 0, 0, NULL},
+    };
+    int k;
     optind = 1;
     opterr = 0;
     int c;
@@ -274,26 +301,26 @@ int mg_cli_switch(int argc, char **argv)
             free(resume_source);
             return 2;
         }
+        int r = mg_cli_num_option(nums, (int)(sizeof nums / sizeof nums[0]), c, optarg);
+        if (r < 0)
+            return 2;
+        if (r == 0)
+            continue;
         switch (c) {
         case O_LEVEL:
-            if (strcmp(optarg, "meso") == 0)
-                o.level = MG_LEVEL_MESO;
-            else if (strcmp(optarg, "micro") == 0)
-                o.level = MG_LEVEL_MICRO;
-            else {
-                mg_cli_error("--level: '%s' (allowed: meso, micro)", optarg);
-                return 2;
-            }
-            break;
         case O_METHOD:
-            if (strcmp(optarg, "ffs") == 0)
-                brute = 0;
-            else if (strcmp(optarg, "brute") == 0)
-                brute = 1;
-            else {
-                mg_cli_error("--method: '%s' (allowed: ffs, brute)", optarg);
+        case O_BACKEND:
+        case O_NOISE:
+            if ((k = parse_enum(c, optarg)) < 0)
                 return 2;
-            }
+            if (c == O_LEVEL)
+                o.level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
+            else if (c == O_METHOD)
+                brute = k;
+            else if (c == O_BACKEND)
+                o.backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
+            else
+                o.noise = k ? MG_NOISE_POISSON : MG_NOISE_BINOMIAL;
             break;
         case O_RELERR:
             if (parse_real("--rel-err", optarg, &o.rel_err))
@@ -308,38 +335,6 @@ int mg_cli_switch(int argc, char **argv)
                 o.n_interfaces = 0;
             else if (parse_list(optarg, o.interfaces, MG_FFS_IF_MAX - 1, &o.n_interfaces))
                 return 2;
-            break;
-        case O_SEED:
-            if (mg_cli_parse_int64("--seed", optarg, 0, 4294967295LL, &v))
-                return 2;
-            o.seed = (uint32_t)v;
-            break;
-        case O_THREADS:
-            if (mg_cli_parse_int64("--threads", optarg, 0, 4096, &v))
-                return 2;
-            o.threads = (int)v;
-            break;
-        case O_BACKEND:
-            if (strcmp(optarg, "auto") == 0)
-                o.backend = MG_BACKEND_AUTO;
-            else if (strcmp(optarg, "cpu") == 0)
-                o.backend = MG_BACKEND_CPU;
-            else if (strcmp(optarg, "cuda") == 0)
-                o.backend = MG_BACKEND_CUDA;
-            else {
-                mg_cli_error("--backend: '%s' (allowed: auto, cpu, cuda)", optarg);
-                return 2;
-            }
-            break;
-        case O_NOISE:
-            if (strcmp(optarg, "binomial") == 0)
-                o.noise = MG_NOISE_BINOMIAL;
-            else if (strcmp(optarg, "poisson") == 0)
-                o.noise = MG_NOISE_POISSON;
-            else {
-                mg_cli_error("--noise: '%s' (allowed: binomial, poisson)", optarg);
-                return 2;
-            }
             break;
         case O_OUT:
             out_path = optarg;
@@ -362,13 +357,9 @@ int mg_cli_switch(int argc, char **argv)
             snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
             break;
         case O_SWSMOOTH:
-            if (mg_cli_parse_duration("--switch-smooth", optarg, &o.switch_smooth_ms))
+            if (mg_cli_parse_positive_ms("--switch-smooth", optarg, &o.switch_smooth_ms,
+                                         "> 0, a multiple of --stats-bin"))
                 return 2;
-            if (!(o.switch_smooth_ms > 0)) {
-                mg_cli_error("--switch-smooth: '%s' (allowed: > 0, a multiple of --stats-bin)",
-                             optarg);
-                return 2;
-            }
             break;
         case O_SWTHR: {
             char *end;
@@ -382,72 +373,13 @@ int mg_cli_switch(int argc, char **argv)
             }
             break;
         }
-        case O_STATSBIN:
-            if (mg_cli_parse_duration("--stats-bin", optarg, &o.stats_bin_ms))
-                return 2;
-            set_bin = 1;
-            break;
-        case O_DT:
-            if (mg_cli_parse_duration("--dt", optarg, &o.dt_ms))
-                return 2;
-            set_dt = 1;
-            break;
-        case O_WARM:
-            if (mg_cli_parse_duration("--t-warmup", optarg, &o.t_warmup_ms))
-                return 2;
-            set_warm = 1;
-            break;
-        case O_BREAL:
-            if (mg_cli_parse_int64("--basin-realizations", optarg, 2, 1 << 20, &v))
-                return 2;
-            o.basin_realizations = v;
-            break;
-        case O_BBUDGET:
-            if (mg_cli_parse_duration("--basin-budget", optarg, &ms))
-                return 2;
-            o.basin_budget_s = ms * 1e-3;
-            break;
-        case O_TMAX:
-            if (mg_cli_parse_duration("--trial-max", optarg, &ms))
-                return 2;
-            o.trial_max_s = ms * 1e-3;
-            break;
-        case O_TRIALS:
-            if (mg_cli_parse_int64("--trials", optarg, 8, 1 << 23, &v))
-                return 2;
-            o.trials_first = v;
-            break;
-        case O_PILOT:
-            if (mg_cli_parse_int64("--pilot", optarg, 8, 65536, &v))
-                return 2;
-            o.pilot_trials = v;
-            break;
         case O_PTARGET:
             if (parse_real("--p-target", optarg, &o.p_target))
                 return 2;
             break;
-        case O_POOL:
-            if (mg_cli_parse_int64("--pool-max", optarg, 8, 10000000, &v))
-                return 2;
-            o.pool_max = v;
-            break;
-        case O_BATCH:
-            if (mg_cli_parse_int64("--batch", optarg, 1, 1024, &v))
-                return 2;
-            o.batch = v;
-            break;
-        case O_BUDGET:
-            if (mg_cli_parse_duration("--budget", optarg, &ms))
-                return 2;
-            o.budget_s = ms * 1e-3;
-            break;
         case O_BRUTE:
-            if (mg_cli_parse_duration("--brute-time", optarg, &brute_ms))
+            if (mg_cli_parse_positive_ms("--brute-time", optarg, &brute_ms, "> 0"))
                 return 2;
-            if (!(brute_ms > 0)) {
-                mg_cli_error("--brute-time: '%s' (allowed: > 0)", optarg);
-                return 2;
-            }
             break;
         case O_CKPT:
             ckpt_path = optarg;
@@ -465,12 +397,9 @@ int mg_cli_switch(int argc, char **argv)
             return 2;
         }
     }
-    if (argc - optind > 1) {
-        mg_cli_error("switch: one model file at most, got '%s' and '%s'", argv[optind],
-                     argv[optind + 1]);
+    const char *model_path;
+    if (mg_cli_model_arg("switch", argc, argv, optind, &model_path))
         return 2;
-    }
-    const char *model_path = optind < argc ? argv[optind] : NULL;
     if (resume_path && model_path) {
         mg_cli_error("%s: not allowed with --resume (the checkpoint holds the model)", model_path);
         free(resume_json);
@@ -538,12 +467,8 @@ int mg_cli_switch(int argc, char **argv)
         mg_model_free(&m);
         return 2;
     }
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    g_cancel = 0;
+    mg_cli_signals sigs;
+    mg_cli_signals_catch(&sigs);
     int code = 0;
     char ckpt_default[4200]; /* o.checkpoint_path may point here until the end */
     if (brute) {
@@ -567,7 +492,7 @@ int mg_cli_switch(int argc, char **argv)
         ro.switch_smooth_ms = o.switch_smooth_ms;
         ro.switch_lo = o.switch_lo;
         ro.switch_hi = o.switch_hi;
-        ro.cancel = &g_cancel;
+        ro.cancel = mg_cli_cancel_flag();
         mg_result res;
         rc = mg_run(&m, &ro, &res, &err);
         if (rc == MG_OK) {
@@ -593,7 +518,7 @@ int mg_cli_switch(int argc, char **argv)
             o.log = on_log;
             o.log_user = NULL;
         }
-        o.cancel = &g_cancel;
+        o.cancel = mg_cli_cancel_flag();
         g_t0 = now_s();
         snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
         o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
@@ -617,8 +542,7 @@ int mg_cli_switch(int argc, char **argv)
             }
         }
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    mg_cli_signals_restore(&sigs);
     if (rc != MG_OK) {
         mg_cli_one_line(err.msg);
         if (rc == MG_ESTOPPED) {

@@ -73,12 +73,17 @@ int mg_cli_theory(int argc, char **argv)
                                              {"help", no_argument, 0, OPT_HELP},
                                              {0, 0, 0, 0}};
     double rate_max = 200.0, fmin = 0.1, fmax = 1000.0, t_ms = -1.0;
+    static const char *const outs[] = {"table", "tsv"};
     int nf = 41, tsv = 0;
+    const char *model_path;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
+        case OPT_HELP:
+            theory_usage(stdout);
+            return 0;
         case OPT_RATEMAX:
             if (mg_parse_frequency_hz(optarg, &rate_max) || !(rate_max > 0)) {
                 mg_cli_error("--rate-max: '%s' (allowed: a rate > 0, e.g. 200 or 200Hz)", optarg);
@@ -100,29 +105,16 @@ int mg_cli_theory(int argc, char **argv)
             }
             break;
         case OPT_OUT:
-            if (strcmp(optarg, "table") == 0)
-                tsv = 0;
-            else if (strcmp(optarg, "tsv") == 0)
-                tsv = 1;
-            else {
-                mg_cli_error("--out: '%s' (allowed: table, tsv)", optarg);
+            if ((tsv = mg_cli_parse_choice("--out", optarg, outs, 2)) < 0)
                 return 2;
-            }
             break;
-        case OPT_HELP:
-            theory_usage(stdout);
-            return 0;
         default:
             mg_cli_unknown_option("theory", argv[optind - 1], longopts);
             return 2;
         }
     }
-    if (argc - optind > 1) {
-        mg_cli_error("theory: one model file at most, got '%s' and '%s'", argv[optind],
-                     argv[optind + 1]);
+    if (mg_cli_model_arg("theory", argc, argv, optind, &model_path))
         return 2;
-    }
-    const char *model_path = optind < argc ? argv[optind] : NULL;
     const char *shown = model_path ? model_path : "<embedded B1>";
     mg_model m;
     mg_err err = {{0}};

@@ -62,22 +62,15 @@ int main(int argc, char **argv)
         printf("mesogif %s (git %s, file format 1)\n", MG_VERSION, MG_GIT_COMMIT);
         return 0;
     }
-    if (strcmp(verb, "run") == 0)
-        return mg_cli_run(argc - 1, argv + 1);
-    if (strcmp(verb, "info") == 0)
-        return mg_cli_info(argc - 1, argv + 1);
-    if (strcmp(verb, "compare") == 0)
-        return mg_cli_compare(argc - 1, argv + 1);
-    if (strcmp(verb, "theory") == 0)
-        return mg_cli_theory(argc - 1, argv + 1);
-    if (strcmp(verb, "merge") == 0)
-        return mg_cli_merge(argc - 1, argv + 1);
-    if (strcmp(verb, "device") == 0)
-        return mg_cli_device(argc - 1, argv + 1);
-    if (strcmp(verb, "switch") == 0)
-        return mg_cli_switch(argc - 1, argv + 1);
-    if (strcmp(verb, "sweep") == 0)
-        return mg_cli_sweep(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+    } verbs[] = {{"run", mg_cli_run},         {"info", mg_cli_info},     {"compare", mg_cli_compare},
+                 {"theory", mg_cli_theory},   {"merge", mg_cli_merge},   {"device", mg_cli_device},
+                 {"switch", mg_cli_switch},   {"sweep", mg_cli_sweep}};
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; ++k)
+        if (strcmp(verb, verbs[k].name) == 0)
+            return verbs[k].fn(argc - 1, argv + 1);
     mg_cli_error("unknown verb '%s' (allowed: run, info, compare, merge, theory, device, switch, sweep, --help, --version)", verb);
     return 2;
 }

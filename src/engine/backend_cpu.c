@@ -15,10 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Steps between progress/cancel checks of a block: cheap enough to be invisible, often enough
- * that a cancel takes effect within a fraction of a second. */
-#define MG_CPU_CHECK_EVERY 512
-
 /* Per-thread scratch of the CPU backend. */
 typedef struct {
     double *state;       /* [rows][MG_VL]: the observer's rows (and the dynamics' for parking) */
@@ -42,13 +38,13 @@ mg_cpu_psd *mg_cpu_psd_alloc(const mg_job *job)
     if (!w)
         return NULL;
     w->plan = mg_psd_plan_alloc(N);
-    w->seg = malloc((size_t)N * sizeof(double));
-    w->re = malloc((size_t)(P * F) * sizeof(double));
-    w->im = malloc((size_t)(P * F) * sizeof(double));
-    if (!w->plan || !w->seg || !w->re || !w->im) {
+    w->seg = malloc((size_t)(N + 2 * P * F) * sizeof(double)); /* seg, then re and im */
+    if (!w->plan || !w->seg) {
         mg_cpu_psd_free(w);
         return NULL;
     }
+    w->re = w->seg + N;
+    w->im = w->re + P * F;
     return w;
 }
 
@@ -57,9 +53,7 @@ void mg_cpu_psd_free(mg_cpu_psd *w)
     if (!w)
         return;
     mg_psd_plan_free(w->plan);
-    free(w->seg);
-    free(w->re);
-    free(w->im);
+    free(w->seg); /* re and im too */
     free(w);
 }
 
@@ -90,6 +84,18 @@ static void dyn_to_block(const scratch *w, const mg_job *job, int j)
 {
     for (int64_t k = 0; k < job->dyn_rows; ++k)
         w->state[k * MG_VL + j] = w->dyn[(int64_t)j * job->dyn_rows + k];
+}
+
+/* dyn_to_block for mg_job_block_check, which parks the block's state rows. */
+typedef struct {
+    const scratch *w;
+    const mg_job *job;
+} park_ctx;
+
+static void park_lane(void *ctx, int j)
+{
+    const park_ctx *pc = ctx;
+    dyn_to_block(pc->w, pc->job, j);
 }
 
 static void dyn_from_block(scratch *w, const mg_job *job, int j)
@@ -164,32 +170,13 @@ static int run_block(mg_job *job, void *wv, int64_t r0, int64_t hi, int64_t *ri,
         if (nan_check(job, nbar, r0, valid, t) != 0)
             return -1;
         if ((t + 1) % MG_CPU_CHECK_EVERY == 0) {
-#pragma omp atomic
-            job->steps_done += (t + 1 - counted) * valid;
-            counted = t + 1;
-            if (job->failed)
-                return -1;
-            if (mg_job_should_park(job)) {
-                for (int j = 0; j < valid; ++j) {
-                    dyn_to_block(w, job, j);
-                    if (mg_job_park(job, r0 + j, t + 1, state + j, MG_VL) != MG_OK) {
-                        mg_job_fail(job, MG_ENOMEM, "out of memory for a checkpoint");
-                        return -1;
-                    }
-                }
-                return 1;
-            }
-            if (job->opts.cancel && *job->opts.cancel) {
-                mg_job_fail(job, MG_EINTR, "interrupted");
-                return -1;
-            }
-            mg_job_progress(job, 0);
+            park_ctx pc = {w, job};
+            int rc = mg_job_block_check(job, t + 1, &counted, r0, valid, state, park_lane, &pc);
+            if (rc != 0)
+                return rc;
         }
     }
-#pragma omp atomic
-    job->steps_done += (job->n_steps - counted) * valid;
-#pragma omp atomic
-    job->real_done += valid;
+    mg_job_block_done(job, counted, valid);
     for (int j = 0; j < valid; ++j)
         mg_obs_record(oc, st, j, ri + (int64_t)j * L->n_i, rd + (int64_t)j * L->n_d);
     return 0;
@@ -199,11 +186,9 @@ static void scratch_free(mg_job *job, void *wv)
 {
     (void)job;
     scratch *w = (scratch *)wv;
-    free(w->state);
-    free(w->dyn);
-    free(w->scratch);
-    free(w->n);
-    free(w->nbar);
+    double *const own[] = {w->state, w->dyn, w->scratch, w->n, w->nbar};
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; ++k)
+        free(own[k]);
     mg_cpu_psd_free(w->psd);
     free(w);
 }

@@ -31,9 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Steps between progress/cancel/NaN checks of a block (as the meso backend). */
-#define MG_CPU_CHECK_EVERY 512
-
 /* What one thread owns. */
 typedef struct {
     double *state;               /* [rows][MG_VL] */
@@ -171,6 +168,19 @@ static void pack_spikes(const mg_micro_model *mm, const mg_micro_buf *buf, mg_la
     }
 }
 
+/* pack_spikes into the rows, for mg_job_block_check, which parks the block's state rows. */
+typedef struct {
+    const mg_micro_model *mm;
+    const mg_micro_buf *buf;
+    mg_lanes st;
+} park_ctx;
+
+static void park_lane(void *ctx, int j)
+{
+    const park_ctx *pc = ctx;
+    pack_spikes(pc->mm, pc->buf, pc->st, j, 1);
+}
+
 /* The NaN check of lane j (a NaN potential never fires again: its hazard compares false).
  * 0, or -1 with the failure recorded. */
 static int nan_check(mg_job *job, mg_lanes st, int64_t r0, int valid, int64_t t)
@@ -247,39 +257,20 @@ static int run_block(mg_job *job, worker *w, int64_t r0, int64_t hi, int64_t *si
                 }
             }
         }
-        if ((t + 1) % MG_CPU_CHECK_EVERY == 0 || t + 1 == job->n_steps)
+        if ((t + 1) % MG_CPU_CHECK_EVERY == 0 || t + 1 == job->n_steps) {
             if (nan_check(job, st, r0, valid, t) != 0)
                 return -1;
-        if ((t + 1) % MG_CPU_CHECK_EVERY == 0) {
-            /* deliberate twin of the meso block's check (src/engine/backend_cpu.c): progress,
-             * failure, parking at a checkpoint, cancel; the micro state packs its spikes into
-             * its rows before it is parked */
-#pragma omp atomic
-            job->steps_done += (t + 1 - counted) * valid;
-            counted = t + 1;
-            if (job->failed)
-                return -1;
-            if (mg_job_should_park(job)) {
-                for (int j = 0; j < valid; ++j) {
-                    pack_spikes(mm, &buf, st, j, 1);
-                    if (mg_job_park(job, r0 + j, t + 1, w->state + j, MG_VL) != MG_OK) {
-                        mg_job_fail(job, MG_ENOMEM, "out of memory for a checkpoint");
-                        return -1;
-                    }
-                }
-                return 1;
-            }
-            if (job->opts.cancel && *job->opts.cancel) {
-                mg_job_fail(job, MG_EINTR, "interrupted");
-                return -1;
-            }
-            mg_job_progress(job, 0);
+            /* the spikes are packed into the rows of a lane before it is parked */
+            park_ctx pc = {mm, &buf, st};
+            int rc = (t + 1) % MG_CPU_CHECK_EVERY ? 0
+                                                  : mg_job_block_check(job, t + 1, &counted, r0,
+                                                                       valid, w->state,
+                                                                       park_lane, &pc);
+            if (rc != 0)
+                return rc;
         }
     }
-#pragma omp atomic
-    job->steps_done += (job->n_steps - counted) * valid;
-#pragma omp atomic
-    job->real_done += valid;
+    mg_job_block_done(job, counted, valid);
     for (int j = 0; j < valid; ++j) {
         mg_obs_record(oc, st, j, si + (int64_t)j * L->n_i, sd + (int64_t)j * L->n_d);
         mg_micro_isi_record(mm, L, st, j, si + (int64_t)j * L->n_i, sd + (int64_t)j * L->n_d);

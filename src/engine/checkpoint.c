@@ -27,12 +27,35 @@
 static void opts_blob(const mg_run_opts *o, mg_run_opts *b)
 {
     *b = *o;
+    b->checkpoint_path = b->resume_path = b->output_path = NULL;
     b->progress = NULL;
     b->progress_user = NULL;
     b->cancel = NULL;
-    b->checkpoint_path = NULL;
-    b->resume_path = NULL;
-    b->output_path = NULL;
+}
+
+/* The open groups as a checkpoint holds them: group index g[m], next realization next[m], sums
+ * gi[m][ni] and gd[m][nd]. */
+typedef struct {
+    int64_t *g, *next, *gi;
+    double *gd;
+} open_rows;
+
+/* 0, or -1 when out of memory (rows_free is still due). */
+static int rows_alloc(open_rows *r, int64_t m, int64_t ni, int64_t nd)
+{
+    r->g = malloc((size_t)(m > 0 ? m : 1) * sizeof *r->g);
+    r->next = malloc((size_t)(m > 0 ? m : 1) * sizeof *r->next);
+    r->gi = malloc((size_t)(m * ni > 0 ? m * ni : 1) * sizeof *r->gi);
+    r->gd = malloc((size_t)(m * nd > 0 ? m * nd : 1) * sizeof *r->gd);
+    return r->g && r->next && r->gi && r->gd ? 0 : -1;
+}
+
+static void rows_free(open_rows *r)
+{
+    free(r->g);
+    free(r->next);
+    free(r->gi);
+    free(r->gd);
 }
 
 /* The reduction state: groups done, their running sum, and the open groups in group order. */
@@ -45,34 +68,27 @@ static int write_groups(hid_t f, const mg_job *job)
     rc |= mg_h5_dset_i64(f, "/sum_i", 1, &si, job->sum_i);
     rc |= mg_h5_dset_f64(f, "/sum_d", 1, &sd, job->sum_d);
     int64_t m = job->n_open, k = 0;
-    int64_t *g = malloc((size_t)(m > 0 ? m : 1) * sizeof *g);
-    int64_t *next = malloc((size_t)(m > 0 ? m : 1) * sizeof *next);
-    int64_t *gi = malloc((size_t)(m * ni > 0 ? m * ni : 1) * sizeof *gi);
-    double *gd = malloc((size_t)(m * nd > 0 ? m * nd : 1) * sizeof *gd);
-    if (!g || !next || !gi || !gd) {
-        rc = -1;
-        goto out;
+    open_rows r;
+    if (rows_alloc(&r, m, ni, nd)) {
+        rows_free(&r);
+        return -1;
     }
     for (int64_t q = job->g_done; q < job->n_groups && k < m; ++q) {
         const mg_gslot *s = mg_job_group_peek(job, q);
         if (!s)
             continue;
-        g[k] = q;
-        next[k] = s->next;
-        memcpy(gi + k * ni, s->i, (size_t)ni * sizeof *gi);
-        memcpy(gd + k * nd, s->d, (size_t)nd * sizeof *gd);
+        r.g[k] = q;
+        r.next[k] = s->next;
+        memcpy(r.gi + k * ni, s->i, (size_t)ni * sizeof *r.gi);
+        memcpy(r.gd + k * nd, s->d, (size_t)nd * sizeof *r.gd);
         ++k;
     }
     hsize_t hm = (hsize_t)k, di[2] = {hm, (hsize_t)ni}, dd[2] = {hm, (hsize_t)nd};
-    rc |= mg_h5_dset_i64(f, "/group_g", 1, &hm, g);
-    rc |= mg_h5_dset_i64(f, "/group_next", 1, &hm, next);
-    rc |= mg_h5_dset_i64(f, "/group_i", 2, di, gi);
-    rc |= mg_h5_dset_f64(f, "/group_d", 2, dd, gd);
-out:
-    free(g);
-    free(next);
-    free(gi);
-    free(gd);
+    rc |= mg_h5_dset_i64(f, "/group_g", 1, &hm, r.g);
+    rc |= mg_h5_dset_i64(f, "/group_next", 1, &hm, r.next);
+    rc |= mg_h5_dset_i64(f, "/group_i", 2, di, r.gi);
+    rc |= mg_h5_dset_f64(f, "/group_d", 2, dd, r.gd);
+    rows_free(&r);
     return rc;
 }
 
@@ -301,44 +317,41 @@ static int read_open_groups(hid_t f, mg_job *job, const char *path, mg_err *err)
         !stored(f, "/group_i", (double)m * (double)ni * 8.0))
         return mg_err_set(err, MG_EIO, "%s: checkpoint's open reduction groups missing or too "
                           "many (damaged?)", path);
-    int64_t *g = malloc((size_t)(m > 0 ? m : 1) * sizeof *g);
-    int64_t *next = malloc((size_t)(m > 0 ? m : 1) * sizeof *next);
-    int64_t *gi = malloc((size_t)(m * ni > 0 ? m * ni : 1) * sizeof *gi);
-    double *gd = malloc((size_t)(m * nd > 0 ? m * nd : 1) * sizeof *gd);
+    open_rows r;
     int rc = MG_OK;
-    if (!g || !next || !gi || !gd) {
+    if (rows_alloc(&r, m, ni, nd)) {
         rc = mg_err_set(err, MG_ENOMEM, "out of memory restoring the checkpoint");
         goto out;
     }
-    if (mg_h5_read_array(f, "/group_g", H5T_NATIVE_INT64, g, (hsize_t)m) ||
-        mg_h5_read_array(f, "/group_next", H5T_NATIVE_INT64, next, (hsize_t)m) ||
-        mg_h5_read_array(f, "/group_i", H5T_NATIVE_INT64, gi, (hsize_t)(m * ni)) ||
-        mg_h5_read_array(f, "/group_d", H5T_NATIVE_DOUBLE, gd, (hsize_t)(m * nd))) {
+    if (mg_h5_read_array(f, "/group_g", H5T_NATIVE_INT64, r.g, (hsize_t)m) ||
+        mg_h5_read_array(f, "/group_next", H5T_NATIVE_INT64, r.next, (hsize_t)m) ||
+        mg_h5_read_array(f, "/group_i", H5T_NATIVE_INT64, r.gi, (hsize_t)(m * ni)) ||
+        mg_h5_read_array(f, "/group_d", H5T_NATIVE_DOUBLE, r.gd, (hsize_t)(m * nd))) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint's open reduction groups unreadable or of "
                         "the wrong size (damaged?)", path);
         goto out;
     }
     for (hssize_t k = 0; k < m; ++k) {
         int64_t lo = 0, hi = 0;
-        const int in_order = g[k] >= job->g_done && g[k] < job->n_groups &&
-                             (k == 0 || g[k] > g[k - 1]);
+        const int in_order = r.g[k] >= job->g_done && r.g[k] < job->n_groups &&
+                             (k == 0 || r.g[k] > r.g[k - 1]);
         if (in_order)
-            mg_job_group_range(job, job->g_first + g[k], &lo, &hi);
-        if (!in_order || next[k] < lo || next[k] > hi) {
+            mg_job_group_range(job, job->g_first + r.g[k], &lo, &hi);
+        if (!in_order || r.next[k] < lo || r.next[k] > hi) {
             rc = mg_err_set(err, MG_EIO, "%s: checkpoint progress of group %lld is realization "
                             "%lld, outside its range [%lld, %lld] or out of order (damaged?)",
-                            path, (long long)(job->g_first + g[k]), (long long)next[k],
+                            path, (long long)(job->g_first + r.g[k]), (long long)r.next[k],
                             (long long)lo, (long long)hi);
             goto out;
         }
-        mg_gslot *s = mg_job_group_open(job, g[k]);
+        mg_gslot *s = mg_job_group_open(job, r.g[k]);
         if (!s) {
             rc = mg_err_set(err, MG_ENOMEM, "out of memory restoring the checkpoint");
             goto out;
         }
-        memcpy(s->i, gi + k * ni, (size_t)ni * sizeof *gi);
-        memcpy(s->d, gd + k * nd, (size_t)nd * sizeof *gd);
-        s->next = next[k];
+        memcpy(s->i, r.gi + k * ni, (size_t)ni * sizeof *r.gi);
+        memcpy(s->d, r.gd + k * nd, (size_t)nd * sizeof *r.gd);
+        s->next = r.next[k];
     }
     /* a damaged file could hold complete groups at the head: add them in order as a run would */
     if (mg_job_group_peek(job, job->g_done)) {
@@ -346,10 +359,7 @@ static int read_open_groups(hid_t f, mg_job *job, const char *path, mg_err *err)
         mg_job_group_advance(job, s, s->next);
     }
 out:
-    free(g);
-    free(next);
-    free(gi);
-    free(gd);
+    rows_free(&r);
     return rc;
 }
 
@@ -510,9 +520,9 @@ int mg_resume_load(mg_resume *rs, mg_job *job, mg_err *err)
 
 void mg_resume_free(mg_resume *rs)
 {
-    if (!rs)
-        return;
-    H5Fclose(rs->f);
-    free(rs->path);
+    if (rs) {
+        H5Fclose(rs->f);
+        free(rs->path);
+    }
     free(rs);
 }

@@ -98,6 +98,40 @@ int mg_job_unpark(mg_job *job, int64_t r, int64_t *t, double *dst, int64_t strid
     return found;
 }
 
+int mg_job_block_check(mg_job *job, int64_t t1, int64_t *counted, int64_t r0, int valid,
+                       const double *state, void (*pack)(void *ctx, int j), void *ctx)
+{
+#pragma omp atomic
+    job->steps_done += (t1 - *counted) * valid;
+    *counted = t1;
+    if (job->failed)
+        return -1;
+    if (mg_job_should_park(job)) {
+        for (int j = 0; j < valid; ++j) {
+            pack(ctx, j);
+            if (mg_job_park(job, r0 + j, t1, state + j, MG_VL) != MG_OK) {
+                mg_job_fail(job, MG_ENOMEM, "out of memory for a checkpoint");
+                return -1;
+            }
+        }
+        return 1;
+    }
+    if (job->opts.cancel && *job->opts.cancel) {
+        mg_job_fail(job, MG_EINTR, "interrupted");
+        return -1;
+    }
+    mg_job_progress(job, 0);
+    return 0;
+}
+
+void mg_job_block_done(mg_job *job, int64_t counted, int valid)
+{
+#pragma omp atomic
+    job->steps_done += (job->n_steps - counted) * valid;
+#pragma omp atomic
+    job->real_done += valid;
+}
+
 void mg_job_progress(mg_job *job, int final)
 {
     double now = mg_wall_s();

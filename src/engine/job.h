@@ -95,6 +95,19 @@ int mg_job_should_park(const mg_job *job);
 int mg_job_park(mg_job *job, int64_t r, int64_t t, const double *state, int64_t stride);
 int mg_job_unpark(mg_job *job, int64_t r, int64_t *t, double *dst, int64_t stride);
 
+/* The check a CPU backend's block of `valid` lanes (realizations r0 + j, state [rows][MG_VL])
+ * makes every MG_CPU_CHECK_EVERY steps, after step t1 - 1: the steps since *counted go to the
+ * progress (and *counted = t1); then it stops (-1) when the job failed elsewhere; parks every
+ * lane and stops (1) when a checkpoint is due, pack(ctx, j) first laying lane j's whole state
+ * out in its column; fails the job and stops (-1) on a cancel; else reports progress (0). One
+ * for the meso and the micro backends (src/engine/backend_cpu.c, backend_cpu_micro.c). */
+#define MG_CPU_CHECK_EVERY 512 /* cheap enough to be invisible, often enough that a cancel
+                                  takes effect within a fraction of a second */
+int mg_job_block_check(mg_job *job, int64_t t1, int64_t *counted, int64_t r0, int valid,
+                       const double *state, void (*pack)(void *ctx, int j), void *ctx);
+/* The block's `valid` lanes ran to the end: the steps since counted, and the lanes, are done. */
+void mg_job_block_done(mg_job *job, int64_t counted, int valid);
+
 /* Checkpoint files (src/engine/checkpoint.c). mg_checkpoint_write: everything needed to continue
  * (model text, options, run key, group sums and progress, parked realizations, traces) to
  * path via path.partial and a rename, so the previous checkpoint survives any failure.

@@ -463,9 +463,19 @@ static double wall_now(void)
  * there the two would call each other. */
 const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend)
 {
+    const int micro = level == MG_LEVEL_MICRO;
+#ifdef MG_HAVE_CUDA
+    /* auto: the device when one answers, for the meso level; the micro level stays on the CPU
+     * under auto until its CUDA engine has been checked on a device (as `run`'s micro backend) */
+    char name[160];
+    if (backend == MG_BACKEND_CUDA ||
+        (backend == MG_BACKEND_AUTO && !micro && mg_cuda_available(name, sizeof name)))
+        return micro ? &mg_ffs_engine_micro_cuda : &mg_ffs_engine_meso_cuda;
+#else
     if (backend == MG_BACKEND_CUDA)
         return NULL;
-    return level == MG_LEVEL_MICRO ? &mg_ffs_engine_micro_cpu : &mg_ffs_engine_meso_cpu;
+#endif
+    return micro ? &mg_ffs_engine_micro_cpu : &mg_ffs_engine_meso_cpu;
 }
 
 int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err)
@@ -568,7 +578,8 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
     r->smooth_ms = c.sw_window * c.bin_ms;
     r->state_bytes = per;
     r->backend_name = X->eng->name;
-    mg_cpu_device_name(r->device, sizeof r->device, J->threads);
+    if (strcmp(X->eng->name, "cuda") != 0 || !mg_cuda_available(r->device, sizeof r->device))
+        mg_cpu_device_name(r->device, sizeof r->device, J->threads);
     for (int d = 0; d < 2; ++d) {
         double k, sum, bv, rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
         double se = sqrt(rv);

@@ -44,6 +44,26 @@ int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
     return MG_OK;
 }
 
+int mg_ffs_lev_take(mg_ffs_job *J, void *lev, void (*lev_free)(void *lev), int rc)
+{
+    if (rc != MG_OK) {
+        free(lev);
+        return rc;
+    }
+    J->lev = lev;
+    J->lev_free = lev_free;
+    return MG_OK;
+}
+
+void mg_ffs_lev_release(mg_ffs_job *J)
+{
+    if (!J->lev)
+        return;
+    J->lev_free(J->lev);
+    free(J->lev);
+    J->lev = NULL;
+}
+
 int mg_ffs_resize(void **p, int64_t n, size_t elem)
 {
     void *q = realloc(*p, (size_t)n * elem);
@@ -119,31 +139,4 @@ int mg_ffs_basin_bin(const mg_ffs_job *J, mg_ffs_basin *br, mg_lanes st, int64_t
             br->exposure[d] += c->bin_s;
     }
     return 0;
-}
-
-void mg_ffs_trial_begin(mg_ffs_trial *tr)
-{
-    tr->outcome = -1;
-    tr->max_lam = -INFINITY;
-    tr->end_lam = NAN;
-}
-
-int mg_ffs_trial_bin(const mg_ffs_job *J, mg_ffs_trial *tr, mg_lanes st, int64_t b,
-                     int64_t t_next, int d, double lam_A, double lam_next)
-{
-    const mg_ffs_lane_cfg *c = &J->lc;
-    double Ds = mg_ffs_obs_bin(c, st, b);
-    if (isnan(Ds))
-        return 0;
-    MG_AT(st, c->row_state, 0) = (double)mg_ffs_hysteresis(c, Ds, (int)MG_AT(st, c->row_state, 0));
-    double lam = mg_ffs_lambda(d, Ds);
-    if (lam > tr->max_lam)
-        tr->max_lam = lam;
-    if (!(lam > lam_next || lam < lam_A))
-        return 0;
-    tr->outcome = lam > lam_next;
-    tr->end_t = t_next;
-    if (tr->outcome)
-        tr->end_lam = lam;
-    return 1;
 }

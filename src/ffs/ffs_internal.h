@@ -33,6 +33,10 @@
 
 #include <math.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Observer of one lane (rows are absolute row indices). */
 typedef struct {
     int P;
@@ -155,6 +159,39 @@ typedef struct {
     double *end_state;           /* [rows], NULL: do not copy (pilots) */
 } mg_ffs_trial;
 
+/* Outputs of a trial before it runs (outcome -1: neither end within the cap). */
+static inline MG_HD void mg_ffs_trial_begin(mg_ffs_trial *tr)
+{
+    tr->outcome = -1;
+    tr->max_lam = -INFINITY;
+    tr->end_lam = NAN;
+}
+
+/* A statistics bin b of trial tr of direction d (lane view st, observer c) ended, t_next = the
+ * step after it: 1 when the trial has ended (lambda > lam_next: outcome 1, end_lam; lambda <
+ * lam_A: 0; end_t = t_next), else 0. The caller copies the state of a success to
+ * tr->end_state. MG_HD: one definition for the CPU engines and the CUDA engines (kernels/ffs/),
+ * so that both end a trial at the same bin with the same outcome. */
+static inline MG_HD int mg_ffs_trial_bin(const mg_ffs_lane_cfg *c, mg_ffs_trial *tr,
+                                         mg_lanes st, int64_t b, int64_t t_next, int d,
+                                         double lam_A, double lam_next)
+{
+    double Ds = mg_ffs_obs_bin(c, st, b);
+    if (isnan(Ds))
+        return 0;
+    MG_AT(st, c->row_state, 0) = (double)mg_ffs_hysteresis(c, Ds, (int)MG_AT(st, c->row_state, 0));
+    double lam = mg_ffs_lambda(d, Ds);
+    if (lam > tr->max_lam)
+        tr->max_lam = lam;
+    if (!(lam > lam_next || lam < lam_A))
+        return 0;
+    tr->outcome = lam > lam_next;
+    tr->end_t = t_next;
+    if (tr->outcome)
+        tr->end_lam = lam;
+    return 1;
+}
+
 typedef struct mg_ffs_job mg_ffs_job;
 
 /* What a level on a backend provides (one engine per pair; the driver picks it in
@@ -189,6 +226,10 @@ struct mg_ffs_job {
     const mg_model *model;
     mg_ffs_opts o;
     void *lev;                   /* the engine's derived model (setup / release) */
+    void (*lev_free)(void *lev); /* releases what lev holds (mg_ffs_lev_take) */
+    void *dev;                   /* a CUDA engine's device copy of it (kernels/ffs/), or NULL */
+    int dev_slots;               /* most slots (trials at once) of a CUDA engine's trials call;
+                                  * 0: the engine's choice (tests set a few, so slots refill) */
     int dyn_rows;
     int rows;                    /* dyn_rows + lane observer rows */
     mg_ffs_lane_cfg lc;
@@ -203,9 +244,15 @@ struct mg_ffs_job {
 };
 
 /* The engines: the meso level (src/ffs/ffs_meso_cpu.c) and the micro level (src/ffs/ffs_micro_cpu.c)
- * on the CPU. mg_ffs_engine_for: the engine of (level, backend), NULL if none. */
+ * on the CPU, and in a build with CUDA on the device (kernels/ffs/ffs_meso_cuda.cu; the micro
+ * level: kernels/ffs/ffs_micro_cuda.cu). mg_ffs_engine_for: the engine of (level, backend), NULL
+ * if none; auto picks the device for the meso level when one answers. */
 extern const mg_ffs_engine mg_ffs_engine_meso_cpu;
 extern const mg_ffs_engine mg_ffs_engine_micro_cpu;
+#ifdef MG_HAVE_CUDA
+extern const mg_ffs_engine mg_ffs_engine_meso_cuda;
+extern const mg_ffs_engine mg_ffs_engine_micro_cuda;
+#endif
 const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend);
 
 /* src/ffs/ffs_micro_cpu.c: doubles of the dynamics of one realization at the micro level (the
@@ -224,6 +271,18 @@ typedef struct {
 } mg_ffs_fail;
 void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg);
 
+/* What an engine call hands its items (the ctx of mg_ffs_parallel): basin runs b to t_end, or
+ * trials tr of direction d between lam_A and lam_next; start, len: the micro engine's lane blocks
+ * (block q: items start[q] .. start[q] + len[q] - 1). */
+typedef struct {
+    mg_ffs_basin *b;
+    int64_t t_end;
+    mg_ffs_trial *tr;
+    int d;
+    double lam_A, lam_next;
+    int *start, *len;
+} mg_ffs_call;
+
 /* item(J, w, i, ctx, f) for every i in [0, n), over J->threads OpenMP threads, handed out one
  * at a time (dynamic schedule: an item that ends early frees its thread for the next); each
  * thread has its own worker w from worker_alloc (NULL: out of memory), freed by worker_free. An
@@ -237,6 +296,14 @@ int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
                     void (*item)(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f),
                     void *ctx, mg_err *err);
 
+/* setup's end: lev, the engine's derived model, becomes J->lev (lev_free releases what it holds)
+ * when its derivation returned rc = MG_OK; otherwise lev (whose derivation released what it
+ * held) is freed. Returns rc. */
+int mg_ffs_lev_take(mg_ffs_job *J, void *lev, void (*lev_free)(void *lev), int rc);
+
+/* An engine's release: J->lev_free(J->lev), then J->lev itself (nothing when there is none). */
+void mg_ffs_lev_release(mg_ffs_job *J);
+
 /* *p resized to n elements of elem bytes (realloc); 0, or -1 with *p unchanged. */
 int mg_ffs_resize(void **p, int64_t n, size_t elem);
 
@@ -248,13 +315,8 @@ int mg_ffs_basin_bin(const mg_ffs_job *J, mg_ffs_basin *br, mg_lanes st, int64_t
                      int64_t t_next, void (*save)(const mg_ffs_job *J, void *ctx, double *dst),
                      void *ctx);
 
-/* A statistics bin b of trial tr of direction d (lane view st) ended, t_next = the step after
- * it: 1 when the trial has ended (lambda > lam_next: outcome 1, end_lam; lambda < lam_A: 0;
- * end_t = t_next), else 0. The caller copies the state of a success to tr->end_state. */
-int mg_ffs_trial_bin(const mg_ffs_job *J, mg_ffs_trial *tr, mg_lanes st, int64_t b,
-                     int64_t t_next, int d, double lam_A, double lam_next);
-
-/* Outputs of a trial before it runs (outcome -1: neither end within the cap). */
-void mg_ffs_trial_begin(mg_ffs_trial *tr);
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* MESOGIF_FFS_INTERNAL_H */

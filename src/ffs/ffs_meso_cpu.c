@@ -79,15 +79,6 @@ static void *worker_alloc(const mg_ffs_job *J)
 
 static const mg_ffs_worker_ops ops = {worker_alloc, worker_free};
 
-/* What an engine call hands each item. */
-typedef struct {
-    mg_ffs_basin *b;
-    int64_t t_end;
-    mg_ffs_trial *tr;
-    int d;
-    double lam_A, lam_next;
-} call;
-
 /* A crossing's state: the realization's rows, contiguous. */
 static void save_rows(const mg_ffs_job *J, void *ctx, double *dst)
 {
@@ -118,13 +109,13 @@ static void basin_run(mg_ffs_job *J, mg_ffs_basin *br, int64_t t_end, worker *w,
 
 static void basin_item(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f)
 {
-    const call *c = ctx;
+    const mg_ffs_call *c = ctx;
     basin_run(J, &c->b[i], c->t_end, w, f);
 }
 
 static int engine_basin(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err)
 {
-    call c = {b, t_end, NULL, 0, 0.0, 0.0};
+    mg_ffs_call c = {.b = b, .t_end = t_end};
     return mg_ffs_parallel(J, &ops, nb, basin_item, &c, err);
 }
 
@@ -145,7 +136,7 @@ static void trial_run(mg_ffs_job *J, mg_ffs_trial *tr, int d, double lam_A, doub
             return;
         mg_ffs_obs_add(c, st, w->n);
         if ((t + 1) % c->st_L == 0 &&
-            mg_ffs_trial_bin(J, tr, st, (t + 1) / c->st_L - 1, t + 1, d, lam_A, lam_next)) {
+            mg_ffs_trial_bin(c, tr, st, (t + 1) / c->st_L - 1, t + 1, d, lam_A, lam_next)) {
             if (tr->outcome == 1 && tr->end_state)
                 memcpy(tr->end_state, w->state, (size_t)J->rows * sizeof(double));
             return;
@@ -160,7 +151,7 @@ static void trial_run(mg_ffs_job *J, mg_ffs_trial *tr, int d, double lam_A, doub
 
 static void trial_item(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f)
 {
-    const call *c = ctx;
+    const mg_ffs_call *c = ctx;
     if (!c->tr[i].skip)
         trial_run(J, &c->tr[i], c->d, c->lam_A, c->lam_next, w, f);
 }
@@ -168,8 +159,13 @@ static void trial_item(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f)
 static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A,
                          double lam_next, mg_err *err)
 {
-    call c = {NULL, 0, tr, d, lam_A, lam_next};
+    mg_ffs_call c = {.tr = tr, .d = d, .lam_A = lam_A, .lam_next = lam_next};
     return mg_ffs_parallel(J, &ops, n, trial_item, &c, err);
+}
+
+static void free_derived(void *md)
+{
+    mg_meso_derived_free(md);
 }
 
 static int engine_setup(mg_ffs_job *J, mg_err *err)
@@ -177,23 +173,12 @@ static int engine_setup(mg_ffs_job *J, mg_err *err)
     mg_meso_derived *md = calloc(1, sizeof *md);
     if (!md)
         return mg_err_set(err, MG_ENOMEM, "out of memory");
-    int rc = mg_meso_derive(J->model, J->o.dt_ms, (int)J->o.noise, J->o.seed, md, err);
-    if (rc != MG_OK) {
-        free(md);
-        return rc;
-    }
-    J->lev = md;
-    J->dyn_rows = md->mm.rows;
-    return MG_OK;
-}
-
-static void engine_release(mg_ffs_job *J)
-{
-    if (!J->lev)
-        return;
-    mg_meso_derived_free(J->lev);
-    free(J->lev);
-    J->lev = NULL;
+    int rc = mg_ffs_lev_take(J, md, free_derived, mg_meso_derive(J->model, J->o.dt_ms,
+                                                                 (int)J->o.noise, J->o.seed, md,
+                                                                 err));
+    if (rc == MG_OK)
+        J->dyn_rows = md->mm.rows;
+    return rc;
 }
 
 static int engine_init(const mg_ffs_job *J, double *state, uint32_t real)
@@ -204,5 +189,6 @@ static int engine_init(const mg_ffs_job *J, double *state, uint32_t real)
     return 0;
 }
 
-const mg_ffs_engine mg_ffs_engine_meso_cpu = {"cpu", MG_LEVEL_MESO, engine_setup, engine_release,
-                                              engine_init, engine_basin, engine_trials};
+const mg_ffs_engine mg_ffs_engine_meso_cpu = {"cpu", MG_LEVEL_MESO, engine_setup,
+                                              mg_ffs_lev_release, engine_init, engine_basin,
+                                              engine_trials};

@@ -362,7 +362,7 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
             obs_add_lane(J, w, st, j);
             const int64_t t_next = tr[j].t0 + t + 1; /* absolute: the observer's bins */
             if (t_next % c->st_L == 0 &&
-                mg_ffs_trial_bin(J, &tr[j], mg_lane(st, j), t_next / c->st_L - 1, t_next, d,
+                mg_ffs_trial_bin(c, &tr[j], mg_lane(st, j), t_next / c->st_L - 1, t_next, d,
                                  lam_A, lam_next)) {
                 if (tr[j].outcome == 1 && tr[j].end_state)
                     lane_save(J, w, st, j, tr[j].end_state, tr[j].t0);
@@ -381,32 +381,22 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
     }
 }
 
-/* An engine call: its items (basin runs or trials), their lane blocks, what each needs. */
-typedef struct {
-    mg_ffs_basin *b;
-    int64_t t_end;
-    mg_ffs_trial *tr;
-    int d;
-    double lam_A, lam_next;
-    int *start, *len;            /* block q: items start[q] .. start[q] + len[q] - 1 */
-} call;
-
 static void basin_item(mg_ffs_job *J, void *w, int q, void *ctx, mg_ffs_fail *f)
 {
-    const call *c = ctx;
+    const mg_ffs_call *c = ctx;
     basin_block(J, w, &c->b[c->start[q]], c->len[q], c->t_end, f);
 }
 
 static void trial_item(mg_ffs_job *J, void *w, int q, void *ctx, mg_ffs_fail *f)
 {
-    const call *c = ctx;
+    const mg_ffs_call *c = ctx;
     trial_block(J, w, &c->tr[c->start[q]], c->len[q], c->d, c->lam_A, c->lam_next, f);
 }
 
 /* The n items of c in lane blocks, run over the threads: a block starts at an item that runs
  * (not skipped) and takes the following ones while their realization indices continue
  * consecutively, at most MG_VL, without skipped ones at its end. */
-static int run_blocks(mg_ffs_job *J, call *c, int n,
+static int run_blocks(mg_ffs_job *J, mg_ffs_call *c, int n,
                       void (*item)(mg_ffs_job *J, void *w, int q, void *ctx, mg_ffs_fail *f),
                       mg_err *err)
 {
@@ -445,15 +435,20 @@ out:
 
 static int engine_basin(mg_ffs_job *J, mg_ffs_basin *b, int nb, int64_t t_end, mg_err *err)
 {
-    call c = {b, t_end, NULL, 0, 0.0, 0.0, NULL, NULL};
+    mg_ffs_call c = {.b = b, .t_end = t_end};
     return run_blocks(J, &c, nb, basin_item, err);
 }
 
 static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A,
                          double lam_next, mg_err *err)
 {
-    call c = {NULL, 0, tr, d, lam_A, lam_next, NULL, NULL};
+    mg_ffs_call c = {.tr = tr, .d = d, .lam_A = lam_A, .lam_next = lam_next};
     return run_blocks(J, &c, n, trial_item, err);
+}
+
+static void free_job(void *job)
+{
+    mg_micro_free(job);
 }
 
 static int engine_setup(mg_ffs_job *J, mg_err *err)
@@ -461,23 +456,10 @@ static int engine_setup(mg_ffs_job *J, mg_err *err)
     mg_job *job = malloc(sizeof *job);
     if (!job)
         return mg_err_set(err, MG_ENOMEM, "out of memory");
-    int rc = derive(J->model, &J->o, job, err);
-    if (rc != MG_OK) {
-        free(job);
-        return rc;
-    }
-    J->lev = job;
-    J->dyn_rows = job->dyn_rows + 1; /* the network row last */
-    return MG_OK;
-}
-
-static void engine_release(mg_ffs_job *J)
-{
-    if (!J->lev)
-        return;
-    mg_micro_free(J->lev);
-    free(J->lev);
-    J->lev = NULL;
+    int rc = mg_ffs_lev_take(J, job, free_job, derive(J->model, &J->o, job, err));
+    if (rc == MG_OK)
+        J->dyn_rows = job->dyn_rows + 1; /* the network row last */
+    return rc;
 }
 
 /* The initial state of basin run `real` (MODEL.md §1.5), through a lane block. */
@@ -496,5 +478,5 @@ static int engine_init(const mg_ffs_job *J, double *state, uint32_t real)
 }
 
 const mg_ffs_engine mg_ffs_engine_micro_cpu = {"cpu", MG_LEVEL_MICRO, engine_setup,
-                                               engine_release, engine_init, engine_basin,
+                                               mg_ffs_lev_release, engine_init, engine_basin,
                                                engine_trials};

@@ -77,9 +77,10 @@ int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, 
 {
     if (o->level != MG_LEVEL_MESO && o->level != MG_LEVEL_MICRO)
         return mg_err_set(err, MG_EINVAL, "--level: %d (allowed: meso, micro)", (int)o->level);
-    if (o->backend == MG_BACKEND_CUDA)
-        return mg_err_set(err, MG_EINVAL, "--backend: cuda is not available for switch yet "
-                          "(allowed: auto, cpu)");
+    char device[160];
+    if (o->backend == MG_BACKEND_CUDA && !mg_cuda_available(device, sizeof device))
+        return mg_err_set(err, MG_EINVAL, "--backend cuda: %s (allowed here: auto, cpu)",
+                          device);
     if ((int)o->noise < MG_NOISE_BINOMIAL || (int)o->noise > MG_NOISE_POISSON)
         return mg_err_set(err, MG_EINVAL, "--noise: %s has no switching to estimate (allowed: "
                           "binomial, poisson)", mg_noise_name(o->noise));

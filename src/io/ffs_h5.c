@@ -13,6 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What mg_h5_write_file hands to write_body. */
+typedef struct {
+    const mg_ffs_result *r;
+    const mg_model *m;
+} ffs_file;
+
 int mg_ffs_h5_f64(hid_t loc, const char *path, hsize_t n, const double *v)
 {
     return mg_h5_dset(loc, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, &n, v, n > 4096);
@@ -23,64 +29,62 @@ int mg_ffs_h5_i64(hid_t loc, const char *path, hsize_t n, const int64_t *v)
     return mg_h5_dset(loc, path, H5T_NATIVE_INT64, H5T_STD_I64LE, 1, &n, v, n > 4096);
 }
 
-static int write_root(hid_t f, const mg_ffs_result *r, const char *command_line)
+/* A dataset of /switching/ffs: n float64 values v, or (v NULL) n int64 values iv. */
+typedef struct {
+    const char *name;
+    hsize_t n;
+    const double *v;
+    const int64_t *iv;
+} ffs_col;
+
+static int write_cols(hid_t f, const char *group, const ffs_col *c, int n)
 {
-    const mg_ffs_opts *o = &r->opts;
-    int rc = mg_h5_attr_header(f, command_line);
-    rc |= mg_h5_attr_str(f, "kind", "switch");
-    rc |= mg_h5_attr_str(f, "level", mg_level_name(o->level));
-    rc |= mg_h5_attr_str(f, "backend", r->backend_name ? r->backend_name : "cpu");
-    rc |= mg_h5_attr_str(f, "device", r->device);
-    rc |= mg_h5_attr_i64(f, "seed", (int64_t)o->seed);
-    rc |= mg_h5_attr_f64(f, "dt_ms", o->dt_ms);
-    rc |= mg_h5_attr_f64(f, "t_warmup_ms", o->t_warmup_ms);
-    rc |= mg_h5_attr_str(f, "noise", mg_noise_name(o->noise));
-    rc |= mg_h5_attr_f64(f, "wall_s", r->wall_s);
-    rc |= mg_h5_attr_f64(f, "device_memory_bytes", 0.0);
-    rc |= mg_h5_attr_i64(f, "partial", 0);
+    char path[128];
+    int rc = 0;
+    for (int k = 0; k < n; ++k) {
+        snprintf(path, sizeof path, "%s/%s", group, c[k].name);
+        rc |= c[k].v ? mg_ffs_h5_f64(f, path, c[k].n, c[k].v)
+                     : mg_ffs_h5_i64(f, path, c[k].n, c[k].iv);
+    }
     return rc;
 }
 
 static int write_direction(hid_t f, const mg_ffs_result *r, int d)
 {
-    char path[128];
-    const char *name = d == 0 ? "from_low" : "from_high";
     const hsize_t n = (hsize_t)r->n_stages[d];
-    int rc = 0;
-#define P(x) (snprintf(path, sizeof path, "/switching/ffs/%s/%s", name, x), path)
-    rc |= mg_ffs_h5_f64(f, P("interfaces"), n + 1, r->interfaces[d]);
-    rc |= mg_ffs_h5_i64(f, P("trials"), n, r->trials[d]);
-    rc |= mg_ffs_h5_i64(f, P("successes"), n, r->successes[d]);
-    rc |= mg_ffs_h5_f64(f, P("p"), n, r->p[d]);
-    rc |= mg_ffs_h5_f64(f, P("p_rel_se"), n, r->p_rel_se[d]);
-    rc |= mg_ffs_h5_i64(f, P("start_states"), n, r->start_states[d]);
-#undef P
-    return rc;
+    const ffs_col c[] = {
+        {"interfaces", n + 1, r->interfaces[d], NULL}, {"trials", n, NULL, r->trials[d]},
+        {"successes", n, NULL, r->successes[d]},       {"p", n, r->p[d], NULL},
+        {"p_rel_se", n, r->p_rel_se[d], NULL},         {"start_states", n, NULL, r->start_states[d]},
+    };
+    return write_cols(f, d == 0 ? "/switching/ffs/from_low" : "/switching/ffs/from_high", c,
+                      (int)(sizeof c / sizeof c[0]));
 }
 
 static int write_ffs(hid_t f, const mg_ffs_result *r)
 {
-    const hsize_t two = 2;
     double thr[2] = {r->lo, r->hi};
     int64_t reached[2] = {r->reached[0], r->reached[1]};
-    int rc = 0;
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_hz", two, r->rate_hz);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_ci_low", two, r->rate_ci_low);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_ci_high", two, r->rate_ci_high);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_rel_se", two, r->rate_rel_se);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_rel_se_stages", two, r->rate_rel_se_stages);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/rate_rel_se_tree", two, r->rate_rel_se_tree);
-    rc |= mg_ffs_h5_i64(f, "/switching/ffs/rel_err_reached", two, reached);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/flux_hz", two, r->flux_hz);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/flux_rel_se", two, r->flux_rel_se);
-    rc |= mg_ffs_h5_i64(f, "/switching/ffs/flux_crossings", two, r->flux_crossings);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_exposure_s", two, r->exposure_s);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_core", two, r->basin_core);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/trial_realization_s", two, r->trial_s);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/basin_realization_s", 1, &r->basin_s);
+    const ffs_col c[] = {
+        {"rate_hz", 2, r->rate_hz, NULL},
+        {"rate_ci_low", 2, r->rate_ci_low, NULL},
+        {"rate_ci_high", 2, r->rate_ci_high, NULL},
+        {"rate_rel_se", 2, r->rate_rel_se, NULL},
+        {"rate_rel_se_stages", 2, r->rate_rel_se_stages, NULL},
+        {"rate_rel_se_tree", 2, r->rate_rel_se_tree, NULL},
+        {"rel_err_reached", 2, NULL, reached},
+        {"flux_hz", 2, r->flux_hz, NULL},
+        {"flux_rel_se", 2, r->flux_rel_se, NULL},
+        {"flux_crossings", 2, NULL, r->flux_crossings},
+        {"basin_exposure_s", 2, r->exposure_s, NULL},
+        {"basin_core", 2, r->basin_core, NULL},
+        {"trial_realization_s", 2, r->trial_s, NULL},
+        {"basin_realization_s", 1, &r->basin_s, NULL},
+        {"thresholds", 2, thr, NULL},
+        {"smoothing_ms", 1, &r->smooth_ms, NULL},
+    };
+    int rc = write_cols(f, "/switching/ffs", c, (int)(sizeof c / sizeof c[0]));
     rc |= mg_h5_dset_str(f, "/switching/ffs/observable", r->observable);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/thresholds", two, thr);
-    rc |= mg_ffs_h5_f64(f, "/switching/ffs/smoothing_ms", 1, &r->smooth_ms);
     for (int d = 0; d < 2; ++d)
         rc |= write_direction(f, r, d);
     if (rc)
@@ -107,22 +111,26 @@ static int write_ffs(hid_t f, const mg_ffs_result *r)
     return rc;
 }
 
+/* After the root attributes (mg_h5_write_file): /config and /switching/ffs. */
+static const char *write_body(hid_t f, const void *ctx)
+{
+    const ffs_file *c = ctx;
+    if (mg_h5_dset_str(f, "/config/model_json", c->m->json ? c->m->json : "") ||
+        mg_h5_dset_str(f, "/config/model_source", c->m->source ? c->m->source : ""))
+        return "/config";
+    return write_ffs(f, c->r) ? "/switching/ffs" : NULL;
+}
+
 int mg_ffs_write_h5(const char *path, const mg_ffs_result *r, const mg_model *m,
                     const char *command_line, int force, mg_err *err)
 {
-    char partial[4096];
-    hid_t f = mg_h5_partial_create(path, force, partial, sizeof partial, err);
-    if (f < 0)
-        return MG_EIO;
-    const char *what = NULL;
-    if (write_root(f, r, command_line))
-        what = "root attributes";
-    else if (mg_h5_dset_str(f, "/config/model_json", m->json ? m->json : "") ||
-             mg_h5_dset_str(f, "/config/model_source", m->source ? m->source : ""))
-        what = "/config";
-    else if (write_ffs(f, r))
-        what = "/switching/ffs";
-    return mg_h5_partial_finish(f, partial, path, force, what, err);
+    const mg_ffs_opts *o = &r->opts;
+    const mg_h5_root root = {.kind = "switch", .backend = r->backend_name, .device = r->device,
+                             .level = o->level, .noise = o->noise, .seed = o->seed,
+                             .dt_ms = o->dt_ms, .t_warmup_ms = o->t_warmup_ms,
+                             .wall_s = r->wall_s, .device_bytes = 0.0, .partial = 0};
+    const ffs_file ctx = {r, m};
+    return mg_h5_write_file(path, force, command_line, &root, write_body, &ctx, err);
 }
 
 /* The rates of a `mesogif switch` file, for `mesogif info` (src/io/io_h5_info.c): nothing when f has

@@ -70,6 +70,31 @@ hid_t mg_h5_str_type(void);
 /* The root attributes every mesogif file opens with: format, format_version, mesogif_version,
  * git_commit, created (UTC now) and command_line (NULL: ""). 0 or -1. */
 int mg_h5_attr_header(hid_t f, const char *command_line);
+/* The root attributes a run file and a switch file share (docs/FILE_FORMAT.md): the header, then
+ * kind (unless NULL), level, backend (NULL: "cpu"), device, seed, dt_ms, t_warmup_ms, noise,
+ * wall_s, device_memory_bytes and partial. 0 or -1. */
+typedef struct {
+    const char *kind, *backend, *device;
+    mg_level level;
+    mg_noise noise;
+    uint64_t seed;
+    double dt_ms, t_warmup_ms, wall_s, device_bytes;
+    int64_t partial;
+} mg_h5_root;
+int mg_h5_attr_root(hid_t f, const char *command_line, const mg_h5_root *r);
+/* A result file written atomically: mg_h5_partial_create, the root attributes of root, then
+ * body(f, ctx), which returns NULL or the name of the part that failed, and
+ * mg_h5_partial_finish. MG_OK or an error in err. */
+int mg_h5_write_file(const char *path, int force, const char *command_line, const mg_h5_root *root,
+                     const char *(*body)(hid_t f, const void *ctx), const void *ctx, mg_err *err);
+/* Copies from file src into file dst (src/io/io_h5_put.c). mg_h5_copy_attrs: the attributes of
+ * the object at path (in both files; "/" for the root) except the n_skip names in skip, whatever
+ * their type and shape; 0, or -1 at the first that fails unless best_effort (then always 0, what
+ * can be copied is). mg_h5_copy: the object at path with all below it (optional: nothing and 0
+ * when src has none); 0 or -1. */
+int mg_h5_copy_attrs(hid_t src, hid_t dst, const char *path, const char *const *skip, int n_skip,
+                     int best_effort);
+int mg_h5_copy(hid_t src, hid_t dst, const char *path, int optional);
 
 /* Readers (src/io/io_h5_util.c); each returns 0, or -1 when the object is missing or not of the
  * expected shape (nothing is written then beyond what the shape allows):
@@ -83,5 +108,22 @@ int mg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t len);
 char *mg_h5_read_str(hid_t loc, const char *path);
 hssize_t mg_h5_npoints(hid_t loc, const char *path);
 int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n);
+/* More readers (src/io/io_h5_util.c):
+ * mg_h5_open_read: the file at path, read-only, with HDF5's own error printing off; a negative
+ * hid_t when it cannot be opened, and *not_hdf5 set when it is no HDF5 file at all;
+ * mg_h5_close: close such a file (nothing for f <= 0);
+ * mg_h5_has: 1 when every link along path exists (H5Lexists fails on a missing parent), else 0;
+ * mg_h5_read_attr_at: mg_h5_read_attr of the object at path obj;
+ * mg_h5_shape: the dims d[rank] (rank 1..3) of a dataset of exactly that rank, -1 otherwise, and
+ * also when its values of elem bytes cannot be in the file (mesogif compresses with deflate, at
+ * most 1032:1: a damaged or crafted header that claims more must not size a buffer);
+ * mg_h5_read_names: a dataset of exactly n variable-length UTF-8 strings into n rows of width
+ * chars (a NULL string: "?"). */
+hid_t mg_h5_open_read(const char *path, int *not_hdf5);
+void mg_h5_close(hid_t f);
+int mg_h5_has(hid_t loc, const char *path);
+int mg_h5_read_attr_at(hid_t loc, const char *obj, const char *name, hid_t type, void *v);
+int mg_h5_shape(hid_t loc, const char *path, int rank, int64_t *d, size_t elem);
+int mg_h5_read_names(hid_t loc, const char *path, char *names, size_t width, int n);
 
 #endif /* MESOGIF_IO_H5_INTERNAL_H */

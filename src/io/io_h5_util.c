@@ -104,6 +104,95 @@ int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n
     return ok ? 0 : -1;
 }
 
+hid_t mg_h5_open_read(const char *path, int *not_hdf5)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    *not_hdf5 = H5Fis_hdf5(path) <= 0;
+    if (*not_hdf5)
+        return -1;
+    return H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+}
+
+void mg_h5_close(hid_t f)
+{
+    if (f > 0)
+        H5Fclose(f);
+}
+
+int mg_h5_has(hid_t loc, const char *path)
+{
+    /* H5Lexists of "/a/b" fails (rather than saying no) when "/a" is missing: each link in turn */
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return 0;
+    for (char *slash = strchr(buf + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash)
+            *slash = '\0';
+        if (H5Lexists(loc, buf, H5P_DEFAULT) <= 0)
+            return 0;
+        if (!slash)
+            return 1;
+        *slash = '/';
+    }
+}
+
+int mg_h5_read_attr_at(hid_t loc, const char *obj, const char *name, hid_t type, void *v)
+{
+    hid_t o = H5Oopen(loc, obj, H5P_DEFAULT);
+    if (o < 0)
+        return -1;
+    int rc = mg_h5_read_attr(o, name, type, v);
+    H5Oclose(o);
+    return rc;
+}
+
+int mg_h5_shape(hid_t loc, const char *path, int rank, int64_t *d, size_t elem)
+{
+    hid_t ds = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (ds < 0)
+        return -1;
+    hid_t sp = H5Dget_space(ds);
+    hsize_t h[3] = {0, 0, 0};
+    int ok = rank >= 1 && rank <= 3 && sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, h, NULL) == rank;
+    double bytes = (double)elem;
+    for (int k = 0; ok && k < rank; ++k) {
+        ok = h[k] <= (hsize_t)INT64_MAX;
+        bytes *= (double)h[k];
+    }
+    /* deflate compresses at most 1032:1 */
+    ok = ok && bytes <= 1100.0 * (double)H5Dget_storage_size(ds) + 4096.0;
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(ds);
+    if (!ok)
+        return -1;
+    for (int k = 0; k < rank; ++k)
+        d[k] = (int64_t)h[k];
+    return 0;
+}
+
+int mg_h5_read_names(hid_t loc, const char *path, char *names, size_t width, int n)
+{
+    hid_t ds = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (ds < 0)
+        return -1;
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5T_CSET_UTF8);
+    char **v = calloc((size_t)(n > 0 ? n : 1), sizeof *v);
+    int ok = v && n_values(H5Dget_space(ds)) == n && /* room for n */
+             H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+    for (int a = 0; ok && a < n; ++a) {
+        snprintf(names + (size_t)a * width, width, "%s", v[a] ? v[a] : "?");
+        H5free_memory(v[a]);
+    }
+    free(v);
+    H5Tclose(mt);
+    H5Dclose(ds);
+    return ok ? 0 : -1;
+}
+
 hid_t mg_h5_partial_create(const char *path, int force, char *partial, size_t len, mg_err *err)
 {
     if (!force && access(path, F_OK) == 0) {

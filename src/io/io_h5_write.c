@@ -12,26 +12,22 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What mg_h5_write_file hands to write_body. */
+typedef struct {
+    const mg_result *res;
+    const mg_model *m;
+} run_file;
+
 /* ---- the file ------------------------------------------------------------------------------ */
 
-static int write_root(hid_t f, const mg_result *res, const char *command_line)
+/* The root attributes of a run beyond those every result file has (mg_h5_attr_root). */
+static int write_root(hid_t f, const mg_result *res)
 {
     const mg_run_opts *o = &res->opts;
-    int rc = mg_h5_attr_header(f, command_line);
-    rc |= mg_h5_attr_str(f, "level", mg_level_name(o->level));
-    rc |= mg_h5_attr_str(f, "backend", res->backend_name ? res->backend_name : "cpu");
-    rc |= mg_h5_attr_str(f, "device", res->device);
-    rc |= mg_h5_attr_i64(f, "seed", (int64_t)o->seed);
-    rc |= mg_h5_attr_i64(f, "realization_first", o->realization_first);
+    int rc = mg_h5_attr_i64(f, "realization_first", o->realization_first);
     rc |= mg_h5_attr_i64(f, "realization_count", o->realization_count);
-    rc |= mg_h5_attr_f64(f, "dt_ms", o->dt_ms);
     rc |= mg_h5_attr_f64(f, "t_sim_ms", o->t_sim_ms);
-    rc |= mg_h5_attr_f64(f, "t_warmup_ms", o->t_warmup_ms);
-    rc |= mg_h5_attr_str(f, "noise", mg_noise_name(o->noise));
-    rc |= mg_h5_attr_f64(f, "wall_s", res->wall_s);
-    rc |= mg_h5_attr_f64(f, "device_memory_bytes", res->device_bytes);
     rc |= mg_h5_attr_str(f, "run_hash", res->run_hash);
-    rc |= mg_h5_attr_i64(f, "partial", res->partial);
     if (res->partial)
         rc |= mg_h5_attr_str(f, "partial_reason", res->partial_reason);
     rc |= mg_h5_attr_i64(f, "shard_index", o->shard_index);
@@ -393,15 +389,13 @@ static int write_traces(hid_t f, const mg_result *res)
     return rc;
 }
 
-int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m,
-                       const char *command_line, int force, mg_err *err)
+/* After the root attributes every result file has (mg_h5_write_file): the rest of a run. */
+static const char *write_body(hid_t f, const void *ctx)
 {
-    char partial[4096];
-    hid_t f = mg_h5_partial_create(path, force, partial, sizeof partial, err);
-    if (f < 0)
-        return MG_EIO;
+    const mg_result *res = ((const run_file *)ctx)->res;
+    const mg_model *m = ((const run_file *)ctx)->m;
     const char *what = NULL;
-    if (write_root(f, res, command_line))
+    if (write_root(f, res))
         what = "root attributes";
     else if (write_config(f, res, m))
         what = "/config";
@@ -413,5 +407,18 @@ int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m
         what = "/spikes";
     if (!what && res->opts.theory)
         mg_h5_write_theory(f, res, m); /* never fails the run (src/io/io_h5_theory.c) */
-    return mg_h5_partial_finish(f, partial, path, force, what, err);
+    return what;
+}
+
+int mg_h5_write_result(const char *path, const mg_result *res, const mg_model *m,
+                       const char *command_line, int force, mg_err *err)
+{
+    const mg_run_opts *o = &res->opts;
+    const mg_h5_root root = {.backend = res->backend_name, .device = res->device,
+                             .level = o->level, .noise = o->noise, .seed = o->seed,
+                             .dt_ms = o->dt_ms, .t_warmup_ms = o->t_warmup_ms,
+                             .wall_s = res->wall_s, .device_bytes = res->device_bytes,
+                             .partial = res->partial};
+    const run_file ctx = {res, m};
+    return mg_h5_write_file(path, force, command_line, &root, write_body, &ctx, err);
 }

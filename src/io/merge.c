@@ -34,43 +34,13 @@ typedef struct {
     int64_t *idx;             /* [k] realization index of each trace row */
 } shard_in;
 
-/* Shape of a dataset of the given rank (1..3) into d, or -1. Also -1 when the values cannot
- * be in the file: mesogif writes traces with deflate, which compresses at most 1032:1, so a
- * dataset that claims more than ~1100 bytes per byte stored was not written by it (a damaged
- * or crafted header; reading it would allocate and fill what the header claims). */
-static int dims_of(hid_t f, const char *path, int rank, int64_t *d, size_t elem)
-{
-    hid_t ds = H5Dopen2(f, path, H5P_DEFAULT);
-    if (ds < 0)
-        return -1;
-    hid_t sp = H5Dget_space(ds);
-    hsize_t h[3] = {0, 0, 0};
-    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
-             H5Sget_simple_extent_dims(sp, h, NULL) == rank;
-    double bytes = (double)elem;
-    for (int k = 0; k < rank; ++k) {
-        ok = ok && h[k] <= (hsize_t)INT64_MAX;
-        bytes *= (double)h[k];
-    }
-    ok = ok && bytes <= 1100.0 * (double)H5Dget_storage_size(ds) + 4096.0;
-    if (sp >= 0)
-        H5Sclose(sp);
-    H5Dclose(ds);
-    if (!ok)
-        return -1;
-    for (int k = 0; k < rank; ++k)
-        d[k] = (int64_t)h[k];
-    return 0;
-}
-
 /* The run a file declares it belongs to, from its root attributes shard_index, shard_count and
  * realizations_total: its own range when they are missing or do not fit it. */
 static void declared_run(shard_in *s)
 {
     int64_t idx = 0, cnt = 1, total = s->count, m = 0;
     s->merged = mg_h5_read_attr(s->f, "merged_shards", H5T_NATIVE_INT64, &m) == 0;
-    s->has_switching = H5Lexists(s->f, "/stats", H5P_DEFAULT) > 0 &&
-                       H5Lexists(s->f, "/stats/switching", H5P_DEFAULT) > 0;
+    s->has_switching = mg_h5_has(s->f, "/stats/switching");
     if (mg_h5_read_attr(s->f, "shard_index", H5T_NATIVE_INT64, &idx) ||
         mg_h5_read_attr(s->f, "shard_count", H5T_NATIVE_INT64, &cnt) ||
         mg_h5_read_attr(s->f, "realizations_total", H5T_NATIVE_INT64, &total))
@@ -102,9 +72,10 @@ static void declared_run(shard_in *s)
 
 static int open_shard(shard_in *s, mg_err *err)
 {
-    if (H5Fis_hdf5(s->path) <= 0)
+    int not_hdf5 = 0;
+    s->f = mg_h5_open_read(s->path, &not_hdf5);
+    if (not_hdf5)
         return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", s->path);
-    s->f = H5Fopen(s->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (s->f < 0)
         return mg_err_set(err, MG_EIO, "%s: cannot open (damaged or truncated?)", s->path);
     char fmt[32] = "";
@@ -127,9 +98,8 @@ static int open_shard(shard_in *s, mg_err *err)
     if (rc != MG_OK)
         return rc;
     int64_t d[3];
-    if (H5Lexists(s->f, "/traces", H5P_DEFAULT) > 0 &&
-        H5Lexists(s->f, "/traces/A_N", H5P_DEFAULT) > 0) {
-        if (dims_of(s->f, "/traces/A_N", 3, d, sizeof(float)))
+    if (mg_h5_has(s->f, "/traces/A_N")) {
+        if (mg_h5_shape(s->f, "/traces/A_N", 3, d, sizeof(float)))
             return mg_err_set(err, MG_EIO, "%s: /traces/A_N is not [k][P][T] with its values "
                               "in the file", s->path);
         s->k = d[0];
@@ -141,18 +111,18 @@ static int open_shard(shard_in *s, mg_err *err)
                               "realizations of %d populations (damaged?)", s->path,
                               (long long)s->k, (long long)s->P, (long long)s->T,
                               (long long)s->count, s->stats.L.P);
-        s->has_bar = H5Lexists(s->f, "/traces/A_bar", H5P_DEFAULT) > 0;
+        s->has_bar = mg_h5_has(s->f, "/traces/A_bar");
         int64_t db[3];
-        if (s->has_bar && (dims_of(s->f, "/traces/A_bar", 3, db, sizeof(float)) ||
+        if (s->has_bar && (mg_h5_shape(s->f, "/traces/A_bar", 3, db, sizeof(float)) ||
                            db[0] != s->k || db[1] != s->P || db[2] != s->T))
             return mg_err_set(err, MG_EIO, "%s: /traces/A_bar is not of the shape of "
                               "/traces/A_N", s->path);
         s->idx = malloc((size_t)(s->k > 0 ? s->k : 1) * sizeof(int64_t));
         if (!s->idx)
             return mg_err_set(err, MG_ENOMEM, "out of memory");
-        if (H5Lexists(s->f, "/traces/realization_index", H5P_DEFAULT) > 0) {
+        if (mg_h5_has(s->f, "/traces/realization_index")) {
             int64_t nk = -1;
-            if (dims_of(s->f, "/traces/realization_index", 1, &nk, sizeof(int64_t)) ||
+            if (mg_h5_shape(s->f, "/traces/realization_index", 1, &nk, sizeof(int64_t)) ||
                 nk != s->k)
                 return mg_err_set(err, MG_EIO, "%s: /traces/realization_index does not have "
                                   "the %lld entries of /traces/A_N", s->path, (long long)s->k);
@@ -170,8 +140,7 @@ static int open_shard(shard_in *s, mg_err *err)
 
 static void close_shard(shard_in *s)
 {
-    if (s->f > 0)
-        H5Fclose(s->f);
+    mg_h5_close(s->f);
     free(s->run_key);
     free(s->idx);
     mg_stats_free(&s->stats);
@@ -200,33 +169,6 @@ static int by_first(const void *x, const void *y)
     return (a->first > b->first) - (a->first < b->first);
 }
 
-/* Copy attribute a (named an) to dst, whatever its type and shape; 0 or -1. Values that hold
- * memory of their own (variable-length strings and sequences) are reclaimed after the write. */
-static int copy_attr(hid_t a, const char *an, hid_t dst)
-{
-    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
-    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    size_t tsz = t >= 0 ? H5Tget_size(t) : 0;
-    int ok = t >= 0 && sp >= 0 && np >= 0 && tsz > 0 &&
-             (double)tsz * (double)np < 64.0 * 1024 * 1024; /* attributes are small */
-    void *v = ok ? calloc((size_t)(np > 0 ? np : 1), tsz) : NULL;
-    ok = ok && v && H5Aread(a, t, v) >= 0;
-    if (ok) {
-        hid_t b = H5Acreate2(dst, an, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-        ok = b >= 0 && H5Awrite(b, t, v) >= 0;
-        if (b >= 0)
-            H5Aclose(b);
-        if (H5Tdetect_class(t, H5T_VLEN) > 0 || H5Tis_variable_str(t) > 0)
-            H5Dvlen_reclaim(t, sp, H5P_DEFAULT, v);
-    }
-    free(v);
-    if (sp >= 0)
-        H5Sclose(sp);
-    if (t >= 0)
-        H5Tclose(t);
-    return ok ? 0 : -1;
-}
-
 /* Concatenate the inputs' traces (float32 [k][P][T]) of one name into the output. */
 static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_t P, int64_t T,
                         int64_t K)
@@ -239,12 +181,8 @@ static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_
     for (int i = 0; i < n; ++i) {
         if (in[i].k == 0)
             continue;
-        hid_t ds = H5Dopen2(in[i].f, name, H5P_DEFAULT);
-        int ok = ds >= 0 && H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                    buf + (size_t)at * row) >= 0;
-        if (ds >= 0)
-            H5Dclose(ds);
-        if (!ok) {
+        if (mg_h5_read_array(in[i].f, name, H5T_NATIVE_FLOAT, buf + (size_t)at * row,
+                             (hsize_t)in[i].k * row)) {
             free(buf);
             return -1;
         }
@@ -255,59 +193,10 @@ static int merge_traces(hid_t out, shard_in *in, int n, const char *name, int64_
     free(buf);
     if (rc)
         return rc;
-    /* the attributes of the first shard's dataset (dt_ms, units, ...) */
-    hid_t src = H5Dopen2(in[0].f, name, H5P_DEFAULT);
-    hid_t dst = H5Dopen2(out, name, H5P_DEFAULT);
-    int na = src >= 0 ? H5Aget_num_attrs(src) : 0;
-    for (int k = 0; k < na && dst >= 0; ++k) {
-        hid_t a = H5Aopen_idx(src, (unsigned)k);
-        if (a < 0)
-            continue;
-        char an[256] = "";
-        if (H5Aget_name(a, sizeof an, an) >= 0 && strcmp(an, "realization_first") != 0)
-            copy_attr(a, an, dst); /* best effort: descriptive attributes only */
-        H5Aclose(a);
-    }
-    if (src >= 0)
-        H5Dclose(src);
-    if (dst >= 0)
-        H5Dclose(dst);
-    return 0;
-}
-
-/* Copy the root attributes of the first shard, except those the merge rewrites. */
-static int copy_root_attrs(hid_t src, hid_t dst)
-{
-    static const char *skip[] = {"realization_first", "realization_count", "shard_index",
-                                 "shard_count", "wall_s", "command_line", "created",
-                                 "merged_shards", "gaps", "merged_from", "realizations_total",
-                                 "run_first", "missing_realizations"}; /* merged again */
-    /* the attributes of the root group: H5Aget_num_attrs() takes no file identifier (it
-     * returned -1, and merged files had no root attributes, "format" included) */
-    hid_t root = H5Gopen2(src, "/", H5P_DEFAULT);
-    H5O_info_t oi;
-    if (root < 0 || H5Oget_info(root, &oi) < 0) {
-        if (root >= 0)
-            H5Gclose(root);
-        return -1;
-    }
-    int ok = 1;
-    for (hsize_t k = 0; k < oi.num_attrs && ok; ++k) {
-        hid_t a = H5Aopen_by_idx(root, ".", H5_INDEX_NAME, H5_ITER_INC, k, H5P_DEFAULT,
-                                 H5P_DEFAULT);
-        if (a < 0) {
-            ok = 0;
-            break;
-        }
-        char an[256] = "";
-        int keep = H5Aget_name(a, sizeof an, an) >= 0;
-        for (size_t s = 0; s < sizeof skip / sizeof skip[0]; ++s)
-            keep &= strcmp(an, skip[s]) != 0;
-        ok = !keep || copy_attr(a, an, dst) == 0;
-        H5Aclose(a);
-    }
-    H5Gclose(root);
-    return ok ? 0 : -1;
+    /* the attributes of the first shard's dataset (dt_ms, units, ...); best effort: they are
+     * descriptive only */
+    static const char *const skip[] = {"realization_first"};
+    return mg_h5_copy_attrs(in[0].f, out, name, skip, 1, 1);
 }
 
 typedef struct {
@@ -336,7 +225,7 @@ static const char *path_of(const char *group, const char *name)
 static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MAX], int P,
                         int64_t first, int64_t K)
 {
-    if (H5Lexists(in[0].f, "/spikes", H5P_DEFAULT) <= 0)
+    if (!mg_h5_has(in[0].f, "/spikes"))
         return 0;
     mg_result fake;
     memset(&fake, 0, sizeof fake);
@@ -344,11 +233,8 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
     fake.pop_names = names;
     fake.trace_k = K;
     fake.opts.realization_first = first;
-    hid_t sg = H5Gopen2(in[0].f, "/spikes", H5P_DEFAULT);
-    if (sg < 0 || mg_h5_read_attr(sg, "dt_ms", H5T_NATIVE_DOUBLE, &fake.opts.dt_ms) != 0)
+    if (mg_h5_read_attr_at(in[0].f, "/spikes", "dt_ms", H5T_NATIVE_DOUBLE, &fake.opts.dt_ms))
         fake.opts.dt_ms = 0;
-    if (sg >= 0)
-        H5Gclose(sg);
     fake.spikes = calloc((size_t)P, sizeof *fake.spikes);
     if (!fake.spikes)
         return -1;
@@ -359,28 +245,27 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
         for (int i = 0; i < n && rc == 0; ++i, koff += in[i - 1].k) {
             char path[96 + MG_NAME_MAX];
             snprintf(path, sizeof path, "/spikes/%s", names[p]);
-            if (H5Lexists(in[i].f, "/spikes", H5P_DEFAULT) <= 0 ||
-                H5Lexists(in[i].f, path, H5P_DEFAULT) <= 0)
+            if (!mg_h5_has(in[i].f, path))
                 continue;
-            hid_t g = H5Gopen2(in[i].f, path, H5P_DEFAULT);
             int64_t Ni = 0;
-            if (mg_h5_read_attr(g, "n_neurons", H5T_NATIVE_INT64, &Ni) != 0)
+            if (mg_h5_read_attr_at(in[i].f, path, "n_neurons", H5T_NATIVE_INT64, &Ni) != 0)
                 Ni = 0; /* refused below */
-            hid_t dt = H5Dopen2(g, "timestamps", H5P_DEFAULT), di = H5Dopen2(g, "node_ids", H5P_DEFAULT);
             /* both datasets hold m values with their bytes in the file (a damaged header must
              * not size the buffers: node ids are read into room for m) */
             int64_t m_t = -1, m_i = -1;
-            hssize_t m = dims_of(in[i].f, path_of(path, "timestamps"), 1, &m_t, sizeof(double)) ||
-                                 dims_of(in[i].f, path_of(path, "node_ids"), 1, &m_i,
+            hssize_t m = mg_h5_shape(in[i].f, path_of(path, "timestamps"), 1, &m_t, sizeof(double)) ||
+                                 mg_h5_shape(in[i].f, path_of(path, "node_ids"), 1, &m_i,
                                          sizeof(uint64_t)) || m_t != m_i
                              ? -1
                              : (hssize_t)m_t;
             double *t = malloc((size_t)(m > 0 ? m : 1) * sizeof *t);
             uint64_t *id = malloc((size_t)(m > 0 ? m : 1) * sizeof *id);
             spike *grown = realloc(all, (size_t)(total + (m > 0 ? m : 0) + 1) * sizeof *all);
-            if (dt < 0 || di < 0 || m < 0 || Ni <= 0 || !t || !id || !grown ||
-                (m > 0 && (H5Dread(dt, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) < 0 ||
-                           H5Dread(di, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, id) < 0)))
+            if (m < 0 || Ni <= 0 || !t || !id || !grown ||
+                mg_h5_read_array(in[i].f, path_of(path, "timestamps"), H5T_NATIVE_DOUBLE, t,
+                                 (hsize_t)m) ||
+                mg_h5_read_array(in[i].f, path_of(path, "node_ids"), H5T_NATIVE_UINT64, id,
+                                 (hsize_t)m))
                 rc = -1;
             if (grown)
                 all = grown;
@@ -394,11 +279,6 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
             N = Ni;
             free(t);
             free(id);
-            if (dt >= 0)
-                H5Dclose(dt);
-            if (di >= 0)
-                H5Dclose(di);
-            H5Gclose(g);
         }
         if (rc == 0) {
             if (total > 0) /* all is NULL when no shard had the group */
@@ -431,16 +311,24 @@ typedef struct {
     const char *missing;          /* the missing ranges as text ("" when none) */
 } merge_info;
 
-static int write_merged(const char *partial, shard_in *in, int n, const mg_stats *sum,
+/* The merged file at path (via path.partial, renamed into place when complete). */
+static int write_merged(const char *path, int force, shard_in *in, int n, const mg_stats *sum,
                         const merge_info *mi, const char *command_line, mg_err *err)
 {
+    /* the root attributes of the first shard, except those the merge writes again */
+    static const char *const skip[] = {"realization_first", "realization_count", "shard_index",
+                                       "shard_count", "wall_s", "command_line", "created",
+                                       "merged_shards", "gaps", "merged_from",
+                                       "realizations_total", "run_first",
+                                       "missing_realizations"};
     const int64_t first = mi->first, count = mi->count;
     const int gaps = mi->gaps;
-    hid_t out = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    char partial[4096];
+    hid_t out = mg_h5_partial_create(path, force, partial, sizeof partial, err);
     if (out < 0)
-        return mg_err_set(err, MG_EIO, "%s: cannot create (is the folder writable?)", partial);
+        return MG_EIO;
     const char *what = NULL;
-    if (copy_root_attrs(in[0].f, out))
+    if (mg_h5_copy_attrs(in[0].f, out, "/", skip, (int)(sizeof skip / sizeof skip[0]), 0))
         what = "root attributes";
     char sources[8192] = "";
     size_t at = 0;
@@ -460,38 +348,17 @@ static int write_merged(const char *partial, shard_in *in, int n, const mg_stats
                   mg_h5_attr_str(out, "command_line", command_line)))
         what = "root attributes";
     /* /config (and /theory) as they are in the first shard */
-    if (!what && H5Ocopy(in[0].f, "/config", out, "/config", H5P_DEFAULT, H5P_DEFAULT) < 0)
+    if (!what && mg_h5_copy(in[0].f, out, "/config", 0))
         what = "/config";
-    if (!what && H5Lexists(in[0].f, "/theory", H5P_DEFAULT) > 0 &&
-        H5Ocopy(in[0].f, "/theory", out, "/theory", H5P_DEFAULT, H5P_DEFAULT) < 0)
+    if (!what && mg_h5_copy(in[0].f, out, "/theory", 1))
         what = "/theory";
     /* population names for the histogram groups */
     char(*names)[MG_NAME_MAX] = calloc((size_t)sum->L.P, sizeof *names);
     if (!names)
         what = "memory";
-    if (!what) {
-        hid_t ds = H5Dopen2(in[0].f, "/config/populations", H5P_DEFAULT);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        H5Tset_cset(mt, H5T_CSET_UTF8);
-        char **v = calloc((size_t)sum->L.P, sizeof *v);
-        hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
-        int n_ok = sp >= 0 && H5Sget_simple_extent_npoints(sp) == sum->L.P; /* room for P */
-        if (sp >= 0)
-            H5Sclose(sp);
-        if (n_ok && v && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
-            for (int a = 0; a < sum->L.P; ++a) {
-                snprintf(names[a], MG_NAME_MAX, "%s", v[a] ? v[a] : "?");
-                H5free_memory(v[a]);
-            }
-        } else {
-            what = "/config/populations";
-        }
-        free(v);
-        H5Tclose(mt);
-        if (ds >= 0)
-            H5Dclose(ds);
-    }
+    if (!what && mg_h5_read_names(in[0].f, "/config/populations", names[0], MG_NAME_MAX,
+                                  sum->L.P))
+        what = "/config/populations";
     int switching = 0; /* the analysis of an observable declared by the run */
     for (int i = 0; i < n; ++i)
         switching |= in[i].has_switching;
@@ -512,19 +379,11 @@ static int write_merged(const char *partial, shard_in *in, int n, const mg_stats
         hsize_t nk = (hsize_t)K;
         if (!idx || merge_traces(out, in, n, "/traces/A_N", in[0].P, in[0].T, K) ||
             (in[0].has_bar && merge_traces(out, in, n, "/traces/A_bar", in[0].P, in[0].T, K)) ||
-            mg_h5_dset(out, "/traces/realization_index", H5T_NATIVE_INT64, H5T_STD_I64LE, 1,
-                       &nk, idx, 0))
+            mg_h5_dset_i64(out, "/traces/realization_index", 1, &nk, idx))
             what = "/traces";
         free(idx);
     }
-    if (H5Fclose(out) < 0 && !what)
-        what = "closing the file";
-    if (what) {
-        unlink(partial);
-        return mg_err_set(err, MG_EIO, "%s: writing %s failed (disk full or not writable?)",
-                          partial, what);
-    }
-    return MG_OK;
+    return mg_h5_partial_finish(out, partial, path, force, what, err);
 }
 
 /* An interval [a, b) of realization indices. */
@@ -648,9 +507,8 @@ static int same_run(const shard_in *in, int n, mg_err *err)
 static int refuse_own_result(const char *out_path, const char *run_key, const char *order,
                              mg_err *err)
 {
-    if (H5Fis_hdf5(out_path) <= 0)
-        return MG_OK;
-    hid_t f = H5Fopen(out_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int not_hdf5 = 0;
+    hid_t f = mg_h5_open_read(out_path, &not_hdf5);
     if (f < 0)
         return MG_OK;
     int rc = MG_OK;
@@ -661,7 +519,7 @@ static int refuse_own_result(const char *out_path, const char *run_key, const ch
         rc = mg_err_set(err, MG_EINVAL, "%s: is a result of this same run (a shard, not a "
                         "merge); not overwritten, even with --force (%s)", out_path, order);
     free(key);
-    H5Fclose(f);
+    mg_h5_close(f);
     return rc;
 }
 
@@ -737,7 +595,6 @@ int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_
         return mg_err_set(err, MG_EINVAL, "%s: exists (%s; --force overwrites an earlier merge)",
                           out_path, order);
     }
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     shard_in *in = calloc((size_t)n, sizeof *in);
     if (!in) {
         info->writing = 1; /* not the inputs' fault */
@@ -769,15 +626,9 @@ int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_
     if (rc == MG_OK)
         rc = mg_stats_finalize(&sum, err);
     if (rc == MG_OK) {
-        char partial[4096];
-        snprintf(partial, sizeof partial, "%s.partial", out_path);
         merge_info mi = {first, count, gaps, run_first, run_end - run_first, missing};
-        rc = write_merged(partial, in, n, &sum, &mi, o->command_line ? o->command_line : "",
-                          err);
-        if (rc == MG_OK && rename(partial, out_path) != 0) {
-            unlink(partial);
-            rc = mg_err_set(err, MG_EIO, "%s: cannot rename %s into place", out_path, partial);
-        }
+        rc = write_merged(out_path, o->force, in, n, &sum, &mi,
+                          o->command_line ? o->command_line : "", err);
         info->writing = rc != MG_OK;
     }
     if (rc == MG_OK) {

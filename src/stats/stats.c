@@ -129,6 +129,14 @@ int mg_stats_cfg_check(const mg_stats_cfg *c, mg_err *err)
     return MG_OK;
 }
 
+/* The next n slots of a layout, from *at on: their offset. */
+static int64_t take(int64_t *at, int64_t n)
+{
+    int64_t o = *at;
+    *at += n;
+    return o;
+}
+
 void mg_stats_layout_init(mg_stats_layout *L, const mg_stats_cfg *c)
 {
     memset(L, 0, sizeof *L);
@@ -138,61 +146,37 @@ void mg_stats_layout_init(mg_stats_layout *L, const mg_stats_cfg *c)
     L->F = c->psd_n / 2;
     const int64_t F = L->F;
     int64_t i = 0, d = 0;
-    L->i_count = i++;
-    L->i_nreal = i++;
-    L->i_psd_seg = i++;
-    L->i_psd_nreal = i++;
-    L->i_hist_A = i;
-    i += P * (c->hist_bins + 2);
-    L->i_hist_obs = i;
-    i += c->obs_bins + 2;
-    L->i_sw_exits = i;
-    i += 2;
-    L->i_sw_done = i;
-    i += 2;
-    L->i_sw_cens = i;
-    i += 2;
-    L->i_sw_hist = i;
-    i += 2 * (c->dwell_bins + 2);
-    L->i_isi_hist = i;
-    i += P * (c->isi_bins + 2);
-    L->i_isi_n = i;
-    i += P;
+    L->i_count = take(&i, 1);
+    L->i_nreal = take(&i, 1);
+    L->i_psd_seg = take(&i, 1);
+    L->i_psd_nreal = take(&i, 1);
+    L->i_hist_A = take(&i, P * (c->hist_bins + 2));
+    L->i_hist_obs = take(&i, c->obs_bins + 2);
+    L->i_sw_exits = take(&i, 2);
+    L->i_sw_done = take(&i, 2);
+    L->i_sw_cens = take(&i, 2);
+    L->i_sw_hist = take(&i, 2 * (c->dwell_bins + 2));
+    L->i_isi_hist = take(&i, P * (c->isi_bins + 2));
+    L->i_isi_n = take(&i, P);
     const int64_t B = c->time_bins > 0 ? c->time_bins : 0;
     L->i_tm_nreal = B > 0 ? i++ : -1;
     L->n_i = i;
-    L->d_s1 = d;
-    d += P;
-    L->d_s2 = d;
-    d += P * P;
-    L->d_m1 = d;
-    d += P;
-    L->d_m2 = d;
-    d += P;
-    L->d_v1 = d;
-    d += P;
-    L->d_v2 = d;
-    d += P;
-    L->d_psd = d;
-    d += P * F;
-    L->d_psd_m1 = d;
-    d += P * F;
-    L->d_psd_m2 = d;
-    d += P * F;
-    L->d_csd_re = d;
-    d += C * F;
-    L->d_csd_im = d;
-    d += C * F;
-    L->d_sw_expo = d;
-    d += 2;
-    L->d_sw_d1 = d;
-    d += 2;
-    L->d_sw_d2 = d;
-    d += 2;
-    L->d_isi_s1 = d;
-    d += P;
-    L->d_isi_s2 = d;
-    d += P;
+    L->d_s1 = take(&d, P);
+    L->d_s2 = take(&d, P * P);
+    L->d_m1 = take(&d, P);
+    L->d_m2 = take(&d, P);
+    L->d_v1 = take(&d, P);
+    L->d_v2 = take(&d, P);
+    L->d_psd = take(&d, P * F);
+    L->d_psd_m1 = take(&d, P * F);
+    L->d_psd_m2 = take(&d, P * F);
+    L->d_csd_re = take(&d, C * F);
+    L->d_csd_im = take(&d, C * F);
+    L->d_sw_expo = take(&d, 2);
+    L->d_sw_d1 = take(&d, 2);
+    L->d_sw_d2 = take(&d, 2);
+    L->d_isi_s1 = take(&d, P);
+    L->d_isi_s2 = take(&d, P);
     L->d_tm_s1 = B > 0 ? d : -1;
     d += P * B;
     L->d_tm_s2 = B > 0 ? d : -1;

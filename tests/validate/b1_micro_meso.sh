@@ -15,11 +15,8 @@
 #      population against the exact renewal spectrum).
 # Deterministic for a given build; exit status 1 on any failure.
 set -u
-M=${MESOGIF:-bin/mesogif}
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-T=$(mktemp -d /tmp/mg_validate_b1.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
+. tests/lib.sh # M, PY; T from mg_begin
+mg_begin validate_b1
 fail=0
 
 "$M" run --level micro --realizations 128 --t-sim 20s --record-realizations 0 --quiet \

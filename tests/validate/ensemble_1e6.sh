@@ -12,11 +12,8 @@
 #   4. (reported, not checked) the --dry-run estimate of the run time against the wall time.
 # Deterministic for a given build; exit status 1 on any failure.
 set -u
-M=${MESOGIF:-bin/mesogif}
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-T=$(mktemp -d /tmp/mg_validate_1e6.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT
+. tests/lib.sh # M, PY; T from mg_begin
+mg_begin validate_1e6
 fail=0
 RO=(--t-sim 30ms --t-warmup 10ms --stats full --stats-time 10ms --record-realizations 1
     --no-checkpoint --quiet)

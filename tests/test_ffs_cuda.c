@@ -1,0 +1,285 @@
+/* tests/test_ffs_cuda.c: the FFS CUDA engines (kernels/ffs/) against the CPU engines
+ * (src/ffs/ffs_meso_cpu.c, src/ffs/ffs_micro_cpu.c).
+ *
+ * Host (every build): the end of a trial's statistics bin (mg_ffs_trial_bin and
+ * mg_ffs_trial_begin of src/ffs/ffs_internal.h, MG_HD: the one definition both kinds of engine
+ * run) on a fixed table of bin counts whose observable, hysteresis state and outcome are worked
+ * out by hand below.
+ * Device (a CUDA build with a device; otherwise each test prints "skipped: no CUDA device" and
+ * passes):
+ * - the small estimates of tests/test_ffs.c (meso) and tests/test_ffs_micro.c (micro) with
+ *   --backend cuda are the CPU engine's bits: rates, intervals, flux, interfaces, per-stage
+ *   trials and successes, simulated time;
+ * - trial by trial: the same trials (start states at two steps, 2020 and 4040, so the micro
+ *   spike history is in two slot phases) on both engines, with 2 device slots for 7 trials (so
+ *   slots take new trials as theirs end), end alike bit for bit (outcome, end step, largest
+ *   lambda, end lambda, end state);
+ * - the time frame on the device (micro): a trial from a state and from the same state
+ *   expressed 100 steps later (tests/ffs_testutil.h) end the same way at the same relative step,
+ *   in states that differ by the same re-expression (tests/test_ffs_micro.c's test, on CUDA).
+ * Exact comparisons only: nothing here is statistical. */
+#include "testutil.h"
+#include "ffs_testutil.h"
+
+#include "engine/job.h" /* mg_job */
+#include "engine/micro_derive.h"
+#include "ffs/ffs_state.h" /* mg_ffs_job, the engines, mg_ffs_lane_layout */
+#include "mesogif/ffs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- host: the end of a trial's bin on a fixed table ---------------------------------------- */
+
+/* Two populations, D = 0.5 n1 - 0.5 n2 (coef 1, -1; scale 0.5), a moving average of W = 2 bins,
+ * thresholds -5, 5; rows: n[2], ring[2], seen, state, then the basin rows. */
+static void table_cfg(mg_ffs_lane_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->P = 2;
+    c->W = 2;
+    c->st_L = 20;
+    c->bin_s = 0.01;
+    c->coef[0] = 1.0;
+    c->coef[1] = -1.0;
+    c->st_scale[0] = c->st_scale[1] = 0.5;
+    c->lo = -5.0;
+    c->hi = 5.0;
+    c->row_n = 0;
+    c->row_ring = 2;
+    c->row_seen = 4;
+    c->row_state = 5;
+    c->row_count = 6;
+    c->row_armed = 8;
+    c->row_dstate = 10;
+    c->rows = 12;
+}
+
+typedef struct {
+    int d;
+    double lam_A, lam_next;
+    int n_bins;
+    double n[6][2];              /* counts of each bin */
+    int ret[6];                  /* mg_ffs_trial_bin's answer after each bin */
+    double state[6];             /* the hysteresis row after each bin */
+    int outcome;
+    double max_lam, end_lam;     /* end_lam NaN: none */
+    int64_t end_t;               /* -1: not set */
+} bin_case;
+
+START_TEST(test_trial_bin_table)
+{
+    const bin_case cases[] = {
+        /* from low, success: D = 2, 4, 8; Ds = NaN (ring not full), 3, 6; state -1, -1, 1;
+         * lambda 6 > 4 ends it in bin 2: end_t = 3 x 20 */
+        {0, -3.0, 4.0, 3, {{4, 0}, {8, 0}, {16, 0}}, {0, 0, 1}, {-1, -1, 1}, 1, 6.0, 6.0, 60},
+        /* from high (lambda = -Ds), back in A: D = 0, 0, 2, 2 (n2 = 0); Ds = NaN, 0, 1, 2;
+         * lambda = -1 equals lam_A (not below: goes on), -2 < -1 ends it in bin 3, outcome 0,
+         * no end lambda; the largest lambda is -0 */
+        {1, -1.0, 3.0, 4, {{0, 0}, {0, 0}, {4, 0}, {4, 0}}, {0, 0, 0, 1}, {-1, -1, -1, -1}, 0,
+         0.0, NAN, 80},
+        /* hysteresis without an end: D = 10, 10, -10, -10; Ds = NaN, 10, 0, -10: state -1, 1,
+         * 1 (0 is between the thresholds), 0; lambda never leaves (-100, 100) */
+        {0, -100.0, 100.0, 4, {{20, 0}, {20, 0}, {0, 20}, {0, 20}}, {0, 0, 0, 0}, {-1, 1, 1, 0},
+         -1, 10.0, NAN, -1},
+    };
+    mg_ffs_lane_cfg c;
+    table_cfg(&c);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; ++k) {
+        const bin_case *e = &cases[k];
+        double x[12];
+        mg_lanes st = {x, 1};
+        mg_ffs_obs_init(&c, st);
+        mg_ffs_trial tr;
+        memset(&tr, 0, sizeof tr);
+        tr.end_t = -1;
+        mg_ffs_trial_begin(&tr);
+        ck_assert(tr.outcome == -1 && isinf(tr.max_lam) && tr.max_lam < 0 && isnan(tr.end_lam));
+        for (int b = 0; b < e->n_bins; ++b) {
+            mg_ffs_obs_add(&c, st, e->n[b]);
+            int r = mg_ffs_trial_bin(&c, &tr, st, b, (int64_t)(b + 1) * c.st_L, e->d, e->lam_A,
+                                     e->lam_next);
+            ck_assert_msg(r == e->ret[b], "case %zu bin %d: answered %d", k, b, r);
+            ck_assert_msg(x[c.row_state] == e->state[b], "case %zu bin %d: state %g", k, b,
+                          x[c.row_state]);
+            /* the bin sums are cleared, the ring has the bin's D in slot b mod W */
+            ck_assert(x[c.row_n] == 0.0 && x[c.row_n + 1] == 0.0);
+            ck_assert(x[c.row_seen] == (double)(b + 1));
+            ck_assert(x[c.row_ring + b % c.W] == 0.5 * e->n[b][0] - 0.5 * e->n[b][1]);
+        }
+        ck_assert_int_eq(tr.outcome, e->outcome);
+        ck_assert_msg(tr.max_lam == e->max_lam, "case %zu: max_lam %g", k, tr.max_lam);
+        ck_assert(isnan(e->end_lam) ? isnan(tr.end_lam) : tr.end_lam == e->end_lam);
+        ck_assert_int_eq(tr.end_t, e->end_t);
+    }
+}
+END_TEST
+
+/* ---- device: the estimates ----------------------------------------------------------------- */
+
+static void estimate_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
+{
+    mg_ffs_result rc, rg;
+    mg_err err = {{0}};
+    o->backend = MG_BACKEND_CPU;
+    ck_assert_msg(mg_ffs_run(m, o, &rc, &err) == MG_OK, "cpu: %s", err.msg);
+    o->backend = MG_BACKEND_CUDA;
+    ck_assert_msg(mg_ffs_run(m, o, &rg, &err) == MG_OK, "cuda: %s", err.msg);
+    ck_assert_str_eq(rg.backend_name, "cuda");
+    for (int d = 0; d < 2; ++d)
+        printf("%s: rate from %s cpu %.6g Hz, cuda %.6g Hz (%d stages); wall cpu %.2f s, cuda "
+               "%.2f s\n", what, d ? "high" : "low", rc.rate_hz[d], rg.rate_hz[d],
+               rc.n_stages[d], rc.wall_s, rg.wall_s);
+    mg_test_ffs_same_result(&rc, &rg);
+    ck_assert(memcmp(rc.rate_ci_high, rg.rate_ci_high, sizeof rc.rate_ci_high) == 0);
+    ck_assert(rc.rate_hz[0] > 0 && isfinite(rc.rate_hz[0]));
+    printf("%s: the CUDA estimate is the CPU's, bit for bit\n", what);
+}
+
+/* ---- device: trial by trial ---------------------------------------------------------------- */
+
+/* J on engine E for model m and options o, as the driver sets it up (without basin counting). */
+static const mg_ffs_engine *job_begin(mg_ffs_job *J, const mg_model *m, const mg_ffs_opts *o,
+                                      mg_backend backend)
+{
+    mg_stats_cfg c;
+    int64_t st_L;
+    mg_err err = {{0}};
+    ck_assert_msg(mg_ffs_check_opts(m, o, &c, &st_L, &err) == MG_OK, "%s", err.msg);
+    const mg_ffs_engine *E = mg_ffs_engine_for(o->level, backend);
+    ck_assert_ptr_nonnull(E);
+    memset(J, 0, sizeof *J);
+    J->model = m;
+    J->o = *o;
+    J->threads = 2;
+    ck_assert_msg(E->setup(J, &err) == MG_OK, "%s", err.msg);
+    mg_ffs_lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
+    J->rows = J->dyn_rows + J->lc.rows;
+    J->b_hist = J->b_count = INT64_MAX; /* the basin run only moves on */
+    J->trial_cap_steps = 200000;
+    return E;
+}
+
+/* The moving average of stored state x. */
+static double ds_of(const mg_ffs_job *J, const double *x)
+{
+    double Ds = 0.0;
+    for (int w = 0; w < J->lc.W; ++w)
+        Ds += x[J->lc.row_ring + w];
+    return Ds / J->lc.W;
+}
+
+#define N_TR 7
+
+/* Basin run 3 to steps 2020 and 4040 on the CPU engine; trials 0..5 from those two states
+ * (alternately) with indices 0x80000200 + k, trial 6 (micro) from the first state expressed 100
+ * steps later with trial 0's index; the interfaces 2 Hz around the states, so that both ends
+ * occur. Run on both engines (the device with 2 slots) and compared. */
+static void trial_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
+{
+    mg_ffs_job Jc, Jg;
+    const mg_ffs_engine *Ec = job_begin(&Jc, m, o, MG_BACKEND_CPU);
+    const mg_ffs_engine *Eg = job_begin(&Jg, m, o, MG_BACKEND_CUDA);
+    ck_assert_str_eq(Eg->name, "cuda");
+    ck_assert_int_eq(Jc.rows, Jg.rows);
+    Jg.dev_slots = 2;
+    const int rows = Jc.rows, micro = o->level == MG_LEVEL_MICRO;
+    double *buf = calloc((size_t)rows * (3 + 2 * N_TR), sizeof(double));
+    ck_assert_ptr_nonnull(buf);
+    double *x1 = buf, *x2 = buf + rows, *x3 = buf + 2 * rows;
+    mg_err err = {{0}};
+    mg_ffs_basin b;
+    memset(&b, 0, sizeof b);
+    b.state = x1;
+    b.real = 3;
+    ck_assert_int_eq(Ec->init(&Jc, x1, b.real), 0);
+    mg_ffs_obs_init(&Jc.lc, (mg_lanes){x1, 1});
+    ck_assert_msg(Ec->basin(&Jc, &b, 1, 2020, &err) == MG_OK, "%s", err.msg);
+    memcpy(x2, x1, (size_t)rows * sizeof(double));
+    b.state = x2;
+    ck_assert_msg(Ec->basin(&Jc, &b, 1, 4040, &err) == MG_OK, "%s", err.msg);
+    const int n = micro ? N_TR : N_TR - 1;
+    if (micro)
+        mg_test_ffs_shift_state(&((mg_job *)Jc.lev)->mi->mm, x1, x3, rows, 100);
+    const double d1 = ds_of(&Jc, x1), d2 = ds_of(&Jc, x2);
+    const double lam_A = fmin(d1, d2) - 2.0, lam_next = fmax(d1, d2) + 2.0;
+    mg_ffs_trial tc[N_TR], tg[N_TR];
+    for (int k = 0; k < n; ++k) {
+        memset(&tc[k], 0, sizeof tc[k]);
+        tc[k].start = k == 6 ? x3 : k % 2 ? x2 : x1;
+        tc[k].t0 = k == 6 ? 2120 : k % 2 ? 4040 : 2020;
+        tc[k].real = 0x80000200u + (uint32_t)(k == 6 ? 0 : k);
+        tc[k].end_state = buf + (3 + k) * rows;
+        tg[k] = tc[k];
+        tg[k].end_state = buf + (3 + N_TR + k) * rows;
+    }
+    ck_assert_msg(Ec->trials(&Jc, tc, n, 0, lam_A, lam_next, &err) == MG_OK, "%s", err.msg);
+    ck_assert_msg(Eg->trials(&Jg, tg, n, 0, lam_A, lam_next, &err) == MG_OK, "cuda: %s",
+                  err.msg);
+    int succ = 0, same = 0;
+    for (int k = 0; k < n; ++k) {
+        int ok = tc[k].outcome == tg[k].outcome && tc[k].end_t == tg[k].end_t &&
+                 memcmp(&tc[k].max_lam, &tg[k].max_lam, sizeof(double)) == 0 &&
+                 memcmp(&tc[k].end_lam, &tg[k].end_lam, sizeof(double)) == 0;
+        if (ok && tc[k].outcome == 1)
+            ok = memcmp(tc[k].end_state, tg[k].end_state, (size_t)rows * sizeof(double)) == 0;
+        printf("%s trial %d: cpu outcome %d after %lld steps, cuda %d after %lld: %s\n", what, k,
+               tc[k].outcome, (long long)(tc[k].end_t - tc[k].t0), tg[k].outcome,
+               (long long)(tg[k].end_t - tg[k].t0), ok ? "same bits" : "DIFFER");
+        succ += tc[k].outcome == 1;
+        same += ok;
+    }
+    ck_assert_msg(same == n, "%s: %d of %d trials differ between CPU and CUDA", what, n - same, n);
+    ck_assert_msg(succ > 0 && succ < n, "%s: %d of %d trials succeeded: both ends must occur",
+                  what, succ, n);
+    if (micro) { /* the time frame on the device: trial 6 is trial 0, 100 steps later */
+        ck_assert_int_eq(tg[6].outcome, tg[0].outcome);
+        ck_assert_int_eq(tg[6].end_t - tg[6].t0, tg[0].end_t - tg[0].t0);
+        ck_assert(tg[6].max_lam == tg[0].max_lam);
+        if (tg[0].outcome == 1) {
+            double *z = malloc((size_t)rows * sizeof(double));
+            ck_assert_ptr_nonnull(z);
+            mg_test_ffs_shift_state(&((mg_job *)Jc.lev)->mi->mm, tg[0].end_state, z, rows, 100);
+            ck_assert(memcmp(z, tg[6].end_state, (size_t)rows * sizeof(double)) == 0);
+            free(z);
+        }
+    }
+    free(buf);
+    Ec->release(&Jc);
+    Eg->release(&Jg);
+}
+
+/* ---- the device tests on the small case of each level --------------------------------------- */
+
+/* f on the small estimate of the level: the model and options of tests/test_ffs.c (meso) or
+ * tests/test_ffs_micro.c (micro). */
+static void on_level(mg_level level, void (*f)(const mg_model *, mg_ffs_opts *, const char *))
+{
+    mg_model m;
+    mg_ffs_opts o;
+    if (level == MG_LEVEL_MICRO) {
+        mg_test_ffs_micro_model(&m);
+        mg_test_ffs_micro_opts(&o, 2, 0);
+    } else {
+        mg_test_model(NULL, &m); /* B1, N = 500 */
+        mg_test_ffs_meso_opts(&o, 2);
+    }
+    f(&m, &o, mg_level_name(level));
+    mg_model_free(&m);
+}
+
+/* Trial by trial first (a difference shows there, trial by trial), then the whole estimates. */
+START_TEST(test_cuda_matches_cpu)
+{
+    if (!mg_test_have_device(__func__))
+        return;
+    on_level(MG_LEVEL_MESO, trial_twins);
+    on_level(MG_LEVEL_MICRO, trial_twins);
+    on_level(MG_LEVEL_MESO, estimate_twins);
+    on_level(MG_LEVEL_MICRO, estimate_twins);
+}
+END_TEST
+
+MG_TEST_SUITE(ffs_cuda, MG_TCASE("host", 60, test_trial_bin_table),
+              MG_TCASE("device", 300, test_cuda_matches_cpu))
