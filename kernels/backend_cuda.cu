@@ -215,7 +215,7 @@ mg_meso_warp_kernel(mg_meso_model mm, mg_obs_cfg oc, double *state, long long rs
     __syncwarp(gmask);
     for (long long t = tb; t < t1; ++t) {
         if (gl == 0)
-            mg_meso_inputs1(&mm, st, t);
+            mg_meso_inputs1(&mm, st, t, (uint32_t)r);
         __syncwarp(gmask);
         for (int a = 0; a < mm.P; ++a) {
             double nb = mg_group_expect(&mm, a, st, t, gl, gmask);

@@ -32,7 +32,7 @@ static __device__ inline void mg_cu_micro_step(const mg_micro_model *mm, mg_lane
     /* B: per-population values */
     if (tid == 0)
         for (int a = 0; a < P; ++a)
-            mg_micro_update_pre(mm, a, st, t);
+            mg_micro_update_pre(mm, a, st, t, real);
     __syncthreads();
     /* C: neurons, in rounds of one Philox block per thread; lists in neuron order */
     long long isi_off = 0;

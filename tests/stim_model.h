@@ -9,8 +9,9 @@
 
 #include "mesogif/model.h"
 
-/* The model at path (NULL: the default B1) with a sinusoid and a sampled ramp on its first
- * population and a frozen OU current on its last (docs/MODEL_FILE.md "Stimuli"), applied with
+/* The model at path (NULL: the default B1) with a sinusoid, a sampled ramp and an OU current
+ * independent per realization on its first population and a frozen OU current on its last
+ * (docs/MODEL_FILE.md "Stimuli"), applied with
  * mg_model_set and written to a temporary JSON file whose name goes to out; the caller removes
  * the file. A failure fails the test. */
 static inline void mg_test_stim_model(const char *path, char *out, size_t cap)
@@ -25,6 +26,9 @@ static inline void mg_test_stim_model(const char *path, char *out, size_t cap)
     ck_assert_msg(mg_model_set(&m, a, &err) == MG_OK, "%s", err.msg);
     snprintf(a, sizeof a, "%s.time_current={\"times\": [0, 150, 2500], \"values\": [0, 50, -20]}",
              m.pops[0].name);
+    ck_assert_msg(mg_model_set(&m, a, &err) == MG_OK, "%s", err.msg);
+    snprintf(a, sizeof a, "%s.ou_current={\"mean\": -5, \"std\": 20, \"tau\": 3, \"start\": 50, "
+             "\"independent\": true}", m.pops[0].name);
     ck_assert_msg(mg_model_set(&m, a, &err) == MG_OK, "%s", err.msg);
     snprintf(a, sizeof a, "%s.ou_current={\"mean\": 10, \"std\": 30, \"tau\": 5}",
              m.pops[m.P - 1].name);

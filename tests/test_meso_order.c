@@ -143,7 +143,7 @@ static double emu_group_expect(const mg_meso_model *mm, int a, mg_lanes st, int6
 static void emu_step(const mg_meso_model *mm, mg_lanes st, int64_t t, uint32_t r, double *n,
                      double *nbar, int chain)
 {
-    mg_meso_inputs1(mm, st, t);
+    mg_meso_inputs1(mm, st, t, r);
     for (int a = 0; a < mm->P; ++a) {
         nbar[a] = emu_group_expect(mm, a, st, t, chain);
         n[a] = mg_meso_draw(mm, a, t, r, nbar[a]);

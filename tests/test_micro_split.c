@@ -61,7 +61,7 @@ static void split_step(const mg_micro_model *mm, side *s, int64_t t, uint32_t re
         mg_micro_part_deliver(mm, s->st, &s->buf, t, MG_VL, perm[k], T);
     /* B */
     for (int a = 0; a < mm->P; ++a)
-        mg_micro_update_pre(mm, a, s->st, t);
+        mg_micro_update_pre(mm, a, s->st, t, real0);
     /* C */
     int64_t cnt[MG_POP_MAX][MG_VL];
     int64_t isi_off = 0;

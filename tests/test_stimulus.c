@@ -68,12 +68,25 @@ START_TEST(parse_keys)
     ck_assert(p->ac_amplitude == 10 && p->ac_frequency == 5 && p->ac_phase == 90 &&
               p->ac_offset == 1 && p->ac_start == 100 && p->ac_stop == 900);
     ck_assert(p->ou_mean == 2 && p->ou_std == 20 && p->ou_tau == 10 && p->ou_start == 0 &&
-              isinf(p->ou_stop));
+              isinf(p->ou_stop) && !p->ou_independent); /* frozen unless asked */
     ck_assert(p->series_times[1] == 50 && p->series_amps[1] == 10);
     mg_model_free(&m);
     ck_assert_int_eq(parse_pop("", &m, &err), MG_OK);
     ck_assert(!mg_pop_has_stimulus(&m.pops[0]));
     mg_model_free(&m);
+    for (int ind = 0; ind < 2; ++ind) {
+        parse_pop_ok(ind ? "\"ou_current\": {\"std\": 1, \"tau\": 3, \"independent\": true}"
+                         : "\"ou_current\": {\"std\": 1, \"tau\": 3, \"independent\": false}",
+                     &m);
+        ck_assert(m.pops[0].has_ou && m.pops[0].ou_independent == ind &&
+                  mg_pop_has_stimulus(&m.pops[0]));
+        /* the independent current is not in the input tables: only the (empty) step table */
+        mg_inp_tables it;
+        ck_assert_int_eq(mg_inp_tables_build(&m, 0.5, 1000, 1, &it, &err), MG_OK);
+        ck_assert_int_eq(it.count[0], ind ? 0 : 1000);
+        mg_inp_tables_free(&it);
+        mg_model_free(&m);
+    }
 }
 END_TEST
 
@@ -103,6 +116,12 @@ START_TEST(parse_errors)
                  "/populations/0/ou_current/std: -1 is out of range (allowed: number >= 0, pA)");
     expect_error("\"ou_current\": {\"tau\": 3}",
                  "/populations/0/ou_current: missing required key \"std\"");
+    expect_error("\"ou_current\": {\"std\": 1, \"tau\": 3, \"independent\": 1}",
+                 "/populations/0/ou_current/independent: must be true or false, not an integer "
+                 "(1) (allowed: true: independent per realization; false (default): frozen)");
+    expect_error("\"ou_current\": {\"std\": 1, \"tau\": 3, \"independant\": true}",
+                 "/populations/0/ou_current/independant: unknown key \"independant\" (did you "
+                 "mean \"independent\"?)");
     expect_error("\"time_current\": {\"times\": [0, 5, 5], \"values\": [1, 2, 3]}",
                  "/populations/0/time_current/times/2: time 5 ms is not after the previous one");
     expect_error("\"time_current\": {\"times\": [-1, 5], \"values\": [1, 2]}",
@@ -398,7 +417,8 @@ START_TEST(gpu_suite_model)
     mg_test_model(path, &m);
     remove(path);
     ck_assert(m.pops[0].has_ac && m.pops[0].n_series == 3 && m.pops[1].has_ou &&
-              !m.pops[0].has_ou && !m.pops[1].has_ac);
+              !m.pops[1].ou_independent && m.pops[0].has_ou && m.pops[0].ou_independent &&
+              !m.pops[1].has_ac);
     mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 400, 50, 6, 2);
     o.dt_ms = 0.5;
     o.psd_df_hz = -1; /* no spectra: shorter */

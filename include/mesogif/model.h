@@ -56,9 +56,11 @@ typedef struct {
     int has_ac;
     double ac_amplitude, ac_offset, ac_frequency, ac_phase, ac_start, ac_stop;
     /* ou_current: mean + x(t), x a stationary Ornstein-Uhlenbeck process of standard deviation
-     * std (pA) and correlation time tau (ms), FROZEN: the same in every realization of a run
-     * (drawn from the run seed). */
+     * std (pA) and correlation time tau (ms). ou_independent = 0 (default): FROZEN, the same in
+     * every realization of a run (drawn from the run seed, in the input tables); 1: a different
+     * path in every realization, part of the realization's state (src/core/stim_ou.h). */
     int has_ou;
+    int ou_independent;
     double ou_mean, ou_std, ou_tau, ou_start, ou_stop;
     /* time_current: samples (ms, pA) read from the file or the arrays, linearly interpolated,
      * 0 outside [series_times[0], series_times[n_series - 1]]. */

@@ -24,6 +24,7 @@
 #include "core/hd.h"
 #include "core/lanes.h" /* mg_lanes, MG_AT, mg_lane */
 #include "core/input.h" /* mg_input_at */
+#include "core/stim_ou.h" /* the OU current independent per realization */
 #include "core/fmath.h"  /* mg_exp */
 #include "core/rng.h"    /* mg_rng, MG_STREAM_MESO_COUNT */
 #include "core/binom.h"  /* mg_binom, mg_poisson_count */
@@ -68,6 +69,8 @@ typedef struct {
     int row_g;                                  /* [n_sfa] free-pool adaptation traces (Hz) */
     int row_y;                                  /* [P] filtered presynaptic activity y_{alpha,beta} (Hz) */
     int row_hist;                               /* [H] past spike counts, slot t mod H */
+    int row_ou;          /* [1] deviation of the independent OU current, or -1 when none */
+    mg_stim_ou ou;       /* that current (src/core/stim_ou.h), when row_ou >= 0 */
     int64_t N_int;       /* neurons (integer) */
 } mg_meso_pop;
 
@@ -128,17 +131,32 @@ static inline MG_HD void mg_meso_init1(const mg_meso_model *mm, mg_lanes st)
         /* history: the count of step -1 (slot H-1) is N, older ones 0 */
         for (int k = 0; k < pp->H; ++k)
             MG_AT(st, pp->row_hist + k, 0) = k == pp->H - 1 ? pp->N : 0.0;
+        if (pp->row_ou >= 0)
+            MG_AT(st, pp->row_ou, 0) = 0.0;
     }
+}
+
+/* External input (mV) of population a during step t in realization `realization`: the tables'
+ * value, plus the independent OU current when the population has one (advancing its row). */
+static inline MG_HD double mg_meso_input1(const mg_meso_model *mm, int a, mg_lanes st, int64_t t,
+                                          uint32_t realization)
+{
+    const mg_meso_pop *pa = &mm->pop[a];
+    double I = mg_meso_input(mm, a, t);
+    if (pa->row_ou >= 0)
+        I += mg_stim_ou_step(&pa->ou, mm->seed, realization, a, t, &MG_AT(st, pa->row_ou, 0));
+    return I;
 }
 
 /* Phase I (MODEL.md §2.4): synaptic input of every population from the delayed counts, and the
  * per-step drive Psi (mV) stored in row_psi. Must run for all populations before Phase II. */
-static inline MG_HD void mg_meso_inputs1(const mg_meso_model *mm, mg_lanes st, int64_t t)
+static inline MG_HD void mg_meso_inputs1(const mg_meso_model *mm, mg_lanes st, int64_t t,
+                                         uint32_t realization)
 {
     const int P = mm->P;
     for (int a = 0; a < P; ++a) {
         const mg_meso_pop *pa = &mm->pop[a];
-        double psi = pa->mu_drive + mg_meso_input(mm, a, t) * pa->one_m_E_m;
+        double psi = pa->mu_drive + mg_meso_input1(mm, a, st, t, realization) * pa->one_m_E_m;
         for (int b = 0; b < P; ++b) {
             double w = mm->pair_w[a * P + b];
             if (w == 0.0)
@@ -690,7 +708,7 @@ static inline MG_HD void mg_meso_step1(const mg_meso_model *mm, mg_lanes st, int
                                        uint32_t realization, double *MG_RESTRICT n,
                                        double *MG_RESTRICT nbar, double *scratch)
 {
-    mg_meso_inputs1(mm, st, t);
+    mg_meso_inputs1(mm, st, t, realization);
 #if !defined(__CUDA_ARCH__)
     /* Populations are independent within Phase II (each reads and writes its own rows only),
      * so the host runs each phase for all of them before the next: the scalar chains of the

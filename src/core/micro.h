@@ -54,6 +54,7 @@
 
 #include "core/hd.h"
 #include "core/input.h" /* mg_input_at */
+#include "core/stim_ou.h" /* the OU current independent per realization */
 #include "core/fmath.h" /* mg_exp, mg_exp_mid */
 #include "core/rng.h"   /* mg_philox_block, mg_rng, MG_STREAM_MICRO_SPIKE, MG_STREAM_CONNECT */
 #include "core/lanes.h" /* mg_lanes, MG_AT */
@@ -101,6 +102,8 @@ typedef struct {
     int row_isi;         /* [NI+2] interval histogram (under, bins, over), then n, s1, s2 */
     int row_park;        /* [H][N] the spike lists as doubles, written only to park a realization
                           * at a checkpoint (src/engine/backend_cpu_micro.c); cold otherwise */
+    int row_ou;          /* [1] deviation of the independent OU current, or -1 when none */
+    mg_stim_ou ou;       /* that current (src/core/stim_ou.h), when row_ou >= 0 */
 } mg_micro_pop;
 
 /* One projection b -> a (source -> target). */
@@ -392,6 +395,8 @@ static inline MG_HD void mg_micro_init(const mg_micro_model *mm, mg_lanes st,
                 MG_AT(st, pp->row_park + k, j) = 0.0;
         for (int j = 0; j < MG_VL; ++j) {
             MG_AT(st, pp->row_psi, j) = 0.0;
+            if (pp->row_ou >= 0)
+                MG_AT(st, pp->row_ou, j) = 0.0;
             uint32_t *l = mg_micro_spikes(buf, pp, pp->H - 1, j);
             for (int64_t i = 0; i < N; ++i)
                 l[i] = (uint32_t)i;
@@ -555,7 +560,10 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons_range(const mg_micro_model *m
     const int row_u = pp->row_u, row_ref = pp->row_ref;
     const int row_th = pp->row_th, row_psi = pp->row_psi;
     const int in_first = pp->in_first;
-    const double drive = pp->mu_drive + mg_micro_input(mm, a, t) * pp->one_m_E_m;
+    /* the lane's drive (mg_micro_update_pre left it in row_psi when per_neuron) */
+    double drive[MG_VL];
+    for (int j = 0; j < MG_VL; ++j)
+        drive[j] = per_neuron ? MG_AT(st, row_psi, j) : 0.0;
     uint64_t ks0[10], ks1[10], lane_ctr[MG_VL];
     mg_micro_philox_keys(mm->seed, MG_STREAM_MICRO_SPIKE, ks0, ks1);
     for (int j = 0; j < MG_VL; ++j)
@@ -613,7 +621,7 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons_range(const mg_micro_model *m
                 }
                 MG_SIMD
                 for (int j = 0; j < MG_VL; ++j)
-                    psi[j] = drive + psi[j];
+                    psi[j] = drive[j] + psi[j];
             } else {
                 MG_SIMD
                 for (int j = 0; j < MG_VL; ++j)
@@ -715,10 +723,13 @@ static MG_MICRO_FORCE_INLINE void mg_micro_neurons(const mg_micro_model *mm, int
 }
 
 /* Phase 2 for population a, the part that is one value per lane: the all-to-all traces (G S,
- * then decay) and, when every input is all-to-all, the drive psi shared by all its neurons
- * (same order and operations as the per-neuron sum: 0 + 1 gS_0 + 1 gS_1 ...). */
+ * then decay), the lane's drive (input tables, plus the independent OU current of realization
+ * real0 + j when the population has one) and, when every input is all-to-all, the drive psi
+ * shared by all its neurons (same order and operations as the per-neuron sum: 0 + 1 gS_0 +
+ * 1 gS_1 ...); with a list input, row_psi holds the drive alone, to which each neuron adds its
+ * own sum. */
 static inline MG_HD void mg_micro_update_pre(const mg_micro_model *mm, int a, mg_lanes st,
-                                             int64_t t)
+                                             int64_t t, uint32_t real0)
 {
     const mg_micro_pop *pp = &mm->pop[a];
     for (int k = 0; k < mm->n_proj; ++k) {
@@ -733,10 +744,17 @@ static inline MG_HD void mg_micro_update_pre(const mg_micro_model *mm, int a, mg
             MG_AT(st, pj->row_s, j) = s * E_s;
         }
     }
-    if (pp->n_list_in > 0)
-        return;
-    const double drive = pp->mu_drive + mg_micro_input(mm, a, t) * pp->one_m_E_m;
+    const double I_tab = mg_micro_input(mm, a, t);
     for (int j = 0; j < MG_VL; ++j) {
+        double I = I_tab;
+        if (pp->row_ou >= 0)
+            I += mg_stim_ou_step(&pp->ou, mm->seed, real0 + (uint32_t)j, a, t,
+                                 &MG_AT(st, pp->row_ou, j));
+        const double drive = pp->mu_drive + I * pp->one_m_E_m;
+        if (pp->n_list_in > 0) { /* the neurons add their own synaptic sums to it */
+            MG_AT(st, pp->row_psi, j) = drive;
+            continue;
+        }
         double dv = 0.0;
         for (int c = 0; c < pp->in_count; ++c) {
             const mg_micro_in *in = &mm->in[pp->in_first + c];
@@ -752,7 +770,7 @@ static inline MG_HD void mg_micro_update(const mg_micro_model *mm, int a, mg_lan
                                          double *MG_RESTRICT n)
 {
     const mg_micro_pop *pp = &mm->pop[a];
-    mg_micro_update_pre(mm, a, st, t);
+    mg_micro_update_pre(mm, a, st, t, real0);
 #if defined(__CUDA_ARCH__)
     /* one thread per realization: no lane loops to unroll, one instance keeps the kernel small */
     mg_micro_neurons(mm, a, st, buf, t, real0, n, pp->n_list_in > 0, pp->in_count, pp->n_sfa);

@@ -11,12 +11,12 @@
  * path depends only on (seed, realization, population) and never on batch, thread, backend or
  * shard, and a run resumed at any step continues it bitwise.
  *
- * Wiring still to do (the meso and micro state layouts and step signatures are not this file's):
- * a row per population with an independent OU current in the realization state (meso:
- * src/engine/meso_derive.c's layout; micro: src/engine/micro_derive.c's), the mg_stim_ou of each population
- * in mg_meso_model / mg_micro_model, and the realization index at the input call (meso:
- * mg_meso_inputs1, src/core/meso.h; micro: the two mg_micro_input calls of src/core/micro.h),
- * where the input becomes mg_..._input(mm, a, t) + mg_stim_ou_step(&ou[a], seed, r, a, t, &x). */
+ * Wiring: population a's current is mg_meso_pop.ou / mg_micro_pop.ou with its state row row_ou
+ * (-1 when the population has none: the layouts of other models do not change), filled by
+ * mg_stim_ou_of (src/model/stimulus.c) in src/engine/meso_derive.c and micro_derive.c; the step
+ * adds it to the input tables' value in mg_meso_input1 (src/core/meso.h) and
+ * mg_micro_update_pre (src/core/micro.h). Tests: tests/test_stim_ou.c (the process),
+ * tests/test_stim_ou_run.c and tests/test_stim_ou.sh (inside the runs). */
 #ifndef MESOGIF_CORE_STIM_OU_H
 #define MESOGIF_CORE_STIM_OU_H
 

@@ -108,8 +108,15 @@ int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out,
 /* History lengths, refractory steps and delay buffers of every population, and the state rows
  * and kernel values of the derived model, checked against the limits before anything is
  * allocated (the layout is that of mg_meso_derive below: 5 K cohort rows, x, z, h, lambda_free,
- * psi, the n_sfa adaptation variables, P synaptic inputs and the H-step activity history). */
+ * psi, the n_sfa adaptation variables, P synaptic inputs, the H-step activity history and, with
+ * an independent OU current, its deviation). */
 _Static_assert(MG_MESO_POP_MAX == MG_POP_MAX, "src/core/meso.h sizes its lane-block scratch by MG_POP_MAX");
+
+/* 1 when population p carries the state row of an independent OU current (src/core/stim_ou.h) */
+static int has_ou_row(const mg_pop *p)
+{
+    return p->has_ou && p->ou_independent;
+}
 
 static int meso_sizes(const mg_model *m, double dt_ms, int *K, int *R, int *H, int64_t *rows,
                       int64_t *n_kernels, mg_err *err)
@@ -145,7 +152,7 @@ static int meso_sizes(const mg_model *m, double dt_ms, int *K, int *R, int *H, i
         if (rc != MG_OK)
             return rc;
         n_k += 2 * (int64_t)K[a];
-        row += 5 * (int64_t)K[a] + 5 + m->pops[a].n_sfa + P + H[a];
+        row += 5 * (int64_t)K[a] + 5 + m->pops[a].n_sfa + P + H[a] + has_ou_row(&m->pops[a]);
     }
     if (row > MG_ROWS_MAX)
         return mg_err_set(err, MG_EINVAL, "/populations: the mesoscopic state of one realization "
@@ -310,6 +317,8 @@ int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed
         row += P;
         q->row_hist = row;
         row += q->H;
+        q->row_ou = has_ou_row(p) ? row++ : -1;
+        mg_stim_ou_of(p, dt_ms, &q->ou);
     }
     free(H);
     if ((int64_t)row != rows_total) { /* meso_sizes must describe this layout */

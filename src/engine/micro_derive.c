@@ -367,6 +367,9 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         row += 1;
         q->row_isi = (int)row;
         row += job->SL.cfg.isi_bins + 5;
+        const mg_pop *pm = &m->pops[a];
+        q->row_ou = pm->has_ou && pm->ou_independent ? (int)row++ : -1;
+        mg_stim_ou_of(pm, dt_ms, &q->ou);
         if (row > MG_MICRO_ROWS_MAX)
             break;
     }

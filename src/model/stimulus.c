@@ -21,6 +21,13 @@ int mg_pop_has_stimulus(const mg_pop *p)
     return p->has_ac || p->has_ou || p->n_series > 0;
 }
 
+/* A stimulus the host evaluates into a dense per-step table (everything but the independent OU
+ * current, which the dynamics draw themselves: src/core/stim_ou.h). */
+static int has_table_stimulus(const mg_pop *p)
+{
+    return p->has_ac || (p->has_ou && !p->ou_independent) || p->n_series > 0;
+}
+
 /* First step at or after t_ms; +inf (and huge times) become 2^62. */
 static int64_t step_of(double t_ms, double dt_ms)
 {
@@ -68,7 +75,8 @@ double mg_stim_pA(const mg_pop *p, double dt_ms, int64_t t, double ou)
                            p->ac_phase * (3.141592653589793 / 180.0);
         I += p->ac_offset + p->ac_amplitude * sin(arg);
     }
-    if (p->has_ou && t >= step_of(p->ou_start, dt_ms) && t < step_of(p->ou_stop, dt_ms))
+    if (p->has_ou && !p->ou_independent && t >= step_of(p->ou_start, dt_ms) &&
+        t < step_of(p->ou_stop, dt_ms))
         I += p->ou_mean + ou;
     if (p->n_series > 0)
         I += series_at(p, t_ms);
@@ -110,7 +118,7 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
     int n_stim = 0, first_stim = -1;
     for (int a = 0; a < P; ++a) {
         const mg_pop *p = &m->pops[a];
-        if (mg_pop_has_stimulus(p)) {
+        if (has_table_stimulus(p)) {
             n_stim++;
             if (first_stim < 0)
                 first_stim = a;
@@ -123,7 +131,8 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
     }
     if (n_stim > 0) {
         const mg_pop *p = &m->pops[first_stim];
-        const char *key = p->has_ac ? "ac_current" : p->has_ou ? "ou_current" : "time_current";
+        const char *key = p->has_ac ? "ac_current" : p->n_series > 0 ? "time_current"
+                                                                       : "ou_current";
         if (n_steps < 0)
             return mg_err_set(err, MG_EINVAL, "/populations/%d/%s: time-dependent stimuli are "
                               "not supported by this analysis (allowed: I_e, and step_current "
@@ -163,7 +172,7 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
         const double R = p->tau_m / p->C_m;
         const int np = step_pairs(p, dt_ms, ps, pa);
         out->first[a] = at;
-        if (!mg_pop_has_stimulus(p)) {
+        if (!has_table_stimulus(p)) {
             for (int i = 0; i < np; ++i) {
                 out->step[at] = ps[i];
                 out->mV[at] = pa[i] * R;
@@ -173,12 +182,13 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
             continue;
         }
         /* dense: one entry per step 0 .. n_steps - 1 */
-        const double aou = p->has_ou ? exp(-dt_ms / p->ou_tau) : 0.0;
-        const double sou = p->has_ou ? p->ou_std * sqrt(1.0 - aou * aou) : 0.0;
-        const int64_t ou0 = p->has_ou ? step_of(p->ou_start, dt_ms) : 0;
+        const int frozen = p->has_ou && !p->ou_independent;
+        const double aou = frozen ? exp(-dt_ms / p->ou_tau) : 0.0;
+        const double sou = frozen ? p->ou_std * sqrt(1.0 - aou * aou) : 0.0;
+        const int64_t ou0 = frozen ? step_of(p->ou_start, dt_ms) : 0;
         double x = 0.0;
         for (int64_t t = 0; t < n_steps; ++t) {
-            if (p->has_ou && t >= ou0) /* stationary start, then the exact AR(1) update */
+            if (frozen && t >= ou0) /* stationary start, then the exact AR(1) update */
                 x = t == ou0 ? p->ou_std * mg_stim_normal(seed, a, t)
                              : aou * x + sou * mg_stim_normal(seed, a, t);
             const double I_step = mg_input_at(ps, pa, 0, np, t);
@@ -192,4 +202,15 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
     free(pa);
     out->n = at;
     return MG_OK;
+}
+
+void mg_stim_ou_of(const mg_pop *p, double dt_ms, mg_stim_ou *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!(p->has_ou && p->ou_independent)) {
+        o->t_on = o->t_off = 0; /* never active */
+        return;
+    }
+    mg_stim_ou_init(o, p->ou_mean, p->ou_std, p->ou_tau, p->tau_m / p->C_m, dt_ms,
+                    step_of(p->ou_start, dt_ms), step_of(p->ou_stop, dt_ms));
 }

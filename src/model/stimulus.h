@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 #include "mesogif/model.h"
+#include "core/stim_ou.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,9 +39,13 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
 void mg_inp_tables_free(mg_inp_tables *t);
 
 /* The stimulus current (pA) of population p (index a) in step t, without the step currents:
- * sinusoid and time series at t * dt_ms; ou is the OU deviation x of that step (from
- * mg_stim_ou_next), used only when p->has_ou. Pure. */
+ * sinusoid and time series at t * dt_ms; ou is the OU deviation x of that step, used only for a
+ * frozen OU current (p->has_ou && !p->ou_independent). Pure. */
 double mg_stim_pA(const mg_pop *p, double dt_ms, int64_t t, double ou);
+
+/* The independent OU current of population p for time step dt_ms (src/core/stim_ou.h), or one
+ * that is never active (t_on = t_off = 0) when p has none. */
+void mg_stim_ou_of(const mg_pop *p, double dt_ms, mg_stim_ou *o);
 
 /* The standard normal number of the frozen OU current of population a in step t: Philox key
  * (seed, MG_STREAM_STIM_OU), counter (0, a, t, 0), Box-Muller. Pure. */

@@ -30,14 +30,17 @@ static int check_window(const char *path, double start, double stop, mg_err *err
                         stop, start);
 }
 
-/* A stimulus object: its keys are those of f[n], read into p; the last two are its window. */
+/* A stimulus object: its keys are those of f[n] (read into p; the last two are its window) and
+ * `flag` when not NULL (a boolean the caller reads). */
 static int parse_numbers(const json_t *o, const char *path, const mg_json_num_field *f, size_t n,
-                         mg_pop *p, mg_err *err)
+                         const char *flag, mg_pop *p, mg_err *err)
 {
-    const char *keys[8];
+    const char *keys[9];
     for (size_t i = 0; i < n; i++)
         keys[i] = f[i].key;
-    int rc = mg_json_check_keys(o, path, keys, n, err);
+    if (flag)
+        keys[n] = flag;
+    int rc = mg_json_check_keys(o, path, keys, n + (flag != NULL), err);
     if (rc == MG_OK)
         rc = mg_json_read_numbers(o, path, f, n, p, err);
     if (rc == MG_OK) {
@@ -63,6 +66,23 @@ static const mg_json_num_field ou_fields[] = {
     {"tau", offsetof(mg_pop, ou_tau), 1, 0.0, MG_JSON_POS, "number > 0, ms"},
     WINDOW_FIELDS(ou_start, ou_stop),
 };
+
+/* "ou_current": its numbers, and "independent" (true: a path per realization; default false,
+ * the frozen path shared by every realization). */
+static int parse_ou(const json_t *o, const char *path, mg_pop *p, mg_err *err)
+{
+    int rc = parse_numbers(o, path, ou_fields, COUNT(ou_fields), "independent", p, err);
+    const json_t *ind = json_object_get(o, "independent");
+    if (rc != MG_OK || !ind)
+        return rc;
+    char kp[MG_JSON_PATH_LEN];
+    mg_json_key(kp, path, "independent");
+    if (!json_is_boolean(ind))
+        return mg_json_wrong_type(err, kp, "true or false", ind,
+                                  "true: independent per realization; false (default): frozen");
+    p->ou_independent = json_is_true(ind);
+    return MG_OK;
+}
 
 /* A required array of finite numbers -> malloc'ed copy (NULL when empty). */
 static int numbers(const json_t *o, const char *path, const char *key, const char *allowed,
@@ -168,9 +188,10 @@ int mg_stim_parse_pop(const json_t *obj, const char *path, const char *source, m
                                       "see docs/MODEL_FILE.md \"Stimuli\"");
         int rc;
         if (k == 0)
-            p->has_ac = (rc = parse_numbers(o, kp, ac_fields, COUNT(ac_fields), p, err)) == MG_OK;
+            p->has_ac = (rc = parse_numbers(o, kp, ac_fields, COUNT(ac_fields), NULL, p,
+                                            err)) == MG_OK;
         else if (k == 1)
-            p->has_ou = (rc = parse_numbers(o, kp, ou_fields, COUNT(ou_fields), p, err)) == MG_OK;
+            p->has_ou = (rc = parse_ou(o, kp, p, err)) == MG_OK;
         else
             rc = parse_series(o, kp, source, p, err);
         if (rc != MG_OK)
