@@ -27,10 +27,7 @@
 static void opts_blob(const mg_run_opts *o, mg_run_opts *b)
 {
     *b = *o;
-    b->checkpoint_path = b->resume_path = b->output_path = NULL;
-    b->progress = NULL;
-    b->progress_user = NULL;
-    b->cancel = NULL;
+    mg_run_opts_unhook(b);
 }
 
 /* The open groups as a checkpoint holds them: group index g[m], next realization next[m], sums

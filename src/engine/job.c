@@ -163,6 +163,14 @@ void mg_job_progress(mg_job *job, int final)
     }
 }
 
+void mg_run_opts_unhook(mg_run_opts *o)
+{
+    o->checkpoint_path = o->resume_path = o->output_path = NULL;
+    o->progress = NULL;
+    o->progress_user = NULL;
+    o->cancel = NULL;
+}
+
 void mg_cpu_device_name(char *buf, size_t len, int threads)
 {
     char model[96] = "unknown CPU";

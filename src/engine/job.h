@@ -160,6 +160,10 @@ void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
 /* Report progress if a second has passed (thread-safe; workers call it often). */
 void mg_job_progress(mg_job *job, int final);
 
+/* Clear the pointers of o (progress, cancel, checkpoint, resume and output paths): options
+ * that mean nothing in another process (a checkpoint) or must not act twice (a calibration). */
+void mg_run_opts_unhook(mg_run_opts *o);
+
 /* "T OpenMP threads on <CPU model>" into buf: the device attribute of CPU results. */
 void mg_cpu_device_name(char *buf, size_t len, int threads);
 

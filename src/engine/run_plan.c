@@ -11,12 +11,7 @@ static int attempt(const mg_model *m, const mg_run_opts *base, int64_t R, double
                    double *wall, double *rate_hz, const char **backend, mg_err *err)
 {
     mg_run_opts o = *base;
-    o.progress = NULL;
-    o.progress_user = NULL;
-    o.cancel = NULL;
-    o.checkpoint_path = NULL;
-    o.resume_path = NULL;
-    o.output_path = NULL;
+    mg_run_opts_unhook(&o);
     o.theory = 0; /* computed after the simulation by mg_run: not part of its time */
     o.realization_count = R;
     o.record_realizations = 0;
