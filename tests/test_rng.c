@@ -166,70 +166,54 @@ static void check_chisq(const char *what, const long *cnt, int nbins, long total
                   pv, P_FAIL);
 }
 
-START_TEST(u01_uniform_one_stream)
+/* Uniformity of mg_rng_u01: 1e6 draws (or pairs) of each case into nb bins, checked by
+ * check_chisq: false-failure rate 1e-6 per case. */
+enum { U01_ONE_STREAM, U01_ACROSS_STEPS, U01_LOW_BITS, U01_PAIRS };
+static const struct {
+    const char *what;
+    int nb;
+    uint32_t seed;
+} u01_cases[] = {
+    /* 1e6 consecutive uniforms of one generator (draw counter 0..5e5), expected 1000 per bin */
+    [U01_ONE_STREAM] = {"u01: 1e6 from one generator, 1000 bins", 1000, 11},
+    /* the simulation pattern: a fresh generator per step, first uniform of each */
+    [U01_ACROSS_STEPS] = {"u01: first uniform of 1e6 steps, 1000 bins", 1000, 11},
+    /* the 10 lowest of the 52 bits (from the second word) */
+    [U01_LOW_BITS] = {"u01: lowest 10 of 52 bits, 1024 bins", 1024, 12},
+    /* consecutive pairs (u_2i, u_2i+1) of one generator in a 32 x 32 grid: 977 per cell */
+    [U01_PAIRS] = {"u01: serial pairs, 32x32 grid", 32 * 32, 13},
+};
+
+/* The bin of draw i of case k, from g. */
+static int u01_bin(int k, mg_rng *g, long i)
 {
-    /* 1e6 consecutive uniforms of one generator (draw counter 0..5e5) in 1000 equal bins,
-     * expected 1000 per bin; fail if p < 1e-6 (false-failure rate 1e-6) */
-    enum { NB = 1000 };
-    static long cnt[NB];
+    switch (k) {
+    case U01_ACROSS_STEPS:
+        mg_rng_init(g, u01_cases[k].seed, MG_STREAM_MESO_COUNT, 3, 1, (uint32_t)i);
+        return (int)(mg_rng_u01(g) * 1000);
+    case U01_LOW_BITS: {
+        uint64_t b = (uint64_t)(mg_rng_u01(g) * 4503599627370496.0); /* (k + 1/2) -> k, exact */
+        return (int)(b & 1023);
+    }
+    case U01_PAIRS: {
+        int a = (int)(mg_rng_u01(g) * 32);
+        return a * 32 + (int)(mg_rng_u01(g) * 32);
+    }
+    default:
+        return (int)(mg_rng_u01(g) * 1000);
+    }
+}
+
+START_TEST(u01_uniform)
+{
+    static long cnt[1024];
+    memset(cnt, 0, sizeof cnt);
     const long D = 1000000;
     mg_rng g;
-    mg_rng_init(&g, 11, MG_STREAM_TEST, 0, 0, 0);
+    mg_rng_init(&g, u01_cases[_i].seed, MG_STREAM_TEST, 0, 0, 0);
     for (long i = 0; i < D; i++)
-        cnt[(int)(mg_rng_u01(&g) * NB)]++;
-    check_chisq("u01: 1e6 from one generator, 1000 bins", cnt, NB, D);
-}
-END_TEST
-
-START_TEST(u01_uniform_across_steps)
-{
-    /* the simulation pattern: a fresh generator per step, first uniform of each;
-     * 1e6 steps, 1000 bins; false-failure rate 1e-6 */
-    enum { NB = 1000 };
-    static long cnt[NB];
-    const long D = 1000000;
-    for (long i = 0; i < D; i++) {
-        mg_rng g;
-        mg_rng_init(&g, 11, MG_STREAM_MESO_COUNT, 3, 1, (uint32_t)i);
-        cnt[(int)(mg_rng_u01(&g) * NB)]++;
-    }
-    check_chisq("u01: first uniform of 1e6 steps, 1000 bins", cnt, NB, D);
-}
-END_TEST
-
-START_TEST(u01_low_bits_uniform)
-{
-    /* the 10 lowest of the 52 bits (from the second word) in 1024 bins: 1e6 draws;
-     * false-failure rate 1e-6 */
-    enum { NB = 1024 };
-    static long cnt[NB];
-    const long D = 1000000;
-    mg_rng g;
-    mg_rng_init(&g, 12, MG_STREAM_TEST, 0, 0, 0);
-    for (long i = 0; i < D; i++) {
-        double u = mg_rng_u01(&g);
-        uint64_t k = (uint64_t)(u * 4503599627370496.0); /* (k + 1/2) -> k, exact */
-        cnt[k & (NB - 1)]++;
-    }
-    check_chisq("u01: lowest 10 of 52 bits, 1024 bins", cnt, NB, D);
-}
-END_TEST
-
-START_TEST(u01_serial_pairs)
-{
-    /* consecutive pairs (u_2i, u_2i+1) of one generator in a 32 x 32 grid: 1e6 pairs,
-     * expected 977 per cell; false-failure rate 1e-6 */
-    enum { NB = 32 };
-    static long cnt[NB * NB];
-    const long D = 1000000;
-    mg_rng g;
-    mg_rng_init(&g, 13, MG_STREAM_TEST, 0, 0, 0);
-    for (long i = 0; i < D; i++) {
-        int a = (int)(mg_rng_u01(&g) * NB);
-        int b = (int)(mg_rng_u01(&g) * NB);
-        cnt[a * NB + b]++;
-    }
-    check_chisq("u01: serial pairs, 32x32 grid", cnt, NB * NB, D);
+        cnt[u01_bin(_i, &g, i)]++;
+    check_chisq(u01_cases[_i].what, cnt, u01_cases[_i].nb, D);
 }
 END_TEST
 
@@ -324,7 +308,7 @@ MG_TEST_SUITE(rng,
                        rng_u01_uses_words_in_order, rng_pure_in_counter),
               MG_TCASE("edges", 60, u01_extremes, u01_never_outside_open_interval),
               {.name = "stats", .timeout_s = 120,
-               .tests = MG_TESTS(u01_uniform_one_stream, u01_uniform_across_steps,
-                                 u01_low_bits_uniform, u01_serial_pairs, neighbour_streams_differ,
-                                 distinct_counters_distinct_outputs),
-               .loops = (const mg_test_loop[]){{neighbour_streams_independent, 5}, {NULL, 0}}})
+               .tests = MG_TESTS(neighbour_streams_differ, distinct_counters_distinct_outputs),
+               .loops = (const mg_test_loop[]){{u01_uniform, 4},
+                                               {neighbour_streams_independent, 5},
+                                               {NULL, 0}}})
