@@ -55,48 +55,20 @@ static double uni(mg_rng *g, double lo, double hi)
     return lo + (hi - lo) * mg_rng_u01(g);
 }
 
+/* The arguments of set `set`: one Philox stream each (fixed key). */
+static mg_rng arg_rng(uint32_t set)
+{
+    mg_rng g;
+    mg_rng_init(&g, 2024, MG_STREAM_TEST, set, 0, 0);
+    return g;
+}
+
 typedef struct {
     int64_t max_ulp_glibc;  /* largest integer ulp distance to glibc */
     double max_err;         /* largest real error against the extended reference, ulp */
     double worst_x;         /* argument of max_err */
     long n;                 /* arguments tried */
 } acc_stats;
-
-static void acc_exp(acc_stats *s, double x)
-{
-    double got = mg_exp(x);
-    int64_t d = ulp_dist(got, exp(x));
-    double e = ulp_err(got, expl((long double)x));
-    if (d > s->max_ulp_glibc)
-        s->max_ulp_glibc = d;
-    if (e > s->max_err) {
-        s->max_err = e;
-        s->worst_x = x;
-    }
-    s->n++;
-}
-
-static void acc_log(acc_stats *s, double x)
-{
-    double got = mg_log(x);
-    int64_t d = ulp_dist(got, log(x));
-    double e = ulp_err(got, logl((long double)x));
-    if (d > s->max_ulp_glibc)
-        s->max_ulp_glibc = d;
-    if (e > s->max_err) {
-        s->max_err = e;
-        s->worst_x = x;
-    }
-    s->n++;
-}
-
-static void report(const char *what, const acc_stats *s)
-{
-    if (mg_test_verbose())
-        printf("%-44s n=%8ld  max |mg - glibc| = %lld ulp  max err = %.4f ulp at %.17g\n", what,
-               s->n, (long long)s->max_ulp_glibc, s->max_err, s->worst_x);
-    fflush(stdout); /* Check runs each test in a child that may exit before stdio flushes */
-}
 
 #define EXP_ULP_GLIBC 1
 #define EXP_ERR_MAX 1.0
@@ -106,146 +78,163 @@ static void report(const char *what, const acc_stats *s)
  * of the method (2.04 ulp measured over 1e8 arguments near 1). */
 #define LOG_ERR_MAX 2.5
 
-static void check_exp(const char *what, const acc_stats *s)
+/* A function under test: ours, glibc's, the extended-precision reference and the bounds. */
+typedef struct {
+    const char *name, *glibc_name;
+    double (*mg)(double);
+    double (*glibc)(double);
+    long double (*ref)(long double);
+    int64_t ulp_glibc;
+    double err_max;
+} fn_spec;
+
+static double mg_exp_fn(double x)
 {
-    report(what, s);
-    ck_assert_msg(s->max_ulp_glibc <= EXP_ULP_GLIBC,
-                  "mg_exp within %d ulp of glibc exp (%s): got %lld ulp", EXP_ULP_GLIBC, what,
-                  (long long)s->max_ulp_glibc);
-    ck_assert_msg(s->max_err <= EXP_ERR_MAX, "mg_exp error <= %.1f ulp (%s): %.4f ulp at x = %.17g",
-                  EXP_ERR_MAX, what, s->max_err, s->worst_x);
+    return mg_exp(x);
 }
 
-static void check_log(const char *what, const acc_stats *s)
+static double mg_log_fn(double x)
 {
-    report(what, s);
-    ck_assert_msg(s->max_ulp_glibc <= LOG_ULP_GLIBC,
-                  "mg_log within %d ulp of glibc log (%s): got %lld ulp", LOG_ULP_GLIBC, what,
-                  (long long)s->max_ulp_glibc);
-    ck_assert_msg(s->max_err <= LOG_ERR_MAX, "mg_log error <= %.1f ulp (%s): %.4f ulp at x = %.17g",
-                  LOG_ERR_MAX, what, s->max_err, s->worst_x);
+    return mg_log(x);
 }
 
-static mg_rng arg_rng(uint32_t set)
-{
-    mg_rng g;
-    mg_rng_init(&g, 2024, MG_STREAM_TEST, set, 0, 0);
-    return g;
-}
+static const fn_spec EXP = {"mg_exp", "exp", mg_exp_fn, exp, expl, EXP_ULP_GLIBC, EXP_ERR_MAX};
+static const fn_spec LOG = {"mg_log", "log", mg_log_fn, log, logl, LOG_ULP_GLIBC, LOG_ERR_MAX};
 
-/* ---- exp accuracy ------------------------------------------------------------------------ */
-
-START_TEST(exp_full_range)
+static void acc_add(acc_stats *s, const fn_spec *f, double x)
 {
-    /* 4e6 arguments uniform over the whole finite-result range, normal and subnormal results */
-    acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(1);
-    for (long i = 0; i < 4000000; i++)
-        acc_exp(&s, uni(&g, -745.13, 709.78));
-    check_exp("exp: uniform [-745.13, 709.78]", &s);
-}
-END_TEST
-
-START_TEST(exp_small_args)
-{
-    /* 1e6 arguments with |x| log-uniform in [1e-20, 1], both signs: where e^x is near 1 */
-    acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(2);
-    for (long i = 0; i < 1000000; i++) {
-        double x = pow(10.0, uni(&g, -20.0, 0.0));
-        acc_exp(&s, (i & 1) ? x : -x);
+    double got = f->mg(x);
+    int64_t d = ulp_dist(got, f->glibc(x));
+    double e = ulp_err(got, f->ref((long double)x));
+    if (d > s->max_ulp_glibc)
+        s->max_ulp_glibc = d;
+    if (e > s->max_err) {
+        s->max_err = e;
+        s->worst_x = x;
     }
-    check_exp("exp: |x| log-uniform [1e-20, 1]", &s);
+    s->n++;
 }
-END_TEST
 
-START_TEST(exp_reduction_edges)
+static void acc_check(const char *what, const fn_spec *f, const acc_stats *s)
 {
-    /* 1e6 arguments within 1e-9 relative of (j + 1/2) ln 2, where the reduction x = k ln2 + r
-     * switches k and |r| is largest */
-    acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(3);
-    for (long i = 0; i < 1000000; i++) {
-        double j = floor(uni(&g, -1075.0, 1023.0));
-        double x = (j + 0.5) * 0.69314718055994530942;
-        x *= 1.0 + uni(&g, -1e-9, 1e-9);
-        if (x > -745.13 && x < 709.78)
-            acc_exp(&s, x);
-    }
-    check_exp("exp: near (j+1/2) ln2", &s);
+    if (mg_test_verbose())
+        printf("%-44s n=%8ld  max |mg - glibc| = %lld ulp  max err = %.4f ulp at %.17g\n", what,
+               s->n, (long long)s->max_ulp_glibc, s->max_err, s->worst_x);
+    fflush(stdout); /* Check runs each test in a child that may exit before stdio flushes */
+    ck_assert_msg(s->max_ulp_glibc <= f->ulp_glibc,
+                  "%s within %lld ulp of glibc %s (%s): got %lld ulp", f->name,
+                  (long long)f->ulp_glibc, f->glibc_name, what, (long long)s->max_ulp_glibc);
+    ck_assert_msg(s->max_err <= f->err_max, "%s error <= %.1f ulp (%s): %.4f ulp at x = %.17g",
+                  f->name, f->err_max, what, s->max_err, s->worst_x);
 }
-END_TEST
 
-START_TEST(exp_subnormal_results)
+/* ---- the argument sets ------------------------------------------------------------------- */
+
+/* Each draws argument i from g into *x; 0 when that draw is not used. */
+
+/* uniform over the whole finite-result range of exp, normal and subnormal results */
+static int exp_full_range(mg_rng *g, long i, double *x)
 {
-    /* 1e6 arguments whose results are subnormal (x < log(DBL_MIN) = -708.40) */
-    acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(4);
-    for (long i = 0; i < 1000000; i++)
-        acc_exp(&s, uni(&g, -745.13, -708.40));
-    check_exp("exp: subnormal results [-745.13, -708.40]", &s);
+    (void)i;
+    *x = uni(g, -745.13, 709.78);
+    return 1;
 }
-END_TEST
 
-/* ---- log accuracy ------------------------------------------------------------------------ */
-
-START_TEST(log_full_range)
+/* |x| log-uniform in [1e-20, 1], both signs: where e^x is near 1 */
+static int exp_small_args(mg_rng *g, long i, double *x)
 {
-    /* 4e6 positive normal doubles with uniformly random exponent and significand bits: every
-     * binade from DBL_MIN to DBL_MAX equally often */
-    acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(5);
-    for (long i = 0; i < 4000000; i++) {
-        uint64_t hi = mg_rng_u32(&g), lo = mg_rng_u32(&g);
-        uint64_t e = 1 + hi % 2046; /* biased exponent 1..2046 */
-        uint64_t b = (e << 52) | ((hi >> 11) << 32 & 0x000fffff00000000ULL) | lo;
-        acc_log(&s, mg_double_of(b));
-    }
-    check_log("log: all binades (random bits)", &s);
+    double a = pow(10.0, uni(g, -20.0, 0.0));
+    *x = (i & 1) ? a : -a;
+    return 1;
 }
-END_TEST
 
-START_TEST(log_near_one)
+/* within 1e-9 relative of (j + 1/2) ln 2, where the reduction x = k ln2 + r switches k and |r|
+ * is largest */
+static int exp_reduction_edges(mg_rng *g, long i, double *x)
 {
-    /* 1e6 arguments 1 + d, |d| log-uniform in [1e-16, 0.5], both signs: where log x is small
-     * and relative accuracy is hardest */
-    acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(6);
-    for (long i = 0; i < 1000000; i++) {
-        double d = pow(10.0, uni(&g, -16.0, log10(0.5)));
-        acc_log(&s, (i & 1) ? 1.0 + d : 1.0 - d);
-    }
-    check_log("log: 1 +- d, d in [1e-16, 0.5]", &s);
+    (void)i;
+    double j = floor(uni(g, -1075.0, 1023.0));
+    *x = (j + 0.5) * 0.69314718055994530942;
+    *x *= 1.0 + uni(g, -1e-9, 1e-9);
+    return *x > -745.13 && *x < 709.78;
 }
-END_TEST
 
-START_TEST(log_subnormal_args)
+/* results that are subnormal (x < log(DBL_MIN) = -708.40) */
+static int exp_subnormal_results(mg_rng *g, long i, double *x)
 {
-    /* 1e6 subnormal arguments (random significand bits, exponent field 0) */
-    acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(7);
-    for (long i = 0; i < 1000000; i++) {
-        uint64_t b = ((uint64_t)mg_rng_u32(&g) << 32 | mg_rng_u32(&g)) & 0x000fffffffffffffULL;
-        if (b != 0)
-            acc_log(&s, mg_double_of(b >> (i % 52))); /* spread over all magnitudes */
-    }
-    check_log("log: subnormal x", &s);
+    (void)i;
+    *x = uni(g, -745.13, -708.40);
+    return 1;
 }
-END_TEST
 
-START_TEST(log_reduction_edges)
+/* positive normal doubles with uniformly random exponent and significand bits: every binade
+ * from DBL_MIN to DBL_MAX equally often */
+static int log_full_range(mg_rng *g, long i, double *x)
 {
-    /* 1e6 arguments near 2^e sqrt(2), where the reduction m in [sqrt(1/2), sqrt(2)) wraps,
-     * and near powers of two */
+    (void)i;
+    uint64_t hi = mg_rng_u32(g), lo = mg_rng_u32(g);
+    uint64_t e = 1 + hi % 2046; /* biased exponent 1..2046 */
+    uint64_t b = (e << 52) | ((hi >> 11) << 32 & 0x000fffff00000000ULL) | lo;
+    *x = mg_double_of(b);
+    return 1;
+}
+
+/* 1 + d, |d| log-uniform in [1e-16, 0.5], both signs: where log x is small and relative
+ * accuracy is hardest */
+static int log_near_one(mg_rng *g, long i, double *x)
+{
+    double d = pow(10.0, uni(g, -16.0, log10(0.5)));
+    *x = (i & 1) ? 1.0 + d : 1.0 - d;
+    return 1;
+}
+
+/* subnormal arguments (random significand bits, exponent field 0), spread over all
+ * magnitudes */
+static int log_subnormal_args(mg_rng *g, long i, double *x)
+{
+    uint64_t b = ((uint64_t)mg_rng_u32(g) << 32 | mg_rng_u32(g)) & 0x000fffffffffffffULL;
+    *x = mg_double_of(b >> (i % 52));
+    return b != 0;
+}
+
+/* near 2^e sqrt(2), where the reduction m in [sqrt(1/2), sqrt(2)) wraps, and near powers of
+ * two */
+static int log_reduction_edges(mg_rng *g, long i, double *x)
+{
+    int e = (int)floor(uni(g, -1021.0, 1023.0));
+    double base = (i & 1) ? 1.4142135623730951 : 1.0;
+    *x = ldexp(base * (1.0 + uni(g, -1e-12, 1e-12)), e);
+    return 1;
+}
+
+/* ---- accuracy ---------------------------------------------------------------------------- */
+
+static const struct {
+    const char *what;
+    const fn_spec *f;
+    int (*arg)(mg_rng *g, long i, double *x);
+    long n;
+} acc_cases[] = {
+    {"exp: uniform [-745.13, 709.78]", &EXP, exp_full_range, 4000000},
+    {"exp: |x| log-uniform [1e-20, 1]", &EXP, exp_small_args, 1000000},
+    {"exp: near (j+1/2) ln2", &EXP, exp_reduction_edges, 1000000},
+    {"exp: subnormal results [-745.13, -708.40]", &EXP, exp_subnormal_results, 1000000},
+    {"log: all binades (random bits)", &LOG, log_full_range, 4000000},
+    {"log: 1 +- d, d in [1e-16, 0.5]", &LOG, log_near_one, 1000000},
+    {"log: subnormal x", &LOG, log_subnormal_args, 1000000},
+    {"log: near 2^e and 2^e sqrt2", &LOG, log_reduction_edges, 1000000},
+};
+
+/* Case _i: its n arguments, from the generator of argument set _i + 1. */
+START_TEST(accuracy)
+{
     acc_stats s = {0, 0.0, 0.0, 0};
-    mg_rng g = arg_rng(8);
-    for (long i = 0; i < 1000000; i++) {
-        int e = (int)floor(uni(&g, -1021.0, 1023.0));
-        double base = (i & 1) ? 1.4142135623730951 : 1.0;
-        double x = ldexp(base * (1.0 + uni(&g, -1e-12, 1e-12)), e);
-        acc_log(&s, x);
-    }
-    check_log("log: near 2^e and 2^e sqrt2", &s);
+    mg_rng g = arg_rng((uint32_t)_i + 1);
+    double x;
+    for (long i = 0; i < acc_cases[_i].n; i++)
+        if (acc_cases[_i].arg(&g, i, &x))
+            acc_add(&s, acc_cases[_i].f, x);
+    acc_check(acc_cases[_i].what, acc_cases[_i].f, &s);
 }
 END_TEST
 
@@ -329,8 +318,8 @@ START_TEST(exp_log_roundtrip_integers)
 END_TEST
 
 MG_TEST_SUITE(fmath,
-              MG_TCASE("accuracy", 120, exp_full_range, exp_small_args, exp_reduction_edges,
-                       exp_subnormal_results, log_full_range, log_near_one, log_subnormal_args,
-                       log_reduction_edges),
+              {.name = "accuracy", .timeout_s = 120,
+               .loops = (const mg_test_loop[]){
+                   {accuracy, (int)(sizeof acc_cases / sizeof acc_cases[0])}, {NULL, 0}}},
               MG_TCASE("edges", 60, exp_special_values, log_special_values,
                        exp_log_roundtrip_integers))

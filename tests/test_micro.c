@@ -54,6 +54,24 @@ static void micro_opts(mg_run_opts *o, const mg_model *m)
     o->psd_df_hz = -1.0; /* no spectra: not under test here */
 }
 
+/* data/models/<name>.json into m, and its micro options (micro_opts). */
+static mg_run_opts micro_load(const char *name, mg_model *m)
+{
+    mg_run_opts o;
+    mg_test_load(name, m);
+    micro_opts(&o, m);
+    return o;
+}
+
+/* The model of the JSON text into m, and its micro options (micro_opts). */
+static mg_run_opts micro_parse(const char *json, mg_model *m)
+{
+    mg_run_opts o;
+    parse(json, m);
+    micro_opts(&o, m);
+    return o;
+}
+
 /* spikes of a with node ids of recorded realizations [k0, k0 + k) equal b's (renumbered) */
 static void assert_same_spikes(const mg_result *a, int64_t k0, const mg_result *b, int64_t k,
                                const char *what)
@@ -220,9 +238,7 @@ END_TEST
 START_TEST(csr_per_realization_and_shared)
 {
     mg_model m;
-    mg_test_load("ei_network", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_load("ei_network", &m);
     mg_job job;
     mg_err err = {{0}};
     memset(&job, 0, sizeof job);
@@ -295,10 +311,7 @@ START_TEST(fast_path_equals_explicit_list)
                 m.proj[k].rule = rules[v];
             mg_run_opts o;
             micro_opts(&o, &m);
-            o.t_sim_ms = 2000;
-            o.t_warmup_ms = 500;
-            o.realization_count = 8;
-            o.record_realizations = 8;
+            mg_test_span(&o, 2000, 500, 8, 8);
             o.seed = 3;
             mg_test_run(&m, &o, &r[v]);
             mg_model_free(&m);
@@ -321,13 +334,8 @@ END_TEST
 START_TEST(threads_batches_and_neighbours_do_not_matter)
 {
     mg_model m;
-    mg_test_load("ei_network", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
-    o.t_sim_ms = 600;
-    o.t_warmup_ms = 100;
-    o.realization_count = 40;
-    o.record_realizations = 40;
+    mg_run_opts o = micro_load("ei_network", &m);
+    mg_test_span(&o, 600, 100, 40, 40);
     o.seed = 77;
     for (int shared = 0; shared < 2; ++shared) {
         mg_result r1, r2, r3, one, tail;
@@ -381,16 +389,12 @@ END_TEST
 START_TEST(initial_condition_is_refractory)
 {
     mg_model m;
-    parse("{\"populations\": [{\"name\": \"B\", \"N\": 1000, \"tau_m\": 20, \"C_m\": 250, "
-          "\"E_L\": 10, \"V_reset\": 10, \"V_T_star\": 10, \"Delta_V\": 2, \"lambda_0\": 100, "
-          "\"t_ref\": 4}]}", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_parse("{\"populations\": [{\"name\": \"B\", \"N\": 1000, "
+                                "\"tau_m\": 20, \"C_m\": 250, \"E_L\": 10, \"V_reset\": 10, "
+                                "\"V_T_star\": 10, \"Delta_V\": 2, \"lambda_0\": 100, "
+                                "\"t_ref\": 4}]}", &m);
     mg_test_bins(&o, 1.0, 1.0, 1.0);
-    o.t_sim_ms = 100;
-    o.t_warmup_ms = 0;
-    o.realization_count = 8;
-    o.record_realizations = 8;
+    mg_test_span(&o, 100, 0, 8, 8);
     mg_result r;
     mg_test_run(&m, &o, &r);
     for (int k = 0; k < 8; ++k) {
@@ -426,14 +430,9 @@ START_TEST(delivery_after_whole_step_delay)
                  "\"p\": 1, \"delay\": 2, \"tau_syn\": %s, \"rule\": \"%s\"}]}",
                  taus[v / 2], rules[v % 2]);
         mg_model m;
-        parse(json, &m);
-        mg_run_opts o;
-        micro_opts(&o, &m);
+        mg_run_opts o = micro_parse(json, &m);
         mg_test_bins(&o, 0.5, 0.5, 0.5);
-        o.t_sim_ms = 10;
-        o.t_warmup_ms = 0;
-        o.realization_count = 8;
-        o.record_realizations = 8;
+        mg_test_span(&o, 10, 0, 8, 8);
         mg_result r;
         mg_test_run(&m, &o, &r);
         for (int k = 0; k < 8; ++k) {
@@ -550,9 +549,7 @@ START_TEST(bad_projections_are_rejected)
     snprintf(json, sizeof json, "%s%s]}", head,
              "{\"source\": \"E\", \"target\": \"E\", \"J\": 0.1, \"p\": 0.5, \"delay\": 1, "
              "\"tau_syn\": 3}");
-    parse(json, &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_parse(json, &m);
     o.t_sim_ms = 100;
     o.t_warmup_ms = 0;
     o.stats_bin_ms = 10;
@@ -586,12 +583,10 @@ END_TEST
 START_TEST(memory_estimate)
 {
     mg_model m;
-    mg_test_load("ei_network", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_load("ei_network", &m);
+    double per1, tot1, per2, tot2;
     o.realization_count = 100;
     o.threads = 1;
-    double per1, tot1, per2, tot2;
     mg_err err = {{0}};
     ck_assert_int_eq(mg_run_estimate(&m, &o, &per1, &tot1, &err), MG_OK);
     o.connectivity = MG_CONN_SHARED;
@@ -610,16 +605,11 @@ END_TEST
 START_TEST(spikes_match_traces_and_file)
 {
     mg_model m;
-    mg_test_load("ei_network", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
-    o.t_sim_ms = 500;
-    o.t_warmup_ms = 0;
+    mg_run_opts o = micro_load("ei_network", &m);
+    mg_result r;
+    mg_test_span(&o, 500, 0, 10, 3);
     o.record_bin_ms = 1.0;
     o.realization_first = 5;
-    o.realization_count = 10;
-    o.record_realizations = 3;
-    mg_result r;
     mg_test_run(&m, &o, &r);
     ck_assert_int_eq(r.trace_k, 3);
     const int64_t T = r.trace_T;
@@ -704,16 +694,11 @@ END_TEST
 START_TEST(bernoulli_neuron_binomial_counts)
 {
     mg_model m;
-    parse("{\"populations\": [{\"name\": \"B\", \"N\": 50, \"tau_m\": 20, \"C_m\": 250, "
-          "\"E_L\": 10, \"V_reset\": 10, \"V_T_star\": 10, \"Delta_V\": 2, \"lambda_0\": 100, "
-          "\"t_ref\": 0}]}", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_parse("{\"populations\": [{\"name\": \"B\", \"N\": 50, \"tau_m\": 20, "
+                                "\"C_m\": 250, \"E_L\": 10, \"V_reset\": 10, \"V_T_star\": 10, "
+                                "\"Delta_V\": 2, \"lambda_0\": 100, \"t_ref\": 0}]}", &m);
     mg_test_bins(&o, 1.0, 1.0, 1.0);
-    o.t_sim_ms = 5000;
-    o.t_warmup_ms = 0;
-    o.realization_count = 16;
-    o.record_realizations = 16;
+    mg_test_span(&o, 5000, 0, 16, 16);
     o.seed = 2024;
     mg_result r;
     mg_test_run(&m, &o, &r);
@@ -762,19 +747,14 @@ END_TEST
 START_TEST(dead_time_neuron_mean_isi)
 {
     mg_model m;
-    parse("{\"populations\": [{\"name\": \"B\", \"N\": 50, \"tau_m\": 20, \"C_m\": 250, "
-          "\"E_L\": 10, \"V_reset\": 10, \"V_T_star\": 10, \"Delta_V\": 2, \"lambda_0\": 100, "
-          "\"t_ref\": 4}]}", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
-    o.dt_ms = 1.0;
-    o.t_sim_ms = 10000;
-    o.t_warmup_ms = 0;
-    o.stats_bin_ms = 1.0;
-    o.realization_count = 8;
-    o.record_realizations = 8;
-    o.seed = 99;
+    mg_run_opts o = micro_parse("{\"populations\": [{\"name\": \"B\", \"N\": 50, \"tau_m\": 20, "
+                                "\"C_m\": 250, \"E_L\": 10, \"V_reset\": 10, \"V_T_star\": 10, "
+                                "\"Delta_V\": 2, \"lambda_0\": 100, \"t_ref\": 4}]}", &m);
     mg_result r;
+    o.dt_ms = 1.0;
+    mg_test_span(&o, 10000, 0, 8, 8);
+    o.stats_bin_ms = 1.0;
+    o.seed = 99;
     mg_test_run(&m, &o, &r);
     const int M = 400, R = 4;
     const int64_t nodes = 8 * 50;
@@ -843,9 +823,7 @@ static void exact_isi_pmf(const mg_pop *p, double dt_ms, double *pmf, int n)
 START_TEST(uncoupled_renewal_rate_cv_isi_variance)
 {
     mg_model m;
-    mg_test_load("uncoupled", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_load("uncoupled", &m);
     ck_assert(o.dt_ms == 1.0 && o.stats_bin_ms == 1.0);
     o.realization_count = 64;
     o.record_realizations = 8;
@@ -944,17 +922,13 @@ END_TEST
 START_TEST(adaptation_kernel_timing_first_isi)
 {
     mg_model m;
-    parse("{\"populations\": [{\"name\": \"A\", \"N\": 1000, \"tau_m\": 20, \"C_m\": 250, "
-          "\"E_L\": 25, \"V_reset\": 25, \"V_T_star\": 15, \"Delta_V\": 2, \"lambda_0\": 10, "
-          "\"t_ref\": 1, \"tau_sfa\": [5], \"q_sfa\": [30]}]}", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_parse("{\"populations\": [{\"name\": \"A\", \"N\": 1000, "
+                                "\"tau_m\": 20, \"C_m\": 250, \"E_L\": 25, \"V_reset\": 25, "
+                                "\"V_T_star\": 15, \"Delta_V\": 2, \"lambda_0\": 10, "
+                                "\"t_ref\": 1, \"tau_sfa\": [5], \"q_sfa\": [30]}]}", &m);
     o.dt_ms = 0.5;
-    o.t_sim_ms = 200;
-    o.t_warmup_ms = 0;
+    mg_test_span(&o, 200, 0, 64, 64);
     o.stats_bin_ms = 1.0;
-    o.realization_count = 64;
-    o.record_realizations = 64;
     o.seed = 555;
     enum { NPMF = 400 };
     double pmf[NPMF], obs[NPMF];
@@ -987,9 +961,7 @@ END_TEST
 START_TEST(nest_testcase_micro_rate)
 {
     mg_model m;
-    mg_test_load("nest_testcase", &m);
-    mg_run_opts o;
-    micro_opts(&o, &m);
+    mg_run_opts o = micro_load("nest_testcase", &m);
     o.realization_count = 16;
     o.seed = 12345;
     mg_result r;
@@ -1018,9 +990,7 @@ START_TEST(micro_vs_meso_rates)
     const int reals[3] = {16, 64, 64};
     for (int i = 0; i < 3; ++i) {
         mg_model m;
-        mg_test_load(models[i], &m);
-        mg_run_opts o;
-        micro_opts(&o, &m);
+        mg_run_opts o = micro_load(models[i], &m);
         o.realization_count = reals[i];
         o.seed = 31;
         mg_result mi, me;

@@ -73,6 +73,41 @@ static void add_proj(hand_model *h, int src, int tgt, double J, double p, double
         .source = src, .target = tgt, .J = J, .p = p, .delay = delay, .tau_syn = tau_syn};
 }
 
+/* A model of the one population a, coupled to itself with weight J (none for J = 0), p = 1. */
+static void model_one(hand_model *h, mg_pop a, double J, double delay, double tau_syn)
+{
+    model_init(h, 1);
+    h->pops[0] = a;
+    if (J != 0.0)
+        add_proj(h, 0, 0, J, 1.0, delay, tau_syn);
+}
+
+/* MODEL.md 3(e), the NEST test case: one population, tau_sfa 500 ms, J_theta 0.5 mV s,
+ * self-inhibition w = -0.5 mV/Hz (delay 1 ms, tau_s 2 ms). */
+static void nest_testcase(hand_model *h)
+{
+    const double t1[] = {500}, j1[] = {0.5};
+    model_one(h, pop(10, 2, 40, 1, t1, j1, 0), -0.05, 1.0, 2.0);
+}
+
+/* The renewal solution of population p at input h0 (mV), which must exist. */
+static mg_renewal renewal_of(const mg_pop *p, double h0)
+{
+    mg_renewal r;
+    mg_err e;
+    int rc = mg_theory_stationary_pop(p, h0, &r, &e);
+    ck_assert_msg(rc == MG_OK, "stationary_pop failed: %s", e.msg);
+    return r;
+}
+
+/* The uncoupled population of MODEL.md §4.1 (u_th 15, Delta_u 2, no adaptation) at mu 18 mV:
+ * A0 = 13.723 Hz. */
+static mg_renewal uncoupled_18(void)
+{
+    mg_pop p = pop(15, 2, 0, 0, NULL, NULL, 0);
+    return renewal_of(&p, 18);
+}
+
 /* |x - ref| within 1e-3 relative or half a unit of the reference's last printed digit */
 static int close_to(double x, double ref, int decimals)
 {
@@ -168,9 +203,7 @@ START_TEST(gain_matches_finite_difference)
     const mg_pop *ps[2] = {&pa, &pn};
     for (int k = 0; k < 2; k++) {
         const double h0 = 20.0, dh = 1e-4;
-        mg_renewal r;
-        mg_err e;
-        ck_assert_int_eq(mg_theory_stationary_pop(ps[k], h0, &r, &e), MG_OK);
+        mg_renewal r = renewal_of(ps[k], h0);
         double fd = (stationary_rate(ps[k], h0 + dh, NULL) - stationary_rate(ps[k], h0 - dh, NULL)) /
                     (2 * dh);
         /* central difference error ~ dh^2 A''' ~ 1e-8 relative */
@@ -183,10 +216,7 @@ END_TEST
 
 START_TEST(grid_density_and_interpolation)
 {
-    mg_pop p = pop(15, 2, 0, 0, NULL, NULL, 0);
-    mg_renewal r;
-    mg_err e;
-    ck_assert_int_eq(mg_theory_stationary_pop(&p, 18, &r, &e), MG_OK);
+    mg_renewal r = uncoupled_18();
     ck_assert(r.n > 10 && r.tau_ms[0] == 4.0);
     /* integral of P over the grid (trapezoid on the stored nodes) is 1 - S(end) */
     double integral = 0.0;
@@ -250,9 +280,7 @@ START_TEST(self_excited_bistable_population)
     /* u_th 15, mu 2, w = J N tau_m = 0.8 mV/Hz: low (0.015 Hz), middle (30.3 Hz, unstable)
      * and high (74.4 Hz) state */
     hand_model h;
-    model_init(&h, 1);
-    h.pops[0] = pop(15, 2, 2, 0, NULL, NULL, 0);
-    add_proj(&h, 0, 0, 0.08, 1.0, 1.0, 3.0);
+    model_one(&h, pop(15, 2, 2, 0, NULL, NULL, 0), 0.08, 1.0, 3.0);
     mg_fixed_points f;
     mg_err e;
     ck_assert_int_eq(mg_theory_fixed_points(&h.m, 200, &f, &e), MG_OK);
@@ -276,10 +304,7 @@ START_TEST(nest_testcase_and_ei_networks)
     mg_err e;
     /* 3(e): one population, tau_sfa 500 ms, q_sfa 1 mV, w = -0.5 mV/Hz */
     hand_model h;
-    model_init(&h, 1);
-    const double t1[] = {500}, j1[] = {0.5};
-    h.pops[0] = pop(10, 2, 40, 1, t1, j1, 0);
-    add_proj(&h, 0, 0, -0.05, 1.0, 1.0, 2.0);
+    nest_testcase(&h);
     ck_assert_int_eq(mg_theory_fixed_points(&h.m, 200, &f, &e), MG_OK);
     ck_assert_msg(f.n == 1 && close_to(f.fp[0].A_hz[0], 22.723, 3), "NEST test: %.5f Hz",
                   f.n ? f.fp[0].A_hz[0] : -1);
@@ -379,10 +404,8 @@ END_TEST
 
 START_TEST(renewal_spectrum_limits)
 {
-    mg_pop p = pop(15, 2, 0, 0, NULL, NULL, 0);
-    mg_renewal r;
+    mg_renewal r = uncoupled_18();
     mg_err e;
-    ck_assert_int_eq(mg_theory_stationary_pop(&p, 18, &r, &e), MG_OK);
     const double N = 1000;
     double f[3] = {0.0, 1e-3, 1e5}, S[3];
     ck_assert_int_eq(mg_theory_renewal_spectrum(&r, N, f, 3, S, &e), MG_OK);
@@ -401,10 +424,8 @@ START_TEST(renewal_spectrum_bin_variance)
      * bin), Var(A_D) = A0 (1 - A0 D)/(N D) exactly (MODEL.md §4.2); in terms of the spectrum
      * Var = integral S(f) sinc^2(f D) df over all f. Simpson on 0..20 kHz, df = 2 Hz, of
      * S - A0/N (the flat part integrates to A0/(N D)); the truncation beyond 20 kHz is ~1e-6. */
-    mg_pop p = pop(15, 2, 0, 0, NULL, NULL, 0);
-    mg_renewal r;
+    mg_renewal r = uncoupled_18();
     mg_err e;
-    ck_assert_int_eq(mg_theory_stationary_pop(&p, 18, &r, &e), MG_OK);
     const double N = 1000, D = 1e-3, df = 2.0;
     const int n = 10001;
     static double f[10001], S[10001];
@@ -430,9 +451,8 @@ START_TEST(susceptibility_closed_form_and_limits)
      * R_u = (lambda/Delta_u) / (1 + lambda tau_m + i w tau_m) (docs/THEORY.md §3) */
     mg_pop p = pop(15, 2, 0, 0, NULL, NULL, 14);
     p.t_ref = 0.0;
-    mg_renewal r;
+    mg_renewal r = renewal_of(&p, 14);
     mg_err e;
-    ck_assert_int_eq(mg_theory_stationary_pop(&p, 14, &r, &e), MG_OK);
     const double lam = 10.0 * exp(-0.5), tm = 0.020;
     double f[5] = {0.0, 1.0, 10.0, 100.0, 1000.0};
     mg_cplx Ru[5], Rt[5];
@@ -478,9 +498,8 @@ START_TEST(adaptation_response_matches_deterministic_meso)
     static const double re[3] = {1.09262, 1.19951, 1.58840}, im[3] = {0.22397, 0.16518, 0.68894};
     const double t1[] = {500}, j1[] = {0.5};
     mg_pop p = pop(10, 2, 40, 1, t1, j1, 0);
-    mg_renewal r;
+    mg_renewal r = renewal_of(&p, 40);
     mg_err e;
-    ck_assert_int_eq(mg_theory_stationary_pop(&p, 40, &r, &e), MG_OK);
     mg_cplx Ru[3], Rt[3];
     ck_assert_int_eq(mg_theory_pop_response(&r, f, 3, Ru, Rt, NULL, &e), MG_OK);
     for (int k = 0; k < 3; k++) {
@@ -498,12 +517,10 @@ END_TEST
 START_TEST(network_spectrum_reduces_to_renewal)
 {
     hand_model h;
-    model_init(&h, 1);
-    h.pops[0] = pop(15, 2, 18, 0, NULL, NULL, 0);
+    model_one(&h, pop(15, 2, 18, 0, NULL, NULL, 0), 0.0, 0.0, 0.0);
     h.pops[0].N = 1000;
-    mg_renewal r;
+    mg_renewal r = renewal_of(&h.pops[0], 18);
     mg_err e;
-    ck_assert_int_eq(mg_theory_stationary_pop(&h.pops[0], 18, &r, &e), MG_OK);
     double f[6] = {0.0, 0.5, 5.0, 16.0, 50.0, 500.0}, S1[6], S2[6], A = r.A0_hz;
     ck_assert_int_eq(mg_theory_renewal_spectrum(&r, 1000, f, 6, S1, &e), MG_OK);
     ck_assert_int_eq(mg_theory_spectrum(&h.m, &A, f, 6, S2, &e), MG_OK);
@@ -539,10 +556,7 @@ START_TEST(network_spectrum_high_frequency_limit)
 
     /* NEST test case: self-inhibition plus adaptation; S(0) far below A0/N (MODEL.md §4.3) */
     hand_model h;
-    model_init(&h, 1);
-    const double t1[] = {500}, j1[] = {0.5};
-    h.pops[0] = pop(10, 2, 40, 1, t1, j1, 0);
-    add_proj(&h, 0, 0, -0.05, 1.0, 1.0, 2.0);
+    nest_testcase(&h);
     ck_assert_int_eq(mg_theory_fixed_points(&h.m, 200, &fp, &e), MG_OK);
     double A = fp.fp[0].A_hz[0], g[3] = {0.0, 1e4, 1e5};
     ck_assert_int_eq(mg_theory_spectrum(&h.m, &A, g, 3, S, &e), MG_OK);
@@ -560,9 +574,7 @@ START_TEST(oscillatory_instability_beyond_static_criterion)
      * eigenvalue is < 0. The deterministic meso model confirms both (settles at 22.49 Hz vs
      * oscillates with 11.7 Hz std; docs/THEORY.md §5). */
     hand_model h;
-    model_init(&h, 1);
-    h.pops[0] = pop(15, 2, 40, 0, NULL, NULL, 0);
-    add_proj(&h, 0, 0, -0.08, 1.0, 3.0, 2.0);
+    model_one(&h, pop(15, 2, 40, 0, NULL, NULL, 0), -0.08, 3.0, 2.0);
     mg_fixed_points f;
     mg_err e;
     ck_assert_int_eq(mg_theory_fixed_points(&h.m, 200, &f, &e), MG_OK);

@@ -90,17 +90,27 @@ static inline int mg_test_verbose(void)
 
 /* mg_run_opts_default with the fields nearly every test sets: backend, simulated time and
  * warm-up (ms), R realizations of which the first rec are recorded as traces. */
+static inline void mg_test_span(mg_run_opts *o, double t_sim_ms, double t_warmup_ms, int64_t R,
+                                int64_t rec);
 static inline mg_run_opts mg_test_opts(mg_backend backend, double t_sim_ms, double t_warmup_ms,
                                        int64_t R, int64_t rec)
 {
     mg_run_opts o;
     mg_run_opts_default(&o);
     o.backend = backend;
-    o.t_sim_ms = t_sim_ms;
-    o.t_warmup_ms = t_warmup_ms;
-    o.realization_count = R;
-    o.record_realizations = rec;
+    mg_test_span(&o, t_sim_ms, t_warmup_ms, R, rec);
     return o;
+}
+
+/* The fields of a run's size: simulated time and warm-up (ms), R realizations of which the
+ * first rec are recorded as traces. */
+static inline void mg_test_span(mg_run_opts *o, double t_sim_ms, double t_warmup_ms, int64_t R,
+                                int64_t rec)
+{
+    o->t_sim_ms = t_sim_ms;
+    o->t_warmup_ms = t_warmup_ms;
+    o->realization_count = R;
+    o->record_realizations = rec;
 }
 
 /* mg_run_opts_default at level, with the time step of the model file where it gives one. */
