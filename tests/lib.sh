@@ -61,6 +61,20 @@ run() {
     rc=$?
 }
 
+# mg_term_after SECONDS CMD...: start CMD (its output discarded), send it SIGTERM after
+# SECONDS; its exit status in $code (a run: 75 with a checkpoint written when it was still
+# going, 0 when it ended before the signal).
+mg_term_after() {
+    local delay=$1 pid
+    shift
+    "$@" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -TERM $pid 2>/dev/null
+    wait $pid
+    code=$?
+}
+
 # mg_end: the count line; the exit status is 1 on any failure.
 mg_end() {
     echo "$mg_name: $n_pass passed, $n_fail failed"

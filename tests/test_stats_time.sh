@@ -85,12 +85,7 @@ fi
 CK=(run "$T/step.json" --t-sim 40s --t-warmup 100ms --realizations 256 --stats-time 100ms --quiet
     --backend cpu --threads 2 --seed 9 --record-realizations 0)
 "$M" "${CK[@]}" --out "$T/full.h5" >/dev/null 2>&1
-"$M" "${CK[@]}" --out "$T/ck.h5" --checkpoint "$T/ck.ckpt" >/dev/null 2>&1 &
-pid=$!
-sleep 0.7
-kill -TERM $pid 2>/dev/null
-wait $pid
-code=$?
+mg_term_after 0.7 "$M" "${CK[@]}" --out "$T/ck.h5" --checkpoint "$T/ck.ckpt"
 if [ $code -eq 0 ]; then
     echo "SKIP checkpoint: the run finished before the signal (machine too fast for this size)"
 elif [ $code -eq 75 ] && "$M" run --resume "$T/ck.ckpt" --quiet >/dev/null 2>&1 &&
@@ -101,12 +96,8 @@ else
     fail "checkpoint: exit $code, or resumed /stats/time differs"
 fi
 if [ -f "$T/ck.h5" ]; then
-    "$M" "${CK[@]}" --out "$T/ck2.h5" --checkpoint "$T/ck2.ckpt" >/dev/null 2>&1 &
-    pid=$!
-    sleep 0.5
-    kill -TERM $pid 2>/dev/null
-    wait $pid
-    if [ $? -eq 75 ]; then
+    mg_term_after 0.5 "$M" "${CK[@]}" --out "$T/ck2.h5" --checkpoint "$T/ck2.ckpt"
+    if [ $code -eq 75 ]; then
         "$M" run --resume "$T/ck2.ckpt" --stats-time 50ms --quiet >/dev/null 2>"$T/err"
         rc=$?
         if [ $rc -eq 2 ] && grep -q -- "--stats-time: does not apply with --resume" "$T/err"; then

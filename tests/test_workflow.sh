@@ -68,17 +68,11 @@ expect "merge: --force overwrites an earlier merge" 0 "" \
 expect "merge: a merged file merges again (complete)" 0 "" "$M" merge "$T/mm.h5" "$T/m.h5"
 
 # ---- 2. a run never destroys a checkpoint it did not write ---------------------------------
-# stop SECONDS ARGS...: start `mesogif run ARGS`, send SIGTERM after SECONDS; exit status in
-# $code (75 with a checkpoint written when the run was still going)
+# stop SECONDS ARGS...: `mesogif run ARGS` stopped by SIGTERM after SECONDS (mg_term_after)
 stop() {
-    local wait=$1
+    local delay=$1
     shift
-    "$M" run "$@" >/dev/null 2>&1 &
-    local pid=$!
-    sleep "$wait"
-    kill -TERM $pid 2>/dev/null
-    wait $pid
-    code=$?
+    mg_term_after "$delay" "$M" run "$@"
 }
 # a run stopped by SIGTERM writes its checkpoint (exit 75); the same command again must not
 # start from zero over it. Long enough (20 realizations x 10 min) never to end before the signal.
