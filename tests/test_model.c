@@ -32,6 +32,18 @@ static void load_ok(const char *path, mg_model *m)
     ck_assert_msg(rc == MG_OK, "%s does not load: %s", path, err.msg);
 }
 
+/* data/models/<name>.json, which must have P populations and (n_proj >= 0) n_proj
+ * projections. */
+static void load_sized(const char *name, mg_model *m, int P, int n_proj)
+{
+    char path[256];
+    snprintf(path, sizeof path, "data/models/%s.json", name);
+    load_ok(path, m);
+    ck_assert_int_eq(m->P, P);
+    if (n_proj >= 0)
+        ck_assert_int_eq(m->n_proj, n_proj);
+}
+
 /* A valid two-population model, to be broken one key at a time with jansson. */
 static const char *base_text =
     "{\"name\": \"t\", \"description\": \"test\", \"comment\": \"c\","
@@ -69,23 +81,35 @@ static json_t *proj(json_t *b, size_t i)
     return json_array_get(json_object_get(b, "projections"), i);
 }
 
+/* Parse text, which must be refused: MG_EINVAL and a zeroed model (what names it in
+ * messages); the message in *err. */
+static void parse_refused(const char *text, const char *what, mg_err *err)
+{
+    mg_model m;
+    memset(&m, 0xab, sizeof m); /* the parser must not rely on a zeroed input */
+    int rc = mg_model_parse(text, "test.json", &m, err);
+    ck_assert_msg(rc == MG_EINVAL, "%s: expected MG_EINVAL, got %d (%s)", what, rc, err->msg);
+    ck_assert_msg(is_zeroed(&m), "%s: model not zeroed after an error", what);
+    mg_model_free(&m); /* zeroed: must be a no-op */
+}
+
+/* Each of the NULL-terminated words of ap is in the message msg (of what). */
+static void assert_words(const char *msg, const char *what, va_list ap)
+{
+    for (const char *w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
+        ck_assert_msg(strstr(msg, w) != NULL, "%s: message lacks \"%s\": %s", what, w, msg);
+}
+
 /* Parse text; require MG_EINVAL, a zeroed model, and each of the NULL-terminated words
  * (the first is usually the JSON Pointer) in the message. */
 static void expect_text_error(const char *text, const char *what, ...)
 {
-    mg_model m;
     mg_err err = {{0}};
-    memset(&m, 0xab, sizeof m); /* the parser must not rely on a zeroed input */
-    int rc = mg_model_parse(text, "test.json", &m, &err);
-    ck_assert_msg(rc == MG_EINVAL, "%s: expected MG_EINVAL, got %d (%s)", what, rc, err.msg);
-    ck_assert_msg(is_zeroed(&m), "%s: model not zeroed after an error", what);
+    parse_refused(text, what, &err);
     va_list ap;
     va_start(ap, what);
-    for (const char *w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
-        ck_assert_msg(strstr(err.msg, w) != NULL, "%s: message lacks \"%s\": %s", what, w,
-                      err.msg);
+    assert_words(err.msg, what, ap);
     va_end(ap);
-    mg_model_free(&m); /* zeroed: must be a no-op */
 }
 
 /* Same for a jansson document (consumed). The message must also start with the path. */
@@ -94,20 +118,14 @@ static void expect_doc_error(json_t *doc, const char *path, ...)
 {
     char *text = json_dumps(doc, 0);
     json_decref(doc);
-    mg_model m;
     mg_err err = {{0}};
-    memset(&m, 0xab, sizeof m);
-    int rc = mg_model_parse(text, "test.json", &m, &err);
-    ck_assert_msg(rc == MG_EINVAL, "%s: expected MG_EINVAL, got %d (%s)", path, rc, err.msg);
-    ck_assert_msg(is_zeroed(&m), "%s: model not zeroed after an error", path);
+    parse_refused(text, path, &err);
     size_t lp = strlen(path);
     ck_assert_msg(strncmp(err.msg, path, lp) == 0 && err.msg[lp] == ':',
                   "message does not start with \"%s:\": %s", path, err.msg);
     va_list ap;
     va_start(ap, path);
-    for (const char *w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
-        ck_assert_msg(strstr(err.msg, w) != NULL, "%s: message lacks \"%s\": %s", path, w,
-                      err.msg);
+    assert_words(err.msg, path, ap);
     va_end(ap);
     free(text);
 }
@@ -172,9 +190,7 @@ END_TEST
 START_TEST(b1_values)
 {
     mg_model m;
-    load_ok("data/models/bistable_b1.json", &m);
-    ck_assert_int_eq(m.P, 2);
-    ck_assert_int_eq(m.n_proj, 2);
+    load_sized("bistable_b1", &m, 2, 2);
     for (int a = 0; a < 2; a++) {
         const mg_pop *p = &m.pops[a];
         ck_assert_int_eq(p->N, 500);
@@ -210,8 +226,7 @@ END_TEST
 START_TEST(b2_values)
 {
     mg_model m;
-    load_ok("data/models/bistable_b2.json", &m);
-    ck_assert_int_eq(m.P, 2);
+    load_sized("bistable_b2", &m, 2, -1);
     for (int a = 0; a < 2; a++) {
         EQ(mg_pop_mu(&m.pops[a]), 22.0);
         ck_assert_int_eq(m.pops[a].n_sfa, 1);
@@ -292,9 +307,7 @@ END_TEST
 START_TEST(uncoupled_values)
 {
     mg_model m;
-    load_ok("data/models/uncoupled.json", &m);
-    ck_assert_int_eq(m.P, 1);
-    ck_assert_int_eq(m.n_proj, 0);
+    load_sized("uncoupled", &m, 1, 0);
     ck_assert_ptr_null(m.proj);
     ck_assert_int_eq(m.pops[0].N, 1000);
     EQ(mg_pop_mu(&m.pops[0]), 18.0);
@@ -307,10 +320,8 @@ END_TEST
 START_TEST(lif_adap_values)
 {
     mg_model m;
-    load_ok("data/models/lif_adap.json", &m);
+    load_sized("lif_adap", &m, 1, 0);
     const mg_pop *p = &m.pops[0];
-    ck_assert_int_eq(m.P, 1);
-    ck_assert_int_eq(m.n_proj, 0);
     ck_assert_int_eq(p->N, 500);
     EQ(mg_pop_mu(p), 12.0);
     EQ(mg_pop_mu(p) + mg_pop_step_current(p, 700.0) * p->tau_m / p->C_m, 27.0);
@@ -326,9 +337,8 @@ END_TEST
 START_TEST(nest_testcase_values)
 {
     mg_model m;
-    load_ok("data/models/nest_testcase.json", &m);
+    load_sized("nest_testcase", &m, 1, -1);
     const mg_pop *p = &m.pops[0];
-    ck_assert_int_eq(m.P, 1);
     ck_assert_int_eq(p->N, 500);
     EQ(mg_pop_mu(p), 40.0);
     EQ(p->V_T_star, 10.0);
