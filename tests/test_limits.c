@@ -90,11 +90,13 @@ static double peak_rss(void)
 }
 
 /* B1 as make_model gives it, and opts_small. */
-static void b1_small(mg_model *m, mg_run_opts *o)
+static mg_run_opts b1_small(mg_model *m)
 {
     mg_err err = {{0}};
+    mg_run_opts o;
     ck_assert_msg(make_model(NULL, m, &err) == MG_OK, "%s", err.msg);
-    opts_small(o);
+    opts_small(&o);
+    return o;
 }
 
 /* ---- history length -------------------------------------------------------------------- */
@@ -220,8 +222,7 @@ END_TEST
 START_TEST(realization_range_boundary)
 {
     mg_model m;
-    mg_run_opts o;
-    b1_small(&m, &o);
+    mg_run_opts o = b1_small(&m);
     mg_err err = {{0}};
     double per, total;
     /* the last index, 2^32 - 1, runs (the Philox counter holds it) */
@@ -256,11 +257,10 @@ END_TEST
 
 START_TEST(steps_boundary)
 {
-    mg_model m;
-    mg_run_opts o;
-    b1_small(&m, &o);
-    mg_err err = {{0}};
     double per, total;
+    mg_model m;
+    mg_run_opts o = b1_small(&m);
+    mg_err err = {{0}};
     /* 2^32 - 1 steps of 1 ms, traces and statistics in 2^20-step bins (small) */
     mg_test_bins(&o, 1.0, 1048576.0, 1048576.0);
     o.t_sim_ms = 4294967295.0;
@@ -278,8 +278,8 @@ END_TEST
 
 START_TEST(neurons_boundary)
 {
-    mg_model m;
     mg_err err = {{0}};
+    mg_model m;
     ck_assert_int_eq(make_model_pop0("N", 1000000000, &m, &err), MG_OK);
     ck_assert_int_eq(m.pops[0].N, 1000000000LL);
     /* a short meso run with 1e9 neurons: counts up to N, products N * K in int64 */
@@ -301,8 +301,7 @@ END_TEST
 START_TEST(memory_refused_before_allocation)
 {
     mg_model m;
-    mg_run_opts o;
-    b1_small(&m, &o);
+    mg_run_opts o = b1_small(&m);
     mg_err err = {{0}};
     /* 1e6 recorded realizations x 2 populations x 1e8 bins: 800 TB of traces */
     o.realization_count = o.record_realizations = 1000000;
