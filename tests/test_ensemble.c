@@ -43,8 +43,7 @@ static void runs_agree(int threads_a, int64_t batch_a, int threads_b, int64_t ba
     o.batch = batch_b;
     mg_test_run(&model, &o, &r2);
     mg_test_same_run(&r1, &r2, 70, what);
-    mg_result_free(&r1);
-    mg_result_free(&r2);
+    MG_TEST_RESULTS_FREE(&r1, &r2);
 }
 
 START_TEST(one_and_two_threads_are_bitwise_equal)
@@ -73,9 +72,7 @@ START_TEST(realization_alone_equals_realization_in_ensemble)
     mg_test_range(&o, 33, 37);
     mg_test_run(&model, &o, &tail);
     mg_test_same_traces(&all, 33, &tail, 37, "range [33, 70)");
-    mg_result_free(&all);
-    mg_result_free(&one);
-    mg_result_free(&tail);
+    MG_TEST_RESULTS_FREE(&all, &one, &tail);
 }
 END_TEST
 
@@ -96,9 +93,7 @@ START_TEST(stats_of_split_ranges_add_up)
     mg_test_run(&model, &o, &b);
     ck_assert_int_eq(mg_stats_add(&a.stats, &b.stats, &err), MG_OK);
     mg_test_close_stats(&a.stats, &all.stats, "ranges [0, 32) + [32, 70) vs [0, 70)");
-    mg_result_free(&all);
-    mg_result_free(&a);
-    mg_result_free(&b);
+    MG_TEST_RESULTS_FREE(&all, &a, &b);
 }
 END_TEST
 
@@ -118,9 +113,7 @@ START_TEST(different_seeds_differ_and_same_seed_repeats)
     ck_assert_msg(memcmp(a.A_N, c.A_N, n * sizeof(float)) != 0, "seeds 99 and 100 agree");
     /* neighbouring realizations differ too */
     mg_test_neighbours_differ(&a);
-    mg_result_free(&a);
-    mg_result_free(&b);
-    mg_result_free(&c);
+    MG_TEST_RESULTS_FREE(&a, &b, &c);
 }
 END_TEST
 

@@ -790,15 +790,13 @@ static void check_run_merge(mg_level level, int64_t cut, int64_t count)
     mg_model_free(&m);
 }
 
-START_TEST(merge_of_run_ranges_equals_union_meso)
+/* _i = 0: meso, split at realizations 45 and 77; 1: micro, at 5 and 12. */
+START_TEST(merge_of_run_ranges_equals_union)
 {
-    check_run_merge(MG_LEVEL_MESO, 45, 77);
-}
-END_TEST
-
-START_TEST(merge_of_run_ranges_equals_union_micro)
-{
-    check_run_merge(MG_LEVEL_MICRO, 5, 12);
+    if (_i == 0)
+        check_run_merge(MG_LEVEL_MESO, 45, 77);
+    else
+        check_run_merge(MG_LEVEL_MICRO, 5, 12);
 }
 END_TEST
 
@@ -848,7 +846,7 @@ MG_TEST_SUITE(stats,
                        psd_of_ar1_matches_its_closed_form),
               MG_TCASE("switching", 120, switching_matches_reference_implementation,
                        telegraph_rates_dwells_and_coverage),
-              MG_TCASE("merge", 120, merge_of_synthetic_records_equals_union,
-                       merge_of_run_ranges_equals_union_meso,
-                       merge_of_run_ranges_equals_union_micro),
+              {.name = "merge", .timeout_s = 120,
+               .tests = MG_TESTS(merge_of_synthetic_records_equals_union),
+               .loops = (const mg_test_loop[]){{merge_of_run_ranges_equals_union, 2}, {NULL, 0}}},
               MG_TCASE("io", 60, h5_statistics_round_trip_bitwise))

@@ -259,4 +259,14 @@ static inline void mg_test_free_each(void *const *p, size_t n)
     mg_test_free_each((void *const[]){__VA_ARGS__},                                        \
                       sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
 
+/* mg_result_free every result given: MG_TEST_RESULTS_FREE(&a, &b, &c). */
+static inline void mg_test_results_free_each(mg_result *const *r, size_t n)
+{
+    for (size_t i = 0; i < n; ++i)
+        mg_result_free(r[i]);
+}
+#define MG_TEST_RESULTS_FREE(...)                                                          \
+    mg_test_results_free_each((mg_result *const[]){__VA_ARGS__},                           \
+                              sizeof((mg_result *const[]){__VA_ARGS__}) / sizeof(mg_result *))
+
 #endif /* MESOGIF_TESTS_TESTUTIL_H */
