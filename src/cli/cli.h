@@ -59,6 +59,16 @@ typedef struct {
     int *given;
 } mg_cli_num;
 int mg_cli_num_option(const mg_cli_num *tab, int n, int c, const char *arg);
+/* The enumerated options of a verb as a table: getopt_long's value id, the name and the n
+ * allowed values. mg_cli_enum_option: c is one of the n rows of tab: the index of arg among its
+ * values, or -1 after the error line (mg_cli_parse_choice); -2 when c is in no row. */
+typedef struct {
+    int id;
+    const char *name;
+    const char *values[4];
+    int n;
+} mg_cli_enum;
+int mg_cli_enum_option(const mg_cli_enum *tab, int n, int c, const char *arg);
 /* The optional model file after a verb's options (the words argv[first..argc)): 0 with *path
  * (NULL: none given), or -1 after the line "<verb>: one model file at most, ...". */
 int mg_cli_model_arg(const char *verb, int argc, char **argv, int first, const char **path);

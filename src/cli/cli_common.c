@@ -268,3 +268,11 @@ int mg_cli_num_option(const mg_cli_num *tab, int n, int c, const char *arg)
         *e->given = 1;
     return 0;
 }
+
+int mg_cli_enum_option(const mg_cli_enum *tab, int n, int c, const char *arg)
+{
+    for (int k = 0; k < n; ++k)
+        if (tab[k].id == c)
+            return mg_cli_parse_choice(tab[k].name, arg, tab[k].values, tab[k].n);
+    return -2;
+}

@@ -487,11 +487,12 @@ static int read_resume(int argc, char **argv, run_cli *cl)
  * bad value (its line printed) or 1 when c is not one of them. */
 static int parse_sim_option(int c, const char *arg, run_cli *cl)
 {
-    static const char *const levels[] = {"meso", "micro"};
-    static const char *const noises[] = {"binomial", "poisson", "deterministic"};
-    static const char *const backends[] = {"auto", "cpu", "cuda"};
-    static const char *const kernels[] = {"auto", "thread", "warp", "warp64"};
-    static const char *const conns[] = {"per-realization", "shared"};
+    static const mg_cli_enum enums[] = {
+        {OPT_LEVEL, "--level", {"meso", "micro"}, 2},
+        {OPT_NOISE, "--noise", {"binomial", "poisson", "deterministic"}, 3},
+        {OPT_BACKEND, "--backend", {"auto", "cpu", "cuda"}, 3},
+        {OPT_CUDA_KERNEL, "--cuda-kernel", {"auto", "thread", "warp", "warp64"}, 4},
+        {OPT_CONNECTIVITY, "--connectivity", {"per-realization", "shared"}, 2}};
     mg_run_opts *o = &cl->o;
     const mg_cli_num nums[] = {
         {OPT_FIRST, "--first", MG_CLI_I64, &o->realization_first, 0, 4294967295LL, NULL},
@@ -508,17 +509,15 @@ static int parse_sim_option(int c, const char *arg, run_cli *cl)
     int r = mg_cli_num_option(nums, (int)(sizeof nums / sizeof nums[0]), c, arg);
     if (r != 1)
         return r;
+    int k = mg_cli_enum_option(enums, (int)(sizeof enums / sizeof enums[0]), c, arg);
+    if (k == -1)
+        return -1;
     int64_t v;
-    int k;
     switch (c) {
     case OPT_LEVEL:
-        if ((k = mg_cli_parse_choice("--level", arg, levels, 2)) < 0)
-            return -1;
         o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
         return 0;
     case OPT_NOISE:
-        if ((k = mg_cli_parse_choice("--noise", arg, noises, 3)) < 0)
-            return -1;
         o->noise = k == 0 ? MG_NOISE_BINOMIAL : k == 1 ? MG_NOISE_POISSON : MG_NOISE_DETERMINISTIC;
         return 0;
     case OPT_REAL:
@@ -535,19 +534,13 @@ static int parse_sim_option(int c, const char *arg, run_cli *cl)
         warn_bare_ms("--t-sim", arg, o->t_sim_ms);
         return 0;
     case OPT_BACKEND:
-        if ((k = mg_cli_parse_choice("--backend", arg, backends, 3)) < 0)
-            return -1;
         o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
         return 0;
     case OPT_CUDA_KERNEL:
-        if ((k = mg_cli_parse_choice("--cuda-kernel", arg, kernels, 4)) < 0)
-            return -1;
         o->cuda_kernel = k == 0 ? MG_CUDA_KERNEL_AUTO : k == 1 ? MG_CUDA_KERNEL_THREAD
                          : k == 2 ? MG_CUDA_KERNEL_WARP : MG_CUDA_KERNEL_WARP64;
         return 0;
     case OPT_CONNECTIVITY:
-        if ((k = mg_cli_parse_choice("--connectivity", arg, conns, 2)) < 0)
-            return -1;
         o->connectivity = k ? MG_CONN_SHARED : MG_CONN_PER_REALIZATION;
         return 0;
     case OPT_THEORY:
@@ -810,26 +803,22 @@ static void apply_simulation_block(run_cli *cl, const mg_model *m)
 {
     mg_run_opts *o = &cl->o;
     unsigned from_file = 0;
-    if (!cl->set_dt && m->sim.dt > 0) {
-        o->dt_ms = m->sim.dt;
-        from_file |= 1u;
-    }
-    if (!cl->set_tsim && m->sim.t_sim > 0) {
-        o->t_sim_ms = m->sim.t_sim;
-        from_file |= 2u;
-    }
-    if (!cl->set_warm && m->sim.t_warmup >= 0) {
-        o->t_warmup_ms = m->sim.t_warmup;
-        from_file |= 4u;
-    }
-    if (!cl->set_rec && m->sim.record_bin > 0) {
-        o->record_bin_ms = m->sim.record_bin;
-        from_file |= 8u;
-    }
-    if (!cl->set_stats && m->sim.stats_bin > 0) {
-        o->stats_bin_ms = m->sim.stats_bin;
-        from_file |= 16u;
-    }
+    /* bit k of from_file: row k came from the file (a value > 0; the warm-up may be 0) */
+    const struct {
+        int given;
+        double file;
+        double *to;
+        int zero_ok;
+    } rows[] = {{cl->set_dt, m->sim.dt, &o->dt_ms, 0},
+                {cl->set_tsim, m->sim.t_sim, &o->t_sim_ms, 0},
+                {cl->set_warm, m->sim.t_warmup, &o->t_warmup_ms, 1},
+                {cl->set_rec, m->sim.record_bin, &o->record_bin_ms, 0},
+                {cl->set_stats, m->sim.stats_bin, &o->stats_bin_ms, 0}};
+    for (unsigned k = 0; k < sizeof rows / sizeof rows[0]; ++k)
+        if (!rows[k].given && (rows[k].zero_ok ? rows[k].file >= 0 : rows[k].file > 0)) {
+            *rows[k].to = rows[k].file;
+            from_file |= 1u << k;
+        }
     if (!cl->model_path)
         from_file = 0;
     /* the warm-up: the user's (--t-warmup), else the model file's when it fits the run (its

@@ -185,24 +185,11 @@ static void print_ffs(const mg_ffs_result *r, const mg_model *m, const char *out
     print_rates(r->rate_hz, r->rate_ci_low, r->rate_ci_high);
 }
 
-/* The value of --level, --method, --backend or --noise (option c): the index of its name, or
- * -1 after the error line. */
-static int parse_enum(int c, const char *arg)
-{
-    static const struct {
-        int id;
-        const char *opt;
-        const char *names[3];
-        int n;
-    } enums[] = {{O_LEVEL, "--level", {"meso", "micro"}, 2},
-                 {O_METHOD, "--method", {"ffs", "brute"}, 2},
-                 {O_BACKEND, "--backend", {"auto", "cpu", "cuda"}, 3},
-                 {O_NOISE, "--noise", {"binomial", "poisson"}, 2}};
-    for (size_t i = 0; i < sizeof enums / sizeof enums[0]; ++i)
-        if (enums[i].id == c)
-            return mg_cli_parse_choice(enums[i].opt, arg, enums[i].names, enums[i].n);
-    return -1;
-}
+/* The enumerated options (mg_cli_enum_option). */
+static const mg_cli_enum switch_enums[] = {{O_LEVEL, "--level", {"meso", "micro"}, 2},
+                                           {O_METHOD, "--method", {"ffs", "brute"}, 2},
+                                           {O_BACKEND, "--backend", {"auto", "cpu", "cuda"}, 3},
+                                           {O_NOISE, "--noise", {"binomial", "poisson"}, 2}};
 
 int mg_cli_switch(int argc, char **argv)
 {
@@ -311,7 +298,9 @@ int mg_cli_switch(int argc, char **argv)
         case O_METHOD:
         case O_BACKEND:
         case O_NOISE:
-            if ((k = parse_enum(c, optarg)) < 0)
+            k = mg_cli_enum_option(switch_enums, (int)(sizeof switch_enums / sizeof *switch_enums),
+                                   c, optarg);
+            if (k < 0)
                 return 2;
             if (c == O_LEVEL)
                 o.level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
