@@ -249,24 +249,15 @@ static inline void mg_test_none_differ(const char *what, int64_t bad, int64_t n)
     ck_assert_msg(bad == 0, "%lld %s differ between host and device", (long long)bad, what);
 }
 
-/* free() every pointer given: MG_TEST_FREE(a, b, c). */
-static inline void mg_test_free_each(void *const *p, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        free(p[i]);
-}
-#define MG_TEST_FREE(...)                                                                  \
-    mg_test_free_each((void *const[]){__VA_ARGS__},                                        \
-                      sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
-
-/* mg_result_free every result given: MG_TEST_RESULTS_FREE(&a, &b, &c). */
-static inline void mg_test_results_free_each(mg_result *const *r, size_t n)
-{
-    for (size_t i = 0; i < n; ++i)
-        mg_result_free(r[i]);
-}
-#define MG_TEST_RESULTS_FREE(...)                                                          \
-    mg_test_results_free_each((mg_result *const[]){__VA_ARGS__},                           \
-                              sizeof((mg_result *const[]){__VA_ARGS__}) / sizeof(mg_result *))
+/* fn(p) for every pointer p (of type T *) given, in order. MG_TEST_FREE(a, b, c) frees;
+ * MG_TEST_RESULTS_FREE(&r1, &r2) releases results (mg_result_free). */
+#define MG_TEST_EACH(fn, T, ...)                                                           \
+    do {                                                                                   \
+        T *const mg_each_[] = {__VA_ARGS__};                                               \
+        for (size_t mg_k_ = 0; mg_k_ < sizeof mg_each_ / sizeof mg_each_[0]; ++mg_k_)      \
+            fn(mg_each_[mg_k_]);                                                           \
+    } while (0)
+#define MG_TEST_FREE(...) MG_TEST_EACH(free, void, __VA_ARGS__)
+#define MG_TEST_RESULTS_FREE(...) MG_TEST_EACH(mg_result_free, mg_result, __VA_ARGS__)
 
 #endif /* MESOGIF_TESTS_TESTUTIL_H */
