@@ -27,12 +27,7 @@ for level in meso micro; do
     fi
     CK+=(--stats-time 100ms --quiet --backend cpu --threads 2)
     "$M" "${CK[@]}" --out "$T/full_$level.h5" >/dev/null 2>"$T/stderr"
-    "$M" "${CK[@]}" --out "$T/ck_$level.h5" --checkpoint "$T/ck_$level.ckpt" >/dev/null 2>&1 &
-    pid=$!
-    sleep 1
-    kill -TERM $pid 2>/dev/null
-    wait $pid
-    code=$?
+    mg_term_after 1 "$M" "${CK[@]}" --out "$T/ck_$level.h5" --checkpoint "$T/ck_$level.ckpt"
     if [ $code -eq 0 ]; then
         echo "SKIP $level checkpoint: the run finished before the signal (machine too fast)"
     elif [ $code -eq 75 ] && "$M" run --resume "$T/ck_$level.ckpt" --quiet >/dev/null 2>&1 &&
