@@ -31,6 +31,7 @@
 #include "engine/job.h"
 #include "cuda_check.cuh"  /* MG_CUDA_TRY */
 #include "cuda_common.cuh" /* mg_cu_to_device, mg_cu_cufft */
+#include "cuda_models.cuh" /* mg_cu_meso_upload */
 
 /* Steps per kernel launch: a launch stays well under a second even for large batches, so that
  * progress lines and cancel requests are served; launch overhead is < 0.1 % at this size. */
@@ -283,8 +284,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     const mg_meso_derived *md = &job->md;
     const int P = md->mm.P;
     mg_meso_model dm = md->mm;
-    void *d_pop = NULL, *d_kernels = NULL, *d_w = NULL, *d_Es = NULL, *d_F = NULL, *d_D = NULL;
-    void *d_if = NULL, *d_ic = NULL, *d_is = NULL, *d_iv = NULL;
+    mg_cu_model_bufs model_bufs; /* the model's tables on the device */
+    memset(&model_bufs, 0, sizeof model_bufs);
     double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL;
     mg_cu_spectra spec;
     memset(&spec, 0, sizeof spec);
@@ -313,26 +314,7 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
     int64_t *h_gi = NULL;  /* a batch's group sums on the host (src/engine/ensemble_groups.c) */
     double *h_gd = NULL;
 
-    MG_CUDA_TRY(mg_cu_to_device(&d_pop, md->pop, (size_t)P * sizeof(mg_meso_pop)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_kernels, md->kernels, (size_t)md->n_kernels * sizeof(double)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_w, md->pair_w, (size_t)P * P * sizeof(double)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_Es, md->pair_Es, (size_t)P * P * sizeof(double)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_F, md->pair_F, (size_t)P * P * sizeof(double)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_D, md->pair_D, (size_t)P * P * sizeof(int)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_if, md->inp_first, (size_t)P * sizeof(int)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_ic, md->inp_count, (size_t)P * sizeof(int)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_is, md->inp_step, (size_t)md->n_inp * sizeof(int64_t)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_iv, md->inp_mV, (size_t)md->n_inp * sizeof(double)));
-    dm.pop = (const mg_meso_pop *)d_pop;
-    dm.kernels = (const double *)d_kernels;
-    dm.pair_w = (const double *)d_w;
-    dm.pair_Es = (const double *)d_Es;
-    dm.pair_F = (const double *)d_F;
-    dm.pair_D = (const int *)d_D;
-    dm.inp_first = (const int *)d_if;
-    dm.inp_count = (const int *)d_ic;
-    dm.inp_step = (const int64_t *)d_is;
-    dm.inp_mV = (const double *)d_iv;
+    MG_CUDA_TRY(mg_cu_meso_upload(md, &dm, &model_bufs));
     MG_CUDA_TRY(cudaMalloc(&d_AN, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
     MG_CUDA_TRY(cudaMalloc(&d_Abar, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
     /* the traces so far (zeros, or what a checkpoint holds): batches finished before it are
@@ -576,16 +558,7 @@ traces:
                                cudaMemcpyDeviceToHost));
     }
 out:
-    cudaFree(d_pop);
-    cudaFree(d_kernels);
-    cudaFree(d_w);
-    cudaFree(d_Es);
-    cudaFree(d_F);
-    cudaFree(d_D);
-    cudaFree(d_if);
-    cudaFree(d_ic);
-    cudaFree(d_is);
-    cudaFree(d_iv);
+    mg_cu_model_free(&model_bufs);
     cudaFree(d_state);
     cudaFree(d_rec_i);
     cudaFree(d_rec_d);

@@ -40,6 +40,7 @@
 #include "cuda_check.cuh"  /* MG_CUDA_TRY */
 #include "cuda_common.cuh" /* mg_cu_to_device, mg_cu_cufft */
 #include "cuda_micro_step.cuh" /* mg_cu_micro_step */
+#include "cuda_models.cuh" /* mg_cu_micro_upload */
 
 #define MG_MICRO_THREADS 128   /* threads per realization (a multiple of MG_MICRO_WARP) */
 #define MG_MICRO_CHUNK 1000    /* steps per launch at most (progress, cancel, NaN checks) */
@@ -338,8 +339,8 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
     memset(&A, 0, sizeof A);
     A.mm = *hm;
     A.oc = job->oc;
-    void *d_pop = NULL, *d_proj = NULL, *d_in = NULL, *d_if = NULL, *d_ic = NULL, *d_is = NULL;
-    void *d_iv = NULL;
+    mg_cu_model_bufs model_bufs; /* the network's tables on the device */
+    memset(&model_bufs, 0, sizeof model_bufs);
     double *d_state = NULL, *d_isi = NULL, *d_rec_d = NULL, *d_gd = NULL;
     mg_cu_spectra spec;
     memset(&spec, 0, sizeof spec);
@@ -398,20 +399,7 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
     }
 
     MG_CUDA_TRY(cudaMemGetInfo(&free0, &total_b)); /* device memory used = free0 - free later */
-    MG_CUDA_TRY(mg_cu_to_device(&d_pop, hm->pop, (size_t)P * sizeof(mg_micro_pop)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_proj, hm->proj, (size_t)hm->n_proj * sizeof(mg_micro_proj)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_in, hm->in, (size_t)hm->n_proj * sizeof(mg_micro_in)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_if, hm->inp_first, (size_t)P * sizeof(int)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_ic, hm->inp_count, (size_t)P * sizeof(int)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_is, hm->inp_step, (size_t)d->n_inp * sizeof(int64_t)));
-    MG_CUDA_TRY(mg_cu_to_device(&d_iv, hm->inp_mV, (size_t)d->n_inp * sizeof(double)));
-    A.mm.pop = (const mg_micro_pop *)d_pop;
-    A.mm.proj = (const mg_micro_proj *)d_proj;
-    A.mm.in = (const mg_micro_in *)d_in;
-    A.mm.inp_first = (const int *)d_if;
-    A.mm.inp_count = (const int *)d_ic;
-    A.mm.inp_step = (const int64_t *)d_is;
-    A.mm.inp_mV = (const double *)d_iv;
+    MG_CUDA_TRY(mg_cu_micro_upload(d, &A.mm, &model_bufs));
     MG_CUDA_TRY(cudaMalloc((void **)&d_AN, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
     MG_CUDA_TRY(cudaMemset(d_AN, 0, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
     MG_CUDA_TRY(cudaMalloc((void **)&d_fault, sizeof(mg_micro_fault)));
@@ -660,13 +648,7 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
                                cudaMemcpyDeviceToHost));
     rc = mg_micro_merge_spikes(job, err);
 out:
-    cudaFree(d_pop);
-    cudaFree(d_proj);
-    cudaFree(d_in);
-    cudaFree(d_if);
-    cudaFree(d_ic);
-    cudaFree(d_is);
-    cudaFree(d_iv);
+    mg_cu_model_free(&model_bufs);
     cudaFree(d_state);
     cudaFree(d_spk);
     cudaFree(d_isi);

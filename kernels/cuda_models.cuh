@@ -1,8 +1,7 @@
 /* kernels/cuda_models.cuh: the derived model of either level on the device: its tables copied
  * to device buffers and a copy of the model struct whose pointers name them (the struct is
- * passed to kernels by value). Static, as cuda_common.cuh. Used by the FFS CUDA engines
- * (kernels/ffs/); the run backends (backend_cuda.cu, backend_cuda_micro.cu) upload the same
- * tables in their run functions. */
+ * passed to kernels by value). Static, as cuda_common.cuh. Used by the run backends
+ * (backend_cuda.cu, backend_cuda_micro.cu) and the FFS CUDA engines (kernels/ffs/). */
 #ifndef MESOGIF_KERNELS_CUDA_MODELS_CUH
 #define MESOGIF_KERNELS_CUDA_MODELS_CUH
 
