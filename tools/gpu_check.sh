@@ -85,7 +85,7 @@ T=$(mktemp -d)
 for lvl in meso micro; do
     for be in cpu cuda; do
         t0=$(date +%s.%N)
-        timeout 240 ./run.sh bin/mesogif switch --level $lvl --backend $be --quiet \
+        timeout 150 ./run.sh bin/mesogif switch --level $lvl --backend $be --quiet \
             --out "$T/$lvl.$be.h5" > "$T/$lvl.$be.txt" 2>> "$LOG" || say "switch $lvl $be FAILED"
         wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
         say "switch $lvl $be: $wall s wall"
