@@ -187,6 +187,119 @@ int mg_meso_derive(const mg_model *m, double dt_ms, int noise, uint32_t seed,
     return mg_meso_derive_run(m, dt_ms, noise, seed, -1, out, err);
 }
 
+/* The constants of every projection b -> a (MODEL.md §2.2) into d's [P][P] tables. */
+static void derive_pairs(const mg_model *m, double dt_ms, mg_meso_derived *d)
+{
+    const int P = m->P;
+    const double dt_s = dt_ms * 1e-3;
+    for (int i = 0; i < P * P; ++i)
+        d->pair_D[i] = 1;
+    for (int i = 0; i < m->n_proj; ++i) {
+        const mg_proj *pr = &m->proj[i];
+        const mg_pop *post = &m->pops[pr->target], *pre = &m->pops[pr->source];
+        const int ab = pr->target * P + pr->source;
+        double tau_m_s = post->tau_m * 1e-3, tau_s_s = pr->tau_syn * 1e-3;
+        double E_m = exp(-dt_s / tau_m_s);
+        /* mean-field coupling of MODEL.md §2.2: w = J p N_pre tau_m (mV s) */
+        d->pair_w[ab] = pr->J * pr->p * (double)pre->N * tau_m_s;
+        if (tau_s_s <= 0.0) {
+            d->pair_Es[ab] = 0.0;
+            d->pair_F[ab] = 0.0; /* delta synapse: y = A within the step */
+        } else {
+            double E_s = exp(-dt_s / tau_s_s);
+            d->pair_Es[ab] = E_s;
+            /* exact integration of the filtered input; at tau_s == tau_m the quotient is 0/0
+             * and the limit (dt/tau_m) E_m is used instead (MODEL.md pitfall 2). Within a
+             * relative distance of 1e-6 the quotient has lost ~10 digits, the limit formula
+             * is off by O(1e-6 dt/tau_m): take the limit there. */
+            if (fabs(tau_s_s - tau_m_s) <= 1e-6 * tau_m_s)
+                d->pair_F[ab] = dt_s / tau_m_s * E_m;
+            else
+                d->pair_F[ab] = tau_s_s * (E_s - E_m) / (tau_s_s - tau_m_s);
+        }
+        int D = (int)llround(pr->delay / dt_ms);
+        d->pair_D[ab] = D < 1 ? 1 : D;
+        if (d->pair_w[ab] == 0.0)
+            d->pair_D[ab] = 1; /* inactive (J = 0 or p = 0): no history needed */
+    }
+}
+
+/* Population a's constants and kernels (q->K, q->R, q->theta_off set; theta at
+ * kernels + theta_off), and its state rows from *row on (the layout meso_sizes counts). */
+static void derive_pop(const mg_pop *p, int P, double dt_ms, int H, double *kernels,
+                       mg_meso_pop *q, int *row)
+{
+    const int K = q->K;
+    const double dt_s = dt_ms * 1e-3, tau_m_s = p->tau_m * 1e-3;
+    q->N = (double)p->N;
+    q->N_int = p->N;
+    q->inv_N = 1.0 / q->N;
+    q->dt_s = dt_s;
+    q->inv_N_dt = 1.0 / (q->N * dt_s);
+    q->E_m = exp(-dt_s / tau_m_s);
+    q->one_m_E_m = -expm1(-dt_s / tau_m_s);
+    q->mu_drive = mg_pop_mu(p) * q->one_m_E_m;
+    q->u_th = p->V_T_star;
+    q->u_r = p->V_reset;
+    q->c_hz = p->lambda_0;
+    q->inv_Delta = 1.0 / p->Delta_V;
+    q->half_dt = 0.5 * dt_s;
+    q->n_sfa = p->n_sfa;
+    q->H = H;
+    for (int r = 0; r < p->n_sfa; ++r) {
+        double J_theta = p->q_sfa[r] * p->tau_sfa[r] * 1e-3; /* mV s */
+        q->Q[r] = exp(-dt_ms / p->tau_sfa[r]);
+        q->Qtail[r] = J_theta * exp(-(double)K * dt_ms / p->tau_sfa[r]);
+    }
+    double *theta = kernels + q->theta_off, *theta_tilde = theta + K;
+    for (int l = 0; l < K; ++l) {
+        /* cohort l is K - l steps old; theta(m dt) at age m (MODEL.md pitfall 9) */
+        theta[l] = theta_kernel(p, (double)(K - l) * dt_ms);
+        theta_tilde[l] = p->Delta_V * (-expm1(-theta[l] / p->Delta_V));
+    }
+    q->theta_tilde0 = theta_tilde[0];
+    int at = *row;
+    q->row_n = at;
+    q->row_m = at + K;
+    q->row_v = at + 2 * K;
+    q->row_u = at + 3 * K;
+    q->row_lam = at + 4 * K;
+    at += 5 * K;
+    q->row_x = at++;
+    q->row_z = at++;
+    q->row_h = at++;
+    q->row_lamf = at++;
+    q->row_psi = at++;
+    q->row_g = at;
+    at += p->n_sfa;
+    q->row_y = at;
+    at += P;
+    q->row_hist = at;
+    at += q->H;
+    q->row_ou = has_ou_row(p) ? at++ : -1;
+    mg_stim_ou_of(p, dt_ms, &q->ou);
+    *row = at;
+}
+
+/* The model view of d (pointers into d's tables). */
+static void point_model(mg_meso_derived *d, int P, int rows, int noise, uint32_t seed)
+{
+    d->mm.P = P;
+    d->mm.rows = rows;
+    d->mm.noise = noise;
+    d->mm.seed = seed;
+    d->mm.pop = d->pop;
+    d->mm.kernels = d->kernels;
+    d->mm.pair_w = d->pair_w;
+    d->mm.pair_Es = d->pair_Es;
+    d->mm.pair_F = d->pair_F;
+    d->mm.pair_D = d->pair_D;
+    d->mm.inp_first = d->inp_first;
+    d->mm.inp_count = d->inp_count;
+    d->mm.inp_step = d->inp_step;
+    d->mm.inp_mV = d->inp_mV;
+}
+
 int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed,
                        int64_t n_steps, mg_meso_derived *out, mg_err *err)
 {
@@ -194,178 +307,54 @@ int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed
     memset(&d, 0, sizeof d);
     memset(out, 0, sizeof *out);
     const int P = m->P;
-    const double dt_s = dt_ms * 1e-3;
     /* every size checked before anything is allocated */
     int Ks[MG_POP_MAX], Rs[MG_POP_MAX], Hs[MG_POP_MAX];
     int64_t rows_total, n_k_total;
-    int rc_size = meso_sizes(m, dt_ms, Ks, Rs, Hs, &rows_total, &n_k_total, err);
-    if (rc_size != MG_OK)
-        return rc_size;
-
+    int rc = meso_sizes(m, dt_ms, Ks, Rs, Hs, &rows_total, &n_k_total, err);
+    if (rc != MG_OK)
+        return rc;
     d.pop = calloc((size_t)P, sizeof *d.pop);
     d.pair_w = calloc((size_t)P * P, sizeof(double));
     d.pair_Es = calloc((size_t)P * P, sizeof(double));
     d.pair_F = calloc((size_t)P * P, sizeof(double));
     d.pair_D = calloc((size_t)P * P, sizeof(int));
-    d.inp_first = calloc((size_t)P, sizeof(int));
-    d.inp_count = calloc((size_t)P, sizeof(int));
-    if (!d.pop || !d.pair_w || !d.pair_Es || !d.pair_F || !d.pair_D || !d.inp_first ||
-        !d.inp_count)
-        goto nomem;
-
-    for (int i = 0; i < P * P; ++i)
-        d.pair_D[i] = 1;
-    int *H = calloc((size_t)P, sizeof(int));
-    if (!H)
-        goto nomem;
-    for (int b = 0; b < P; ++b)
-        H[b] = 1;
-    for (int i = 0; i < m->n_proj; ++i) {
-        const mg_proj *pr = &m->proj[i];
-        const mg_pop *post = &m->pops[pr->target], *pre = &m->pops[pr->source];
-        int a = pr->target, b = pr->source;
-        double tau_m_s = post->tau_m * 1e-3, tau_s_s = pr->tau_syn * 1e-3;
-        double E_m = exp(-dt_s / tau_m_s);
-        /* mean-field coupling of MODEL.md §2.2: w = J p N_pre tau_m (mV s) */
-        d.pair_w[a * P + b] = pr->J * pr->p * (double)pre->N * tau_m_s;
-        if (tau_s_s <= 0.0) {
-            d.pair_Es[a * P + b] = 0.0;
-            d.pair_F[a * P + b] = 0.0; /* delta synapse: y = A within the step */
-        } else {
-            double E_s = exp(-dt_s / tau_s_s);
-            d.pair_Es[a * P + b] = E_s;
-            /* exact integration of the filtered input; at tau_s == tau_m the quotient is 0/0
-             * and the limit (dt/tau_m) E_m is used instead (MODEL.md pitfall 2). Within a
-             * relative distance of 1e-6 the quotient has lost ~10 digits, the limit formula
-             * is off by O(1e-6 dt/tau_m): take the limit there. */
-            if (fabs(tau_s_s - tau_m_s) <= 1e-6 * tau_m_s)
-                d.pair_F[a * P + b] = dt_s / tau_m_s * E_m;
-            else
-                d.pair_F[a * P + b] = tau_s_s * (E_s - E_m) / (tau_s_s - tau_m_s);
-        }
-        int D = (int)llround(pr->delay / dt_ms);
-        d.pair_D[a * P + b] = D < 1 ? 1 : D;
-        if (d.pair_D[a * P + b] > H[b])
-            H[b] = d.pair_D[a * P + b];
-        if (d.pair_w[a * P + b] == 0.0)
-            d.pair_D[a * P + b] = 1; /* inactive (J = 0 or p = 0): no history needed */
+    d.kernels = malloc((size_t)(n_k_total > 0 ? n_k_total : 1) * sizeof(double));
+    if (!d.pop || !d.pair_w || !d.pair_Es || !d.pair_F || !d.pair_D || !d.kernels) {
+        mg_meso_derived_free(&d);
+        return mg_err_set(err, MG_ENOMEM, "out of memory while deriving the mesoscopic model");
     }
-
-    /* kernels and per-population constants */
+    d.n_kernels = n_k_total;
+    derive_pairs(m, dt_ms, &d);
+    int row = 0;
     int64_t n_k = 0;
     for (int a = 0; a < P; ++a) {
-        const int K = Ks[a], R = Rs[a];
-        d.pop[a].K = K;
-        d.pop[a].R = R;
+        d.pop[a].K = Ks[a];
+        d.pop[a].R = Rs[a];
         d.pop[a].theta_off = n_k;
-        n_k += 2 * (int64_t)K;
+        n_k += 2 * (int64_t)Ks[a];
+        derive_pop(&m->pops[a], P, dt_ms, Hs[a], d.kernels, &d.pop[a], &row);
     }
-    d.kernels = malloc((size_t)n_k * sizeof(double));
-    if (!d.kernels) {
-        free(H);
-        goto nomem;
-    }
-    d.n_kernels = n_k;
-
-    int row = 0;
-    for (int a = 0; a < P; ++a) {
-        const mg_pop *p = &m->pops[a];
-        mg_meso_pop *q = &d.pop[a];
-        const int K = q->K;
-        double tau_m_s = p->tau_m * 1e-3;
-        q->N = (double)p->N;
-        q->N_int = p->N;
-        q->inv_N = 1.0 / q->N;
-        q->dt_s = dt_s;
-        q->inv_N_dt = 1.0 / (q->N * dt_s);
-        q->E_m = exp(-dt_s / tau_m_s);
-        q->one_m_E_m = -expm1(-dt_s / tau_m_s);
-        q->mu_drive = mg_pop_mu(p) * q->one_m_E_m;
-        q->u_th = p->V_T_star;
-        q->u_r = p->V_reset;
-        q->c_hz = p->lambda_0;
-        q->inv_Delta = 1.0 / p->Delta_V;
-        q->half_dt = 0.5 * dt_s;
-        q->n_sfa = p->n_sfa;
-        q->H = H[a];
-        for (int r = 0; r < p->n_sfa; ++r) {
-            double J_theta = p->q_sfa[r] * p->tau_sfa[r] * 1e-3; /* mV s */
-            q->Q[r] = exp(-dt_ms / p->tau_sfa[r]);
-            q->Qtail[r] = J_theta * exp(-(double)K * dt_ms / p->tau_sfa[r]);
-        }
-        double *theta = d.kernels + q->theta_off, *theta_tilde = theta + K;
-        for (int l = 0; l < K; ++l) {
-            /* cohort l is K - l steps old; theta(m dt) at age m (MODEL.md pitfall 9) */
-            theta[l] = theta_kernel(p, (double)(K - l) * dt_ms);
-            theta_tilde[l] = p->Delta_V * (-expm1(-theta[l] / p->Delta_V));
-        }
-        q->theta_tilde0 = theta_tilde[0];
-        q->row_n = row;
-        q->row_m = row + K;
-        q->row_v = row + 2 * K;
-        q->row_u = row + 3 * K;
-        q->row_lam = row + 4 * K;
-        row += 5 * K;
-        q->row_x = row++;
-        q->row_z = row++;
-        q->row_h = row++;
-        q->row_lamf = row++;
-        q->row_psi = row++;
-        q->row_g = row;
-        row += p->n_sfa;
-        q->row_y = row;
-        row += P;
-        q->row_hist = row;
-        row += q->H;
-        q->row_ou = has_ou_row(p) ? row++ : -1;
-        mg_stim_ou_of(p, dt_ms, &q->ou);
-    }
-    free(H);
-    if ((int64_t)row != rows_total) { /* meso_sizes must describe this layout */
+    if ((int64_t)row != rows_total || n_k != n_k_total) { /* meso_sizes describes this layout */
         mg_meso_derived_free(&d);
         return mg_err_set(err, MG_EINVAL, "internal error: %d state rows laid out, %lld "
                           "expected", row, (long long)rows_total);
     }
-
     /* external input (src/model/stimulus.c): step currents and stimuli in mV, per-step tables for
      * the time-dependent stimuli */
-    {
-        mg_inp_tables it;
-        free(d.inp_first);
-        free(d.inp_count);
-        d.inp_first = d.inp_count = NULL;
-        int rc_in = mg_inp_tables_build(m, dt_ms, n_steps, seed, &it, err);
-        if (rc_in != MG_OK) {
-            mg_meso_derived_free(&d);
-            return rc_in;
-        }
-        d.inp_first = it.first;
-        d.inp_count = it.count;
-        d.inp_step = it.step;
-        d.inp_mV = it.mV;
-        d.n_inp = it.n;
+    mg_inp_tables it;
+    rc = mg_inp_tables_build(m, dt_ms, n_steps, seed, &it, err);
+    if (rc != MG_OK) {
+        mg_meso_derived_free(&d);
+        return rc;
     }
-
-    d.mm.P = P;
-    d.mm.rows = row;
-    d.mm.noise = noise;
-    d.mm.seed = seed;
-    d.mm.pop = d.pop;
-    d.mm.kernels = d.kernels;
-    d.mm.pair_w = d.pair_w;
-    d.mm.pair_Es = d.pair_Es;
-    d.mm.pair_F = d.pair_F;
-    d.mm.pair_D = d.pair_D;
-    d.mm.inp_first = d.inp_first;
-    d.mm.inp_count = d.inp_count;
-    d.mm.inp_step = d.inp_step;
-    d.mm.inp_mV = d.inp_mV;
+    d.inp_first = it.first;
+    d.inp_count = it.count;
+    d.inp_step = it.step;
+    d.inp_mV = it.mV;
+    d.n_inp = it.n;
+    point_model(&d, P, row, noise, seed);
     *out = d;
     return MG_OK;
-
-nomem:
-    mg_meso_derived_free(&d);
-    return mg_err_set(err, MG_ENOMEM, "out of memory while deriving the mesoscopic model");
 }
 
 int mg_resolved_push(mg_resolved **list, int *n, const char *pop, double v, const char *fmt, ...)

@@ -213,10 +213,9 @@ static int proj_active(const mg_model *m, int i)
     return 1;
 }
 
-int mg_micro_setup(mg_job *job, mg_err *err)
+/* The limits of the micro level that the model file's checks do not cover. */
+static int check_limits(const mg_model *m, double dt_ms, mg_err *err)
 {
-    const mg_model *m = job->model;
-    const double dt_ms = job->opts.dt_ms, dt_s = dt_ms * 1e-3;
     const int P = m->P;
     if (P < 1 || P > MG_POP_MAX)
         return mg_err_set(err, MG_EINVAL, "/populations: %d populations (allowed: 1..%d)", P,
@@ -235,28 +234,18 @@ int mg_micro_setup(mg_job *job, mg_err *err)
                               m->pops[a].t_ref / dt_ms, dt_ms);
     }
     for (int i = 0; i < m->n_proj; ++i) {
-        int rc_p = check_proj(m, i, dt_ms, err);
-        if (rc_p != MG_OK)
-            return rc_p;
+        int rc = check_proj(m, i, dt_ms, err);
+        if (rc != MG_OK)
+            return rc;
     }
-    int rc = MG_OK;
-    mg_micro_derived *d = calloc(1, sizeof *d);
-    if (!d)
-        return mg_err_set(err, MG_ENOMEM, "out of memory while deriving the micro network");
-    job->mi = d;
-    int n_act = 0;
-    for (int i = 0; i < m->n_proj; ++i)
-        n_act += proj_active(m, i);
-    d->pop = calloc((size_t)P, sizeof *d->pop);
-    d->proj = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->proj);
-    d->in = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->in);
-    d->conn = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->conn);
-    d->inp_first = calloc((size_t)P, sizeof(int));
-    d->inp_count = calloc((size_t)P, sizeof(int));
-    if (!d->pop || !d->proj || !d->in || !d->conn || !d->inp_first || !d->inp_count)
-        goto nomem;
+    return MG_OK;
+}
 
-    /* projections: delay, propagator, kind */
+/* The active projections: delay, propagator, kind (and the lists' connectivity rules). Returns
+ * how many; *n_list_out: how many of them are lists. */
+static int derive_projs(const mg_model *m, double dt_ms, mg_micro_derived *d, int *n_list_out)
+{
+    const double dt_s = dt_ms * 1e-3;
     int k = 0, n_list = 0;
     for (int i = 0; i < m->n_proj; ++i) {
         if (!proj_active(m, i))
@@ -308,11 +297,17 @@ int mg_micro_setup(mg_job *job, mg_err *err)
             }
         }
     }
-    const int n_proj = k;
+    *n_list_out = n_list;
+    return k;
+}
 
-    /* populations: constants, history depth, Philox blocks, spike-list offsets */
+/* Per population: constants, history depth, Philox blocks, spike-list offsets. Returns the
+ * Philox blocks of all populations (the caller checks their range). */
+static int64_t derive_pops(const mg_model *m, double dt_ms, mg_micro_derived *d, int n_proj)
+{
+    const double dt_s = dt_ms * 1e-3;
     int64_t blk = 0, spk = 0;
-    for (int a = 0; a < P; ++a) {
+    for (int a = 0; a < m->P; ++a) {
         const mg_pop *p = &m->pops[a];
         mg_micro_pop *q = &d->pop[a];
         const double tau_m = p->tau_m * 1e-3;
@@ -341,17 +336,18 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         if (p->N > d->max_N)
             d->max_N = p->N;
     }
-    if (blk > 0xffffffffLL) {
-        rc = mg_err_set(err, MG_EINVAL, "/populations: %lld neurons in total (allowed at the micro "
-                   "level: < 2^34)", (long long)(blk * 4));
-        goto fail;
-    }
     d->spk_elems = spk;
+    return blk;
+}
 
-    /* incoming inputs of each population, in source order (stable: file order for equal
-     * sources), and the state rows */
+/* The state rows of a realization: per population, then the projections' traces, then (cold)
+ * the park rows. Returns the row count, or -1 beyond MG_MICRO_ROWS_MAX. */
+static int64_t layout_rows(const mg_job *job, mg_micro_derived *d, int n_proj)
+{
+    const mg_model *m = job->model;
+    const int P = m->P;
+    const double dt_ms = job->opts.dt_ms;
     int64_t row = 0;
-    int at = 0;
     for (int a = 0; a < P; ++a) {
         mg_micro_pop *q = &d->pop[a];
         const int64_t N = q->N;
@@ -390,12 +386,14 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         d->pop[a].row_park = (int)row;
         row += (int64_t)d->pop[a].H * d->pop[a].N;
     }
-    if (row > MG_MICRO_ROWS_MAX) {
-        rc = mg_err_set(err, MG_EINVAL, "/populations: the network needs more than %d state rows "
-                   "per realization (allowed: fewer neurons, adaptation kernels or list "
-                   "projections)", MG_MICRO_ROWS_MAX);
-        goto fail;
-    }
+    return row > MG_MICRO_ROWS_MAX ? -1 : row;
+}
+
+/* The incoming inputs of each population, in source order (stable: file order for equal
+ * sources). */
+static void derive_inputs(mg_micro_derived *d, int P, int n_proj)
+{
+    int at = 0;
     for (int a = 0; a < P; ++a) {
         mg_micro_pop *q = &d->pop[a];
         q->in_first = at;
@@ -422,21 +420,58 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         q->in_count = at - q->in_first;
     }
 
-    /* external input (src/model/stimulus.c): step currents and stimuli in mV, as the meso */
-    {
-        mg_inp_tables it;
-        free(d->inp_first);
-        free(d->inp_count);
-        d->inp_first = d->inp_count = NULL;
-        rc = mg_inp_tables_build(m, dt_ms, job->n_steps, job->opts.seed, &it, err);
-        if (rc != MG_OK)
-            goto fail;
-        d->inp_first = it.first;
-        d->inp_count = it.count;
-        d->inp_step = it.step;
-        d->inp_mV = it.mV;
-        d->n_inp = it.n;
+}
+
+int mg_micro_setup(mg_job *job, mg_err *err)
+{
+    const mg_model *m = job->model;
+    const double dt_ms = job->opts.dt_ms;
+    const int P = m->P;
+    int rc = check_limits(m, dt_ms, err);
+    if (rc != MG_OK)
+        return rc;
+    mg_micro_derived *d = calloc(1, sizeof *d);
+    if (!d)
+        return mg_err_set(err, MG_ENOMEM, "out of memory while deriving the micro network");
+    job->mi = d;
+    int n_act = 0;
+    for (int i = 0; i < m->n_proj; ++i)
+        n_act += proj_active(m, i);
+    d->pop = calloc((size_t)P, sizeof *d->pop);
+    d->proj = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->proj);
+    d->in = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->in);
+    d->conn = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->conn);
+    if (!d->pop || !d->proj || !d->in || !d->conn) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of memory while deriving the micro network");
+        goto fail;
     }
+    int n_list;
+    const int n_proj = derive_projs(m, dt_ms, d, &n_list);
+    const int64_t blk = derive_pops(m, dt_ms, d, n_proj);
+    if (blk > 0xffffffffLL) {
+        rc = mg_err_set(err, MG_EINVAL, "/populations: %lld neurons in total (allowed at the micro "
+                   "level: < 2^34)", (long long)(blk * 4));
+        goto fail;
+    }
+    const int64_t row = layout_rows(job, d, n_proj);
+    if (row < 0) {
+        rc = mg_err_set(err, MG_EINVAL, "/populations: the network needs more than %d state rows "
+                   "per realization (allowed: fewer neurons, adaptation kernels or list "
+                   "projections)", MG_MICRO_ROWS_MAX);
+        goto fail;
+    }
+    derive_inputs(d, P, n_proj);
+
+    /* external input (src/model/stimulus.c): step currents and stimuli in mV, as the meso */
+    mg_inp_tables it;
+    rc = mg_inp_tables_build(m, dt_ms, job->n_steps, job->opts.seed, &it, err);
+    if (rc != MG_OK)
+        goto fail;
+    d->inp_first = it.first;
+    d->inp_count = it.count;
+    d->inp_step = it.step;
+    d->inp_mV = it.mV;
+    d->n_inp = it.n;
 
     d->mm.P = P;
     d->mm.n_proj = n_proj;
@@ -444,7 +479,7 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     d->mm.rows = (int)row;
     d->mm.isi_bins = job->SL.cfg.basic ? 0 : job->SL.cfg.isi_bins; /* 0: not counted */
     d->mm.isi_bin_s = job->SL.cfg.isi_max_s / job->SL.cfg.isi_bins;
-    d->mm.dt_s = dt_s;
+    d->mm.dt_s = dt_ms * 1e-3;
     d->mm.isi_t0 = ceil(job->opts.t_warmup_ms / dt_ms - 1e-9);
     d->mm.seed = job->opts.seed;
     d->mm.pop = d->pop;
@@ -461,8 +496,6 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     d->shared = job->opts.connectivity == MG_CONN_SHARED;
     return MG_OK;
 
-nomem:
-    rc = mg_err_set(err, MG_ENOMEM, "out of memory while deriving the micro network");
 fail:
     mg_micro_free(job);
     return rc;
