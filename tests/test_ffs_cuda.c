@@ -5,7 +5,8 @@
  * mg_ffs_trial_begin of src/ffs/ffs_internal.h, MG_HD: the one definition both kinds of engine
  * run) on a fixed table of bin counts whose observable, hysteresis state and outcome are worked
  * out by hand below; which engine each --backend gets, and --backend cuda refused where no
- * device answers.
+ * device answers; the micro time frame (src/ffs/ffs_micro_frame.h) split over the 128 threads of
+ * a CUDA block, run serially in a scrambled order, against one thread (the CPU engine's).
  * Device (a CUDA build with a device; otherwise each test prints "skipped: no CUDA device" and
  * passes):
  * - the small estimates of tests/test_ffs.c (meso) and tests/test_ffs_micro.c (micro) with
@@ -24,6 +25,7 @@
 
 #include "engine/job.h" /* mg_job */
 #include "engine/micro_derive.h"
+#include "ffs/ffs_micro_frame.h" /* mg_ffs_micro_load, _save */
 #include "ffs/ffs_state.h" /* mg_ffs_job, the engines, mg_ffs_lane_layout */
 #include "mesogif/ffs.h"
 
@@ -203,6 +205,19 @@ static const mg_ffs_engine *job_begin(mg_ffs_job *J, const mg_model *m, const mg
     return E;
 }
 
+/* The state of basin run 3 of engine E at step t_end, from its initial state, into x. */
+static void basin_state(mg_ffs_job *J, const mg_ffs_engine *E, double *x, int64_t t_end)
+{
+    mg_err err = {{0}};
+    mg_ffs_basin b;
+    memset(&b, 0, sizeof b);
+    b.state = x;
+    b.real = 3;
+    ck_assert_int_eq(E->init(J, x, b.real), 0);
+    mg_ffs_obs_init(&J->lc, (mg_lanes){x, 1});
+    ck_assert_msg(E->basin(J, &b, 1, t_end, &err) == MG_OK, "%s", err.msg);
+}
+
 /* The moving average of stored state x. */
 static double ds_of(const mg_ffs_job *J, const double *x)
 {
@@ -231,16 +246,8 @@ static void trial_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
     ck_assert_ptr_nonnull(buf);
     double *x1 = buf, *x2 = buf + rows, *x3 = buf + 2 * rows;
     mg_err err = {{0}};
-    mg_ffs_basin b;
-    memset(&b, 0, sizeof b);
-    b.state = x1;
-    b.real = 3;
-    ck_assert_int_eq(Ec->init(&Jc, x1, b.real), 0);
-    mg_ffs_obs_init(&Jc.lc, (mg_lanes){x1, 1});
-    ck_assert_msg(Ec->basin(&Jc, &b, 1, 2020, &err) == MG_OK, "%s", err.msg);
-    memcpy(x2, x1, (size_t)rows * sizeof(double));
-    b.state = x2;
-    ck_assert_msg(Ec->basin(&Jc, &b, 1, 4040, &err) == MG_OK, "%s", err.msg);
+    basin_state(&Jc, Ec, x1, 2020);
+    basin_state(&Jc, Ec, x2, 4040);
     const int n = micro ? N_TR : N_TR - 1;
     if (micro)
         mg_test_ffs_shift_state(&((mg_job *)Jc.lev)->mi->mm, x1, x3, rows, 100);
@@ -292,6 +299,94 @@ static void trial_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
     Eg->release(&Jg);
 }
 
+/* ---- host: the micro time frame over a block's threads ------------------------------------ */
+
+/* The load (or save) of src/ffs/ffs_micro_frame.h over T threads, phase by phase as a CUDA
+ * block with a barrier between phases, the threads of a phase in a scrambled order (37 k + 11
+ * mod T: a permutation for odd 37 and T a power of 2). */
+static void frame_run(const mg_micro_model *mm, int64_t rows, mg_lanes st,
+                      const mg_micro_buf *buf, const double *x_in, double *x_out, int64_t shift,
+                      int load, int T)
+{
+    const int n_phases = load ? MG_FFS_LOAD_PHASES : MG_FFS_SAVE_PHASES;
+    for (int phase = 0; phase < n_phases; ++phase)
+        for (int k = 0; k < T; ++k) {
+            const int tid = (37 * k + 11) % T;
+            if (load)
+                mg_ffs_micro_load(mm, rows, st, buf, 0, x_in, shift, phase, tid, T);
+            else
+                mg_ffs_micro_save(mm, rows, st, buf, 0, x_out, shift, phase, tid, T);
+        }
+}
+
+/* Lane 0 of two loaded blocks: the same rows and the same spike lists (the entries in use). */
+static int same_lane(const mg_micro_model *mm, int64_t rows, const double *s1,
+                     const uint32_t *k1, const double *s2, const uint32_t *k2)
+{
+    if (memcmp(s1, s2, (size_t)rows * sizeof(double)) != 0)
+        return 0;
+    const mg_micro_buf b1 = {(uint32_t *)k1, NULL}, b2 = {(uint32_t *)k2, NULL};
+    for (int a = 0; a < mm->P; ++a)
+        for (int h = 0; h < mm->pop[a].H; ++h) {
+            const int64_t cnt = (int64_t)s1[mm->pop[a].row_hist + h];
+            if (memcmp(mg_micro_spikes(&b1, &mm->pop[a], h, 0),
+                       mg_micro_spikes(&b2, &mm->pop[a], h, 0), (size_t)cnt * 4) != 0)
+                return 0;
+        }
+    return 1;
+}
+
+/* The trial's frame as the CUDA engine runs it (128 threads) gives one thread's bits (the CPU
+ * engine's): loading a stored state at three shifts (three slot phases of H = 3), saving it
+ * back (the stored state again, bit for bit), and the state 100 steps later loaded with the
+ * shift + 100 (the same lane). */
+START_TEST(test_micro_frame_threads)
+{
+    mg_model m;
+    mg_test_ffs_micro_model(&m);
+    mg_ffs_opts o;
+    mg_test_ffs_micro_opts(&o, 1, 0);
+    mg_ffs_job J;
+    const mg_ffs_engine *E = job_begin(&J, &m, &o, MG_BACKEND_CPU);
+    const mg_micro_derived *d = ((mg_job *)J.lev)->mi;
+    const mg_micro_model *mm = &d->mm;
+    const int64_t rows = J.rows, ne = d->spk_elems * MG_VL;
+    double *buf = calloc((size_t)rows * 6, sizeof(double));
+    uint32_t *k1 = calloc((size_t)ne, 4), *k2 = calloc((size_t)ne, 4);
+    ck_assert(buf && k1 && k2);
+    double *x = buf, *y = buf + rows, *s1 = buf + 2 * rows, *s2 = buf + 3 * rows;
+    double *x1 = buf + 4 * rows, *x2 = buf + 5 * rows;
+    mg_lanes st1 = {s1, 1}, st2 = {s2, 1};
+    const mg_micro_buf b1 = {k1, NULL}, b2 = {k2, NULL};
+    basin_state(&J, E, x, 2020);
+    const int64_t shifts[3] = {2020, 2021, 7};
+    for (int k = 0; k < 3; ++k) {
+        frame_run(mm, rows, st1, &b1, x, NULL, shifts[k], 1, 1);
+        frame_run(mm, rows, st2, &b2, x, NULL, shifts[k], 1, 128);
+        ck_assert_msg(same_lane(mm, rows, s1, k1, s2, k2), "load, shift %lld: 128 threads "
+                      "differ from one", (long long)shifts[k]);
+        frame_run(mm, rows, st1, &b1, NULL, x1, shifts[k], 0, 1);
+        frame_run(mm, rows, st2, &b2, NULL, x2, shifts[k], 0, 128);
+        ck_assert(memcmp(x1, x, (size_t)rows * sizeof(double)) == 0);
+        ck_assert(memcmp(x2, x, (size_t)rows * sizeof(double)) == 0);
+    }
+    /* (compared as stored states: the park rows of a loaded lane are a cold copy of the
+     * stored one's, rotated differently) */
+    mg_test_ffs_shift_state(mm, x, y, (int)rows, 100);
+    frame_run(mm, rows, st1, &b1, x, NULL, 2020, 1, 1);
+    frame_run(mm, rows, st2, &b2, y, NULL, 2120, 1, 128);
+    frame_run(mm, rows, st1, &b1, NULL, x1, 0, 0, 1);
+    frame_run(mm, rows, st2, &b2, NULL, x2, 0, 0, 128);
+    ck_assert_msg(memcmp(x1, x2, (size_t)rows * sizeof(double)) == 0, "a state 100 steps "
+                  "later, loaded 100 steps further back, is another lane");
+    free(buf);
+    free(k1);
+    free(k2);
+    E->release(&J);
+    mg_model_free(&m);
+}
+END_TEST
+
 /* ---- the device tests on the small case of each level --------------------------------------- */
 
 /* f on the small estimate of the level: the model and options of tests/test_ffs.c (meso) or
@@ -323,5 +418,5 @@ START_TEST(test_cuda_matches_cpu)
 }
 END_TEST
 
-MG_TEST_SUITE(ffs_cuda, MG_TCASE("host", 60, test_trial_bin_table, test_engine_choice),
+MG_TEST_SUITE(ffs_cuda, MG_TCASE("host", 60, test_trial_bin_table, test_engine_choice, test_micro_frame_threads),
               MG_TCASE("device", 300, test_cuda_matches_cpu))

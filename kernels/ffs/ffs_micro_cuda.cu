@@ -5,8 +5,8 @@
  * trial of the call's list from an atomic counter and loads its stored state into its rows in
  * the CPU engine's time frame: the trial runs at steps t = 0, 1, ... counted from its start,
  * so the refractory rows move by -t0 and the spike history and the spike lists (kept in the park
- * rows of a stored state) from slot (t0 + t) mod H to t mod H (load_trial = lane_load of
- * src/ffs/ffs_micro_cpu.c); its uniforms are Philox(trial index, block, t), the CPU engine's.
+ * rows of a stored state) from slot (t0 + t) mod H to t mod H (src/ffs/ffs_micro_frame.h, the
+ * CPU engine's functions over the block's threads); its uniforms are Philox(trial index, block, t), the CPU engine's.
  * A step is the decomposition of src/core/micro.h over the block's threads (mg_micro_part_*,
  * as kernels/backend_cuda_micro.cu: delivery, per-population values, neurons in rounds of one
  * Philox block per thread with the spike lists in neuron order by a block prefix sum, the
@@ -30,6 +30,7 @@
 #include "ffs/ffs_internal.h"
 #include "engine/job.h" /* mg_job */
 #include "engine/micro_derive.h"
+#include "ffs/ffs_micro_frame.h" /* mg_ffs_micro_load, _save */
 #include "../cuda_check.cuh"  /* MG_CUDA_TRY */
 #include "../cuda_common.cuh" /* mg_cu_lane_view */
 #include "../cuda_micro_step.cuh" /* mg_cu_micro_step */
@@ -66,67 +67,28 @@ typedef struct {
 
 typedef cub::BlockScan<int, FFS_MICRO_THREADS> block_scan; /* its temporary storage */
 
-static __device__ inline long long mod_h(long long x, long long H)
-{
-    return ((x % H) + H) % H;
-}
-
 /* The block's rows st and spike lists <- the stored state x (at step t_x), running at step
- * t_x - shift (lane_load of src/ffs/ffs_micro_cpu.c, over the threads). */
+ * t_x - shift: src/ffs/ffs_micro_frame.h over the block's threads (lane_load of
+ * src/ffs/ffs_micro_cpu.c). */
 static __device__ void load_trial(const trial_args *A, mg_lanes st, const mg_micro_buf *buf,
                                   const double *x, long long shift)
 {
-    const int tid = threadIdx.x, T = blockDim.x;
-    for (long long k = tid; k < A->L.rows; k += T)
-        MG_AT(st, k, 0) = x[k];
-    __syncthreads();
-    for (int a = 0; a < A->mm.P; ++a) {
-        const mg_micro_pop *pp = &A->mm.pop[a];
-        for (long long i = tid; i < pp->N; i += T)
-            MG_AT(st, pp->row_ref + i, 0) = x[pp->row_ref + i] - (double)shift;
-        for (int hx = 0; hx < pp->H; ++hx) {
-            const int h = (int)mod_h(hx - shift, pp->H);
-            const double cnt = x[pp->row_hist + hx];
-            if (tid == 0)
-                MG_AT(st, pp->row_hist + h, 0) = cnt;
-            uint32_t *l = mg_micro_spikes(buf, pp, h, 0);
-            for (long long q = tid; q < (long long)cnt; q += T)
-                l[q] = (uint32_t)x[pp->row_park + (long long)hx * pp->N + q];
-        }
+    for (int phase = 0; phase < MG_FFS_LOAD_PHASES; ++phase) {
+        mg_ffs_micro_load(&A->mm, A->L.rows, st, buf, 0, x, shift, phase, threadIdx.x,
+                          blockDim.x);
+        __syncthreads();
     }
-    __syncthreads();
 }
 
-/* The stored state x (at step t + shift) <- the block at step t: the inverse of load_trial,
- * the spike lists in the park rows, unused entries zero (lane_save). */
+/* The stored state x (at step t + shift) <- the block at step t (lane_save). */
 static __device__ void save_trial(const trial_args *A, mg_lanes st, const mg_micro_buf *buf,
                                   double *x, long long shift)
 {
-    const int tid = threadIdx.x, T = blockDim.x;
-    for (long long k = tid; k < A->L.rows; k += T)
-        x[k] = MG_AT(st, k, 0);
-    __syncthreads();
-    for (int a = 0; a < A->mm.P; ++a) {
-        const mg_micro_pop *pp = &A->mm.pop[a];
-        for (long long k = tid; k < (long long)pp->H * pp->N; k += T)
-            x[pp->row_park + k] = 0.0;
+    for (int phase = 0; phase < MG_FFS_SAVE_PHASES; ++phase) {
+        mg_ffs_micro_save(&A->mm, A->L.rows, st, buf, 0, x, shift, phase, threadIdx.x,
+                          blockDim.x);
+        __syncthreads();
     }
-    __syncthreads();
-    for (int a = 0; a < A->mm.P; ++a) {
-        const mg_micro_pop *pp = &A->mm.pop[a];
-        for (long long i = tid; i < pp->N; i += T)
-            x[pp->row_ref + i] = MG_AT(st, pp->row_ref + i, 0) + (double)shift;
-        for (int h = 0; h < pp->H; ++h) {
-            const long long hx = mod_h(h + shift, pp->H);
-            const double cnt = MG_AT(st, pp->row_hist + h, 0);
-            if (tid == 0)
-                x[pp->row_hist + hx] = cnt;
-            const uint32_t *l = mg_micro_spikes(buf, pp, h, 0);
-            for (long long q = tid; q < (long long)cnt; q += T)
-                x[pp->row_park + hx * pp->N + q] = (double)l[q];
-        }
-    }
-    __syncthreads();
 }
 
 /* Thread 0: a NaN potential in the block (a NaN potential never fires again), as the CPU

@@ -24,6 +24,7 @@
 #include "ffs/ffs_internal.h"
 #include "engine/job.h"      /* mg_job, mg_micro_setup */
 #include "engine/micro_derive.h"
+#include "ffs/ffs_micro_frame.h" /* mg_ffs_micro_load, _save */
 
 #include <math.h>
 #include <stdio.h>
@@ -156,60 +157,24 @@ static int connect_lane(const mg_ffs_job *J, worker *w, int j, int64_t net)
     return 0;
 }
 
-static int64_t mod_h(int64_t x, int64_t H)
-{
-    return ((x % H) + H) % H;
-}
-
 /* Lane j of the block <- the stored state x (contiguous rows, at step t_x), running at step
- * t_x - shift: the refractory steps move by -shift, the history slots and spike lists from
- * slot t mod H to (t - shift) mod H. */
+ * t_x - shift (src/ffs/ffs_micro_frame.h, on one thread). */
 static void lane_load(const mg_ffs_job *J, worker *w, mg_lanes st, int j, const double *x,
                       int64_t shift)
 {
-    const mg_micro_model *mm = &mic(J)->mm;
     const mg_micro_buf buf = {w->spk, w->csr};
-    for (int k = 0; k < J->rows; ++k)
-        MG_AT(st, k, j) = x[k];
-    for (int a = 0; a < mm->P; ++a) {
-        const mg_micro_pop *pp = &mm->pop[a];
-        for (int64_t i = 0; i < pp->N; ++i)
-            MG_AT(st, pp->row_ref + i, j) = x[pp->row_ref + i] - (double)shift;
-        for (int hx = 0; hx < pp->H; ++hx) {
-            const int h = (int)mod_h(hx - shift, pp->H);
-            const double cnt = x[pp->row_hist + hx];
-            MG_AT(st, pp->row_hist + h, j) = cnt;
-            uint32_t *l = mg_micro_spikes(&buf, pp, h, j);
-            for (int64_t q = 0; q < (int64_t)cnt; ++q)
-                l[q] = (uint32_t)x[pp->row_park + (int64_t)hx * pp->N + q];
-        }
-    }
+    for (int phase = 0; phase < MG_FFS_LOAD_PHASES; ++phase)
+        mg_ffs_micro_load(&mic(J)->mm, J->rows, st, &buf, j, x, shift, phase, 0, 1);
 }
 
 /* The stored state x (contiguous rows, at step t + shift) <- lane j of the block at step t: the
- * inverse of lane_load, with the spike lists in the park rows (unused entries zero, so that a
- * stored state depends on the realization alone). */
+ * inverse of lane_load, with the spike lists in the park rows. */
 static void lane_save(const mg_ffs_job *J, const worker *w, mg_lanes st, int j, double *x,
                       int64_t shift)
 {
-    const mg_micro_model *mm = &mic(J)->mm;
     const mg_micro_buf buf = {w->spk, w->csr};
-    for (int k = 0; k < J->rows; ++k)
-        x[k] = MG_AT(st, k, j);
-    for (int a = 0; a < mm->P; ++a) {
-        const mg_micro_pop *pp = &mm->pop[a];
-        for (int64_t i = 0; i < pp->N; ++i)
-            x[pp->row_ref + i] = MG_AT(st, pp->row_ref + i, j) + (double)shift;
-        memset(x + pp->row_park, 0, (size_t)pp->H * (size_t)pp->N * sizeof(double));
-        for (int h = 0; h < pp->H; ++h) {
-            const int hx = (int)mod_h(h + shift, pp->H);
-            const double cnt = MG_AT(st, pp->row_hist + h, j);
-            x[pp->row_hist + hx] = cnt;
-            const uint32_t *l = mg_micro_spikes(&buf, pp, h, j);
-            for (int64_t q = 0; q < (int64_t)cnt; ++q)
-                x[pp->row_park + (int64_t)hx * pp->N + q] = (double)l[q];
-        }
-    }
+    for (int phase = 0; phase < MG_FFS_SAVE_PHASES; ++phase)
+        mg_ffs_micro_save(&mic(J)->mm, J->rows, st, &buf, j, x, shift, phase, 0, 1);
 }
 
 /* The network row of a stored state. */
