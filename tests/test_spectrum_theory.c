@@ -42,6 +42,7 @@
  *
  * Deterministic (fixed seed); the false-failure rate over seeds is below 1e-3 (see above). */
 #include "testutil.h"
+#include "psd_bands.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -117,38 +118,10 @@ START_TEST(uncoupled_meso_spectrum_matches_renewal_theory)
     double *E = malloc((size_t)F * sizeof *E);
     expected_periodogram(&r, N, bin_s, n, F, E);
 
-    const int nb = 15;
-    const double f_lo = 1.0, f_hi = 0.5 / bin_s;
-    int fails = 0;
-    double worst = 0;
     printf("uncoupled meso vs renewal theory (A0 = %.4f Hz theory, %.4f +- %.4f Hz sim):\n",
            r.A0_hz, s->mean_A[0], s->mean_A_sem[0]);
-    for (int b = 0; b < nb; ++b) {
-        double e0 = f_lo * pow(f_hi / f_lo, (double)b / nb);
-        double e1 = f_lo * pow(f_hi / f_lo, (double)(b + 1) / nb);
-        double sim = 0, ex = 0, se2 = 0;
-        int cnt = 0;
-        for (int64_t k = 0; k < F; ++k)
-            if (s->freq[k] >= e0 - 1e-9 && (s->freq[k] < e1 - 1e-9 || (b == nb - 1 && k == F - 1))) {
-                sim += s->psd[k];
-                ex += E[k];
-                se2 += s->psd_sem[k] * s->psd_sem[k];
-                ++cnt;
-            }
-        if (cnt == 0)
-            continue;
-        sim /= cnt;
-        ex /= cnt;
-        double sem = sqrt(se2) / cnt;
-        double allowance = e0 < 50.0 ? 0.12 : 0.025;
-        double tol = 4.0 * sem + allowance * ex;
-        int ok = fabs(sim - ex) <= tol;
-        fails += !ok;
-        worst = fmax(worst, fabs(sim / ex - 1));
-        printf("  %7.2f-%7.2f Hz (%3d): sim %.6f +- %.6f  theory %.6f  %+6.2f %% (+- %.2f %%, "
-               "allowed %.1f %% + 4 sem)%s\n", e0, e1, cnt, sim, sem, ex, 100 * (sim / ex - 1),
-               100 * sem / ex, 100 * allowance, ok ? "" : "  FAIL");
-    }
+    double worst;
+    const int fails = mg_test_psd_bands(s, E, 0.12, 0.025, &worst);
     ck_assert_msg(fails == 0, "%d bands of the meso spectrum outside theory +- (allowance + 4 "
                   "sem) (see the table above)", fails);
     printf("  largest deviation %.1f %%\n", 100 * worst);

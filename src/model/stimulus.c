@@ -21,6 +21,11 @@ int mg_pop_has_stimulus(const mg_pop *p)
     return p->has_ac || p->has_ou || p->n_series > 0;
 }
 
+int mg_pop_ou_stationary(const mg_pop *p)
+{
+    return p->has_ou && p->ou_start == 0.0 && isinf(p->ou_stop) && p->ou_stop > 0;
+}
+
 /* A stimulus the host evaluates into a dense per-step table (everything but the independent OU
  * current, which the dynamics draw themselves: src/core/stim_ou.h). */
 static int has_table_stimulus(const mg_pop *p)

@@ -43,6 +43,11 @@ void mg_inp_tables_free(mg_inp_tables *t);
  * frozen OU current (p->has_ou && !p->ou_independent). Pure. */
 double mg_stim_pA(const mg_pop *p, double dt_ms, int64_t t, double ou);
 
+/* 1 when population p has an OU current (frozen or independent) on for the whole run (no
+ * start, no stop): the stationary theory includes it (its mean in the drive mu, its
+ * fluctuations in the spectrum through the linear response; docs/THEORY.md). Pure. */
+int mg_pop_ou_stationary(const mg_pop *p);
+
 /* The independent OU current of population p for time step dt_ms (src/core/stim_ou.h), or one
  * that is never active (t_on = t_off = 0) when p has none. */
 void mg_stim_ou_of(const mg_pop *p, double dt_ms, mg_stim_ou *o);

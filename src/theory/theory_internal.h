@@ -12,7 +12,9 @@
 #define MESOGIF_THEORY_INTERNAL_H
 
 #include <complex.h>
+#include <math.h>
 #include "mesogif/theory.h"
+#include "model/stimulus.h" /* mg_pop_ou_stationary */
 
 /* One population's neuron parameters in seconds/mV/Hz (MODEL.md §1.1 notation). */
 typedef struct {
@@ -88,7 +90,11 @@ typedef struct {
     double *N;         /* [P] neurons */
     int n_proj;
     mg_lin_proj *proj; /* [n_proj], projections with w != 0 */
+    /* stationary Ornstein-Uhlenbeck input currents (mg_pop_ou_stationary), in mV of drive:
+     * variance and correlation time (s); ou_var 0 where a population has none */
+    double ou_var[MG_POP_MAX], ou_tau[MG_POP_MAX];
 } mg_net_lin;
+
 
 /* Build the linearization at rates[P] (Hz) with inputs h = mu + w rates. Each population's
  * renewal state uses its rate in the QR threshold; if |1/T - rate| > rtol*rate the rates are

@@ -9,6 +9,8 @@ void mg_theory_mu(const mg_model *m, double t_ms, double *mu_mV)
     for (int a = 0; a < m->P; a++) {
         const mg_pop *p = &m->pops[a];
         double I_pA = p->I_e + (t_ms >= 0 ? mg_pop_step_current(p, t_ms) : 0.0);
+        if (mg_pop_ou_stationary(p))
+            I_pA += p->ou_mean;
         mu_mV[a] = p->E_L + I_pA * p->tau_m / p->C_m; /* pA * ms / pF = mV */
     }
 }

@@ -28,6 +28,7 @@
  * problems that still allow a result (a spectrum that failed at one fixed point, step currents
  * changing during the statistics window) go to the warnings (the /theory attribute warnings). */
 #include "mesogif/theory.h"
+#include "model/stimulus.h" /* mg_pop_ou_stationary */
 
 #include <fftw3.h>
 #include <math.h>
@@ -288,10 +289,20 @@ int mg_theory_of_run(const mg_model *m, const mg_result *res, mg_run_theory *t, 
     if (late)
         add_warning(t, "step currents change after the warm-up: the statistics are not "
                     "stationary, the theory uses the currents at t_warmup");
+    for (int a = 0; a < P; ++a) {
+        const mg_pop *p = &m->pops[a];
+        if (p->has_ac || p->n_series > 0 || (p->has_ou && !mg_pop_ou_stationary(p))) {
+            add_warning(t, "time-dependent stimuli (ac_current, time_current, ou_current with "
+                        "start/stop) are left out of the stationary theory: it uses I_e, the "
+                        "step currents and OU currents on for the whole run");
+            break;
+        }
+    }
     for (int a = 0; a < P; ++a)
-        if (mg_pop_has_stimulus(&m->pops[a])) { /* src/model/stimulus.c */
-            add_warning(t, "time-dependent stimuli (ac_current, ou_current, time_current) are "
-                        "left out of the stationary theory: it uses I_e and the step currents");
+        if (mg_pop_ou_stationary(&m->pops[a])) {
+            add_warning(t, "ou_current: in the theory to linear order (its mean in mu, its "
+                        "spectrum through the susceptibility); the rate shift of order std^2 "
+                        "is not");
             break;
         }
     t->rate_max_hz = RATE_MAX_HZ;

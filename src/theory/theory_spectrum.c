@@ -11,6 +11,9 @@
  *   F_ab(f) = e^{-2 pi i f d} / (1 + 2 pi i f tau_s)  (delay and exponential synapse),
  * so dA = M^{-1} xi with M = diag(1 + R_theta) - diag(R_u) (w .* F), and
  *   S_aa(f) = sum_b |(M^{-1})_ab|^2 S_xi,b(f).
+ * A stationary OU input current eta_b (independent across populations, mV of drive) adds
+ * R_u,b eta_b to xi_b: S_xi,b gains |R_u,b|^2 S_eta,b (linear response; its second-order shift
+ * of the rate is left out).
  * The same M at s = 2 pi i f is the characteristic matrix of the N -> infinity dynamics: the
  * fixed point is unstable iff det M(s) has a root with Re s > 0. M is analytic in Re s >= 0
  * (R_u and R_theta are transforms of causal kernels divided by the survival transform, which
@@ -65,6 +68,12 @@ int mg_net_lin_alloc(const mg_model *m, const double *mu, const double *rates, d
         lp->ts = pj->tau_syn * 1e-3;
     }
     for (int a = 0; a < P; a++) {
+        const mg_pop *pa = &m->pops[a];
+        if (mg_pop_ou_stationary(pa)) { /* pA -> mV of drive, as I_e */
+            const double sd_mV = pa->ou_std * pa->tau_m / pa->C_m;
+            L->ou_var[a] = sd_mV * sd_mV;
+            L->ou_tau[a] = pa->ou_tau * 1e-3;
+        }
         if (!(rates[a] > 0) || !isfinite(rates[a])) {
             free(w);
             mg_net_lin_free(L);
@@ -142,7 +151,9 @@ static void clu_solve(const double complex *A, int n, const int *piv, double com
     }
 }
 
-/* M(omega) into Mx[P][P]; Sxi[P] (may be NULL) the renewal spectra of the populations. */
+/* M(omega) into Mx[P][P]; Sxi[P] (may be NULL) the spectra of each population's own noise:
+ * the renewal spectrum of its finite size, plus |R_u|^2 times the spectrum of a stationary OU
+ * input (two-sided, 2 var tau / (1 + omega^2 tau^2)), which enters where the drive mu does. */
 static void net_matrix(const mg_net_lin *L, double omega, double complex *Mx, double *Sxi)
 {
     const int P = L->P;
@@ -156,6 +167,11 @@ static void net_matrix(const mg_net_lin *L, double omega, double complex *Mx, do
                 Sxi[a] = L->ren[a].A0_hz / L->N[a] * (-2.0 * cimag(Sh) / omega - a2) / a2;
             } else {
                 Sxi[a] = mg_qr_renewal_psd(&L->ren[a], L->N[a], 0.0);
+            }
+            if (L->ou_var[a] > 0) {
+                const double wt = omega * L->ou_tau[a];
+                const double S_ou = 2.0 * L->ou_var[a] * L->ou_tau[a] / (1.0 + wt * wt);
+                Sxi[a] += (creal(Ru[a]) * creal(Ru[a]) + cimag(Ru[a]) * cimag(Ru[a])) * S_ou;
             }
         }
     }
