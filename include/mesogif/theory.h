@@ -100,7 +100,8 @@ int mg_theory_pop_response(const mg_renewal *r, const double *freq_hz, int F, mg
                            mg_cplx *R_theta, mg_cplx *P_hat, mg_err *err);
 
 /* Mean input mu (mV) of every population at time t_ms (step currents included when t_ms >= 0,
- * ignored when t_ms < 0), and the coupling matrix w[a][b] (mV/Hz, [P][P], row = target).
+ * ignored when t_ms < 0; the mean of an ou_current on for the whole run included), and the
+ * coupling matrix w[a][b] (mV/Hz, [P][P], row = target).
  * Either output may be NULL. */
 void mg_theory_mu(const mg_model *m, double t_ms, double *mu_mV);
 void mg_theory_coupling(const mg_model *m, double *w_mV_per_hz);

@@ -137,6 +137,13 @@ int mg_cli_theory(int argc, char **argv)
                t_ms);
     else
         printf("# %s: %d population%s, step currents ignored\n", m.name, P, P == 1 ? "" : "s");
+    for (int a = 0; a < P; a++)
+        if (mg_pop_has_stimulus(&m.pops[a])) {
+            printf("# stimuli: an ou_current on for the whole run is included to linear order "
+                   "(docs/THEORY.md 4); sinusoids, time series and currents with start/stop "
+                   "are ignored\n");
+            break;
+        }
     printf("# uncoupled populations at input mu (quasi-renewal theory)\n");
     if (tsv)
         printf("population\tN\tmu_mV\tA0_hz\tcv\tgain_hz_per_mV\n");
