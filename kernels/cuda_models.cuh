@@ -43,13 +43,14 @@ static inline cudaError_t mg_cu_meso_upload(const mg_meso_derived *md, mg_meso_m
                                             mg_cu_model_bufs *b)
 {
     const size_t P = (size_t)md->mm.P;
-    const void *src[10] = {md->pop,    md->kernels, md->pair_w,    md->pair_Es,   md->pair_F,
+    const size_t n_inp = (size_t)md->n_inp;
+    const void *src[10] = {md->pop,    md->kernels,   md->pair_w,    md->pair_Es,  md->pair_F,
                            md->pair_D, md->inp_first, md->inp_count, md->inp_step, md->inp_mV};
-    const size_t bytes[10] = {P * sizeof(mg_meso_pop),          (size_t)md->n_kernels * sizeof(double),
-                              P * P * sizeof(double),           P * P * sizeof(double),
-                              P * P * sizeof(double),           P * P * sizeof(int),
-                              P * sizeof(int),                  P * sizeof(int),
-                              (size_t)md->n_inp * sizeof(int64_t), (size_t)md->n_inp * sizeof(double)};
+    const size_t bytes[10] = {P * sizeof(mg_meso_pop),  (size_t)md->n_kernels * sizeof(double),
+                              P * P * sizeof(double),   P * P * sizeof(double),
+                              P * P * sizeof(double),   P * P * sizeof(int),
+                              P * sizeof(int),          P * sizeof(int),
+                              n_inp * sizeof(int64_t),  n_inp * sizeof(double)};
     memset(b, 0, sizeof *b);
     cudaError_t e = mg_cu_upload_tables(b, 10, src, bytes);
     *dm = md->mm;

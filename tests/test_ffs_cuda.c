@@ -418,5 +418,7 @@ START_TEST(test_cuda_matches_cpu)
 }
 END_TEST
 
-MG_TEST_SUITE(ffs_cuda, MG_TCASE("host", 60, test_trial_bin_table, test_engine_choice, test_micro_frame_threads),
+MG_TEST_SUITE(ffs_cuda,
+              MG_TCASE("host", 60, test_trial_bin_table, test_engine_choice,
+                       test_micro_frame_threads),
               MG_TCASE("device", 300, test_cuda_matches_cpu))

@@ -6,7 +6,8 @@
  * the CPU engine's time frame: the trial runs at steps t = 0, 1, ... counted from its start,
  * so the refractory rows move by -t0 and the spike history and the spike lists (kept in the park
  * rows of a stored state) from slot (t0 + t) mod H to t mod H (src/ffs/ffs_micro_frame.h, the
- * CPU engine's functions over the block's threads); its uniforms are Philox(trial index, block, t), the CPU engine's.
+ * CPU engine's functions over the block's threads); its uniforms are Philox(trial index,
+ * block, t), the CPU engine's.
  * A step is the decomposition of src/core/micro.h over the block's threads (mg_micro_part_*,
  * as kernels/backend_cuda_micro.cu: delivery, per-population values, neurons in rounds of one
  * Philox block per thread with the spike lists in neuron order by a block prefix sum, the

@@ -244,10 +244,11 @@ struct mg_ffs_job {
     int threads;
 };
 
-/* The engines: the meso level (src/ffs/ffs_meso_cpu.c) and the micro level (src/ffs/ffs_micro_cpu.c)
- * on the CPU, and in a build with CUDA on the device (kernels/ffs/ffs_meso_cuda.cu; the micro
- * level: kernels/ffs/ffs_micro_cuda.cu). mg_ffs_engine_for: the engine of (level, backend), NULL
- * if none; auto picks the device for the meso level when one answers. */
+/* The engines: the meso level (src/ffs/ffs_meso_cpu.c) and the micro level
+ * (src/ffs/ffs_micro_cpu.c) on the CPU, and in a build with CUDA each on the device
+ * (kernels/ffs/ffs_meso_cuda.cu, kernels/ffs/ffs_micro_cuda.cu). mg_ffs_engine_for: the engine
+ * of (level, backend), NULL if none; auto picks the device for the meso level when one
+ * answers. */
 extern const mg_ffs_engine mg_ffs_engine_meso_cpu;
 extern const mg_ffs_engine mg_ffs_engine_micro_cpu;
 #ifdef MG_HAVE_CUDA
