@@ -435,7 +435,8 @@ static inline MG_HD int mg_micro_arrival_slot(const mg_micro_model *mm, const mg
 }
 
 /* Phase 1 for an all-to-all projection: the shared trace gets the n sequential additions each
- * target would get (n ~ N p_fire per step: cheap, and bitwise what a list delivers). */
+ * target would get (n ~ N p_fire per step: cheap, and bitwise what a list delivers). The
+ * device's; mg_micro_deliver below writes it out again for the host, a deliberate twin. */
 static inline MG_HD void mg_micro_deliver_a2a(const mg_micro_model *mm, const mg_micro_proj *pj,
                                               mg_lanes st, int64_t t)
 {

@@ -281,8 +281,9 @@ static void derive_pop(const mg_pop *p, int P, double dt_ms, int H, double *kern
     *row = at;
 }
 
-/* The model view of d (pointers into d's tables). */
-static void point_model(mg_meso_derived *d, int P, int rows, int noise, uint32_t seed)
+/* The model view of d (pointers into d's tables; it: the input tables d owns). */
+static void point_model(mg_meso_derived *d, const mg_inp_tables *it, int P, int rows, int noise,
+                        uint32_t seed)
 {
     d->mm.P = P;
     d->mm.rows = rows;
@@ -294,10 +295,7 @@ static void point_model(mg_meso_derived *d, int P, int rows, int noise, uint32_t
     d->mm.pair_Es = d->pair_Es;
     d->mm.pair_F = d->pair_F;
     d->mm.pair_D = d->pair_D;
-    d->mm.inp_first = d->inp_first;
-    d->mm.inp_count = d->inp_count;
-    d->mm.inp_step = d->inp_step;
-    d->mm.inp_mV = d->inp_mV;
+    MG_INP_TABLES_VIEW(&d->mm, it);
 }
 
 int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed,
@@ -347,12 +345,9 @@ int mg_meso_derive_run(const mg_model *m, double dt_ms, int noise, uint32_t seed
         mg_meso_derived_free(&d);
         return rc;
     }
-    d.inp_first = it.first;
-    d.inp_count = it.count;
-    d.inp_step = it.step;
-    d.inp_mV = it.mV;
+    MG_INP_TABLES_VIEW(&d, &it); /* d owns them from here */
     d.n_inp = it.n;
-    point_model(&d, P, row, noise, seed);
+    point_model(&d, &it, P, row, noise, seed);
     *out = d;
     return MG_OK;
 }

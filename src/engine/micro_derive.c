@@ -467,10 +467,7 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     rc = mg_inp_tables_build(m, dt_ms, job->n_steps, job->opts.seed, &it, err);
     if (rc != MG_OK)
         goto fail;
-    d->inp_first = it.first;
-    d->inp_count = it.count;
-    d->inp_step = it.step;
-    d->inp_mV = it.mV;
+    MG_INP_TABLES_VIEW(d, &it); /* d owns them from here */
     d->n_inp = it.n;
 
     d->mm.P = P;
@@ -485,10 +482,7 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     d->mm.pop = d->pop;
     d->mm.proj = d->proj;
     d->mm.in = d->in;
-    d->mm.inp_first = d->inp_first;
-    d->mm.inp_count = d->inp_count;
-    d->mm.inp_step = d->inp_step;
-    d->mm.inp_mV = d->inp_mV;
+    MG_INP_TABLES_VIEW(&d->mm, &it);
     job->dyn_rows = (int)row;
 
     /* a network shared by the ensemble is drawn once, by mg_micro_draw_shared: not here, so

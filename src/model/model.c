@@ -15,6 +15,7 @@
  * "last one wins"); jansson keeps object keys in file order, so the first offending key of
  * an object is the one reported. */
 #include "mesogif/model.h"
+#include "util/search.h"
 #include "mesogif/stats.h" /* mg_stats_parse_observable */
 #include "model/model_json.h"       /* mg_json_*: messages, JSON Pointers, typed getters */
 #include "model/stimulus.h"         /* mg_stim_parse_pop */
@@ -626,17 +627,8 @@ double mg_pop_mu(const mg_pop *p)
 
 double mg_pop_step_current(const mg_pop *p, double t_ms)
 {
-    /* Binary search for the last change time <= t_ms (right-continuous); O(log n_steps)
-     * because a step_current may carry a long sampled waveform. */
+    /* the last change time <= t_ms (right-continuous) */
     if (p->n_steps <= 0 || !(t_ms >= p->step_times[0]))
         return 0.0;
-    int lo = 0, hi = p->n_steps - 1; /* invariant: step_times[lo] <= t_ms */
-    while (lo < hi) {
-        int mid = lo + (hi - lo + 1) / 2;
-        if (p->step_times[mid] <= t_ms)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return p->step_amps[lo];
+    return p->step_amps[mg_last_at_or_before(p->step_times, p->n_steps, t_ms)];
 }

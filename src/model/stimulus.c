@@ -9,6 +9,7 @@
 #include "model/stimulus.h"
 #include "core/input.h"
 #include "core/rng.h"
+#include "util/search.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -55,14 +56,7 @@ static double series_at(const mg_pop *p, double t_ms)
     const int n = p->n_series;
     if (n <= 0 || t_ms < p->series_times[0] || t_ms > p->series_times[n - 1])
         return 0.0;
-    int lo = 0, hi = n - 1; /* invariant: times[lo] <= t_ms */
-    while (lo < hi) {
-        int mid = lo + (hi - lo + 1) / 2;
-        if (p->series_times[mid] <= t_ms)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
+    const int lo = mg_last_at_or_before(p->series_times, n, t_ms);
     if (lo == n - 1)
         return p->series_amps[n - 1];
     const double t0 = p->series_times[lo], t1 = p->series_times[lo + 1];
@@ -90,10 +84,9 @@ double mg_stim_pA(const mg_pop *p, double dt_ms, int64_t t, double ou)
 
 void mg_inp_tables_free(mg_inp_tables *t)
 {
-    free(t->first);
-    free(t->count);
-    free(t->step);
-    free(t->mV);
+    void *owned[] = {t->first, t->count, t->step, t->mV};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; ++i)
+        free(owned[i]);
     memset(t, 0, sizeof *t);
 }
 

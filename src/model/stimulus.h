@@ -38,6 +38,16 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
                         mg_inp_tables *out, mg_err *err);
 void mg_inp_tables_free(mg_inp_tables *t);
 
+/* Point the input-table fields of a derived model (mg_meso_model, mg_micro_model: inp_first,
+ * inp_count, inp_step, inp_mV) at the tables t. */
+#define MG_INP_TABLES_VIEW(mm, t)                                                              \
+    do {                                                                                       \
+        (mm)->inp_first = (t)->first;                                                          \
+        (mm)->inp_count = (t)->count;                                                          \
+        (mm)->inp_step = (t)->step;                                                            \
+        (mm)->inp_mV = (t)->mV;                                                                \
+    } while (0)
+
 /* The stimulus current (pA) of population p (index a) in step t, without the step currents:
  * sinusoid and time series at t * dt_ms; ou is the OU deviation x of that step, used only for a
  * frozen OU current (p->has_ou && !p->ou_independent). Pure. */
