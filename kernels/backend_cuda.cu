@@ -544,8 +544,8 @@ extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
                                cudaMemcpyDeviceToHost));
         for (long long g = 0; g < ng; ++g) /* the batch's groups are complete: in order */
             mg_job_group_complete(job, g0 + g, h_gi + g * job->SL.n_i, h_gd + g * job->SL.n_d);
-        if (job->failed) {
-            rc = mg_err_set(err, job->fail_code, "%s", job->fail_msg);
+        if (job->fail.failed) {
+            rc = mg_err_set(err, job->fail.code, "%s", job->fail.msg);
             goto out;
         }
         job->real_done += valid;

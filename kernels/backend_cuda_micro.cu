@@ -637,8 +637,8 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
          * sums start at 0, so a group a checkpoint had partly summed gets the same bits) */
         for (long long g = 0; g < ng; ++g)
             mg_job_group_complete(job, g0 + g, h_gi + g * job->SL.n_i, h_gd + g * job->SL.n_d);
-        if (job->failed) {
-            rc = mg_err_set(err, job->fail_code, "%s", job->fail_msg);
+        if (job->fail.failed) {
+            rc = mg_err_set(err, job->fail.code, "%s", job->fail.msg);
             goto out;
         }
         job->real_done += valid;

@@ -448,10 +448,10 @@ int mg_cpu_run_micro(mg_job *job, mg_err *err)
         worker w;
         int rc = worker_alloc(job, &w) == MG_OK ? replay_recorded(job, &w) : -1;
         worker_free(&w, n_list);
-        if (rc != 0 && !job->failed)
+        if (rc != 0 && !job->fail.failed)
             mg_job_fail(job, MG_ENOMEM, "out of memory for replaying the recorded realizations");
-        if (job->failed)
-            return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
+        if (job->fail.failed)
+            return mg_err_set(err, job->fail.code, "%s", job->fail.msg);
     }
     /* the shared block scheduler (src/engine/cpu_schedule.c); --batch does not apply */
     static const mg_cpu_block_ops ops = {worker_alloc_cb, worker_free_cb, run_block_cb};

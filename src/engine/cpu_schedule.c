@@ -117,7 +117,7 @@ int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err)
             mg_job_fail(job, MG_ENOMEM, "out of memory for the state of a block of realizations");
         for (;;) {
             /* at a checkpoint no block is begun or resumed: parked ones stay parked */
-            if (!w || job->failed || mg_job_should_park(job))
+            if (!w || job->fail.failed || mg_job_should_park(job))
                 break;
             int64_t g = -1, r0 = 0, hi = 0;
             int wait = 0;
@@ -168,7 +168,7 @@ int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err)
         free(p->rd);
         free(p);
     }
-    if (job->failed)
-        return mg_err_set(err, job->fail_code, "%s", job->fail_msg);
+    if (job->fail.failed)
+        return mg_err_set(err, job->fail.code, "%s", job->fail.msg);
     return MG_OK;
 }

@@ -25,18 +25,21 @@ void mg_job_group_range(const mg_job *job, int64_t gi, int64_t *lo, int64_t *hi)
     *hi = b < end ? b : end;
 }
 
-/* Deliberate twin: mg_ffs_fail_set (src/ffs/ffs_engine.c) keeps the same first-failure rule for
- * an FFS job, another struct. */
-void mg_job_fail(mg_job *job, int code, const char *msg)
+void mg_fail_note_set(mg_fail_note *f, int code, const char *msg)
 {
-#pragma omp critical(mg_job_fail)
+#pragma omp critical(mg_fail_note)
     {
-        if (!job->failed) {
-            job->failed = 1;
-            job->fail_code = code;
-            snprintf(job->fail_msg, sizeof job->fail_msg, "%.500s", msg);
+        if (!f->failed) {
+            f->failed = 1;
+            f->code = code;
+            snprintf(f->msg, sizeof f->msg, "%.500s", msg);
         }
     }
+}
+
+void mg_job_fail(mg_job *job, int code, const char *msg)
+{
+    mg_fail_note_set(&job->fail, code, msg);
 }
 
 int mg_job_should_park(const mg_job *job)
@@ -104,7 +107,7 @@ int mg_job_block_check(mg_job *job, int64_t t1, int64_t *counted, int64_t r0, in
 #pragma omp atomic
     job->steps_done += (t1 - *counted) * valid;
     *counted = t1;
-    if (job->failed)
+    if (job->fail.failed)
         return -1;
     if (mg_job_should_park(job)) {
         for (int j = 0; j < valid; ++j) {

@@ -4,6 +4,7 @@
 #ifndef MESOGIF_ENGINE_JOB_H
 #define MESOGIF_ENGINE_JOB_H
 
+#include "engine/fail_note.h" /* mg_fail_note */
 #include "mesogif/run.h"
 #include "engine/meso_derive.h"
 #include "core/observe.h"
@@ -73,9 +74,7 @@ typedef struct mg_job {
     volatile int ckpt_request;   /* workers park their blocks at the next check and stop */
     double ckpt_last;            /* wall time of the last checkpoint */
     int64_t steps_base;          /* realization-steps done before this process (resume) */
-    int failed;                  /* set by a worker on error (NaN, cancel) */
-    int fail_code;
-    char fail_msg[512];
+    mg_fail_note fail;           /* set by a worker on error (NaN, cancel) */
 } mg_job;
 
 /* Lay out the observer (src/engine/observe_setup.c): rows from row0 on, for statistics layout L,

@@ -10,18 +10,6 @@
 #include <omp.h>
 #include <stdlib.h>
 
-void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg)
-{
-#pragma omp critical(mg_ffs_fail)
-    {
-        if (!f->failed) {
-            f->failed = 1;
-            f->code = code;
-            snprintf(f->msg, sizeof f->msg, "%s", msg);
-        }
-    }
-}
-
 int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
                     void (*item)(mg_ffs_job *J, void *w, int i, void *ctx, mg_ffs_fail *f),
                     void *ctx, mg_err *err)
@@ -31,7 +19,7 @@ int mg_ffs_parallel(mg_ffs_job *J, const mg_ffs_worker_ops *ops, int n,
     {
         void *w = ops->worker_alloc(J);
         if (!w)
-            mg_ffs_fail_set(&f, MG_ENOMEM, "out of memory");
+            mg_fail_note_set(&f, MG_ENOMEM, "out of memory");
 #pragma omp for schedule(dynamic, 1)
         for (int i = 0; i < n; ++i)
             if (!f.failed)

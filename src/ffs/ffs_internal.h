@@ -30,6 +30,7 @@
 #include "core/hd.h"
 #include "core/lanes.h" /* mg_lanes, MG_AT, MG_VL */
 #include "core/rng.h"   /* mg_philox_block, MG_STREAM_* */
+#include "engine/fail_note.h" /* mg_fail_note */
 #include "mesogif/ffs.h"
 
 #include <math.h>
@@ -265,13 +266,8 @@ int mg_ffs_micro_size(const mg_model *m, const mg_ffs_opts *o, int64_t *dyn_rows
 
 /* ---- src/ffs/ffs_engine.c: what every engine shares ------------------------------------------ */
 
-/* The first failure of an engine call (thread-safe); workers stop at their next check. */
-typedef struct {
-    int failed;
-    int code;
-    char msg[512];
-} mg_ffs_fail;
-void mg_ffs_fail_set(mg_ffs_fail *f, int code, const char *msg);
+/* The first failure of an engine call (mg_fail_note_set); workers stop at their next check. */
+typedef mg_fail_note mg_ffs_fail;
 
 /* What an engine call hands its items (the ctx of mg_ffs_parallel): basin runs b to t_end, or
  * trials tr of direction d between lam_A and lam_next; start, len: the micro engine's lane blocks

@@ -36,7 +36,7 @@ static int check_finite(const mg_ffs_job *J, const double *nbar, int64_t t, uint
                      "realization %u, step %lld: likely cause: Delta_V too small for the input, "
                      "or extreme parameters", isnan(nbar[a]) ? "NaN" : "Inf", a,
                      J->model->pops[a].name, real, (long long)t);
-            mg_ffs_fail_set(f, MG_ENUM, msg);
+            mg_fail_note_set(f, MG_ENUM, msg);
             return -1;
         }
     return 0;
@@ -96,7 +96,7 @@ static void basin_run(mg_ffs_job *J, mg_ffs_basin *br, int64_t t_end, worker *w,
         mg_ffs_obs_add(c, st, w->n);
         if ((t + 1) % c->st_L == 0 &&
             mg_ffs_basin_bin(J, br, st, (t + 1) / c->st_L - 1, t + 1, save_rows, br->state)) {
-            mg_ffs_fail_set(f, MG_ENOMEM, "out of memory for the crossing states");
+            mg_fail_note_set(f, MG_ENOMEM, "out of memory for the crossing states");
             return;
         }
         /* no cancel here: a basin call is atomic for the driver's checkpoints (a signal takes
@@ -143,7 +143,7 @@ static void trial_run(mg_ffs_job *J, mg_ffs_trial *tr, int d, double lam_A, doub
         }
         if ((t + 1) % FFS_CHECK_EVERY == 0 && (f->failed || (J->o.cancel && *J->o.cancel))) {
             if (!f->failed)
-                mg_ffs_fail_set(f, MG_EINTR, "interrupted");
+                mg_fail_note_set(f, MG_EINTR, "interrupted");
             return;
         }
     }

@@ -219,7 +219,7 @@ static int nan_check(const mg_ffs_job *J, mg_lanes st, const block *B, int64_t t
                              "population %d (%s), neuron %lld, step %lld: check Delta_V and the "
                              "input", B->real0 + (uint32_t)j, a, J->model->pops[a].name,
                              (long long)i, (long long)t);
-                    mg_ffs_fail_set(f, MG_ENUM, msg);
+                    mg_fail_note_set(f, MG_ENUM, msg);
                     return -1;
                 }
     return 0;
@@ -243,7 +243,7 @@ static int block_begin(const mg_ffs_job *J, worker *w, mg_lanes st, const block 
     mg_micro_init(&mic(J)->mm, st, &buf);
     for (int j = 0; j < MG_VL; ++j) {
         if (connect_lane(J, w, j, B->live[j] ? net_of(J, B->x[j]) : -1)) {
-            mg_ffs_fail_set(f, MG_ENOMEM, "out of memory for the networks");
+            mg_fail_note_set(f, MG_ENOMEM, "out of memory for the networks");
             return -1;
         }
         if (B->live[j])
@@ -276,7 +276,7 @@ static void basin_block(mg_ffs_job *J, worker *w, mg_ffs_basin *b, int k, int64_
                 lane_ref ctx = {w, st, j};
                 if (mg_ffs_basin_bin(J, &b[j], mg_lane(st, j), (t + 1) / c->st_L - 1, t + 1,
                                      save_lane, &ctx)) {
-                    mg_ffs_fail_set(f, MG_ENOMEM, "out of memory for the crossing states");
+                    mg_fail_note_set(f, MG_ENOMEM, "out of memory for the crossing states");
                     return;
                 }
             }
@@ -339,7 +339,7 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
             if (f->failed || nan_check(J, st, &B, t, f))
                 return;
             if (J->o.cancel && *J->o.cancel) {
-                mg_ffs_fail_set(f, MG_EINTR, "interrupted");
+                mg_fail_note_set(f, MG_EINTR, "interrupted");
                 return;
             }
         }
