@@ -1,6 +1,7 @@
 /* src/engine/meso_derive.c: per-step constants of the mesoscopic model (MODEL.md §2.2), computed once on
  * the host in double precision with libm and then shared by every backend. */
 #include "engine/meso_derive.h"
+#include "util/free_all.h"
 #include "model/stimulus.h"
 
 #include <math.h>
@@ -174,10 +175,8 @@ void mg_meso_derived_free(mg_meso_derived *d)
 {
     if (!d)
         return;
-    void *owned[] = {d->pop, d->kernels, d->pair_w, d->pair_Es, d->pair_F, d->pair_D, d->inp_first,
-                     d->inp_count, d->inp_step, d->inp_mV};
-    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; ++i)
-        free(owned[i]);
+    MG_FREE_ALL(d->pop, d->kernels, d->pair_w, d->pair_Es, d->pair_F, d->pair_D, d->inp_first,
+                d->inp_count, d->inp_step, d->inp_mV);
     memset(d, 0, sizeof *d);
 }
 

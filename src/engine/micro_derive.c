@@ -5,6 +5,7 @@
  * Bernoulli; all-to-all needs none). Called from src/engine/run.c through the hooks declared in
  * src/engine/job.h; the CPU backend is src/backend_cpu_micro.c. */
 #include "engine/job.h"
+#include "util/free_all.h"
 #include "engine/micro_derive.h"
 #include "model/stimulus.h"
 
@@ -33,10 +34,8 @@ static void derived_free(mg_micro_derived *d)
 {
     if (!d)
         return;
-    void *owned[] = {d->pop, d->proj, d->in, d->inp_first, d->inp_count, d->inp_step, d->inp_mV,
-                     d->conn};
-    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; ++i)
-        free(owned[i]);
+    MG_FREE_ALL(d->pop, d->proj, d->in, d->inp_first, d->inp_count, d->inp_step, d->inp_mV,
+                d->conn);
     if (d->shared_csr)
         for (int c = 0; c < d->mm.n_list; ++c)
             mg_micro_csr_free(&d->shared_csr[c]);

@@ -10,6 +10,7 @@
  * git commit and the size of the options are checked). Format: HDF5, root attribute format =
  * "mesogif-ffs-checkpoint"; written to PATH.partial and renamed. */
 #include "ffs/ffs_state.h"
+#include "util/free_all.h"
 #include "io/ffs_h5.h"
 #include "io/io_h5_internal.h"
 
@@ -94,10 +95,7 @@ static int write_all(hid_t f, const run_ctx *X)
         rc |= mg_ffs_h5_f64(f, "/basin/exposure", (hsize_t)nb * 2, be);
         rc |= mg_ffs_h5_i64(f, "/basin/hist", (hsize_t)nb * 2 * (MG_FFS_HIST + 2), bh);
     }
-    free(bs);
-    free(bt);
-    free(be);
-    free(bh);
+    MG_FREE_ALL(bs, bt, be, bh);
     /* pools and stages */
     char path[96];
     for (int d = 0; !rc && d < 2; ++d) {
@@ -280,10 +278,7 @@ int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err)
         memcpy(X->br[i].hist, bh + (int64_t)i * 2 * (MG_FFS_HIST + 2),
                2 * (MG_FFS_HIST + 2) * sizeof(int64_t));
     }
-    free(bs);
-    free(bt);
-    free(be);
-    free(bh);
+    MG_FREE_ALL(bs, bt, be, bh);
     char path_[96];
     for (int d = 0; !bad && d < 2; ++d) {
         for (int i = 0; !bad && i <= X->n_stages[d]; ++i) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Deliberate twin in shape: mg_run_opts_default (src/model/run_types.c) for the options of run. */
 void mg_ffs_opts_default(mg_ffs_opts *o)
 {
     memset(o, 0, sizeof *o);

@@ -7,6 +7,7 @@
  * A stimulus with start/stop is active in the steps t with ceil(start/dt) <= t < ceil(stop/dt),
  * the same rounding as the step currents. */
 #include "model/stimulus.h"
+#include "util/free_all.h"
 #include "core/input.h"
 #include "core/rng.h"
 #include "util/search.h"
@@ -84,9 +85,7 @@ double mg_stim_pA(const mg_pop *p, double dt_ms, int64_t t, double ou)
 
 void mg_inp_tables_free(mg_inp_tables *t)
 {
-    void *owned[] = {t->first, t->count, t->step, t->mV};
-    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; ++i)
-        free(owned[i]);
+    MG_FREE_ALL(t->first, t->count, t->step, t->mV);
     memset(t, 0, sizeof *t);
 }
 

@@ -19,6 +19,7 @@
  * march accumulates the derivatives of the mean ISI by h0 and by the QR rate, so that the static
  * gain and Newton steps need no finite differences. */
 #include "theory/theory_internal.h"
+#include "util/free_all.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -422,14 +423,7 @@ void mg_renewal_free(mg_renewal *r)
         return;
     if (r->priv) {
         struct mg_renewal_priv *p = r->priv;
-        free(p->tau);
-        free(p->S);
-        free(p->rho);
-        free(p->drho);
-        free(p->tt);
-        free(p->dtt);
-        free(p->e);
-        free(p);
+        MG_FREE_ALL(p->tau, p->S, p->rho, p->drho, p->tt, p->dtt, p->e, p);
     }
     free(r->tau_ms);
     free(r->survival);
