@@ -191,101 +191,206 @@ static const mg_cli_enum switch_enums[] = {{O_LEVEL, "--level", {"meso", "micro"
                                            {O_BACKEND, "--backend", {"auto", "cpu", "cuda"}, 3},
                                            {O_NOISE, "--noise", {"binomial", "poisson"}, 2}};
 
-int mg_cli_switch(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"level", required_argument, 0, O_LEVEL},
-        {"method", required_argument, 0, O_METHOD},
-        {"rel-err", required_argument, 0, O_RELERR},
-        {"interfaces", required_argument, 0, O_IFACES},
-        {"seed", required_argument, 0, O_SEED},
-        {"threads", required_argument, 0, O_THREADS},
-        {"backend", required_argument, 0, O_BACKEND},
-        {"noise", required_argument, 0, O_NOISE},
-        {"out", required_argument, 0, O_OUT},
-        {"force", no_argument, 0, O_FORCE},
-        {"dry-run", no_argument, 0, O_DRY},
-        {"quiet", no_argument, 0, O_QUIET},
-        {"switch-observable", required_argument, 0, O_SWOBS},
-        {"switch-smooth", required_argument, 0, O_SWSMOOTH},
-        {"switch-thresholds", required_argument, 0, O_SWTHR},
-        {"stats-bin", required_argument, 0, O_STATSBIN},
-        {"dt", required_argument, 0, O_DT},
-        {"t-warmup", required_argument, 0, O_WARM},
-        {"basin-realizations", required_argument, 0, O_BREAL},
-        {"basin-budget", required_argument, 0, O_BBUDGET},
-        {"trial-max", required_argument, 0, O_TMAX},
-        {"trials", required_argument, 0, O_TRIALS},
-        {"pilot", required_argument, 0, O_PILOT},
-        {"p-target", required_argument, 0, O_PTARGET},
-        {"pool-max", required_argument, 0, O_POOL},
-        {"batch", required_argument, 0, O_BATCH},
-        {"budget", required_argument, 0, O_BUDGET},
-        {"brute-time", required_argument, 0, O_BRUTE},
-        {"help", no_argument, 0, O_HELP},
-        {"checkpoint", required_argument, 0, O_CKPT},
-        {"no-checkpoint", no_argument, 0, O_NOCKPT},
-        {"resume", required_argument, 0, O_RESUME},
-        {0, 0, 0, 0}};
+static const struct option switch_longopts[] = {
+    {"level", required_argument, 0, O_LEVEL},
+    {"method", required_argument, 0, O_METHOD},
+    {"rel-err", required_argument, 0, O_RELERR},
+    {"interfaces", required_argument, 0, O_IFACES},
+    {"seed", required_argument, 0, O_SEED},
+    {"threads", required_argument, 0, O_THREADS},
+    {"backend", required_argument, 0, O_BACKEND},
+    {"noise", required_argument, 0, O_NOISE},
+    {"out", required_argument, 0, O_OUT},
+    {"force", no_argument, 0, O_FORCE},
+    {"dry-run", no_argument, 0, O_DRY},
+    {"quiet", no_argument, 0, O_QUIET},
+    {"switch-observable", required_argument, 0, O_SWOBS},
+    {"switch-smooth", required_argument, 0, O_SWSMOOTH},
+    {"switch-thresholds", required_argument, 0, O_SWTHR},
+    {"stats-bin", required_argument, 0, O_STATSBIN},
+    {"dt", required_argument, 0, O_DT},
+    {"t-warmup", required_argument, 0, O_WARM},
+    {"basin-realizations", required_argument, 0, O_BREAL},
+    {"basin-budget", required_argument, 0, O_BBUDGET},
+    {"trial-max", required_argument, 0, O_TMAX},
+    {"trials", required_argument, 0, O_TRIALS},
+    {"pilot", required_argument, 0, O_PILOT},
+    {"p-target", required_argument, 0, O_PTARGET},
+    {"pool-max", required_argument, 0, O_POOL},
+    {"batch", required_argument, 0, O_BATCH},
+    {"budget", required_argument, 0, O_BUDGET},
+    {"brute-time", required_argument, 0, O_BRUTE},
+    {"help", no_argument, 0, O_HELP},
+    {"checkpoint", required_argument, 0, O_CKPT},
+    {"no-checkpoint", no_argument, 0, O_NOCKPT},
+    {"resume", required_argument, 0, O_RESUME},
+    {0, 0, 0, 0}};
+
+/* What the command line says, before the model is read. */
+typedef struct {
     mg_ffs_opts o;
-    mg_ffs_opts_default(&o);
-    int brute = 0, force = 0, dry = 0, quiet = 0;
-    int set_dt = 0, set_warm = 0, set_bin = 0;
-    double brute_ms = 2000e3;
-    const char *out_path = NULL;
-    const char *ckpt_path = NULL, *resume_path = NULL;
-    int no_ckpt = 0;
-    char *resume_json = NULL, *resume_source = NULL, *resume_out = NULL;
-    /* --resume first: the checkpoint's options are the estimate's, and options that would
-     * change it are refused below */
+    int brute, force, dry, quiet, no_ckpt;
+    int set_dt, set_warm, set_bin; /* given on the command line (or fixed by a checkpoint) */
+    double brute_ms;
+    const char *out_path, *ckpt_path, *resume_path, *model_path;
+    char *resume_json, *resume_source; /* the checkpoint's model (owned) */
+    char resume_out[4096];             /* the checkpoint's output file */
+} switch_cli;
+
+static void switch_cli_free(switch_cli *cl)
+{
+    free(cl->resume_json);
+    free(cl->resume_source);
+    cl->resume_json = cl->resume_source = NULL;
+}
+
+/* --resume first: the checkpoint's options are the estimate's, and options that would change it
+ * are refused by parse_switch_options. Returns 0, or the exit code. */
+static int read_resume(switch_cli *cl, int argc, char **argv)
+{
     for (int k = 1; k < argc; ++k) {
         if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
-            resume_path = argv[k + 1];
+            cl->resume_path = argv[k + 1];
         else if (strncmp(argv[k], "--resume=", 9) == 0)
-            resume_path = argv[k] + 9;
+            cl->resume_path = argv[k] + 9;
     }
-    if (resume_path) {
-        mg_err rerr = {{0}};
-        if (mg_ffs_checkpoint_read(resume_path, &o, &resume_json, &resume_source, &resume_out,
-                                   &rerr) != MG_OK) {
-            mg_cli_one_line(rerr.msg);
-            mg_cli_error("--resume: %s", rerr.msg);
+    if (!cl->resume_path)
+        return 0;
+    mg_err rerr = {{0}};
+    char *out = NULL;
+    if (mg_ffs_checkpoint_read(cl->resume_path, &cl->o, &cl->resume_json, &cl->resume_source,
+                               &out, &rerr) != MG_OK) {
+        mg_cli_one_line(rerr.msg);
+        mg_cli_error("--resume: %s", rerr.msg);
+        return 2;
+    }
+    cl->set_dt = cl->set_warm = cl->set_bin = 1;
+    snprintf(cl->resume_out, sizeof cl->resume_out, "%s", out ? out : "");
+    free(out);
+    return 0;
+}
+
+/* The options of one getopt code that is not a plain number: 0, or the exit code (-1: --help
+ * printed, exit 0). */
+static int switch_option(switch_cli *cl, int c, const char *arg, char **argv)
+{
+    mg_ffs_opts *o = &cl->o;
+    int k;
+    switch (c) {
+    case O_LEVEL:
+    case O_METHOD:
+    case O_BACKEND:
+    case O_NOISE:
+        k = mg_cli_enum_option(switch_enums, (int)(sizeof switch_enums / sizeof *switch_enums), c,
+                               arg);
+        if (k < 0)
+            return 2;
+        if (c == O_LEVEL)
+            o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
+        else if (c == O_METHOD)
+            cl->brute = k;
+        else if (c == O_BACKEND)
+            o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
+        else
+            o->noise = k ? MG_NOISE_POISSON : MG_NOISE_BINOMIAL;
+        return 0;
+    case O_RELERR:
+        if (parse_real("--rel-err", arg, &o->rel_err))
+            return 2;
+        if (!(o->rel_err > 0 && o->rel_err < 1)) {
+            mg_cli_error("--rel-err: '%s' (allowed: 0 < rel-err < 1)", arg);
             return 2;
         }
-        set_dt = set_warm = set_bin = 1;
-        /* kept in static storage: every return below may use it */
-        static char out_keep[4096];
-        snprintf(out_keep, sizeof out_keep, "%s", resume_out);
-        free(resume_out);
-        resume_out = out_keep;
+        return 0;
+    case O_IFACES:
+        if (strcmp(arg, "auto") == 0)
+            o->n_interfaces = 0;
+        else if (parse_list(arg, o->interfaces, MG_FFS_IF_MAX - 1, &o->n_interfaces))
+            return 2;
+        return 0;
+    case O_OUT:
+        cl->out_path = arg;
+        return 0;
+    case O_FORCE:
+        cl->force = 1;
+        return 0;
+    case O_DRY:
+        cl->dry = 1;
+        return 0;
+    case O_QUIET:
+        cl->quiet = 1;
+        return 0;
+    case O_SWOBS:
+        if (strlen(arg) >= sizeof o->switch_observable) {
+            mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
+                         sizeof o->switch_observable);
+            return 2;
+        }
+        snprintf(o->switch_observable, sizeof o->switch_observable, "%s", arg);
+        return 0;
+    case O_SWSMOOTH:
+        return mg_cli_parse_positive_ms("--switch-smooth", arg, &o->switch_smooth_ms,
+                                        "> 0, a multiple of --stats-bin") ? 2 : 0;
+    case O_SWTHR: {
+        char *end;
+        o->switch_lo = strtod(arg, &end);
+        if (*end != ',' || (o->switch_hi = strtod(end + 1, &end), *end != '\0') ||
+            !(o->switch_lo < o->switch_hi) || !isfinite(o->switch_lo) ||
+            !isfinite(o->switch_hi)) {
+            mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)", arg);
+            return 2;
+        }
+        return 0;
     }
+    case O_PTARGET:
+        return parse_real("--p-target", arg, &o->p_target) ? 2 : 0;
+    case O_BRUTE:
+        return mg_cli_parse_positive_ms("--brute-time", arg, &cl->brute_ms, "> 0") ? 2 : 0;
+    case O_CKPT:
+        cl->ckpt_path = arg;
+        return 0;
+    case O_NOCKPT:
+        cl->no_ckpt = 1;
+        return 0;
+    case O_RESUME:
+        return 0; /* read before the options */
+    case O_HELP:
+        switch_usage(stdout);
+        return -1;
+    default:
+        mg_cli_unknown_option("switch", argv[optind - 1], switch_longopts);
+        return 2;
+    }
+}
+
+/* Every option, then the model argument. Returns 0 to go on, else the exit code (-1: exit 0). */
+static int parse_switch_options(switch_cli *cl, int argc, char **argv)
+{
+    mg_ffs_opts *o = &cl->o;
     const mg_cli_num nums[] = {
-        {O_SEED, "--seed", MG_CLI_U32, &o.seed, 0, 4294967295LL, NULL},
-        {O_THREADS, "--threads", MG_CLI_INT, &o.threads, 0, 4096, NULL},
-        {O_STATSBIN, "--stats-bin", MG_CLI_MS, &o.stats_bin_ms, 0, 0, &set_bin},
-        {O_DT, "--dt", MG_CLI_MS, &o.dt_ms, 0, 0, &set_dt},
-        {O_WARM, "--t-warmup", MG_CLI_MS, &o.t_warmup_ms, 0, 0, &set_warm},
-        {O_BREAL, "--basin-realizations", MG_CLI_I64, &o.basin_realizations, 2, 1 << 20, NULL},
-        {O_BBUDGET, "--basin-budget", MG_CLI_S, &o.basin_budget_s, 0, 0, NULL},
-        {O_TMAX, "--trial-max", MG_CLI_S, &o.trial_max_s, 0, 0, NULL},
-        {O_TRIALS, "--trials", MG_CLI_I64, &o.trials_first, 8, 1 << 23, NULL},
-        {O_PILOT, "--pilot", MG_CLI_I64, &o.pilot_trials, 8, 65536, NULL},
-        {O_POOL, "--pool-max", MG_CLI_I64, &o.pool_max, 8, 10000000, NULL},
-        {O_BATCH, "--batch", MG_CLI_I64, &o.batch, 1, 1024, NULL},
-        {O_BUDGET, "--budget", MG_CLI_S, &o.budget_s, 0, 0, NULL},
+        {O_SEED, "--seed", MG_CLI_U32, &o->seed, 0, 4294967295LL, NULL},
+        {O_THREADS, "--threads", MG_CLI_INT, &o->threads, 0, 4096, NULL},
+        {O_STATSBIN, "--stats-bin", MG_CLI_MS, &o->stats_bin_ms, 0, 0, &cl->set_bin},
+        {O_DT, "--dt", MG_CLI_MS, &o->dt_ms, 0, 0, &cl->set_dt},
+        {O_WARM, "--t-warmup", MG_CLI_MS, &o->t_warmup_ms, 0, 0, &cl->set_warm},
+        {O_BREAL, "--basin-realizations", MG_CLI_I64, &o->basin_realizations, 2, 1 << 20, NULL},
+        {O_BBUDGET, "--basin-budget", MG_CLI_S, &o->basin_budget_s, 0, 0, NULL},
+        {O_TMAX, "--trial-max", MG_CLI_S, &o->trial_max_s, 0, 0, NULL},
+        {O_TRIALS, "--trials", MG_CLI_I64, &o->trials_first, 8, 1 << 23, NULL},
+        {O_PILOT, "--pilot", MG_CLI_I64, &o->pilot_trials, 8, 65536, NULL},
+        {O_POOL, "--pool-max", MG_CLI_I64, &o->pool_max, 8, 10000000, NULL},
+        {O_BATCH, "--batch", MG_CLI_I64, &o->batch, 1, 1024, NULL},
+        {O_BUDGET, "--budget", MG_CLI_S, &o->budget_s, 0, 0, NULL},
     };
-    int k;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (resume_path && c != O_THREADS && c != O_QUIET && c != O_OUT && c != O_FORCE &&
+    while ((c = getopt_long(argc, argv, "", switch_longopts, NULL)) != -1) {
+        if (cl->resume_path && c != O_THREADS && c != O_QUIET && c != O_OUT && c != O_FORCE &&
             c != O_CKPT && c != O_NOCKPT && c != O_RESUME && c != O_HELP && c != '?' &&
             c != ':') {
             mg_cli_error("%s: not allowed with --resume (the checkpoint holds the options of the "
                          "estimate)", argv[optind - 1]);
-            free(resume_json);
-            free(resume_source);
             return 2;
         }
         int r = mg_cli_num_option(nums, (int)(sizeof nums / sizeof nums[0]), c, optarg);
@@ -293,259 +398,218 @@ int mg_cli_switch(int argc, char **argv)
             return 2;
         if (r == 0)
             continue;
-        switch (c) {
-        case O_LEVEL:
-        case O_METHOD:
-        case O_BACKEND:
-        case O_NOISE:
-            k = mg_cli_enum_option(switch_enums, (int)(sizeof switch_enums / sizeof *switch_enums),
-                                   c, optarg);
-            if (k < 0)
-                return 2;
-            if (c == O_LEVEL)
-                o.level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
-            else if (c == O_METHOD)
-                brute = k;
-            else if (c == O_BACKEND)
-                o.backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
-            else
-                o.noise = k ? MG_NOISE_POISSON : MG_NOISE_BINOMIAL;
-            break;
-        case O_RELERR:
-            if (parse_real("--rel-err", optarg, &o.rel_err))
-                return 2;
-            if (!(o.rel_err > 0 && o.rel_err < 1)) {
-                mg_cli_error("--rel-err: '%s' (allowed: 0 < rel-err < 1)", optarg);
-                return 2;
-            }
-            break;
-        case O_IFACES:
-            if (strcmp(optarg, "auto") == 0)
-                o.n_interfaces = 0;
-            else if (parse_list(optarg, o.interfaces, MG_FFS_IF_MAX - 1, &o.n_interfaces))
-                return 2;
-            break;
-        case O_OUT:
-            out_path = optarg;
-            break;
-        case O_FORCE:
-            force = 1;
-            break;
-        case O_DRY:
-            dry = 1;
-            break;
-        case O_QUIET:
-            quiet = 1;
-            break;
-        case O_SWOBS:
-            if (strlen(optarg) >= sizeof o.switch_observable) {
-                mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
-                             sizeof o.switch_observable);
-                return 2;
-            }
-            snprintf(o.switch_observable, sizeof o.switch_observable, "%s", optarg);
-            break;
-        case O_SWSMOOTH:
-            if (mg_cli_parse_positive_ms("--switch-smooth", optarg, &o.switch_smooth_ms,
-                                         "> 0, a multiple of --stats-bin"))
-                return 2;
-            break;
-        case O_SWTHR: {
-            char *end;
-            o.switch_lo = strtod(optarg, &end);
-            if (*end != ',' || (o.switch_hi = strtod(end + 1, &end), *end != '\0') ||
-                !(o.switch_lo < o.switch_hi) || !isfinite(o.switch_lo) ||
-                !isfinite(o.switch_hi)) {
-                mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)",
-                             optarg);
-                return 2;
-            }
-            break;
-        }
-        case O_PTARGET:
-            if (parse_real("--p-target", optarg, &o.p_target))
-                return 2;
-            break;
-        case O_BRUTE:
-            if (mg_cli_parse_positive_ms("--brute-time", optarg, &brute_ms, "> 0"))
-                return 2;
-            break;
-        case O_CKPT:
-            ckpt_path = optarg;
-            break;
-        case O_NOCKPT:
-            no_ckpt = 1;
-            break;
-        case O_RESUME:
-            break; /* read before the options */
-        case O_HELP:
-            switch_usage(stdout);
-            return 0;
-        default:
-            mg_cli_unknown_option("switch", argv[optind - 1], longopts);
-            return 2;
-        }
+        r = switch_option(cl, c, optarg, argv);
+        if (r != 0)
+            return r;
     }
-    const char *model_path;
-    if (mg_cli_model_arg("switch", argc, argv, optind, &model_path))
+    if (mg_cli_model_arg("switch", argc, argv, optind, &cl->model_path))
         return 2;
-    if (resume_path && model_path) {
-        mg_cli_error("%s: not allowed with --resume (the checkpoint holds the model)", model_path);
-        free(resume_json);
-        free(resume_source);
+    if (cl->resume_path && cl->model_path) {
+        mg_cli_error("%s: not allowed with --resume (the checkpoint holds the model)",
+                     cl->model_path);
         return 2;
     }
-    mg_model m;
+    return 0;
+}
+
+/* The model (file, checkpoint or the embedded B1), and what it supplies where the command line
+ * is silent: the time step, warm-up, statistics bin, observable and output name. Returns 0 or
+ * the exit code. */
+static int resolve_switch_model(switch_cli *cl, mg_model *m, char *default_out, size_t cap)
+{
     mg_err err = {{0}};
-    int rc = model_path ? mg_model_load(model_path, &m, &err)
-             : resume_json ? mg_model_parse(resume_json, resume_source, &m, &err)
-                           : mg_model_default(&m, &err);
-    free(resume_json);
-    free(resume_source);
+    int rc = cl->model_path ? mg_model_load(cl->model_path, m, &err)
+             : cl->resume_json ? mg_model_parse(cl->resume_json, cl->resume_source, m, &err)
+                               : mg_model_default(m, &err);
+    switch_cli_free(cl);
     if (rc != MG_OK) {
         mg_cli_one_line(err.msg);
         if (rc == MG_EIO)
             mg_cli_error("%s", err.msg);
         else
-            mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
+            mg_cli_error("%s: %s", cl->model_path ? cl->model_path : "<embedded B1>", err.msg);
         return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
     }
-    if (!set_dt && m.sim.dt > 0)
-        o.dt_ms = m.sim.dt;
-    if (!set_warm && m.sim.t_warmup >= 0)
-        o.t_warmup_ms = m.sim.t_warmup;
-    if (!set_bin && m.sim.stats_bin > 0)
-        o.stats_bin_ms = m.sim.stats_bin;
+    mg_ffs_opts *o = &cl->o;
+    if (!cl->set_dt && m->sim.dt > 0)
+        o->dt_ms = m->sim.dt;
+    if (!cl->set_warm && m->sim.t_warmup >= 0)
+        o->t_warmup_ms = m->sim.t_warmup;
+    if (!cl->set_bin && m->sim.stats_bin > 0)
+        o->stats_bin_ms = m->sim.stats_bin;
     /* the observable the model declares, unless one is given (as `mesogif run`); without
      * either, the library's default: A1-A2 (A1 for one population) */
-    if (!o.switch_observable[0] && m.switch_observable[0])
-        snprintf(o.switch_observable, sizeof o.switch_observable, "%s", m.switch_observable);
-    char default_out[MG_NAME_MAX + 32];
-    if (!out_path && resume_out && *resume_out)
-        out_path = resume_out;
-    if (!out_path) {
-        snprintf(default_out, sizeof default_out, "%s_switch.h5", m.name);
-        out_path = default_out;
+    if (!o->switch_observable[0] && m->switch_observable[0])
+        snprintf(o->switch_observable, sizeof o->switch_observable, "%s", m->switch_observable);
+    if (!cl->out_path && cl->resume_out[0])
+        cl->out_path = cl->resume_out;
+    if (!cl->out_path) {
+        snprintf(default_out, cap, "%s_switch.h5", m->name);
+        cl->out_path = default_out;
     }
-    /* everything is validated before anything runs or is written */
+    return 0;
+}
+
+/* Everything validated before anything runs or is written: the estimate (and the memory line
+ * of --dry-run), the output file. Returns 0 to go on, else the exit code (-1: exit 0). */
+static int check_switch(const switch_cli *cl, const mg_model *m)
+{
+    mg_err err = {{0}};
     double per = 0, total = 0;
-    rc = mg_ffs_estimate(&m, &o, &per, &total, &err);
-    if (dry && (rc == MG_OK || rc == MG_ENOMEM))
+    int rc = mg_ffs_estimate(m, &cl->o, &per, &total, &err);
+    if (cl->dry && (rc == MG_OK || rc == MG_ENOMEM))
         printf("memory: %.4g MB per stored state, up to %.4g MB for the state pools and the "
                "realizations in flight\n", per / 1e6, total / 1e6);
     if (rc != MG_OK) {
         mg_cli_one_line(err.msg);
-        const char *file = model_path ? model_path : "<embedded B1>";
+        const char *file = cl->model_path ? cl->model_path : "<embedded B1>";
         if (err.msg[0] == '/')
             mg_cli_error("%s: %s", file, err.msg);
         else
             mg_cli_error("%s", err.msg);
-        mg_model_free(&m);
         return rc == MG_ENOMEM ? 2 : mg_err_exit_code(rc);
     }
-    if (dry) {
-        mg_model_free(&m);
-        return 0;
-    }
-    if (!force && access(out_path, F_OK) == 0) {
-        mg_cli_error("%s: exists (use --force to overwrite)", out_path);
-        mg_model_free(&m);
+    if (cl->dry)
+        return -1;
+    if (!cl->force && access(cl->out_path, F_OK) == 0) {
+        mg_cli_error("%s: exists (use --force to overwrite)", cl->out_path);
         return 2;
     }
-    if (mg_cli_check_out_folder(out_path) != 0) {
+    return mg_cli_check_out_folder(cl->out_path) != 0 ? 2 : 0;
+}
+
+/* --method brute: `mesogif run` with the same switching analysis, exits / exposure. */
+static int run_brute(const switch_cli *cl, const mg_model *m, mg_err *err)
+{
+    const mg_ffs_opts *o = &cl->o;
+    mg_run_opts ro;
+    mg_run_opts_default(&ro);
+    ro.level = o->level;
+    ro.noise = o->noise;
+    ro.backend = o->backend;
+    ro.dt_ms = o->dt_ms;
+    ro.stats_bin_ms = o->stats_bin_ms;
+    ro.record_bin_ms = o->stats_bin_ms;
+    ro.t_warmup_ms = o->t_warmup_ms;
+    ro.realization_count = o->basin_realizations;
+    ro.t_sim_ms = o->t_warmup_ms + cl->brute_ms / (double)o->basin_realizations;
+    ro.record_realizations = 0;
+    ro.seed = o->seed;
+    ro.threads = o->threads;
+    ro.psd_df_hz = -1.0;
+    snprintf(ro.switch_observable, sizeof ro.switch_observable, "%s", o->switch_observable);
+    ro.switch_smooth_ms = o->switch_smooth_ms;
+    ro.switch_lo = o->switch_lo;
+    ro.switch_hi = o->switch_hi;
+    ro.cancel = mg_cli_cancel_flag();
+    mg_result res;
+    int rc = mg_run(m, &ro, &res, err);
+    if (rc == MG_OK) {
+        rc = mg_h5_write_result(cl->out_path, &res, m, mg_cli_command_line(), cl->force, err);
+        if (rc == MG_OK) {
+            const mg_stats *s = &res.stats;
+            printf("mesogif %s switch: %s, brute force, %lld realizations x %g s after the "
+                   "warm-up, wall %.1f s\n", MG_VERSION, m->name,
+                   (long long)ro.realization_count, (ro.t_sim_ms - ro.t_warmup_ms) * 1e-3,
+                   res.wall_s);
+            for (int d = 0; d < 2; ++d)
+                printf("from %s: %lld exits in %.6g s\n", d == 0 ? "low" : "high",
+                       (long long)s->i[s->L.i_sw_exits + d], s->d[s->L.d_sw_expo + d]);
+            printf("written: %s\n", cl->out_path);
+            print_rates(s->rate_hz, s->rate_ci_low, s->rate_ci_high);
+        }
+        mg_result_free(&res);
+    } else if (rc == MG_ENUM) {
+        mg_result_free(&res);
+    }
+    return rc;
+}
+
+/* --method ffs: the estimate, with checkpoints (src/ffs/ffs.c); o gets the checkpoint path
+ * (pointing into ckpt_default, which must outlive o). */
+static int run_ffs(const switch_cli *cl, const mg_model *m, mg_ffs_opts *o, char *ckpt_default,
+                   size_t cap, mg_err *err)
+{
+    if (!cl->quiet) {
+        o->log = on_log;
+        o->log_user = NULL;
+    }
+    o->cancel = mg_cli_cancel_flag();
+    g_t0 = now_s();
+    snprintf(ckpt_default, cap, "%s.ckpt", cl->out_path);
+    o->checkpoint_path = cl->no_ckpt ? NULL
+                         : cl->ckpt_path ? cl->ckpt_path
+                         : cl->resume_path ? cl->resume_path
+                                           : ckpt_default;
+    o->resume_path = cl->resume_path;
+    o->output_path = cl->out_path;
+    mg_ffs_result r;
+    int rc = mg_ffs_run(m, o, &r, err);
+    if (rc == MG_OK) {
+        rc = mg_ffs_write_h5(cl->out_path, &r, m, mg_cli_command_line(),
+                             cl->force || cl->resume_path, err);
+        if (rc == MG_OK) {
+            /* the result is in place: the checkpoint has served its purpose */
+            if (o->checkpoint_path) {
+                char stale[4300];
+                snprintf(stale, sizeof stale, "%s.partial", o->checkpoint_path);
+                unlink(o->checkpoint_path);
+                unlink(stale);
+            }
+            print_ffs(&r, m, cl->out_path);
+        }
+    }
+    return rc;
+}
+
+/* The exit code of a failed estimate, with its one line on stderr. */
+static int switch_failure(int rc, mg_err *err, const mg_ffs_opts *o)
+{
+    mg_cli_one_line(err->msg);
+    if (rc == MG_ESTOPPED) {
+        mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif switch "
+                     "--resume %s", o->checkpoint_path, o->checkpoint_path);
+        return 75;
+    }
+    if (rc == MG_EINTR) {
+        mg_cli_error("interrupted by a signal; nothing written");
+        return 130;
+    }
+    mg_cli_error("%s", err->msg);
+    return mg_err_exit_code(rc);
+}
+
+int mg_cli_switch(int argc, char **argv)
+{
+    static switch_cli cl; /* the checkpoint's output name lives in it until the end */
+    memset(&cl, 0, sizeof cl);
+    mg_ffs_opts_default(&cl.o);
+    cl.brute_ms = 2000e3;
+    int code = read_resume(&cl, argc, argv);
+    if (code == 0)
+        code = parse_switch_options(&cl, argc, argv);
+    if (code != 0) {
+        switch_cli_free(&cl);
+        return code < 0 ? 0 : code;
+    }
+    mg_model m;
+    char default_out[MG_NAME_MAX + 32];
+    code = resolve_switch_model(&cl, &m, default_out, sizeof default_out);
+    if (code != 0)
+        return code;
+    code = check_switch(&cl, &m);
+    if (code != 0) {
         mg_model_free(&m);
-        return 2;
+        return code < 0 ? 0 : code;
     }
     mg_cli_signals sigs;
     mg_cli_signals_catch(&sigs);
-    int code = 0;
-    char ckpt_default[4200]; /* o.checkpoint_path may point here until the end */
-    if (brute) {
-        /* the brute-force reference: `mesogif run` with the same switching analysis */
-        mg_run_opts ro;
-        mg_run_opts_default(&ro);
-        ro.level = o.level;
-        ro.noise = o.noise;
-        ro.backend = o.backend;
-        ro.dt_ms = o.dt_ms;
-        ro.stats_bin_ms = o.stats_bin_ms;
-        ro.record_bin_ms = o.stats_bin_ms;
-        ro.t_warmup_ms = o.t_warmup_ms;
-        ro.realization_count = o.basin_realizations;
-        ro.t_sim_ms = o.t_warmup_ms + brute_ms / (double)o.basin_realizations;
-        ro.record_realizations = 0;
-        ro.seed = o.seed;
-        ro.threads = o.threads;
-        ro.psd_df_hz = -1.0;
-        snprintf(ro.switch_observable, sizeof ro.switch_observable, "%s", o.switch_observable);
-        ro.switch_smooth_ms = o.switch_smooth_ms;
-        ro.switch_lo = o.switch_lo;
-        ro.switch_hi = o.switch_hi;
-        ro.cancel = mg_cli_cancel_flag();
-        mg_result res;
-        rc = mg_run(&m, &ro, &res, &err);
-        if (rc == MG_OK) {
-            rc = mg_h5_write_result(out_path, &res, &m, mg_cli_command_line(), force, &err);
-            if (rc == MG_OK) {
-                const mg_stats *s = &res.stats;
-                printf("mesogif %s switch: %s, brute force, %lld realizations x %g s after the "
-                       "warm-up, wall %.1f s\n", MG_VERSION, m.name,
-                       (long long)ro.realization_count, (ro.t_sim_ms - ro.t_warmup_ms) * 1e-3,
-                       res.wall_s);
-                for (int d = 0; d < 2; ++d)
-                    printf("from %s: %lld exits in %.6g s\n", d == 0 ? "low" : "high",
-                           (long long)s->i[s->L.i_sw_exits + d], s->d[s->L.d_sw_expo + d]);
-                printf("written: %s\n", out_path);
-                print_rates(s->rate_hz, s->rate_ci_low, s->rate_ci_high);
-            }
-            mg_result_free(&res);
-        } else if (rc == MG_ENUM) {
-            mg_result_free(&res);
-        }
-    } else {
-        if (!quiet) {
-            o.log = on_log;
-            o.log_user = NULL;
-        }
-        o.cancel = mg_cli_cancel_flag();
-        g_t0 = now_s();
-        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out_path);
-        o.checkpoint_path = no_ckpt ? NULL : ckpt_path ? ckpt_path : resume_path ? resume_path
-                                                                             : ckpt_default;
-        o.resume_path = resume_path;
-        o.output_path = out_path;
-        mg_ffs_result r;
-        rc = mg_ffs_run(&m, &o, &r, &err);
-        if (rc == MG_OK) {
-            rc = mg_ffs_write_h5(out_path, &r, &m, mg_cli_command_line(), force || resume_path,
-                                 &err);
-            if (rc == MG_OK) {
-                /* the result is in place: the checkpoint has served its purpose */
-                if (o.checkpoint_path) {
-                    char stale[4300];
-                    snprintf(stale, sizeof stale, "%s.partial", o.checkpoint_path);
-                    unlink(o.checkpoint_path);
-                    unlink(stale);
-                }
-                print_ffs(&r, &m, out_path);
-            }
-        }
-    }
+    mg_err err = {{0}};
+    char ckpt_default[4200]; /* cl.o.checkpoint_path may point here until the end */
+    int rc = cl.brute ? run_brute(&cl, &m, &err)
+                      : run_ffs(&cl, &m, &cl.o, ckpt_default, sizeof ckpt_default, &err);
     mg_cli_signals_restore(&sigs);
-    if (rc != MG_OK) {
-        mg_cli_one_line(err.msg);
-        if (rc == MG_ESTOPPED) {
-            mg_cli_error("stopped by a signal; checkpoint %s written; continue with: mesogif "
-                         "switch --resume %s", o.checkpoint_path, o.checkpoint_path);
-            code = 75;
-        } else if (rc == MG_EINTR) {
-            mg_cli_error("interrupted by a signal; nothing written");
-            code = 130;
-        } else {
-            mg_cli_error("%s", err.msg);
-            code = mg_err_exit_code(rc);
-        }
-    }
+    code = rc == MG_OK ? 0 : switch_failure(rc, &err, &cl.o);
     mg_model_free(&m);
     return code;
 }
