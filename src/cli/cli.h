@@ -36,6 +36,11 @@ int mg_cli_parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, i
 int mg_cli_parse_duration(const char *opt, const char *s, double *ms);
 /* A duration > 0 (ms); else the line "<opt>: '<s>' (allowed: <allowed>)" and -1. */
 int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const char *allowed);
+/* The switching-analysis options that run and switch share (docs/SWITCHING.md): which is 'o'
+ * (--switch-observable, into observable[cap]), 's' (--switch-smooth, ms) or 't'
+ * (--switch-thresholds LO,HI, Hz). 0, or one error line and -1. */
+int mg_cli_switch_analysis_option(char which, const char *arg, char *observable, size_t cap,
+                                  double *smooth_ms, double *lo, double *hi);
 /* 0 when the folder of path exists and is writable; else an error line and -1. Checked before
  * a run so that hours of simulation are not lost to a typo in --out. */
 int mg_cli_check_out_folder(const char *path);

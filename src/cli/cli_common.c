@@ -151,6 +151,30 @@ int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const c
     return 0;
 }
 
+int mg_cli_switch_analysis_option(char which, const char *arg, char *observable, size_t cap,
+                                  double *smooth_ms, double *lo, double *hi)
+{
+    if (which == 's')
+        return mg_cli_parse_positive_ms("--switch-smooth", arg, smooth_ms,
+                                        "> 0, a multiple of --stats-bin");
+    if (which == 'o') {
+        if (strlen(arg) >= cap) {
+            mg_cli_error("--switch-observable: too long (allowed: < %zu characters)", cap);
+            return -1;
+        }
+        snprintf(observable, cap, "%s", arg);
+        return 0;
+    }
+    char *end;
+    *lo = strtod(arg, &end);
+    if (*end != ',' || (*hi = strtod(end + 1, &end), *end != '\0') || !(*lo < *hi) ||
+        !isfinite(*lo) || !isfinite(*hi)) {
+        mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)", arg);
+        return -1;
+    }
+    return 0;
+}
+
 int mg_cli_check_out_folder(const char *path)
 {
     char dir[4096];

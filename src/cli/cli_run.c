@@ -574,27 +574,12 @@ static int parse_stats_option(int c, const char *arg, run_cli *cl)
         o->onesided = 1;
         return 0;
     case OPT_SW_OBS:
-        if (strlen(arg) >= sizeof o->switch_observable) {
-            mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
-                         sizeof o->switch_observable);
-            return -1;
-        }
-        snprintf(o->switch_observable, sizeof o->switch_observable, "%s", arg);
-        return 0;
     case OPT_SW_SMOOTH:
-        return mg_cli_parse_positive_ms("--switch-smooth", arg, &o->switch_smooth_ms,
-                                        "> 0, a multiple of --stats-bin");
-    case OPT_SW_THR: {
-        char *end;
-        o->switch_lo = strtod(arg, &end);
-        if (*end != ',' || (o->switch_hi = strtod(end + 1, &end), *end != '\0') ||
-            !(o->switch_lo < o->switch_hi) || !isfinite(o->switch_lo) ||
-            !isfinite(o->switch_hi)) {
-            mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)", arg);
-            return -1;
-        }
-        return 0;
-    }
+    case OPT_SW_THR:
+        return mg_cli_switch_analysis_option(c == OPT_SW_OBS ? 'o' : c == OPT_SW_SMOOTH ? 's' : 't',
+                                             arg, o->switch_observable,
+                                             sizeof o->switch_observable, &o->switch_smooth_ms,
+                                             &o->switch_lo, &o->switch_hi);
     case OPT_HIST_MAX:
         if (mg_parse_frequency_hz(arg, &o->hist_max_hz) != 0 || !(o->hist_max_hz > 0)) {
             mg_cli_error("--hist-max: '%s' (allowed: a frequency > 0)", arg);

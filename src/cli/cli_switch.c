@@ -308,50 +308,29 @@ static int switch_option(switch_cli *cl, int c, const char *arg, char **argv)
         else if (parse_list(arg, o->interfaces, MG_FFS_IF_MAX - 1, &o->n_interfaces))
             return 2;
         return 0;
-    case O_OUT:
-        cl->out_path = arg;
-        return 0;
     case O_FORCE:
-        cl->force = 1;
-        return 0;
     case O_DRY:
-        cl->dry = 1;
-        return 0;
     case O_QUIET:
-        cl->quiet = 1;
+    case O_NOCKPT: /* the flags */
+        *(c == O_FORCE ? &cl->force : c == O_DRY ? &cl->dry : c == O_QUIET ? &cl->quiet
+                                                                           : &cl->no_ckpt) = 1;
+        return 0;
+    case O_OUT:
+    case O_CKPT: /* the paths */
+        *(c == O_OUT ? &cl->out_path : &cl->ckpt_path) = arg;
         return 0;
     case O_SWOBS:
-        if (strlen(arg) >= sizeof o->switch_observable) {
-            mg_cli_error("--switch-observable: too long (allowed: < %zu characters)",
-                         sizeof o->switch_observable);
-            return 2;
-        }
-        snprintf(o->switch_observable, sizeof o->switch_observable, "%s", arg);
-        return 0;
     case O_SWSMOOTH:
-        return mg_cli_parse_positive_ms("--switch-smooth", arg, &o->switch_smooth_ms,
-                                        "> 0, a multiple of --stats-bin") ? 2 : 0;
-    case O_SWTHR: {
-        char *end;
-        o->switch_lo = strtod(arg, &end);
-        if (*end != ',' || (o->switch_hi = strtod(end + 1, &end), *end != '\0') ||
-            !(o->switch_lo < o->switch_hi) || !isfinite(o->switch_lo) ||
-            !isfinite(o->switch_hi)) {
-            mg_cli_error("--switch-thresholds: '%s' (allowed: LO,HI in Hz with LO < HI)", arg);
-            return 2;
-        }
-        return 0;
-    }
+    case O_SWTHR: /* as `mesogif run` */
+        return mg_cli_switch_analysis_option(c == O_SWOBS ? 'o' : c == O_SWSMOOTH ? 's' : 't', arg,
+                                             o->switch_observable, sizeof o->switch_observable,
+                                             &o->switch_smooth_ms, &o->switch_lo, &o->switch_hi)
+                   ? 2
+                   : 0;
     case O_PTARGET:
         return parse_real("--p-target", arg, &o->p_target) ? 2 : 0;
     case O_BRUTE:
         return mg_cli_parse_positive_ms("--brute-time", arg, &cl->brute_ms, "> 0") ? 2 : 0;
-    case O_CKPT:
-        cl->ckpt_path = arg;
-        return 0;
-    case O_NOCKPT:
-        cl->no_ckpt = 1;
-        return 0;
     case O_RESUME:
         return 0; /* read before the options */
     case O_HELP:
