@@ -38,9 +38,9 @@ stop_at() {
     shift
     "$@" >"$T/stdout" 2>"$T/stderr" &
     local pid=$!
-    for _ in $(seq 600); do
+    for _ in $(seq 3000); do
         grep -q -- "$pattern" "$T/stderr" && break
-        sleep 0.1
+        sleep 0.02
     done
     kill -TERM $pid
     wait $pid
