@@ -36,6 +36,9 @@ int mg_cli_parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, i
 int mg_cli_parse_duration(const char *opt, const char *s, double *ms);
 /* A duration > 0 (ms); else the line "<opt>: '<s>' (allowed: <allowed>)" and -1. */
 int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const char *allowed);
+/* The checkpoint named by --resume PATH or --resume=PATH anywhere in argv (read before the
+ * other options, which it supplies), or NULL. */
+const char *mg_cli_find_resume(int argc, char **argv);
 /* The switching-analysis options that run and switch share (docs/SWITCHING.md): which is 'o'
  * (--switch-observable, into observable[cap]), 's' (--switch-smooth, ms) or 't'
  * (--switch-thresholds LO,HI, Hz). 0, or one error line and -1. */

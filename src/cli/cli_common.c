@@ -151,6 +151,18 @@ int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const c
     return 0;
 }
 
+const char *mg_cli_find_resume(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int k = 1; k < argc; ++k) {
+        if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
+            path = argv[k + 1];
+        else if (strncmp(argv[k], "--resume=", 9) == 0)
+            path = argv[k] + 9;
+    }
+    return path;
+}
+
 int mg_cli_switch_analysis_option(char which, const char *arg, char *observable, size_t cap,
                                   double *smooth_ms, double *lo, double *hi)
 {

@@ -460,12 +460,7 @@ static const struct option run_longopts[] = {
  * an error line. */
 static int read_resume(int argc, char **argv, run_cli *cl)
 {
-    for (int k = 1; k < argc; ++k) {
-        if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
-            cl->resume_path = argv[k + 1];
-        else if (strncmp(argv[k], "--resume=", 9) == 0)
-            cl->resume_path = argv[k] + 9;
-    }
+    cl->resume_path = mg_cli_find_resume(argc, argv);
     if (!cl->resume_path)
         return 0;
     mg_err rerr = {{0}};

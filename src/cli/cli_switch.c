@@ -248,12 +248,7 @@ static void switch_cli_free(switch_cli *cl)
  * are refused by parse_switch_options. Returns 0, or the exit code. */
 static int read_resume(switch_cli *cl, int argc, char **argv)
 {
-    for (int k = 1; k < argc; ++k) {
-        if (strcmp(argv[k], "--resume") == 0 && k + 1 < argc)
-            cl->resume_path = argv[k + 1];
-        else if (strncmp(argv[k], "--resume=", 9) == 0)
-            cl->resume_path = argv[k] + 9;
-    }
+    cl->resume_path = mg_cli_find_resume(argc, argv);
     if (!cl->resume_path)
         return 0;
     mg_err rerr = {{0}};
