@@ -64,144 +64,137 @@ static void print_pop_headers(const mg_model *m, const char *prefix, const char 
     }
 }
 
-int mg_cli_theory(int argc, char **argv)
+static const struct option theory_longopts[] = {{"rate-max", required_argument, 0, OPT_RATEMAX},
+                                                {"freqs", required_argument, 0, OPT_FREQS},
+                                                {"at", required_argument, 0, OPT_AT},
+                                                {"out", required_argument, 0, OPT_OUT},
+                                                {"help", no_argument, 0, OPT_HELP},
+                                                {0, 0, 0, 0}};
+
+/* What the command line asks for. */
+typedef struct {
+    double rate_max, fmin, fmax, t_ms; /* Hz, Hz, Hz, ms (< 0: step currents ignored) */
+    int nf, tsv;
+} theory_cli;
+
+/* The options: 0 to go on, else the exit code (-1: --help printed, exit 0). */
+static int parse_theory_options(int argc, char **argv, theory_cli *t)
 {
-    static const struct option longopts[] = {{"rate-max", required_argument, 0, OPT_RATEMAX},
-                                             {"freqs", required_argument, 0, OPT_FREQS},
-                                             {"at", required_argument, 0, OPT_AT},
-                                             {"out", required_argument, 0, OPT_OUT},
-                                             {"help", no_argument, 0, OPT_HELP},
-                                             {0, 0, 0, 0}};
-    double rate_max = 200.0, fmin = 0.1, fmax = 1000.0, t_ms = -1.0;
     static const char *const outs[] = {"table", "tsv"};
-    int nf = 41, tsv = 0;
-    const char *model_path;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", theory_longopts, NULL)) != -1) {
         switch (c) {
         case OPT_HELP:
             theory_usage(stdout);
-            return 0;
+            return -1;
         case OPT_RATEMAX:
-            if (mg_parse_frequency_hz(optarg, &rate_max) || !(rate_max > 0)) {
+            if (mg_parse_frequency_hz(optarg, &t->rate_max) || !(t->rate_max > 0)) {
                 mg_cli_error("--rate-max: '%s' (allowed: a rate > 0, e.g. 200 or 200Hz)", optarg);
                 return 2;
             }
             break;
         case OPT_FREQS:
-            if (parse_freqs(optarg, &fmin, &fmax, &nf)) {
+            if (parse_freqs(optarg, &t->fmin, &t->fmax, &t->nf)) {
                 mg_cli_error("--freqs: '%s' (allowed: FMIN,FMAX,N with 0 < FMIN <= FMAX in Hz "
                              "and N >= 0, e.g. 0.1,1000,41)", optarg);
                 return 2;
             }
             break;
         case OPT_AT:
-            if (mg_parse_duration_ms(optarg, &t_ms) || !(t_ms >= 0)) {
+            if (mg_parse_duration_ms(optarg, &t->t_ms) || !(t->t_ms >= 0)) {
                 mg_cli_error("--at: '%s' is not a duration >= 0 (allowed: number with us, ms, s, "
                              "min or h; bare numbers are ms)", optarg);
                 return 2;
             }
             break;
         case OPT_OUT:
-            if ((tsv = mg_cli_parse_choice("--out", optarg, outs, 2)) < 0)
+            if ((t->tsv = mg_cli_parse_choice("--out", optarg, outs, 2)) < 0)
                 return 2;
             break;
         default:
-            mg_cli_unknown_option("theory", argv[optind - 1], longopts);
+            mg_cli_unknown_option("theory", argv[optind - 1], theory_longopts);
             return 2;
         }
     }
-    if (mg_cli_model_arg("theory", argc, argv, optind, &model_path))
-        return 2;
-    const char *shown = model_path ? model_path : "<embedded B1>";
-    mg_model m;
-    mg_err err = {{0}};
-    int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
-    if (rc != MG_OK) {
-        if (rc == MG_EIO)
-            mg_cli_error("%s", err.msg);
-        else
-            mg_cli_error("%s: %s", shown, err.msg);
-        /* a model file that cannot be read is bad input (exit 2), as for `run` */
-        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
-    }
-    const int P = m.P;
-    double mu[MG_POP_MAX];
-    mg_theory_mu(&m, t_ms, mu);
+    return 0;
+}
 
-    /* 1. every population alone at its mean input */
-    if (t_ms >= 0)
-        printf("# %s: %d population%s, step currents at t = %g ms\n", m.name, P, P == 1 ? "" : "s",
-               t_ms);
+/* Section 1: every population alone at its mean input mu. 0, or the exit code. */
+static int print_single_pops(const mg_model *m, const theory_cli *t, const double *mu,
+                             const char *shown)
+{
+    const int P = m->P;
+    mg_err err = {{0}};
+    if (t->t_ms >= 0)
+        printf("# %s: %d population%s, step currents at t = %g ms\n", m->name, P, P == 1 ? "" : "s",
+               t->t_ms);
     else
-        printf("# %s: %d population%s, step currents ignored\n", m.name, P, P == 1 ? "" : "s");
+        printf("# %s: %d population%s, step currents ignored\n", m->name, P, P == 1 ? "" : "s");
     for (int a = 0; a < P; a++)
-        if (mg_pop_has_stimulus(&m.pops[a])) {
+        if (mg_pop_has_stimulus(&m->pops[a])) {
             printf("# stimuli: an ou_current on for the whole run is included to linear order "
                    "(docs/THEORY.md 4); sinusoids, time series and currents with start/stop "
                    "are ignored\n");
             break;
         }
     printf("# uncoupled populations at input mu (quasi-renewal theory)\n");
-    if (tsv)
+    if (t->tsv)
         printf("population\tN\tmu_mV\tA0_hz\tcv\tgain_hz_per_mV\n");
     else
         printf("%-16s %8s %10s %10s %8s %14s\n", "population", "N", "mu (mV)", "A0 (Hz)", "CV",
                "gain (Hz/mV)");
     for (int a = 0; a < P; a++) {
         mg_renewal r;
-        rc = mg_theory_stationary_pop(&m.pops[a], mu[a], &r, &err);
+        int rc = mg_theory_stationary_pop(&m->pops[a], mu[a], &r, &err);
         if (rc != MG_OK) {
-            mg_cli_error("%s: populations[%d] (%s): %s", shown, a, m.pops[a].name, err.msg);
-            mg_model_free(&m);
+            mg_cli_error("%s: populations[%d] (%s): %s", shown, a, m->pops[a].name, err.msg);
             return mg_err_exit_code(rc);
         }
-        if (tsv)
-            printf("%s\t%lld\t%.10g\t%.10g\t%.10g\t%.10g\n", m.pops[a].name,
-                   (long long)m.pops[a].N, mu[a], r.A0_hz, r.cv, r.gain_hz_per_mV);
+        if (t->tsv)
+            printf("%s\t%lld\t%.10g\t%.10g\t%.10g\t%.10g\n", m->pops[a].name,
+                   (long long)m->pops[a].N, mu[a], r.A0_hz, r.cv, r.gain_hz_per_mV);
         else
-            printf("%-16s %8lld %10.4f %10.4f %8.4f %14.4f\n", m.pops[a].name,
-                   (long long)m.pops[a].N, mu[a], r.A0_hz, r.cv, r.gain_hz_per_mV);
+            printf("%-16s %8lld %10.4f %10.4f %8.4f %14.4f\n", m->pops[a].name,
+                   (long long)m->pops[a].N, mu[a], r.A0_hz, r.cv, r.gain_hz_per_mV);
         mg_renewal_free(&r);
     }
 
-    /* 2. fixed points of the network */
-    mg_fixed_points fps;
-    rc = mg_theory_fixed_points_at(&m, rate_max, t_ms, &fps, &err);
-    if (rc != MG_OK) {
-        mg_cli_error("%s: %s", shown, err.msg);
-        mg_model_free(&m);
-        return mg_err_exit_code(rc);
-    }
-    printf("\n# fixed points A = Phi(mu + w A) with rates in (0, %g] Hz: %d (%s)\n", rate_max,
-           fps.n, fps.complete ? "exhaustive search" : "multi-start search, may be incomplete");
+    return 0;
+}
+
+/* Section 2: the fixed points of the network, their stability, gains and CVs. */
+static void print_fixed_points(const mg_model *m, const theory_cli *t, const mg_fixed_points *fps)
+{
+    const int P = m->P;
+    printf("\n# fixed points A = Phi(mu + w A) with rates in (0, %g] Hz: %d (%s)\n", t->rate_max,
+           fps->n, fps->complete ? "exhaustive search" : "multi-start search, may be incomplete");
     printf("# static: max Re eig(diag(Phi') w) < 1; roots: unstable roots of the linear-response "
            "characteristic equation\n");
-    if (tsv) {
+    if (t->tsv) {
         printf("fp");
         for (int a = 0; a < P; a++)
-            printf("\tA_%s_hz", m.pops[a].name);
+            printf("\tA_%s_hz", m->pops[a].name);
         for (int a = 0; a < P; a++)
-            printf("\th_%s_mV", m.pops[a].name);
+            printf("\th_%s_mV", m->pops[a].name);
         for (int a = 0; a < P; a++)
-            printf("\tgain_%s_hz_per_mV\tcv_%s", m.pops[a].name, m.pops[a].name);
+            printf("\tgain_%s_hz_per_mV\tcv_%s", m->pops[a].name, m->pops[a].name);
         printf("\tstatic_eig_re\tstatic_eig_im\tunstable_roots\tstable\n");
     } else {
         printf("%-3s", "fp");
-        print_pop_headers(&m, "A_", " (Hz)");
-        print_pop_headers(&m, "h_", " (mV)");
+        print_pop_headers(m, "A_", " (Hz)");
+        print_pop_headers(m, "h_", " (mV)");
         printf(" %12s %6s %s\n", "static eig", "roots", "stability");
     }
-    for (int k = 0; k < fps.n; k++) {
-        const mg_fixed_point *fp = &fps.fp[k];
-        printf(tsv ? "%d" : "%-3d", k + 1);
+    for (int k = 0; k < fps->n; k++) {
+        const mg_fixed_point *fp = &fps->fp[k];
+        printf(t->tsv ? "%d" : "%-3d", k + 1);
         for (int a = 0; a < P; a++)
-            printf(tsv ? "\t%.10g" : " %12.4f", fp->A_hz[a]);
+            printf(t->tsv ? "\t%.10g" : " %12.4f", fp->A_hz[a]);
         for (int a = 0; a < P; a++)
-            printf(tsv ? "\t%.10g" : " %12.4f", fp->h_mV[a]);
-        if (tsv) {
+            printf(t->tsv ? "\t%.10g" : " %12.4f", fp->h_mV[a]);
+        if (t->tsv) {
             for (int a = 0; a < P; a++)
                 printf("\t%.10g\t%.10g", fp->gain_hz_per_mV[a], fp->cv[a]);
             printf("\t%.10g\t%.10g\t%d\t%d\n", fp->static_eig_re, fp->static_eig_im,
@@ -221,74 +214,122 @@ int mg_cli_theory(int argc, char **argv)
                                                               : "unstable"));
         }
     }
-    if (!tsv && fps.n > 0) {
+    if (!t->tsv && fps->n > 0) {
         printf("%-3s", "");
-        print_pop_headers(&m, "gain_", "");
-        print_pop_headers(&m, "CV_", "");
+        print_pop_headers(m, "gain_", "");
+        print_pop_headers(m, "CV_", "");
         printf("   (gain in Hz/mV)\n");
-        for (int k = 0; k < fps.n; k++) {
+        for (int k = 0; k < fps->n; k++) {
             printf("%-3d", k + 1);
             for (int a = 0; a < P; a++)
-                printf(" %12.4f", fps.fp[k].gain_hz_per_mV[a]);
+                printf(" %12.4f", fps->fp[k].gain_hz_per_mV[a]);
             for (int a = 0; a < P; a++)
-                printf(" %12.4f", fps.fp[k].cv[a]);
+                printf(" %12.4f", fps->fp[k].cv[a]);
             printf("\n");
         }
     }
 
-    /* 3. spectra at the stable fixed points */
+}
+
+/* Section 3: the spectra at the stable fixed points. MG_OK, or the error (reported; -1: out
+ * of memory). */
+static int print_spectra(const mg_model *m, const theory_cli *t, const mg_fixed_points *fps,
+                         const char *shown)
+{
+    const int P = m->P;
+    int rc = MG_OK;
+    mg_err err = {{0}};
     double *f = NULL, *S = NULL;
-    if (nf > 0) {
-        f = (double *)malloc((size_t)nf * sizeof(double));
-        S = (double *)malloc((size_t)nf * P * sizeof(double));
+    if (t->nf > 0) {
+        f = (double *)malloc((size_t)t->nf * sizeof(double));
+        S = (double *)malloc((size_t)t->nf * P * sizeof(double));
         if (!f || !S) {
             free(f), free(S);
-            mg_fixed_points_free(&fps);
-            mg_model_free(&m);
             mg_cli_error("out of memory");
-            return 1;
+            return -1;
         }
-        for (int i = 0; i < nf; i++)
-            f[i] = nf == 1 ? fmin : fmin * pow(fmax / fmin, (double)i / (nf - 1));
+        for (int i = 0; i < t->nf; i++)
+            f[i] = t->nf == 1 ? t->fmin : t->fmin * pow(t->fmax / t->fmin, (double)i / (t->nf - 1));
     }
-    for (int k = 0; k < fps.n && nf > 0; k++) {
-        const mg_fixed_point *fp = &fps.fp[k];
+    for (int k = 0; k < fps->n && t->nf > 0; k++) {
+        const mg_fixed_point *fp = &fps->fp[k];
         if (!fp->stable)
             continue;
-        rc = mg_theory_spectrum_at(&m, t_ms, fp->A_hz, f, nf, S, &err);
-        if (rc != MG_OK) {
+        int rc2 = mg_theory_spectrum_at(m, t->t_ms, fp->A_hz, f, t->nf, S, &err);
+        if (rc2 != MG_OK) {
             mg_cli_error("%s: fixed point %d: %s", shown, k + 1, err.msg);
+            rc = rc2;
             break;
         }
         printf("\n# power spectrum of A (two-sided, Hz) at stable fixed point %d; high-f limit "
                "A/N:", k + 1);
         for (int a = 0; a < P; a++)
-            printf(" %s %.6g", m.pops[a].name, fp->A_hz[a] / (double)m.pops[a].N);
+            printf(" %s %.6g", m->pops[a].name, fp->A_hz[a] / (double)m->pops[a].N);
         printf("\n");
-        if (tsv) {
+        if (t->tsv) {
             printf("f_hz");
             for (int a = 0; a < P; a++)
-                printf("\tS_%s_hz", m.pops[a].name);
+                printf("\tS_%s_hz", m->pops[a].name);
             printf("\n");
         } else {
             printf("%12s", "f (Hz)");
             for (int a = 0; a < P; a++) {
                 char h[MG_NAME_MAX + 16];
-                snprintf(h, sizeof h, "S_%s (Hz)", m.pops[a].name);
+                snprintf(h, sizeof h, "S_%s (Hz)", m->pops[a].name);
                 printf(" %14s", h);
             }
             printf("\n");
         }
-        for (int i = 0; i < nf; i++) {
-            printf(tsv ? "%.10g" : "%12.5g", f[i]);
+        for (int i = 0; i < t->nf; i++) {
+            printf(t->tsv ? "%.10g" : "%12.5g", f[i]);
             for (int a = 0; a < P; a++)
-                printf(tsv ? "\t%.10g" : " %14.6g", S[(size_t)a * nf + i]);
+                printf(t->tsv ? "\t%.10g" : " %14.6g", S[(size_t)a * t->nf + i]);
             printf("\n");
         }
     }
     free(f);
     free(S);
+    return rc;
+}
+
+int mg_cli_theory(int argc, char **argv)
+{
+    theory_cli t = {200.0, 0.1, 1000.0, -1.0, 41, 0};
+    int code = parse_theory_options(argc, argv, &t);
+    if (code != 0)
+        return code < 0 ? 0 : code;
+    const char *model_path;
+    if (mg_cli_model_arg("theory", argc, argv, optind, &model_path))
+        return 2;
+    const char *shown = model_path ? model_path : "<embedded B1>";
+    mg_model m;
+    mg_err err = {{0}};
+    int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
+    if (rc != MG_OK) {
+        if (rc == MG_EIO)
+            mg_cli_error("%s", err.msg);
+        else
+            mg_cli_error("%s: %s", shown, err.msg);
+        /* a model file that cannot be read is bad input (exit 2), as for `run` */
+        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
+    }
+    double mu[MG_POP_MAX];
+    mg_theory_mu(&m, t.t_ms, mu);
+    code = print_single_pops(&m, &t, mu, shown);
+    if (code != 0) {
+        mg_model_free(&m);
+        return code;
+    }
+    mg_fixed_points fps;
+    rc = mg_theory_fixed_points_at(&m, t.rate_max, t.t_ms, &fps, &err);
+    if (rc != MG_OK) {
+        mg_cli_error("%s: %s", shown, err.msg);
+        mg_model_free(&m);
+        return mg_err_exit_code(rc);
+    }
+    print_fixed_points(&m, &t, &fps);
+    rc = print_spectra(&m, &t, &fps, shown);
     mg_fixed_points_free(&fps);
     mg_model_free(&m);
-    return rc == MG_OK ? 0 : mg_err_exit_code(rc);
+    return rc == MG_OK ? 0 : rc < 0 ? 1 : mg_err_exit_code(rc);
 }
