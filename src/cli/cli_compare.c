@@ -502,42 +502,47 @@ static int parse_freq(const char *opt, const char *text, int zero_ok, double *v)
     return 0;
 }
 
-int mg_cli_compare(int argc, char **argv)
+enum { O_ALPHA = 1000, O_BANDS, O_FMIN, O_FMAX, O_REL, O_DWELL, O_MIND, O_HELP };
+static const struct option compare_longopts[] = {
+    {"alpha", required_argument, 0, O_ALPHA},   {"bands", required_argument, 0, O_BANDS},
+    {"fmin", required_argument, 0, O_FMIN},     {"fmax", required_argument, 0, O_FMAX},
+    {"rel-tol", required_argument, 0, O_REL},   {"dwell-factor", required_argument, 0, O_DWELL},
+    {"min-dwells", required_argument, 0, O_MIND}, {"help", no_argument, 0, O_HELP},
+    {0, 0, 0, 0}};
+
+/* The options of a comparison. */
+typedef struct {
+    double alpha, bands, f_min, f_max, rel, dwell_factor, min_dwells;
+} compare_cli;
+
+/* The options and the two file arguments: 0 to go on, else the exit code (-1: --help). */
+static int parse_compare_options(int argc, char **argv, compare_cli *o)
 {
-    enum { O_ALPHA = 1000, O_BANDS, O_FMIN, O_FMAX, O_REL, O_DWELL, O_MIND, O_HELP };
-    static const struct option opts[] = {
-        {"alpha", required_argument, 0, O_ALPHA},   {"bands", required_argument, 0, O_BANDS},
-        {"fmin", required_argument, 0, O_FMIN},     {"fmax", required_argument, 0, O_FMAX},
-        {"rel-tol", required_argument, 0, O_REL},   {"dwell-factor", required_argument, 0, O_DWELL},
-        {"min-dwells", required_argument, 0, O_MIND}, {"help", no_argument, 0, O_HELP},
-        {0, 0, 0, 0}};
-    double alpha = 0.01, bands = 8, f_min = 0, f_max = 0, rel = 0, dwell_factor = 1.3,
-           min_dwells = 100;
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", compare_longopts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case O_ALPHA: bad = parse_pos("--alpha", optarg, 1e-12, 0.5, &alpha); break;
+        case O_ALPHA: bad = parse_pos("--alpha", optarg, 1e-12, 0.5, &o->alpha); break;
         case O_BANDS:
-            bad = parse_whole("--bands", optarg, 1, 1000, "a whole number 1..1000", &bands);
+            bad = parse_whole("--bands", optarg, 1, 1000, "a whole number 1..1000", &o->bands);
             break;
-        case O_FMIN: bad = parse_freq("--fmin", optarg, 1, &f_min); break;
-        case O_FMAX: bad = parse_freq("--fmax", optarg, 0, &f_max); break;
-        case O_REL: bad = parse_pos("--rel-tol", optarg, 0, 10, &rel); break;
-        case O_DWELL: bad = parse_pos("--dwell-factor", optarg, 1, 1e6, &dwell_factor); break;
+        case O_FMIN: bad = parse_freq("--fmin", optarg, 1, &o->f_min); break;
+        case O_FMAX: bad = parse_freq("--fmax", optarg, 0, &o->f_max); break;
+        case O_REL: bad = parse_pos("--rel-tol", optarg, 0, 10, &o->rel); break;
+        case O_DWELL: bad = parse_pos("--dwell-factor", optarg, 1, 1e6, &o->dwell_factor); break;
         case O_MIND:
             bad = parse_whole("--min-dwells", optarg, 2, 1e15, "a whole number >= 2",
-                              &min_dwells);
+                              &o->min_dwells);
             break;
         case 'h':
-        case O_HELP: compare_usage(stdout); return 0;
+        case O_HELP: compare_usage(stdout); return -1;
         case ':':
             mg_cli_error("%s: needs a value (see mesogif compare --help)", argv[optind - 1]);
             return 2;
         default:
-            mg_cli_unknown_option("compare", argv[optind - 1], opts);
+            mg_cli_unknown_option("compare", argv[optind - 1], compare_longopts);
             return 2;
         }
         if (bad)
@@ -548,62 +553,69 @@ int mg_cli_compare(int argc, char **argv)
                      "[options]; --help lists them)");
         return 2;
     }
-    if (f_max > 0 && f_min >= f_max) {
-        mg_cli_error("--fmin: %g Hz (allowed: below --fmax, %g Hz)", f_min, f_max);
+    if (o->f_max > 0 && o->f_min >= o->f_max) {
+        mg_cli_error("--fmin: %g Hz (allowed: below --fmax, %g Hz)", o->f_min, o->f_max);
         return 2;
     }
-    cmp_file A, B;
-    if (cmp_load(argv[optind], &A) != 0)
-        return 2;
-    if (cmp_load(argv[optind + 1], &B) != 0) {
-        cmp_free(&A);
-        return 2;
-    }
-    int rc = 2;
-    cmp_row *rows = NULL;
+    return 0;
+}
+
+/* Whether A and B can be compared: the same populations and statistics options, and error bars
+ * in both. 0, or 2 after an error line. */
+static int check_comparable(const cmp_file *A, const cmp_file *B)
+{
     char diff[256];
-    if (A.P != B.P) {
-        mg_cli_error("%s: %d populations, but %d in %s (allowed: the same populations)", B.path,
-                     B.P, A.P, A.path);
-        goto out;
+    if (A->P != B->P) {
+        mg_cli_error("%s: %d populations, but %d in %s (allowed: the same populations)", B->path,
+                     B->P, A->P, A->path);
+        return 2;
     }
-    for (int p = 0; p < A.P; ++p)
-        if (strcmp(A.names[p], B.names[p]) != 0) {
+    for (int p = 0; p < A->P; ++p)
+        if (strcmp(A->names[p], B->names[p]) != 0) {
             mg_cli_error("%s: population %d is '%s', but '%s' in %s (allowed: the same "
-                         "populations in the same order)", B.path, p + 1, B.names[p], A.names[p],
-                         A.path);
-            goto out;
+                         "populations in the same order)", B->path, p + 1, B->names[p],
+                         A->names[p], A->path);
+            return 2;
         }
-    cfg_difference(&A.s.L.cfg, &B.s.L.cfg, diff, sizeof diff);
+    cfg_difference(&A->s.L.cfg, &B->s.L.cfg, diff, sizeof diff);
     if (diff[0]) {
         mg_cli_error("%s: statistics options differ from %s: %s (allowed: the same statistics "
-                     "options; rerun one file with the other's)", B.path, A.path, diff);
-        goto out;
+                     "options; rerun one file with the other's)", B->path, A->path, diff);
+        return 2;
     }
     for (int k = 0; k < 2; ++k) {
-        const cmp_file *f = k ? &B : &A;
+        const cmp_file *f = k ? B : A;
         if (f->s.i[f->s.L.i_nreal] < 2) {
             mg_cli_error("%s: %lld realization(s) with statistics (allowed: >= 2: the error bars "
                          "come from the spread across realizations)", f->path,
                          (long long)f->s.i[f->s.L.i_nreal]);
-            goto out;
+            return 2;
         }
     }
-    const int nb = (int)bands;
-    rows = calloc((size_t)(3 * A.P + A.P * nb + 4), sizeof *rows);
-    if (!rows) {
-        mg_cli_error("out of memory");
-        rc = 1;
-        goto out;
-    }
-    int n = rows_moments(&A, &B, rel, rows, 0);
-    n = rows_psd(&A, &B, nb, f_min, f_max, rel, rows, n);
+    return 0;
+}
+
+/* The judged family: rows of moments, spectra, switching and time bins, and the threshold. */
+typedef struct {
+    cmp_row *rows;
+    int n, m, n_before_time, time_cmp, nb;
+    int64_t TB;
+    double m_all, zstar;
+    int64_t beyond[MG_STATS_POP_MAX];
+} cmp_family;
+
+/* Fill f (rows owned by the caller, sized for nb bands). 0, or 2 after an error line when
+ * nothing can be compared. */
+static int judge_family(const cmp_file *A, const cmp_file *B, const compare_cli *o, cmp_family *f)
+{
+    int n = rows_moments(A, B, o->rel, f->rows, 0);
+    n = rows_psd(A, B, f->nb, o->f_min, o->f_max, o->rel, f->rows, n);
     /* the switching analysis where both files declared an observable */
-    if (A.has_switching && B.has_switching && !A.s.L.cfg.basic)
-        n = rows_switching(&A, &B, rel, dwell_factor, (int64_t)min_dwells, rows, n);
+    if (A->has_switching && B->has_switching && !A->s.L.cfg.basic)
+        n = rows_switching(A, B, o->rel, o->dwell_factor, (int64_t)o->min_dwells, f->rows, n);
     int m = 0;
     for (int k = 0; k < n; ++k) {
-        cmp_row *r = &rows[k];
+        cmp_row *r = &f->rows[k];
         if (r->judged && (!isfinite(r->d) || !(r->se >= 0))) {
             r->judged = 0; /* e.g. a spectrum without segments */
             r->why_not = "undefined";
@@ -611,100 +623,142 @@ int mg_cli_compare(int argc, char **argv)
         m += r->judged;
     }
     if (m == 0) {
-        mg_cli_error("%s, %s: nothing to compare (no statistics with error bars)", A.path,
-                     B.path);
-        goto out;
+        mg_cli_error("%s, %s: nothing to compare (no statistics with error bars)", A->path,
+                     B->path);
+        return 2;
     }
     /* time-resolved means: every bin is a test of the family */
-    const int64_t TB = A.s.L.cfg.time_bins;
-    const int time_cmp = TB > 0 && TB == B.s.L.cfg.time_bins &&
-                         A.s.L.cfg.time_bin_ms == B.s.L.cfg.time_bin_ms &&
-                         A.s.i[A.s.L.i_tm_nreal] >= 2 && B.s.i[B.s.L.i_tm_nreal] >= 2;
-    const double m_all = (double)m + (time_cmp ? (double)A.P * (double)TB : 0.0);
-    const double zstar = gsl_cdf_ugaussian_Qinv(alpha / (2.0 * m_all));
+    f->TB = A->s.L.cfg.time_bins;
+    f->time_cmp = f->TB > 0 && f->TB == B->s.L.cfg.time_bins &&
+                  A->s.L.cfg.time_bin_ms == B->s.L.cfg.time_bin_ms &&
+                  A->s.i[A->s.L.i_tm_nreal] >= 2 && B->s.i[B->s.L.i_tm_nreal] >= 2;
+    f->m = m;
+    f->m_all = (double)m + (f->time_cmp ? (double)A->P * (double)f->TB : 0.0);
+    f->zstar = gsl_cdf_ugaussian_Qinv(o->alpha / (2.0 * f->m_all));
     for (int k = 0; k < n; ++k)
-        judge(&rows[k], zstar);
-    const int n_before_time = n;
-    int64_t beyond[MG_STATS_POP_MAX] = {0};
-    if (time_cmp)
-        n = rows_time(&A, &B, rel, zstar, rows, n, beyond);
+        judge(&f->rows[k], f->zstar);
+    f->n_before_time = n;
+    if (f->time_cmp)
+        n = rows_time(A, B, o->rel, f->zstar, f->rows, n, f->beyond);
+    f->n = n;
+    return 0;
+}
 
-    const mg_stats_cfg *cfg = &A.s.L.cfg;
+/* What was compared, and how it is judged. */
+static void print_compare_header(const cmp_file *A, const cmp_file *B, const compare_cli *o,
+                                 const cmp_family *f)
+{
+    const mg_stats_cfg *cfg = &A->s.L.cfg;
     for (int k = 0; k < 2; ++k) {
-        const cmp_file *f = k ? &B : &A;
+        const cmp_file *x = k ? B : A;
         printf("%s = %s: %s level, realizations [%lld, %lld), seed %lld\n", k ? "B" : "A",
-               f->path, f->level[0] ? f->level : "?", f->first, f->first + f->count, f->seed);
+               x->path, x->level[0] ? x->level : "?", x->first, x->first + x->count, x->seed);
     }
     char spec[96] = "absent";
-    if (A.s.L.F > 0 && A.s.i[A.s.L.i_psd_seg] > 0 && B.s.i[B.s.L.i_psd_seg] > 0)
-        snprintf(spec, sizeof spec, "df %g Hz, %d log bands", A.s.freq[0], nb);
-    else if (A.s.L.F > 0)
+    if (A->s.L.F > 0 && A->s.i[A->s.L.i_psd_seg] > 0 && B->s.i[B->s.L.i_psd_seg] > 0)
+        snprintf(spec, sizeof spec, "df %g Hz, %d log bands", A->s.freq[0], f->nb);
+    else if (A->s.L.F > 0)
         snprintf(spec, sizeof spec, "none formed (runs shorter than a segment)");
-    if (A.has_switching && B.has_switching && !cfg->basic)
+    if (A->has_switching && B->has_switching && !cfg->basic)
         printf("statistics in %g ms bins; spectra %s; switching on %s smoothed over %g ms, "
                "thresholds %g / %g Hz\n", cfg->bin_ms, spec,
                cfg->observable[0] ? cfg->observable : "?", cfg->sw_window * cfg->bin_ms,
                cfg->sw_lo, cfg->sw_hi);
     else
         printf("statistics in %g ms bins; spectra %s; switching not compared (%s)\n",
-               cfg->bin_ms, spec, A.has_switching || B.has_switching
+               cfg->bin_ms, spec, A->has_switching || B->has_switching
                                      ? "only one file declares an observable"
                                      : "no observable declared");
-    if (time_cmp)
+    if (f->time_cmp)
         printf("agree when |z| < %.2f in each of %d rows and %lld time bins (%lld bins of %g ms "
                "per population; Bonferroni over all %.0f tests: family-wise false-alarm rate "
-               "%g);\n", zstar, m, (long long)(A.P * TB), (long long)TB,
-               A.s.L.cfg.time_bin_ms, m_all, alpha);
+               "%g);\n", f->zstar, f->m, (long long)(A->P * f->TB), (long long)f->TB,
+               A->s.L.cfg.time_bin_ms, f->m_all, o->alpha);
     else
         printf("agree when |z| < %.2f in each of %d rows (Bonferroni: family-wise false-alarm "
-               "rate %g);\n", zstar, m, alpha);
-    if (!time_cmp && (A.s.L.cfg.time_bins > 0 || B.s.L.cfg.time_bins > 0))
+               "rate %g);\n", f->zstar, f->m, o->alpha);
+    if (!f->time_cmp && (A->s.L.cfg.time_bins > 0 || B->s.L.cfg.time_bins > 0))
         printf("time-resolved means not compared (%s)\n",
-               A.s.L.cfg.time_bins > 0 && B.s.L.cfg.time_bins > 0
+               A->s.L.cfg.time_bins > 0 && B->s.L.cfg.time_bins > 0
                    ? "different time bins, or fewer than 2 realizations"
                    : "only one file has them");
     printf("z = (|B - A| - tolerance) / standard error, from the spread across realizations "
            "(Welch's t,\nmapped to the normal scale) or Poisson counts; tolerance %g relative",
-           rel);
-    printf(" (--rel-tol), dwell ratio %g (--dwell-factor)\n\n", dwell_factor);
+           o->rel);
+    printf(" (--rel-tol), dwell ratio %g (--dwell-factor)\n\n", o->dwell_factor);
+}
+
+/* The table and the verdict: 0 when everything agrees, 1 otherwise. */
+static int print_verdict(const cmp_file *A, const cmp_family *f)
+{
     printf("%-40s %-28s %-28s %8s %7s\n", "quantity", "A", "B", "B/A", "z");
     int bad = 0;
-    for (int k = 0; k < n; ++k) {
-        const cmp_row *r = &rows[k];
+    for (int k = 0; k < f->n; ++k) {
+        const cmp_row *r = &f->rows[k];
         char ratio[16] = "", z[16] = "";
         if (isfinite(r->ratio))
             snprintf(ratio, sizeof ratio, "%.4f", r->ratio);
         if (r->judged)
             snprintf(z, sizeof z, "%+.2f", r->z);
         char status[64];
-        if (k >= n_before_time && r->judged)
+        if (k >= f->n_before_time && r->judged)
             snprintf(status, sizeof status, "%s (%lld bins beyond)", r->ok ? "ok" : "DIFFERS",
-                     (long long)beyond[k - n_before_time]);
+                     (long long)f->beyond[k - f->n_before_time]);
         else
             snprintf(status, sizeof status, "%s",
                      !r->judged ? (r->why_not ? r->why_not : "") : r->ok ? "ok" : "DIFFERS");
         printf("%-40s %-28s %-28s %8s %7s  %s\n", r->label, r->a, r->b, ratio, z, status);
-        bad += r->judged && !r->ok && k < n_before_time;
+        bad += r->judged && !r->ok && k < f->n_before_time;
     }
     int64_t bad_bins = 0;
-    for (int p = 0; p < A.P && time_cmp; ++p)
-        bad_bins += beyond[p];
+    for (int p = 0; p < A->P && f->time_cmp; ++p)
+        bad_bins += f->beyond[p];
     if (bad || bad_bins) {
-        printf("\nDISAGREE: %d of %d rows", bad, m);
-        if (time_cmp)
-            printf(" and %lld of %lld time bins", (long long)bad_bins, (long long)(A.P * TB));
-        printf(" beyond |z| = %.2f\n", zstar);
-        rc = 1;
-    } else if (time_cmp) {
-        printf("\nagree: all %d rows and %lld time bins within |z| < %.2f\n", m,
-               (long long)(A.P * TB), zstar);
-        rc = 0;
-    } else {
-        printf("\nagree: all %d rows within |z| < %.2f\n", m, zstar);
-        rc = 0;
+        printf("\nDISAGREE: %d of %d rows", bad, f->m);
+        if (f->time_cmp)
+            printf(" and %lld of %lld time bins", (long long)bad_bins, (long long)(A->P * f->TB));
+        printf(" beyond |z| = %.2f\n", f->zstar);
+        return 1;
     }
-out:
-    free(rows);
+    if (f->time_cmp)
+        printf("\nagree: all %d rows and %lld time bins within |z| < %.2f\n", f->m,
+               (long long)(A->P * f->TB), f->zstar);
+    else
+        printf("\nagree: all %d rows within |z| < %.2f\n", f->m, f->zstar);
+    return 0;
+}
+
+int mg_cli_compare(int argc, char **argv)
+{
+    compare_cli o = {0.01, 8, 0, 0, 0, 1.3, 100};
+    int rc = parse_compare_options(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    cmp_file A, B;
+    if (cmp_load(argv[optind], &A) != 0)
+        return 2;
+    if (cmp_load(argv[optind + 1], &B) != 0) {
+        cmp_free(&A);
+        return 2;
+    }
+    cmp_family f;
+    memset(&f, 0, sizeof f);
+    f.nb = (int)o.bands;
+    rc = check_comparable(&A, &B);
+    if (rc == 0) {
+        f.rows = calloc((size_t)(3 * A.P + A.P * f.nb + 4), sizeof *f.rows);
+        if (!f.rows) {
+            mg_cli_error("out of memory");
+            rc = 1;
+        }
+    }
+    if (rc == 0)
+        rc = judge_family(&A, &B, &o, &f);
+    if (rc == 0) {
+        print_compare_header(&A, &B, &o, &f);
+        rc = print_verdict(&A, &f);
+    }
+    free(f.rows);
     cmp_free(&A);
     cmp_free(&B);
     return rc;
