@@ -297,25 +297,22 @@ static int parse_task(const char *v, long *task)
     return 0;
 }
 
-int mg_cli_sweep(int argc, char **argv)
-{
+/* What the command line says: the grid, the tasks, and what goes to every `mesogif run`. */
+typedef struct {
     dim dims[GRID_MAX];
-    int nd = 0, index_only = 0, rc = 0;
-    long point = -1, task = -1, S = 1;
-    int count_tasks = 0;
-    const char *model_path = NULL, *out_dir = NULL;
-    /* child argv: exe, run, [model], passthrough..., --set x (fixed and grid), --out f, NULL */
-    char **pass = calloc((size_t)argc + 1, sizeof *pass), **fixed = calloc((size_t)argc + 1,
-                                                                          sizeof *fixed);
-    int n_pass = 0, n_fixed = 0;
-    memset(dims, 0, sizeof dims);
-    if (!pass || !fixed) {
-        mg_cli_error("sweep: out of memory");
-        return 1;
-    }
-    int k = 1;
+    int nd, index_only, count_tasks;
+    long point, task, S;
+    const char *model_path, *out_dir;
+    char **pass, **fixed; /* run's options passed through; the --set of every point */
+    int n_pass, n_fixed;
+} sweep_cli;
+
+/* sweep's own options; the others go to every run. 0, or the exit code (-1: done, exit 0). */
+static int parse_sweep_args(int argc, char **argv, sweep_cli *c)
+{
+    int rc = 0, k = 1;
     if (argc > 1 && argv[1][0] != '-')
-        model_path = argv[k++];
+        c->model_path = argv[k++];
     for (; k < argc && rc == 0; ++k) {
         const char *a = argv[k], *v = NULL;
         static const char *const own[] = {"--set-grid", "--out-dir", "--point", "--set",
@@ -332,39 +329,39 @@ int mg_cli_sweep(int argc, char **argv)
             mg_cli_error("sweep: %s needs a value (see mesogif sweep --help)", own[which]);
             rc = 2;
         } else if (which == 0) {
-            if (nd == GRID_MAX) {
+            if (c->nd == GRID_MAX) {
                 mg_cli_error("sweep: more than %d --set-grid (allowed: at most %d)", GRID_MAX,
                              GRID_MAX);
                 rc = 2;
             } else {
-                rc = parse_dim(v, &dims[nd++]);
+                rc = parse_dim(v, &c->dims[c->nd++]);
             }
         } else if (which == 1) {
-            out_dir = v;
+            c->out_dir = v;
         } else if (which == 2) {
             char *end;
             errno = 0;
-            point = strtol(v, &end, 10);
-            if (*end || end == v || point < 0 || errno) {
+            c->point = strtol(v, &end, 10);
+            if (*end || end == v || c->point < 0 || errno) {
                 mg_cli_error("sweep: --point '%s' (allowed: a point number >= 0)", v);
                 rc = 2;
             }
         } else if (which == 3) {
-            fixed[n_fixed++] = (char *)v;
+            c->fixed[c->n_fixed++] = (char *)v;
         } else if (which == 4) {
             char *end;
             errno = 0;
-            S = strtol(v, &end, 10);
-            if (*end || end == v || S < 1 || S > 4096 || errno) {
+            c->S = strtol(v, &end, 10);
+            if (*end || end == v || c->S < 1 || c->S > 4096 || errno) {
                 mg_cli_error("sweep: --shards '%s' (allowed: 1..4096)", v);
                 rc = 2;
             }
         } else if (which == 5) {
-            rc = parse_task(v, &task);
+            rc = parse_task(v, &c->task);
         } else if (strcmp(a, "--count-tasks") == 0) {
-            count_tasks = 1;
+            c->count_tasks = 1;
         } else if (strcmp(a, "--index-only") == 0) {
-            index_only = 1;
+            c->index_only = 1;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             sweep_usage(stdout);
             rc = -1;
@@ -376,78 +373,80 @@ int mg_cli_sweep(int argc, char **argv)
             mg_cli_error("sweep: %s is not allowed (allowed: --point k for one point)", a);
             rc = 2;
         } else {
-            pass[n_pass++] = argv[k];
+            c->pass[c->n_pass++] = argv[k];
         }
     }
-    mg_model base;
-    memset(&base, 0, sizeof base);
+    return rc;
+}
+
+/* The grid's size and the choice of tasks, checked; --count-tasks answered. 0, or the exit
+ * code (-1: done, exit 0). */
+static int check_grid(const sweep_cli *c, long *n_points_out)
+{
+    int rc = 0;
     long n_points = 1;
-    if (rc == 0 && nd == 0) {
+    if (rc == 0 && c->nd == 0) {
         mg_cli_error("sweep: no --set-grid given (allowed: e.g. --set-grid P1.I_e=200:300:25)");
         rc = 2;
     }
-    if (rc == 0 && !out_dir && !count_tasks) {
+    if (rc == 0 && !c->out_dir && !c->count_tasks) {
         mg_cli_error("sweep: no --out-dir given (allowed: a directory for the points' files)");
         rc = 2;
     }
-    for (int g = 0; g < nd && rc == 0; ++g) {
-        if (n_points * dims[g].n > POINTS_MAX) {
+    for (int g = 0; g < c->nd && rc == 0; ++g) {
+        if (n_points * c->dims[g].n > POINTS_MAX) {
             mg_cli_error("sweep: the grid has more than %d points (allowed: at most %d)",
                          POINTS_MAX, POINTS_MAX);
             rc = 2;
         }
-        n_points *= dims[g].n;
+        n_points *= c->dims[g].n;
     }
-    if (rc == 0 && point >= n_points) {
-        mg_cli_error("sweep: --point %ld, but the grid has %ld points (allowed: 0..%ld)", point,
+    if (rc == 0 && c->point >= n_points) {
+        mg_cli_error("sweep: --point %ld, but the grid has %ld points (allowed: 0..%ld)", c->point,
                      n_points, n_points - 1);
         rc = 2;
     }
-    if (rc == 0 && task >= n_points * S) {
+    if (rc == 0 && c->task >= n_points * c->S) {
         mg_cli_error("sweep: --task %ld, but the grid has %ld points x %ld shards = %ld tasks "
-                     "(allowed: 0..%ld)", task, n_points, S, n_points * S, n_points * S - 1);
+                     "(allowed: 0..%ld)", c->task, n_points, c->S, n_points * c->S, n_points * c->S - 1);
         rc = 2;
     }
-    if (rc == 0 && task >= 0 && point >= 0) {
+    if (rc == 0 && c->task >= 0 && c->point >= 0) {
         mg_cli_error("sweep: --task and --point together (allowed: one of them)");
         rc = 2;
     }
-    if (rc == 0 && count_tasks) {
-        printf("%ld\n", n_points * S);
+    if (rc == 0 && c->count_tasks) {
+        printf("%ld\n", n_points * c->S);
         rc = -1;
     }
-    /* the tasks this call runs: all, those of one point, or one */
-    const long t_lo = task >= 0 ? task : point >= 0 ? point * S : 0;
-    const long t_hi = task >= 0 ? task + 1 : point >= 0 ? (point + 1) * S : n_points * S;
-    if (rc == 0) {
-        mg_err err = {{0}};
-        int mrc = model_path ? mg_model_load(model_path, &base, &err)
-                             : mg_model_default(&base, &err);
-        if (mrc != MG_OK) {
-            mg_cli_error("%s: %s", model_path ? model_path : "<embedded B1>", err.msg);
-            rc = 2;
-        }
-    }
-    /* every override of every point, before anything runs */
+    *n_points_out = n_points;
+    return rc;
+}
+
+/* Every override of every point this call runs, before anything runs. 0, or 2. */
+static int check_points(const sweep_cli *c, const mg_model *base, long n_points, long t_lo,
+                        long t_hi)
+{
+    int rc = 0;
     char assign[512];
-    for (long p = 0; p < n_points && rc == 0 && !index_only; ++p) {
-        if (p < t_lo / S || p > (t_hi - 1) / S)
+    for (long p = 0; p < n_points && rc == 0; ++p) {
+        if (p < t_lo / c->S || p > (t_hi - 1) / c->S)
             continue;
         mg_model m;
         mg_err err = {{0}};
-        if (mg_model_parse(base.json, base.source, &m, &err) != MG_OK) {
+        if (mg_model_parse(base->json, base->source, &m, &err) != MG_OK) {
             mg_cli_error("sweep: %s", err.msg);
             rc = 2;
             break;
         }
-        for (int i = 0; i < n_fixed && rc == 0; ++i)
-            if (mg_model_set(&m, fixed[i], &err) != MG_OK) {
+        for (int i = 0; i < c->n_fixed && rc == 0; ++i)
+            if (mg_model_set(&m, c->fixed[i], &err) != MG_OK) {
                 mg_cli_error("sweep: %s", err.msg);
                 rc = 2;
             }
-        for (int g = 0; g < nd && rc == 0; ++g) {
-            snprintf(assign, sizeof assign, "%.255s=%.63s", dims[g].key,
-                     dims[g].val[coord(dims, nd, p, g)]);
+        for (int g = 0; g < c->nd && rc == 0; ++g) {
+            snprintf(assign, sizeof assign, "%.255s=%.63s", c->dims[g].key,
+                     c->dims[g].val[coord(c->dims, c->nd, p, g)]);
             if (mg_model_set(&m, assign, &err) != MG_OK) {
                 mg_cli_error("sweep: point %ld: %s", p, err.msg);
                 rc = 2;
@@ -455,46 +454,49 @@ int mg_cli_sweep(int argc, char **argv)
         }
         mg_model_free(&m);
     }
-    if (rc == 0 && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-        mg_cli_error("sweep: cannot create --out-dir %s: %s", out_dir, strerror(errno));
-        rc = 2;
-    }
-    /* child argv */
-    size_t cap = (size_t)(n_pass + 2 * (n_fixed + nd) + 12);
+    return rc;
+}
+
+/* One `mesogif run` per task in [t_lo, t_hi) (the first after a --dry-run of its options).
+ * 0, or the exit code. */
+static int run_tasks(const sweep_cli *c, long n_points, long t_lo, long t_hi)
+{
+    int rc = 0;
+    size_t cap = (size_t)(c->n_pass + 2 * (c->n_fixed + c->nd) + 12);
     char **args = calloc(cap, sizeof *args);
-    char (*gset)[512] = calloc((size_t)(nd > 0 ? nd : 1), sizeof *gset);
+    char (*gset)[512] = calloc((size_t)(c->nd > 0 ? c->nd : 1), sizeof *gset);
     char file[4200];
     if (rc == 0 && (!args || !gset)) {
         mg_cli_error("sweep: out of memory");
         rc = 1;
     }
     char shard[64];
-    for (long t = t_lo, first = 1; rc == 0 && !index_only && t < t_hi; ++t, first = 0) {
-        const long p = t / S, sh = t % S;
+    for (long t = t_lo, first = 1; rc == 0 && t < t_hi; ++t, first = 0) {
+        const long p = t / c->S, sh = t % c->S;
         int n = 0;
         args[n++] = "mesogif";
         args[n++] = "run";
-        if (model_path)
-            args[n++] = (char *)model_path;
-        for (int i = 0; i < n_pass; ++i)
-            args[n++] = pass[i];
-        for (int i = 0; i < n_fixed; ++i) {
+        if (c->model_path)
+            args[n++] = (char *)c->model_path;
+        for (int i = 0; i < c->n_pass; ++i)
+            args[n++] = c->pass[i];
+        for (int i = 0; i < c->n_fixed; ++i) {
             args[n++] = "--set";
-            args[n++] = fixed[i];
+            args[n++] = c->fixed[i];
         }
-        for (int g = 0; g < nd; ++g) {
-            snprintf(gset[g], sizeof gset[g], "%.255s=%.63s", dims[g].key,
-                     dims[g].val[coord(dims, nd, p, g)]);
+        for (int g = 0; g < c->nd; ++g) {
+            snprintf(gset[g], sizeof gset[g], "%.255s=%.63s", c->dims[g].key,
+                     c->dims[g].val[coord(c->dims, c->nd, p, g)]);
             args[n++] = "--set";
             args[n++] = gset[g];
         }
-        if (S > 1) {
-            snprintf(file, sizeof file, "%s/point_%ld.shard_%ld.h5", out_dir, p, sh);
-            snprintf(shard, sizeof shard, "%ld/%ld", sh, S);
+        if (c->S > 1) {
+            snprintf(file, sizeof file, "%s/point_%ld.shard_%ld.h5", c->out_dir, p, sh);
+            snprintf(shard, sizeof shard, "%ld/%ld", sh, c->S);
             args[n++] = "--shard";
             args[n++] = shard;
         } else {
-            snprintf(file, sizeof file, "%s/point_%ld.h5", out_dir, p);
+            snprintf(file, sizeof file, "%s/point_%ld.h5", c->out_dir, p);
         }
         args[n++] = "--out";
         args[n++] = file;
@@ -509,29 +511,73 @@ int mg_cli_sweep(int argc, char **argv)
             n--;
         }
         args[n] = NULL;
-        if (S > 1)
-            printf("sweep: point %ld of %ld, shard %ld of %ld:", p, n_points, sh, S);
+        if (c->S > 1)
+            printf("sweep: point %ld of %ld, shard %ld of %ld:", p, n_points, sh, c->S);
         else
             printf("sweep: point %ld of %ld:", p, n_points);
-        for (int g = 0; g < nd; ++g)
+        for (int g = 0; g < c->nd; ++g)
             printf(" %s", gset[g]);
         printf(" -> %s\n", file);
         fflush(stdout);
         int prc = spawn_wait(args, 0);
         if (prc != 0) {
             mg_cli_error("sweep: point %ld failed (exit status %d); the points before it are in "
-                         "%s", p, prc, out_dir);
+                         "%s", p, prc, c->out_dir);
             rc = prc;
         }
     }
-    if (rc == 0 && point < 0 && task < 0)
-        rc = write_index(out_dir, dims, nd, n_points, S, &base);
     free(args);
     free(gset);
-    free(pass);
-    free(fixed);
-    for (int g = 0; g < nd; ++g)
-        free(dims[g].val);
+    return rc;
+}
+
+int mg_cli_sweep(int argc, char **argv)
+{
+    sweep_cli c;
+    memset(&c, 0, sizeof c);
+    c.point = c.task = -1;
+    c.S = 1;
+    c.pass = calloc((size_t)argc + 1, sizeof *c.pass);
+    c.fixed = calloc((size_t)argc + 1, sizeof *c.fixed);
+    if (!c.pass || !c.fixed) {
+        free(c.pass);
+        free(c.fixed);
+        mg_cli_error("sweep: out of memory");
+        return 1;
+    }
+    mg_model base;
+    memset(&base, 0, sizeof base);
+    long n_points = 1;
+    int rc = parse_sweep_args(argc, argv, &c);
+    if (rc == 0)
+        rc = check_grid(&c, &n_points);
+    /* the tasks this call runs: all, those of one point, or one */
+    const long t_lo = c.task >= 0 ? c.task : c.point >= 0 ? c.point * c.S : 0;
+    const long t_hi = c.task >= 0 ? c.task + 1 : c.point >= 0 ? (c.point + 1) * c.S
+                                                               : n_points * c.S;
+    if (rc == 0) {
+        mg_err err = {{0}};
+        int mrc = c.model_path ? mg_model_load(c.model_path, &base, &err)
+                               : mg_model_default(&base, &err);
+        if (mrc != MG_OK) {
+            mg_cli_error("%s: %s", c.model_path ? c.model_path : "<embedded B1>", err.msg);
+            rc = 2;
+        }
+    }
+    if (rc == 0 && !c.index_only)
+        rc = check_points(&c, &base, n_points, t_lo, t_hi);
+    if (rc == 0 && mkdir(c.out_dir, 0777) != 0 && errno != EEXIST) {
+        mg_cli_error("sweep: cannot create --out-dir %s: %s", c.out_dir, strerror(errno));
+        rc = 2;
+    }
+    if (rc == 0 && !c.index_only)
+        rc = run_tasks(&c, n_points, t_lo, t_hi);
+    if (rc == 0 && c.point < 0 && c.task < 0)
+        rc = write_index(c.out_dir, c.dims, c.nd, n_points, c.S, &base);
+    free(c.pass);
+    free(c.fixed);
+    for (int g = 0; g < c.nd; ++g)
+        free(c.dims[g].val);
     mg_model_free(&base);
     return rc < 0 ? 0 : rc;
 }
