@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "mesogif/model.h"
 #include "mesogif/run.h"
 
 int mg_cli_run(int argc, char **argv);
@@ -36,6 +38,10 @@ int mg_cli_parse_int64(const char *opt, const char *s, int64_t lo, int64_t hi, i
 int mg_cli_parse_duration(const char *opt, const char *s, double *ms);
 /* A duration > 0 (ms); else the line "<opt>: '<s>' (allowed: <allowed>)" and -1. */
 int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const char *allowed);
+/* The model of a verb: the file at path, else the JSON text json of a checkpoint (source: its
+ * name in messages), else the embedded B1. 0, or the exit code after one error line (a file
+ * that cannot be read is bad input, 2, like a malformed one). */
+int mg_cli_load_model(const char *path, const char *json, const char *source, mg_model *m);
 /* The checkpoint named by --resume PATH or --resume=PATH anywhere in argv (read before the
  * other options, which it supplies), or NULL. */
 const char *mg_cli_find_resume(int argc, char **argv);

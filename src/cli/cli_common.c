@@ -151,6 +151,22 @@ int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const c
     return 0;
 }
 
+int mg_cli_load_model(const char *path, const char *json, const char *source, mg_model *m)
+{
+    mg_err err = {{0}};
+    int rc = path ? mg_model_load(path, m, &err)
+             : json ? mg_model_parse(json, source, m, &err)
+                    : mg_model_default(m, &err);
+    if (rc == MG_OK)
+        return 0;
+    mg_cli_one_line(err.msg);
+    if (rc == MG_EIO)
+        mg_cli_error("%s", err.msg);
+    else
+        mg_cli_error("%s: %s", path ? path : "<embedded B1>", err.msg);
+    return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
+}
+
 const char *mg_cli_find_resume(int argc, char **argv)
 {
     const char *path = NULL;

@@ -748,22 +748,13 @@ static void resolve_shard(run_cli *cl)
 static int resolve_model(run_cli *cl, mg_model *m)
 {
     mg_err err = {{0}};
-    int rc = cl->model_path ? mg_model_load(cl->model_path, m, &err)
-             : cl->resume_json ? mg_model_parse(cl->resume_json, cl->resume_source
-                                                ? cl->resume_source : "checkpoint", m, &err)
-                               : mg_model_default(m, &err);
+    int rc = mg_cli_load_model(cl->model_path, cl->resume_json,
+                               cl->resume_source ? cl->resume_source : "checkpoint", m);
     free(cl->resume_json);
     free(cl->resume_source);
     cl->resume_json = cl->resume_source = NULL;
-    if (rc != MG_OK) {
-        mg_cli_one_line(err.msg);
-        if (rc == MG_EIO)
-            mg_cli_error("%s", err.msg);
-        else
-            mg_cli_error("%s: %s", cl->model_path ? cl->model_path : "<embedded B1>", err.msg);
-        /* a model file that cannot be read is bad input too (exit 2), like a malformed one */
-        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
-    }
+    if (rc != 0)
+        return rc;
     /* --set: checked like the model file; m->json (run key, stored model) carries them */
     for (int k = 0; k < cl->n_sets; ++k) {
         if ((rc = mg_model_set(m, cl->sets[k], &err)) != MG_OK) {

@@ -391,19 +391,10 @@ static int parse_switch_options(switch_cli *cl, int argc, char **argv)
  * the exit code. */
 static int resolve_switch_model(switch_cli *cl, mg_model *m, char *default_out, size_t cap)
 {
-    mg_err err = {{0}};
-    int rc = cl->model_path ? mg_model_load(cl->model_path, m, &err)
-             : cl->resume_json ? mg_model_parse(cl->resume_json, cl->resume_source, m, &err)
-                               : mg_model_default(m, &err);
+    int rc = mg_cli_load_model(cl->model_path, cl->resume_json, cl->resume_source, m);
     switch_cli_free(cl);
-    if (rc != MG_OK) {
-        mg_cli_one_line(err.msg);
-        if (rc == MG_EIO)
-            mg_cli_error("%s", err.msg);
-        else
-            mg_cli_error("%s: %s", cl->model_path ? cl->model_path : "<embedded B1>", err.msg);
-        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
-    }
+    if (rc != 0)
+        return rc;
     mg_ffs_opts *o = &cl->o;
     if (!cl->set_dt && m->sim.dt > 0)
         o->dt_ms = m->sim.dt;

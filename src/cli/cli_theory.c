@@ -304,15 +304,9 @@ int mg_cli_theory(int argc, char **argv)
     const char *shown = model_path ? model_path : "<embedded B1>";
     mg_model m;
     mg_err err = {{0}};
-    int rc = model_path ? mg_model_load(model_path, &m, &err) : mg_model_default(&m, &err);
-    if (rc != MG_OK) {
-        if (rc == MG_EIO)
-            mg_cli_error("%s", err.msg);
-        else
-            mg_cli_error("%s: %s", shown, err.msg);
-        /* a model file that cannot be read is bad input (exit 2), as for `run` */
-        return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
-    }
+    int rc = mg_cli_load_model(model_path, NULL, NULL, &m);
+    if (rc != 0)
+        return rc;
     double mu[MG_POP_MAX];
     mg_theory_mu(&m, t.t_ms, mu);
     code = print_single_pops(&m, &t, mu, shown);
