@@ -546,7 +546,7 @@ static int switch_failure(int rc, mg_err *err, const mg_ffs_opts *o)
 
 int mg_cli_switch(int argc, char **argv)
 {
-    static switch_cli cl; /* the checkpoint's output name lives in it until the end */
+    switch_cli cl; /* the checkpoint's output name (resume_out) lives in it until the end */
     memset(&cl, 0, sizeof cl);
     mg_ffs_opts_default(&cl.o);
     cl.brute_ms = 2000e3;

@@ -25,7 +25,7 @@ int mg_pop_has_stimulus(const mg_pop *p)
 
 int mg_pop_ou_stationary(const mg_pop *p)
 {
-    return p->has_ou && p->ou_start == 0.0 && isinf(p->ou_stop) && p->ou_stop > 0;
+    return p->has_ou && p->ou_start == 0.0 && p->ou_stop == INFINITY;
 }
 
 /* A stimulus the host evaluates into a dense per-step table (everything but the independent OU
@@ -203,11 +203,9 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
 
 void mg_stim_ou_of(const mg_pop *p, double dt_ms, mg_stim_ou *o)
 {
-    memset(o, 0, sizeof *o);
-    if (!(p->has_ou && p->ou_independent)) {
-        o->t_on = o->t_off = 0; /* never active */
+    memset(o, 0, sizeof *o); /* t_on = t_off = 0: never active */
+    if (!(p->has_ou && p->ou_independent))
         return;
-    }
     mg_stim_ou_init(o, p->ou_mean, p->ou_std, p->ou_tau, p->tau_m / p->C_m, dt_ms,
                     step_of(p->ou_start, dt_ms), step_of(p->ou_stop, dt_ms));
 }
