@@ -41,7 +41,7 @@ median3() {
 
 mem() {
     # shellcheck disable=SC2086
-    "$BIN" run $1 --level micro --backend cpu --dry-run --realizations 1 | awk '{print $2}'
+    "$BIN" run $1 --level micro --backend cpu --dry-run --realizations 1 | awk '/^memory:/ {print $2}'
 }
 
 declare -a ROWS

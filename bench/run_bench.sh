@@ -32,7 +32,7 @@ median3() {
 }
 
 mem() {
-    "$BIN" run $1 --backend cpu --dry-run --realizations 1 | awk '{print $2}'
+    "$BIN" run $1 --backend cpu --dry-run --realizations 1 | awk '/^memory:/ {print $2}'
 }
 
 declare -a ROWS
