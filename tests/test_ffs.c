@@ -7,6 +7,7 @@
  *   of a basin run;
  * - the estimate is the same bits with 1 and 2 threads;
  * - bad options are refused (MG_EINVAL) naming the option;
+ * - --method brute gets the options of `run` that match the estimate's (mg_ffs_brute_opts);
  * - the error formulas on tallies with known answers: a stage whose start states decide the
  *   outcome has the variance across states, one whose states do not has the binomial one; the
  *   flux's ratio estimator over basin runs, with the Poisson floor.
@@ -217,6 +218,65 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* ---- the options of --method brute ------------------------------------------------------- */
+
+START_TEST(test_brute_opts)
+{
+    mg_ffs_opts o;
+    mg_ffs_opts_default(&o);
+    o.level = MG_LEVEL_MICRO;
+    o.noise = MG_NOISE_POISSON;
+    o.backend = MG_BACKEND_CPU;
+    o.dt_ms = 0.25;
+    o.stats_bin_ms = 5.0;
+    o.t_warmup_ms = 500.0;
+    o.basin_realizations = 8;
+    o.seed = 77;
+    o.threads = 3;
+    snprintf(o.switch_observable, sizeof o.switch_observable, "A2-A1");
+    o.switch_smooth_ms = 20.0;
+    o.switch_lo = -4.0;
+    o.switch_hi = 6.0;
+    volatile int flag = 0;
+    o.cancel = &flag;
+    mg_run_opts ro;
+    mg_err err = {{0}};
+    ck_assert_msg(mg_ffs_brute_opts(&o, 1600e3, &ro, &err) == MG_OK, "%s", err.msg);
+    ck_assert(ro.level == MG_LEVEL_MICRO && ro.noise == MG_NOISE_POISSON);
+    ck_assert(ro.backend == MG_BACKEND_CPU);
+    ck_assert(ro.dt_ms == 0.25 && ro.stats_bin_ms == 5.0 && ro.record_bin_ms == 5.0);
+    ck_assert(ro.t_warmup_ms == 500.0);
+    /* 1600 s shared by 8 realizations: 200 s each after the warm-up */
+    ck_assert_int_eq(ro.realization_count, 8);
+    ck_assert_msg(ro.t_sim_ms == 500.0 + 200e3, "t_sim %.17g ms", ro.t_sim_ms);
+    ck_assert_int_eq(ro.record_realizations, 0);
+    ck_assert(ro.psd_df_hz < 0); /* no spectra */
+    ck_assert_int_eq(ro.seed, 77);
+    ck_assert_int_eq(ro.threads, 3);
+    ck_assert_str_eq(ro.switch_observable, "A2-A1");
+    ck_assert(ro.switch_smooth_ms == 20.0 && ro.switch_lo == -4.0 && ro.switch_hi == 6.0);
+    ck_assert(ro.cancel == &flag);
+    /* what is not mapped keeps run's default */
+    mg_run_opts def;
+    mg_run_opts_default(&def);
+    ck_assert(ro.realization_first == def.realization_first && ro.theory == def.theory);
+    /* a bad brute-force time is refused, naming the option, and *ro stays as it was */
+    const double bad[] = {0.0, -1.0, INFINITY, NAN};
+    for (int k = 0; k < 4; ++k) {
+        mg_run_opts before;
+        memcpy(&before, &ro, sizeof ro);
+        mg_err e = {{0}};
+        ck_assert_int_eq(mg_ffs_brute_opts(&o, bad[k], &ro, &e), MG_EINVAL);
+        ck_assert_msg(strstr(e.msg, "--brute-time") != NULL, "message '%s'", e.msg);
+        ck_assert(memcmp(&before, &ro, sizeof ro) == 0);
+    }
+    o.basin_realizations = 1; /* no realizations to share the time */
+    err.msg[0] = '\0';
+    ck_assert_int_eq(mg_ffs_brute_opts(&o, 1600e3, &ro, &err), MG_EINVAL);
+    ck_assert_msg(strstr(err.msg, "--basin-realizations") != NULL, "message '%s'", err.msg);
+}
+END_TEST
+
 /* ---- error formulas on known tallies ----------------------------------------------------- */
 
 START_TEST(test_stage_variance)
@@ -284,4 +344,5 @@ END_TEST
 
 MG_TEST_SUITE(ffs,
               MG_TCASE("core", 300, test_lane_matches_observer, test_trial_ids, test_stage_variance,
-                       test_flux_variance, test_bad_options, test_threads_same_bits))
+                       test_flux_variance, test_bad_options, test_brute_opts,
+                       test_threads_same_bits))

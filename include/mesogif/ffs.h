@@ -120,6 +120,15 @@ int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes
  * with resume_path: the same bits as an uninterrupted estimate); MG_ENOMEM. */
 int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err);
 
+/* The options of `mesogif run` that estimate the same rates by brute force (exits / exposure
+ * under /stats/switching): o's level, noise, backend, time step, statistics bin (also the trace
+ * bin), warm-up, observable, smoothing, thresholds, seed, threads and cancel flag;
+ * o->basin_realizations realizations, each brute_ms / basin_realizations ms after the warm-up;
+ * no traces, no spectra. brute_ms: simulated ms after the warm-up, all realizations together,
+ * > 0 and finite. Returns MG_OK with *ro filled, or MG_EINVAL naming --brute-time or
+ * --basin-realizations (*ro unchanged). The other options are checked by mg_ffs_estimate and mg_run. */
+int mg_ffs_brute_opts(const mg_ffs_opts *o, double brute_ms, mg_run_opts *ro, mg_err *err);
+
 /* What a checkpoint holds to be continued: the options (pointers cleared), the model text and
  * its source, the output path (strings malloc'ed). MG_EIO unreadable, MG_EINVAL not a
  * checkpoint of this build. */

@@ -443,32 +443,17 @@ static int check_switch(const switch_cli *cl, const mg_model *m)
     return mg_cli_check_out_folder(cl->out_path) != 0 ? 2 : 0;
 }
 
-/* --method brute: `mesogif run` with the same switching analysis, exits / exposure. */
+/* --method brute: `mesogif run` with the same switching analysis (the options of
+ * mg_ffs_brute_opts), exits / exposure. */
 static int run_brute(const switch_cli *cl, const mg_model *m, mg_err *err)
 {
-    const mg_ffs_opts *o = &cl->o;
     mg_run_opts ro;
-    mg_run_opts_default(&ro);
-    ro.level = o->level;
-    ro.noise = o->noise;
-    ro.backend = o->backend;
-    ro.dt_ms = o->dt_ms;
-    ro.stats_bin_ms = o->stats_bin_ms;
-    ro.record_bin_ms = o->stats_bin_ms;
-    ro.t_warmup_ms = o->t_warmup_ms;
-    ro.realization_count = o->basin_realizations;
-    ro.t_sim_ms = o->t_warmup_ms + cl->brute_ms / (double)o->basin_realizations;
-    ro.record_realizations = 0;
-    ro.seed = o->seed;
-    ro.threads = o->threads;
-    ro.psd_df_hz = -1.0;
-    snprintf(ro.switch_observable, sizeof ro.switch_observable, "%s", o->switch_observable);
-    ro.switch_smooth_ms = o->switch_smooth_ms;
-    ro.switch_lo = o->switch_lo;
-    ro.switch_hi = o->switch_hi;
-    ro.cancel = mg_cli_cancel_flag();
+    int rc = mg_ffs_brute_opts(&cl->o, cl->brute_ms, &ro, err);
+    if (rc != MG_OK)
+        return rc;
+    ro.cancel = mg_cli_cancel_flag(); /* cl->o.cancel is set only for FFS */
     mg_result res;
-    int rc = mg_run(m, &ro, &res, err);
+    rc = mg_run(m, &ro, &res, err);
     if (rc == MG_OK) {
         rc = mg_h5_write_result(cl->out_path, &res, m, mg_cli_command_line(), cl->force, err);
         if (rc == MG_OK) {

@@ -245,3 +245,33 @@ int mg_ffs_estimate(const mg_model *m, const mg_ffs_opts *o, double *state_bytes
                           (long long)pool_max, MG_FFS_IF_MAX, avail / 1e9);
     return MG_OK;
 }
+
+int mg_ffs_brute_opts(const mg_ffs_opts *o, double brute_ms, mg_run_opts *ro, mg_err *err)
+{
+    if (!(brute_ms > 0) || !isfinite(brute_ms))
+        return mg_err_set(err, MG_EINVAL, "--brute-time: %g ms (allowed: > 0, finite)", brute_ms);
+    if (o->basin_realizations < 2 || o->basin_realizations > (1 << 20))
+        return mg_err_set(err, MG_EINVAL, "--basin-realizations: %lld (allowed: 2..2^20)",
+                          (long long)o->basin_realizations);
+    mg_run_opts_default(ro);
+    ro->level = o->level;
+    ro->noise = o->noise;
+    ro->backend = o->backend;
+    ro->dt_ms = o->dt_ms;
+    ro->stats_bin_ms = o->stats_bin_ms;
+    ro->record_bin_ms = o->stats_bin_ms;
+    ro->t_warmup_ms = o->t_warmup_ms;
+    /* the realizations of the FFS basin runs share the brute-force time evenly */
+    ro->realization_count = o->basin_realizations;
+    ro->t_sim_ms = o->t_warmup_ms + brute_ms / (double)o->basin_realizations;
+    ro->record_realizations = 0;
+    ro->seed = o->seed;
+    ro->threads = o->threads;
+    ro->psd_df_hz = -1.0; /* the rates need no spectra */
+    snprintf(ro->switch_observable, sizeof ro->switch_observable, "%s", o->switch_observable);
+    ro->switch_smooth_ms = o->switch_smooth_ms;
+    ro->switch_lo = o->switch_lo;
+    ro->switch_hi = o->switch_hi;
+    ro->cancel = o->cancel;
+    return MG_OK;
+}
