@@ -1,13 +1,16 @@
 /* tests/ffs_testutil.h: what the FFS suites share (tests/test_ffs_micro.c, tests/test_ffs_cuda.c):
- * the small estimates (model and options), a micro state re-expressed later in time, and the
- * comparison of two estimates bit for bit. */
+ * the small estimates (model and options), a micro state re-expressed later in time, the
+ * comparison of two estimates bit for bit, and an engine's job and basin states for trials run
+ * one by one. */
 #ifndef MESOGIF_TESTS_FFS_TESTUTIL_H
 #define MESOGIF_TESTS_FFS_TESTUTIL_H
 
 #include "testutil.h"
 #include "core/micro.h"
+#include "ffs/ffs_state.h" /* mg_ffs_job, the engines, mg_ffs_lane_layout */
 #include "mesogif/ffs.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* x re-expressed `by` steps later (the layout of src/ffs/ffs_micro_cpu.c: refractory rows hold
@@ -79,6 +82,53 @@ static inline void mg_test_ffs_micro_opts(mg_ffs_opts *o, int threads, int64_t b
     o->trials_first = 48;
     o->seed = 5;
     o->batch = batch;
+}
+
+/* ---- engines trial by trial (tests/test_ffs_cuda.c, tests/test_ffs_slots.c) ------------- */
+
+/* J on engine E for model m and options o, as the driver sets it up (without basin counting). */
+static inline const mg_ffs_engine *mg_test_ffs_job_begin(mg_ffs_job *J, const mg_model *m,
+                                                         const mg_ffs_opts *o, mg_backend backend)
+{
+    mg_stats_cfg c;
+    int64_t st_L;
+    mg_err err = {{0}};
+    ck_assert_msg(mg_ffs_check_opts(m, o, &c, &st_L, &err) == MG_OK, "%s", err.msg);
+    const mg_ffs_engine *E = mg_ffs_engine_for(o->level, backend);
+    ck_assert_ptr_nonnull(E);
+    memset(J, 0, sizeof *J);
+    J->model = m;
+    J->o = *o;
+    J->threads = 2;
+    ck_assert_msg(E->setup(J, &err) == MG_OK, "%s", err.msg);
+    mg_ffs_lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
+    J->rows = J->dyn_rows + J->lc.rows;
+    J->b_hist = J->b_count = INT64_MAX; /* the basin run only moves on */
+    J->trial_cap_steps = 200000;
+    return E;
+}
+
+/* The state of basin run 3 of engine E at step t_end, from its initial state, into x. */
+static inline void mg_test_ffs_basin_state(mg_ffs_job *J, const mg_ffs_engine *E, double *x,
+                                           int64_t t_end)
+{
+    mg_err err = {{0}};
+    mg_ffs_basin b;
+    memset(&b, 0, sizeof b);
+    b.state = x;
+    b.real = 3;
+    ck_assert_int_eq(E->init(J, x, b.real), 0);
+    mg_ffs_obs_init(&J->lc, (mg_lanes){x, 1});
+    ck_assert_msg(E->basin(J, &b, 1, t_end, &err) == MG_OK, "%s", err.msg);
+}
+
+/* The moving average of stored state x. */
+static inline double mg_test_ffs_ds(const mg_ffs_job *J, const double *x)
+{
+    double Ds = 0.0;
+    for (int w = 0; w < J->lc.W; ++w)
+        Ds += x[J->lc.row_ring + w];
+    return Ds / J->lc.W;
 }
 
 #endif /* MESOGIF_TESTS_FFS_TESTUTIL_H */

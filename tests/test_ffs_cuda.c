@@ -183,50 +183,6 @@ static void estimate_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
 
 /* ---- device: trial by trial ---------------------------------------------------------------- */
 
-/* J on engine E for model m and options o, as the driver sets it up (without basin counting). */
-static const mg_ffs_engine *job_begin(mg_ffs_job *J, const mg_model *m, const mg_ffs_opts *o,
-                                      mg_backend backend)
-{
-    mg_stats_cfg c;
-    int64_t st_L;
-    mg_err err = {{0}};
-    ck_assert_msg(mg_ffs_check_opts(m, o, &c, &st_L, &err) == MG_OK, "%s", err.msg);
-    const mg_ffs_engine *E = mg_ffs_engine_for(o->level, backend);
-    ck_assert_ptr_nonnull(E);
-    memset(J, 0, sizeof *J);
-    J->model = m;
-    J->o = *o;
-    J->threads = 2;
-    ck_assert_msg(E->setup(J, &err) == MG_OK, "%s", err.msg);
-    mg_ffs_lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
-    J->rows = J->dyn_rows + J->lc.rows;
-    J->b_hist = J->b_count = INT64_MAX; /* the basin run only moves on */
-    J->trial_cap_steps = 200000;
-    return E;
-}
-
-/* The state of basin run 3 of engine E at step t_end, from its initial state, into x. */
-static void basin_state(mg_ffs_job *J, const mg_ffs_engine *E, double *x, int64_t t_end)
-{
-    mg_err err = {{0}};
-    mg_ffs_basin b;
-    memset(&b, 0, sizeof b);
-    b.state = x;
-    b.real = 3;
-    ck_assert_int_eq(E->init(J, x, b.real), 0);
-    mg_ffs_obs_init(&J->lc, (mg_lanes){x, 1});
-    ck_assert_msg(E->basin(J, &b, 1, t_end, &err) == MG_OK, "%s", err.msg);
-}
-
-/* The moving average of stored state x. */
-static double ds_of(const mg_ffs_job *J, const double *x)
-{
-    double Ds = 0.0;
-    for (int w = 0; w < J->lc.W; ++w)
-        Ds += x[J->lc.row_ring + w];
-    return Ds / J->lc.W;
-}
-
 #define N_TR 7
 
 /* Basin run 3 to steps 2020 and 4040 on the CPU engine; trials 0..5 from those two states
@@ -236,8 +192,8 @@ static double ds_of(const mg_ffs_job *J, const double *x)
 static void trial_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
 {
     mg_ffs_job Jc, Jg;
-    const mg_ffs_engine *Ec = job_begin(&Jc, m, o, MG_BACKEND_CPU);
-    const mg_ffs_engine *Eg = job_begin(&Jg, m, o, MG_BACKEND_CUDA);
+    const mg_ffs_engine *Ec = mg_test_ffs_job_begin(&Jc, m, o, MG_BACKEND_CPU);
+    const mg_ffs_engine *Eg = mg_test_ffs_job_begin(&Jg, m, o, MG_BACKEND_CUDA);
     ck_assert_str_eq(Eg->name, "cuda");
     ck_assert_int_eq(Jc.rows, Jg.rows);
     Jg.dev_slots = 2;
@@ -246,12 +202,12 @@ static void trial_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
     ck_assert_ptr_nonnull(buf);
     double *x1 = buf, *x2 = buf + rows, *x3 = buf + 2 * rows;
     mg_err err = {{0}};
-    basin_state(&Jc, Ec, x1, 2020);
-    basin_state(&Jc, Ec, x2, 4040);
+    mg_test_ffs_basin_state(&Jc, Ec, x1, 2020);
+    mg_test_ffs_basin_state(&Jc, Ec, x2, 4040);
     const int n = micro ? N_TR : N_TR - 1;
     if (micro)
         mg_test_ffs_shift_state(&((mg_job *)Jc.lev)->mi->mm, x1, x3, rows, 100);
-    const double d1 = ds_of(&Jc, x1), d2 = ds_of(&Jc, x2);
+    const double d1 = mg_test_ffs_ds(&Jc, x1), d2 = mg_test_ffs_ds(&Jc, x2);
     const double lam_A = fmin(d1, d2) - 2.0, lam_next = fmax(d1, d2) + 2.0;
     mg_ffs_trial tc[N_TR], tg[N_TR];
     for (int k = 0; k < n; ++k) {
@@ -347,7 +303,7 @@ START_TEST(test_micro_frame_threads)
     mg_ffs_opts o;
     mg_test_ffs_micro_opts(&o, 1, 0);
     mg_ffs_job J;
-    const mg_ffs_engine *E = job_begin(&J, &m, &o, MG_BACKEND_CPU);
+    const mg_ffs_engine *E = mg_test_ffs_job_begin(&J, &m, &o, MG_BACKEND_CPU);
     const mg_micro_derived *d = ((mg_job *)J.lev)->mi;
     const mg_micro_model *mm = &d->mm;
     const int64_t rows = J.rows, ne = d->spk_elems * MG_VL;
@@ -358,7 +314,7 @@ START_TEST(test_micro_frame_threads)
     double *x1 = buf + 4 * rows, *x2 = buf + 5 * rows;
     mg_lanes st1 = {s1, 1}, st2 = {s2, 1};
     const mg_micro_buf b1 = {k1, NULL}, b2 = {k2, NULL};
-    basin_state(&J, E, x, 2020);
+    mg_test_ffs_basin_state(&J, E, x, 2020);
     const int64_t shifts[3] = {2020, 2021, 7};
     for (int k = 0; k < 3; ++k) {
         frame_run(mm, rows, st1, &b1, x, NULL, shifts[k], 1, 1);

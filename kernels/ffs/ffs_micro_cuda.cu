@@ -36,7 +36,7 @@
 #include "../cuda_common.cuh" /* mg_cu_lane_view */
 #include "../cuda_micro_step.cuh" /* mg_cu_micro_step */
 #include "../cuda_models.cuh"     /* mg_cu_micro_upload */
-#include "ffs_cuda.cuh"       /* mg_ffs_cu_* */
+#include "ffs_cuda.cuh"       /* mg_ffs_cu_mem, mg_ffs_cu_launched; src/ffs/ffs_slots.h */
 
 #define FFS_MICRO_THREADS 128  /* threads per trial (a multiple of MG_MICRO_WARP) */
 #define FFS_MICRO_STEPS 1000   /* steps per block and launch */
@@ -58,7 +58,7 @@ typedef struct {
 typedef struct {
     mg_micro_model mm;
     mg_ffs_lane_cfg lc;
-    mg_ffs_cu_list L;
+    mg_ffs_slot_list L;
     const mg_micro_csr *csr;
     uint32_t *spk;
     double *isi;
@@ -94,14 +94,14 @@ static __device__ void save_trial(const trial_args *A, mg_lanes st, const mg_mic
 
 /* Thread 0: a NaN potential in the block (a NaN potential never fires again), as the CPU
  * engine's nan_check; recorded as the call's fault. */
-static __device__ void nan_check(const trial_args *A, mg_ffs_cu_list *L, mg_lanes st,
+static __device__ void nan_check(const trial_args *A, mg_ffs_slot_list *L, mg_lanes st,
                                  uint32_t real, long long t)
 {
     for (int a = 0; a < A->mm.P; ++a) {
         const mg_micro_pop *pp = &A->mm.pop[a];
         for (long long i = threadIdx.x; i < pp->N; i += blockDim.x)
             if (isnan(MG_AT(st, pp->row_u + i, 0)))
-                mg_ffs_cu_fault_note(L, real, a, i, t, 1);
+                mg_ffs_slot_fault_note(L, real, a, i, t, 1);
     }
 }
 
@@ -119,7 +119,7 @@ mg_ffs_micro_trials_kernel(trial_args A, long long steps)
     __shared__ int end_sh;           /* the trial ended: 1, and 2 when its state is kept */
     const long long s = blockIdx.x;
     const int tid = threadIdx.x;
-    mg_ffs_cu_list *L = &A.L;
+    mg_ffs_slot_list *L = &A.L;
     mg_lanes st = mg_cu_lane_view(L->state, s, L->rows, 1);
     mg_micro_buf buf;
     buf.spk = A.spk + s * A.spk_elems;
@@ -133,16 +133,16 @@ mg_ffs_micro_trials_kernel(trial_args A, long long steps)
     if (q_sh >= 0) /* the network of the trial it holds */
         buf.csr = A.csr + (long long)MG_AT(st, A.net_row, 0) * A.mm.n_list;
     for (long long k = 0; k < steps;) {
-        if (q_sh == MG_FFS_CU_DRAINED)
+        if (q_sh == MG_FFS_SLOT_DRAINED)
             break;
-        if (q_sh == MG_FFS_CU_IDLE) {
+        if (q_sh == MG_FFS_SLOT_IDLE) {
             __syncthreads(); /* every thread has read q_sh */
             if (tid == 0) {
-                const long long q = (long long)atomicAdd(L->next, 1ULL);
-                q_sh = q < L->n ? q : MG_FFS_CU_DRAINED;
+                const long long q = (long long)mg_ffs_slot_count(L->next);
+                q_sh = q < L->n ? q : MG_FFS_SLOT_DRAINED;
             }
             __syncthreads();
-            if (q_sh == MG_FFS_CU_DRAINED)
+            if (q_sh == MG_FFS_SLOT_DRAINED)
                 break;
             mg_ffs_trial *tr = &L->tr[q_sh];
             const double *x = L->start + q_sh * L->rows;
@@ -162,8 +162,8 @@ mg_ffs_micro_trials_kernel(trial_args A, long long steps)
             __syncthreads();
             if (tid == 0) {
                 tr->end_t = tr->t0 + t; /* outcome -1 */
-                atomicAdd(L->done, 1ULL);
-                q_sh = MG_FFS_CU_IDLE;
+                mg_ffs_slot_count(L->done);
+                q_sh = MG_FFS_SLOT_IDLE;
             }
             __syncthreads();
             continue;
@@ -192,8 +192,8 @@ mg_ffs_micro_trials_kernel(trial_args A, long long steps)
             if (end_sh == 2)
                 save_trial(&A, st, &buf, L->end + q_sh * L->rows, tr->t0);
             if (tid == 0) {
-                atomicAdd(L->done, 1ULL);
-                q_sh = MG_FFS_CU_IDLE;
+                mg_ffs_slot_count(L->done);
+                q_sh = MG_FFS_SLOT_IDLE;
             }
             __syncthreads();
         }
@@ -205,19 +205,11 @@ mg_ffs_micro_trials_kernel(trial_args A, long long steps)
     }
 }
 
-static void launch(void *ctx, long long slots, long long steps)
+static int launch(void *ctx, long long slots, long long steps, mg_err *err)
 {
     mg_ffs_micro_trials_kernel<<<(unsigned)slots, FFS_MICRO_THREADS>>>(*(const trial_args *)ctx,
                                                                       steps);
-}
-
-/* The CPU engine's message (src/ffs/ffs_micro_cpu.c, nan_check). */
-static int fault_msg(const mg_ffs_job *J, const mg_ffs_cu_fault *f, mg_err *err)
-{
-    return mg_err_set(err, MG_ENUM, "NaN in the membrane potential of realization %u, "
-                      "population %d (%s), neuron %lld, step %lld: check Delta_V and the input",
-                      (unsigned)f->real, f->pop, J->model->pops[f->pop].name, f->neuron,
-                      f->step);
+    return mg_ffs_cu_launched(err);
 }
 
 /* A launch's arguments but the list: the network and the slots' buffers of setup. */
@@ -242,9 +234,9 @@ static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double l
                          double lam_next, mg_err *err)
 {
     trial_args A = args_of(J);
-    const mg_ffs_cu_run R = {launch, &A, &A.L, FFS_MICRO_STEPS,
-                             ((const dev_ctx *)J->dev)->slots, fault_msg};
-    return mg_ffs_cu_trials(J, &R, tr, n, d, lam_A, lam_next, err);
+    const mg_ffs_slot_run R = {&mg_ffs_cu_mem, launch, &A, &A.L, FFS_MICRO_STEPS,
+                               ((const dev_ctx *)J->dev)->slots, mg_ffs_micro_fault_msg};
+    return mg_ffs_slot_trials(J, &R, tr, n, d, lam_A, lam_next, err);
 }
 
 /* The networks of basin runs 0 .. n_net - 1 (the only networks a trial reads: a stored state

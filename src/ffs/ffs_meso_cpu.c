@@ -9,6 +9,7 @@
  * realization index), never on the thread that ran it or on the others. The per-bin
  * bookkeeping is src/ffs/ffs_engine.c's, shared with the micro engine. */
 #include "ffs/ffs_internal.h"
+#include "ffs/ffs_slots.h" /* mg_ffs_meso_fault_msg */
 #include "engine/meso_derive.h"
 
 #include <math.h>
@@ -25,18 +26,24 @@ static const mg_meso_model *meso_of(const mg_ffs_job *J)
     return &((const mg_meso_derived *)J->lev)->mm;
 }
 
-/* 0, or -1 after recording a NaN/Inf among the expected counts nbar[P]. */
+int mg_ffs_meso_fault_msg(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err)
+{
+    return mg_err_set(err, MG_ENUM, "%s in the expected spike count of population %d (%s), "
+                      "realization %u, step %lld: likely cause: Delta_V too small for the input, "
+                      "or extreme parameters", f->is_nan ? "NaN" : "Inf", f->pop,
+                      J->model->pops[f->pop].name, (unsigned)f->real, f->step);
+}
+
+/* 0, or -1 after recording a NaN/Inf among the expected counts nbar[P] (the first population). */
 static int check_finite(const mg_ffs_job *J, const double *nbar, int64_t t, uint32_t real,
                         mg_ffs_fail *f)
 {
     for (int a = 0; a < meso_of(J)->P; ++a)
         if (!isfinite(nbar[a])) {
-            char msg[400];
-            snprintf(msg, sizeof msg, "%s in the expected spike count of population %d (%s), "
-                     "realization %u, step %lld: likely cause: Delta_V too small for the input, "
-                     "or extreme parameters", isnan(nbar[a]) ? "NaN" : "Inf", a,
-                     J->model->pops[a].name, real, (long long)t);
-            mg_fail_note_set(f, MG_ENUM, msg);
+            const mg_ffs_slot_fault fault = {real, a, isnan(nbar[a]) ? 1 : 0, -1, t};
+            mg_err e = {{0}};
+            mg_ffs_meso_fault_msg(J, &fault, &e);
+            mg_fail_note_set(f, MG_ENUM, e.msg);
             return -1;
         }
     return 0;

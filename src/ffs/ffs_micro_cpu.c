@@ -25,6 +25,7 @@
 #include "engine/job.h"      /* mg_job, mg_micro_setup */
 #include "engine/micro_derive.h"
 #include "ffs/ffs_micro_frame.h" /* mg_ffs_micro_load, _save */
+#include "ffs/ffs_slots.h"       /* mg_ffs_micro_fault_msg */
 
 #include <math.h>
 #include <stdio.h>
@@ -205,6 +206,13 @@ typedef struct {
     uint32_t real0;
 } block;
 
+int mg_ffs_micro_fault_msg(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err)
+{
+    return mg_err_set(err, MG_ENUM, "NaN in the membrane potential of realization %u, "
+                      "population %d (%s), neuron %lld, step %lld: check Delta_V and the input",
+                      (unsigned)f->real, f->pop, J->model->pops[f->pop].name, f->neuron, f->step);
+}
+
 /* 0, or -1 after recording a NaN potential in one of the live lanes of B (a NaN potential
  * never fires again: its hazard compares false). */
 static int nan_check(const mg_ffs_job *J, mg_lanes st, const block *B, int64_t t, mg_ffs_fail *f)
@@ -214,12 +222,10 @@ static int nan_check(const mg_ffs_job *J, mg_lanes st, const block *B, int64_t t
         for (int64_t i = 0; i < mm->pop[a].N; ++i)
             for (int j = 0; j < MG_VL; ++j)
                 if (B->live[j] && isnan(MG_AT(st, mm->pop[a].row_u + i, j))) {
-                    char msg[320];
-                    snprintf(msg, sizeof msg, "NaN in the membrane potential of realization %u, "
-                             "population %d (%s), neuron %lld, step %lld: check Delta_V and the "
-                             "input", B->real0 + (uint32_t)j, a, J->model->pops[a].name,
-                             (long long)i, (long long)t);
-                    mg_fail_note_set(f, MG_ENUM, msg);
+                    const mg_ffs_slot_fault fault = {B->real0 + (uint32_t)j, a, 1, i, t};
+                    mg_err e = {{0}};
+                    mg_ffs_micro_fault_msg(J, &fault, &e);
+                    mg_fail_note_set(f, MG_ENUM, e.msg);
                     return -1;
                 }
     return 0;

@@ -1,0 +1,129 @@
+/* src/ffs/ffs_slots.h: a trials call of the FFS engines run by slots (the CUDA engines of
+ * kernels/ffs/: a slot is a thread at the meso level, a block at the micro level). A slot takes
+ * the next trial of the call's list from a counter, runs it to its end and takes the next one, so
+ * no slot idles while trials remain; it keeps its trial and its next step between launches, so a
+ * launch runs a bounded number of steps (the host serves cancel requests and fault reports in
+ * between) and a trial runs across launches unchanged.
+ *
+ * Written once for the device and the host:
+ * - the list and its counters, the fault record, and the meso slot's loop (MG_HD; the counters
+ *   are atomics on the device, plain increments on the host, which runs the slots one after
+ *   another);
+ * - the host side of a call (src/ffs/ffs_slots.c: the trials that run and their start states to
+ *   the slots' memory, launches until every trial has ended, the results back), over the memory
+ *   and launch operations of the backend: CUDA's (kernels/ffs/ffs_cuda.cu), or host memory and a
+ *   serial loop over the slots in a scrambled order, the emulation that tests/test_ffs_slots.c
+ *   runs on every build against the CPU engine. */
+#ifndef MESOGIF_FFS_SLOTS_H
+#define MESOGIF_FFS_SLOTS_H
+
+#include "ffs/ffs_internal.h"
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MG_FFS_SLOT_IDLE (-1LL)    /* a slot without a trial: it takes the next one */
+#define MG_FFS_SLOT_DRAINED (-2LL) /* the list is used up */
+
+/* The first fault of a call: a non-finite value in realization real (-1: none), population,
+ * neuron (micro) and step. */
+typedef struct {
+    long long real;
+    int pop;
+    int is_nan;
+    long long neuron;
+    long long step;
+} mg_ffs_slot_fault;
+
+/* A trials call in the slots' memory (device pointers on CUDA). */
+typedef struct {
+    mg_ffs_trial *tr;            /* [n] the trials that run (copies of the driver's) */
+    const double *start;         /* [n][rows] their start states */
+    double *end;                 /* [n][rows] the end states of successes with an end_state */
+    long long n, rows;
+    double *state;               /* the slots' rows (the engine's layout) */
+    long long slots;
+    long long *slot_q, *slot_t;  /* [slots] trial (or IDLE, DRAINED) and next step of a slot */
+    unsigned long long *next;    /* the next trial to hand out */
+    unsigned long long *done;    /* trials ended */
+    int d;
+    double lam_A, lam_next;
+    long long cap;               /* J->trial_cap_steps */
+    mg_ffs_slot_fault *fault;
+} mg_ffs_slot_list;
+
+/* *c + 1 into *c; the old value. */
+static inline MG_HD unsigned long long mg_ffs_slot_count(unsigned long long *c)
+{
+#ifdef __CUDA_ARCH__
+    return atomicAdd(c, 1ULL);
+#else
+    return (*c)++; /* the host runs the slots one after another */
+#endif
+}
+
+/* Record the call's first fault (the first claim wins); the host stops after the launch. */
+static inline MG_HD void mg_ffs_slot_fault_note(const mg_ffs_slot_list *L, uint32_t real, int pop,
+                                                long long neuron, long long step, int is_nan)
+{
+#ifdef __CUDA_ARCH__
+    const int first = atomicCAS((unsigned long long *)&L->fault->real, (unsigned long long)-1LL,
+                                (unsigned long long)real) == (unsigned long long)-1LL;
+#else
+    const int first = L->fault->real < 0;
+    if (first)
+        L->fault->real = real;
+#endif
+    if (first) {
+        L->fault->pop = pop;
+        L->fault->neuron = neuron;
+        L->fault->step = step;
+        L->fault->is_nan = is_nan;
+    }
+}
+
+/* The slots' memory: alloc, release (NULL: nothing), put (host to slots), get (slots to host),
+ * fill (bytes); launch(ctx, slots, steps): every slot runs at most `steps` steps, and the call
+ * returns when they have (MG_OK, or an error code with the message in err). */
+typedef struct {
+    int (*alloc)(void **p, size_t bytes, mg_err *err);
+    void (*release)(void *p);
+    int (*put)(void *dst, const void *src, size_t bytes, mg_err *err);
+    int (*get)(void *dst, const void *src, size_t bytes, mg_err *err);
+    int (*fill)(void *dst, int byte, size_t bytes, mg_err *err);
+} mg_ffs_slot_mem;
+
+/* How an engine runs a call: launch over the slots of *L (filled in by mg_ffs_slot_trials
+ * before the first launch; ctx holds L), at most `steps` steps per slot and launch, at most
+ * max_slots slots; fault_msg writes the error of a recorded fault. */
+typedef struct {
+    const mg_ffs_slot_mem *mem;
+    int (*launch)(void *ctx, long long slots, long long steps, mg_err *err);
+    void *ctx;
+    mg_ffs_slot_list *L;
+    long long steps;
+    long long max_slots;
+    int (*fault_msg)(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err);
+} mg_ffs_slot_run;
+
+/* Run the trials tr[0 .. n) that are not skipped to their ends on the slots (an engine's
+ * `trials` call): outcome, max_lam, end_lam, end_t and a success's end_state, as the CPU
+ * engine's. At most J->dev_slots slots when that is > 0. MG_OK, MG_EINTR (cancelled), MG_ENUM
+ * (fault_msg's), or the memory's or launch's error. */
+int mg_ffs_slot_trials(mg_ffs_job *J, const mg_ffs_slot_run *R, mg_ffs_trial *tr, int n, int d,
+                       double lam_A, double lam_next, mg_err *err);
+
+/* The messages of a fault, one definition for the CPU engines and the slots (MG_ENUM):
+ * meso: a non-finite expected count (src/ffs/ffs_meso_cpu.c); micro: a NaN membrane potential
+ * (src/ffs/ffs_micro_cpu.c). */
+int mg_ffs_meso_fault_msg(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err);
+int mg_ffs_micro_fault_msg(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MESOGIF_FFS_SLOTS_H */
