@@ -24,7 +24,7 @@ done
 # without debug symbols: the folder travels to the device machine with a size limit (64 MiB)
 strip "$STAGE"/bin/* "$STAGE"/bin-avx512/*
 cp -r data/models "$STAGE/data/"
-cp tools/gpu_check.sh bench/bench_gpu.sh "$STAGE/"
+cp tools/gpu_check.sh tools/gpu_sanitize.sh bench/bench_gpu.sh "$STAGE/"
 for lib in $(ldd "$STAGE"/bin/* | awk '/=> \// {print $3}' | sort -u); do
     case $(basename "$lib") in
     libc.so* | libm.so* | libpthread.so* | libdl.so* | librt.so* | libmvec.so*)
