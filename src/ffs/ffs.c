@@ -478,75 +478,74 @@ const mg_ffs_engine *mg_ffs_engine_for(mg_level level, mg_backend backend)
     return micro ? &mg_ffs_engine_micro_cpu : &mg_ffs_engine_meso_cpu;
 }
 
-int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err)
+/* The job of the estimate: its engine, the options as run, the observer rows after the
+ * engine's and the basin thresholds of both directions (direction 1 runs on -D, so that both
+ * cross their interfaces upwards). */
+static int setup_job(run_ctx *X, const mg_model *m, const mg_ffs_opts *o, const mg_stats_cfg *c,
+                     int64_t st_L, mg_err *err)
 {
-    memset(r, 0, sizeof *r);
-    double per, total;
-    int rc = mg_ffs_estimate(m, o, &per, &total, err);
-    if (rc != MG_OK)
-        return rc;
-    mg_stats_cfg c;
-    int64_t st_L;
-    mg_ffs_check_opts(m, o, &c, &st_L, err);
-    run_ctx *X = calloc(1, sizeof *X);
-    if (!X)
-        return mg_err_set(err, MG_ENOMEM, "out of memory");
-    double t_start = wall_now();
-    X->r = r;
     X->eng = mg_ffs_engine_for(o->level, o->backend);
     mg_ffs_job *J = &X->J;
     J->model = m;
     J->o = *o;
     J->o.pool_max = mg_ffs_pool_max(o);
     J->threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    if (!X->eng) {
-        rc = mg_err_set(err, MG_EINVAL, "--backend: no %s engine for switch on this backend "
-                        "(allowed: auto, cpu)", mg_level_name(o->level));
-        goto out;
-    }
-    rc = X->eng->setup(J, err);
+    if (!X->eng)
+        return mg_err_set(err, MG_EINVAL, "--backend: no %s engine for switch on this backend "
+                          "(allowed: auto, cpu)", mg_level_name(o->level));
+    int rc = X->eng->setup(J, err);
     if (rc != MG_OK)
-        goto out;
-    mg_ffs_lane_layout(&J->lc, m, &c, st_L, o->dt_ms, J->dyn_rows);
+        return rc;
+    mg_ffs_lane_layout(&J->lc, m, c, st_L, o->dt_ms, J->dyn_rows);
     J->rows = J->dyn_rows + J->lc.rows;
-    J->lam_thr[0] = J->lam_A[0] = c.sw_lo;
-    J->lam_B[0] = c.sw_hi;
-    J->lam_thr[1] = J->lam_A[1] = -c.sw_hi;
-    J->lam_B[1] = -c.sw_lo;
+    J->lam_thr[0] = J->lam_A[0] = c->sw_lo;
+    J->lam_B[0] = c->sw_hi;
+    J->lam_thr[1] = J->lam_A[1] = -c->sw_hi;
+    J->lam_B[1] = -c->sw_lo;
     J->trial_cap_steps = (int64_t)ceil(o->trial_max_s * 1e3 / o->dt_ms);
     for (int d = 0; d < 2; ++d)
         for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
             X->pools[d][i].rows = J->rows;
-    /* basin runs: realizations 0 .. R-1 from the initial state */
-    X->nb = (int)o->basin_realizations;
+    return MG_OK;
+}
+
+/* The basin runs, realizations 0 .. R-1 in the model's initial state with a fresh observer,
+ * and the buffers of one engine call of trials. MG_ENOMEM; what was allocated is freed by
+ * free_ctx. */
+static int alloc_basins(run_ctx *X, mg_err *err)
+{
+    const mg_ffs_job *J = &X->J;
+    X->nb = (int)J->o.basin_realizations;
     X->br = calloc((size_t)X->nb, sizeof *X->br);
-    X->chunk = mg_ffs_chunk(o, J->rows);
+    X->chunk = mg_ffs_chunk(&J->o, J->rows);
     X->tr = calloc((size_t)X->chunk, sizeof *X->tr);
     X->end_buf = malloc((size_t)X->chunk * J->rows * sizeof(double));
-    if (!X->br || !X->tr || !X->end_buf) {
-        rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-        goto out;
-    }
+    if (!X->br || !X->tr || !X->end_buf)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
     for (int i = 0; i < X->nb; ++i) {
         mg_ffs_basin *b = &X->br[i];
         b->state = malloc((size_t)J->rows * sizeof(double));
         b->hist = calloc(2 * (MG_FFS_HIST + 2), sizeof(int64_t));
-        if (!b->state || !b->hist) {
-            rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-            goto out;
-        }
+        if (!b->state || !b->hist)
+            return mg_err_set(err, MG_ENOMEM, "out of memory");
         b->real = (uint32_t)i;
         mg_lanes st = {b->state, 1};
-        if (X->eng->init(J, b->state, b->real)) {
-            rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-            goto out;
-        }
+        if (X->eng->init(J, b->state, b->real))
+            return mg_err_set(err, MG_ENOMEM, "out of memory");
         mg_ffs_obs_init(&J->lc, st);
     }
+    return MG_OK;
+}
+
+/* The three phases (from the checkpoint o->resume_path when given). A stop by the cancel flag
+ * writes the checkpoint o->checkpoint_path when given and returns MG_ESTOPPED. */
+static int estimate(run_ctx *X, const mg_ffs_opts *o, mg_err *err)
+{
+    int rc;
     if (o->resume_path) {
         rc = mg_ffs_ckpt_load(X, o->resume_path, err);
         if (rc != MG_OK)
-            goto out;
+            return rc;
         logf_(o, "continuing from %s", o->resume_path);
     }
     rc = basin_phase(X, err);
@@ -563,54 +562,67 @@ int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err
             rc = mg_err_set(err, MG_ESTOPPED, "stopped by a signal; checkpoint written to %s",
                             o->checkpoint_path);
     }
-    if (rc != MG_OK)
-        goto out;
-    /* the result */
+    return rc;
+}
+
+/* Direction d of the result: the rate with its log-normal 95 % interval, the flux, the stages. */
+static void fill_direction(mg_ffs_result *r, const run_ctx *X, int d, double rel_err)
+{
+    double k, sum, bv, rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
+    double se = sqrt(rv);
+    r->rate_rel_se_stages[d] = sqrt(sum);
+    r->rate_rel_se_tree[d] = sqrt(bv);
+    r->rate_hz[d] = k;
+    r->rate_rel_se[d] = se;
+    r->reached[d] = se <= rel_err;
+    /* log-normal interval: ln k is a sum of independent stage terms (delta method) */
+    r->rate_ci_low[d] = k * exp(-1.959963984540054 * se);
+    r->rate_ci_high[d] = k * exp(1.959963984540054 * se);
+    double frv;
+    mg_ffs_flux(X, d, &r->flux_hz[d], &frv, &r->flux_crossings[d], &r->exposure_s[d]);
+    r->flux_rel_se[d] = sqrt(frv);
+    r->basin_core[d] = obs_of(d, X->J.lam_A[d]);
+    r->n_stages[d] = X->n_stages[d];
+    for (int i = 0; i <= X->n_stages[d]; ++i)
+        r->interfaces[d][i] = obs_of(d, X->lam[d][i]);
+    for (int i = 0; i < X->n_stages[d]; ++i) {
+        double p, var;
+        int64_t nc;
+        mg_ffs_stage_p(&X->st[d][i], &p, &var, &nc);
+        r->trials[d][i] = X->st[d][i].M;
+        r->successes[d][i] = X->st[d][i].S;
+        r->start_states[d][i] = nc;
+        r->p[d][i] = p;
+        r->p_rel_se[d][i] = p > 0 ? sqrt(var) / p : NAN;
+    }
+}
+
+/* The result of a finished estimate: the options as run (pointers cleared: they belong to the
+ * caller), the switching analysis, the machine, both directions. */
+static void fill_result(mg_ffs_result *r, const run_ctx *X, const mg_ffs_opts *o,
+                        const mg_stats_cfg *c, double state_bytes)
+{
     r->opts = *o;
-    r->opts.pool_max = J->o.pool_max;
+    r->opts.pool_max = X->J.o.pool_max;
     r->opts.log = NULL;
     r->opts.log_user = NULL;
     r->opts.cancel = NULL;
     r->opts.checkpoint_path = r->opts.resume_path = r->opts.output_path = NULL;
-    snprintf(r->observable, sizeof r->observable, "%s", c.observable);
-    r->lo = c.sw_lo;
-    r->hi = c.sw_hi;
-    r->smooth_ms = c.sw_window * c.bin_ms;
-    r->state_bytes = per;
+    snprintf(r->observable, sizeof r->observable, "%s", c->observable);
+    r->lo = c->sw_lo;
+    r->hi = c->sw_hi;
+    r->smooth_ms = c->sw_window * c->bin_ms;
+    r->state_bytes = state_bytes;
     r->backend_name = X->eng->name;
     if (strcmp(X->eng->name, "cuda") != 0 || !mg_cuda_available(r->device, sizeof r->device))
-        mg_cpu_device_name(r->device, sizeof r->device, J->threads);
-    for (int d = 0; d < 2; ++d) {
-        double k, sum, bv, rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
-        double se = sqrt(rv);
-        r->rate_rel_se_stages[d] = sqrt(sum);
-        r->rate_rel_se_tree[d] = sqrt(bv);
-        r->rate_hz[d] = k;
-        r->rate_rel_se[d] = se;
-        r->reached[d] = se <= o->rel_err;
-        /* log-normal interval: ln k is a sum of independent stage terms (delta method) */
-        r->rate_ci_low[d] = k * exp(-1.959963984540054 * se);
-        r->rate_ci_high[d] = k * exp(1.959963984540054 * se);
-        double frv;
-        mg_ffs_flux(X, d, &r->flux_hz[d], &frv, &r->flux_crossings[d], &r->exposure_s[d]);
-        r->flux_rel_se[d] = sqrt(frv);
-        r->basin_core[d] = obs_of(d, J->lam_A[d]);
-        r->n_stages[d] = X->n_stages[d];
-        for (int i = 0; i <= X->n_stages[d]; ++i)
-            r->interfaces[d][i] = obs_of(d, X->lam[d][i]);
-        for (int i = 0; i < X->n_stages[d]; ++i) {
-            double p, var;
-            int64_t nc;
-            mg_ffs_stage_p(&X->st[d][i], &p, &var, &nc);
-            r->trials[d][i] = X->st[d][i].M;
-            r->successes[d][i] = X->st[d][i].S;
-            r->start_states[d][i] = nc;
-            r->p[d][i] = p;
-            r->p_rel_se[d][i] = p > 0 ? sqrt(var) / p : NAN;
-        }
-    }
-    r->wall_s = wall_now() - t_start;
-out:
+        mg_cpu_device_name(r->device, sizeof r->device, X->J.threads);
+    for (int d = 0; d < 2; ++d)
+        fill_direction(r, X, d, o->rel_err);
+}
+
+/* Everything X owns, X included; the engine's part when it has one. */
+static void free_ctx(run_ctx *X)
+{
     if (X->br)
         for (int i = 0; i < X->nb; ++i) {
             free(X->br[i].state);
@@ -635,5 +647,32 @@ out:
     if (X->eng)
         X->eng->release(&X->J);
     free(X);
+}
+
+int mg_ffs_run(const mg_model *m, const mg_ffs_opts *o, mg_ffs_result *r, mg_err *err)
+{
+    memset(r, 0, sizeof *r);
+    double per, total;
+    int rc = mg_ffs_estimate(m, o, &per, &total, err);
+    if (rc != MG_OK)
+        return rc;
+    mg_stats_cfg c;
+    int64_t st_L;
+    mg_ffs_check_opts(m, o, &c, &st_L, err); /* passed in mg_ffs_estimate: c and st_L only */
+    run_ctx *X = calloc(1, sizeof *X);
+    if (!X)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    double t_start = wall_now();
+    X->r = r;
+    rc = setup_job(X, m, o, &c, st_L, err);
+    if (rc == MG_OK)
+        rc = alloc_basins(X, err);
+    if (rc == MG_OK)
+        rc = estimate(X, o, err);
+    if (rc == MG_OK) {
+        fill_result(r, X, o, &c, per);
+        r->wall_s = wall_now() - t_start;
+    }
+    free_ctx(X);
     return rc;
 }

@@ -218,56 +218,60 @@ int mg_ffs_checkpoint_read(const char *path, mg_ffs_opts *o, char **model_json,
     return MG_OK;
 }
 
-int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err)
+/* Where the driver was: its control integers and doubles (the layout of write_all). 0, or 1
+ * when missing or when the checkpoint's basin runs, rows or stages do not fit X. */
+static int read_control(hid_t f, run_ctx *X)
 {
     mg_ffs_job *J = &X->J;
-    hid_t f = open_ckpt(path, err);
-    if (f < 0)
-        return MG_EINVAL;
-    const int rows = J->rows, nb = X->nb;
     int64_t ci[CK_NI];
     double cd[CK_ND];
-    int bad = mg_h5_read_array(f, "/ctl_i", H5T_NATIVE_INT64, ci, CK_NI) ||
-              mg_h5_read_array(f, "/ctl_d", H5T_NATIVE_DOUBLE, cd, CK_ND);
-    if (!bad && (ci[12] != nb || ci[13] != rows || ci[8] < 0 || ci[8] > MG_FFS_IF_MAX ||
-                 ci[9] < 0 || ci[9] > MG_FFS_IF_MAX))
-        bad = 1;
-    if (!bad) {
-        X->explored = (int)ci[0];
-        X->basin_done = (int)ci[1];
-        X->dir_state[0] = (int)ci[2];
-        X->dir_state[1] = (int)ci[3];
-        X->refine_round[0] = (int)ci[4];
-        X->refine_round[1] = (int)ci[5];
-        X->plan[0] = (int)ci[6];
-        X->plan[1] = (int)ci[7];
-        X->n_stages[0] = (int)ci[8];
-        X->n_stages[1] = (int)ci[9];
-        J->b_hist = ci[10];
-        J->b_count = ci[11];
-        int k = 0;
-        J->lam_A[0] = cd[k++];
-        J->lam_A[1] = cd[k++];
-        J->lam0[0] = cd[k++];
-        J->lam0[1] = cd[k++];
-        X->spent_s = cd[k++];
-        X->r->basin_s = cd[k++];
-        X->r->trial_s[0] = cd[k++];
-        X->r->trial_s[1] = cd[k++];
-        for (int d = 0; d < 2; ++d)
-            for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
-                X->lam[d][i] = cd[k++];
-    }
+    if (mg_h5_read_array(f, "/ctl_i", H5T_NATIVE_INT64, ci, CK_NI) ||
+        mg_h5_read_array(f, "/ctl_d", H5T_NATIVE_DOUBLE, cd, CK_ND))
+        return 1;
+    if (ci[12] != X->nb || ci[13] != J->rows || ci[8] < 0 || ci[8] > MG_FFS_IF_MAX ||
+        ci[9] < 0 || ci[9] > MG_FFS_IF_MAX)
+        return 1;
+    X->explored = (int)ci[0];
+    X->basin_done = (int)ci[1];
+    X->dir_state[0] = (int)ci[2];
+    X->dir_state[1] = (int)ci[3];
+    X->refine_round[0] = (int)ci[4];
+    X->refine_round[1] = (int)ci[5];
+    X->plan[0] = (int)ci[6];
+    X->plan[1] = (int)ci[7];
+    X->n_stages[0] = (int)ci[8];
+    X->n_stages[1] = (int)ci[9];
+    J->b_hist = ci[10];
+    J->b_count = ci[11];
+    int k = 0;
+    J->lam_A[0] = cd[k++];
+    J->lam_A[1] = cd[k++];
+    J->lam0[0] = cd[k++];
+    J->lam0[1] = cd[k++];
+    X->spent_s = cd[k++];
+    X->r->basin_s = cd[k++];
+    X->r->trial_s[0] = cd[k++];
+    X->r->trial_s[1] = cd[k++];
+    for (int d = 0; d < 2; ++d)
+        for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
+            X->lam[d][i] = cd[k++];
+    return 0;
+}
+
+/* The basin runs' states, steps, crossings, exposures and histograms. 0, or 1. */
+static int read_basins(hid_t f, run_ctx *X)
+{
+    const int rows = X->J.rows, nb = X->nb;
     double *bs = malloc((size_t)nb * rows * sizeof(double));
     int64_t *bt = malloc((size_t)nb * 3 * sizeof(int64_t));
     double *be = malloc((size_t)nb * 2 * sizeof(double));
     int64_t *bh = malloc((size_t)nb * 2 * (MG_FFS_HIST + 2) * sizeof(int64_t));
-    bad = bad || !bs || !bt || !be || !bh ||
-          mg_h5_read_array(f, "/basin/state", H5T_NATIVE_DOUBLE, bs, (hsize_t)nb * rows) ||
-          mg_h5_read_array(f, "/basin/t_crossings", H5T_NATIVE_INT64, bt, (hsize_t)nb * 3) ||
-          mg_h5_read_array(f, "/basin/exposure", H5T_NATIVE_DOUBLE, be, (hsize_t)nb * 2) ||
-          mg_h5_read_array(f, "/basin/hist", H5T_NATIVE_INT64, bh,
-                           (hsize_t)nb * 2 * (MG_FFS_HIST + 2));
+    int bad = !bs || !bt || !be || !bh ||
+              mg_h5_read_array(f, "/basin/state", H5T_NATIVE_DOUBLE, bs, (hsize_t)nb * rows) ||
+              mg_h5_read_array(f, "/basin/t_crossings", H5T_NATIVE_INT64, bt, (hsize_t)nb * 3) ||
+              mg_h5_read_array(f, "/basin/exposure", H5T_NATIVE_DOUBLE, be, (hsize_t)nb * 2) ||
+              mg_h5_read_array(f, "/basin/hist", H5T_NATIVE_INT64, bh,
+                               (hsize_t)nb * 2 * (MG_FFS_HIST + 2));
     for (int i = 0; !bad && i < nb; ++i) {
         memcpy(X->br[i].state, bs + (int64_t)i * rows, (size_t)rows * sizeof(double));
         X->br[i].t = bt[3 * i];
@@ -279,75 +283,108 @@ int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err)
                2 * (MG_FFS_HIST + 2) * sizeof(int64_t));
     }
     MG_FREE_ALL(bs, bt, be, bh);
-    char path_[96];
-    for (int d = 0; !bad && d < 2; ++d) {
-        for (int i = 0; !bad && i <= X->n_stages[d]; ++i) {
-            pool *p = &X->pools[d][i];
-            int64_t n = 0;
-            snprintf(path_, sizeof path_, "/pool/%d_%d/n", d, i);
-            if (mg_h5_read_array(f, path_, H5T_NATIVE_INT64, &n, 1) || n < 0 ||
-                n > J->o.pool_max) {
-                bad = 1;
-                break;
-            }
-            if (n == 0)
-                continue;
-            double *st = malloc((size_t)n * rows * sizeof(double));
-            int64_t *t = malloc((size_t)n * sizeof(int64_t));
-            double *lam = malloc((size_t)n * sizeof(double));
-            int32_t *root = malloc((size_t)n * sizeof(int32_t));
-            bad = !st || !t || !lam || !root;
-            snprintf(path_, sizeof path_, "/pool/%d_%d/states", d, i);
-            bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_DOUBLE, st, (hsize_t)n * rows);
-            snprintf(path_, sizeof path_, "/pool/%d_%d/t", d, i);
-            bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_INT64, t, (hsize_t)n);
-            snprintf(path_, sizeof path_, "/pool/%d_%d/lam", d, i);
-            bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_DOUBLE, lam, (hsize_t)n);
-            snprintf(path_, sizeof path_, "/pool/%d_%d/root", d, i);
-            bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_INT32, root, (hsize_t)n);
-            for (int64_t k = 0; !bad && k < n; ++k)
-                bad = root[k] < 0 || mg_ffs_pool_add(p, st + k * rows, t[k], lam[k], root[k]);
-            free(st);
-            free(t);
-            free(lam);
-            free(root);
-        }
-        for (int i = 0; !bad && i < X->n_stages[d]; ++i) {
-            stage *s = &X->st[d][i];
-            int64_t si[6];
-            snprintf(path_, sizeof path_, "/stage/%d_%d/ints", d, i);
-            bad = mg_h5_read_array(f, path_, H5T_NATIVE_INT64, si, 6);
-            snprintf(path_, sizeof path_, "/stage/%d_%d/lam_next", d, i);
-            bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_DOUBLE, &s->lam_next, 1);
-            bad = bad || si[4] < 0 || si[4] > 10000000 || si[5] < 0 || si[5] > (1LL << 31);
-            if (bad)
-                break;
-            s->M = si[0];
-            s->S = si[1];
-            s->next = si[2];
-            s->goal = si[3];
-            bad = mg_ffs_stage_grow(s, si[4]) != 0;
-            if (!bad && si[4] > 0) {
-                snprintf(path_, sizeof path_, "/stage/%d_%d/m_c", d, i);
-                bad = mg_h5_read_array(f, path_, H5T_NATIVE_INT64, s->m_c, (hsize_t)si[4]);
-                snprintf(path_, sizeof path_, "/stage/%d_%d/s_c", d, i);
-                bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_INT64, s->s_c, (hsize_t)si[4]);
-            }
-            if (!bad && si[5] > 0) {
-                int32_t *r = malloc((size_t)si[5] * sizeof(int32_t));
-                uint8_t *u = malloc((size_t)si[5]);
-                bad = !r || !u;
-                snprintf(path_, sizeof path_, "/stage/%d_%d/log_root", d, i);
-                bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_INT32, r, (hsize_t)si[5]);
-                snprintf(path_, sizeof path_, "/stage/%d_%d/log_succ", d, i);
-                bad = bad || mg_h5_read_array(f, path_, H5T_NATIVE_UCHAR, u, (hsize_t)si[5]);
-                for (int64_t k = 0; !bad && k < si[5]; ++k)
-                    bad = r[k] < 0 || mg_ffs_stage_log(s, r[k], u[k] != 0);
-                free(r);
-                free(u);
-            }
-        }
+    return bad;
+}
+
+/* The stored states of interface i of direction d, added to its (empty) pool. 0, or 1. */
+static int read_pool(hid_t f, run_ctx *X, int d, int i)
+{
+    const int rows = X->J.rows;
+    pool *p = &X->pools[d][i];
+    char path[96];
+    int64_t n = 0;
+    snprintf(path, sizeof path, "/pool/%d_%d/n", d, i);
+    if (mg_h5_read_array(f, path, H5T_NATIVE_INT64, &n, 1) || n < 0 || n > X->J.o.pool_max)
+        return 1;
+    if (n == 0)
+        return 0;
+    double *st = malloc((size_t)n * rows * sizeof(double));
+    int64_t *t = malloc((size_t)n * sizeof(int64_t));
+    double *lam = malloc((size_t)n * sizeof(double));
+    int32_t *root = malloc((size_t)n * sizeof(int32_t));
+    int bad = !st || !t || !lam || !root;
+    snprintf(path, sizeof path, "/pool/%d_%d/states", d, i);
+    bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_DOUBLE, st, (hsize_t)n * rows);
+    snprintf(path, sizeof path, "/pool/%d_%d/t", d, i);
+    bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_INT64, t, (hsize_t)n);
+    snprintf(path, sizeof path, "/pool/%d_%d/lam", d, i);
+    bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_DOUBLE, lam, (hsize_t)n);
+    snprintf(path, sizeof path, "/pool/%d_%d/root", d, i);
+    bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_INT32, root, (hsize_t)n);
+    for (int64_t k = 0; !bad && k < n; ++k)
+        bad = root[k] < 0 || mg_ffs_pool_add(p, st + k * rows, t[k], lam[k], root[k]);
+    MG_FREE_ALL(st, t, lam, root);
+    return bad;
+}
+
+/* The trial log of a stage, n entries (root, success), replayed into s. 0, or 1. */
+static int read_stage_log(hid_t f, stage *s, int d, int i, int64_t n)
+{
+    char path[96];
+    int32_t *r = malloc((size_t)n * sizeof(int32_t));
+    uint8_t *u = malloc((size_t)n);
+    int bad = !r || !u;
+    snprintf(path, sizeof path, "/stage/%d_%d/log_root", d, i);
+    bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_INT32, r, (hsize_t)n);
+    snprintf(path, sizeof path, "/stage/%d_%d/log_succ", d, i);
+    bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_UCHAR, u, (hsize_t)n);
+    for (int64_t k = 0; !bad && k < n; ++k)
+        bad = r[k] < 0 || mg_ffs_stage_log(s, r[k], u[k] != 0);
+    free(r);
+    free(u);
+    return bad;
+}
+
+/* The tallies of stage i of direction d: counts, the next interface, the per-state counts and
+ * the trial log. 0, or 1. */
+static int read_stage(hid_t f, run_ctx *X, int d, int i)
+{
+    stage *s = &X->st[d][i];
+    char path[96];
+    int64_t si[6]; /* M, S, next, goal, start states (cap_c), log entries (n_log) */
+    snprintf(path, sizeof path, "/stage/%d_%d/ints", d, i);
+    int bad = mg_h5_read_array(f, path, H5T_NATIVE_INT64, si, 6);
+    snprintf(path, sizeof path, "/stage/%d_%d/lam_next", d, i);
+    bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_DOUBLE, &s->lam_next, 1);
+    bad = bad || si[4] < 0 || si[4] > 10000000 || si[5] < 0 || si[5] > (1LL << 31);
+    if (bad)
+        return 1;
+    s->M = si[0];
+    s->S = si[1];
+    s->next = si[2];
+    s->goal = si[3];
+    bad = mg_ffs_stage_grow(s, si[4]) != 0;
+    if (!bad && si[4] > 0) {
+        snprintf(path, sizeof path, "/stage/%d_%d/m_c", d, i);
+        bad = mg_h5_read_array(f, path, H5T_NATIVE_INT64, s->m_c, (hsize_t)si[4]);
+        snprintf(path, sizeof path, "/stage/%d_%d/s_c", d, i);
+        bad = bad || mg_h5_read_array(f, path, H5T_NATIVE_INT64, s->s_c, (hsize_t)si[4]);
     }
+    if (!bad && si[5] > 0)
+        bad = read_stage_log(f, s, d, i, si[5]);
+    return bad;
+}
+
+/* Direction d: the pools of its interfaces 0 .. n_stages, then its stages. 0, or 1. */
+static int read_direction(hid_t f, run_ctx *X, int d)
+{
+    for (int i = 0; i <= X->n_stages[d]; ++i)
+        if (read_pool(f, X, d, i))
+            return 1;
+    for (int i = 0; i < X->n_stages[d]; ++i)
+        if (read_stage(f, X, d, i))
+            return 1;
+    return 0;
+}
+
+int mg_ffs_ckpt_load(run_ctx *X, const char *path, mg_err *err)
+{
+    hid_t f = open_ckpt(path, err);
+    if (f < 0)
+        return MG_EINVAL;
+    int bad = read_control(f, X) || read_basins(f, X);
+    for (int d = 0; !bad && d < 2; ++d)
+        bad = read_direction(f, X, d);
     H5Fclose(f);
     if (bad)
         return mg_err_set(err, MG_EINVAL, "%s: damaged checkpoint, or one of other options "
