@@ -351,12 +351,12 @@ static void base_name(const char *source, char out[MG_NAME_MAX])
     out[len] = '\0';
 }
 
-static int parse_root(const json_t *root, mg_model *m, mg_err *err)
+/* The root object: only known keys; "name" (default: the file's base name) and
+ * "description". */
+static int parse_header(const json_t *root, mg_model *m, mg_err *err)
 {
-    char kp[MG_JSON_PATH_LEN], ip[MG_JSON_PATH_LEN], name_allowed[64];
-    json_t *sim, *pops, *projs;
+    char name_allowed[64];
     int rc, found;
-
     if (!json_is_object(root))
         return mg_json_fail(err, "/",
                             "the model must be a JSON object, not %s (allowed: {\"populations\": "
@@ -364,7 +364,6 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
                             mg_json_type_name(root));
     if ((rc = mg_json_check_keys(root, "/", top_keys, COUNT(top_keys), err)) != MG_OK)
         return rc;
-
     snprintf(name_allowed, sizeof name_allowed, "string of 1..%d characters", MG_NAME_MAX - 1);
     if ((rc = mg_json_name(root, "/", "name", name_allowed, 0, m->name, &found, err)) != MG_OK)
         return rc;
@@ -374,18 +373,60 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
     if (d && !json_is_string(d))
         return mg_json_fail(err, "/description", "must be a string, not %s (allowed: free text)",
                             mg_json_type_name(d));
+    return MG_OK;
+}
 
+/* "simulation" (optional): the defaults of the run options, -1 where not given. */
+static int parse_sim_section(const json_t *root, mg_model *m, mg_err *err)
+{
+    json_t *sim;
     m->sim.dt = m->sim.t_sim = m->sim.t_warmup = m->sim.record_bin = m->sim.stats_bin = -1.0;
-    rc = mg_json_container(root, "/", "simulation",
-                           "object with dt, t_sim, t_warmup, record_bin, "
-                           "stats_bin (ms)",
-                           0, JSON_OBJECT, &sim, err);
+    int rc = mg_json_container(root, "/", "simulation",
+                               "object with dt, t_sim, t_warmup, record_bin, "
+                               "stats_bin (ms)",
+                               0, JSON_OBJECT, &sim, err);
     if (rc != MG_OK)
         return rc;
     if (sim && (rc = parse_simulation(sim, "/simulation", &m->sim, err)) != MG_OK)
         return rc;
+    return MG_OK;
+}
 
-    char pops_allowed[64];
+/* Population i (at JSON Pointer ip): its parameters and stimuli, and a name no earlier
+ * population has. m->P counts it even on error, so that mg_model_free releases its arrays. */
+static int add_population(const json_t *o, const char *ip, size_t i, mg_model *m, mg_err *err)
+{
+    char kp[MG_JSON_PATH_LEN];
+    if (!json_is_object(o))
+        return mg_json_fail(err, ip,
+                            "must be an object, not %s (allowed: population object with "
+                            "name, N, tau_m, ...)",
+                            mg_json_type_name(o));
+    mg_pop *p = &m->pops[i];
+    int rc = parse_population(o, ip, p, err);
+    if (rc == MG_OK) /* the stimuli (src/model/stimulus_parse.c) */
+        rc = mg_stim_parse_pop(o, ip, m->source, p, err);
+    m->P = (int)i + 1;
+    if (rc != MG_OK)
+        return rc;
+    for (size_t j = 0; j < i; j++) {
+        if (strcmp(m->pops[j].name, p->name) == 0) {
+            mg_json_key(kp, ip, "name");
+            return mg_json_fail(err, kp,
+                                "duplicate population name \"%s\", first at "
+                                "/populations/%zu (allowed: unique names)",
+                                p->name, j);
+        }
+    }
+    return MG_OK;
+}
+
+/* "populations" (required): 1 .. MG_POP_MAX population objects. */
+static int parse_populations(const json_t *root, mg_model *m, mg_err *err)
+{
+    char ip[MG_JSON_PATH_LEN], pops_allowed[64];
+    json_t *pops;
+    int rc;
     snprintf(pops_allowed, sizeof pops_allowed, "array of 1..%d population objects", MG_POP_MAX);
     if ((rc = mg_json_container(root, "/", "populations", pops_allowed, 1, JSON_ARRAY, &pops,
                                 err)) != MG_OK)
@@ -398,56 +439,74 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
     if (!m->pops)
         return mg_err_set(err, MG_ENOMEM, "/populations: out of memory");
     for (size_t i = 0; i < P; i++) {
-        json_t *o = json_array_get(pops, i);
         mg_json_index(ip, "/populations", i);
-        if (!json_is_object(o))
-            return mg_json_fail(err, ip,
-                                "must be an object, not %s (allowed: population object with "
-                                "name, N, tau_m, ...)",
-                                mg_json_type_name(o));
-        mg_pop *p = &m->pops[i];
-        rc = parse_population(o, ip, p, err);
-        if (rc == MG_OK) /* the stimuli (src/model/stimulus_parse.c) */
-            rc = mg_stim_parse_pop(o, ip, m->source, p, err);
-        m->P = (int)i + 1; /* so that mg_model_free releases this population's arrays */
-        if (rc != MG_OK)
+        if ((rc = add_population(json_array_get(pops, i), ip, i, m, err)) != MG_OK)
             return rc;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(m->pops[j].name, p->name) == 0) {
-                mg_json_key(kp, ip, "name");
-                return mg_json_fail(err, kp,
-                                    "duplicate population name \"%s\", first at "
-                                    "/populations/%zu (allowed: unique names)",
-                                    p->name, j);
-            }
-        }
     }
+    return MG_OK;
+}
 
-    /* "switch_observable" (optional): the observable of the switching analysis, in the syntax
-     * of --switch-observable, checked against the populations */
+/* "switch_observable" (optional): the observable of the switching analysis, in the syntax of
+ * --switch-observable, checked against the populations. */
+static int parse_switch_observable(const json_t *root, mg_model *m, mg_err *err)
+{
     json_t *so = json_object_get(root, "switch_observable");
-    if (so) {
-        mg_stats_cfg sc;
-        mg_err serr = {{0}};
-        memset(&sc, 0, sizeof sc);
-        sc.P = m->P;
-        if (!json_is_string(so) || json_string_length(so) >= sizeof m->switch_observable)
-            return mg_json_fail(
-                err, "/switch_observable",
-                "must be a string of fewer than %zu "
-                "characters (allowed: e.g. \"A1-A2\", \"0.5*A1+A3\"; A<k> is the k-th "
-                "population)",
-                sizeof m->switch_observable);
-        if (mg_stats_parse_observable(&sc, json_string_value(so), &serr) != MG_OK) {
-            const char *why = strncmp(serr.msg, "--switch-observable: ", 21) == 0 ? serr.msg + 21
-                                                                                 : serr.msg;
-            return mg_json_fail(err, "/switch_observable", "%s", why);
-        }
-        snprintf(m->switch_observable, sizeof m->switch_observable, "%s", json_string_value(so));
+    if (!so)
+        return MG_OK;
+    mg_stats_cfg sc;
+    mg_err serr = {{0}};
+    memset(&sc, 0, sizeof sc);
+    sc.P = m->P;
+    if (!json_is_string(so) || json_string_length(so) >= sizeof m->switch_observable)
+        return mg_json_fail(
+            err, "/switch_observable",
+            "must be a string of fewer than %zu "
+            "characters (allowed: e.g. \"A1-A2\", \"0.5*A1+A3\"; A<k> is the k-th "
+            "population)",
+            sizeof m->switch_observable);
+    if (mg_stats_parse_observable(&sc, json_string_value(so), &serr) != MG_OK) {
+        const char *why = strncmp(serr.msg, "--switch-observable: ", 21) == 0 ? serr.msg + 21
+                                                                             : serr.msg;
+        return mg_json_fail(err, "/switch_observable", "%s", why);
     }
+    snprintf(m->switch_observable, sizeof m->switch_observable, "%s", json_string_value(so));
+    return MG_OK;
+}
 
-    rc = mg_json_container(root, "/", "projections", "array of projection objects", 0, JSON_ARRAY,
-                           &projs, err);
+/* Projection i (at ip) and the first projection of its (source, target) pair:
+ * first[target][source] holds index + 1 of the projection that set the pair, 0 = none.
+ * m->n_proj counts it even on error. */
+static int add_projection(const json_t *o, const char *ip, size_t i, mg_model *m, int *first,
+                          mg_err *err)
+{
+    mg_proj *q = &m->proj[i];
+    if (!json_is_object(o))
+        return mg_json_fail(err, ip,
+                            "must be an object, not %s (allowed: projection object with "
+                            "source, target, J or weight, delay, tau_syn)",
+                            mg_json_type_name(o));
+    int rc = parse_projection(o, ip, m, q, err);
+    if (rc != MG_OK)
+        return rc;
+    int *slot = &first[(size_t)q->target * MG_POP_MAX + (size_t)q->source];
+    if (*slot)
+        rc = mg_json_fail(
+            err, ip,
+            "duplicate projection \"%s\" -> \"%s\", first at /projections/%d "
+            "(allowed: one projection per (source, target) pair; add the J values)",
+            m->pops[q->source].name, m->pops[q->target].name, *slot - 1);
+    *slot = (int)i + 1;
+    m->n_proj = (int)i + 1;
+    return rc;
+}
+
+/* "projections" (optional): at most one projection per (source, target) pair. */
+static int parse_projections(const json_t *root, mg_model *m, mg_err *err)
+{
+    char ip[MG_JSON_PATH_LEN];
+    json_t *projs;
+    int rc = mg_json_container(root, "/", "projections", "array of projection objects", 0,
+                               JSON_ARRAY, &projs, err);
     if (rc != MG_OK || !projs)
         return rc;
     size_t n = json_array_size(projs);
@@ -461,36 +520,31 @@ static int parse_root(const json_t *root, mg_model *m, mg_err *err)
     m->proj = calloc(n, sizeof *m->proj);
     if (!m->proj)
         return mg_err_set(err, MG_ENOMEM, "/projections: out of memory");
-    /* first[target][source]: index + 1 of the projection that set this pair, 0 = none */
-    static const size_t side = MG_POP_MAX;
-    int *first = calloc(side * side, sizeof *first);
+    int *first = calloc((size_t)MG_POP_MAX * MG_POP_MAX, sizeof *first);
     if (!first)
         return mg_err_set(err, MG_ENOMEM, "/projections: out of memory");
     rc = MG_OK;
     for (size_t i = 0; i < n && rc == MG_OK; i++) {
-        json_t *o = json_array_get(projs, i);
-        mg_proj *q = &m->proj[i];
         mg_json_index(ip, "/projections", i);
-        if (!json_is_object(o)) {
-            rc = mg_json_fail(err, ip,
-                              "must be an object, not %s (allowed: projection object with "
-                              "source, target, J or weight, delay, tau_syn)",
-                              mg_json_type_name(o));
-            break;
-        }
-        if ((rc = parse_projection(o, ip, m, q, err)) != MG_OK)
-            break;
-        int *slot = &first[(size_t)q->target * side + (size_t)q->source];
-        if (*slot)
-            rc = mg_json_fail(
-                err, ip,
-                "duplicate projection \"%s\" -> \"%s\", first at /projections/%d "
-                "(allowed: one projection per (source, target) pair; add the J values)",
-                m->pops[q->source].name, m->pops[q->target].name, *slot - 1);
-        *slot = (int)i + 1;
-        m->n_proj = (int)i + 1;
+        rc = add_projection(json_array_get(projs, i), ip, i, m, first, err);
     }
     free(first);
+    return rc;
+}
+
+/* The sections in a fixed order: the populations before the observable and the projections,
+ * which name them. */
+static int parse_root(const json_t *root, mg_model *m, mg_err *err)
+{
+    int rc = parse_header(root, m, err);
+    if (rc == MG_OK)
+        rc = parse_sim_section(root, m, err);
+    if (rc == MG_OK)
+        rc = parse_populations(root, m, err);
+    if (rc == MG_OK)
+        rc = parse_switch_observable(root, m, err);
+    if (rc == MG_OK)
+        rc = parse_projections(root, m, err);
     return rc;
 }
 
