@@ -74,7 +74,7 @@ static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double l
     A.lc = J->lc;
     /* a slot (thread) per trial: the slots' rows are the call's only per-slot memory */
     const mg_ffs_slot_run R = {&mg_ffs_cu_mem, launch, &A, &A.L, FFS_CUDA_CHUNK, 1LL << 20,
-                               mg_ffs_meso_fault_msg};
+                               mg_ffs_meso_fault_msg, 1};
     return mg_ffs_slot_trials(J, &R, tr, n, d, lam_A, lam_next, err);
 }
 

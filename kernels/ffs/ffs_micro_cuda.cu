@@ -1,22 +1,15 @@
 /* kernels/ffs/ffs_micro_cuda.cu: the FFS engine of the micro level on CUDA (src/ffs/ffs_internal.h,
  * docs/SWITCHING.md "Design"), twin of src/ffs/ffs_micro_cpu.c.
  *
- * Trials: one per CUDA block of FFS_MICRO_THREADS threads (a slot). The block takes the next
- * trial of the call's list from an atomic counter and loads its stored state into its rows in
- * the CPU engine's time frame: the trial runs at steps t = 0, 1, ... counted from its start,
- * so the refractory rows move by -t0 and the spike history and the spike lists (kept in the park
- * rows of a stored state) from slot (t0 + t) mod H to t mod H (src/ffs/ffs_micro_frame.h, the
- * CPU engine's functions over the block's threads); its uniforms are Philox(trial index,
- * block, t), the CPU engine's.
- * A step is the decomposition of src/core/micro.h over the block's threads (mg_micro_part_*,
- * as kernels/backend_cuda_micro.cu: delivery, per-population values, neurons in rounds of one
- * Philox block per thread with the spike lists in neuron order by a block prefix sum, the
- * count); then thread 0 adds the counts to the observer and, at the end of a statistics bin
- * (absolute: t0 + t + 1), ends the trial with mg_ffs_trial_bin (src/ffs/ffs_internal.h, the
- * CPU engine's). A success's state goes back to absolute time (save_trial = lane_save) into
- * the device end buffer; then the block takes the next trial. Each trial reads the network of
- * its basin run (the state's last dynamics row): the per-realization networks of basin runs
- * 0 .. R-1 are drawn on the host at setup (mg_micro_build_csr, the CPU engine's) and stay on the
+ * Trials: one per CUDA block of FFS_MICRO_THREADS threads (a slot of src/ffs/ffs_slots.h). The
+ * block runs the slot of src/ffs/ffs_micro_slot.h: it takes the next trial from an atomic
+ * counter, loads its stored state into its rows in the CPU engine's time frame, steps it with
+ * the decomposition of src/core/micro.h over its threads (kernels/cuda_micro_step.cuh, as
+ * `run`'s micro kernel), observes it on thread 0, saves a success's state back to absolute time
+ * into the device end buffer and takes the next trial. The same slot runs on the host, on POSIX
+ * threads with a barrier, in tests/test_ffs_slots.c (every build). Each trial reads the network
+ * of its basin run (the state's last dynamics row): the networks of basin runs 0 .. R-1 are
+ * drawn on the host at setup (mg_ffs_micro_networks, the CPU engine's draw) and stay on the
  * device. So a trial's result depends only on its start state, start step and index: the same
  * bits as the CPU engine's lane blocks, in any block and order (tests/test_ffs_cuda.c).
  *
@@ -31,9 +24,8 @@
 #include "ffs/ffs_internal.h"
 #include "engine/job.h" /* mg_job */
 #include "engine/micro_derive.h"
-#include "ffs/ffs_micro_frame.h" /* mg_ffs_micro_load, _save */
 #include "../cuda_check.cuh"  /* MG_CUDA_TRY */
-#include "../cuda_common.cuh" /* mg_cu_lane_view */
+#include "../cuda_common.cuh" /* mg_cu_to_device */
 #include "../cuda_micro_step.cuh" /* mg_cu_micro_step */
 #include "../cuda_models.cuh"     /* mg_cu_micro_upload */
 #include "ffs_cuda.cuh"       /* mg_ffs_cu_mem, mg_ffs_cu_launched; src/ffs/ffs_slots.h */
@@ -54,155 +46,26 @@ typedef struct {
     long long slots, spk_elems, sum_N, n_net;
 } dev_ctx;
 
-/* Everything a launch needs; device pointers. */
-typedef struct {
-    mg_micro_model mm;
-    mg_ffs_lane_cfg lc;
-    mg_ffs_slot_list L;
-    const mg_micro_csr *csr;
-    uint32_t *spk;
-    double *isi;
-    long long spk_elems, sum_N, n_net;
-    int net_row;                 /* the dynamics row that names the network */
-} trial_args;
-
 typedef cub::BlockScan<int, FFS_MICRO_THREADS> block_scan; /* its temporary storage */
 
-/* The block's rows st and spike lists <- the stored state x (at step t_x), running at step
- * t_x - shift: src/ffs/ffs_micro_frame.h over the block's threads (lane_load of
- * src/ffs/ffs_micro_cpu.c). */
-static __device__ void load_trial(const trial_args *A, mg_lanes st, const mg_micro_buf *buf,
-                                  const double *x, long long shift)
-{
-    for (int phase = 0; phase < MG_FFS_LOAD_PHASES; ++phase) {
-        mg_ffs_micro_load(&A->mm, A->L.rows, st, buf, 0, x, shift, phase, threadIdx.x,
-                          blockDim.x);
-        __syncthreads();
-    }
-}
+/* The slot of src/ffs/ffs_micro_slot.h on a CUDA block: its barrier, and its step
+ * (kernels/cuda_micro_step.cuh, as `run`'s micro kernel); ctx is the scan's shared storage. */
+#define MG_FFS_SLOT_FN static __device__ inline
+#define MG_FFS_BLOCK_SYNC(ctx) __syncthreads()
+#define MG_FFS_MICRO_STEP(mm, st, buf, t, real, isi, cnt, n, tid, T, ctx)                     \
+    mg_cu_micro_step<FFS_MICRO_THREADS>(mm, st, buf, t, real, isi,                            \
+                                        *(block_scan::TempStorage *)(ctx), cnt, n)
+#include "ffs/ffs_micro_slot.h"
 
-/* The stored state x (at step t + shift) <- the block at step t (lane_save). */
-static __device__ void save_trial(const trial_args *A, mg_lanes st, const mg_micro_buf *buf,
-                                  double *x, long long shift)
-{
-    for (int phase = 0; phase < MG_FFS_SAVE_PHASES; ++phase) {
-        mg_ffs_micro_save(&A->mm, A->L.rows, st, buf, 0, x, shift, phase, threadIdx.x,
-                          blockDim.x);
-        __syncthreads();
-    }
-}
+typedef mg_ffs_micro_slot_args trial_args; /* everything a launch needs; device pointers */
 
-/* Thread 0: a NaN potential in the block (a NaN potential never fires again), as the CPU
- * engine's nan_check; recorded as the call's fault. */
-static __device__ void nan_check(const trial_args *A, mg_ffs_slot_list *L, mg_lanes st,
-                                 uint32_t real, long long t)
-{
-    for (int a = 0; a < A->mm.P; ++a) {
-        const mg_micro_pop *pp = &A->mm.pop[a];
-        for (long long i = threadIdx.x; i < pp->N; i += blockDim.x)
-            if (isnan(MG_AT(st, pp->row_u + i, 0)))
-                mg_ffs_slot_fault_note(L, real, a, i, t, 1);
-    }
-}
-
-/* Block s (slot s): its trial and step from the last launch, then at most `steps` steps,
- * taking trials from the list as its trials end. The loop is trial_block of
- * src/ffs/ffs_micro_cpu.c for one lane; the step is mg_micro_run_kernel's of
- * kernels/backend_cuda_micro.cu. */
+/* Block s: slot s of the call (src/ffs/ffs_micro_slot.h). */
 __global__ void __launch_bounds__(FFS_MICRO_THREADS)
 mg_ffs_micro_trials_kernel(trial_args A, long long steps)
 {
-    __shared__ typename block_scan::TempStorage scan_tmp;
-    __shared__ double n_sh[MG_POP_MAX];
-    __shared__ long long cnt_sh[MG_POP_MAX];
-    __shared__ long long q_sh, t_sh; /* the slot's trial; its step, counted from its start */
-    __shared__ int end_sh;           /* the trial ended: 1, and 2 when its state is kept */
-    const long long s = blockIdx.x;
-    const int tid = threadIdx.x;
-    mg_ffs_slot_list *L = &A.L;
-    mg_lanes st = mg_cu_lane_view(L->state, s, L->rows, 1);
-    mg_micro_buf buf;
-    buf.spk = A.spk + s * A.spk_elems;
-    buf.csr = A.csr;
-    double *isi = A.isi + s * A.sum_N;
-    if (tid == 0) {
-        q_sh = L->slot_q[s];
-        t_sh = L->slot_t[s];
-    }
-    __syncthreads();
-    if (q_sh >= 0) /* the network of the trial it holds */
-        buf.csr = A.csr + (long long)MG_AT(st, A.net_row, 0) * A.mm.n_list;
-    for (long long k = 0; k < steps;) {
-        if (q_sh == MG_FFS_SLOT_DRAINED)
-            break;
-        if (q_sh == MG_FFS_SLOT_IDLE) {
-            __syncthreads(); /* every thread has read q_sh */
-            if (tid == 0) {
-                const long long q = (long long)mg_ffs_slot_count(L->next);
-                q_sh = q < L->n ? q : MG_FFS_SLOT_DRAINED;
-            }
-            __syncthreads();
-            if (q_sh == MG_FFS_SLOT_DRAINED)
-                break;
-            mg_ffs_trial *tr = &L->tr[q_sh];
-            const double *x = L->start + q_sh * L->rows;
-            buf.csr = A.csr + (long long)x[A.net_row] * A.mm.n_list;
-            load_trial(&A, st, &buf, x, tr->t0); /* the trial's own time frame */
-            if (tid == 0) {
-                mg_ffs_trial_begin(tr);
-                t_sh = 0;
-            }
-            __syncthreads();
-            continue;
-        }
-        mg_ffs_trial *tr = &L->tr[q_sh];
-        const long long t = t_sh;
-        const uint32_t real = tr->real;
-        if (t >= L->cap) {
-            __syncthreads();
-            if (tid == 0) {
-                tr->end_t = tr->t0 + t; /* outcome -1 */
-                mg_ffs_slot_count(L->done);
-                q_sh = MG_FFS_SLOT_IDLE;
-            }
-            __syncthreads();
-            continue;
-        }
-        mg_cu_micro_step<FFS_MICRO_THREADS>(&A.mm, st, &buf, t, real, isi, scan_tmp, cnt_sh,
-                                            n_sh);
-        __syncthreads();
-        /* E: the observer and the end of a bin (absolute bins: the stored state's) */
-        if (tid == 0) {
-            mg_ffs_obs_add(&A.lc, st, n_sh);
-            const long long t_next = tr->t0 + t + 1;
-            end_sh = 0;
-            if (t_next % A.lc.st_L == 0 &&
-                mg_ffs_trial_bin(&A.lc, tr, st, t_next / A.lc.st_L - 1, t_next, L->d, L->lam_A,
-                                 L->lam_next))
-                end_sh = tr->outcome == 1 && tr->end_state ? 2 : 1;
-            t_sh = t + 1;
-        }
-        ++k;
-        __syncthreads();
-        if (end_sh || k == steps) {
-            nan_check(&A, L, st, real, t);
-            __syncthreads();
-        }
-        if (end_sh) {
-            if (end_sh == 2)
-                save_trial(&A, st, &buf, L->end + q_sh * L->rows, tr->t0);
-            if (tid == 0) {
-                mg_ffs_slot_count(L->done);
-                q_sh = MG_FFS_SLOT_IDLE;
-            }
-            __syncthreads();
-        }
-    }
-    __syncthreads();
-    if (tid == 0) {
-        L->slot_q[s] = q_sh;
-        L->slot_t[s] = t_sh;
-    }
+    __shared__ block_scan::TempStorage scan_tmp;
+    __shared__ mg_ffs_micro_slot_sh sh;
+    mg_ffs_micro_slot_run(&A, blockIdx.x, steps, threadIdx.x, FFS_MICRO_THREADS, &sh, &scan_tmp);
 }
 
 static int launch(void *ctx, long long slots, long long steps, mg_err *err)
@@ -235,7 +98,7 @@ static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double l
 {
     trial_args A = args_of(J);
     const mg_ffs_slot_run R = {&mg_ffs_cu_mem, launch, &A, &A.L, FFS_MICRO_STEPS,
-                               ((const dev_ctx *)J->dev)->slots, mg_ffs_micro_fault_msg};
+                               ((const dev_ctx *)J->dev)->slots, mg_ffs_micro_fault_msg, 1};
     return mg_ffs_slot_trials(J, &R, tr, n, d, lam_A, lam_next, err);
 }
 
@@ -245,28 +108,17 @@ static int upload_networks(const mg_micro_derived *d, dev_ctx *D, mg_err *err)
 {
     const int n_list = d->mm.n_list;
     const long long nc = D->n_net * n_list;
-    int rc = MG_OK;
     long long n_off = 0, n_tgt = 0;
     mg_micro_csr *h_csr = NULL;
-    mg_micro_scratch sc;
-    int have_sc = 0;
-    mg_micro_csr_store *store = (mg_micro_csr_store *)calloc((size_t)(nc > 0 ? nc : 1),
-                                                             sizeof *store);
-    if (!store)
-        return mg_err_set(err, MG_ENOMEM, "out of memory for the networks");
-    if (nc == 0)
+    mg_micro_csr_store *store = NULL;
+    int rc = mg_ffs_micro_networks(d, D->n_net, &store, err);
+    if (rc != MG_OK || nc == 0)
         goto out;
     h_csr = (mg_micro_csr *)malloc((size_t)nc * sizeof *h_csr);
-    if (!h_csr || mg_micro_scratch_alloc(d, &sc) != MG_OK) {
+    if (!h_csr) {
         rc = mg_err_set(err, MG_ENOMEM, "out of memory for the networks");
         goto out;
     }
-    have_sc = 1;
-    for (long long k = 0; k < nc && rc == MG_OK; ++k)
-        rc = mg_micro_build_csr(d, (int)(k % n_list), (uint32_t)(k / n_list), 0, &store[k], &sc,
-                                err);
-    if (rc != MG_OK)
-        goto out;
     for (long long k = 0; k < nc; ++k) {
         const long long ns = d->conn[k % n_list].N_src;
         n_off += ns + 1;
@@ -289,12 +141,8 @@ static int upload_networks(const mg_micro_derived *d, dev_ctx *D, mg_err *err)
     }
     MG_CUDA_TRY(mg_cu_to_device((void **)&D->csr, h_csr, (size_t)nc * sizeof *h_csr));
 out:
-    for (long long k = 0; k < nc; ++k)
-        mg_micro_csr_free(&store[k]);
-    free(store);
+    mg_ffs_micro_networks_free(store, nc);
     free(h_csr);
-    if (have_sc)
-        mg_micro_scratch_free(&sc);
     return rc;
 }
 

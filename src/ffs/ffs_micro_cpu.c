@@ -213,21 +213,63 @@ int mg_ffs_micro_fault_msg(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_e
                       (unsigned)f->real, f->pop, J->model->pops[f->pop].name, f->neuron, f->step);
 }
 
-/* 0, or -1 after recording a NaN potential in one of the live lanes of B (a NaN potential
- * never fires again: its hazard compares false). */
-static int nan_check(const mg_ffs_job *J, mg_lanes st, const block *B, int64_t t, mg_ffs_fail *f)
+int mg_ffs_micro_networks(const mg_micro_derived *d, long long n_net, mg_micro_csr_store **store,
+                          mg_err *err)
+{
+    const long long nc = n_net * d->mm.n_list;
+    mg_micro_scratch sc;
+    int rc = MG_OK;
+    *store = calloc((size_t)(nc > 0 ? nc : 1), sizeof **store);
+    if (!*store || (nc > 0 && mg_micro_scratch_alloc(d, &sc) != MG_OK)) {
+        free(*store);
+        *store = NULL;
+        return mg_err_set(err, MG_ENOMEM, "out of memory for the networks");
+    }
+    for (long long k = 0; k < nc && rc == MG_OK; ++k)
+        rc = mg_micro_build_csr(d, (int)(k % d->mm.n_list), (uint32_t)(k / d->mm.n_list), 0,
+                                &(*store)[k], &sc, err);
+    if (nc > 0)
+        mg_micro_scratch_free(&sc);
+    if (rc != MG_OK) {
+        mg_ffs_micro_networks_free(*store, nc);
+        *store = NULL;
+    }
+    return rc;
+}
+
+void mg_ffs_micro_networks_free(mg_micro_csr_store *store, long long n)
+{
+    if (!store)
+        return;
+    for (long long k = 0; k < n; ++k)
+        mg_micro_csr_free(&store[k]);
+    free(store);
+}
+
+/* 0, or -1 after recording a NaN potential in lane j (realization real) at step t (a NaN
+ * potential never fires again: its hazard compares false). */
+static int lane_nan(const mg_ffs_job *J, mg_lanes st, int j, uint32_t real, int64_t t,
+                    mg_ffs_fail *f)
 {
     const mg_micro_model *mm = &mic(J)->mm;
     for (int a = 0; a < mm->P; ++a)
         for (int64_t i = 0; i < mm->pop[a].N; ++i)
-            for (int j = 0; j < MG_VL; ++j)
-                if (B->live[j] && isnan(MG_AT(st, mm->pop[a].row_u + i, j))) {
-                    const mg_ffs_slot_fault fault = {B->real0 + (uint32_t)j, a, 1, i, t};
-                    mg_err e = {{0}};
-                    mg_ffs_micro_fault_msg(J, &fault, &e);
-                    mg_fail_note_set(f, MG_ENUM, e.msg);
-                    return -1;
-                }
+            if (isnan(MG_AT(st, mm->pop[a].row_u + i, j))) {
+                const mg_ffs_slot_fault fault = {real, a, 1, i, t};
+                mg_err e = {{0}};
+                mg_ffs_micro_fault_msg(J, &fault, &e);
+                mg_fail_note_set(f, MG_ENUM, e.msg);
+                return -1;
+            }
+    return 0;
+}
+
+/* 0, or -1 after recording a NaN potential in one of the live lanes of B. */
+static int nan_check(const mg_ffs_job *J, mg_lanes st, const block *B, int64_t t, mg_ffs_fail *f)
+{
+    for (int j = 0; j < MG_VL; ++j)
+        if (B->live[j] && lane_nan(J, st, j, B->real0 + (uint32_t)j, t, f))
+            return -1;
     return 0;
 }
 
@@ -335,6 +377,8 @@ static void trial_block(mg_ffs_job *J, worker *w, mg_ffs_trial *tr, int k, int d
             if (t_next % c->st_L == 0 &&
                 mg_ffs_trial_bin(c, &tr[j], mg_lane(st, j), t_next / c->st_L - 1, t_next, d,
                                  lam_A, lam_next)) {
+                if (lane_nan(J, st, j, tr[j].real, t, f)) /* never end with a NaN unseen */
+                    return;
                 if (tr[j].outcome == 1 && tr[j].end_state)
                     lane_save(J, w, st, j, tr[j].end_state, tr[j].t0);
                 B.live[j] = 0;

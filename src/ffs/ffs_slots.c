@@ -33,7 +33,7 @@ static long long pick_runs(const mg_ffs_trial *tr, int n, int *idx, mg_ffs_trial
  * slots' memory; the parameters of the call besides. */
 static int list_alloc(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L, const mg_ffs_trial *h_tr,
                       const double *h_start, long long nrun, long long rows, long long slots,
-                      mg_err *err)
+                      long long lanes, mg_err *err)
 {
     int rc;
     const size_t states = (size_t)(nrun * rows) * sizeof(double);
@@ -41,12 +41,14 @@ static int list_alloc(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L, const mg_ff
     L->n = nrun;
     L->rows = rows;
     L->slots = slots;
+    L->lanes = lanes;
     SLOT_TRY(M->alloc((void **)&L->tr, (size_t)nrun * sizeof(mg_ffs_trial), err));
     SLOT_TRY(M->put(L->tr, h_tr, (size_t)nrun * sizeof(mg_ffs_trial), err));
     SLOT_TRY(M->alloc((void **)&L->start, states, err));
     SLOT_TRY(M->put((void *)L->start, h_start, states, err));
     SLOT_TRY(M->alloc((void **)&L->end, states, err));
-    SLOT_TRY(M->alloc((void **)&L->state, (size_t)(slots * rows) * sizeof(double), err));
+    SLOT_TRY(M->alloc((void **)&L->state, (size_t)(slots * rows * lanes) * sizeof(double), err));
+    SLOT_TRY(M->fill(L->state, 0, (size_t)(slots * rows * lanes) * sizeof(double), err));
     SLOT_TRY(M->alloc((void **)&L->slot_q, (size_t)slots * sizeof(long long), err));
     SLOT_TRY(M->fill(L->slot_q, 0xff, (size_t)slots * sizeof(long long), err)); /* all idle */
     SLOT_TRY(M->alloc((void **)&L->slot_t, (size_t)slots * sizeof(long long), err));
@@ -150,7 +152,7 @@ int mg_ffs_slot_trials(mg_ffs_job *J, const mg_ffs_slot_run *R, mg_ffs_trial *tr
     L->lam_A = lam_A;
     L->lam_next = lam_next;
     L->cap = J->trial_cap_steps;
-    SLOT_TRY(list_alloc(R->mem, L, h_tr, h_start, nrun, rows, slots, err));
+    SLOT_TRY(list_alloc(R->mem, L, h_tr, h_start, nrun, rows, slots, R->lanes, err));
     SLOT_TRY(launch_all(J, R, nrun, err));
     SLOT_TRY(results_back(R->mem, L, tr, idx, h_tr, nrun, err));
 out:

@@ -6,9 +6,9 @@
  * between) and a trial runs across launches unchanged.
  *
  * Written once for the device and the host:
- * - the list and its counters, the fault record, and the meso slot's loop (MG_HD; the counters
- *   are atomics on the device, plain increments on the host, which runs the slots one after
- *   another);
+ * - the list and its counters and the fault record (MG_HD: atomics on both, the host's for the
+ *   emulation's threads); the slots' loops are src/ffs/ffs_meso_slot.h and
+ *   src/ffs/ffs_micro_slot.h;
  * - the host side of a call (src/ffs/ffs_slots.c: the trials that run and their start states to
  *   the slots' memory, launches until every trial has ended, the results back), over the memory
  *   and launch operations of the backend: CUDA's (kernels/ffs/ffs_cuda.cu), or host memory and a
@@ -18,6 +18,7 @@
 #define MESOGIF_FFS_SLOTS_H
 
 #include "ffs/ffs_internal.h"
+#include "engine/micro_derive.h" /* mg_micro_derived, mg_micro_csr_store */
 
 #include <stddef.h>
 
@@ -44,8 +45,8 @@ typedef struct {
     const double *start;         /* [n][rows] their start states */
     double *end;                 /* [n][rows] the end states of successes with an end_state */
     long long n, rows;
-    double *state;               /* the slots' rows (the engine's layout) */
-    long long slots;
+    double *state;               /* the slots' rows (the engine's layout), `lanes` per row */
+    long long slots, lanes;
     long long *slot_q, *slot_t;  /* [slots] trial (or IDLE, DRAINED) and next step of a slot */
     unsigned long long *next;    /* the next trial to hand out */
     unsigned long long *done;    /* trials ended */
@@ -61,7 +62,7 @@ static inline MG_HD unsigned long long mg_ffs_slot_count(unsigned long long *c)
 #ifdef __CUDA_ARCH__
     return atomicAdd(c, 1ULL);
 #else
-    return (*c)++; /* the host runs the slots one after another */
+    return __atomic_fetch_add(c, 1ULL, __ATOMIC_SEQ_CST); /* the emulation's threads */
 #endif
 }
 
@@ -73,9 +74,9 @@ static inline MG_HD void mg_ffs_slot_fault_note(const mg_ffs_slot_list *L, uint3
     const int first = atomicCAS((unsigned long long *)&L->fault->real, (unsigned long long)-1LL,
                                 (unsigned long long)real) == (unsigned long long)-1LL;
 #else
-    const int first = L->fault->real < 0;
-    if (first)
-        L->fault->real = real;
+    long long none = -1;
+    const int first = __atomic_compare_exchange_n(&L->fault->real, &none, (long long)real, 0,
+                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 #endif
     if (first) {
         L->fault->pop = pop;
@@ -107,6 +108,9 @@ typedef struct {
     long long steps;
     long long max_slots;
     int (*fault_msg)(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err);
+    long long lanes;             /* doubles per row and slot: 1 (a device slot is one
+                                  * realization); the host emulation of the micro slot MG_VL
+                                  * (the host's micro step advances a lane block) */
 } mg_ffs_slot_run;
 
 /* Run the trials tr[0 .. n) that are not skipped to their ends on the slots (an engine's
@@ -121,6 +125,14 @@ int mg_ffs_slot_trials(mg_ffs_job *J, const mg_ffs_slot_run *R, mg_ffs_trial *tr
  * (src/ffs/ffs_micro_cpu.c). */
 int mg_ffs_meso_fault_msg(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err);
 int mg_ffs_micro_fault_msg(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err);
+
+/* The networks of basin runs 0 .. n_net-1 at the micro level, drawn as the CPU engine draws
+ * them (mg_micro_build_csr), for the slots of a trials call (a trial reads the network of the
+ * basin run it descends from): (*store)[r * n_list + c] for projection list c of run r, freed
+ * with mg_ffs_micro_networks_free(*store, n_net * n_list). src/ffs/ffs_micro_cpu.c. */
+int mg_ffs_micro_networks(const mg_micro_derived *d, long long n_net, mg_micro_csr_store **store,
+                          mg_err *err);
+void mg_ffs_micro_networks_free(mg_micro_csr_store *store, long long n);
 
 #ifdef __cplusplus
 }
