@@ -31,13 +31,13 @@ for t in test_fmath test_rng test_binom test_gpu test_gpu_micro test_ffs_cuda; d
 done
 grep -E "differ|identical|fraction|mean A cpu|skipped|bit for bit|DIFFER" "$LOG" | sed 's/^/  /'
 
-section "== CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
-T=$(mktemp -d)
-for spec in "B1::5s" "NEST_EI:data/models/nest_brunel_ei.json:1500ms"; do
-    name=${spec%%:*}; rest=${spec#*:}; model=${rest%%:*}; tsim=${rest#*:}
+# CPU vs CUDA on one model: `mesogif run` on each backend (1000 realizations, extra run options
+# in $3..), then `mesogif compare` of the two files. compare_backends NAME MODEL OPTIONS...
+compare_backends() {
+    local name=$1 model=$2 be; shift 2
     for be in cpu cuda; do
-        timeout 120 ./run.sh bin/mesogif run $model --backend $be --realizations 1000 --t-sim $tsim \
-            --t-warmup 500ms --record-realizations 0 --quiet --out "$T/$name.$be.h5" >> "$LOG" 2>&1 ||
+        timeout 120 ./run.sh bin/mesogif run $model --backend $be --realizations 1000 "$@" \
+            --record-realizations 0 --quiet --out "$T/$name.$be.h5" >> "$LOG" 2>&1 ||
             say "$name $be run FAILED"
     done
     if timeout 60 ./run.sh bin/mesogif compare "$T/$name.cpu.h5" "$T/$name.cuda.h5" > "$T/cmp" 2>&1; then
@@ -47,7 +47,12 @@ for spec in "B1::5s" "NEST_EI:data/models/nest_brunel_ei.json:1500ms"; do
     fi
     cat "$T/cmp" >> "$LOG"
     tail -4 "$T/cmp"
-done
+}
+
+section "== CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
+T=$(mktemp -d)
+compare_backends B1 "" --t-sim 5s --t-warmup 500ms
+compare_backends NEST_EI data/models/nest_brunel_ei.json --t-sim 1500ms --t-warmup 500ms
 rm -rf "$T"
 
 # ---- micro level (kernels/backend_cuda_micro.cu) --------------------------------------------
@@ -57,22 +62,8 @@ rm -rf "$T"
 # and under a minute even at 200 r-s/s.
 section "== micro CPU vs CUDA agreement (mesogif compare, 1000 realizations each)"
 T=$(mktemp -d)
-for spec in "B1_micro::5s:1s" "EI_3c_micro:data/models/ei_network.json:2s:500ms"; do
-    name=${spec%%:*}; rest=${spec#*:}; model=${rest%%:*}; rest=${rest#*:}
-    tsim=${rest%%:*}; twarm=${rest#*:}
-    for be in cpu cuda; do
-        timeout 90 ./run.sh bin/mesogif run $model --level micro --backend $be \
-            --realizations 1000 --t-sim $tsim --t-warmup $twarm --record-realizations 0 \
-            --quiet --out "$T/$name.$be.h5" >> "$LOG" 2>&1 || say "$name $be run FAILED"
-    done
-    if timeout 60 ./run.sh bin/mesogif compare "$T/$name.cpu.h5" "$T/$name.cuda.h5" > "$T/cmp" 2>&1; then
-        say "compare $name cpu vs cuda: agree (exit 0)"
-    else
-        say "compare $name cpu vs cuda: DISAGREE or error (exit $?)"; status=1
-    fi
-    cat "$T/cmp" >> "$LOG"
-    tail -4 "$T/cmp"
-done
+compare_backends B1_micro "" --level micro --t-sim 5s --t-warmup 1s
+compare_backends EI_3c_micro data/models/ei_network.json --level micro --t-sim 2s --t-warmup 500ms
 rm -rf "$T"
 # ---- end of the micro level --------------------------------------------------------------------
 
