@@ -36,10 +36,11 @@ static void opts_bytes(const mg_ffs_opts *o, mg_ffs_opts *c)
     c->output_path = NULL;
 }
 
-static int write_all(hid_t f, const run_ctx *X)
+/* The build, the output path, the model, the options and where the driver is (CK_NI integers,
+ * CK_ND doubles; read_control reads them back). 0, or non-zero on a failed write. */
+static int write_control(hid_t f, const run_ctx *X)
 {
     const mg_ffs_job *J = &X->J;
-    const int rows = J->rows;
     int rc = 0;
     rc |= mg_h5_attr_str(f, "format", CK_FORMAT);
     rc |= mg_h5_attr_str(f, "git_commit", MG_GIT_COMMIT);
@@ -53,7 +54,7 @@ static int write_all(hid_t f, const run_ctx *X)
     rc |= mg_h5_dset(f, "/opts", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, &ob, &oc, 0);
     int64_t ci[CK_NI] = {X->explored, X->basin_done, X->dir_state[0], X->dir_state[1],
                          X->refine_round[0], X->refine_round[1], X->plan[0], X->plan[1],
-                         X->n_stages[0], X->n_stages[1], J->b_hist, J->b_count, X->nb, rows};
+                         X->n_stages[0], X->n_stages[1], J->b_hist, J->b_count, X->nb, J->rows};
     rc |= mg_ffs_h5_i64(f, "/ctl_i", CK_NI, ci);
     double cd[CK_ND];
     int k = 0;
@@ -69,10 +70,15 @@ static int write_all(hid_t f, const run_ctx *X)
         for (int i = 0; i <= MG_FFS_IF_MAX; ++i)
             cd[k++] = X->lam[d][i];
     rc |= mg_ffs_h5_f64(f, "/ctl_d", CK_ND, cd);
-    if (rc)
-        return -1;
-    /* basin runs */
-    const int nb = X->nb;
+    return rc;
+}
+
+/* The basin runs' states, steps, crossings, exposures and histograms, one dataset each with the
+ * runs in index order. 0, or non-zero. */
+static int write_basins(hid_t f, const run_ctx *X)
+{
+    const int rows = X->J.rows, nb = X->nb;
+    int rc = 0;
     double *bs = malloc((size_t)nb * rows * sizeof(double));
     int64_t *bt = malloc((size_t)nb * 3 * sizeof(int64_t));
     double *be = malloc((size_t)nb * 2 * sizeof(double));
@@ -96,50 +102,73 @@ static int write_all(hid_t f, const run_ctx *X)
         rc |= mg_ffs_h5_i64(f, "/basin/hist", (hsize_t)nb * 2 * (MG_FFS_HIST + 2), bh);
     }
     MG_FREE_ALL(bs, bt, be, bh);
-    /* pools and stages */
+    return rc;
+}
+
+/* The stored states of interface i of direction d: their number, then (when any) the states,
+ * steps, lambdas and roots. 0, or non-zero. */
+static int write_pool(hid_t f, const run_ctx *X, int d, int i)
+{
+    const pool *p = &X->pools[d][i];
     char path[96];
-    for (int d = 0; !rc && d < 2; ++d) {
-        for (int i = 0; !rc && i <= X->n_stages[d]; ++i) {
-            const pool *p = &X->pools[d][i];
-            int64_t n = p->n;
-            snprintf(path, sizeof path, "/pool/%d_%d/n", d, i);
-            rc |= mg_ffs_h5_i64(f, path, 1, &n);
-            if (n == 0)
-                continue;
-            snprintf(path, sizeof path, "/pool/%d_%d/states", d, i);
-            rc |= mg_ffs_h5_f64(f, path, (hsize_t)n * rows, p->states);
-            snprintf(path, sizeof path, "/pool/%d_%d/t", d, i);
-            rc |= mg_ffs_h5_i64(f, path, (hsize_t)n, p->t);
-            snprintf(path, sizeof path, "/pool/%d_%d/lam", d, i);
-            rc |= mg_ffs_h5_f64(f, path, (hsize_t)n, p->lam);
-            hsize_t hn = (hsize_t)n;
-            snprintf(path, sizeof path, "/pool/%d_%d/root", d, i);
-            rc |= mg_h5_dset(f, path, H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &hn, p->root, 0);
-        }
-        for (int i = 0; !rc && i < X->n_stages[d]; ++i) {
-            const stage *s = &X->st[d][i];
-            int64_t si[6] = {s->M, s->S, s->next, s->goal, s->cap_c, s->n_log};
-            snprintf(path, sizeof path, "/stage/%d_%d/ints", d, i);
-            rc |= mg_ffs_h5_i64(f, path, 6, si);
-            snprintf(path, sizeof path, "/stage/%d_%d/lam_next", d, i);
-            rc |= mg_ffs_h5_f64(f, path, 1, &s->lam_next);
-            if (s->cap_c > 0) {
-                snprintf(path, sizeof path, "/stage/%d_%d/m_c", d, i);
-                rc |= mg_ffs_h5_i64(f, path, (hsize_t)s->cap_c, s->m_c);
-                snprintf(path, sizeof path, "/stage/%d_%d/s_c", d, i);
-                rc |= mg_ffs_h5_i64(f, path, (hsize_t)s->cap_c, s->s_c);
-            }
-            if (s->n_log > 0) {
-                hsize_t hn = (hsize_t)s->n_log;
-                snprintf(path, sizeof path, "/stage/%d_%d/log_root", d, i);
-                rc |= mg_h5_dset(f, path, H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &hn, s->log_root,
-                                 1);
-                snprintf(path, sizeof path, "/stage/%d_%d/log_succ", d, i);
-                rc |= mg_h5_dset(f, path, H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, &hn, s->log_succ, 1);
-            }
-        }
+    int64_t n = p->n;
+    snprintf(path, sizeof path, "/pool/%d_%d/n", d, i);
+    int rc = mg_ffs_h5_i64(f, path, 1, &n);
+    if (n == 0)
+        return rc;
+    snprintf(path, sizeof path, "/pool/%d_%d/states", d, i);
+    rc |= mg_ffs_h5_f64(f, path, (hsize_t)n * X->J.rows, p->states);
+    snprintf(path, sizeof path, "/pool/%d_%d/t", d, i);
+    rc |= mg_ffs_h5_i64(f, path, (hsize_t)n, p->t);
+    snprintf(path, sizeof path, "/pool/%d_%d/lam", d, i);
+    rc |= mg_ffs_h5_f64(f, path, (hsize_t)n, p->lam);
+    hsize_t hn = (hsize_t)n;
+    snprintf(path, sizeof path, "/pool/%d_%d/root", d, i);
+    rc |= mg_h5_dset(f, path, H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &hn, p->root, 0);
+    return rc;
+}
+
+/* The tallies of stage i of direction d (read_stage reads them back). 0, or non-zero. */
+static int write_stage(hid_t f, const run_ctx *X, int d, int i)
+{
+    const stage *s = &X->st[d][i];
+    char path[96];
+    int64_t si[6] = {s->M, s->S, s->next, s->goal, s->cap_c, s->n_log};
+    snprintf(path, sizeof path, "/stage/%d_%d/ints", d, i);
+    int rc = mg_ffs_h5_i64(f, path, 6, si);
+    snprintf(path, sizeof path, "/stage/%d_%d/lam_next", d, i);
+    rc |= mg_ffs_h5_f64(f, path, 1, &s->lam_next);
+    if (s->cap_c > 0) {
+        snprintf(path, sizeof path, "/stage/%d_%d/m_c", d, i);
+        rc |= mg_ffs_h5_i64(f, path, (hsize_t)s->cap_c, s->m_c);
+        snprintf(path, sizeof path, "/stage/%d_%d/s_c", d, i);
+        rc |= mg_ffs_h5_i64(f, path, (hsize_t)s->cap_c, s->s_c);
     }
-    return rc ? -1 : 0;
+    if (s->n_log > 0) {
+        hsize_t hn = (hsize_t)s->n_log;
+        snprintf(path, sizeof path, "/stage/%d_%d/log_root", d, i);
+        rc |= mg_h5_dset(f, path, H5T_NATIVE_INT32, H5T_STD_I32LE, 1, &hn, s->log_root, 1);
+        snprintf(path, sizeof path, "/stage/%d_%d/log_succ", d, i);
+        rc |= mg_h5_dset(f, path, H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, &hn, s->log_succ, 1);
+    }
+    return rc;
+}
+
+/* Everything in X, in the order mg_ffs_ckpt_load reads it; the first failed write stops it.
+ * 0, or -1. */
+static int write_all(hid_t f, const run_ctx *X)
+{
+    if (write_control(f, X) || write_basins(f, X))
+        return -1;
+    for (int d = 0; d < 2; ++d) {
+        for (int i = 0; i <= X->n_stages[d]; ++i)
+            if (write_pool(f, X, d, i))
+                return -1;
+        for (int i = 0; i < X->n_stages[d]; ++i)
+            if (write_stage(f, X, d, i))
+                return -1;
+    }
+    return 0;
 }
 
 int mg_ffs_ckpt_write(const run_ctx *X, const char *path, mg_err *err)
