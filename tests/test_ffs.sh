@@ -12,7 +12,8 @@
 #    Negative control: the same FFS rates against brute force with the wrong basins
 #    (thresholds -1,1 instead of -5,5: rates about twice as high) must NOT agree, which shows
 #    the check can fail.
-# 2. Reproducibility: the file's rates are the same bits with 1 and 2 threads.
+# 2. Reproducibility: the file's rates are the same bits with 1 and 2 threads; --set gives the
+#    bits of a model file with the same change.
 # 3. File: /switching/ffs holds the datasets of docs/FILE_FORMAT.md; the last two lines of
 #    stdout are the rate lines.
 # 4. Bad input: exit 2, one line on stderr naming the option, nothing on stdout, no output
@@ -90,6 +91,21 @@ else
     fail threads_same_bits "exit $r1/$rc or the files differ"
 fi
 
+# --set: the overrides give the bits of a model file with the same change (B1 scaled to N = 700
+# with J N fixed, tests/ffs_lib.sh), and the stored model carries them
+model 700 "$T/b1_700.json"
+J700=$($PY -c 'print(repr(-0.043 * 500 / 700))')
+run "$M" switch "$T/b1_700.json" $small --threads 2 --out "$T/file700.h5"
+r1=$rc
+run "$M" switch "$B1" $small --threads 2 --set P1.N=700 --set P2.N=700 \
+    --set "PROJ[P1->P2].J=$J700" --set "PROJ[P2->P1].J=$J700" --out "$T/set700.h5"
+if [ $r1 -eq 0 ] && [ $rc -eq 0 ] && same_rates "$T/file700.h5" "$T/set700.h5" &&
+    h5dump -d /config/model_json "$T/set700.h5" | grep -q '"N": *700'; then
+    pass set_equals_model_file
+else
+    fail set_equals_model_file "exit $r1/$rc or the files differ"
+fi
+
 # ---- 3. the file -------------------------------------------------------------------------
 missing=""
 for p in rate_hz rate_ci_low rate_ci_high rate_rel_se flux_hz flux_crossings basin_exposure_s \
@@ -131,6 +147,8 @@ bad rel_err_text --rel-err --rel-err abc
 bad unknown_population A3 --switch-observable A1-A3
 bad level_unknown --level --level macro
 bad unknown_option frobnicate --frobnicate
+bad set_unknown_key N_typo --set P1.N_typo=3
+bad set_out_of_range "allowed: integer" --set P1.N=-3
 # a basin never left: B1 at N = 10^4 (switching about once in 10^6 s) with the first interface
 # next to the other basin and a small budget: the basin runs cannot cross it
 model 10000 "$T/b1_1e4.json"
@@ -192,6 +210,7 @@ else
     fail sigterm_checkpoint "exit $rc (the run may have ended before the signal)"
 fi
 [ -e "$T/keep.ckpt" ] && bad resume_with_options "not allowed with --resume" --resume "$T/keep.ckpt" --rel-err 0.2
+[ -e "$T/keep.ckpt" ] && bad resume_with_set "not allowed with --resume" --resume "$T/keep.ckpt" --set P1.N=700
 bad resume_not_a_checkpoint "not a checkpoint" --resume "$T/ffs.h5"
 
 echo "test_ffs.sh: $n_pass passed, $n_fail failed"

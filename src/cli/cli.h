@@ -42,6 +42,13 @@ int mg_cli_parse_positive_ms(const char *opt, const char *s, double *ms, const c
  * name in messages), else the embedded B1. 0, or the exit code after one error line (a file
  * that cannot be read is bad input, 2, like a malformed one). */
 int mg_cli_load_model(const char *path, const char *json, const char *source, mg_model *m);
+/* --set POP.PARAM=VALUE / PROJ[SRC->TGT].PARAM=VALUE (run, switch): at most MG_CLI_MAX_SETS
+ * overrides, kept in order. mg_cli_add_set: 0, or -1 after an error line. mg_cli_apply_sets:
+ * each applied to m in order (mg_model_set: checked like the model file; m->json, the stored
+ * model and run key, carries them); 0, or the exit code after an error line (*m freed). */
+#define MG_CLI_MAX_SETS 256
+int mg_cli_add_set(const char **sets, int *n, const char *arg);
+int mg_cli_apply_sets(mg_model *m, const char *const *sets, int n);
 /* The checkpoint named by --resume PATH or --resume=PATH anywhere in argv (read before the
  * other options, which it supplies), or NULL. */
 const char *mg_cli_find_resume(int argc, char **argv);

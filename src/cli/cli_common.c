@@ -167,6 +167,32 @@ int mg_cli_load_model(const char *path, const char *json, const char *source, mg
     return rc == MG_EIO ? 2 : mg_err_exit_code(rc);
 }
 
+int mg_cli_add_set(const char **sets, int *n, const char *arg)
+{
+    if (*n == MG_CLI_MAX_SETS) {
+        mg_cli_error("--set: more than %d overrides (allowed: at most %d)", MG_CLI_MAX_SETS,
+                     MG_CLI_MAX_SETS);
+        return -1;
+    }
+    sets[(*n)++] = arg;
+    return 0;
+}
+
+int mg_cli_apply_sets(mg_model *m, const char *const *sets, int n)
+{
+    mg_err err = {{0}};
+    for (int k = 0; k < n; ++k) {
+        const int rc = mg_model_set(m, sets[k], &err);
+        if (rc != MG_OK) {
+            mg_cli_one_line(err.msg);
+            mg_cli_error("%s", err.msg);
+            mg_model_free(m);
+            return mg_err_exit_code(rc);
+        }
+    }
+    return 0;
+}
+
 const char *mg_cli_find_resume(int argc, char **argv)
 {
     const char *path = NULL;

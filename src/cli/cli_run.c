@@ -135,7 +135,7 @@ enum { OPT_THEORY = 2100 }; /* --theory: /theory in the file (src/io/io_h5_theor
 
 enum { OPT_CUDA_KERNEL = 2300 }; /* --cuda-kernel: the meso CUDA kernel (kernels/backend_cuda.cu) */
 
-enum { OPT_SET = 2200, MAX_SETS = 256 }; /* --set: model overrides (src/model/model_set.c) */
+enum { OPT_SET = 2200 }; /* --set: model overrides (src/model/model_set.c) */
 
 /* A slot per option code for the given[] and bad_opt[] flags of run_cli. */
 static int opt_slot(int c)
@@ -388,7 +388,7 @@ typedef struct {
     int64_t shard_index, shard_count;
     const char *ckpt_path, *resume_path;
     int no_ckpt;
-    const char *sets[MAX_SETS]; /* --set assignments, applied in order after the model is read */
+    const char *sets[MG_CLI_MAX_SETS]; /* --set assignments, applied in order after the model */
     int n_sets;
     char *resume_json, *resume_source, *resume_out;
     mg_resume *resume;   /* the checkpoint of --resume, opened once (read here, loaded by the run) */
@@ -643,13 +643,7 @@ static int parse_output_option(int c, const char *arg, run_cli *cl)
     case OPT_RESUME:
         return 0; /* read before the options (read_resume) */
     case OPT_SET:
-        if (cl->n_sets == MAX_SETS) {
-            mg_cli_error("--set: more than %d overrides (allowed: at most %d)", MAX_SETS,
-                         MAX_SETS);
-            return -1;
-        }
-        cl->sets[cl->n_sets++] = arg;
-        return 0;
+        return mg_cli_add_set(cl->sets, &cl->n_sets, arg);
     default:
         return 1;
     }
@@ -747,7 +741,6 @@ static void resolve_shard(run_cli *cl)
  * Returns -1 with *m loaded, or the exit status after an error line (*m freed). */
 static int resolve_model(run_cli *cl, mg_model *m)
 {
-    mg_err err = {{0}};
     int rc = mg_cli_load_model(cl->model_path, cl->resume_json,
                                cl->resume_source ? cl->resume_source : "checkpoint", m);
     free(cl->resume_json);
@@ -755,16 +748,8 @@ static int resolve_model(run_cli *cl, mg_model *m)
     cl->resume_json = cl->resume_source = NULL;
     if (rc != 0)
         return rc;
-    /* --set: checked like the model file; m->json (run key, stored model) carries them */
-    for (int k = 0; k < cl->n_sets; ++k) {
-        if ((rc = mg_model_set(m, cl->sets[k], &err)) != MG_OK) {
-            mg_cli_one_line(err.msg);
-            mg_cli_error("%s", err.msg);
-            mg_model_free(m);
-            return mg_err_exit_code(rc);
-        }
-    }
-    return -1;
+    rc = mg_cli_apply_sets(m, cl->sets, cl->n_sets);
+    return rc != 0 ? rc : -1;
 }
 
 /* Durations from the model file's "simulation" block where the user gave none (only those of a

@@ -39,6 +39,8 @@ static void switch_usage(FILE *out)
           "  --backend auto|cpu|cuda    (default auto: CUDA for the meso level when a\n"
           "                             device answers; the basin runs stay on the CPU)\n"
           "  --noise binomial|poisson   meso spike-count draw (default binomial)\n"
+          "  --set POP.PARAM=VALUE      override a model parameter (repeatable), e.g.\n"
+          "                             --set P1.N=1000, --set 'PROJ[P1->P2].J=-0.0215'\n"
           "  --out FILE.h5              output file (default <model>_switch.h5)\n"
           "  --force                    overwrite an existing output file\n"
           "  --dry-run                  print the memory the state pools may need and exit\n"
@@ -101,7 +103,7 @@ enum {
     O_LEVEL = 1000, O_METHOD, O_RELERR, O_IFACES, O_SEED, O_THREADS, O_BACKEND, O_NOISE, O_OUT,
     O_FORCE, O_DRY, O_QUIET, O_SWOBS, O_SWSMOOTH, O_SWTHR, O_STATSBIN, O_DT, O_WARM, O_BREAL,
     O_BBUDGET, O_TMAX, O_TRIALS, O_PILOT, O_PTARGET, O_POOL, O_BATCH, O_BUDGET, O_BRUTE, O_HELP,
-    O_CKPT, O_NOCKPT, O_RESUME
+    O_CKPT, O_NOCKPT, O_RESUME, O_SET
 };
 
 
@@ -224,6 +226,7 @@ static const struct option switch_longopts[] = {
     {"checkpoint", required_argument, 0, O_CKPT},
     {"no-checkpoint", no_argument, 0, O_NOCKPT},
     {"resume", required_argument, 0, O_RESUME},
+    {"set", required_argument, 0, O_SET},
     {0, 0, 0, 0}};
 
 /* What the command line says, before the model is read. */
@@ -235,6 +238,8 @@ typedef struct {
     const char *out_path, *ckpt_path, *resume_path, *model_path;
     char *resume_json, *resume_source; /* the checkpoint's model (owned) */
     char resume_out[4096];             /* the checkpoint's output file */
+    const char *sets[MG_CLI_MAX_SETS]; /* --set assignments, applied in order after the model */
+    int n_sets;
 } switch_cli;
 
 static void switch_cli_free(switch_cli *cl)
@@ -328,6 +333,8 @@ static int switch_option(switch_cli *cl, int c, const char *arg, char **argv)
         return mg_cli_parse_positive_ms("--brute-time", arg, &cl->brute_ms, "> 0") ? 2 : 0;
     case O_RESUME:
         return 0; /* read before the options */
+    case O_SET:
+        return mg_cli_add_set(cl->sets, &cl->n_sets, arg) ? 2 : 0;
     case O_HELP:
         switch_usage(stdout);
         return -1;
@@ -386,14 +393,14 @@ static int parse_switch_options(switch_cli *cl, int argc, char **argv)
     return 0;
 }
 
-/* The model (file, checkpoint or the embedded B1), and what it supplies where the command line
- * is silent: the time step, warm-up, statistics bin, observable and output name. Returns 0 or
- * the exit code. */
+/* The model (file, checkpoint or the embedded B1) with the --set overrides, and what it supplies
+ * where the command line is silent: the time step, warm-up, statistics bin, observable and
+ * output name. Returns 0 or the exit code. */
 static int resolve_switch_model(switch_cli *cl, mg_model *m, char *default_out, size_t cap)
 {
     int rc = mg_cli_load_model(cl->model_path, cl->resume_json, cl->resume_source, m);
     switch_cli_free(cl);
-    if (rc != 0)
+    if (rc != 0 || (rc = mg_cli_apply_sets(m, cl->sets, cl->n_sets)) != 0)
         return rc;
     mg_ffs_opts *o = &cl->o;
     if (!cl->set_dt && m->sim.dt > 0)
