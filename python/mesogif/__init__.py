@@ -9,6 +9,7 @@ A thin layer over the C library libmesogif.so (the same code as the ``mesogif`` 
     r.to_hdf5("b1.h5");  r2 = mesogif.load("b1.h5")
     mesogif.compare(r, r2).agree
     mesogif.theory(model).fixed_points
+    mesogif.switch(model, rel_err=0.1).rate_hz                          # FFS: from low, high
     mesogif.from_nest(populations, connections)                         # PyNEST's dicts
 
 How it reaches C: **cffi in ABI mode** (``ffi.dlopen`` of libmesogif.so, with the C
@@ -29,6 +30,7 @@ from .errors import MesogifError, ModelError, OptionError, RunError
 from .model import Model
 from .result import Result, Switching, load
 from .run import run
+from .switch import Direction, SwitchResult, switch
 from .compare import Comparison, Row, compare
 from .theory import FixedPoint, PopulationTheory, Theory, theory
 from .nest import from_nest
@@ -37,4 +39,5 @@ from ._ffi import LIBRARY_PATH
 __version__ = "0.1.0"
 __all__ = ["Model", "ModelError", "MesogifError", "OptionError", "RunError", "Result",
            "Switching", "load", "run", "compare", "Comparison", "Row", "theory", "Theory",
-           "FixedPoint", "PopulationTheory", "from_nest", "LIBRARY_PATH"]
+           "FixedPoint", "PopulationTheory", "from_nest", "switch", "SwitchResult", "Direction",
+           "LIBRARY_PATH"]

@@ -20,7 +20,7 @@ import re
 from cffi import FFI
 
 # in dependency order: each header's types are known to the ones after it
-HEADERS = ("error.h", "model.h", "stats.h", "run.h", "io.h", "units.h", "theory.h")
+HEADERS = ("error.h", "model.h", "stats.h", "run.h", "ffs.h", "io.h", "units.h", "theory.h")
 
 # GSL, a dependency of the library (found through its handle): the distributions that
 # `mesogif compare` uses

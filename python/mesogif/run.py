@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import threading
 from typing import Any, Dict, Optional, Tuple, Union
 
 from ._ffi import err_msg, ffi, lib
+from ._worker import call_cancellable
 
 try:  # imported here, not in run(): a Ctrl-C during an import would leave the module broken
     from tqdm.auto import tqdm as _tqdm
@@ -153,6 +153,30 @@ def _times(o, m: Model, dt, t_sim, t_warmup, record_bin, stats_bin) -> None:
                 o.stats_bin_ms = k * o.dt_ms
 
 
+def _switch_analysis(o, m: Model, switch_observable, switch_smooth, switch_thresholds) -> None:
+    """The switching analysis into o (mg_run_opts or mg_ffs_opts: the same fields), as the
+    command line: the model's declared observable unless one is given."""
+    if switch_observable is not None:
+        if not isinstance(switch_observable, str) or len(switch_observable.encode()) >= 256:
+            raise OptionError("switch_observable: expected a string such as 'A1-A2' "
+                              "(under 256 bytes)")
+        o.switch_observable = switch_observable.encode()
+    elif m._m.switch_observable[0] != b"\0":
+        o.switch_observable = m._m.switch_observable
+    if switch_smooth is not None:
+        o.switch_smooth_ms = duration_ms("switch_smooth", switch_smooth)
+        if not o.switch_smooth_ms > 0:
+            raise OptionError(f"switch_smooth: {switch_smooth!r} (allowed: a duration > 0)")
+    if switch_thresholds is not None:
+        try:
+            lo, hi = (float(x) for x in switch_thresholds)
+        except (TypeError, ValueError):
+            raise OptionError("switch_thresholds: expected (low, high) in Hz") from None
+        if not (lo < hi and math.isfinite(lo) and math.isfinite(hi)):
+            raise OptionError(f"switch_thresholds: ({lo}, {hi}) (allowed: finite low < high)")
+        o.switch_lo, o.switch_hi = lo, hi
+
+
 class _Progress:
     """The progress callback's numbers, written by the library's thread, read by ours."""
 
@@ -226,26 +250,7 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
         if not o.psd_bin_ms > 0:
             raise OptionError(f"psd_bin: {psd_bin!r} (allowed: a duration > 0)")
     o.onesided = 1 if onesided else 0
-    if switch_observable is not None:
-        if not isinstance(switch_observable, str) or len(switch_observable.encode()) >= 256:
-            raise OptionError("switch_observable: expected a string such as 'A1-A2' "
-                              "(under 256 bytes)")
-        o.switch_observable = switch_observable.encode()
-    elif m._m.switch_observable[0] != b"\0":
-        # as the command line: the model's declared observable unless one is given
-        o.switch_observable = m._m.switch_observable
-    if switch_smooth is not None:
-        o.switch_smooth_ms = duration_ms("switch_smooth", switch_smooth)
-        if not o.switch_smooth_ms > 0:
-            raise OptionError(f"switch_smooth: {switch_smooth!r} (allowed: a duration > 0)")
-    if switch_thresholds is not None:
-        try:
-            lo, hi = (float(x) for x in switch_thresholds)
-        except (TypeError, ValueError):
-            raise OptionError("switch_thresholds: expected (low, high) in Hz") from None
-        if not (lo < hi and math.isfinite(lo) and math.isfinite(hi)):
-            raise OptionError(f"switch_thresholds: ({lo}, {hi}) (allowed: finite low < high)")
-        o.switch_lo, o.switch_hi = lo, hi
+    _switch_analysis(o, m, switch_observable, switch_smooth, switch_thresholds)
     if hist_max is not None:
         o.hist_max_hz = frequency_hz("hist_max", hist_max)
         if not o.hist_max_hz > 0:
@@ -288,40 +293,26 @@ def run(model: Any = None, level: str = "meso", realizations: int = 1000,
     o.progress = on_progress
     o.cancel = cancel
     res = ffi.new("mg_result *")
-    outcome: Dict[str, Any] = {}
-
-    def work():
-        # the closure keeps everything the library points to alive while it runs (a struct
-        # field does not keep a cffi object alive)
-        outcome["keep"] = (m, o, res, err, cancel, on_progress)
-        outcome["rc"] = lib.mg_run(m._m, o, res, err)
-
     bar = None
     if progress and _tqdm is not None:
         bar = _tqdm(total=state.total, unit="real", desc=f"mesogif {level}", leave=True)
-    worker = threading.Thread(target=work, name="mesogif.run", daemon=True)
-    interrupted = False
+
+    def call():
+        # the closure keeps everything the library points to alive while it runs (a struct
+        # field does not keep a cffi object alive)
+        keep = (m, o, res, err, cancel, on_progress)  # noqa: F841
+        return lib.mg_run(m._m, o, res, err)
+
+    def poll():
+        if bar is not None and state.done > bar.n:
+            bar.update(state.done - bar.n)
+
     try:
-        worker.start()
-        while worker.is_alive():
-            worker.join(0.1)
-            if bar is not None and state.done > bar.n:
-                bar.update(state.done - bar.n)
-    except KeyboardInterrupt:
-        interrupted = True
+        rc, interrupted = call_cancellable(call, cancel, "mesogif.run", poll)
     finally:
-        # whatever ended the wait (Ctrl-C at any point, another exception): cancel, and never
-        # leave while the library still runs on this call's memory; further Ctrl-Cs are absorbed
-        if worker.is_alive():
-            cancel[0] = 1
-        while worker.is_alive():
-            try:
-                worker.join(0.1)
-            except KeyboardInterrupt:
-                interrupted = True
         if bar is not None:
             bar.close()
-    rc = outcome.get("rc", lib.MG_EINTR)
+    rc = lib.MG_EINTR if rc is None else rc
     if rc == lib.MG_ENUM:
         # a numerical fault: a partial result is held; free it and report
         lib.mg_result_free(res)

@@ -12,12 +12,14 @@ from mesogif._ffi import ffi
 
 STRUCTS = ["mg_err", "mg_pop", "mg_proj", "mg_sim_defaults", "mg_model", "mg_stats_cfg",
            "mg_stats_layout", "mg_stats", "mg_progress", "mg_run_opts", "mg_resolved",
-           "mg_spikes", "mg_result", "mg_renewal", "mg_fixed_point", "mg_fixed_points"]
+           "mg_spikes", "mg_result", "mg_renewal", "mg_fixed_point", "mg_fixed_points",
+           "mg_ffs_opts", "mg_ffs_result"]
 
 
 def test_struct_layouts_match_the_headers(tmp_path):
     lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "mesogif/run.h"',
-             '#include "mesogif/io.h"', '#include "mesogif/theory.h"', 'int main(void) {']
+             '#include "mesogif/io.h"', '#include "mesogif/theory.h"',
+             '#include "mesogif/ffs.h"', 'int main(void) {']
     expected = []
     for s in STRUCTS:
         t = ffi.typeof(s)
