@@ -2,10 +2,14 @@
 command line's bits (rates, intervals, interfaces, stage tallies), the file written with out=
 holds the command line's /switching/ffs, and bad options raise the command line's messages.
 Seeded and compared bitwise: nothing here can fail by chance."""
+import os
+import subprocess
+import sys
+
 import h5py
 import numpy as np
 import pytest
-from conftest import cli
+from conftest import ROOT, cli
 
 import mesogif
 
@@ -68,3 +72,41 @@ def test_bad_options_raise_the_cli_message(tmp_path, opts, cli_opts, word):
     p = cli("switch", *cli_opts, "--out", tmp_path / "bad.h5", check=False)
     assert p.returncode == 2 and word in p.stderr
     assert not (tmp_path / "bad.h5").exists()
+
+
+CANCEL_SCRIPT = r"""
+import json, os, signal, sys, threading, time
+import mesogif
+root, out = sys.argv[1], sys.argv[2]
+m = json.load(open(os.path.join(root, "data", "models", "bistable_b1.json")))
+for p in m["populations"]:
+    p["N"] = 10000
+for q in m["projections"]:
+    q["J"] = -0.043 * 500 / 10000
+model = mesogif.Model.from_dict(m)  # a state lasts about 10^6 s: only the flag ends it in time
+timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+t0 = time.monotonic()
+timer.start()
+try:
+    mesogif.switch(model, threads=2, progress=False, out=out)
+    print("not cancelled")
+except KeyboardInterrupt:
+    print("cancelled after %.2f s" % (time.monotonic() - t0))
+assert not os.path.exists(out) and not os.path.exists(out + ".partial")
+r = mesogif.switch(None, seed=9, rel_err=0.3, basin_realizations=16, basin_budget="300s",
+                   trials=64, pilot=16, threads=2, progress=False)
+print("after", r.rate_hz.shape)
+"""
+
+
+def test_ctrl_c_cancels_the_estimate(tmp_path):
+    """Ctrl-C (SIGINT) half a second into an estimate that would take days, in a process of its
+    own: KeyboardInterrupt within a few seconds (a round of basin runs completes first, about a
+    second), no file, and the next estimate runs."""
+    p = subprocess.run([sys.executable, "-c", CANCEL_SCRIPT, ROOT, str(tmp_path / "never.h5")],
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")))
+    assert p.returncode == 0, p.stdout + p.stderr
+    line = [l for l in p.stdout.split("\n") if l.startswith("cancelled after")]
+    assert len(line) == 1 and float(line[0].split()[2]) < 5.0, p.stdout
+    assert "after (2,)" in p.stdout
