@@ -119,37 +119,29 @@ static int check_pop_name(const char *name, const char *path, mg_err *err)
     return MG_OK;
 }
 
-static int parse_population(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
+/* "name": the key's own type check, then the characters a group name cannot hold. */
+static int read_pop_name(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
 {
-    static const mg_json_num_field f[] = {
-        {"tau_m", offsetof(mg_pop, tau_m), 1, 0.0, MG_JSON_POS, "number > 0, ms"},
-        {"C_m", offsetof(mg_pop, C_m), 1, 0.0, MG_JSON_POS, "number > 0, pF"},
-        {"E_L", offsetof(mg_pop, E_L), 0, 0.0, MG_JSON_ANY, "number, mV, default 0"},
-        {"V_reset", offsetof(mg_pop, V_reset), 1, 0.0, MG_JSON_ANY, "number, mV"},
-        {"V_T_star", offsetof(mg_pop, V_T_star), 1, 0.0, MG_JSON_ANY, "number, mV"},
-        {"Delta_V", offsetof(mg_pop, Delta_V), 1, 0.0, MG_JSON_POS, "number > 0, mV"},
-        {"lambda_0", offsetof(mg_pop, lambda_0), 1, 0.0, MG_JSON_POS, "number > 0, Hz (1/s)"},
-        {"t_ref", offsetof(mg_pop, t_ref), 1, 0.0, MG_JSON_NONNEG, "number >= 0, ms"},
-        {"I_e", offsetof(mg_pop, I_e), 0, 0.0, MG_JSON_ANY, "number, pA, default 0"},
-    };
-    char name_allowed[96], kp[MG_JSON_PATH_LEN], ep[MG_JSON_PATH_LEN];
-    char sfa_allowed[96];
-    long long N = 0, K = -1;
-    int found, rc, n_tau = 0, n_q = 0;
+    char name_allowed[96], kp[MG_JSON_PATH_LEN];
+    int found, rc;
 
     snprintf(name_allowed, sizeof name_allowed, "string of 1..%d characters, no '/', unique",
              MG_NAME_MAX - 1);
-    snprintf(sfa_allowed, sizeof sfa_allowed, "array of 0..%d numbers", MG_SFA_MAX);
-
-    if ((rc = mg_json_check_keys(obj, path, pop_keys, COUNT(pop_keys), err)) != MG_OK)
-        return rc;
     if ((rc = mg_json_name(obj, path, "name", name_allowed, 1, p->name, &found, err)) != MG_OK)
         return rc;
     mg_json_key(kp, path, "name");
-    if ((rc = check_pop_name(p->name, kp, err)) != MG_OK)
-        return rc;
+    return check_pop_name(p->name, kp, err);
+}
 
-    rc = mg_json_integer(obj, path, "N", "integer 1..1000000000", 1, &N, &found, err);
+/* "N": read as a 64-bit integer so that a huge value is reported as out of range, not as a
+ * wrong type. */
+static int read_pop_size(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
+{
+    char kp[MG_JSON_PATH_LEN];
+    long long N = 0;
+    int found;
+
+    int rc = mg_json_integer(obj, path, "N", "integer 1..1000000000", 1, &N, &found, err);
     if (rc != MG_OK)
         return rc;
     if (N < 1 || N > N_MAX) {
@@ -158,11 +150,17 @@ static int parse_population(const json_t *obj, const char *path, mg_pop *p, mg_e
                             "%lld neurons is out of range (allowed: integer 1..1000000000)", N);
     }
     p->N = (int64_t)N;
+    return MG_OK;
+}
 
-    if ((rc = mg_json_read_numbers(obj, path, f, COUNT(f), p, err)) != MG_OK)
-        return rc;
+/* Adaptation kernels (MODEL.md §1.1): jump q_sfa (mV) decaying with tau_sfa (ms); the two
+ * arrays pair up entry by entry, hence equal lengths. */
+static int read_pop_sfa(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
+{
+    char sfa_allowed[96], kp[MG_JSON_PATH_LEN], ep[MG_JSON_PATH_LEN];
+    int found, rc, n_tau = 0, n_q = 0;
 
-    /* Adaptation kernels (MODEL.md §1.1): jump q_sfa (mV) decaying with tau_sfa (ms). */
+    snprintf(sfa_allowed, sizeof sfa_allowed, "array of 0..%d numbers", MG_SFA_MAX);
     rc = mg_json_numbers(obj, path, "tau_sfa", sfa_allowed, 0, MG_SFA_MAX, p->tau_sfa, NULL, &n_tau,
                          &found, err);
     if (rc != MG_OK)
@@ -187,9 +185,19 @@ static int parse_population(const json_t *obj, const char *path, mg_pop *p, mg_e
         }
     }
     p->n_sfa = n_tau;
+    return MG_OK;
+}
 
-    rc = mg_json_integer(obj, path, "len_kernel", "-1 (automatic) or integer 1..2147483647", 0, &K,
-                         &found, err);
+/* "len_kernel": -1 (the default) lets model_derive choose the history length; otherwise the
+ * length must fit the int indices of the history slots. */
+static int read_pop_len_kernel(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
+{
+    char kp[MG_JSON_PATH_LEN];
+    long long K = -1;
+    int found;
+
+    int rc = mg_json_integer(obj, path, "len_kernel", "-1 (automatic) or integer 1..2147483647",
+                             0, &K, &found, err);
     if (rc != MG_OK)
         return rc;
     if (K != -1 && (K < 1 || K > LEN_KERNEL_MAX)) {
@@ -200,19 +208,56 @@ static int parse_population(const json_t *obj, const char *path, mg_pop *p, mg_e
                             K);
     }
     p->len_kernel = (int64_t)K;
-
-    json_t *step = NULL;
-    rc = mg_json_container(obj, path, "step_current",
-                           "object with amplitude_times (ms) and "
-                           "amplitude_values (pA)",
-                           0, JSON_OBJECT, &step, err);
-    if (rc != MG_OK)
-        return rc;
-    if (step) {
-        mg_json_key(kp, path, "step_current");
-        return parse_step_current(step, kp, p, err);
-    }
     return MG_OK;
+}
+
+/* "step_current": optional; absent leaves the population without steps. */
+static int read_pop_step_current(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
+{
+    char kp[MG_JSON_PATH_LEN];
+    json_t *step = NULL;
+
+    int rc = mg_json_container(obj, path, "step_current",
+                               "object with amplitude_times (ms) and "
+                               "amplitude_values (pA)",
+                               0, JSON_OBJECT, &step, err);
+    if (rc != MG_OK || !step)
+        return rc;
+    mg_json_key(kp, path, "step_current");
+    return parse_step_current(step, kp, p, err);
+}
+
+/* One population. The parts are read in the order of the checks before the split (keys, name,
+ * N, the scalar parameters, sfa, len_kernel, step_current), so the first error reported for a
+ * file with several stays the same. */
+static int parse_population(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
+{
+    static const mg_json_num_field f[] = {
+        {"tau_m", offsetof(mg_pop, tau_m), 1, 0.0, MG_JSON_POS, "number > 0, ms"},
+        {"C_m", offsetof(mg_pop, C_m), 1, 0.0, MG_JSON_POS, "number > 0, pF"},
+        {"E_L", offsetof(mg_pop, E_L), 0, 0.0, MG_JSON_ANY, "number, mV, default 0"},
+        {"V_reset", offsetof(mg_pop, V_reset), 1, 0.0, MG_JSON_ANY, "number, mV"},
+        {"V_T_star", offsetof(mg_pop, V_T_star), 1, 0.0, MG_JSON_ANY, "number, mV"},
+        {"Delta_V", offsetof(mg_pop, Delta_V), 1, 0.0, MG_JSON_POS, "number > 0, mV"},
+        {"lambda_0", offsetof(mg_pop, lambda_0), 1, 0.0, MG_JSON_POS, "number > 0, Hz (1/s)"},
+        {"t_ref", offsetof(mg_pop, t_ref), 1, 0.0, MG_JSON_NONNEG, "number >= 0, ms"},
+        {"I_e", offsetof(mg_pop, I_e), 0, 0.0, MG_JSON_ANY, "number, pA, default 0"},
+    };
+    int rc;
+
+    if ((rc = mg_json_check_keys(obj, path, pop_keys, COUNT(pop_keys), err)) != MG_OK)
+        return rc;
+    if ((rc = read_pop_name(obj, path, p, err)) != MG_OK)
+        return rc;
+    if ((rc = read_pop_size(obj, path, p, err)) != MG_OK)
+        return rc;
+    if ((rc = mg_json_read_numbers(obj, path, f, COUNT(f), p, err)) != MG_OK)
+        return rc;
+    if ((rc = read_pop_sfa(obj, path, p, err)) != MG_OK)
+        return rc;
+    if ((rc = read_pop_len_kernel(obj, path, p, err)) != MG_OK)
+        return rc;
+    return read_pop_step_current(obj, path, p, err);
 }
 
 /* ', '-separated quoted population names for "(allowed: ...)"; cut with "..." when long. */
@@ -249,7 +294,88 @@ static int resolve_pop(const json_t *obj, const char *path, const char *key, con
     return MG_OK;
 }
 
-/* One projection; m->pops is complete (needed for names and for C_m of the target). */
+/* The strength: exactly one of "J" (mV) or NEST's "weight" (pA), the latter converted to J.
+ * Needs q->tau_syn and q->target already read. */
+static int read_proj_strength(const json_t *obj, const char *path, const mg_model *m,
+                              mg_proj *q, mg_err *err)
+{
+    const char *jw_allowed = "exactly one of \"J\" (mV, PSP area per presynaptic spike) or "
+                             "\"weight\" (pA, NEST per-connection weight, needs tau_syn > 0)";
+    char kp[MG_JSON_PATH_LEN];
+    int found;
+
+    int has_J = json_object_get(obj, "J") != NULL;
+    int has_w = json_object_get(obj, "weight") != NULL;
+    if (has_J && has_w)
+        return mg_json_fail(err, path, "both \"J\" and \"weight\" given (allowed: %s)", jw_allowed);
+    if (!has_J && !has_w)
+        return mg_json_fail(err, path, "missing required key \"J\" or \"weight\" (allowed: %s)",
+                            jw_allowed);
+    if (has_J)
+        return mg_json_number(obj, path, "J", "number, mV", 1, &q->J, &found, err);
+    double w = 0.0;
+    int rc = mg_json_number(obj, path, "weight", "number, pA", 1, &w, &found, err);
+    if (rc != MG_OK)
+        return rc;
+    if (!(q->tau_syn > 0.0)) {
+        mg_json_key(kp, path, "weight");
+        return mg_json_fail(err, kp,
+                            "cannot be converted to J = weight * tau_syn / C_m when tau_syn "
+                            "= 0 (allowed: \"weight\" with tau_syn > 0, or \"J\" in mV)");
+    }
+    /* NEST gif_psc_exp: a spike adds weight (pA) to an exponential current of time
+     * constant tau_syn, whose charge weight*tau_syn (pA*ms = fC) moves V by
+     * weight*tau_syn/C_m (mV): the PSP area J of MODEL.md §1.1. */
+    q->J = w * q->tau_syn / m->pops[q->target].C_m;
+    return MG_OK;
+}
+
+/* "rule": optional (absent = auto); a misspelt name gets the closest known one as a hint. */
+static int read_proj_rule(const json_t *obj, const char *path, mg_proj *q, mg_err *err)
+{
+    char list[160], kp[MG_JSON_PATH_LEN];
+
+    q->rule = MG_RULE_AUTO;
+    json_t *r = json_object_get(obj, "rule");
+    if (!r)
+        return MG_OK;
+    mg_json_join(list, sizeof list, rule_names, COUNT(rule_names));
+    mg_json_key(kp, path, "rule");
+    if (!json_is_string(r))
+        return mg_json_wrong_type(err, kp, "a string", r, list);
+    const char *s = json_string_value(r);
+    int k = -1;
+    for (size_t i = 0; i < COUNT(rule_names); i++)
+        if (strcmp(s, rule_names[i]) == 0)
+            k = (int)i;
+    if (k < 0) {
+        const char *sug = mg_json_closest(s, rule_names, COUNT(rule_names));
+        char hint[96] = "";
+        if (sug)
+            snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", sug);
+        return mg_json_fail(err, kp, "unknown rule \"%.80s\"%s (allowed: %s)", s, hint, list);
+    }
+    q->rule = (mg_rule)k;
+    return MG_OK;
+}
+
+/* all_to_all connects every pair, so a p below 1 would be silently ignored: refuse it. */
+static int check_proj_rule_p(const char *path, const mg_proj *q, mg_err *err)
+{
+    char kp[MG_JSON_PATH_LEN];
+
+    if (q->rule != MG_RULE_ALL_TO_ALL || q->p == 1.0)
+        return MG_OK;
+    mg_json_key(kp, path, "rule");
+    return mg_json_fail(err, kp,
+                        "\"all_to_all\" needs p = 1, but p = %g (allowed: all_to_all with "
+                        "p = 1; fixed_indegree, pairwise_bernoulli or auto for p < 1)",
+                        q->p);
+}
+
+/* One projection; m->pops is complete (needed for names and for C_m of the target). The
+ * parts are read in the order of the checks before the split, so the first error reported
+ * stays the same. */
 static int parse_projection(const json_t *obj, const char *path, const mg_model *m, mg_proj *q,
                             mg_err *err)
 {
@@ -259,10 +385,7 @@ static int parse_projection(const json_t *obj, const char *path, const mg_model 
         {"tau_syn", offsetof(mg_proj, tau_syn), 1, 0.0, MG_JSON_NONNEG,
          "number >= 0, ms (0 = delta synapse)"},
     };
-    const char *jw_allowed = "exactly one of \"J\" (mV, PSP area per presynaptic spike) or "
-                             "\"weight\" (pA, NEST per-connection weight, needs tau_syn > 0)";
-    char kp[MG_JSON_PATH_LEN];
-    int rc, found;
+    int rc;
 
     if ((rc = mg_json_check_keys(obj, path, proj_keys, COUNT(proj_keys), err)) != MG_OK)
         return rc;
@@ -272,65 +395,11 @@ static int parse_projection(const json_t *obj, const char *path, const mg_model 
         return rc;
     if ((rc = mg_json_read_numbers(obj, path, f, COUNT(f), q, err)) != MG_OK)
         return rc;
-
-    int has_J = json_object_get(obj, "J") != NULL;
-    int has_w = json_object_get(obj, "weight") != NULL;
-    if (has_J && has_w)
-        return mg_json_fail(err, path, "both \"J\" and \"weight\" given (allowed: %s)", jw_allowed);
-    if (!has_J && !has_w)
-        return mg_json_fail(err, path, "missing required key \"J\" or \"weight\" (allowed: %s)",
-                            jw_allowed);
-    if (has_J) {
-        rc = mg_json_number(obj, path, "J", "number, mV", 1, &q->J, &found, err);
-        if (rc != MG_OK)
-            return rc;
-    } else {
-        double w = 0.0;
-        rc = mg_json_number(obj, path, "weight", "number, pA", 1, &w, &found, err);
-        if (rc != MG_OK)
-            return rc;
-        if (!(q->tau_syn > 0.0)) {
-            mg_json_key(kp, path, "weight");
-            return mg_json_fail(err, kp,
-                                "cannot be converted to J = weight * tau_syn / C_m when tau_syn "
-                                "= 0 (allowed: \"weight\" with tau_syn > 0, or \"J\" in mV)");
-        }
-        /* NEST gif_psc_exp: a spike adds weight (pA) to an exponential current of time
-         * constant tau_syn, whose charge weight*tau_syn (pA*ms = fC) moves V by
-         * weight*tau_syn/C_m (mV): the PSP area J of MODEL.md §1.1. */
-        q->J = w * q->tau_syn / m->pops[q->target].C_m;
-    }
-
-    q->rule = MG_RULE_AUTO;
-    json_t *r = json_object_get(obj, "rule");
-    if (r) {
-        char list[160];
-        mg_json_join(list, sizeof list, rule_names, COUNT(rule_names));
-        mg_json_key(kp, path, "rule");
-        if (!json_is_string(r))
-            return mg_json_wrong_type(err, kp, "a string", r, list);
-        const char *s = json_string_value(r);
-        int k = -1;
-        for (size_t i = 0; i < COUNT(rule_names); i++)
-            if (strcmp(s, rule_names[i]) == 0)
-                k = (int)i;
-        if (k < 0) {
-            const char *sug = mg_json_closest(s, rule_names, COUNT(rule_names));
-            char hint[96] = "";
-            if (sug)
-                snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", sug);
-            return mg_json_fail(err, kp, "unknown rule \"%.80s\"%s (allowed: %s)", s, hint, list);
-        }
-        q->rule = (mg_rule)k;
-    }
-    if (q->rule == MG_RULE_ALL_TO_ALL && q->p != 1.0) {
-        mg_json_key(kp, path, "rule");
-        return mg_json_fail(err, kp,
-                            "\"all_to_all\" needs p = 1, but p = %g (allowed: all_to_all with "
-                            "p = 1; fixed_indegree, pairwise_bernoulli or auto for p < 1)",
-                            q->p);
-    }
-    return MG_OK;
+    if ((rc = read_proj_strength(obj, path, m, q, err)) != MG_OK)
+        return rc;
+    if ((rc = read_proj_rule(obj, path, q, err)) != MG_OK)
+        return rc;
+    return check_proj_rule_p(path, q, err);
 }
 
 /* The default name: the file's base name without directory and ".json". */
