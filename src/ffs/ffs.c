@@ -109,73 +109,119 @@ static double hist_quantile(const run_ctx *X, int d, double q)
     return lo;
 }
 
-static int basin_phase(run_ctx *X, mg_err *err)
+/* Steps of one basin round (FFS_ROUND_S simulated), a whole number of stats bins so that the
+ * histogram and the count stay bin-aligned. */
+static int64_t round_steps(const mg_ffs_job *J)
+{
+    const int64_t st_L = J->lc.st_L;
+    const double step_s = J->o.dt_ms * 1e-3;
+    return (int64_t)ceil(FFS_ROUND_S / step_s / (double)st_L) * st_L;
+}
+
+/* Steps of the warm-up, rounded up to whole stats bins (the 1e-9 keeps an exact multiple
+ * from gaining a bin through rounding). */
+static int64_t warmup_steps(const mg_ffs_job *J)
+{
+    const int64_t st_L = J->lc.st_L;
+    return (int64_t)ceil(J->o.t_warmup_ms / J->o.dt_ms / (double)st_L - 1e-9) * st_L;
+}
+
+/* Auto lambda_0 of direction d from the exploration histogram (FFS_Q0 quantile). */
+static int auto_first_interface(run_ctx *X, int d, double delta, int64_t t_explore,
+                                mg_err *err)
 {
     mg_ffs_job *J = &X->J;
     const mg_ffs_opts *o = &J->o;
+    double q = hist_quantile(X, d, FFS_Q0);
+    if (isnan(q))
+        return mg_err_set(err, MG_EINVAL, "no basin realization was in state %s after "
+                          "the warm-up (%lld realizations, %g s each): the model may "
+                          "have no %s state with these --switch-thresholds (%g,%g Hz)",
+                          dir_name(d), (long long)o->basin_realizations,
+                          (double)t_explore * (o->dt_ms * 1e-3), dir_name(d), J->lc.lo,
+                          J->lc.hi);
+    if (q > J->lam_thr[d] + delta) {
+        /* the basin reaches past its threshold often: A is the threshold's, exactly the
+         * state of `run` */
+        J->lam0[d] = q < J->lam_B[d] - delta ? q : J->lam_B[d] - delta;
+        return MG_OK;
+    }
+    /* the basin lies deep inside the threshold: A becomes its core, the median of lambda in
+     * state A (docs/SWITCHING.md, "Basin core") */
+    double core = hist_quantile(X, d, 0.5);
+    J->lam_A[d] = core < J->lam_thr[d] ? core : J->lam_thr[d];
+    J->lam0[d] = q > J->lam_A[d] + delta ? q : J->lam_A[d] + delta;
+    logf_(o, "from %s: basin core at %g Hz (the threshold %g Hz is rarely reached)",
+          dir_name(d), obs_of(d, J->lam_A[d]), obs_of(d, J->lam_thr[d]));
+    return MG_OK;
+}
+
+/* lambda_0 of direction d: the first of --interfaces when given, else auto. */
+static int place_first_interface(run_ctx *X, int d, int64_t t_explore, mg_err *err)
+{
+    mg_ffs_job *J = &X->J;
+    const mg_ffs_opts *o = &J->o;
+    /* taken before auto placement may move lam_A to the basin core */
+    const double delta = (J->lam_B[d] - J->lam_A[d]) / 200.0;
+    if (o->n_interfaces > 0) {
+        J->lam0[d] = d == 0 ? o->interfaces[0] : -o->interfaces[o->n_interfaces - 1];
+    } else {
+        int rc = auto_first_interface(X, d, delta, t_explore, err);
+        if (rc != MG_OK)
+            return rc;
+    }
+    logf_(o, "from %s: first interface at %g Hz", dir_name(d), obs_of(d, J->lam0[d]));
+    return MG_OK;
+}
+
+/* Warm-up and exploration round, then lambda_0 of both directions. */
+static int explore_basins(run_ctx *X, int64_t warm, int64_t t_explore, mg_err *err)
+{
+    mg_ffs_job *J = &X->J;
     const int64_t st_L = J->lc.st_L;
-    const double step_s = o->dt_ms * 1e-3;
-    const int64_t round = (int64_t)ceil(FFS_ROUND_S / step_s / (double)st_L) * st_L;
-    int64_t warm = (int64_t)ceil(o->t_warmup_ms / o->dt_ms / (double)st_L - 1e-9) * st_L;
-    int64_t t_explore = warm + round;
-    int rc;
-    if (X->explored)
-        goto counting;
     /* the histogram starts after the warm-up, the count after the exploration round */
     J->b_hist = warm / st_L;
     J->b_count = INT64_MAX;
     J->lam0[0] = J->lam0[1] = INFINITY;
-    rc = basin_to(X, t_explore, err);
+    int rc = basin_to(X, t_explore, err);
     if (rc != MG_OK)
         return rc;
-    const double delta[2] = {(J->lam_B[0] - J->lam_A[0]) / 200.0,
-                             (J->lam_B[1] - J->lam_A[1]) / 200.0};
     for (int d = 0; d < 2; ++d) {
-        if (o->n_interfaces > 0) {
-            J->lam0[d] = d == 0 ? o->interfaces[0] : -o->interfaces[o->n_interfaces - 1];
-        } else {
-            double q = hist_quantile(X, d, FFS_Q0);
-            if (isnan(q))
-                return mg_err_set(err, MG_EINVAL, "no basin realization was in state %s after "
-                                  "the warm-up (%lld realizations, %g s each): the model may "
-                                  "have no %s state with these --switch-thresholds (%g,%g Hz)",
-                                  dir_name(d), (long long)o->basin_realizations,
-                                  (double)t_explore * step_s, dir_name(d), J->lc.lo, J->lc.hi);
-            if (q > J->lam_thr[d] + delta[d]) {
-                /* the basin reaches past its threshold often: A is the threshold's, exactly the
-                 * state of `run` */
-                J->lam0[d] = q < J->lam_B[d] - delta[d] ? q : J->lam_B[d] - delta[d];
-            } else {
-                /* the basin lies deep inside the threshold: A becomes its core, the median of
-                 * lambda in state A (docs/SWITCHING.md, "Basin core") */
-                double core = hist_quantile(X, d, 0.5);
-                J->lam_A[d] = core < J->lam_thr[d] ? core : J->lam_thr[d];
-                J->lam0[d] = q > J->lam_A[d] + delta[d] ? q : J->lam_A[d] + delta[d];
-                logf_(o, "from %s: basin core at %g Hz (the threshold %g Hz is rarely reached)",
-                      dir_name(d), obs_of(d, J->lam_A[d]), obs_of(d, J->lam_thr[d]));
-            }
-        }
-        logf_(o, "from %s: first interface at %g Hz", dir_name(d), obs_of(d, J->lam0[d]));
+        rc = place_first_interface(X, d, t_explore, err);
+        if (rc != MG_OK)
+            return rc;
     }
     J->b_count = t_explore / st_L;
     X->explored = 1;
-counting:
-    if (X->basin_done)
-        return MG_OK;
+    return MG_OK;
+}
+
+/* Whether both fluxes are known well enough: FFS_MIN_CROSS crossings each and a relative
+ * variance within (rel_err / 2)^2, half the rate's error budget. */
+static int fluxes_known(const run_ctx *X)
+{
+    const mg_ffs_opts *o = &X->J.o;
+    int done = 1;
+    for (int d = 0; d < 2; ++d) {
+        double flux, rv, T;
+        int64_t C;
+        mg_ffs_flux(X, d, &flux, &rv, &C, &T);
+        if (C < FFS_MIN_CROSS || rv > o->rel_err * o->rel_err / 4.0)
+            done = 0;
+    }
+    return done;
+}
+
+/* Counting rounds of the basin runs until the fluxes are known or the basin budget is spent. */
+static int count_crossings(run_ctx *X, int64_t round, mg_err *err)
+{
+    const mg_ffs_opts *o = &X->J.o;
     for (;;) {
-        int done = 1;
-        for (int d = 0; d < 2; ++d) {
-            double flux, rv, T;
-            int64_t C;
-            mg_ffs_flux(X, d, &flux, &rv, &C, &T);
-            if (C < FFS_MIN_CROSS || rv > o->rel_err * o->rel_err / 4.0)
-                done = 0;
-        }
-        if (done || X->r->basin_s >= o->basin_budget_s)
-            break;
+        if (fluxes_known(X) || X->r->basin_s >= o->basin_budget_s)
+            return MG_OK;
         if (o->cancel && *o->cancel)
             return mg_err_set(err, MG_EINTR, "interrupted");
-        rc = basin_to(X, X->br[0].t + round, err);
+        int rc = basin_to(X, X->br[0].t + round, err);
         if (rc != MG_OK)
             return rc;
         double f0, r0, T0, f1, r1, T1;
@@ -185,6 +231,14 @@ counting:
         logf_(o, "basin runs: %.4g s simulated; crossings from low %lld in %.4g s, from high "
               "%lld in %.4g s", X->r->basin_s, (long long)C0, T0, (long long)C1, T1);
     }
+}
+
+/* After counting: a direction without a single crossing has no flux (an error); one whose
+ * flux missed its error budget is reported but kept. */
+static int check_fluxes(const run_ctx *X, mg_err *err)
+{
+    const mg_ffs_job *J = &X->J;
+    const mg_ffs_opts *o = &J->o;
     for (int d = 0; d < 2; ++d) {
         double flux, rv, T;
         int64_t C;
@@ -200,21 +254,38 @@ counting:
             logf_(o, "warning: from %s: the flux is known to %.3g only (basin budget %g s "
                   "spent)", dir_name(d), sqrt(rv), o->basin_budget_s);
     }
+    return MG_OK;
+}
+
+/* Phase 1 (file comment). A resumed run skips the parts its checkpoint says are done. */
+static int basin_phase(run_ctx *X, mg_err *err)
+{
+    const int64_t round = round_steps(&X->J);
+    int rc;
+    if (!X->explored) {
+        const int64_t warm = warmup_steps(&X->J);
+        rc = explore_basins(X, warm, warm + round, err);
+        if (rc != MG_OK)
+            return rc;
+    }
+    if (X->basin_done)
+        return MG_OK;
+    rc = count_crossings(X, round, err);
+    if (rc != MG_OK)
+        return rc;
+    rc = check_fluxes(X, err);
+    if (rc != MG_OK)
+        return rc;
     X->basin_done = 1;
     return MG_OK;
 }
 
-/* Run `n` more trials of stage i of direction d (pilot: no stage bookkeeping; the largest
- * lambdas go to max_out[n]). */
-static int run_trials(run_ctx *X, int d, int i, int64_t n, int pilot, double lam_next,
-                      double *max_out, mg_err *err)
+/* Refuse a batch that cannot run: no start state at interface i, or a stage past
+ * FFS_TRIALS_MAX; grow the stage's per-state counts to the pool. */
+static int check_trial_batch(run_ctx *X, int d, int i, int64_t n, int pilot, mg_err *err)
 {
-    mg_ffs_job *J = &X->J;
-    const mg_ffs_opts *o = &J->o;
-    pool *from = &X->pools[d][i];
-    pool *to = &X->pools[d][i + 1];
+    const pool *from = &X->pools[d][i];
     stage *s = &X->st[d][i];
-    const int rows = J->rows;
     if (from->n == 0)
         return mg_err_set(err, MG_EINVAL, "from %s: no stored state at interface %d", dir_name(d),
                           i);
@@ -226,62 +297,112 @@ static int run_trials(run_ctx *X, int d, int i, int64_t n, int pilot, double lam
                           FFS_TRIALS_MAX, (long long)s->S, (long long)s->M);
     if (!pilot && mg_ffs_stage_grow(s, from->n))
         return mg_err_set(err, MG_ENOMEM, "out of memory");
-    for (int64_t c0 = 0; c0 < n; c0 += X->chunk) {
-        if (o->cancel && *o->cancel)
-            return mg_err_set(err, MG_EINTR, "interrupted");
-        int m = (int)(n - c0 < X->chunk ? n - c0 : X->chunk);
-        for (int b = 0; b < m; ++b) {
-            int64_t k = k0 + c0 + b;
-            /* pilots spread over the pool; stage trials go round it */
-            int64_t c = pilot ? (k * (from->n > n ? from->n / n : 1)) % from->n : k % from->n;
-            mg_ffs_trial *tr = &X->tr[b];
-            memset(tr, 0, sizeof *tr);
-            tr->start = from->states + c * rows;
-            tr->t0 = from->t[c];
-            tr->real = mg_ffs_trial_id(d, pilot, i, k);
-            tr->cfg = c;
-            tr->end_state = pilot ? NULL : X->end_buf + (int64_t)b * rows;
-            if (from->lam[c] > lam_next) {
-                /* this state already lies past the next interface (a jump over it within one
-                 * bin): the trial succeeds at once, at this state */
-                tr->skip = 1;
-                tr->outcome = 1;
-                tr->max_lam = tr->end_lam = from->lam[c];
-                tr->end_t = from->t[c];
-                if (tr->end_state)
-                    memcpy(tr->end_state, tr->start, (size_t)rows * sizeof(double));
-            }
+    return MG_OK;
+}
+
+/* Set up X->tr[0..m) for trials k_first.. of a batch of n from interface i. */
+static void prepare_trials(run_ctx *X, int d, int i, int64_t k_first, int m, int64_t n,
+                           int pilot, double lam_next)
+{
+    const pool *from = &X->pools[d][i];
+    const int rows = X->J.rows;
+    for (int b = 0; b < m; ++b) {
+        int64_t k = k_first + b;
+        /* pilots spread over the pool; stage trials go round it */
+        int64_t c = pilot ? (k * (from->n > n ? from->n / n : 1)) % from->n : k % from->n;
+        mg_ffs_trial *tr = &X->tr[b];
+        memset(tr, 0, sizeof *tr);
+        tr->start = from->states + c * rows;
+        tr->t0 = from->t[c];
+        tr->real = mg_ffs_trial_id(d, pilot, i, k);
+        tr->cfg = c;
+        tr->end_state = pilot ? NULL : X->end_buf + (int64_t)b * rows;
+        if (from->lam[c] > lam_next) {
+            /* this state already lies past the next interface (a jump over it within one
+             * bin): the trial succeeds at once, at this state */
+            tr->skip = 1;
+            tr->outcome = 1;
+            tr->max_lam = tr->end_lam = from->lam[c];
+            tr->end_t = from->t[c];
+            if (tr->end_state)
+                memcpy(tr->end_state, tr->start, (size_t)rows * sizeof(double));
         }
-        int rc = X->eng->trials(J, X->tr, m, d, J->lam_A[d], lam_next, err);
+    }
+}
+
+/* Count one finished stage trial for its start state and its tree root; a success's end
+ * state joins the pool of interface i + 1 (while the pool has room). */
+static int book_stage_trial(run_ctx *X, int d, int i, const mg_ffs_trial *tr, mg_err *err)
+{
+    const pool *from = &X->pools[d][i];
+    pool *to = &X->pools[d][i + 1];
+    stage *s = &X->st[d][i];
+    int64_t c = tr->cfg;
+    s->M += 1;
+    s->m_c[c] += 1;
+    if (mg_ffs_stage_log(s, from->root[c], tr->outcome == 1))
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    if (tr->outcome == 1) {
+        s->S += 1;
+        s->s_c[c] += 1;
+        if (to->n < X->J.o.pool_max &&
+            mg_ffs_pool_add(to, tr->end_state, tr->end_t, tr->end_lam, from->root[c]))
+            return mg_err_set(err, MG_ENOMEM, "out of memory for the crossing states");
+    }
+    return MG_OK;
+}
+
+/* Account the simulated time of X->tr[0..m) and book them (pilots: their largest lambda, into
+ * max_out[c0..]). A trial that hit --trial-max stops the run. */
+static int book_trials(run_ctx *X, int d, int i, int64_t c0, int m, int pilot, double lam_next,
+                       double *max_out, mg_err *err)
+{
+    const mg_ffs_opts *o = &X->J.o;
+    const pool *from = &X->pools[d][i];
+    for (int b = 0; b < m; ++b) {
+        mg_ffs_trial *tr = &X->tr[b];
+        double s_sim = (double)(tr->end_t - tr->t0) * o->dt_ms * 1e-3;
+        X->spent_s += s_sim;
+        X->r->trial_s[d] += s_sim;
+        if (tr->outcome < 0)
+            return mg_err_set(err, MG_EINVAL, "from %s: a trial of stage %d ran for "
+                              "--trial-max = %g s without reaching %g Hz or falling back "
+                              "past %g Hz (raise --trial-max)", dir_name(d), i,
+                              o->trial_max_s, obs_of(d, lam_next), obs_of(d, X->J.lam_A[d]));
+        if (pilot) {
+            int64_t c = tr->cfg;
+            max_out[c0 + b] = tr->max_lam > from->lam[c] ? tr->max_lam : from->lam[c];
+            continue;
+        }
+        int rc = book_stage_trial(X, d, i, tr, err);
         if (rc != MG_OK)
             return rc;
-        for (int b = 0; b < m; ++b) {
-            mg_ffs_trial *tr = &X->tr[b];
-            double s_sim = (double)(tr->end_t - tr->t0) * o->dt_ms * 1e-3;
-            X->spent_s += s_sim;
-            X->r->trial_s[d] += s_sim;
-            int64_t c = tr->cfg;
-            if (tr->outcome < 0)
-                return mg_err_set(err, MG_EINVAL, "from %s: a trial of stage %d ran for "
-                                  "--trial-max = %g s without reaching %g Hz or falling back "
-                                  "past %g Hz (raise --trial-max)", dir_name(d), i,
-                                  o->trial_max_s, obs_of(d, lam_next), obs_of(d, J->lam_A[d]));
-            if (pilot) {
-                max_out[c0 + b] = tr->max_lam > from->lam[c] ? tr->max_lam : from->lam[c];
-                continue;
-            }
-            s->M += 1;
-            s->m_c[c] += 1;
-            if (mg_ffs_stage_log(s, from->root[c], tr->outcome == 1))
-                return mg_err_set(err, MG_ENOMEM, "out of memory");
-            if (tr->outcome == 1) {
-                s->S += 1;
-                s->s_c[c] += 1;
-                if (to->n < o->pool_max &&
-                    mg_ffs_pool_add(to, tr->end_state, tr->end_t, tr->end_lam, from->root[c]))
-                    return mg_err_set(err, MG_ENOMEM, "out of memory for the crossing states");
-            }
-        }
+    }
+    return MG_OK;
+}
+
+/* Run `n` more trials of stage i of direction d (pilot: no stage bookkeeping; the largest
+ * lambdas go to max_out[n]), in chunks of X->chunk, in trial order. */
+static int run_trials(run_ctx *X, int d, int i, int64_t n, int pilot, double lam_next,
+                      double *max_out, mg_err *err)
+{
+    mg_ffs_job *J = &X->J;
+    stage *s = &X->st[d][i];
+    int rc = check_trial_batch(X, d, i, n, pilot, err);
+    if (rc != MG_OK)
+        return rc;
+    const int64_t k0 = pilot ? 0 : s->next;
+    for (int64_t c0 = 0; c0 < n; c0 += X->chunk) {
+        if (J->o.cancel && *J->o.cancel)
+            return mg_err_set(err, MG_EINTR, "interrupted");
+        int m = (int)(n - c0 < X->chunk ? n - c0 : X->chunk);
+        prepare_trials(X, d, i, k0 + c0, m, n, pilot, lam_next);
+        rc = X->eng->trials(J, X->tr, m, d, J->lam_A[d], lam_next, err);
+        if (rc != MG_OK)
+            return rc;
+        rc = book_trials(X, d, i, c0, m, pilot, lam_next, max_out, err);
+        if (rc != MG_OK)
+            return rc;
         if (!pilot)
             s->next += m;
     }
@@ -381,70 +502,100 @@ static int build_direction(run_ctx *X, int d, mg_err *err)
     return MG_OK;
 }
 
-/* More trials where the variance is, until the rate's relative error is below rel_err. */
-static int refine_direction(run_ctx *X, int d, mg_err *err)
+/* Log the rate of direction d and its error, and say whether refining stops: the error is
+ * within rel_err, the budget is spent, or the flux alone uses up the error. Otherwise
+ * *target is the relative variance each stage may keep. */
+static int refine_should_stop(const run_ctx *X, int d, double *target)
 {
     const mg_ffs_opts *o = &X->J.o;
+    double k, sum, bv;
+    double rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
+    logf_(o, "from %s: rate %.4g Hz, relative error %.3g (stages %.3g, tree bootstrap "
+          "%.3g; round %d)", dir_name(d), k, sqrt(rv), sqrt(sum), sqrt(bv),
+          X->refine_round[d]);
+    if (sqrt(rv) <= o->rel_err)
+        return 1;
+    if (X->spent_s >= o->budget_s) {
+        logf_(o, "warning: from %s: the budget of %g simulated s is spent", dir_name(d),
+              o->budget_s);
+        return 1;
+    }
+    double flux, frv, T;
+    int64_t C;
+    mg_ffs_flux(X, d, &flux, &frv, &C, &T);
+    /* stages share what the flux leaves, with 10 % to spare */
+    double left = 0.9 * o->rel_err * o->rel_err - frv;
+    if (left <= 0) {
+        logf_(o, "warning: from %s: the flux alone has relative error %.3g > --rel-err",
+              dir_name(d), sqrt(frv));
+        return 1;
+    }
+    /* the per-stage formula drives the allocation; when the tree bootstrap finds more
+     * variance, every stage is asked for that much less */
+    double infl = bv > sum && sum > 0 ? bv / sum : 1.0;
+    *target = left / X->n_stages[d] / infl;
+    return 0;
+}
+
+/* Set each stage's goal: enough more trials (at least 8, within FFS_TRIALS_MAX) to bring its
+ * relative variance var/p^2 down to target, assuming it falls as 1/trials. */
+static void plan_refinement(run_ctx *X, int d, double target)
+{
+    for (int i = 0; i < X->n_stages[d]; ++i) {
+        stage *s = &X->st[d][i];
+        double p, var;
+        int64_t nc;
+        mg_ffs_stage_p(s, &p, &var, &nc);
+        double v = var / (p * p);
+        int64_t more = 0;
+        if (v > target) {
+            more = (int64_t)ceil((double)s->M * (v / target - 1.0));
+            more = more < 8 ? 8 : more;
+            if (s->next + more > FFS_TRIALS_MAX)
+                more = FFS_TRIALS_MAX - s->next;
+        }
+        s->goal = s->next + (more > 0 ? more : 0);
+    }
+}
+
+/* Run the planned trials of direction d, stage by stage (after a resume: those left). */
+static int run_refinement(run_ctx *X, int d, mg_err *err)
+{
+    const mg_ffs_opts *o = &X->J.o;
+    for (int i = 0; i < X->n_stages[d]; ++i) {
+        stage *s = &X->st[d][i];
+        if (s->next >= s->goal)
+            continue;
+        int rc = run_trials(X, d, i, s->goal - s->next, 0, s->lam_next, NULL, err);
+        if (rc != MG_OK)
+            return rc;
+        double p, var;
+        int64_t nc;
+        mg_ffs_stage_p(s, &p, &var, &nc);
+        logf_(o, "from %s: stage %d: %lld trials, p = %.4g +- %.2g rel (%lld start states)",
+              dir_name(d), i, (long long)s->M, p, sqrt(var) / p, (long long)nc);
+    }
+    return MG_OK;
+}
+
+/* More trials where the variance is, until the rate's relative error is below rel_err.
+ * X->plan[d] marks a round whose goals are set, so a resumed run finishes that round's plan
+ * rather than making a new one. */
+static int refine_direction(run_ctx *X, int d, mg_err *err)
+{
     if (X->dir_state[d] == 2)
         return MG_OK;
     for (; X->refine_round[d] < FFS_REFINE_ROUNDS; ++X->refine_round[d]) {
         if (!X->plan[d]) {
-            double k, sum, bv;
-            double rv = mg_ffs_rate_relvar(X, d, &k, &sum, &bv);
-            logf_(o, "from %s: rate %.4g Hz, relative error %.3g (stages %.3g, tree bootstrap "
-                  "%.3g; round %d)", dir_name(d), k, sqrt(rv), sqrt(sum), sqrt(bv),
-                  X->refine_round[d]);
-            if (sqrt(rv) <= o->rel_err)
+            double target = 0.0;
+            if (refine_should_stop(X, d, &target))
                 break;
-            if (X->spent_s >= o->budget_s) {
-                logf_(o, "warning: from %s: the budget of %g simulated s is spent", dir_name(d),
-                      o->budget_s);
-                break;
-            }
-            double flux, frv, T;
-            int64_t C;
-            mg_ffs_flux(X, d, &flux, &frv, &C, &T);
-            /* stages share what the flux leaves, with 10 % to spare */
-            double left = 0.9 * o->rel_err * o->rel_err - frv;
-            if (left <= 0) {
-                logf_(o, "warning: from %s: the flux alone has relative error %.3g > --rel-err",
-                      dir_name(d), sqrt(frv));
-                break;
-            }
-            /* the per-stage formula drives the allocation; when the tree bootstrap finds more
-             * variance, every stage is asked for that much less */
-            double infl = bv > sum && sum > 0 ? bv / sum : 1.0;
-            double target = left / X->n_stages[d] / infl;
-            for (int i = 0; i < X->n_stages[d]; ++i) {
-                stage *s = &X->st[d][i];
-                double p, var;
-                int64_t nc;
-                mg_ffs_stage_p(s, &p, &var, &nc);
-                double v = var / (p * p);
-                int64_t more = 0;
-                if (v > target) {
-                    more = (int64_t)ceil((double)s->M * (v / target - 1.0));
-                    more = more < 8 ? 8 : more;
-                    if (s->next + more > FFS_TRIALS_MAX)
-                        more = FFS_TRIALS_MAX - s->next;
-                }
-                s->goal = s->next + (more > 0 ? more : 0);
-            }
+            plan_refinement(X, d, target);
             X->plan[d] = 1;
         }
-        for (int i = 0; i < X->n_stages[d]; ++i) {
-            stage *s = &X->st[d][i];
-            if (s->next >= s->goal)
-                continue;
-            int rc = run_trials(X, d, i, s->goal - s->next, 0, s->lam_next, NULL, err);
-            if (rc != MG_OK)
-                return rc;
-            double p, var;
-            int64_t nc;
-            mg_ffs_stage_p(s, &p, &var, &nc);
-            logf_(o, "from %s: stage %d: %lld trials, p = %.4g +- %.2g rel (%lld start states)",
-                  dir_name(d), i, (long long)s->M, p, sqrt(var) / p, (long long)nc);
-        }
+        int rc = run_refinement(X, d, err);
+        if (rc != MG_OK)
+            return rc;
         X->plan[d] = 0;
     }
     X->dir_state[d] = 2;
