@@ -188,8 +188,8 @@ static int read_pop_sfa(const json_t *obj, const char *path, mg_pop *p, mg_err *
     return MG_OK;
 }
 
-/* "len_kernel": -1 (the default) lets model_derive choose the history length; otherwise the
- * length must fit the int indices of the history slots. */
+/* "len_kernel": -1 (the default) leaves the history length to src/engine/meso_derive.c;
+ * otherwise the length must fit the int indices of the history slots. */
 static int read_pop_len_kernel(const json_t *obj, const char *path, mg_pop *p, mg_err *err)
 {
     char kp[MG_JSON_PATH_LEN];
