@@ -199,6 +199,9 @@ def test_delay_shorter_than_dt_is_a_model_error():
 CANCEL_SCRIPT = r"""
 import os, signal, sys, threading, time
 import mesogif
+# Ctrl-C as an interactive Python has it: a parent that ignores SIGINT (a background job, e.g.
+# `make test &`) passes the ignore on, and Python then installs no handler
+signal.signal(signal.SIGINT, signal.default_int_handler)
 out = sys.argv[1]
 for delay in (0.05, 0.3, 0.7):
     timer = threading.Timer(delay, lambda: os.kill(os.getpid(), signal.SIGINT))

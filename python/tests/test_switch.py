@@ -77,6 +77,9 @@ def test_bad_options_raise_the_cli_message(tmp_path, opts, cli_opts, word):
 CANCEL_SCRIPT = r"""
 import json, os, signal, sys, threading, time
 import mesogif
+# Ctrl-C as an interactive Python has it: a parent that ignores SIGINT (a background job, e.g.
+# `make test &`) passes the ignore on, and Python then installs no handler
+signal.signal(signal.SIGINT, signal.default_int_handler)
 root, out = sys.argv[1], sys.argv[2]
 m = json.load(open(os.path.join(root, "data", "models", "bistable_b1.json")))
 for p in m["populations"]:
