@@ -19,22 +19,24 @@ static void cu_release(void *p)
     cudaFree(p);
 }
 
-static int cu_put(void *dst, const void *src, size_t bytes, mg_err *err)
+/* bytes from src to dst in the direction kind */
+static int cu_copy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, mg_err *err)
 {
     int rc = MG_OK;
     if (bytes > 0)
-        MG_CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+        MG_CUDA_TRY(cudaMemcpy(dst, src, bytes, kind));
 out:
     return rc;
 }
 
+static int cu_put(void *dst, const void *src, size_t bytes, mg_err *err)
+{
+    return cu_copy(dst, src, bytes, cudaMemcpyHostToDevice, err);
+}
+
 static int cu_get(void *dst, const void *src, size_t bytes, mg_err *err)
 {
-    int rc = MG_OK;
-    if (bytes > 0)
-        MG_CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
-out:
-    return rc;
+    return cu_copy(dst, src, bytes, cudaMemcpyDeviceToHost, err);
 }
 
 static int cu_fill(void *dst, int byte, size_t bytes, mg_err *err)

@@ -57,11 +57,9 @@ typedef cub::BlockScan<int, FFS_MICRO_THREADS> block_scan; /* its temporary stor
                                         *(block_scan::TempStorage *)(ctx), cnt, n)
 #include "ffs/ffs_micro_slot.h"
 
-typedef mg_ffs_micro_slot_args trial_args; /* everything a launch needs; device pointers */
-
 /* Block s: slot s of the call (src/ffs/ffs_micro_slot.h). */
 __global__ void __launch_bounds__(FFS_MICRO_THREADS)
-mg_ffs_micro_trials_kernel(trial_args A, long long steps)
+mg_ffs_micro_trials_kernel(mg_ffs_micro_slot_args A, long long steps)
 {
     __shared__ block_scan::TempStorage scan_tmp;
     __shared__ mg_ffs_micro_slot_sh sh;
@@ -70,16 +68,16 @@ mg_ffs_micro_trials_kernel(trial_args A, long long steps)
 
 static int launch(void *ctx, long long slots, long long steps, mg_err *err)
 {
-    mg_ffs_micro_trials_kernel<<<(unsigned)slots, FFS_MICRO_THREADS>>>(*(const trial_args *)ctx,
-                                                                      steps);
+    const mg_ffs_micro_slot_args *A = (const mg_ffs_micro_slot_args *)ctx;
+    mg_ffs_micro_trials_kernel<<<(unsigned)slots, FFS_MICRO_THREADS>>>(*A, steps);
     return mg_ffs_cu_launched(err);
 }
 
 /* A launch's arguments but the list: the network and the slots' buffers of setup. */
-static trial_args args_of(const mg_ffs_job *J)
+static mg_ffs_micro_slot_args args_of(const mg_ffs_job *J)
 {
     const dev_ctx *D = (const dev_ctx *)J->dev;
-    trial_args A;
+    mg_ffs_micro_slot_args A;
     memset(&A, 0, sizeof A);
     A.mm = D->dm;
     A.lc = J->lc;
@@ -96,7 +94,7 @@ static trial_args args_of(const mg_ffs_job *J)
 static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double lam_A,
                          double lam_next, mg_err *err)
 {
-    trial_args A = args_of(J);
+    mg_ffs_micro_slot_args A = args_of(J);
     const mg_ffs_slot_run R = {&mg_ffs_cu_mem, launch, &A, &A.L, FFS_MICRO_STEPS,
                                ((const dev_ctx *)J->dev)->slots, mg_ffs_micro_fault_msg, 1};
     return mg_ffs_slot_trials(J, &R, tr, n, d, lam_A, lam_next, err);

@@ -16,7 +16,7 @@ from ._worker import call_cancellable
 from .errors import OptionError, RunError
 from .result import Result
 from .run import (_BACKENDS, _LEVELS, _NOISE, Duration, _as_model, _choice, _int, _model_error,
-                  _switch_analysis, duration_ms)
+                  _switch_analysis, duration_ms, run)
 
 _DIRECTIONS = ("low", "high")
 
@@ -216,8 +216,7 @@ def _ffs(m, o, out_path, force, progress) -> SwitchResult:
 
 
 def _brute(m, o, brute_ms, out_path, force, progress) -> SwitchResult:
-    from .run import run  # the ensemble, with mg_run's options mapped by the library
-
+    # the ensemble, with mg_run's options as the library maps them
     ro = ffi.new("mg_run_opts *")
     err = ffi.new("mg_err *")
     if lib.mg_ffs_brute_opts(o, brute_ms, ro, err) != lib.MG_OK:

@@ -47,8 +47,8 @@ static int list_alloc(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L, const mg_ff
     SLOT_TRY(M->alloc((void **)&L->start, states, err));
     SLOT_TRY(M->put((void *)L->start, h_start, states, err));
     SLOT_TRY(M->alloc((void **)&L->end, states, err));
+    /* a slot's rows are written when it takes a trial, before they are read */
     SLOT_TRY(M->alloc((void **)&L->state, (size_t)(slots * rows * lanes) * sizeof(double), err));
-    SLOT_TRY(M->fill(L->state, 0, (size_t)(slots * rows * lanes) * sizeof(double), err));
     SLOT_TRY(M->alloc((void **)&L->slot_q, (size_t)slots * sizeof(long long), err));
     SLOT_TRY(M->fill(L->slot_q, 0xff, (size_t)slots * sizeof(long long), err)); /* all idle */
     SLOT_TRY(M->alloc((void **)&L->slot_t, (size_t)slots * sizeof(long long), err));
