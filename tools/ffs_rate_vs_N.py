@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """tools/ffs_rate_vs_N.py: the switching rate of B1 scaled to N neurons per population, against N.
 
-For each N, B1 (data/models/bistable_b1.json) with N neurons per population and J = -0.043 * 500
-/ N mV (J N fixed: the same mean field at every N) is run with `mesogif switch --level LEVEL`
-(forward flux sampling) and, where a brute-force estimate is cheap (--brute-max N), with `mesogif
-switch --level LEVEL --method brute` (simulated time for about 300 switches per direction, at
-most --brute-time-s). Writes OUT.csv (one row per level, N and method: rates with their 95 %
-intervals, simulated seconds, wall seconds, CPU seconds) and OUT.png (ln rate against N for
-every level in the csv, error bars = the 95 % intervals), and prints the table. With --merge the
-rows already in OUT.csv for other levels or other N are kept (e.g. run the meso level once,
-then the micro level, N by N), so that one figure shows both; --n "" --merge only redraws.
+For each N, B1 (data/models/bistable_b1.json) with N neurons per population and J = -0.043 * 500 /
+N mV (J N fixed: the same mean field at every N; passed as --set options) is run with `mesogif
+switch --level LEVEL` (forward flux sampling) and, where a brute-force estimate is cheap
+(--brute-max N), with `mesogif switch --level LEVEL --method brute` (simulated time for about 300
+switches per direction, at most --brute-time-s). Writes OUT.csv (one row per level, N and method:
+rates with their 95 % intervals, simulated seconds, wall seconds, CPU seconds) and OUT.png (ln rate
+against N for every level in the csv, error bars = the 95 % intervals), and prints the table. With
+--merge the rows already in OUT.csv for other levels or other N are kept (e.g. run the meso level
+once, then the micro level, N by N), so that one figure shows both; --n "" --merge only redraws.
 
 usage: tools/ffs_rate_vs_N.py [--mesogif bin/mesogif] [--level meso|micro]
                               [--n 500,1000,2000,3000,5000,10000] [--rel-err 0.1]
@@ -18,7 +18,6 @@ usage: tools/ffs_rate_vs_N.py [--mesogif bin/mesogif] [--level meso|micro]
 """
 import argparse
 import csv
-import json
 import os
 import subprocess
 import sys
@@ -27,18 +26,16 @@ import time
 
 import h5py
 
+B1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "models",
+                  "bistable_b1.json")
 
-def scaled_model(n, path):
-    here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "..", "data", "models", "bistable_b1.json")) as f:
-        m = json.load(f)
-    m["name"] = "b1_N%d" % n
-    for p in m["populations"]:
-        p["N"] = n
-    for q in m["projections"]:
-        q["J"] = -0.043 * 500 / n
-    with open(path, "w") as f:
-        json.dump(m, f)
+
+def scaled_sets(n):
+    """`--set` options that scale B1 to n neurons per population with J n fixed (repr gives the
+    double's shortest exact decimal, so the run has the bits of a model file with these values)."""
+    j = repr(-0.043 * 500 / n)
+    return ["--set", "P1.N=%d" % n, "--set", "P2.N=%d" % n,
+            "--set", "PROJ[P1->P2].J=" + j, "--set", "PROJ[P2->P1].J=" + j]
 
 
 def run(cmd):
@@ -92,11 +89,11 @@ def main():
     lv = a.level
     with tempfile.TemporaryDirectory() as tmp:
         for n in [int(x) for x in a.n.split(",") if x]:
-            model = os.path.join(tmp, "b1_%d.json" % n)
-            scaled_model(n, model)
+            model = [B1] + scaled_sets(n)
             out = os.path.join(tmp, "ffs_%d.h5" % n)
-            wall, cpu = run([a.mesogif, "switch", model, "--level", lv, "--rel-err", a.rel_err,
-                             "--seed", a.seed, "--threads", a.threads, "--quiet", "--out", out])
+            wall, cpu = run([a.mesogif, "switch"] + model +
+                            ["--level", lv, "--rel-err", a.rel_err, "--seed", a.seed,
+                             "--threads", a.threads, "--quiet", "--out", out])
             with h5py.File(out, "r") as f:
                 g = f["switching/ffs"]
                 sim = float(g["basin_realization_s"][0]) + float(sum(g["trial_realization_s"][:]))
@@ -117,9 +114,9 @@ def main():
             # about 300 switches per direction (half the time in each state), at most the cap
             k = min(rows[-2]["rate_hz"], rows[-1]["rate_hz"])
             brute_s = min(a.brute_time_s, 600.0 / k) if k > 0 else a.brute_time_s
-            wall, cpu = run([a.mesogif, "switch", model, "--level", lv, "--method", "brute",
-                             "--brute-time", "%gs" % brute_s, "--seed", a.seed, "--threads",
-                             a.threads, "--quiet", "--out", out])
+            wall, cpu = run([a.mesogif, "switch"] + model +
+                            ["--level", lv, "--method", "brute", "--brute-time", "%gs" % brute_s,
+                             "--seed", a.seed, "--threads", a.threads, "--quiet", "--out", out])
             with h5py.File(out, "r") as f:
                 g = f["stats/switching"]
                 for d, name in enumerate(("low", "high")):
