@@ -278,303 +278,388 @@ extern "C" int mg_cuda_probe(char *name, int name_len)
     return MG_OK;
 }
 
-extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
+/* One run of the meso backend: the kernel chosen, the batch geometry, and the buffers on the
+ * device and their host mirrors, shared by the steps of mg_cuda_run. */
+struct meso_run {
+    mg_job *job;
+    mg_meso_model dm;             /* the model, its tables pointing at model_bufs */
+    mg_cu_model_bufs model_bufs;
+    int warp, warp64;             /* --cuda-kernel warp / warp64; else the thread kernel */
+    long long rs;                 /* warp layout: rows per lane (rows rounded up to 4) */
+    long long lane_rows;          /* state doubles per lane */
+    long long groups_per_batch, lanes_max;
+    size_t trace_n;               /* trace_k P trace_T */
+    double *d_state;              /* [lanes_max][lane_rows], layout as the kernel's */
+    mg_cu_group_bufs gb;          /* records and group sums */
+    mg_cu_spectra spec;
+    float *d_AN, *d_Abar;         /* traces [trace_n] */
+    mg_cuda_fault *d_fault;
+    long long *d_tstart, *h_tstart; /* [lanes_max] each lane's start step (MG_CUDA_NEVER) */
+    long long *d_lo, *h_lo;       /* [groups_per_batch] mg_job_group_next of each group */
+    int *h_pidx;                  /* [lanes_max] lane -> its entry in job->inflight, or -1 */
+    double *h_park;               /* a batch's state on the host, for checkpoints (lazily) */
+};
+
+/* One batch: groups [g0, g0 + ng) of the job, lanes [lane0, lane0 + nlanes). Element (row,
+ * lane) of its state is at row * row_stride + lane * lane_stride. */
+struct meso_batch {
+    long long g0, ng, nlanes, lane0;
+    long long lane_stride, row_stride;
+    unsigned blocks;              /* of the thread kernel */
+    long long t_min;              /* the first step any lane runs */
+    long long valid;              /* lanes that run (realizations of [first, end) not summed) */
+};
+
+static void meso_run_free(meso_run *R)
+{
+    mg_cu_model_free(&R->model_bufs);
+    cudaFree(R->d_state);
+    mg_cu_group_bufs_free(&R->gb);
+    cudaFree(R->d_AN);
+    cudaFree(R->d_Abar);
+    cudaFree(R->d_fault);
+    mg_cu_spectra_free(&R->spec);
+    cudaFree(R->d_tstart);
+    cudaFree(R->d_lo);
+    free(R->h_tstart);
+    free(R->h_lo);
+    free(R->h_pidx);
+    free(R->h_park);
+}
+
+/* The model and the traces so far on the device (zeros, or what a checkpoint holds: batches
+ * finished before it are not run again, and the copy back at the end must keep their traces). */
+static int meso_run_upload(meso_run *R, mg_err *err)
 {
     int rc = MG_OK;
-    const mg_meso_derived *md = &job->md;
-    const int P = md->mm.P;
-    mg_meso_model dm = md->mm;
-    mg_cu_model_bufs model_bufs; /* the model's tables on the device */
-    memset(&model_bufs, 0, sizeof model_bufs);
-    double *d_state = NULL, *d_rec_d = NULL, *d_gd = NULL;
-    mg_cu_spectra spec;
-    memset(&spec, 0, sizeof spec);
-    int64_t *d_rec_i = NULL, *d_gi = NULL;
-    const long long psd_N = job->SL.cfg.psd_n;
-    float *d_AN = NULL, *d_Abar = NULL;
-    mg_cuda_fault *d_fault = NULL;
+    mg_job *job = R->job;
+    const size_t tn = R->trace_n > 0 ? R->trace_n : 1;
+    MG_CUDA_TRY(mg_cu_meso_upload(&job->md, &R->dm, &R->model_bufs));
+    MG_CUDA_TRY(cudaMalloc(&R->d_AN, tn * sizeof(float)));
+    MG_CUDA_TRY(cudaMalloc(&R->d_Abar, tn * sizeof(float)));
+    if (R->trace_n > 0) {
+        MG_CUDA_TRY(cudaMemcpy(R->d_AN, job->trace_AN, R->trace_n * sizeof(float),
+                               cudaMemcpyHostToDevice));
+        MG_CUDA_TRY(cudaMemcpy(R->d_Abar, job->trace_Abar, R->trace_n * sizeof(float),
+                               cudaMemcpyHostToDevice));
+    }
+    MG_CUDA_TRY(cudaMalloc(&R->d_fault, sizeof(mg_cuda_fault)));
+out:
+    return rc;
+}
+
+/* The batch: whole reduction groups, as many as fit in 70 % of the free memory (an ensemble
+ * larger than the device runs in several batches instead of failing); its buffers, and the
+ * device memory the run uses (job->device_bytes). */
+static int meso_run_alloc_batch(meso_run *R, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    size_t free_b = 0, total_b = 0, free_now = 0;
+    const long long per_lane = R->lane_rows * 8 + 8 + (job->SL.n_i + job->SL.n_d) * 8 +
+                               mg_cu_spectra_bytes_per_lane(&job->oc);
+    long long lanes, groups;
+    MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
+    R->groups_per_batch = mg_cu_groups_per_batch(free_b, (double)(per_lane * MG_RGROUP), 0,
+                                                 job->opts.batch);
+    if (R->groups_per_batch < 1)
+        return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations needs %.3g MB, "
+                          "the device has %.3g MB free", MG_RGROUP,
+                          (double)per_lane * MG_RGROUP / 1e6, (double)free_b / 1e6);
+    if (R->groups_per_batch > job->n_groups)
+        R->groups_per_batch = job->n_groups;
+    groups = R->groups_per_batch;
+    lanes = R->lanes_max = groups * MG_RGROUP;
+    R->h_tstart = (long long *)malloc((size_t)lanes * sizeof(long long));
+    R->h_lo = (long long *)malloc((size_t)groups * sizeof(long long));
+    R->h_pidx = (int *)malloc((size_t)lanes * sizeof(int));
+    if (!R->h_tstart || !R->h_lo || !R->h_pidx)
+        return mg_err_set(err, MG_ENOMEM, "out of host memory");
+    MG_CUDA_TRY(cudaMalloc(&R->d_tstart, (size_t)lanes * sizeof(long long)));
+    MG_CUDA_TRY(cudaMalloc(&R->d_lo, (size_t)groups * sizeof(long long)));
+    MG_CUDA_TRY(cudaMalloc(&R->d_state, (size_t)(lanes * R->lane_rows) * sizeof(double)));
+    if ((rc = mg_cu_group_bufs_alloc(&R->gb, &job->SL, lanes, groups, err)) != MG_OK)
+        goto out;
+    if (job->SL.cfg.psd_n > 0 &&
+        (rc = mg_cu_spectra_alloc(&R->spec, &job->oc, lanes, err)) != MG_OK)
+        goto out;
+    MG_CUDA_TRY(cudaMemGetInfo(&free_now, &total_b));
+    job->device_bytes = (double)(free_b - free_now) + (double)(R->trace_n * 2 * sizeof(float));
+out:
+    return rc;
+}
+
+/* h_park, allocated on first use. */
+static int meso_park_buffer(meso_run *R, mg_err *err)
+{
+    if (!R->h_park)
+        R->h_park = (double *)malloc((size_t)(R->lanes_max * R->lane_rows) * sizeof(double));
+    return R->h_park ? MG_OK
+                     : mg_err_set(err, MG_ENOMEM, "out of host memory for a checkpoint");
+}
+
+/* Where each lane of the batch starts: realizations a checkpoint already summed (before
+ * group_next) and padding lanes never run; parked ones go on from their step with their state
+ * (taken into h_park and removed from job->inflight); the others start at 0. Sets h_lo,
+ * h_tstart, B->t_min and B->valid; *any_parked says whether h_park holds states. */
+static int meso_lane_starts(meso_run *R, meso_batch *B, int *any_parked, mg_err *err)
+{
+    mg_job *job = R->job;
+    const long long end = job->opts.realization_first + job->opts.realization_count;
+    B->t_min = job->n_steps;
+    B->valid = 0;
+    *any_parked = 0;
+    for (long long g = 0; g < B->ng; ++g)
+        R->h_lo[g] = mg_job_group_next(job, B->g0 + g);
+    /* the parked realizations of this batch, found in one pass over the list (a resume of a
+     * device checkpoint has every lane of a batch parked) */
+    for (long long i = 0; i < B->nlanes; ++i)
+        R->h_pidx[i] = -1;
+    for (int e = 0; e < job->n_inflight; ++e) {
+        long long i = job->inflight[e].r - B->lane0;
+        if (i >= 0 && i < B->nlanes)
+            R->h_pidx[i] = e;
+    }
+    for (long long i = 0; i < B->nlanes; ++i) {
+        long long r = B->lane0 + i, g = i / MG_RGROUP;
+        R->h_tstart[i] = MG_CUDA_NEVER;
+        if (r < R->h_lo[g] || r >= end)
+            continue;
+        long long tp = 0;
+        if (R->h_pidx[i] >= 0) {
+            mg_inflight *e = &job->inflight[R->h_pidx[i]];
+            if (meso_park_buffer(R, err) != MG_OK)
+                return MG_ENOMEM;
+            for (int q = 0; q < job->rows; ++q)
+                R->h_park[i * B->lane_stride + q * B->row_stride] = e->state[q];
+            tp = e->t;
+            free(e->state);
+            e->state = NULL; /* taken: removed from the list below */
+            *any_parked = 1;
+        }
+        R->h_tstart[i] = tp;
+        B->t_min = tp < B->t_min ? tp : B->t_min;
+        ++B->valid;
+    }
+    if (*any_parked) {
+        int kept = 0;
+        for (int e = 0; e < job->n_inflight; ++e)
+            if (job->inflight[e].state)
+                job->inflight[kept++] = job->inflight[e];
+        job->n_inflight = kept;
+    }
+    return MG_OK;
+}
+
+/* What a batch starts from, to the device: the parked states, the lanes' start steps, the
+ * groups' first unsummed realizations and their sums so far (0, or what a checkpoint had
+ * summed: its open groups), and no fault. */
+static int meso_batch_upload(meso_run *R, const meso_batch *B, int any_parked, mg_err *err)
+{
+    int rc = MG_OK;
+    const mg_job *job = R->job;
+    const int64_t ni = job->SL.n_i, nd = job->SL.n_d;
+    if (any_parked)
+        MG_CUDA_TRY(cudaMemcpy(R->d_state, R->h_park, (size_t)(B->nlanes * R->lane_rows) *
+                               sizeof(double), cudaMemcpyHostToDevice));
+    MG_CUDA_TRY(cudaMemcpy(R->d_tstart, R->h_tstart, (size_t)B->nlanes * sizeof(long long),
+                           cudaMemcpyHostToDevice));
+    MG_CUDA_TRY(cudaMemcpy(R->d_lo, R->h_lo, (size_t)B->ng * sizeof(long long),
+                           cudaMemcpyHostToDevice));
+    for (long long g = 0; g < B->ng; ++g) {
+        const mg_gslot *gs = mg_job_group_peek(job, B->g0 + g);
+        for (int64_t k = 0; k < ni; ++k)
+            R->gb.h_gi[g * ni + k] = gs ? gs->i[k] : 0;
+        for (int64_t k = 0; k < nd; ++k)
+            R->gb.h_gd[g * nd + k] = gs ? gs->d[k] : 0.0;
+    }
+    MG_CUDA_TRY(cudaMemcpy(R->gb.d_gi, R->gb.h_gi, (size_t)(B->ng * ni) * sizeof(int64_t),
+                           cudaMemcpyHostToDevice));
+    MG_CUDA_TRY(cudaMemcpy(R->gb.d_gd, R->gb.h_gd, (size_t)(B->ng * nd) * sizeof(double),
+                           cudaMemcpyHostToDevice));
+    {
+        mg_cuda_fault nofault = {-1, 0, 0, 0};
+        MG_CUDA_TRY(cudaMemcpy(R->d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
+    }
+out:
+    return rc;
+}
+
+/* Steps [t0, t1) of the batch with the run's kernel, then the first NaN or Inf the lanes saw
+ * (MG_ENUM naming realization, population and step). */
+static int meso_launch(meso_run *R, const meso_batch *B, long long t0, long long t1,
+                       mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
     const long long first = job->opts.realization_first;
     const long long end = first + job->opts.realization_count;
-    size_t trace_n = (size_t)(job->trace_k * P * job->trace_T);
-    size_t free_b = 0, total_b = 0;
-    long long groups_per_batch, per_lane;
+    const long long per_block = (long long)MG_WARP_BLOCK * MG_GROUPS_PER_WARP;
+    const unsigned wblocks = (unsigned)((B->nlanes + per_block - 1) / per_block);
+    if (R->warp64)
+        mg_meso_warp_kernel<8><<<wblocks, 32 * MG_WARP_BLOCK>>>(
+            R->dm, job->oc, R->d_state, R->rs, B->nlanes, B->lane0, first, end, t0, t1, R->d_AN,
+            R->d_Abar, job->trace_k, job->trace_T, R->d_tstart, R->d_fault);
+    else if (R->warp)
+        mg_meso_warp_kernel<4><<<wblocks, 32 * MG_WARP_BLOCK>>>(
+            R->dm, job->oc, R->d_state, R->rs, B->nlanes, B->lane0, first, end, t0, t1, R->d_AN,
+            R->d_Abar, job->trace_k, job->trace_T, R->d_tstart, R->d_fault);
+    else
+        mg_meso_run_kernel<<<B->blocks, MG_CUDA_THREADS>>>(
+            R->dm, job->oc, R->d_state, B->nlanes, B->nlanes, B->lane0, first, end, t0, t1,
+            R->d_AN, R->d_Abar, job->trace_k, job->trace_T, R->d_tstart, R->d_fault);
+    MG_CUDA_TRY(cudaGetLastError());
+    MG_CUDA_TRY(cudaDeviceSynchronize());
+    mg_cuda_fault f;
+    MG_CUDA_TRY(cudaMemcpy(&f, R->d_fault, sizeof f, cudaMemcpyDeviceToHost));
+    if (f.realization >= 0)
+        rc = mg_err_set(err, MG_ENUM,
+                        "%s in the expected spike count of realization %lld, population "
+                        "%d (%s), step %lld (t = %g ms): likely cause: Delta_V too small "
+                        "for the input, or extreme parameters (check Delta_V, I_e, J and "
+                        "q_sfa)", f.is_nan ? "NaN" : "Inf", f.realization,
+                        f.population, job->model->pops[f.population].name, f.step,
+                        (double)f.step * job->opts.dt_ms);
+out:
+    return rc;
+}
+
+/* The segments completed at step seg_end: transformed, and their periodograms added on the
+ * device by the lanes that ran them. */
+static int meso_spectra(meso_run *R, const meso_batch *B, long long seg_end, mg_err *err)
+{
+    int rc = mg_cu_spectra_transform(&R->spec, &R->job->oc, R->d_state, B->lane_stride,
+                                     B->row_stride, B->nlanes, err);
+    if (rc != MG_OK)
+        return rc;
+    mg_spectrum_kernel<<<B->blocks, MG_CUDA_THREADS>>>(R->job->oc, R->d_state, B->lane_stride,
+                                                       B->row_stride, B->nlanes, R->spec.d_X,
+                                                       R->spec.lanes_max, R->d_tstart, seg_end);
+    MG_CUDA_TRY(cudaGetLastError());
+    MG_CUDA_TRY(cudaDeviceSynchronize());
+out:
+    return rc;
+}
+
+/* A checkpoint is due after step t1 (timer or signal): park every running lane of the batch
+ * with its state and step (mg_job_park); the driver writes the checkpoint and calls again
+ * (src/engine/run.c), or stops after a signal. */
+static int meso_park_batch(meso_run *R, const meso_batch *B, long long t1, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    if ((rc = meso_park_buffer(R, err)) != MG_OK)
+        return rc;
+    MG_CUDA_TRY(cudaMemcpy(R->h_park, R->d_state, (size_t)(B->nlanes * R->lane_rows) *
+                           sizeof(double), cudaMemcpyDeviceToHost));
+    for (long long i = 0; i < B->nlanes; ++i) {
+        if (R->h_tstart[i] > job->n_steps)
+            continue;
+        long long tp = R->h_tstart[i] > t1 ? R->h_tstart[i] : t1;
+        if (mg_job_park(job, B->lane0 + i, tp, R->h_park + i * B->lane_stride,
+                        B->row_stride) != MG_OK)
+            return mg_err_set(err, MG_ENOMEM, "out of memory for a checkpoint");
+    }
+out:
+    return rc;
+}
+
+/* The batch's steps from t_min to the end, in launches of at most MG_CUDA_CHUNK steps that end
+ * where a spectral segment completes. *parked = 1 when a checkpoint parked the batch. */
+static int meso_run_steps(meso_run *R, const meso_batch *B, int *parked, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    *parked = 0;
+    for (long long t0 = B->t_min, t1; t0 < job->n_steps; t0 = t1) {
+        t1 = t0 + MG_CUDA_CHUNK < job->n_steps ? t0 + MG_CUDA_CHUNK : job->n_steps;
+        long long seg_end;
+        t1 = mg_cu_launch_end(&job->oc, t0, t1, &seg_end);
+        if ((rc = meso_launch(R, B, t0, t1, err)) != MG_OK)
+            return rc;
+        if (seg_end >= 0 && (rc = meso_spectra(R, B, seg_end, err)) != MG_OK)
+            return rc;
+        for (long long i = 0; i < B->nlanes; ++i) /* progress: the lanes that ran */
+            if (R->h_tstart[i] < t1)
+                job->steps_done += t1 - (R->h_tstart[i] > t0 ? R->h_tstart[i] : t0);
+        if (t1 < job->n_steps && mg_job_should_park(job)) {
+            *parked = 1;
+            return meso_park_batch(R, B, t1, err);
+        }
+        /* with a checkpoint file a signal parks the lanes above (at the next launch that
+         * ends before the last step); without one it stops the run here */
+        if (!job->opts.checkpoint_path && job->opts.cancel && *job->opts.cancel)
+            return mg_err_set(err, MG_EINTR, "interrupted");
+        mg_job_progress(job, 0);
+    }
+    return MG_OK;
+}
+
+/* Batch g0: its lanes' starts, their steps, then their records summed by group into the run's
+ * sums. *parked = 1 when a checkpoint parked it (its groups stay open). */
+static int meso_run_batch(meso_run *R, long long g0, int *parked, mg_err *err)
+{
+    int rc = MG_OK, any_parked;
+    mg_job *job = R->job;
+    meso_batch B;
+    B.g0 = g0;
+    B.ng = job->n_groups - g0 < R->groups_per_batch ? job->n_groups - g0 : R->groups_per_batch;
+    B.nlanes = B.ng * MG_RGROUP;
+    B.lane0 = (job->g_first + g0) * MG_RGROUP;
+    B.blocks = (unsigned)((B.nlanes + MG_CUDA_THREADS - 1) / MG_CUDA_THREADS);
+    B.lane_stride = R->warp ? R->rs : 1;
+    B.row_stride = R->warp ? 1 : B.nlanes;
+    *parked = 0;
+    if ((rc = meso_lane_starts(R, &B, &any_parked, err)) != MG_OK)
+        return rc;
+    if (B.valid == 0) /* every realization of the batch was done before a checkpoint */
+        return MG_OK;
+    if ((rc = meso_batch_upload(R, &B, any_parked, err)) != MG_OK ||
+        (rc = meso_run_steps(R, &B, parked, err)) != MG_OK || *parked)
+        return rc;
+    mg_record_kernel<<<B.blocks, MG_CUDA_THREADS>>>(job->oc, R->d_state, B.lane_stride,
+                                                    B.row_stride, B.nlanes, R->gb.d_rec_i,
+                                                    R->gb.d_rec_d, R->d_tstart, job->n_steps);
+    MG_CUDA_TRY(cudaGetLastError());
+    if ((rc = mg_cu_groups_complete(job, &R->gb, g0, B.ng, B.nlanes, B.lane0, R->d_lo, err)) !=
+        MG_OK)
+        return rc;
+    job->real_done += B.valid;
+out:
+    return rc;
+}
+
+extern "C" int mg_cuda_run(mg_job *job, mg_err *err)
+{
+    int rc = MG_OK, parked = 0;
+    meso_run R;
+    memset(&R, 0, sizeof R);
+    R.job = job;
+    R.dm = job->md.mm;
+    R.trace_n = (size_t)(job->trace_k * job->md.mm.P * job->trace_T);
     /* kernel: the thread kernel unless the run asks for another (--cuda-kernel). The thread
      * kernel is the core step compiled for the device, the reference; the group kernels become
      * the default once a device has measured them faster and equal (tools/gpu_check.sh). */
     const mg_cuda_kernel kern = job->opts.cuda_kernel == MG_CUDA_KERNEL_AUTO
                                     ? MG_CUDA_KERNEL_THREAD : job->opts.cuda_kernel;
-    const int warp64 = kern == MG_CUDA_KERNEL_WARP64;
-    const int warp = warp64 || kern == MG_CUDA_KERNEL_WARP;
-    const long long rs = ((long long)job->rows + 3) / 4 * 4; /* warp layout: rows per lane */
-    const long long lane_rows = warp ? rs : (long long)job->rows; /* state doubles per lane */
-    long long lanes_max = 0;
-    long long *d_tstart = NULL, *d_lo = NULL, *h_tstart = NULL, *h_lo = NULL;
-    int *h_pidx = NULL; /* lane -> its entry in job->inflight, or -1 */
-    double *h_park = NULL; /* a batch's state on the host, for checkpoints (lazily) */
-    int64_t *h_gi = NULL;  /* a batch's group sums on the host (src/engine/ensemble_groups.c) */
-    double *h_gd = NULL;
+    R.warp64 = kern == MG_CUDA_KERNEL_WARP64;
+    R.warp = R.warp64 || kern == MG_CUDA_KERNEL_WARP;
+    R.rs = ((long long)job->rows + 3) / 4 * 4;
+    R.lane_rows = R.warp ? R.rs : (long long)job->rows;
 
-    MG_CUDA_TRY(mg_cu_meso_upload(md, &dm, &model_bufs));
-    MG_CUDA_TRY(cudaMalloc(&d_AN, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
-    MG_CUDA_TRY(cudaMalloc(&d_Abar, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
-    /* the traces so far (zeros, or what a checkpoint holds): batches finished before it are
-     * not run again, and the copy back at the end must keep their traces */
-    if (trace_n > 0) {
-        MG_CUDA_TRY(cudaMemcpy(d_AN, job->trace_AN, trace_n * sizeof(float),
-                               cudaMemcpyHostToDevice));
-        MG_CUDA_TRY(cudaMemcpy(d_Abar, job->trace_Abar, trace_n * sizeof(float),
-                               cudaMemcpyHostToDevice));
-    }
-    MG_CUDA_TRY(cudaMalloc(&d_fault, sizeof(mg_cuda_fault)));
-
-    /* batch: whole reduction groups, as many as fit in 70 % of the free memory (an ensemble
-     * larger than the device runs in several batches instead of failing) */
-    per_lane = lane_rows * 8 + 8 + (job->SL.n_i + job->SL.n_d) * 8 +
-               mg_cu_spectra_bytes_per_lane(&job->oc);
-    MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-    groups_per_batch = mg_cu_groups_per_batch(free_b, (double)(per_lane * MG_RGROUP), 0,
-                                              job->opts.batch);
-    if (groups_per_batch < 1) {
-        rc = mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations needs %.3g MB, "
-                        "the device has %.3g MB free", MG_RGROUP,
-                        (double)per_lane * MG_RGROUP / 1e6, (double)free_b / 1e6);
+    if ((rc = meso_run_upload(&R, err)) != MG_OK || (rc = meso_run_alloc_batch(&R, err)) != MG_OK)
         goto out;
-    }
-    if (groups_per_batch > job->n_groups)
-        groups_per_batch = job->n_groups;
-    lanes_max = groups_per_batch * MG_RGROUP;
-    h_tstart = (long long *)malloc((size_t)lanes_max * sizeof(long long));
-    h_lo = (long long *)malloc((size_t)groups_per_batch * sizeof(long long));
-    h_pidx = (int *)malloc((size_t)lanes_max * sizeof(int));
-    h_gi = (int64_t *)malloc((size_t)(groups_per_batch * job->SL.n_i + 1) * sizeof(int64_t));
-    h_gd = (double *)malloc((size_t)(groups_per_batch * job->SL.n_d + 1) * sizeof(double));
-    if (!h_tstart || !h_lo || !h_pidx || !h_gi || !h_gd) {
-        rc = mg_err_set(err, MG_ENOMEM, "out of host memory");
-        goto out;
-    }
-    MG_CUDA_TRY(cudaMalloc(&d_tstart, (size_t)lanes_max * sizeof(long long)));
-    MG_CUDA_TRY(cudaMalloc(&d_lo, (size_t)groups_per_batch * sizeof(long long)));
-    {
-        MG_CUDA_TRY(cudaMalloc(&d_state, (size_t)(lanes_max * lane_rows) * sizeof(double)));
-        MG_CUDA_TRY(cudaMalloc(&d_rec_i, (size_t)(lanes_max * job->SL.n_i) * sizeof(int64_t)));
-        MG_CUDA_TRY(cudaMalloc(&d_rec_d, (size_t)(lanes_max * job->SL.n_d) * sizeof(double)));
-        MG_CUDA_TRY(cudaMalloc(&d_gi, (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
-        if (psd_N > 0 && (rc = mg_cu_spectra_alloc(&spec, &job->oc, lanes_max, err)) != MG_OK)
+    for (long long g0 = 0; g0 < job->n_groups && !parked; g0 += R.groups_per_batch)
+        if ((rc = meso_run_batch(&R, g0, &parked, err)) != MG_OK)
             goto out;
-        MG_CUDA_TRY(cudaMalloc(&d_gd, (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
-    }
-    {
-        size_t free_now = 0, total_now = 0;
-        MG_CUDA_TRY(cudaMemGetInfo(&free_now, &total_now));
-        job->device_bytes = (double)(free_b - free_now) + (double)(trace_n * 2 * sizeof(float));
-    }
-    for (long long g0 = 0; g0 < job->n_groups; g0 += groups_per_batch) {
-        long long ng = job->n_groups - g0 < groups_per_batch ? job->n_groups - g0
-                                                             : groups_per_batch;
-        long long nlanes = ng * MG_RGROUP;
-        long long lane0 = (job->g_first + g0) * MG_RGROUP;
-        unsigned blocks = (unsigned)((nlanes + MG_CUDA_THREADS - 1) / MG_CUDA_THREADS);
-        /* element (row, lane) of the batch's state at row * row_stride + lane * lane_stride */
-        const long long lane_stride = warp ? rs : 1, row_stride = warp ? 1 : nlanes;
-        /* where each lane starts: realizations a checkpoint already summed (before
-         * group_next) and padding lanes never run; parked ones go on from their step with
-         * their state; the others start at 0 */
-        long long t_min = job->n_steps, valid = 0;
-        int any_parked = 0;
-        for (long long g = 0; g < ng; ++g)
-            h_lo[g] = mg_job_group_next(job, g0 + g);
-        /* the parked realizations of this batch, found in one pass over the list (a resume
-         * of a device checkpoint has every lane of a batch parked) */
-        for (long long i = 0; i < nlanes; ++i)
-            h_pidx[i] = -1;
-        for (int e = 0; e < job->n_inflight; ++e) {
-            long long i = job->inflight[e].r - lane0;
-            if (i >= 0 && i < nlanes)
-                h_pidx[i] = e;
-        }
-        for (long long i = 0; i < nlanes; ++i) {
-            long long r = lane0 + i, g = i / MG_RGROUP;
-            h_tstart[i] = MG_CUDA_NEVER;
-            if (r < h_lo[g] || r >= end)
-                continue;
-            long long tp = 0;
-            if (h_pidx[i] >= 0) {
-                mg_inflight *e = &job->inflight[h_pidx[i]];
-                if (!h_park) {
-                    h_park = (double *)malloc((size_t)(lanes_max * lane_rows) * sizeof(double));
-                    if (!h_park) {
-                        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for a checkpoint");
-                        goto out;
-                    }
-                }
-                for (int q = 0; q < job->rows; ++q)
-                    h_park[i * lane_stride + q * row_stride] = e->state[q];
-                tp = e->t;
-                free(e->state);
-                e->state = NULL; /* taken: removed from the list below */
-                any_parked = 1;
-            }
-            h_tstart[i] = tp;
-            t_min = tp < t_min ? tp : t_min;
-            ++valid;
-        }
-        if (any_parked) {
-            int kept = 0;
-            for (int e = 0; e < job->n_inflight; ++e)
-                if (job->inflight[e].state)
-                    job->inflight[kept++] = job->inflight[e];
-            job->n_inflight = kept;
-        }
-        if (valid == 0) /* every realization of the batch was done before a checkpoint */
-            continue;
-        if (any_parked)
-            MG_CUDA_TRY(cudaMemcpy(d_state, h_park, (size_t)(nlanes * lane_rows) *
-                                   sizeof(double), cudaMemcpyHostToDevice));
-        MG_CUDA_TRY(cudaMemcpy(d_tstart, h_tstart, (size_t)nlanes * sizeof(long long),
-                               cudaMemcpyHostToDevice));
-        MG_CUDA_TRY(cudaMemcpy(d_lo, h_lo, (size_t)ng * sizeof(long long),
-                               cudaMemcpyHostToDevice));
-        /* the group sums so far (0, or what a checkpoint had summed: its open groups) */
-        for (long long g = 0; g < ng; ++g) {
-            const mg_gslot *gs = mg_job_group_peek(job, g0 + g);
-            for (int64_t k = 0; k < job->SL.n_i; ++k)
-                h_gi[g * job->SL.n_i + k] = gs ? gs->i[k] : 0;
-            for (int64_t k = 0; k < job->SL.n_d; ++k)
-                h_gd[g * job->SL.n_d + k] = gs ? gs->d[k] : 0.0;
-        }
-        MG_CUDA_TRY(cudaMemcpy(d_gi, h_gi, (size_t)(ng * job->SL.n_i) * sizeof(int64_t),
-                               cudaMemcpyHostToDevice));
-        MG_CUDA_TRY(cudaMemcpy(d_gd, h_gd, (size_t)(ng * job->SL.n_d) * sizeof(double),
-                               cudaMemcpyHostToDevice));
-        mg_cuda_fault nofault = {-1, 0, 0, 0};
-        MG_CUDA_TRY(cudaMemcpy(d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
-        for (long long t0 = t_min, t1; t0 < job->n_steps; t0 = t1) {
-            t1 = t0 + MG_CUDA_CHUNK < job->n_steps ? t0 + MG_CUDA_CHUNK : job->n_steps;
-            long long seg_end;
-            t1 = mg_cu_launch_end(&job->oc, t0, t1, &seg_end);
-            const long long per_block = (long long)MG_WARP_BLOCK * MG_GROUPS_PER_WARP;
-            const unsigned wblocks = (unsigned)((nlanes + per_block - 1) / per_block);
-            if (warp64)
-                mg_meso_warp_kernel<8><<<wblocks, 32 * MG_WARP_BLOCK>>>(
-                    dm, job->oc, d_state, rs, nlanes, lane0, first, end, t0, t1, d_AN, d_Abar,
-                    job->trace_k, job->trace_T, d_tstart, d_fault);
-            else if (warp)
-                mg_meso_warp_kernel<4><<<wblocks, 32 * MG_WARP_BLOCK>>>(
-                    dm, job->oc, d_state, rs, nlanes, lane0, first, end, t0, t1, d_AN, d_Abar,
-                    job->trace_k, job->trace_T, d_tstart, d_fault);
-            else
-                mg_meso_run_kernel<<<blocks, MG_CUDA_THREADS>>>(
-                    dm, job->oc, d_state, nlanes, nlanes, lane0, first, end, t0, t1, d_AN,
-                    d_Abar, job->trace_k, job->trace_T, d_tstart, d_fault);
-            MG_CUDA_TRY(cudaGetLastError());
-            MG_CUDA_TRY(cudaDeviceSynchronize());
-            mg_cuda_fault f;
-            MG_CUDA_TRY(cudaMemcpy(&f, d_fault, sizeof f, cudaMemcpyDeviceToHost));
-            if (f.realization >= 0) {
-                rc = mg_err_set(err, MG_ENUM,
-                                "%s in the expected spike count of realization %lld, population "
-                                "%d (%s), step %lld (t = %g ms): likely cause: Delta_V too small "
-                                "for the input, or extreme parameters (check Delta_V, I_e, J and "
-                                "q_sfa)", f.is_nan ? "NaN" : "Inf", f.realization,
-                                f.population, job->model->pops[f.population].name, f.step,
-                                (double)f.step * job->opts.dt_ms);
-                goto out;
-            }
-            if (seg_end >= 0) {
-                rc = mg_cu_spectra_transform(&spec, &job->oc, d_state, lane_stride, row_stride,
-                                             nlanes, err);
-                if (rc != MG_OK)
-                    goto out;
-                mg_spectrum_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, lane_stride,
-                                                                row_stride, nlanes, spec.d_X,
-                                                                spec.lanes_max, d_tstart,
-                                                                seg_end);
-                MG_CUDA_TRY(cudaGetLastError());
-                MG_CUDA_TRY(cudaDeviceSynchronize());
-            }
-            for (long long i = 0; i < nlanes; ++i) /* progress: the lanes that ran */
-                if (h_tstart[i] < t1)
-                    job->steps_done += t1 - (h_tstart[i] > t0 ? h_tstart[i] : t0);
-            if (t1 < job->n_steps && mg_job_should_park(job)) {
-                /* checkpoint due (timer or signal): park every running lane with its state and
-                 * step, hand the traces so far to the host, and return; the driver writes the
-                 * checkpoint and calls again (src/engine/run.c), or stops after a signal */
-                if (!h_park) {
-                    h_park = (double *)malloc((size_t)(lanes_max * lane_rows) * sizeof(double));
-                    if (!h_park) {
-                        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for a checkpoint");
-                        goto out;
-                    }
-                }
-                MG_CUDA_TRY(cudaMemcpy(h_park, d_state, (size_t)(nlanes * lane_rows) *
-                                       sizeof(double), cudaMemcpyDeviceToHost));
-                for (long long i = 0; i < nlanes; ++i) {
-                    if (h_tstart[i] > job->n_steps)
-                        continue;
-                    long long tp = h_tstart[i] > t1 ? h_tstart[i] : t1;
-                    if (mg_job_park(job, lane0 + i, tp, h_park + i * lane_stride,
-                                    row_stride) != MG_OK) {
-                        rc = mg_err_set(err, MG_ENOMEM, "out of memory for a checkpoint");
-                        goto out;
-                    }
-                }
-                goto traces;
-            }
-            /* with a checkpoint file a signal parks the lanes above (at the next launch that
-             * ends before the last step); without one it stops the run here */
-            if (!job->opts.checkpoint_path && job->opts.cancel && *job->opts.cancel) {
-                rc = mg_err_set(err, MG_EINTR, "interrupted");
-                goto out;
-            }
-            mg_job_progress(job, 0);
-        }
-        mg_record_kernel<<<blocks, MG_CUDA_THREADS>>>(job->oc, d_state, lane_stride, row_stride,
-                                                      nlanes, d_rec_i, d_rec_d, d_tstart,
-                                                      job->n_steps);
-        MG_CUDA_TRY(cudaGetLastError());
-        {
-            long long nsum = ng * (job->SL.n_i + job->SL.n_d);
-            mg_cu_group_sum_kernel<<<(unsigned)((nsum + 127) / 128), 128>>>(
-                job->SL, nlanes, lane0, first, end, ng, d_lo, d_rec_i, d_rec_d, d_gi, d_gd);
-        }
-        MG_CUDA_TRY(cudaGetLastError());
-        MG_CUDA_TRY(cudaMemcpy(h_gi, d_gi, (size_t)(ng * job->SL.n_i) * sizeof(long long),
+    /* the traces so far, also when a checkpoint parked the run */
+    if (R.trace_n > 0) {
+        MG_CUDA_TRY(cudaMemcpy(job->trace_AN, R.d_AN, R.trace_n * sizeof(float),
                                cudaMemcpyDeviceToHost));
-        MG_CUDA_TRY(cudaMemcpy(h_gd, d_gd, (size_t)(ng * job->SL.n_d) * sizeof(double),
-                               cudaMemcpyDeviceToHost));
-        for (long long g = 0; g < ng; ++g) /* the batch's groups are complete: in order */
-            mg_job_group_complete(job, g0 + g, h_gi + g * job->SL.n_i, h_gd + g * job->SL.n_d);
-        if (job->fail.failed) {
-            rc = mg_err_set(err, job->fail.code, "%s", job->fail.msg);
-            goto out;
-        }
-        job->real_done += valid;
-    }
-traces:
-    if (trace_n > 0) {
-        MG_CUDA_TRY(cudaMemcpy(job->trace_AN, d_AN, trace_n * sizeof(float),
-                               cudaMemcpyDeviceToHost));
-        MG_CUDA_TRY(cudaMemcpy(job->trace_Abar, d_Abar, trace_n * sizeof(float),
+        MG_CUDA_TRY(cudaMemcpy(job->trace_Abar, R.d_Abar, R.trace_n * sizeof(float),
                                cudaMemcpyDeviceToHost));
     }
 out:
-    mg_cu_model_free(&model_bufs);
-    cudaFree(d_state);
-    cudaFree(d_rec_i);
-    cudaFree(d_rec_d);
-    cudaFree(d_gi);
-    cudaFree(d_gd);
-    cudaFree(d_AN);
-    cudaFree(d_Abar);
-    cudaFree(d_fault);
-    mg_cu_spectra_free(&spec);
-    cudaFree(d_tstart);
-    cudaFree(d_lo);
-    free(h_tstart);
-    free(h_lo);
-    free(h_pidx);
-    free(h_gi);
-    free(h_gd);
-    free(h_park);
+    meso_run_free(&R);
     return rc;
 }

@@ -189,15 +189,92 @@ __global__ void mg_micro_spectrum_kernel(mg_micro_args A, long long nlanes, cons
     mg_obs_add_spectrum(&A.oc, st, 0, re, re + 1, 2 * x_lanes * H, 2);
 }
 
-/* The networks of the valid lanes of a batch, drawn on the host (all cores) and packed:
- * off [lanes][n_list][N_src + 1] and tgt (concatenated); csr[i n_list + c] gets device pointers
- * into d_off / d_tgt (allocated here, grown as needed). Padding lanes get no targets. */
+/* The per-lane networks on the device: off [lanes][n_list][N_src + 1] and tgt (concatenated),
+ * allocated once and grown as a batch needs. */
 struct net_arena {
     int64_t *d_off;
     uint32_t *d_tgt;
     long long cap_off, cap_tgt;
 };
 
+/* Grow the arena to n_off offsets and n_tgt targets (at least one). */
+static int net_arena_reserve(net_arena *na, long long n_off, long long n_tgt, mg_err *err)
+{
+    int rc = MG_OK;
+    if (n_off > na->cap_off) {
+        cudaFree(na->d_off);
+        na->d_off = NULL;
+        na->cap_off = 0;
+        MG_CUDA_TRY(cudaMalloc((void **)&na->d_off, (size_t)n_off * sizeof(int64_t)));
+        na->cap_off = n_off;
+    }
+    if (n_tgt > na->cap_tgt || !na->d_tgt) {
+        cudaFree(na->d_tgt);
+        na->d_tgt = NULL;
+        na->cap_tgt = 0;
+        MG_CUDA_TRY(cudaMalloc((void **)&na->d_tgt,
+                               (size_t)(n_tgt > 0 ? n_tgt : 1) * sizeof(uint32_t)));
+        na->cap_tgt = n_tgt > 0 ? n_tgt : 1;
+    }
+out:
+    return rc;
+}
+
+/* Upload the networks store[nlanes][n_list] (an entry without offsets: a padding lane, no
+ * targets) into the arena, packed, and point h_csr[i n_list + c] at them on the device. */
+static int upload_networks(const mg_micro_derived *d, const mg_micro_csr_store *store,
+                           long long nlanes, net_arena *na, mg_micro_csr *h_csr, mg_err *err)
+{
+    int rc = MG_OK;
+    const int n_list = d->mm.n_list;
+    long long n_off = 0, n_tgt = 0, po = 0, pt = 0;
+    int64_t *h_off = NULL;
+    uint32_t *h_tgt = NULL;
+    for (long long i = 0; i < nlanes; ++i)
+        for (int c = 0; c < n_list; ++c) {
+            const long long ns = d->conn[c].N_src;
+            n_off += ns + 1;
+            if (store[i * n_list + c].off)
+                n_tgt += store[i * n_list + c].off[ns];
+        }
+    if ((rc = net_arena_reserve(na, n_off, n_tgt, err)) != MG_OK)
+        return rc;
+    h_off = (int64_t *)malloc((size_t)(n_off > 0 ? n_off : 1) * sizeof(int64_t));
+    h_tgt = (uint32_t *)malloc((size_t)(n_tgt > 0 ? n_tgt : 1) * sizeof(uint32_t));
+    if (!h_off || !h_tgt) {
+        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the networks of a batch");
+        goto out;
+    }
+    for (long long i = 0; i < nlanes; ++i)
+        for (int c = 0; c < n_list; ++c) {
+            const long long ns = d->conn[c].N_src;
+            const mg_micro_csr_store *so = &store[i * n_list + c];
+            long long m = so->off ? so->off[ns] : 0;
+            if (so->off)
+                memcpy(h_off + po, so->off, (size_t)(ns + 1) * sizeof(int64_t));
+            else
+                memset(h_off + po, 0, (size_t)(ns + 1) * sizeof(int64_t));
+            if (m > 0)
+                memcpy(h_tgt + pt, so->tgt, (size_t)m * sizeof(uint32_t));
+            h_csr[i * n_list + c].off = na->d_off + po;
+            h_csr[i * n_list + c].tgt = na->d_tgt + pt;
+            po += ns + 1;
+            pt += m;
+        }
+    MG_CUDA_TRY(cudaMemcpy(na->d_off, h_off, (size_t)n_off * sizeof(int64_t),
+                           cudaMemcpyHostToDevice));
+    if (n_tgt > 0)
+        MG_CUDA_TRY(cudaMemcpy(na->d_tgt, h_tgt, (size_t)n_tgt * sizeof(uint32_t),
+                               cudaMemcpyHostToDevice));
+out:
+    free(h_off);
+    free(h_tgt);
+    return rc;
+}
+
+/* The networks of the valid lanes of a batch, drawn on the host (all cores, the CPU backend's
+ * mg_micro_build_csr) and uploaded into the arena; h_csr as in upload_networks. Padding lanes
+ * get no targets. */
 static int build_networks(mg_job *job, long long lane0, long long nlanes, net_arena *na,
                           mg_micro_csr *h_csr, mg_err *err)
 {
@@ -233,71 +310,13 @@ static int build_networks(mg_job *job, long long lane0, long long nlanes, net_ar
     for (auto &th : pool)
         th.join();
     int rc = MG_OK;
-    int64_t *h_off = NULL;
-    uint32_t *h_tgt = NULL;
-    long long n_off = 0, n_tgt = 0;
-    for (int w = 0; w < nth; ++w)
-        if (fail[w] != MG_OK) {
+    for (int w = 0; w < nth && rc == MG_OK; ++w)
+        if (fail[w] != MG_OK)
             rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the networks of a batch");
-            goto out;
-        }
-    for (long long i = 0; i < nlanes; ++i)
-        for (int c = 0; c < n_list; ++c) {
-            const long long ns = d->conn[c].N_src;
-            n_off += ns + 1;
-            if (store[i * n_list + c].off)
-                n_tgt += store[i * n_list + c].off[ns];
-        }
-    if (n_off > na->cap_off) {
-        cudaFree(na->d_off);
-        na->d_off = NULL;
-        na->cap_off = 0;
-        MG_CUDA_TRY(cudaMalloc((void **)&na->d_off, (size_t)n_off * sizeof(int64_t)));
-        na->cap_off = n_off;
-    }
-    if (n_tgt > na->cap_tgt || !na->d_tgt) {
-        cudaFree(na->d_tgt);
-        na->d_tgt = NULL;
-        na->cap_tgt = 0;
-        MG_CUDA_TRY(cudaMalloc((void **)&na->d_tgt,
-                               (size_t)(n_tgt > 0 ? n_tgt : 1) * sizeof(uint32_t)));
-        na->cap_tgt = n_tgt > 0 ? n_tgt : 1;
-    }
-    h_off = (int64_t *)malloc((size_t)(n_off > 0 ? n_off : 1) * sizeof(int64_t));
-    h_tgt = (uint32_t *)malloc((size_t)(n_tgt > 0 ? n_tgt : 1) * sizeof(uint32_t));
-    if (!h_off || !h_tgt) {
-        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the networks of a batch");
-        goto out;
-    }
-    {
-        long long po = 0, pt = 0;
-        for (long long i = 0; i < nlanes; ++i)
-            for (int c = 0; c < n_list; ++c) {
-                const long long ns = d->conn[c].N_src;
-                const mg_micro_csr_store *so = &store[i * n_list + c];
-                long long m = so->off ? so->off[ns] : 0;
-                if (so->off)
-                    memcpy(h_off + po, so->off, (size_t)(ns + 1) * sizeof(int64_t));
-                else
-                    memset(h_off + po, 0, (size_t)(ns + 1) * sizeof(int64_t));
-                if (m > 0)
-                    memcpy(h_tgt + pt, so->tgt, (size_t)m * sizeof(uint32_t));
-                h_csr[i * n_list + c].off = na->d_off + po;
-                h_csr[i * n_list + c].tgt = na->d_tgt + pt;
-                po += ns + 1;
-                pt += m;
-            }
-    }
-    MG_CUDA_TRY(cudaMemcpy(na->d_off, h_off, (size_t)n_off * sizeof(int64_t),
-                           cudaMemcpyHostToDevice));
-    if (n_tgt > 0)
-        MG_CUDA_TRY(cudaMemcpy(na->d_tgt, h_tgt, (size_t)n_tgt * sizeof(uint32_t),
-                               cudaMemcpyHostToDevice));
-out:
+    if (rc == MG_OK)
+        rc = upload_networks(d, store.data(), nlanes, na, h_csr, err);
     for (auto &so : store)
         mg_micro_csr_free(&so);
-    free(h_off);
-    free(h_tgt);
     return rc;
 }
 
@@ -329,40 +348,56 @@ out:
     return rc;
 }
 
-extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
-{
-    int rc = MG_OK;
-    mg_micro_derived *d = job->mi;
-    const mg_micro_model *hm = &d->mm;
-    const int P = hm->P, n_list = hm->n_list;
-    mg_micro_args A;
-    memset(&A, 0, sizeof A);
-    A.mm = *hm;
-    A.oc = job->oc;
-    mg_cu_model_bufs model_bufs; /* the network's tables on the device */
-    memset(&model_bufs, 0, sizeof model_bufs);
-    double *d_state = NULL, *d_isi = NULL, *d_rec_d = NULL, *d_gd = NULL;
+/* One run of the micro backend: the batch geometry, the launch length, and the buffers on the
+ * device and their host mirrors, shared by the steps of mg_cuda_run_micro. */
+struct micro_run {
+    mg_job *job;
+    mg_micro_derived *d;
+    int P, n_list;
+    mg_micro_args A;              /* the launch arguments (device pointers) */
+    mg_cu_model_bufs model_bufs;  /* the network's tables on the device */
+    long long sumN;               /* neurons of a realization */
+    long long chunk;              /* steps per launch at most */
+    long long rec_cap;            /* recorded spikes per (realization, population) and launch */
+    double net_lane;              /* bytes of one lane's network on the device (0: shared) */
+    long long groups_per_batch;
+    size_t trace_n, free0;        /* trace_k P trace_T; free device memory at the start */
+    double *d_state, *d_isi;
+    uint32_t *d_spk;
+    mg_micro_csr *d_csr, *h_csr;  /* [lanes_max][n_list] */
+    mg_cu_group_bufs gb;          /* records and group sums */
     mg_cu_spectra spec;
-    memset(&spec, 0, sizeof spec);
-    uint32_t *d_spk = NULL;
-    mg_micro_csr *d_csr = NULL, *h_csr = NULL;
-    int64_t *d_rec_i = NULL, *d_gi = NULL;
-    int64_t *h_gi = NULL; /* a batch's group sums on the host (src/engine/ensemble_groups.c) */
-    double *h_gd = NULL;
-    float *d_AN = NULL;
-    uint64_t *d_key = NULL;
-    long long *d_recn = NULL, *h_recn = NULL;
-    mg_micro_fault *d_fault = NULL;
-    net_arena na = {NULL, NULL, 0, 0};
-    const long long first = job->opts.realization_first;
-    const long long end = first + job->opts.realization_count;
-    const long long psd_N = job->SL.cfg.psd_n;
-    const size_t trace_n = (size_t)(job->trace_k * P * job->trace_T);
-    long long sumN = 0, chunk = MG_MICRO_CHUNK, rec_cap = 1, groups_per_batch;
-    double per_lane, net_lane = 0.0, per_step_rec = 0.0;
-    size_t free_b = 0, total_b = 0, free0 = 0;
+    float *d_AN;
+    uint64_t *d_key;              /* [trace_k][P][rec_cap] */
+    long long *d_recn, *h_recn;   /* [trace_k][P] */
+    mg_micro_fault *d_fault;
+    net_arena na;
+};
 
-    /* the recorded spikes of the run, appended launch by launch (as the CPU backend's) */
+static void micro_run_free(micro_run *R)
+{
+    mg_cu_model_free(&R->model_bufs);
+    cudaFree(R->d_state);
+    cudaFree(R->d_spk);
+    cudaFree(R->d_isi);
+    cudaFree(R->d_csr);
+    mg_cu_group_bufs_free(&R->gb);
+    mg_cu_spectra_free(&R->spec);
+    cudaFree(R->d_AN);
+    cudaFree(R->d_key);
+    cudaFree(R->d_recn);
+    cudaFree(R->d_fault);
+    cudaFree(R->na.d_off);
+    cudaFree(R->na.d_tgt);
+    free(R->h_csr);
+    free(R->h_recn);
+}
+
+/* The recorded spikes of the run, appended launch by launch (as the CPU backend's): allocated
+ * on first use, and emptied, since a run resumed from a checkpoint starts again from step 0
+ * here (as the meso CUDA backend) and drops what the checkpoint's process recorded. */
+static int micro_rec_reset(mg_job *job, mg_micro_derived *d, int P, mg_err *err)
+{
     if (!d->rec && job->trace_k > 0) {
         d->rec_k = job->trace_k;
         d->rec = (mg_micro_rec *)calloc((size_t)(d->rec_k * P), sizeof *d->rec);
@@ -370,303 +405,320 @@ extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
         if (!d->rec || !d->rec_upto)
             return mg_err_set(err, MG_ENOMEM, "out of memory for the recorded spikes");
     }
-    /* a run resumed from a checkpoint starts again from step 0 here (as the meso CUDA
-     * backend): drop what the checkpoint's process recorded */
     for (long long k = 0; k < d->rec_k; ++k) {
         d->rec_upto[k] = 0;
         for (int a = 0; a < P; ++a)
             d->rec[k * P + a].n = 0;
     }
-    for (int a = 0; a < P; ++a) {
-        sumN += hm->pop[a].N;
+    return MG_OK;
+}
+
+/* Launches short enough that the recorded spikes of one fit MG_MICRO_REC_BUDGET (a neuron
+ * fires at most once per R + 1 steps): R->chunk and R->rec_cap. Also R->sumN. */
+static void micro_launch_size(micro_run *R)
+{
+    const mg_micro_model *hm = &R->d->mm;
+    const long long trace_k = R->job->trace_k;
+    double per_step_rec = 0.0;
+    R->sumN = 0;
+    R->chunk = MG_MICRO_CHUNK;
+    R->rec_cap = 1;
+    for (int a = 0; a < R->P; ++a) {
+        R->sumN += hm->pop[a].N;
         per_step_rec += (double)hm->pop[a].N / (hm->pop[a].R + 1.0);
     }
-    /* launches short enough that the recorded spikes of one fit the budget */
-    if (job->trace_k > 0) {
-        double steps = MG_MICRO_REC_BUDGET /
-                       (8.0 * (double)job->trace_k * P * (per_step_rec + 1.0));
-        chunk = steps < 1.0                     ? 1
-                : steps < (double)MG_MICRO_CHUNK ? (long long)steps
-                                                 : MG_MICRO_CHUNK;
-        long long cap = 0;
-        for (int a = 0; a < P; ++a) {
-            const mg_micro_pop *pp = &hm->pop[a];
-            long long per = (chunk + (long long)pp->R) / ((long long)pp->R + 1); /* ceil */
-            long long c = pp->N * per + pp->N;
-            cap = c > cap ? c : cap;
-        }
-        rec_cap = cap;
+    if (trace_k <= 0)
+        return;
+    double steps = MG_MICRO_REC_BUDGET / (8.0 * (double)trace_k * R->P * (per_step_rec + 1.0));
+    R->chunk = steps < 1.0                     ? 1
+               : steps < (double)MG_MICRO_CHUNK ? (long long)steps
+                                                : MG_MICRO_CHUNK;
+    long long cap = 0;
+    for (int a = 0; a < R->P; ++a) {
+        const mg_micro_pop *pp = &hm->pop[a];
+        long long per = (R->chunk + (long long)pp->R) / ((long long)pp->R + 1); /* ceil */
+        long long c = pp->N * per + pp->N;
+        cap = c > cap ? c : cap;
     }
+    R->rec_cap = cap;
+}
 
-    MG_CUDA_TRY(cudaMemGetInfo(&free0, &total_b)); /* device memory used = free0 - free later */
-    MG_CUDA_TRY(mg_cu_micro_upload(d, &A.mm, &model_bufs));
-    MG_CUDA_TRY(cudaMalloc((void **)&d_AN, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
-    MG_CUDA_TRY(cudaMemset(d_AN, 0, (trace_n > 0 ? trace_n : 1) * sizeof(float)));
-    MG_CUDA_TRY(cudaMalloc((void **)&d_fault, sizeof(mg_micro_fault)));
+/* What every batch shares, to the device: the model, the traces, the fault note, the buffer of
+ * a launch's recorded spikes, and a shared network (uploaded once; every lane points at it).
+ * Without a shared network, R->net_lane: the device bytes of one lane's network. */
+static int micro_run_upload(micro_run *R, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    mg_micro_derived *d = R->d;
+    const size_t tn = R->trace_n > 0 ? R->trace_n : 1;
+    const size_t nrec = (size_t)(job->trace_k * R->P);
+    size_t total_b = 0;
+    MG_CUDA_TRY(cudaMemGetInfo(&R->free0, &total_b)); /* device memory used = free0 - later */
+    MG_CUDA_TRY(mg_cu_micro_upload(d, &R->A.mm, &R->model_bufs));
+    MG_CUDA_TRY(cudaMalloc((void **)&R->d_AN, tn * sizeof(float)));
+    MG_CUDA_TRY(cudaMemset(R->d_AN, 0, tn * sizeof(float)));
+    MG_CUDA_TRY(cudaMalloc((void **)&R->d_fault, sizeof(mg_micro_fault)));
     if (job->trace_k > 0) {
-        MG_CUDA_TRY(cudaMalloc((void **)&d_key,
-                               (size_t)(job->trace_k * P * rec_cap) * sizeof(uint64_t)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_recn, (size_t)(job->trace_k * P) * sizeof(long long)));
-        h_recn = (long long *)malloc((size_t)(job->trace_k * P) * sizeof(long long));
-        if (!h_recn) {
-            rc = mg_err_set(err, MG_ENOMEM, "out of memory for the recorded spikes");
-            goto out;
-        }
+        MG_CUDA_TRY(cudaMalloc((void **)&R->d_key, nrec * (size_t)R->rec_cap * sizeof(uint64_t)));
+        MG_CUDA_TRY(cudaMalloc((void **)&R->d_recn, nrec * sizeof(long long)));
+        R->h_recn = (long long *)malloc(nrec * sizeof(long long));
+        if (!R->h_recn)
+            return mg_err_set(err, MG_ENOMEM, "out of memory for the recorded spikes");
     }
-    /* a shared network: uploaded once, every lane points at it */
-    if (n_list > 0 && d->shared) {
-        h_csr = (mg_micro_csr *)malloc((size_t)n_list * sizeof(mg_micro_csr));
-        if (!h_csr) {
-            rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-            goto out;
-        }
-        long long n_off = 0, n_tgt = 0;
-        for (int c = 0; c < n_list; ++c) {
-            n_off += d->conn[c].N_src + 1;
-            n_tgt += d->shared_csr[c].off[d->conn[c].N_src];
-        }
-        MG_CUDA_TRY(cudaMalloc((void **)&na.d_off, (size_t)n_off * sizeof(int64_t)));
-        MG_CUDA_TRY(cudaMalloc((void **)&na.d_tgt,
-                               (size_t)(n_tgt > 0 ? n_tgt : 1) * sizeof(uint32_t)));
-        long long po = 0, pt = 0;
-        for (int c = 0; c < n_list; ++c) {
-            const long long ns = d->conn[c].N_src, m = d->shared_csr[c].off[ns];
-            MG_CUDA_TRY(cudaMemcpy(na.d_off + po, d->shared_csr[c].off,
-                                   (size_t)(ns + 1) * sizeof(int64_t), cudaMemcpyHostToDevice));
-            if (m > 0)
-                MG_CUDA_TRY(cudaMemcpy(na.d_tgt + pt, d->shared_csr[c].tgt,
-                                       (size_t)m * sizeof(uint32_t), cudaMemcpyHostToDevice));
-            h_csr[c].off = na.d_off + po;
-            h_csr[c].tgt = na.d_tgt + pt;
-            po += ns + 1;
-            pt += m;
-        }
-    } else {
-        for (int c = 0; c < n_list; ++c) /* Bernoulli counts vary: 10 % spare */
-            net_lane += 8.0 * ((double)d->conn[c].N_src + 1.0) + 4.4 * d->conn[c].mean_syn + 64.0;
+    if (R->n_list > 0 && d->shared) {
+        R->h_csr = (mg_micro_csr *)malloc((size_t)R->n_list * sizeof(mg_micro_csr));
+        if (!R->h_csr)
+            return mg_err_set(err, MG_ENOMEM, "out of memory");
+        return upload_networks(d, d->shared_csr, 1, &R->na, R->h_csr, err);
     }
+    for (int c = 0; c < R->n_list; ++c) /* Bernoulli counts vary: 10 % spare */
+        R->net_lane += 8.0 * ((double)d->conn[c].N_src + 1.0) + 4.4 * d->conn[c].mean_syn + 64.0;
+out:
+    return rc;
+}
 
-    /* batch: whole reduction groups, as many as fit in 70 % of the free device memory and
-     * whose networks take at most MG_MICRO_HOST_NET on the host while they are drawn */
-    per_lane = (double)job->rows * 8.0 + (double)d->spk_elems * 4.0 + (double)sumN * 8.0 +
-               (double)n_list * sizeof(mg_micro_csr) + (job->SL.n_i + job->SL.n_d) * 8.0 +
-               (double)mg_cu_spectra_bytes_per_lane(&job->oc) + 2.0 * net_lane;
+/* The lanes' network pointers on the host (h_csr [lanes][n_list]): a shared network's
+ * replicated to every lane and uploaded once; per-lane ones are filled batch by batch. */
+static int micro_lane_csr(micro_run *R, long long lanes, mg_err *err)
+{
+    int rc = MG_OK;
+    const int n_list = R->n_list;
+    mg_micro_csr *all = (mg_micro_csr *)malloc((size_t)(lanes * n_list) * sizeof(mg_micro_csr));
+    if (!all)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    if (R->d->shared)
+        for (long long i = 0; i < lanes; ++i)
+            memcpy(all + i * n_list, R->h_csr, (size_t)n_list * sizeof(mg_micro_csr));
+    free(R->h_csr);
+    R->h_csr = all;
+    if (R->d->shared)
+        MG_CUDA_TRY(cudaMemcpy(R->d_csr, R->h_csr, (size_t)(lanes * n_list) *
+                                                      sizeof(mg_micro_csr),
+                               cudaMemcpyHostToDevice));
+out:
+    return rc;
+}
+
+/* The batch: whole reduction groups, as many as fit in 70 % of the free device memory and
+ * whose networks take at most MG_MICRO_HOST_NET on the host while they are drawn; its
+ * buffers. */
+static int micro_run_alloc_batch(micro_run *R, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    const mg_micro_derived *d = R->d;
+    size_t free_b = 0, total_b = 0;
+    long long host_groups = 0, lanes;
+    const double per_lane =
+        (double)job->rows * 8.0 + (double)d->spk_elems * 4.0 + (double)R->sumN * 8.0 +
+        (double)R->n_list * sizeof(mg_micro_csr) + (job->SL.n_i + job->SL.n_d) * 8.0 +
+        (double)mg_cu_spectra_bytes_per_lane(&job->oc) + 2.0 * R->net_lane;
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-    {
-        long long host_groups = 0; /* the networks' host copy caps the batch too */
-        if (net_lane > 0) {
-            host_groups = (long long)(MG_MICRO_HOST_NET / (net_lane * MG_RGROUP));
-            host_groups = host_groups < 1 ? 1 : host_groups;
-        }
-        groups_per_batch = mg_cu_groups_per_batch(free_b, per_lane * MG_RGROUP, host_groups,
-                                                  job->opts.batch);
+    if (R->net_lane > 0) { /* the networks' host copy caps the batch too */
+        host_groups = (long long)(MG_MICRO_HOST_NET / (R->net_lane * MG_RGROUP));
+        host_groups = host_groups < 1 ? 1 : host_groups;
     }
-    if (groups_per_batch < 1) {
-        rc = mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations of the micro level "
-                        "needs %.3g MB, the device has %.3g MB free", MG_RGROUP,
-                        per_lane * MG_RGROUP / 1e6, (double)free_b / 1e6);
+    R->groups_per_batch = mg_cu_groups_per_batch(free_b, per_lane * MG_RGROUP, host_groups,
+                                                 job->opts.batch);
+    if (R->groups_per_batch < 1)
+        return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations of the micro "
+                          "level needs %.3g MB, the device has %.3g MB free", MG_RGROUP,
+                          per_lane * MG_RGROUP / 1e6, (double)free_b / 1e6);
+    if (R->groups_per_batch > job->n_groups)
+        R->groups_per_batch = job->n_groups;
+    lanes = R->groups_per_batch * MG_RGROUP;
+    MG_CUDA_TRY(cudaMalloc((void **)&R->d_state, (size_t)(lanes * job->rows) * sizeof(double)));
+    MG_CUDA_TRY(cudaMalloc((void **)&R->d_spk, (size_t)(lanes * (d->spk_elems > 0 ? d->spk_elems
+                                                                                 : 1)) *
+                                                   sizeof(uint32_t)));
+    MG_CUDA_TRY(cudaMalloc((void **)&R->d_isi, (size_t)(lanes * R->sumN) * sizeof(double)));
+    MG_CUDA_TRY(cudaMalloc((void **)&R->d_csr, (size_t)(lanes * (R->n_list > 0 ? R->n_list : 1)) *
+                                                   sizeof(mg_micro_csr)));
+    if ((rc = mg_cu_group_bufs_alloc(&R->gb, &job->SL, lanes, R->groups_per_batch, err)) !=
+        MG_OK)
         goto out;
-    }
-    if (groups_per_batch > job->n_groups)
-        groups_per_batch = job->n_groups;
-    {
-        const long long lanes_max = groups_per_batch * MG_RGROUP;
-        MG_CUDA_TRY(cudaMalloc((void **)&d_state,
-                               (size_t)(lanes_max * job->rows) * sizeof(double)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_spk,
-                               (size_t)(lanes_max * (d->spk_elems > 0 ? d->spk_elems : 1)) *
-                                   sizeof(uint32_t)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_isi, (size_t)(lanes_max * sumN) * sizeof(double)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_csr, (size_t)(lanes_max * (n_list > 0 ? n_list : 1)) *
-                                                    sizeof(mg_micro_csr)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_rec_i,
-                               (size_t)(lanes_max * job->SL.n_i) * sizeof(int64_t)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_rec_d,
-                               (size_t)(lanes_max * job->SL.n_d) * sizeof(double)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_gi,
-                               (size_t)(groups_per_batch * job->SL.n_i) * sizeof(int64_t)));
-        MG_CUDA_TRY(cudaMalloc((void **)&d_gd,
-                               (size_t)(groups_per_batch * job->SL.n_d) * sizeof(double)));
-        h_gi = (int64_t *)malloc((size_t)(groups_per_batch * job->SL.n_i + 1) * sizeof(int64_t));
-        h_gd = (double *)malloc((size_t)(groups_per_batch * job->SL.n_d + 1) * sizeof(double));
-        if (!h_gi || !h_gd) {
-            rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the group sums of a batch");
-            goto out;
-        }
-        if (psd_N > 0 && (rc = mg_cu_spectra_alloc(&spec, &job->oc, lanes_max, err)) != MG_OK)
-            goto out;
-        if (n_list > 0) {
-            if (d->shared) {
-                /* every lane points at the shared network */
-                mg_micro_csr *all = (mg_micro_csr *)malloc((size_t)(lanes_max * n_list) *
-                                                           sizeof(mg_micro_csr));
-                if (!all) {
-                    rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-                    goto out;
-                }
-                for (long long i = 0; i < lanes_max; ++i)
-                    memcpy(all + i * n_list, h_csr, (size_t)n_list * sizeof(mg_micro_csr));
-                free(h_csr);
-                h_csr = all;
-                MG_CUDA_TRY(cudaMemcpy(d_csr, h_csr, (size_t)(lanes_max * n_list) *
-                                                         sizeof(mg_micro_csr),
-                                       cudaMemcpyHostToDevice));
-            } else {
-                h_csr = (mg_micro_csr *)malloc((size_t)(lanes_max * n_list) *
-                                               sizeof(mg_micro_csr));
-                if (!h_csr) {
-                    rc = mg_err_set(err, MG_ENOMEM, "out of memory");
-                    goto out;
-                }
-            }
-        }
-    }
-    A.state = d_state;
-    A.rows = job->rows;
-    A.spk = d_spk;
-    A.spk_elems = d->spk_elems;
-    A.csr = d_csr;
-    A.isi = d_isi;
-    A.isi_n = sumN;
-    A.first = first;
-    A.end = end;
-    A.tr_AN = d_AN;
-    A.trace_k = job->trace_k;
-    A.trace_T = job->trace_T;
-    A.rec_key = d_key;
-    A.rec_n = d_recn;
-    A.rec_cap = rec_cap;
-    A.fault = d_fault;
+    if (job->SL.cfg.psd_n > 0 &&
+        (rc = mg_cu_spectra_alloc(&R->spec, &job->oc, lanes, err)) != MG_OK)
+        goto out;
+    if (R->n_list > 0)
+        rc = micro_lane_csr(R, lanes, err);
+out:
+    return rc;
+}
 
-    for (long long g0 = 0; g0 < job->n_groups; g0 += groups_per_batch) {
-        const long long ng = job->n_groups - g0 < groups_per_batch ? job->n_groups - g0
-                                                                   : groups_per_batch;
-        const long long nlanes = ng * MG_RGROUP;
-        const long long lane0 = (job->g_first + g0) * MG_RGROUP;
-        const long long valid = (lane0 + nlanes < end ? lane0 + nlanes : end) -
-                                (lane0 > first ? lane0 : first);
-        A.lane0 = lane0;
-        if (n_list > 0 && !d->shared) {
-            rc = build_networks(job, lane0, nlanes, &na, h_csr, err);
-            if (rc != MG_OK)
-                goto out;
-            MG_CUDA_TRY(cudaMemcpy(d_csr, h_csr,
-                                   (size_t)(nlanes * n_list) * sizeof(mg_micro_csr),
-                                   cudaMemcpyHostToDevice));
-        }
-        {
-            size_t free_now = 0, total_now = 0;
-            MG_CUDA_TRY(cudaMemGetInfo(&free_now, &total_now));
-            double used = (double)free0 - (double)free_now;
-            if (used > job->device_bytes)
-                job->device_bytes = used;
-        }
-        mg_micro_fault nofault = {-1, 0, 0, 0, 0};
-        MG_CUDA_TRY(cudaMemcpy(d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
-        for (long long t0 = 0, t1; t0 < job->n_steps; t0 = t1) {
-            t1 = t0 + chunk < job->n_steps ? t0 + chunk : job->n_steps;
-            long long seg_end;
-            t1 = mg_cu_launch_end(&job->oc, t0, t1, &seg_end);
-            if (d_recn)
-                MG_CUDA_TRY(cudaMemset(d_recn, 0,
-                                       (size_t)(job->trace_k * P) * sizeof(long long)));
-            mg_micro_run_kernel<<<(unsigned)nlanes, MG_MICRO_THREADS>>>(A, t0, t1);
-            MG_CUDA_TRY(cudaGetLastError());
-            MG_CUDA_TRY(cudaDeviceSynchronize());
-            mg_micro_fault f;
-            MG_CUDA_TRY(cudaMemcpy(&f, d_fault, sizeof f, cudaMemcpyDeviceToHost));
-            if (f.realization >= 0 && f.kind == 2) {
-                rc = mg_err_set(err, MG_EINVAL, "CUDA micro: the spike record of realization "
-                                "%lld overflowed at step %lld (a bug: the buffer is sized for the "
-                                "most spikes a refractory period allows)", f.realization, f.step);
-                goto out;
-            }
-            if (f.realization >= 0) {
-                rc = mg_err_set(err, MG_ENUM,
-                                "NaN in the membrane potential of realization %lld, population "
-                                "%d (%s), neuron %lld, step %lld: check Delta_V and the input",
-                                f.realization, f.population, job->model->pops[f.population].name,
-                                f.neuron, f.step);
-                goto out;
-            }
-            if (d_recn) {
-                MG_CUDA_TRY(cudaMemcpy(h_recn, d_recn,
-                                       (size_t)(job->trace_k * P) * sizeof(long long),
-                                       cudaMemcpyDeviceToHost));
-                for (long long i = 0; i < nlanes; ++i) {
-                    long long k = lane0 + i - first;
-                    if (lane0 + i < first || lane0 + i >= end || k >= job->trace_k)
-                        continue;
-                    rc = append_spikes(d, P, k, h_recn, d_key, rec_cap, err);
-                    if (rc != MG_OK)
-                        goto out;
-                    d->rec_upto[k] = t1;
-                }
-            }
-            if (seg_end >= 0) {
-                rc = mg_cu_spectra_transform(&spec, &job->oc, d_state, job->rows, 1, nlanes,
-                                             err);
-                if (rc != MG_OK)
-                    goto out;
-                mg_micro_spectrum_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(
-                    A, nlanes, spec.d_X, spec.lanes_max);
-                MG_CUDA_TRY(cudaGetLastError());
-                MG_CUDA_TRY(cudaDeviceSynchronize());
-            }
-            job->steps_done += (t1 - t0) * valid;
-            if (job->opts.cancel && *job->opts.cancel) {
-                rc = mg_err_set(err, MG_EINTR, "interrupted");
-                goto out;
-            }
-            mg_job_progress(job, 0);
-        }
-        mg_micro_record_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(A, nlanes, job->SL,
-                                                                          d_rec_i, d_rec_d);
-        MG_CUDA_TRY(cudaGetLastError());
-        {
-            long long nsum = ng * (job->SL.n_i + job->SL.n_d);
-            mg_cu_group_sum_kernel<<<(unsigned)((nsum + 127) / 128), 128>>>(
-                job->SL, nlanes, lane0, first, end, ng, NULL, d_rec_i, d_rec_d, d_gi, d_gd);
-            MG_CUDA_TRY(cudaGetLastError());
-        }
-        MG_CUDA_TRY(cudaMemcpy(h_gi, d_gi, (size_t)(ng * job->SL.n_i) * sizeof(int64_t),
-                               cudaMemcpyDeviceToHost));
-        MG_CUDA_TRY(cudaMemcpy(h_gd, d_gd, (size_t)(ng * job->SL.n_d) * sizeof(double),
-                               cudaMemcpyDeviceToHost));
-        /* every realization's record is in: the groups go into the running sum in order (the
-         * sums start at 0, so a group a checkpoint had partly summed gets the same bits) */
-        for (long long g = 0; g < ng; ++g)
-            mg_job_group_complete(job, g0 + g, h_gi + g * job->SL.n_i, h_gd + g * job->SL.n_d);
-        if (job->fail.failed) {
-            rc = mg_err_set(err, job->fail.code, "%s", job->fail.msg);
-            goto out;
-        }
-        job->real_done += valid;
+/* The launch arguments that stay for the run (lane0 changes by batch). */
+static void micro_args(micro_run *R)
+{
+    mg_micro_args *A = &R->A;
+    const mg_job *job = R->job;
+    A->state = R->d_state;
+    A->rows = job->rows;
+    A->spk = R->d_spk;
+    A->spk_elems = R->d->spk_elems;
+    A->csr = R->d_csr;
+    A->isi = R->d_isi;
+    A->isi_n = R->sumN;
+    A->first = job->opts.realization_first;
+    A->end = A->first + job->opts.realization_count;
+    A->tr_AN = R->d_AN;
+    A->trace_k = job->trace_k;
+    A->trace_T = job->trace_T;
+    A->rec_key = R->d_key;
+    A->rec_n = R->d_recn;
+    A->rec_cap = R->rec_cap;
+    A->fault = R->d_fault;
+}
+
+/* The fault the lanes noted in the last launch, if any, as the run's error. */
+static int micro_check_fault(micro_run *R, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_micro_fault f;
+    MG_CUDA_TRY(cudaMemcpy(&f, R->d_fault, sizeof f, cudaMemcpyDeviceToHost));
+    if (f.realization >= 0 && f.kind == 2)
+        return mg_err_set(err, MG_EINVAL, "CUDA micro: the spike record of realization "
+                          "%lld overflowed at step %lld (a bug: the buffer is sized for the "
+                          "most spikes a refractory period allows)", f.realization, f.step);
+    if (f.realization >= 0)
+        return mg_err_set(err, MG_ENUM,
+                          "NaN in the membrane potential of realization %lld, population "
+                          "%d (%s), neuron %lld, step %lld: check Delta_V and the input",
+                          f.realization, f.population, R->job->model->pops[f.population].name,
+                          f.neuron, f.step);
+out:
+    return rc;
+}
+
+/* The spikes the recorded realizations of the batch (lanes from lane0) fired in the launch
+ * that ended at t1, appended to d->rec. */
+static int micro_take_spikes(micro_run *R, long long lane0, long long nlanes, long long t1,
+                             mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    const long long first = job->opts.realization_first;
+    const long long end = first + job->opts.realization_count;
+    MG_CUDA_TRY(cudaMemcpy(R->h_recn, R->d_recn, (size_t)(job->trace_k * R->P) *
+                           sizeof(long long), cudaMemcpyDeviceToHost));
+    for (long long i = 0; i < nlanes; ++i) {
+        long long k = lane0 + i - first;
+        if (lane0 + i < first || lane0 + i >= end || k >= job->trace_k)
+            continue;
+        rc = append_spikes(R->d, R->P, k, R->h_recn, R->d_key, R->rec_cap, err);
+        if (rc != MG_OK)
+            return rc;
+        R->d->rec_upto[k] = t1;
     }
-    if (trace_n > 0)
-        MG_CUDA_TRY(cudaMemcpy(job->trace_AN, d_AN, trace_n * sizeof(float),
+out:
+    return rc;
+}
+
+/* Steps [t0, t1) of the batch's nlanes lanes: the launch, its fault check, its recorded
+ * spikes, and the spectral segments completed at its last step (seg_end >= 0). */
+static int micro_launch(micro_run *R, long long nlanes, long long t0, long long t1,
+                        long long seg_end, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    if (R->d_recn)
+        MG_CUDA_TRY(cudaMemset(R->d_recn, 0, (size_t)(job->trace_k * R->P) * sizeof(long long)));
+    mg_micro_run_kernel<<<(unsigned)nlanes, MG_MICRO_THREADS>>>(R->A, t0, t1);
+    MG_CUDA_TRY(cudaGetLastError());
+    MG_CUDA_TRY(cudaDeviceSynchronize());
+    if ((rc = micro_check_fault(R, err)) != MG_OK)
+        return rc;
+    if (R->d_recn && (rc = micro_take_spikes(R, R->A.lane0, nlanes, t1, err)) != MG_OK)
+        return rc;
+    if (seg_end >= 0) {
+        rc = mg_cu_spectra_transform(&R->spec, &job->oc, R->d_state, job->rows, 1, nlanes, err);
+        if (rc != MG_OK)
+            return rc;
+        mg_micro_spectrum_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(
+            R->A, nlanes, R->spec.d_X, R->spec.lanes_max);
+        MG_CUDA_TRY(cudaGetLastError());
+        MG_CUDA_TRY(cudaDeviceSynchronize());
+    }
+out:
+    return rc;
+}
+
+/* Batch g0 from step 0 to the end: its networks, its launches, then its records summed by
+ * group into the run's sums. */
+static int micro_run_batch(micro_run *R, long long g0, mg_err *err)
+{
+    int rc = MG_OK;
+    mg_job *job = R->job;
+    const long long ng = job->n_groups - g0 < R->groups_per_batch ? job->n_groups - g0
+                                                                  : R->groups_per_batch;
+    const long long nlanes = ng * MG_RGROUP;
+    const long long lane0 = (job->g_first + g0) * MG_RGROUP;
+    const long long valid = (lane0 + nlanes < R->A.end ? lane0 + nlanes : R->A.end) -
+                            (lane0 > R->A.first ? lane0 : R->A.first);
+    size_t free_now = 0, total_now = 0;
+    mg_micro_fault nofault = {-1, 0, 0, 0, 0};
+    R->A.lane0 = lane0;
+    if (R->n_list > 0 && !R->d->shared) {
+        if ((rc = build_networks(job, lane0, nlanes, &R->na, R->h_csr, err)) != MG_OK)
+            return rc;
+        MG_CUDA_TRY(cudaMemcpy(R->d_csr, R->h_csr,
+                               (size_t)(nlanes * R->n_list) * sizeof(mg_micro_csr),
+                               cudaMemcpyHostToDevice));
+    }
+    MG_CUDA_TRY(cudaMemGetInfo(&free_now, &total_now));
+    if ((double)R->free0 - (double)free_now > job->device_bytes)
+        job->device_bytes = (double)R->free0 - (double)free_now;
+    MG_CUDA_TRY(cudaMemcpy(R->d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
+    for (long long t0 = 0, t1; t0 < job->n_steps; t0 = t1) {
+        long long seg_end;
+        t1 = t0 + R->chunk < job->n_steps ? t0 + R->chunk : job->n_steps;
+        t1 = mg_cu_launch_end(&job->oc, t0, t1, &seg_end);
+        if ((rc = micro_launch(R, nlanes, t0, t1, seg_end, err)) != MG_OK)
+            return rc;
+        job->steps_done += (t1 - t0) * valid;
+        if (job->opts.cancel && *job->opts.cancel)
+            return mg_err_set(err, MG_EINTR, "interrupted");
+        mg_job_progress(job, 0);
+    }
+    mg_micro_record_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(R->A, nlanes, job->SL,
+                                                                      R->gb.d_rec_i,
+                                                                      R->gb.d_rec_d);
+    MG_CUDA_TRY(cudaGetLastError());
+    /* every realization's record is in: the groups go into the running sum in order (the
+     * sums start at 0, so a group a checkpoint had partly summed gets the same bits) */
+    if ((rc = mg_cu_groups_complete(job, &R->gb, g0, ng, nlanes, lane0, NULL, err)) != MG_OK)
+        return rc;
+    job->real_done += valid;
+out:
+    return rc;
+}
+
+extern "C" int mg_cuda_run_micro(mg_job *job, mg_err *err)
+{
+    int rc = MG_OK;
+    micro_run R;
+    memset(&R, 0, sizeof R);
+    R.job = job;
+    R.d = job->mi;
+    R.P = R.d->mm.P;
+    R.n_list = R.d->mm.n_list;
+    R.A.mm = R.d->mm;
+    R.A.oc = job->oc;
+    R.trace_n = (size_t)(job->trace_k * R.P * job->trace_T);
+    if ((rc = micro_rec_reset(job, R.d, R.P, err)) != MG_OK)
+        return rc;
+    micro_launch_size(&R);
+    if ((rc = micro_run_upload(&R, err)) != MG_OK || (rc = micro_run_alloc_batch(&R, err)) != MG_OK)
+        goto out;
+    micro_args(&R);
+    for (long long g0 = 0; g0 < job->n_groups; g0 += R.groups_per_batch)
+        if ((rc = micro_run_batch(&R, g0, err)) != MG_OK)
+            goto out;
+    if (R.trace_n > 0)
+        MG_CUDA_TRY(cudaMemcpy(job->trace_AN, R.d_AN, R.trace_n * sizeof(float),
                                cudaMemcpyDeviceToHost));
     rc = mg_micro_merge_spikes(job, err);
 out:
-    mg_cu_model_free(&model_bufs);
-    cudaFree(d_state);
-    cudaFree(d_spk);
-    cudaFree(d_isi);
-    cudaFree(d_csr);
-    cudaFree(d_rec_i);
-    cudaFree(d_rec_d);
-    cudaFree(d_gi);
-    cudaFree(d_gd);
-    mg_cu_spectra_free(&spec);
-    cudaFree(d_AN);
-    cudaFree(d_key);
-    cudaFree(d_recn);
-    cudaFree(d_fault);
-    cudaFree(na.d_off);
-    cudaFree(na.d_tgt);
-    free(h_csr);
-    free(h_recn);
-    free(h_gi);
-    free(h_gd);
+    micro_run_free(&R);
     return rc;
 }

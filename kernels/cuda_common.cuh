@@ -149,6 +149,71 @@ static __global__ void mg_cu_group_sum_kernel(mg_stats_layout L, long long nlane
         gd[g * L.n_d + (f - L.n_i)] = ld;
 }
 
+/* A batch's statistics records on the device ([lanes][n_i], [lanes][n_d], written by the
+ * backend's record kernel), the sums of its reduction groups ([groups][n_i], [groups][n_d])
+ * and their host copy. */
+typedef struct {
+    int64_t *d_rec_i, *d_gi, *h_gi;
+    double *d_rec_d, *d_gd, *h_gd;
+} mg_cu_group_bufs;
+
+static inline void mg_cu_group_bufs_free(mg_cu_group_bufs *b)
+{
+    cudaFree(b->d_rec_i);
+    cudaFree(b->d_rec_d);
+    cudaFree(b->d_gi);
+    cudaFree(b->d_gd);
+    free(b->h_gi);
+    free(b->h_gd);
+    memset(b, 0, sizeof *b);
+}
+
+/* Buffers for batches of at most lanes_max lanes in `groups` groups. MG_OK, or MG_ECUDA /
+ * MG_ENOMEM with what is allocated so far left for mg_cu_group_bufs_free. */
+static inline int mg_cu_group_bufs_alloc(mg_cu_group_bufs *b, const mg_stats_layout *L,
+                                         long long lanes_max, long long groups, mg_err *err)
+{
+    int rc = MG_OK;
+    MG_CUDA_TRY(cudaMalloc((void **)&b->d_rec_i, (size_t)(lanes_max * L->n_i) * sizeof(int64_t)));
+    MG_CUDA_TRY(cudaMalloc((void **)&b->d_rec_d, (size_t)(lanes_max * L->n_d) * sizeof(double)));
+    MG_CUDA_TRY(cudaMalloc((void **)&b->d_gi, (size_t)(groups * L->n_i) * sizeof(int64_t)));
+    MG_CUDA_TRY(cudaMalloc((void **)&b->d_gd, (size_t)(groups * L->n_d) * sizeof(double)));
+    b->h_gi = (int64_t *)malloc((size_t)(groups * L->n_i + 1) * sizeof(int64_t));
+    b->h_gd = (double *)malloc((size_t)(groups * L->n_d + 1) * sizeof(double));
+    if (!b->h_gi || !b->h_gd)
+        rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the group sums of a batch");
+out:
+    return rc;
+}
+
+/* The batch's records are in b: sum its ng groups (lanes from lane0, groups from the job's
+ * group g0; d_lo as in mg_cu_group_sum_kernel) on the device, copy the sums to the host and
+ * add the groups, complete, in order to the run's sums (mg_job_group_complete). MG_OK,
+ * MG_ECUDA, or the job's failure (a sum that could not be added). */
+static inline int mg_cu_groups_complete(mg_job *job, const mg_cu_group_bufs *b, long long g0,
+                                        long long ng, long long nlanes, long long lane0,
+                                        const long long *d_lo, mg_err *err)
+{
+    int rc = MG_OK;
+    const mg_stats_layout *L = &job->SL;
+    const long long first = job->opts.realization_first;
+    const long long end = first + job->opts.realization_count;
+    const long long nsum = ng * (L->n_i + L->n_d);
+    mg_cu_group_sum_kernel<<<(unsigned)((nsum + 127) / 128), 128>>>(
+        *L, nlanes, lane0, first, end, ng, d_lo, b->d_rec_i, b->d_rec_d, b->d_gi, b->d_gd);
+    MG_CUDA_TRY(cudaGetLastError());
+    MG_CUDA_TRY(cudaMemcpy(b->h_gi, b->d_gi, (size_t)(ng * L->n_i) * sizeof(int64_t),
+                           cudaMemcpyDeviceToHost));
+    MG_CUDA_TRY(cudaMemcpy(b->h_gd, b->d_gd, (size_t)(ng * L->n_d) * sizeof(double),
+                           cudaMemcpyDeviceToHost));
+    for (long long g = 0; g < ng; ++g)
+        mg_job_group_complete(job, g0 + g, b->h_gi + g * L->n_i, b->h_gd + g * L->n_d);
+    if (job->fail.failed)
+        rc = mg_err_set(err, job->fail.code, "%s", job->fail.msg);
+out:
+    return rc;
+}
+
 /* ---- spectra ----------------------------------------------------------------------------
  * The completed segments of a batch are first gathered from the state (whatever the backend's
  * layout) into one dense buffer seg [P][lanes_max][N] (cudaMalloc'd, each population's block on a
