@@ -108,34 +108,39 @@ static int refuse_memory(double total, double traces, double groups, double per_
     return MG_OK;
 }
 
-/* The statistics configuration of a run: defaults of mg_stats_cfg_default, overridden by the
- * options; sets job->SL and the steps per spectral sample (0 = no spectra). */
-static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L, mg_err *err)
+/* The spectral part of the statistics configuration: the bin and resolution of --psd-bin and
+ * --psd-df (no spectra for --psd-df < 0 or --stats-basic); *psd_L the steps per sample. */
+static int psd_config(mg_stats_cfg *c, const mg_run_opts *o, int64_t *psd_L, mg_err *err)
 {
-    mg_stats_cfg c;
-    mg_stats_cfg_default(&c, P, o->stats_bin_ms, o->dt_ms);
     if (o->psd_bin_ms > 0)
-        c.psd_bin_ms = o->psd_bin_ms;
+        c->psd_bin_ms = o->psd_bin_ms;
     *psd_L = 0;
     if (o->psd_df_hz < 0) {
-        c.psd_n = 0;
+        c->psd_n = 0;
     } else {
         int64_t L;
-        if (!multiple_of(c.psd_bin_ms, o->dt_ms, &L))
+        if (!multiple_of(c->psd_bin_ms, o->dt_ms, &L))
             return mg_err_set(err, MG_EINVAL, "--psd-bin: %g ms is not a multiple of dt = %g ms "
-                              "(allowed: k * dt, k >= 1)", c.psd_bin_ms, o->dt_ms);
+                              "(allowed: k * dt, k >= 1)", c->psd_bin_ms, o->dt_ms);
         double df = o->psd_df_hz > 0 ? o->psd_df_hz : 1.0;
-        c.psd_n = llround(1000.0 / (df * c.psd_bin_ms));
+        c->psd_n = llround(1000.0 / (df * c->psd_bin_ms));
         *psd_L = L;
     }
-    c.onesided = o->onesided;
+    c->onesided = o->onesided;
     if (o->stats_basic) {
-        c.basic = 1;
-        c.psd_n = 0;
+        c->basic = 1;
+        c->psd_n = 0;
         *psd_L = 0;
     }
+    return MG_OK;
+}
+
+/* The switching analysis of the options: the observable, its smoothing window and the
+ * thresholds (each left at its default when not given). */
+static int switch_config(mg_stats_cfg *c, const mg_run_opts *o, mg_err *err)
+{
     if (o->switch_observable[0]) {
-        int rc = mg_stats_parse_observable(&c, o->switch_observable, err);
+        int rc = mg_stats_parse_observable(c, o->switch_observable, err);
         if (rc != MG_OK)
             return rc;
     }
@@ -145,18 +150,20 @@ static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L
             return mg_err_set(err, MG_EINVAL, "--switch-smooth: %g ms is not a multiple of the "
                               "statistics bin %g ms (allowed: k * stats-bin)",
                               o->switch_smooth_ms, o->stats_bin_ms);
-        c.sw_window = (int)(W < 100001 ? W : 100001);
+        c->sw_window = (int)(W < 100001 ? W : 100001);
     }
     if (o->switch_lo < o->switch_hi) {
-        c.sw_lo = o->switch_lo;
-        c.sw_hi = o->switch_hi;
+        c->sw_lo = o->switch_lo;
+        c->sw_hi = o->switch_hi;
     }
-    if (o->hist_max_hz > 0)
-        c.hist_max_hz = o->hist_max_hz;
-    if (o->hist_bins > 0)
-        c.hist_bins = o->hist_bins;
-    /* time-resolved statistics: asked for, or by default for a time-dependent input in the
-     * statistics bin (left off when that record would be too large) */
+    return MG_OK;
+}
+
+/* The time-resolved statistics: asked for (--stats-time), or by default for a time-dependent
+ * input in the statistics bin (left off when that record would be too large). */
+static int time_config(mg_stats_cfg *c, const mg_job *job, const mg_run_opts *o, int P,
+                       mg_err *err)
+{
     double tbin = o->stats_time_ms;
     if (tbin == 0.0) {
         int timed = 0;
@@ -175,13 +182,98 @@ static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L
             return mg_err_set(err, MG_EINVAL, "--stats-time: %g ms is not a multiple of dt = "
                               "%g ms within t-sim = %g ms (allowed: k * dt <= t-sim, k >= 1)",
                               tbin, o->dt_ms, o->t_sim_ms);
-        c.time_bin_ms = tbin;
-        c.time_bins = job->n_steps / L;
+        c->time_bin_ms = tbin;
+        c->time_bins = job->n_steps / L;
     }
-    int rc = mg_stats_cfg_check(&c, err);
+    return MG_OK;
+}
+
+/* The statistics configuration of a run: defaults of mg_stats_cfg_default, overridden by the
+ * options; sets job->SL and the steps per spectral sample (0 = no spectra). */
+static int stats_config(mg_job *job, const mg_run_opts *o, int P, int64_t *psd_L, mg_err *err)
+{
+    mg_stats_cfg c;
+    mg_stats_cfg_default(&c, P, o->stats_bin_ms, o->dt_ms);
+    int rc = psd_config(&c, o, psd_L, err);
+    if (rc != MG_OK)
+        return rc;
+    rc = switch_config(&c, o, err);
+    if (rc != MG_OK)
+        return rc;
+    if (o->hist_max_hz > 0)
+        c.hist_max_hz = o->hist_max_hz;
+    if (o->hist_bins > 0)
+        c.hist_bins = o->hist_bins;
+    rc = time_config(&c, job, o, P, err);
+    if (rc != MG_OK)
+        return rc;
+    rc = mg_stats_cfg_check(&c, err);
     if (rc != MG_OK)
         return rc;
     mg_stats_layout_init(&job->SL, &c);
+    return MG_OK;
+}
+
+/* The meso part of job_setup: the sizes first, so that a run that cannot fit is refused before
+ * the derived model (kernels of up to 2 x 1e8 values per population) is allocated
+ * (job_check_memory repeats the check with the observer and the statistics once they are laid
+ * out); then the derived model and the statistics configuration. A refusal for memory leaves
+ * the early estimate in *per_real_out, *total_out (when both are given). */
+static int meso_setup(mg_job *job, const mg_run_opts *o, int64_t rec_L, int64_t *psd_L,
+                      double *per_real_out, double *total_out, mg_err *err)
+{
+    const mg_model *m = job->model;
+    int64_t dyn_rows = 0, n_kernels = 0;
+    int rc = mg_meso_size(m, o->dt_ms, &dyn_rows, &n_kernels, err);
+    if (rc != MG_OK)
+        return rc;
+    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    double per_real = (double)dyn_rows * sizeof(double);
+    int64_t k = o->record_realizations < o->realization_count ? o->record_realizations
+                                                              : o->realization_count;
+    double traces = 2.0 * (double)k * m->P * (double)(job->n_steps / rec_L) * 4.0;
+    double total = per_real * nthreads * MG_VL + (double)n_kernels * sizeof(double) + traces;
+    rc = refuse_memory(total, traces, 0.0, per_real, err);
+    if (rc != MG_OK) {
+        if (per_real_out && total_out) {
+            *per_real_out = per_real;
+            *total_out = total;
+        }
+        return rc;
+    }
+    rc = mg_meso_derive_run(m, o->dt_ms, (int)o->noise, o->seed, job->n_steps, &job->md, err);
+    if (rc != MG_OK)
+        return rc;
+    job->dyn_rows = job->md.mm.rows;
+    return stats_config(job, o, m->P, psd_L, err);
+}
+
+/* The last part of job_setup: the warm-up checked against the statistics bins, the observer's
+ * layout (src/engine/observe_setup.c), the state rows, the reduction groups and the traces. */
+static int job_layout(mg_job *job, const mg_run_opts *o, int64_t rec_L, int64_t st_L,
+                      int64_t psd_L, mg_err *err)
+{
+    const mg_model *m = job->model;
+    const int P = m->P;
+    if ((o->t_warmup_ms / (o->dt_ms * (double)st_L)) >= (double)(job->n_steps / st_L) - 1e-9 ||
+        (int64_t)ceil(o->t_warmup_ms / (o->dt_ms * (double)st_L) - 1e-9) >= job->n_steps / st_L)
+        return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms leaves no complete statistics bin "
+                          "of %g ms before t-sim = %g ms (allowed: t-warmup + stats-bin <= "
+                          "t-sim)", o->t_warmup_ms, o->stats_bin_ms, o->t_sim_ms);
+    double N[MG_POP_MAX];
+    for (int a = 0; a < P; ++a)
+        N[a] = (double)m->pops[a].N;
+    int rc = mg_obs_setup(&job->oc, &job->SL, N, o->dt_ms, job->n_steps, rec_L, st_L, psd_L,
+                          o->t_warmup_ms, job->dyn_rows, err);
+    if (rc != MG_OK)
+        return rc;
+    job->rows = job->oc.row_rec_n + job->oc.rows;
+    int64_t first = o->realization_first, end = first + o->realization_count;
+    job->g_first = first / MG_RGROUP;
+    job->n_groups = (end - 1) / MG_RGROUP - job->g_first + 1;
+    job->trace_k = o->record_realizations < o->realization_count ? o->record_realizations
+                                                                  : o->realization_count;
+    job->trace_T = job->oc.rec_T;
     return MG_OK;
 }
 
@@ -208,60 +300,12 @@ static int job_setup(mg_job *job, const mg_model *m, const mg_run_opts *o, mg_er
         if (rc != MG_OK)
             return rc;
         rc = mg_micro_setup(job, err);
-        if (rc != MG_OK)
-            return rc;
     } else {
-        /* the sizes first: a run that cannot fit is refused before the derived model (kernels
-         * of up to 2 x 1e8 values per population) is allocated; job_check_memory repeats the
-         * check with the observer and the statistics once they are laid out */
-        int64_t dyn_rows = 0, n_kernels = 0;
-        rc = mg_meso_size(m, o->dt_ms, &dyn_rows, &n_kernels, err);
-        if (rc != MG_OK)
-            return rc;
-        int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
-        double per_real = (double)dyn_rows * sizeof(double);
-        int64_t k = o->record_realizations < o->realization_count ? o->record_realizations
-                                                                  : o->realization_count;
-        double traces = 2.0 * (double)k * m->P * (double)(job->n_steps / rec_L) * 4.0;
-        double total = per_real * nthreads * MG_VL + (double)n_kernels * sizeof(double) + traces;
-        rc = refuse_memory(total, traces, 0.0, per_real, err);
-        if (rc != MG_OK) {
-            if (per_real_out && total_out) {
-                *per_real_out = per_real;
-                *total_out = total;
-            }
-            return rc;
-        }
-        rc = mg_meso_derive_run(m, o->dt_ms, (int)o->noise, o->seed, job->n_steps, &job->md,
-                                err);
-        if (rc != MG_OK)
-            return rc;
-        job->dyn_rows = job->md.mm.rows;
-        rc = stats_config(job, o, m->P, &psd_L, err);
-        if (rc != MG_OK)
-            return rc;
+        rc = meso_setup(job, o, rec_L, &psd_L, per_real_out, total_out, err);
     }
-    const int P = m->P;
-    if ((o->t_warmup_ms / (o->dt_ms * (double)st_L)) >= (double)(job->n_steps / st_L) - 1e-9 ||
-        (int64_t)ceil(o->t_warmup_ms / (o->dt_ms * (double)st_L) - 1e-9) >= job->n_steps / st_L)
-        return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms leaves no complete statistics bin "
-                          "of %g ms before t-sim = %g ms (allowed: t-warmup + stats-bin <= "
-                          "t-sim)", o->t_warmup_ms, o->stats_bin_ms, o->t_sim_ms);
-    double N[MG_POP_MAX];
-    for (int a = 0; a < P; ++a)
-        N[a] = (double)m->pops[a].N;
-    rc = mg_obs_setup(&job->oc, &job->SL, N, o->dt_ms, job->n_steps, rec_L, st_L, psd_L,
-                      o->t_warmup_ms, job->dyn_rows, err);
     if (rc != MG_OK)
         return rc;
-    job->rows = job->oc.row_rec_n + job->oc.rows;
-    int64_t first = o->realization_first, end = first + o->realization_count;
-    job->g_first = first / MG_RGROUP;
-    job->n_groups = (end - 1) / MG_RGROUP - job->g_first + 1;
-    job->trace_k = o->record_realizations < o->realization_count ? o->record_realizations
-                                                                  : o->realization_count;
-    job->trace_T = job->oc.rec_T;
-    return MG_OK;
+    return job_layout(job, o, rec_L, st_L, psd_L, err);
 }
 
 static void job_free(mg_job *job)
@@ -548,6 +592,65 @@ static int collect_result(mg_job *job, const mg_model *m, const mg_run_opts *opt
     return MG_OK;
 }
 
+/* Before the backend runs: the group sums and traces (src/engine/ensemble_groups.c), the state
+ * of the checkpoint resumed from, and the resolved parameters of the result. On failure the
+ * caller frees what was allocated (job and res). */
+static int job_prepare(const mg_ensemble *ens, mg_job *job, mg_result *res, mg_err *err)
+{
+    const mg_run_opts *opts = &ens->opts;
+    int rc = job_alloc_sums(job, res, err);
+    if (rc != MG_OK)
+        return rc;
+    if (opts->resume_path) {
+        rc = ens->resume ? mg_resume_load(ens->resume, job, err)
+                         : mg_checkpoint_load(job, opts->resume_path, err);
+        if (rc != MG_OK)
+            return rc;
+    }
+    if (opts->level == MG_LEVEL_MICRO)
+        rc = mg_micro_resolved(job, &res->resolved, &res->n_resolved, err);
+    else
+        rc = mg_meso_resolved(job->model, &job->md, &res->resolved, &res->n_resolved, err);
+    return rc;
+}
+
+/* Run the backend to the end of the job (starting its clocks). The backend returns early with
+ * its unfinished realizations parked when a checkpoint is due (timer or signal): write it, and
+ * go on unless the run was cancelled. The meso backends (CPU and CUDA) and the micro CPU
+ * backend park; the micro CUDA backend runs to the end (a resume re-runs its realizations from
+ * step 0, which gives the same bits). Returns the backend's status (MG_ENUM: a numerical fault,
+ * with a partial result to keep). */
+static int run_backend(mg_job *job, const mg_run_opts *opts, backend_fn backend, int use_cuda,
+                       mg_err *err)
+{
+    int rc;
+    job->t_start = mg_wall_s();
+    job->t_last_report = job->t_start;
+    job->ckpt_last = job->t_start;
+    for (;;) {
+        job->ckpt_request = 0;
+        rc = backend(job, err);
+        if (rc != MG_OK || mg_job_groups_done(job))
+            break;
+        rc = mg_checkpoint_write(job, opts->checkpoint_path, err);
+        if (rc != MG_OK)
+            break;
+        job->ckpt_last = mg_wall_s();
+        if (opts->cancel && *opts->cancel) {
+            rc = mg_err_set(err, MG_ESTOPPED, "stopped by a signal; checkpoint written to %s",
+                            opts->checkpoint_path);
+            break;
+        }
+    }
+    /* stopped without writing a checkpoint: say why (the CLI prints it, exit 130) */
+    if (rc == MG_EINTR && opts->checkpoint_path)
+        mg_err_set(err, MG_EINTR, "%s", use_cuda && opts->level == MG_LEVEL_MICRO
+                   ? "the micro CUDA backend writes no checkpoints"
+                   : "stopped while replaying the recorded spikes after a resume; the "
+                     "checkpoint it resumed from is kept");
+    return rc;
+}
+
 int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
 {
     memset(res, 0, sizeof *res);
@@ -565,55 +668,15 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
         return rc;
     }
     const int P = m->P;
-    rc = job_alloc_sums(&job, res, err);
+    rc = job_prepare(ens, &job, res, err);
     if (rc != MG_OK)
         goto out;
-    if (opts->resume_path) {
-        rc = ens->resume ? mg_resume_load(ens->resume, &job, err)
-                         : mg_checkpoint_load(&job, opts->resume_path, err);
-        if (rc != MG_OK)
-            goto out;
-    }
-    if (opts->level == MG_LEVEL_MICRO)
-        rc = mg_micro_resolved(&job, &res->resolved, &res->n_resolved, err);
-    else
-        rc = mg_meso_resolved(m, &job.md, &res->resolved, &res->n_resolved, err);
-    if (rc != MG_OK)
-        goto out;
-
     int use_cuda = 0;
     backend_fn backend = NULL;
     rc = pick_backend(ens, res, &backend, &use_cuda, err);
     if (rc != MG_OK)
         goto out;
-    job.t_start = mg_wall_s();
-    job.t_last_report = job.t_start;
-    job.ckpt_last = job.t_start;
-    /* The backend returns early with its unfinished realizations parked when a checkpoint
-     * is due (timer or signal): write it, and go on unless the run was cancelled. The meso
-     * backends (CPU and CUDA) and the micro CPU backend park; the micro CUDA backend runs to
-     * the end (a resume re-runs its realizations from step 0, which gives the same bits). */
-    for (;;) {
-        job.ckpt_request = 0;
-        rc = backend(&job, err);
-        if (rc != MG_OK || mg_job_groups_done(&job))
-            break;
-        rc = mg_checkpoint_write(&job, opts->checkpoint_path, err);
-        if (rc != MG_OK)
-            break;
-        job.ckpt_last = mg_wall_s();
-        if (opts->cancel && *opts->cancel) {
-            rc = mg_err_set(err, MG_ESTOPPED, "stopped by a signal; checkpoint written to %s",
-                            opts->checkpoint_path);
-            break;
-        }
-    }
-    /* stopped without writing a checkpoint: say why (the CLI prints it, exit 130) */
-    if (rc == MG_EINTR && opts->checkpoint_path)
-        mg_err_set(err, MG_EINTR, "%s", use_cuda && opts->level == MG_LEVEL_MICRO
-                   ? "the micro CUDA backend writes no checkpoints"
-                   : "stopped while replaying the recorded spikes after a resume; the "
-                     "checkpoint it resumed from is kept");
+    rc = run_backend(&job, opts, backend, use_cuda, err);
     res->wall_s = mg_wall_s() - job.t_start;
     mg_job_progress(&job, 1);
     /* a numerical fault keeps what was computed: the statistics of the realizations that
