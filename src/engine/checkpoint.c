@@ -89,21 +89,10 @@ static int write_groups(hid_t f, const mg_job *job)
     return rc;
 }
 
-int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
+/* The root attributes (format, build, progress), the run key, the model, the output path and
+ * the options of the checkpoint. 0, or nonzero when a write failed. */
+static int write_header(hid_t f, const mg_job *job, const char *key)
 {
-    char partial[4096];
-    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
-        return mg_err_set(err, MG_EIO, "%s: path too long", path);
-    char *key = mg_run_key(job->model, &job->opts, &job->SL.cfg);
-    if (!key)
-        return mg_err_set(err, MG_ENOMEM, "out of memory for the checkpoint");
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) {
-        free(key);
-        return mg_err_set(err, MG_EIO, "%s: cannot create the checkpoint (folder not writable?); "
-                          "the previous checkpoint, if any, is kept", partial);
-    }
     char hash[17], created[64];
     mg_run_hash_hex(key, hash);
     time_t now = time(NULL);
@@ -125,13 +114,18 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
     rc |= mg_h5_dset_str(f, "/model_json", job->model->json ? job->model->json : "");
     rc |= mg_h5_dset_str(f, "/model_source", job->model->source ? job->model->source : "");
     rc |= mg_h5_dset_str(f, "/output_path", job->opts.output_path ? job->opts.output_path : "");
-    free(key);
     mg_run_opts blob;
     opts_blob(&job->opts, &blob);
     hsize_t nb = sizeof blob;
     rc |= mg_h5_dset(f, "/opts", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 1, &nb, &blob, 0);
-    rc |= write_groups(f, job);
-    /* parked realizations */
+    return rc;
+}
+
+/* The parked realizations (index, next step, state rows) and the traces so far. 0, or nonzero
+ * when out of memory or a write failed. */
+static int write_parked(hid_t f, const mg_job *job)
+{
+    int rc = 0;
     hsize_t m = (hsize_t)job->n_inflight, ms[2] = {m, (hsize_t)job->rows};
     int64_t *r = malloc((m > 0 ? m : 1) * sizeof(int64_t));
     int64_t *t = malloc((m > 0 ? m : 1) * sizeof(int64_t));
@@ -156,6 +150,28 @@ int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
     rc |= mg_h5_dset(f, "/trace_AN", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 1, &nt, job->trace_AN, 1);
     rc |= mg_h5_dset(f, "/trace_Abar", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 1, &nt,
                      job->trace_Abar, 1);
+    return rc;
+}
+
+int mg_checkpoint_write(const mg_job *job, const char *path, mg_err *err)
+{
+    char partial[4096];
+    if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial)
+        return mg_err_set(err, MG_EIO, "%s: path too long", path);
+    char *key = mg_run_key(job->model, &job->opts, &job->SL.cfg);
+    if (!key)
+        return mg_err_set(err, MG_ENOMEM, "out of memory for the checkpoint");
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        free(key);
+        return mg_err_set(err, MG_EIO, "%s: cannot create the checkpoint (folder not writable?); "
+                          "the previous checkpoint, if any, is kept", partial);
+    }
+    int rc = write_header(f, job, key);
+    free(key);
+    rc |= write_groups(f, job);
+    rc |= write_parked(f, job);
     if (H5Fclose(f) < 0)
         rc = -1;
     if (rc) {
@@ -360,18 +376,16 @@ out:
     return rc;
 }
 
-/* mg_checkpoint_load on the checkpoint f (of path, for messages) opened by open_checked. */
-static int load_open(mg_job *job, hid_t f, const char *path, mg_err *err)
+/* Is f a checkpoint of this run (the same run key)? Else MG_EINVAL naming the first line of
+ * the keys that differs, or MG_EIO when f has no key. */
+static int check_run_key(const mg_job *job, hid_t f, const char *path, mg_err *err)
 {
     int rc = MG_OK;
     char *key = mg_run_key(job->model, &job->opts, &job->SL.cfg);
     char *saved = mg_h5_read_str(f, "/run_key");
-    int64_t rows = 0, steps = 0, reals = 0;
     if (!key || !saved) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint without a run key (damaged?)", path);
-        goto out;
-    }
-    if (strcmp(key, saved) != 0) {
+    } else if (strcmp(key, saved) != 0) {
         /* name the first line that differs */
         const char *a = saved, *b = key;
         while (*a && *a == *b) {
@@ -384,52 +398,69 @@ static int load_open(mg_job *job, hid_t f, const char *path, mg_err *err)
         rc = mg_err_set(err, MG_EINVAL, "%s: checkpoint of another run (model, level, options or "
                         "seed differ; checkpoint: '%.*s', this run: '%.*s')", path,
                         (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
-        goto out;
     }
-    if (mg_h5_read_attr(f, "rows", H5T_NATIVE_INT64, &rows) || rows != job->rows || mg_h5_read_attr(f, "steps_done", H5T_NATIVE_INT64, &steps) ||
-        mg_h5_read_attr(f, "realizations_done", H5T_NATIVE_INT64, &reals)) {
-        rc = mg_err_set(err, MG_EIO, "%s: checkpoint does not fit this run (state of %lld rows, "
-                        "expected %d)", path, (long long)rows, job->rows);
-        goto out;
-    }
+    free(key);
+    free(saved);
+    return rc;
+}
+
+/* The progress counters (*rows, *steps, *reals), the running sum of the groups done and the
+ * traces of the checkpoint into the job, checked to fit this run. */
+static int read_sums(mg_job *job, hid_t f, const char *path, int64_t *rows, int64_t *steps,
+                     int64_t *reals, mg_err *err)
+{
+    if (mg_h5_read_attr(f, "rows", H5T_NATIVE_INT64, rows) || *rows != job->rows ||
+        mg_h5_read_attr(f, "steps_done", H5T_NATIVE_INT64, steps) ||
+        mg_h5_read_attr(f, "realizations_done", H5T_NATIVE_INT64, reals))
+        return mg_err_set(err, MG_EIO, "%s: checkpoint does not fit this run (state of %lld rows, "
+                          "expected %d)", path, (long long)*rows, job->rows);
     hsize_t nt = (hsize_t)(job->trace_k * job->SL.P * job->trace_T);
     if (mg_h5_read_array(f, "/groups_done", H5T_NATIVE_INT64, &job->g_done, 1) ||
         mg_h5_read_array(f, "/sum_i", H5T_NATIVE_INT64, job->sum_i, (hsize_t)job->SL.n_i) ||
         mg_h5_read_array(f, "/sum_d", H5T_NATIVE_DOUBLE, job->sum_d, (hsize_t)job->SL.n_d) ||
         mg_h5_read_array(f, "/trace_AN", H5T_NATIVE_FLOAT, job->trace_AN, nt) ||
-        mg_h5_read_array(f, "/trace_Abar", H5T_NATIVE_FLOAT, job->trace_Abar, nt)) {
-        rc = mg_err_set(err, MG_EIO, "%s: checkpoint sums or traces missing or of the wrong size "
-                        "(damaged, or of another realization range?)", path);
-        goto out;
-    }
-    if (job->g_done < 0 || job->g_done > job->n_groups) {
-        rc = mg_err_set(err, MG_EIO, "%s: checkpoint progress of groups: %lld groups done, "
-                        "outside [0, %lld] (damaged?)", path, (long long)job->g_done,
-                        (long long)job->n_groups);
-        goto out;
-    }
-    rc = read_open_groups(f, job, path, err);
-    if (rc != MG_OK)
-        goto out;
+        mg_h5_read_array(f, "/trace_Abar", H5T_NATIVE_FLOAT, job->trace_Abar, nt))
+        return mg_err_set(err, MG_EIO, "%s: checkpoint sums or traces missing or of the wrong size "
+                          "(damaged, or of another realization range?)", path);
+    if (job->g_done < 0 || job->g_done > job->n_groups)
+        return mg_err_set(err, MG_EIO, "%s: checkpoint progress of groups: %lld groups done, "
+                          "outside [0, %lld] (damaged?)", path, (long long)job->g_done,
+                          (long long)job->n_groups);
+    return MG_OK;
+}
+
+/* How many realizations the checkpoint parks (*m), checked against the run and against the
+ * bytes stored for their states. */
+static int parked_count(const mg_job *job, hid_t f, const char *path, int64_t rows,
+                        hssize_t *m_out, mg_err *err)
+{
     hssize_t m = mg_h5_npoints(f, "/inflight_r");
-    if (m < 0) {
-        rc = mg_err_set(err, MG_EIO, "%s: checkpoint without its parked realizations", path);
-        goto out;
-    }
-    if (m > job->opts.realization_count || !stored(f, "/inflight_state", (double)m * rows * 8)) {
+    if (m < 0)
+        return mg_err_set(err, MG_EIO, "%s: checkpoint without its parked realizations", path);
+    if (m > job->opts.realization_count || !stored(f, "/inflight_state", (double)m * rows * 8))
         /* each realization is parked at most once; the states are written uncompressed, so
          * their bytes are in the file (this bounds what is allocated below by the file size) */
-        rc = mg_err_set(err, MG_EIO, "%s: checkpoint with %lld parked realizations of %lld "
-                        "rows, the run has %lld realizations (damaged?)", path, (long long)m,
-                        (long long)rows, (long long)job->opts.realization_count);
-        goto out;
-    }
+        return mg_err_set(err, MG_EIO, "%s: checkpoint with %lld parked realizations of %lld "
+                          "rows, the run has %lld realizations (damaged?)", path, (long long)m,
+                          (long long)rows, (long long)job->opts.realization_count);
+    *m_out = m;
+    return MG_OK;
+}
+
+/* The m parked realizations of the checkpoint, each checked (parked_invalid) and parked in the
+ * job for the backend to continue. */
+static int restore_parked(mg_job *job, hid_t f, const char *path, hssize_t m, int64_t rows,
+                          mg_err *err)
+{
+    int rc = MG_OK;
     int64_t *r = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
     int64_t *t = malloc((size_t)(m > 0 ? m : 1) * sizeof(int64_t));
     double *state = malloc((size_t)(m > 0 ? m : 1) * (size_t)rows * sizeof(double));
-    if (!r || !t || !state || mg_h5_read_array(f, "/inflight_r", H5T_NATIVE_INT64, r, (hsize_t)m) ||
+    if (!r || !t || !state ||
+        mg_h5_read_array(f, "/inflight_r", H5T_NATIVE_INT64, r, (hsize_t)m) ||
         mg_h5_read_array(f, "/inflight_t", H5T_NATIVE_INT64, t, (hsize_t)m) ||
-        mg_h5_read_array(f, "/inflight_state", H5T_NATIVE_DOUBLE, state, (hsize_t)m * (hsize_t)rows)) {
+        mg_h5_read_array(f, "/inflight_state", H5T_NATIVE_DOUBLE, state,
+                         (hsize_t)m * (hsize_t)rows)) {
         rc = mg_err_set(err, MG_EIO, "%s: checkpoint's parked realizations unreadable", path);
     } else {
         for (hssize_t k = 0; k < m && rc == MG_OK; ++k) {
@@ -445,12 +476,27 @@ static int load_open(mg_job *job, hid_t f, const char *path, mg_err *err)
     free(r);
     free(t);
     free(state);
+    return rc;
+}
+
+/* mg_checkpoint_load on the checkpoint f (of path, for messages) opened by open_checked. */
+static int load_open(mg_job *job, hid_t f, const char *path, mg_err *err)
+{
+    int64_t rows = 0, steps = 0, reals = 0;
+    hssize_t m = 0;
+    int rc = check_run_key(job, f, path, err);
+    if (rc == MG_OK)
+        rc = read_sums(job, f, path, &rows, &steps, &reals, err);
+    if (rc == MG_OK)
+        rc = read_open_groups(f, job, path, err);
+    if (rc == MG_OK)
+        rc = parked_count(job, f, path, rows, &m, err);
+    if (rc != MG_OK)
+        return rc;
+    rc = restore_parked(job, f, path, m, rows, err);
     job->steps_done = steps;
     job->steps_base = steps;
     job->real_done = reals;
-out:
-    free(key);
-    free(saved);
     return rc;
 }
 
