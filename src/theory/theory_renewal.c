@@ -210,6 +210,103 @@ static int store_node(struct mg_renewal_priv *nd, int *n, double tau, double S,
     return MG_OK;
 }
 
+/* The running integrals of a march, from t_ref to the age tau: of the hazard (H, so that
+ * S = exp(-H)), of theta_tilde (Qi), of the hazard's derivatives by h0 and by A (Dh, DA); the
+ * moments' integrals I0 = int S, I1 = int tau S and their derivatives Jh, JA; and the width of
+ * the previous segment (hprev, 0 before the first). */
+typedef struct {
+    double tau, H, Qi, Dh, DA, I0, I1, Jh, JA, hprev;
+} march_state;
+
+/* The tail beyond the last node, where the hazard is the constant rt: exponential survival,
+ * the integrals in closed form. */
+static void march_tail(const mg_qr_pop *q, double S, double rt, march_state *ms)
+{
+    ms->I0 += S / rt;
+    ms->I1 += S * (ms->tau + 1.0 / rt) / rt;
+    ms->Jh += S * (ms->Dh + 1.0 / q->du) / rt;
+    ms->JA += S * ms->DA / rt;
+}
+
+/* The width of the next segment: 1/n_per of the shortest local time scale still present (of
+ * the hazard while S matters, of the membrane, of each kernel not yet decayed), growing by at
+ * most 1.5 from segment to segment. */
+static double segment_width(const mg_qr_pop *q, const node_val *v, double S, int n_per,
+                            const march_state *ms)
+{
+    double inv = 1e-6;
+    if (S >= S_STOP) {
+        inv = fmax(inv, fmax(fabs(v->dpsi), v->rho));
+        if (v->e >= 1e-14)
+            inv = fmax(inv, 1.0 / q->tau_m);
+    }
+    for (int r = 0; r < q->nk; r++)
+        if (fabs(q->q[r]) * exp(-ms->tau / q->tk[r]) / q->du > 1e-16)
+            inv = fmax(inv, 1.0 / q->tk[r]);
+    double h = 1.0 / (inv * n_per);
+    if (ms->hprev > 0 && h > 1.5 * ms->hprev)
+        h = 1.5 * ms->hprev;
+    return h;
+}
+
+/* The Gauss nodes of one segment: ages x, theta_tilde, hazard and its derivatives by h0 (drh)
+ * and by A (drA). */
+typedef struct {
+    double x[GL_N], tts[GL_N], rhos[GL_N], drh[GL_N], drA[GL_N];
+} seg_nodes;
+
+/* The values at the Gauss nodes of [tau, tau + h], G = G_ref - Qi at tau. */
+static void segment_nodes(const mg_qr_pop *q, const gl_rule *gl, double h0, double A, double G,
+                          double tau, double h, seg_nodes *sn)
+{
+    double thks[GL_N], es[GL_N], Gs[GL_N];
+    for (int i = 0; i < GL_N; i++) {
+        sn->x[i] = tau + h * gl->g[i];
+        kernel_at(q, sn->x[i], &thks[i], NULL, NULL, NULL);
+        sn->tts[i] = theta_tilde(q, thks[i]);
+        es[i] = exp(-(sn->x[i] - q->t_ref) / q->tau_m);
+    }
+    for (int i = 0; i < GL_N; i++) {
+        double cq = 0.0;
+        for (int k = 0; k < GL_N; k++)
+            cq += gl->C[i][k] * sn->tts[k];
+        Gs[i] = G - h * cq;
+        double u = h0 + (q->u_r - h0) * es[i];
+        sn->rhos[i] = q->c * exp(clamp_psi((u - q->u_th - thks[i] - A * Gs[i]) / q->du));
+        sn->drh[i] = sn->rhos[i] * (1.0 - es[i]) / q->du;
+        sn->drA[i] = -sn->rhos[i] * Gs[i] / q->du;
+    }
+}
+
+/* Add the segment [tau, tau + h] to the integrals: the moments first (with the survival inside
+ * the segment from the cumulative rule), then the running integrals; tau advances by h. */
+static void segment_add(const gl_rule *gl, const seg_nodes *sn, double h, march_state *ms)
+{
+    for (int i = 0; i < GL_N; i++) {
+        double ch = 0.0, cdh = 0.0, cda = 0.0;
+        for (int k = 0; k < GL_N; k++) {
+            ch += gl->C[i][k] * sn->rhos[k];
+            cdh += gl->C[i][k] * sn->drh[k];
+            cda += gl->C[i][k] * sn->drA[k];
+        }
+        double Si = exp(-(ms->H + h * ch));
+        double wi = h * gl->w[i];
+        ms->I0 += wi * Si;
+        ms->I1 += wi * sn->x[i] * Si;
+        ms->Jh += wi * Si * (ms->Dh + h * cdh);
+        ms->JA += wi * Si * (ms->DA + h * cda);
+    }
+    for (int i = 0; i < GL_N; i++) {
+        double wi = h * gl->w[i];
+        ms->H += wi * sn->rhos[i];
+        ms->Qi += wi * sn->tts[i];
+        ms->Dh += wi * sn->drh[i];
+        ms->DA += wi * sn->drA[i];
+    }
+    ms->tau += h;
+    ms->hprev = h;
+}
+
 int mg_qr_march(const mg_qr_pop *q, double h0, double A, int n_per, mg_qr_moments *mom,
                 struct mg_renewal_priv *nodes, int *n_nodes, mg_err *err)
 {
@@ -218,18 +315,17 @@ int mg_qr_march(const mg_qr_pop *q, double h0, double A, int n_per, mg_qr_moment
     /* With nodes, continue past S ~ 0 until theta_tilde has decayed: the spectral routines need
      * integral_tau^inf theta_tilde e^{-i w s} ds at every age. */
     const int need_theta = nodes != NULL && q->nk > 0;
-    double tau = q->t_ref, H = 0.0, Qi = 0.0, Dh = 0.0, DA = 0.0;
-    double I0 = 0.0, I1 = 0.0, Jh = 0.0, JA = 0.0, hprev = 0.0;
+    march_state ms = {.tau = q->t_ref};
     const double rho_inf = q->c * exp(clamp_psi((h0 - q->u_th) / q->du));
     if (n_nodes)
         *n_nodes = 0;
     for (long it = 0;; it++) {
         node_val v;
-        double G = q->G_ref - Qi;
-        node_eval(q, h0, A, tau, G, &v);
-        double S = exp(-H);
+        double G = q->G_ref - ms.Qi;
+        node_eval(q, h0, A, ms.tau, G, &v);
+        double S = exp(-ms.H);
         if (nodes) {
-            int rc = store_node(nodes, n_nodes, tau, S, &v, err);
+            int rc = store_node(nodes, n_nodes, ms.tau, S, &v, err);
             if (rc)
                 return rc;
         }
@@ -237,12 +333,9 @@ int mg_qr_march(const mg_qr_pop *q, double h0, double A, int n_per, mg_qr_moment
         int negl = S < S_STOP && (!need_theta || v.small < 1e-16);
         if (flat || negl) {
             /* Beyond tau the hazard is constant (exactly rho_inf when flat; when S is negligible
-             * the value does not matter): exponential survival, integrals in closed form. */
+             * the value does not matter). */
             double rt = flat ? rho_inf : v.rho;
-            I0 += S / rt;
-            I1 += S * (tau + 1.0 / rt) / rt;
-            Jh += S * (Dh + 1.0 / q->du) / rt;
-            JA += S * DA / rt;
+            march_tail(q, S, rt, &ms);
             if (nodes)
                 nodes->rho_tail = rt;
             break;
@@ -250,65 +343,15 @@ int mg_qr_march(const mg_qr_pop *q, double h0, double A, int n_per, mg_qr_moment
         if (it >= MAX_SEGMENTS)
             return mg_err_set(err, MG_ENUM, "theory: survival integration did not converge "
                                             "(h0 = %g mV, A = %g Hz)", h0, A);
-        double inv = 1e-6;
-        if (S >= S_STOP) {
-            inv = fmax(inv, fmax(fabs(v.dpsi), v.rho));
-            if (v.e >= 1e-14)
-                inv = fmax(inv, 1.0 / q->tau_m);
-        }
-        for (int r = 0; r < q->nk; r++)
-            if (fabs(q->q[r]) * exp(-tau / q->tk[r]) / q->du > 1e-16)
-                inv = fmax(inv, 1.0 / q->tk[r]);
-        double h = 1.0 / (inv * n_per);
-        if (hprev > 0 && h > 1.5 * hprev)
-            h = 1.5 * hprev;
-
-        double x[GL_N], tts[GL_N], thks[GL_N], es[GL_N], rhos[GL_N], Gs[GL_N], drh[GL_N],
-            drA[GL_N];
-        for (int i = 0; i < GL_N; i++) {
-            x[i] = tau + h * gl.g[i];
-            kernel_at(q, x[i], &thks[i], NULL, NULL, NULL);
-            tts[i] = theta_tilde(q, thks[i]);
-            es[i] = exp(-(x[i] - q->t_ref) / q->tau_m);
-        }
-        for (int i = 0; i < GL_N; i++) {
-            double cq = 0.0;
-            for (int k = 0; k < GL_N; k++)
-                cq += gl.C[i][k] * tts[k];
-            Gs[i] = G - h * cq;
-            double u = h0 + (q->u_r - h0) * es[i];
-            rhos[i] = q->c * exp(clamp_psi((u - q->u_th - thks[i] - A * Gs[i]) / q->du));
-            drh[i] = rhos[i] * (1.0 - es[i]) / q->du;
-            drA[i] = -rhos[i] * Gs[i] / q->du;
-        }
-        for (int i = 0; i < GL_N; i++) {
-            double ch = 0.0, cdh = 0.0, cda = 0.0;
-            for (int k = 0; k < GL_N; k++) {
-                ch += gl.C[i][k] * rhos[k];
-                cdh += gl.C[i][k] * drh[k];
-                cda += gl.C[i][k] * drA[k];
-            }
-            double Si = exp(-(H + h * ch));
-            double wi = h * gl.w[i];
-            I0 += wi * Si;
-            I1 += wi * x[i] * Si;
-            Jh += wi * Si * (Dh + h * cdh);
-            JA += wi * Si * (DA + h * cda);
-        }
-        for (int i = 0; i < GL_N; i++) {
-            double wi = h * gl.w[i];
-            H += wi * rhos[i];
-            Qi += wi * tts[i];
-            Dh += wi * drh[i];
-            DA += wi * drA[i];
-        }
-        tau += h;
-        hprev = h;
+        double h = segment_width(q, &v, S, n_per, &ms);
+        seg_nodes sn;
+        segment_nodes(q, &gl, h0, A, G, ms.tau, h, &sn);
+        segment_add(&gl, &sn, h, &ms);
     }
-    mom->T = q->t_ref + I0;
-    mom->M2 = 0.5 * q->t_ref * q->t_ref + I1;
-    mom->dT_dh = -Jh;
-    mom->dT_dA = -JA;
+    mom->T = q->t_ref + ms.I0;
+    mom->M2 = 0.5 * q->t_ref * q->t_ref + ms.I1;
+    mom->dT_dh = -ms.Jh;
+    mom->dT_dA = -ms.JA;
     return MG_OK;
 }
 
