@@ -106,14 +106,17 @@ static int step_pairs(const mg_pop *p, double dt_ms, int64_t *step, double *pA)
     return k;
 }
 
-int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32_t seed,
-                        mg_inp_tables *out, mg_err *err)
+/* The size of the tables of model m: *n entries (the step currents of the populations without
+ * a table stimulus, n_steps per population with one) and the largest number of step-current
+ * pairs of a population. MG_EINVAL for a time-dependent stimulus when n_steps < 0 and for
+ * tables beyond MG_STIM_TABLE_MAX_BYTES or 2^31 entries. */
+static int tables_size(const mg_model *m, int64_t n_steps, int64_t *n_out, int64_t *max_pairs,
+                       mg_err *err)
 {
-    const int P = m->P;
-    memset(out, 0, sizeof *out);
-    int64_t n = 0, n_dense = 0, max_pairs = 0;
+    int64_t n = 0, n_dense = 0;
     int n_stim = 0, first_stim = -1;
-    for (int a = 0; a < P; ++a) {
+    *max_pairs = 0;
+    for (int a = 0; a < m->P; ++a) {
         const mg_pop *p = &m->pops[a];
         if (has_table_stimulus(p)) {
             n_stim++;
@@ -123,8 +126,8 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
         } else {
             n += p->n_steps;
         }
-        if (p->n_steps > max_pairs)
-            max_pairs = p->n_steps;
+        if (p->n_steps > *max_pairs)
+            *max_pairs = p->n_steps;
     }
     if (n_stim > 0) {
         const mg_pop *p = &m->pops[first_stim];
@@ -146,9 +149,66 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
                               (long long)(MG_STIM_TABLE_MAX_BYTES / 16 / n_stim));
     }
     n += n_dense;
+    *n_out = n;
     if (n > 0x7fffffffLL) /* table indices are int; the limit above keeps dense tables below */
         return mg_err_set(err, MG_EINVAL, "/populations: %lld step current entries (allowed: "
                           "fewer than 2^31)", (long long)n);
+    return MG_OK;
+}
+
+/* What filling the tables needs besides the population: the run, and scratch for the
+ * step-current pairs of one population (as many as the largest count). */
+typedef struct {
+    double dt_ms;
+    int64_t n_steps;
+    uint32_t seed;
+    int64_t *ps; /* first step of each step current */
+    double *pa;  /* its amplitude (pA) */
+} table_fill;
+
+/* The entries of population p (index a) from out->step[at], out->mV[at] on: its step currents,
+ * or with a table stimulus one entry per step 0 .. n_steps - 1. Returns their number. */
+static int fill_pop(const table_fill *tf, const mg_pop *p, int a, mg_inp_tables *out, int at)
+{
+    const double dt_ms = tf->dt_ms;
+    /* R = tau_m / C_m (GOhm): pA -> mV, as for the constant I_e */
+    const double R = p->tau_m / p->C_m;
+    const int np = step_pairs(p, dt_ms, tf->ps, tf->pa);
+    if (!has_table_stimulus(p)) {
+        for (int i = 0; i < np; ++i) {
+            out->step[at] = tf->ps[i];
+            out->mV[at] = tf->pa[i] * R;
+            ++at;
+        }
+        return np;
+    }
+    /* dense: one entry per step 0 .. n_steps - 1 */
+    const int frozen = p->has_ou && !p->ou_independent;
+    const double aou = frozen ? exp(-dt_ms / p->ou_tau) : 0.0;
+    const double sou = frozen ? p->ou_std * sqrt(1.0 - aou * aou) : 0.0;
+    const int64_t ou0 = frozen ? step_of(p->ou_start, dt_ms) : 0;
+    double x = 0.0;
+    for (int64_t t = 0; t < tf->n_steps; ++t) {
+        if (frozen && t >= ou0) /* stationary start, then the exact AR(1) update */
+            x = t == ou0 ? p->ou_std * mg_stim_normal(tf->seed, a, t)
+                         : aou * x + sou * mg_stim_normal(tf->seed, a, t);
+        const double I_step = mg_input_at(tf->ps, tf->pa, 0, np, t);
+        out->step[at] = t;
+        out->mV[at] = (I_step + mg_stim_pA(p, dt_ms, t, x)) * R;
+        ++at;
+    }
+    return (int)tf->n_steps;
+}
+
+int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32_t seed,
+                        mg_inp_tables *out, mg_err *err)
+{
+    const int P = m->P;
+    memset(out, 0, sizeof *out);
+    int64_t n = 0, max_pairs = 0;
+    int rc = tables_size(m, n_steps, &n, &max_pairs, err);
+    if (rc != MG_OK)
+        return rc;
     out->first = calloc((size_t)(P > 0 ? P : 1), sizeof(int));
     out->count = calloc((size_t)(P > 0 ? P : 1), sizeof(int));
     out->step = malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
@@ -162,38 +222,12 @@ int mg_inp_tables_build(const mg_model *m, double dt_ms, int64_t n_steps, uint32
         return mg_err_set(err, MG_ENOMEM, "out of memory for the input tables (%lld entries)",
                           (long long)n);
     }
+    const table_fill tf = {dt_ms, n_steps, seed, ps, pa};
     int at = 0;
     for (int a = 0; a < P; ++a) {
-        const mg_pop *p = &m->pops[a];
-        /* R = tau_m / C_m (GOhm): pA -> mV, as for the constant I_e */
-        const double R = p->tau_m / p->C_m;
-        const int np = step_pairs(p, dt_ms, ps, pa);
         out->first[a] = at;
-        if (!has_table_stimulus(p)) {
-            for (int i = 0; i < np; ++i) {
-                out->step[at] = ps[i];
-                out->mV[at] = pa[i] * R;
-                ++at;
-            }
-            out->count[a] = np;
-            continue;
-        }
-        /* dense: one entry per step 0 .. n_steps - 1 */
-        const int frozen = p->has_ou && !p->ou_independent;
-        const double aou = frozen ? exp(-dt_ms / p->ou_tau) : 0.0;
-        const double sou = frozen ? p->ou_std * sqrt(1.0 - aou * aou) : 0.0;
-        const int64_t ou0 = frozen ? step_of(p->ou_start, dt_ms) : 0;
-        double x = 0.0;
-        for (int64_t t = 0; t < n_steps; ++t) {
-            if (frozen && t >= ou0) /* stationary start, then the exact AR(1) update */
-                x = t == ou0 ? p->ou_std * mg_stim_normal(seed, a, t)
-                             : aou * x + sou * mg_stim_normal(seed, a, t);
-            const double I_step = mg_input_at(ps, pa, 0, np, t);
-            out->step[at] = t;
-            out->mV[at] = (I_step + mg_stim_pA(p, dt_ms, t, x)) * R;
-            ++at;
-        }
-        out->count[a] = (int)n_steps;
+        out->count[a] = fill_pop(&tf, &m->pops[a], a, out, at);
+        at += out->count[a];
     }
     free(ps);
     free(pa);
