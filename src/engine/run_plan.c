@@ -31,55 +31,58 @@ static int attempt(const mg_model *m, const mg_run_opts *base, int64_t R, double
     return MG_OK;
 }
 
-static void calibrate(const mg_model *m, const mg_run_opts *opts, mg_run_plan *plan)
+/* The calibration attempts: the last one (R realizations for t ms, wall time w), the one
+ * before it (R_prev, t_prev, w_prev; R_prev = 0 when there was none), the wall time of all
+ * together, and the rates of the last. */
+typedef struct {
+    int64_t R, R_prev;
+    double t, t_prev, w, w_prev, total;
+    double rate[MG_POP_MAX];
+} cal_runs;
+
+/* Run attempts that grow in simulated time up to t-sim, then in realizations up to c->R (set
+ * by the caller, as c->t), until one takes 0.1 s (or all together 1 s). 0, or -1 with the
+ * reason in plan->note when an attempt failed. */
+static int run_attempts(const mg_model *m, const mg_run_opts *opts, cal_runs *c,
+                        mg_run_plan *plan)
 {
-    const int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
-    char dev[128];
-    const int cuda = opts->backend != MG_BACKEND_CPU && mg_cuda_available(dev, sizeof dev) &&
-                     !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO);
-    int64_t R = cuda ? 65536 : 2 * (int64_t)nthreads * MG_VL;
-    if (R > opts->realization_count)
-        R = opts->realization_count;
-    double bin = opts->stats_bin_ms, t = 20.0 * opts->dt_ms;
-    t = bin * ceil(t / bin - 1e-9);
-    if (t < bin)
-        t = bin;
-    /* attempts grow in simulated time up to t-sim, then in realizations up to R, until one
-     * takes 0.1 s (or all together 1 s) */
-    double t_prev = 0, w_prev = 0, w = 0, total = 0;
-    int64_t R_prev = 0;
-    double rate[MG_POP_MAX] = {0};
     mg_err err = {{0}};
     for (;;) {
-        if (t > opts->t_sim_ms)
-            t = opts->t_sim_ms;
-        if (R > opts->realization_count)
-            R = opts->realization_count;
-        int rc = attempt(m, opts, R, t, &w, rate, &plan->backend, &err);
+        if (c->t > opts->t_sim_ms)
+            c->t = opts->t_sim_ms;
+        if (c->R > opts->realization_count)
+            c->R = opts->realization_count;
+        int rc = attempt(m, opts, c->R, c->t, &c->w, c->rate, &plan->backend, &err);
         if (rc != MG_OK && opts->psd_df_hz >= 0) { /* spectra longer than the attempt */
             mg_run_opts o = *opts;
             o.psd_df_hz = -1;
-            rc = attempt(m, &o, R, t, &w, rate, &plan->backend, &err);
+            rc = attempt(m, &o, c->R, c->t, &c->w, c->rate, &plan->backend, &err);
         }
         if (rc != MG_OK) {
             snprintf(plan->note, sizeof plan->note, "calibration failed: %.200s", err.msg);
-            return;
+            return -1;
         }
-        total += w;
-        if (w >= 0.1 || total >= 1.0 ||
-            (t >= opts->t_sim_ms && R >= opts->realization_count))
-            break;
-        t_prev = t;
-        w_prev = w;
-        R_prev = R;
-        if (t < opts->t_sim_ms)
-            t *= 4;
+        c->total += c->w;
+        if (c->w >= 0.1 || c->total >= 1.0 ||
+            (c->t >= opts->t_sim_ms && c->R >= opts->realization_count))
+            return 0;
+        c->t_prev = c->t;
+        c->w_prev = c->w;
+        c->R_prev = c->R;
+        if (c->t < opts->t_sim_ms)
+            c->t *= 4;
         else
-            R *= 4;
+            c->R *= 4;
     }
+}
+
+/* The run's wall time extrapolated from the last two attempts. */
+static double extrapolate(const mg_run_opts *opts, const cal_runs *c)
+{
     const double steps = floor(opts->t_sim_ms / opts->dt_ms + 1e-9);
-    const double s2 = floor(t / opts->dt_ms + 1e-9), R_all = (double)opts->realization_count;
-    double est;
+    const double s2 = floor(c->t / opts->dt_ms + 1e-9), R_all = (double)opts->realization_count;
+    const double w = c->w, w_prev = c->w_prev;
+    const int64_t R = c->R, R_prev = c->R_prev;
     if (R_prev > 0 && R_prev < R) {
         /* the last two attempts differ in realizations (both of the full length): wall =
          * c0 + k R, c0 the cost of a call (threads, scratch, FFTW plans) that the run pays
@@ -89,32 +92,50 @@ static void calibrate(const mg_model *m, const mg_run_opts *opts, mg_run_plan *p
             k = w / (double)R;
             c0 = 0;
         }
-        est = c0 + k * R_all;
-    } else {
-        /* in simulated time (same realizations): wall = a + b steps through the last two (a
-         * holds per-realization setup such as drawing a micro network, not scaled by steps) */
-        const double s1 = floor(t_prev / opts->dt_ms + 1e-9);
-        double b = R_prev > 0 && s2 > s1 ? (w - w_prev) / (s2 - s1) : w / s2;
-        if (!(b >= 0))
-            b = w / s2;
-        double a = w - b * s2;
-        if (a < 0) {
-            a = 0;
-            b = w / s2;
-        }
-        est = (a + b * steps) * (R_all / (double)R);
+        return c0 + k * R_all;
     }
+    /* in simulated time (same realizations): wall = a + b steps through the last two (a holds
+     * per-realization setup such as drawing a micro network, not scaled by steps) */
+    const double s1 = floor(c->t_prev / opts->dt_ms + 1e-9);
+    double b = R_prev > 0 && s2 > s1 ? (w - w_prev) / (s2 - s1) : w / s2;
+    if (!(b >= 0))
+        b = w / s2;
+    double a = w - b * s2;
+    if (a < 0) {
+        a = 0;
+        b = w / s2;
+    }
+    return (a + b * steps) * (R_all / (double)R);
+}
+
+static void calibrate(const mg_model *m, const mg_run_opts *opts, mg_run_plan *plan)
+{
+    const int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+    char dev[128];
+    const int cuda = opts->backend != MG_BACKEND_CPU && mg_cuda_available(dev, sizeof dev) &&
+                     !(opts->level == MG_LEVEL_MICRO && opts->backend == MG_BACKEND_AUTO);
+    cal_runs c = {0};
+    c.R = cuda ? 65536 : 2 * (int64_t)nthreads * MG_VL;
+    if (c.R > opts->realization_count)
+        c.R = opts->realization_count;
+    double bin = opts->stats_bin_ms;
+    c.t = 20.0 * opts->dt_ms;
+    c.t = bin * ceil(c.t / bin - 1e-9);
+    if (c.t < bin)
+        c.t = bin;
+    if (run_attempts(m, opts, &c, plan) != 0)
+        return;
     plan->calibrated = 1;
-    plan->cal_realizations = R;
-    plan->cal_t_ms = t;
-    plan->cal_wall_s = total;
-    plan->est_wall_s = est;
+    plan->cal_realizations = c.R;
+    plan->cal_t_ms = c.t;
+    plan->cal_wall_s = c.total;
+    plan->est_wall_s = extrapolate(opts, &c);
     if (opts->level == MG_LEVEL_MICRO) {
         int64_t k = opts->record_realizations < opts->realization_count
                         ? opts->record_realizations : opts->realization_count;
         double n = 0;
         for (int p = 0; p < m->P; ++p)
-            n += (double)m->pops[p].N * rate[p] * opts->t_sim_ms * 1e-3;
+            n += (double)m->pops[p].N * c.rate[p] * opts->t_sim_ms * 1e-3;
         plan->spikes = (double)k * n * (double)(sizeof(double) + sizeof(uint64_t));
     }
 }
