@@ -175,6 +175,96 @@ static int expected_periodogram(const double *SD, int64_t n, int64_t mf, double 
     return 0;
 }
 
+/* The frequency grids of the spectra of one fixed point and their scratch: the spectrum S on
+ * the NG frequencies nu (the fine grid of the window, or the run's frequencies), the images on
+ * the G frequencies g (the grid itself when exact), one population's SD on nu (sd). */
+typedef struct {
+    int64_t n, mf, F, NG;  /* samples per segment, fine-grid factor, run's frequencies, |nu| */
+    int G, exact, windowed;
+    double D_s, fN, T_s;   /* sample bin (s), Nyquist frequency (Hz), segment length (s) */
+    double *nu, *Sg, *g, *img, *sd; /* nu[NG], Sg[P][NG], g[G], img[P][G], sd[NG] */
+} spec_grid;
+
+/* The grid factor mf of the window: the autocovariance from a grid of spacing 1/(mf T) is
+ * exact up to covariances at lags beyond (mf - 1) T; tau_c bounds the correlation time (20 s,
+ * or 20 adaptation time constants). */
+static int64_t window_factor(const mg_model *m, double T_s)
+{
+    double tau_c = 20.0;
+    for (int a = 0; a < m->P; ++a)
+        for (int r = 0; r < m->pops[a].n_sfa; ++r)
+            if (20e-3 * m->pops[a].tau_sfa[r] > tau_c)
+                tau_c = 20e-3 * m->pops[a].tau_sfa[r];
+    int64_t mf = (int64_t)ceil(1.0 + tau_c / T_s);
+    if (mf < 2)
+        mf = 2;
+    return mf;
+}
+
+/* Lay out the grids of the run's statistics s for model m and allocate them (sg->nu etc. NULL
+ * when out of memory; spec_grid_free in either case). */
+static void spec_grid_alloc(spec_grid *sg, const mg_model *m, const mg_stats *s)
+{
+    const int P = m->P;
+    memset(sg, 0, sizeof *sg);
+    sg->F = s->L.F;
+    sg->n = s->L.cfg.psd_n;
+    sg->D_s = s->L.cfg.psd_bin_ms * 1e-3;
+    sg->fN = 0.5 / sg->D_s;
+    sg->T_s = (double)sg->n * sg->D_s;
+    sg->mf = window_factor(m, sg->T_s);
+    const int64_t Mh = sg->n * sg->mf / 2; /* fine grid nu_j = j / (mf T), j = 0..Mh */
+    sg->windowed = (double)(Mh + 1) * P <= (double)WINDOW_MAX_VALUES;
+    sg->NG = sg->windowed ? Mh + 1 : sg->F;
+    sg->nu = malloc((size_t)sg->NG * sizeof(double));
+    sg->Sg = malloc((size_t)sg->NG * P * sizeof(double));
+    sg->G = sg->NG <= IMAGE_GRID + 1 ? (int)sg->NG : IMAGE_GRID + 1;
+    sg->exact = sg->G == sg->NG && sg->windowed; /* images at the grid points themselves */
+    sg->g = malloc((size_t)sg->G * sizeof(double));
+    sg->img = malloc((size_t)sg->G * P * sizeof(double));
+    sg->sd = malloc((size_t)sg->NG * sizeof(double));
+}
+
+static void spec_grid_free(spec_grid *sg)
+{
+    free(sg->nu), free(sg->Sg), free(sg->g), free(sg->img), free(sg->sd);
+}
+
+/* S and SD of population a ([F] each) from the spectrum and the images on the grids: SD is
+ * floor + (S - floor) sinc^2 + images, seen through the window when sg->windowed; both in
+ * the /stats/psd convention (one-sided doubles every bin below Nyquist). */
+static int pop_spectra(const spec_grid *sg, int a, double floor_a, int onesided, double *Sout,
+                       double *SDout, mg_err *err)
+{
+    const int64_t NG = sg->NG, F = sg->F, n = sg->n, mf = sg->mf;
+    const int G = sg->G;
+    const double *Sa = sg->Sg + (size_t)a * NG, *nu = sg->nu;
+    double *sd = sg->sd;
+    for (int64_t j = 0; j < NG; ++j) {
+        double im = sg->exact ? sg->img[(size_t)a * G + j]
+                              : lerp_grid(sg->img + (size_t)a * G, G, sg->fN, nu[j]);
+        sd[j] = floor_a + (Sa[j] - floor_a) * sinc2(nu[j] * sg->D_s) + im;
+    }
+    if (sg->windowed) {
+        if (expected_periodogram(sd, n, mf, sg->D_s, F, SDout) != 0)
+            return mg_err_set(err, MG_ENOMEM, "out of memory for the window of %lld samples",
+                              (long long)n);
+        for (int64_t k = 0; k < F; ++k)
+            Sout[k] = Sa[(k + 1) * mf]; /* f_k = k df is grid point k mf */
+    } else {
+        for (int64_t k = 0; k < F; ++k) {
+            Sout[k] = Sa[k];
+            SDout[k] = sd[k];
+        }
+    }
+    for (int64_t k = 0; k < F; ++k) {
+        double fold = onesided && !(n % 2 == 0 && k == F - 1) ? 2.0 : 1.0;
+        Sout[k] *= fold;
+        SDout[k] *= fold;
+    }
+    return MG_OK;
+}
+
 /* Spectra of one stable fixed point at the run's frequencies, [P][F] each: S (the spectrum of
  * the continuous-time activity) and SD (the expectation of /stats/psd: S averaged over the
  * sample bin, aliased, and seen through the rectangular window of the segments). *windowed
@@ -184,99 +274,46 @@ static int fixed_point_spectra(const mg_model *m, const mg_stats *s, double t_ev
                                mg_err *err)
 {
     const int P = m->P;
-    const int64_t F = s->L.F, n = s->L.cfg.psd_n;
-    const mg_stats_cfg *c = &s->L.cfg;
-    const double D_s = c->psd_bin_ms * 1e-3, fN = 0.5 / D_s, T_s = (double)n * D_s;
     double floor_hz[MG_POP_MAX];
     for (int a = 0; a < P; ++a)
         floor_hz[a] = fp->A_hz[a] / (double)m->pops[a].N;
-    /* The window: the autocovariance from a grid of spacing 1/(mf T) is exact up to
-     * covariances at lags beyond (mf - 1) T; tau_c bounds the correlation time (20 s, or 20
-     * adaptation time constants). */
-    double tau_c = 20.0;
-    for (int a = 0; a < P; ++a)
-        for (int r = 0; r < m->pops[a].n_sfa; ++r)
-            if (20e-3 * m->pops[a].tau_sfa[r] > tau_c)
-                tau_c = 20e-3 * m->pops[a].tau_sfa[r];
-    int64_t mf = (int64_t)ceil(1.0 + tau_c / T_s);
-    if (mf < 2)
-        mf = 2;
-    const int64_t Mh = n * mf / 2; /* fine grid nu_j = j / (mf T), j = 0..Mh */
-    *windowed = (double)(Mh + 1) * P <= (double)WINDOW_MAX_VALUES;
-    const int64_t NG = *windowed ? Mh + 1 : F;
-    double *nu = malloc((size_t)NG * sizeof(double));
-    double *Sg = malloc((size_t)NG * P * sizeof(double));
-    int G = NG <= IMAGE_GRID + 1 ? (int)NG : IMAGE_GRID + 1;
-    int exact = G == NG && *windowed; /* images at the grid points themselves */
-    double *g = malloc((size_t)G * sizeof(double));
-    double *img = malloc((size_t)G * P * sizeof(double));
-    double *sd = malloc((size_t)NG * sizeof(double));
+    spec_grid sg;
+    spec_grid_alloc(&sg, m, s);
+    *windowed = sg.windowed;
+    const int64_t NG = sg.NG, F = sg.F;
+    const int G = sg.G;
     int rc = MG_OK;
-    if (!nu || !Sg || !g || !img || !sd) {
+    if (!sg.nu || !sg.Sg || !sg.g || !sg.img || !sg.sd) {
         rc = mg_err_set(err, MG_ENOMEM, "out of memory for the spectrum on %lld frequencies",
                         (long long)NG);
         goto done;
     }
     for (int64_t j = 0; j < NG; ++j)
-        nu[j] = *windowed ? (double)j / ((double)mf * T_s) : s->freq[j];
-    rc = mg_theory_spectrum_at(m, t_eval, fp->A_hz, nu, (int)NG, Sg, err);
+        sg.nu[j] = sg.windowed ? (double)j / ((double)sg.mf * sg.T_s) : s->freq[j];
+    rc = mg_theory_spectrum_at(m, t_eval, fp->A_hz, sg.nu, (int)NG, sg.Sg, err);
     if (rc != MG_OK)
         goto done;
     /* the images vary on the scale of the refractory period and the delays (>= 100 Hz): on
      * fine grids they are computed on IMAGE_GRID + 1 points of [0, fN] and interpolated
      * linearly (error below 1e-4 of the image term) */
     for (int j = 0; j < G; ++j)
-        g[j] = exact ? nu[j] : (G == 1 ? 0.0 : fN * j / (G - 1));
-    rc = image_sum(m, t_eval, fp->A_hz, g, G, D_s, floor_hz, img, err);
-    if (rc != MG_OK)
-        goto done;
-    for (int a = 0; a < P; ++a) {
-        const double *Sa = Sg + (size_t)a * NG;
-        for (int64_t j = 0; j < NG; ++j) {
-            double im = exact ? img[(size_t)a * G + j] : lerp_grid(img + (size_t)a * G, G, fN,
-                                                                  nu[j]);
-            sd[j] = floor_hz[a] + (Sa[j] - floor_hz[a]) * sinc2(nu[j] * D_s) + im;
-        }
-        double *Sout = S + (size_t)a * F, *SDout = SD + (size_t)a * F;
-        if (*windowed) {
-            if (expected_periodogram(sd, n, mf, D_s, F, SDout) != 0) {
-                rc = mg_err_set(err, MG_ENOMEM, "out of memory for the window of %lld samples",
-                                (long long)n);
-                goto done;
-            }
-            for (int64_t k = 0; k < F; ++k)
-                Sout[k] = Sa[(k + 1) * mf]; /* f_k = k df is grid point k mf */
-        } else {
-            for (int64_t k = 0; k < F; ++k) {
-                Sout[k] = Sa[k];
-                SDout[k] = sd[k];
-            }
-        }
-        /* the /stats/psd convention: one-sided doubles every bin below Nyquist */
-        for (int64_t k = 0; k < F; ++k) {
-            double fold = c->onesided && !(n % 2 == 0 && k == F - 1) ? 2.0 : 1.0;
-            Sout[k] *= fold;
-            SDout[k] *= fold;
-        }
-    }
+        sg.g[j] = sg.exact ? sg.nu[j] : (G == 1 ? 0.0 : sg.fN * j / (G - 1));
+    rc = image_sum(m, t_eval, fp->A_hz, sg.g, G, sg.D_s, floor_hz, sg.img, err);
+    for (int a = 0; a < P && rc == MG_OK; ++a)
+        rc = pop_spectra(&sg, a, floor_hz[a], s->L.cfg.onesided, S + (size_t)a * F,
+                         SD + (size_t)a * F, err);
 done:
-    free(nu), free(Sg), free(g), free(img), free(sd);
+    spec_grid_free(&sg);
     return rc;
 }
 
-int mg_theory_of_run(const mg_model *m, const mg_result *res, mg_run_theory *t, mg_err *err)
+/* Step currents: the statistics start at t_warmup, so the theory takes the currents of that
+ * moment (t->t_eval_ms; -1 without step currents); if they change later the statistics are not
+ * stationary. Warnings for that and for the stimuli the stationary theory leaves out or takes
+ * to linear order. */
+static void stimulus_warnings(const mg_model *m, const mg_run_opts *o, mg_run_theory *t)
 {
-    memset(t, 0, sizeof *t);
     const int P = m->P;
-    const mg_run_opts *o = &res->opts;
-    const mg_stats *s = &res->stats;
-    t->P = P;
-    t->F = s->L.F > 0 && s->freq ? s->L.F : 0;
-    if (P != res->P)
-        return mg_err_set(err, MG_EINVAL, "the result has %d populations, the model %d",
-                          res->P, P);
-    /* Step currents: the statistics start at t_warmup, so the theory takes the currents of
-     * that moment; if they change later the statistics are not stationary. */
     int steps = 0, late = 0;
     for (int a = 0; a < P; ++a)
         for (int i = 0; i < m->pops[a].n_steps; ++i) {
@@ -305,26 +342,29 @@ int mg_theory_of_run(const mg_model *m, const mg_result *res, mg_run_theory *t, 
                         "is not");
             break;
         }
-    t->rate_max_hz = RATE_MAX_HZ;
-    for (int a = 0; a < P && s->mean_A; ++a)
-        if (isfinite(s->mean_A[a]) && 2.0 * s->mean_A[a] > t->rate_max_hz)
-            t->rate_max_hz = 2.0 * s->mean_A[a];
-    t->renewal = 1;
-    for (int a = 0; a < P; ++a)
+}
+
+/* Is the model renewal (no adaptation, no coupling)? Then the spectrum is the exact one. */
+static int is_renewal(const mg_model *m)
+{
+    int renewal = 1;
+    for (int a = 0; a < m->P; ++a)
         for (int r = 0; r < m->pops[a].n_sfa; ++r)
             if (m->pops[a].q_sfa[r] != 0.0)
-                t->renewal = 0;
+                renewal = 0;
     for (int i = 0; i < m->n_proj; ++i)
         if (m->proj[i].J != 0.0 && m->proj[i].p > 0.0)
-            t->renewal = 0;
+            renewal = 0;
+    return renewal;
+}
 
-    int rc = mg_theory_fixed_points_at(m, t->rate_max_hz, t->t_eval_ms, &t->fps, err);
-    if (rc != MG_OK)
-        return mg_err_prefix(err, rc, "fixed points");
+/* The spectra at every stable fixed point (NaN at the unstable ones and where one failed,
+ * with a warning). */
+static int spectra_at_fixed_points(const mg_model *m, const mg_stats *s, mg_run_theory *t,
+                                   mg_err *err)
+{
     const int n = t->fps.n;
-    if (t->F == 0 || n == 0)
-        return MG_OK;
-    size_t per = (size_t)P * (size_t)t->F;
+    size_t per = (size_t)m->P * (size_t)t->F;
     t->windowed = 1;
     t->psd = malloc((size_t)n * per * sizeof(double));
     t->psd_unbinned = malloc((size_t)n * per * sizeof(double));
@@ -347,4 +387,28 @@ int mg_theory_of_run(const mg_model *m, const mg_result *res, mg_run_theory *t, 
         }
     }
     return MG_OK;
+}
+
+int mg_theory_of_run(const mg_model *m, const mg_result *res, mg_run_theory *t, mg_err *err)
+{
+    memset(t, 0, sizeof *t);
+    const int P = m->P;
+    const mg_stats *s = &res->stats;
+    t->P = P;
+    t->F = s->L.F > 0 && s->freq ? s->L.F : 0;
+    if (P != res->P)
+        return mg_err_set(err, MG_EINVAL, "the result has %d populations, the model %d",
+                          res->P, P);
+    stimulus_warnings(m, &res->opts, t);
+    t->rate_max_hz = RATE_MAX_HZ;
+    for (int a = 0; a < P && s->mean_A; ++a)
+        if (isfinite(s->mean_A[a]) && 2.0 * s->mean_A[a] > t->rate_max_hz)
+            t->rate_max_hz = 2.0 * s->mean_A[a];
+    t->renewal = is_renewal(m);
+    int rc = mg_theory_fixed_points_at(m, t->rate_max_hz, t->t_eval_ms, &t->fps, err);
+    if (rc != MG_OK)
+        return mg_err_prefix(err, rc, "fixed points");
+    if (t->F == 0 || t->fps.n == 0)
+        return MG_OK;
+    return spectra_at_fixed_points(m, s, t, err);
 }
