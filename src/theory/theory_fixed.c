@@ -313,33 +313,89 @@ static int search_two(search *s)
     return st;
 }
 
+/* The residual G_a = y_a + log T_a(A_a, h_a) at y = log A, its max norm and its Jacobian
+ * J[a][b] = dG_a/dy_b. *left = 1 (and nothing else set) when a rate left the range. */
+static int newton_residual(search *s, const double *y, double *G, double *J, double *norm,
+                           int *left)
+{
+    const int P = s->P;
+    double A[MG_POP_MAX];
+    *norm = 0.0;
+    *left = 0;
+    for (int a = 0; a < P; a++)
+        A[a] = exp(y[a]);
+    for (int a = 0; a < P; a++) {
+        if (A[a] > s->Alim[a] * 1.5 || A[a] < 1e-8) {
+            *left = 1;
+            return MG_OK;
+        }
+        double h = s->mu[a];
+        for (int b = 0; b < P; b++)
+            h += s->w[a * P + b] * A[b];
+        mg_qr_moments mom;
+        int rc = mg_qr_march(&s->q[a], h, A[a], 4, &mom, NULL, NULL, s->err);
+        if (rc)
+            return rc;
+        G[a] = y[a] + log(mom.T);
+        *norm = fmax(*norm, fabs(G[a]));
+        for (int b = 0; b < P; b++)
+            J[a * P + b] = mom.dT_dh / mom.T * s->w[a * P + b] * A[b];
+        J[a * P + a] += 1.0 + A[a] * mom.dT_dA / mom.T;
+    }
+    return MG_OK;
+}
+
+/* Solve J dy = -G (P x P, J overwritten) by Gaussian elimination with partial pivoting.
+ * 0, or -1 when J is singular. */
+static int newton_solve(int P, double *J, const double *G, double *dy)
+{
+    for (int a = 0; a < P; a++)
+        dy[a] = -G[a];
+    for (int k = 0; k < P; k++) {
+        int p = k;
+        for (int i = k + 1; i < P; i++)
+            if (fabs(J[i * P + k]) > fabs(J[p * P + k]))
+                p = i;
+        if (J[p * P + k] == 0.0)
+            return -1;
+        if (p != k) {
+            for (int j = 0; j < P; j++) {
+                double t = J[k * P + j];
+                J[k * P + j] = J[p * P + j];
+                J[p * P + j] = t;
+            }
+            double t = dy[k];
+            dy[k] = dy[p];
+            dy[p] = t;
+        }
+        for (int i = k + 1; i < P; i++) {
+            double f = J[i * P + k] / J[k * P + k];
+            for (int j = k; j < P; j++)
+                J[i * P + j] -= f * J[k * P + j];
+            dy[i] -= f * dy[k];
+        }
+    }
+    for (int i = P - 1; i >= 0; i--) {
+        for (int j = i + 1; j < P; j++)
+            dy[i] -= J[i * P + j] * dy[j];
+        dy[i] /= J[i * P + i];
+    }
+    return 0;
+}
+
 /* P >= 3: damped Newton on G_a(y) = y_a + log T_a(A_a, h_a), y = log A. */
 static int newton_from(search *s, double *y, int *converged)
 {
     const int P = s->P;
-    double A[MG_POP_MAX], G[MG_POP_MAX], J[MG_POP_MAX * MG_POP_MAX], dy[MG_POP_MAX];
+    double G[MG_POP_MAX], J[MG_POP_MAX * MG_POP_MAX], dy[MG_POP_MAX];
     *converged = 0;
     double norm_prev = INFINITY;
     for (int it = 0; it < 60; it++) {
-        double norm = 0.0;
-        for (int a = 0; a < P; a++)
-            A[a] = exp(y[a]);
-        for (int a = 0; a < P; a++) {
-            if (A[a] > s->Alim[a] * 1.5 || A[a] < 1e-8)
-                return MG_OK; /* left the range */
-            double h = s->mu[a];
-            for (int b = 0; b < P; b++)
-                h += s->w[a * P + b] * A[b];
-            mg_qr_moments mom;
-            int rc = mg_qr_march(&s->q[a], h, A[a], 4, &mom, NULL, NULL, s->err);
-            if (rc)
-                return rc;
-            G[a] = y[a] + log(mom.T);
-            norm = fmax(norm, fabs(G[a]));
-            for (int b = 0; b < P; b++)
-                J[a * P + b] = mom.dT_dh / mom.T * s->w[a * P + b] * A[b];
-            J[a * P + a] += 1.0 + A[a] * mom.dT_dA / mom.T;
-        }
+        double norm;
+        int left;
+        int rc = newton_residual(s, y, G, J, &norm, &left);
+        if (rc || left)
+            return rc;
         if (norm < 1e-12) {
             *converged = 1;
             return MG_OK;
@@ -355,38 +411,9 @@ static int newton_from(search *s, double *y, int *converged)
             continue;
         }
         norm_prev = norm;
-        /* solve J dy = -G by Gaussian elimination with partial pivoting */
-        for (int a = 0; a < P; a++)
-            dy[a] = -G[a];
-        for (int k = 0; k < P; k++) {
-            int p = k;
-            for (int i = k + 1; i < P; i++)
-                if (fabs(J[i * P + k]) > fabs(J[p * P + k]))
-                    p = i;
-            if (J[p * P + k] == 0.0)
-                return MG_OK;
-            if (p != k) {
-                for (int j = 0; j < P; j++) {
-                    double t = J[k * P + j];
-                    J[k * P + j] = J[p * P + j];
-                    J[p * P + j] = t;
-                }
-                double t = dy[k];
-                dy[k] = dy[p];
-                dy[p] = t;
-            }
-            for (int i = k + 1; i < P; i++) {
-                double f = J[i * P + k] / J[k * P + k];
-                for (int j = k; j < P; j++)
-                    J[i * P + j] -= f * J[k * P + j];
-                dy[i] -= f * dy[k];
-            }
-        }
-        for (int i = P - 1; i >= 0; i--) {
-            for (int j = i + 1; j < P; j++)
-                dy[i] -= J[i * P + j] * dy[j];
-            dy[i] /= J[i * P + i];
-        }
+        if (newton_solve(P, J, G, dy) != 0)
+            return MG_OK;
+        /* a step of at most 2 in every log-rate */
         double mx = 0.0;
         for (int a = 0; a < P; a++)
             mx = fmax(mx, fabs(dy[a]));
@@ -515,6 +542,71 @@ static int classify(search *s, mg_fixed_point *fp)
     return MG_OK;
 }
 
+/* The search state of model m: inputs mu at t_ms, couplings (s->w, allocated: free it in every
+ * case), the QR populations and the rate limits (rate_max_hz, below 1/t_ref). */
+static int search_init(search *s, const mg_model *m, double rate_max_hz, double t_ms,
+                       mg_err *err)
+{
+    const int P = m->P;
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->P = P;
+    s->err = err;
+    s->w = (double *)malloc((size_t)P * P * sizeof(double));
+    if (!s->w)
+        return mg_err_set(err, MG_ENOMEM, "theory: out of memory");
+    mg_theory_mu(m, t_ms, s->mu);
+    mg_theory_coupling(m, s->w);
+    int rc = MG_OK;
+    for (int a = 0; a < P && !rc; a++) {
+        rc = mg_qr_pop_init(&m->pops[a], &s->q[a], err);
+        s->Alim[a] = rate_max_hz;
+        if (s->q[a].t_ref > 0 && s->Alim[a] > 0.999 / s->q[a].t_ref)
+            s->Alim[a] = 0.999 / s->q[a].t_ref;
+    }
+    return rc;
+}
+
+/* Every root into s->roots, by the method for the number of populations. */
+static int search_roots(search *s)
+{
+    if (s->P == 1) {
+        double r[64];
+        int nr;
+        int rc = line_roots(&s->q[0], s->mu[0], s->w[0], s->Alim[0], r, 64, &nr, s->err);
+        for (int i = 0; i < nr && !rc; i++)
+            rc = add_root(s, &r[i]);
+        return rc;
+    }
+    if (s->P == 2)
+        return search_two(s);
+    return search_many(s);
+}
+
+/* The fixed points of the roots found (rates, inputs, classification) into out->fp. */
+static int classify_roots(search *s, mg_fixed_points *out)
+{
+    const int P = s->P;
+    int rc = MG_OK;
+    if (s->n > 0) {
+        out->fp = (mg_fixed_point *)calloc((size_t)s->n, sizeof(mg_fixed_point));
+        if (!out->fp)
+            rc = mg_err_set(s->err, MG_ENOMEM, "theory: out of memory");
+    }
+    for (int k = 0; k < s->n && !rc; k++) {
+        mg_fixed_point *fp = &out->fp[k];
+        for (int a = 0; a < P; a++) {
+            fp->A_hz[a] = s->roots[k * P + a];
+            double h = s->mu[a];
+            for (int b = 0; b < P; b++)
+                h += s->w[a * P + b] * s->roots[k * P + b];
+            fp->h_mV[a] = h;
+        }
+        rc = classify(s, fp);
+    }
+    return rc;
+}
+
 int mg_theory_fixed_points_at(const mg_model *m, double rate_max_hz, double t_ms,
                               mg_fixed_points *out, mg_err *err)
 {
@@ -523,62 +615,21 @@ int mg_theory_fixed_points_at(const mg_model *m, double rate_max_hz, double t_ms
         return mg_err_set(err, MG_EINVAL, "theory: the model has no populations");
     if (!(rate_max_hz > 0) || !isfinite(rate_max_hz))
         return mg_err_set(err, MG_EINVAL, "--rate-max: must be a positive number of Hz");
-    const int P = m->P;
     search s;
-    memset(&s, 0, sizeof s);
-    s.m = m;
-    s.P = P;
-    s.err = err;
-    s.w = (double *)malloc((size_t)P * P * sizeof(double));
-    if (!s.w)
-        return mg_err_set(err, MG_ENOMEM, "theory: out of memory");
-    mg_theory_mu(m, t_ms, s.mu);
-    mg_theory_coupling(m, s.w);
-    int rc = MG_OK;
-    for (int a = 0; a < P && !rc; a++) {
-        rc = mg_qr_pop_init(&m->pops[a], &s.q[a], err);
-        s.Alim[a] = rate_max_hz;
-        if (s.q[a].t_ref > 0 && s.Alim[a] > 0.999 / s.q[a].t_ref)
-            s.Alim[a] = 0.999 / s.q[a].t_ref;
-    }
-    if (!rc) {
-        if (P == 1) {
-            double r[64];
-            int nr;
-            rc = line_roots(&s.q[0], s.mu[0], s.w[0], s.Alim[0], r, 64, &nr, err);
-            for (int i = 0; i < nr && !rc; i++)
-                rc = add_root(&s, &r[i]);
-        } else if (P == 2) {
-            rc = search_two(&s);
-        } else {
-            rc = search_many(&s);
-        }
-    }
-    if (!rc && s.n > 0) {
-        out->fp = (mg_fixed_point *)calloc((size_t)s.n, sizeof(mg_fixed_point));
-        if (!out->fp)
-            rc = mg_err_set(err, MG_ENOMEM, "theory: out of memory");
-    }
-    for (int k = 0; k < s.n && !rc; k++) {
-        mg_fixed_point *fp = &out->fp[k];
-        for (int a = 0; a < P; a++) {
-            fp->A_hz[a] = s.roots[k * P + a];
-            double h = s.mu[a];
-            for (int b = 0; b < P; b++)
-                h += s.w[a * P + b] * s.roots[k * P + b];
-            fp->h_mV[a] = h;
-        }
-        rc = classify(&s, fp);
-    }
+    int rc = search_init(&s, m, rate_max_hz, t_ms, err);
+    if (!rc)
+        rc = search_roots(&s);
+    if (!rc)
+        rc = classify_roots(&s, out);
     free(s.w);
     free(s.roots);
     if (rc) {
         mg_fixed_points_free(out);
         return rc;
     }
-    out->P = P;
+    out->P = m->P;
     out->n = s.n;
-    out->complete = P <= 2;
+    out->complete = m->P <= 2;
     if (out->n > 1)
         qsort(out->fp, (size_t)out->n, sizeof(mg_fixed_point), cmp_fp);
     return MG_OK;
