@@ -334,13 +334,14 @@ static int time_finalize(mg_stats *s, mg_err *err)
     return MG_OK;
 }
 
-int mg_stats_finalize(mg_stats *s, mg_err *err)
+/* Allocate the derived arrays of s but the time-resolved ones (free_derived called before).
+ * Returns 0, or -1 when one could not be allocated (the others are then still set). */
+static int alloc_derived(mg_stats *s)
 {
     const mg_stats_layout *L = &s->L;
     const mg_stats_cfg *c = &L->cfg;
     const int P = L->P;
     const int64_t F = L->F, C = (int64_t)P * (P - 1) / 2;
-    free_derived(s);
     s->mean_A = alloc_n(P);
     s->var_A = alloc_n(P);
     s->cov_A = alloc_n((int64_t)P * P);
@@ -359,11 +360,16 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
     s->isi_edges_s = alloc_n(c->isi_bins + 1);
     if (!s->isi_mean_s || !s->isi_cv || !s->isi_edges_s || !s->mean_A || !s->var_A || !s->cov_A || !s->mean_A_sem || !s->var_A_sem || !s->freq ||
         !s->psd || !s->psd_sem || !s->csd_re || !s->csd_im || !s->dwell_edges_s ||
-        !s->hist_A_edges || !s->hist_obs_edges) {
-        free_derived(s);
-        return mg_err_set(err, MG_ENOMEM, "out of memory for statistics");
-    }
-    /* moments */
+        !s->hist_A_edges || !s->hist_obs_edges)
+        return -1;
+    return 0;
+}
+
+/* mean_A, cov_A, var_A and their standard errors from the sums. */
+static void finalize_moments(mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    const int P = L->P;
     const double n = (double)s->i[L->i_count];
     const double R = (double)s->i[L->i_nreal];
     const double *S1 = s->d + L->d_s1, *S2 = s->d + L->d_s2;
@@ -380,7 +386,16 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
         s->mean_A_sem[a] = sem_of(s->d[L->d_m1 + a], s->d[L->d_m2 + a], R);
         s->var_A_sem[a] = sem_of(s->d[L->d_v1 + a], s->d[L->d_v2 + a], R);
     }
-    /* spectra: pooled over segments; the error bar from the spread of realization means */
+}
+
+/* freq, psd, psd_sem, csd_re and csd_im: pooled over segments; the error bar from the spread
+ * of realization means. */
+static void finalize_spectra(mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    const mg_stats_cfg *c = &L->cfg;
+    const int P = L->P;
+    const int64_t F = L->F, C = (int64_t)P * (P - 1) / 2;
     const double nseg = (double)s->i[L->i_psd_seg], Rp = (double)s->i[L->i_psd_nreal];
     const double df = F > 0 ? 1000.0 / ((double)c->psd_n * c->psd_bin_ms) : 0.0;
     for (int64_t k = 0; k < F; ++k) {
@@ -398,7 +413,15 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
             s->csd_im[at] = nseg > 0 ? fold * s->d[L->d_csd_im + at] / nseg : NAN;
         }
     }
-    /* switching: rate = exits / exposure (exposure includes censored time), exact limits */
+}
+
+/* Switching rates with their exact 95 % limits, mean and CV of the dwell times, and the edges
+ * of the dwell-time, A and observable histograms. */
+static void finalize_switching(mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    const mg_stats_cfg *c = &L->cfg;
+    /* rate = exits / exposure (exposure includes censored time) */
     for (int st = 0; st < 2; ++st) {
         int64_t ex = s->i[L->i_sw_exits + st];
         double T = s->d[L->d_sw_expo + st];
@@ -417,8 +440,14 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
         s->hist_A_edges[k] = c->hist_max_hz * k / c->hist_bins;
     for (int k = 0; k <= c->obs_bins; ++k)
         s->hist_obs_edges[k] = -c->obs_max_hz + 2.0 * c->obs_max_hz * k / c->obs_bins;
-    /* interspike intervals: moments of the exact intervals, not of bin centres */
-    for (int a = 0; a < P; ++a) {
+}
+
+/* isi_mean_s, isi_cv (moments of the exact intervals, not of bin centres) and isi_edges_s. */
+static void finalize_isi(mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    const mg_stats_cfg *c = &L->cfg;
+    for (int a = 0; a < L->P; ++a) {
         double ni = (double)s->i[L->i_isi_n + a];
         double m1 = ni > 0 ? s->d[L->d_isi_s1 + a] / ni : NAN;
         double var = ni > 1 ? (s->d[L->d_isi_s2 + a] - ni * m1 * m1) / (ni - 1.0) : NAN;
@@ -427,6 +456,19 @@ int mg_stats_finalize(mg_stats *s, mg_err *err)
     }
     for (int k = 0; k <= c->isi_bins; ++k)
         s->isi_edges_s[k] = c->isi_max_s * k / c->isi_bins;
+}
+
+int mg_stats_finalize(mg_stats *s, mg_err *err)
+{
+    free_derived(s);
+    if (alloc_derived(s) != 0) {
+        free_derived(s);
+        return mg_err_set(err, MG_ENOMEM, "out of memory for statistics");
+    }
+    finalize_moments(s);
+    finalize_spectra(s);
+    finalize_switching(s);
+    finalize_isi(s);
     return time_finalize(s, err);
 }
 
