@@ -210,10 +210,9 @@ static double bin_near(double def, double dt)
     return (double)(k < 1 ? 1 : k) * dt;
 }
 
-/* Options that do not apply to the level, to a resumed run or to each other: one line each
- * naming why; returns the number of lines. */
-static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
-                            const unsigned char *given, int no_ckpt, const char *ckpt_path)
+/* Options that do not apply to the level or backend chosen: one line each naming why;
+ * returns the number of lines. */
+static int check_level_options(const mg_run_opts *o, const unsigned char *given)
 {
     int n = 0;
     if (o->level == MG_LEVEL_MICRO && given[opt_slot(OPT_NOISE)]) {
@@ -238,7 +237,14 @@ static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
                      "kernel)", o->level == MG_LEVEL_MICRO ? "the micro level" : "--backend cpu");
         n++;
     }
-    /* statistics options that a choice of statistics switches off */
+    return n;
+}
+
+/* Statistics options given although the choice of statistics (--stats basic, --psd-df off)
+ * switches them off: one line each; returns the number of lines. */
+static int check_stats_options(const mg_run_opts *o, const unsigned char *given)
+{
+    int n = 0;
     static const struct {
         int opt;
         const char *name;
@@ -258,13 +264,14 @@ static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
             n++;
         }
     }
-    if (no_ckpt && (ckpt_path || given[opt_slot(OPT_CKPT_EVERY)])) {
-        mg_cli_error("--no-checkpoint: conflicts with %s (allowed: one of them)",
-                     ckpt_path ? "--checkpoint" : "--checkpoint-every");
-        n++;
-    }
-    if (!resumed)
-        return n;
+    return n;
+}
+
+/* Options that would change a resumed run (o differs from the checkpoint's options resumed):
+ * one line each naming the option and the checkpoint's value; returns the number of lines. */
+static int check_resumed(const mg_run_opts *o, const mg_run_opts *resumed)
+{
+    int n = 0;
     /* a resumed run is the checkpoint's run: what changes it cannot be given otherwise */
     struct {
         const char *opt;
@@ -313,6 +320,23 @@ static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
                          f[k].was[0] ? ": " : "", f[k].was);
             n++;
         }
+    return n;
+}
+
+/* Options that do not apply to the level, to a resumed run or to each other: one line each
+ * naming why; returns the number of lines. */
+static int check_applicable(const mg_run_opts *o, const mg_run_opts *resumed,
+                            const unsigned char *given, int no_ckpt, const char *ckpt_path)
+{
+    int n = check_level_options(o, given);
+    n += check_stats_options(o, given);
+    if (no_ckpt && (ckpt_path || given[opt_slot(OPT_CKPT_EVERY)])) {
+        mg_cli_error("--no-checkpoint: conflicts with %s (allowed: one of them)",
+                     ckpt_path ? "--checkpoint" : "--checkpoint-every");
+        n++;
+    }
+    if (resumed)
+        n += check_resumed(o, resumed);
     return n;
 }
 
