@@ -140,6 +140,94 @@ static void print_time_summary(const mg_stats *s, char **names, int P, FILE *out
     }
 }
 
+/* One row of the spectra table: band b of nb log-spaced bands of [freq[0], freq[F-1]], for
+ * each of the P populations the mean PSD over the band +- its standard error (as compare
+ * computes it, see print_stats_summary), "-" for an empty band. */
+static void print_psd_band(const mg_stats *s, int P, int b, int nb, FILE *out)
+{
+    const mg_stats_cfg *c = &s->L.cfg;
+    const int64_t F = s->L.F;
+    const double lo = s->freq[0], hi = s->freq[F - 1];
+    const double R = (double)s->i[s->L.i_psd_nreal], Mr = (double)s->i[s->L.i_psd_seg] / R;
+    double e0 = lo * pow(hi / lo, (double)b / nb), e1 = lo * pow(hi / lo, (b + 1.0) / nb);
+    char band[32];
+    snprintf(band, sizeof band, "%.3g-%.3g", e0, e1);
+    fprintf(out, "  %-16s", band);
+    for (int a = 0; a < P; ++a) {
+        double m = 0, ind = 0, obs = 0;
+        int cnt = 0;
+        for (int64_t k = 0; k < F; ++k) {
+            double f = s->freq[k];
+            if (f < e0 * (1 - 1e-12) || (b < nb - 1 ? f >= e1 * (1 - 1e-12) : f > hi))
+                continue;
+            double x = s->psd[(int64_t)a * F + k], e = s->psd_sem[(int64_t)a * F + k];
+            double w = c->psd_n % 2 == 0 && k == F - 1 ? 2.0 : 1.0;
+            m += x;
+            ind += w * x * x / Mr;
+            obs += e * e * R;
+            ++cnt;
+        }
+        double v = cnt ? (ind / cnt / cnt + fmax(0.0, (obs - ind) / cnt)) / R : 0;
+        if (cnt)
+            fprintf(out, " %13.5g +- %-8.2g", m / cnt, sqrt(v));
+        else
+            fprintf(out, " %24s", "-");
+    }
+    fputc('\n', out);
+}
+
+/* The spectra of s in 6 log bands (nothing without spectra or when the file's P populations
+ * are not the statistics'; one line when no segment fitted). */
+static void print_psd_summary(const mg_stats *s, char **names, int P, FILE *out)
+{
+    const mg_stats_cfg *c = &s->L.cfg;
+    const int64_t F = s->L.F;
+    if (F > 0 && s->i[s->L.i_psd_seg] == 0)
+        fprintf(out, "spectra: none (no segment of %lld x %g ms fitted after the warm-up; "
+                "left out)\n", (long long)c->psd_n, c->psd_bin_ms);
+    else if (F > 0 && P == s->L.P) {
+        const int nb = 6;
+        fprintf(out, "spectra (%s, df %g Hz, %lld-sample segments of %g ms bins, %lld segments "
+                "from %lld realizations), mean over log bands:\n",
+                c->onesided ? "one-sided" : "two-sided", s->freq[0], (long long)c->psd_n,
+                c->psd_bin_ms, (long long)s->i[s->L.i_psd_seg],
+                (long long)s->i[s->L.i_psd_nreal]);
+        fprintf(out, "  %-16s", "band (Hz)");
+        for (int a = 0; a < P; ++a)
+            fprintf(out, " %24s", names[a]);
+        fputc('\n', out);
+        for (int b = 0; b < nb; ++b)
+            print_psd_band(s, P, b, nb, out);
+    }
+}
+
+/* The switching table of s (rates with exact limits, dwell counts and times per state), or
+ * one line saying why there is none. */
+static void print_switching_summary(const mg_stats *s, int has_switching, FILE *out)
+{
+    const mg_stats_cfg *c = &s->L.cfg;
+    static const char *state[2] = {"low", "high"};
+    if (!has_switching || c->basic) {
+        fprintf(out, "switching: not analysed (%s)\n", c->basic ? "--stats basic" :
+                "no observable declared: --switch-observable, or \"switch_observable\" in the "
+                "model file");
+        return;
+    }
+    fprintf(out, "switching on %s (%g ms moving average; low below %g Hz, high above %g Hz):\n",
+            c->observable[0] ? c->observable : "?", c->sw_window * c->bin_ms, c->sw_lo, c->sw_hi);
+    fprintf(out, "  %-6s %8s %12s %30s %9s %9s %12s %6s\n", "state", "exits", "exposure (s)",
+            "rate (Hz) [exact 95 %]", "complete", "censored", "mean dwell", "CV");
+    for (int st = 0; st < 2; ++st) {
+        char rate[64];
+        snprintf(rate, sizeof rate, "%.4g [%.4g, %.4g]", s->rate_hz[st], s->rate_ci_low[st],
+                 s->rate_ci_high[st]);
+        fprintf(out, "  %-6s %8lld %12.6g %30s %9lld %9lld %10.4g s %6.3f\n", state[st],
+                (long long)s->i[s->L.i_sw_exits + st], s->d[s->L.d_sw_expo + st], rate,
+                (long long)s->i[s->L.i_sw_done + st], (long long)s->i[s->L.i_sw_cens + st],
+                s->mean_dwell_s[st], s->cv_dwell[st]);
+    }
+}
+
 /* Spectra and switching from the sufficient statistics (mg_h5_read_stats): the PSD of every
  * population as means over log-spaced bands, with the band's standard error as `mesogif
  * compare` computes it (docs/COMPARE.md: the periodogram's own chi-square(2) scatter plus the
@@ -153,73 +241,9 @@ static void print_stats_summary(const char *path, char **names, int P, int has_s
     mg_err err = {{0}};
     if (mg_h5_read_stats(path, &s, &err) != MG_OK)
         return;
-    const mg_stats_cfg *c = &s.L.cfg;
-    const int64_t F = s.L.F;
-    if (F > 0 && s.i[s.L.i_psd_seg] == 0)
-        fprintf(out, "spectra: none (no segment of %lld x %g ms fitted after the warm-up; "
-                "left out)\n", (long long)c->psd_n, c->psd_bin_ms);
-    else if (F > 0 && P == s.L.P) {
-        const int nb = 6;
-        const double lo = s.freq[0], hi = s.freq[F - 1];
-        const double R = (double)s.i[s.L.i_psd_nreal], Mr = (double)s.i[s.L.i_psd_seg] / R;
-        fprintf(out, "spectra (%s, df %g Hz, %lld-sample segments of %g ms bins, %lld segments "
-                "from %lld realizations), mean over log bands:\n",
-                c->onesided ? "one-sided" : "two-sided", lo, (long long)c->psd_n, c->psd_bin_ms,
-                (long long)s.i[s.L.i_psd_seg], (long long)s.i[s.L.i_psd_nreal]);
-        fprintf(out, "  %-16s", "band (Hz)");
-        for (int a = 0; a < P; ++a)
-            fprintf(out, " %24s", names[a]);
-        fputc('\n', out);
-        for (int b = 0; b < nb; ++b) {
-            double e0 = lo * pow(hi / lo, (double)b / nb), e1 = lo * pow(hi / lo, (b + 1.0) / nb);
-            char band[32];
-            snprintf(band, sizeof band, "%.3g-%.3g", e0, e1);
-            fprintf(out, "  %-16s", band);
-            for (int a = 0; a < P; ++a) {
-                double m = 0, ind = 0, obs = 0;
-                int cnt = 0;
-                for (int64_t k = 0; k < F; ++k) {
-                    double f = s.freq[k];
-                    if (f < e0 * (1 - 1e-12) || (b < nb - 1 ? f >= e1 * (1 - 1e-12) : f > hi))
-                        continue;
-                    double x = s.psd[(int64_t)a * F + k], e = s.psd_sem[(int64_t)a * F + k];
-                    double w = c->psd_n % 2 == 0 && k == F - 1 ? 2.0 : 1.0;
-                    m += x;
-                    ind += w * x * x / Mr;
-                    obs += e * e * R;
-                    ++cnt;
-                }
-                double v = cnt ? (ind / cnt / cnt + fmax(0.0, (obs - ind) / cnt)) / R : 0;
-                if (cnt)
-                    fprintf(out, " %13.5g +- %-8.2g", m / cnt, sqrt(v));
-                else
-                    fprintf(out, " %24s", "-");
-            }
-            fputc('\n', out);
-        }
-    }
+    print_psd_summary(&s, names, P, out);
     print_time_summary(&s, names, P, out);
-    static const char *state[2] = {"low", "high"};
-    if (!has_switching || c->basic) {
-        fprintf(out, "switching: not analysed (%s)\n", c->basic ? "--stats basic" :
-                "no observable declared: --switch-observable, or \"switch_observable\" in the "
-                "model file");
-        mg_stats_free(&s);
-        return;
-    }
-    fprintf(out, "switching on %s (%g ms moving average; low below %g Hz, high above %g Hz):\n",
-            c->observable[0] ? c->observable : "?", c->sw_window * c->bin_ms, c->sw_lo, c->sw_hi);
-    fprintf(out, "  %-6s %8s %12s %30s %9s %9s %12s %6s\n", "state", "exits", "exposure (s)",
-            "rate (Hz) [exact 95 %]", "complete", "censored", "mean dwell", "CV");
-    for (int st = 0; st < 2; ++st) {
-        char rate[64];
-        snprintf(rate, sizeof rate, "%.4g [%.4g, %.4g]", s.rate_hz[st], s.rate_ci_low[st],
-                 s.rate_ci_high[st]);
-        fprintf(out, "  %-6s %8lld %12.6g %30s %9lld %9lld %10.4g s %6.3f\n", state[st],
-                (long long)s.i[s.L.i_sw_exits + st], s.d[s.L.d_sw_expo + st], rate,
-                (long long)s.i[s.L.i_sw_done + st], (long long)s.i[s.L.i_sw_cens + st],
-                s.mean_dwell_s[st], s.cv_dwell[st]);
-    }
+    print_switching_summary(&s, has_switching, out);
     mg_stats_free(&s);
 }
 

@@ -274,6 +274,83 @@ static int write_stats(hid_t f, const mg_result *res)
                              res->opts.switch_observable[0] != '\0');
 }
 
+/* /stats/isi/ of a micro run: the interval histogram of each population, mean, CV and count
+ * (a meso run has no intervals at all: left out rather than written as zero counts and NaN
+ * means). rc: the failures so far; as for the histograms of A, no further histogram is written
+ * after one. Returns rc with the failures here or'ed in. */
+static int write_isi(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX], int rc)
+{
+    const mg_stats_layout *L = &s->L;
+    const mg_stats_cfg *c = &L->cfg;
+    hsize_t P = (hsize_t)L->P;
+    int64_t n_isi = 0;
+    for (int a = 0; a < L->P; ++a)
+        n_isi += s->i[L->i_isi_n + a];
+    for (int a = 0; a < L->P && rc == 0 && n_isi > 0; ++a) {
+        char g[64 + MG_NAME_MAX];
+        snprintf(g, sizeof g, "/stats/isi/%s", pop_names[a]);
+        rc |= write_hist(f, g, s->isi_edges_s, c->isi_bins,
+                         s->i + L->i_isi_hist + (int64_t)a * (c->isi_bins + 2));
+    }
+    if (n_isi > 0) {
+        rc |= mg_h5_dset_f64(f, "/stats/isi/mean_s", 1, &P, s->isi_mean_s);
+        rc |= mg_h5_dset_f64(f, "/stats/isi/cv", 1, &P, s->isi_cv);
+        rc |= mg_h5_dset_i64(f, "/stats/isi/count", 1, &P, s->i + L->i_isi_n);
+    }
+    return rc;
+}
+
+/* The d_fields attribute of /stats/sums into fields[len]: where each field of d lives, "name
+ * offset length" per line, for readers that merge or compare the raw sums. */
+static void sums_d_fields(const mg_stats_layout *L, char *fields, size_t len)
+{
+    const struct { const char *name; int64_t off, end; } fd[] = {
+        {"sum_A", L->d_s1, L->d_s2}, {"sum_AA", L->d_s2, L->d_m1},
+        {"sum_realization_mean", L->d_m1, L->d_m2}, {"sum_realization_mean_sq", L->d_m2, L->d_v1},
+        {"sum_realization_var", L->d_v1, L->d_v2}, {"sum_realization_var_sq", L->d_v2, L->d_psd},
+        {"psd_sum", L->d_psd, L->d_psd_m1}, {"psd_realization_mean_sum", L->d_psd_m1, L->d_psd_m2},
+        {"psd_realization_mean_sq_sum", L->d_psd_m2, L->d_csd_re},
+        {"csd_re_sum", L->d_csd_re, L->d_csd_im}, {"csd_im_sum", L->d_csd_im, L->d_sw_expo},
+        {"switch_exposure_s", L->d_sw_expo, L->d_sw_d1}, {"switch_dwell_sum_s", L->d_sw_d1, L->d_sw_d2},
+        {"switch_dwell_sq_sum", L->d_sw_d2, L->d_isi_s1}, {"isi_sum_s", L->d_isi_s1, L->d_isi_s2},
+        {"isi_sq_sum", L->d_isi_s2, L->d_isi_s2 + L->P},
+        {"time_sum_A", L->d_tm_s1, L->d_tm_s2}, {"time_sum_AA", L->d_tm_s2, L->n_d}};
+    fields[0] = '\0';
+    size_t at = 0;
+    const size_t nfd = sizeof fd / sizeof fd[0] - (L->cfg.time_bins > 0 ? 0 : 2);
+    for (size_t k = 0; k < nfd; ++k)
+        at += (size_t)snprintf(fields + at, len - at, "%s %lld %lld\n", fd[k].name,
+                               (long long)fd[k].off, (long long)(fd[k].end - fd[k].off));
+}
+
+/* /stats/sums: the sufficient statistics themselves, so that files merge exactly: the raw
+ * arrays (with the configuration that fixes their layout in the group's attributes) and the
+ * main ones by name. Returns 0, or nonzero when something could not be written. */
+static int write_sums(hid_t f, const mg_stats *s)
+{
+    const mg_stats_layout *L = &s->L;
+    hsize_t P = (hsize_t)L->P, PP[2] = {P, P};
+    hsize_t ni = (hsize_t)L->n_i, nd = (hsize_t)L->n_d;
+    int rc = 0;
+    rc |= mg_h5_dset_i64(f, "/stats/sums/i", 1, &ni, s->i);
+    rc |= mg_h5_dset_f64(f, "/stats/sums/d", 1, &nd, s->d);
+    rc |= mg_h5_dset_i64(f, "/stats/sums/n_realizations", 0, NULL, &s->i[L->i_nreal]);
+    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_A", 1, &P, s->d + L->d_s1);
+    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_AA", 2, PP, s->d + L->d_s2);
+    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_realization_mean", 1, &P, s->d + L->d_m1);
+    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_realization_mean_sq", 1, &P, s->d + L->d_m2);
+    hid_t g = H5Gopen2(f, "/stats/sums", H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    rc |= write_stats_cfg(g, &L->cfg);
+    rc |= mg_h5_attr_i64(g, "layout_version", 1);
+    char fields[2048];
+    sums_d_fields(L, fields, sizeof fields);
+    rc |= mg_h5_attr_str(g, "d_fields", fields);
+    H5Gclose(g);
+    return rc;
+}
+
 int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX], int switching)
 {
     const mg_stats_layout *L = &s->L;
@@ -300,59 +377,8 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
                          s->i + L->i_hist_obs);
         rc |= write_switching(f, s);
     }
-    /* interspike intervals (micro runs); none at all (meso runs): left out rather than
-     * written as zero counts and NaN means */
-    int64_t n_isi = 0;
-    for (int a = 0; a < L->P; ++a)
-        n_isi += s->i[L->i_isi_n + a];
-    for (int a = 0; a < L->P && rc == 0 && n_isi > 0; ++a) {
-        char g[64 + MG_NAME_MAX];
-        snprintf(g, sizeof g, "/stats/isi/%s", pop_names[a]);
-        rc |= write_hist(f, g, s->isi_edges_s, c->isi_bins,
-                         s->i + L->i_isi_hist + (int64_t)a * (c->isi_bins + 2));
-    }
-    if (n_isi > 0) {
-        rc |= mg_h5_dset_f64(f, "/stats/isi/mean_s", 1, &P, s->isi_mean_s);
-        rc |= mg_h5_dset_f64(f, "/stats/isi/cv", 1, &P, s->isi_cv);
-        rc |= mg_h5_dset_i64(f, "/stats/isi/count", 1, &P, s->i + L->i_isi_n);
-    }
-    /* the sufficient statistics themselves, so that files merge exactly: the raw arrays (with
-     * the configuration that fixes their layout) and the main ones by name */
-    hsize_t ni = (hsize_t)L->n_i, nd = (hsize_t)L->n_d;
-    rc |= mg_h5_dset_i64(f, "/stats/sums/i", 1, &ni, s->i);
-    rc |= mg_h5_dset_f64(f, "/stats/sums/d", 1, &nd, s->d);
-    rc |= mg_h5_dset_i64(f, "/stats/sums/n_realizations", 0, NULL, &s->i[L->i_nreal]);
-    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_A", 1, &P, s->d + L->d_s1);
-    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_AA", 2, PP, s->d + L->d_s2);
-    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_realization_mean", 1, &P, s->d + L->d_m1);
-    rc |= mg_h5_dset_f64(f, "/stats/sums/sum_realization_mean_sq", 1, &P, s->d + L->d_m2);
-    hid_t g = H5Gopen2(f, "/stats/sums", H5P_DEFAULT);
-    if (g < 0)
-        return -1;
-    rc |= write_stats_cfg(g, c);
-    rc |= mg_h5_attr_i64(g, "layout_version", 1);
-    /* where each field of d and i lives, "name offset length" per line, for readers that merge
-     * or compare the raw sums */
-    const struct { const char *name; int64_t off, end; } fd[] = {
-        {"sum_A", L->d_s1, L->d_s2}, {"sum_AA", L->d_s2, L->d_m1},
-        {"sum_realization_mean", L->d_m1, L->d_m2}, {"sum_realization_mean_sq", L->d_m2, L->d_v1},
-        {"sum_realization_var", L->d_v1, L->d_v2}, {"sum_realization_var_sq", L->d_v2, L->d_psd},
-        {"psd_sum", L->d_psd, L->d_psd_m1}, {"psd_realization_mean_sum", L->d_psd_m1, L->d_psd_m2},
-        {"psd_realization_mean_sq_sum", L->d_psd_m2, L->d_csd_re},
-        {"csd_re_sum", L->d_csd_re, L->d_csd_im}, {"csd_im_sum", L->d_csd_im, L->d_sw_expo},
-        {"switch_exposure_s", L->d_sw_expo, L->d_sw_d1}, {"switch_dwell_sum_s", L->d_sw_d1, L->d_sw_d2},
-        {"switch_dwell_sq_sum", L->d_sw_d2, L->d_isi_s1}, {"isi_sum_s", L->d_isi_s1, L->d_isi_s2},
-        {"isi_sq_sum", L->d_isi_s2, L->d_isi_s2 + L->P},
-        {"time_sum_A", L->d_tm_s1, L->d_tm_s2}, {"time_sum_AA", L->d_tm_s2, L->n_d}};
-    char fields[2048] = "";
-    size_t at = 0;
-    const size_t nfd = sizeof fd / sizeof fd[0] - (L->cfg.time_bins > 0 ? 0 : 2);
-    for (size_t k = 0; k < nfd; ++k)
-        at += (size_t)snprintf(fields + at, sizeof fields - at, "%s %lld %lld\n", fd[k].name,
-                               (long long)fd[k].off, (long long)(fd[k].end - fd[k].off));
-    rc |= mg_h5_attr_str(g, "d_fields", fields);
-    H5Gclose(g);
-    return rc;
+    rc = write_isi(f, s, pop_names, rc);
+    return rc | write_sums(f, s);
 }
 
 static int write_traces(hid_t f, const mg_result *res)
