@@ -70,6 +70,62 @@ static void declared_run(shard_in *s)
         snprintf(s->missing, sizeof s->missing, "some");
 }
 
+/* The realization index of each trace row of s (s->k rows) into s->idx: from
+ * /traces/realization_index, or first, first + 1, ... for files without it. MG_OK, or an
+ * error naming the file. */
+static int read_trace_index(shard_in *s, mg_err *err)
+{
+    s->idx = malloc((size_t)(s->k > 0 ? s->k : 1) * sizeof(int64_t));
+    if (!s->idx)
+        return mg_err_set(err, MG_ENOMEM, "out of memory");
+    if (mg_h5_has(s->f, "/traces/realization_index")) {
+        int64_t nk = -1;
+        if (mg_h5_shape(s->f, "/traces/realization_index", 1, &nk, sizeof(int64_t)) ||
+            nk != s->k)
+            return mg_err_set(err, MG_EIO, "%s: /traces/realization_index does not have "
+                              "the %lld entries of /traces/A_N", s->path, (long long)s->k);
+        if (mg_h5_read_array(s->f, "/traces/realization_index", H5T_NATIVE_INT64, s->idx,
+                             (hsize_t)s->k))
+            return mg_err_set(err, MG_EIO, "%s: /traces/realization_index unreadable",
+                              s->path);
+    } else {
+        for (int64_t k = 0; k < s->k; ++k)
+            s->idx[k] = s->first + k;
+    }
+    return MG_OK;
+}
+
+/* The shape [k][P][T] of the traces of s (k = 0 when it has none), checked against its
+ * statistics, /traces/A_bar and the realization index. MG_OK, or an error naming the file. */
+static int read_trace_shape(shard_in *s, mg_err *err)
+{
+    int64_t d[3];
+    if (!mg_h5_has(s->f, "/traces/A_N"))
+        return MG_OK;
+    if (mg_h5_shape(s->f, "/traces/A_N", 3, d, sizeof(float)))
+        return mg_err_set(err, MG_EIO, "%s: /traces/A_N is not [k][P][T] with its values "
+                          "in the file", s->path);
+    s->k = d[0];
+    s->P = d[1];
+    s->T = d[2];
+    /* the traces of k <= count realizations of the file's P populations */
+    if (s->k > s->count || (s->k > 0 && s->P != s->stats.L.P))
+        return mg_err_set(err, MG_EIO, "%s: /traces/A_N is [%lld][%lld][%lld] for %lld "
+                          "realizations of %d populations (damaged?)", s->path,
+                          (long long)s->k, (long long)s->P, (long long)s->T,
+                          (long long)s->count, s->stats.L.P);
+    s->has_bar = mg_h5_has(s->f, "/traces/A_bar");
+    int64_t db[3];
+    if (s->has_bar && (mg_h5_shape(s->f, "/traces/A_bar", 3, db, sizeof(float)) ||
+                       db[0] != s->k || db[1] != s->P || db[2] != s->T))
+        return mg_err_set(err, MG_EIO, "%s: /traces/A_bar is not of the shape of "
+                          "/traces/A_N", s->path);
+    return read_trace_index(s, err);
+}
+
+/* Open s->path and read what the merge needs of it: its realization range and run, run key,
+ * statistics and the shape of its traces. MG_OK, or an error naming the file (close_shard
+ * frees what was read either way). */
 static int open_shard(shard_in *s, mg_err *err)
 {
     int not_hdf5 = 0;
@@ -97,45 +153,7 @@ static int open_shard(shard_in *s, mg_err *err)
     int rc = mg_h5_read_stats(s->path, &s->stats, err);
     if (rc != MG_OK)
         return rc;
-    int64_t d[3];
-    if (mg_h5_has(s->f, "/traces/A_N")) {
-        if (mg_h5_shape(s->f, "/traces/A_N", 3, d, sizeof(float)))
-            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is not [k][P][T] with its values "
-                              "in the file", s->path);
-        s->k = d[0];
-        s->P = d[1];
-        s->T = d[2];
-        /* the traces of k <= count realizations of the file's P populations */
-        if (s->k > s->count || (s->k > 0 && s->P != s->stats.L.P))
-            return mg_err_set(err, MG_EIO, "%s: /traces/A_N is [%lld][%lld][%lld] for %lld "
-                              "realizations of %d populations (damaged?)", s->path,
-                              (long long)s->k, (long long)s->P, (long long)s->T,
-                              (long long)s->count, s->stats.L.P);
-        s->has_bar = mg_h5_has(s->f, "/traces/A_bar");
-        int64_t db[3];
-        if (s->has_bar && (mg_h5_shape(s->f, "/traces/A_bar", 3, db, sizeof(float)) ||
-                           db[0] != s->k || db[1] != s->P || db[2] != s->T))
-            return mg_err_set(err, MG_EIO, "%s: /traces/A_bar is not of the shape of "
-                              "/traces/A_N", s->path);
-        s->idx = malloc((size_t)(s->k > 0 ? s->k : 1) * sizeof(int64_t));
-        if (!s->idx)
-            return mg_err_set(err, MG_ENOMEM, "out of memory");
-        if (mg_h5_has(s->f, "/traces/realization_index")) {
-            int64_t nk = -1;
-            if (mg_h5_shape(s->f, "/traces/realization_index", 1, &nk, sizeof(int64_t)) ||
-                nk != s->k)
-                return mg_err_set(err, MG_EIO, "%s: /traces/realization_index does not have "
-                                  "the %lld entries of /traces/A_N", s->path, (long long)s->k);
-            if (mg_h5_read_array(s->f, "/traces/realization_index", H5T_NATIVE_INT64, s->idx,
-                                 (hsize_t)s->k))
-                return mg_err_set(err, MG_EIO, "%s: /traces/realization_index unreadable",
-                                  s->path);
-        } else {
-            for (int64_t k = 0; k < s->k; ++k)
-                s->idx[k] = s->first + k;
-        }
-    }
-    return MG_OK;
+    return read_trace_shape(s, err);
 }
 
 static void close_shard(shard_in *s)
@@ -220,6 +238,72 @@ static const char *path_of(const char *group, const char *name)
     return buf;
 }
 
+/* Append the spikes of the group path (/spikes/<population>) of shard s to *all (*total
+ * entries; grown here), node ids renumbered to the merged trace rows: koff recorded
+ * realizations come before s's. *N = the group's n_neurons. A shard without the group adds
+ * nothing. Returns 0, or -1 when the group is damaged or memory runs out (*all stays valid
+ * for free). */
+static int append_shard_spikes(const shard_in *s, const char *path, int64_t koff, spike **all,
+                               int64_t *total, int64_t *N)
+{
+    if (!mg_h5_has(s->f, path))
+        return 0;
+    int rc = 0;
+    int64_t Ni = 0;
+    if (mg_h5_read_attr_at(s->f, path, "n_neurons", H5T_NATIVE_INT64, &Ni) != 0)
+        Ni = 0; /* refused below */
+    /* both datasets hold m values with their bytes in the file (a damaged header must
+     * not size the buffers: node ids are read into room for m) */
+    int64_t m_t = -1, m_i = -1;
+    hssize_t m = mg_h5_shape(s->f, path_of(path, "timestamps"), 1, &m_t, sizeof(double)) ||
+                         mg_h5_shape(s->f, path_of(path, "node_ids"), 1, &m_i,
+                                 sizeof(uint64_t)) || m_t != m_i
+                     ? -1
+                     : (hssize_t)m_t;
+    double *t = malloc((size_t)(m > 0 ? m : 1) * sizeof *t);
+    uint64_t *id = malloc((size_t)(m > 0 ? m : 1) * sizeof *id);
+    spike *grown = realloc(*all, (size_t)(*total + (m > 0 ? m : 0) + 1) * sizeof **all);
+    if (m < 0 || Ni <= 0 || !t || !id || !grown ||
+        mg_h5_read_array(s->f, path_of(path, "timestamps"), H5T_NATIVE_DOUBLE, t,
+                         (hsize_t)m) ||
+        mg_h5_read_array(s->f, path_of(path, "node_ids"), H5T_NATIVE_UINT64, id,
+                         (hsize_t)m))
+        rc = -1;
+    if (grown)
+        *all = grown;
+    for (hssize_t k = 0; rc == 0 && k < m; ++k) {
+        spike *sp = &(*all)[*total];
+        sp->t = t[k];
+        /* unsigned: a damaged id wraps instead of overflowing a signed sum */
+        sp->id = (id[k] / (uint64_t)Ni + (uint64_t)koff) * (uint64_t)Ni + id[k] % (uint64_t)Ni;
+        ++*total;
+    }
+    *N = Ni;
+    free(t);
+    free(id);
+    return rc;
+}
+
+/* One population of the merged result: the spikes all[total] (N neurons per realization)
+ * sorted by time, then node id, into sp. Returns 0, or -1 when memory runs out (what was
+ * allocated stays in sp for mg_spikes_free). */
+static int store_spikes(mg_spikes *sp, spike *all, int64_t total, int64_t N)
+{
+    if (total > 0) /* all is NULL when no shard had the group */
+        qsort(all, (size_t)total, sizeof *all, by_time_then_id);
+    sp->n = total;
+    sp->n_neurons = N;
+    sp->t_ms = malloc((size_t)(total > 0 ? total : 1) * sizeof(double));
+    sp->node_id = malloc((size_t)(total > 0 ? total : 1) * sizeof(uint64_t));
+    if (!sp->t_ms || !sp->node_id)
+        return -1;
+    for (int64_t k = 0; k < total; ++k) {
+        sp->t_ms[k] = all[k].t;
+        sp->node_id[k] = all[k].id;
+    }
+    return 0;
+}
+
 /* /spikes of micro shards: node ids renumbered to the merged trace rows (k -> K_i + k for the
  * i-th input's recorded realizations), merged in time order. 0, or -1 on a failure. */
 static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MAX], int P,
@@ -242,59 +326,12 @@ static int merge_spikes(hid_t out, shard_in *in, int n, char (*names)[MG_NAME_MA
     for (int p = 0; p < P && rc == 0; ++p) {
         spike *all = NULL;
         int64_t total = 0, koff = 0, N = 0;
-        for (int i = 0; i < n && rc == 0; ++i, koff += in[i - 1].k) {
-            char path[96 + MG_NAME_MAX];
-            snprintf(path, sizeof path, "/spikes/%s", names[p]);
-            if (!mg_h5_has(in[i].f, path))
-                continue;
-            int64_t Ni = 0;
-            if (mg_h5_read_attr_at(in[i].f, path, "n_neurons", H5T_NATIVE_INT64, &Ni) != 0)
-                Ni = 0; /* refused below */
-            /* both datasets hold m values with their bytes in the file (a damaged header must
-             * not size the buffers: node ids are read into room for m) */
-            int64_t m_t = -1, m_i = -1;
-            hssize_t m = mg_h5_shape(in[i].f, path_of(path, "timestamps"), 1, &m_t, sizeof(double)) ||
-                                 mg_h5_shape(in[i].f, path_of(path, "node_ids"), 1, &m_i,
-                                         sizeof(uint64_t)) || m_t != m_i
-                             ? -1
-                             : (hssize_t)m_t;
-            double *t = malloc((size_t)(m > 0 ? m : 1) * sizeof *t);
-            uint64_t *id = malloc((size_t)(m > 0 ? m : 1) * sizeof *id);
-            spike *grown = realloc(all, (size_t)(total + (m > 0 ? m : 0) + 1) * sizeof *all);
-            if (m < 0 || Ni <= 0 || !t || !id || !grown ||
-                mg_h5_read_array(in[i].f, path_of(path, "timestamps"), H5T_NATIVE_DOUBLE, t,
-                                 (hsize_t)m) ||
-                mg_h5_read_array(in[i].f, path_of(path, "node_ids"), H5T_NATIVE_UINT64, id,
-                                 (hsize_t)m))
-                rc = -1;
-            if (grown)
-                all = grown;
-            for (hssize_t k = 0; rc == 0 && k < m; ++k) {
-                all[total].t = t[k];
-                /* unsigned: a damaged id wraps instead of overflowing a signed sum */
-                all[total].id = (id[k] / (uint64_t)Ni + (uint64_t)koff) * (uint64_t)Ni +
-                                id[k] % (uint64_t)Ni;
-                ++total;
-            }
-            N = Ni;
-            free(t);
-            free(id);
-        }
-        if (rc == 0) {
-            if (total > 0) /* all is NULL when no shard had the group */
-                qsort(all, (size_t)total, sizeof *all, by_time_then_id);
-            mg_spikes *s = &fake.spikes[p];
-            s->n = total;
-            s->n_neurons = N;
-            s->t_ms = malloc((size_t)(total > 0 ? total : 1) * sizeof(double));
-            s->node_id = malloc((size_t)(total > 0 ? total : 1) * sizeof(uint64_t));
-            if (!s->t_ms || !s->node_id)
-                rc = -1;
-            for (int64_t k = 0; rc == 0 && k < total; ++k) {
-                s->t_ms[k] = all[k].t;
-                s->node_id[k] = all[k].id;
-            }
-        }
+        char path[96 + MG_NAME_MAX];
+        snprintf(path, sizeof path, "/spikes/%s", names[p]);
+        for (int i = 0; i < n && rc == 0; koff += in[i].k, ++i)
+            rc = append_shard_spikes(&in[i], path, koff, &all, &total, &N);
+        if (rc == 0)
+            rc = store_spikes(&fake.spikes[p], all, total, N);
         free(all);
     }
     if (rc == 0)
@@ -311,22 +348,17 @@ typedef struct {
     const char *missing;          /* the missing ranges as text ("" when none) */
 } merge_info;
 
-/* The merged file at path (via path.partial, renamed into place when complete). */
-static int write_merged(const char *path, int force, shard_in *in, int n, const mg_stats *sum,
-                        const merge_info *mi, const char *command_line, mg_err *err)
+/* The root attributes of the merged file out: the first shard's, except those the merge
+ * writes again from mi (range, gaps, run), the inputs' paths and command_line. Returns NULL,
+ * or the part that failed ("root attributes"). */
+static const char *write_merged_root(hid_t out, const shard_in *in, int n, const merge_info *mi,
+                                     const char *command_line)
 {
-    /* the root attributes of the first shard, except those the merge writes again */
     static const char *const skip[] = {"realization_first", "realization_count", "shard_index",
                                        "shard_count", "wall_s", "command_line", "created",
                                        "merged_shards", "gaps", "merged_from",
                                        "realizations_total", "run_first",
                                        "missing_realizations"};
-    const int64_t first = mi->first, count = mi->count;
-    const int gaps = mi->gaps;
-    char partial[4096];
-    hid_t out = mg_h5_partial_create(path, force, partial, sizeof partial, err);
-    if (out < 0)
-        return MG_EIO;
     const char *what = NULL;
     if (mg_h5_copy_attrs(in[0].f, out, "/", skip, (int)(sizeof skip / sizeof skip[0]), 0))
         what = "root attributes";
@@ -335,18 +367,79 @@ static int write_merged(const char *path, int force, shard_in *in, int n, const 
     for (int i = 0; i < n && at < sizeof sources - 2; ++i)
         at += (size_t)snprintf(sources + at, sizeof sources - at, "%s%s", i ? "\n" : "",
                                in[i].path);
-    if (!what && (mg_h5_attr_i64(out, "realization_first", first) ||
-                  mg_h5_attr_i64(out, "realization_count", count) ||
+    if (!what && (mg_h5_attr_i64(out, "realization_first", mi->first) ||
+                  mg_h5_attr_i64(out, "realization_count", mi->count) ||
                   mg_h5_attr_i64(out, "shard_index", 0) ||
                   mg_h5_attr_i64(out, "shard_count", 1) ||
                   mg_h5_attr_i64(out, "merged_shards", n) ||
-                  mg_h5_attr_i64(out, "gaps", gaps) ||
+                  mg_h5_attr_i64(out, "gaps", mi->gaps) ||
                   mg_h5_attr_i64(out, "realizations_total", mi->run_total) ||
                   mg_h5_attr_i64(out, "run_first", mi->run_first) ||
                   mg_h5_attr_str(out, "missing_realizations", mi->missing) ||
                   mg_h5_attr_str(out, "merged_from", sources) ||
                   mg_h5_attr_str(out, "command_line", command_line)))
         what = "root attributes";
+    return what;
+}
+
+/* Recorded trace rows of all inputs together. */
+static int64_t traces_total(const shard_in *in, int n)
+{
+    int64_t K = 0;
+    for (int i = 0; i < n; ++i)
+        K += in[i].k;
+    return K;
+}
+
+/* /stats of the merged file out from the summed statistics sum, and /spikes of micro shards;
+ * names[sum->L.P]: room for the population names (read from the first shard). Returns NULL,
+ * or the part that failed. */
+static const char *write_merged_stats(hid_t out, shard_in *in, int n, const mg_stats *sum,
+                                      char (*names)[MG_NAME_MAX], int64_t first)
+{
+    if (mg_h5_read_names(in[0].f, "/config/populations", names[0], MG_NAME_MAX, sum->L.P))
+        return "/config/populations";
+    int switching = 0; /* the analysis of an observable declared by the run */
+    for (int i = 0; i < n; ++i)
+        switching |= in[i].has_switching;
+    if (mg_h5_write_stats(out, sum, names, switching))
+        return "/stats";
+    if (merge_spikes(out, in, n, names, sum->L.P, first, traces_total(in, n)))
+        return "/spikes";
+    return NULL;
+}
+
+/* /traces of the merged file out: the inputs' traces in their (realization) order with their
+ * realization indices; nothing when no input recorded any. Returns NULL, or "/traces". */
+static const char *write_merged_traces(hid_t out, shard_in *in, int n)
+{
+    const int64_t K = traces_total(in, n);
+    if (K <= 0)
+        return NULL;
+    const char *what = NULL;
+    int64_t *idx = malloc((size_t)K * sizeof(int64_t));
+    int64_t k = 0;
+    for (int i = 0; idx && i < n; ++i)
+        for (int64_t j = 0; j < in[i].k; ++j)
+            idx[k++] = in[i].idx[j];
+    hsize_t nk = (hsize_t)K;
+    if (!idx || merge_traces(out, in, n, "/traces/A_N", in[0].P, in[0].T, K) ||
+        (in[0].has_bar && merge_traces(out, in, n, "/traces/A_bar", in[0].P, in[0].T, K)) ||
+        mg_h5_dset_i64(out, "/traces/realization_index", 1, &nk, idx))
+        what = "/traces";
+    free(idx);
+    return what;
+}
+
+/* The merged file at path (via path.partial, renamed into place when complete). */
+static int write_merged(const char *path, int force, shard_in *in, int n, const mg_stats *sum,
+                        const merge_info *mi, const char *command_line, mg_err *err)
+{
+    char partial[4096];
+    hid_t out = mg_h5_partial_create(path, force, partial, sizeof partial, err);
+    if (out < 0)
+        return MG_EIO;
+    const char *what = write_merged_root(out, in, n, mi, command_line);
     /* /config (and /theory) as they are in the first shard */
     if (!what && mg_h5_copy(in[0].f, out, "/config", 0))
         what = "/config";
@@ -356,33 +449,11 @@ static int write_merged(const char *path, int force, shard_in *in, int n, const 
     char(*names)[MG_NAME_MAX] = calloc((size_t)sum->L.P, sizeof *names);
     if (!names)
         what = "memory";
-    if (!what && mg_h5_read_names(in[0].f, "/config/populations", names[0], MG_NAME_MAX,
-                                  sum->L.P))
-        what = "/config/populations";
-    int switching = 0; /* the analysis of an observable declared by the run */
-    for (int i = 0; i < n; ++i)
-        switching |= in[i].has_switching;
-    if (!what && mg_h5_write_stats(out, sum, names, switching))
-        what = "/stats";
-    int64_t K = 0;
-    for (int i = 0; i < n; ++i)
-        K += in[i].k;
-    if (!what && names && merge_spikes(out, in, n, names, sum->L.P, first, K))
-        what = "/spikes";
+    if (!what)
+        what = write_merged_stats(out, in, n, sum, names, mi->first);
     free(names);
-    if (!what && K > 0) {
-        int64_t *idx = malloc((size_t)K * sizeof(int64_t));
-        int64_t k = 0;
-        for (int i = 0; idx && i < n; ++i)
-            for (int64_t j = 0; j < in[i].k; ++j)
-                idx[k++] = in[i].idx[j];
-        hsize_t nk = (hsize_t)K;
-        if (!idx || merge_traces(out, in, n, "/traces/A_N", in[0].P, in[0].T, K) ||
-            (in[0].has_bar && merge_traces(out, in, n, "/traces/A_bar", in[0].P, in[0].T, K)) ||
-            mg_h5_dset_i64(out, "/traces/realization_index", 1, &nk, idx))
-            what = "/traces";
-        free(idx);
-    }
+    if (!what)
+        what = write_merged_traces(out, in, n);
     return mg_h5_partial_finish(out, partial, path, force, what, err);
 }
 
@@ -577,30 +648,57 @@ static int check_coverage(const shard_in *in, int n, int allow_gaps, int *gaps, 
                       shards, shards[0] ? " of the run" : "");
 }
 
-int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_merge_opts *o,
-             mg_merge_info *info, mg_err *err)
+/* Part of the messages about an output path that looks like an input. */
+static const char *const merge_order = "the output comes first: mesogif merge OUT.h5 IN.h5...";
+
+/* May out_path be written, before any input is opened: there are inputs, none of them is the
+ * output, and an existing output only with force (then *out_exists = 1). MG_OK, or MG_EINVAL
+ * with the message (info->output_exists set for an existing output without force). */
+static int check_output(const char *out_path, const char *const *in_paths, int n, int force,
+                        int *out_exists, mg_merge_info *info, mg_err *err)
 {
-    static const char *order = "the output comes first: mesogif merge OUT.h5 IN.h5...";
-    memset(info, 0, sizeof *info);
-    info->n = n;
     if (n < 1)
         return mg_err_set(err, MG_EINVAL, "no input to merge into %s", out_path);
     for (int i = 0; i < n; ++i)
         if (strcmp(in_paths[i], out_path) == 0 || same_file(in_paths[i], out_path))
             return mg_err_set(err, MG_EINVAL, "%s: is also an input; not overwritten, even with "
-                              "--force (%s)", out_path, order);
-    int out_exists = access(out_path, F_OK) == 0;
-    if (!o->force && out_exists) {
+                              "--force (%s)", out_path, merge_order);
+    *out_exists = access(out_path, F_OK) == 0;
+    if (!force && *out_exists) {
         info->output_exists = 1;
         return mg_err_set(err, MG_EINVAL, "%s: exists (%s; --force overwrites an earlier merge)",
-                          out_path, order);
+                          out_path, merge_order);
     }
+    return MG_OK;
+}
+
+/* sum = the statistics of the n inputs added in their order (exact: integer and ordered
+ * floating sums), with every derived quantity. MG_OK, or an error (sum then owns what was
+ * allocated; mg_stats_free frees it). */
+static int sum_stats(const shard_in *in, int n, mg_stats *sum, mg_err *err)
+{
+    int rc = mg_stats_alloc(sum, &in[0].stats.L, err);
+    for (int i = 0; i < n && rc == MG_OK; ++i)
+        rc = mg_stats_add(sum, &in[i].stats, err);
+    if (rc == MG_OK)
+        rc = mg_stats_finalize(sum, err);
+    return rc;
+}
+
+int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_merge_opts *o,
+             mg_merge_info *info, mg_err *err)
+{
+    memset(info, 0, sizeof *info);
+    info->n = n;
+    int out_exists = 0;
+    int rc = check_output(out_path, in_paths, n, o->force, &out_exists, info, err);
+    if (rc != MG_OK)
+        return rc;
     shard_in *in = calloc((size_t)n, sizeof *in);
     if (!in) {
         info->writing = 1; /* not the inputs' fault */
         return mg_err_set(err, MG_ENOMEM, "out of memory");
     }
-    int rc = MG_OK;
     for (int i = 0; i < n && rc == MG_OK; ++i) {
         in[i].path = in_paths[i];
         rc = open_shard(&in[i], err);
@@ -608,7 +706,7 @@ int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_
     if (rc == MG_OK)
         rc = same_run(in, n, err);
     if (rc == MG_OK && out_exists)
-        rc = refuse_own_result(out_path, in[0].run_key, order, err);
+        rc = refuse_own_result(out_path, in[0].run_key, merge_order, err);
     int gaps = 0;
     int64_t first = 0, count = 0, run_first = 0, run_end = 0;
     char missing[512] = "";
@@ -620,11 +718,7 @@ int mg_merge(const char *out_path, const char *const *in_paths, int n, const mg_
         rc = check_coverage(in, n, o->allow_gaps, &gaps, missing, sizeof missing, &run_first,
                             &run_end, err);
     if (rc == MG_OK)
-        rc = mg_stats_alloc(&sum, &in[0].stats.L, err);
-    for (int i = 0; i < n && rc == MG_OK; ++i)
-        rc = mg_stats_add(&sum, &in[i].stats, err);
-    if (rc == MG_OK)
-        rc = mg_stats_finalize(&sum, err);
+        rc = sum_stats(in, n, &sum, err);
     if (rc == MG_OK) {
         merge_info mi = {first, count, gaps, run_first, run_end - run_first, missing};
         rc = write_merged(out_path, o->force, in, n, &sum, &mi,
