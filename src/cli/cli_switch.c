@@ -270,30 +270,32 @@ static int read_resume(switch_cli *cl, int argc, char **argv)
     return 0;
 }
 
-/* The options of one getopt code that is not a plain number: 0, or the exit code (-1: --help
- * printed, exit 0). */
-static int switch_option(switch_cli *cl, int c, const char *arg, char **argv)
+/* One of the options that choose from a list of words (--level, --method, --backend, --noise;
+ * switch_enums): 0, or 2 after a message naming the allowed words. */
+static int switch_enum_option(switch_cli *cl, int c, const char *arg)
 {
     mg_ffs_opts *o = &cl->o;
-    int k;
-    switch (c) {
-    case O_LEVEL:
-    case O_METHOD:
-    case O_BACKEND:
-    case O_NOISE:
-        k = mg_cli_enum_option(switch_enums, (int)(sizeof switch_enums / sizeof *switch_enums), c,
+    int k = mg_cli_enum_option(switch_enums, (int)(sizeof switch_enums / sizeof *switch_enums), c,
                                arg);
-        if (k < 0)
-            return 2;
-        if (c == O_LEVEL)
-            o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
-        else if (c == O_METHOD)
-            cl->brute = k;
-        else if (c == O_BACKEND)
-            o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
-        else
-            o->noise = k ? MG_NOISE_POISSON : MG_NOISE_BINOMIAL;
-        return 0;
+    if (k < 0)
+        return 2;
+    if (c == O_LEVEL)
+        o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
+    else if (c == O_METHOD)
+        cl->brute = k;
+    else if (c == O_BACKEND)
+        o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
+    else
+        o->noise = k ? MG_NOISE_POISSON : MG_NOISE_BINOMIAL;
+    return 0;
+}
+
+/* One of the options that take numbers (--rel-err, --interfaces, --p-target, --brute-time):
+ * 0, or 2 after a message naming the option and the allowed range. */
+static int switch_number_option(switch_cli *cl, int c, const char *arg)
+{
+    mg_ffs_opts *o = &cl->o;
+    switch (c) {
     case O_RELERR:
         if (parse_real("--rel-err", arg, &o->rel_err))
             return 2;
@@ -308,6 +310,29 @@ static int switch_option(switch_cli *cl, int c, const char *arg, char **argv)
         else if (parse_list(arg, o->interfaces, MG_FFS_IF_MAX - 1, &o->n_interfaces))
             return 2;
         return 0;
+    case O_PTARGET:
+        return parse_real("--p-target", arg, &o->p_target) ? 2 : 0;
+    default: /* O_BRUTE */
+        return mg_cli_parse_positive_ms("--brute-time", arg, &cl->brute_ms, "> 0") ? 2 : 0;
+    }
+}
+
+/* The options of one getopt code that is not a plain number: 0, or the exit code (-1: --help
+ * printed, exit 0). */
+static int switch_option(switch_cli *cl, int c, const char *arg, char **argv)
+{
+    mg_ffs_opts *o = &cl->o;
+    switch (c) {
+    case O_LEVEL:
+    case O_METHOD:
+    case O_BACKEND:
+    case O_NOISE:
+        return switch_enum_option(cl, c, arg);
+    case O_RELERR:
+    case O_IFACES:
+    case O_PTARGET:
+    case O_BRUTE:
+        return switch_number_option(cl, c, arg);
     case O_FORCE:
     case O_DRY:
     case O_QUIET:
@@ -327,10 +352,6 @@ static int switch_option(switch_cli *cl, int c, const char *arg, char **argv)
                                              &o->switch_smooth_ms, &o->switch_lo, &o->switch_hi)
                    ? 2
                    : 0;
-    case O_PTARGET:
-        return parse_real("--p-target", arg, &o->p_target) ? 2 : 0;
-    case O_BRUTE:
-        return mg_cli_parse_positive_ms("--brute-time", arg, &cl->brute_ms, "> 0") ? 2 : 0;
     case O_RESUME:
         return 0; /* read before the options */
     case O_SET:
