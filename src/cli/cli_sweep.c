@@ -307,6 +307,89 @@ typedef struct {
     int n_pass, n_fixed;
 } sweep_cli;
 
+/* sweep's own options that take a value, as --opt VALUE or --opt=VALUE. */
+static const char *const sweep_own[] = {"--set-grid", "--out-dir", "--point", "--set",
+                                        "--shards", "--task"};
+
+/* Is argv[*k] one of sweep_own? Its index, with the value in *v (NULL when it is missing; *k
+ * then moved past a separate value), or -1 for any other argument. */
+static int own_option(int argc, char **argv, int *k, const char **v)
+{
+    const char *a = argv[*k];
+    for (int i = 0; i < 6; ++i) {
+        size_t l = strlen(sweep_own[i]);
+        if (strncmp(a, sweep_own[i], l) == 0 && (a[l] == '\0' || a[l] == '=')) {
+            *v = a[l] == '=' ? a + l + 1 : (*k + 1 < argc ? argv[++*k] : NULL);
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The value v of sweep_own[which] into c: 0, or 2 after a message naming the option and what
+ * is allowed. */
+static int own_option_value(sweep_cli *c, int which, const char *v)
+{
+    char *end;
+    switch (which) {
+    case 0:
+        if (c->nd == GRID_MAX) {
+            mg_cli_error("sweep: more than %d --set-grid (allowed: at most %d)", GRID_MAX,
+                         GRID_MAX);
+            return 2;
+        }
+        return parse_dim(v, &c->dims[c->nd++]);
+    case 1:
+        c->out_dir = v;
+        return 0;
+    case 2:
+        errno = 0;
+        c->point = strtol(v, &end, 10);
+        if (*end || end == v || c->point < 0 || errno) {
+            mg_cli_error("sweep: --point '%s' (allowed: a point number >= 0)", v);
+            return 2;
+        }
+        return 0;
+    case 3:
+        c->fixed[c->n_fixed++] = (char *)v;
+        return 0;
+    case 4:
+        errno = 0;
+        c->S = strtol(v, &end, 10);
+        if (*end || end == v || c->S < 1 || c->S > 4096 || errno) {
+            mg_cli_error("sweep: --shards '%s' (allowed: 1..4096)", v);
+            return 2;
+        }
+        return 0;
+    default: /* 5 */
+        return parse_task(v, &c->task);
+    }
+}
+
+/* An argument that is not one of sweep_own: sweep's flags, the run options a sweep sets itself
+ * (refused), or one passed through to every run. 0, or the exit code (-1: help printed). */
+static int other_arg(sweep_cli *c, char *a)
+{
+    if (strcmp(a, "--count-tasks") == 0) {
+        c->count_tasks = 1;
+    } else if (strcmp(a, "--index-only") == 0) {
+        c->index_only = 1;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        sweep_usage(stdout);
+        return -1;
+    } else if (strncmp(a, "--out", 5) == 0 && (a[5] == '\0' || a[5] == '=')) {
+        mg_cli_error("sweep: --out is not allowed (the files are DIR/point_<k>.h5 of "
+                     "--out-dir)");
+        return 2;
+    } else if (strncmp(a, "--resume", 8) == 0 || strncmp(a, "--shard", 7) == 0) {
+        mg_cli_error("sweep: %s is not allowed (allowed: --point k for one point)", a);
+        return 2;
+    } else {
+        c->pass[c->n_pass++] = a;
+    }
+    return 0;
+}
+
 /* sweep's own options; the others go to every run. 0, or the exit code (-1: done, exit 0). */
 static int parse_sweep_args(int argc, char **argv, sweep_cli *c)
 {
@@ -314,66 +397,15 @@ static int parse_sweep_args(int argc, char **argv, sweep_cli *c)
     if (argc > 1 && argv[1][0] != '-')
         c->model_path = argv[k++];
     for (; k < argc && rc == 0; ++k) {
-        const char *a = argv[k], *v = NULL;
-        static const char *const own[] = {"--set-grid", "--out-dir", "--point", "--set",
-                                          "--shards", "--task"};
-        int which = -1;
-        for (int i = 0; i < 6 && which < 0; ++i) {
-            size_t l = strlen(own[i]);
-            if (strncmp(a, own[i], l) == 0 && (a[l] == '\0' || a[l] == '=')) {
-                which = i;
-                v = a[l] == '=' ? a + l + 1 : (k + 1 < argc ? argv[++k] : NULL);
-            }
-        }
+        const char *v = NULL;
+        int which = own_option(argc, argv, &k, &v);
         if (which >= 0 && !v) {
-            mg_cli_error("sweep: %s needs a value (see mesogif sweep --help)", own[which]);
+            mg_cli_error("sweep: %s needs a value (see mesogif sweep --help)", sweep_own[which]);
             rc = 2;
-        } else if (which == 0) {
-            if (c->nd == GRID_MAX) {
-                mg_cli_error("sweep: more than %d --set-grid (allowed: at most %d)", GRID_MAX,
-                             GRID_MAX);
-                rc = 2;
-            } else {
-                rc = parse_dim(v, &c->dims[c->nd++]);
-            }
-        } else if (which == 1) {
-            c->out_dir = v;
-        } else if (which == 2) {
-            char *end;
-            errno = 0;
-            c->point = strtol(v, &end, 10);
-            if (*end || end == v || c->point < 0 || errno) {
-                mg_cli_error("sweep: --point '%s' (allowed: a point number >= 0)", v);
-                rc = 2;
-            }
-        } else if (which == 3) {
-            c->fixed[c->n_fixed++] = (char *)v;
-        } else if (which == 4) {
-            char *end;
-            errno = 0;
-            c->S = strtol(v, &end, 10);
-            if (*end || end == v || c->S < 1 || c->S > 4096 || errno) {
-                mg_cli_error("sweep: --shards '%s' (allowed: 1..4096)", v);
-                rc = 2;
-            }
-        } else if (which == 5) {
-            rc = parse_task(v, &c->task);
-        } else if (strcmp(a, "--count-tasks") == 0) {
-            c->count_tasks = 1;
-        } else if (strcmp(a, "--index-only") == 0) {
-            c->index_only = 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            sweep_usage(stdout);
-            rc = -1;
-        } else if (strncmp(a, "--out", 5) == 0 && (a[5] == '\0' || a[5] == '=')) {
-            mg_cli_error("sweep: --out is not allowed (the files are DIR/point_<k>.h5 of "
-                         "--out-dir)");
-            rc = 2;
-        } else if (strncmp(a, "--resume", 8) == 0 || strncmp(a, "--shard", 7) == 0) {
-            mg_cli_error("sweep: %s is not allowed (allowed: --point k for one point)", a);
-            rc = 2;
+        } else if (which >= 0) {
+            rc = own_option_value(c, which, v);
         } else {
-            c->pass[c->n_pass++] = argv[k];
+            rc = other_arg(c, argv[k]);
         }
     }
     return rc;
@@ -457,77 +489,100 @@ static int check_points(const sweep_cli *c, const mg_model *base, long n_points,
     return rc;
 }
 
+/* The command line of one task of a sweep: args (NULL-terminated when filled) point into
+ * gset (the grid's --set values), file and shard. */
+typedef struct {
+    char **args;       /* room for n_pass + 2 (n_fixed + nd) + 12 entries */
+    char (*gset)[512]; /* [nd] */
+    char file[4200];
+    char shard[64];
+} task_argv;
+
+/* ta's `mesogif run` command line for task t (point t / S, shard t % S) without the final
+ * NULL: returns its number of entries. */
+static int task_argv_fill(const sweep_cli *c, long t, task_argv *ta)
+{
+    const long p = t / c->S, sh = t % c->S;
+    char **args = ta->args;
+    int n = 0;
+    args[n++] = "mesogif";
+    args[n++] = "run";
+    if (c->model_path)
+        args[n++] = (char *)c->model_path;
+    for (int i = 0; i < c->n_pass; ++i)
+        args[n++] = c->pass[i];
+    for (int i = 0; i < c->n_fixed; ++i) {
+        args[n++] = "--set";
+        args[n++] = c->fixed[i];
+    }
+    for (int g = 0; g < c->nd; ++g) {
+        snprintf(ta->gset[g], sizeof ta->gset[g], "%.255s=%.63s", c->dims[g].key,
+                 c->dims[g].val[coord(c->dims, c->nd, p, g)]);
+        args[n++] = "--set";
+        args[n++] = ta->gset[g];
+    }
+    if (c->S > 1) {
+        snprintf(ta->file, sizeof ta->file, "%s/point_%ld.shard_%ld.h5", c->out_dir, p, sh);
+        snprintf(ta->shard, sizeof ta->shard, "%ld/%ld", sh, c->S);
+        args[n++] = "--shard";
+        args[n++] = ta->shard;
+    } else {
+        snprintf(ta->file, sizeof ta->file, "%s/point_%ld.h5", c->out_dir, p);
+    }
+    args[n++] = "--out";
+    args[n++] = ta->file;
+    return n;
+}
+
+/* The line on stdout that announces task t: point, shard, grid values and output file. */
+static void announce_task(const sweep_cli *c, long t, long n_points, const task_argv *ta)
+{
+    const long p = t / c->S, sh = t % c->S;
+    if (c->S > 1)
+        printf("sweep: point %ld of %ld, shard %ld of %ld:", p, n_points, sh, c->S);
+    else
+        printf("sweep: point %ld of %ld:", p, n_points);
+    for (int g = 0; g < c->nd; ++g)
+        printf(" %s", ta->gset[g]);
+    printf(" -> %s\n", ta->file);
+    fflush(stdout);
+}
+
 /* One `mesogif run` per task in [t_lo, t_hi) (the first after a --dry-run of its options).
  * 0, or the exit code. */
 static int run_tasks(const sweep_cli *c, long n_points, long t_lo, long t_hi)
 {
     int rc = 0;
     size_t cap = (size_t)(c->n_pass + 2 * (c->n_fixed + c->nd) + 12);
-    char **args = calloc(cap, sizeof *args);
-    char (*gset)[512] = calloc((size_t)(c->nd > 0 ? c->nd : 1), sizeof *gset);
-    char file[4200];
-    if (rc == 0 && (!args || !gset)) {
+    task_argv ta;
+    ta.args = calloc(cap, sizeof *ta.args);
+    ta.gset = calloc((size_t)(c->nd > 0 ? c->nd : 1), sizeof *ta.gset);
+    if (!ta.args || !ta.gset) {
         mg_cli_error("sweep: out of memory");
         rc = 1;
     }
-    char shard[64];
     for (long t = t_lo, first = 1; rc == 0 && t < t_hi; ++t, first = 0) {
-        const long p = t / c->S, sh = t % c->S;
-        int n = 0;
-        args[n++] = "mesogif";
-        args[n++] = "run";
-        if (c->model_path)
-            args[n++] = (char *)c->model_path;
-        for (int i = 0; i < c->n_pass; ++i)
-            args[n++] = c->pass[i];
-        for (int i = 0; i < c->n_fixed; ++i) {
-            args[n++] = "--set";
-            args[n++] = c->fixed[i];
-        }
-        for (int g = 0; g < c->nd; ++g) {
-            snprintf(gset[g], sizeof gset[g], "%.255s=%.63s", c->dims[g].key,
-                     c->dims[g].val[coord(c->dims, c->nd, p, g)]);
-            args[n++] = "--set";
-            args[n++] = gset[g];
-        }
-        if (c->S > 1) {
-            snprintf(file, sizeof file, "%s/point_%ld.shard_%ld.h5", c->out_dir, p, sh);
-            snprintf(shard, sizeof shard, "%ld/%ld", sh, c->S);
-            args[n++] = "--shard";
-            args[n++] = shard;
-        } else {
-            snprintf(file, sizeof file, "%s/point_%ld.h5", c->out_dir, p);
-        }
-        args[n++] = "--out";
-        args[n++] = file;
+        int n = task_argv_fill(c, t, &ta);
         if (first) { /* the run options, checked once by a dry run of the first point */
-            args[n++] = "--dry-run";
-            args[n] = NULL;
-            int drc = spawn_wait(args, 1);
+            ta.args[n] = "--dry-run";
+            ta.args[n + 1] = NULL;
+            int drc = spawn_wait(ta.args, 1);
             if (drc != 0) {
                 rc = drc;
                 break;
             }
-            n--;
         }
-        args[n] = NULL;
-        if (c->S > 1)
-            printf("sweep: point %ld of %ld, shard %ld of %ld:", p, n_points, sh, c->S);
-        else
-            printf("sweep: point %ld of %ld:", p, n_points);
-        for (int g = 0; g < c->nd; ++g)
-            printf(" %s", gset[g]);
-        printf(" -> %s\n", file);
-        fflush(stdout);
-        int prc = spawn_wait(args, 0);
+        ta.args[n] = NULL;
+        announce_task(c, t, n_points, &ta);
+        int prc = spawn_wait(ta.args, 0);
         if (prc != 0) {
             mg_cli_error("sweep: point %ld failed (exit status %d); the points before it are in "
-                         "%s", p, prc, c->out_dir);
+                         "%s", t / c->S, prc, c->out_dir);
             rc = prc;
         }
     }
-    free(args);
-    free(gset);
+    free(ta.args);
+    free(ta.gset);
     return rc;
 }
 
