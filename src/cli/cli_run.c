@@ -502,6 +502,32 @@ static int read_resume(int argc, char **argv, run_cli *cl)
     return 0;
 }
 
+/* The word options of parse_sim_option: option c with value k (the index of its word in the
+ * table's row) into o. Returns 0, or 1 when c is not one of them. */
+static int set_sim_enum(mg_run_opts *o, int c, int k)
+{
+    switch (c) {
+    case OPT_LEVEL:
+        o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
+        return 0;
+    case OPT_NOISE:
+        o->noise = k == 0 ? MG_NOISE_BINOMIAL : k == 1 ? MG_NOISE_POISSON : MG_NOISE_DETERMINISTIC;
+        return 0;
+    case OPT_BACKEND:
+        o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
+        return 0;
+    case OPT_CUDA_KERNEL:
+        o->cuda_kernel = k == 0 ? MG_CUDA_KERNEL_AUTO : k == 1 ? MG_CUDA_KERNEL_THREAD
+                         : k == 2 ? MG_CUDA_KERNEL_WARP : MG_CUDA_KERNEL_WARP64;
+        return 0;
+    case OPT_CONNECTIVITY:
+        o->connectivity = k ? MG_CONN_SHARED : MG_CONN_PER_REALIZATION;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 /* The options of the simulation itself (level, sizes, durations, backend). Returns 0, -1 for a
  * bad value (its line printed) or 1 when c is not one of them. */
 static int parse_sim_option(int c, const char *arg, run_cli *cl)
@@ -531,14 +557,10 @@ static int parse_sim_option(int c, const char *arg, run_cli *cl)
     int k = mg_cli_enum_option(enums, (int)(sizeof enums / sizeof enums[0]), c, arg);
     if (k == -1)
         return -1;
+    if (set_sim_enum(o, c, k) == 0)
+        return 0;
     int64_t v;
     switch (c) {
-    case OPT_LEVEL:
-        o->level = k ? MG_LEVEL_MICRO : MG_LEVEL_MESO;
-        return 0;
-    case OPT_NOISE:
-        o->noise = k == 0 ? MG_NOISE_BINOMIAL : k == 1 ? MG_NOISE_POISSON : MG_NOISE_DETERMINISTIC;
-        return 0;
     case OPT_REAL:
     case OPT_COUNT:
         if (mg_cli_parse_int64(c == OPT_REAL ? "--realizations" : "--count", arg, 1,
@@ -551,16 +573,6 @@ static int parse_sim_option(int c, const char *arg, run_cli *cl)
             return -1;
         cl->set_tsim = 1;
         warn_bare_ms("--t-sim", arg, o->t_sim_ms);
-        return 0;
-    case OPT_BACKEND:
-        o->backend = k == 0 ? MG_BACKEND_AUTO : k == 1 ? MG_BACKEND_CPU : MG_BACKEND_CUDA;
-        return 0;
-    case OPT_CUDA_KERNEL:
-        o->cuda_kernel = k == 0 ? MG_CUDA_KERNEL_AUTO : k == 1 ? MG_CUDA_KERNEL_THREAD
-                         : k == 2 ? MG_CUDA_KERNEL_WARP : MG_CUDA_KERNEL_WARP64;
-        return 0;
-    case OPT_CONNECTIVITY:
-        o->connectivity = k ? MG_CONN_SHARED : MG_CONN_PER_REALIZATION;
         return 0;
     case OPT_THEORY:
         o->theory = 1;
