@@ -164,8 +164,9 @@ static int print_single_pops(const mg_model *m, const theory_cli *t, const doubl
     return 0;
 }
 
-/* Section 2: the fixed points of the network, their stability, gains and CVs. */
-static void print_fixed_points(const mg_model *m, const theory_cli *t, const mg_fixed_points *fps)
+/* The head of section 2: the search and the stability criteria, then the column names (one
+ * TSV line, or the table's header). */
+static void print_fp_header(const mg_model *m, const theory_cli *t, const mg_fixed_points *fps)
 {
     const int P = m->P;
     printf("\n# fixed points A = Phi(mu + w A) with rates in (0, %g] Hz: %d (%s)\n", t->rate_max,
@@ -187,48 +188,67 @@ static void print_fixed_points(const mg_model *m, const theory_cli *t, const mg_
         print_pop_headers(m, "h_", " (mV)");
         printf(" %12s %6s %s\n", "static eig", "roots", "stability");
     }
-    for (int k = 0; k < fps->n; k++) {
-        const mg_fixed_point *fp = &fps->fp[k];
-        printf(t->tsv ? "%d" : "%-3d", k + 1);
-        for (int a = 0; a < P; a++)
-            printf(t->tsv ? "\t%.10g" : " %12.4f", fp->A_hz[a]);
-        for (int a = 0; a < P; a++)
-            printf(t->tsv ? "\t%.10g" : " %12.4f", fp->h_mV[a]);
-        if (t->tsv) {
-            for (int a = 0; a < P; a++)
-                printf("\t%.10g\t%.10g", fp->gain_hz_per_mV[a], fp->cv[a]);
-            printf("\t%.10g\t%.10g\t%d\t%d\n", fp->static_eig_re, fp->static_eig_im,
-                   fp->n_unstable, fp->stable);
-        } else {
-            char eig[48], roots[16];
-            if (fp->static_eig_im > 0)
-                snprintf(eig, sizeof eig, "%.3f%+.3fi", fp->static_eig_re, fp->static_eig_im);
-            else
-                snprintf(eig, sizeof eig, "%.4f", fp->static_eig_re);
-            if (fp->n_unstable >= 0)
-                snprintf(roots, sizeof roots, "%d", fp->n_unstable);
-            else
-                snprintf(roots, sizeof roots, "?");
-            printf(" %12s %6s %s\n", eig, roots,
-                   fp->stable ? "stable" : (fp->static_stable ? "unstable (oscillatory)"
-                                                              : "unstable"));
-        }
-    }
-    if (!t->tsv && fps->n > 0) {
-        printf("%-3s", "");
-        print_pop_headers(m, "gain_", "");
-        print_pop_headers(m, "CV_", "");
-        printf("   (gain in Hz/mV)\n");
-        for (int k = 0; k < fps->n; k++) {
-            printf("%-3d", k + 1);
-            for (int a = 0; a < P; a++)
-                printf(" %12.4f", fps->fp[k].gain_hz_per_mV[a]);
-            for (int a = 0; a < P; a++)
-                printf(" %12.4f", fps->fp[k].cv[a]);
-            printf("\n");
-        }
-    }
+}
 
+/* The line of fixed point k (0-based) fp: rates and input potentials, then in TSV gains, CVs
+ * and the raw stability numbers, in the table the static eigenvalue, the unstable roots and a
+ * word for the stability. */
+static void print_fp_row(const mg_model *m, const theory_cli *t, int k, const mg_fixed_point *fp)
+{
+    const int P = m->P;
+    printf(t->tsv ? "%d" : "%-3d", k + 1);
+    for (int a = 0; a < P; a++)
+        printf(t->tsv ? "\t%.10g" : " %12.4f", fp->A_hz[a]);
+    for (int a = 0; a < P; a++)
+        printf(t->tsv ? "\t%.10g" : " %12.4f", fp->h_mV[a]);
+    if (t->tsv) {
+        for (int a = 0; a < P; a++)
+            printf("\t%.10g\t%.10g", fp->gain_hz_per_mV[a], fp->cv[a]);
+        printf("\t%.10g\t%.10g\t%d\t%d\n", fp->static_eig_re, fp->static_eig_im,
+               fp->n_unstable, fp->stable);
+        return;
+    }
+    char eig[48], roots[16];
+    if (fp->static_eig_im > 0)
+        snprintf(eig, sizeof eig, "%.3f%+.3fi", fp->static_eig_re, fp->static_eig_im);
+    else
+        snprintf(eig, sizeof eig, "%.4f", fp->static_eig_re);
+    if (fp->n_unstable >= 0)
+        snprintf(roots, sizeof roots, "%d", fp->n_unstable);
+    else
+        snprintf(roots, sizeof roots, "?");
+    printf(" %12s %6s %s\n", eig, roots,
+           fp->stable ? "stable" : (fp->static_stable ? "unstable (oscillatory)"
+                                                      : "unstable"));
+}
+
+/* The table's second part (not in TSV, which has them in each row): gain and CV of each
+ * population at each fixed point. */
+static void print_fp_gains(const mg_model *m, const mg_fixed_points *fps)
+{
+    const int P = m->P;
+    printf("%-3s", "");
+    print_pop_headers(m, "gain_", "");
+    print_pop_headers(m, "CV_", "");
+    printf("   (gain in Hz/mV)\n");
+    for (int k = 0; k < fps->n; k++) {
+        printf("%-3d", k + 1);
+        for (int a = 0; a < P; a++)
+            printf(" %12.4f", fps->fp[k].gain_hz_per_mV[a]);
+        for (int a = 0; a < P; a++)
+            printf(" %12.4f", fps->fp[k].cv[a]);
+        printf("\n");
+    }
+}
+
+/* Section 2: the fixed points of the network, their stability, gains and CVs. */
+static void print_fixed_points(const mg_model *m, const theory_cli *t, const mg_fixed_points *fps)
+{
+    print_fp_header(m, t, fps);
+    for (int k = 0; k < fps->n; k++)
+        print_fp_row(m, t, k, &fps->fp[k]);
+    if (!t->tsv && fps->n > 0)
+        print_fp_gains(m, fps);
 }
 
 /* Section 3: the spectra at the stable fixed points. MG_OK, or the error (reported; -1: out
