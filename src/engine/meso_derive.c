@@ -28,6 +28,71 @@ static double theta_bound(const mg_pop *p, double t_ms)
     return s;
 }
 
+/* The last step k in (k_min, k_start] where the adaptation kernel is still at least
+ * 0.1 Delta_V (k_min when there is none): the scan down from k_start of GetHistoryLength. The
+ * scan passes every step where even the bound is below 0.1 Delta_V; the bound decreases, so
+ * those steps are all beyond some k: find it by bisection (for kernels with q_sfa >= 0 the
+ * bound is the kernel and the scan stops at once after it). */
+static int64_t kernel_end(const mg_pop *p, double dt_ms, int64_t k_min, int64_t k)
+{
+    if (k > k_min && theta_bound(p, (double)k * dt_ms) / p->Delta_V < 0.1) {
+        int64_t lo = k_min, hi = k; /* bound(hi) < 0.1 Delta_V; lo is the scan's floor */
+        while (hi - lo > 1) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (theta_bound(p, (double)mid * dt_ms) / p->Delta_V < 0.1)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        k = hi;
+    }
+    while (k > k_min && theta_kernel(p, (double)k * dt_ms) / p->Delta_V < 0.1)
+        --k;
+    return k;
+}
+
+/* The automatic history length (len_kernel = -1) of population p (index for messages) with a
+ * refractory period of R steps, into *k_out. GetHistoryLength (Fig. 11 of Schwalger et al.
+ * 2017; S1 get_history_size): the window covers 5 tau_m and the part of the adaptation kernel
+ * above 0.1 Delta_V, at most 20 s. */
+static int auto_history(const mg_pop *p, int index, double dt_ms, int R, int64_t *k_out,
+                        mg_err *err)
+{
+    const double K_max = (double)MG_MESO_K_MAX;
+    const double k_top = floor(20000.0 / dt_ms), k_min_d = floor(5.0 * p->tau_m / dt_ms);
+    if (!(k_min_d <= K_max))
+        return mg_err_set(err, MG_EINVAL,
+                          "/populations/%d/len_kernel: the automatic history covers 5 tau_m "
+                          "= %g ms, %.4g steps of dt = %g ms (allowed: <= %d steps; a "
+                          "larger dt)", index, 5.0 * p->tau_m, k_min_d, dt_ms,
+                          MG_MESO_K_MAX);
+    const int64_t k_min = (int64_t)k_min_d;
+    int64_t k;
+    if (k_top > K_max) {
+        /* The scan would start more than 1e8 steps back (dt < 0.2 us): skip the steps beyond
+         * K_max when the kernel's decreasing bound shows that the scan passes them all (the
+         * result is then the same), else the history is too long anyway. */
+        if (!(theta_bound(p, (K_max + 1.0) * dt_ms) / p->Delta_V < 0.1))
+            return mg_err_set(err, MG_EINVAL,
+                              "/populations/%d/len_kernel: the adaptation kernel is still "
+                              "%g mV (>= 0.1 Delta_V) after %d steps of dt = %g ms: the "
+                              "automatic history is longer (allowed: <= %d steps; a larger "
+                              "dt, shorter tau_sfa or an explicit len_kernel)", index,
+                              theta_bound(p, (K_max + 1.0) * dt_ms), MG_MESO_K_MAX, dt_ms,
+                              MG_MESO_K_MAX);
+        k = (int64_t)MG_MESO_K_MAX + 1;
+    } else {
+        k = (int64_t)k_top;
+    }
+    k = kernel_end(p, dt_ms, k_min, k);
+    if ((double)k * dt_ms <= p->t_ref)
+        k = (int64_t)floor(p->t_ref / dt_ms) + 1;
+    if (k <= R) /* at least one cohort must be able to fire */
+        k = R + 1;
+    *k_out = k;
+    return MG_OK;
+}
+
 int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out, int *R_out,
                            mg_err *err)
 {
@@ -41,7 +106,7 @@ int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out,
                           "fewer than %d steps, the longest history)", index, p->t_ref, R_d,
                           dt_ms, MG_MESO_K_MAX);
     const int R = (int)R_d;
-    int64_t k;
+    int64_t k = 0;
     if (p->len_kernel >= 1) {
         k = p->len_kernel;
         if (k <= R)
@@ -50,52 +115,9 @@ int mg_meso_history_length(const mg_pop *p, int index, double dt_ms, int *K_out,
                               "refractory period of %d steps (allowed: -1 or >= %d)",
                               index, (long long)k, R, R + 1);
     } else {
-        /* GetHistoryLength (Fig. 11 of Schwalger et al. 2017; S1 get_history_size): the window
-         * covers 5 tau_m and the part of the adaptation kernel above 0.1 Delta_V, at most 20 s */
-        const double k_top = floor(20000.0 / dt_ms), k_min_d = floor(5.0 * p->tau_m / dt_ms);
-        if (!(k_min_d <= K_max))
-            return mg_err_set(err, MG_EINVAL,
-                              "/populations/%d/len_kernel: the automatic history covers 5 tau_m "
-                              "= %g ms, %.4g steps of dt = %g ms (allowed: <= %d steps; a "
-                              "larger dt)", index, 5.0 * p->tau_m, k_min_d, dt_ms,
-                              MG_MESO_K_MAX);
-        const int64_t k_min = (int64_t)k_min_d;
-        if (k_top > K_max) {
-            /* The scan below would start more than 1e8 steps back (dt < 0.2 us): skip the
-             * steps beyond K_max when the kernel's decreasing bound shows that the scan passes
-             * them all (the result is then the same), else the history is too long anyway. */
-            if (!(theta_bound(p, (K_max + 1.0) * dt_ms) / p->Delta_V < 0.1))
-                return mg_err_set(err, MG_EINVAL,
-                                  "/populations/%d/len_kernel: the adaptation kernel is still "
-                                  "%g mV (>= 0.1 Delta_V) after %d steps of dt = %g ms: the "
-                                  "automatic history is longer (allowed: <= %d steps; a larger "
-                                  "dt, shorter tau_sfa or an explicit len_kernel)", index,
-                                  theta_bound(p, (K_max + 1.0) * dt_ms), MG_MESO_K_MAX, dt_ms,
-                                  MG_MESO_K_MAX);
-            k = (int64_t)MG_MESO_K_MAX + 1;
-        } else {
-            k = (int64_t)k_top;
-        }
-        /* The scan passes every step where even the bound is below 0.1 Delta_V; the bound
-         * decreases, so those steps are all beyond some k: find it by bisection (for kernels
-         * with q_sfa >= 0 the bound is the kernel and the scan stops at once after it). */
-        if (k > k_min && theta_bound(p, (double)k * dt_ms) / p->Delta_V < 0.1) {
-            int64_t lo = k_min, hi = k; /* bound(hi) < 0.1 Delta_V; lo is the scan's floor */
-            while (hi - lo > 1) {
-                int64_t mid = lo + (hi - lo) / 2;
-                if (theta_bound(p, (double)mid * dt_ms) / p->Delta_V < 0.1)
-                    hi = mid;
-                else
-                    lo = mid;
-            }
-            k = hi;
-        }
-        while (k > k_min && theta_kernel(p, (double)k * dt_ms) / p->Delta_V < 0.1)
-            --k;
-        if ((double)k * dt_ms <= p->t_ref)
-            k = (int64_t)floor(p->t_ref / dt_ms) + 1;
-        if (k <= R) /* at least one cohort must be able to fire */
-            k = R + 1;
+        int rc = auto_history(p, index, dt_ms, R, &k, err);
+        if (rc != MG_OK)
+            return rc;
     }
     if (k > MG_MESO_K_MAX)
         return mg_err_set(err, MG_EINVAL,
