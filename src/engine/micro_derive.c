@@ -421,6 +421,42 @@ static void derive_inputs(mg_micro_derived *d, int P, int n_proj)
 
 }
 
+/* The arrays of the derived network of model m: its populations and its active projections
+ * (with their inputs and connectivity). 0, or -1 when out of memory (mg_micro_free frees what
+ * was allocated). */
+static int derived_alloc(mg_micro_derived *d, const mg_model *m)
+{
+    int n_act = 0;
+    for (int i = 0; i < m->n_proj; ++i)
+        n_act += proj_active(m, i);
+    d->pop = calloc((size_t)m->P, sizeof *d->pop);
+    d->proj = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->proj);
+    d->in = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->in);
+    d->conn = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->conn);
+    return d->pop && d->proj && d->in && d->conn ? 0 : -1;
+}
+
+/* The per-step model d->mm of the job: the derived populations, projections and inputs, the
+ * state rows, the ISI histogram and the input tables it (owned by d). */
+static void fill_step_model(const mg_job *job, mg_micro_derived *d, const mg_inp_tables *it,
+                            int n_proj, int n_list, int64_t row)
+{
+    const double dt_ms = job->opts.dt_ms;
+    d->mm.P = job->model->P;
+    d->mm.n_proj = n_proj;
+    d->mm.n_list = n_list;
+    d->mm.rows = (int)row;
+    d->mm.isi_bins = job->SL.cfg.basic ? 0 : job->SL.cfg.isi_bins; /* 0: not counted */
+    d->mm.isi_bin_s = job->SL.cfg.isi_max_s / job->SL.cfg.isi_bins;
+    d->mm.dt_s = dt_ms * 1e-3;
+    d->mm.isi_t0 = ceil(job->opts.t_warmup_ms / dt_ms - 1e-9);
+    d->mm.seed = job->opts.seed;
+    d->mm.pop = d->pop;
+    d->mm.proj = d->proj;
+    d->mm.in = d->in;
+    MG_INP_TABLES_VIEW(&d->mm, it);
+}
+
 int mg_micro_setup(mg_job *job, mg_err *err)
 {
     const mg_model *m = job->model;
@@ -433,14 +469,7 @@ int mg_micro_setup(mg_job *job, mg_err *err)
     if (!d)
         return mg_err_set(err, MG_ENOMEM, "out of memory while deriving the micro network");
     job->mi = d;
-    int n_act = 0;
-    for (int i = 0; i < m->n_proj; ++i)
-        n_act += proj_active(m, i);
-    d->pop = calloc((size_t)P, sizeof *d->pop);
-    d->proj = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->proj);
-    d->in = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->in);
-    d->conn = calloc((size_t)(n_act > 0 ? n_act : 1), sizeof *d->conn);
-    if (!d->pop || !d->proj || !d->in || !d->conn) {
+    if (derived_alloc(d, m) != 0) {
         rc = mg_err_set(err, MG_ENOMEM, "out of memory while deriving the micro network");
         goto fail;
     }
@@ -468,20 +497,7 @@ int mg_micro_setup(mg_job *job, mg_err *err)
         goto fail;
     MG_INP_TABLES_VIEW(d, &it); /* d owns them from here */
     d->n_inp = it.n;
-
-    d->mm.P = P;
-    d->mm.n_proj = n_proj;
-    d->mm.n_list = n_list;
-    d->mm.rows = (int)row;
-    d->mm.isi_bins = job->SL.cfg.basic ? 0 : job->SL.cfg.isi_bins; /* 0: not counted */
-    d->mm.isi_bin_s = job->SL.cfg.isi_max_s / job->SL.cfg.isi_bins;
-    d->mm.dt_s = dt_ms * 1e-3;
-    d->mm.isi_t0 = ceil(job->opts.t_warmup_ms / dt_ms - 1e-9);
-    d->mm.seed = job->opts.seed;
-    d->mm.pop = d->pop;
-    d->mm.proj = d->proj;
-    d->mm.in = d->in;
-    MG_INP_TABLES_VIEW(&d->mm, &it);
+    fill_step_model(job, d, &it, n_proj, n_list, row);
     job->dyn_rows = (int)row;
 
     /* a network shared by the ensemble is drawn once, by mg_micro_draw_shared: not here, so
