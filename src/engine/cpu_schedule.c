@@ -101,9 +101,63 @@ static int reduce(mg_job *job, cursor *c, int64_t g, int64_t r0, int64_t valid, 
     }
 }
 
-int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err)
+/* A block handed out: its group g (-1: none), its first realization r0 and the end hi of its
+ * group's range. */
+typedef struct {
+    int64_t g, r0, hi;
+} block;
+
+/* Hand out the next block (under the lock): 1 when it would start more than window groups past
+ * the first unfinished one (the caller waits), else 0 with b->g = -1 when none is left. */
+static int take_block(const mg_job *job, cursor *c, int64_t window, block *b)
+{
+    int wait = 0;
+    b->g = -1;
+    b->r0 = 0;
+    b->hi = 0;
+#pragma omp critical(mg_cpu_reduce)
+    {
+        if (c->g < job->n_groups && c->g - job->g_done >= window) {
+            wait = 1;
+        } else if (c->g < job->n_groups) {
+            int64_t lo;
+            b->g = c->g;
+            b->r0 = c->r0;
+            mg_job_group_range(job, job->g_first + b->g, &lo, &b->hi);
+            c->r0 += MG_VL;
+            cursor_settle(job, c);
+        }
+    }
+    return wait;
+}
+
+/* Run block b on the worker w and add its records (under the lock). 0 when the thread goes
+ * on (a parked or failed block too: not done), -1 when out of memory (the job failed). */
+static int run_and_reduce(mg_job *job, const mg_cpu_block_ops *ops, void *w, cursor *c,
+                          const block *b)
 {
     const mg_stats_layout *L = &job->SL;
+    const int64_t valid = b->hi - b->r0 < MG_VL ? b->hi - b->r0 : MG_VL;
+    int64_t *ri = malloc((size_t)(valid * L->n_i > 0 ? valid * L->n_i : 1) * sizeof *ri);
+    double *rd = malloc((size_t)(valid * L->n_d > 0 ? valid * L->n_d : 1) * sizeof *rd);
+    if (!ri || !rd) {
+        free(ri);
+        free(rd);
+        mg_job_fail(job, MG_ENOMEM, "out of memory for the records of a block");
+        return -1;
+    }
+    if (ops->run_block(job, w, b->r0, b->hi, ri, rd) != 0) {
+        free(ri); /* parked or failed: not done */
+        free(rd);
+        return 0;
+    }
+#pragma omp critical(mg_cpu_reduce)
+    reduce(job, c, b->g, b->r0, valid, ri, rd);
+    return 0;
+}
+
+int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err)
+{
     const int nthreads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
     const int64_t window = mg_job_group_window(job);
     cursor c = {job->g_done, 0, NULL};
@@ -119,44 +173,15 @@ int mg_cpu_run_blocks(mg_job *job, const mg_cpu_block_ops *ops, mg_err *err)
             /* at a checkpoint no block is begun or resumed: parked ones stay parked */
             if (!w || job->fail.failed || mg_job_should_park(job))
                 break;
-            int64_t g = -1, r0 = 0, hi = 0;
-            int wait = 0;
-#pragma omp critical(mg_cpu_reduce)
-            {
-                if (c.g < job->n_groups && c.g - job->g_done >= window) {
-                    wait = 1;
-                } else if (c.g < job->n_groups) {
-                    int64_t lo;
-                    g = c.g;
-                    r0 = c.r0;
-                    mg_job_group_range(job, job->g_first + g, &lo, &hi);
-                    c.r0 += MG_VL;
-                    cursor_settle(job, &c);
-                }
-            }
-            if (wait) { /* the head group is still running: let it finish */
+            block b;
+            if (take_block(job, &c, window, &b)) {
+                /* the head group is still running: let it finish */
                 struct timespec ts = {0, 200000};
                 nanosleep(&ts, NULL);
                 continue;
             }
-            if (g < 0)
+            if (b.g < 0 || run_and_reduce(job, ops, w, &c, &b) != 0)
                 break;
-            const int64_t valid = hi - r0 < MG_VL ? hi - r0 : MG_VL;
-            int64_t *ri = malloc((size_t)(valid * L->n_i > 0 ? valid * L->n_i : 1) * sizeof *ri);
-            double *rd = malloc((size_t)(valid * L->n_d > 0 ? valid * L->n_d : 1) * sizeof *rd);
-            if (!ri || !rd) {
-                free(ri);
-                free(rd);
-                mg_job_fail(job, MG_ENOMEM, "out of memory for the records of a block");
-                break;
-            }
-            if (ops->run_block(job, w, r0, hi, ri, rd) != 0) {
-                free(ri); /* parked or failed: not done */
-                free(rd);
-                continue;
-            }
-#pragma omp critical(mg_cpu_reduce)
-            reduce(job, &c, g, r0, valid, ri, rd);
         }
         if (w)
             ops->worker_free(job, w);
