@@ -74,6 +74,86 @@ static inline double complex seg(const double complex w[4], double h, double com
     return h * (f0 * w[0] + h * d0 * w[1] + f1 * w[2] + h * d1 * w[3]);
 }
 
+/* What every segment of mg_qr_response uses: the age grid, the population, the frequency. */
+typedef struct {
+    const struct mg_renewal_priv *p;
+    const mg_qr_pop *q;
+    double omega;
+    double complex iw;
+    double itm;               /* 1/tau_m */
+    int adapt;                /* the population has adaptation kernels (K_theta != 0) */
+} resp_ctx;
+
+/* The backward recursion at a node: W and V, the smooth factors f = rho0 W, g = rho0 e W,
+ * k = rho0 V W with their tau-derivatives, and the integrals from the node on (Ia = integral
+ * rho0 W, Ib and Lth without their phase e^{-iw t_ref}). */
+typedef struct {
+    double complex W, V, f, df, g, dg, k, dk, Ia, Ib, Lth;
+} resp_state;
+
+/* The recursion at the last node j: beyond it the hazard is constant, W = S/(rho_tail + iw),
+ * and the kernels have decayed (V = 0); the tail of integral rho0 W is W itself. */
+static void resp_start(const resp_ctx *c, int j, resp_state *st)
+{
+    const struct mg_renewal_priv *p = c->p;
+    const double complex iw = c->iw;
+    const double itm = c->itm;
+    double complex W1 = p->S[j] / (p->rho_tail + iw);
+    double rho = p->rho[j], drho = p->drho[j], S = p->S[j], e = p->e[j];
+    st->W = W1;
+    st->V = 0.0;
+    st->f = rho * W1;
+    st->df = drho * W1 + rho * (iw * W1 - S);
+    st->g = rho * e * W1;
+    st->dg = (drho * e - rho * e * itm) * W1 + rho * e * (iw * W1 - S);
+    st->k = 0.0;
+    st->dk = 0.0;
+    st->Ia = W1;
+    st->Ib = 0.0;
+    st->Lth = 0.0;
+}
+
+/* One step of the recursion: from node j + 1 (in st) to node j, adding the segment between
+ * them to the integrals (Filon-type: Hermite interpolant times e^{-iw tau}, exact). */
+static void resp_step(const resp_ctx *c, int j, resp_state *st)
+{
+    const struct mg_renewal_priv *p = c->p;
+    const double complex iw = c->iw;
+    const double omega = c->omega, itm = c->itm;
+    double complex wts[4];
+    double h = p->tau[j + 1] - p->tau[j];
+    double th = omega * h;
+    herm_weights(th, wts);
+    double complex E = cos(th) - I * sin(th);
+    double S0 = p->S[j], S1 = p->S[j + 1];
+    double dS0 = -p->rho[j] * S0, dS1 = -p->rho[j + 1] * S1;
+    double complex W0 = E * st->W + seg(wts, h, S0, dS0, S1, dS1);
+    double rho = p->rho[j], drho = p->drho[j], e = p->e[j];
+    double complex dW0 = iw * W0 - S0;
+    double complex f0 = rho * W0, df0 = drho * W0 + rho * dW0;
+    double complex g0 = rho * e * W0, dg0 = (drho * e - rho * e * itm) * W0 + rho * e * dW0;
+    st->Ia += h * (0.5 * (f0 + st->f) + h * (df0 - st->df) / 12.0);
+    double ph = omega * (p->tau[j] - c->q->t_ref);
+    double complex phase_b = cos(ph) - I * sin(ph);
+    st->Ib += phase_b * seg(wts, h, g0, dg0, st->g, st->dg);
+    if (c->adapt) {
+        double complex V0 = E * st->V + seg(wts, h, p->tt[j], p->dtt[j], p->tt[j + 1],
+                                            p->dtt[j + 1]);
+        double complex dV0 = iw * V0 - p->tt[j];
+        double complex k0 = rho * V0 * W0;
+        double complex dk0 = drho * V0 * W0 + rho * dV0 * W0 + rho * V0 * dW0;
+        st->Lth += phase_b * seg(wts, h, k0, dk0, st->k, st->dk); /* times e^{-iw t_ref} later */
+        st->V = V0;
+        st->k = k0;
+        st->dk = dk0;
+    }
+    st->W = W0;
+    st->f = f0;
+    st->df = df0;
+    st->g = g0;
+    st->dg = dg0;
+}
+
 void mg_qr_response(const mg_renewal *r, double omega, double complex *Shat_out,
                     double complex *R_u, double complex *R_th)
 {
@@ -81,61 +161,19 @@ void mg_qr_response(const mg_renewal *r, double omega, double complex *Shat_out,
     const mg_qr_pop *q = &p->q;
     const int n = r->n, adapt = q->nk > 0;
     const double complex iw = I * omega;
-    const double itm = 1.0 / q->tau_m;
-
-    /* start at the last node: beyond it the hazard is constant, W = S/(rho_tail + iw), and
-     * the kernels have decayed (V = 0); the tail of integral rho0 W is W itself. */
-    int j = n - 1;
-    double complex W1 = p->S[j] / (p->rho_tail + iw), V1 = 0.0;
-    double rho = p->rho[j], drho = p->drho[j], S = p->S[j], e = p->e[j];
-    double complex f1 = rho * W1, df1 = drho * W1 + rho * (iw * W1 - S);
-    double complex g1 = rho * e * W1;
-    double complex dg1 = (drho * e - rho * e * itm) * W1 + rho * e * (iw * W1 - S);
-    double complex k1 = 0.0, dk1 = 0.0;
-    double complex Ia = W1, Ib = 0.0, Lth = 0.0;
-    double complex wts[4];
-    for (j = n - 2; j >= 0; j--) {
-        double h = p->tau[j + 1] - p->tau[j];
-        double th = omega * h;
-        herm_weights(th, wts);
-        double complex E = cos(th) - I * sin(th);
-        double S0 = p->S[j], S1 = p->S[j + 1];
-        double dS0 = -p->rho[j] * S0, dS1 = -p->rho[j + 1] * S1;
-        double complex W0 = E * W1 + seg(wts, h, S0, dS0, S1, dS1);
-        rho = p->rho[j];
-        drho = p->drho[j];
-        e = p->e[j];
-        double complex dW0 = iw * W0 - S0;
-        double complex f0 = rho * W0, df0 = drho * W0 + rho * dW0;
-        double complex g0 = rho * e * W0, dg0 = (drho * e - rho * e * itm) * W0 + rho * e * dW0;
-        Ia += h * (0.5 * (f0 + f1) + h * (df0 - df1) / 12.0);
-        double ph = omega * (p->tau[j] - q->t_ref);
-        double complex phase_b = cos(ph) - I * sin(ph);
-        Ib += phase_b * seg(wts, h, g0, dg0, g1, dg1);
-        if (adapt) {
-            double complex V0 = E * V1 + seg(wts, h, p->tt[j], p->dtt[j], p->tt[j + 1],
-                                             p->dtt[j + 1]);
-            double complex dV0 = iw * V0 - p->tt[j];
-            double complex k0 = rho * V0 * W0;
-            double complex dk0 = drho * V0 * W0 + rho * dV0 * W0 + rho * V0 * dW0;
-            Lth += phase_b * seg(wts, h, k0, dk0, k1, dk1); /* times e^{-iw t_ref} below */
-            V1 = V0;
-            k1 = k0;
-            dk1 = dk0;
-        }
-        W1 = W0;
-        f1 = f0;
-        df1 = df0;
-        g1 = g0;
-        dg1 = dg0;
-    }
+    const resp_ctx c = {p, q, omega, iw, 1.0 / q->tau_m, adapt};
+    resp_state st;
+    resp_start(&c, n - 1, &st);
+    for (int j = n - 2; j >= 0; j--)
+        resp_step(&c, j, &st);
     /* survival is 1 during the refractory period: integral_0^t_ref e^{-iws} ds = t_ref*(w00+w01) */
+    double complex wts[4];
     herm_weights(omega * q->t_ref, wts);
     double complex ref = q->t_ref * (wts[0] + wts[2]);
     double tr = omega * q->t_ref;
-    double complex Shat = ref + (cos(tr) - I * sin(tr)) * W1;
-    double complex Lu = (Ia - Ib) / (1.0 + iw * q->tau_m);
-    Lth *= cos(tr) - I * sin(tr);
+    double complex Shat = ref + (cos(tr) - I * sin(tr)) * st.W;
+    double complex Lu = (st.Ia - st.Ib) / (1.0 + iw * q->tau_m);
+    double complex Lth = st.Lth * (cos(tr) - I * sin(tr));
     double a = r->A0_hz / q->du;
     if (Shat_out)
         *Shat_out = Shat;
