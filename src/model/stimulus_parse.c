@@ -102,14 +102,76 @@ static void resolve_file(const char *name, const char *source, char *out, size_t
         snprintf(out, cap, "%.*s/%s", (int)(slash - source), source, name);
 }
 
+#define SERIES_T_ALLOWED "times >= 0 ms, strictly increasing, at least 2"
+
+/* The samples of a time_current as read (t[nt] ms, v[nv] pA, allocated), and the JSON path kp
+ * that the messages about them name. */
+typedef struct {
+    double *t, *v;
+    int nt, nv;
+    char kp[MG_JSON_PATH_LEN];
+} series_in;
+
+/* The samples of "file" (a CSV file, or the HDF5 dataset ds; relative to the model file
+ * source), after checking both strings. */
+static int series_file(const json_t *file, const json_t *ds, const char *path,
+                       const char *source, series_in *si, mg_err *err)
+{
+    mg_json_key(si->kp, path, "file");
+    if (!json_is_string(file) || json_string_length(file) == 0)
+        return mg_json_fail(err, si->kp,
+                            "must be a non-empty string, not %s (allowed: a file name, "
+                            "relative to the model file)",
+                            mg_json_type_name(file));
+    if (ds && (!json_is_string(ds) || json_string_length(ds) == 0)) {
+        mg_json_key(si->kp, path, "dataset");
+        return mg_json_fail(err, si->kp,
+                            "must be a non-empty string, not %s (allowed: the path of a "
+                            "[n][2] dataset (time ms, current pA) in the HDF5 file)",
+                            mg_json_type_name(ds));
+    }
+    char name[4096];
+    resolve_file(json_string_value(file), source, name, sizeof name);
+    int rc = mg_stim_read_series(name, ds ? json_string_value(ds) : NULL, si->kp, &si->t,
+                                 &si->v, &si->nt, err);
+    if (rc != MG_OK)
+        return rc;
+    si->nv = si->nt;
+    mg_json_key(si->kp, path, "file");
+    return MG_OK;
+}
+
+/* The samples given inline, "times" (ms) and "values" (pA) of the same length ("dataset" is
+ * refused: it belongs to a file). On failure si->t, si->v may hold arrays to free. */
+static int series_inline(const json_t *o, const json_t *ds, const char *path, series_in *si,
+                         mg_err *err)
+{
+    if (ds) {
+        mg_json_key(si->kp, path, "dataset");
+        return mg_json_fail(err, si->kp,
+                            "is only meaningful with \"file\" (allowed: \"dataset\" with "
+                            "an HDF5 \"file\")");
+    }
+    int rc = numbers(o, path, "times", SERIES_T_ALLOWED, &si->t, &si->nt, err);
+    if (rc == MG_OK)
+        rc = numbers(o, path, "values", "array of currents in pA, one per time", &si->v,
+                     &si->nv, err);
+    if (rc == MG_OK && si->nv != si->nt) {
+        mg_json_key(si->kp, path, "values");
+        rc = mg_json_fail(err, si->kp,
+                          "has %d entries but times has %d (allowed: one current in pA "
+                          "per time)",
+                          si->nv, si->nt);
+    }
+    mg_json_key(si->kp, path, "times");
+    return rc;
+}
+
 static int parse_series(const json_t *o, const char *path, const char *source, mg_pop *p,
                         mg_err *err)
 {
     static const char *const keys[] = {"file", "dataset", "times", "values"};
-    const char *t_allowed = "times >= 0 ms, strictly increasing, at least 2";
-    char kp[MG_JSON_PATH_LEN];
-    double *t = NULL, *v = NULL;
-    int nt = 0, nv = 0;
+    series_in si = {NULL, NULL, 0, 0, ""};
     int rc = mg_json_check_keys(o, path, keys, sizeof keys / sizeof keys[0], err);
     if (rc != MG_OK)
         return rc;
@@ -122,55 +184,21 @@ static int parse_series(const json_t *o, const char *path, const char *source, m
                             file ? "both \"file\" and \"times\"/\"values\" given"
                                  : "no samples given");
     if (file) {
-        mg_json_key(kp, path, "file");
-        if (!json_is_string(file) || json_string_length(file) == 0)
-            return mg_json_fail(err, kp,
-                                "must be a non-empty string, not %s (allowed: a file name, "
-                                "relative to the model file)",
-                                mg_json_type_name(file));
-        if (ds && (!json_is_string(ds) || json_string_length(ds) == 0)) {
-            mg_json_key(kp, path, "dataset");
-            return mg_json_fail(err, kp,
-                                "must be a non-empty string, not %s (allowed: the path of a "
-                                "[n][2] dataset (time ms, current pA) in the HDF5 file)",
-                                mg_json_type_name(ds));
-        }
-        char name[4096];
-        resolve_file(json_string_value(file), source, name, sizeof name);
-        rc = mg_stim_read_series(name, ds ? json_string_value(ds) : NULL, kp, &t, &v, &nt, err);
+        rc = series_file(file, ds, path, source, &si, err);
         if (rc != MG_OK)
             return rc;
-        nv = nt;
-        mg_json_key(kp, path, "file");
     } else {
-        if (ds) {
-            mg_json_key(kp, path, "dataset");
-            return mg_json_fail(err, kp,
-                                "is only meaningful with \"file\" (allowed: \"dataset\" with "
-                                "an HDF5 \"file\")");
-        }
-        rc = numbers(o, path, "times", t_allowed, &t, &nt, err);
-        if (rc == MG_OK)
-            rc = numbers(o, path, "values", "array of currents in pA, one per time", &v, &nv,
-                         err);
-        if (rc == MG_OK && nv != nt) {
-            mg_json_key(kp, path, "values");
-            rc = mg_json_fail(err, kp,
-                              "has %d entries but times has %d (allowed: one current in pA "
-                              "per time)",
-                              nv, nt);
-        }
-        mg_json_key(kp, path, "times");
+        rc = series_inline(o, ds, path, &si, err);
     }
-    if (rc == MG_OK && nt < 2)
-        rc = mg_json_fail(err, kp, "has %d sample(s) (allowed: %s)", nt, t_allowed);
+    if (rc == MG_OK && si.nt < 2)
+        rc = mg_json_fail(err, si.kp, "has %d sample(s) (allowed: %s)", si.nt, SERIES_T_ALLOWED);
     if (rc != MG_OK) {
-        free(t);
-        free(v);
+        free(si.t);
+        free(si.v);
         return rc;
     }
-    return mg_json_take_series(kp, file != NULL, t, v, nt, t_allowed, &p->n_series,
-                               &p->series_times, &p->series_amps, err);
+    return mg_json_take_series(si.kp, file != NULL, si.t, si.v, si.nt, SERIES_T_ALLOWED,
+                               &p->n_series, &p->series_times, &p->series_amps, err);
 }
 
 int mg_stim_parse_pop(const json_t *obj, const char *path, const char *source, mg_pop *p,
