@@ -667,7 +667,6 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
         job_free(&job);
         return rc;
     }
-    const int P = m->P;
     rc = job_prepare(ens, &job, res, err);
     if (rc != MG_OK)
         goto out;
@@ -689,7 +688,6 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
     }
     if (rc != MG_OK)
         goto out;
-
     rc = collect_result(&job, m, opts, per_real, res, err);
     if (rc != MG_OK)
         goto out;
@@ -705,7 +703,7 @@ int mg_ensemble_run(mg_ensemble *ens, mg_result *res, mg_err *err)
 out:
     free(job.trace_AN);
     free(job.trace_Abar);
-    mg_spikes_free(job.spikes, P);
+    mg_spikes_free(job.spikes, m->P);
     job_free(&job);
     if (rc != MG_OK)
         mg_result_free(res);
