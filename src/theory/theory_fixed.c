@@ -314,7 +314,8 @@ static int search_two(search *s)
 }
 
 /* The residual G_a = y_a + log T_a(A_a, h_a) at y = log A, its max norm and its Jacobian
- * J[a][b] = dG_a/dy_b. *left = 1 (and nothing else set) when a rate left the range. */
+ * J[a][b] = dG_a/dy_b. MG_OK (with *left = 1 and the rest not set when a rate left the range),
+ * or the error of mg_qr_march. */
 static int newton_residual(search *s, const double *y, double *G, double *J, double *norm,
                            int *left)
 {
@@ -567,7 +568,8 @@ static int search_init(search *s, const mg_model *m, double rate_max_hz, double 
     return rc;
 }
 
-/* Every root into s->roots, by the method for the number of populations. */
+/* Every root into s->roots, by the method for the number of populations. MG_OK, or the error
+ * (message in s->err). */
 static int search_roots(search *s)
 {
     if (s->P == 1) {
@@ -583,7 +585,8 @@ static int search_roots(search *s)
     return search_many(s);
 }
 
-/* The fixed points of the roots found (rates, inputs, classification) into out->fp. */
+/* The fixed points of the roots found (rates, inputs, classification) into out->fp. MG_OK, or
+ * the error with out->fp still to be freed (mg_fixed_points_free). */
 static int classify_roots(search *s, mg_fixed_points *out)
 {
     const int P = s->P;
