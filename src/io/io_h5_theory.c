@@ -47,9 +47,9 @@ static void gather_rows(double *buf, const mg_run_theory *t, size_t off)
     }
 }
 
-/* /theory/fixed_points/ and /theory/cv (g = /theory). Returns 0 when all were written, nonzero
- * when a dataset could not be (the others are still written), -1 without writing anything when
- * the buffers cannot be allocated. */
+/* /theory/fixed_points/ and /theory/cv (g = /theory). Returns 0 when all were written, 1 when
+ * a dataset could not be (the others are still written), -1 without writing anything when the
+ * buffers cannot be allocated. */
 static int theory_write_fixed_points(hid_t g, const mg_run_theory *t)
 {
     const int n = t->fps.n, P = t->P;
@@ -84,7 +84,7 @@ static int theory_write_fixed_points(hid_t g, const mg_run_theory *t)
         buf[i] = isfinite(buf[i]) && buf[i] >= 0 ? buf[i] : NAN;
     rc |= mg_h5_dset_f64(g, "cv", 2, nP, buf);
     free(buf), free(eig), free(st), free(nu);
-    return rc;
+    return rc ? 1 : 0;
 }
 
 /* /theory/freq, psd and psd_unbinned with their attributes (g = /theory; only when the run has
