@@ -497,15 +497,15 @@ static int meso_launch(meso_run *R, const meso_batch *B, long long t0, long long
     const long long per_block = (long long)MG_WARP_BLOCK * MG_GROUPS_PER_WARP;
     const unsigned wblocks = (unsigned)((B->nlanes + per_block - 1) / per_block);
     if (R->warp64)
-        mg_meso_warp_kernel<8><<<wblocks, 32 * MG_WARP_BLOCK>>>(
+        MG_LAUNCH(mg_meso_warp_kernel<8>, wblocks, 32 * MG_WARP_BLOCK)(
             R->dm, job->oc, R->d_state, R->rs, B->nlanes, B->lane0, first, end, t0, t1, R->d_AN,
             R->d_Abar, job->trace_k, job->trace_T, R->d_tstart, R->d_fault);
     else if (R->warp)
-        mg_meso_warp_kernel<4><<<wblocks, 32 * MG_WARP_BLOCK>>>(
+        MG_LAUNCH(mg_meso_warp_kernel<4>, wblocks, 32 * MG_WARP_BLOCK)(
             R->dm, job->oc, R->d_state, R->rs, B->nlanes, B->lane0, first, end, t0, t1, R->d_AN,
             R->d_Abar, job->trace_k, job->trace_T, R->d_tstart, R->d_fault);
     else
-        mg_meso_run_kernel<<<B->blocks, MG_CUDA_THREADS>>>(
+        MG_LAUNCH(mg_meso_run_kernel, B->blocks, MG_CUDA_THREADS)(
             R->dm, job->oc, R->d_state, B->nlanes, B->nlanes, B->lane0, first, end, t0, t1,
             R->d_AN, R->d_Abar, job->trace_k, job->trace_T, R->d_tstart, R->d_fault);
     MG_CUDA_TRY(cudaGetLastError());
@@ -532,9 +532,9 @@ static int meso_spectra(meso_run *R, const meso_batch *B, long long seg_end, mg_
                                      B->row_stride, B->nlanes, err);
     if (rc != MG_OK)
         return rc;
-    mg_spectrum_kernel<<<B->blocks, MG_CUDA_THREADS>>>(R->job->oc, R->d_state, B->lane_stride,
-                                                       B->row_stride, B->nlanes, R->spec.d_X,
-                                                       R->spec.lanes_max, R->d_tstart, seg_end);
+    MG_LAUNCH(mg_spectrum_kernel, B->blocks, MG_CUDA_THREADS)(
+        R->job->oc, R->d_state, B->lane_stride, B->row_stride, B->nlanes, R->spec.d_X,
+        R->spec.lanes_max, R->d_tstart, seg_end);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaDeviceSynchronize());
 out:
@@ -617,9 +617,9 @@ static int meso_run_batch(meso_run *R, long long g0, int *parked, mg_err *err)
     if ((rc = meso_batch_upload(R, &B, any_parked, err)) != MG_OK ||
         (rc = meso_run_steps(R, &B, parked, err)) != MG_OK || *parked)
         return rc;
-    mg_record_kernel<<<B.blocks, MG_CUDA_THREADS>>>(job->oc, R->d_state, B.lane_stride,
-                                                    B.row_stride, B.nlanes, R->gb.d_rec_i,
-                                                    R->gb.d_rec_d, R->d_tstart, job->n_steps);
+    MG_LAUNCH(mg_record_kernel, B.blocks, MG_CUDA_THREADS)(
+        job->oc, R->d_state, B.lane_stride, B.row_stride, B.nlanes, R->gb.d_rec_i, R->gb.d_rec_d,
+        R->d_tstart, job->n_steps);
     MG_CUDA_TRY(cudaGetLastError());
     if ((rc = mg_cu_groups_complete(job, &R->gb, g0, B.ng, B.nlanes, B.lane0, R->d_lo, err)) !=
         MG_OK)

@@ -17,4 +17,10 @@
         }                                                                                     \
     } while (0)
 
+/* A launch, kernel<<<grid, block>>>(args), written MG_LAUNCH(kernel, grid, block)(args) so that
+ * the host emulation of tests/cuda_emu/ (which defines MG_LAUNCH first) can run it as a loop. */
+#ifndef MG_LAUNCH
+#define MG_LAUNCH(kernel, grid, block) kernel<<<grid, block>>>
+#endif
+
 #endif /* MESOGIF_KERNELS_CUDA_CHECK_CUH */

@@ -44,6 +44,9 @@ typedef struct {
 static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
 {
     static mg_cu_cufft_lib g;
+#ifdef MG_CUDA_EMU
+    return NULL; /* the host emulation (tests/cuda_emu/) has no device to give cuFFT */
+#endif
     if (g.tried)
         return g.lib ? &g : NULL;
     g.tried = 1;
@@ -199,7 +202,7 @@ static inline int mg_cu_groups_complete(mg_job *job, const mg_cu_group_bufs *b, 
     const long long first = job->opts.realization_first;
     const long long end = first + job->opts.realization_count;
     const long long nsum = ng * (L->n_i + L->n_d);
-    mg_cu_group_sum_kernel<<<(unsigned)((nsum + 127) / 128), 128>>>(
+    MG_LAUNCH(mg_cu_group_sum_kernel, (unsigned)((nsum + 127) / 128), 128)(
         *L, nlanes, lane0, first, end, ng, d_lo, b->d_rec_i, b->d_rec_d, b->d_gi, b->d_gd);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaMemcpy(b->h_gi, b->d_gi, (size_t)(ng * L->n_i) * sizeof(int64_t),
@@ -306,7 +309,7 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
     int rc = MG_OK;
     mg_psd_plan *plan = NULL;
     double *re = NULL, *im = NULL, *hx = NULL, *hb = NULL;
-    mg_cu_gather_segments_kernel<<<(unsigned)((total + 255) / 256), 256>>>(
+    MG_LAUNCH(mg_cu_gather_segments_kernel, (unsigned)((total + 255) / 256), 256)(
         d_state, lane_stride, row_stride, nlanes, oc->row_seg, N, s->P, s->pitch, s->d_seg);
     MG_CUDA_TRY(cudaGetLastError());
     if (s->have_plan) {

@@ -1,0 +1,239 @@
+/* tests/test_cuda_emu.c: the meso CUDA backend (kernels/backend_cuda.cu) run on the host through
+ * the emulated CUDA runtime of tests/cuda_emu/ (its launches run block by block, thread by
+ * thread; device memory is host memory), against the CPU backend, bit for bit. This binary is
+ * linked with kernels/backend_cuda.cu compiled by the host C++ compiler (Makefile:
+ * $(BUILD)/obj/emu_backend_cuda.o) in place of nvcc's object, so mg_run's CUDA backend is the
+ * emulation and mg_cuda_available names it.
+ *
+ * What it checks on every machine: the driver (batches, lane starts, a shard's realization range,
+ * the group sums in realization order, spectral segments gathered and transformed by the FFTW
+ * path, checkpoints parked and resumed across backends, the fault note) and the thread kernel's
+ * arithmetic (src/core compiled as for the device: one lane per call, the device's Philox
+ * path). What it cannot: the warp kernels (warp-synchronous), cuFFT, concurrency and the device
+ * itself; tests/test_gpu.c checks those on a GPU. Needs a build with the CUDA backend (nvcc
+ * found); otherwise every test says it is skipped. */
+#include "testutil.h"
+#include "stim_model.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mesogif/model.h"
+#include "mesogif/run.h"
+
+#ifdef MG_HAVE_CUDA
+#include "cuda_ckpt_twins.h"
+
+/* The device this binary answers with is the emulation, never a GPU. */
+static void assert_emulated(void)
+{
+    char name[160];
+    ck_assert_msg(mg_cuda_available(name, sizeof name), "no emulated device: %s", name);
+    ck_assert_msg(strstr(name, "host emulation") != NULL, "device %s is not the emulation",
+                  name);
+}
+
+/* Model at path (NULL: B1) on the CPU and on the emulated device: realizations [37, 37 + R) in
+ * batches of 64 lanes (two reduction groups; a shard that starts mid-group and ends with a
+ * partial batch), the first 5 recorded at every step, moments in 10-step bins, t_sim ms long
+ * (spectral segments complete when t_sim spans them). Statistics and traces must be the same
+ * bits. */
+static void emu_equals_cpu(const char *path, int64_t R, double t_sim, int want_segments)
+{
+    mg_model m;
+    mg_err err = {{0}};
+    mg_test_model(path, &m);
+    mg_run_opts o;
+    mg_test_model_opts(&o, &m, MG_LEVEL_MESO);
+    mg_test_span(&o, t_sim, 0.2 * t_sim, R, 5);
+    o.realization_first = 37;
+    o.record_bin_ms = o.dt_ms;
+    o.stats_bin_ms = 10 * o.dt_ms;
+    o.batch = 64;
+    o.threads = 2;
+    mg_result cpu, emu;
+    o.backend = MG_BACKEND_CPU;
+    ck_assert_msg(mg_run(&m, &o, &cpu, &err) == MG_OK, "cpu: %s", err.msg);
+    o.backend = MG_BACKEND_CUDA;
+    ck_assert_msg(mg_run(&m, &o, &emu, &err) == MG_OK, "emulated cuda: %s", err.msg);
+    ck_assert_str_eq(emu.backend_name, "cuda");
+    int64_t segs = cpu.stats.L.F > 0 ? cpu.stats.i[cpu.stats.L.i_psd_seg] : 0;
+    printf("%s: %lld realizations from 37, %lld spectral segments: emulated cuda vs cpu\n",
+           path ? path : "B1", (long long)R, (long long)segs);
+    if (want_segments)
+        ck_assert_msg(segs >= 2 * R, "fewer than two spectral segments per realization (%lld)",
+                      (long long)segs);
+    mg_test_same_run(&cpu, &emu, 5, path ? path : "B1");
+    mg_test_neighbours_differ(&emu);
+    MG_TEST_RESULTS_FREE(&cpu, &emu);
+    mg_model_free(&m);
+}
+
+START_TEST(emulated_b1_equals_cpu)
+{
+    assert_emulated();
+    emu_equals_cpu(NULL, 150, 2500, 1);
+}
+END_TEST
+
+/* NEST E/I with every kind of stimulus (tests/stim_model.h), the independent OU current
+ * included: the input tables uploaded by kernels/cuda_models.cuh and read by the device's lookup
+ * must give the CPU's input. */
+START_TEST(emulated_stimuli_equal_cpu)
+{
+    assert_emulated();
+    char path[128];
+    mg_test_stim_model("data/models/nest_brunel_ei.json", path, sizeof path);
+    emu_equals_cpu(path, 70, 600, 0);
+    remove(path);
+}
+END_TEST
+
+START_TEST(emulated_checkpoints_are_bitwise)
+{
+    assert_emulated();
+    ckpt_twin_scenario(); /* tests/cuda_ckpt_twins.h */
+}
+END_TEST
+
+/* Open reduction groups in a checkpoint file (groups with some records summed and not all):
+ * what a resume must go on from (group sums so far, first unsummed realization). */
+static long long open_groups(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_msg(f >= 0, "cannot open checkpoint %s", path);
+    long long n = 0;
+    if (H5Lexists(f, "/group_g", H5P_DEFAULT) > 0) {
+        hid_t d = H5Dopen(f, "/group_g", H5P_DEFAULT);
+        hid_t sp = H5Dget_space(d);
+        n = (long long)H5Sget_simple_extent_npoints(sp);
+        H5Sclose(sp);
+        H5Dclose(d);
+    }
+    H5Fclose(f);
+    return n;
+}
+
+typedef struct {
+    volatile int *flag;
+    double after_s;
+} stop_timer;
+
+static void *stop_later(void *arg)
+{
+    const stop_timer *st = arg;
+    struct timespec ts = {(time_t)st->after_s, (long)(fmod(st->after_s, 1.0) * 1e9)};
+    nanosleep(&ts, NULL);
+    *st->flag = 1;
+    return NULL;
+}
+
+/* A CPU run stopped part-way (by a timer, so its reduction groups are partly summed: blocks of 8
+ * realizations on one thread, 4 blocks per group) and resumed on the emulated device must give
+ * the uninterrupted run's bits: the device's group sums go on from the checkpoint's, from each
+ * group's first unsummed realization. Where the stop falls is timing; the bits may not depend
+ * on it. Up to 8 stops are tried until one leaves a group open (nearly always the first). */
+START_TEST(emulated_resume_of_a_cpu_checkpoint_mid_group)
+{
+    assert_emulated();
+    mg_model m;
+    mg_test_model(NULL, &m);
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 3000, 500, 96, 8);
+    o.threads = 1;
+    o.seed = 5;
+    o.psd_df_hz = -1.0; /* spectra: FFTW on both sides here, but not across real backends */
+    char ck[64];
+    snprintf(ck, sizeof ck, "/tmp/mg_test_cuda_emu_%d.ckpt", (int)getpid());
+    mg_result ref, res;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    mg_test_run(&m, &o, &ref);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const double wall = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    long long open = 0;
+    for (int attempt = 0; attempt < 8 && open == 0; ++attempt) {
+        volatile int stop = 0;
+        stop_timer st = {&stop, wall * (0.2 + 0.08 * attempt)};
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, stop_later, &st), 0);
+        o.backend = MG_BACKEND_CPU;
+        o.checkpoint_path = ck;
+        o.cancel = &stop;
+        mg_err err = {{0}};
+        int rc = mg_run(&m, &o, &res, &err);
+        pthread_join(th, NULL);
+        o.cancel = NULL;
+        if (rc == MG_OK) { /* finished before the timer: try an earlier stop */
+            mg_result_free(&res);
+            continue;
+        }
+        ck_assert_msg(rc == MG_ESTOPPED, "cpu run: %d: %s", rc, err.msg);
+        open = open_groups(ck);
+        o.backend = MG_BACKEND_CUDA;
+        o.resume_path = ck;
+        mg_test_run(&m, &o, &res);
+        o.resume_path = NULL;
+        o.checkpoint_path = NULL;
+        char what[96];
+        snprintf(what, sizeof what, "cpu stopped at %.2f s with %lld open groups, resumed on "
+                 "emulated cuda", st.after_s, open);
+        ckpt_twin_same(&ref, &res, what);
+        mg_result_free(&res);
+    }
+    if (open == 0)
+        printf("note: no stop left a group open; the mid-group resume was not exercised\n");
+    unlink(ck);
+    mg_result_free(&ref);
+    mg_model_free(&m);
+}
+END_TEST
+
+/* B1 whose first population receives a NaN input from t = 200 ms on (as tests/test_faults.c;
+ * the parser would refuse it): the kernel's fault note must stop the run with the message the
+ * CPU backend gives (realization, population, step). */
+START_TEST(emulated_fault_is_reported_as_on_the_cpu)
+{
+    assert_emulated();
+    mg_model m;
+    mg_err e_cpu = {{0}}, e_emu = {{0}};
+    mg_test_model(NULL, &m);
+    mg_pop *p = &m.pops[0];
+    p->n_steps = 1;
+    p->step_times = malloc(sizeof(double));
+    p->step_amps = malloc(sizeof(double));
+    p->step_times[0] = 200.0;
+    p->step_amps[0] = NAN;
+    mg_run_opts o = mg_test_opts(MG_BACKEND_CPU, 1000, 0, 40, 1);
+    o.realization_first = 3;
+    o.threads = 1;
+    mg_result r_cpu, r_emu;
+    int rc_cpu = mg_run(&m, &o, &r_cpu, &e_cpu);
+    o.backend = MG_BACKEND_CUDA;
+    int rc_emu = mg_run(&m, &o, &r_emu, &e_emu);
+    printf("cpu: %s\nemulated cuda: %s\n", e_cpu.msg, e_emu.msg);
+    ck_assert_int_eq(rc_cpu, MG_ENUM);
+    ck_assert_int_eq(rc_emu, MG_ENUM);
+    ck_assert_str_eq(e_emu.msg, e_cpu.msg);
+    MG_TEST_RESULTS_FREE(&r_cpu, &r_emu);
+    mg_model_free(&m);
+}
+END_TEST
+#define EMU_TESTS                                                                            \
+    emulated_b1_equals_cpu, emulated_stimuli_equal_cpu, emulated_checkpoints_are_bitwise,     \
+        emulated_resume_of_a_cpu_checkpoint_mid_group, emulated_fault_is_reported_as_on_the_cpu
+#else
+START_TEST(emulation_needs_the_cuda_backend)
+{
+    printf("cuda_emu: skipped: this build has no CUDA backend (nvcc was not found)\n");
+}
+END_TEST
+#define EMU_TESTS emulation_needs_the_cuda_backend
+#endif /* MG_HAVE_CUDA */
+
+MG_TEST_SUITE(cuda_emu, MG_TCASE("emulated", 600, EMU_TESTS))
