@@ -72,9 +72,10 @@ ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
 LIB_OBJ    += $(CU_OBJ)
 LDLIBS     += -L$(CUDA_HOME)/lib64 -lcudart_static -lculibos -ldl -lrt -lpthread -lstdc++
 ALL_CFLAGS += -DMG_HAVE_CUDA=1
-# tests/test_cuda_emu: the meso backend compiled by the host C++ compiler against the emulated
-# CUDA runtime of tests/cuda_emu/ and linked in front of the library in place of nvcc's object.
-EMU_OBJ    := $(BUILD)/obj/emu_backend_cuda.o
+# tests/test_cuda_emu: both backends compiled by the host C++ compiler against the emulated
+# CUDA runtime of tests/cuda_emu/ and linked in front of the library in place of nvcc's objects.
+EMU_OBJ    := $(BUILD)/obj/emu_backend_cuda.o $(BUILD)/obj/emu_backend_cuda_micro.o \
+              $(BUILD)/obj/emu_fibers.o
 endif
 
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -154,14 +155,18 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/libmesogif_cli.a $(BU
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
 
-# The host emulation of the meso CUDA backend (tests/test_cuda_emu.c, tests/cuda_emu/): the same
+# The host emulation of the CUDA backends (tests/test_cuda_emu.c, tests/cuda_emu/): the same
 # machine flags and no FMA contraction as the C objects, so its arithmetic is the CPU's.
 CXX ?= g++
-$(BUILD)/obj/emu_backend_cuda.o: kernels/backend_cuda.cu $(wildcard kernels/*.cuh tests/cuda_emu/*.h) $(HDR)
+EMU_CXXFLAGS = -x c++ -std=c++17 -D_GNU_SOURCE -march=$(MARCH) -ffp-contract=off -fno-math-errno \
+  -fPIC -Wall -Wextra -Wno-unused-parameter $(CFLAGS) -Itests/cuda_emu -Iinclude -Isrc \
+  $(PKG_CFLAGS) -DMG_HAVE_CUDA=1
+$(BUILD)/obj/emu_%.o: kernels/%.cu $(wildcard kernels/*.cuh tests/cuda_emu/*.h tests/cuda_emu/cub/block/*.cuh) $(HDR)
 	@mkdir -p $(@D)
-	$(CXX) -x c++ -std=c++17 -D_GNU_SOURCE -march=$(MARCH) -ffp-contract=off -fno-math-errno \
-	  -fPIC -Wall -Wextra -Wno-unused-parameter $(CFLAGS) -Itests/cuda_emu -Iinclude -Isrc \
-	  $(PKG_CFLAGS) -DMG_HAVE_CUDA=1 -c $< -o $@
+	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
+$(BUILD)/obj/emu_fibers.o: tests/cuda_emu/emu_fibers.cc tests/cuda_emu/cuda_runtime.h
+	@mkdir -p $(@D)
+	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/tests/test_cuda_emu: tests/test_cuda_emu.c $(wildcard tests/*.h) $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)

@@ -623,7 +623,7 @@ static int micro_launch(micro_run *R, long long nlanes, long long t0, long long 
     mg_job *job = R->job;
     if (R->d_recn)
         MG_CUDA_TRY(cudaMemset(R->d_recn, 0, (size_t)(job->trace_k * R->P) * sizeof(long long)));
-    mg_micro_run_kernel<<<(unsigned)nlanes, MG_MICRO_THREADS>>>(R->A, t0, t1);
+    MG_LAUNCH(mg_micro_run_kernel, (unsigned)nlanes, MG_MICRO_THREADS)(R->A, t0, t1);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaDeviceSynchronize());
     if ((rc = micro_check_fault(R, err)) != MG_OK)
@@ -634,7 +634,7 @@ static int micro_launch(micro_run *R, long long nlanes, long long t0, long long 
         rc = mg_cu_spectra_transform(&R->spec, &job->oc, R->d_state, job->rows, 1, nlanes, err);
         if (rc != MG_OK)
             return rc;
-        mg_micro_spectrum_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(
+        MG_LAUNCH(mg_micro_spectrum_kernel, (unsigned)((nlanes + 127) / 128), 128)(
             R->A, nlanes, R->spec.d_X, R->spec.lanes_max);
         MG_CUDA_TRY(cudaGetLastError());
         MG_CUDA_TRY(cudaDeviceSynchronize());
@@ -680,9 +680,8 @@ static int micro_run_batch(micro_run *R, long long g0, mg_err *err)
             return mg_err_set(err, MG_EINTR, "interrupted");
         mg_job_progress(job, 0);
     }
-    mg_micro_record_kernel<<<(unsigned)((nlanes + 127) / 128), 128>>>(R->A, nlanes, job->SL,
-                                                                      R->gb.d_rec_i,
-                                                                      R->gb.d_rec_d);
+    MG_LAUNCH(mg_micro_record_kernel, (unsigned)((nlanes + 127) / 128), 128)(
+        R->A, nlanes, job->SL, R->gb.d_rec_i, R->gb.d_rec_d);
     MG_CUDA_TRY(cudaGetLastError());
     /* every realization's record is in: the groups go into the running sum in order (the
      * sums start at 0, so a group a checkpoint had partly summed gets the same bits) */

@@ -39,24 +39,40 @@ static void assert_emulated(void)
                   name);
 }
 
-/* Model at path (NULL: B1) on the CPU and on the emulated device: realizations [37, 37 + R) in
- * batches of 64 lanes (two reduction groups; a shard that starts mid-group and ends with a
- * partial batch), the first 5 recorded at every step, moments in 10-step bins, t_sim ms long
- * (spectral segments complete when t_sim spans them). Statistics and traces must be the same
- * bits. */
-static void emu_equals_cpu(const char *path, int64_t R, double t_sim, int want_segments)
+/* One comparison: model at path (NULL: B1), level, CUDA kernel (meso), R realizations from 37
+ * (a shard that starts mid-group), the first 5 recorded, t_sim ms. */
+typedef struct {
+    const char *path;
+    mg_level level;
+    mg_cuda_kernel kernel;
+    int64_t R;
+    double t_sim;
+    int64_t batch;                 /* realizations per batch (whole reduction groups) */
+    int want_segments;             /* the run must complete two spectral segments */
+    mg_connectivity connectivity;  /* micro */
+    double psd_df_hz;              /* spectral resolution (segments of 1 / df); 0: default */
+} emu_case;
+
+/* The case on the CPU and on the emulated device: statistics (spectra included), traces and
+ * recorded spikes must be the same bits. */
+static void emu_equals_cpu(const emu_case *c)
 {
     mg_model m;
     mg_err err = {{0}};
-    mg_test_model(path, &m);
+    const char *name = c->path ? c->path : "B1";
+    mg_test_model(c->path, &m);
     mg_run_opts o;
-    mg_test_model_opts(&o, &m, MG_LEVEL_MESO);
-    mg_test_span(&o, t_sim, 0.2 * t_sim, R, 5);
+    mg_test_model_opts(&o, &m, c->level);
+    mg_test_span(&o, c->t_sim, 0.2 * c->t_sim, c->R, 5);
     o.realization_first = 37;
     o.record_bin_ms = o.dt_ms;
     o.stats_bin_ms = 10 * o.dt_ms;
-    o.batch = 64;
+    o.batch = c->batch;
     o.threads = 2;
+    o.cuda_kernel = c->kernel;
+    o.connectivity = c->connectivity;
+    if (c->psd_df_hz > 0)
+        o.psd_df_hz = c->psd_df_hz;
     mg_result cpu, emu;
     o.backend = MG_BACKEND_CPU;
     ck_assert_msg(mg_run(&m, &o, &cpu, &err) == MG_OK, "cpu: %s", err.msg);
@@ -64,12 +80,20 @@ static void emu_equals_cpu(const char *path, int64_t R, double t_sim, int want_s
     ck_assert_msg(mg_run(&m, &o, &emu, &err) == MG_OK, "emulated cuda: %s", err.msg);
     ck_assert_str_eq(emu.backend_name, "cuda");
     int64_t segs = cpu.stats.L.F > 0 ? cpu.stats.i[cpu.stats.L.i_psd_seg] : 0;
-    printf("%s: %lld realizations from 37, %lld spectral segments: emulated cuda vs cpu\n",
-           path ? path : "B1", (long long)R, (long long)segs);
-    if (want_segments)
-        ck_assert_msg(segs >= 2 * R, "fewer than two spectral segments per realization (%lld)",
+    printf("%s %s%s%s: realizations 37..%lld in batches of %lld, %lld spectral segments, "
+           "%lld spikes recorded: emulated cuda vs cpu\n", name,
+           c->level == MG_LEVEL_MICRO ? "micro" : "meso, kernel ",
+           c->level == MG_LEVEL_MICRO ? "" : mg_cuda_kernel_name(c->kernel),
+           c->connectivity == MG_CONN_SHARED ? ", shared network" : "",
+           (long long)(36 + c->R), (long long)c->batch, (long long)segs,
+           (long long)(cpu.spikes ? cpu.spikes[0].n : 0));
+    fflush(stdout); /* before an assertion ends a forked test */
+    if (c->want_segments)
+        ck_assert_msg(segs >= 2 * c->R, "fewer than two spectral segments per realization (%lld)",
                       (long long)segs);
-    mg_test_same_run(&cpu, &emu, 5, path ? path : "B1");
+    ck_assert_int_eq(emu.trace_k, cpu.trace_k);
+    mg_test_same_run(&cpu, &emu, cpu.trace_k, name);
+    ck_assert_msg(mg_test_same_spikes(&cpu, &emu), "%s: recorded spikes differ", name);
     mg_test_neighbours_differ(&emu);
     MG_TEST_RESULTS_FREE(&cpu, &emu);
     mg_model_free(&m);
@@ -78,20 +102,53 @@ static void emu_equals_cpu(const char *path, int64_t R, double t_sim, int want_s
 START_TEST(emulated_b1_equals_cpu)
 {
     assert_emulated();
-    emu_equals_cpu(NULL, 150, 2500, 1);
+    const emu_case c = {NULL, MG_LEVEL_MESO, MG_CUDA_KERNEL_THREAD, 150, 2500, 64, 1, 0, 0};
+    emu_equals_cpu(&c);
+}
+END_TEST
+
+/* The eight-lane kernels (warp, warp64): shuffles and __syncwarp emulated by fibers; their
+ * layout (a realization's rows contiguous) through the gather, record and spectrum kernels. */
+START_TEST(emulated_warp_kernels_equal_cpu)
+{
+    assert_emulated();
+    const mg_cuda_kernel k[] = {MG_CUDA_KERNEL_WARP, MG_CUDA_KERNEL_WARP64};
+    for (int v = 0; v < 2; ++v) {
+        const emu_case c = {NULL, MG_LEVEL_MESO, k[v], 40, 700, 32, 1, 0, 4.0};
+        emu_equals_cpu(&c);
+    }
 }
 END_TEST
 
 /* NEST E/I with every kind of stimulus (tests/stim_model.h), the independent OU current
  * included: the input tables uploaded by kernels/cuda_models.cuh and read by the device's lookup
- * must give the CPU's input. */
+ * must give the CPU's input, at both levels. */
 START_TEST(emulated_stimuli_equal_cpu)
 {
     assert_emulated();
     char path[128];
     mg_test_stim_model("data/models/nest_brunel_ei.json", path, sizeof path);
-    emu_equals_cpu(path, 70, 600, 0);
+    const emu_case meso = {path, MG_LEVEL_MESO, MG_CUDA_KERNEL_THREAD, 70, 600, 64, 0, 0, 0};
+    const emu_case micro = {path, MG_LEVEL_MICRO, MG_CUDA_KERNEL_AUTO, 3, 300, 32, 0, 0, 0};
+    emu_equals_cpu(&meso);
+    emu_equals_cpu(&micro);
     remove(path);
+}
+END_TEST
+
+/* The micro backend (kernels/backend_cuda_micro.cu): one block of 128 fibers per realization,
+ * block barriers and the block scan. B1 (all-to-all), and NEST E/I (p = 0.2) with networks
+ * drawn per realization on the host batch by batch, and with one shared network. */
+START_TEST(emulated_micro_equals_cpu)
+{
+    assert_emulated();
+    const char *ei = "data/models/nest_brunel_ei.json";
+    const emu_case c[] = {
+        {NULL, MG_LEVEL_MICRO, MG_CUDA_KERNEL_AUTO, 8, 700, 32, 1, MG_CONN_PER_REALIZATION, 4.0},
+        {ei, MG_LEVEL_MICRO, MG_CUDA_KERNEL_AUTO, 28, 400, 32, 1, MG_CONN_PER_REALIZATION, 8.0},
+        {ei, MG_LEVEL_MICRO, MG_CUDA_KERNEL_AUTO, 4, 200, 32, 0, MG_CONN_SHARED, 0}};
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; ++k)
+        emu_equals_cpu(&c[k]);
 }
 END_TEST
 
@@ -225,7 +282,8 @@ START_TEST(emulated_fault_is_reported_as_on_the_cpu)
 }
 END_TEST
 #define EMU_TESTS                                                                            \
-    emulated_b1_equals_cpu, emulated_stimuli_equal_cpu, emulated_checkpoints_are_bitwise,     \
+    emulated_b1_equals_cpu, emulated_warp_kernels_equal_cpu, emulated_stimuli_equal_cpu,      \
+        emulated_micro_equals_cpu, emulated_checkpoints_are_bitwise,                          \
         emulated_resume_of_a_cpu_checkpoint_mid_group, emulated_fault_is_reported_as_on_the_cpu
 #else
 START_TEST(emulation_needs_the_cuda_backend)

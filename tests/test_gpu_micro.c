@@ -24,21 +24,6 @@
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 
-/* Spikes of a and b bitwise equal (per population: count, times, node ids). */
-static int same_spikes(const mg_result *a, const mg_result *b)
-{
-    if (!a->spikes || !b->spikes)
-        return a->spikes == b->spikes;
-    for (int p = 0; p < a->P; ++p) {
-        const mg_spikes *x = &a->spikes[p], *y = &b->spikes[p];
-        if (x->n != y->n || x->n_neurons != y->n_neurons ||
-            memcmp(x->t_ms, y->t_ms, (size_t)x->n * sizeof(double)) != 0 ||
-            memcmp(x->node_id, y->node_id, (size_t)x->n * sizeof(uint64_t)) != 0)
-            return 0;
-    }
-    return 1;
-}
-
 /* Statistics of a and b: bitwise equal outside the spectral sums [d_psd, d_sw_expo), and
  * within those a relative difference (to the block's largest magnitude) of at most 1e-9,
  * written to *psd_rel. */
@@ -97,7 +82,7 @@ static double micro_twins(const char *path, int64_t R, int64_t steps, int *stats
     double psd_rel;
     *stats_equal = same_stats(&cpu, &gpu, &psd_rel);
     ck_assert_int_gt(cpu.stats.L.d_sw_expo, cpu.stats.L.d_psd); /* spectra were computed */
-    *spikes_equal = same_spikes(&cpu, &gpu);
+    *spikes_equal = mg_test_same_spikes(&cpu, &gpu);
     for (int a = 0; a < cpu.P; ++a)
         printf("%s micro P%d: mean A cpu %.5f gpu %.5f, var cpu %.4f gpu %.4f, spikes cpu %lld "
                "gpu %lld\n", path ? path : "B1", a, cpu.stats.mean_A[a], gpu.stats.mean_A[a],
@@ -187,7 +172,7 @@ START_TEST(micro_batches_and_offset_range)
     int st = same_stats(&cpu, &gpu, &psd_rel);
     int tr = memcmp(cpu.A_N, gpu.A_N,
                     (size_t)(cpu.trace_k * cpu.P * cpu.trace_T) * sizeof(float)) == 0;
-    int sp = same_spikes(&cpu, &gpu);
+    int sp = mg_test_same_spikes(&cpu, &gpu);
     printf("E/I micro, realizations 37..106 in batches of 32: stats %s, traces %s, spikes %s\n",
            st ? "equal" : "differ", tr ? "equal" : "differ", sp ? "equal" : "differ");
     ck_assert_msg(st && tr && sp, "batched CUDA run differs from the CPU");

@@ -233,6 +233,22 @@ static inline void mg_test_same_run(const mg_result *a, const mg_result *b, int6
     mg_test_same_traces(a, 0, b, k, what);
 }
 
+/* The recorded spikes of a and b (micro) are the same bits: per population the count, the
+ * times and the node ids; both NULL (meso) counts as the same. */
+static inline int mg_test_same_spikes(const mg_result *a, const mg_result *b)
+{
+    if (!a->spikes || !b->spikes)
+        return a->spikes == b->spikes;
+    for (int p = 0; p < a->P; ++p) {
+        const mg_spikes *x = &a->spikes[p], *y = &b->spikes[p];
+        if (x->n != y->n || x->n_neurons != y->n_neurons ||
+            memcmp(x->t_ms, y->t_ms, (size_t)x->n * sizeof(double)) != 0 ||
+            memcmp(x->node_id, y->node_id, (size_t)x->n * sizeof(uint64_t)) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* The first two recorded realizations have different traces. */
 static inline void mg_test_neighbours_differ(const mg_result *r)
 {

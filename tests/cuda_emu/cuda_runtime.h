@@ -1,6 +1,6 @@
-/* tests/cuda_emu/cuda_runtime.h: a host emulation of the part of the CUDA runtime that the meso
- * backend (kernels/backend_cuda.cu, cuda_common.cuh, cuda_models.cuh) uses, so that its driver
- * and its per-thread kernels run on a machine without a GPU (tests/test_cuda_emu.c).
+/* tests/cuda_emu/cuda_runtime.h: a host emulation of the part of the CUDA runtime that the two
+ * backends (kernels/backend_cuda.cu, backend_cuda_micro.cu and their .cuh files) use, so that
+ * their drivers and kernels run on a machine without a GPU (tests/test_cuda_emu.c).
  *
  * The .cu file is compiled by the host C++ compiler with -Itests/cuda_emu in front, so that this
  * file stands for <cuda_runtime.h> and cufft.h beside it for <cufft.h>. It defines __CUDACC__
@@ -8,9 +8,9 @@
  * the device's Philox and atomics), not as the host's vectorized twin. Device memory is host
  * memory (filled with 0xff bytes when allocated, NaN as doubles, as a stand-in for the device's
  * undefined contents); a launch runs its blocks and threads one after another on the calling
- * thread (MG_LAUNCH, kernels/cuda_check.cuh). That is exact for kernels whose threads do not
- * wait for each other; warp-synchronous code (__syncwarp, shuffles) stops the process with a
- * message, so the warp kernels and the micro backend (block barriers, CUB) are not emulated.
+ * thread (MG_LAUNCH, kernels/cuda_check.cuh), the threads of a block as fibers that meet at
+ * its barriers, so block barriers, warp shuffles and CUB's block scan (cub/ beside this file)
+ * keep their meaning. Atomics are exact (one fiber runs at a time).
  * What only a device can check: real concurrency, the memory model, the hardware's arithmetic
  * (nvcc -fmad=false keeps it IEEE, as here), launch limits. */
 #ifndef MESOGIF_TESTS_CUDA_EMU_RUNTIME_H
@@ -28,6 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
+
+#include <tuple>
+#include <utility>
 
 #define __global__
 #define __device__
@@ -42,20 +46,41 @@ struct dim3 {
 };
 inline thread_local dim3 threadIdx(0, 0, 0), blockIdx(0, 0, 0), blockDim, gridDim;
 
-/* ---- launches: every block, every thread, in order --------------------------------------- */
+/* ---- launches: the blocks one after another, the threads of a block as fibers -------------
+ * Each thread of a block is a fiber on the calling thread (emu_fibers.cc). The scheduler resumes the
+ * block's unfinished fibers in thread order, pass after pass; a fiber runs until it reaches a
+ * barrier (__syncthreads, __syncwarp, the two halves of a shuffle or of a block scan) or ends.
+ * Every fiber thus passes one barrier per pass: all threads of the block reach a barrier before
+ * any goes on, which is what the kernels rely on. A kernel without barriers runs each thread
+ * to its end in the first pass, in thread order. Shared memory (__shared__) is a static local:
+ * one block runs at a time. */
+#define __shared__ static
+#define MG_EMU_STACK (256 * 1024) /* bytes of stack per fiber */
+
+/* The running fiber waits at a barrier (back to the scheduler); outside a launch, an error.
+ * mg_emu_run_block: block blockIdx with n threads, each calling call(body). In emu_fibers.cc. */
+void mg_emu_yield(void);
+void mg_emu_run_block(unsigned n, const void *body, void (*call)(const void *));
+
 template <class... P> struct mg_emu_kernel {
     void (*fn)(P...);
     dim3 grid, block;
-    template <class... A> void operator()(A &&...args) const
+    template <class... A> void operator()(A... args) const
     {
+        struct closure {
+            void (*fn)(P...);
+            std::tuple<A...> args;
+        } c = {fn, std::tuple<A...>(args...)};
+        auto call = [](const void *p) {
+            const closure *cl = (const closure *)p;
+            std::apply([cl](const A &...a) { cl->fn(a...); }, cl->args); /* copies, as a launch */
+        };
         gridDim = grid;
         blockDim = block;
-        for (unsigned b = 0; b < grid.x; ++b)
-            for (unsigned t = 0; t < block.x; ++t) {
-                blockIdx = dim3(b, 0, 0);
-                threadIdx = dim3(t, 0, 0);
-                fn(args...); /* the parameters are copies, as a launch's */
-            }
+        for (unsigned b = 0; b < grid.x; ++b) {
+            blockIdx = dim3(b, 0, 0);
+            mg_emu_run_block(block.x, &c, call);
+        }
     }
 };
 template <class... P> mg_emu_kernel<P...> mg_emu_launch(void (*fn)(P...), dim3 grid, dim3 block)
@@ -157,7 +182,7 @@ static inline cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b)
 }
 
 /* ---- device functions ------------------------------------------------------------------------
- * Atomics are plain read-modify-writes: the threads of a launch run one after another. */
+ * Atomics are plain read-modify-writes: one fiber runs at a time and none yields inside. */
 static inline unsigned long long atomicCAS(unsigned long long *p, unsigned long long cmp,
                                            unsigned long long val)
 {
@@ -193,25 +218,42 @@ static inline unsigned long long __umul64hi(unsigned long long a, unsigned long 
     return (unsigned long long)(((unsigned __int128)a * b) >> 64);
 }
 
-/* Warp-synchronous code cannot run one thread after another. */
-[[noreturn]] static inline void mg_emu_no_warps(const char *what)
+/* ---- barriers and shuffles (fibers: see the launches above) ---------------------------- */
+static inline void __syncthreads(void) { mg_emu_yield(); }
+static inline void __syncwarp(unsigned mask = 0xffffffffu) { mg_emu_yield(); }
+
+/* A shuffle: every lane of the segment puts its value in its slot, waits, reads its source's
+ * slot, waits (so no slot is overwritten before every lane has read). Lanes are threadIdx.x %
+ * 32, segments of width w as in CUDA; src < 0: the caller's own value (shfl_up below the
+ * segment start). */
+inline thread_local unsigned long long mg_emu_slot[1024];
+template <class T> static inline T mg_emu_shuffle(T v, int src)
 {
-    fprintf(stderr, "tests/cuda_emu: %s needs the threads of a warp to run together; the host "
-                    "emulation runs them one after another (use the thread kernel)\n", what);
-    abort();
+    static_assert(sizeof(T) <= sizeof(unsigned long long), "shuffle of a wide type");
+    const unsigned me = threadIdx.x;
+    memcpy(&mg_emu_slot[me], &v, sizeof v);
+    mg_emu_yield();
+    T r = v;
+    if (src >= 0)
+        memcpy(&r, &mg_emu_slot[(me & ~31u) + (unsigned)src], sizeof r);
+    mg_emu_yield();
+    return r;
 }
-static inline void __syncwarp(unsigned mask = 0xffffffffu) { mg_emu_no_warps("__syncwarp"); }
+static inline int mg_emu_seg_start(int w) { return (int)(threadIdx.x & 31u) / w * w; }
 template <class T> static inline T __shfl_sync(unsigned m, T v, int src, int w = 32)
 {
-    mg_emu_no_warps("__shfl_sync");
+    return mg_emu_shuffle(v, mg_emu_seg_start(w) + src % w);
 }
 template <class T> static inline T __shfl_up_sync(unsigned m, T v, unsigned d, int w = 32)
 {
-    mg_emu_no_warps("__shfl_up_sync");
+    const int lane = (int)(threadIdx.x & 31u), s0 = mg_emu_seg_start(w);
+    return mg_emu_shuffle(v, lane - (int)d >= s0 ? lane - (int)d : -1);
 }
 template <class T> static inline T __shfl_xor_sync(unsigned m, T v, int d, int w = 32)
 {
-    mg_emu_no_warps("__shfl_xor_sync");
+    const int lane = (int)(threadIdx.x & 31u), s0 = mg_emu_seg_start(w);
+    const int src = lane ^ d;
+    return mg_emu_shuffle(v, src >= s0 && src < s0 + w ? src : lane);
 }
 
 #endif /* MESOGIF_TESTS_CUDA_EMU_RUNTIME_H */
