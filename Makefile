@@ -72,14 +72,17 @@ ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
 LIB_OBJ    += $(CU_OBJ)
 LDLIBS     += -L$(CUDA_HOME)/lib64 -lcudart_static -lculibos -ldl -lrt -lpthread -lstdc++
 ALL_CFLAGS += -DMG_HAVE_CUDA=1
-# tests/test_cuda_emu: both backends compiled by the host C++ compiler against the emulated
-# CUDA runtime of tests/cuda_emu/ and linked in front of the library in place of nvcc's objects.
-EMU_OBJ    := $(BUILD)/obj/emu_backend_cuda.o $(BUILD)/obj/emu_backend_cuda_micro.o \
+# The host emulation: every .cu of kernels/ compiled by the host C++ compiler against the
+# emulated CUDA runtime of tests/cuda_emu/ and linked in front of the library in place of nvcc's
+# objects, for tests/test_cuda_emu.c and for a second build of tests/test_ffs_cuda.c
+# (test_ffs_cuda_emu) whose device tests then run on the host.
+EMU_OBJ    := $(patsubst kernels/%.cu,$(BUILD)/obj/emu_%.o,$(CU_SRC)) \
               $(BUILD)/obj/emu_fibers.o
+EMU_TEST_BIN := $(BUILD)/tests/test_ffs_cuda_emu
 endif
 
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC)) $(EMU_TEST_BIN)
 TEST_SH  := $(wildcard tests/test_*.sh)
 
 .PHONY: all deps test test-unit test-cli check-arch demo bench validate install python clean help stage-gpu gpu-check \
@@ -161,7 +164,7 @@ CXX ?= g++
 EMU_CXXFLAGS = -x c++ -std=c++17 -D_GNU_SOURCE -march=$(MARCH) -ffp-contract=off -fno-math-errno \
   -fPIC -Wall -Wextra -Wno-unused-parameter $(CFLAGS) -Itests/cuda_emu -Iinclude -Isrc \
   $(PKG_CFLAGS) -DMG_HAVE_CUDA=1
-$(BUILD)/obj/emu_%.o: kernels/%.cu $(wildcard kernels/*.cuh tests/cuda_emu/*.h tests/cuda_emu/cub/block/*.cuh) $(HDR)
+$(BUILD)/obj/emu_%.o: kernels/%.cu $(wildcard kernels/*.cuh kernels/*/*.cuh tests/cuda_emu/*.h tests/cuda_emu/cub/block/*.cuh) $(HDR)
 	@mkdir -p $(@D)
 	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
 $(BUILD)/obj/emu_fibers.o: tests/cuda_emu/emu_fibers.cc tests/cuda_emu/cuda_runtime.h
@@ -169,6 +172,9 @@ $(BUILD)/obj/emu_fibers.o: tests/cuda_emu/emu_fibers.cc tests/cuda_emu/cuda_runt
 	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/tests/test_cuda_emu: tests/test_cuda_emu.c $(wildcard tests/*.h) $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests $< $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
+$(BUILD)/tests/test_ffs_cuda_emu: tests/test_ffs_cuda.c $(wildcard tests/*.h) $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
 

@@ -68,7 +68,7 @@ extern "C" int mg_cuda_selftest_philox(uint32_t seed, uint32_t stream, const uin
     MG_CUDA_TRY(up(&d2, c2, n));
     MG_CUDA_TRY(up(&d3, c3, n));
     MG_CUDA_TRY(cudaMalloc((void **)&dout, (size_t)n * 4 * sizeof(uint32_t)));
-    philox_kernel<<<blocks_for(n), 256>>>(seed, stream, d0, d1, d2, d3, n, dout);
+    MG_LAUNCH(philox_kernel, blocks_for(n), 256)(seed, stream, d0, d1, d2, d3, n, dout);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaMemcpy(out, dout, (size_t)n * 4 * sizeof(uint32_t), cudaMemcpyDeviceToHost));
 out:
@@ -93,7 +93,7 @@ extern "C" int mg_cuda_selftest_binom(uint32_t seed, const int64_t *N, const dou
     MG_CUDA_TRY(up(&du, unit, n));
     MG_CUDA_TRY(up(&ds, step, n));
     MG_CUDA_TRY(cudaMalloc((void **)&dout, (size_t)n * sizeof(int64_t)));
-    binom_kernel<<<blocks_for(n), 256>>>(seed, dN, dp, du, ds, n, poisson, dout);
+    MG_LAUNCH(binom_kernel, blocks_for(n), 256)(seed, dN, dp, du, ds, n, poisson, dout);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaMemcpy(out, dout, (size_t)n * sizeof(int64_t), cudaMemcpyDeviceToHost));
 out:
@@ -113,7 +113,7 @@ extern "C" int mg_cuda_selftest_fmath(const double *x, int64_t n, double *out_ex
     MG_CUDA_TRY(up(&dx, x, n));
     MG_CUDA_TRY(cudaMalloc((void **)&de, (size_t)n * sizeof(double)));
     MG_CUDA_TRY(cudaMalloc((void **)&dl, (size_t)n * sizeof(double)));
-    fmath_kernel<<<blocks_for(n), 256>>>(dx, n, de, dl);
+    MG_LAUNCH(fmath_kernel, blocks_for(n), 256)(dx, n, de, dl);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaMemcpy(out_exp, de, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost));
     MG_CUDA_TRY(cudaMemcpy(out_log, dl, (size_t)n * sizeof(double), cudaMemcpyDeviceToHost));

@@ -1,17 +1,17 @@
-/* tests/test_cuda_emu.c: the meso CUDA backend (kernels/backend_cuda.cu) run on the host through
- * the emulated CUDA runtime of tests/cuda_emu/ (its launches run block by block, thread by
- * thread; device memory is host memory), against the CPU backend, bit for bit. This binary is
- * linked with kernels/backend_cuda.cu compiled by the host C++ compiler (Makefile:
- * $(BUILD)/obj/emu_backend_cuda.o) in place of nvcc's object, so mg_run's CUDA backend is the
- * emulation and mg_cuda_available names it.
+/* tests/test_cuda_emu.c: the CUDA code of kernels/ runs on the host through the emulated
+ * CUDA runtime of tests/cuda_emu/ (launches run block by block, a block's threads as fibers;
+ * device memory is host memory), against the CPU backends, bit for bit. This binary is linked
+ * with kernels/ compiled by the host C++ compiler (Makefile: EMU_OBJ) in place of nvcc's
+ * objects, so mg_run's CUDA backend is the emulation and mg_cuda_available names it.
  *
- * What it checks on every machine: the driver (batches, lane starts, a shard's realization range,
- * the group sums in realization order, spectral segments gathered and transformed by the FFTW
- * path, checkpoints parked and resumed across backends, the fault note) and the thread kernel's
- * arithmetic (src/core compiled as for the device: one lane per call, the device's Philox
- * path). What it cannot: the warp kernels (warp-synchronous), cuFFT, concurrency and the device
- * itself; tests/test_gpu.c checks those on a GPU. Needs a build with the CUDA backend (nvcc
- * found); otherwise every test says it is skipped. */
+ * What it checks on every machine: the drivers (batches, lane starts, a shard's realization
+ * range, the group sums in realization order, spectral segments gathered and transformed by the
+ * FFTW path, checkpoints parked and resumed across backends, recorded spikes, networks, the fault
+ * note) and every kernel's arithmetic (src/core compiled as for the device: one lane per call,
+ * the device's Philox path), the warp kernels and the micro block included (their threads are
+ * fibers that meet at barriers and shuffles). What it cannot: cuFFT, true concurrency and the
+ * device itself; tests/test_gpu.c and test_gpu_micro.c check those on a GPU. Needs a build with
+ * the CUDA backend (nvcc found); otherwise every test says it is skipped. */
 #include "testutil.h"
 #include "stim_model.h"
 
@@ -29,6 +29,7 @@
 
 #ifdef MG_HAVE_CUDA
 #include "cuda_ckpt_twins.h"
+#include "cuda_selftests.h"
 
 /* The device this binary answers with is the emulation, never a GPU. */
 static void assert_emulated(void)
@@ -98,6 +99,17 @@ static void emu_equals_cpu(const emu_case *c)
     MG_TEST_RESULTS_FREE(&cpu, &emu);
     mg_model_free(&m);
 }
+
+/* The device path of src/core (Philox with the device's multiply-high, the samplers, exp and
+ * log as nvcc compiles them) gives the host path's bits: tests/cuda_selftests.h. */
+START_TEST(emulated_device_arithmetic_equals_host)
+{
+    assert_emulated();
+    selftest_philox_streams_equal_host();
+    selftest_binomial_draws_equal_host();
+    selftest_exp_log_equal_host();
+}
+END_TEST
 
 START_TEST(emulated_b1_equals_cpu)
 {
@@ -282,9 +294,10 @@ START_TEST(emulated_fault_is_reported_as_on_the_cpu)
 }
 END_TEST
 #define EMU_TESTS                                                                            \
-    emulated_b1_equals_cpu, emulated_warp_kernels_equal_cpu, emulated_stimuli_equal_cpu,      \
-        emulated_micro_equals_cpu, emulated_checkpoints_are_bitwise,                          \
-        emulated_resume_of_a_cpu_checkpoint_mid_group, emulated_fault_is_reported_as_on_the_cpu
+    emulated_device_arithmetic_equals_host, emulated_b1_equals_cpu,                          \
+        emulated_warp_kernels_equal_cpu, emulated_stimuli_equal_cpu, emulated_micro_equals_cpu, \
+        emulated_checkpoints_are_bitwise, emulated_resume_of_a_cpu_checkpoint_mid_group,      \
+        emulated_fault_is_reported_as_on_the_cpu
 #else
 START_TEST(emulation_needs_the_cuda_backend)
 {

@@ -60,7 +60,8 @@ mg_ffs_meso_trials_kernel(trial_args A, long long steps)
 static int launch(void *ctx, long long slots, long long steps, mg_err *err)
 {
     const unsigned blocks = (unsigned)((slots + FFS_CUDA_THREADS - 1) / FFS_CUDA_THREADS);
-    mg_ffs_meso_trials_kernel<<<blocks, FFS_CUDA_THREADS>>>(*(const trial_args *)ctx, steps);
+    MG_LAUNCH(mg_ffs_meso_trials_kernel, blocks, FFS_CUDA_THREADS)(*(const trial_args *)ctx,
+                                                                  steps);
     return mg_ffs_cu_launched(err);
 }
 

@@ -69,7 +69,7 @@ mg_ffs_micro_trials_kernel(mg_ffs_micro_slot_args A, long long steps)
 static int launch(void *ctx, long long slots, long long steps, mg_err *err)
 {
     const mg_ffs_micro_slot_args *A = (const mg_ffs_micro_slot_args *)ctx;
-    mg_ffs_micro_trials_kernel<<<(unsigned)slots, FFS_MICRO_THREADS>>>(*A, steps);
+    MG_LAUNCH(mg_ffs_micro_trials_kernel, (unsigned)slots, FFS_MICRO_THREADS)(*A, steps);
     return mg_ffs_cu_launched(err);
 }
 

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <ucontext.h>
 
 #include <tuple>
@@ -47,8 +48,8 @@ struct dim3 {
 inline thread_local dim3 threadIdx(0, 0, 0), blockIdx(0, 0, 0), blockDim, gridDim;
 
 /* ---- launches: the blocks one after another, the threads of a block as fibers -------------
- * Each thread of a block is a fiber on the calling thread (emu_fibers.cc). The scheduler resumes the
- * block's unfinished fibers in thread order, pass after pass; a fiber runs until it reaches a
+ * Each thread of a block is a fiber on the calling thread (emu_fibers.cc). The scheduler
+ * resumes the block's unfinished fibers in thread order, pass after pass; a fiber runs until it reaches a
  * barrier (__syncthreads, __syncwarp, the two halves of a shuffle or of a block scan) or ends.
  * Every fiber thus passes one barrier per pass: all threads of the block reach a barrier before
  * any goes on, which is what the kernels rely on. A kernel without barriers runs each thread
@@ -181,6 +182,34 @@ static inline cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b)
     return cudaSuccess;
 }
 
+/* ---- events: host clock (the bandwidth self-test times copies with them) ------------------ */
+typedef struct mg_emu_event {
+    double t_ms;
+} *cudaEvent_t;
+static inline cudaError_t cudaEventCreate(cudaEvent_t *e)
+{
+    *e = (cudaEvent_t)calloc(1, sizeof **e);
+    return *e ? cudaSuccess : cudaErrorMemoryAllocation;
+}
+static inline cudaError_t cudaEventDestroy(cudaEvent_t e)
+{
+    free(e);
+    return cudaSuccess;
+}
+static inline cudaError_t cudaEventRecord(cudaEvent_t e, int stream = 0)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    e->t_ms = 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+    return cudaSuccess;
+}
+static inline cudaError_t cudaEventSynchronize(cudaEvent_t e) { return cudaSuccess; }
+static inline cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)
+{
+    *ms = (float)(b->t_ms - a->t_ms);
+    return cudaSuccess;
+}
+
 /* ---- device functions ------------------------------------------------------------------------
  * Atomics are plain read-modify-writes: one fiber runs at a time and none yields inside. */
 static inline unsigned long long atomicCAS(unsigned long long *p, unsigned long long cmp,
@@ -189,6 +218,12 @@ static inline unsigned long long atomicCAS(unsigned long long *p, unsigned long 
     unsigned long long old = *p;
     if (old == cmp)
         *p = val;
+    return old;
+}
+static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
+{
+    unsigned long long old = *p;
+    *p = old + v;
     return old;
 }
 static inline double atomicAdd(double *p, double v)
