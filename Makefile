@@ -80,13 +80,26 @@ EMU_OBJ    := $(patsubst kernels/%.cu,$(BUILD)/obj/emu_%.o,$(CU_SRC)) \
               $(BUILD)/obj/emu_fibers.o
 EMU_TEST_BIN := $(BUILD)/tests/test_ffs_cuda_emu
 endif
+# CUDA_EMU=1 (with NVCC=): a build whose CUDA backend is that host emulation, in the library
+# itself: every binary of the build, bin/mesogif included, then has an emulated device. For the
+# sanitizers (make check-asan runs check-emu in such a build), which cannot run the CUDA runtime.
+ifeq ($(CUDA_EMU),1)
+ifneq ($(strip $(NVCC)),)
+$(error CUDA_EMU=1 replaces nvcc's objects: give NVCC= too)
+endif
+EMU_OBJ    := $(patsubst kernels/%.cu,$(BUILD)/obj/emu_%.o,$(wildcard kernels/*.cu kernels/*/*.cu)) \
+              $(BUILD)/obj/emu_fibers.o
+LIB_OBJ    += $(EMU_OBJ)
+LDLIBS     += -lstdc++
+ALL_CFLAGS += -DMG_HAVE_CUDA=1
+endif
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC)) $(EMU_TEST_BIN)
 TEST_SH  := $(wildcard tests/test_*.sh)
 
 .PHONY: all deps test test-unit test-cli check-arch demo bench validate install python clean help stage-gpu gpu-check \
-        check-asan fuzz fuzz-build fuzz-corpus fuzz-replay deps-fuzz
+        check-asan check-emu fuzz fuzz-build fuzz-corpus fuzz-replay deps-fuzz
 all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a $(BUILD)/libmesogif.so
 
 help:
@@ -257,9 +270,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(BUILD)/libmesogif_cli.a $(BUILD)/
 
 # check-asan: everything built with AddressSanitizer and UBSan (gcc, -O1, no CUDA: the CUDA
 # runtime does not run under ASan's memory layout and CI has no GPU) into build/asan, then every
-# Check suite, every CLI test and a replay of the fuzz corpora and regression inputs. Any
-# sanitizer report fails the target: UBSan does not recover, ASan aborts, LeakSanitizer exits
-# non-zero. tests/lsan.supp lists the only leaks tolerated (outside mesogif, each justified).
+# Check suite, every CLI test and a replay of the fuzz corpora and regression inputs; then the
+# CUDA code in the host emulation (build/asan-emu, check-emu). Any sanitizer report fails the
+# target: UBSan does not recover, ASan aborts, LeakSanitizer exits non-zero. tests/lsan.supp
+# lists the only leaks tolerated (outside mesogif, each justified).
 ASAN_BUILD  := build/asan
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow \
                -fno-sanitize-recover=all
@@ -278,7 +292,16 @@ check-asan: deps
 	  $(patsubst tests/fuzz/%.c,$(ASAN_BUILD)/fuzz/%,$(FUZZ_SRC))
 	$(ASAN_ENV) $(ASAN_MAKE) test-unit test-cli
 	$(ASAN_ENV) $(ASAN_MAKE) fuzz-replay
+	$(ASAN_ENV) $(MAKE) BUILD=$(ASAN_BUILD)-emu BINDIR=$(ASAN_BUILD)-emu/bin NVCC= CUDA_EMU=1 \
+	  CFLAGS="$(ASAN_CFLAGS)" check-emu
 	@echo "check-asan: all tests passed under AddressSanitizer and UBSan"
+
+# The CUDA code of kernels/ in the host emulation (build with CUDA_EMU=1): the two suites that
+# compare it with the CPU. Under check-asan the device's buffers are host memory, so the
+# sanitizers check every access of the kernels and drivers (about 4 minutes).
+check-emu: $(BUILD)/tests/test_cuda_emu $(BUILD)/tests/test_ffs_cuda
+	$(BUILD)/tests/test_cuda_emu
+	$(BUILD)/tests/test_ffs_cuda
 
 # Replay the seed corpora and every regression input through the harnesses of this build.
 fuzz-replay: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
