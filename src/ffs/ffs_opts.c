@@ -73,8 +73,8 @@ static int switch_config(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *
 }
 
 /* Everything that does not need the derived model. */
-int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, int64_t *st_L,
-                      mg_err *err)
+/* The run's level, backend and noise, and a model that switch can estimate rates for. */
+static int check_setting(const mg_model *m, const mg_ffs_opts *o, mg_err *err)
 {
     if (o->level != MG_LEVEL_MESO && o->level != MG_LEVEL_MICRO)
         return mg_err_set(err, MG_EINVAL, "--level: %d (allowed: meso, micro)", (int)o->level);
@@ -93,9 +93,12 @@ int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, 
             return mg_err_set(err, MG_EINVAL, "/populations/%d: a time-dependent input "
                               "(step_current or a stimulus; allowed for switch: none, rates "
                               "need stationary dynamics)", a);
-    int rc = switch_config(m, o, c, st_L, err);
-    if (rc != MG_OK)
-        return rc;
+    return MG_OK;
+}
+
+/* --rel-err and the interfaces: strictly between the basins of c, strictly increasing. */
+static int check_interfaces(const mg_ffs_opts *o, const mg_stats_cfg *c, mg_err *err)
+{
     if (!(o->rel_err > 0 && o->rel_err < 1))
         return mg_err_set(err, MG_EINVAL, "--rel-err: %g (allowed: 0 < rel-err < 1)", o->rel_err);
     if (o->n_interfaces < 0 || o->n_interfaces > MG_FFS_IF_MAX - 1)
@@ -111,6 +114,12 @@ int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, 
             return mg_err_set(err, MG_EINVAL, "--interfaces: %g after %g is not increasing "
                               "(allowed: strictly increasing values)", v, o->interfaces[i - 1]);
     }
+    return MG_OK;
+}
+
+/* The sizes of the phases: warm-up, realizations, trials, pools, budgets, threads. */
+static int check_sizes(const mg_ffs_opts *o, mg_err *err)
+{
     if (!(o->t_warmup_ms >= 0) || !isfinite(o->t_warmup_ms) || o->t_warmup_ms > 1e9)
         return mg_err_set(err, MG_EINVAL, "--t-warmup: %g ms (allowed: 0 .. 1e9 ms)",
                           o->t_warmup_ms);
@@ -149,6 +158,19 @@ int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, 
                           "%.3g steps each (allowed: < 4e9 steps)", o->basin_budget_s,
                           (long long)o->basin_realizations, steps);
     return MG_OK;
+}
+
+int mg_ffs_check_opts(const mg_model *m, const mg_ffs_opts *o, mg_stats_cfg *c, int64_t *st_L,
+                      mg_err *err)
+{
+    int rc = check_setting(m, o, err);
+    if (rc == MG_OK)
+        rc = switch_config(m, o, c, st_L, err);
+    if (rc == MG_OK)
+        rc = check_interfaces(o, c, err);
+    if (rc == MG_OK)
+        rc = check_sizes(o, err);
+    return rc;
 }
 
 static double phys_mem_bytes(void)
