@@ -57,6 +57,10 @@ SOMAJOR  := 0
 SONAME   := libmesogif.so.$(SOMAJOR)
 HDR      := $(wildcard include/mesogif/*.h src/*.h src/*/*.h)
 
+# The host emulation of the CUDA code (tests/cuda_emu/): every .cu of kernels/ compiled by the
+# host C++ compiler against an emulated CUDA runtime.
+EMU_OBJ    := $(patsubst kernels/%.cu,$(BUILD)/obj/emu_%.o,$(wildcard kernels/*.cu kernels/*/*.cu)) \
+              $(BUILD)/obj/emu_fibers.o
 # CUDA backend: compiled whenever nvcc exists. sm_90 machine code plus compute_90 PTX so newer
 # cards JIT it. -fmad=false: no FMA contraction, as on the host (-ffp-contract=off), so the
 # same source gives the same doubles on both sides.
@@ -72,12 +76,10 @@ ALL_NVCCFLAGS := -std=c++17 -fmad=false -gencode=arch=compute_90,code=sm_90 \
 LIB_OBJ    += $(CU_OBJ)
 LDLIBS     += -L$(CUDA_HOME)/lib64 -lcudart_static -lculibos -ldl -lrt -lpthread -lstdc++
 ALL_CFLAGS += -DMG_HAVE_CUDA=1
-# The host emulation: every .cu of kernels/ compiled by the host C++ compiler against the
-# emulated CUDA runtime of tests/cuda_emu/ and linked in front of the library in place of nvcc's
-# objects, for tests/test_cuda_emu.c and for a second build of tests/test_ffs_cuda.c
-# (test_ffs_cuda_emu) whose device tests then run on the host.
-EMU_OBJ    := $(patsubst kernels/%.cu,$(BUILD)/obj/emu_%.o,$(CU_SRC)) \
-              $(BUILD)/obj/emu_fibers.o
+# The emulation objects are linked in front of the library, in place of nvcc's, by
+# tests/test_cuda_emu.c and by a second build of tests/test_ffs_cuda.c (test_ffs_cuda_emu) whose
+# device tests then run on the host.
+EMU_LINK   := $(EMU_OBJ)
 EMU_TEST_BIN := $(BUILD)/tests/test_ffs_cuda_emu
 endif
 # CUDA_EMU=1 (with NVCC=): a build whose CUDA backend is that host emulation, in the library
@@ -87,8 +89,6 @@ ifeq ($(CUDA_EMU),1)
 ifneq ($(strip $(NVCC)),)
 $(error CUDA_EMU=1 replaces nvcc's objects: give NVCC= too)
 endif
-EMU_OBJ    := $(patsubst kernels/%.cu,$(BUILD)/obj/emu_%.o,$(wildcard kernels/*.cu kernels/*/*.cu)) \
-              $(BUILD)/obj/emu_fibers.o
 LIB_OBJ    += $(EMU_OBJ)
 LDLIBS     += -lstdc++
 ALL_CFLAGS += -DMG_HAVE_CUDA=1
@@ -184,12 +184,12 @@ $(BUILD)/obj/emu_fibers.o: tests/cuda_emu/emu_fibers.cc tests/cuda_emu/cuda_runt
 	@mkdir -p $(@D)
 	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
 
-$(BUILD)/tests/test_cuda_emu: tests/test_cuda_emu.c $(wildcard tests/*.h) $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
+$(BUILD)/tests/test_cuda_emu: tests/test_cuda_emu.c $(wildcard tests/*.h) $(EMU_LINK) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
-$(BUILD)/tests/test_ffs_cuda_emu: tests/test_ffs_cuda.c $(wildcard tests/*.h) $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
+	$(CC) $(ALL_CFLAGS) -Itests $< $(EMU_LINK) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
+$(BUILD)/tests/test_ffs_cuda_emu: tests/test_ffs_cuda.c $(wildcard tests/*.h) $(EMU_LINK) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests $< $(EMU_OBJ) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) -Itests $< $(EMU_LINK) $(BUILD)/libmesogif_cli.a $(BUILD)/libmesogif.a $(CHECK_LIBS) $(LDLIBS) -o $@
 
 # Tests run with at most 2 OpenMP threads unless OMP_NUM_THREADS is set.
 test: deps

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <ucontext.h>
 
 #include <tuple>
 #include <utility>
@@ -49,14 +48,14 @@ inline thread_local dim3 threadIdx(0, 0, 0), blockIdx(0, 0, 0), blockDim, gridDi
 
 /* ---- launches: the blocks one after another, the threads of a block as fibers -------------
  * Each thread of a block is a fiber on the calling thread (emu_fibers.cc). The scheduler
- * resumes the block's unfinished fibers in thread order, pass after pass; a fiber runs until it reaches a
- * barrier (__syncthreads, __syncwarp, the two halves of a shuffle or of a block scan) or ends.
+ * resumes the block's unfinished fibers in thread order, pass after pass; a fiber runs until it
+ * reaches a barrier (__syncthreads, __syncwarp, the two halves of a shuffle or of a block scan)
+ * or ends.
  * Every fiber thus passes one barrier per pass: all threads of the block reach a barrier before
  * any goes on, which is what the kernels rely on. A kernel without barriers runs each thread
  * to its end in the first pass, in thread order. Shared memory (__shared__) is a static local:
  * one block runs at a time. */
 #define __shared__ static
-#define MG_EMU_STACK (256 * 1024) /* bytes of stack per fiber */
 
 /* The running fiber waits at a barrier (back to the scheduler); outside a launch, an error.
  * mg_emu_run_block: block blockIdx with n threads, each calling call(body). In emu_fibers.cc. */

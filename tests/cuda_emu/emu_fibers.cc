@@ -7,6 +7,10 @@
  * threads, so the switch is the emulation's cost). x86-64 System V only; elsewhere swapcontext. */
 #include "cuda_runtime.h"
 
+#include <ucontext.h>
+
+#define MG_EMU_STACK (256 * 1024) /* bytes of stack per fiber */
+
 #if defined(__x86_64__)
 /* mg_emu_switch(&save_sp, load_sp): push the registers, save rsp in *save_sp, load load_sp,
  * pop that fiber's registers and return into it. A new fiber's stack is laid out as if it had
