@@ -60,7 +60,7 @@ HDR      := $(wildcard include/mesogif/*.h src/*.h src/*/*.h)
 # The host emulation of the CUDA code (tests/cuda_emu/): every .cu of kernels/ compiled by the
 # host C++ compiler against an emulated CUDA runtime.
 EMU_OBJ    := $(patsubst kernels/%.cu,$(BUILD)/obj/emu_%.o,$(wildcard kernels/*.cu kernels/*/*.cu)) \
-              $(BUILD)/obj/emu_fibers.o
+              $(BUILD)/obj/emu_fibers.o $(BUILD)/obj/emu_cufft.o
 # CUDA backend: compiled whenever nvcc exists. sm_90 machine code plus compute_90 PTX so newer
 # cards JIT it. -fmad=false: no FMA contraction, as on the host (-ffp-contract=off), so the
 # same source gives the same doubles on both sides.
@@ -98,7 +98,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC)) $(EMU_TEST_BIN)
 TEST_SH  := $(wildcard tests/test_*.sh)
 
-.PHONY: all deps test test-unit test-cli check-arch demo bench validate install python clean help stage-gpu gpu-check \
+.PHONY: all deps test test-unit test-cli check-arch check-asan-emu demo bench validate install python clean help stage-gpu gpu-check \
         check-asan check-emu fuzz fuzz-build fuzz-corpus fuzz-replay deps-fuzz
 all: $(BINDIR)/mesogif $(BUILD)/libmesogif.a $(BUILD)/libmesogif.so
 
@@ -180,7 +180,7 @@ EMU_CXXFLAGS = -x c++ -std=c++17 -D_GNU_SOURCE -march=$(MARCH) -ffp-contract=off
 $(BUILD)/obj/emu_%.o: kernels/%.cu $(wildcard kernels/*.cuh kernels/*/*.cuh tests/cuda_emu/*.h tests/cuda_emu/cub/block/*.cuh) $(HDR)
 	@mkdir -p $(@D)
 	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
-$(BUILD)/obj/emu_fibers.o: tests/cuda_emu/emu_fibers.cc tests/cuda_emu/cuda_runtime.h
+$(BUILD)/obj/emu_fibers.o $(BUILD)/obj/emu_cufft.o: $(BUILD)/obj/%.o: tests/cuda_emu/%.cc $(wildcard tests/cuda_emu/*.h) $(HDR)
 	@mkdir -p $(@D)
 	$(CXX) $(EMU_CXXFLAGS) -c $< -o $@
 
@@ -292,9 +292,12 @@ check-asan: deps
 	  $(patsubst tests/fuzz/%.c,$(ASAN_BUILD)/fuzz/%,$(FUZZ_SRC))
 	$(ASAN_ENV) $(ASAN_MAKE) test-unit test-cli
 	$(ASAN_ENV) $(ASAN_MAKE) fuzz-replay
+	$(MAKE) check-asan-emu
+	@echo "check-asan: all tests passed under AddressSanitizer and UBSan"
+# The last part of check-asan alone: the host emulation of kernels/ under the sanitizers.
+check-asan-emu: deps
 	$(ASAN_ENV) $(MAKE) BUILD=$(ASAN_BUILD)-emu BINDIR=$(ASAN_BUILD)-emu/bin NVCC= CUDA_EMU=1 \
 	  CFLAGS="$(ASAN_CFLAGS)" check-emu
-	@echo "check-asan: all tests passed under AddressSanitizer and UBSan"
 
 # The CUDA code of kernels/ in the host emulation (build with CUDA_EMU=1): the two suites that
 # compare it with the CPU. Under check-asan the device's buffers are host memory, so the

@@ -43,17 +43,23 @@ typedef struct {
 /* The loaded library, or NULL when there is none. */
 static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
 {
+#ifdef MG_CUDA_EMU
+    /* The host emulation's cuFFT (tests/cuda_emu/emu_cufft.cc), unless MG_EMU_CUFFT=0 asks for
+     * the FFTW path below; read at every call, so that a test can take either path. */
+    static const mg_cu_cufft_lib emu = {1, (void *)&emu, cufftPlanMany, cufftExecD2Z,
+                                        cufftDestroy};
+    const char *use = getenv("MG_EMU_CUFFT");
+    return use && strcmp(use, "0") == 0 ? NULL : &emu;
+#else
     static mg_cu_cufft_lib g;
     if (g.tried)
         return g.lib ? &g : NULL;
     g.tried = 1;
-#ifndef MG_CUDA_EMU /* the host emulation (tests/cuda_emu/) has no device to give cuFFT */
     const char *names[] = {"libcufft.so.12", "libcufft.so.11", "libcufft.so",
                            "/usr/local/cuda/lib64/libcufft.so.12",
                            "/usr/local/cuda/lib64/libcufft.so"};
     for (size_t k = 0; k < sizeof names / sizeof names[0] && !g.lib; ++k)
         g.lib = dlopen(names[k], RTLD_NOW | RTLD_LOCAL);
-#endif
     if (!g.lib)
         return NULL;
     g.plan_many = (mg_cu_plan_many_fn)dlsym(g.lib, "cufftPlanMany");
@@ -64,6 +70,7 @@ static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
         g.lib = NULL;
     }
     return g.lib ? &g : NULL;
+#endif
 }
 
 /* Lane i's rows in a batch whose lanes start lane_stride doubles apart and whose rows are
@@ -232,6 +239,7 @@ typedef struct {
     long long N, H, lanes_max, pitch; /* pitch: doubles per population in seg (>= lanes_max N) */
     double *d_seg;                    /* [P][pitch] */
     double *d_X;                      /* [P][lanes_max][H] complex */
+    const mg_cu_cufft_lib *fft;       /* cuFFT, or NULL: FFTW on the host */
     int have_plan;
     cufftHandle plan;                 /* batch lanes_max, when cuFFT loaded */
 } mg_cu_spectra;
@@ -246,7 +254,7 @@ static inline long long mg_cu_spectra_bytes_per_lane(const mg_obs_cfg *oc)
 static inline void mg_cu_spectra_free(mg_cu_spectra *s)
 {
     if (s->have_plan)
-        mg_cu_cufft()->destroy(s->plan);
+        s->fft->destroy(s->plan);
     cudaFree(s->d_seg);
     cudaFree(s->d_X);
     memset(s, 0, sizeof *s);
@@ -270,10 +278,10 @@ static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, lo
         return mg_err_set(err, MG_ECUDA, "out of device memory for the spectra (%lld lanes of "
                           "%d x %lld samples)", lanes_max, oc->P, s->N);
     }
-    const mg_cu_cufft_lib *fft = mg_cu_cufft();
-    if (fft) {
+    s->fft = mg_cu_cufft();
+    if (s->fft) {
         int n = (int)s->N, inembed = (int)s->N, onembed = (int)s->H;
-        if (fft->plan_many(&s->plan, 1, &n, &inembed, 1, (int)s->N, &onembed, 1, (int)s->H,
+        if (s->fft->plan_many(&s->plan, 1, &n, &inembed, 1, (int)s->N, &onembed, 1, (int)s->H,
                            CUFFT_D2Z, (int)lanes_max) != CUFFT_SUCCESS) {
             mg_cu_spectra_free(s);
             return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch %lld)",
@@ -307,14 +315,13 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
     const long long N = s->N, H = s->H, total = (long long)s->P * nlanes * N;
     int rc = MG_OK;
     mg_psd_plan *plan = NULL;
-    double *re = NULL, *im = NULL, *hx = NULL, *hb = NULL;
+    double *hx = NULL, *hb = NULL;
     MG_LAUNCH(mg_cu_gather_segments_kernel, (unsigned)((total + 255) / 256), 256)(
         d_state, lane_stride, row_stride, nlanes, oc->row_seg, N, s->P, s->pitch, s->d_seg);
     MG_CUDA_TRY(cudaGetLastError());
     if (s->have_plan) {
-        const mg_cu_cufft_lib *fft = mg_cu_cufft();
         for (int a = 0; a < s->P; ++a) { /* lanes past nlanes: stale, transformed, unused */
-            cufftResult r = fft->exec_d2z(s->plan, s->d_seg + a * s->pitch,
+            cufftResult r = s->fft->exec_d2z(s->plan, s->d_seg + a * s->pitch,
                                           (cufftDoubleComplex *)s->d_X + a * s->lanes_max * H);
             if (r != CUFFT_SUCCESS) {
                 rc = mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
@@ -324,32 +331,22 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
         goto out;
     }
     plan = mg_psd_plan_alloc(N);
-    re = (double *)malloc((size_t)H * sizeof(double));
-    im = (double *)malloc((size_t)H * sizeof(double));
     hx = (double *)malloc((size_t)(s->P * s->lanes_max * H * 2) * sizeof(double));
     hb = (double *)malloc((size_t)(s->P * s->pitch) * sizeof(double));
-    if (!plan || !re || !im || !hx || !hb) {
+    if (!plan || !hx || !hb) {
         rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the spectra");
         goto out;
     }
     MG_CUDA_TRY(cudaMemcpy(hb, s->d_seg, (size_t)(s->P * s->pitch) * sizeof(double),
                            cudaMemcpyDeviceToHost));
     for (int a = 0; a < s->P; ++a)
-        for (long long i = 0; i < nlanes; ++i) {
-            mg_psd_transform(plan, hb + a * s->pitch + i * N, re, im);
-            double *x = hx + 2 * ((a * s->lanes_max + i) * H);
-            x[0] = x[1] = 0.0;
-            for (long long k = 1; k < H; ++k) {
-                x[2 * k] = re[k - 1];
-                x[2 * k + 1] = im[k - 1];
-            }
-        }
+        for (long long i = 0; i < nlanes; ++i)
+            mg_psd_transform_complex(plan, hb + a * s->pitch + i * N,
+                                     hx + 2 * ((a * s->lanes_max + i) * H));
     MG_CUDA_TRY(cudaMemcpy(s->d_X, hx, (size_t)(s->P * s->lanes_max * H * 2) * sizeof(double),
                            cudaMemcpyHostToDevice));
 out:
     mg_psd_plan_free(plan);
-    free(re);
-    free(im);
     free(hx);
     free(hb);
     return rc;

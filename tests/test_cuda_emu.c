@@ -5,13 +5,15 @@
  * objects, so mg_run's CUDA backend is the emulation and mg_cuda_available names it.
  *
  * What it checks on every machine: the drivers (batches, lane starts, a shard's realization
- * range, the group sums in realization order, spectral segments gathered and transformed by the
- * FFTW path, checkpoints parked and resumed across backends, recorded spikes, networks, the fault
- * note) and every kernel's arithmetic (src/core compiled as for the device: one lane per call,
- * the device's Philox path), the warp kernels and the micro block included (their threads are
- * fibers that meet at barriers and shuffles). What it cannot: cuFFT, true concurrency and the
- * device itself; tests/test_gpu.c and test_gpu_micro.c check those on a GPU. Needs a build with
- * the CUDA backend (nvcc found); otherwise every test says it is skipped. */
+ * range, the group sums in realization order, spectral segments gathered and transformed through
+ * cuFFT's interface (tests/cuda_emu/emu_cufft.cc: cuFFT's layout and alignment rules, FFTW's
+ * arithmetic) and through the backends' FFTW path, checkpoints parked and resumed across
+ * backends, recorded spikes, networks, the fault note) and every kernel's arithmetic (src/core
+ * compiled as for the device: one lane per call, the device's Philox path), the warp kernels and
+ * the micro block included (their threads are fibers that meet at barriers and shuffles). What
+ * it cannot: cuFFT's own arithmetic, true concurrency and the device itself; tests/test_gpu.c
+ * and test_gpu_micro.c check those on a GPU. Needs a build with the CUDA backend (nvcc found);
+ * otherwise every test says it is skipped. */
 #include "testutil.h"
 #include "stim_model.h"
 
@@ -305,11 +307,28 @@ START_TEST(emulated_fault_is_reported_as_on_the_cpu)
     mg_model_free(&m);
 }
 END_TEST
+
+/* Without cuFFT (not found at run time) the backends copy the segments to the host and transform
+ * them with FFTW: MG_EMU_CUFFT=0 makes the emulation answer as such a machine does. The warp
+ * layout (rows of a realization contiguous) and the micro backend: the two whose spectra failed
+ * in cuFFT on the H200 before the segments were gathered. The other tests take the cuFFT path. */
+START_TEST(emulated_fftw_path_equals_cpu)
+{
+    assert_emulated();
+    setenv("MG_EMU_CUFFT", "0", 1);
+    const emu_case c[] = {
+        {NULL, MG_LEVEL_MESO, MG_CUDA_KERNEL_WARP, 40, 700, 32, 1, 0, 4.0},
+        {NULL, MG_LEVEL_MICRO, MG_CUDA_KERNEL_AUTO, 3, 600, 32, 1, MG_CONN_PER_REALIZATION, 8.0}};
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; ++k)
+        emu_equals_cpu(&c[k]);
+    unsetenv("MG_EMU_CUFFT"); /* for CK_FORK=no */
+}
+END_TEST
 #define EMU_TESTS                                                                            \
     emulated_device_arithmetic_equals_host, emulated_b1_equals_cpu,                          \
         emulated_warp_kernels_equal_cpu, emulated_stimuli_equal_cpu, emulated_micro_equals_cpu, \
         emulated_checkpoints_are_bitwise, emulated_resume_of_a_cpu_checkpoint_mid_group,      \
-        emulated_fault_is_reported_as_on_the_cpu
+        emulated_fault_is_reported_as_on_the_cpu, emulated_fftw_path_equals_cpu
 #else
 START_TEST(emulation_needs_the_cuda_backend)
 {

@@ -173,6 +173,9 @@ mg_psd_plan *mg_psd_plan_alloc(int64_t n);
 void mg_psd_plan_free(mg_psd_plan *p);
 /* Transform x[n] (copied), returning the complex coefficients X_k, k = 1..n/2, in re/im. */
 void mg_psd_transform(mg_psd_plan *p, const double *x, double *re, double *im);
+/* The same transform, all of it: X[2k], X[2k + 1] = Re, Im X_k for k = 0..n/2 (interleaved
+ * complex, the layout of cuFFT's real-to-complex output; the CUDA backends' host path). */
+void mg_psd_transform_complex(mg_psd_plan *p, const double *x, double *X);
 
 #ifdef __cplusplus
 }

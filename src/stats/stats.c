@@ -535,3 +535,10 @@ void mg_psd_transform(mg_psd_plan *p, const double *x, double *re, double *im)
         im[k - 1] = p->out[k][1];
     }
 }
+
+void mg_psd_transform_complex(mg_psd_plan *p, const double *x, double *X)
+{
+    memcpy(p->in, x, (size_t)p->n * sizeof(double));
+    fftw_execute(p->plan);
+    memcpy(X, p->out, (size_t)(p->n / 2 + 1) * sizeof(fftw_complex));
+}

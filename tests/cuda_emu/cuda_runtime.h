@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <atomic>
 #include <tuple>
 #include <utility>
 
@@ -109,7 +110,7 @@ struct cudaDeviceProp {
 };
 /* The emulated device's memory (the batch sizing reads it through cudaMemGetInfo). */
 #define MG_EMU_DEVICE_BYTES ((size_t)4 << 30)
-inline size_t mg_emu_allocated = 0;
+inline std::atomic<size_t> mg_emu_allocated{0}; /* any thread may allocate */
 
 static inline cudaError_t cudaGetLastError(void) { return cudaSuccess; }
 static inline const char *cudaGetErrorString(cudaError_t e)
@@ -137,14 +138,15 @@ static inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int dev)
 static inline cudaError_t cudaMalloc(void **p, size_t n)
 {
     *p = NULL;
-    if (n > MG_EMU_DEVICE_BYTES - mg_emu_allocated)
+    const size_t before = mg_emu_allocated.fetch_add(n); /* reserve, then check */
+    unsigned char *m = NULL;
+    if (n > MG_EMU_DEVICE_BYTES || before > MG_EMU_DEVICE_BYTES - n ||
+        !(m = (unsigned char *)malloc(n + MG_EMU_HEAD))) {
+        mg_emu_allocated.fetch_sub(n);
         return cudaErrorMemoryAllocation;
-    unsigned char *m = (unsigned char *)malloc(n + MG_EMU_HEAD);
-    if (!m)
-        return cudaErrorMemoryAllocation;
+    }
     memcpy(m, &n, sizeof n);
     memset(m + MG_EMU_HEAD, 0xff, n);
-    mg_emu_allocated += n;
     *p = m + MG_EMU_HEAD;
     return cudaSuccess;
 }
@@ -176,7 +178,8 @@ static inline cudaError_t cudaMemset(void *p, int v, size_t n)
 }
 static inline cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b)
 {
-    *free_b = MG_EMU_DEVICE_BYTES - mg_emu_allocated;
+    const size_t used = mg_emu_allocated.load();
+    *free_b = used < MG_EMU_DEVICE_BYTES ? MG_EMU_DEVICE_BYTES - used : 0;
     *total_b = MG_EMU_DEVICE_BYTES;
     return cudaSuccess;
 }

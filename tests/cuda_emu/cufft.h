@@ -1,15 +1,38 @@
-/* tests/cuda_emu/cufft.h: the cuFFT types that kernels/cuda_common.cuh names, for the host
- * emulation (cuda_runtime.h beside it). The emulation loads no cuFFT (mg_cu_cufft answers NULL
- * under MG_CUDA_EMU), so the spectra take the backends' FFTW path. */
+/* tests/cuda_emu/cufft.h: the part of cuFFT that kernels/cuda_common.cuh uses, for the host
+ * emulation (cuda_runtime.h beside it): batched one-dimensional double real-to-complex
+ * transforms with cuFFT's advanced data layout. Implemented on FFTW in emu_cufft.cc; under
+ * MG_CUDA_EMU, mg_cu_cufft hands these out in place of the dlopen'd library. */
 #ifndef MESOGIF_TESTS_CUDA_EMU_CUFFT_H
 #define MESOGIF_TESTS_CUDA_EMU_CUFFT_H
 
 typedef int cufftHandle;
-typedef enum { CUFFT_SUCCESS = 0, CUFFT_INVALID_VALUE = 4 } cufftResult;
+typedef enum {
+    CUFFT_SUCCESS = 0,
+    CUFFT_INVALID_PLAN = 1,
+    CUFFT_ALLOC_FAILED = 2,
+    CUFFT_INVALID_TYPE = 3,
+    CUFFT_INVALID_VALUE = 4,
+    CUFFT_INVALID_SIZE = 8,
+    CUFFT_NOT_SUPPORTED = 16
+} cufftResult;
 typedef enum { CUFFT_D2Z = 0x6a } cufftType;
 typedef double cufftDoubleReal;
 typedef struct {
     double x, y;
 } cufftDoubleComplex;
+
+extern "C" {
+/* rank 1 and CUFFT_D2Z only (CUFFT_NOT_SUPPORTED otherwise). Batch b's element j is read at
+ * idata[b idist + j istride] and X_k written at odata[b odist + k ostride], k = 0..n/2, as in
+ * cuFFT's advanced layout (with inembed and onembed NULL: dense rows, strides 1). */
+cufftResult cufftPlanMany(cufftHandle *plan, int rank, int *n, int *inembed, int istride,
+                          int idist, int *onembed, int ostride, int odist, cufftType type,
+                          int batch);
+/* CUFFT_INVALID_VALUE when idata or odata is not aligned to cufftDoubleComplex (16 bytes). On
+ * an H200 (2026-12-04), cufftExecD2Z answered 4 for the layouts whose segment rows began on an
+ * odd double and not for the one whose rows did not: this check stands for that. */
+cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata, cufftDoubleComplex *odata);
+cufftResult cufftDestroy(cufftHandle plan);
+}
 
 #endif /* MESOGIF_TESTS_CUDA_EMU_CUFFT_H */
