@@ -49,19 +49,38 @@ inline thread_local dim3 threadIdx(0, 0, 0), blockIdx(0, 0, 0), blockDim, gridDi
 
 /* ---- launches: the blocks one after another, the threads of a block as fibers -------------
  * Each thread of a block is a fiber on the calling thread (emu_fibers.cc). The scheduler
- * resumes the block's unfinished fibers in thread order, pass after pass; a fiber runs until it
- * reaches a barrier (__syncthreads, __syncwarp, the two halves of a shuffle or of a block scan)
- * or ends.
+ * resumes the block's unfinished fibers pass after pass; a fiber runs until it reaches a
+ * barrier (__syncthreads, __syncwarp, the two halves of a shuffle or of a block scan) or ends.
  * Every fiber thus passes one barrier per pass: all threads of the block reach a barrier before
  * any goes on, which is what the kernels rely on. A kernel without barriers runs each thread
- * to its end in the first pass, in thread order. Shared memory (__shared__) is a static local:
- * one block runs at a time. */
+ * to its end in the first pass. Shared memory (__shared__) is a static local: one block runs at
+ * a time.
+ * Order: a device runs blocks, and warps between barriers, in no fixed order, and the kernels
+ * must give the same bits whatever it is. So each launch runs its blocks, and each pass its
+ * fibers, in an order of its own (mg_emu_order: a stride and an offset that change from launch
+ * to launch and from pass to pass, reversed every other time; fixed for the process, so a run
+ * repeats). Code that read another thread's write without a barrier between them, or summed
+ * floating atomics, would change its bits with the order and fail the tests (without the barrier
+ * after phase B of kernels/cuda_micro_step.cuh, four tests of test_cuda_emu fail; in index
+ * order, none did). MG_EMU_ORDER=linear keeps index order (to debug). */
 #define __shared__ static
 
 /* The running fiber waits at a barrier (back to the scheduler); outside a launch, an error.
  * mg_emu_run_block: block blockIdx with n threads, each calling call(body). In emu_fibers.cc. */
 void mg_emu_yield(void);
 void mg_emu_run_block(unsigned n, const void *body, void (*call)(const void *));
+/* The order numbered c of n indices (see above; made in emu_fibers.cc): its k-th index is
+ * mg_emu_order_at(&o, k). */
+struct mg_emu_order {
+    unsigned n, m, off, rev;
+};
+mg_emu_order mg_emu_order_make(unsigned n, unsigned long long c);
+static inline unsigned mg_emu_order_at(const mg_emu_order *o, unsigned k)
+{
+    const unsigned j = o->rev ? o->n - 1 - k : k;
+    return (unsigned)(((unsigned long long)o->m * j + o->off) % o->n);
+}
+inline thread_local unsigned long long mg_emu_launches = 0;
 
 template <class... P> struct mg_emu_kernel {
     void (*fn)(P...);
@@ -78,8 +97,9 @@ template <class... P> struct mg_emu_kernel {
         };
         gridDim = grid;
         blockDim = block;
-        for (unsigned b = 0; b < grid.x; ++b) {
-            blockIdx = dim3(b, 0, 0);
+        const mg_emu_order order = mg_emu_order_make(grid.x, mg_emu_launches++);
+        for (unsigned k = 0; k < grid.x; ++k) {
+            blockIdx = dim3(mg_emu_order_at(&order, k), 0, 0);
             mg_emu_run_block(block.x, &c, call);
         }
     }

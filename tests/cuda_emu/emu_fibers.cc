@@ -66,6 +66,7 @@ struct sched {
     int cap, current;
     const void *body;
     void (*call)(const void *);
+    unsigned long long passes; /* numbers each pass's order */
 };
 thread_local sched S = {};
 
@@ -126,7 +127,35 @@ void fiber_init(int t)
 #endif
 }
 
+unsigned gcd(unsigned a, unsigned b)
+{
+    while (b) {
+        unsigned r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
 } // namespace
+
+mg_emu_order mg_emu_order_make(unsigned n, unsigned long long c)
+{
+    static const int linear = [] {
+        const char *v = getenv("MG_EMU_ORDER");
+        return v && strcmp(v, "linear") == 0;
+    }();
+    mg_emu_order o = {n > 0 ? n : 1, 1, 0, 0};
+    if (linear || n < 2)
+        return o;
+    /* k -> (m k + off) mod n is a permutation when gcd(m, n) = 1 */
+    o.m = (unsigned)(2 * (c % 11) + 1) % n;
+    while (gcd(o.m, n) != 1)
+        o.m = (o.m + 1) % n;
+    o.off = (unsigned)((c * 0x9e3779b97f4a7c15ull) >> 40) % n;
+    o.rev = (unsigned)(c % 2);
+    return o;
+}
 
 void mg_emu_yield(void)
 {
@@ -154,12 +183,17 @@ void mg_emu_run_block(unsigned n, const void *body, void (*call)(const void *))
     S.call = call;
     for (unsigned t = 0; t < n; ++t)
         fiber_init((int)t);
-    /* passes in thread order until every fiber has ended: each runs to its next barrier */
-    for (unsigned active = n; active > 0;)
-        for (unsigned t = 0; t < n; ++t)
+    /* passes until every fiber has ended, each in an order of its own: every fiber runs to its
+     * next barrier */
+    for (unsigned active = n; active > 0;) {
+        const mg_emu_order order = mg_emu_order_make(n, S.passes++);
+        for (unsigned k = 0; k < n; ++k) {
+            const unsigned t = mg_emu_order_at(&order, k);
             if (!S.f[t].done) {
                 resume((int)t);
                 active -= S.f[t].done;
             }
+        }
+    }
     S.current = -1;
 }
