@@ -84,7 +84,7 @@ static inline void mg_test_ffs_micro_opts(mg_ffs_opts *o, int threads, int64_t b
     o->batch = batch;
 }
 
-/* ---- engines trial by trial (tests/test_ffs_cuda.c, tests/test_ffs_slots.c) ------------- */
+/* ---- engines trial by trial (tests/test_ffs_cuda.c) ---------------------------------------- */
 
 /* J on engine E for model m and options o, as the driver sets it up (without basin counting). */
 static inline const mg_ffs_engine *mg_test_ffs_job_begin(mg_ffs_job *J, const mg_model *m,

@@ -7,23 +7,29 @@
  * out by hand below; which engine each --backend gets, and --backend cuda refused where no
  * device answers; the micro time frame (src/ffs/ffs_micro_frame.h) split over the 128 threads of
  * a CUDA block, run serially in a scrambled order, against one thread (the CPU engine's).
- * Device (a CUDA build with a device; otherwise each test prints "skipped: no CUDA device" and
- * passes):
+ * Device (a CUDA build with a device, or test_ffs_cuda_emu: this file linked with the host
+ * emulation of tests/cuda_emu/, in every `make test`; otherwise each test prints "skipped: no
+ * CUDA device" and passes):
+ * - trial by trial: 21 trials from two basin states (every fifth skipped; micro: three from a
+ *   state expressed 100 steps later) end as on the CPU engine, bit for bit (outcome, end step,
+ *   largest and end lambda, end state), on a few slots in launches of 37 steps (slots take new
+ *   trials as theirs end, trials run across launches and end mid-launch) and in the engine's
+ *   own launches; both ends occur; a trial from a later-expressed state ends as its twin, in a
+ *   state re-expressed alike (the time frame on the device);
+ * - trials past the trial cap end with outcome -1 at the CPU engine's step;
+ * - a NaN in a start state stops the call with the CPU engine's error; a cancel request stops
+ *   it with MG_EINTR after one launch;
  * - the small estimates of tests/test_ffs.c (meso) and tests/test_ffs_micro.c (micro) with
  *   --backend cuda are the CPU engine's bits: rates, intervals, flux, interfaces, per-stage
- *   trials and successes, simulated time;
- * - trial by trial: the same trials (start states at two steps, 2020 and 4040, so the micro
- *   spike history is in two slot phases) on both engines, with 2 device slots for 7 trials (so
- *   slots take new trials as theirs end), end alike bit for bit (outcome, end step, largest
- *   lambda, end lambda, end state);
- * - the time frame on the device (micro): a trial from a state and from the same state
- *   expressed 100 steps later (tests/ffs_testutil.h) end the same way at the same relative step,
- *   in states that differ by the same re-expression (tests/test_ffs_micro.c's test, on CUDA).
- * Exact comparisons only: nothing here is statistical. */
+ *   trials and successes, simulated time.
+ * Exact comparisons only: nothing here is statistical. Mutations seen to fail (in the
+ * emulation): a slot's step not kept between launches, a trial loaded in the wrong time frame,
+ * a success's state not saved, the results mapped past skipped trials. */
 #include "testutil.h"
 #include "ffs_testutil.h"
 
 #include "engine/job.h" /* mg_job */
+#include "engine/meso_derive.h"
 #include "engine/micro_derive.h"
 #include "ffs/ffs_micro_frame.h" /* mg_ffs_micro_load, _save */
 #include "ffs/ffs_state.h" /* mg_ffs_job, the engines, mg_ffs_lane_layout */
@@ -183,76 +189,225 @@ static void estimate_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
 
 /* ---- device: trial by trial ---------------------------------------------------------------- */
 
-#define N_TR 7
+#define N_TR 21
 
-/* Basin run 3 to steps 2020 and 4040 on the CPU engine; trials 0..5 from those two states
- * (alternately) with indices 0x80000200 + k, trial 6 (micro) from the first state expressed 100
- * steps later with trial 0's index; the interfaces 2 Hz around the states, so that both ends
- * occur. Run on both engines (the device with 2 slots) and compared. */
-static void trial_twins(const mg_model *m, mg_ffs_opts *o, const char *what)
-{
+/* One level's trials on both engines: the job of each, two states of the CPU engine's basin run
+ * 3 (steps 2020 and 4040; micro: the first also expressed 100 steps later, its own time frame),
+ * interfaces 2 Hz around them (both ends occur), and room for N_TR end states per engine. */
+typedef struct {
+    mg_model m;
+    mg_ffs_opts o;
     mg_ffs_job Jc, Jg;
-    const mg_ffs_engine *Ec = mg_test_ffs_job_begin(&Jc, m, o, MG_BACKEND_CPU);
-    const mg_ffs_engine *Eg = mg_test_ffs_job_begin(&Jg, m, o, MG_BACKEND_CUDA);
-    ck_assert_str_eq(Eg->name, "cuda");
-    ck_assert_int_eq(Jc.rows, Jg.rows);
-    Jg.dev_slots = 2;
-    const int rows = Jc.rows, micro = o->level == MG_LEVEL_MICRO;
-    double *buf = calloc((size_t)rows * (3 + 2 * N_TR), sizeof(double));
-    ck_assert_ptr_nonnull(buf);
-    double *x1 = buf, *x2 = buf + rows, *x3 = buf + 2 * rows;
+    const mg_ffs_engine *Ec, *Eg;
+    int rows;
+    double *x1, *x2, *x3;
+    double lam_A, lam_next;
+    double *ends;                /* [2][N_TR][rows]: CPU, CUDA */
+} fixture;
+
+static void fixture_begin(fixture *F, mg_level level)
+{
+    if (level == MG_LEVEL_MICRO) {
+        mg_test_ffs_micro_model(&F->m); /* delays and a random network: the time frame counts */
+        mg_test_ffs_micro_opts(&F->o, 2, 0);
+    } else {
+        mg_test_model(NULL, &F->m); /* B1, N = 500 */
+        mg_test_ffs_meso_opts(&F->o, 2);
+    }
+    F->Ec = mg_test_ffs_job_begin(&F->Jc, &F->m, &F->o, MG_BACKEND_CPU);
+    F->Eg = mg_test_ffs_job_begin(&F->Jg, &F->m, &F->o, MG_BACKEND_CUDA);
+    ck_assert_str_eq(F->Eg->name, "cuda");
+    ck_assert_int_eq(F->Jc.rows, F->Jg.rows);
+    F->rows = F->Jc.rows;
+    F->x1 = calloc((size_t)F->rows * (3 + 2 * N_TR), sizeof(double));
+    ck_assert_ptr_nonnull(F->x1);
+    F->x2 = F->x1 + F->rows;
+    F->x3 = F->x2 + F->rows;
+    F->ends = F->x3 + F->rows;
+    mg_test_ffs_basin_state(&F->Jc, F->Ec, F->x1, 2020);
+    mg_test_ffs_basin_state(&F->Jc, F->Ec, F->x2, 4040);
+    if (level == MG_LEVEL_MICRO)
+        mg_test_ffs_shift_state(&((mg_job *)F->Jc.lev)->mi->mm, F->x1, F->x3, F->rows, 100);
+    const double d1 = mg_test_ffs_ds(&F->Jc, F->x1), d2 = mg_test_ffs_ds(&F->Jc, F->x2);
+    F->lam_A = fmin(d1, d2) - 2.0;
+    F->lam_next = fmax(d1, d2) + 2.0;
+}
+
+static void fixture_end(fixture *F)
+{
+    free(F->x1);
+    F->Ec->release(&F->Jc);
+    F->Eg->release(&F->Jg);
+    mg_model_free(&F->m);
+}
+
+/* Trials k = 0 .. N_TR-1 from x1 and x2 alternately, indices 0x80000300 + k, every fifth one
+ * skipped, and at the micro level every seventh (k = 6, 13, 20) from x3 with the index of trial
+ * k - 6; engine `which` (0: CPU, 1: CUDA) keeps its end states apart. */
+static void trials_fill(fixture *F, mg_ffs_trial *tr, int which)
+{
+    const int micro = F->o.level == MG_LEVEL_MICRO;
+    for (int k = 0; k < N_TR; ++k) {
+        memset(&tr[k], 0, sizeof tr[k]);
+        const int later = micro && k % 7 == 6;
+        tr[k].start = later ? F->x3 : k % 2 ? F->x2 : F->x1;
+        tr[k].t0 = later ? 2120 : k % 2 ? 4040 : 2020;
+        tr[k].real = 0x80000300u + (uint32_t)(later ? k - 6 : k);
+        tr[k].skip = k % 5 == 4;
+        tr[k].end_state = F->ends + (size_t)(which * N_TR + k) * F->rows;
+    }
+}
+
+/* Trials a and b ended alike, bit for bit. */
+static int same_trial(const fixture *F, const mg_ffs_trial *a, const mg_ffs_trial *b)
+{
+    int ok = a->outcome == b->outcome && a->end_t == b->end_t &&
+             memcmp(&a->max_lam, &b->max_lam, sizeof(double)) == 0 &&
+             memcmp(&a->end_lam, &b->end_lam, sizeof(double)) == 0;
+    if (ok && a->outcome == 1)
+        ok = memcmp(a->end_state, b->end_state, (size_t)F->rows * sizeof(double)) == 0;
+    return ok;
+}
+
+/* The CUDA engine's call on at most `slots` slots in launches of `steps` steps (0: the engine's
+ * own counts). */
+static int cuda_trials(fixture *F, mg_ffs_trial *tr, double lam_A, double lam_next, int slots,
+                       int64_t steps, mg_err *err)
+{
+    F->Jg.dev_slots = slots;
+    F->Jg.dev_steps = steps;
+    return F->Eg->trials(&F->Jg, tr, N_TR, 0, lam_A, lam_next, err);
+}
+
+/* The N_TR trials on the CPU engine, then on CUDA with each (slots, steps) of v[0 .. n_v): alike,
+ * bit for bit; both ends occur; skipped trials are left alone; with launches of a few steps,
+ * slots take new trials as theirs end and trials run across launches. At the micro level, a
+ * trial from a state expressed 100 steps later ends as the trial from the state itself, 100
+ * steps later (the time frame on the device). */
+static void match_cpu(mg_level level, const int (*v)[2], int n_v)
+{
+    fixture F;
+    fixture_begin(&F, level);
     mg_err err = {{0}};
-    mg_test_ffs_basin_state(&Jc, Ec, x1, 2020);
-    mg_test_ffs_basin_state(&Jc, Ec, x2, 4040);
-    const int n = micro ? N_TR : N_TR - 1;
-    if (micro)
-        mg_test_ffs_shift_state(&((mg_job *)Jc.lev)->mi->mm, x1, x3, rows, 100);
-    const double d1 = mg_test_ffs_ds(&Jc, x1), d2 = mg_test_ffs_ds(&Jc, x2);
-    const double lam_A = fmin(d1, d2) - 2.0, lam_next = fmax(d1, d2) + 2.0;
     mg_ffs_trial tc[N_TR], tg[N_TR];
-    for (int k = 0; k < n; ++k) {
-        memset(&tc[k], 0, sizeof tc[k]);
-        tc[k].start = k == 6 ? x3 : k % 2 ? x2 : x1;
-        tc[k].t0 = k == 6 ? 2120 : k % 2 ? 4040 : 2020;
-        tc[k].real = 0x80000200u + (uint32_t)(k == 6 ? 0 : k);
-        tc[k].end_state = buf + (3 + k) * rows;
-        tg[k] = tc[k];
-        tg[k].end_state = buf + (3 + N_TR + k) * rows;
-    }
-    ck_assert_msg(Ec->trials(&Jc, tc, n, 0, lam_A, lam_next, &err) == MG_OK, "%s", err.msg);
-    ck_assert_msg(Eg->trials(&Jg, tg, n, 0, lam_A, lam_next, &err) == MG_OK, "cuda: %s",
+    trials_fill(&F, tc, 0);
+    ck_assert_msg(F.Ec->trials(&F.Jc, tc, N_TR, 0, F.lam_A, F.lam_next, &err) == MG_OK, "%s",
                   err.msg);
-    int succ = 0, same = 0;
-    for (int k = 0; k < n; ++k) {
-        int ok = tc[k].outcome == tg[k].outcome && tc[k].end_t == tg[k].end_t &&
-                 memcmp(&tc[k].max_lam, &tg[k].max_lam, sizeof(double)) == 0 &&
-                 memcmp(&tc[k].end_lam, &tg[k].end_lam, sizeof(double)) == 0;
-        if (ok && tc[k].outcome == 1)
-            ok = memcmp(tc[k].end_state, tg[k].end_state, (size_t)rows * sizeof(double)) == 0;
-        printf("%s trial %d: cpu outcome %d after %lld steps, cuda %d after %lld: %s\n", what, k,
-               tc[k].outcome, (long long)(tc[k].end_t - tc[k].t0), tg[k].outcome,
-               (long long)(tg[k].end_t - tg[k].t0), ok ? "same bits" : "DIFFER");
-        succ += tc[k].outcome == 1;
-        same += ok;
-    }
-    ck_assert_msg(same == n, "%s: %d of %d trials differ between CPU and CUDA", what, n - same, n);
-    ck_assert_msg(succ > 0 && succ < n, "%s: %d of %d trials succeeded: both ends must occur",
-                  what, succ, n);
-    if (micro) { /* the time frame on the device: trial 6 is trial 0, 100 steps later */
-        ck_assert_int_eq(tg[6].outcome, tg[0].outcome);
-        ck_assert_int_eq(tg[6].end_t - tg[6].t0, tg[0].end_t - tg[0].t0);
-        ck_assert(tg[6].max_lam == tg[0].max_lam);
-        if (tg[0].outcome == 1) {
-            double *z = malloc((size_t)rows * sizeof(double));
-            ck_assert_ptr_nonnull(z);
-            mg_test_ffs_shift_state(&((mg_job *)Jc.lev)->mi->mm, tg[0].end_state, z, rows, 100);
-            ck_assert(memcmp(z, tg[6].end_state, (size_t)rows * sizeof(double)) == 0);
-            free(z);
+    int succ = 0, fail = 0;
+    for (int k = 0; k < N_TR; ++k)
+        if (!tc[k].skip) {
+            succ += tc[k].outcome == 1;
+            fail += tc[k].outcome == 0;
         }
+    ck_assert_msg(succ > 0 && fail > 0, "%d successes, %d failures: both ends must occur", succ,
+                  fail);
+    for (int i = 0; i < n_v; ++i) {
+        trials_fill(&F, tg, 1);
+        ck_assert_msg(cuda_trials(&F, tg, F.lam_A, F.lam_next, v[i][0], v[i][1], &err) == MG_OK,
+                      "cuda: %s", err.msg);
+        int same = 0;
+        for (int k = 0; k < N_TR; ++k) {
+            same += tg[k].skip || same_trial(&F, &tc[k], &tg[k]);
+            if (tg[k].skip) /* skipped trials are left alone */
+                ck_assert_int_eq(tg[k].outcome, 0);
+        }
+        printf("%s: %d slots, %lld launches of %s steps: %d of %d trials as on the CPU engine "
+               "(%d successes, %d failures)\n", mg_level_name(level), v[i][0],
+               (long long)F.Jg.dev_launches, v[i][1] ? "37" : "the engine's", same, N_TR, succ,
+               fail);
+        ck_assert_msg(same == N_TR, "%s: %d of %d trials differ between CPU and CUDA",
+                      mg_level_name(level), N_TR - same, N_TR);
+        if (v[i][1] > 0)
+            ck_assert_int_gt(F.Jg.dev_launches, 2);
+        int twins = 0;
+        for (int k = 6; level == MG_LEVEL_MICRO && k < N_TR; k += 7) {
+            const mg_ffs_trial *a = &tg[k - 6], *b = &tg[k];
+            if (a->skip || a->start != F.x1) /* not the same trial in another frame */
+                continue;
+            ++twins;
+            ck_assert_int_eq(b->outcome, a->outcome);
+            ck_assert_int_eq(b->end_t - b->t0, a->end_t - a->t0);
+            ck_assert(b->max_lam == a->max_lam);
+            if (a->outcome == 1) {
+                double *z = malloc((size_t)F.rows * sizeof(double));
+                ck_assert_ptr_nonnull(z);
+                mg_test_ffs_shift_state(&((mg_job *)F.Jc.lev)->mi->mm, a->end_state, z, F.rows,
+                                        100);
+                ck_assert(memcmp(z, b->end_state, (size_t)F.rows * sizeof(double)) == 0);
+                free(z);
+            }
+        }
+        ck_assert(level == MG_LEVEL_MESO || twins == 1);
     }
-    free(buf);
-    Ec->release(&Jc);
-    Eg->release(&Jg);
+    fixture_end(&F);
+}
+
+/* Trials past a cap of 150 steps (shorter than any trial with the interfaces 50 Hz further
+ * out) end with outcome -1 at step t0 + 150 on both engines. */
+static void trial_cap(mg_level level)
+{
+    fixture F;
+    fixture_begin(&F, level);
+    mg_err err = {{0}};
+    mg_ffs_trial tc[N_TR], tg[N_TR];
+    F.Jc.trial_cap_steps = F.Jg.trial_cap_steps = 150;
+    trials_fill(&F, tc, 0);
+    trials_fill(&F, tg, 1);
+    ck_assert_msg(F.Ec->trials(&F.Jc, tc, N_TR, 0, F.lam_A - 50.0, F.lam_next + 50.0, &err) ==
+                  MG_OK, "%s", err.msg);
+    ck_assert_msg(cuda_trials(&F, tg, F.lam_A - 50.0, F.lam_next + 50.0, 4, 37, &err) == MG_OK,
+                  "cuda: %s", err.msg);
+    for (int k = 0; k < N_TR; ++k) {
+        if (tc[k].skip)
+            continue;
+        ck_assert_int_eq(tc[k].outcome, -1);
+        ck_assert_int_eq(tc[k].end_t, tc[k].t0 + 150);
+        ck_assert(same_trial(&F, &tc[k], &tg[k]));
+    }
+    printf("%s: trials capped at 150 steps end there on both engines\n", mg_level_name(level));
+    fixture_end(&F);
+}
+
+/* A NaN in trial 2's start state (meso: population 1's free pool, so its first expected count
+ * is NaN; micro: the potential of neuron 7 of population 0, which then never fires) stops the
+ * call with the CPU engine's error (meso: the same message; micro: up to the step, since the
+ * two check at different steps); a cancel request stops it after one launch. */
+static void fault_and_cancel(mg_level level)
+{
+    fixture F;
+    fixture_begin(&F, level);
+    mg_err ec = {{0}}, eg = {{0}};
+    mg_ffs_trial tc[N_TR], tg[N_TR];
+    double *bad = malloc((size_t)F.rows * sizeof(double));
+    ck_assert_ptr_nonnull(bad);
+    memcpy(bad, F.x1, (size_t)F.rows * sizeof(double));
+    if (level == MG_LEVEL_MICRO)
+        bad[((mg_job *)F.Jc.lev)->mi->mm.pop[0].row_u + 7] = NAN;
+    else
+        bad[((const mg_meso_derived *)F.Jc.lev)->mm.pop[1].row_x] = NAN;
+    trials_fill(&F, tc, 0);
+    trials_fill(&F, tg, 1);
+    tc[2].start = tg[2].start = bad;
+    const int rc_c = F.Ec->trials(&F.Jc, tc, N_TR, 0, F.lam_A, F.lam_next, &ec);
+    const int rc_g = cuda_trials(&F, tg, F.lam_A, F.lam_next, 3, 37, &eg);
+    printf("%s NaN: cpu rc %d \"%s\"; cuda rc %d after %lld launch(es): \"%s\"\n",
+           mg_level_name(level), rc_c, ec.msg, rc_g, (long long)F.Jg.dev_launches, eg.msg);
+    ck_assert_int_eq(rc_c, MG_ENUM);
+    ck_assert_int_eq(rc_g, MG_ENUM);
+    const char *cut = strstr(ec.msg, ", step ");
+    ck_assert_ptr_nonnull(cut);
+    ck_assert_msg(strncmp(eg.msg, ec.msg, (size_t)(cut - ec.msg)) == 0, "messages differ");
+    if (level == MG_LEVEL_MESO)
+        ck_assert_str_eq(eg.msg, ec.msg);
+    ck_assert_ptr_nonnull(strstr(eg.msg, "realization 2147484418")); /* 0x80000302 */
+    /* a cancel request: the call stops after its first launch */
+    volatile int stop = 1;
+    F.Jg.o.cancel = &stop;
+    trials_fill(&F, tg, 1);
+    ck_assert_int_eq(cuda_trials(&F, tg, F.lam_A, F.lam_next, 3, 37, &eg), MG_EINTR);
+    ck_assert_int_eq(F.Jg.dev_launches, 1);
+    free(bad);
+    fixture_end(&F);
 }
 
 /* ---- host: the micro time frame over a block's threads ------------------------------------ */
@@ -362,13 +517,42 @@ static void on_level(mg_level level, void (*f)(const mg_model *, mg_ffs_opts *, 
     mg_model_free(&m);
 }
 
-/* Trial by trial first (a difference shows there, trial by trial), then the whole estimates. */
+/* Trial by trial: meso on 1, 3 and 64 slots in launches of 37 steps and on 2 slots in the
+ * engine's launches; micro on 1 and 3 slots in launches of 37 steps and on 2 in its own. */
+START_TEST(test_cuda_trials_match_cpu)
+{
+    if (!mg_test_have_device(__func__))
+        return;
+    const int meso[4][2] = {{1, 37}, {3, 37}, {64, 37}, {2, 0}};
+    const int micro[3][2] = {{1, 37}, {3, 37}, {2, 0}};
+    match_cpu(MG_LEVEL_MESO, meso, 4);
+    match_cpu(MG_LEVEL_MICRO, micro, 3);
+}
+END_TEST
+
+START_TEST(test_cuda_trial_cap)
+{
+    if (!mg_test_have_device(__func__))
+        return;
+    trial_cap(MG_LEVEL_MESO);
+    trial_cap(MG_LEVEL_MICRO);
+}
+END_TEST
+
+START_TEST(test_cuda_fault_and_cancel)
+{
+    if (!mg_test_have_device(__func__))
+        return;
+    fault_and_cancel(MG_LEVEL_MESO);
+    fault_and_cancel(MG_LEVEL_MICRO);
+}
+END_TEST
+
+/* The whole estimates (after the trials: a difference shows there first, trial by trial). */
 START_TEST(test_cuda_matches_cpu)
 {
     if (!mg_test_have_device(__func__))
         return;
-    on_level(MG_LEVEL_MESO, trial_twins);
-    on_level(MG_LEVEL_MICRO, trial_twins);
     on_level(MG_LEVEL_MESO, estimate_twins);
     on_level(MG_LEVEL_MICRO, estimate_twins);
 }
@@ -377,4 +561,5 @@ END_TEST
 MG_TEST_SUITE(ffs_cuda,
               MG_TCASE("host", 60, test_trial_bin_table, test_engine_choice,
                        test_micro_frame_threads),
-              MG_TCASE("device", 300, test_cuda_matches_cpu))
+              MG_TCASE("device", 300, test_cuda_trials_match_cpu, test_cuda_trial_cap,
+                       test_cuda_fault_and_cancel, test_cuda_matches_cpu))

@@ -29,7 +29,7 @@ for t in test_fmath test_rng test_binom test_gpu test_gpu_micro test_ffs_cuda; d
         say "$t: FAILED"; status=1
     fi
 done
-grep -E "differ|identical|fraction|mean A cpu|skipped|bit for bit|DIFFER" "$LOG" | sed 's/^/  /'
+grep -E "differ|identical|fraction|mean A cpu|skipped|bit for bit|DIFFER|as on the CPU engine|capped at|NaN: cpu" "$LOG" | sed 's/^/  /'
 
 # CPU vs CUDA on one model: `mesogif run` on each backend (1000 realizations, extra run options
 # in $3..), then `mesogif compare` of the two files. compare_backends NAME MODEL OPTIONS...

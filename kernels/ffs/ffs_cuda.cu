@@ -1,6 +1,6 @@
 /* kernels/ffs/ffs_cuda.cu: the device's memory for the slots' trials call of the FFS CUDA
- * engines (src/ffs/ffs_slots.h; the call itself is src/ffs/ffs_slots.c, shared with the host
- * emulation of tests/test_ffs_slots.c), and the end of a launch. */
+ * engines (src/ffs/ffs_slots.h; the call itself is src/ffs/ffs_slots.c), and the end of a
+ * launch. */
 #include <cuda_runtime.h>
 
 #include "ffs_cuda.cuh"

@@ -10,8 +10,8 @@
  * idle while trials remain. A trial's result depends only on its start state, start step and
  * index: the same bits as the CPU engine, on any number of slots and in any order. The state of
  * the slots is [row][slot] (a warp's loads are coalesced). Launches of at most FFS_CUDA_CHUNK
- * steps per slot let the host serve cancel requests and NaN reports (src/ffs/ffs_slots.c). The
- * same loop and call run on the host in tests/test_ffs_slots.c (every build).
+ * steps per slot let the host serve cancel requests and NaN reports (src/ffs/ffs_slots.c).
+ * tests/test_ffs_cuda.c runs this file on the host too (tests/cuda_emu/, every `make test`).
  *
  * Basin runs, init, the derived model: the CPU engine's (mg_ffs_engine_meso_cpu); the basin
  * phase is a few percent of the cost (docs/SWITCHING.md). The device holds a copy of the model
@@ -75,7 +75,7 @@ static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double l
     A.lc = J->lc;
     /* a slot (thread) per trial: the slots' rows are the call's only per-slot memory */
     const mg_ffs_slot_run R = {&mg_ffs_cu_mem, launch, &A, &A.L, FFS_CUDA_CHUNK, 1LL << 20,
-                               mg_ffs_meso_fault_msg, 1};
+                               mg_ffs_meso_fault_msg};
     return mg_ffs_slot_trials(J, &R, tr, n, d, lam_A, lam_next, err);
 }
 

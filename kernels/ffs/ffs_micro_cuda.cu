@@ -6,8 +6,8 @@
  * counter, loads its stored state into its rows in the CPU engine's time frame, steps it with
  * the decomposition of src/core/micro.h over its threads (kernels/cuda_micro_step.cuh, as
  * `run`'s micro kernel), observes it on thread 0, saves a success's state back to absolute time
- * into the device end buffer and takes the next trial. The same slot runs on the host, on POSIX
- * threads with a barrier, in tests/test_ffs_slots.c (every build). Each trial reads the network
+ * into the device end buffer and takes the next trial. tests/test_ffs_cuda.c runs this file on
+ * the host too (tests/cuda_emu/, every `make test`). Each trial reads the network
  * of its basin run (the state's last dynamics row): the networks of basin runs 0 .. R-1 are
  * drawn on the host at setup (mg_ffs_micro_networks, the CPU engine's draw) and stay on the
  * device. So a trial's result depends only on its start state, start step and index: the same
@@ -96,7 +96,7 @@ static int engine_trials(mg_ffs_job *J, mg_ffs_trial *tr, int n, int d, double l
 {
     mg_ffs_micro_slot_args A = args_of(J);
     const mg_ffs_slot_run R = {&mg_ffs_cu_mem, launch, &A, &A.L, FFS_MICRO_STEPS,
-                               ((const dev_ctx *)J->dev)->slots, mg_ffs_micro_fault_msg, 1};
+                               ((const dev_ctx *)J->dev)->slots, mg_ffs_micro_fault_msg};
     return mg_ffs_slot_trials(J, &R, tr, n, d, lam_A, lam_next, err);
 }
 

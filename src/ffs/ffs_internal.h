@@ -232,6 +232,9 @@ struct mg_ffs_job {
     void *dev;                   /* a CUDA engine's device copy of it (kernels/ffs/), or NULL */
     int dev_slots;               /* most slots (trials at once) of a CUDA engine's trials call;
                                   * 0: the engine's choice (tests set a few, so slots refill) */
+    int64_t dev_steps;           /* steps per slot and launch of such a call; 0: the engine's
+                                  * (tests set a few, so trials run across launches) */
+    int64_t dev_launches;        /* launches of the last such call (for the tests) */
     int dyn_rows;
     int rows;                    /* dyn_rows + lane observer rows */
     mg_ffs_lane_cfg lc;

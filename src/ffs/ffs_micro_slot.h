@@ -1,17 +1,14 @@
 /* src/ffs/ffs_micro_slot.h: a slot of the micro level's trials call (src/ffs/ffs_slots.h): a
- * block of T threads that runs one trial at a time, written once for the CUDA engine's kernel
- * (kernels/ffs/ffs_micro_cuda.cu) and for the host emulation of tests/test_ffs_slots.c, which
- * runs it on T POSIX threads with a barrier.
+ * block of T threads that runs one trial at a time, for the CUDA engine's kernel
+ * (kernels/ffs/ffs_micro_cuda.cu).
  *
- * The includer defines, before including this header:
- *  - MG_FFS_SLOT_FN: the qualifiers of the functions below (the kernel: `static __device__
- *    inline`; the emulation: `static inline`);
- *  - MG_FFS_BLOCK_SYNC(ctx): a barrier of the block's threads (__syncthreads(); the
- *    emulation's pthread barrier in ctx);
+ * The includer defines, before including this header (so that src/ stays free of CUDA syntax):
+ *  - MG_FFS_SLOT_FN: the qualifiers of the functions below (`static __device__ inline`);
+ *  - MG_FFS_BLOCK_SYNC(ctx): a barrier of the block's threads (__syncthreads());
  *  - MG_FFS_MICRO_STEP(mm, st, buf, t, real, isi, cnt, n, tid, T, ctx): step t of the block's
- *    realization, the decomposition of src/core/micro.h over the T threads (the kernel:
- *    kernels/cuda_micro_step.cuh; the emulation: the same calls with its barrier and a prefix sum
- *    over its threads), leaving the spike count of population a in cnt[a] and n[a] (shared).
+ *    realization, the decomposition of src/core/micro.h over the T threads
+ *    (kernels/cuda_micro_step.cuh), leaving the spike count of population a in cnt[a] and n[a]
+ *    (shared).
  *
  * A trial runs in the CPU engine's time frame: steps t = 0, 1, ... counted from its start, its
  * state loaded shifted by -t0 and a success's saved shifted back (src/ffs/ffs_micro_frame.h, in
@@ -115,12 +112,11 @@ MG_FFS_SLOT_FN void mg_ffs_micro_slot_run(const mg_ffs_micro_slot_args *A, long 
                                           mg_ffs_micro_slot_sh *sh, void *ctx)
 {
     const mg_ffs_slot_list *L = &A->L;
-    /* the slot's rows, [slot][row][lane]: lane 0 runs the trial (on the host the core's micro
-     * step advances MG_VL lanes at once, so the emulation's slots have L->lanes = MG_VL; the
-     * networks and spike lists are indexed by lane as the core does, with MG_VL) */
+    /* the slot's rows, [slot][row] (the networks and spike lists are indexed by lane as the
+     * core does, with MG_VL, which is 1 on the device) */
     mg_lanes st;
-    st.base = L->state + s * L->rows * L->lanes;
-    st.ld = L->lanes;
+    st.base = L->state + s * L->rows;
+    st.ld = 1;
     mg_micro_buf buf;
     buf.spk = A->spk + s * A->spk_elems;
     buf.csr = A->csr;

@@ -2,8 +2,8 @@
  * trials that run and their start states to the slots' memory, launches until every trial has
  * ended (the cancel flag and the fault record checked after each), then the outcomes and the
  * successes' end states back into the driver's trials. The memory and the launches are the
- * backend's (R->mem, R->launch): the device's for the CUDA engines, the host's for the
- * emulation of tests/test_ffs_slots.c. */
+ * backend's (R->mem, R->launch): the device's for the CUDA engines (kernels/ffs/), which
+ * tests/test_ffs_cuda.c runs on a device and, compiled against tests/cuda_emu/, on the host. */
 #include "ffs/ffs_slots.h"
 
 #include <stdlib.h>
@@ -33,7 +33,7 @@ static long long pick_runs(const mg_ffs_trial *tr, int n, int *idx, mg_ffs_trial
  * slots' memory; the parameters of the call besides. */
 static int list_alloc(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L, const mg_ffs_trial *h_tr,
                       const double *h_start, long long nrun, long long rows, long long slots,
-                      long long lanes, mg_err *err)
+                      mg_err *err)
 {
     int rc;
     const size_t states = (size_t)(nrun * rows) * sizeof(double);
@@ -41,14 +41,13 @@ static int list_alloc(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L, const mg_ff
     L->n = nrun;
     L->rows = rows;
     L->slots = slots;
-    L->lanes = lanes;
     SLOT_TRY(M->alloc((void **)&L->tr, (size_t)nrun * sizeof(mg_ffs_trial), err));
     SLOT_TRY(M->put(L->tr, h_tr, (size_t)nrun * sizeof(mg_ffs_trial), err));
     SLOT_TRY(M->alloc((void **)&L->start, states, err));
     SLOT_TRY(M->put((void *)L->start, h_start, states, err));
     SLOT_TRY(M->alloc((void **)&L->end, states, err));
     /* a slot's rows are written when it takes a trial, before they are read */
-    SLOT_TRY(M->alloc((void **)&L->state, (size_t)(slots * rows * lanes) * sizeof(double), err));
+    SLOT_TRY(M->alloc((void **)&L->state, (size_t)(slots * rows) * sizeof(double), err));
     SLOT_TRY(M->alloc((void **)&L->slot_q, (size_t)slots * sizeof(long long), err));
     SLOT_TRY(M->fill(L->slot_q, 0xff, (size_t)slots * sizeof(long long), err)); /* all idle */
     SLOT_TRY(M->alloc((void **)&L->slot_t, (size_t)slots * sizeof(long long), err));
@@ -75,9 +74,9 @@ static void list_free(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L)
     memset(L, 0, sizeof *L);
 }
 
-/* Launches until all nrun trials have ended: MG_OK, the fault's error, MG_EINTR, or the
- * launch's or the memory's error. */
-static int launch_all(const mg_ffs_job *J, const mg_ffs_slot_run *R, long long nrun,
+/* Launches of `steps` steps until all nrun trials have ended (counted in J->dev_launches):
+ * MG_OK, the fault's error, MG_EINTR, or the launch's or the memory's error. */
+static int launch_all(mg_ffs_job *J, const mg_ffs_slot_run *R, long long nrun, long long steps,
                       mg_err *err)
 {
     const mg_ffs_slot_mem *M = R->mem;
@@ -86,7 +85,8 @@ static int launch_all(const mg_ffs_job *J, const mg_ffs_slot_run *R, long long n
     for (;;) {
         mg_ffs_slot_fault f;
         unsigned long long done;
-        SLOT_TRY(R->launch(R->ctx, L->slots, R->steps, err));
+        ++J->dev_launches;
+        SLOT_TRY(R->launch(R->ctx, L->slots, steps, err));
         SLOT_TRY(M->get(&f, L->fault, sizeof f, err));
         SLOT_TRY(M->get(&done, L->done, sizeof done, err));
         if (f.real >= 0)
@@ -131,6 +131,7 @@ int mg_ffs_slot_trials(mg_ffs_job *J, const mg_ffs_slot_run *R, mg_ffs_trial *tr
     double *h_start = NULL;
     long long nrun = 0, slots;
     memset(L, 0, sizeof *L);
+    J->dev_launches = 0;
     if (!idx || !h_tr) {
         rc = mg_err_set(err, MG_ENOMEM, "out of memory");
         goto out;
@@ -152,8 +153,8 @@ int mg_ffs_slot_trials(mg_ffs_job *J, const mg_ffs_slot_run *R, mg_ffs_trial *tr
     L->lam_A = lam_A;
     L->lam_next = lam_next;
     L->cap = J->trial_cap_steps;
-    SLOT_TRY(list_alloc(R->mem, L, h_tr, h_start, nrun, rows, slots, R->lanes, err));
-    SLOT_TRY(launch_all(J, R, nrun, err));
+    SLOT_TRY(list_alloc(R->mem, L, h_tr, h_start, nrun, rows, slots, err));
+    SLOT_TRY(launch_all(J, R, nrun, J->dev_steps > 0 ? J->dev_steps : R->steps, err));
     SLOT_TRY(results_back(R->mem, L, tr, idx, h_tr, nrun, err));
 out:
     list_free(R->mem, L);

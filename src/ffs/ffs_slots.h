@@ -5,15 +5,15 @@
  * launch runs a bounded number of steps (the host serves cancel requests and fault reports in
  * between) and a trial runs across launches unchanged.
  *
- * Written once for the device and the host:
- * - the list and its counters and the fault record (MG_HD: atomics on both, the host's for the
- *   emulation's threads); the slots' loops are src/ffs/ffs_meso_slot.h and
+ * Here:
+ * - the list and its counters and the fault record (MG_HD: the device's atomics; the host
+ *   compiles them too, with its own); the slots' loops are src/ffs/ffs_meso_slot.h and
  *   src/ffs/ffs_micro_slot.h;
  * - the host side of a call (src/ffs/ffs_slots.c: the trials that run and their start states to
  *   the slots' memory, launches until every trial has ended, the results back), over the memory
- *   and launch operations of the backend: CUDA's (kernels/ffs/ffs_cuda.cu), or host memory and a
- *   serial loop over the slots in a scrambled order, the emulation that tests/test_ffs_slots.c
- *   runs on every build against the CPU engine. */
+ *   and launch operations of the backend (kernels/ffs/ffs_cuda.cu). tests/test_ffs_cuda.c
+ *   compares it with the CPU engines trial by trial, on a device and, in every `make test`, in
+ *   the host emulation of tests/cuda_emu/ (slots run in an order that changes per launch). */
 #ifndef MESOGIF_FFS_SLOTS_H
 #define MESOGIF_FFS_SLOTS_H
 
@@ -39,14 +39,14 @@ typedef struct {
     long long step;
 } mg_ffs_slot_fault;
 
-/* A trials call in the slots' memory (device pointers on CUDA). */
+/* A trials call in the slots' memory (device pointers). */
 typedef struct {
     mg_ffs_trial *tr;            /* [n] the trials that run (copies of the driver's) */
     const double *start;         /* [n][rows] their start states */
     double *end;                 /* [n][rows] the end states of successes with an end_state */
     long long n, rows;
-    double *state;               /* the slots' rows (the engine's layout), `lanes` per row */
-    long long slots, lanes;
+    double *state;               /* the slots' rows (the engine's layout) */
+    long long slots;
     long long *slot_q, *slot_t;  /* [slots] trial (or IDLE, DRAINED) and next step of a slot */
     unsigned long long *next;    /* the next trial to hand out */
     unsigned long long *done;    /* trials ended */
@@ -62,7 +62,7 @@ static inline MG_HD unsigned long long mg_ffs_slot_count(unsigned long long *c)
 #ifdef __CUDA_ARCH__
     return atomicAdd(c, 1ULL);
 #else
-    return __atomic_fetch_add(c, 1ULL, __ATOMIC_SEQ_CST); /* the emulation's threads */
+    return __atomic_fetch_add(c, 1ULL, __ATOMIC_SEQ_CST);
 #endif
 }
 
@@ -108,14 +108,12 @@ typedef struct {
     long long steps;
     long long max_slots;
     int (*fault_msg)(const mg_ffs_job *J, const mg_ffs_slot_fault *f, mg_err *err);
-    long long lanes;             /* doubles per row and slot: 1 (a device slot is one
-                                  * realization); the host emulation of the micro slot MG_VL
-                                  * (the host's micro step advances a lane block) */
 } mg_ffs_slot_run;
 
 /* Run the trials tr[0 .. n) that are not skipped to their ends on the slots (an engine's
  * `trials` call): outcome, max_lam, end_lam, end_t and a success's end_state, as the CPU
- * engine's. At most J->dev_slots slots when that is > 0. MG_OK, MG_EINTR (cancelled), MG_ENUM
+ * engine's. At most J->dev_slots slots when that is > 0, launches of J->dev_steps steps when
+ * that is > 0 (else R->steps), their count in J->dev_launches. MG_OK, MG_EINTR (cancelled), MG_ENUM
  * (fault_msg's), or the memory's or launch's error. */
 int mg_ffs_slot_trials(mg_ffs_job *J, const mg_ffs_slot_run *R, mg_ffs_trial *tr, int n, int d,
                        double lam_A, double lam_next, mg_err *err);
