@@ -42,28 +42,30 @@
 #define MG_CUDA_NEVER (1LL << 62)
 
 
-/* NaN report: first (realization, population, step) seen, or realization = -1. */
+/* NaN report of a launch: the smallest key any lane noted (MG_FAULT_NONE: none). A key orders
+ * the faults by step of the launch, then lane, then population: the smallest, not the first to
+ * arrive, so that the report does not depend on the order in which the device runs blocks and
+ * warps (the host emulation runs them in changing orders; with "first claim wins" it named
+ * another realization from run to run). Bits: step - t0 (launches are at most MG_CUDA_CHUNK
+ * steps) from 40, lane of the batch from 7, population from 1 (MG_POP_MAX = 64), bit 0 set for
+ * an infinite count, clear for NaN. */
+#define MG_FAULT_NONE (~0ULL)
+static_assert(MG_CUDA_CHUNK < (1 << 24) && MG_MESO_POP_MAX <= 64, "the fault key's fields");
 struct mg_cuda_fault {
-    long long realization;
-    int population;
-    long long step;
-    int is_nan; /* 1 NaN, 0 infinite */
+    unsigned long long key;
 };
 
-/* Note the first non-finite expected count of the run (the first lane to claim the record
- * wins); the host stops after the launch with the realization, population and step. */
+/* Note lane i's first non-finite expected count at step t of the launch from t0. */
 static __device__ void mg_fault_note(mg_cuda_fault *fault, const double *nbar, int P,
-                                     long long r, long long t)
+                                     long long i, long long t, long long t0)
 {
-    for (int a = 0; a < P; ++a) {
-        if (!isfinite(nbar[a]) &&
-            atomicCAS((unsigned long long *)&fault->realization, (unsigned long long)-1LL,
-                      (unsigned long long)r) == (unsigned long long)-1LL) {
-            fault->population = a;
-            fault->step = t;
-            fault->is_nan = isnan(nbar[a]) ? 1 : 0;
+    for (int a = 0; a < P; ++a)
+        if (!isfinite(nbar[a])) {
+            atomicMin(&fault->key, ((unsigned long long)(t - t0) << 40) |
+                                       ((unsigned long long)i << 7) |
+                                       ((unsigned long long)a << 1) | (isnan(nbar[a]) ? 0 : 1));
+            return;
         }
-    }
 }
 
 /* Lane i of the batch is absolute realization lane0 + i; it is simulated whatever its index,
@@ -94,7 +96,7 @@ __global__ void mg_meso_run_kernel(mg_meso_model mm, mg_obs_cfg oc, double *stat
         mg_meso_step(&mm, st, t, (uint32_t)r, n, nbar);
         mg_obs_step(&oc, st, t, n, nbar, tr_AN, tr_Abar, &trace_row);
         if (r >= first && r < end)
-            mg_fault_note(fault, nbar, mm.P, r, t);
+            mg_fault_note(fault, nbar, mm.P, i, t, t0);
     }
 }
 
@@ -230,7 +232,7 @@ mg_meso_warp_kernel(mg_meso_model mm, mg_obs_cfg oc, double *state, long long rs
         if (gl == 0) {
             mg_obs_step(&oc, st, t, n, nbar, tr_AN, tr_Abar, &trace_row);
             if (r >= first && r < end)
-                mg_fault_note(fault, nbar, mm.P, r, t);
+                mg_fault_note(fault, nbar, mm.P, i, t, t0);
         }
         __syncwarp(gmask);
     }
@@ -478,7 +480,7 @@ static int meso_batch_upload(meso_run *R, const meso_batch *B, int any_parked, m
     MG_CUDA_TRY(cudaMemcpy(R->gb.d_gd, R->gb.h_gd, (size_t)(B->ng * nd) * sizeof(double),
                            cudaMemcpyHostToDevice));
     {
-        mg_cuda_fault nofault = {-1, 0, 0, 0};
+        mg_cuda_fault nofault = {MG_FAULT_NONE};
         MG_CUDA_TRY(cudaMemcpy(R->d_fault, &nofault, sizeof nofault, cudaMemcpyHostToDevice));
     }
 out:
@@ -512,14 +514,17 @@ static int meso_launch(meso_run *R, const meso_batch *B, long long t0, long long
     MG_CUDA_TRY(cudaDeviceSynchronize());
     mg_cuda_fault f;
     MG_CUDA_TRY(cudaMemcpy(&f, R->d_fault, sizeof f, cudaMemcpyDeviceToHost));
-    if (f.realization >= 0)
+    if (f.key != MG_FAULT_NONE) {
+        const long long step = t0 + (long long)(f.key >> 40);
+        const long long r = B->lane0 + (long long)((f.key >> 7) & ((1ULL << 33) - 1));
+        const int a = (int)((f.key >> 1) & 63);
         rc = mg_err_set(err, MG_ENUM,
                         "%s in the expected spike count of realization %lld, population "
                         "%d (%s), step %lld (t = %g ms): likely cause: Delta_V too small "
                         "for the input, or extreme parameters (check Delta_V, I_e, J and "
-                        "q_sfa)", f.is_nan ? "NaN" : "Inf", f.realization,
-                        f.population, job->model->pops[f.population].name, f.step,
-                        (double)f.step * job->opts.dt_ms);
+                        "q_sfa)", f.key & 1 ? "Inf" : "NaN", r, a, job->model->pops[a].name,
+                        step, (double)step * job->opts.dt_ms);
+    }
 out:
     return rc;
 }

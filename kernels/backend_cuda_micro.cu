@@ -47,14 +47,17 @@
 #define MG_MICRO_REC_BUDGET (256.0 * 1048576.0) /* bytes for the recorded spikes of a launch */
 #define MG_MICRO_HOST_NET (2.0 * 1073741824.0)  /* bytes of networks drawn per batch on the host */
 
-/* First fault seen: NaN potential (realization, population, neuron, step), or a full spike
- * record buffer (kind 2). realization = -1: none. */
+/* Faults of a launch. A NaN potential at its last step: the smallest key (lane of the batch
+ * from bit 40, population from 34, neuron), so that the report does not depend on the order in
+ * which the device runs blocks (as the meso backend's, kernels/backend_cuda.cu); MG_FAULT_NONE:
+ * none. A full spike record buffer (a bug): the first realization seen, or -1. */
+#define MG_FAULT_NONE (~0ULL)
+static_assert(MG_POP_MAX <= 64, "the fault key's population field");
 struct mg_micro_fault {
-    long long realization;
-    int population;
-    int kind;
-    long long neuron;
-    long long step;
+    unsigned long long nan_key;
+    long long full_realization;
+    int full_population;
+    long long full_step;
 };
 
 /* Everything a launch needs; device pointers. */
@@ -121,12 +124,11 @@ mg_micro_run_kernel(mg_micro_args A, long long t0, long long t1)
                 const long long at = rec_sh[a], c = cnt_sh[a];
                 if (at + c > A.rec_cap) {
                     if (tid == 0 &&
-                        atomicCAS((unsigned long long *)&A.fault->realization,
+                        atomicCAS((unsigned long long *)&A.fault->full_realization,
                                   (unsigned long long)-1LL, (unsigned long long)r) ==
                             (unsigned long long)-1LL) {
-                        A.fault->kind = 2;
-                        A.fault->population = a;
-                        A.fault->step = t;
+                        A.fault->full_population = a;
+                        A.fault->full_step = t;
                     }
                 } else {
                     uint64_t *dst = A.rec_key + (k * P + a) * A.rec_cap + at;
@@ -150,16 +152,11 @@ mg_micro_run_kernel(mg_micro_args A, long long t0, long long t1)
     /* NaN check of the potentials (a NaN potential never fires again) */
     for (int a = 0; a < P; ++a) {
         const mg_micro_pop *pp = &A.mm.pop[a];
-        for (long long q = tid; q < pp->N; q += MG_MICRO_THREADS) {
-            if (isnan(MG_AT(st, pp->row_u + q, 0)) &&
-                atomicCAS((unsigned long long *)&A.fault->realization, (unsigned long long)-1LL,
-                          (unsigned long long)r) == (unsigned long long)-1LL) {
-                A.fault->kind = 1;
-                A.fault->population = a;
-                A.fault->neuron = q;
-                A.fault->step = t1 - 1;
-            }
-        }
+        for (long long q = tid; q < pp->N; q += MG_MICRO_THREADS)
+            if (isnan(MG_AT(st, pp->row_u + q, 0)))
+                atomicMin(&A.fault->nan_key, ((unsigned long long)i << 40) |
+                                                 ((unsigned long long)a << 34) |
+                                                 (unsigned long long)q);
     }
 }
 
@@ -570,22 +567,26 @@ static void micro_args(micro_run *R)
     A->fault = R->d_fault;
 }
 
-/* The fault the lanes noted in the last launch, if any, as the run's error. */
-static int micro_check_fault(micro_run *R, mg_err *err)
+/* The fault the lanes noted in the launch that ended at t1, if any, as the run's error. */
+static int micro_check_fault(micro_run *R, long long t1, mg_err *err)
 {
     int rc = MG_OK;
     mg_micro_fault f;
     MG_CUDA_TRY(cudaMemcpy(&f, R->d_fault, sizeof f, cudaMemcpyDeviceToHost));
-    if (f.realization >= 0 && f.kind == 2)
+    if (f.full_realization >= 0)
         return mg_err_set(err, MG_EINVAL, "CUDA micro: the spike record of realization "
                           "%lld overflowed at step %lld (a bug: the buffer is sized for the "
-                          "most spikes a refractory period allows)", f.realization, f.step);
-    if (f.realization >= 0)
+                          "most spikes a refractory period allows)", f.full_realization,
+                          f.full_step);
+    if (f.nan_key != MG_FAULT_NONE) {
+        const int a = (int)((f.nan_key >> 34) & 63);
         return mg_err_set(err, MG_ENUM,
                           "NaN in the membrane potential of realization %lld, population "
                           "%d (%s), neuron %lld, step %lld: check Delta_V and the input",
-                          f.realization, f.population, R->job->model->pops[f.population].name,
-                          f.neuron, f.step);
+                          R->A.lane0 + (long long)(f.nan_key >> 40), a,
+                          R->job->model->pops[a].name,
+                          (long long)(f.nan_key & ((1ULL << 34) - 1)), t1 - 1);
+    }
 out:
     return rc;
 }
@@ -626,7 +627,7 @@ static int micro_launch(micro_run *R, long long nlanes, long long t0, long long 
     MG_LAUNCH(mg_micro_run_kernel, (unsigned)nlanes, MG_MICRO_THREADS)(R->A, t0, t1);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaDeviceSynchronize());
-    if ((rc = micro_check_fault(R, err)) != MG_OK)
+    if ((rc = micro_check_fault(R, t1, err)) != MG_OK)
         return rc;
     if (R->d_recn && (rc = micro_take_spikes(R, R->A.lane0, nlanes, t1, err)) != MG_OK)
         return rc;
@@ -656,7 +657,7 @@ static int micro_run_batch(micro_run *R, long long g0, mg_err *err)
     const long long valid = (lane0 + nlanes < R->A.end ? lane0 + nlanes : R->A.end) -
                             (lane0 > R->A.first ? lane0 : R->A.first);
     size_t free_now = 0, total_now = 0;
-    mg_micro_fault nofault = {-1, 0, 0, 0, 0};
+    mg_micro_fault nofault = {MG_FAULT_NONE, -1, 0, 0};
     R->A.lane0 = lane0;
     if (R->n_list > 0 && !R->d->shared) {
         if ((rc = build_networks(job, lane0, nlanes, &R->na, R->h_csr, err)) != MG_OK)

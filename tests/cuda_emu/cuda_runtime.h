@@ -242,6 +242,12 @@ static inline unsigned long long atomicCAS(unsigned long long *p, unsigned long 
         *p = val;
     return old;
 }
+static inline unsigned long long atomicMin(unsigned long long *p, unsigned long long v)
+{
+    unsigned long long old = *p;
+    *p = v < old ? v : old;
+    return old;
+}
 static inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
 {
     unsigned long long old = *p;
