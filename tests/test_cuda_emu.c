@@ -10,10 +10,10 @@
  * arithmetic) and through the backends' FFTW path, checkpoints parked and resumed across
  * backends, recorded spikes, networks, the fault notes of both levels) and every kernel's
  * arithmetic (src/core compiled as for the device: one lane per call, the device's Philox
- * path), the warp kernels and the micro block included (their threads are fibers that meet at barriers and shuffles). What
- * it cannot: cuFFT's own arithmetic, true concurrency and the device itself; tests/test_gpu.c
- * and test_gpu_micro.c check those on a GPU. Needs a build with the CUDA backend (nvcc found);
- * otherwise every test says it is skipped. */
+ * path), the warp kernels and the micro block included (their threads are fibers that meet at
+ * barriers and shuffles). What it cannot: cuFFT's own arithmetic, true concurrency and the
+ * device itself; tests/test_gpu.c and test_gpu_micro.c check those on a GPU. Needs a build with
+ * the CUDA backend (nvcc found); otherwise every test says it is skipped. */
 #include "testutil.h"
 #include "stim_model.h"
 
