@@ -1,10 +1,11 @@
 /* src/ffs/ffs_meso_slot.h: a slot of the meso level's trials call (src/ffs/ffs_slots.h), MG_HD:
  * the loop the CUDA engine's threads run (kernels/ffs/ffs_meso_cuda.cu). A trial is stepped
- * with mg_meso_step1 of src/core/meso.h (the tile path: the slots' rows are [row][slot], ld = slots, so that a warp's
- * loads are coalesced; the host's pass form equals it bit for bit), from its own start step with
- * its own realization index, and observed with the functions of src/ffs/ffs_internal.h: the
- * loop is trial_run of src/ffs/ffs_meso_cpu.c, so a trial ends at the same bin with the same
- * bits on any slot, in any order, across any launches. */
+ * with mg_meso_step1 of src/core/meso.h (the tile path: the slots' rows are [row][slot],
+ * ld = slots, so that a warp's loads are coalesced; the host's pass form equals it bit for
+ * bit), from its own start step with its own realization index, and observed with the
+ * functions of src/ffs/ffs_internal.h: the loop is trial_run of src/ffs/ffs_meso_cpu.c, so a
+ * trial ends at the same bin with the same bits on any slot, in any order, across any
+ * launches. */
 #ifndef MESOGIF_FFS_MESO_SLOT_H
 #define MESOGIF_FFS_MESO_SLOT_H
 
