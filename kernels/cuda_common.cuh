@@ -282,7 +282,7 @@ static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, lo
     if (s->fft) {
         int n = (int)s->N, inembed = (int)s->N, onembed = (int)s->H;
         if (s->fft->plan_many(&s->plan, 1, &n, &inembed, 1, (int)s->N, &onembed, 1, (int)s->H,
-                           CUFFT_D2Z, (int)lanes_max) != CUFFT_SUCCESS) {
+                              CUFFT_D2Z, (int)lanes_max) != CUFFT_SUCCESS) {
             mg_cu_spectra_free(s);
             return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch %lld)",
                               (long long)n, lanes_max);
@@ -322,7 +322,7 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
     if (s->have_plan) {
         for (int a = 0; a < s->P; ++a) { /* lanes past nlanes: stale, transformed, unused */
             cufftResult r = s->fft->exec_d2z(s->plan, s->d_seg + a * s->pitch,
-                                          (cufftDoubleComplex *)s->d_X + a * s->lanes_max * H);
+                                             (cufftDoubleComplex *)s->d_X + a * s->lanes_max * H);
             if (r != CUFFT_SUCCESS) {
                 rc = mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
                 goto out;
