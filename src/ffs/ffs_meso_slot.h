@@ -68,7 +68,7 @@ static inline MG_HD void mg_ffs_meso_slot_run(const mg_meso_model *mm, const mg_
         int bad = 0;
         for (int a = 0; a < mm->P; ++a)
             if (!bad && !isfinite(nbar[a])) { /* the first population, as check_finite */
-                mg_ffs_slot_fault_note(L, tr->real, a, -1, t, isnan(nbar[a]) ? 1 : 0);
+                mg_ffs_slot_fault_note(L, q, t - tr->t0, a, -1, isnan(nbar[a]) ? 1 : 0);
                 bad = 1;
             }
         mg_ffs_obs_add(lc, st, n);

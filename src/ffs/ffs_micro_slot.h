@@ -77,13 +77,13 @@ MG_FFS_SLOT_FN void mg_ffs_micro_slot_save(const mg_ffs_micro_slot_args *A, mg_l
 /* A NaN potential in the block (a NaN potential never fires again), as the CPU engine's
  * nan_check: recorded as the call's fault. */
 MG_FFS_SLOT_FN void mg_ffs_micro_slot_nan(const mg_ffs_micro_slot_args *A, mg_lanes st,
-                                          uint32_t real, long long t, int tid, int T)
+                                          long long q, long long t, int tid, int T)
 {
     for (int a = 0; a < A->mm.P; ++a) {
         const mg_micro_pop *pp = &A->mm.pop[a];
         for (long long i = tid; i < pp->N; i += T)
             if (isnan(MG_AT(st, pp->row_u + i, 0)))
-                mg_ffs_slot_fault_note(&A->L, real, a, i, t, 1);
+                mg_ffs_slot_fault_note(&A->L, q, t, a, i, 1);
     }
 }
 
@@ -172,7 +172,7 @@ MG_FFS_SLOT_FN void mg_ffs_micro_slot_run(const mg_ffs_micro_slot_args *A, long 
         ++k;
         MG_FFS_BLOCK_SYNC(ctx);
         if (sh->end || k == steps) {
-            mg_ffs_micro_slot_nan(A, st, real, t, tid, T);
+            mg_ffs_micro_slot_nan(A, st, sh->q, t, tid, T);
             MG_FFS_BLOCK_SYNC(ctx);
         }
         if (sh->end) {

@@ -37,7 +37,6 @@ static int list_alloc(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L, const mg_ff
 {
     int rc;
     const size_t states = (size_t)(nrun * rows) * sizeof(double);
-    const mg_ffs_slot_fault none = {-1, 0, 0, 0, 0};
     L->n = nrun;
     L->rows = rows;
     L->slots = slots;
@@ -55,8 +54,10 @@ static int list_alloc(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L, const mg_ff
     SLOT_TRY(M->alloc((void **)&L->next, 2 * sizeof(unsigned long long), err));
     SLOT_TRY(M->fill(L->next, 0, 2 * sizeof(unsigned long long), err));
     L->done = L->next + 1;
-    SLOT_TRY(M->alloc((void **)&L->fault, sizeof none, err));
-    SLOT_TRY(M->put(L->fault, &none, sizeof none, err));
+    SLOT_TRY(M->alloc((void **)&L->fault_q, sizeof(unsigned long long), err));
+    SLOT_TRY(M->fill(L->fault_q, 0xff, sizeof(unsigned long long), err)); /* MG_FFS_NO_FAULT */
+    SLOT_TRY(M->alloc((void **)&L->fault_key, (size_t)nrun * sizeof(unsigned long long), err));
+    SLOT_TRY(M->fill(L->fault_key, 0xff, (size_t)nrun * sizeof(unsigned long long), err));
 out:
     return rc;
 }
@@ -70,27 +71,46 @@ static void list_free(const mg_ffs_slot_mem *M, mg_ffs_slot_list *L)
     M->release(L->slot_q);
     M->release(L->slot_t);
     M->release(L->next);
-    M->release(L->fault);
+    M->release(L->fault_q);
+    M->release(L->fault_key);
     memset(L, 0, sizeof *L);
 }
 
-/* Launches of `steps` steps until all nrun trials have ended (counted in J->dev_launches):
- * MG_OK, the fault's error, MG_EINTR, or the launch's or the memory's error. */
-static int launch_all(mg_ffs_job *J, const mg_ffs_slot_run *R, long long nrun, long long steps,
-                      mg_err *err)
+/* The fault noted at list position q (trial h_tr[q]) with key `key` (mg_ffs_slot_fault_note),
+ * as the engine's error. */
+static int fault_report(const mg_ffs_job *J, const mg_ffs_slot_run *R, const mg_ffs_trial *tr,
+                        unsigned long long key, mg_err *err)
+{
+    const int meso = J->o.level == MG_LEVEL_MESO;
+    const long long rel = (long long)(key >> 41);
+    mg_ffs_slot_fault f;
+    f.real = tr->real;
+    f.pop = (int)((key >> 35) & 63);
+    f.is_nan = (key >> 34) & 1 ? 0 : 1;
+    f.neuron = meso ? -1 : (long long)(key & ((1ULL << 34) - 1));
+    f.step = meso ? tr->t0 + rel : rel;
+    return R->fault_msg(J, &f, err);
+}
+
+/* Launches of `steps` steps until all nrun trials (copies h_tr) have ended (counted in
+ * J->dev_launches): MG_OK, the fault's error, MG_EINTR, or the launch's or the memory's
+ * error. */
+static int launch_all(mg_ffs_job *J, const mg_ffs_slot_run *R, const mg_ffs_trial *h_tr,
+                      long long nrun, long long steps, mg_err *err)
 {
     const mg_ffs_slot_mem *M = R->mem;
     mg_ffs_slot_list *L = R->L;
     int rc;
     for (;;) {
-        mg_ffs_slot_fault f;
-        unsigned long long done;
+        unsigned long long q, key, done;
         ++J->dev_launches;
         SLOT_TRY(R->launch(R->ctx, L->slots, steps, err));
-        SLOT_TRY(M->get(&f, L->fault, sizeof f, err));
+        SLOT_TRY(M->get(&q, L->fault_q, sizeof q, err));
         SLOT_TRY(M->get(&done, L->done, sizeof done, err));
-        if (f.real >= 0)
-            return R->fault_msg(J, &f, err);
+        if (q != MG_FFS_NO_FAULT) {
+            SLOT_TRY(M->get(&key, L->fault_key + q, sizeof key, err));
+            return fault_report(J, R, &h_tr[q], key, err);
+        }
         if ((long long)done >= nrun)
             return MG_OK;
         if (J->o.cancel && *J->o.cancel)
@@ -154,7 +174,7 @@ int mg_ffs_slot_trials(mg_ffs_job *J, const mg_ffs_slot_run *R, mg_ffs_trial *tr
     L->lam_next = lam_next;
     L->cap = J->trial_cap_steps;
     SLOT_TRY(list_alloc(R->mem, L, h_tr, h_start, nrun, rows, slots, err));
-    SLOT_TRY(launch_all(J, R, nrun, J->dev_steps > 0 ? J->dev_steps : R->steps, err));
+    SLOT_TRY(launch_all(J, R, h_tr, nrun, J->dev_steps > 0 ? J->dev_steps : R->steps, err));
     SLOT_TRY(results_back(R->mem, L, tr, idx, h_tr, nrun, err));
 out:
     list_free(R->mem, L);

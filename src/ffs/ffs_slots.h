@@ -29,8 +29,8 @@ extern "C" {
 #define MG_FFS_SLOT_IDLE (-1LL)    /* a slot without a trial: it takes the next one */
 #define MG_FFS_SLOT_DRAINED (-2LL) /* the list is used up */
 
-/* The first fault of a call: a non-finite value in realization real (-1: none), population,
- * neuron (micro) and step. */
+/* The fault a call reports: a non-finite value in realization real, population, neuron (micro;
+ * -1 meso) and step (meso: absolute; micro: of the trial, as the CPU engines report them). */
 typedef struct {
     long long real;
     int pop;
@@ -53,8 +53,24 @@ typedef struct {
     int d;
     double lam_A, lam_next;
     long long cap;               /* J->trial_cap_steps */
-    mg_ffs_slot_fault *fault;
+    unsigned long long *fault_q; /* the lowest list position of a trial with a fault */
+    unsigned long long *fault_key; /* [n] each trial's smallest key (mg_ffs_slot_fault_note) */
 } mg_ffs_slot_list;
+
+#define MG_FFS_NO_FAULT (~0ULL)
+
+/* *c = min(*c, v). */
+static inline MG_HD void mg_ffs_slot_min(unsigned long long *c, unsigned long long v)
+{
+#ifdef __CUDA_ARCH__
+    atomicMin(c, v);
+#else
+    unsigned long long old = __atomic_load_n(c, __ATOMIC_SEQ_CST);
+    while (v < old &&
+           !__atomic_compare_exchange_n(c, &old, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+#endif
+}
 
 /* *c + 1 into *c; the old value. */
 static inline MG_HD unsigned long long mg_ffs_slot_count(unsigned long long *c)
@@ -66,24 +82,22 @@ static inline MG_HD unsigned long long mg_ffs_slot_count(unsigned long long *c)
 #endif
 }
 
-/* Record the call's first fault (the first claim wins); the host stops after the launch. */
-static inline MG_HD void mg_ffs_slot_fault_note(const mg_ffs_slot_list *L, uint32_t real, int pop,
-                                                long long neuron, long long step, int is_nan)
+/* Note a fault of the trial at list position q, rel steps after its start; the host stops
+ * after the launch and reports the trial of lowest position, at its smallest key: (rel from bit
+ * 41, saturated; population from 35; 1 for Inf at 34; neuron). The smallest, not the first to
+ * arrive: which slot or thread reaches an atomic first depends on the device's scheduling, so
+ * the report is the same on any device and in any order (as `run`'s, kernels/backend_cuda.cu). */
+static inline MG_HD void mg_ffs_slot_fault_note(const mg_ffs_slot_list *L, long long q,
+                                                long long rel, int pop, long long neuron,
+                                                int is_nan)
 {
-#ifdef __CUDA_ARCH__
-    const int first = atomicCAS((unsigned long long *)&L->fault->real, (unsigned long long)-1LL,
-                                (unsigned long long)real) == (unsigned long long)-1LL;
-#else
-    long long none = -1;
-    const int first = __atomic_compare_exchange_n(&L->fault->real, &none, (long long)real, 0,
-                                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-#endif
-    if (first) {
-        L->fault->pop = pop;
-        L->fault->neuron = neuron;
-        L->fault->step = step;
-        L->fault->is_nan = is_nan;
-    }
+    const long long rel_max = (1LL << 23) - 1;
+    const unsigned long long key = ((unsigned long long)(rel < rel_max ? rel : rel_max) << 41) |
+                                   ((unsigned long long)pop << 35) |
+                                   ((unsigned long long)(is_nan ? 0 : 1) << 34) |
+                                   (unsigned long long)(neuron > 0 ? neuron : 0);
+    mg_ffs_slot_min(&L->fault_key[q], key);
+    mg_ffs_slot_min(L->fault_q, (unsigned long long)q);
 }
 
 /* The slots' memory: alloc, release (NULL: nothing), put (host to slots), get (slots to host),
