@@ -49,7 +49,6 @@
  * another realization from run to run). Bits: step - t0 (launches are at most MG_CUDA_CHUNK
  * steps) from 40, lane of the batch from 7, population from 1 (MG_POP_MAX = 64), bit 0 set for
  * an infinite count, clear for NaN. */
-#define MG_FAULT_NONE (~0ULL)
 static_assert(MG_CUDA_CHUNK < (1 << 24) && MG_MESO_POP_MAX <= 64, "the fault key's fields");
 struct mg_cuda_fault {
     unsigned long long key;

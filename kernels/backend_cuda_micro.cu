@@ -51,7 +51,6 @@
  * from bit 40, population from 34, neuron), so that the report does not depend on the order in
  * which the device runs blocks (as the meso backend's, kernels/backend_cuda.cu); MG_FAULT_NONE:
  * none. A full spike record buffer (a bug): the first realization seen, or -1. */
-#define MG_FAULT_NONE (~0ULL)
 static_assert(MG_POP_MAX <= 64, "the fault key's population field");
 struct mg_micro_fault {
     unsigned long long nan_key;

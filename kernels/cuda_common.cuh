@@ -18,6 +18,9 @@
 #include "engine/job.h"     /* mg_obs_cfg, mg_psd_* */
 #include "cuda_check.cuh" /* MG_CUDA_TRY */
 
+/* The empty fault key of the backends' NaN reports (the smallest key noted wins). */
+#define MG_FAULT_NONE (~0ULL)
+
 /* Copy n bytes to a new device buffer (1 byte allocated for n = 0, so it can be freed). */
 static inline cudaError_t mg_cu_to_device(void **dst, const void *src, size_t n)
 {
