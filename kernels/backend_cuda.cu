@@ -361,7 +361,8 @@ static int meso_run_alloc_batch(meso_run *R, mg_err *err)
                                mg_cu_spectra_bytes_per_lane(&job->oc);
     long long lanes, groups;
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-    R->groups_per_batch = mg_cu_groups_per_batch(free_b, (double)(per_lane * MG_RGROUP), 0,
+    R->groups_per_batch = mg_cu_groups_per_batch(mg_cu_free_for_batches(free_b, &job->oc),
+                                                 (double)(per_lane * MG_RGROUP), 0,
                                                  job->opts.batch);
     if (R->groups_per_batch < 1)
         return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations needs %.3g MB, "
@@ -538,7 +539,7 @@ static int meso_spectra(meso_run *R, const meso_batch *B, long long seg_end, mg_
         return rc;
     MG_LAUNCH(mg_spectrum_kernel, B->blocks, MG_CUDA_THREADS)(
         R->job->oc, R->d_state, B->lane_stride, B->row_stride, B->nlanes, R->spec.d_X,
-        R->spec.lanes_max, R->d_tstart, seg_end);
+        R->spec.rows, R->d_tstart, seg_end);
     MG_CUDA_TRY(cudaGetLastError());
     MG_CUDA_TRY(cudaDeviceSynchronize());
 out:

@@ -515,7 +515,8 @@ static int micro_run_alloc_batch(micro_run *R, mg_err *err)
         host_groups = (long long)(MG_MICRO_HOST_NET / (R->net_lane * MG_RGROUP));
         host_groups = host_groups < 1 ? 1 : host_groups;
     }
-    R->groups_per_batch = mg_cu_groups_per_batch(free_b, per_lane * MG_RGROUP, host_groups,
+    R->groups_per_batch = mg_cu_groups_per_batch(mg_cu_free_for_batches(free_b, &job->oc),
+                                                 per_lane * MG_RGROUP, host_groups,
                                                  job->opts.batch);
     if (R->groups_per_batch < 1)
         return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations of the micro "
@@ -635,7 +636,7 @@ static int micro_launch(micro_run *R, long long nlanes, long long t0, long long 
         if (rc != MG_OK)
             return rc;
         MG_LAUNCH(mg_micro_spectrum_kernel, (unsigned)((nlanes + 127) / 128), 128)(
-            R->A, nlanes, R->spec.d_X, R->spec.lanes_max);
+            R->A, nlanes, R->spec.d_X, R->spec.rows);
         MG_CUDA_TRY(cudaGetLastError());
         MG_CUDA_TRY(cudaDeviceSynchronize());
     }

@@ -228,30 +228,79 @@ out:
 
 /* ---- spectra ----------------------------------------------------------------------------
  * The completed segments of a batch are first gathered from the state (whatever the backend's
- * layout) into one dense buffer seg [P][lanes_max][N] (cudaMalloc'd, each population's block on a
- * 256-byte boundary), then transformed by one cuFFT plan made once per run (batch lanes_max,
- * dense rows) into X [P][lanes_max][N/2 + 1] (interleaved complex, k = 0 .. N/2).
- * Why: cuFFT's real-to-complex transform needs its input aligned to the complex type (16
+ * layout) into one dense buffer seg [P][rows][N] (cudaMalloc'd, each population's block on a
+ * 256-byte boundary), then transformed into X [P][rows][N/2 + 1] (interleaved complex,
+ * k = 0 .. N/2) by one cuFFT plan made once per run and called once per chunk of lanes.
+ * Why dense: cuFFT's real-to-complex transform needs its input aligned to the complex type (16
  * bytes); reading straight from the state, as before, passed rows that start on an odd double
  * whenever the segment rows begin at an odd offset in a realization's contiguous rows (the warp
- * and micro layouts), and cufftExecD2Z answered CUFFT_INVALID_VALUE (4). The thread layout
- * passed only because its offsets were multiples of an even batch size. The dense buffer makes
- * the transform independent of the layout, and planning once removes a plan per segment. */
+ * and micro layouts), and cufftExecD2Z answered CUFFT_INVALID_VALUE (4). The dense buffer makes
+ * the transform independent of the layout, and planning once removes a plan per segment.
+ * Why chunks: a plan's work area grows with its batch (about the size of its data), so a plan
+ * over the whole batch could ask for gigabytes that the batch sizing never counted; a plan of at
+ * most MG_CU_FFT_SAMPLES samples keeps it bounded, and the sizing reserves it (with the padding
+ * of rows to whole chunks) up front. A chunk is an even number of lanes, so each one starts on
+ * 16 bytes. */
+#define MG_CU_FFT_SAMPLES (1LL << 23)
+
 typedef struct {
     int P;
-    long long N, H, lanes_max, pitch; /* pitch: doubles per population in seg (>= lanes_max N) */
-    double *d_seg;                    /* [P][pitch] */
-    double *d_X;                      /* [P][lanes_max][H] complex */
-    const mg_cu_cufft_lib *fft;       /* cuFFT, or NULL: FFTW on the host */
+    long long N, H, lanes_max;
+    long long chunk;            /* lanes per cuFFT call (the plan's batch), even */
+    long long rows;             /* lanes_max rounded up to whole chunks */
+    long long pitch;            /* doubles per population in seg (>= rows N) */
+    double *d_seg;              /* [P][pitch] */
+    double *d_X;                /* [P][rows][H] complex */
+    const mg_cu_cufft_lib *fft; /* cuFFT, or NULL: FFTW on the host */
     int have_plan;
-    cufftHandle plan;                 /* batch lanes_max, when cuFFT loaded */
+    cufftHandle plan;           /* batch chunk, when cuFFT loaded */
 } mg_cu_spectra;
+
+/* Lanes per cuFFT call, for segments of N samples and batches of at most lanes_max (a multiple
+ * of a reduction group, so even) lanes. The emulation takes 24: less than a group and not a
+ * divisor of one, so that every emulated run crosses chunk boundaries and pads a tail.
+ * MG_CUDA_FFT_CHUNK=n (lanes, made even) sets it, for the device tests to do the same. */
+static inline long long mg_cu_fft_chunk(long long N, long long lanes_max)
+{
+#ifdef MG_CUDA_EMU
+    long long c = 24;
+    (void)N;
+#else
+    long long c = MG_CU_FFT_SAMPLES / N;
+#endif
+    const char *env = getenv("MG_CUDA_FFT_CHUNK");
+    if (env && atoll(env) > 0)
+        c = atoll(env);
+    c -= c % 2;
+    if (c < 2)
+        c = 2;
+    return c < lanes_max ? c : lanes_max;
+}
 
 /* Device bytes per lane of the spectra (segments and transforms), for the batch sizing. */
 static inline long long mg_cu_spectra_bytes_per_lane(const mg_obs_cfg *oc)
 {
     const long long N = oc->L.cfg.psd_n;
     return N > 0 ? (long long)oc->P * (N + 2 * (N / 2 + 1)) * 8 : 0;
+}
+
+/* Device bytes the spectra need whatever the batch: the padding to whole chunks (less than one
+ * chunk per population) and cuFFT's work area, taken as twice a chunk's complex output (an
+ * assumed bound: cuFFT tells a plan's work area only once the plan is made, after the sizing). */
+static inline long long mg_cu_spectra_reserve_bytes(const mg_obs_cfg *oc)
+{
+    const long long N = oc->L.cfg.psd_n;
+    if (N <= 0)
+        return 0;
+    const long long c = mg_cu_fft_chunk(N, 1LL << 62);
+    return c * mg_cu_spectra_bytes_per_lane(oc) + 2 * c * (N / 2 + 1) * 16;
+}
+
+/* The free device bytes the batch sizing may share out: free_b less the spectra's reserve. */
+static inline size_t mg_cu_free_for_batches(size_t free_b, const mg_obs_cfg *oc)
+{
+    const size_t r = (size_t)mg_cu_spectra_reserve_bytes(oc);
+    return free_b > r ? free_b - r : 0;
 }
 
 static inline void mg_cu_spectra_free(mg_cu_spectra *s)
@@ -263,7 +312,8 @@ static inline void mg_cu_spectra_free(mg_cu_spectra *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Allocate the buffers and make the plan for batches of at most lanes_max lanes. */
+/* Allocate the buffers and make the plan for batches of at most lanes_max lanes. seg is zeroed
+ * once, so the padding lanes a chunk transforms are never uninitialised memory. */
 static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, long long lanes_max,
                                      mg_err *err)
 {
@@ -272,10 +322,13 @@ static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, lo
     s->N = oc->L.cfg.psd_n;
     s->H = s->N / 2 + 1;
     s->lanes_max = lanes_max;
-    s->pitch = (lanes_max * s->N + 31) / 32 * 32;
+    s->chunk = mg_cu_fft_chunk(s->N, lanes_max);
+    s->rows = (lanes_max + s->chunk - 1) / s->chunk * s->chunk;
+    s->pitch = (s->rows * s->N + 31) / 32 * 32;
     if (cudaMalloc((void **)&s->d_seg, (size_t)(s->P * s->pitch) * sizeof(double)) != cudaSuccess ||
-        cudaMalloc((void **)&s->d_X, (size_t)(s->P * lanes_max * s->H) * 2 * sizeof(double)) !=
-            cudaSuccess) {
+        cudaMalloc((void **)&s->d_X, (size_t)(s->P * s->rows * s->H) * 2 * sizeof(double)) !=
+            cudaSuccess ||
+        cudaMemset(s->d_seg, 0, (size_t)(s->P * s->pitch) * sizeof(double)) != cudaSuccess) {
         cudaGetLastError();
         mg_cu_spectra_free(s);
         return mg_err_set(err, MG_ECUDA, "out of device memory for the spectra (%lld lanes of "
@@ -285,10 +338,10 @@ static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, lo
     if (s->fft) {
         int n = (int)s->N, inembed = (int)s->N, onembed = (int)s->H;
         if (s->fft->plan_many(&s->plan, 1, &n, &inembed, 1, (int)s->N, &onembed, 1, (int)s->H,
-                              CUFFT_D2Z, (int)lanes_max) != CUFFT_SUCCESS) {
+                              CUFFT_D2Z, (int)s->chunk) != CUFFT_SUCCESS) {
             mg_cu_spectra_free(s);
             return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch %lld)",
-                              (long long)n, lanes_max);
+                              (long long)n, s->chunk);
         }
         s->have_plan = 1;
     }
@@ -323,18 +376,21 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
         d_state, lane_stride, row_stride, nlanes, oc->row_seg, N, s->P, s->pitch, s->d_seg);
     MG_CUDA_TRY(cudaGetLastError());
     if (s->have_plan) {
-        for (int a = 0; a < s->P; ++a) { /* lanes past nlanes: stale, transformed, unused */
-            cufftResult r = s->fft->exec_d2z(s->plan, s->d_seg + a * s->pitch,
-                                             (cufftDoubleComplex *)s->d_X + a * s->lanes_max * H);
-            if (r != CUFFT_SUCCESS) {
-                rc = mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
-                goto out;
+        /* whole chunks: the lanes of the last one past nlanes are stale, transformed, unused */
+        for (int a = 0; a < s->P; ++a)
+            for (long long c0 = 0; c0 < nlanes; c0 += s->chunk) {
+                cufftResult r = s->fft->exec_d2z(
+                    s->plan, s->d_seg + a * s->pitch + c0 * N,
+                    (cufftDoubleComplex *)s->d_X + (a * s->rows + c0) * H);
+                if (r != CUFFT_SUCCESS) {
+                    rc = mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
+                    goto out;
+                }
             }
-        }
         goto out;
     }
     plan = mg_psd_plan_alloc(N);
-    hx = (double *)malloc((size_t)(s->P * s->lanes_max * H * 2) * sizeof(double));
+    hx = (double *)malloc((size_t)(s->P * s->rows * H * 2) * sizeof(double));
     hb = (double *)malloc((size_t)(s->P * s->pitch) * sizeof(double));
     if (!plan || !hx || !hb) {
         rc = mg_err_set(err, MG_ENOMEM, "out of host memory for the spectra");
@@ -345,8 +401,8 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
     for (int a = 0; a < s->P; ++a)
         for (long long i = 0; i < nlanes; ++i)
             mg_psd_transform_complex(plan, hb + a * s->pitch + i * N,
-                                     hx + 2 * ((a * s->lanes_max + i) * H));
-    MG_CUDA_TRY(cudaMemcpy(s->d_X, hx, (size_t)(s->P * s->lanes_max * H * 2) * sizeof(double),
+                                     hx + 2 * ((a * s->rows + i) * H));
+    MG_CUDA_TRY(cudaMemcpy(s->d_X, hx, (size_t)(s->P * s->rows * H * 2) * sizeof(double),
                            cudaMemcpyHostToDevice));
 out:
     mg_psd_plan_free(plan);

@@ -24,25 +24,6 @@
 #include "mesogif/model.h"
 #include "mesogif/run.h"
 
-/* Statistics of a and b: bitwise equal outside the spectral sums [d_psd, d_sw_expo), and
- * within those a relative difference (to the block's largest magnitude) of at most 1e-9,
- * written to *psd_rel. */
-static int same_stats(const mg_result *a, const mg_result *b, double *psd_rel)
-{
-    const mg_stats_layout *L = &a->stats.L;
-    int ok = memcmp(a->stats.i, b->stats.i, (size_t)L->n_i * sizeof(int64_t)) == 0;
-    ok &= memcmp(a->stats.d, b->stats.d, (size_t)L->d_psd * sizeof(double)) == 0;
-    ok &= memcmp(a->stats.d + L->d_sw_expo, b->stats.d + L->d_sw_expo,
-                 (size_t)(L->n_d - L->d_sw_expo) * sizeof(double)) == 0;
-    double big = 0.0, diff = 0.0;
-    for (int64_t k = L->d_psd; k < L->d_sw_expo; ++k) {
-        big = fmax(big, fmax(fabs(a->stats.d[k]), fabs(b->stats.d[k])));
-        diff = fmax(diff, fabs(a->stats.d[k] - b->stats.d[k]));
-    }
-    *psd_rel = big > 0 ? diff / big : diff;
-    return ok && *psd_rel <= 1e-9;
-}
-
 /* Run model (NULL: the default B1) at the micro level on both backends with R realizations of
  * `steps` steps, every realization recorded with record bin = dt (traces are spike counts);
  * returns the fraction of realizations whose count sequences over the first 1000 steps are
@@ -80,7 +61,7 @@ static double micro_twins(const char *path, int64_t R, int64_t steps, int *stats
         same += ok;
     }
     double psd_rel;
-    *stats_equal = same_stats(&cpu, &gpu, &psd_rel);
+    *stats_equal = mg_test_stats_fft_close(&cpu, &gpu, &psd_rel);
     ck_assert_int_gt(cpu.stats.L.d_sw_expo, cpu.stats.L.d_psd); /* spectra were computed */
     *spikes_equal = mg_test_same_spikes(&cpu, &gpu);
     for (int a = 0; a < cpu.P; ++a)
@@ -169,7 +150,7 @@ START_TEST(micro_batches_and_offset_range)
     o.backend = MG_BACKEND_CUDA;
     ck_assert_msg(mg_run(&m, &o, &gpu, &err) == MG_OK, "cuda: %s", err.msg);
     double psd_rel;
-    int st = same_stats(&cpu, &gpu, &psd_rel);
+    int st = mg_test_stats_fft_close(&cpu, &gpu, &psd_rel);
     int tr = memcmp(cpu.A_N, gpu.A_N,
                     (size_t)(cpu.trace_k * cpu.P * cpu.trace_T) * sizeof(float)) == 0;
     int sp = mg_test_same_spikes(&cpu, &gpu);
