@@ -365,9 +365,7 @@ static int meso_run_alloc_batch(meso_run *R, mg_err *err)
                                                  (double)(per_lane * MG_RGROUP), 0,
                                                  job->opts.batch);
     if (R->groups_per_batch < 1)
-        return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations needs %.3g MB, "
-                          "the device has %.3g MB free", MG_RGROUP,
-                          (double)per_lane * MG_RGROUP / 1e6, (double)free_b / 1e6);
+        return mg_cu_no_group_fits(err, "", (double)per_lane * MG_RGROUP, free_b, &job->oc);
     if (R->groups_per_batch > job->n_groups)
         R->groups_per_batch = job->n_groups;
     groups = R->groups_per_batch;

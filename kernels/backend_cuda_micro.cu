@@ -519,9 +519,8 @@ static int micro_run_alloc_batch(micro_run *R, mg_err *err)
                                                  per_lane * MG_RGROUP, host_groups,
                                                  job->opts.batch);
     if (R->groups_per_batch < 1)
-        return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations of the micro "
-                          "level needs %.3g MB, the device has %.3g MB free", MG_RGROUP,
-                          per_lane * MG_RGROUP / 1e6, (double)free_b / 1e6);
+        return mg_cu_no_group_fits(err, " of the micro level", per_lane * MG_RGROUP, free_b,
+                                   &job->oc);
     if (R->groups_per_batch > job->n_groups)
         R->groups_per_batch = job->n_groups;
     lanes = R->groups_per_batch * MG_RGROUP;

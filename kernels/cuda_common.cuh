@@ -303,6 +303,17 @@ static inline size_t mg_cu_free_for_batches(size_t free_b, const mg_obs_cfg *oc)
     return free_b > r ? free_b - r : 0;
 }
 
+/* The error when not one reduction group fits (what: "" or " of the micro level"). */
+static inline int mg_cu_no_group_fits(mg_err *err, const char *what, double group_bytes,
+                                      size_t free_b, const mg_obs_cfg *oc)
+{
+    const double kept = (double)mg_cu_spectra_reserve_bytes(oc);
+    return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations%s needs %.3g MB; "
+                      "batches may use 70 %% of the device's %.3g MB free, after %.3g MB kept "
+                      "for the spectra's transforms%s", MG_RGROUP, what, group_bytes / 1e6,
+                      (double)free_b / 1e6, kept / 1e6, kept > 0 ? " (--psd-df off: none)" : "");
+}
+
 static inline void mg_cu_spectra_free(mg_cu_spectra *s)
 {
     if (s->have_plan)

@@ -346,8 +346,38 @@ START_TEST(emulated_fftw_path_equals_cpu)
     unsetenv("MG_EMU_CUFFT"); /* for CK_FORK=no */
 }
 END_TEST
+/* The batch sizing sets the spectra's fixed part (padding to whole cuFFT chunks, the plan's work
+ * area) aside before it shares out the free memory: with chunks so large that this part exceeds
+ * the emulated device (4 GB; B1's 1 Hz segments take 32 kB per lane, so 2 x 10^5 lanes of
+ * padding alone are 6.4 GB), no group fits and both levels say why; with the spectra off, the
+ * same runs go. Deterministic: no false failures. */
+START_TEST(emulated_batch_sizing_keeps_the_spectra_reserve)
+{
+    assert_emulated();
+    mg_model m;
+    mg_test_model(NULL, &m);
+    setenv("MG_CUDA_FFT_CHUNK", "200000", 1);
+    for (int level = 0; level < 2; ++level) {
+        mg_run_opts o = mg_test_opts(MG_BACKEND_CUDA, 20, 0, 32, 0);
+        o.level = level == 0 ? MG_LEVEL_MESO : MG_LEVEL_MICRO;
+        mg_result res;
+        mg_err err = {{0}};
+        int rc = mg_run(&m, &o, &res, &err);
+        ck_assert_msg(rc == MG_ENOMEM, "level %d: rc %d (%s)", level, rc, err.msg);
+        ck_assert_msg(strstr(err.msg, "kept for the spectra's transforms (--psd-df off: none)"),
+                      "message: %s", err.msg);
+        printf("level %s, 2 x 10^5-lane chunks: %s\n", level == 0 ? "meso" : "micro", err.msg);
+        o.psd_df_hz = -1.0; /* --psd-df off */
+        rc = mg_run(&m, &o, &res, &err);
+        ck_assert_msg(rc == MG_OK, "level %d without spectra: %s", level, err.msg);
+        mg_result_free(&res);
+    }
+    unsetenv("MG_CUDA_FFT_CHUNK");
+    mg_model_free(&m);
+}
+END_TEST
 #define EMU_TESTS                                                                            \
-    emulated_device_arithmetic_equals_host, emulated_b1_equals_cpu,                          \
+    emulated_batch_sizing_keeps_the_spectra_reserve, emulated_device_arithmetic_equals_host, emulated_b1_equals_cpu,                          \
         emulated_warp_kernels_equal_cpu, emulated_stimuli_equal_cpu, emulated_micro_equals_cpu, \
         emulated_checkpoints_are_bitwise, emulated_resume_of_a_cpu_checkpoint_mid_group,      \
         emulated_fault_is_reported_as_on_the_cpu, emulated_fftw_path_equals_cpu
