@@ -28,12 +28,13 @@ DEV=$($MG device 2>/dev/null | sed -n 's/^device: //p')
 [ -n "$BW" ] || { echo "bench_gpu: no CUDA device ($DEV)"; exit 1; }
 
 # run BACKEND MODEL R TSIM -> "throughput wall device_MB" or "FAILED". BACKEND cuda:VARIANT
-# picks the meso kernel (--cuda-kernel thread, warp or warp64; kernels/backend_cuda.cu).
+# picks the meso kernel (--cuda-kernel thread, warp or warp64; kernels/backend_cuda.cu);
+# XARGS (words) are further run options.
 one() {
     local be=${1%%:*} variant=${1#*:} model=$2 R=$3 tsim=$4
     [ "$variant" = "$1" ] && variant=thread
     local args=(run --backend "$be" --realizations "$R" --t-sim "$tsim" --t-warmup 0
-        --record-realizations 0 --quiet --force --out "$TMP/g.h5")
+        --record-realizations 0 --quiet --force --out "$TMP/g.h5" ${XARGS:-})
     [ "$be" = cuda ] && args+=(--cuda-kernel "$variant")
     [ -n "$model" ] && args=(run "$model" "${args[@]:1}")
     if ! timeout 100 $MG "${args[@]}" > "$TMP/log" 2>&1; then
@@ -71,6 +72,10 @@ for v in thread warp warp64; do
     row "B1 meso" cuda:$v 10000 2s "" $B1_BYTES $B1_FLOPS
     row "B1 meso" cuda:$v 100000 1s "" $B1_BYTES $B1_FLOPS
 done
+# The time-resolved statistics (issue 17, point 5: at most 10 % on B1 meso when on): the
+# thread kernel's 10^5 row above again with --stats-time 10 ms, and the CPU's.
+XARGS="--stats-time 10ms" row "B1 meso, stats-time" cpu $((64 * NPROC)) 5s "" $B1_BYTES $B1_FLOPS
+XARGS="--stats-time 10ms" row "B1 meso, stats-time" cuda:thread 100000 1s "" $B1_BYTES $B1_FLOPS
 row "NEST E/I meso" cpu $((32 * NPROC)) 500ms "$EI" $EI_BYTES $EI_FLOPS
 for v in thread warp warp64; do
     row "NEST E/I meso" cuda:$v 1000 500ms "$EI" $EI_BYTES $EI_FLOPS

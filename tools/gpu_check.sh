@@ -99,7 +99,7 @@ echo "== summary"
 grep -E "^test_.*: (passed|FAILED)|^compare " "$LOG"
 grep -E "bitwise-identical fraction" "$LOG" | sed 's/^/  /'
 grep -E "CUDA estimate is the CPU's|trials differ between" "$LOG" | sed 's/^/  /' # switch (FFS)
-grep -E "^\| B1 meso \| cuda[^|]* \| 100000" "$STAGE/bench_table.txt" | sed 's/^/  /'
+grep -E "^\| B1 meso(, stats-time)? \| (cpu|cuda[^|]* \| 100000)" "$STAGE/bench_table.txt" | sed 's/^/  /'
 grep -E "^\| (B1|E/I 3\(c\)) micro \| cuda \| 1000 " "$STAGE/bench_table.txt" | sed 's/^/  /' # micro
 echo "gpu_check took ${SECONDS} s; full log: $LOG"
 exit $status
