@@ -31,6 +31,8 @@
 #include <time.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <tuple>
 #include <utility>
 
@@ -131,6 +133,22 @@ struct cudaDeviceProp {
 /* The emulated device's memory (the batch sizing reads it through cudaMemGetInfo). */
 #define MG_EMU_DEVICE_BYTES ((size_t)4 << 30)
 inline std::atomic<size_t> mg_emu_allocated{0}; /* any thread may allocate */
+/* The live allocations (start -> bytes), so that an emulated library can check that a buffer it
+ * is handed lies within one: a device would read or write past it (a fault, or corruption). */
+inline std::map<uintptr_t, size_t> mg_emu_live;
+inline std::mutex mg_emu_live_lock;
+
+/* Whether [p, p + bytes) lies within one live cudaMalloc'd block. */
+static inline int mg_emu_within_allocation(const void *p, size_t bytes)
+{
+    std::lock_guard<std::mutex> hold(mg_emu_live_lock);
+    auto it = mg_emu_live.upper_bound((uintptr_t)p);
+    if (it == mg_emu_live.begin())
+        return 0;
+    --it;
+    return (uintptr_t)p - it->first <= it->second &&
+           bytes <= it->second - ((uintptr_t)p - it->first);
+}
 
 static inline cudaError_t cudaGetLastError(void) { return cudaSuccess; }
 static inline const char *cudaGetErrorString(cudaError_t e)
@@ -168,6 +186,8 @@ static inline cudaError_t cudaMalloc(void **p, size_t n)
     memcpy(m, &n, sizeof n);
     memset(m + MG_EMU_HEAD, 0xff, n);
     *p = m + MG_EMU_HEAD;
+    std::lock_guard<std::mutex> hold(mg_emu_live_lock);
+    mg_emu_live[(uintptr_t)*p] = n;
     return cudaSuccess;
 }
 template <class T> static inline cudaError_t cudaMalloc(T **p, size_t n)
@@ -181,6 +201,10 @@ static inline cudaError_t cudaFree(void *p)
         size_t n;
         memcpy(&n, m, sizeof n);
         mg_emu_allocated -= n;
+        {
+            std::lock_guard<std::mutex> hold(mg_emu_live_lock);
+            mg_emu_live.erase((uintptr_t)p);
+        }
         free(m);
     }
     return cudaSuccess;

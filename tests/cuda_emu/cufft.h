@@ -12,6 +12,7 @@ typedef enum {
     CUFFT_ALLOC_FAILED = 2,
     CUFFT_INVALID_TYPE = 3,
     CUFFT_INVALID_VALUE = 4,
+    CUFFT_EXEC_FAILED = 6,
     CUFFT_INVALID_SIZE = 8,
     CUFFT_NOT_SUPPORTED = 16
 } cufftResult;
@@ -30,7 +31,9 @@ cufftResult cufftPlanMany(cufftHandle *plan, int rank, int *n, int *inembed, int
                           int batch);
 /* CUFFT_INVALID_VALUE when idata or odata is not aligned to cufftDoubleComplex (16 bytes). On
  * an H200 (2026-12-04), cufftExecD2Z answered 4 for the layouts whose segment rows began on an
- * odd double and not for the one whose rows did not: this check stands for that. */
+ * odd double and not for the one whose rows did not: this check stands for that.
+ * CUFFT_EXEC_FAILED when the batch's rows reach past the cudaMalloc'd block they start in (a
+ * device would read or write beyond it; here every make test sees it, not only the sanitizers). */
 cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata, cufftDoubleComplex *odata);
 cufftResult cufftDestroy(cufftHandle plan);
 }

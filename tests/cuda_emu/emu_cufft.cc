@@ -5,6 +5,7 @@
  * side of the contract: the plan's layout (strides, distances, batch) read as cuFFT reads it,
  * the output offsets the backends compute, and the alignment cuFFT demands. */
 #include "cufft.h"
+#include "cuda_runtime.h" /* mg_emu_within_allocation */
 
 #include <mutex>
 #include <stdint.h>
@@ -87,6 +88,12 @@ extern "C" cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata,
     if (!idata || !odata || (uintptr_t)idata % 16 != 0 || (uintptr_t)odata % 16 != 0)
         return CUFFT_INVALID_VALUE;
     const long long h = p->n / 2 + 1;
+    const size_t in_bytes = (size_t)((p->batch - 1) * p->idist + (p->n - 1) * p->istride + 1) *
+                            sizeof(double),
+                 out_bytes = (size_t)((p->batch - 1) * p->odist + (h - 1) * p->ostride + 1) *
+                             sizeof(cufftDoubleComplex);
+    if (!mg_emu_within_allocation(idata, in_bytes) || !mg_emu_within_allocation(odata, out_bytes))
+        return CUFFT_EXEC_FAILED;
     for (long long b = 0; b < p->batch; ++b) {
         const double *in = idata + b * p->idist;
         for (long long j = 0; j < p->n; ++j)
