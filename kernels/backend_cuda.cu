@@ -49,6 +49,7 @@
  * another realization from run to run). Bits: step - t0 (launches are at most MG_CUDA_CHUNK
  * steps) from 40, lane of the batch from 7, population from 1 (MG_POP_MAX = 64), bit 0 set for
  * an infinite count, clear for NaN. */
+enum { MG_FAULT_STEP_BIT = 40, MG_FAULT_LANE_BIT = 7, MG_FAULT_POP_BIT = 1 };
 static_assert(MG_CUDA_CHUNK < (1 << 24) && MG_MESO_POP_MAX <= 64, "the fault key's fields");
 struct mg_cuda_fault {
     unsigned long long key;
@@ -60,9 +61,10 @@ static __device__ void mg_fault_note(mg_cuda_fault *fault, const double *nbar, i
 {
     for (int a = 0; a < P; ++a)
         if (!isfinite(nbar[a])) {
-            atomicMin(&fault->key, ((unsigned long long)(t - t0) << 40) |
-                                       ((unsigned long long)i << 7) |
-                                       ((unsigned long long)a << 1) | (isnan(nbar[a]) ? 0 : 1));
+            atomicMin(&fault->key, ((unsigned long long)(t - t0) << MG_FAULT_STEP_BIT) |
+                                       ((unsigned long long)i << MG_FAULT_LANE_BIT) |
+                                       ((unsigned long long)a << MG_FAULT_POP_BIT) |
+                                       (isnan(nbar[a]) ? 0 : 1));
             return;
         }
 }
@@ -513,9 +515,10 @@ static int meso_launch(meso_run *R, const meso_batch *B, long long t0, long long
     mg_cuda_fault f;
     MG_CUDA_TRY(cudaMemcpy(&f, R->d_fault, sizeof f, cudaMemcpyDeviceToHost));
     if (f.key != MG_FAULT_NONE) {
-        const long long step = t0 + (long long)(f.key >> 40);
-        const long long r = B->lane0 + (long long)((f.key >> 7) & ((1ULL << 33) - 1));
-        const int a = (int)((f.key >> 1) & 63);
+        const unsigned long long lane_mask = (1ULL << (MG_FAULT_STEP_BIT - MG_FAULT_LANE_BIT)) - 1;
+        const long long step = t0 + (long long)(f.key >> MG_FAULT_STEP_BIT);
+        const long long r = B->lane0 + (long long)((f.key >> MG_FAULT_LANE_BIT) & lane_mask);
+        const int a = (int)((f.key >> MG_FAULT_POP_BIT) & 63);
         rc = mg_err_set(err, MG_ENUM,
                         "%s in the expected spike count of realization %lld, population "
                         "%d (%s), step %lld (t = %g ms): likely cause: Delta_V too small "

@@ -51,6 +51,7 @@
  * from bit 40, population from 34, neuron), so that the report does not depend on the order in
  * which the device runs blocks (as the meso backend's, kernels/backend_cuda.cu); MG_FAULT_NONE:
  * none. A full spike record buffer (a bug): the first realization seen, or -1. */
+enum { MG_NAN_LANE_BIT = 40, MG_NAN_POP_BIT = 34 };
 static_assert(MG_POP_MAX <= 64, "the fault key's population field");
 struct mg_micro_fault {
     unsigned long long nan_key;
@@ -153,8 +154,8 @@ mg_micro_run_kernel(mg_micro_args A, long long t0, long long t1)
         const mg_micro_pop *pp = &A.mm.pop[a];
         for (long long q = tid; q < pp->N; q += MG_MICRO_THREADS)
             if (isnan(MG_AT(st, pp->row_u + q, 0)))
-                atomicMin(&A.fault->nan_key, ((unsigned long long)i << 40) |
-                                                 ((unsigned long long)a << 34) |
+                atomicMin(&A.fault->nan_key, ((unsigned long long)i << MG_NAN_LANE_BIT) |
+                                                 ((unsigned long long)a << MG_NAN_POP_BIT) |
                                                  (unsigned long long)q);
     }
 }
@@ -578,13 +579,13 @@ static int micro_check_fault(micro_run *R, long long t1, mg_err *err)
                           "most spikes a refractory period allows)", f.full_realization,
                           f.full_step);
     if (f.nan_key != MG_FAULT_NONE) {
-        const int a = (int)((f.nan_key >> 34) & 63);
+        const int a = (int)((f.nan_key >> MG_NAN_POP_BIT) & 63);
         return mg_err_set(err, MG_ENUM,
                           "NaN in the membrane potential of realization %lld, population "
                           "%d (%s), neuron %lld, step %lld: check Delta_V and the input",
-                          R->A.lane0 + (long long)(f.nan_key >> 40), a,
+                          R->A.lane0 + (long long)(f.nan_key >> MG_NAN_LANE_BIT), a,
                           R->job->model->pops[a].name,
-                          (long long)(f.nan_key & ((1ULL << 34) - 1)), t1 - 1);
+                          (long long)(f.nan_key & ((1ULL << MG_NAN_POP_BIT) - 1)), t1 - 1);
     }
 out:
     return rc;

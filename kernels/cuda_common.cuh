@@ -245,9 +245,9 @@ out:
 
 typedef struct {
     int P;
-    long long N, H, lanes_max;
+    long long N, H;
     long long chunk;            /* lanes per cuFFT call (the plan's batch), even */
-    long long rows;             /* lanes_max rounded up to whole chunks */
+    long long rows;             /* the batch's most lanes rounded up to whole chunks */
     long long pitch;            /* doubles per population in seg (>= rows N) */
     double *d_seg;              /* [P][pitch] */
     double *d_X;                /* [P][rows][H] complex */
@@ -332,7 +332,6 @@ static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, lo
     s->P = oc->P;
     s->N = oc->L.cfg.psd_n;
     s->H = s->N / 2 + 1;
-    s->lanes_max = lanes_max;
     s->chunk = mg_cu_fft_chunk(s->N, lanes_max);
     s->rows = (lanes_max + s->chunk - 1) / s->chunk * s->chunk;
     s->pitch = (s->rows * s->N + 31) / 32 * 32;

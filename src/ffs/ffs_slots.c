@@ -82,12 +82,12 @@ static int fault_report(const mg_ffs_job *J, const mg_ffs_slot_run *R, const mg_
                         unsigned long long key, mg_err *err)
 {
     const int meso = J->o.level == MG_LEVEL_MESO;
-    const long long rel = (long long)(key >> 41);
+    const long long rel = (long long)(key >> MG_FFS_FAULT_REL_BIT);
     mg_ffs_slot_fault f;
     f.real = tr->real;
-    f.pop = (int)((key >> 35) & 63);
-    f.is_nan = (key >> 34) & 1 ? 0 : 1;
-    f.neuron = meso ? -1 : (long long)(key & ((1ULL << 34) - 1));
+    f.pop = (int)((key >> MG_FFS_FAULT_POP_BIT) & 63);
+    f.is_nan = (key >> MG_FFS_FAULT_INF_BIT) & 1 ? 0 : 1;
+    f.neuron = meso ? -1 : (long long)(key & ((1ULL << MG_FFS_FAULT_INF_BIT) - 1));
     f.step = meso ? tr->t0 + rel : rel;
     return R->fault_msg(J, &f, err);
 }

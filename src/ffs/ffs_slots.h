@@ -58,6 +58,8 @@ typedef struct {
 } mg_ffs_slot_list;
 
 #define MG_FFS_NO_FAULT (~0ULL)
+/* The fault key's fields (mg_ffs_slot_fault_note): where each begins. */
+enum { MG_FFS_FAULT_REL_BIT = 41, MG_FFS_FAULT_POP_BIT = 35, MG_FFS_FAULT_INF_BIT = 34 };
 
 /* *c = min(*c, v). */
 static inline MG_HD void mg_ffs_slot_min(unsigned long long *c, unsigned long long v)
@@ -83,19 +85,20 @@ static inline MG_HD unsigned long long mg_ffs_slot_count(unsigned long long *c)
 }
 
 /* Note a fault of the trial at list position q, rel steps after its start; the host stops
- * after the launch and reports the trial of lowest position, at its smallest key: (rel from bit
- * 41, saturated; population from 35; 1 for Inf at 34; neuron). The smallest, not the first to
+ * after the launch and reports the trial of lowest position, at its smallest key: (rel,
+ * saturated; population; 1 for Inf; neuron), fields from the bits named above. The smallest, not the first to
  * arrive: which slot or thread reaches an atomic first depends on the device's scheduling, so
  * the report is the same on any device and in any order (as `run`'s, kernels/backend_cuda.cu). */
 static inline MG_HD void mg_ffs_slot_fault_note(const mg_ffs_slot_list *L, long long q,
                                                 long long rel, int pop, long long neuron,
                                                 int is_nan)
 {
-    const long long rel_max = (1LL << 23) - 1;
-    const unsigned long long key = ((unsigned long long)(rel < rel_max ? rel : rel_max) << 41) |
-                                   ((unsigned long long)pop << 35) |
-                                   ((unsigned long long)(is_nan ? 0 : 1) << 34) |
-                                   (unsigned long long)(neuron > 0 ? neuron : 0);
+    const long long rel_max = (1LL << (64 - MG_FFS_FAULT_REL_BIT)) - 1;
+    const unsigned long long key =
+        ((unsigned long long)(rel < rel_max ? rel : rel_max) << MG_FFS_FAULT_REL_BIT) |
+        ((unsigned long long)pop << MG_FFS_FAULT_POP_BIT) |
+        ((unsigned long long)(is_nan ? 0 : 1) << MG_FFS_FAULT_INF_BIT) |
+        (unsigned long long)(neuron > 0 ? neuron : 0);
     mg_ffs_slot_min(&L->fault_key[q], key);
     mg_ffs_slot_min(L->fault_q, (unsigned long long)q);
 }
