@@ -362,12 +362,17 @@ static int meso_run_alloc_batch(meso_run *R, mg_err *err)
     const long long per_lane = R->lane_rows * 8 + 8 + (job->SL.n_i + job->SL.n_d) * 8 +
                                mg_cu_spectra_bytes_per_lane(&job->oc);
     long long lanes, groups;
+    if ((rc = mg_cu_spectra_plan(&R->spec, &job->oc,
+                                 mg_cu_lanes_at_most(job->n_groups, 0, job->opts.batch), err)) !=
+        MG_OK)
+        return rc;
     MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
-    R->groups_per_batch = mg_cu_groups_per_batch(mg_cu_free_for_batches(free_b, &job->oc),
-                                                 (double)(per_lane * MG_RGROUP), 0,
-                                                 job->opts.batch);
+    R->groups_per_batch =
+        mg_cu_groups_per_batch(mg_cu_free_for_batches(free_b, &R->spec, &job->oc),
+                               (double)(per_lane * MG_RGROUP), 0, job->opts.batch);
     if (R->groups_per_batch < 1)
-        return mg_cu_no_group_fits(err, "", (double)per_lane * MG_RGROUP, free_b, &job->oc);
+        return mg_cu_no_group_fits(err, "", (double)per_lane * MG_RGROUP, free_b, &R->spec,
+                                   &job->oc);
     if (R->groups_per_batch > job->n_groups)
         R->groups_per_batch = job->n_groups;
     groups = R->groups_per_batch;
@@ -382,8 +387,7 @@ static int meso_run_alloc_batch(meso_run *R, mg_err *err)
     MG_CUDA_TRY(cudaMalloc(&R->d_state, (size_t)(lanes * R->lane_rows) * sizeof(double)));
     if ((rc = mg_cu_group_bufs_alloc(&R->gb, &job->SL, lanes, groups, err)) != MG_OK)
         goto out;
-    if (job->SL.cfg.psd_n > 0 &&
-        (rc = mg_cu_spectra_alloc(&R->spec, &job->oc, lanes, err)) != MG_OK)
+    if (job->SL.cfg.psd_n > 0 && (rc = mg_cu_spectra_alloc(&R->spec, lanes, err)) != MG_OK)
         goto out;
     MG_CUDA_TRY(cudaMemGetInfo(&free_now, &total_b));
     job->device_bytes = (double)(free_b - free_now) + (double)(R->trace_n * 2 * sizeof(float));

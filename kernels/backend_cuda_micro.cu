@@ -511,17 +511,21 @@ static int micro_run_alloc_batch(micro_run *R, mg_err *err)
         (double)job->rows * 8.0 + (double)d->spk_elems * 4.0 + (double)R->sumN * 8.0 +
         (double)R->n_list * sizeof(mg_micro_csr) + (job->SL.n_i + job->SL.n_d) * 8.0 +
         (double)mg_cu_spectra_bytes_per_lane(&job->oc) + 2.0 * R->net_lane;
-    MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
     if (R->net_lane > 0) { /* the networks' host copy caps the batch too */
         host_groups = (long long)(MG_MICRO_HOST_NET / (R->net_lane * MG_RGROUP));
         host_groups = host_groups < 1 ? 1 : host_groups;
     }
-    R->groups_per_batch = mg_cu_groups_per_batch(mg_cu_free_for_batches(free_b, &job->oc),
-                                                 per_lane * MG_RGROUP, host_groups,
-                                                 job->opts.batch);
+    if ((rc = mg_cu_spectra_plan(&R->spec, &job->oc,
+                                 mg_cu_lanes_at_most(job->n_groups, host_groups, job->opts.batch),
+                                 err)) != MG_OK)
+        return rc;
+    MG_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
+    R->groups_per_batch =
+        mg_cu_groups_per_batch(mg_cu_free_for_batches(free_b, &R->spec, &job->oc),
+                               per_lane * MG_RGROUP, host_groups, job->opts.batch);
     if (R->groups_per_batch < 1)
         return mg_cu_no_group_fits(err, " of the micro level", per_lane * MG_RGROUP, free_b,
-                                   &job->oc);
+                                   &R->spec, &job->oc);
     if (R->groups_per_batch > job->n_groups)
         R->groups_per_batch = job->n_groups;
     lanes = R->groups_per_batch * MG_RGROUP;
@@ -535,8 +539,7 @@ static int micro_run_alloc_batch(micro_run *R, mg_err *err)
     if ((rc = mg_cu_group_bufs_alloc(&R->gb, &job->SL, lanes, R->groups_per_batch, err)) !=
         MG_OK)
         goto out;
-    if (job->SL.cfg.psd_n > 0 &&
-        (rc = mg_cu_spectra_alloc(&R->spec, &job->oc, lanes, err)) != MG_OK)
+    if (job->SL.cfg.psd_n > 0 && (rc = mg_cu_spectra_alloc(&R->spec, lanes, err)) != MG_OK)
         goto out;
     if (R->n_list > 0)
         rc = micro_lane_csr(R, lanes, err);

@@ -30,15 +30,23 @@ static inline cudaError_t mg_cu_to_device(void **dst, const void *src, size_t n)
     return e;
 }
 
-/* cuFFT, loaded on first use. */
-typedef cufftResult (*mg_cu_plan_many_fn)(cufftHandle *, int, int *, int *, int, int, int *, int,
-                                          int, cufftType, int);
+/* cuFFT, loaded on first use. The plan is made in steps (cufftCreate, then cufftMakePlanMany
+ * with automatic allocation off) so that its work area is known before the batch sizing and
+ * allocated by the backend, as every other buffer is. */
+typedef cufftResult (*mg_cu_create_fn)(cufftHandle *);
+typedef cufftResult (*mg_cu_set_auto_fn)(cufftHandle, int);
+typedef cufftResult (*mg_cu_make_plan_many_fn)(cufftHandle, int, int *, int *, int, int, int *,
+                                               int, int, cufftType, int, size_t *);
+typedef cufftResult (*mg_cu_set_work_fn)(cufftHandle, void *);
 typedef cufftResult (*mg_cu_exec_d2z_fn)(cufftHandle, cufftDoubleReal *, cufftDoubleComplex *);
 typedef cufftResult (*mg_cu_destroy_fn)(cufftHandle);
 typedef struct {
     int tried;
     void *lib;
-    mg_cu_plan_many_fn plan_many;
+    mg_cu_create_fn create;
+    mg_cu_set_auto_fn set_auto_allocation;
+    mg_cu_make_plan_many_fn make_plan_many;
+    mg_cu_set_work_fn set_work_area;
     mg_cu_exec_d2z_fn exec_d2z;
     mg_cu_destroy_fn destroy;
 } mg_cu_cufft_lib;
@@ -49,7 +57,13 @@ static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
 #ifdef MG_CUDA_EMU
     /* The host emulation's cuFFT (tests/cuda_emu/emu_cufft.cc), unless MG_EMU_CUFFT=0 asks for
      * the FFTW path below; read at every call, so that a test can take either path. */
-    static const mg_cu_cufft_lib emu = {1, (void *)&emu, cufftPlanMany, cufftExecD2Z,
+    static const mg_cu_cufft_lib emu = {1,
+                                        (void *)&emu,
+                                        cufftCreate,
+                                        cufftSetAutoAllocation,
+                                        cufftMakePlanMany,
+                                        cufftSetWorkArea,
+                                        cufftExecD2Z,
                                         cufftDestroy};
     const char *use = getenv("MG_EMU_CUFFT");
     return use && strcmp(use, "0") == 0 ? NULL : &emu;
@@ -65,10 +79,14 @@ static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
         g.lib = dlopen(names[k], RTLD_NOW | RTLD_LOCAL);
     if (!g.lib)
         return NULL;
-    g.plan_many = (mg_cu_plan_many_fn)dlsym(g.lib, "cufftPlanMany");
+    g.create = (mg_cu_create_fn)dlsym(g.lib, "cufftCreate");
+    g.set_auto_allocation = (mg_cu_set_auto_fn)dlsym(g.lib, "cufftSetAutoAllocation");
+    g.make_plan_many = (mg_cu_make_plan_many_fn)dlsym(g.lib, "cufftMakePlanMany");
+    g.set_work_area = (mg_cu_set_work_fn)dlsym(g.lib, "cufftSetWorkArea");
     g.exec_d2z = (mg_cu_exec_d2z_fn)dlsym(g.lib, "cufftExecD2Z");
     g.destroy = (mg_cu_destroy_fn)dlsym(g.lib, "cufftDestroy");
-    if (!g.plan_many || !g.exec_d2z || !g.destroy) {
+    if (!g.create || !g.set_auto_allocation || !g.make_plan_many || !g.set_work_area ||
+        !g.exec_d2z || !g.destroy) {
         dlclose(g.lib);
         g.lib = NULL;
     }
@@ -102,6 +120,18 @@ static inline long long mg_cu_groups_per_batch(size_t free_b, double group_bytes
             g = want;
     }
     return g;
+}
+
+/* The most lanes a batch can have before its sizing: the run's groups, at most cap (0: no cap)
+ * and at most the user's --batch in whole groups (what bounds the spectra's plan). */
+static inline long long mg_cu_lanes_at_most(long long n_groups, long long cap, long long batch)
+{
+    long long g = n_groups;
+    if (cap > 0 && cap < g)
+        g = cap;
+    if (batch > 0 && (batch + MG_RGROUP - 1) / MG_RGROUP < g)
+        g = (batch + MG_RGROUP - 1) / MG_RGROUP;
+    return g * MG_RGROUP;
 }
 
 /* The last step of a launch over steps [t0, t1): the step that completes a spectral segment,
@@ -237,10 +267,13 @@ out:
  * and micro layouts), and cufftExecD2Z answered CUFFT_INVALID_VALUE (4). The dense buffer makes
  * the transform independent of the layout, and planning once removes a plan per segment.
  * Why chunks: a plan's work area grows with its batch (about the size of its data), so a plan
- * over the whole batch could ask for gigabytes that the batch sizing never counted; a plan of at
- * most MG_CU_FFT_SAMPLES samples keeps it bounded, and the sizing reserves it (with the padding
- * of rows to whole chunks) up front. A chunk is an even number of lanes, so each one starts on
- * 16 bytes. */
+ * over the whole batch could ask for gigabytes; a plan of at most MG_CU_FFT_SAMPLES samples
+ * keeps it bounded. A chunk is an even number of lanes, so each one starts on 16 bytes.
+ * Why in two steps: the plan is made first (mg_cu_spectra_plan), without its work area, so that
+ * cuFFT says how large that area is; the batch sizing sets it and the padding to whole chunks
+ * aside (mg_cu_spectra_reserve_bytes), and mg_cu_spectra_alloc then allocates the buffers and
+ * the work area for the batch it chose. Nothing is guessed, and the run's device memory
+ * (job->device_bytes) includes the work area. */
 #define MG_CU_FFT_SAMPLES (1LL << 23)
 
 typedef struct {
@@ -254,6 +287,8 @@ typedef struct {
     const mg_cu_cufft_lib *fft; /* cuFFT, or NULL: FFTW on the host */
     int have_plan;
     cufftHandle plan;           /* batch chunk, when cuFFT loaded */
+    size_t work_bytes;          /* the plan's work area, as cuFFT states it */
+    void *d_work;               /* that area */
 } mg_cu_spectra;
 
 /* Lanes per cuFFT call, for segments of N samples and batches of at most lanes_max (a multiple
@@ -284,77 +319,97 @@ static inline long long mg_cu_spectra_bytes_per_lane(const mg_obs_cfg *oc)
     return N > 0 ? (long long)oc->P * (N + 2 * (N / 2 + 1)) * 8 : 0;
 }
 
-/* Device bytes the spectra need whatever the batch: the padding to whole chunks (less than one
- * chunk per population) and cuFFT's work area, taken as twice a chunk's complex output (an
- * assumed bound: cuFFT tells a plan's work area only once the plan is made, after the sizing). */
-static inline long long mg_cu_spectra_reserve_bytes(const mg_obs_cfg *oc)
-{
-    const long long N = oc->L.cfg.psd_n;
-    if (N <= 0)
-        return 0;
-    const long long c = mg_cu_fft_chunk(N, 1LL << 62);
-    return c * mg_cu_spectra_bytes_per_lane(oc) + 2 * c * (N / 2 + 1) * 16;
-}
-
-/* The free device bytes the batch sizing may share out: free_b less the spectra's reserve. */
-static inline size_t mg_cu_free_for_batches(size_t free_b, const mg_obs_cfg *oc)
-{
-    const size_t r = (size_t)mg_cu_spectra_reserve_bytes(oc);
-    return free_b > r ? free_b - r : 0;
-}
-
-/* The error when not one reduction group fits (what: "" or " of the micro level"). */
-static inline int mg_cu_no_group_fits(mg_err *err, const char *what, double group_bytes,
-                                      size_t free_b, const mg_obs_cfg *oc)
-{
-    const double kept = (double)mg_cu_spectra_reserve_bytes(oc);
-    return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations%s needs %.3g MB; "
-                      "batches may use 70 %% of the device's %.3g MB free, after %.3g MB kept "
-                      "for the spectra's transforms%s", MG_RGROUP, what, group_bytes / 1e6,
-                      (double)free_b / 1e6, kept / 1e6, kept > 0 ? " (--psd-df off: none)" : "");
-}
-
 static inline void mg_cu_spectra_free(mg_cu_spectra *s)
 {
     if (s->have_plan)
         s->fft->destroy(s->plan);
     cudaFree(s->d_seg);
     cudaFree(s->d_X);
+    cudaFree(s->d_work);
     memset(s, 0, sizeof *s);
 }
 
-/* Allocate the buffers and make the plan for batches of at most lanes_max lanes. seg is zeroed
- * once, so the padding lanes a chunk transforms are never uninitialised memory. */
-static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, const mg_obs_cfg *oc, long long lanes_max,
+/* The first step, before the batch sizing: the chunk for batches of at most lanes_max lanes
+ * (the run's lanes, or its --batch, in whole groups) and, when cuFFT loads, the plan without
+ * its work area, whose size cuFFT then states. Nothing when the run has no spectra. */
+static inline int mg_cu_spectra_plan(mg_cu_spectra *s, const mg_obs_cfg *oc, long long lanes_max,
                                      mg_err *err)
 {
     memset(s, 0, sizeof *s);
+    if (oc->L.cfg.psd_n <= 0)
+        return MG_OK;
     s->P = oc->P;
     s->N = oc->L.cfg.psd_n;
     s->H = s->N / 2 + 1;
     s->chunk = mg_cu_fft_chunk(s->N, lanes_max);
+    s->fft = mg_cu_cufft();
+    if (!s->fft)
+        return MG_OK;
+    int n = (int)s->N, inembed = (int)s->N, onembed = (int)s->H;
+    cufftResult r = s->fft->create(&s->plan);
+    if (r == CUFFT_SUCCESS) {
+        s->have_plan = 1;
+        r = s->fft->set_auto_allocation(s->plan, 0);
+    }
+    if (r == CUFFT_SUCCESS)
+        r = s->fft->make_plan_many(s->plan, 1, &n, &inembed, 1, (int)s->N, &onembed, 1,
+                                   (int)s->H, CUFFT_D2Z, (int)s->chunk, &s->work_bytes);
+    if (r != CUFFT_SUCCESS) {
+        const long long chunk = s->chunk;
+        mg_cu_spectra_free(s);
+        return mg_err_set(err, MG_ECUDA, "cuFFT: making the plan failed (%d; N = %lld, batch "
+                          "%lld)", (int)r, (long long)n, chunk);
+    }
+    return MG_OK;
+}
+
+/* Device bytes the spectra need whatever the batch: the padding of the rows to whole chunks
+ * (less than one chunk per population) and the plan's work area. */
+static inline long long mg_cu_spectra_reserve_bytes(const mg_cu_spectra *s, const mg_obs_cfg *oc)
+{
+    return s->chunk * mg_cu_spectra_bytes_per_lane(oc) + (long long)s->work_bytes;
+}
+
+/* The free device bytes the batch sizing may share out: free_b less the spectra's reserve. */
+static inline size_t mg_cu_free_for_batches(size_t free_b, const mg_cu_spectra *s,
+                                            const mg_obs_cfg *oc)
+{
+    const size_t r = (size_t)mg_cu_spectra_reserve_bytes(s, oc);
+    return free_b > r ? free_b - r : 0;
+}
+
+/* The error when not one reduction group fits (what: "" or " of the micro level"). */
+static inline int mg_cu_no_group_fits(mg_err *err, const char *what, double group_bytes,
+                                      size_t free_b, const mg_cu_spectra *s, const mg_obs_cfg *oc)
+{
+    const double kept = (double)mg_cu_spectra_reserve_bytes(s, oc);
+    return mg_err_set(err, MG_ENOMEM, "CUDA: one group of %d realizations%s needs %.3g MB; "
+                      "batches may use 70 %% of the device's %.3g MB free, after %.3g MB kept "
+                      "for the spectra's transforms%s", MG_RGROUP, what, group_bytes / 1e6,
+                      (double)free_b / 1e6, kept / 1e6, kept > 0 ? " (--psd-df off: none)" : "");
+}
+
+/* The second step, after the sizing: the buffers for batches of at most lanes_max lanes (no
+ * more than the plan was made for) and the plan's work area. seg is zeroed once, so the padding
+ * lanes a chunk transforms are never uninitialised memory. */
+static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, long long lanes_max, mg_err *err)
+{
     s->rows = (lanes_max + s->chunk - 1) / s->chunk * s->chunk;
     s->pitch = (s->rows * s->N + 31) / 32 * 32;
     if (cudaMalloc((void **)&s->d_seg, (size_t)(s->P * s->pitch) * sizeof(double)) != cudaSuccess ||
         cudaMalloc((void **)&s->d_X, (size_t)(s->P * s->rows * s->H) * 2 * sizeof(double)) !=
             cudaSuccess ||
+        (s->work_bytes > 0 && cudaMalloc(&s->d_work, s->work_bytes) != cudaSuccess) ||
         cudaMemset(s->d_seg, 0, (size_t)(s->P * s->pitch) * sizeof(double)) != cudaSuccess) {
         cudaGetLastError();
-        mg_cu_spectra_free(s);
         return mg_err_set(err, MG_ECUDA, "out of device memory for the spectra (%lld lanes of "
-                          "%d x %lld samples)", lanes_max, oc->P, s->N);
+                          "%d x %lld samples, %.3g MB of cuFFT work area)", lanes_max, s->P, s->N,
+                          (double)s->work_bytes / 1e6);
     }
-    s->fft = mg_cu_cufft();
-    if (s->fft) {
-        int n = (int)s->N, inembed = (int)s->N, onembed = (int)s->H;
-        if (s->fft->plan_many(&s->plan, 1, &n, &inembed, 1, (int)s->N, &onembed, 1, (int)s->H,
-                              CUFFT_D2Z, (int)s->chunk) != CUFFT_SUCCESS) {
-            mg_cu_spectra_free(s);
-            return mg_err_set(err, MG_ECUDA, "cuFFT: cufftPlanMany failed (N = %lld, batch %lld)",
-                              (long long)n, s->chunk);
-        }
-        s->have_plan = 1;
-    }
+    if (s->have_plan && s->work_bytes > 0 &&
+        s->fft->set_work_area(s->plan, s->d_work) != CUFFT_SUCCESS)
+        return mg_err_set(err, MG_ECUDA, "cuFFT: cufftSetWorkArea failed (%.3g MB)",
+                          (double)s->work_bytes / 1e6);
     return MG_OK;
 }
 

@@ -346,33 +346,41 @@ START_TEST(emulated_fftw_path_equals_cpu)
     unsetenv("MG_EMU_CUFFT"); /* for CK_FORK=no */
 }
 END_TEST
-/* The batch sizing sets the spectra's fixed part (padding to whole cuFFT chunks, the plan's work
- * area) aside before it shares out the free memory: with chunks so large that this part exceeds
- * the emulated device (4 GB; B1's 1 Hz segments take 32 kB per lane, so 2 x 10^5 lanes of
- * padding alone are 6.4 GB), no group fits and both levels say why; with the spectra off, the
- * same runs go. Deterministic: no false failures. */
+/* The batch sizing sets the spectra's fixed part (padding to whole cuFFT chunks, and the work
+ * area cuFFT states for the plan made before the sizing) aside before it shares out the free
+ * memory, and the backend allocates that work area itself. The emulated cuFFT states what
+ * MG_EMU_CUFFT_WORK says: 5 GB, more than the emulated device (4 GB), so no group fits and both
+ * levels say why, and with the spectra off the same runs go; 1 GB, so the runs go and the
+ * device memory they report includes it. Deterministic: no false failures. */
 START_TEST(emulated_batch_sizing_keeps_the_spectra_reserve)
 {
     assert_emulated();
     mg_model m;
     mg_test_model(NULL, &m);
-    setenv("MG_CUDA_FFT_CHUNK", "200000", 1);
     for (int level = 0; level < 2; ++level) {
         mg_run_opts o = mg_test_opts(MG_BACKEND_CUDA, 20, 0, 32, 0);
         o.level = level == 0 ? MG_LEVEL_MESO : MG_LEVEL_MICRO;
         mg_result res;
         mg_err err = {{0}};
+        setenv("MG_EMU_CUFFT_WORK", "5000000000", 1);
         int rc = mg_run(&m, &o, &res, &err);
         ck_assert_msg(rc == MG_ENOMEM, "level %d: rc %d (%s)", level, rc, err.msg);
         ck_assert_msg(strstr(err.msg, "kept for the spectra's transforms (--psd-df off: none)"),
                       "message: %s", err.msg);
-        printf("level %s, 2 x 10^5-lane chunks: %s\n", level == 0 ? "meso" : "micro", err.msg);
+        printf("level %s, a 5 GB work area: %s\n", level == 0 ? "meso" : "micro", err.msg);
+        setenv("MG_EMU_CUFFT_WORK", "1000000000", 1);
+        rc = mg_run(&m, &o, &res, &err);
+        ck_assert_msg(rc == MG_OK, "level %d with a 1 GB work area: %s", level, err.msg);
+        ck_assert_msg(res.device_bytes >= 1e9, "level %d: device memory %g B", level,
+                      res.device_bytes);
+        mg_result_free(&res);
+        setenv("MG_EMU_CUFFT_WORK", "5000000000", 1);
         o.psd_df_hz = -1.0; /* --psd-df off */
         rc = mg_run(&m, &o, &res, &err);
         ck_assert_msg(rc == MG_OK, "level %d without spectra: %s", level, err.msg);
         mg_result_free(&res);
     }
-    unsetenv("MG_CUDA_FFT_CHUNK");
+    unsetenv("MG_EMU_CUFFT_WORK");
     mg_model_free(&m);
 }
 END_TEST

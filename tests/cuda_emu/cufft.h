@@ -5,6 +5,8 @@
 #ifndef MESOGIF_TESTS_CUDA_EMU_CUFFT_H
 #define MESOGIF_TESTS_CUDA_EMU_CUFFT_H
 
+#include <stddef.h>
+
 typedef int cufftHandle;
 typedef enum {
     CUFFT_SUCCESS = 0,
@@ -23,17 +25,25 @@ typedef struct {
 } cufftDoubleComplex;
 
 extern "C" {
+/* A handle with no plan yet; its work area is allocated automatically unless
+ * cufftSetAutoAllocation(plan, 0) says the caller will set one. */
+cufftResult cufftCreate(cufftHandle *plan);
+cufftResult cufftSetAutoAllocation(cufftHandle plan, int autoAllocate);
 /* rank 1 and CUFFT_D2Z only (CUFFT_NOT_SUPPORTED otherwise). Batch b's element j is read at
  * idata[b idist + j istride] and X_k written at odata[b odist + k ostride], k = 0..n/2, as in
- * cuFFT's advanced layout (with inembed and onembed NULL: dense rows, strides 1). */
-cufftResult cufftPlanMany(cufftHandle *plan, int rank, int *n, int *inembed, int istride,
-                          int idist, int *onembed, int ostride, int odist, cufftType type,
-                          int batch);
+ * cuFFT's advanced layout (with inembed and onembed NULL: dense rows, strides 1). *workSize is
+ * the work area, a stand-in figure (twice the batch's complex output; MG_EMU_CUFFT_WORK=bytes
+ * sets it, for a test of the batch sizing), cudaMalloc'd here under automatic allocation. */
+cufftResult cufftMakePlanMany(cufftHandle plan, int rank, int *n, int *inembed, int istride,
+                              int idist, int *onembed, int ostride, int odist, cufftType type,
+                              int batch, size_t *workSize);
+cufftResult cufftSetWorkArea(cufftHandle plan, void *workArea);
 /* CUFFT_INVALID_VALUE when idata or odata is not aligned to cufftDoubleComplex (16 bytes). On
  * an H200 (2026-12-04), cufftExecD2Z answered 4 for the layouts whose segment rows began on an
  * odd double and not for the one whose rows did not: this check stands for that.
  * CUFFT_EXEC_FAILED when the batch's rows reach past the cudaMalloc'd block they start in (a
- * device would read or write beyond it; here every make test sees it, not only the sanitizers). */
+ * device would read or write beyond it; here every make test sees it, not only the sanitizers),
+ * or when the work area is missing or smaller than the plan's. */
 cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata, cufftDoubleComplex *odata);
 cufftResult cufftDestroy(cufftHandle plan);
 }

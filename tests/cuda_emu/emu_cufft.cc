@@ -9,14 +9,20 @@
 
 #include <mutex>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "mesogif/stats.h" /* mg_psd_plan */
 
 namespace {
 
 struct emu_plan {
-    int used;
+    int used;    /* a handle from cufftCreate */
+    int planned; /* cufftMakePlanMany succeeded */
+    int auto_allocate;
     long long n, istride, idist, ostride, odist, batch;
+    size_t work_bytes;
+    void *work;      /* the work area: cudaMalloc'd here, or the caller's */
+    int work_owned;  /* allocated here (automatic allocation) */
     mg_psd_plan *fft;
     double *row; /* one input row made dense */
     double *X;   /* its n/2 + 1 coefficients, interleaved */
@@ -36,18 +42,57 @@ void release(emu_plan *p)
     mg_psd_plan_free(p->fft);
     delete[] p->row;
     delete[] p->X;
+    if (p->work_owned)
+        cudaFree(p->work);
     *p = emu_plan();
+}
+
+/* The stand-in work area of a plan: twice its complex output, or MG_EMU_CUFFT_WORK bytes. */
+size_t work_area_bytes(long long h, long long batch)
+{
+    const char *env = getenv("MG_EMU_CUFFT_WORK");
+    if (env && atoll(env) > 0)
+        return (size_t)atoll(env);
+    return (size_t)(2 * batch * h) * sizeof(cufftDoubleComplex);
 }
 
 } // namespace
 
-extern "C" cufftResult cufftPlanMany(cufftHandle *plan, int rank, int *n, int *inembed,
-                                     int istride, int idist, int *onembed, int ostride,
-                                     int odist, cufftType type, int batch)
+extern "C" cufftResult cufftCreate(cufftHandle *plan)
 {
+    std::lock_guard<std::mutex> hold(plans_lock);
+    for (int k = 0; k < max_plans; ++k)
+        if (!plans[k].used) {
+            plans[k] = emu_plan();
+            plans[k].used = 1;
+            plans[k].auto_allocate = 1;
+            *plan = k;
+            return CUFFT_SUCCESS;
+        }
+    return CUFFT_ALLOC_FAILED;
+}
+
+extern "C" cufftResult cufftSetAutoAllocation(cufftHandle plan, int autoAllocate)
+{
+    std::lock_guard<std::mutex> hold(plans_lock);
+    emu_plan *p = find(plan);
+    if (!p)
+        return CUFFT_INVALID_PLAN;
+    p->auto_allocate = autoAllocate != 0;
+    return CUFFT_SUCCESS;
+}
+
+extern "C" cufftResult cufftMakePlanMany(cufftHandle plan, int rank, int *n, int *inembed,
+                                         int istride, int idist, int *onembed, int ostride,
+                                         int odist, cufftType type, int batch, size_t *workSize)
+{
+    std::lock_guard<std::mutex> hold(plans_lock);
+    emu_plan *p = find(plan);
+    if (!p || p->planned)
+        return CUFFT_INVALID_PLAN;
     if (rank != 1 || type != CUFFT_D2Z)
         return CUFFT_NOT_SUPPORTED;
-    if (!plan || !n || n[0] < 1 || batch < 1)
+    if (!n || n[0] < 1 || batch < 1)
         return CUFFT_INVALID_SIZE;
     const long long h = n[0] / 2 + 1;
     if (!inembed || !onembed) /* cuFFT ignores the strides and distances then: dense rows */
@@ -56,26 +101,38 @@ extern "C" cufftResult cufftPlanMany(cufftHandle *plan, int rank, int *n, int *i
         (batch > 1 && ((long long)idist < (n[0] - 1LL) * istride + 1 ||
                        (long long)odist < (h - 1) * ostride + 1)))
         return CUFFT_INVALID_VALUE; /* rows that overlap */
-    std::lock_guard<std::mutex> hold(plans_lock);
-    for (int k = 0; k < max_plans; ++k) {
-        if (plans[k].used)
-            continue;
-        emu_plan *p = &plans[k];
-        p->used = 1;
-        p->n = n[0];
-        p->istride = istride, p->idist = idist, p->ostride = ostride, p->odist = odist;
-        p->batch = batch;
-        p->fft = mg_psd_plan_alloc(p->n);
-        p->row = new double[p->n];
-        p->X = new double[2 * h];
-        if (!p->fft) {
-            release(p);
+    p->n = n[0];
+    p->istride = istride, p->idist = idist, p->ostride = ostride, p->odist = odist;
+    p->batch = batch;
+    p->work_bytes = work_area_bytes(h, batch);
+    p->fft = mg_psd_plan_alloc(p->n);
+    p->row = new double[p->n];
+    p->X = new double[2 * h];
+    if (!p->fft)
+        return CUFFT_ALLOC_FAILED;
+    if (p->auto_allocate) {
+        if (cudaMalloc(&p->work, p->work_bytes) != cudaSuccess)
             return CUFFT_ALLOC_FAILED;
-        }
-        *plan = k;
-        return CUFFT_SUCCESS;
+        p->work_owned = 1;
     }
-    return CUFFT_ALLOC_FAILED;
+    p->planned = 1;
+    if (workSize)
+        *workSize = p->work_bytes;
+    return CUFFT_SUCCESS;
+}
+
+extern "C" cufftResult cufftSetWorkArea(cufftHandle plan, void *workArea)
+{
+    std::lock_guard<std::mutex> hold(plans_lock);
+    emu_plan *p = find(plan);
+    if (!p)
+        return CUFFT_INVALID_PLAN;
+    if (p->work_owned) {
+        cudaFree(p->work);
+        p->work_owned = 0;
+    }
+    p->work = workArea;
+    return CUFFT_SUCCESS;
 }
 
 extern "C" cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata,
@@ -83,8 +140,10 @@ extern "C" cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata,
 {
     std::lock_guard<std::mutex> hold(plans_lock);
     emu_plan *p = find(plan);
-    if (!p)
+    if (!p || !p->planned)
         return CUFFT_INVALID_PLAN;
+    if (!p->work || !mg_emu_within_allocation(p->work, p->work_bytes))
+        return CUFFT_EXEC_FAILED;
     if (!idata || !odata || (uintptr_t)idata % 16 != 0 || (uintptr_t)odata % 16 != 0)
         return CUFFT_INVALID_VALUE;
     const long long h = p->n / 2 + 1;
