@@ -8,6 +8,7 @@
  * - the estimate is the same bits with 1 and 2 threads;
  * - bad options are refused (MG_EINVAL) naming the option;
  * - --method brute gets the options of `run` that match the estimate's (mg_ffs_brute_opts);
+ * - the slots' atomic counter, minimum and fault record (src/ffs/ffs_slots.h) from 4 threads;
  * - the error formulas on tallies with known answers: a stage whose start states decide the
  *   outcome has the variance across states, one whose states do not has the binomial one; the
  *   flux's ratio estimator over basin runs, with the Poisson floor.
@@ -16,6 +17,7 @@
 #include "ffs_testutil.h" /* mg_test_ffs_meso_opts */
 
 #include "engine/job.h"      /* mg_obs_setup */
+#include "ffs/ffs_slots.h"     /* mg_ffs_slot_count, mg_ffs_slot_min, mg_ffs_slot_fault_note */
 #include "ffs/ffs_state.h"     /* stage, run_ctx, mg_ffs_stage_p, mg_ffs_flux */
 #include "core/rng.h"
 #include "mesogif/ffs.h"
@@ -342,7 +344,63 @@ START_TEST(test_flux_variance)
 }
 END_TEST
 
+/* ---- the slots' counters and fault record, host side (src/ffs/ffs_slots.h) ---------------
+ * The device takes atomicAdd/atomicMin; a host compiler (and a future host slot engine) takes
+ * the __atomic built-ins of the other branch, which no other test runs. 4 threads hammer one
+ * counter and one minimum; exact answers, so no false failures. */
+START_TEST(test_slot_atomics_on_the_host)
+{
+    enum { threads = 4, per_thread = 50000, n = threads * per_thread };
+    unsigned char *seen = calloc(n, 1);
+    unsigned long long counter = 0, least = MG_FFS_NO_FAULT, fault_q = MG_FFS_NO_FAULT;
+    unsigned long long fault_key[3] = {MG_FFS_NO_FAULT, MG_FFS_NO_FAULT, MG_FFS_NO_FAULT};
+    mg_ffs_slot_list L = {0};
+    L.fault_q = &fault_q;
+    L.fault_key = fault_key;
+    int out_of_range = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : out_of_range)
+    for (int i = 0; i < per_thread; ++i) {
+        const unsigned long long old = mg_ffs_slot_count(&counter);
+        if (old < n)
+            seen[old] = 1; /* each old value is returned once: no two threads write one byte */
+        else
+            ++out_of_range;
+        mg_ffs_slot_min(&least, (old * 2654435761ULL) % 1000003ULL + 7);
+        /* faults of trials 1 and 2 (never 0) at many steps; the report is the least of each */
+        mg_ffs_slot_fault_note(&L, 1 + (long long)(old % 2), 10 + (long long)(old % 97),
+                               (int)(old % 3), (long long)(old % 5), (int)(old % 2));
+    }
+    ck_assert_int_eq(out_of_range, 0);
+    ck_assert_uint_eq(counter, n);
+    long long missing = 0;
+    unsigned long long want = MG_FFS_NO_FAULT;
+    for (unsigned long long v = 0; v < n; ++v) {
+        missing += !seen[v];
+        const unsigned long long h = (v * 2654435761ULL) % 1000003ULL + 7;
+        want = h < want ? h : want;
+    }
+    ck_assert_int_eq(missing, 0);
+    ck_assert_uint_eq(least, want);
+    ck_assert_uint_eq(fault_q, 1);
+    ck_assert_uint_eq(fault_key[0], MG_FFS_NO_FAULT);
+    /* trial 1 noted the even counts, trial 2 the odd ones: each holds the least of its keys */
+    unsigned long long key1 = MG_FFS_NO_FAULT, key2 = MG_FFS_NO_FAULT;
+    for (unsigned long long v = 0; v < n; ++v) {
+        const unsigned long long k =
+            ((unsigned long long)(10 + v % 97) << MG_FFS_FAULT_REL_BIT) |
+            ((unsigned long long)(v % 3) << MG_FFS_FAULT_POP_BIT) |
+            ((unsigned long long)(v % 2 ? 0 : 1) << MG_FFS_FAULT_INF_BIT) | (v % 5);
+        unsigned long long *kq = v % 2 ? &key2 : &key1;
+        *kq = k < *kq ? k : *kq;
+    }
+    ck_assert_uint_eq(fault_key[1], key1);
+    ck_assert_uint_eq(fault_key[2], key2);
+    ck_assert_uint_eq(fault_key[1] >> MG_FFS_FAULT_REL_BIT, 10);
+    free(seen);
+}
+END_TEST
+
 MG_TEST_SUITE(ffs,
               MG_TCASE("core", 300, test_lane_matches_observer, test_trial_ids, test_stage_variance,
                        test_flux_variance, test_bad_options, test_brute_opts,
-                       test_threads_same_bits))
+                       test_threads_same_bits, test_slot_atomics_on_the_host))
