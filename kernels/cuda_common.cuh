@@ -94,6 +94,26 @@ static inline const mg_cu_cufft_lib *mg_cu_cufft(void)
 #endif
 }
 
+/* cuFFT's status in words (the values of cufftResult in the toolkit's cufft.h), for errors a
+ * user can act on without the header at hand. */
+static inline const char *mg_cu_cufft_status(int r)
+{
+    switch (r) {
+    case 1: return "CUFFT_INVALID_PLAN";
+    case 2: return "CUFFT_ALLOC_FAILED: out of device memory";
+    case 3: return "CUFFT_INVALID_TYPE";
+    case 4: return "CUFFT_INVALID_VALUE: a bad pointer or layout";
+    case 5: return "CUFFT_INTERNAL_ERROR";
+    case 6: return "CUFFT_EXEC_FAILED";
+    case 7: return "CUFFT_SETUP_FAILED";
+    case 8: return "CUFFT_INVALID_SIZE";
+    case 9: return "CUFFT_UNALIGNED_DATA";
+    case 13: return "CUFFT_NO_WORKSPACE: no work area set";
+    case 16: return "CUFFT_NOT_SUPPORTED";
+    default: return "cufftResult";
+    }
+}
+
 /* Lane i's rows in a batch whose lanes start lane_stride doubles apart and whose rows are
  * row_stride apart (the meso backend's [row][lane] and the lane-contiguous layouts alike). */
 static __device__ inline mg_lanes mg_cu_lane_view(double *state, long long i,
@@ -357,8 +377,8 @@ static inline int mg_cu_spectra_plan(mg_cu_spectra *s, const mg_obs_cfg *oc, lon
     if (r != CUFFT_SUCCESS) {
         const long long chunk = s->chunk;
         mg_cu_spectra_free(s);
-        return mg_err_set(err, MG_ECUDA, "cuFFT: making the plan failed (%d; N = %lld, batch "
-                          "%lld)", (int)r, (long long)n, chunk);
+        return mg_err_set(err, MG_ECUDA, "cuFFT: making the plan failed (%d, %s; N = %lld, "
+                          "batch %lld)", (int)r, mg_cu_cufft_status((int)r), (long long)n, chunk);
     }
     return MG_OK;
 }
@@ -406,10 +426,11 @@ static inline int mg_cu_spectra_alloc(mg_cu_spectra *s, long long lanes_max, mg_
                           "%d x %lld samples, %.3g MB of cuFFT work area)", lanes_max, s->P, s->N,
                           (double)s->work_bytes / 1e6);
     }
+    cufftResult r = CUFFT_SUCCESS;
     if (s->have_plan && s->work_bytes > 0 &&
-        s->fft->set_work_area(s->plan, s->d_work) != CUFFT_SUCCESS)
-        return mg_err_set(err, MG_ECUDA, "cuFFT: cufftSetWorkArea failed (%.3g MB)",
-                          (double)s->work_bytes / 1e6);
+        (r = s->fft->set_work_area(s->plan, s->d_work)) != CUFFT_SUCCESS)
+        return mg_err_set(err, MG_ECUDA, "cuFFT: cufftSetWorkArea failed (%d, %s; %.3g MB)",
+                          (int)r, mg_cu_cufft_status((int)r), (double)s->work_bytes / 1e6);
     return MG_OK;
 }
 
@@ -448,7 +469,8 @@ static inline int mg_cu_spectra_transform(mg_cu_spectra *s, const mg_obs_cfg *oc
                     s->plan, s->d_seg + a * s->pitch + c0 * N,
                     (cufftDoubleComplex *)s->d_X + (a * s->rows + c0) * H);
                 if (r != CUFFT_SUCCESS) {
-                    rc = mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d)", (int)r);
+                    rc = mg_err_set(err, MG_ECUDA, "cuFFT: cufftExecD2Z failed (%d, %s)",
+                                    (int)r, mg_cu_cufft_status((int)r));
                     goto out;
                 }
             }

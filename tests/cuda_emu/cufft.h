@@ -16,6 +16,7 @@ typedef enum {
     CUFFT_INVALID_VALUE = 4,
     CUFFT_EXEC_FAILED = 6,
     CUFFT_INVALID_SIZE = 8,
+    CUFFT_NO_WORKSPACE = 13,
     CUFFT_NOT_SUPPORTED = 16
 } cufftResult;
 typedef enum { CUFFT_D2Z = 0x6a } cufftType;
@@ -43,7 +44,7 @@ cufftResult cufftSetWorkArea(cufftHandle plan, void *workArea);
  * odd double and not for the one whose rows did not: this check stands for that.
  * CUFFT_EXEC_FAILED when the batch's rows reach past the cudaMalloc'd block they start in (a
  * device would read or write beyond it; here every make test sees it, not only the sanitizers),
- * or when the work area is missing or smaller than the plan's. */
+ * or when the work area set is smaller than the plan's; CUFFT_NO_WORKSPACE when none is. */
 cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata, cufftDoubleComplex *odata);
 cufftResult cufftDestroy(cufftHandle plan);
 }

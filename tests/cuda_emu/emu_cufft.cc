@@ -142,7 +142,9 @@ extern "C" cufftResult cufftExecD2Z(cufftHandle plan, cufftDoubleReal *idata,
     emu_plan *p = find(plan);
     if (!p || !p->planned)
         return CUFFT_INVALID_PLAN;
-    if (!p->work || !mg_emu_within_allocation(p->work, p->work_bytes))
+    if (!p->work)
+        return CUFFT_NO_WORKSPACE;
+    if (!mg_emu_within_allocation(p->work, p->work_bytes))
         return CUFFT_EXEC_FAILED;
     if (!idata || !odata || (uintptr_t)idata % 16 != 0 || (uintptr_t)odata % 16 != 0)
         return CUFFT_INVALID_VALUE;
