@@ -97,6 +97,18 @@ if awk '$1 == "P1" || $1 == "P2" { if (!($3 > 1 && $3 < 30)) bad = 1; n++ }
 
 good "info: shows the statistics" "format|mesogif|mean A|P1|P2|/stats/mean_A|/traces/A_N" \
     "$M" info "$X"
+# one realization (the default): the spreads across realizations are undefined; run and info
+# say n/a and why, never a bare nan (the file holds NaN, as docs/FILE_FORMAT.md says)
+for cmd in run info; do
+    if [ $cmd = run ]; then run "$M" run --t-sim 2s --stats-time 100ms --out "$T/one.h5"
+    else run "$M" info "$T/one.h5"; fi
+    if [ $rc -eq 0 ] && [ "$(grep -cE '^ *P[12] .* n/a ' "$T/stdout")" -ge 2 ] &&
+        grep -q "n/a with fewer than 2 realizations" "$T/stdout" &&
+        { [ $cmd = run ] || grep -q "spread across realizations needs 2" "$T/stdout"; } &&
+        ! grep -qi "nan" "$T/stdout"; then
+        pass "$cmd: one realization, sem n/a"
+    else fail "$cmd: one realization, sem n/a" "exit $rc; $(grep -E '^ *P[12] ' "$T/stdout" | tr '\n' ';')"; fi
+done
 good "run: explicit model file" "mean A|written: $T/y.h5" \
     "$M" run "$B1" --t-sim 1500ms --t-warmup 500ms --realizations 3 --quiet --out "$T/y.h5"
 

@@ -48,11 +48,13 @@ void mg_cli_print_summary(const mg_result *res, const mg_model *m, const char *o
            s->bin_ms, (long long)s->i[s->L.i_count]);
     if (res->device_bytes > 0)
         printf("device memory %.4g MB\n", res->device_bytes / 1e6);
-    printf("%-16s %10s %12s %12s %12s\n", "population", "N", "mean A (Hz)", "+- sem (Hz)",
-           "std A (Hz)");
-    for (int a = 0; a < res->P; ++a)
-        printf("%-16s %10lld %12.4f %12.4f %12.4f\n", res->pop_names[a],
-               (long long)m->pops[a].N, s->mean_A[a], s->mean_A_sem[a], sqrt(s->var_A[a]));
+    char *names[MG_POP_MAX];
+    int64_t N[MG_POP_MAX];
+    for (int a = 0; a < res->P; ++a) {
+        names[a] = res->pop_names[a];
+        N[a] = m->pops[a].N;
+    }
+    mg_print_moments_table(stdout, "", names, N, s->mean_A, s->mean_A_sem, s->var_A, res->P);
     if (out_path)
         printf("written: %s\n", out_path);
 }

@@ -135,9 +135,16 @@ static void print_time_summary(const mg_stats *s, char **names, int P, FILE *out
             sd = v[b] > sd * sd ? sqrt(v[b]) : sd;
             sem += e[b] / (double)B;
         }
-        fprintf(out, "  %-16s %12.4f %9.4g %12.4f %9.4g %12.4f %12.4g\n", names[a], m[lo],
-                s->tm_t_s[lo], m[hi], s->tm_t_s[hi], sd, sem);
+        char sd_s[32] = "n/a", sem_s[32] = "n/a"; /* across fewer than 2 realizations */
+        if (s->i[s->L.i_tm_nreal] >= 2) {
+            snprintf(sd_s, sizeof sd_s, "%.4f", sd);
+            snprintf(sem_s, sizeof sem_s, "%.4g", sem);
+        }
+        fprintf(out, "  %-16s %12.4f %9.4g %12.4f %9.4g %12s %12s\n", names[a], m[lo],
+                s->tm_t_s[lo], m[hi], s->tm_t_s[hi], sd_s, sem_s);
     }
+    if (s->i[s->L.i_tm_nreal] < 2)
+        fprintf(out, "  (n/a: the spread across realizations needs 2 of them)\n");
 }
 
 /* One row of the spectra table: band b of nb log-spaced bands of [freq[0], freq[F-1]], for
@@ -217,15 +224,23 @@ static void print_switching_summary(const mg_stats *s, int has_switching, FILE *
             c->observable[0] ? c->observable : "?", c->sw_window * c->bin_ms, c->sw_lo, c->sw_hi);
     fprintf(out, "  %-6s %8s %12s %30s %9s %9s %12s %6s\n", "state", "exits", "exposure (s)",
             "rate (Hz) [exact 95 %]", "complete", "censored", "mean dwell", "CV");
+    int undefined = 0;
     for (int st = 0; st < 2; ++st) {
-        char rate[64];
+        char rate[64], dwell[32] = "n/a", cv[16] = "n/a";
         snprintf(rate, sizeof rate, "%.4g [%.4g, %.4g]", s->rate_hz[st], s->rate_ci_low[st],
                  s->rate_ci_high[st]);
-        fprintf(out, "  %-6s %8lld %12.6g %30s %9lld %9lld %10.4g s %6.3f\n", state[st],
+        if (!isnan(s->mean_dwell_s[st]))
+            snprintf(dwell, sizeof dwell, "%.4g s", s->mean_dwell_s[st]);
+        if (!isnan(s->cv_dwell[st]))
+            snprintf(cv, sizeof cv, "%.3f", s->cv_dwell[st]);
+        undefined |= isnan(s->mean_dwell_s[st]) || isnan(s->cv_dwell[st]);
+        fprintf(out, "  %-6s %8lld %12.6g %30s %9lld %9lld %12s %6s\n", state[st],
                 (long long)s->i[s->L.i_sw_exits + st], s->d[s->L.d_sw_expo + st], rate,
                 (long long)s->i[s->L.i_sw_done + st], (long long)s->i[s->L.i_sw_cens + st],
-                s->mean_dwell_s[st], s->cv_dwell[st]);
+                dwell, cv);
     }
+    if (undefined)
+        fprintf(out, "  (n/a: the mean dwell needs a complete dwell, the CV two)\n");
 }
 
 /* Spectra and switching from the sufficient statistics (mg_h5_read_stats): the PSD of every
@@ -274,11 +289,7 @@ int mg_h5_info(const char *path, FILE *out, mg_err *err)
             mg_h5_read_array(f, "/stats/var_A", H5T_NATIVE_DOUBLE, var, (hsize_t)P) == 0 &&
             mg_h5_read_array(f, "/stats/mean_A_sem", H5T_NATIVE_DOUBLE, sem, (hsize_t)P) == 0) {
             fprintf(out, "statistics (A in %g ms bins):\n", bin);
-            fprintf(out, "  %-16s %12s %12s %12s\n", "population", "mean A (Hz)", "+- sem",
-                    "std A (Hz)");
-            for (int a = 0; a < P; ++a)
-                fprintf(out, "  %-16s %12.4f %12.4f %12.4f\n", names[a], mean[a], sem[a],
-                        sqrt(var[a]));
+            mg_print_moments_table(out, "  ", names, NULL, mean, sem, var, P);
         }
         free(mean);
         free(var);

@@ -36,6 +36,12 @@ void mg_theory_table_print(const mg_theory_table *t, FILE *out);
  * or MG_EIO when the file or /theory cannot be read. src/io/io_h5_theory.c */
 int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warning_len);
 
+/* The moments table of `run` and `info` (src/io/io_moments_table.c): per population (names[P];
+ * with its N when N is not NULL) mean A, its standard error ("n/a" when NaN) and sqrt(var);
+ * each line starts with indent. */
+void mg_print_moments_table(FILE *out, const char *indent, char *const *names, const int64_t *N,
+                            const double *mean, const double *sem, const double *var, int P);
+
 /* /stats of a format-1 file from s (population names for the histogram groups). Statistics
  * that could not be formed are left out, never written as NaN: the spectra when no segment
  * fitted after the warm-up, and /stats/switching with /stats/hist/observable unless switching
