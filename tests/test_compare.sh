@@ -52,6 +52,8 @@ sim mu21 "$T/mu21.json" --first 64 --realizations 32 --t-sim 20s
 sim unc "$UNC" --realizations 4 --t-sim 3s --stats-bin 10ms
 sim bin5 --realizations 4 --t-sim 3s --stats-bin 5ms
 sim one --realizations 1 --t-sim 3s
+sim short_a --realizations 2 --t-sim 1s
+sim short_b --first 2 --realizations 2 --t-sim 1s
 echo "not an HDF5 file" >"$T/text.h5"
 
 # same model: agree
@@ -70,6 +72,16 @@ if [ $rc -eq 1 ] && grep -q "^DISAGREE" "$T/stdout" && grep -q "^var A P1.*DIFFE
     pass "mu 20 vs 21 mV: exit 1, variances and switching rates differ"
 else
     fail "mu 20 vs 21 mV" "exit $rc (expected 1, DISAGREE, variances and rates differing)"
+fi
+
+# runs too short for complete dwells (mean dwell ~2 s, 0.9 s analysed per realization): the
+# dwell rows say n/a and why, never nan
+run "$M" compare "$T/short_a.h5" "$T/short_b.h5"
+if [ $rc -le 1 ] && grep -q "^mean dwell in low (s) *n/a CV n/a n=0 .*too few complete dwells" \
+    "$T/stdout" && ! grep -qi "nan" "$T/stdout"; then
+    pass "runs without complete dwells: n/a, not nan"
+else
+    fail "runs without complete dwells" "exit $rc; $(grep '^mean dwell' "$T/stdout" | tr '\n' ';')"
 fi
 
 # bad input: exit 2, one line on stderr, nothing on stdout

@@ -411,6 +411,18 @@ static int rows_psd(const cmp_file *A, const cmp_file *B, int nb, double f_min, 
 }
 
 /* Rows for the switching analysis: the rate and the mean dwell of each state. */
+/* A dwell cell: "mean CV cv n=count", n/a where a value is undefined (the mean needs a complete
+ * dwell, the CV two). */
+static void dwell_cell(char *buf, size_t len, double mean_s, double cv, double count)
+{
+    char m[32] = "n/a", c[32] = "n/a";
+    if (!isnan(mean_s))
+        snprintf(m, sizeof m, "%.4g", mean_s);
+    if (!isnan(cv))
+        snprintf(c, sizeof c, "%.2f", cv);
+    snprintf(buf, len, "%s CV %s n=%.0f", m, c, count);
+}
+
 static int rows_switching(const cmp_file *A, const cmp_file *B, double rel, double dwell_factor,
                           int64_t min_dwells, cmp_row *rows, int n)
 {
@@ -447,10 +459,8 @@ static int rows_switching(const cmp_file *A, const cmp_file *B, double rel, doub
         r = &rows[n++];
         memset(r, 0, sizeof *r);
         snprintf(r->label, sizeof r->label, "mean dwell in %s (s)", state[s]);
-        snprintf(r->a, sizeof r->a, "%.4g CV %.2f n=%.0f", sa->mean_dwell_s[s], sa->cv_dwell[s],
-                 da);
-        snprintf(r->b, sizeof r->b, "%.4g CV %.2f n=%.0f", sb->mean_dwell_s[s], sb->cv_dwell[s],
-                 db);
+        dwell_cell(r->a, sizeof r->a, sa->mean_dwell_s[s], sa->cv_dwell[s], da);
+        dwell_cell(r->b, sizeof r->b, sb->mean_dwell_s[s], sb->cv_dwell[s], db);
         r->ratio = sb->mean_dwell_s[s] / sa->mean_dwell_s[s];
         if (da >= (double)min_dwells && db >= (double)min_dwells) {
             r->d = log(sb->mean_dwell_s[s] / sa->mean_dwell_s[s]);
