@@ -202,6 +202,14 @@ expect "nan: a model file's observable naming no population is refused" 2 \
 run "$M" run "$B1" --t-sim 3s --realizations 2 --threads 1 --quiet --out "$T/long.h5"
 [ $rc -eq 0 ] && h5 "$T/long.h5" 'sys.exit("stats/psd" not in f or bool(np.isnan(f["stats/psd"][()]).any()))'
 check "nan: a run with whole segments keeps its spectra" $? "exit $rc"
+# --stats basic counts moments only: no histogram, spectrum or switching group is written (a
+# histogram of zeros would read as data), the moments are there, no NaN; info says so
+run "$M" run "$B1" --stats basic --t-sim 1s --realizations 2 --threads 1 --quiet --out "$T/basic.h5"
+[ $rc -eq 0 ] && h5 "$T/basic.h5" 'sys.exit(any(k in f for k in ("stats/hist", "stats/psd", "stats/switching")) or "stats/mean_A" not in f or bool(nans(f["stats"])))'
+check "nan: --stats basic writes the moments and no empty histogram" $? "exit $rc; $(h5 "$T/basic.h5" 'print(list(f["stats"]))')"
+run "$M" info "$T/basic.h5"
+[ $rc -eq 0 ] && grep -q "switching: not analysed (--stats basic)" "$T/stdout" && ! grep -qi "nan" "$T/stdout"
+check "nan: info of a --stats basic file" $? "exit $rc"
 
 # ---- 5. every command-line mistake named ---------------------------------------------------
 expect "cli: a misspelt option gets the closest one" 2 "--realisations|did you mean --realizations" \

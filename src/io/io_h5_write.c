@@ -366,7 +366,8 @@ int mg_h5_write_stats(hid_t f, const mg_stats *s, char (*pop_names)[MG_NAME_MAX]
     rc |= mg_h5_dset_f64(f, "/stats/var_A_sem", 1, &P, s->var_A_sem);
     rc |= write_spectra(f, s);
     rc |= write_stats_time(f, s);
-    for (int a = 0; a < L->P && rc == 0; ++a) {
+    /* --stats basic counts no histogram: none is written (zeros would read as data) */
+    for (int a = 0; a < L->P && rc == 0 && !c->basic; ++a) {
         char g[64 + MG_NAME_MAX];
         snprintf(g, sizeof g, "/stats/hist/%s", pop_names[a]);
         rc |= write_hist(f, g, s->hist_A_edges, c->hist_bins,
