@@ -212,6 +212,19 @@ fi
 [ -e "$T/keep.ckpt" ] && bad resume_with_options "not allowed with --resume" --resume "$T/keep.ckpt" --rel-err 0.2
 [ -e "$T/keep.ckpt" ] && bad resume_with_set "not allowed with --resume" --resume "$T/keep.ckpt" --set P1.N=700
 bad resume_not_a_checkpoint "not a checkpoint" --resume "$T/ffs.h5"
+# a switch file given to compare or merge (they take `run` files): exit 2, one line naming it
+# as a switch file, no output file
+for verb in compare merge; do
+    rm -f "$T/m.h5"
+    if [ $verb = compare ]; then run "$M" compare "$T/ffs.h5" "$T/ffs.h5"
+    else run "$M" merge "$T/m.h5" "$T/ffs.h5" "$T/ffs.h5"; fi
+    if [ $rc -eq 2 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] &&
+        grep -q "ffs.h5: a \`mesogif switch\` file" "$T/stderr" && [ ! -e "$T/m.h5" ]; then
+        pass "${verb}_of_a_switch_file"
+    else
+        fail "${verb}_of_a_switch_file" "exit $rc: $(head -1 "$T/stderr")"
+    fi
+done
 
 echo "test_ffs.sh: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

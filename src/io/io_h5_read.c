@@ -107,7 +107,14 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     hid_t g = H5Gopen2(f, "/stats/sums", H5P_DEFAULT);
     mg_stats_cfg c;
     memset(&c, 0, sizeof c);
-    int rc = read_sums_cfg(g, path, &c, err);
+    int rc;
+    if (g < 0 && mg_h5_has(f, "/switching/ffs")) {
+        rc = mg_err_set(err, MG_EIO, "%s: a `mesogif switch` file (/switching/ffs): it holds "
+                        "switching rates, not the statistics of a run (`mesogif info` shows its "
+                        "rates)", path);
+        goto out;
+    }
+    rc = read_sums_cfg(g, path, &c, err);
     if (rc == MG_OK)
         rc = read_sums_time_cfg(g, path, &c, err);
     if (rc != MG_OK)

@@ -140,6 +140,9 @@ static int open_shard(shard_in *s, mg_err *err)
         mg_h5_read_attr(s->f, "format_version", H5T_NATIVE_INT64, &ver) || ver != MG_FORMAT_VERSION)
         return mg_err_set(err, MG_EIO, "%s: not a mesogif file of format %d", s->path,
                           MG_FORMAT_VERSION);
+    if (mg_h5_has(s->f, "/switching/ffs"))
+        return mg_err_set(err, MG_EIO, "%s: a `mesogif switch` file (/switching/ffs): merge takes "
+                          "the shards of one `mesogif run`", s->path);
     if (mg_h5_read_attr(s->f, "realization_first", H5T_NATIVE_INT64, &s->first) ||
         mg_h5_read_attr(s->f, "realization_count", H5T_NATIVE_INT64, &s->count) ||
         mg_h5_read_attr_str(s->f, "level", s->level, sizeof s->level))
