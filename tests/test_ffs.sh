@@ -225,6 +225,14 @@ for verb in compare merge; do
         fail "${verb}_of_a_switch_file" "exit $rc: $(head -1 "$T/stderr")"
     fi
 done
+if "$PY" -c "import numpy, h5py, matplotlib" 2>/dev/null; then
+    run "$PY" tools/plot_run.py "$T/ffs.h5" -o "$T/fig.png"
+    if [ $rc -ne 0 ] && grep -q "ffs.h5: a \`mesogif switch\` file" "$T/stderr" && [ ! -e "$T/fig.png" ]; then
+        pass plot_of_a_switch_file
+    else
+        fail plot_of_a_switch_file "exit $rc: $(tail -1 "$T/stderr")"
+    fi
+fi
 
 echo "test_ffs.sh: $n_pass passed, $n_fail failed"
 [ $n_fail -eq 0 ]

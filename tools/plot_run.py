@@ -68,6 +68,11 @@ class Run:
         with f:
             if attr_str(f, "format") != "mesogif":
                 raise ValueError("%s: not a mesogif result (no format attribute)" % path)
+            if "/switching/ffs" in f:
+                raise ValueError("%s: a `mesogif switch` file (/switching/ffs): it holds rates, "
+                                 "not a run to draw (`mesogif info` shows them)" % path)
+            if "/config/populations" not in f:
+                raise ValueError("%s: not a mesogif run file (no /config/populations)" % path)
             self.level = attr_str(f, "level", "?")
             self.noise = attr_str(f, "noise", "")
             self.R = int(f.attrs.get("realization_count", 0))
