@@ -225,6 +225,14 @@ for verb in compare merge; do
         fail "${verb}_of_a_switch_file" "exit $rc: $(head -1 "$T/stderr")"
     fi
 done
+if [ -e "$T/keep.ckpt" ]; then
+    run "$M" compare "$T/keep.ckpt" "$T/ffs.h5"
+    if [ $rc -eq 2 ] && grep -q "keep.ckpt: a checkpoint of an unfinished \`mesogif switch\`.*switch --resume" "$T/stderr"; then
+        pass compare_of_a_switch_checkpoint
+    else
+        fail compare_of_a_switch_checkpoint "exit $rc: $(head -1 "$T/stderr")"
+    fi
+fi
 if "$PY" -c "import numpy, h5py, matplotlib" 2>/dev/null; then
     run "$PY" tools/plot_run.py "$T/ffs.h5" -o "$T/fig.png"
     if [ $rc -ne 0 ] && grep -q "ffs.h5: a \`mesogif switch\` file" "$T/stderr" && [ ! -e "$T/fig.png" ]; then

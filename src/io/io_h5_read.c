@@ -108,10 +108,9 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     mg_stats_cfg c;
     memset(&c, 0, sizeof c);
     int rc;
-    if (g < 0 && mg_h5_has(f, "/switching/ffs")) {
-        rc = mg_err_set(err, MG_EIO, "%s: a `mesogif switch` file (/switching/ffs): it holds "
-                        "switching rates, not the statistics of a run (`mesogif info` shows its "
-                        "rates)", path);
+    const char *other = g < 0 ? mg_h5_other_kind(f) : NULL;
+    if (other) {
+        rc = mg_err_set(err, MG_EIO, "%s: %s", path, other);
         goto out;
     }
     rc = read_sums_cfg(g, path, &c, err);

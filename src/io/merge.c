@@ -134,15 +134,16 @@ static int open_shard(shard_in *s, mg_err *err)
         return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", s->path);
     if (s->f < 0)
         return mg_err_set(err, MG_EIO, "%s: cannot open (damaged or truncated?)", s->path);
+    const char *other = mg_h5_other_kind(s->f);
+    if (other)
+        return mg_err_set(err, MG_EIO, "%s: %s; merge takes the shards of one `mesogif run`",
+                          s->path, other);
     char fmt[32] = "";
     int64_t ver = 0;
     if (mg_h5_read_attr_str(s->f, "format", fmt, sizeof fmt) || strcmp(fmt, "mesogif") != 0 ||
         mg_h5_read_attr(s->f, "format_version", H5T_NATIVE_INT64, &ver) || ver != MG_FORMAT_VERSION)
         return mg_err_set(err, MG_EIO, "%s: not a mesogif file of format %d", s->path,
                           MG_FORMAT_VERSION);
-    if (mg_h5_has(s->f, "/switching/ffs"))
-        return mg_err_set(err, MG_EIO, "%s: a `mesogif switch` file (/switching/ffs): merge takes "
-                          "the shards of one `mesogif run`", s->path);
     if (mg_h5_read_attr(s->f, "realization_first", H5T_NATIVE_INT64, &s->first) ||
         mg_h5_read_attr(s->f, "realization_count", H5T_NATIVE_INT64, &s->count) ||
         mg_h5_read_attr_str(s->f, "level", s->level, sizeof s->level))
