@@ -84,9 +84,13 @@ f = h5py.File(sys.argv[1], 'r+'); f.attrs['mesogif_version'] = '9.9.9'" "$W/othe
         "$MG" compare "$W/t_$level.h5.ckpt" "$W/ref_$level.h5" > /dev/null 2>"$W/err"; code=$?
         "$MG" merge "$W/m.h5" "$W/t_$level.h5.ckpt" > /dev/null 2>>"$W/err"; code2=$?
         if [ $code -eq 2 ] && [ $code2 -eq 2 ] && [ ! -f "$W/m.h5" ] &&
-            [ "$(grep -c "checkpoint of an unfinished run.*mesogif run --resume" "$W/err")" -eq 2 ]
+            [ "$(grep -c "checkpoint of an unfinished .mesogif run. (finish it with .mesogif run --resume" "$W/err")" -eq 2 ]
         then ok "$level: compare and merge name a checkpoint as one"
         else bad "$level: compare/merge of a checkpoint: exit $code/$code2: $(cat "$W/err")"; fi
+        "$MG" switch --resume "$W/t_$level.h5.ckpt" > /dev/null 2>"$W/err"; code=$?
+        if [ $code -eq 2 ] && grep -q "checkpoint of an unfinished .mesogif run. (finish it with .mesogif run --resume.*not a checkpoint of .mesogif switch" "$W/err"
+        then ok "$level: switch --resume names a run checkpoint as one"
+        else bad "$level: switch --resume of a run checkpoint: exit $code: $(cat "$W/err")"; fi
         # 4. disk full while resuming: clear error, checkpoint intact, no result; then resume
         cp "$W/t_$level.h5.ckpt" "$W/keep.ckpt"
         (ulimit -f 64; "$MG" run --resume "$W/t_$level.h5.ckpt" --checkpoint-every 1s --quiet \

@@ -211,7 +211,16 @@ else
 fi
 [ -e "$T/keep.ckpt" ] && bad resume_with_options "not allowed with --resume" --resume "$T/keep.ckpt" --rel-err 0.2
 [ -e "$T/keep.ckpt" ] && bad resume_with_set "not allowed with --resume" --resume "$T/keep.ckpt" --set P1.N=700
-bad resume_not_a_checkpoint "not a checkpoint" --resume "$T/ffs.h5"
+bad resume_not_a_checkpoint "ffs.h5: a \`mesogif switch\` result .*, not a checkpoint" --resume "$T/ffs.h5"
+# a switch checkpoint given to `run --resume` is named, with the command that continues it
+if [ -e "$T/keep.ckpt" ]; then
+    run "$M" run --resume "$T/keep.ckpt"
+    if [ $rc -eq 2 ] && grep -q "keep.ckpt: a checkpoint of an unfinished \`mesogif switch\` (finish it with \`mesogif switch --resume\`" "$T/stderr"; then
+        pass run_resume_of_a_switch_checkpoint
+    else
+        fail run_resume_of_a_switch_checkpoint "exit $rc: $(head -1 "$T/stderr")"
+    fi
+fi
 # a switch file given to compare or merge (they take `run` files): exit 2, one line naming it
 # as a switch file, no output file
 for verb in compare merge; do
@@ -219,7 +228,7 @@ for verb in compare merge; do
     if [ $verb = compare ]; then run "$M" compare "$T/ffs.h5" "$T/ffs.h5"
     else run "$M" merge "$T/m.h5" "$T/ffs.h5" "$T/ffs.h5"; fi
     if [ $rc -eq 2 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] &&
-        grep -q "ffs.h5: a \`mesogif switch\` file" "$T/stderr" && [ ! -e "$T/m.h5" ]; then
+        grep -q "ffs.h5: a \`mesogif switch\` result" "$T/stderr" && [ ! -e "$T/m.h5" ]; then
         pass "${verb}_of_a_switch_file"
     else
         fail "${verb}_of_a_switch_file" "exit $rc: $(head -1 "$T/stderr")"
@@ -235,7 +244,7 @@ if [ -e "$T/keep.ckpt" ]; then
 fi
 if "$PY" -c "import numpy, h5py, matplotlib" 2>/dev/null; then
     run "$PY" tools/plot_run.py "$T/ffs.h5" -o "$T/fig.png"
-    if [ $rc -ne 0 ] && grep -q "ffs.h5: a \`mesogif switch\` file" "$T/stderr" && [ ! -e "$T/fig.png" ]; then
+    if [ $rc -ne 0 ] && grep -q "ffs.h5: a \`mesogif switch\` result" "$T/stderr" && [ ! -e "$T/fig.png" ]; then
         pass plot_of_a_switch_file
     else
         fail plot_of_a_switch_file "exit $rc: $(tail -1 "$T/stderr")"

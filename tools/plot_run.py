@@ -69,8 +69,8 @@ class Run:
             if attr_str(f, "format") != "mesogif":
                 raise ValueError("%s: not a mesogif result (no format attribute)" % path)
             if "/switching/ffs" in f:
-                raise ValueError("%s: a `mesogif switch` file (/switching/ffs): it holds rates, "
-                                 "not a run to draw (`mesogif info` shows them)" % path)
+                raise ValueError("%s: a `mesogif switch` result (/switching/ffs: switching rates, "
+                                 "which `mesogif info` shows), not a run to draw" % path)
             if "/config/populations" not in f:
                 raise ValueError("%s: not a mesogif run file (no /config/populations)" % path)
             self.level = attr_str(f, "level", "?")

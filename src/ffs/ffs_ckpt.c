@@ -202,9 +202,13 @@ static hid_t open_ckpt(const char *path, mg_err *err)
     char fmt[64], commit[64];
     if (f < 0 || mg_h5_read_attr_str(f, "format", fmt, sizeof fmt) ||
         strcmp(fmt, CK_FORMAT) != 0) {
+        const char *kind = f >= 0 ? mg_h5_kind(f) : NULL;
+        if (kind)
+            mg_err_set(err, MG_EINVAL, "%s: %s, not a checkpoint of `mesogif switch`", path, kind);
+        else
+            mg_err_set(err, MG_EINVAL, "%s: not a checkpoint of mesogif switch", path);
         if (f >= 0)
             H5Fclose(f);
-        mg_err_set(err, MG_EINVAL, "%s: not a checkpoint of mesogif switch", path);
         return -1;
     }
     if (mg_h5_read_attr_str(f, "git_commit", commit, sizeof commit) ||

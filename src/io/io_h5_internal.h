@@ -128,8 +128,10 @@ int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n
 hid_t mg_h5_open_read(const char *path, int *not_hdf5);
 void mg_h5_close(hid_t f);
 int mg_h5_has(hid_t loc, const char *path);
-/* What file f is when it is a mesogif file other than a run result (a run checkpoint, an FFS
- * checkpoint, a `mesogif switch` result), in words for an error, with what to do; else NULL. */
+/* What kind of mesogif file f is, in words for an error (with what to do with it): a run
+ * checkpoint, an FFS checkpoint, a `mesogif switch` result or a run result; NULL for none of
+ * these. mg_h5_other_kind: the same, but NULL for a run result too. */
+const char *mg_h5_kind(hid_t f);
 const char *mg_h5_other_kind(hid_t f);
 int mg_h5_read_attr_at(hid_t loc, const char *obj, const char *name, hid_t type, void *v);
 int mg_h5_shape(hid_t loc, const char *path, int rank, int64_t *d, size_t elem);

@@ -232,18 +232,26 @@ int mg_h5_partial_finish(hid_t f, const char *partial, const char *path, int for
     return MG_OK;
 }
 
-const char *mg_h5_other_kind(hid_t f)
+const char *mg_h5_kind(hid_t f)
 {
     char fmt[64] = "";
     mg_h5_read_attr_str(f, "format", fmt, sizeof fmt);
     if (strcmp(fmt, "mesogif-checkpoint") == 0)
-        return "a checkpoint of an unfinished run, not a result (finish it with `mesogif run "
+        return "a checkpoint of an unfinished `mesogif run` (finish it with `mesogif run "
                "--resume` on it)";
     if (strcmp(fmt, "mesogif-ffs-checkpoint") == 0)
-        return "a checkpoint of an unfinished `mesogif switch`, not a result (finish it with "
-               "`mesogif switch --resume` on it)";
+        return "a checkpoint of an unfinished `mesogif switch` (finish it with `mesogif switch "
+               "--resume` on it)";
+    if (strcmp(fmt, "mesogif") != 0)
+        return NULL;
     if (mg_h5_has(f, "/switching/ffs"))
-        return "a `mesogif switch` file (/switching/ffs): it holds switching rates, not the "
-               "statistics of a run (`mesogif info` shows its rates)";
-    return NULL;
+        return "a `mesogif switch` result (/switching/ffs: switching rates, which `mesogif info` "
+               "shows)";
+    return mg_h5_has(f, "/stats/sums") ? "the result of a finished `mesogif run`" : NULL;
+}
+
+const char *mg_h5_other_kind(hid_t f)
+{
+    const char *k = mg_h5_kind(f);
+    return k && strncmp(k, "the result of", 13) != 0 ? k : NULL;
 }
