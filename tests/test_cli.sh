@@ -173,6 +173,8 @@ sed '0,/"tau_m": 20.0,/s//"tau_m": 20.0, "tau_m": 10.0,/' "$B1" >"$T/dupkey.json
 bad "model: duplicate key" "$T/dupkey.h5" "$T/dupkey.json|line $LN, column|tau_m" \
     "$M" run "$T/dupkey.json" --t-sim 2s --out "$T/dupkey.h5"
 printf '[1, 2]\n' >"$T/array.json"
+bad "model: a result file given as the model" "$T/h5model.h5" "$X: an HDF5 file|not a model file" \
+    "$M" run "$X" --t-sim 1s --out "$T/h5model.h5"
 bad "model: not an object" "$T/array.h5" "$T/array.json|allowed" \
     "$M" run "$T/array.json" --t-sim 2s --out "$T/array.h5"
 bad "model: file does not exist" "$T/nofile.h5" "$T/nofile.json" \

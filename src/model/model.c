@@ -699,10 +699,15 @@ int mg_model_load(const char *path, mg_model *m, mg_err *err)
         return mg_err_set(err, MG_EIO, "%s: cannot read the model file: %s", path,
                           strerror(saved));
     }
+    /* an HDF5 file (a result or checkpoint given where the model goes) starts with this
+     * signature: say so, rather than only that it is not text */
+    static const char hdf5_signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+    const int is_hdf5 = len >= 8 && memcmp(buf, hdf5_signature, 8) == 0;
     if (memchr(buf, '\0', len)) {
         free(buf);
-        return mg_err_set(err, MG_EINVAL, "the model file contains a NUL byte (allowed: JSON "
-                          "text in UTF-8)");
+        return mg_err_set(err, MG_EINVAL, "%s (allowed: JSON text in UTF-8)",
+                          is_hdf5 ? "an HDF5 file (a result or a checkpoint?), not a model file"
+                                  : "the model file contains a NUL byte");
     }
     int rc = parse_buffer(buf, len, path, m, err);
     free(buf);
