@@ -3,12 +3,10 @@
 #include "mesogif/io.h"
 #include "io/io_h5_internal.h" /* mg_h5_read_* */
 
-#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Print a scalar attribute (string, integer or float) as "  name = value". */
 /* src/io/ffs_h5.c: the rates of a `mesogif switch` file (nothing without /switching/ffs). */
@@ -264,11 +262,9 @@ static void print_stats_summary(const char *path, char **names, int P, int has_s
 
 int mg_h5_info(const char *path, FILE *out, mg_err *err)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (access(path, R_OK) != 0)
-        return mg_err_set(err, MG_EIO, "%s: cannot read: %s", path, strerror(errno));
-    if (H5Fis_hdf5(path) <= 0)
-        return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", path);
+    int rc = mg_h5_check_readable(path, err);
+    if (rc != MG_OK)
+        return rc;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return mg_err_set(err, MG_EIO, "%s: cannot open", path);

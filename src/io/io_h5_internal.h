@@ -132,6 +132,9 @@ int mg_h5_has(hid_t loc, const char *path);
  * checkpoint, an FFS checkpoint, a `mesogif switch` result or a run result; NULL for none of
  * these. mg_h5_other_kind: the same, but NULL for a run result too. */
 const char *mg_h5_kind(hid_t f);
+/* MG_OK when path can be read and is an HDF5 file; else MG_EIO with a message naming path and
+ * why ("No such file or directory", "Permission denied", not an HDF5 file). */
+int mg_h5_check_readable(const char *path, mg_err *err);
 const char *mg_h5_other_kind(hid_t f);
 int mg_h5_read_attr_at(hid_t loc, const char *obj, const char *name, hid_t type, void *v);
 int mg_h5_shape(hid_t loc, const char *path, int rank, int64_t *d, size_t elem);

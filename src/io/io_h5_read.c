@@ -98,9 +98,8 @@ static int read_sums(hid_t f, const char *path, const mg_stats_layout *L, mg_sta
 int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
 {
     memset(s, 0, sizeof *s);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0)
-        return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", path);
+    if (mg_h5_check_readable(path, err) != MG_OK)
+        return MG_EIO;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return mg_err_set(err, MG_EIO, "%s: cannot open", path);

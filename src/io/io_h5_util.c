@@ -4,6 +4,7 @@
  * it into room for one value. */
 #include "io/io_h5_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,4 +255,14 @@ const char *mg_h5_other_kind(hid_t f)
 {
     const char *k = mg_h5_kind(f);
     return k && strncmp(k, "the result of", 13) != 0 ? k : NULL;
+}
+
+int mg_h5_check_readable(const char *path, mg_err *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (access(path, R_OK) != 0)
+        return mg_err_set(err, MG_EIO, "%s: cannot read: %s", path, strerror(errno));
+    if (H5Fis_hdf5(path) <= 0)
+        return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", path);
+    return MG_OK;
 }

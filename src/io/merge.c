@@ -129,9 +129,9 @@ static int read_trace_shape(shard_in *s, mg_err *err)
 static int open_shard(shard_in *s, mg_err *err)
 {
     int not_hdf5 = 0;
+    if (mg_h5_check_readable(s->path, err) != MG_OK)
+        return MG_EIO;
     s->f = mg_h5_open_read(s->path, &not_hdf5);
-    if (not_hdf5)
-        return mg_err_set(err, MG_EIO, "%s: not an HDF5 file (or cannot be read)", s->path);
     if (s->f < 0)
         return mg_err_set(err, MG_EIO, "%s: cannot open (damaged or truncated?)", s->path);
     const char *other = mg_h5_other_kind(s->f);
