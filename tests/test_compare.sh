@@ -97,7 +97,7 @@ bad() {
     fi
 }
 bad "not an HDF5 file" "not an HDF5 file" "$M" compare "$T/a.h5" "$T/text.h5"
-bad "missing file" "missing.h5" "$M" compare "$T/missing.h5" "$T/a.h5"
+bad "missing file" "missing.h5: cannot read: No such file" "$M" compare "$T/missing.h5" "$T/a.h5"
 bad "different populations" "population" "$M" compare "$T/unc.h5" "$T/a.h5"
 bad "different statistics options" "stats-bin" "$M" compare "$T/bin5.h5" "$T/a.h5"
 bad "one realization" "realization" "$M" compare "$T/a.h5" "$T/one.h5"
