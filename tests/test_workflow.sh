@@ -207,6 +207,13 @@ check "nan: a run with whole segments keeps its spectra" $? "exit $rc"
 run "$M" run "$B1" --stats basic --t-sim 1s --realizations 2 --threads 1 --quiet --out "$T/basic.h5"
 [ $rc -eq 0 ] && h5 "$T/basic.h5" 'sys.exit(any(k in f for k in ("stats/hist", "stats/psd", "stats/switching")) or "stats/mean_A" not in f or bool(nans(f["stats"])))'
 check "nan: --stats basic writes the moments and no empty histogram" $? "exit $rc; $(h5 "$T/basic.h5" 'print(list(f["stats"]))')"
+# a state the run never enters (thresholds below any value of A1-A2): its rate is undefined;
+# info says so, never nan
+run "$M" run "$B1" --switch-thresholds -1000,-999 --t-sim 1s --realizations 2 --threads 1 --quiet \
+    --out "$T/never.h5"
+[ $rc -eq 0 ] && run "$M" info "$T/never.h5" && [ $rc -eq 0 ] &&
+    grep -qE "^  low +0 +0 +n/a: never in this state" "$T/stdout" && ! grep -qi "nan" "$T/stdout"
+check "nan: info of a run that never enters a state" $? "exit $rc; $(grep -E '^  (low|high) ' "$T/stdout" | tr '\n' ';')"
 run "$M" info "$T/basic.h5"
 [ $rc -eq 0 ] && grep -q "switching: not analysed (--stats basic)" "$T/stdout" && ! grep -qi "nan" "$T/stdout"
 check "nan: info of a --stats basic file" $? "exit $rc"

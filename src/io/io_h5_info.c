@@ -224,9 +224,10 @@ static void print_switching_summary(const mg_stats *s, int has_switching, FILE *
             "rate (Hz) [exact 95 %]", "complete", "censored", "mean dwell", "CV");
     int undefined = 0;
     for (int st = 0; st < 2; ++st) {
-        char rate[64], dwell[32] = "n/a", cv[16] = "n/a";
-        snprintf(rate, sizeof rate, "%.4g [%.4g, %.4g]", s->rate_hz[st], s->rate_ci_low[st],
-                 s->rate_ci_high[st]);
+        char rate[64] = "n/a: never in this state", dwell[32] = "n/a", cv[16] = "n/a";
+        if (!isnan(s->rate_hz[st]))
+            snprintf(rate, sizeof rate, "%.4g [%.4g, %.4g]", s->rate_hz[st], s->rate_ci_low[st],
+                     s->rate_ci_high[st]);
         if (!isnan(s->mean_dwell_s[st]))
             snprintf(dwell, sizeof dwell, "%.4g s", s->mean_dwell_s[st]);
         if (!isnan(s->cv_dwell[st]))
