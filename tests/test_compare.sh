@@ -51,6 +51,7 @@ EOF
 sim mu21 "$T/mu21.json" --first 64 --realizations 32 --t-sim 20s
 sim unc "$UNC" --realizations 4 --t-sim 3s --stats-bin 10ms
 sim bin5 --realizations 4 --t-sim 3s --stats-bin 5ms
+sim basic --realizations 4 --t-sim 3s --stats basic
 sim one --realizations 1 --t-sim 3s
 sim short_a --realizations 2 --t-sim 1s
 sim short_b --first 2 --realizations 2 --t-sim 1s
@@ -100,6 +101,7 @@ bad "not an HDF5 file" "not an HDF5 file" "$M" compare "$T/a.h5" "$T/text.h5"
 bad "missing file" "missing.h5: cannot read: No such file" "$M" compare "$T/missing.h5" "$T/a.h5"
 bad "different populations" "population" "$M" compare "$T/unc.h5" "$T/a.h5"
 bad "different statistics options" "stats-bin" "$M" compare "$T/bin5.h5" "$T/a.h5"
+bad "--stats basic against full" "--stats: full vs basic" "$M" compare "$T/a.h5" "$T/basic.h5"
 bad "one realization" "realization" "$M" compare "$T/a.h5" "$T/one.h5"
 bad "one argument" "two result files" "$M" compare "$T/a.h5"
 bad "unknown option" "unknown option" "$M" compare --bogus "$T/a.h5" "$T/b.h5"

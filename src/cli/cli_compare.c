@@ -183,6 +183,9 @@ static void cmp_free(cmp_file *f)
 static void cfg_difference(const mg_stats_cfg *a, const mg_stats_cfg *b, char *out, size_t len)
 {
     out[0] = 0;
+    if (a->basic != b->basic) /* first: it switches off most of what follows */
+        snprintf(out, len, "--stats: %s vs %s", a->basic ? "basic" : "full",
+                 b->basic ? "basic" : "full");
 #define DIFF_F(field, opt, unit)                                                           \
     if (!out[0] && a->field != b->field)                                                   \
     snprintf(out, len, "%s: %g vs %g%s", opt, (double)a->field, (double)b->field, unit)
