@@ -66,6 +66,13 @@ expect "merge: OUT that is also an input refused even with --force" 2 "also an i
 expect "merge: --force overwrites an earlier merge" 0 "" \
     "$M" merge --force "$T/m.h5" "$T/s0.h5" "$T/s1.h5" "$T/s2.h5" "$T/s3.h5"
 expect "merge: a merged file merges again (complete)" 0 "" "$M" merge "$T/mm.h5" "$T/m.h5"
+# a shard of another run: refused, and the message shows where the runs differ, even deep in
+# the model's one-line JSON
+"$M" run "${SHORT[@]}" --realizations 8 --shard 3/4 --set P2.Delta_V=2.1 --out "$T/s3x.h5" \
+    >/dev/null 2>&1
+expect "merge: a shard of another run is refused, showing the difference" 2 \
+    "another run|\"Delta_V\":2.0|\"Delta_V\":2.1" \
+    "$M" merge "$T/mx.h5" "$T/s0.h5" "$T/s1.h5" "$T/s2.h5" "$T/s3x.h5"
 
 # ---- 2. a run never destroys a checkpoint it did not write ---------------------------------
 # stop SECONDS ARGS...: `mesogif run ARGS` stopped by SIGTERM after SECONDS (mg_term_after)

@@ -175,8 +175,22 @@ static void first_difference(const char *a, const char *b, char *out, size_t len
         const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
         size_t na = ea ? (size_t)(ea - a) : strlen(a), nb = eb ? (size_t)(eb - b) : strlen(b);
         if (na != nb || strncmp(a, b, na) != 0) {
-            snprintf(out, len, "'%.*s' vs '%.*s'", (int)(na > 120 ? 120 : na), a,
-                     (int)(nb > 120 ? 120 : nb), b);
+            /* from up to 40 characters before the first difference, at a word or JSON
+             * boundary (so a "name value" key or "name":value shows its name): a long line
+             * (the model's JSON) shows where it differs */
+            size_t d = 0, from;
+            while (d < na && d < nb && a[d] == b[d])
+                ++d;
+            from = d > 40 ? d - 40 : 0;
+            for (size_t k = from; from > 0 && k < d; ++k)
+                if (a[k] == ' ' || a[k] == ',' || a[k] == '{') {
+                    from = k + 1;
+                    break;
+                }
+            const char *dots = from > 0 ? "..." : "";
+            na -= from, nb -= from;
+            snprintf(out, len, "'%s%.*s' vs '%s%.*s'", dots, (int)(na > 100 ? 100 : na), a + from,
+                     dots, (int)(nb > 100 ? 100 : nb), b + from);
             return;
         }
         a += na + (ea ? 1 : 0);
