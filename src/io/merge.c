@@ -168,7 +168,7 @@ static void close_shard(shard_in *s)
     mg_stats_free(&s->stats);
 }
 
-/* First line where two run keys differ, for the message. */
+/* Where two run keys first differ (a window of the first differing line), for the message. */
 static void first_difference(const char *a, const char *b, char *out, size_t len)
 {
     while (*a && *b) {
