@@ -221,6 +221,15 @@ run "$M" run "$B1" --switch-thresholds -1000,-999 --t-sim 1s --realizations 2 --
 [ $rc -eq 0 ] && run "$M" info "$T/never.h5" && [ $rc -eq 0 ] &&
     grep -qE "^  low +0 +0 +n/a: never in this state" "$T/stdout" && ! grep -qi "nan" "$T/stdout"
 check "nan: info of a run that never enters a state" $? "exit $rc; $(grep -E '^  (low|high) ' "$T/stdout" | tr '\n' ';')"
+if "$PY" -c "import numpy, h5py, matplotlib" 2>/dev/null; then
+    # plot_run.py: the panels of a basic file say why they are empty, and the sample path is
+    # smoothed over the run's --switch-smooth (50 ms), kept with the sums
+    "$PY" -c "
+import sys; sys.path.insert(0, 'tools'); import plot_run
+r = plot_run.Run(sys.argv[1]); sys.exit(not (r.basic and r.smooth_ms == 50.0))" "$T/basic.h5"
+    check "nan: plot_run.py reads a --stats basic file as one (50 ms smoothing)" $? \
+        "$("$PY" -c "import sys; sys.path.insert(0, 'tools'); import plot_run; r = plot_run.Run(sys.argv[1]); print(r.basic, r.smooth_ms)" "$T/basic.h5" 2>&1 | tail -1)"
+fi
 run "$M" info "$T/basic.h5"
 [ $rc -eq 0 ] && grep -q "switching: not analysed (--stats basic)" "$T/stdout" && ! grep -qi "nan" "$T/stdout"
 check "nan: info of a --stats basic file" $? "exit $rc"

@@ -92,7 +92,12 @@ class Run:
                                f["/theory/psd"][()], f["/theory/fixed_points/stable"][()],
                                f["/theory/fixed_points/rates_hz"][()])
             sw = "/stats/switching"
+            sums = f["/stats/sums"].attrs if "/stats/sums" in f else {}
+            self.basic = bool(sums.get("basic", 0))  # --stats basic: no switching analysis
             self.smooth_ms = float(f[sw + "/smoothing_ms"][()]) if sw + "/smoothing_ms" in f else None
+            if self.smooth_ms is None and "sw_window" in sums and self.stats_bin_ms:
+                # the run's --switch-smooth, kept with the sums even without the analysis
+                self.smooth_ms = float(sums["sw_window"]) * self.stats_bin_ms
             self.thresholds = f[sw + "/thresholds"][()] if sw + "/thresholds" in f else None
             obs = f[sw + "/observable"][()] if sw + "/observable" in f else b"A1-A2"
             self.observable = obs.decode() if isinstance(obs, bytes) else str(obs)
@@ -227,6 +232,7 @@ def plot_psd(ax, runs):
                               % ", ".join("%.3g" % x for x in rates[k]) if p == 0 else None)
     if not any_data:
         ax.text(0.5, 0.5, "no spectra in the files", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
         return
     ax.set_xlabel("f (Hz)")
     ax.set_ylabel("PSD of A (Hz, %s)" % ("one-sided" if runs[0].onesided else "two-sided"))
@@ -245,8 +251,10 @@ def plot_observable(ax, runs):
         ax.step(e[:-1], dens, where="post", lw=1.2, ls=["-", "--"][r % 2],
                 color=["k", "tab:orange"][r % 2], label=run.level)
     if not any_data:
-        ax.text(0.5, 0.5, "no switching observable declared\n(--switch-observable)", ha="center",
-                va="center", transform=ax.transAxes)
+        why = ("no switching analysis\n(--stats basic)" if all(r.basic for r in runs) else
+               "no switching observable declared\n(--switch-observable)")
+        ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
         return
     run = runs[0]
     if run.thresholds is not None:
@@ -288,7 +296,10 @@ def plot_dwells(ax, runs):
             ax.semilogx(centers[keep], fit[keep], "-" if r == 0 else "--", lw=1.0,
                         color=colors[r % 2][s])
     if not any_data:
-        ax.text(0.5, 0.5, "no complete dwells", ha="center", va="center", transform=ax.transAxes)
+        why = ("no switching analysis\n(--stats basic)" if all(r.basic for r in runs) else
+               "no complete dwells")
+        ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
         return
     ax.set_xlabel("dwell time (s)")
     ax.set_ylabel("fraction of dwells per log bin")
