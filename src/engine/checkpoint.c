@@ -217,7 +217,8 @@ static hid_t open_checked(const char *path, mg_err *err)
     int64_t fv = 0, osz = 0;
     if (mg_h5_read_attr_str(f, "format", fmt, sizeof fmt) || strcmp(fmt, MG_CKPT_FORMAT) != 0 ||
         mg_h5_read_attr(f, "format_version", H5T_NATIVE_INT64, &fv) || fv != MG_CKPT_VERSION) {
-        const char *kind = strcmp(fmt, MG_CKPT_FORMAT) != 0 ? mg_h5_kind(f) : NULL;
+        const char *kind =
+            strcmp(fmt, MG_CKPT_FORMAT) != 0 ? mg_h5_kind_words(mg_h5_kind(f)) : NULL;
         if (kind)
             mg_err_set(err, MG_EINVAL, "%s: %s, not a checkpoint of `mesogif run`", path, kind);
         else

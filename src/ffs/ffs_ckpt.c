@@ -202,7 +202,7 @@ static hid_t open_ckpt(const char *path, mg_err *err)
     char fmt[64], commit[64];
     if (f < 0 || mg_h5_read_attr_str(f, "format", fmt, sizeof fmt) ||
         strcmp(fmt, CK_FORMAT) != 0) {
-        const char *kind = f >= 0 ? mg_h5_kind(f) : NULL;
+        const char *kind = f >= 0 ? mg_h5_kind_words(mg_h5_kind(f)) : NULL;
         if (kind)
             mg_err_set(err, MG_EINVAL, "%s: %s, not a checkpoint of `mesogif switch`", path, kind);
         else

@@ -128,14 +128,21 @@ int mg_h5_read_array(hid_t loc, const char *path, hid_t type, void *v, hsize_t n
 hid_t mg_h5_open_read(const char *path, int *not_hdf5);
 void mg_h5_close(hid_t f);
 int mg_h5_has(hid_t loc, const char *path);
-/* What kind of mesogif file f is, in words for an error (with what to do with it): a run
- * checkpoint, an FFS checkpoint, a `mesogif switch` result or a run result; NULL for none of
- * these. mg_h5_other_kind: the same, but NULL for a run result too. */
-const char *mg_h5_kind(hid_t f);
+/* What kind of mesogif file f is (from its format attribute and groups), and that kind in
+ * words for an error, with what to do with such a file (NULL for MG_H5_UNKNOWN): for a verb
+ * given a file of another kind than it takes. */
+typedef enum {
+    MG_H5_UNKNOWN,
+    MG_H5_RUN_RESULT,
+    MG_H5_SWITCH_RESULT,
+    MG_H5_RUN_CHECKPOINT,
+    MG_H5_SWITCH_CHECKPOINT
+} mg_h5_file_kind;
+mg_h5_file_kind mg_h5_kind(hid_t f);
+const char *mg_h5_kind_words(mg_h5_file_kind k);
 /* MG_OK when path can be read and is an HDF5 file; else MG_EIO with a message naming path and
  * why ("No such file or directory", "Permission denied", not an HDF5 file). */
 int mg_h5_check_readable(const char *path, mg_err *err);
-const char *mg_h5_other_kind(hid_t f);
 int mg_h5_read_attr_at(hid_t loc, const char *obj, const char *name, hid_t type, void *v);
 int mg_h5_shape(hid_t loc, const char *path, int rank, int64_t *d, size_t elem);
 int mg_h5_read_names(hid_t loc, const char *path, char *names, size_t width, int n);

@@ -107,9 +107,9 @@ int mg_h5_read_stats(const char *path, mg_stats *s, mg_err *err)
     mg_stats_cfg c;
     memset(&c, 0, sizeof c);
     int rc;
-    const char *other = g < 0 ? mg_h5_other_kind(f) : NULL;
-    if (other) {
-        rc = mg_err_set(err, MG_EIO, "%s: %s", path, other);
+    const mg_h5_file_kind kind = g < 0 ? mg_h5_kind(f) : MG_H5_RUN_RESULT;
+    if (kind != MG_H5_RUN_RESULT && kind != MG_H5_UNKNOWN) {
+        rc = mg_err_set(err, MG_EIO, "%s: %s", path, mg_h5_kind_words(kind));
         goto out;
     }
     rc = read_sums_cfg(g, path, &c, err);

@@ -233,28 +233,38 @@ int mg_h5_partial_finish(hid_t f, const char *partial, const char *path, int for
     return MG_OK;
 }
 
-const char *mg_h5_kind(hid_t f)
+mg_h5_file_kind mg_h5_kind(hid_t f)
 {
     char fmt[64] = "";
     mg_h5_read_attr_str(f, "format", fmt, sizeof fmt);
     if (strcmp(fmt, "mesogif-checkpoint") == 0)
-        return "a checkpoint of an unfinished `mesogif run` (finish it with `mesogif run "
-               "--resume` on it)";
+        return MG_H5_RUN_CHECKPOINT;
     if (strcmp(fmt, "mesogif-ffs-checkpoint") == 0)
-        return "a checkpoint of an unfinished `mesogif switch` (finish it with `mesogif switch "
-               "--resume` on it)";
+        return MG_H5_SWITCH_CHECKPOINT;
     if (strcmp(fmt, "mesogif") != 0)
-        return NULL;
+        return MG_H5_UNKNOWN;
     if (mg_h5_has(f, "/switching/ffs"))
-        return "a `mesogif switch` result (/switching/ffs: switching rates, which `mesogif info` "
-               "shows)";
-    return mg_h5_has(f, "/stats/sums") ? "the result of a finished `mesogif run`" : NULL;
+        return MG_H5_SWITCH_RESULT;
+    return mg_h5_has(f, "/stats/sums") ? MG_H5_RUN_RESULT : MG_H5_UNKNOWN;
 }
 
-const char *mg_h5_other_kind(hid_t f)
+const char *mg_h5_kind_words(mg_h5_file_kind k)
 {
-    const char *k = mg_h5_kind(f);
-    return k && strncmp(k, "the result of", 13) != 0 ? k : NULL;
+    switch (k) {
+    case MG_H5_RUN_RESULT:
+        return "the result of a finished `mesogif run`";
+    case MG_H5_SWITCH_RESULT:
+        return "a `mesogif switch` result (/switching/ffs: switching rates, which `mesogif info` "
+               "shows)";
+    case MG_H5_RUN_CHECKPOINT:
+        return "a checkpoint of an unfinished `mesogif run` (finish it with `mesogif run "
+               "--resume` on it)";
+    case MG_H5_SWITCH_CHECKPOINT:
+        return "a checkpoint of an unfinished `mesogif switch` (finish it with `mesogif switch "
+               "--resume` on it)";
+    default:
+        return NULL;
+    }
 }
 
 int mg_h5_check_readable(const char *path, mg_err *err)

@@ -134,10 +134,10 @@ static int open_shard(shard_in *s, mg_err *err)
     s->f = mg_h5_open_read(s->path, &not_hdf5);
     if (s->f < 0)
         return mg_err_set(err, MG_EIO, "%s: cannot open (damaged or truncated?)", s->path);
-    const char *other = mg_h5_other_kind(s->f);
-    if (other)
+    const mg_h5_file_kind kind = mg_h5_kind(s->f);
+    if (kind != MG_H5_RUN_RESULT && kind != MG_H5_UNKNOWN)
         return mg_err_set(err, MG_EIO, "%s: %s; merge takes the shards of one `mesogif run`",
-                          s->path, other);
+                          s->path, mg_h5_kind_words(kind));
     char fmt[32] = "";
     int64_t ver = 0;
     if (mg_h5_read_attr_str(s->f, "format", fmt, sizeof fmt) || strcmp(fmt, "mesogif") != 0 ||
