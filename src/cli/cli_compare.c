@@ -413,19 +413,16 @@ static int rows_psd(const cmp_file *A, const cmp_file *B, int nb, double f_min, 
     return n;
 }
 
-/* Rows for the switching analysis: the rate and the mean dwell of each state. */
 /* A dwell cell: "mean CV cv n=count", n/a where a value is undefined (the mean needs a complete
  * dwell, the CV two). */
 static void dwell_cell(char *buf, size_t len, double mean_s, double cv, double count)
 {
-    char m[32] = "n/a", c[32] = "n/a";
-    if (!isnan(mean_s))
-        snprintf(m, sizeof m, "%.4g", mean_s);
-    if (!isnan(cv))
-        snprintf(c, sizeof c, "%.2f", cv);
-    snprintf(buf, len, "%s CV %s n=%.0f", m, c, count);
+    char m[32], c[32];
+    snprintf(buf, len, "%s CV %s n=%.0f", mg_fmt_or_na(m, sizeof m, "%.4g", mean_s),
+             mg_fmt_or_na(c, sizeof c, "%.2f", cv), count);
 }
 
+/* Rows for the switching analysis: the rate and the mean dwell of each state. */
 static int rows_switching(const cmp_file *A, const cmp_file *B, double rel, double dwell_factor,
                           int64_t min_dwells, cmp_row *rows, int n)
 {

@@ -86,9 +86,10 @@ static inline MG_HD unsigned long long mg_ffs_slot_count(unsigned long long *c)
 
 /* Note a fault of the trial at list position q, rel steps after its start; the host stops
  * after the launch and reports the trial of lowest position, at its smallest key: (rel,
- * saturated; population; 1 for Inf; neuron), fields from the bits named above. The smallest, not the first to
- * arrive: which slot or thread reaches an atomic first depends on the device's scheduling, so
- * the report is the same on any device and in any order (as `run`'s, kernels/backend_cuda.cu). */
+ * saturated; population; 1 for Inf; neuron), fields from the bits named above. The smallest,
+ * not the first to arrive: which slot or thread reaches an atomic first depends on the device's
+ * scheduling, so the report is the same on any device and in any order (as `run`'s,
+ * kernels/backend_cuda.cu). */
 static inline MG_HD void mg_ffs_slot_fault_note(const mg_ffs_slot_list *L, long long q,
                                                 long long rel, int pop, long long neuron,
                                                 int is_nan)

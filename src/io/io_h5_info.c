@@ -224,14 +224,12 @@ static void print_switching_summary(const mg_stats *s, int has_switching, FILE *
             "rate (Hz) [exact 95 %]", "complete", "censored", "mean dwell", "CV");
     int undefined = 0;
     for (int st = 0; st < 2; ++st) {
-        char rate[64] = "n/a: never in this state", dwell[32] = "n/a", cv[16] = "n/a";
+        char rate[64] = "n/a: never in this state", dwell[32], cv[16];
         if (!isnan(s->rate_hz[st]))
             snprintf(rate, sizeof rate, "%.4g [%.4g, %.4g]", s->rate_hz[st], s->rate_ci_low[st],
                      s->rate_ci_high[st]);
-        if (!isnan(s->mean_dwell_s[st]))
-            snprintf(dwell, sizeof dwell, "%.4g s", s->mean_dwell_s[st]);
-        if (!isnan(s->cv_dwell[st]))
-            snprintf(cv, sizeof cv, "%.3f", s->cv_dwell[st]);
+        mg_fmt_or_na(dwell, sizeof dwell, "%.4g s", s->mean_dwell_s[st]);
+        mg_fmt_or_na(cv, sizeof cv, "%.3f", s->cv_dwell[st]);
         undefined |= isnan(s->mean_dwell_s[st]) || isnan(s->cv_dwell[st]);
         fprintf(out, "  %-6s %8lld %12.6g %30s %9lld %9lld %12s %6s\n", state[st],
                 (long long)s->i[s->L.i_sw_exits + st], s->d[s->L.d_sw_expo + st], rate,

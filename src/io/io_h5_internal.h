@@ -41,6 +41,9 @@ int mg_h5_theory_print(const char *path, FILE *out, char *warning, size_t warnin
  * each line starts with indent. */
 void mg_print_moments_table(FILE *out, const char *indent, char *const *names, const int64_t *N,
                             const double *mean, const double *sem, const double *var, int P);
+/* v printed with fmt (one double) into buf, or "n/a" when v is NaN (undefined: the printed
+ * tables say n/a and why where the file holds NaN); returns buf. */
+const char *mg_fmt_or_na(char *buf, size_t len, const char *fmt, double v);
 
 /* /stats of a format-1 file from s (population names for the histogram groups). Statistics
  * that could not be formed are left out, never written as NaN: the spectra when no segment

@@ -128,7 +128,7 @@ static int read_trace_shape(shard_in *s, mg_err *err)
  * frees what was read either way). */
 static int open_shard(shard_in *s, mg_err *err)
 {
-    int not_hdf5 = 0;
+    int not_hdf5 = 0; /* told by mg_h5_check_readable already */
     if (mg_h5_check_readable(s->path, err) != MG_OK)
         return MG_EIO;
     s->f = mg_h5_open_read(s->path, &not_hdf5);
